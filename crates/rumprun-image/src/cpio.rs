@@ -1,0 +1,509 @@
+//! The payload archive: cpio "newc" (SVR4, `070701`) writing and zero-copy reading.
+//!
+//! Layout of one entry: a 110-byte ASCII header (`070701` and 13 fields of 8 hex digits:
+//! ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor, rdevminor,
+//! namesize (with the NUL), check), the NUL-terminated name padded so that header + name
+//! is a multiple of 4 bytes, then the data padded to 4. The entry named `TRAILER!!!`
+//! ends the archive. The reader also accepts `070702` (same layout, checksum ignored),
+//! and does not resolve hard links (newc stores their data with the last link only).
+
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Name of the entry that ends every archive.
+pub const TRAILER: &str = "TRAILER!!!";
+/// File type bits of `mode`.
+pub const S_IFMT: u32 = 0o170_000;
+/// File type of a regular file.
+pub const S_IFREG: u32 = 0o100_000;
+/// File type of a directory.
+pub const S_IFDIR: u32 = 0o040_000;
+
+const HEADER_LEN: usize = 110;
+const MAGIC_NEWC: &[u8; 6] = b"070701";
+const MAGIC_CRC: &[u8; 6] = b"070702";
+
+/// What is wrong with an archive (reader) or an entry (writer). `offset` is the byte
+/// offset in the archive of the header of the entry that is wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpioError {
+    /// The archive ends inside an entry, or before its `TRAILER!!!` entry.
+    Truncated {
+        /// Offset of the incomplete entry.
+        offset: usize,
+    },
+    /// The header does not start with `070701` (or `070702`).
+    BadMagic {
+        /// Offset of the header.
+        offset: usize,
+    },
+    /// A header field is not 8 hex digits, or the name size is 0.
+    BadHeader {
+        /// Offset of the header.
+        offset: usize,
+    },
+    /// The name is not NUL terminated or not UTF-8.
+    BadName {
+        /// Offset of the header.
+        offset: usize,
+    },
+    /// Writer: the name is empty, contains a NUL, or is `TRAILER!!!`.
+    InvalidName,
+    /// Writer: the data or the name is 4 GiB or more (newc sizes are 32 bits).
+    TooLarge,
+}
+
+impl fmt::Display for CpioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CpioError::Truncated { offset } => {
+                write!(f, "cpio archive truncated (entry at offset {offset})")
+            }
+            CpioError::BadMagic { offset } => {
+                write!(f, "not a cpio newc header at offset {offset}")
+            }
+            CpioError::BadHeader { offset } => {
+                write!(f, "bad cpio header field at offset {offset}")
+            }
+            CpioError::BadName { offset } => write!(f, "bad cpio entry name at offset {offset}"),
+            CpioError::InvalidName => f.write_str("invalid cpio entry name"),
+            CpioError::TooLarge => f.write_str("cpio entry too large (4 GiB or more)"),
+        }
+    }
+}
+
+impl core::error::Error for CpioError {}
+
+#[cfg(feature = "std")]
+impl From<CpioError> for std::io::Error {
+    fn from(e: CpioError) -> Self {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+}
+
+const fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// Builds a newc archive in memory. Entries keep the order they are added in; uid, gid
+/// and mtime are 0, so the output depends only on the entries.
+#[derive(Debug, Default)]
+pub struct CpioWriter {
+    buf: Vec<u8>,
+    next_ino: u32,
+}
+
+impl CpioWriter {
+    /// An empty archive.
+    pub fn new() -> Self {
+        CpioWriter {
+            buf: Vec::new(),
+            next_ino: 1,
+        }
+    }
+
+    /// Adds a regular file `name` (e.g. `bin/hello`) with permission bits `perm`
+    /// (e.g. `0o755`; bits outside `0o7777` are ignored).
+    pub fn add_file(&mut self, name: &str, perm: u32, data: &[u8]) -> Result<(), CpioError> {
+        self.add_entry(name, S_IFREG | (perm & 0o7777), data)
+    }
+
+    /// Adds a directory `name` with permission bits `perm`.
+    pub fn add_dir(&mut self, name: &str, perm: u32) -> Result<(), CpioError> {
+        self.add_entry(name, S_IFDIR | (perm & 0o7777), &[])
+    }
+
+    /// Adds an entry with the full `mode` (type and permission bits) given as is.
+    pub fn add_entry(&mut self, name: &str, mode: u32, data: &[u8]) -> Result<(), CpioError> {
+        if name.is_empty() || name.contains('\0') || name == TRAILER {
+            return Err(CpioError::InvalidName);
+        }
+        let nlink = if mode & S_IFMT == S_IFDIR { 2 } else { 1 };
+        let ino = self.next_ino;
+        self.next_ino = self.next_ino.wrapping_add(1);
+        self.push(ino, mode, nlink, name, data)
+    }
+
+    /// Appends the `TRAILER!!!` entry and returns the archive.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.push(0, 0, 1, TRAILER, &[])
+            .expect("the trailer entry is always valid");
+        self.buf
+    }
+
+    fn push(
+        &mut self,
+        ino: u32,
+        mode: u32,
+        nlink: u32,
+        name: &str,
+        data: &[u8],
+    ) -> Result<(), CpioError> {
+        let filesize = u32::try_from(data.len()).map_err(|_| CpioError::TooLarge)?;
+        let namesize = u32::try_from(name.len() + 1).map_err(|_| CpioError::TooLarge)?;
+        let fields = [ino, mode, 0, 0, nlink, 0, filesize, 0, 0, 0, 0, namesize, 0];
+        self.buf.extend_from_slice(MAGIC_NEWC);
+        for field in fields {
+            for shift in (0..8).rev() {
+                let digit = (field >> (shift * 4)) & 0xf;
+                self.buf.push(b"0123456789abcdef"[digit as usize]);
+            }
+        }
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.push(0);
+        self.pad();
+        self.buf.extend_from_slice(data);
+        self.pad();
+        Ok(())
+    }
+
+    fn pad(&mut self) {
+        let len = align4(self.buf.len());
+        self.buf.resize(len, 0);
+    }
+}
+
+/// One archive entry, borrowing from the archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// The path as stored (e.g. `bin/hello`).
+    pub name: &'a str,
+    /// Type and permission bits (`S_IFREG | 0o755`, ...).
+    pub mode: u32,
+    /// The file contents (empty for directories).
+    pub data: &'a [u8],
+}
+
+impl<'a> Entry<'a> {
+    /// True for a regular file.
+    pub fn is_file(&self) -> bool {
+        self.mode & S_IFMT == S_IFREG
+    }
+
+    /// True for a directory.
+    pub fn is_dir(&self) -> bool {
+        self.mode & S_IFMT == S_IFDIR
+    }
+
+    /// The permission bits (`mode & 0o7777`).
+    pub fn permissions(&self) -> u32 {
+        self.mode & 0o7777
+    }
+
+    /// `Some(name)` if this is a program: a regular file named `bin/<name>` (a leading
+    /// `./` or `/` is allowed) where `<name>` is not empty and has no `/`.
+    pub fn program_name(&self) -> Option<&'a str> {
+        if !self.is_file() {
+            return None;
+        }
+        let path = self.name;
+        let path = path
+            .strip_prefix("./")
+            .or_else(|| path.strip_prefix('/'))
+            .unwrap_or(path);
+        let name = path.strip_prefix("bin/")?;
+        (!name.is_empty() && !name.contains('/')).then_some(name)
+    }
+}
+
+/// The entries of `archive`, in order, up to (not including) `TRAILER!!!`.
+///
+/// Yields `Err` once and then stops if the archive is malformed; an archive without a
+/// trailer is [`CpioError::Truncated`]. Bytes after the trailer are ignored.
+pub fn entries(archive: &[u8]) -> Entries<'_> {
+    Entries {
+        archive,
+        pos: 0,
+        done: false,
+    }
+}
+
+/// The programs of `archive` in archive order: the entries for which
+/// [`Entry::program_name`] is `Some`. Errors are passed through as in [`entries`].
+pub fn programs(archive: &[u8]) -> Programs<'_> {
+    Programs {
+        inner: entries(archive),
+    }
+}
+
+/// Iterator returned by [`entries`].
+#[derive(Clone, Debug)]
+pub struct Entries<'a> {
+    archive: &'a [u8],
+    pos: usize,
+    done: bool,
+}
+
+/// Iterator returned by [`programs`].
+#[derive(Clone, Debug)]
+pub struct Programs<'a> {
+    inner: Entries<'a>,
+}
+
+impl<'a> Iterator for Programs<'a> {
+    type Item = Result<Entry<'a>, CpioError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.inner.next()? {
+                Ok(e) if e.program_name().is_none() => continue,
+                other => return Some(other),
+            }
+        }
+    }
+}
+
+fn hex_field(b: &[u8]) -> Option<u32> {
+    let mut v: u32 = 0;
+    for &c in b {
+        let d = (c as char).to_digit(16)?;
+        v = (v << 4) | d;
+    }
+    Some(v)
+}
+
+impl<'a> Entries<'a> {
+    fn parse(&mut self) -> Result<Option<Entry<'a>>, CpioError> {
+        let offset = self.pos;
+        let a = self.archive;
+        let header = a
+            .get(offset..)
+            .and_then(|rest| rest.get(..HEADER_LEN))
+            .ok_or(CpioError::Truncated { offset })?;
+        if &header[..6] != MAGIC_NEWC && &header[..6] != MAGIC_CRC {
+            return Err(CpioError::BadMagic { offset });
+        }
+        let field = |i: usize| {
+            hex_field(&header[6 + 8 * i..14 + 8 * i]).ok_or(CpioError::BadHeader { offset })
+        };
+        let mut fields = [0u32; 13];
+        for (i, f) in fields.iter_mut().enumerate() {
+            *f = field(i)?;
+        }
+        let (mode, filesize, namesize) = (fields[1], fields[6] as usize, fields[11] as usize);
+        if namesize == 0 {
+            return Err(CpioError::BadHeader { offset });
+        }
+        let name_start = offset + HEADER_LEN;
+        let name_end = name_start
+            .checked_add(namesize)
+            .ok_or(CpioError::Truncated { offset })?;
+        let name_bytes = a
+            .get(name_start..name_end)
+            .ok_or(CpioError::Truncated { offset })?;
+        let (nul, name_bytes) = name_bytes.split_last().expect("namesize is not 0");
+        if *nul != 0 || name_bytes.contains(&0) {
+            return Err(CpioError::BadName { offset });
+        }
+        let name = core::str::from_utf8(name_bytes).map_err(|_| CpioError::BadName { offset })?;
+        if name == TRAILER {
+            return Ok(None);
+        }
+        let data_start = align4(name_end);
+        let data_end = data_start
+            .checked_add(filesize)
+            .ok_or(CpioError::Truncated { offset })?;
+        let data = a
+            .get(data_start..data_end)
+            .ok_or(CpioError::Truncated { offset })?;
+        self.pos = align4(data_end);
+        Ok(Some(Entry { name, mode, data }))
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Result<Entry<'a>, CpioError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.parse() {
+            Ok(Some(entry)) => Some(Ok(entry)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Entries<'_> {}
+impl core::iter::FusedIterator for Programs<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn all(archive: &[u8]) -> Result<Vec<Entry<'_>>, CpioError> {
+        entries(archive).collect()
+    }
+
+    #[test]
+    fn empty_archive_is_just_a_trailer() {
+        let a = CpioWriter::new().finish();
+        assert_eq!(a.len(), 124); // 110 + 11, padded to 4
+        assert_eq!(&a[..6], b"070701");
+        assert_eq!(&a[110..121], b"TRAILER!!!\0");
+        assert_eq!(all(&a).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn header_is_exactly_newc() {
+        let mut w = CpioWriter::new();
+        w.add_file("bin/a", 0o755, b"xyz").unwrap();
+        let a = w.finish();
+        let expect_header = concat!(
+            "070701", "00000001", "000081ed", "00000000", "00000000", "00000001", "00000000",
+            "00000003", "00000000", "00000000", "00000000", "00000000", "00000006", "00000000",
+        );
+        assert_eq!(&a[..110], expect_header.as_bytes());
+        // 110 + 6 = 116 is aligned: the data follows the name's NUL directly.
+        assert_eq!(&a[110..116], b"bin/a\0");
+        assert_eq!(&a[116..120], b"xyz\0");
+        assert_eq!(&a[120..126], b"070701");
+    }
+
+    #[test]
+    fn round_trip_with_padding_of_every_length() {
+        let datas: Vec<Vec<u8>> = (0..9)
+            .map(|n| (0..n as u8).map(|b| b ^ 0x5a).collect())
+            .collect();
+        let names = [
+            "bin/a", "bin/ab", "bin/abc", "bin/abcd", "etc", "etc/x", "b", "bin/", "./bin/z",
+        ];
+        let mut w = CpioWriter::new();
+        for (i, (name, data)) in names.iter().zip(&datas).enumerate() {
+            if *name == "etc" {
+                w.add_dir(name, 0o755).unwrap();
+            } else {
+                w.add_file(name, 0o600 + i as u32, data).unwrap();
+            }
+        }
+        let a = w.finish();
+        assert_eq!(a.len() % 4, 0);
+        let got = all(&a).unwrap();
+        assert_eq!(got.len(), names.len());
+        for (i, e) in got.iter().enumerate() {
+            assert_eq!(e.name, names[i]);
+            if names[i] == "etc" {
+                assert!(e.is_dir() && !e.is_file());
+                assert_eq!(e.permissions(), 0o755);
+                assert!(e.data.is_empty());
+            } else {
+                assert!(e.is_file());
+                assert_eq!(e.mode, S_IFREG | (0o600 + i as u32));
+                assert_eq!(e.data, &datas[i][..]);
+            }
+        }
+        let progs: Vec<_> = programs(&a)
+            .map(|e| e.unwrap().program_name().unwrap())
+            .collect();
+        assert_eq!(progs, ["a", "ab", "abc", "abcd", "z"]);
+    }
+
+    #[test]
+    fn program_names() {
+        let e = |name, mode| Entry {
+            name,
+            mode,
+            data: &[],
+        };
+        assert_eq!(
+            e("bin/hello", S_IFREG | 0o755).program_name(),
+            Some("hello")
+        );
+        assert_eq!(e("/bin/hello", S_IFREG).program_name(), Some("hello"));
+        assert_eq!(e("bin/x/y", S_IFREG).program_name(), None);
+        assert_eq!(e("bin/", S_IFREG).program_name(), None);
+        assert_eq!(e("sbin/x", S_IFREG).program_name(), None);
+        assert_eq!(e("bin/d", S_IFDIR | 0o755).program_name(), None);
+    }
+
+    #[test]
+    fn writer_rejects_bad_names() {
+        let mut w = CpioWriter::new();
+        assert_eq!(w.add_file("", 0o644, b""), Err(CpioError::InvalidName));
+        assert_eq!(w.add_file("a\0b", 0o644, b""), Err(CpioError::InvalidName));
+        assert_eq!(w.add_file(TRAILER, 0o644, b""), Err(CpioError::InvalidName));
+    }
+
+    #[test]
+    fn stops_at_trailer_and_ignores_what_follows() {
+        let mut w = CpioWriter::new();
+        w.add_file("bin/a", 0o755, b"1").unwrap();
+        let mut a = w.finish();
+        a.extend_from_slice(&[0u8; 512]);
+        a.extend_from_slice(b"garbage");
+        assert_eq!(all(&a).unwrap().len(), 1);
+        // A trailer with its padding cut off still ends the archive.
+        let mut b = CpioWriter::new().finish();
+        b.truncate(121);
+        assert_eq!(all(&b).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn malformed_archives() {
+        let mut w = CpioWriter::new();
+        w.add_file("bin/hello", 0o755, b"hello world").unwrap();
+        let a = w.finish();
+
+        assert_eq!(all(&[]), Err(CpioError::Truncated { offset: 0 }));
+        assert_eq!(all(&a[..50]), Err(CpioError::Truncated { offset: 0 }));
+        // Cut inside the name, inside the data, and before the trailer.
+        assert_eq!(all(&a[..115]), Err(CpioError::Truncated { offset: 0 }));
+        assert_eq!(all(&a[..125]), Err(CpioError::Truncated { offset: 0 }));
+        let first = entries(&a[..132]).next().unwrap().unwrap();
+        assert_eq!(first.data, b"hello world");
+        assert_eq!(all(&a[..132]), Err(CpioError::Truncated { offset: 132 }));
+
+        let mut bad = a.clone();
+        bad[5] = b'7';
+        assert_eq!(all(&bad), Err(CpioError::BadMagic { offset: 0 }));
+        let mut bad = a.clone();
+        bad[132] = b'x';
+        assert_eq!(all(&bad), Err(CpioError::BadMagic { offset: 132 }));
+        let mut bad = a.clone();
+        bad[20] = b'g';
+        assert_eq!(all(&bad), Err(CpioError::BadHeader { offset: 0 }));
+        let mut bad = a.clone();
+        bad[94..102].copy_from_slice(b"00000000"); // namesize 0
+        assert_eq!(all(&bad), Err(CpioError::BadHeader { offset: 0 }));
+        let mut bad = a.clone();
+        bad[119] = b'!'; // the name's NUL
+        assert_eq!(all(&bad), Err(CpioError::BadName { offset: 0 }));
+        let mut bad = a.clone();
+        bad[114] = 0xff; // not UTF-8
+        assert_eq!(all(&bad), Err(CpioError::BadName { offset: 0 }));
+        let mut bad = a.clone();
+        bad[54..62].copy_from_slice(b"ffffffff"); // filesize far past the end
+        assert_eq!(all(&bad), Err(CpioError::Truncated { offset: 0 }));
+
+        // After an error the iterator is done.
+        let mut it = entries(&a[..50]);
+        assert!(it.next().unwrap().is_err());
+        assert!(it.next().is_none());
+        // programs() passes errors through.
+        assert_eq!(
+            programs(&a[..50]).next(),
+            Some(Err(CpioError::Truncated { offset: 0 }))
+        );
+    }
+
+    #[test]
+    fn accepts_crc_magic_and_uppercase_hex() {
+        let mut w = CpioWriter::new();
+        w.add_file("bin/a", 0o755, b"abc").unwrap();
+        let mut a = w.finish();
+        a[5] = b'2';
+        a[14..22].copy_from_slice(b"000081ED");
+        let e = all(&a).unwrap();
+        assert_eq!(e[0].mode, S_IFREG | 0o755);
+        assert_eq!(e[0].data, b"abc");
+    }
+}
