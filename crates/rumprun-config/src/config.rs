@@ -1,0 +1,329 @@
+//! The runtime config keys and their checks: turns the config text (the kernel
+//! command line) into a [`Config`].
+//!
+//! Everything before the first `{` is ignored; no `{` at all means "no config"
+//! (`Ok(None)`). The object may be followed by whitespace and commas only (the original
+//! launcher wrote `}, `). Keys:
+//! * `cmdline`: string, split with [`split_cmdline`] into argv (argv\[0\] included);
+//!   repeated: the last one wins;
+//! * `env`: string `NAME=VALUE`, repeatable, kept in order;
+//! * `hostname`: string, not empty; repeated: the last one wins;
+//! * `net`, `blk`, `rc` (and the original's `rc_TESTING`): "not supported yet";
+//! * anything else: `unknown key "X"`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::cmdline::{split_cmdline, SplitError};
+use crate::json::{parse_lax_prefix, JsonError, JsonErrorKind, Value};
+
+/// The runtime config, as given to the kernel.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// The program's argv (argv\[0\] first), or `None` when there was no `cmdline` key.
+    pub argv: Option<Vec<String>>,
+    /// Environment entries, each `NAME=VALUE` with a non-empty NAME, in config order.
+    pub env: Vec<String>,
+    /// The hostname, if set.
+    pub hostname: Option<String>,
+}
+
+/// Why a config was rejected. [`fmt::Display`] gives one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The text is not (lax) JSON.
+    Json(JsonError),
+    /// A key this kernel does not know.
+    UnknownKey(String),
+    /// A key of the original rumprun that is not implemented yet (`net`, `blk`, `rc`).
+    Unsupported(String),
+    /// A key whose value must be a string got something else.
+    NotAString { key: String, found: &'static str },
+    /// An `env` value without `=` or with an empty name.
+    BadEnv(String),
+    /// `hostname` is empty.
+    EmptyHostname,
+    /// `cmdline` could not be split.
+    Cmdline(SplitError),
+    /// `cmdline` has no words at all.
+    EmptyCmdline,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Json(e) => write!(f, "invalid JSON: {e}"),
+            ConfigError::UnknownKey(k) => write!(f, "unknown key {}", Quoted(k)),
+            ConfigError::Unsupported(k) => write!(f, "{} is not supported yet", Quoted(k)),
+            ConfigError::NotAString { key, found } => {
+                write!(f, "{} must be a string, not {found}", Quoted(key))
+            }
+            ConfigError::BadEnv(v) => {
+                write!(
+                    f,
+                    "env {}: expected NAME=VALUE with a non-empty NAME",
+                    Quoted(v)
+                )
+            }
+            ConfigError::EmptyHostname => f.write_str("\"hostname\" must not be empty"),
+            ConfigError::Cmdline(e) => write!(f, "\"cmdline\": {e}"),
+            ConfigError::EmptyCmdline => f.write_str("\"cmdline\" is empty"),
+        }
+    }
+}
+
+impl From<JsonError> for ConfigError {
+    fn from(e: JsonError) -> Self {
+        ConfigError::Json(e)
+    }
+}
+
+/// Writes a user string in double quotes on one line (control characters escaped).
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for c in self.0.chars() {
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                c if c.is_control() => write!(f, "{}", c.escape_default())?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+impl Config {
+    /// Parses the config text. `Ok(None)` when there is no `{` at all (no config).
+    pub fn parse(text: &str) -> Result<Option<Config>, ConfigError> {
+        let Some(start) = text.find('{') else {
+            return Ok(None);
+        };
+        let (value, end) = parse_lax_prefix(text, start)?;
+        if let Some(extra) =
+            text[end..].find(|c: char| !matches!(c, ' ' | '\t' | '\n' | '\r' | ','))
+        {
+            return Err(ConfigError::Json(JsonError {
+                kind: JsonErrorKind::TrailingText,
+                offset: end + extra,
+            }));
+        }
+        let Value::Object(members) = value else {
+            // parse_lax_prefix started at a '{', so this is an object.
+            unreachable!("value starting with '{{' is an object")
+        };
+        let mut config = Config::default();
+        for (key, value) in members {
+            match key.as_str() {
+                "cmdline" | "env" | "hostname" => {}
+                "net" | "blk" | "rc" | "rc_TESTING" => return Err(ConfigError::Unsupported(key)),
+                _ => return Err(ConfigError::UnknownKey(key)),
+            }
+            let Value::String(s) = value else {
+                return Err(ConfigError::NotAString {
+                    found: value.type_name(),
+                    key,
+                });
+            };
+            match key.as_str() {
+                "cmdline" => {
+                    let argv = split_cmdline(&s).map_err(ConfigError::Cmdline)?;
+                    if argv.is_empty() {
+                        return Err(ConfigError::EmptyCmdline);
+                    }
+                    config.argv = Some(argv);
+                }
+                "env" => {
+                    match s.find('=') {
+                        Some(i) if i > 0 => {}
+                        _ => return Err(ConfigError::BadEnv(s)),
+                    }
+                    config.env.push(s);
+                }
+                _ => {
+                    if s.is_empty() {
+                        return Err(ConfigError::EmptyHostname);
+                    }
+                    config.hostname = Some(s);
+                }
+            }
+        }
+        Ok(Some(config))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmdline::join_cmdline;
+    use crate::json::json_string;
+    use alloc::string::ToString;
+    use alloc::vec;
+    use alloc::{format, string::String};
+
+    fn parse(text: &str) -> Config {
+        Config::parse(text).unwrap().unwrap()
+    }
+
+    fn err(text: &str) -> String {
+        Config::parse(text).unwrap_err().to_string()
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| String::from(*s)).collect()
+    }
+
+    #[test]
+    fn no_config() {
+        assert_eq!(Config::parse(""), Ok(None));
+        assert_eq!(Config::parse("console=ttyS0 quiet"), Ok(None));
+    }
+
+    #[test]
+    fn empty_object() {
+        assert_eq!(parse("{}"), Config::default());
+        assert_eq!(parse("junk before {}  ,, \n"), Config::default());
+    }
+
+    #[test]
+    fn strict_json() {
+        let c = parse(
+            r#"{"cmdline": "app.bin -c '/data/x y'", "env": "A=B", "env": "C=", "hostname": "h1"}"#,
+        );
+        assert_eq!(c.argv, Some(strs(&["app.bin", "-c", "/data/x y"])));
+        assert_eq!(c.env, strs(&["A=B", "C="]));
+        assert_eq!(c.hostname.as_deref(), Some("h1"));
+    }
+
+    /// The text the original launcher wrote for `rumprun -D -T d kvm -i -M 128 -N myname
+    /// -e FOO=bar -- app.bin args` (NOTES-rumprun §3.2, without -b/-I/-W).
+    const ORIGINAL: &str = " {, \n\t\"env\": \"FOO=bar\", \n\t\"cmdline\": \"app.bin args\", \n\t\"hostname\": \"myname\", \n}, \n";
+
+    #[test]
+    fn original_launcher_text() {
+        let c = parse(ORIGINAL);
+        assert_eq!(c.argv, Some(strs(&["app.bin", "args"])));
+        assert_eq!(c.env, strs(&["FOO=bar"]));
+        assert_eq!(c.hostname.as_deref(), Some("myname"));
+        // For qemu the original doubled every comma.
+        let doubled = ORIGINAL.replace(',', ",,");
+        assert_eq!(parse(&doubled), c);
+    }
+
+    #[test]
+    fn original_launcher_text_with_blk_and_net() {
+        // The full §3.2 example: valid lax JSON, rejected because blk is not supported.
+        let full = " {, \n\t\"env\": \"FOO=bar\", \n\t\"blk\" :  {, \n\t\t\"source\":\t\"dev\", \n\t\t\"path\":\t\"/dev/ld0a\", \n\t\t\"fstype\":\t\"blk\", \n\t\t\"mountpoint\":\t\"/data\", \n\t}, \n\t\"net\" :  {, \n\t\t\"if\":\t\t\"vioif0\", \n\t\t\"type\":\t\"inet\", \n\t\t\"method\":\t\"static\", \n\t\t\"addr\":\t\"10.0.0.2\", \n\t\t\"mask\":\t\"24\", \n\t\t\"gw\":\t\t\"10.0.0.1\", \n\t}, \n\t\"cmdline\": \"app.bin args\", \n\t\"hostname\": \"myname\", \n}, \n";
+        assert!(crate::json::parse_lax_prefix(full, 1).is_ok());
+        assert_eq!(err(full), "\"blk\" is not supported yet");
+        assert_eq!(
+            err(&full.replace(',', ",,")),
+            "\"blk\" is not supported yet"
+        );
+    }
+
+    #[test]
+    fn unsupported_and_unknown_keys() {
+        assert_eq!(
+            err(r#"{"net": {"if": "vioif0"}}"#),
+            "\"net\" is not supported yet"
+        );
+        assert_eq!(err(r#"{"blk": "x"}"#), "\"blk\" is not supported yet");
+        assert_eq!(err(r#"{"rc": []}"#), "\"rc\" is not supported yet");
+        assert_eq!(
+            err(r#"{"rc_TESTING": []}"#),
+            "\"rc_TESTING\" is not supported yet"
+        );
+        assert_eq!(err(r#"{"cmd": "x"}"#), "unknown key \"cmd\"");
+        assert_eq!(err(r#"{"a\nb": "x"}"#), "unknown key \"a\\nb\"");
+    }
+
+    #[test]
+    fn value_types() {
+        assert_eq!(
+            err(r#"{"cmdline": 1}"#),
+            "\"cmdline\" must be a string, not a number"
+        );
+        assert_eq!(
+            err(r#"{"env": ["A=B"]}"#),
+            "\"env\" must be a string, not an array"
+        );
+        assert_eq!(
+            err(r#"{"hostname": null}"#),
+            "\"hostname\" must be a string, not null"
+        );
+        assert_eq!(
+            err(r#"{"hostname": {}}"#),
+            "\"hostname\" must be a string, not an object"
+        );
+        assert_eq!(
+            err(r#"{"hostname": true}"#),
+            "\"hostname\" must be a string, not a boolean"
+        );
+        assert_eq!(err(r#"{"hostname": ""}"#), "\"hostname\" must not be empty");
+    }
+
+    #[test]
+    fn env_checks() {
+        assert_eq!(
+            err(r#"{"env": "FOO"}"#),
+            "env \"FOO\": expected NAME=VALUE with a non-empty NAME"
+        );
+        assert_eq!(
+            err(r#"{"env": "=x"}"#),
+            "env \"=x\": expected NAME=VALUE with a non-empty NAME"
+        );
+        assert_eq!(parse(r#"{"env": "A==b"}"#).env, strs(&["A==b"]));
+    }
+
+    #[test]
+    fn cmdline_checks() {
+        assert_eq!(
+            err(r#"{"cmdline": "a 'b"}"#),
+            "\"cmdline\": unterminated ' quote starting at byte 2"
+        );
+        assert_eq!(err(r#"{"cmdline": "  "}"#), "\"cmdline\" is empty");
+        assert_eq!(
+            parse(r#"{"cmdline": "a", "cmdline": "b c"}"#).argv,
+            Some(strs(&["b", "c"]))
+        );
+    }
+
+    #[test]
+    fn json_errors_have_offsets_into_the_whole_text() {
+        assert_eq!(
+            err(r#"prefix {"cmdline" "x"}"#),
+            "invalid JSON: expected ':' after key at byte 18"
+        );
+        assert_eq!(
+            err(r#"{"a": "b"} x"#),
+            "invalid JSON: unexpected text after the value at byte 11"
+        );
+        assert_eq!(err(r#"{"a": "b""#), "invalid JSON: unexpected end of text, expected ',' or '}' after object member at byte 9");
+    }
+
+    #[test]
+    fn launcher_style_config_round_trips() {
+        let argv = [
+            "app.bin",
+            "-c",
+            "/data/x y",
+            "",
+            "it's \"q\" \\ ü 😀",
+            "a\nb",
+        ];
+        let text = format!(
+            "{{\"cmdline\": {}, \"env\": {}, \"hostname\": {}}}",
+            json_string(&join_cmdline(&argv)),
+            json_string("X=a \"b\" \\c"),
+            json_string("my-host"),
+        );
+        let c = parse(&text);
+        assert_eq!(c.argv, Some(strs(&argv)));
+        assert_eq!(c.env, vec![String::from("X=a \"b\" \\c")]);
+        assert_eq!(c.hostname.as_deref(), Some("my-host"));
+    }
+}

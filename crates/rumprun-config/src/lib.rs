@@ -1,0 +1,21 @@
+//! The rumprun runtime config, shared by the host launcher and the kernel.
+//!
+//! The launcher builds the config with [`join_cmdline`] and [`json_string`]; the kernel
+//! reads it with [`Config::parse`]. Everything here is `no_std` + `alloc`.
+//!
+//! * [`json`]: a lax JSON parser (strict JSON plus the original rumprun's quirks) and
+//!   the JSON string emitter.
+//! * [`cmdline`]: splitting a command line into argv (the original's `parseargs`) and
+//!   quoting argv back into a command line.
+//! * [`config`]: the config keys (`cmdline`, `env`, `hostname`, ...) and their checks.
+#![no_std]
+
+extern crate alloc;
+
+pub mod cmdline;
+pub mod config;
+pub mod json;
+
+pub use cmdline::{join_cmdline, quote_arg, split_cmdline, SplitError};
+pub use config::{Config, ConfigError};
+pub use json::{json_string, parse_lax, JsonError, JsonErrorKind, Value};
