@@ -1,0 +1,1 @@
+//! Helpers for the rumprun system tests (work in progress).
