@@ -1,0 +1,198 @@
+//! Command line parsing with the original's getopts (`c:m:n`) semantics: options come
+//! first, may be clustered (`-nc FILE`, `-cFILE`), `--` ends them, and the first operand
+//! picks the command. Also `-h`/`--help` and `--version`.
+
+/// What to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Version,
+    List,
+    Describe {
+        config: String,
+    },
+    Bake {
+        config: String,
+        out: String,
+        inputs: Vec<String>,
+    },
+}
+
+/// A parsed command line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Args {
+    /// `-c FILE`, in order.
+    pub conf_files: Vec<String>,
+    /// `-m CMD`, in order.
+    pub directives: Vec<String>,
+    /// `-n`: check everything, write nothing.
+    pub dry_run: bool,
+    pub command: Command,
+}
+
+/// Parses the arguments after the program name. `Err` is a usage error message.
+pub fn parse(args: &[String]) -> Result<Args, String> {
+    let mut conf_files = Vec::new();
+    let mut directives = Vec::new();
+    let mut dry_run = false;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        match arg.as_str() {
+            "--" => {
+                i += 1;
+                break;
+            }
+            "--help" => return Ok(with(Command::Help)),
+            "--version" => return Ok(with(Command::Version)),
+            a if a.starts_with("--") => return Err(format!("unknown option {a}")),
+            a if a.starts_with('-') && a.len() > 1 => {
+                for (pos, c) in a[1..].char_indices() {
+                    match c {
+                        'n' => dry_run = true,
+                        'h' => return Ok(with(Command::Help)),
+                        'c' | 'm' => {
+                            let rest = &a[1 + pos + 1..];
+                            let value = if !rest.is_empty() {
+                                rest.to_string()
+                            } else {
+                                i += 1;
+                                args.get(i)
+                                    .cloned()
+                                    .ok_or(format!("option requires an argument -- {c}"))?
+                            };
+                            if c == 'c' {
+                                conf_files.push(value);
+                            } else {
+                                directives.push(value);
+                            }
+                            break;
+                        }
+                        other => return Err(format!("illegal option -- {other}")),
+                    }
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    let operands = &args[i..];
+    let command = match operands {
+        [] => return Err("missing command".into()),
+        [cmd, rest @ ..] if cmd == "list" => {
+            if !rest.is_empty() {
+                return Err("list takes no arguments".into());
+            }
+            Command::List
+        }
+        [cmd, rest @ ..] if cmd == "describe" => match rest {
+            [config] => Command::Describe {
+                config: config.clone(),
+            },
+            _ => return Err("describe takes exactly one config".into()),
+        },
+        [config, out, inputs @ ..] if !inputs.is_empty() => Command::Bake {
+            config: config.clone(),
+            out: out.clone(),
+            inputs: inputs.to_vec(),
+        },
+        _ => return Err("baking needs a config, an output file and at least one input".into()),
+    };
+    Ok(Args {
+        conf_files,
+        directives,
+        dry_run,
+        command,
+    })
+}
+
+fn with(command: Command) -> Args {
+    Args {
+        conf_files: Vec::new(),
+        directives: Vec::new(),
+        dry_run: false,
+        command,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &[&str]) -> Result<Args, String> {
+        parse(&s.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(p(&["list"]).unwrap().command, Command::List);
+        assert_eq!(
+            p(&["describe", "hw-virtio"]).unwrap().command,
+            Command::Describe {
+                config: "hw-virtio".into()
+            }
+        );
+        assert_eq!(
+            p(&["hw_virtio", "out", "a", "b"]).unwrap().command,
+            Command::Bake {
+                config: "hw_virtio".into(),
+                out: "out".into(),
+                inputs: vec!["a".into(), "b".into()]
+            }
+        );
+        assert_eq!(p(&["-h"]).unwrap().command, Command::Help);
+        assert_eq!(p(&["--help", "x"]).unwrap().command, Command::Help);
+        assert_eq!(p(&["--version"]).unwrap().command, Command::Version);
+    }
+
+    #[test]
+    fn options_like_getopts() {
+        let a = p(&[
+            "-c",
+            "a.conf",
+            "-cb.conf",
+            "-m",
+            "add x",
+            "-nmremove y",
+            "--",
+            "list",
+        ])
+        .unwrap();
+        assert_eq!(a.conf_files, ["a.conf", "b.conf"]);
+        assert_eq!(a.directives, ["add x", "remove y"]);
+        assert!(a.dry_run);
+        assert_eq!(a.command, Command::List);
+        // Options stop at the first operand.
+        let a = p(&["hw_virtio", "-c", "x", "y"]).unwrap();
+        assert!(a.conf_files.is_empty());
+        assert_eq!(
+            a.command,
+            Command::Bake {
+                config: "hw_virtio".into(),
+                out: "-c".into(),
+                inputs: vec!["x".into(), "y".into()]
+            }
+        );
+        // "-" alone is an operand.
+        assert!(matches!(
+            p(&["-", "o", "i"]).unwrap().command,
+            Command::Bake { .. }
+        ));
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert_eq!(p(&[]).unwrap_err(), "missing command");
+        assert_eq!(p(&["-x", "list"]).unwrap_err(), "illegal option -- x");
+        assert_eq!(p(&["-c"]).unwrap_err(), "option requires an argument -- c");
+        assert_eq!(p(&["--frob"]).unwrap_err(), "unknown option --frob");
+        assert_eq!(p(&["list", "x"]).unwrap_err(), "list takes no arguments");
+        assert_eq!(
+            p(&["describe"]).unwrap_err(),
+            "describe takes exactly one config"
+        );
+        assert!(p(&["hw_virtio", "out"])
+            .unwrap_err()
+            .contains("at least one input"));
+    }
+}

@@ -1,0 +1,428 @@
+//! Minimal ELF64 reading: the file header, program and section headers, and the checks
+//! that decide whether a file is a program we can bake (static x86_64 Linux executable).
+
+/// `e_machine` of x86_64.
+pub const EM_X86_64: u16 = 62;
+/// Loadable segment.
+pub const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const PT_INTERP: u32 = 3;
+/// Executable file.
+pub const ET_EXEC: u16 = 2;
+const ET_REL: u16 = 1;
+const ET_DYN: u16 = 3;
+const ET_CORE: u16 = 4;
+/// Section without file contents.
+pub const SHT_NOBITS: u32 = 8;
+/// Size of one ELF64 program header.
+pub const PHDR_SIZE: usize = 56;
+const SHDR_SIZE: usize = 64;
+const DT_NEEDED: u64 = 1;
+
+/// One program header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phdr {
+    pub p_type: u32,
+    pub p_flags: u32,
+    pub p_offset: u64,
+    pub p_vaddr: u64,
+    pub p_paddr: u64,
+    pub p_filesz: u64,
+    pub p_memsz: u64,
+    pub p_align: u64,
+}
+
+impl Phdr {
+    /// The header as it lies in a little-endian ELF64 file.
+    pub fn to_bytes(self) -> [u8; PHDR_SIZE] {
+        let mut b = [0u8; PHDR_SIZE];
+        b[0..4].copy_from_slice(&self.p_type.to_le_bytes());
+        b[4..8].copy_from_slice(&self.p_flags.to_le_bytes());
+        for (i, v) in [
+            self.p_offset,
+            self.p_vaddr,
+            self.p_paddr,
+            self.p_filesz,
+            self.p_memsz,
+            self.p_align,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            b[8 + 8 * i..16 + 8 * i].copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    /// The file range of the segment, if it lies inside a file of `len` bytes.
+    fn file_range(&self, len: usize) -> Option<std::ops::Range<usize>> {
+        let start = usize::try_from(self.p_offset).ok()?;
+        let end = start.checked_add(usize::try_from(self.p_filesz).ok()?)?;
+        (end <= len).then_some(start..end)
+    }
+}
+
+/// One section header (the fields we use).
+#[derive(Clone, Copy, Debug)]
+pub struct Shdr {
+    pub sh_name: u32,
+    pub sh_type: u32,
+    pub sh_offset: u64,
+    pub sh_size: u64,
+}
+
+/// A parsed little-endian ELF64 x86_64 file.
+pub struct Elf<'a> {
+    pub data: &'a [u8],
+    pub e_type: u16,
+    pub e_entry: u64,
+    pub e_phoff: u64,
+    pub phdrs: Vec<Phdr>,
+}
+
+fn u16_at(d: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([d[o], d[o + 1]])
+}
+fn u32_at(d: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(d[o..o + 4].try_into().expect("4 bytes"))
+}
+fn u64_at(d: &[u8], o: usize) -> u64 {
+    u64::from_le_bytes(d[o..o + 8].try_into().expect("8 bytes"))
+}
+
+fn machine_name(m: u16) -> String {
+    let name = match m {
+        0 => "none",
+        2 => "sparc",
+        3 => "i386",
+        8 => "mips",
+        20 => "powerpc",
+        21 => "powerpc64",
+        22 => "s390",
+        40 => "arm",
+        42 => "superh",
+        43 => "sparcv9",
+        50 => "ia64",
+        62 => "x86_64",
+        183 => "aarch64",
+        243 => "riscv",
+        247 => "bpf",
+        258 => "loongarch",
+        _ => return format!("0x{m:x}"),
+    };
+    name.to_string()
+}
+
+/// The byte range `off .. off + count * size` if it is inside `len` bytes.
+fn table_range(off: u64, count: usize, size: usize, len: usize) -> Option<std::ops::Range<usize>> {
+    let start = usize::try_from(off).ok()?;
+    let end = start.checked_add(count.checked_mul(size)?)?;
+    (end <= len).then_some(start..end)
+}
+
+impl<'a> Elf<'a> {
+    /// Parses the header and program headers. Errors are the text after `FILE: `.
+    pub fn parse(data: &'a [u8]) -> Result<Self, String> {
+        if data.len() < 4 || &data[..4] != b"\x7fELF" {
+            return Err("not an ELF file".into());
+        }
+        if data.len() < 64 {
+            return Err("truncated ELF file".into());
+        }
+        let big_endian = data[5] == 2;
+        let machine = if big_endian {
+            u16::from_be_bytes([data[18], data[19]])
+        } else {
+            u16_at(data, 18)
+        };
+        if machine != EM_X86_64 {
+            return Err(format!(
+                "not an x86_64 ELF (machine: {})",
+                machine_name(machine)
+            ));
+        }
+        if data[4] != 2 {
+            return Err("not an x86_64 ELF (32-bit ELF)".into());
+        }
+        if data[5] != 1 {
+            return Err("not an x86_64 ELF (big-endian)".into());
+        }
+        let e_type = u16_at(data, 16);
+        let e_entry = u64_at(data, 24);
+        let e_phoff = u64_at(data, 32);
+        let e_phentsize = u16_at(data, 54) as usize;
+        let e_phnum = u16_at(data, 56) as usize;
+        if e_phnum == 0xffff {
+            return Err("unsupported ELF file (more than 65534 program headers)".into());
+        }
+        if e_phnum > 0 && e_phentsize != PHDR_SIZE {
+            return Err(format!(
+                "corrupt ELF file (program header size {e_phentsize})"
+            ));
+        }
+        let range = table_range(e_phoff, e_phnum, PHDR_SIZE, data.len())
+            .ok_or("corrupt ELF file (program headers outside the file)")?;
+        let phdrs = data[range]
+            .chunks_exact(PHDR_SIZE)
+            .map(|p| Phdr {
+                p_type: u32_at(p, 0),
+                p_flags: u32_at(p, 4),
+                p_offset: u64_at(p, 8),
+                p_vaddr: u64_at(p, 16),
+                p_paddr: u64_at(p, 24),
+                p_filesz: u64_at(p, 32),
+                p_memsz: u64_at(p, 40),
+                p_align: u64_at(p, 48),
+            })
+            .collect();
+        Ok(Elf {
+            data,
+            e_type,
+            e_entry,
+            e_phoff,
+            phdrs,
+        })
+    }
+
+    /// The raw bytes of the program header table.
+    pub fn phdr_bytes(&self) -> &'a [u8] {
+        let start = self.e_phoff as usize; // checked in parse
+        &self.data[start..start + self.phdrs.len() * PHDR_SIZE]
+    }
+
+    /// The section named `name`, if any. Errors if the section headers are unusable.
+    pub fn section(&self, name: &str) -> Result<Option<Shdr>, String> {
+        let d = self.data;
+        let shoff = u64_at(d, 40);
+        let shentsize = u16_at(d, 58) as usize;
+        let shnum = u16_at(d, 60) as usize;
+        let shstrndx = u16_at(d, 62) as usize;
+        if shoff == 0 || shnum == 0 {
+            return Err("no section headers".into());
+        }
+        if shentsize != SHDR_SIZE {
+            return Err(format!(
+                "corrupt ELF file (section header size {shentsize})"
+            ));
+        }
+        let range = table_range(shoff, shnum, SHDR_SIZE, d.len())
+            .ok_or("corrupt ELF file (section headers outside the file)")?;
+        let shdrs: Vec<Shdr> = d[range]
+            .chunks_exact(SHDR_SIZE)
+            .map(|s| Shdr {
+                sh_name: u32_at(s, 0),
+                sh_type: u32_at(s, 4),
+                sh_offset: u64_at(s, 24),
+                sh_size: u64_at(s, 32),
+            })
+            .collect();
+        let strtab = shdrs
+            .get(shstrndx)
+            .and_then(|s| table_range(s.sh_offset, s.sh_size as usize, 1, d.len()))
+            .map(|r| &d[r])
+            .ok_or("corrupt ELF file (no section name table)")?;
+        Ok(shdrs.into_iter().find(|s| {
+            strtab
+                .get(s.sh_name as usize..)
+                .and_then(|rest| rest.split(|&b| b == 0).next())
+                == Some(name.as_bytes())
+        }))
+    }
+
+    /// True if the file range `start..end` lies inside the file part of a `PT_LOAD`.
+    pub fn loaded(&self, start: u64, end: u64) -> bool {
+        self.phdrs.iter().any(|p| {
+            p.p_type == PT_LOAD
+                && p.p_offset <= start
+                && p.p_offset.checked_add(p.p_filesz).is_some_and(|e| end <= e)
+        })
+    }
+
+    /// Checks that this is a program we can bake: a static (or static-pie) executable.
+    /// Errors are the text after `FILE: `.
+    pub fn check_static_program(&self) -> Result<(), String> {
+        match self.e_type {
+            ET_EXEC | ET_DYN => {}
+            ET_REL => {
+                return Err(
+                    "a relocatable object file (ET_REL), not a program: link it into a static executable".into(),
+                )
+            }
+            ET_CORE => return Err("a core dump (ET_CORE), not a program".into()),
+            t => return Err(format!("not an executable (ELF type {t})")),
+        }
+        let len = self.data.len();
+        if let Some(interp) = self.phdrs.iter().find(|p| p.p_type == PT_INTERP) {
+            let name = interp
+                .file_range(len)
+                .map(|r| {
+                    let b = &self.data[r];
+                    let b = b.split(|&c| c == 0).next().unwrap_or(b);
+                    String::from_utf8_lossy(b).into_owned()
+                })
+                .unwrap_or_else(|| "?".into());
+            return Err(format!(
+                "dynamically linked (interpreter {name}); build it with -static (x86_64-rumprun-linux-gcc does)"
+            ));
+        }
+        if !self.phdrs.iter().any(|p| p.p_type == PT_LOAD) {
+            return Err("not a program (no loadable segments)".into());
+        }
+        for p in self.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
+            if p.file_range(len).is_none() {
+                return Err("truncated ELF file (a segment lies outside the file)".into());
+            }
+        }
+        let needs_libs = self
+            .phdrs
+            .iter()
+            .filter(|p| p.p_type == PT_DYNAMIC)
+            .filter_map(|p| p.file_range(len))
+            .any(|r| {
+                self.data[r]
+                    .chunks_exact(16)
+                    .map(|e| u64_at(e, 0))
+                    .take_while(|&tag| tag != 0)
+                    .any(|tag| tag == DT_NEEDED)
+            });
+        if needs_libs {
+            return Err(
+                "needs shared libraries (DT_NEEDED) but has no interpreter; build it with -static (x86_64-rumprun-linux-gcc does)".into(),
+            );
+        }
+        if self.e_type == ET_DYN && self.e_entry == 0 {
+            return Err("a shared library, not a program (no entry point)".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal little-endian ELF64 header with `phdrs` right after it.
+    pub fn fake_elf(e_type: u16, machine: u16, phdrs: &[Phdr], tail: &[u8]) -> Vec<u8> {
+        let mut d = vec![0u8; 64];
+        d[..4].copy_from_slice(b"\x7fELF");
+        d[4] = 2;
+        d[5] = 1;
+        d[6] = 1;
+        d[16..18].copy_from_slice(&e_type.to_le_bytes());
+        d[18..20].copy_from_slice(&machine.to_le_bytes());
+        d[24..32].copy_from_slice(&0x401000u64.to_le_bytes());
+        d[32..40].copy_from_slice(&64u64.to_le_bytes());
+        d[52..54].copy_from_slice(&64u16.to_le_bytes());
+        d[54..56].copy_from_slice(&56u16.to_le_bytes());
+        d[56..58].copy_from_slice(&(phdrs.len() as u16).to_le_bytes());
+        for p in phdrs {
+            d.extend_from_slice(&p.to_bytes());
+        }
+        d.extend_from_slice(tail);
+        d
+    }
+
+    fn load(off: u64, size: u64) -> Phdr {
+        Phdr {
+            p_type: PT_LOAD,
+            p_flags: 5,
+            p_offset: off,
+            p_vaddr: 0x400000,
+            p_paddr: 0x400000,
+            p_filesz: size,
+            p_memsz: size,
+            p_align: 0x1000,
+        }
+    }
+
+    #[test]
+    fn accepts_a_static_executable() {
+        let d = fake_elf(ET_EXEC, EM_X86_64, &[load(0, 120)], &[]);
+        let e = Elf::parse(&d).unwrap();
+        assert_eq!(e.phdrs.len(), 1);
+        assert_eq!(e.phdrs[0], load(0, 120));
+        assert_eq!(e.phdr_bytes(), &load(0, 120).to_bytes());
+        e.check_static_program().unwrap();
+    }
+
+    #[test]
+    fn header_errors() {
+        assert_eq!(Elf::parse(b"").err().unwrap(), "not an ELF file");
+        assert_eq!(Elf::parse(b"#!/bin/sh\n").err().unwrap(), "not an ELF file");
+        assert_eq!(
+            Elf::parse(b"\x7fELF\x02\x01").err().unwrap(),
+            "truncated ELF file"
+        );
+        let arm = fake_elf(ET_EXEC, 183, &[], &[]);
+        assert_eq!(
+            Elf::parse(&arm).err().unwrap(),
+            "not an x86_64 ELF (machine: aarch64)"
+        );
+        let odd = fake_elf(ET_EXEC, 0x1234, &[], &[]);
+        assert_eq!(
+            Elf::parse(&odd).err().unwrap(),
+            "not an x86_64 ELF (machine: 0x1234)"
+        );
+        let mut x32 = fake_elf(ET_EXEC, EM_X86_64, &[], &[]);
+        x32[4] = 1;
+        assert_eq!(
+            Elf::parse(&x32).err().unwrap(),
+            "not an x86_64 ELF (32-bit ELF)"
+        );
+        let mut cut = fake_elf(ET_EXEC, EM_X86_64, &[load(0, 10)], &[]);
+        cut.truncate(100);
+        assert!(Elf::parse(&cut)
+            .err()
+            .unwrap()
+            .contains("program headers outside"));
+    }
+
+    #[test]
+    fn program_errors() {
+        let e = |t, phdrs: &[Phdr], tail: &[u8]| {
+            let d = fake_elf(t, EM_X86_64, phdrs, tail);
+            Elf::parse(&d).unwrap().check_static_program().err()
+        };
+        assert!(e(ET_REL, &[], &[]).unwrap().contains("relocatable object"));
+        assert!(e(ET_CORE, &[], &[]).unwrap().contains("core dump"));
+        assert!(e(ET_EXEC, &[], &[])
+            .unwrap()
+            .contains("no loadable segments"));
+        assert!(e(ET_EXEC, &[load(0, 9999)], &[])
+            .unwrap()
+            .contains("truncated"));
+        let interp = Phdr {
+            p_type: PT_INTERP,
+            p_offset: 64 + 56 * 2,
+            p_filesz: 8,
+            ..load(0, 0)
+        };
+        assert_eq!(
+            e(ET_DYN, &[interp, load(0, 100)], b"/ld.so\0\0").unwrap(),
+            "dynamically linked (interpreter /ld.so); build it with -static (x86_64-rumprun-linux-gcc does)"
+        );
+        let dynamic = Phdr {
+            p_type: PT_DYNAMIC,
+            p_offset: 64 + 56 * 2,
+            p_filesz: 32,
+            ..load(0, 0)
+        };
+        let mut needed = Vec::new();
+        for v in [DT_NEEDED, 1, 0, 0] {
+            needed.extend_from_slice(&v.to_le_bytes());
+        }
+        assert!(e(ET_DYN, &[dynamic, load(0, 100)], &needed)
+            .unwrap()
+            .contains("DT_NEEDED"));
+        let mut d = fake_elf(ET_DYN, EM_X86_64, &[load(0, 100)], &[]);
+        d[24..32].fill(0);
+        let so = Elf::parse(&d).unwrap().check_static_program().unwrap_err();
+        assert!(so.contains("shared library"), "{so}");
+        // A static-pie: ET_DYN, an entry point, PT_DYNAMIC without DT_NEEDED.
+        let mut relocs = Vec::new();
+        for v in [7u64, 1, 0, 0] {
+            relocs.extend_from_slice(&v.to_le_bytes());
+        }
+        assert_eq!(e(ET_DYN, &[dynamic, load(0, 100)], &relocs), None);
+    }
+}
