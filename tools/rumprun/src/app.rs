@@ -1,0 +1,101 @@
+//! Checks that APP is something QEMU can boot through PVH: an existing x86_64 ELF64
+//! file (normally the output of rumprun-bake).
+
+use std::fs::File;
+use std::io::Read;
+
+use crate::error::{io_message, Error};
+
+const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+const ELFCLASS64: u8 = 2;
+const EM_X86_64: u16 = 62;
+
+/// Returns an error naming APP unless it is a readable x86_64 ELF64 file.
+pub fn check(app: &str) -> Result<(), Error> {
+    let fail = |why: &str| Error::new(format!("{app}: {why}"));
+    let meta = std::fs::metadata(app).map_err(|e| fail(&io_message(&e)))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file"));
+    }
+    let mut header = [0u8; 20];
+    let mut f = File::open(app).map_err(|e| fail(&io_message(&e)))?;
+    let mut got = 0;
+    while got < header.len() {
+        match f.read(&mut header[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(&io_message(&e))),
+        }
+    }
+    if got < header.len() || &header[..4] != ELF_MAGIC {
+        return Err(fail(
+            "not an ELF file (expected an image made by rumprun-bake)",
+        ));
+    }
+    if header[4] != ELFCLASS64 {
+        return Err(fail("not a 64-bit ELF file (expected an x86_64 image)"));
+    }
+    let machine = if header[5] == 2 {
+        u16::from_be_bytes([header[18], header[19]])
+    } else {
+        u16::from_le_bytes([header[18], header[19]])
+    };
+    if machine != EM_X86_64 {
+        return Err(fail("not an x86_64 ELF file"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(name: &str, bytes: &[u8]) -> String {
+        let dir = std::env::temp_dir().join(format!("rumprun-app-test.{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn elf(class: u8, machine: u16) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(ELF_MAGIC);
+        h[4] = class;
+        h[5] = 1;
+        h[18..20].copy_from_slice(&machine.to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn accepts_x86_64_elf64() {
+        assert_eq!(check(&with_file("good", &elf(2, 62))), Ok(()));
+    }
+
+    #[test]
+    fn rejects_others() {
+        let p = with_file("text", b"#!/bin/sh\necho hi\n");
+        assert_eq!(
+            check(&p).unwrap_err().message,
+            format!("{p}: not an ELF file (expected an image made by rumprun-bake)")
+        );
+        let p = with_file("short", b"\x7fELF");
+        assert!(check(&p).unwrap_err().message.contains("not an ELF file"));
+        let p = with_file("elf32", &elf(1, 3));
+        assert_eq!(
+            check(&p).unwrap_err().message,
+            format!("{p}: not a 64-bit ELF file (expected an x86_64 image)")
+        );
+        let p = with_file("arm", &elf(2, 183));
+        assert_eq!(
+            check(&p).unwrap_err().message,
+            format!("{p}: not an x86_64 ELF file")
+        );
+        assert_eq!(
+            check("/nonexistent/app.bin").unwrap_err().message,
+            "/nonexistent/app.bin: No such file or directory"
+        );
+        assert_eq!(check("/").unwrap_err().message, "/: not a regular file");
+    }
+}

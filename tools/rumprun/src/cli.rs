@@ -1,0 +1,409 @@
+//! The `rumprun` command line: script options, PLATFORM, guest options, APP and its
+//! arguments, checked into [`Options`]; and the usage text.
+//!
+//! As in the original: `rumprun [-h] [-D] [-t dir] [-T dir] PLATFORM [guest args] APP
+//! [--] [args...]`, script getopts `DhSt:T:`, guest getopts `b:dD:e:g:iI:M:n:N:pW:`
+//! (stopping at the first non-option, APP). `-D` before PLATFORM dumps the command;
+//! `-D port` after it is the gdb port.
+
+use rumprun_config::split_cmdline;
+
+use crate::error::Error;
+use crate::getopt::Getopt;
+
+/// Default guest memory in megabytes (as in the original).
+pub const DEFAULT_MEM_MB: u32 = 64;
+
+/// The platforms that work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    /// QEMU with TCG (software emulation).
+    Qemu,
+    /// QEMU with KVM.
+    Kvm,
+}
+
+/// Where temporary files go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TmpDir {
+    /// A fresh `/tmp/rumprun.XXXXXXXX`.
+    Auto,
+    /// `-t dir`: created (must not exist), removed afterwards.
+    Remove(String),
+    /// `-T dir`: created (must not exist), kept.
+    Keep(String),
+}
+
+/// Everything `rumprun` was asked to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `-D` before PLATFORM: print the backend command instead of running it.
+    pub dump: bool,
+    pub tmpdir: TmpDir,
+    pub platform: Platform,
+    /// `-i`: run in the foreground, attached to the console.
+    pub interactive: bool,
+    /// `-p`: start paused (`qemu -S`).
+    pub paused: bool,
+    /// `-M`: memory in megabytes.
+    pub mem_mb: u32,
+    /// `-e`: `NAME=VALUE` entries in order.
+    pub env: Vec<String>,
+    /// `-N`: the hostname.
+    pub hostname: Option<String>,
+    /// `-g`: extra QEMU arguments (already split).
+    pub qemu_args: Vec<String>,
+    /// `-D port` after PLATFORM: gdb server port.
+    pub gdb_port: Option<u16>,
+    /// The image to boot (argv\[0\] of the program).
+    pub app: String,
+    /// The program's arguments.
+    pub args: Vec<String>,
+}
+
+/// What the command line asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Run(Options),
+}
+
+/// The one-line synopsis printed after command-line errors.
+pub const SYNOPSIS: &str = "usage: rumprun [script args] PLATFORM [guest args] APP [ -- ] [app args]  (rumprun -h for help)";
+
+/// The `-h` text.
+pub const USAGE: &str = "\
+usage: rumprun [script args] PLATFORM [guest args] APP [ -- ] [app args]
+
+PLATFORM is the rumprun runtime platform to use
+    kvm  : hw guest via qemu -accel kvm (needs hardware virtualisation)
+    qemu : hw guest via qemu -accel tcg
+    xen  : xen guest via xl(1) (not yet)
+    iso  : bake app and config into a bootable iso image (not yet)
+    ec2, hvf (not yet)
+
+APP is the image to rumprun (made by rumprun-bake).  app args are processed by APP.
+
+script args are:
+\t[-h] [-D] [-t tmpdir] [-T tmpdir]
+
+   -h display this message
+
+   -D dump backend command instead of running it
+   -t use tmpdir as dir for temp files (default: /tmp/rumprun.XXXXXXXX);
+      it must not exist yet
+   -T same as -t, except do not remove temporary directory
+
+guest args are:
+\t[-ip] [-D port] [-e VAR=VALUE] [-g args] [-M mem] [-N name]
+
+   -D attaches a gdb server on port to the guest (the guest starts paused)
+   -e set environment VAR to VALUE (repeatable)
+   -g specify 'args' to qemu (split like a shell command line, appended)
+   -i attaches to guest console on startup, and exits with the program's
+      exit status
+   -M set the guest's memory to mem megabytes, default is 64
+   -N set the guest's hostname to name
+   -p creates the guest but leaves it paused
+   -b configures a block device (not yet)
+   -I, -W configure a network interface (not yet)
+   -d destroys the guest on poweroff (not on qemu/kvm)
+
+Without -i the guest runs in the background: rumprun prints qemu:<pid>
+(give it to rumpstop to stop the guest) and the console goes to
+<tmpdir>/console.log.
+
+Environment: RUMPRUN_QEMU  the QEMU to run (default qemu-system-x86_64)
+";
+
+fn not_yet(what: &str) -> Error {
+    Error::new(format!("{what} is not supported yet"))
+}
+
+/// Parses the arguments after `rumprun` itself.
+pub fn parse(args: &[String]) -> Result<Command, Error> {
+    let mut dump = false;
+    let mut tmpdir = TmpDir::Auto;
+    let mut g = Getopt::new(args, "DhSt:T:");
+    while let Some(opt) = g.next() {
+        match opt? {
+            ('h', _) => return Ok(Command::Help),
+            ('D', _) => dump = true,
+            ('S', _) => return Err(not_yet("-S (sudo)")),
+            ('t', Some(d)) => tmpdir = TmpDir::Remove(d),
+            ('T', Some(d)) => tmpdir = TmpDir::Keep(d),
+            (c, _) => unreachable!("option -{c} is in the optstring"),
+        }
+    }
+    let rest = g.rest();
+    let Some((platform, rest)) = rest.split_first() else {
+        return Err(Error::usage("missing PLATFORM"));
+    };
+    let platform = match platform.as_str() {
+        "qemu" => Platform::Qemu,
+        "kvm" => Platform::Kvm,
+        "xen" | "iso" | "ec2" | "hvf" => return Err(not_yet(&format!("platform \"{platform}\""))),
+        _ => return Err(Error::usage(format!("invalid platform \"{platform}\""))),
+    };
+
+    let mut o = Options {
+        dump,
+        tmpdir,
+        platform,
+        interactive: false,
+        paused: false,
+        mem_mb: DEFAULT_MEM_MB,
+        env: Vec::new(),
+        hostname: None,
+        qemu_args: Vec::new(),
+        gdb_port: None,
+        app: String::new(),
+        args: Vec::new(),
+    };
+    let mut g = Getopt::new(rest, "b:dD:e:g:iI:M:n:N:pW:");
+    while let Some(opt) = g.next() {
+        let (c, value) = opt?;
+        let value = value.unwrap_or_default();
+        match c {
+            'i' => o.interactive = true,
+            'p' => o.paused = true,
+            'M' => {
+                o.mem_mb = match value.parse::<u32>() {
+                    Ok(m) if m > 0 => m,
+                    _ => {
+                        return Err(Error::new(format!(
+                            "-M: invalid memory size \"{value}\" (expected megabytes, e.g. 128)"
+                        )))
+                    }
+                }
+            }
+            'e' => {
+                match value.find('=') {
+                    Some(i) if i > 0 => {}
+                    _ => return Err(Error::new(format!("-e \"{value}\": expected VAR=VALUE"))),
+                }
+                o.env.push(value);
+            }
+            'N' => {
+                if value.is_empty() {
+                    return Err(Error::new("-N: the name must not be empty"));
+                }
+                o.hostname = Some(value);
+            }
+            'g' => {
+                let words = split_cmdline(&value)
+                    .map_err(|e| Error::new(format!("-g \"{value}\": {e}")))?;
+                o.qemu_args.extend(words);
+            }
+            'D' => {
+                o.gdb_port = match value.parse::<u16>() {
+                    Ok(p) if p > 0 => Some(p),
+                    _ => return Err(Error::new(format!("-D: invalid gdb port \"{value}\""))),
+                }
+            }
+            'b' => return Err(not_yet("-b (block devices)")),
+            'I' | 'W' | 'n' => return Err(not_yet(&format!("-{c} (networking)"))),
+            'd' => return Err(Error::new("-d not supported on qemu/kvm")),
+            c => unreachable!("option -{c} is in the optstring"),
+        }
+    }
+    let rest = g.rest();
+    let Some((app, mut args)) = rest.split_first() else {
+        return Err(Error::usage("missing APP"));
+    };
+    if args.first().map(String::as_str) == Some("--") {
+        args = &args[1..];
+    }
+    o.app = app.clone();
+    o.args = args.to_vec();
+    Ok(Command::Run(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Command, Error> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        parse(&args)
+    }
+
+    fn opts(args: &[&str]) -> Options {
+        match p(args) {
+            Ok(Command::Run(o)) => o,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    fn err(args: &[&str]) -> Error {
+        p(args).unwrap_err()
+    }
+
+    #[test]
+    fn minimal() {
+        let o = opts(&["qemu", "app.bin"]);
+        assert_eq!(
+            o,
+            Options {
+                dump: false,
+                tmpdir: TmpDir::Auto,
+                platform: Platform::Qemu,
+                interactive: false,
+                paused: false,
+                mem_mb: 64,
+                env: vec![],
+                hostname: None,
+                qemu_args: vec![],
+                gdb_port: None,
+                app: "app.bin".into(),
+                args: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn everything() {
+        let o = opts(&[
+            "-D",
+            "-T",
+            "/tmp/d",
+            "kvm",
+            "-ip",
+            "-M",
+            "128",
+            "-N",
+            "myname",
+            "-e",
+            "FOO=bar",
+            "-eX=",
+            "-g",
+            "-smp 2 -name 'a b'",
+            "-D1234",
+            "--",
+            "app.bin",
+            "-c",
+            "/data/x y",
+        ]);
+        assert!(o.dump);
+        assert_eq!(o.tmpdir, TmpDir::Keep("/tmp/d".into()));
+        assert_eq!(o.platform, Platform::Kvm);
+        assert!(o.interactive && o.paused);
+        assert_eq!(o.mem_mb, 128);
+        assert_eq!(o.hostname.as_deref(), Some("myname"));
+        assert_eq!(o.env, vec!["FOO=bar", "X="]);
+        assert_eq!(o.qemu_args, vec!["-smp", "2", "-name", "a b"]);
+        assert_eq!(o.gdb_port, Some(1234));
+        assert_eq!(o.app, "app.bin");
+        assert_eq!(o.args, vec!["-c", "/data/x y"]);
+    }
+
+    #[test]
+    fn app_args_are_not_options() {
+        let o = opts(&["qemu", "-i", "app.bin", "-M", "5", "--", "x"]);
+        assert_eq!(o.mem_mb, 64);
+        assert_eq!(o.args, vec!["-M", "5", "--", "x"]);
+        // One `--` right after APP separates it from its arguments.
+        let o = opts(&["qemu", "app.bin", "--", "--", "-x"]);
+        assert_eq!(o.args, vec!["--", "-x"]);
+    }
+
+    #[test]
+    fn tmpdir_last_wins() {
+        assert_eq!(
+            opts(&["-t", "a", "-T", "b", "qemu", "x"]).tmpdir,
+            TmpDir::Keep("b".into())
+        );
+        assert_eq!(
+            opts(&["-Tb", "-ta", "qemu", "x"]).tmpdir,
+            TmpDir::Remove("a".into())
+        );
+    }
+
+    #[test]
+    fn help() {
+        assert_eq!(p(&["-h"]), Ok(Command::Help));
+        assert_eq!(p(&["-D", "-h", "qemu"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn errors() {
+        let e = err(&[]);
+        assert_eq!(
+            (e.message.as_str(), e.show_usage),
+            ("missing PLATFORM", true)
+        );
+        let e = err(&["qemu", "-i"]);
+        assert_eq!((e.message.as_str(), e.show_usage), ("missing APP", true));
+        let e = err(&["-x", "qemu", "a"]);
+        assert_eq!(
+            (e.message.as_str(), e.show_usage),
+            ("unknown option -x", true)
+        );
+        assert_eq!(err(&["qemu", "-z", "a"]).message, "unknown option -z");
+        assert_eq!(
+            err(&["qemu", "-M"]).message,
+            "option -M requires an argument"
+        );
+        let e = err(&["vbox", "a"]);
+        assert_eq!(
+            (e.message.as_str(), e.show_usage),
+            ("invalid platform \"vbox\"", true)
+        );
+        for plat in ["xen", "iso", "ec2", "hvf"] {
+            let e = err(&[plat, "a"]);
+            assert_eq!(
+                e.message,
+                format!("platform \"{plat}\" is not supported yet")
+            );
+            assert!(!e.show_usage);
+        }
+        assert_eq!(
+            err(&["-S", "qemu", "a"]).message,
+            "-S (sudo) is not supported yet"
+        );
+        assert_eq!(
+            err(&["qemu", "-b", "d.img", "a"]).message,
+            "-b (block devices) is not supported yet"
+        );
+        assert_eq!(
+            err(&["qemu", "-I", "x,vioif", "a"]).message,
+            "-I (networking) is not supported yet"
+        );
+        assert_eq!(
+            err(&["qemu", "-W", "x", "a"]).message,
+            "-W (networking) is not supported yet"
+        );
+        assert_eq!(
+            err(&["qemu", "-d", "a"]).message,
+            "-d not supported on qemu/kvm"
+        );
+        assert_eq!(
+            err(&["qemu", "-M", "lots", "a"]).message,
+            "-M: invalid memory size \"lots\" (expected megabytes, e.g. 128)"
+        );
+        assert_eq!(
+            err(&["qemu", "-M0", "a"]).message,
+            err(&["qemu", "-M", "0", "a"]).message
+        );
+        assert_eq!(
+            err(&["qemu", "-e", "FOO", "a"]).message,
+            "-e \"FOO\": expected VAR=VALUE"
+        );
+        assert_eq!(
+            err(&["qemu", "-e", "=x", "a"]).message,
+            "-e \"=x\": expected VAR=VALUE"
+        );
+        assert_eq!(
+            err(&["qemu", "-N", "", "a"]).message,
+            "-N: the name must not be empty"
+        );
+        assert_eq!(
+            err(&["qemu", "-D", "99999", "a"]).message,
+            "-D: invalid gdb port \"99999\""
+        );
+        assert_eq!(
+            err(&["qemu", "-g", "-name 'x", "a"]).message,
+            "-g \"-name 'x\": unterminated ' quote starting at byte 6"
+        );
+    }
+}

@@ -1,0 +1,87 @@
+//! Builds the runtime config handed to the guest (`-append`): proper JSON that
+//! `rumprun_config::Config::parse` reads back exactly, argv quoting included.
+
+use rumprun_config::{join_cmdline, json_string};
+
+use crate::cli::Options;
+
+/// `{"cmdline": "<APP args...>", "env": "A=B", ..., "hostname": "..."}`.
+pub fn build(o: &Options) -> String {
+    let mut argv: Vec<&str> = vec![o.app.as_str()];
+    argv.extend(o.args.iter().map(String::as_str));
+    let mut out = format!("{{\"cmdline\": {}", json_string(&join_cmdline(&argv)));
+    for e in &o.env {
+        out.push_str(", \"env\": ");
+        out.push_str(&json_string(e));
+    }
+    if let Some(h) = &o.hostname {
+        out.push_str(", \"hostname\": ");
+        out.push_str(&json_string(h));
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Command};
+    use rumprun_config::Config;
+
+    fn options(args: &[&str]) -> Options {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        match parse(&args).unwrap() {
+            Command::Run(o) => o,
+            Command::Help => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn exact_text() {
+        let o = options(&[
+            "qemu",
+            "-e",
+            "FOO=bar",
+            "-N",
+            "myname",
+            "app.bin",
+            "-c",
+            "/data/x y",
+        ]);
+        assert_eq!(
+            build(&o),
+            r#"{"cmdline": "app.bin -c '/data/x y'", "env": "FOO=bar", "hostname": "myname"}"#
+        );
+        assert_eq!(build(&options(&["qemu", "a"])), r#"{"cmdline": "a"}"#);
+    }
+
+    #[test]
+    fn round_trips_through_the_kernel_parser() {
+        let args = [
+            "qemu",
+            "-e",
+            "A=\"x\" \\y",
+            "-e",
+            "B=",
+            "-N",
+            "h\u{e9}",
+            "./app.bin",
+            "",
+            "it's",
+            "\"q\"",
+            "back\\slash",
+            "tab\there",
+            "new\nline",
+            "ü😀",
+            "{\"json\": [1,2]}",
+            "--x=,",
+        ];
+        let o = options(&args);
+        let c = Config::parse(&build(&o)).unwrap().unwrap();
+        let mut argv = vec![o.app.clone()];
+        argv.extend(o.args.iter().cloned());
+        assert_eq!(c.argv, Some(argv));
+        assert_eq!(c.env, o.env);
+        assert_eq!(c.hostname, o.hostname);
+    }
+}

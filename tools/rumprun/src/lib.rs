@@ -1,0 +1,31 @@
+//! The rumprun launcher and stopper, as a library so that the two binaries stay thin
+//! and everything is unit-testable.
+//!
+//! `rumprun` = [`cli`] (options) → [`app`] (check the image) → [`config`] (runtime
+//! config JSON) → [`qemu`] (the command line) → [`launch`] (run it, in the foreground
+//! or the background) → [`status`] (the program's exit status).
+//! `rumpstop` = [`stop`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod getopt;
+pub mod kvm;
+pub mod launch;
+pub mod qemu;
+pub mod run;
+pub mod status;
+pub mod stop;
+pub mod tmpdir;
+
+/// Turns the process arguments (without argv\[0\]) into UTF-8 strings.
+pub fn utf8_args(
+    args: impl Iterator<Item = std::ffi::OsString>,
+) -> Result<Vec<String>, error::Error> {
+    args.map(|a| {
+        a.into_string()
+            .map_err(|a| error::Error::new(format!("argument {a:?} is not valid UTF-8")))
+    })
+    .collect()
+}

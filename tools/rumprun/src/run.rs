@@ -1,0 +1,55 @@
+//! `rumprun` from start to end: options → checks → config → QEMU command → dump, run in
+//! the foreground, or start in the background.
+
+use crate::cli::{self, Command, Options, Platform, TmpDir};
+use crate::error::Error;
+use crate::{app, config, kvm, launch, qemu, tmpdir};
+
+/// Runs `rumprun` with these arguments (without argv\[0\]); returns the exit status.
+pub fn rumprun(args: &[String]) -> Result<i32, Error> {
+    let o = match cli::parse(args)? {
+        Command::Help => {
+            print!("{}", cli::USAGE);
+            return Ok(0);
+        }
+        Command::Run(o) => o,
+    };
+    app::check(&o.app)?;
+    if o.platform == Platform::Kvm && !o.dump {
+        kvm::check_host()?;
+    }
+    let config = config::build(&o);
+    let program = qemu::program();
+    if o.dump {
+        // Nothing is created: the line names the temp dir that would be used.
+        let dir = match &o.tmpdir {
+            TmpDir::Auto => tmpdir::fresh_name(),
+            TmpDir::Remove(d) | TmpDir::Keep(d) => d.clone(),
+        };
+        let argv = qemu::command(&o, &program, &dir, qemu::firmware(), &config);
+        println!("{}", qemu::shell_line(&argv));
+        return Ok(0);
+    }
+    if o.interactive {
+        run_foreground(&o, &program, &config)
+    } else {
+        start_background(&o, &program, &config)
+    }
+}
+
+fn run_foreground(o: &Options, program: &str, config: &str) -> Result<i32, Error> {
+    let dir = tmpdir::create(&o.tmpdir, true)?;
+    let argv = qemu::command(o, program, &dir.path, qemu::firmware(), config);
+    launch::foreground(&argv, &qemu::status_path(&dir.path))
+}
+
+fn start_background(o: &Options, program: &str, config: &str) -> Result<i32, Error> {
+    let mut dir = tmpdir::create(&o.tmpdir, true)?;
+    let argv = qemu::command(o, program, &dir.path, qemu::firmware(), config);
+    let log = format!("{}/console.log", dir.path);
+    let pid = launch::background(&argv, &log, &qemu::status_path(&dir.path))?;
+    dir.keep();
+    println!("qemu:{pid}");
+    eprintln!("rumprun: console log: {log}");
+    Ok(0)
+}
