@@ -1,1 +1,538 @@
-//! Helpers for the rumprun system tests (work in progress).
+//! Helpers for the rumprun system tests.
+//!
+//! The tests use the *installed* tools, exactly as a user would: the compiler
+//! wrappers, `rumprun-bake` and `rumprun` from `$RUMPRUN_DESTDIR/bin`, or from
+//! `<repo>/rumprun/bin` (what `./build-rr.sh hw` installs). They build each test
+//! program from `tests/programs/` once into `<repo>/target/system-tests/` (rebuilt
+//! when the source or the wrapper is newer), bake it with `rumprun-bake hw_virtio`,
+//! boot it with `rumprun qemu -i` (stdin null, a hard timeout that kills QEMU) and
+//! hand back the output and the exit status for the tests to check.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long one boot may take before the test kills QEMU and fails.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The repository root (this crate is `<repo>/tests/system`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// Where the tools are installed: `$RUMPRUN_DESTDIR`, else `<repo>/rumprun`.
+pub fn destdir() -> PathBuf {
+    match std::env::var_os("RUMPRUN_DESTDIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => repo_root().join("rumprun"),
+    }
+}
+
+/// An installed tool, `<destdir>/bin/<name>`; panics with a hint when it is missing.
+pub fn tool(name: &str) -> PathBuf {
+    let p = destdir().join("bin").join(name);
+    assert!(
+        p.is_file(),
+        "{} not found: run ./build-rr.sh hw first (or set RUMPRUN_DESTDIR)",
+        p.display()
+    );
+    p
+}
+
+/// A test program's source, `tests/programs/<name>`.
+pub fn program_source(name: &str) -> PathBuf {
+    repo_root().join("tests/programs").join(name)
+}
+
+/// The cache directory for built programs and baked images.
+pub fn work_dir() -> PathBuf {
+    let d = repo_root().join("target/system-tests");
+    fs::create_dir_all(&d).expect("create target/system-tests");
+    d
+}
+
+/// A fresh, empty scratch directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let d = work_dir().join("scratch").join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).expect("create scratch dir");
+    d
+}
+
+/// How a C/C++ program is compiled and linked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// `x86_64-rumprun-linux-gcc`: glibc, static (`ET_EXEC`).
+    Glibc,
+    /// `x86_64-rumprun-linux-gcc -static-pie`: glibc, static-pie (`ET_DYN`).
+    GlibcStaticPie,
+    /// `x86_64-rumprun-linux-musl-gcc`: musl, static.
+    Musl,
+    /// `x86_64-rumprun-linux-g++`: C++ with glibc and libstdc++, static.
+    Cxx,
+}
+
+impl Flavor {
+    fn suffix(self) -> &'static str {
+        match self {
+            Flavor::Glibc => "glibc",
+            Flavor::GlibcStaticPie => "glibc-pie",
+            Flavor::Musl => "musl",
+            Flavor::Cxx => "cxx",
+        }
+    }
+
+    /// The wrapper that builds this flavour.
+    pub fn wrapper(self) -> &'static str {
+        match self {
+            Flavor::Glibc | Flavor::GlibcStaticPie => "x86_64-rumprun-linux-gcc",
+            Flavor::Musl => "x86_64-rumprun-linux-musl-gcc",
+            Flavor::Cxx => "x86_64-rumprun-linux-g++",
+        }
+    }
+}
+
+/// Serialises builds and bakes inside one test process.
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+fn lock_builds() -> std::sync::MutexGuard<'static, ()> {
+    BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn mtime(p: &Path) -> SystemTime {
+    fs::metadata(p)
+        .and_then(|m| m.modified())
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+fn is_fresh(out: &Path, inputs: &[&Path]) -> bool {
+    out.is_file() && inputs.iter().all(|i| mtime(i) <= mtime(out))
+}
+
+/// A temporary name next to `out`, renamed over it when complete, so that a
+/// concurrent reader never sees a half-written file.
+fn tmp_name(out: &Path) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let mut s = out.as_os_str().to_owned();
+    s.push(format!(
+        ".tmp{}.{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    PathBuf::from(s)
+}
+
+/// Runs a build step, panicking with its output when it fails.
+pub fn check_output(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {cmd:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Builds `tests/programs/<src>` with the wrapper for `flavor` (once; cached in
+/// `target/system-tests/bin/<stem>-<flavor>`) and returns the program's path.
+pub fn build_c(src: &str, flavor: Flavor) -> PathBuf {
+    let source = program_source(src);
+    let stem = Path::new(src).file_stem().unwrap().to_str().unwrap();
+    let dir = work_dir().join("bin");
+    fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{stem}-{}", flavor.suffix()));
+    let wrapper = tool(flavor.wrapper());
+
+    let _g = lock_builds();
+    if is_fresh(&out, &[&source, &wrapper]) {
+        return out;
+    }
+    let tmp = tmp_name(&out);
+    let mut cmd = Command::new(&wrapper);
+    cmd.args(["-O2", "-g", "-Wall", "-Werror"]);
+    if flavor == Flavor::GlibcStaticPie {
+        cmd.arg("-static-pie");
+    }
+    cmd.arg("-o").arg(&tmp).arg(&source);
+    check_output(&mut cmd, &format!("building {src} ({flavor:?})"));
+    fs::rename(&tmp, &out).unwrap();
+    out
+}
+
+/// Builds `tests/programs/rust-hello` with `x86_64-rumprun-linux-cargo build
+/// --release` (cargo's own cache in `target/system-tests/rust-hello`).
+pub fn build_rust_hello() -> PathBuf {
+    let target_dir = work_dir().join("rust-hello");
+    let _g = lock_builds();
+    let mut cmd = Command::new(tool("x86_64-rumprun-linux-cargo"));
+    cmd.args([
+        "build",
+        "--release",
+        "--offline",
+        "--quiet",
+        "--manifest-path",
+    ])
+    .arg(program_source("rust-hello/Cargo.toml"))
+    .arg("--target-dir")
+    .arg(&target_dir)
+    // The tests may run under `cargo test`; keep its settings out.
+    .env_remove("CARGO_TARGET_DIR")
+    .env_remove("CARGO_BUILD_TARGET")
+    .env_remove("RUSTFLAGS")
+    .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    check_output(&mut cmd, "building rust-hello");
+    let out = target_dir.join("x86_64-unknown-linux-gnu/release/rust-hello");
+    assert!(out.is_file(), "cargo wrapper built no {}", out.display());
+    out
+}
+
+/// Bakes `prog` with `rumprun-bake hw_virtio` into
+/// `target/system-tests/images/<name>.bin` (once per test process) and returns the
+/// image's path.
+pub fn bake(prog: &Path) -> PathBuf {
+    static DONE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    let name = prog.file_name().unwrap().to_str().unwrap();
+    let dir = work_dir().join("images");
+    fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}.bin"));
+
+    let _g = lock_builds();
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    let done = done.get_or_insert_with(HashSet::new);
+    if done.contains(&out) && out.is_file() {
+        return out;
+    }
+    let tmp = tmp_name(&out);
+    check_output(
+        Command::new(tool("rumprun-bake"))
+            .arg("hw_virtio")
+            .arg(&tmp)
+            .arg(prog),
+        &format!("baking {}", prog.display()),
+    );
+    fs::rename(&tmp, &out).unwrap();
+    done.insert(out.clone());
+    out
+}
+
+/// What a finished (or killed) command left behind.
+#[derive(Debug)]
+pub struct Run {
+    /// The command, for messages.
+    pub what: String,
+    /// The exit status, `None` when it timed out or was killed by a signal.
+    pub status: Option<i32>,
+    /// Standard output, with `\r` removed (the serial console may add them).
+    pub stdout: String,
+    /// Standard error, with `\r` removed.
+    pub stderr: String,
+    /// Whether the timeout killed it.
+    pub timed_out: bool,
+    /// Wall time until it ended.
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// stdout followed by stderr: everything the console, QEMU and the launcher said.
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// A readable dump of the run, for assertion messages.
+    pub fn dump(&self) -> String {
+        format!(
+            "{}\nstatus: {:?}{}  elapsed: {:?}\n--- stdout\n{}--- stderr\n{}---",
+            self.what,
+            self.status,
+            if self.timed_out { " (TIMED OUT)" } else { "" },
+            self.elapsed,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    /// Asserts the exit status, showing the whole run when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, want: i32) -> &Self {
+        assert!(!self.timed_out, "timed out:\n{}", self.dump());
+        assert_eq!(
+            self.status,
+            Some(want),
+            "wrong exit status:\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts that stdout has a line equal to `line`.
+    #[track_caller]
+    pub fn assert_stdout_line(&self, line: &str) -> &Self {
+        assert!(
+            self.stdout.lines().any(|l| l == line),
+            "stdout has no line {line:?}:\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts that stdout or stderr contains `needle`.
+    #[track_caller]
+    pub fn assert_output_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.all_output().contains(needle),
+            "output does not contain {needle:?}:\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts that neither stdout nor stderr contains `needle`.
+    #[track_caller]
+    pub fn assert_output_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.all_output().contains(needle),
+            "output unexpectedly contains {needle:?}:\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts that the lines `first` and then `second` appear in stdout, in order.
+    #[track_caller]
+    pub fn assert_order(&self, first: &str, second: &str) -> &Self {
+        let a = self.stdout.find(first);
+        let b = self.stdout.rfind(second);
+        assert!(
+            matches!((a, b), (Some(a), Some(b)) if a < b),
+            "expected {first:?} before {second:?} in stdout:\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts the kernel's markers around a program that returned `status` from
+    /// main: `=== calling "X" main() ===` before `body` and
+    /// `=== main() of "X" returned N ===` after it.
+    #[track_caller]
+    pub fn assert_main_markers(&self, body: &str, status: i32) -> &Self {
+        let calling = self
+            .stdout
+            .lines()
+            .position(|l| l.starts_with("=== calling \"") && l.ends_with("\" main() ==="));
+        let body_at = self.stdout.lines().position(|l| l.contains(body));
+        let returned = self.stdout.lines().position(|l| {
+            l.starts_with("=== main() of \"") && l.ends_with(&format!("\" returned {status} ==="))
+        });
+        assert!(
+            matches!((calling, body_at, returned), (Some(c), Some(b), Some(r)) if c < b && b < r),
+            "expected `=== calling \"..\" main() ===`, {body:?}, \
+             `=== main() of \"..\" returned {status} ===` in that order:\n{}",
+            self.dump()
+        );
+        self
+    }
+}
+
+/// Runs `cmd` with stdin null, capturing its output, in its own process group; when
+/// it outlives `timeout`, the whole group (the launcher and QEMU) is killed.
+pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
+    let what = format!("{cmd:?}");
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let pgid = child.id();
+
+    let (tx, rx) = mpsc::channel();
+    let readers: Vec<_> = [
+        (
+            0,
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        ),
+        (1, Box::new(child.stderr.take().unwrap())),
+    ]
+    .into_iter()
+    .map(|(i, mut r)| {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            let _ = tx.send((i, buf));
+        })
+    })
+    .collect();
+    drop(tx);
+
+    let kill_group = || {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .stderr(Stdio::null())
+            .status();
+    };
+
+    let mut timed_out = false;
+    let status: Option<ExitStatus> = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if start.elapsed() >= timeout => {
+                timed_out = true;
+                kill_group();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(e) => panic!("waiting for {what}: {e}"),
+        }
+    };
+    let elapsed = start.elapsed();
+
+    // A QEMU left behind by the launcher would keep the pipes open: give the
+    // readers a moment, then end whatever is left of the group.
+    let mut out = [Vec::new(), Vec::new()];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((i, buf)) => out[i] = buf,
+            Err(_) => {
+                kill_group();
+                if let Ok((i, buf)) = rx.recv_timeout(Duration::from_secs(5)) {
+                    out[i] = buf;
+                }
+            }
+        }
+    }
+    for r in readers {
+        if r.is_finished() {
+            let _ = r.join();
+        }
+    }
+    let clean = |b: &[u8]| String::from_utf8_lossy(b).replace('\r', "");
+    Run {
+        what,
+        status: status.and_then(|s| s.code()),
+        stdout: clean(&out[0]),
+        stderr: clean(&out[1]),
+        timed_out,
+        elapsed,
+    }
+}
+
+/// `rumprun [launcher_opts] qemu -i [run_opts] IMAGE -- args...`, with the boot
+/// timeout.
+pub fn rumprun_qemu(image: &Path, run_opts: &[&str], args: &[&str]) -> Run {
+    let mut cmd = Command::new(tool("rumprun"));
+    cmd.args(["qemu", "-i"]).args(run_opts).arg(image);
+    if !args.is_empty() {
+        cmd.arg("--").args(args);
+    }
+    run_with_timeout(&mut cmd, BOOT_TIMEOUT)
+}
+
+/// Builds, bakes and boots a C/C++ test program.
+pub fn boot_c(src: &str, flavor: Flavor, run_opts: &[&str], args: &[&str]) -> Run {
+    let prog = build_c(src, flavor);
+    let image = bake(&prog);
+    rumprun_qemu(&image, run_opts, args)
+}
+
+/// The ELF type (`e_type`: 2 = `ET_EXEC`, 3 = `ET_DYN`) and whether the file has a
+/// `PT_INTERP` (dynamically linked) program header.
+pub fn elf_kind(path: &Path) -> (u16, bool) {
+    let b = fs::read(path).expect("read ELF");
+    assert!(b.len() >= 64 && &b[..4] == b"\x7fELF", "not an ELF file");
+    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+    let e_type = u16_at(16);
+    let phoff = u64_at(32) as usize;
+    let phentsize = u16_at(54) as usize;
+    let phnum = u16_at(56) as usize;
+    let interp = (0..phnum).any(|i| {
+        let o = phoff + i * phentsize;
+        u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) == 3
+    });
+    (e_type, interp)
+}
+
+/// Splits a command line printed by a shell-quoting tool into words: whitespace
+/// separates, `'…'` is literal, `"…"` allows `\"` and `\\`, a bare `\` quotes the
+/// next character.
+pub fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut it = line.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                for c in it.by_ref() {
+                    if c == '\'' {
+                        break;
+                    }
+                    cur.push(c);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(c) = it.next() {
+                    match c {
+                        '"' => break,
+                        '\\' => match it.peek() {
+                            Some(&n @ ('"' | '\\' | '$' | '`')) => {
+                                cur.push(n);
+                                it.next();
+                            }
+                            _ => cur.push('\\'),
+                        },
+                        c => cur.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(n) = it.next() {
+                    cur.push(n);
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
+}

@@ -1,0 +1,138 @@
+//! The runtime config on the kernel command line: a malformed or unsupported config
+//! stops the boot with one line and exit status 1; the original's lax JSON form is
+//! accepted.
+//!
+//! The config is replaced by pointing the launcher at a QEMU wrapper
+//! (`RUMPRUN_QEMU`) that swaps the value of `-append` for the test's text and runs
+//! the real QEMU; the launcher then reads the exit status as always.
+
+use rumprun_system_tests::*;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A QEMU wrapper that replaces the `-append` argument with `$RR_TEST_APPEND`.
+fn append_swapping_qemu() -> PathBuf {
+    let dir = scratch_dir("qemu-wrapper");
+    let w = dir.join("qemu-swap-append");
+    fs::write(
+        &w,
+        r#"#!/bin/bash
+set -euo pipefail
+args=()
+swap=no
+for a in "$@"; do
+	if [ "$swap" = yes ]; then
+		args+=("$RR_TEST_APPEND")
+		swap=no
+		continue
+	fi
+	[ "$a" != -append ] || swap=yes
+	args+=("$a")
+done
+exec qemu-system-x86_64 "${args[@]}"
+"#,
+    )
+    .unwrap();
+    fs::set_permissions(&w, fs::Permissions::from_mode(0o755)).unwrap();
+    w
+}
+
+fn boot_with_config(image: &Path, config: &str) -> Run {
+    let mut cmd = Command::new(tool("rumprun"));
+    cmd.env("RUMPRUN_QEMU", append_swapping_qemu())
+        .env("RR_TEST_APPEND", config)
+        .args(["qemu", "-i"])
+        .arg(image);
+    run_with_timeout(&mut cmd, BOOT_TIMEOUT)
+}
+
+/// Exit status 1, a `rumprun:` line about the config that contains `mentions`, and
+/// the program never started.
+fn assert_config_rejected(run: &Run, mentions: &str) {
+    run.assert_status(1).assert_output_lacks("=== calling");
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("rumprun:") && l.to_lowercase().contains("config"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one `rumprun: ...config...` line:\n{}",
+        run.dump()
+    );
+    assert!(
+        lines[0].contains(mentions),
+        "the config error mentions {mentions:?}:\n{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn malformed_json_stops_the_boot() {
+    let image = bake(&build_c("hello.c", Flavor::Musl));
+    let run = boot_with_config(&image, r#"{"cmdline": "x",,,"#);
+    assert_config_rejected(&run, "JSON");
+}
+
+#[test]
+fn unsupported_key_stops_the_boot() {
+    let image = bake(&build_c("hello.c", Flavor::Musl));
+    let run = boot_with_config(
+        &image,
+        r#"{"cmdline": "hello", "net": {"if": "vioif0", "type": "inet", "method": "dhcp"}}"#,
+    );
+    assert_config_rejected(&run, "not supported yet");
+}
+
+#[test]
+fn lax_json_with_repeated_keys_is_accepted() {
+    let image = bake(&build_c("args.c", Flavor::Glibc));
+    let run = boot_with_config(
+        &image,
+        r#"garbage before the brace {,"hostname": "lax",, "cmdline": "args 'a b' \"c d\" -env X -env Y", "env": "X=1", "env": "Y=two words",}"#,
+    );
+    run.assert_status(0)
+        .assert_stdout_line("argc=7")
+        .assert_stdout_line("argv[0]=[args]")
+        .assert_stdout_line("argv[1]=[a b]")
+        .assert_stdout_line("argv[2]=[c d]")
+        .assert_stdout_line("env[X]=[1]")
+        .assert_stdout_line("env[Y]=[two words]");
+}
+
+#[test]
+fn launcher_dump_shows_the_command() {
+    // `rumprun -D qemu ...` prints the QEMU command instead of running it; its
+    // words must carry the image and the argv config, quoting intact.
+    let image = bake(&build_c("hello.c", Flavor::Musl));
+    let run = run_with_timeout(
+        Command::new(tool("rumprun"))
+            .args(["-D", "qemu", "-i"])
+            .arg(&image)
+            .args(["--", "two words", "it's"]),
+        std::time::Duration::from_secs(30),
+    );
+    run.assert_status(0);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("qemu-system-x86_64"))
+        .unwrap_or_else(|| panic!("no QEMU command:\n{}", run.dump()));
+    let words = shell_words(line);
+    let at = |flag: &str| {
+        words
+            .iter()
+            .position(|w| w == flag)
+            .and_then(|i| words.get(i + 1))
+            .unwrap_or_else(|| panic!("no {flag} in {words:?}"))
+            .clone()
+    };
+    assert_eq!(Path::new(&at("-kernel")), image.as_path());
+    let config = at("-append");
+    assert!(config.contains("\"cmdline\""), "config: {config}");
+    assert!(config.contains("two words"), "config: {config}");
+    assert!(config.contains("it"), "config: {config}");
+}

@@ -1,0 +1,118 @@
+//! Arguments, environment, exit status, constructors, unsupported syscalls and
+//! faults, each checked by booting a test program.
+
+use rumprun_system_tests::*;
+
+#[test]
+fn argv_with_spaces_arrives_intact() {
+    let run = boot_c("args.c", Flavor::Glibc, &[], &["two words", "x"]);
+    run.assert_status(0)
+        .assert_stdout_line("argc=3")
+        .assert_stdout_line("argv[1]=[two words]")
+        .assert_stdout_line("argv[2]=[x]");
+    // argv[0] is the program's name, whatever the launcher chose: never empty.
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("argv[0]=[") && l != "argv[0]=[]"),
+        "no argv[0]:\n{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn argv_with_quotes_and_backslashes_arrives_intact() {
+    let tricky = [
+        r#"say "hi""#,
+        "it's",
+        r"back\slash",
+        r"trailing\",
+        "",
+        "  lead and trail  ",
+        "{\"json\": [1,2]}",
+        "tab\there",
+    ];
+    let run = boot_c("args.c", Flavor::Musl, &[], &tricky);
+    run.assert_status(0)
+        .assert_stdout_line(&format!("argc={}", tricky.len() + 1));
+    for (i, a) in tricky.iter().enumerate() {
+        run.assert_stdout_line(&format!("argv[{}]=[{a}]", i + 1));
+    }
+}
+
+#[test]
+fn env_variables_arrive() {
+    let run = boot_c(
+        "args.c",
+        Flavor::Glibc,
+        &["-e", "WORLD=mars", "-e", "SPACED=a b  c"],
+        &["-env", "WORLD", "-env", "SPACED", "-env", "UNSET_VAR"],
+    );
+    run.assert_status(0)
+        .assert_stdout_line("env[WORLD]=[mars]")
+        .assert_stdout_line("env[SPACED]=[a b  c]")
+        .assert_stdout_line("env[UNSET_VAR]=[<unset>]");
+}
+
+#[test]
+fn env_variable_reaches_hello() {
+    let run = boot_c("hello.c", Flavor::Musl, &["-e", "WORLD=mars"], &[]);
+    run.assert_status(0).assert_stdout_line("Hello, mars!");
+}
+
+#[test]
+fn exit_status_from_main() {
+    let run = boot_c("exit_status.c", Flavor::Glibc, &[], &["3"]);
+    run.assert_status(3)
+        .assert_stdout_line("returning 3 from main")
+        .assert_main_markers("returning 3 from main", 3);
+}
+
+#[test]
+fn exit_status_from_nested_exit() {
+    let run = boot_c("exit_status.c", Flavor::Glibc, &[], &["3", "nested"]);
+    run.assert_status(3)
+        .assert_stdout_line("calling exit(3) from a nested function")
+        .assert_output_lacks("returning 3 from main");
+}
+
+#[test]
+fn exit_status_musl_nested() {
+    let run = boot_c("exit_status.c", Flavor::Musl, &[], &["42", "nested"]);
+    run.assert_status(42)
+        .assert_stdout_line("calling exit(42) from a nested function");
+}
+
+#[test]
+fn constructors_run_in_priority_order_and_destructors_run() {
+    let run = boot_c("ctor_test.c", Flavor::Glibc, &[], &[]);
+    run.assert_status(0)
+        .assert_stdout_line("myvalue = 8 (expect 8)")
+        .assert_stdout_line("ctor_test: ok")
+        .assert_order("I'm a constructor!", "myvalue = 8")
+        .assert_order("ctor_test: ok", "I'm a destructor!");
+}
+
+#[test]
+fn unsupported_syscall_gives_enosys_and_goes_on() {
+    let run = boot_c("enosys.c", Flavor::Glibc, &[], &[]);
+    run.assert_status(0)
+        .assert_stdout_line("errno ENOSYS ok")
+        .assert_stdout_line("still running")
+        .assert_output_contains("unsupported syscall kexec_load (246)");
+    let n = run
+        .all_output()
+        .matches("unsupported syscall kexec_load (246)")
+        .count();
+    assert_eq!(n, 1, "logged once per syscall number:\n{}", run.dump());
+}
+
+#[test]
+fn null_dereference_is_reported_and_fails() {
+    let run = boot_c("crash.c", Flavor::Glibc, &[], &[]);
+    run.assert_status(139)
+        .assert_stdout_line("about to crash")
+        .assert_output_contains("SIGSEGV")
+        .assert_output_contains("crash_here")
+        .assert_output_lacks("crash_here returned");
+}
