@@ -1,0 +1,614 @@
+//! End-to-end tests of the `rumprun-bake` binary: fake kernels and real static, static-pie
+//! and dynamic programs built with gcc, baked images checked field by field (and by
+//! `readelf`), and every error message with its exit status.
+
+use rumprun_image::{cpio, BakeInfo};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const KERNEL_C: &str = r#"
+struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; };
+__attribute__((section(".rumprun_bakeinfo"), used))
+struct bakeinfo rumprun_bakeinfo = { {'R','R','B','A','K','E','0','1'}, 0, 0, {0} };
+unsigned char bss_area[20000];
+void _start(void) { for (;;) __asm__ volatile("hlt"); }
+"#;
+
+const NO_SECTION_C: &str = r#"
+void _start(void) { for (;;) __asm__ volatile("hlt"); }
+"#;
+
+const HELLO_C: &str = r#"
+#include <stdio.h>
+int main(void) { puts("hello"); return 0; }
+"#;
+
+fn gcc(dir: &Path, args: &[&str]) {
+    let out = Command::new("gcc")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("gcc must be installed to run these tests");
+    assert!(
+        out.status.success(),
+        "gcc {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Builds the fixtures once per test process and returns their directory.
+fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        // Remove fixture dirs of test processes that are gone.
+        if let Ok(rd) = fs::read_dir(base) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("bake-fixtures-") {
+                    if !Path::new("/proc").join(pid).exists() {
+                        let _ = fs::remove_dir_all(e.path());
+                    }
+                }
+            }
+        }
+        let dir = base.join(format!("bake-fixtures-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        fs::write(dir.join("kernel.c"), KERNEL_C).unwrap();
+        fs::write(dir.join("nosec.c"), NO_SECTION_C).unwrap();
+        fs::write(dir.join("hello.c"), HELLO_C).unwrap();
+        let k = [
+            "-nostdlib",
+            "-static",
+            "-no-pie",
+            "-O2",
+            "-Wl,--build-id=none",
+        ];
+        gcc(&dir, &[&k[..], &["-o", "kernel.elf", "kernel.c"]].concat());
+        gcc(&dir, &[&k[..], &["-o", "nosec.elf", "nosec.c"]].concat());
+        gcc(&dir, &["-static", "-O2", "-o", "hello", "hello.c"]);
+        gcc(&dir, &["-static-pie", "-O2", "-o", "hello-pie", "hello.c"]);
+        gcc(&dir, &["-O2", "-o", "hello-dyn", "hello.c"]);
+        gcc(&dir, &["-c", "-O2", "-o", "hello.o", "hello.c"]);
+        fs::write(dir.join("notelf"), "#!/bin/sh\necho hi\n").unwrap();
+        let mut arm = fs::read(dir.join("hello")).unwrap();
+        arm[18..20].copy_from_slice(&183u16.to_le_bytes());
+        fs::write(dir.join("hello-arm"), arm).unwrap();
+        let mut core = fs::read(dir.join("hello")).unwrap();
+        core[16..18].copy_from_slice(&4u16.to_le_bytes());
+        fs::write(dir.join("core"), core).unwrap();
+        fs::copy(dir.join("hello"), dir.join("sub/hello")).unwrap();
+        dir
+    })
+}
+
+/// A fresh directory for one test's outputs.
+fn scratch(name: &str) -> PathBuf {
+    let d = fixtures().join("out").join(name);
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs rumprun-bake in the fixtures directory with `envs` (and no inherited
+/// RUMPRUN_* variables).
+fn bake(args: &[&str], envs: &[(&str, &Path)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rumprun-bake"));
+    cmd.args(args)
+        .current_dir(fixtures())
+        .env_remove("RUMPRUN_DESTDIR")
+        .env_remove("RUMPRUN_KERNEL");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!run.stderr.contains("panicked"), "panic: {}", run.stderr);
+    run
+}
+
+fn kernel_env() -> [(&'static str, &'static Path); 1] {
+    static K: OnceLock<PathBuf> = OnceLock::new();
+    [(
+        "RUMPRUN_KERNEL",
+        K.get_or_init(|| fixtures().join("kernel.elf")),
+    )]
+}
+
+/// Expects exit status 1 and exactly `msg` as the one line on stderr.
+fn expect_error(args: &[&str], envs: &[(&str, &Path)], msg: &str) {
+    let r = bake(args, envs);
+    assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!("rumprun-bake: error: {msg}\n"),
+        "{args:?}"
+    );
+    assert_eq!(r.stdout, "");
+}
+
+// ---- a small independent ELF reader for checking the output ----
+
+struct Ph {
+    p_type: u32,
+    flags: u32,
+    offset: u64,
+    vaddr: u64,
+    paddr: u64,
+    filesz: u64,
+    memsz: u64,
+    align: u64,
+}
+
+fn u16le(d: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes(d[o..o + 2].try_into().unwrap())
+}
+fn u32le(d: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(d[o..o + 4].try_into().unwrap())
+}
+fn u64le(d: &[u8], o: usize) -> u64 {
+    u64::from_le_bytes(d[o..o + 8].try_into().unwrap())
+}
+
+fn phdrs(d: &[u8]) -> Vec<Ph> {
+    let (off, n) = (u64le(d, 32) as usize, u16le(d, 56) as usize);
+    assert_eq!(u16le(d, 54), 56);
+    (0..n)
+        .map(|i| {
+            let p = &d[off + 56 * i..off + 56 * (i + 1)];
+            Ph {
+                p_type: u32le(p, 0),
+                flags: u32le(p, 4),
+                offset: u64le(p, 8),
+                vaddr: u64le(p, 16),
+                paddr: u64le(p, 24),
+                filesz: u64le(p, 32),
+                memsz: u64le(p, 40),
+                align: u64le(p, 48),
+            }
+        })
+        .collect()
+}
+
+/// File offset of the section named `name`.
+fn section_offset(d: &[u8], name: &str) -> usize {
+    let (shoff, shnum, shstrndx) = (
+        u64le(d, 40) as usize,
+        u16le(d, 60) as usize,
+        u16le(d, 62) as usize,
+    );
+    let sh = |i: usize| &d[shoff + 64 * i..shoff + 64 * (i + 1)];
+    let strtab = u64le(sh(shstrndx), 24) as usize;
+    (0..shnum)
+        .find(|&i| {
+            let n = strtab + u32le(sh(i), 0) as usize;
+            d[n..].split(|&b| b == 0).next().unwrap() == name.as_bytes()
+        })
+        .map(|i| u64le(sh(i), 24) as usize)
+        .expect("section")
+}
+
+/// Checks `out` against the contract for `kernel` and `inputs` baked with `config`.
+fn check_image(kernel: &Path, out: &Path, config: &str, inputs: &[&str]) {
+    let k = fs::read(kernel).unwrap();
+    let o = fs::read(out).unwrap();
+    let kph = phdrs(&k);
+    let oph = phdrs(&o);
+    assert_eq!(oph.len(), kph.len() + 1);
+    for (a, b) in kph.iter().zip(&oph) {
+        assert_eq!(
+            (a.p_type, a.flags, a.offset, a.vaddr, a.paddr, a.filesz, a.memsz, a.align),
+            (b.p_type, b.flags, b.offset, b.vaddr, b.paddr, b.filesz, b.memsz, b.align)
+        );
+    }
+    let new = oph.last().unwrap();
+    assert_eq!((new.p_type, new.flags, new.align), (1, 4, 4096));
+    assert_eq!(new.vaddr, new.paddr);
+    assert_eq!(new.paddr % 4096, 0);
+    assert_eq!(new.offset % 4096, 0);
+    assert_eq!(new.filesz, new.memsz);
+    let top = kph.iter().map(|p| p.paddr + p.memsz).max().unwrap();
+    assert!(
+        new.paddr >= top && new.paddr < top + 4096,
+        "paddr {:#x} top {top:#x}",
+        new.paddr
+    );
+    // Everything else of the kernel file is unchanged, except the header and bake-info.
+    let bi = section_offset(&k, ".rumprun_bakeinfo");
+    assert_eq!(section_offset(&o, ".rumprun_bakeinfo"), bi);
+    assert!(o[64..bi] == k[64..bi] && o[bi + 56..k.len()] == k[bi + 56..]);
+    assert_eq!(o[..32], k[..32]);
+    let info = BakeInfo::from_bytes(&o[bi..]).unwrap();
+    assert_eq!(info.payload_paddr, new.paddr);
+    assert_eq!(info.payload_size, new.filesz);
+    assert_eq!(info.config_name(), Some(config));
+    // The payload is a cpio archive of the programs, in order.
+    let payload = &o[new.offset as usize..(new.offset + new.filesz) as usize];
+    let entries: Vec<_> = cpio::entries(payload).collect::<Result<_, _>>().unwrap();
+    assert_eq!(entries.len(), inputs.len());
+    for (e, input) in entries.iter().zip(inputs) {
+        let base = Path::new(input).file_name().unwrap().to_str().unwrap();
+        assert_eq!(e.name, format!("bin/{base}"));
+        assert_eq!(e.mode, 0o100755);
+        assert!(
+            e.data == fs::read(fixtures().join(input)).unwrap(),
+            "{input} bytes"
+        );
+    }
+    let progs: Vec<_> = cpio::programs(payload).map(|e| e.unwrap().name).collect();
+    assert_eq!(progs.len(), inputs.len());
+    assert_eq!(
+        fs::metadata(out).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
+    // binutils accepts it and sees the new segment.
+    let r = Command::new("readelf")
+        .args(["-lW"])
+        .arg(out)
+        .output()
+        .expect("readelf (binutils) must be installed");
+    let text = String::from_utf8_lossy(&r.stdout);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success() && err.is_empty(), "readelf: {err}");
+    let want = format!("{:#018x} {:#018x}", new.vaddr, new.paddr);
+    assert!(text.contains(&want), "readelf -lW shows no {want}:\n{text}");
+    // No temp files are left next to the output.
+    let left: Vec<_> = fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".rumprun-bake."))
+        .collect();
+    assert!(left.is_empty());
+}
+
+#[test]
+fn bakes_static_and_static_pie_programs() {
+    let d = scratch("static");
+    let out = d.join("out.bin");
+    let r = bake(
+        &["hw_virtio", out.to_str().unwrap(), "hello", "hello-pie"],
+        &kernel_env(),
+    );
+    assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
+    check_image(
+        &fixtures().join("kernel.elf"),
+        &out,
+        "hw_virtio",
+        &["hello", "hello-pie"],
+    );
+
+    // Baking over an existing output replaces it.
+    let r = bake(
+        &["hw-generic", out.to_str().unwrap(), "sub/hello"],
+        &kernel_env(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    check_image(
+        &fixtures().join("kernel.elf"),
+        &out,
+        "hw_generic",
+        &["sub/hello"],
+    );
+
+    // A baked image is not a kernel to bake again.
+    let again = d.join("again.bin");
+    expect_error(
+        &["hw_virtio", again.to_str().unwrap(), "hello"],
+        &[("RUMPRUN_KERNEL", &out)],
+        &format!(
+            "{}: already baked (config hw_generic, payload of {} bytes); bake from an unbaked kernel.elf",
+            out.display(),
+            BakeInfo::from_bytes(&fs::read(&out).unwrap()[section_offset(&fs::read(&out).unwrap(), ".rumprun_bakeinfo")..])
+                .unwrap()
+                .payload_size
+        ),
+    );
+    assert!(!again.exists());
+}
+
+#[test]
+fn eight_programs_fit_nine_do_not() {
+    let d = scratch("eight");
+    let mut names = Vec::new();
+    for i in 1..=9 {
+        let name = format!("out/eight/p{i}");
+        fs::copy(fixtures().join("hello"), fixtures().join(&name)).unwrap();
+        names.push(name);
+    }
+    let out = d.join("out.bin");
+    let mut args = vec!["hw_virtio", out.to_str().unwrap()];
+    args.extend(names[..8].iter().map(String::as_str));
+    let r = bake(&args, &kernel_env());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let inputs: Vec<&str> = names[..8].iter().map(String::as_str).collect();
+    check_image(&fixtures().join("kernel.elf"), &out, "hw_virtio", &inputs);
+    args.push(&names[8]);
+    expect_error(
+        &args,
+        &kernel_env(),
+        "at most 8 programs can be baked into one image (got 9)",
+    );
+}
+
+#[test]
+fn installed_layout_via_destdir() {
+    let root = scratch("destdir");
+    fs::create_dir_all(root.join("etc")).unwrap();
+    fs::create_dir_all(root.join("lib/rumprun-x86_64/hw")).unwrap();
+    let out = root.join("img.bin");
+    let out_s = out.to_str().unwrap();
+    let env = [("RUMPRUN_DESTDIR", root.as_path())];
+
+    // No config file in the destdir: said clearly.
+    expect_error(
+        &["list"],
+        &env,
+        &format!(
+            "{}: No such file or directory",
+            root.join("etc/rumprun-bake.conf").display()
+        ),
+    );
+    fs::write(
+        root.join("etc/rumprun-bake.conf"),
+        include_str!("../../../app-tools/rumprun-bake.conf"),
+    )
+    .unwrap();
+    // No kernel yet.
+    expect_error(
+        &["hw_virtio", out_s, "hello"],
+        &env,
+        &format!(
+            "kernel for platform hw not found: {} (build it with \"build-rr.sh hw\", or set RUMPRUN_DESTDIR or RUMPRUN_KERNEL)",
+            root.join("lib/rumprun-x86_64/hw/kernel.elf").display()
+        ),
+    );
+    let kernel = root.join("lib/rumprun-x86_64/hw/kernel.elf");
+    fs::copy(fixtures().join("kernel.elf"), &kernel).unwrap();
+    let r = bake(&["hw_virtio", out_s, "hello-pie"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    check_image(&kernel, &out, "hw_virtio", &["hello-pie"]);
+}
+
+#[test]
+fn list_describe_and_config_options() {
+    let r = bake(&["list"], &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        "hw_virtio       : virtio targets (e.g. QEMU/KVM)\n\
+         hw_generic      : generic targets, includes (almost) all drivers\n"
+    );
+    let r = bake(&["describe", "hw-virtio"], &[]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout,
+        "config:      hw_virtio\ndescription: virtio targets (e.g. QEMU/KVM)\nplatform:    hw\n\
+         components:  console linux-abi tmpfs virtio-pci virtio-net virtio-blk\n"
+    );
+    let d = scratch("conf");
+    let extra = d.join("extra.conf");
+    fs::write(
+        &extra,
+        "version 20160209\nconf hw_mine\n\tcreate \"my own\"\n\tassimilate hw_virtio\n\tadd console extra\nfnoc\n",
+    )
+    .unwrap();
+    let e = extra.to_str().unwrap();
+    let r = bake(&["-c", e, "list"], &[]);
+    assert!(
+        r.stdout.ends_with("hw_mine         : my own\n"),
+        "{}",
+        r.stdout
+    );
+    let r = bake(
+        &[
+            "-c",
+            e,
+            "-m",
+            "add more",
+            "-mremove tmpfs",
+            "describe",
+            "hw_mine",
+        ],
+        &[],
+    );
+    assert!(
+        r.stdout.ends_with(
+            "components:  console linux-abi virtio-pci virtio-net virtio-blk extra more\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    let out = d.join("mine.bin");
+    let r = bake(
+        &["-c", e, "hw_mine", out.to_str().unwrap(), "hello"],
+        &kernel_env(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    check_image(&fixtures().join("kernel.elf"), &out, "hw_mine", &["hello"]);
+    // -n checks everything and writes nothing.
+    let dry = d.join("dry.bin");
+    let r = bake(
+        &["-n", "hw_virtio", dry.to_str().unwrap(), "hello"],
+        &kernel_env(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("would write"), "{}", r.stdout);
+    assert!(!dry.exists());
+
+    // Config errors.
+    let bad = d.join("bad.conf");
+    fs::write(
+        &bad,
+        "version 20160209\nconf hw_x\n\tcreate \"x\"\n\tfrob\nfnoc\n",
+    )
+    .unwrap();
+    expect_error(
+        &["-c", bad.to_str().unwrap(), "list"],
+        &[],
+        &format!("{}:4: unknown directive \"frob\"", bad.display()),
+    );
+    expect_error(
+        &["-c", "missing.conf", "list"],
+        &[],
+        "missing.conf: No such file or directory",
+    );
+    expect_error(
+        &["-m", "remove nope", "describe", "hw_virtio"],
+        &[],
+        "-m \"remove nope\": remove: \"nope\" is not a component of hw_virtio",
+    );
+}
+
+#[test]
+fn input_errors() {
+    let d = scratch("inputs");
+    let out = d.join("out.bin");
+    let o = out.to_str().unwrap();
+    let k = kernel_env();
+    expect_error(
+        &["hw_virtio", o, "nope"],
+        &k,
+        "nope: No such file or directory",
+    );
+    expect_error(&["hw_virtio", o, "sub"], &k, "sub: Is a directory");
+    expect_error(&["hw_virtio", o, "notelf"], &k, "notelf: not an ELF file");
+    expect_error(
+        &["hw_virtio", o, "hello-arm"],
+        &k,
+        "hello-arm: not an x86_64 ELF (machine: aarch64)",
+    );
+    expect_error(
+        &["hw_virtio", o, "hello-dyn"],
+        &k,
+        "hello-dyn: dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2); build it with -static (x86_64-rumprun-linux-gcc does)",
+    );
+    expect_error(
+        &["hw_virtio", o, "hello.o"],
+        &k,
+        "hello.o: a relocatable object file (ET_REL), not a program: link it into a static executable",
+    );
+    expect_error(
+        &["hw_virtio", o, "core"],
+        &k,
+        "core: a core dump (ET_CORE), not a program",
+    );
+    expect_error(
+        &["hw_virtio", o, "hello", "sub/hello"],
+        &k,
+        "sub/hello: another input is also named hello (programs are stored as bin/<name>)",
+    );
+    // The first bad input is reported even when good ones come first.
+    expect_error(
+        &["hw_virtio", o, "hello", "notelf"],
+        &k,
+        "notelf: not an ELF file",
+    );
+    assert!(!out.exists());
+    assert_eq!(fs::read_dir(&d).unwrap().count(), 0, "nothing written");
+}
+
+#[test]
+fn kernel_config_and_output_errors() {
+    let d = scratch("kernel");
+    let out = d.join("out.bin");
+    let o = out.to_str().unwrap();
+    let nosec = fixtures().join("nosec.elf");
+    expect_error(
+        &["hw_virtio", o, "hello"],
+        &[("RUMPRUN_KERNEL", &nosec)],
+        &format!(
+            "{}: no .rumprun_bakeinfo section: not a rumprun kernel",
+            nosec.display()
+        ),
+    );
+    let notelf = fixtures().join("notelf");
+    expect_error(
+        &["hw_virtio", o, "hello"],
+        &[("RUMPRUN_KERNEL", &notelf)],
+        &format!("{}: not an ELF file", notelf.display()),
+    );
+    let k = kernel_env();
+    expect_error(
+        &["xen_pv", o, "hello"],
+        &k,
+        "config xen_pv is not available yet: the Xen platform is not built",
+    );
+    expect_error(
+        &["describe", "xen-pv"],
+        &k,
+        "config xen_pv is not available yet: the Xen platform is not built",
+    );
+    expect_error(
+        &["hw_nope", o, "hello"],
+        &k,
+        "unsupported config \"hw_nope\" (see \"rumprun-bake list\")",
+    );
+    expect_error(
+        &["_foundation", o, "hello"],
+        &k,
+        "unsupported config \"_foundation\" (see \"rumprun-bake list\")",
+    );
+    expect_error(
+        &["hw_virtio", "nodir/out.bin", "hello"],
+        &k,
+        "nodir/out.bin: No such file or directory",
+    );
+    expect_error(
+        &["hw_virtio", d.to_str().unwrap(), "hello"],
+        &k,
+        &format!("{}: Is a directory", d.display()),
+    );
+    assert_eq!(fs::read_dir(&d).unwrap().count(), 0, "no temp file left");
+}
+
+#[test]
+fn usage_help_and_version() {
+    for args in [
+        &[][..],
+        &["-x", "list"],
+        &["list", "extra"],
+        &["hw_virtio", "out"],
+        &["-c"],
+    ] {
+        let r = bake(args, &[]);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(
+            r.stderr
+                .contains("usage:\trumprun-bake [-c conffile ...] list\n"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stdout, "");
+    }
+    let r = bake(&["-x", "list"], &[]);
+    assert!(r
+        .stderr
+        .starts_with("rumprun-bake: error: illegal option -- x\nrumprun-bake version: 20160209\n"));
+    for help in ["-h", "--help"] {
+        let r = bake(&[help], &[]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+        assert!(r.stdout.starts_with(
+            "rumprun-bake version: 20160209\n\nusage:\trumprun-bake [-c conffile ...] list\n"
+        ));
+        assert!(r
+            .stdout
+            .contains("\trumprun-bake [-c conffile ...] [-m cmd ...] config out in [in ...]\n"));
+    }
+    let r = bake(&["--version"], &[]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with("rumprun-bake "), "{}", r.stdout);
+}
