@@ -112,6 +112,11 @@ fn resolve(configs: &mut Configs, raw: &str, directives: &[String]) -> Result<St
 
 /// Reads and checks one input; returns its name in the image and its bytes.
 fn read_input(path: &str) -> Result<(String, Vec<u8>), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
+    if !meta.is_file() && !meta.is_dir() {
+        // Devices and FIFOs: reading them could block or never end.
+        return Err(format!("{path}: not a regular file"));
+    }
     let data = std::fs::read(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
     elf::Elf::parse(&data)
         .and_then(|e| e.check_static_program())

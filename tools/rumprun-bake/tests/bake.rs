@@ -487,6 +487,11 @@ fn input_errors() {
     expect_error(&["hw_virtio", o, "sub"], &k, "sub: Is a directory");
     expect_error(&["hw_virtio", o, "notelf"], &k, "notelf: not an ELF file");
     expect_error(
+        &["hw_virtio", o, "/dev/zero"],
+        &k,
+        "/dev/zero: not a regular file",
+    );
+    expect_error(
         &["hw_virtio", o, "hello-arm"],
         &k,
         "hello-arm: not an x86_64 ELF (machine: aarch64)",
