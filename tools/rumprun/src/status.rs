@@ -1,6 +1,6 @@
 //! The program's exit status, from what the guest and QEMU left behind: the status
 //! line the guest wrote on COM2 (the status file), else `(s-1)/2` when QEMU's exit
-//! status `s` is odd (isa-debug-exit), else an error.
+//! status `s` is odd and not 1 (isa-debug-exit), else an error.
 
 use crate::error::Error;
 
@@ -36,6 +36,12 @@ pub fn decide(status_file: Option<&str>, qemu: QemuEnd) -> Result<i32, Error> {
         };
     }
     match qemu {
+        // 1 is also what QEMU exits with when it fails (bad option, kernel not
+        // loadable), and a guest that exits 0 writes its status line first: so without
+        // a status line, 1 is an error rather than a silent success.
+        QemuEnd::Exited(1) => Err(Error::new(
+            "guest ended without reporting an exit status (qemu exited with 1: qemu failed, see its message above)",
+        )),
         QemuEnd::Exited(s) if s > 0 && s % 2 == 1 => Ok((s - 1) / 2),
         QemuEnd::Exited(s) => Err(Error::new(format!(
             "guest ended without reporting an exit status (qemu exited with {s})"
@@ -61,12 +67,16 @@ mod tests {
     #[test]
     fn falls_back_to_debug_exit() {
         assert_eq!(decide(None, QemuEnd::Exited(9)), Ok(4));
-        assert_eq!(decide(Some(""), QemuEnd::Exited(1)), Ok(0));
+        assert_eq!(decide(Some(""), QemuEnd::Exited(3)), Ok(1));
         assert_eq!(decide(Some("\n"), QemuEnd::Exited(255)), Ok(127));
     }
 
     #[test]
     fn errors() {
+        assert_eq!(
+            decide(Some(""), QemuEnd::Exited(1)).unwrap_err().message,
+            "guest ended without reporting an exit status (qemu exited with 1: qemu failed, see its message above)"
+        );
         assert_eq!(
             decide(None, QemuEnd::Exited(0)).unwrap_err().message,
             "guest ended without reporting an exit status (qemu exited with 0)"
