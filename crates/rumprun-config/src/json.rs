@@ -125,6 +125,12 @@ pub fn parse_lax(text: &str) -> Result<Value, JsonError> {
 /// skipped) and returns it with the offset just past it. Offsets in errors are
 /// relative to `text`.
 pub fn parse_lax_prefix(text: &str, start: usize) -> Result<(Value, usize), JsonError> {
+    if !text.is_char_boundary(start) {
+        return Err(JsonError {
+            kind: JsonErrorKind::Expected("a value"),
+            offset: start,
+        });
+    }
     let mut p = Parser::new(text, start);
     p.skip_ws();
     let v = p.value(0)?;
@@ -592,6 +598,28 @@ mod tests {
             assert_eq!(parse_lax(&lit), Ok(s(x)), "{lit}");
         }
         assert_eq!(json_string("a\"b\\\n\u{1}"), r#""a\"b\\\n\u0001""#);
+    }
+
+    #[test]
+    fn never_panics_on_random_text() {
+        const PIECES: &[&str] = &[
+            "{", "}", "[", "]", ",", ":", "\"", "\\", "\\u", "d83d", "\\ude00", "0", "-", ".", "e",
+            "true", "nul", " ", "\n", "\u{1}", "é", "😀", "\"a\"",
+        ];
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(x % 12) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                text.push_str(PIECES[(x % PIECES.len() as u64) as usize]);
+            }
+            let _ = parse_lax(&text);
+            for start in 0..=text.len() + 1 {
+                let _ = parse_lax_prefix(&text, start);
+            }
+        }
     }
 
     #[test]
