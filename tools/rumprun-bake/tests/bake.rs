@@ -21,6 +21,21 @@ const NO_SECTION_C: &str = r#"
 void _start(void) { for (;;) __asm__ volatile("hlt"); }
 "#;
 
+/// A kernel QEMU can boot through PVH: its 32-bit entry reads byte 110 of the payload
+/// (the first byte of the first entry's name, `b` of `bin/...`) through the bake-info
+/// block and writes it to isa-debug-exit, so QEMU exits with 2 * b'b' + 1 = 197.
+const PVH_KERNEL_C: &str = r#"
+struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; };
+__attribute__((section(".rumprun_bakeinfo"), used))
+struct bakeinfo bi = { {'R','R','B','A','K','E','0','1'}, 0, 0, {0} };
+__asm__(
+".pushsection .note.Xen,\"a\",@note\n"
+".balign 4\n.long 4, 8, 18\n.asciz \"Xen\"\n.balign 4\n.quad pvh_entry\n.popsection\n"
+".text\n.code32\n.globl pvh_entry\npvh_entry:\n"
+"mov bi+8, %esi\n movzbl 110(%esi), %eax\n mov $0xf4, %dx\n out %al, %dx\n1: hlt\n jmp 1b\n"
+".code64\n.globl _start\n_start: hlt\n");
+"#;
+
 const HELLO_C: &str = r#"
 #include <stdio.h>
 int main(void) { puts("hello"); return 0; }
@@ -61,6 +76,7 @@ fn fixtures() -> &'static Path {
         fs::write(dir.join("kernel.c"), KERNEL_C).unwrap();
         fs::write(dir.join("nosec.c"), NO_SECTION_C).unwrap();
         fs::write(dir.join("hello.c"), HELLO_C).unwrap();
+        fs::write(dir.join("pvh.c"), PVH_KERNEL_C).unwrap();
         let k = [
             "-nostdlib",
             "-static",
@@ -70,6 +86,7 @@ fn fixtures() -> &'static Path {
         ];
         gcc(&dir, &[&k[..], &["-o", "kernel.elf", "kernel.c"]].concat());
         gcc(&dir, &[&k[..], &["-o", "nosec.elf", "nosec.c"]].concat());
+        gcc(&dir, &[&k[..], &["-o", "pvh.elf", "pvh.c"]].concat());
         gcc(&dir, &["-static", "-O2", "-o", "hello", "hello.c"]);
         gcc(&dir, &["-static-pie", "-O2", "-o", "hello-pie", "hello.c"]);
         gcc(&dir, &["-O2", "-o", "hello-dyn", "hello.c"]);
@@ -616,4 +633,51 @@ fn usage_help_and_version() {
     let r = bake(&["--version"], &[]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.starts_with("rumprun-bake "), "{}", r.stdout);
+}
+
+#[test]
+fn qemu_loads_the_payload_where_bakeinfo_says() {
+    let qemu = "qemu-system-x86_64";
+    if Command::new(qemu).arg("--version").output().is_err() {
+        eprintln!("SKIPPED: {qemu} is not installed");
+        return;
+    }
+    let d = scratch("qemu");
+    let out = d.join("out.bin");
+    let kernel = fixtures().join("pvh.elf");
+    let r = bake(
+        &["hw_virtio", out.to_str().unwrap(), "hello"],
+        &[("RUMPRUN_KERNEL", &kernel)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut child = Command::new(qemu)
+        .args([
+            "-accel",
+            "tcg",
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+        ])
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel"])
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("qemu did not exit within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(
+        status.code(),
+        Some(2 * i32::from(b'b') + 1),
+        "guest read the wrong byte"
+    );
 }
