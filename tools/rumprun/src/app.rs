@@ -51,12 +51,29 @@ pub fn check(app: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn with_file(name: &str, bytes: &[u8]) -> String {
-        let dir = std::env::temp_dir().join(format!("rumprun-app-test.{}", std::process::id()));
+    /// A file in a temp dir of its own, removed when the test ends.
+    struct TestFile(std::path::PathBuf);
+
+    impl Drop for TestFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
+        }
+    }
+
+    impl std::ops::Deref for TestFile {
+        type Target = str;
+        fn deref(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    fn with_file(name: &str, bytes: &[u8]) -> TestFile {
+        let dir =
+            std::env::temp_dir().join(format!("rumprun-app-test.{}.{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
-        path.to_str().unwrap().to_string()
+        TestFile(path)
     }
 
     fn elf(class: u8, machine: u16) -> Vec<u8> {
@@ -78,19 +95,22 @@ mod tests {
         let p = with_file("text", b"#!/bin/sh\necho hi\n");
         assert_eq!(
             check(&p).unwrap_err().message,
-            format!("{p}: not an ELF file (expected an image made by rumprun-bake)")
+            format!(
+                "{}: not an ELF file (expected an image made by rumprun-bake)",
+                &*p
+            )
         );
         let p = with_file("short", b"\x7fELF");
         assert!(check(&p).unwrap_err().message.contains("not an ELF file"));
         let p = with_file("elf32", &elf(1, 3));
         assert_eq!(
             check(&p).unwrap_err().message,
-            format!("{p}: not a 64-bit ELF file (expected an x86_64 image)")
+            format!("{}: not a 64-bit ELF file (expected an x86_64 image)", &*p)
         );
         let p = with_file("arm", &elf(2, 183));
         assert_eq!(
             check(&p).unwrap_err().message,
-            format!("{p}: not an x86_64 ELF file")
+            format!("{}: not an x86_64 ELF file", &*p)
         );
         assert_eq!(
             check("/nonexistent/app.bin").unwrap_err().message,
