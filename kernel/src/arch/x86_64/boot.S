@@ -1,0 +1,150 @@
+/* 32-bit entry (PVH and multiboot2) and the switch to long mode.
+ *
+ * Entered with paging off. PVH: %ebx = physical address of hvm_start_info.
+ * Multiboot2: %eax = 0x36d76289, %ebx = multiboot2 info. We record which, build page
+ * tables that map the first 4 GiB of physical memory three times (identity, for the
+ * jump; the direct map at 0xffff800000000000; the kernel window at -2 GiB), enable
+ * SSE, long mode, NX and SYSCALL, and call kernel_main(boot_magic, boot_info). */
+
+.set KERNEL_VMA, 0xffffffff80000000
+.set PTE_P_W, 0x3
+.set PTE_P_W_PS, 0x83
+
+.section .multiboot2, "a"
+.balign 8
+mb2_header:
+    .long 0xe85250d6                /* magic */
+    .long 0                         /* architecture: i386 protected mode */
+    .long mb2_header_end - mb2_header
+    .long -(0xe85250d6 + 0 + (mb2_header_end - mb2_header))
+    /* entry address tag */
+    .balign 8
+    .short 3, 0
+    .long 12
+    .long boot_entry32
+    .balign 8
+    .short 0, 0                     /* end tag */
+    .long 8
+mb2_header_end:
+
+.section .note.Xen, "a"
+.balign 4
+    .long 4                         /* name size: "Xen\0" */
+    .long 4                         /* descriptor size */
+    .long 18                        /* XEN_ELFNOTE_PHYS32_ENTRY */
+    .asciz "Xen"
+    .long boot_entry32
+
+.section .boot.text, "ax"
+.code32
+.global boot_entry32
+boot_entry32:
+    cli
+    cld
+    mov %eax, boot_magic
+    mov %ebx, boot_info
+    mov $boot_stack_top, %esp
+
+    /* Page directories: 2048 entries of 2 MiB pages covering 0..4 GiB. */
+    mov $boot_pd, %edi
+    xor %ecx, %ecx
+1:  mov %ecx, %eax
+    shl $21, %eax
+    or $PTE_P_W_PS, %eax
+    mov %eax, (%edi,%ecx,8)
+    mov %ecx, %eax
+    shr $11, %eax
+    mov %eax, 4(%edi,%ecx,8)
+    inc %ecx
+    cmp $2048, %ecx
+    jne 1b
+
+    /* boot_pdpt_phys[0..4] -> the four page directories. */
+    mov $boot_pdpt_phys, %edi
+    mov $boot_pd + PTE_P_W, %eax
+    mov %eax, 0(%edi)
+    add $4096, %eax
+    mov %eax, 8(%edi)
+    add $4096, %eax
+    mov %eax, 16(%edi)
+    add $4096, %eax
+    mov %eax, 24(%edi)
+
+    /* boot_pdpt_high[510, 511] -> the first two page directories (-2 GiB window). */
+    mov $boot_pdpt_high, %edi
+    mov $boot_pd + PTE_P_W, %eax
+    mov %eax, 510*8(%edi)
+    add $4096, %eax
+    mov %eax, 511*8(%edi)
+
+    /* PML4: [0] identity (dropped once we run high), [256] direct map, [511] kernel. */
+    mov $boot_pml4, %edi
+    mov $boot_pdpt_phys + PTE_P_W, %eax
+    mov %eax, 0(%edi)
+    mov %eax, 256*8(%edi)
+    mov $boot_pdpt_high + PTE_P_W, %eax
+    mov %eax, 511*8(%edi)
+
+    /* CR4: PAE | OSFXSR | OSXMMEXCPT | PGE */
+    mov %cr4, %eax
+    or $((1 << 5) | (1 << 9) | (1 << 10) | (1 << 7)), %eax
+    mov %eax, %cr4
+
+    mov $boot_pml4, %eax
+    mov %eax, %cr3
+
+    /* EFER: SCE | LME | NXE */
+    mov $0xc0000080, %ecx
+    rdmsr
+    or $((1 << 0) | (1 << 8) | (1 << 11)), %eax
+    wrmsr
+
+    /* CR0: PE | MP | NE | PG, clear EM and TS */
+    mov %cr0, %eax
+    and $~((1 << 2) | (1 << 3)), %eax
+    or $((1 << 0) | (1 << 1) | (1 << 5) | (1 << 31)), %eax
+    mov %eax, %cr0
+
+    lgdt boot_gdt_ptr
+    ljmp $0x08, $boot_entry64
+
+.code64
+boot_entry64:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    xor %eax, %eax
+    mov %ax, %fs
+    mov %ax, %gs
+    fninit
+    movabs $kernel_boot_stack_top, %rsp
+    xor %ebp, %ebp
+    mov boot_magic, %edi
+    mov boot_info, %esi
+    movabs $kernel_main, %rax
+    call *%rax
+2:  hlt
+    jmp 2b
+
+.section .boot.data, "aw"
+.balign 16
+boot_gdt:
+    .quad 0
+    .quad 0x00af9a000000ffff        /* 0x08: 64-bit code */
+    .quad 0x00cf92000000ffff        /* 0x10: data */
+boot_gdt_end:
+boot_gdt_ptr:
+    .short boot_gdt_end - boot_gdt - 1
+    .long boot_gdt
+boot_magic: .long 0
+boot_info:  .long 0
+
+.section .boot.bss, "aw", @nobits
+.balign 4096
+boot_pml4:       .skip 4096
+boot_pdpt_phys:  .skip 4096
+boot_pdpt_high:  .skip 4096
+boot_pd:         .skip 4096 * 4
+boot_stack:      .skip 4096
+boot_stack_top:

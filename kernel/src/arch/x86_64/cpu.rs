@@ -1,0 +1,119 @@
+//! Thin wrappers around privileged x86_64 instructions: port I/O, MSRs, control
+//! registers, CPUID, the TSC and halting.
+
+use core::arch::asm;
+
+#[inline]
+pub fn outb(port: u16, value: u8) {
+    unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nostack, preserves_flags)) }
+}
+
+#[inline]
+pub fn inb(port: u16) -> u8 {
+    let v: u8;
+    unsafe { asm!("in al, dx", out("al") v, in("dx") port, options(nostack, preserves_flags)) }
+    v
+}
+
+#[inline]
+pub fn outl(port: u16, value: u32) {
+    unsafe {
+        asm!("out dx, eax", in("dx") port, in("eax") value, options(nostack, preserves_flags))
+    }
+}
+
+#[inline]
+pub fn rdmsr(msr: u32) -> u64 {
+    let (lo, hi): (u32, u32);
+    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nostack)) }
+    (hi as u64) << 32 | lo as u64
+}
+
+#[inline]
+pub fn wrmsr(msr: u32, value: u64) {
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,
+             options(nostack))
+    }
+}
+
+pub const MSR_FS_BASE: u32 = 0xc000_0100;
+pub const MSR_GS_BASE: u32 = 0xc000_0101;
+
+#[inline]
+pub fn read_cr2() -> u64 {
+    let v: u64;
+    unsafe { asm!("mov {}, cr2", out(reg) v, options(nostack, nomem)) }
+    v
+}
+
+#[inline]
+pub fn read_cr3() -> u64 {
+    let v: u64;
+    unsafe { asm!("mov {}, cr3", out(reg) v, options(nostack, nomem)) }
+    v
+}
+
+#[inline]
+pub fn write_cr3(v: u64) {
+    unsafe { asm!("mov cr3, {}", in(reg) v, options(nostack)) }
+}
+
+#[inline]
+pub fn invlpg(addr: u64) {
+    unsafe { asm!("invlpg [{}]", in(reg) addr, options(nostack)) }
+}
+
+#[inline]
+pub fn rdtsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, nomem)) }
+    (hi as u64) << 32 | lo as u64
+}
+
+pub struct Cpuid {
+    pub eax: u32,
+    pub ebx: u32,
+    pub ecx: u32,
+    pub edx: u32,
+}
+
+pub fn cpuid(leaf: u32, subleaf: u32) -> Cpuid {
+    let r = unsafe { core::arch::x86_64::__cpuid_count(leaf, subleaf) };
+    Cpuid {
+        eax: r.eax,
+        ebx: r.ebx,
+        ecx: r.ecx,
+        edx: r.edx,
+    }
+}
+
+/// A hardware random number from RDRAND, where the CPU has it.
+pub fn rdrand() -> Option<u64> {
+    if cpuid(1, 0).ecx & (1 << 30) == 0 {
+        return None;
+    }
+    for _ in 0..16 {
+        let v: u64;
+        let ok: u8;
+        unsafe {
+            asm!("rdrand {}", "setc {}", out(reg) v, out(reg_byte) ok, options(nostack, nomem))
+        }
+        if ok != 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Stops this CPU for good (interrupts off).
+pub fn halt_forever() -> ! {
+    loop {
+        unsafe { asm!("cli", "hlt", options(nostack, nomem)) }
+    }
+}
+
+#[inline]
+pub fn pause() {
+    core::hint::spin_loop()
+}

@@ -1,0 +1,192 @@
+/* Kernel entry points from running code: CPU exceptions and interrupts (all on IST
+ * stacks, so nothing is ever pushed into a program's red zone) and the `syscall`
+ * instruction (caught through LSTAR; we switch to the kernel's syscall stack without
+ * touching the program's stack). Both build the same TrapFrame (see trap.rs), save the
+ * SSE state (the kernel uses SSE), call into Rust and return with iretq (sysret would
+ * drop to ring 3; the program runs in ring 0). */
+
+.macro SAVE_GPRS
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+.endm
+
+.macro RESTORE_GPRS
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+.endm
+
+.text
+trap_common:
+    SAVE_GPRS
+    cld
+    mov %rsp, %rdi
+    sub $512, %rsp
+    fxsave (%rsp)
+    call trap_handler
+    fxrstor (%rsp)
+    add $512, %rsp
+    RESTORE_GPRS
+    add $16, %rsp
+    iretq
+
+.macro TRAP_NOERR n
+.balign 16
+trap_\n:
+    push $0
+    push $\n
+    jmp trap_common
+.endm
+
+.macro TRAP_ERR n
+.balign 16
+trap_\n:
+    push $\n
+    jmp trap_common
+.endm
+
+TRAP_NOERR 0
+TRAP_NOERR 1
+TRAP_NOERR 2
+TRAP_NOERR 3
+TRAP_NOERR 4
+TRAP_NOERR 5
+TRAP_NOERR 6
+TRAP_NOERR 7
+TRAP_ERR 8
+TRAP_NOERR 9
+TRAP_ERR 10
+TRAP_ERR 11
+TRAP_ERR 12
+TRAP_ERR 13
+TRAP_ERR 14
+TRAP_NOERR 15
+TRAP_NOERR 16
+TRAP_ERR 17
+TRAP_NOERR 18
+TRAP_NOERR 19
+TRAP_NOERR 20
+TRAP_ERR 21
+TRAP_NOERR 22
+TRAP_NOERR 23
+TRAP_NOERR 24
+TRAP_NOERR 25
+TRAP_NOERR 26
+TRAP_NOERR 27
+TRAP_NOERR 28
+TRAP_ERR 29
+TRAP_ERR 30
+TRAP_NOERR 31
+/* vectors 32..255: interrupts; one generic stub records the vector */
+.altmacro
+.macro TRAP_IRQ n
+    TRAP_NOERR %n
+.endm
+.set i, 32
+.rept 224
+    TRAP_IRQ %i
+    .set i, i + 1
+.endr
+
+.section .rodata
+.balign 8
+.global trap_vectors
+trap_vectors:
+.macro TRAP_ADDR n
+    .quad trap_\n
+.endm
+.set i, 0
+.rept 256
+    TRAP_ADDR %i
+    .set i, i + 1
+.endr
+.noaltmacro
+
+.text
+.balign 16
+.global syscall_entry
+syscall_entry:
+    mov %rsp, syscall_user_rsp(%rip)
+    mov syscall_stack_top(%rip), %rsp
+    push $0x10                      /* ss */
+    push syscall_user_rsp(%rip)     /* rsp */
+    push %r11                       /* rflags */
+    push $0x08                      /* cs */
+    push %rcx                       /* rip */
+    push $0                         /* error code */
+    push $-1                        /* vector: -1 marks a syscall */
+    SAVE_GPRS
+    cld
+    mov %rsp, %rdi
+    sub $512, %rsp
+    fxsave (%rsp)
+    call syscall_handler
+    fxrstor (%rsp)
+    add $512, %rsp
+    RESTORE_GPRS
+    add $16, %rsp
+    iretq
+
+/* Start the program: rdi = entry, rsi = initial stack pointer. Linux's ELF ABI wants
+ * rdx = 0 (no rtld fini function) and the other registers zeroed. */
+.global enter_program
+enter_program:
+    push $0x10
+    push %rsi
+    push $0x2                       /* rflags: reserved bit only; IF off */
+    push $0x08
+    push %rdi
+    xor %eax, %eax
+    xor %ebx, %ebx
+    xor %ecx, %ecx
+    xor %edx, %edx
+    xor %esi, %esi
+    xor %edi, %edi
+    xor %ebp, %ebp
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    xor %r11d, %r11d
+    xor %r12d, %r12d
+    xor %r13d, %r13d
+    xor %r14d, %r14d
+    xor %r15d, %r15d
+    iretq
+
+.data
+.balign 8
+.global syscall_user_rsp
+syscall_user_rsp: .quad 0
+.global syscall_stack_top
+syscall_stack_top: .quad 0
+
+.bss
+.balign 4096
+.global kernel_boot_stack_top
+kernel_boot_stack: .skip 65536
+kernel_boot_stack_top:

@@ -1,0 +1,135 @@
+//! 4-level page tables. The boot stub maps the first 4 GiB of physical memory at
+//! `PHYS_OFFSET` (the direct map) and at -2 GiB (the kernel image); the lower half
+//! belongs to the program and is mapped here, 4 KiB at a time.
+
+use super::cpu;
+use crate::mm::frames;
+
+/// Virtual address of physical address 0 in the direct map.
+pub const PHYS_OFFSET: u64 = 0xffff_8000_0000_0000;
+/// The direct map covers this much physical memory (set by boot.S).
+pub const DIRECT_MAP_SIZE: u64 = 4 << 30;
+/// End of the program's half of the address space.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+
+pub const PAGE_SIZE: u64 = 4096;
+
+pub const PTE_PRESENT: u64 = 1 << 0;
+pub const PTE_WRITABLE: u64 = 1 << 1;
+pub const PTE_USER: u64 = 1 << 2;
+pub const PTE_HUGE: u64 = 1 << 7;
+/// Software bit: the page exists but is mapped PROT_NONE (not present to the CPU).
+pub const PTE_PROT_NONE: u64 = 1 << 9;
+pub const PTE_NX: u64 = 1 << 63;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+#[inline]
+pub fn phys_to_virt(paddr: u64) -> *mut u8 {
+    (paddr + PHYS_OFFSET) as *mut u8
+}
+
+fn table(paddr: u64) -> &'static mut [u64; 512] {
+    unsafe { &mut *(phys_to_virt(paddr) as *mut [u64; 512]) }
+}
+
+fn pml4() -> &'static mut [u64; 512] {
+    table(cpu::read_cr3() & ADDR_MASK)
+}
+
+/// Drops the boot stub's identity map of low memory: from here on the lower half is
+/// the program's.
+pub fn drop_identity_map() {
+    pml4()[0] = 0;
+    cpu::write_cr3(cpu::read_cr3());
+}
+
+fn index(vaddr: u64, level: u32) -> usize {
+    ((vaddr >> (12 + 9 * level)) & 0x1ff) as usize
+}
+
+/// The page-table entry for `vaddr`, creating intermediate tables when `create`.
+fn entry(vaddr: u64, create: bool) -> Option<&'static mut u64> {
+    let mut t = pml4();
+    for level in (1..4).rev() {
+        let e = &mut t[index(vaddr, level)];
+        if *e & PTE_PRESENT == 0 {
+            if !create {
+                return None;
+            }
+            let frame = frames::alloc_zeroed()?;
+            *e = frame | PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+        }
+        debug_assert!(*e & PTE_HUGE == 0);
+        t = table(*e & ADDR_MASK);
+    }
+    Some(&mut t[index(vaddr, 0)])
+}
+
+/// Maps the 4 KiB page at `vaddr` to `paddr` with `flags`. `None` when out of memory
+/// for page tables.
+pub fn map(vaddr: u64, paddr: u64, flags: u64) -> Option<()> {
+    let e = entry(vaddr, true)?;
+    *e = (paddr & ADDR_MASK) | flags;
+    cpu::invlpg(vaddr);
+    Some(())
+}
+
+/// The raw entry for `vaddr` (0 where nothing is mapped).
+pub fn lookup(vaddr: u64) -> u64 {
+    entry(vaddr, false).map_or(0, |e| *e)
+}
+
+/// Replaces the flags of an existing mapping, keeping its frame.
+pub fn set_flags(vaddr: u64, flags: u64) {
+    if let Some(e) = entry(vaddr, false) {
+        if *e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
+            *e = (*e & ADDR_MASK) | flags;
+            cpu::invlpg(vaddr);
+        }
+    }
+}
+
+/// Calls `f(vaddr, entry)` for every page in `[start, end)` that has a frame (present
+/// or PROT_NONE), skipping empty tables quickly.
+pub fn for_each_mapped(start: u64, end: u64, mut f: impl FnMut(u64, &mut u64)) {
+    fn walk(
+        t: &mut [u64; 512],
+        level: u32,
+        base: u64,
+        start: u64,
+        end: u64,
+        f: &mut dyn FnMut(u64, &mut u64),
+    ) {
+        let span = 1u64 << (12 + 9 * level);
+        for i in 0..512u64 {
+            let lo = base + i * span;
+            let hi = lo + span;
+            if hi <= start || lo >= end {
+                continue;
+            }
+            let e = &mut t[i as usize];
+            if level == 0 {
+                if *e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
+                    f(lo, e);
+                }
+            } else if *e & PTE_PRESENT != 0 {
+                walk(table(*e & ADDR_MASK), level - 1, lo, start, end, f);
+            }
+        }
+    }
+    walk(pml4(), 3, 0, start, end.min(USER_END), &mut f);
+}
+
+/// Unmaps every page in `[start, end)`, handing each frame to `free`.
+pub fn unmap_range(start: u64, end: u64, mut free: impl FnMut(u64)) {
+    for_each_mapped(start, end, |vaddr, e| {
+        free(*e & ADDR_MASK);
+        *e = 0;
+        cpu::invlpg(vaddr);
+    });
+}
+
+/// The physical frame behind `e`.
+pub fn frame_of(e: u64) -> u64 {
+    e & ADDR_MASK
+}

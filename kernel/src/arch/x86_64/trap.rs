@@ -1,0 +1,76 @@
+//! The register frame that entry.S builds for traps and syscalls, and the Rust side of
+//! trap dispatch: page faults go to the memory manager, other CPU exceptions become a
+//! fault report (a signal for the program, a panic for the kernel).
+
+/// Saved registers, lowest address first, exactly as entry.S pushes them.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    /// Exception vector, or -1 for a syscall.
+    pub vector: i64,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+pub const VEC_PAGE_FAULT: i64 = 14;
+
+/// Exception names by vector, for fault reports.
+pub fn exception_name(vector: i64) -> &'static str {
+    match vector {
+        0 => "divide error",
+        1 => "debug",
+        2 => "non-maskable interrupt",
+        3 => "breakpoint",
+        4 => "overflow",
+        5 => "bound range exceeded",
+        6 => "invalid opcode",
+        7 => "device not available",
+        8 => "double fault",
+        10 => "invalid TSS",
+        11 => "segment not present",
+        12 => "stack-segment fault",
+        13 => "general protection fault",
+        14 => "page fault",
+        16 => "x87 floating-point exception",
+        17 => "alignment check",
+        18 => "machine check",
+        19 => "SIMD floating-point exception",
+        _ => "exception",
+    }
+}
+
+#[no_mangle]
+extern "C" fn trap_handler(frame: &mut TrapFrame) {
+    match frame.vector {
+        VEC_PAGE_FAULT => {
+            let addr = super::cpu::read_cr2();
+            if crate::mm::handle_page_fault(addr, frame.error_code) {
+                return;
+            }
+            crate::fault::fatal_trap(frame, Some(addr));
+        }
+        0..=31 => crate::fault::fatal_trap(frame, None),
+        _ => {
+            // No interrupt sources are enabled yet; ignore strays.
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Fatal events and their reports: a program fault (signal, faulting address, register
+//! dump, symbol and a frame-pointer backtrace), a fatal signal sent by the program to
+//! itself (abort), running out of memory, and a kernel panic. Each ends the VM with a
+//! non-zero status: 128 + signal for the program, 255 for the kernel.
+
+use crate::arch::paging::USER_END;
+use crate::arch::trap::{exception_name, TrapFrame};
+use crate::process;
+
+pub const SIGILL: i32 = 4;
+pub const SIGTRAP: i32 = 5;
+pub const SIGABRT: i32 = 6;
+pub const SIGBUS: i32 = 7;
+pub const SIGFPE: i32 = 8;
+pub const SIGKILL: i32 = 9;
+pub const SIGSEGV: i32 = 11;
+
+pub fn signal_name(sig: i32) -> &'static str {
+    const NAMES: [&str; 32] = [
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    NAMES
+        .get(sig as usize)
+        .copied()
+        .unwrap_or("a real-time signal")
+}
+
+fn signal_for_vector(vector: i64) -> i32 {
+    match vector {
+        0 | 7 | 16 | 19 => SIGFPE,
+        1 | 3 => SIGTRAP,
+        6 => SIGILL,
+        12 | 17 => SIGBUS,
+        _ => SIGSEGV,
+    }
+}
+
+/// "0x401745 <main+0x15>" for program addresses with a known symbol.
+struct Addr(u64);
+
+impl core::fmt::Display for Addr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:#x}", self.0)?;
+        if self.0 < USER_END {
+            if let Some(p) = process::current() {
+                if let Some((name, off)) = crate::loader::symbols::lookup(p.image, p.base, self.0) {
+                    return write!(f, " <{name}+{off:#x}>");
+                }
+            }
+        } else {
+            write!(f, " <kernel>")?;
+        }
+        Ok(())
+    }
+}
+
+fn dump_registers(r: &TrapFrame) {
+    kprintln!(
+        "rumprun:   rax={:016x} rbx={:016x} rcx={:016x} rdx={:016x}",
+        r.rax,
+        r.rbx,
+        r.rcx,
+        r.rdx
+    );
+    kprintln!(
+        "rumprun:   rsi={:016x} rdi={:016x} rbp={:016x} rsp={:016x}",
+        r.rsi,
+        r.rdi,
+        r.rbp,
+        r.rsp
+    );
+    kprintln!(
+        "rumprun:   r8 ={:016x} r9 ={:016x} r10={:016x} r11={:016x}",
+        r.r8,
+        r.r9,
+        r.r10,
+        r.r11
+    );
+    kprintln!(
+        "rumprun:   r12={:016x} r13={:016x} r14={:016x} r15={:016x}",
+        r.r12,
+        r.r13,
+        r.r14,
+        r.r15
+    );
+    kprintln!(
+        "rumprun:   rip={:016x} rflags={:016x} error={:#x}",
+        r.rip,
+        r.rflags,
+        r.error_code
+    );
+}
+
+/// Walks saved frame pointers while they look like a stack; stops at the first that
+/// does not (programs built without frame pointers give a short trace).
+fn backtrace(rip: u64, mut rbp: u64) {
+    kprintln!("rumprun: backtrace:");
+    kprintln!("rumprun:   #0 {}", Addr(rip));
+    let same_half = |a: u64| (a < USER_END) == (rip < USER_END);
+    for i in 1..16 {
+        if rbp == 0 || rbp % 8 != 0 || !same_half(rbp) || !readable(rbp, 16) {
+            break;
+        }
+        let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
+        if ret == 0 || !same_half(ret) {
+            break;
+        }
+        kprintln!("rumprun:   #{} {}", i, Addr(ret));
+        if next <= rbp {
+            break;
+        }
+        rbp = next;
+    }
+}
+
+fn readable(addr: u64, len: u64) -> bool {
+    if addr >= USER_END {
+        return addr >= crate::arch::paging::PHYS_OFFSET;
+    }
+    let e1 = crate::arch::paging::lookup(addr);
+    let e2 = crate::arch::paging::lookup(addr + len - 1);
+    e1 & 1 != 0 && e2 & 1 != 0
+}
+
+fn describe_page_fault(addr: u64, err: u64) -> &'static str {
+    let access = if err & 0x10 != 0 {
+        "instruction fetch"
+    } else if err & 2 != 0 {
+        "write"
+    } else {
+        "read"
+    };
+    match (
+        access,
+        err & 1 != 0,
+        crate::mm::address_space::area_at(addr).is_some(),
+    ) {
+        ("instruction fetch", true, _) => "instruction fetch from non-executable memory",
+        (_, _, true) => match access {
+            "write" => "write to protected memory",
+            _ => "read of protected memory",
+        },
+        ("write", _, false) => "write to unmapped memory",
+        ("instruction fetch", _, false) => "instruction fetch from unmapped memory",
+        _ => "read of unmapped memory",
+    }
+}
+
+/// A CPU exception nobody could resolve.
+pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
+    let in_program = frame.rip < USER_END;
+    let what = exception_name(frame.vector);
+    if in_program {
+        let sig = signal_for_vector(frame.vector);
+        match fault_addr {
+            Some(a) => kprintln!(
+                "rumprun: \"{}\" killed by {} ({}): {} at address {:#x}, {}",
+                process::name(),
+                signal_name(sig),
+                what,
+                describe_page_fault(a, frame.error_code),
+                a,
+                Addr(frame.rip)
+            ),
+            None => kprintln!(
+                "rumprun: \"{}\" killed by {} ({}) at {}",
+                process::name(),
+                signal_name(sig),
+                what,
+                Addr(frame.rip)
+            ),
+        }
+        dump_registers(frame);
+        backtrace(frame.rip, frame.rbp);
+        crate::platform::exit(128 + sig)
+    }
+    match fault_addr {
+        Some(a) => kprintln!(
+            "rumprun: kernel fault: {} at address {:#x}, rip {:#x}",
+            what,
+            a,
+            frame.rip
+        ),
+        None => kprintln!("rumprun: kernel fault: {} at rip {:#x}", what, frame.rip),
+    }
+    kprintln!("rumprun: while running \"{}\"", process::name());
+    dump_registers(frame);
+    backtrace(frame.rip, frame.rbp);
+    crate::platform::exit(255)
+}
+
+/// The program sent itself a signal whose default action is to terminate.
+pub fn killed_by_signal(sig: i32) -> ! {
+    kprintln!(
+        "rumprun: \"{}\" killed by {} (sent by itself)",
+        process::name(),
+        signal_name(sig)
+    );
+    crate::platform::exit(128 + sig)
+}
+
+/// A valid access that no memory is left to back.
+pub fn out_of_memory(addr: u64) -> ! {
+    let (free, total) = crate::mm::frames::stats();
+    kprintln!(
+        "rumprun: out of memory: \"{}\" touched {:#x} but all {} KiB are in use ({} KiB free); give the VM more memory (rumprun -M)",
+        process::name(),
+        addr,
+        total * 4,
+        free * 4
+    );
+    crate::platform::exit(128 + SIGKILL)
+}
+
+pub fn kernel_panic(info: &core::panic::PanicInfo) -> ! {
+    kprintln!("rumprun: kernel panic: {}", info);
+    crate::platform::exit(255)
+}

@@ -1,0 +1,102 @@
+//! The rumprun kernel: boots (PVH or multiboot2), sets up the CPU and memory, reads the
+//! runtime config from the command line and the program from the baked payload, and
+//! runs that unmodified static Linux program in ring 0, answering its syscalls.
+//!
+//! Layout: `arch` (CPU), `platform` (the machine seam), `mm` (memory), `loader`,
+//! `syscalls` (the Linux ABI), `process` (the program's life), `fault` (reports).
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+#[macro_use]
+mod console;
+mod arch;
+mod fault;
+mod loader;
+mod mm;
+mod payload;
+mod platform;
+mod process;
+mod random;
+mod rt;
+mod syscalls;
+mod time;
+mod util;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use arch::paging::{phys_to_virt, PHYS_OFFSET};
+
+extern "C" {
+    static _kernel_end: u8;
+}
+
+const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
+
+/// Exit status for a boot that cannot go on (bad config, no program).
+const BOOT_FAILED: i32 = 1;
+
+#[no_mangle]
+extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
+    time::init();
+    platform::hw::init_console();
+    mm::heap::init_early();
+    arch::init();
+
+    let boot = match platform::hw::boot_info(magic, info as u64) {
+        Ok(b) => b,
+        Err(why) => {
+            kprintln!("rumprun: cannot boot: {why}");
+            platform::exit(BOOT_FAILED)
+        }
+    };
+    init_memory(&boot);
+
+    let cmdline = boot.cmdline.map_or_else(String::new, |(paddr, len)| {
+        let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr), len) };
+        String::from_utf8_lossy(bytes).into_owned()
+    });
+    arch::paging::drop_identity_map();
+    syscalls::io::init_console_fds();
+
+    let config = match rumprun_config::Config::parse(&cmdline) {
+        Ok(c) => c.unwrap_or_default(),
+        Err(e) => {
+            kprintln!("rumprun: config error: {e}");
+            platform::exit(BOOT_FAILED)
+        }
+    };
+
+    let program = match payload::first_program() {
+        Ok(p) => p,
+        Err(why) => {
+            kprintln!("rumprun: {why}");
+            platform::exit(BOOT_FAILED)
+        }
+    };
+    syscalls::set_hostname(config.hostname.as_deref().unwrap_or("rumprun"));
+    let argv: Vec<String> = config
+        .argv
+        .unwrap_or_else(|| alloc::vec![String::from(program.name)]);
+    process::start(program.image, program.name, argv, config.env)
+}
+
+/// Hands the frame allocator every RAM range above 1 MiB except the kernel, the baked
+/// payload and the boot loader's data.
+fn init_memory(boot: &platform::BootInfo) {
+    const LOW_MEMORY: u64 = 1 << 20;
+    for r in &boot.memory {
+        mm::frames::add_range(r.start.max(LOW_MEMORY), r.end);
+    }
+    let kernel_end = unsafe { &_kernel_end as *const u8 as u64 } - KERNEL_VMA;
+    mm::frames::reserve_range(0, kernel_end);
+    if let Some((start, end)) = payload::physical_range() {
+        mm::frames::reserve_range(start, end);
+    }
+    for r in &boot.reserved {
+        mm::frames::reserve_range(r.start, r.end);
+    }
+    let _ = PHYS_OFFSET;
+}

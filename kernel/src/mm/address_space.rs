@@ -1,0 +1,390 @@
+//! The program's address space (the lower half): a map of areas (image segments, brk
+//! heap, stack, anonymous mappings) with their protections. Memory is committed lazily:
+//! an area only reserves addresses, and the page-fault handler maps a zeroed frame the
+//! first time a page is touched. PROT_NONE pages fault and become SIGSEGV.
+
+use super::frames;
+use crate::arch::paging::{self, PAGE_SIZE, PTE_NX, PTE_PRESENT, PTE_PROT_NONE, PTE_WRITABLE};
+use alloc::collections::BTreeMap;
+use spin::Mutex;
+
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+
+/// Top of the main thread's stack, and how much address space it reserves.
+pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Anonymous mappings are placed top-down below this address.
+const MMAP_TOP: u64 = 0x7f00_0000_0000;
+const MMAP_BOTTOM: u64 = 0x1000_0000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Image,
+    Brk,
+    Stack,
+    Anon,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Area {
+    pub end: u64,
+    pub prot: u32,
+    pub kind: Kind,
+}
+
+pub struct AddressSpace {
+    areas: BTreeMap<u64, Area>,
+    brk_start: u64,
+    brk: u64,
+}
+
+static SPACE: Mutex<AddressSpace> = Mutex::new(AddressSpace {
+    areas: BTreeMap::new(),
+    brk_start: 0,
+    brk: 0,
+});
+
+#[derive(Debug)]
+pub enum Error {
+    /// Overlaps an existing mapping (MAP_FIXED_NOREPLACE).
+    Exists,
+    NoMemory,
+    Invalid,
+}
+
+pub fn page_down(a: u64) -> u64 {
+    a & !(PAGE_SIZE - 1)
+}
+
+pub fn page_up(a: u64) -> u64 {
+    (a + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+/// Page-table flags for a protection.
+pub fn pte_flags(prot: u32) -> u64 {
+    if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
+        return PTE_PROT_NONE;
+    }
+    let mut f = PTE_PRESENT | PTE_WRITABLE;
+    if prot & PROT_EXEC == 0 {
+        f |= PTE_NX;
+    }
+    f
+}
+
+impl AddressSpace {
+    fn find(&self, addr: u64) -> Option<(u64, Area)> {
+        let (&start, &area) = self.areas.range(..=addr).next_back()?;
+        (addr < area.end).then_some((start, area))
+    }
+
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        if let Some((_, a)) = self.areas.range(..end).next_back() {
+            if a.end > start {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Cuts `[start, end)` out of every area (splitting at the edges) and returns the
+    /// pieces that were removed, in order.
+    fn carve(&mut self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Area)> {
+        let mut removed = alloc::vec::Vec::new();
+        let overlapping: alloc::vec::Vec<(u64, Area)> = self
+            .areas
+            .range(..end)
+            .rev()
+            .take_while(|(_, a)| a.end > start)
+            .map(|(&s, &a)| (s, a))
+            .collect();
+        for (s, a) in overlapping.into_iter().rev() {
+            if a.end <= start {
+                continue;
+            }
+            self.areas.remove(&s);
+            if s < start {
+                self.areas.insert(s, Area { end: start, ..a });
+            }
+            if a.end > end {
+                self.areas.insert(end, a);
+            }
+            removed.push((
+                s.max(start),
+                Area {
+                    end: a.end.min(end),
+                    ..a
+                },
+            ));
+        }
+        removed
+    }
+
+    fn unmap(&mut self, start: u64, end: u64) {
+        self.carve(start, end);
+        paging::unmap_range(start, end, frames::free);
+    }
+
+    fn find_gap(&self, len: u64) -> Option<u64> {
+        let mut top = MMAP_TOP;
+        for (&s, a) in self.areas.range(..MMAP_TOP).rev() {
+            if a.end <= top && top - a.end >= len {
+                return Some(top - len);
+            }
+            top = top.min(s);
+        }
+        (top - MMAP_BOTTOM >= len).then(|| top - len)
+    }
+}
+
+/// Reserves `[start, end)` for a loaded image segment, merging with any segment that
+/// shares a page with it.
+pub fn add_image_area(start: u64, end: u64, prot: u32) {
+    let mut s = SPACE.lock();
+    let mut cur = start;
+    while cur < end {
+        if let Some((_, a)) = s.find(cur) {
+            cur = a.end;
+            continue;
+        }
+        let next = s
+            .areas
+            .range(cur..)
+            .next()
+            .map_or(end, |(&n, _)| n.min(end));
+        s.areas.insert(
+            cur,
+            Area {
+                end: next,
+                prot,
+                kind: Kind::Image,
+            },
+        );
+        cur = next;
+    }
+}
+
+/// Sets up the brk heap (empty, starting at `start`) and the main stack.
+pub fn init_heap_and_stack(brk_start: u64) {
+    let mut s = SPACE.lock();
+    s.brk_start = brk_start;
+    s.brk = brk_start;
+    s.areas.insert(
+        STACK_TOP - STACK_SIZE,
+        Area {
+            end: STACK_TOP,
+            prot: PROT_READ | PROT_WRITE,
+            kind: Kind::Stack,
+        },
+    );
+}
+
+/// The brk syscall: moves the break, returning the (possibly unchanged) break.
+pub fn brk(new: u64) -> u64 {
+    let mut s = SPACE.lock();
+    let (start, old) = (s.brk_start, s.brk);
+    if new < start {
+        return old;
+    }
+    let (old_top, new_top) = (page_up(old), page_up(new));
+    if new_top > old_top {
+        if !s.is_free(old_top, new_top) {
+            return old;
+        }
+        if old_top > start {
+            if let Some(a) = s.areas.get_mut(&start) {
+                a.end = new_top;
+            }
+        } else {
+            s.areas.insert(
+                start,
+                Area {
+                    end: new_top,
+                    prot: PROT_READ | PROT_WRITE,
+                    kind: Kind::Brk,
+                },
+            );
+        }
+    } else if new_top < old_top {
+        s.unmap(new_top, old_top);
+        if new_top > start {
+            s.areas.insert(
+                start,
+                Area {
+                    end: new_top,
+                    prot: PROT_READ | PROT_WRITE,
+                    kind: Kind::Brk,
+                },
+            );
+        }
+    }
+    s.brk = new;
+    new
+}
+
+/// Reserves an anonymous mapping. `fixed`: exactly at `addr`, replacing what is there
+/// (or failing with `Exists` when `noreplace`). Otherwise `addr` is a hint.
+pub fn map_anonymous(
+    addr: u64,
+    len: u64,
+    prot: u32,
+    fixed: bool,
+    noreplace: bool,
+) -> Result<u64, Error> {
+    let len = page_up(len);
+    if len == 0 || len > paging::USER_END {
+        return Err(Error::Invalid);
+    }
+    let mut s = SPACE.lock();
+    let start = if fixed {
+        if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > paging::USER_END) {
+            return Err(Error::Invalid);
+        }
+        if !s.is_free(addr, addr + len) {
+            if noreplace {
+                return Err(Error::Exists);
+            }
+            s.unmap(addr, addr + len);
+        }
+        addr
+    } else if addr != 0
+        && addr % PAGE_SIZE == 0
+        && addr + len <= paging::USER_END
+        && s.is_free(addr, addr + len)
+    {
+        addr
+    } else {
+        s.find_gap(len).ok_or(Error::NoMemory)?
+    };
+    s.areas.insert(
+        start,
+        Area {
+            end: start + len,
+            prot,
+            kind: Kind::Anon,
+        },
+    );
+    Ok(start)
+}
+
+/// munmap: releases `[addr, addr+len)`. Unmapped holes inside are fine, as on Linux.
+pub fn unmap(addr: u64, len: u64) -> Result<(), Error> {
+    if addr % PAGE_SIZE != 0
+        || len == 0
+        || addr.checked_add(len).is_none_or(|e| e > paging::USER_END)
+    {
+        return Err(Error::Invalid);
+    }
+    SPACE.lock().unmap(addr, addr + page_up(len));
+    Ok(())
+}
+
+/// mprotect: every page of the range must be mapped (else ENOMEM, as Linux).
+pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
+    if addr % PAGE_SIZE != 0 {
+        return Err(Error::Invalid);
+    }
+    let end = addr.checked_add(page_up(len)).ok_or(Error::NoMemory)?;
+    let mut s = SPACE.lock();
+    let mut cur = addr;
+    while cur < end {
+        match s.find(cur) {
+            Some((_, a)) => cur = a.end,
+            None => return Err(Error::NoMemory),
+        }
+    }
+    for (start, a) in s.carve(addr, end) {
+        s.areas.insert(start, Area { prot, ..a });
+    }
+    let flags = pte_flags(prot);
+    paging::for_each_mapped(addr, end, |va, _| paging::set_flags(va, flags));
+    Ok(())
+}
+
+/// Commits the page at `vaddr` now (used for the initial stack and loaded segments).
+pub fn populate(vaddr: u64) -> Result<u64, Error> {
+    let e = paging::lookup(vaddr);
+    if e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
+        return Ok(paging::frame_of(e));
+    }
+    let prot = SPACE
+        .lock()
+        .find(vaddr)
+        .map_or(PROT_READ | PROT_WRITE, |(_, a)| a.prot);
+    let frame = frames::alloc_zeroed().ok_or(Error::NoMemory)?;
+    paging::map(page_down(vaddr), frame, pte_flags(prot)).ok_or(Error::NoMemory)?;
+    Ok(frame)
+}
+
+/// What the page-fault handler decided.
+pub enum FaultOutcome {
+    /// A page was committed; retry the access.
+    Resolved,
+    /// Not a valid access: deliver SIGSEGV.
+    Invalid,
+    /// Valid, but no memory left to back it.
+    OutOfMemory,
+}
+
+/// Resolves a page fault at `addr` (error code `err`) by committing the page when it
+/// belongs to a readable/writable area.
+pub fn fault(addr: u64, err: u64) -> FaultOutcome {
+    if addr >= paging::USER_END || err & 1 != 0 {
+        // Kernel address, or a protection violation on a present page.
+        return FaultOutcome::Invalid;
+    }
+    let Some(s) = SPACE.try_lock() else {
+        return FaultOutcome::Invalid;
+    };
+    let Some((_, area)) = s.find(addr) else {
+        return FaultOutcome::Invalid;
+    };
+    if area.prot == 0 {
+        return FaultOutcome::Invalid;
+    }
+    let Some(frame) = frames::alloc_zeroed() else {
+        return FaultOutcome::OutOfMemory;
+    };
+    if paging::map(page_down(addr), frame, pte_flags(area.prot)).is_none() {
+        frames::free(frame);
+        return FaultOutcome::OutOfMemory;
+    }
+    FaultOutcome::Resolved
+}
+
+/// The area containing `addr`, for fault reports.
+pub fn area_at(addr: u64) -> Option<(u64, Area)> {
+    SPACE.try_lock()?.find(addr)
+}
+
+/// Called by the trap handler; `true` when the access may be retried.
+pub fn handle_page_fault(addr: u64, err: u64) -> bool {
+    match fault(addr, err) {
+        FaultOutcome::Resolved => true,
+        FaultOutcome::Invalid => false,
+        FaultOutcome::OutOfMemory => crate::fault::out_of_memory(addr),
+    }
+}
+
+/// True when every page of `[start, end)` lies in an area the program may access.
+pub fn is_accessible(start: u64, end: u64) -> bool {
+    let Some(s) = SPACE.try_lock() else {
+        return false;
+    };
+    let mut cur = start;
+    while cur < end {
+        match s.find(cur) {
+            Some((_, a)) if a.prot != 0 => cur = a.end,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// madvise(MADV_DONTNEED): drops the pages' contents; they read as zero next time.
+pub fn discard(start: u64, end: u64) {
+    let _s = SPACE.lock();
+    paging::unmap_range(start, end, frames::free);
+}

@@ -1,0 +1,49 @@
+//! The baked payload: `rumprun-bake` writes its physical address and size into the
+//! bake-info block below and loads it as an extra segment; it is a cpio archive whose
+//! `bin/<name>` files are the programs (see docs/ARCHITECTURE.md).
+
+use crate::arch::paging::{phys_to_virt, DIRECT_MAP_SIZE};
+use rumprun_image::{cpio, BakeInfo};
+
+#[used]
+#[link_section = ".rumprun_bakeinfo"]
+static BAKE_INFO: BakeInfo = BakeInfo::unbaked();
+
+fn info() -> BakeInfo {
+    // Read through a volatile load: the value is patched in the file after linking.
+    unsafe { core::ptr::read_volatile(&BAKE_INFO) }
+}
+
+/// The payload's physical range, if baked.
+pub fn physical_range() -> Option<(u64, u64)> {
+    let i = info();
+    i.is_baked()
+        .then(|| (i.payload_paddr, i.payload_paddr + i.payload_size))
+}
+
+pub struct Program {
+    pub name: &'static str,
+    pub image: &'static [u8],
+}
+
+/// The first program of the payload.
+pub fn first_program() -> Result<Program, &'static str> {
+    let i = info();
+    if !i.is_baked() {
+        return Err("no program baked into this kernel: bake one with `rumprun-bake hw_virtio out.bin prog`");
+    }
+    if i.payload_paddr.saturating_add(i.payload_size) > DIRECT_MAP_SIZE {
+        return Err("the baked payload lies beyond the first 4 GiB");
+    }
+    let archive: &'static [u8] = unsafe {
+        core::slice::from_raw_parts(phys_to_virt(i.payload_paddr), i.payload_size as usize)
+    };
+    match cpio::programs(archive).next() {
+        Some(Ok(e)) => Ok(Program {
+            name: e.program_name().unwrap_or("program"),
+            image: e.data,
+        }),
+        Some(Err(_)) => Err("the baked payload is corrupt (bad cpio archive)"),
+        None => Err("the baked payload holds no program (no bin/<name> entry)"),
+    }
+}

@@ -1,0 +1,74 @@
+//! What the compiler expects a freestanding binary to provide: the C memory functions
+//! (compiler_builtins has no "mem" feature on this target), the panic handler, and the
+//! never-called unwinding symbols that precompiled core/alloc refer to.
+
+use core::arch::asm;
+
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _, inout("rsi") src => _,
+         options(nostack, preserves_flags));
+    dst
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    if (dst as usize).wrapping_sub(src as usize) >= n {
+        return memcpy(dst, src, n);
+    }
+    // Overlapping with dst above src: copy backwards.
+    asm!("std", "rep movsb", "cld",
+         inout("rcx") n => _, inout("rdi") dst.add(n).wrapping_sub(1) => _,
+         inout("rsi") src.add(n).wrapping_sub(1) => _, options(nostack));
+    dst
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+    asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _, in("al") c as u8,
+         options(nostack, preserves_flags));
+    dst
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    let mut i = 0;
+    while i < n {
+        let (x, y) = (
+            core::ptr::read_volatile(a.add(i)),
+            core::ptr::read_volatile(b.add(i)),
+        );
+        if x != y {
+            return x as i32 - y as i32;
+        }
+        i += 1;
+    }
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    memcmp(a, b, n)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    while core::ptr::read_volatile(s.add(n)) != 0 {
+        n += 1;
+    }
+    n
+}
+
+#[no_mangle]
+extern "C" fn rust_eh_personality() {}
+
+#[no_mangle]
+extern "C" fn _Unwind_Resume() -> ! {
+    crate::arch::cpu::halt_forever()
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    crate::fault::kernel_panic(info)
+}

@@ -1,0 +1,26 @@
+//! Linux errno values (asm-generic/errno-base.h, errno.h) as returned by syscalls.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+pub const EPERM: Errno = Errno(1);
+pub const ENOENT: Errno = Errno(2);
+pub const ESRCH: Errno = Errno(3);
+pub const EBADF: Errno = Errno(9);
+pub const EAGAIN: Errno = Errno(11);
+pub const ENOMEM: Errno = Errno(12);
+pub const EACCES: Errno = Errno(13);
+pub const EFAULT: Errno = Errno(14);
+pub const EEXIST: Errno = Errno(17);
+pub const ENODEV: Errno = Errno(19);
+pub const ENOTDIR: Errno = Errno(20);
+pub const EINVAL: Errno = Errno(22);
+pub const EMFILE: Errno = Errno(24);
+pub const ENOTTY: Errno = Errno(25);
+pub const ESPIPE: Errno = Errno(29);
+pub const ERANGE: Errno = Errno(34);
+pub const ENAMETOOLONG: Errno = Errno(36);
+pub const ENOSYS: Errno = Errno(38);
+pub const ETIMEDOUT: Errno = Errno(110);
+
+pub type SysResult = Result<u64, Errno>;

@@ -1,0 +1,204 @@
+//! The process and its environment: ids, exit, uname, limits, arch_prctl (TLS),
+//! scheduling queries, futex (one thread for now), getrandom, resource usage; and the
+//! clear refusals of what one address space cannot do (fork, exec).
+
+use super::errno::*;
+use super::user;
+use crate::arch::cpu;
+use spin::Mutex;
+
+pub const PID: u64 = 1;
+
+static HOSTNAME: Mutex<[u8; 65]> = Mutex::new([0; 65]);
+static UMASK: Mutex<u64> = Mutex::new(0o022);
+
+pub fn set_hostname(name: &str) {
+    let mut h = HOSTNAME.lock();
+    *h = [0; 65];
+    let n = name.len().min(64);
+    h[..n].copy_from_slice(&name.as_bytes()[..n]);
+}
+
+pub fn uname(buf: u64) -> SysResult {
+    let mut u = [[0u8; 65]; 6];
+    let put = |field: &mut [u8; 65], s: &[u8]| field[..s.len()].copy_from_slice(s);
+    put(&mut u[0], b"Linux");
+    u[1] = *HOSTNAME.lock();
+    put(&mut u[2], b"6.1.0-rumprun");
+    put(&mut u[3], b"#1 rumprun unikernel");
+    put(&mut u[4], b"x86_64");
+    put(&mut u[5], b"(none)");
+    user::write(buf, u).map(|_| 0)
+}
+
+pub fn arch_prctl(code: u64, addr: u64) -> SysResult {
+    const ARCH_SET_GS: u64 = 0x1001;
+    const ARCH_SET_FS: u64 = 0x1002;
+    const ARCH_GET_FS: u64 = 0x1003;
+    const ARCH_GET_GS: u64 = 0x1004;
+    match code {
+        ARCH_SET_FS => cpu::wrmsr(cpu::MSR_FS_BASE, addr),
+        ARCH_SET_GS => cpu::wrmsr(cpu::MSR_GS_BASE, addr),
+        ARCH_GET_FS => user::write(addr, cpu::rdmsr(cpu::MSR_FS_BASE))?,
+        ARCH_GET_GS => user::write(addr, cpu::rdmsr(cpu::MSR_GS_BASE))?,
+        _ => return Err(EINVAL),
+    }
+    Ok(0)
+}
+
+const RLIM_INFINITY: u64 = u64::MAX;
+
+fn rlimit(resource: u64) -> Result<[u64; 2], Errno> {
+    const RLIMIT_STACK: u64 = 3;
+    const RLIMIT_NOFILE: u64 = 7;
+    match resource {
+        RLIMIT_STACK => Ok([crate::mm::address_space::STACK_SIZE, RLIM_INFINITY]),
+        RLIMIT_NOFILE => Ok([1024, 1024]),
+        0..=15 => Ok([RLIM_INFINITY, RLIM_INFINITY]),
+        _ => Err(EINVAL),
+    }
+}
+
+pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
+    if pid != 0 && pid != PID {
+        return Err(ESRCH);
+    }
+    let cur = rlimit(resource)?;
+    if old != 0 {
+        user::write(old, cur)?;
+    }
+    if new != 0 {
+        let _: [u64; 2] = user::read(new)?; // accepted, not enforced
+    }
+    Ok(0)
+}
+
+pub fn getrlimit(resource: u64, out: u64) -> SysResult {
+    user::write(out, rlimit(resource)?).map(|_| 0)
+}
+
+pub fn sched_getaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
+    if pid != 0 && pid != PID {
+        return Err(ESRCH);
+    }
+    if size < 8 {
+        return Err(EINVAL);
+    }
+    user::write(mask, 1u64)?;
+    Ok(8)
+}
+
+/// futex with a single thread: nothing to wake, and a wait either fails at once
+/// (value changed) or times out; a wait without timeout would wait forever.
+pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64) -> SysResult {
+    const FUTEX_WAIT: u64 = 0;
+    const FUTEX_WAKE: u64 = 1;
+    const FUTEX_WAIT_BITSET: u64 = 9;
+    const FUTEX_WAKE_BITSET: u64 = 10;
+    let cmd = op & 0x7f;
+    match cmd {
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(0),
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            let cur: u32 = user::read(uaddr)?;
+            if cur != val as u32 {
+                return Err(EAGAIN);
+            }
+            if timeout == 0 {
+                crate::console::log_once(
+                    "futex-deadlock",
+                    "rumprun: futex wait with no other thread to wake it (deadlock); returning EAGAIN",
+                );
+                return Err(EAGAIN);
+            }
+            let ts: [i64; 2] = user::read(timeout)?;
+            let ns = (ts[0].max(0) as u64).saturating_mul(1_000_000_000) + ts[1].max(0) as u64;
+            let deadline = if cmd == FUTEX_WAIT_BITSET {
+                ns
+            } else {
+                crate::time::monotonic_ns() + ns
+            };
+            crate::time::wait_until(deadline);
+            Err(ETIMEDOUT)
+        }
+        _ => Err(ENOSYS),
+    }
+}
+
+pub fn getrandom(buf: u64, len: u64) -> SysResult {
+    let b = user::slice_mut(buf, len as usize)?;
+    crate::random::fill(b);
+    Ok(len)
+}
+
+pub fn sysinfo(buf: u64) -> SysResult {
+    let (free, total) = crate::mm::frames::stats();
+    let mut info = [0u8; 112];
+    let uptime = crate::time::monotonic_ns() / 1_000_000_000;
+    info[0..8].copy_from_slice(&uptime.to_le_bytes());
+    info[32..40].copy_from_slice(&(total as u64 * 4096).to_le_bytes());
+    info[40..48].copy_from_slice(&(free as u64 * 4096).to_le_bytes());
+    info[80..82].copy_from_slice(&1u16.to_le_bytes()); // procs
+    info[104..108].copy_from_slice(&1u32.to_le_bytes()); // mem_unit
+    user::write(buf, info).map(|_| 0)
+}
+
+pub fn times(buf: u64) -> SysResult {
+    let ticks = crate::time::monotonic_ns() / 10_000_000;
+    if buf != 0 {
+        user::write(buf, [ticks, 0u64, 0, 0])?;
+    }
+    Ok(ticks)
+}
+
+pub fn getrusage(who: u64, buf: u64) -> SysResult {
+    if who as i64 != 0 && who as i64 != -1 && who != 1 {
+        return Err(EINVAL);
+    }
+    let ns = crate::time::monotonic_ns();
+    let mut r = [0u64; 18];
+    r[0] = ns / 1_000_000_000;
+    r[1] = (ns % 1_000_000_000) / 1000;
+    let (free, total) = crate::mm::frames::stats();
+    r[4] = ((total - free) * 4) as u64; // maxrss in KiB
+    user::write(buf, r).map(|_| 0)
+}
+
+pub fn umask(mask: u64) -> SysResult {
+    let mut m = UMASK.lock();
+    let old = *m;
+    *m = mask & 0o777;
+    Ok(old)
+}
+
+/// fork, vfork, execve and friends: a unikernel has one program in one address space.
+pub fn refuse(what: &'static str, err: Errno) -> SysResult {
+    crate::console::log_once(
+        what,
+        match what {
+            "fork" => {
+                "rumprun: fork is not supported (one program, one address space); returning ENOSYS"
+            }
+            "vfork" => {
+                "rumprun: vfork is not supported (one program, one address space); returning ENOSYS"
+            }
+            "execve" => {
+                "rumprun: execve is not supported (the image holds one program); returning ENOSYS"
+            }
+            "clone-process" => {
+                "rumprun: clone without CLONE_VM (a new process) is not supported; returning ENOSYS"
+            }
+            "clone-thread" => "rumprun: threads are not supported yet; clone returns EAGAIN",
+            _ => "rumprun: unsupported operation",
+        },
+    );
+    Err(err)
+}
+
+pub fn clone(flags: u64) -> SysResult {
+    const CLONE_VM: u64 = 0x100;
+    if flags & CLONE_VM == 0 {
+        refuse("clone-process", ENOSYS)
+    } else {
+        refuse("clone-thread", EAGAIN)
+    }
+}

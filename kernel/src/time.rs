@@ -1,0 +1,134 @@
+//! Clocks: the TSC counts, calibrated once (lazily, on first use) against CPUID or the
+//! PIT; the wall clock comes from the CMOS RTC at that moment.
+
+use crate::arch::cpu::{self, inb, outb};
+use spin::Once;
+
+struct Calibration {
+    tsc_hz: u64,
+    /// TSC value at which the kernel started.
+    tsc_boot: u64,
+    /// Wall-clock nanoseconds since the epoch at `tsc_rtc`.
+    rtc_ns: u64,
+    tsc_rtc: u64,
+}
+
+static BOOT_TSC: Once<u64> = Once::new();
+static CAL: Once<Calibration> = Once::new();
+
+pub fn init() {
+    BOOT_TSC.call_once(cpu::rdtsc);
+}
+
+fn tsc_hz_from_cpuid() -> Option<u64> {
+    let max = cpu::cpuid(0, 0).eax;
+    if max >= 0x15 {
+        let l = cpu::cpuid(0x15, 0);
+        if l.eax != 0 && l.ebx != 0 && l.ecx != 0 {
+            return Some(l.ecx as u64 * l.ebx as u64 / l.eax as u64);
+        }
+    }
+    let hv = cpu::cpuid(0x4000_0000, 0).eax;
+    if (0x4000_0010..0x5000_0000).contains(&hv) {
+        let khz = cpu::cpuid(0x4000_0010, 0).eax;
+        if khz != 0 {
+            return Some(khz as u64 * 1000);
+        }
+    }
+    None
+}
+
+/// Counts TSC ticks across 10 ms of PIT channel 2.
+fn tsc_hz_from_pit() -> u64 {
+    const PIT_HZ: u64 = 1_193_182;
+    const MS: u64 = 10;
+    let count = (PIT_HZ * MS / 1000) as u16;
+    outb(0x61, (inb(0x61) & !0x02) | 0x01);
+    outb(0x43, 0xb0);
+    outb(0x42, count as u8);
+    outb(0x42, (count >> 8) as u8);
+    let t0 = cpu::rdtsc();
+    let mut spins = 0u64;
+    while inb(0x61) & 0x20 == 0 && spins < 50_000_000 {
+        spins += 1;
+    }
+    let t1 = cpu::rdtsc();
+    ((t1 - t0) * 1000 / MS).max(1_000_000)
+}
+
+fn cmos(reg: u8) -> u8 {
+    outb(0x70, reg);
+    inb(0x71)
+}
+
+/// Seconds since the epoch from the CMOS RTC.
+fn rtc_seconds() -> u64 {
+    let mut spins = 0;
+    while cmos(0x0a) & 0x80 != 0 && spins < 1_000_000 {
+        spins += 1;
+    }
+    let status_b = cmos(0x0b);
+    let bcd = status_b & 0x04 == 0;
+    let conv = |v: u8| if bcd { (v & 0x0f) + (v >> 4) * 10 } else { v } as u64;
+    let sec = conv(cmos(0x00));
+    let min = conv(cmos(0x02));
+    let hour_raw = cmos(0x04);
+    let mut hour = conv(hour_raw & 0x7f);
+    if status_b & 0x02 == 0 && hour_raw & 0x80 != 0 {
+        hour = (hour % 12) + 12;
+    }
+    let day = conv(cmos(0x07));
+    let month = conv(cmos(0x08));
+    let year = 2000 + conv(cmos(0x09));
+    days_from_civil(year as i64, month as i64, day as i64) as u64 * 86400
+        + hour * 3600
+        + min * 60
+        + sec
+}
+
+/// Days since 1970-01-01 of a Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn cal() -> &'static Calibration {
+    CAL.call_once(|| {
+        let tsc_hz = tsc_hz_from_cpuid().unwrap_or_else(tsc_hz_from_pit);
+        let rtc = rtc_seconds();
+        Calibration {
+            tsc_hz,
+            tsc_boot: *BOOT_TSC.get().unwrap_or(&0),
+            rtc_ns: rtc * 1_000_000_000,
+            tsc_rtc: cpu::rdtsc(),
+        }
+    })
+}
+
+fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
+    (ticks as u128 * 1_000_000_000 / hz as u128) as u64
+}
+
+/// Nanoseconds since boot.
+pub fn monotonic_ns() -> u64 {
+    let c = cal();
+    ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_boot), c.tsc_hz)
+}
+
+/// Nanoseconds since the Unix epoch.
+pub fn realtime_ns() -> u64 {
+    let c = cal();
+    c.rtc_ns + ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_rtc), c.tsc_hz)
+}
+
+/// Waits until `monotonic_ns() >= deadline`. No timer interrupts yet, so this spins.
+pub fn wait_until(deadline: u64) {
+    while monotonic_ns() < deadline {
+        cpu::pause();
+    }
+}
