@@ -9,7 +9,6 @@ use crate::process;
 
 pub const SIGILL: i32 = 4;
 pub const SIGTRAP: i32 = 5;
-pub const SIGABRT: i32 = 6;
 pub const SIGBUS: i32 = 7;
 pub const SIGFPE: i32 = 8;
 pub const SIGKILL: i32 = 9;
@@ -129,7 +128,7 @@ fn backtrace(rip: u64, mut rbp: u64) {
     kprintln!("rumprun:   #0 {}", Addr(rip));
     let same_half = |a: u64| (a < USER_END) == (rip < USER_END);
     for i in 1..16 {
-        if rbp == 0 || rbp % 8 != 0 || !same_half(rbp) || !readable(rbp, 16) {
+        if rbp == 0 || !rbp.is_multiple_of(8) || !same_half(rbp) || !readable(rbp, 16) {
             break;
         }
         let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };

@@ -77,6 +77,18 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         }
     };
     syscalls::set_hostname(config.hostname.as_deref().unwrap_or("rumprun"));
+    if config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=1") {
+        let (free, total) = mm::frames::stats();
+        kprintln!(
+            "rumprun: booted via {}, {} KiB of RAM ({} KiB free), program bin/{} ({} bytes), {:.1} ms since kernel entry",
+            boot.loader,
+            total * 4,
+            free * 4,
+            program.name,
+            program.image.len(),
+            time::monotonic_ns() as f64 / 1e6
+        );
+    }
     let argv: Vec<String> = config
         .argv
         .unwrap_or_else(|| alloc::vec![String::from(program.name)]);

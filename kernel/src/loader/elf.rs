@@ -68,9 +68,6 @@ impl<'a> Elf<'a> {
         Ok(e)
     }
 
-    pub fn data(&self) -> &'a [u8] {
-        self.data
-    }
     pub fn is_dyn(&self) -> bool {
         u16_at(self.data, 16) == ET_DYN
     }

@@ -9,7 +9,7 @@ const STT_OBJECT: u8 = 1;
 
 /// The symbol containing `addr` (a runtime address) as (name, offset), for a program
 /// loaded with bias `base`.
-pub fn lookup<'a>(image: &'a [u8], base: u64, addr: u64) -> Option<(&'a str, u64)> {
+pub fn lookup(image: &[u8], base: u64, addr: u64) -> Option<(&str, u64)> {
     let elf = Elf::parse(image).ok()?;
     let addr = addr.checked_sub(base)?;
     let symtab = elf.shdrs().find(|s| s.sh_type == SHT_SYMTAB)?;

@@ -19,19 +19,10 @@ pub const STACK_SIZE: u64 = 8 << 20;
 const MMAP_TOP: u64 = 0x7f00_0000_0000;
 const MMAP_BOTTOM: u64 = 0x1000_0000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Image,
-    Brk,
-    Stack,
-    Anon,
-}
-
 #[derive(Clone, Copy, Debug)]
 pub struct Area {
     pub end: u64,
     pub prot: u32,
-    pub kind: Kind,
 }
 
 pub struct AddressSpace {
@@ -154,14 +145,7 @@ pub fn add_image_area(start: u64, end: u64, prot: u32) {
             .range(cur..)
             .next()
             .map_or(end, |(&n, _)| n.min(end));
-        s.areas.insert(
-            cur,
-            Area {
-                end: next,
-                prot,
-                kind: Kind::Image,
-            },
-        );
+        s.areas.insert(cur, Area { end: next, prot });
         cur = next;
     }
 }
@@ -176,7 +160,6 @@ pub fn init_heap_and_stack(brk_start: u64) {
         Area {
             end: STACK_TOP,
             prot: PROT_READ | PROT_WRITE,
-            kind: Kind::Stack,
         },
     );
 }
@@ -203,7 +186,6 @@ pub fn brk(new: u64) -> u64 {
                 Area {
                     end: new_top,
                     prot: PROT_READ | PROT_WRITE,
-                    kind: Kind::Brk,
                 },
             );
         }
@@ -215,7 +197,6 @@ pub fn brk(new: u64) -> u64 {
                 Area {
                     end: new_top,
                     prot: PROT_READ | PROT_WRITE,
-                    kind: Kind::Brk,
                 },
             );
         }
@@ -239,7 +220,9 @@ pub fn map_anonymous(
     }
     let mut s = SPACE.lock();
     let start = if fixed {
-        if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > paging::USER_END) {
+        if !addr.is_multiple_of(PAGE_SIZE)
+            || addr.checked_add(len).is_none_or(|e| e > paging::USER_END)
+        {
             return Err(Error::Invalid);
         }
         if !s.is_free(addr, addr + len) {
@@ -250,7 +233,7 @@ pub fn map_anonymous(
         }
         addr
     } else if addr != 0
-        && addr % PAGE_SIZE == 0
+        && addr.is_multiple_of(PAGE_SIZE)
         && addr + len <= paging::USER_END
         && s.is_free(addr, addr + len)
     {
@@ -263,7 +246,6 @@ pub fn map_anonymous(
         Area {
             end: start + len,
             prot,
-            kind: Kind::Anon,
         },
     );
     Ok(start)
@@ -271,7 +253,7 @@ pub fn map_anonymous(
 
 /// munmap: releases `[addr, addr+len)`. Unmapped holes inside are fine, as on Linux.
 pub fn unmap(addr: u64, len: u64) -> Result<(), Error> {
-    if addr % PAGE_SIZE != 0
+    if !addr.is_multiple_of(PAGE_SIZE)
         || len == 0
         || addr.checked_add(len).is_none_or(|e| e > paging::USER_END)
     {
@@ -283,7 +265,7 @@ pub fn unmap(addr: u64, len: u64) -> Result<(), Error> {
 
 /// mprotect: every page of the range must be mapped (else ENOMEM, as Linux).
 pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Error::Invalid);
     }
     let end = addr.checked_add(page_up(len)).ok_or(Error::NoMemory)?;

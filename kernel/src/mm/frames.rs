@@ -81,7 +81,7 @@ pub fn alloc_contiguous(count: usize) -> Option<u64> {
     let mut run = 0;
     let mut f = map.hint * 64;
     while f < FRAMES {
-        if f % 64 == 0 && run == 0 && map.bits[f / 64] == 0 {
+        if f.is_multiple_of(64) && run == 0 && map.bits[f / 64] == 0 {
             f += 64;
             continue;
         }

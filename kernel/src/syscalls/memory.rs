@@ -49,7 +49,7 @@ pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
 
 pub fn madvise(addr: u64, len: u64, advice: u64) -> SysResult {
     const MADV_DONTNEED: u64 = 4;
-    if addr % 4096 != 0 {
+    if !addr.is_multiple_of(4096) {
         return Err(EINVAL);
     }
     if advice == MADV_DONTNEED {

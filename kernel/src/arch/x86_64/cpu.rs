@@ -79,7 +79,7 @@ pub struct Cpuid {
 }
 
 pub fn cpuid(leaf: u32, subleaf: u32) -> Cpuid {
-    let r = unsafe { core::arch::x86_64::__cpuid_count(leaf, subleaf) };
+    let r = core::arch::x86_64::__cpuid_count(leaf, subleaf);
     Cpuid {
         eax: r.eax,
         ebx: r.ebx,

@@ -60,10 +60,12 @@ struct DescriptorPointer {
 pub fn init() {
     unsafe {
         let tss = &raw mut TSS;
-        for i in 0..4 {
-            let stack = &raw mut IST_STACKS[i];
-            (*tss).ist[i] = stack as u64 + IST_STACK_SIZE as u64;
+        let stacks = &raw mut IST_STACKS;
+        let mut ist = [0u64; 7];
+        for (slot, stack) in ist.iter_mut().zip((*stacks).iter_mut()) {
+            *slot = stack as *mut Stack as u64 + IST_STACK_SIZE as u64;
         }
+        (*tss).ist = ist;
         let base = tss as u64;
         let limit = (size_of::<Tss>() - 1) as u64;
         let low = (limit & 0xffff)

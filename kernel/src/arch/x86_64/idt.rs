@@ -39,8 +39,7 @@ struct DescriptorPointer {
 pub fn init() {
     unsafe {
         let idt = &raw mut IDT;
-        for v in 0..256 {
-            let addr = trap_vectors[v];
+        for (v, &addr) in trap_vectors.iter().enumerate() {
             let ist = match v {
                 2 | 18 => IST_NMI,
                 8 => IST_DOUBLE_FAULT,

@@ -24,7 +24,7 @@ pub fn init() {
         syscall_stack_top = (&raw mut SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64;
         // SYSCALL loads CS from STAR[47:32] and SS = CS + 8: our kernel segments.
         wrmsr(MSR_STAR, (KERNEL_CS as u64) << 32);
-        wrmsr(MSR_LSTAR, syscall_entry as usize as u64);
+        wrmsr(MSR_LSTAR, syscall_entry as *const () as usize as u64);
         // Clear IF, TF, DF and AC on entry.
         wrmsr(MSR_FMASK, (1 << 9) | (1 << 8) | (1 << 10) | (1 << 18));
     }
