@@ -104,13 +104,25 @@ fn lax_json_with_repeated_keys_is_accepted() {
 }
 
 #[test]
+fn no_config_runs_the_program_by_its_name() {
+    // No `{` on the kernel command line: argv is just the program's name.
+    let prog = build_c("args.c", Flavor::Musl);
+    let image = bake(&prog);
+    let run = boot_with_config(&image, "");
+    let name = prog.file_name().unwrap().to_str().unwrap();
+    run.assert_status(0)
+        .assert_stdout_line("argc=1")
+        .assert_stdout_line(&format!("argv[0]=[{name}]"));
+}
+
+#[test]
 fn launcher_dump_shows_the_command() {
     // `rumprun -D qemu ...` prints the QEMU command instead of running it; its
     // words must carry the image and the argv config, quoting intact.
     let image = bake(&build_c("hello.c", Flavor::Musl));
     let run = run_with_timeout(
         Command::new(tool("rumprun"))
-            .args(["-D", "qemu", "-i"])
+            .args(["-D", "qemu", "-i", "-e", "A=b c", "-N", "box"])
             .arg(&image)
             .args(["--", "two words", "it's"]),
         std::time::Duration::from_secs(30),
@@ -131,8 +143,11 @@ fn launcher_dump_shows_the_command() {
             .clone()
     };
     assert_eq!(Path::new(&at("-kernel")), image.as_path());
-    let config = at("-append");
-    assert!(config.contains("\"cmdline\""), "config: {config}");
-    assert!(config.contains("two words"), "config: {config}");
-    assert!(config.contains("it"), "config: {config}");
+    let config = rumprun_config::Config::parse(&at("-append"))
+        .expect("the launcher's config parses")
+        .expect("the launcher passes a config");
+    let argv = config.argv.expect("cmdline");
+    assert_eq!(argv[1..], ["two words", "it's"], "argv: {argv:?}");
+    assert_eq!(config.env, ["A=b c"]);
+    assert_eq!(config.hostname.as_deref(), Some("box"));
 }

@@ -61,6 +61,13 @@ fn env_variable_reaches_hello() {
 }
 
 #[test]
+fn hostname_arrives() {
+    let run = boot_c("args.c", Flavor::Glibc, &["-N", "rumpbox"], &["-hostname"]);
+    run.assert_status(0)
+        .assert_stdout_line("hostname=[rumpbox]");
+}
+
+#[test]
 fn exit_status_from_main() {
     let run = boot_c("exit_status.c", Flavor::Glibc, &[], &["3"]);
     run.assert_status(3)
@@ -113,6 +120,6 @@ fn null_dereference_is_reported_and_fails() {
     run.assert_status(139)
         .assert_stdout_line("about to crash")
         .assert_output_contains("SIGSEGV")
-        .assert_output_contains("crash_here")
+        .assert_output_contains("<crash_here+0x")
         .assert_output_lacks("crash_here returned");
 }
