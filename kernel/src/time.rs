@@ -126,9 +126,19 @@ pub fn realtime_ns() -> u64 {
     c.rtc_ns + ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_rtc), c.tsc_hz)
 }
 
-/// Waits until `monotonic_ns() >= deadline`. No timer interrupts yet, so this spins.
+/// Waits until `monotonic_ns() >= deadline`, halting the CPU in between (the APIC
+/// timer wakes it); spins only where there is no APIC.
 pub fn wait_until(deadline: u64) {
-    while monotonic_ns() < deadline {
-        cpu::pause();
+    let hz = cal().tsc_hz;
+    loop {
+        let now = monotonic_ns();
+        if now >= deadline {
+            return;
+        }
+        if crate::arch::apic::arm_oneshot(deadline - now, hz) {
+            cpu::wait_for_interrupt();
+        } else {
+            cpu::pause();
+        }
     }
 }

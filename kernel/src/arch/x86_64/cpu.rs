@@ -106,6 +106,12 @@ pub fn rdrand() -> Option<u64> {
     None
 }
 
+/// Halts until the next interrupt, with interrupts enabled only for the halt itself
+/// (`sti` takes effect after `hlt` starts, so no wake-up is lost).
+pub fn wait_for_interrupt() {
+    unsafe { asm!("sti", "hlt", "cli", options(nostack, nomem)) }
+}
+
 /// Stops this CPU for good (interrupts off).
 pub fn halt_forever() -> ! {
     loop {

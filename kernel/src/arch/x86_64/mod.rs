@@ -1,6 +1,7 @@
 //! x86_64: the boot stub, descriptor tables, traps, paging and the syscall entry.
 //! Everything that needs an instruction the compiler won't emit on its own lives here.
 
+pub mod apic;
 pub mod cpu;
 pub mod gdt;
 pub mod idt;
@@ -17,4 +18,5 @@ pub fn init() {
     gdt::init();
     idt::init();
     syscall::init();
+    apic::init();
 }

@@ -69,8 +69,9 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             crate::fault::fatal_trap(frame, Some(addr));
         }
         0..=31 => crate::fault::fatal_trap(frame, None),
+        v if v == super::apic::TIMER_VECTOR as i64 => super::apic::eoi(),
         _ => {
-            // No interrupt sources are enabled yet; ignore strays.
+            // No other interrupt sources are enabled; ignore strays (spurious: no EOI).
         }
     }
 }

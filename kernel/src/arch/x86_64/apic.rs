@@ -1,0 +1,95 @@
+//! The local APIC timer, in one-shot mode: the kernel's only interrupt source so far.
+//! Sleeping code arms it for its deadline and halts; the interrupt (vector
+//! `TIMER_VECTOR`, on an IST stack) just wakes the CPU. The APIC is reached through the
+//! direct map at its default physical base.
+
+use super::cpu::{self, rdmsr, wrmsr};
+use super::paging::phys_to_virt;
+use spin::Once;
+
+pub const TIMER_VECTOR: u8 = 0x20;
+const SPURIOUS_VECTOR: u8 = 0xff;
+
+const MSR_APIC_BASE: u32 = 0x1b;
+const REG_EOI: usize = 0xb0;
+const REG_SPURIOUS: usize = 0xf0;
+const REG_LVT_TIMER: usize = 0x320;
+const REG_TIMER_INITIAL: usize = 0x380;
+const REG_TIMER_CURRENT: usize = 0x390;
+const REG_TIMER_DIVIDE: usize = 0x3e0;
+const LVT_MASKED: u32 = 1 << 16;
+
+/// APIC timer ticks per second (after the divider), measured against the TSC.
+static TICKS_PER_SEC: Once<u64> = Once::new();
+static BASE: Once<u64> = Once::new();
+
+fn reg(offset: usize) -> *mut u32 {
+    (BASE.get().copied().unwrap_or(0) as usize + offset) as *mut u32
+}
+
+fn read(offset: usize) -> u32 {
+    unsafe { reg(offset).read_volatile() }
+}
+
+fn write(offset: usize, v: u32) {
+    unsafe { reg(offset).write_volatile(v) }
+}
+
+/// True when the CPU has a local APIC.
+pub fn present() -> bool {
+    cpu::cpuid(1, 0).edx & (1 << 9) != 0
+}
+
+/// Enables the APIC with the timer masked; the PIC (if any) stays masked.
+pub fn init() {
+    if !present() {
+        return;
+    }
+    // Mask the legacy 8259 PICs so only the APIC delivers interrupts.
+    cpu::outb(0x21, 0xff);
+    cpu::outb(0xa1, 0xff);
+    let base_msr = rdmsr(MSR_APIC_BASE);
+    wrmsr(MSR_APIC_BASE, base_msr | (1 << 11));
+    BASE.call_once(|| phys_to_virt(base_msr & 0xf_ffff_f000) as u64);
+    write(REG_SPURIOUS, (1 << 8) | SPURIOUS_VECTOR as u32);
+    write(REG_TIMER_DIVIDE, 0x3); // divide by 16
+    write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
+}
+
+/// Measures the timer's rate against `tsc_hz` (runs once, ~1 ms).
+fn ticks_per_sec(tsc_hz: u64) -> u64 {
+    *TICKS_PER_SEC.call_once(|| {
+        write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
+        write(REG_TIMER_INITIAL, u32::MAX);
+        let t0 = cpu::rdtsc();
+        let wait = tsc_hz / 1000;
+        while cpu::rdtsc() - t0 < wait {
+            cpu::pause();
+        }
+        let elapsed_ticks = u32::MAX - read(REG_TIMER_CURRENT);
+        let elapsed_tsc = cpu::rdtsc() - t0;
+        write(REG_TIMER_INITIAL, 0);
+        (elapsed_ticks as u128 * tsc_hz as u128 / elapsed_tsc.max(1) as u128) as u64
+    })
+}
+
+/// Arms a one-shot interrupt `ns` from now. False when there is no usable APIC.
+pub fn arm_oneshot(ns: u64, tsc_hz: u64) -> bool {
+    if BASE.get().is_none() {
+        return false;
+    }
+    let rate = ticks_per_sec(tsc_hz);
+    if rate == 0 {
+        return false;
+    }
+    let ticks = (ns as u128 * rate as u128 / 1_000_000_000).clamp(1, u32::MAX as u128) as u32;
+    write(REG_LVT_TIMER, TIMER_VECTOR as u32);
+    write(REG_TIMER_INITIAL, ticks);
+    true
+}
+
+pub fn eoi() {
+    if BASE.get().is_some() {
+        write(REG_EOI, 0);
+    }
+}
