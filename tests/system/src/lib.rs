@@ -61,10 +61,21 @@ pub fn work_dir() -> PathBuf {
     d
 }
 
-/// A fresh, empty scratch directory for one test.
+/// A fresh, empty scratch directory for one test, under
+/// `target/system-tests/scratch/` (entries older than an hour are removed).
 pub fn scratch_dir(name: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
-    let d = work_dir().join("scratch").join(format!(
+    static CLEANED: std::sync::Once = std::sync::Once::new();
+    let root = work_dir().join("scratch");
+    CLEANED.call_once(|| {
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        for e in fs::read_dir(&root).into_iter().flatten().flatten() {
+            if mtime(&e.path()) < hour_ago {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    });
+    let d = root.join(format!(
         "{name}-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
