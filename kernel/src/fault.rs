@@ -14,6 +14,9 @@ pub const SIGFPE: i32 = 8;
 pub const SIGKILL: i32 = 9;
 pub const SIGSEGV: i32 = 11;
 
+/// Exit status when every thread is blocked with nothing that could wake one.
+pub const DEADLOCK_STATUS: i32 = 1;
+
 pub fn signal_name(sig: i32) -> &'static str {
     const NAMES: [&str; 32] = [
         "0",

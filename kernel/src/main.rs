@@ -21,6 +21,7 @@ mod platform;
 mod process;
 mod random;
 mod rt;
+mod sched;
 mod syscalls;
 mod time;
 mod util;
@@ -88,6 +89,10 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             program.image.len(),
             time::monotonic_ns() as f64 / 1e6
         );
+    }
+    if sched::init_main_thread().is_err() {
+        kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
+        platform::exit(BOOT_FAILED)
     }
     let argv: Vec<String> = config
         .argv

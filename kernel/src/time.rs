@@ -110,6 +110,11 @@ fn cal() -> &'static Calibration {
     })
 }
 
+/// The TSC's rate in Hz.
+pub fn tsc_hz() -> u64 {
+    cal().tsc_hz
+}
+
 fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
     (ticks as u128 * 1_000_000_000 / hz as u128) as u64
 }
@@ -124,21 +129,4 @@ pub fn monotonic_ns() -> u64 {
 pub fn realtime_ns() -> u64 {
     let c = cal();
     c.rtc_ns + ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_rtc), c.tsc_hz)
-}
-
-/// Waits until `monotonic_ns() >= deadline`, halting the CPU in between (the APIC
-/// timer wakes it); spins only where there is no APIC.
-pub fn wait_until(deadline: u64) {
-    let hz = cal().tsc_hz;
-    loop {
-        let now = monotonic_ns();
-        if now >= deadline {
-            return;
-        }
-        if crate::arch::apic::arm_oneshot(deadline - now, hz) {
-            cpu::wait_for_interrupt();
-        } else {
-            cpu::pause();
-        }
-    }
 }

@@ -400,6 +400,9 @@ pub fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
             );
             return Ok(0);
         }
-        crate::arch::cpu::pause();
+        if let Some(d) = deadline {
+            // Nothing polled here can become ready while we sleep: wait out the timeout.
+            crate::sched::sleep_until(d);
+        }
     }
 }

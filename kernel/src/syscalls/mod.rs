@@ -8,6 +8,7 @@ mod memory;
 pub mod names;
 mod process;
 mod signal;
+mod thread;
 mod time;
 mod user;
 
@@ -25,14 +26,14 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let a = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
-    let result = dispatch(nr, a);
+    let result = dispatch(nr, a, frame);
     frame.rax = match result {
         Ok(v) => v,
         Err(Errno(e)) => (-(e as i64)) as u64,
     };
 }
 
-fn dispatch(nr: usize, a: [u64; 6]) -> SysResult {
+fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
     match nr {
         0 => io::read(a[0], a[1], a[2]),
         1 => io::write(a[0], a[1], a[2]),
@@ -52,17 +53,18 @@ fn dispatch(nr: usize, a: [u64; 6]) -> SysResult {
         19 => io::readv(a[0], a[1], a[2]),
         20 => io::writev(a[0], a[1], a[2]),
         21 => io::faccessat(a[0]),
-        24 => Ok(0), // sched_yield: one thread
+        24 => thread::sched_yield(),
         28 => memory::madvise(a[0], a[1], a[2]),
         32 => io::dup(a[0]),
         33 => io::dup2(a[0], a[1]),
         35 => time::nanosleep(a[0], a[1]),
         39 => Ok(process::PID), // getpid
-        56 => process::clone(a[0]),
+        56 => thread::clone(frame, a),
         57 => process::refuse("fork", ENOSYS),
         58 => process::refuse("vfork", ENOSYS),
         59 | 322 => process::refuse("execve", ENOSYS),
-        60 | 231 => crate::process::exit(a[0] as i32),
+        60 => thread::exit(a[0]),
+        231 => crate::process::exit(a[0] as i32),
         62 => {
             if a[0] == process::PID || a[0] == 0 {
                 signal::send_to_self(a[1])
@@ -88,43 +90,34 @@ fn dispatch(nr: usize, a: [u64; 6]) -> SysResult {
         121 | 124 => Ok(process::PID),  // getpgid, getsid
         131 => signal::sigaltstack(a[0], a[1]),
         158 => process::arch_prctl(a[0], a[1]),
-        186 => Ok(process::PID), // gettid
-        200 => {
-            if a[0] == process::PID {
-                signal::send_to_self(a[1])
-            } else {
-                Err(ESRCH)
-            }
-        } // tkill
+        186 => thread::gettid(),
+        200 => signal::send_to_thread(a[0], a[1]), // tkill
         201 => time::time(a[0]),
-        202 => process::futex(a[0], a[1], a[2], a[3]),
+        202 => thread::futex(a[0], a[1], a[2], a[3], a[4], a[5]),
         204 => process::sched_getaffinity(a[0], a[1], a[2]),
-        218 => Ok(process::PID), // set_tid_address
+        218 => thread::set_tid_address(a[0]),
         228 => time::clock_gettime(a[0], a[1]),
         229 => time::clock_getres(a[0], a[1]),
         230 => time::clock_nanosleep(a[0], a[1], a[2], a[3]),
-        234 => {
-            if a[1] == process::PID {
-                signal::send_to_self(a[2])
-            } else {
-                Err(ESRCH)
-            }
-        } // tgkill
+        234 if a[0] == process::PID => signal::send_to_thread(a[1], a[2]), // tgkill
+        234 => Err(ESRCH),
         257 => io::openat(a[0], a[1], a[2]),
         262 => io::newfstatat(a[0], a[1], a[2], a[3]),
         267 => io::readlinkat(a[1], a[2], a[3]),
         269 | 439 => io::faccessat(a[1]),
         271 => io::poll(a[0], a[1], time::timespec_timeout(a[2])?),
-        273 => Ok(0), // set_robust_list: nothing to clean up with one thread
+        273 => Ok(0), // set_robust_list: accepted; robust futexes are not cleaned up at thread exit
         292 => io::dup3(a[0], a[1], a[2]),
         302 => process::prlimit64(a[0], a[1], a[2], a[3]),
         318 => process::getrandom(a[0], a[1]),
-        435 => {
-            let flags: u64 = user::read(a[0])?;
-            process::clone(flags)
-        }
+        435 => thread::clone3(frame, a[0], a[1]),
         _ => unsupported(nr),
     }
+}
+
+/// Writes a u32 into the program's memory (for thread exit's clear_child_tid).
+pub fn user_write_u32(addr: u64, v: u32) -> Result<(), Errno> {
+    user::write(addr, v)
 }
 
 fn unsupported(nr: usize) -> SysResult {

@@ -88,42 +88,6 @@ pub fn sched_getaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
     Ok(8)
 }
 
-/// futex with a single thread: nothing to wake, and a wait either fails at once
-/// (value changed) or times out; a wait without timeout would wait forever.
-pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64) -> SysResult {
-    const FUTEX_WAIT: u64 = 0;
-    const FUTEX_WAKE: u64 = 1;
-    const FUTEX_WAIT_BITSET: u64 = 9;
-    const FUTEX_WAKE_BITSET: u64 = 10;
-    let cmd = op & 0x7f;
-    match cmd {
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(0),
-        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            let cur: u32 = user::read(uaddr)?;
-            if cur != val as u32 {
-                return Err(EAGAIN);
-            }
-            if timeout == 0 {
-                crate::console::log_once(
-                    "futex-deadlock",
-                    "rumprun: futex wait with no other thread to wake it (deadlock); returning EAGAIN",
-                );
-                return Err(EAGAIN);
-            }
-            let ts: [i64; 2] = user::read(timeout)?;
-            let ns = (ts[0].max(0) as u64).saturating_mul(1_000_000_000) + ts[1].max(0) as u64;
-            let deadline = if cmd == FUTEX_WAIT_BITSET {
-                ns
-            } else {
-                crate::time::monotonic_ns() + ns
-            };
-            crate::time::wait_until(deadline);
-            Err(ETIMEDOUT)
-        }
-        _ => Err(ENOSYS),
-    }
-}
-
 pub fn getrandom(buf: u64, len: u64) -> SysResult {
     let b = user::slice_mut(buf, len as usize)?;
     crate::random::fill(b);
@@ -187,18 +151,8 @@ pub fn refuse(what: &'static str, err: Errno) -> SysResult {
             "clone-process" => {
                 "rumprun: clone without CLONE_VM (a new process) is not supported; returning ENOSYS"
             }
-            "clone-thread" => "rumprun: threads are not supported yet; clone returns EAGAIN",
             _ => "rumprun: unsupported operation",
         },
     );
     Err(err)
-}
-
-pub fn clone(flags: u64) -> SysResult {
-    const CLONE_VM: u64 = 0x100;
-    if flags & CLONE_VM == 0 {
-        refuse("clone-process", ENOSYS)
-    } else {
-        refuse("clone-thread", EAGAIN)
-    }
 }

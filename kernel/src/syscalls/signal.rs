@@ -90,6 +90,14 @@ pub fn sigaltstack(ss: u64, old: u64) -> SysResult {
     Ok(0)
 }
 
+/// tkill/tgkill: signals go to the whole program for now.
+pub fn send_to_thread(tid: u64, sig: u64) -> SysResult {
+    if tid == 0 || tid > u32::MAX as u64 || !crate::sched::exists(tid as u32) {
+        return Err(ESRCH);
+    }
+    send_to_self(sig)
+}
+
 /// kill/tgkill/tkill aimed at the program itself.
 pub fn send_to_self(sig: u64) -> SysResult {
     if sig as usize > NSIG {

@@ -77,7 +77,7 @@ pub fn time(t: u64) -> SysResult {
 
 pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
     let ns = from_timespec(user::read(req)?)?;
-    time::wait_until(time::monotonic_ns().saturating_add(ns));
+    crate::sched::sleep_until(time::monotonic_ns().saturating_add(ns));
     Ok(0)
 }
 
@@ -89,7 +89,7 @@ pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult
     } else {
         ns
     };
-    time::wait_until(time::monotonic_ns().saturating_add(wait));
+    crate::sched::sleep_until(time::monotonic_ns().saturating_add(wait));
     Ok(0)
 }
 

@@ -63,6 +63,41 @@ trap_\n:
     jmp trap_common
 .endm
 
+/* Interrupts (vectors >= 32). When one interrupts the program (never the kernel's own
+ * code, which runs with interrupts off except while halting), the frame is moved from
+ * the IST stack to the current thread's kernel stack, which is empty at that point, so
+ * the handler may switch threads (preemption) and the IST stack is free again. */
+irq_common:
+    SAVE_GPRS
+    cld
+    movabs $0x0000800000000000, %rax
+    cmp %rax, 17*8(%rsp)            /* interrupted rip */
+    jae 1f
+    mov %rsp, %rsi
+    mov syscall_stack_top(%rip), %rdi
+    sub $22*8, %rdi
+    mov %rdi, %rdx
+    mov $22, %ecx
+    rep movsq
+    mov %rdx, %rsp
+1:  mov %rsp, %rdi
+    sub $512, %rsp
+    fxsave (%rsp)
+    call trap_handler
+    fxrstor (%rsp)
+    add $512, %rsp
+    RESTORE_GPRS
+    add $16, %rsp
+    iretq
+
+.macro IRQ n
+.balign 16
+trap_\n:
+    push $0
+    push $\n
+    jmp irq_common
+.endm
+
 .macro TRAP_ERR n
 .balign 16
 trap_\n:
@@ -105,7 +140,7 @@ TRAP_NOERR 31
 /* vectors 32..255: interrupts; one generic stub records the vector */
 .altmacro
 .macro TRAP_IRQ n
-    TRAP_NOERR %n
+    IRQ %n
 .endm
 .set i, 32
 .rept 224
@@ -146,6 +181,8 @@ syscall_entry:
     sub $512, %rsp
     fxsave (%rsp)
     call syscall_handler
+.global syscall_return
+syscall_return:
     fxrstor (%rsp)
     add $512, %rsp
     RESTORE_GPRS
@@ -158,7 +195,7 @@ syscall_entry:
 enter_program:
     push $0x10
     push %rsi
-    push $0x2                       /* rflags: reserved bit only; IF off */
+    push $0x202                     /* rflags: IF on (the program is preemptible) */
     push $0x08
     push %rdi
     xor %eax, %eax
@@ -177,6 +214,28 @@ enter_program:
     xor %r14d, %r14d
     xor %r15d, %r15d
     iretq
+
+/* switch_stacks(save: *mut u64, next: u64): saves the callee-saved registers on the
+ * current kernel stack, stores its rsp in *save, and continues on `next` (a stack saved
+ * the same way, or a new thread's prepared stack whose "return address" is
+ * syscall_return). */
+.global switch_stacks
+switch_stacks:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, (%rdi)
+    mov %rsi, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
 
 .data
 .balign 8

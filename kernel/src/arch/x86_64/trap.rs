@@ -69,7 +69,10 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             crate::fault::fatal_trap(frame, Some(addr));
         }
         0..=31 => crate::fault::fatal_trap(frame, None),
-        v if v == super::apic::TIMER_VECTOR as i64 => super::apic::eoi(),
+        v if v == super::apic::TIMER_VECTOR as i64 => {
+            super::apic::eoi();
+            crate::sched::on_timer_interrupt(frame.rip < super::paging::USER_END);
+        }
         _ => {
             // No other interrupt sources are enabled; ignore strays (spurious: no EOI).
         }

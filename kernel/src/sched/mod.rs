@@ -1,0 +1,364 @@
+//! Threads and the scheduler: one CPU, round robin. The kernel itself is never
+//! preempted (it runs with interrupts off); program code is, by the APIC timer, when
+//! another thread is runnable. A thread's user context lives on its own kernel stack
+//! (saved by entry.S on syscall or interrupt), so switching threads is switching
+//! kernel stacks (`switch_stacks`) plus the FS base (TLS). Blocked threads wait for a
+//! wake-up (futex) and/or a deadline; with nothing runnable the CPU halts until the
+//! next deadline.
+
+pub mod futex;
+
+use crate::arch::{apic, cpu};
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+
+pub type Tid = u32;
+
+/// Size of each thread's kernel stack (syscalls and interrupts run on it).
+const KSTACK_PAGES: usize = 8;
+const KSTACK_SIZE: u64 = KSTACK_PAGES as u64 * 4096;
+/// How long a thread runs before another runnable thread gets the CPU.
+const TIMESLICE_NS: u64 = 10_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Runnable,
+    Blocked,
+    Exited,
+}
+
+/// Why a blocked thread woke up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    Woken,
+    TimedOut,
+}
+
+struct Thread {
+    state: State,
+    /// Kernel stack: physical base in the direct map, and its top.
+    kstack_phys: u64,
+    kstack_top: u64,
+    /// Saved kernel stack pointer while not running.
+    ksp: u64,
+    fs_base: u64,
+    /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit.
+    clear_child_tid: u64,
+    deadline: Option<u64>,
+    wake: Wake,
+}
+
+struct Scheduler {
+    threads: BTreeMap<Tid, Thread>,
+    current: Tid,
+    next_tid: Tid,
+    /// Last thread picked, for round robin.
+    cursor: Tid,
+    /// Threads whose kernel stacks can be freed once we are off them.
+    dead: Vec<Tid>,
+}
+
+struct Global(UnsafeCell<Scheduler>);
+// One CPU, and the kernel runs with interrupts off: no concurrent access.
+unsafe impl Sync for Global {}
+
+static SCHED: Global = Global(UnsafeCell::new(Scheduler {
+    threads: BTreeMap::new(),
+    current: 1,
+    next_tid: 2,
+    cursor: 1,
+    dead: Vec::new(),
+}));
+
+fn sched() -> &'static mut Scheduler {
+    unsafe { &mut *SCHED.0.get() }
+}
+
+extern "C" {
+    fn switch_stacks(save: *mut u64, next: u64);
+    fn syscall_return();
+    static mut syscall_stack_top: u64;
+}
+
+fn alloc_kstack() -> Option<(u64, u64)> {
+    let phys = crate::mm::frames::alloc_contiguous(KSTACK_PAGES)?;
+    let top = crate::arch::paging::phys_to_virt(phys) as u64 + KSTACK_SIZE;
+    Some((phys, top))
+}
+
+/// Makes the running code thread 1 (the program's main thread) with its own kernel
+/// stack for syscalls and interrupts.
+pub fn init_main_thread() -> Result<(), ()> {
+    let (phys, top) = alloc_kstack().ok_or(())?;
+    let s = sched();
+    s.threads.insert(
+        1,
+        Thread {
+            state: State::Runnable,
+            kstack_phys: phys,
+            kstack_top: top,
+            ksp: 0,
+            fs_base: 0,
+            clear_child_tid: 0,
+            deadline: None,
+            wake: Wake::Woken,
+        },
+    );
+    unsafe { syscall_stack_top = top };
+    Ok(())
+}
+
+pub fn exists(tid: Tid) -> bool {
+    sched()
+        .threads
+        .get(&tid)
+        .is_some_and(|t| t.state != State::Exited)
+}
+
+pub fn current() -> Tid {
+    sched().current
+}
+
+pub fn thread_count() -> usize {
+    sched()
+        .threads
+        .values()
+        .filter(|t| t.state != State::Exited)
+        .count()
+}
+
+pub fn set_clear_child_tid(addr: u64) {
+    let s = sched();
+    if let Some(t) = s.threads.get_mut(&s.current) {
+        t.clear_child_tid = addr;
+    }
+}
+
+/// Starts a new thread that resumes the program like its parent's syscall returns,
+/// but with rax = 0, the given stack and TLS. `frame` is the parent's syscall frame;
+/// the SSE state saved just below it is copied too.
+pub fn spawn(
+    frame: &crate::arch::trap::TrapFrame,
+    stack: u64,
+    tls: Option<u64>,
+    clear_child_tid: u64,
+) -> Option<Tid> {
+    let (phys, top) = alloc_kstack()?;
+    let s = sched();
+    let tid = s.next_tid;
+    s.next_tid += 1;
+    const FRAME: u64 = core::mem::size_of::<crate::arch::trap::TrapFrame>() as u64;
+    let frame_at = top - FRAME;
+    let fx_at = frame_at - 512;
+    let mut child = *frame;
+    child.rax = 0;
+    if stack != 0 {
+        child.rsp = stack;
+    }
+    unsafe {
+        (frame_at as *mut crate::arch::trap::TrapFrame).write(child);
+        let parent_fx = (frame as *const _ as u64 - 512) as *const u8;
+        core::ptr::copy_nonoverlapping(parent_fx, fx_at as *mut u8, 512);
+        // What switch_stacks pops: six callee-saved registers, then the return address.
+        let ksp = fx_at - 8 * 7;
+        (fx_at as *mut u64)
+            .sub(1)
+            .write(syscall_return as *const () as u64);
+        core::ptr::write_bytes(ksp as *mut u64, 0, 6);
+        s.threads.insert(
+            tid,
+            Thread {
+                state: State::Runnable,
+                kstack_phys: phys,
+                kstack_top: top,
+                ksp,
+                fs_base: tls.unwrap_or_else(|| cpu::rdmsr(cpu::MSR_FS_BASE)),
+                clear_child_tid,
+                deadline: None,
+                wake: Wake::Woken,
+            },
+        );
+    }
+    Some(tid)
+}
+
+/// Marks `tid` runnable if it is blocked; true if it was.
+pub fn wake(tid: Tid) -> bool {
+    match sched().threads.get_mut(&tid) {
+        Some(t) if t.state == State::Blocked => {
+            t.state = State::Runnable;
+            t.deadline = None;
+            t.wake = Wake::Woken;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Blocks the current thread until `wake` or `deadline` (monotonic ns).
+pub fn block(deadline: Option<u64>) -> Wake {
+    let s = sched();
+    let cur = s.current;
+    if let Some(t) = s.threads.get_mut(&cur) {
+        t.state = State::Blocked;
+        t.deadline = deadline;
+        t.wake = Wake::Woken;
+    }
+    schedule();
+    sched().threads.get(&cur).map_or(Wake::Woken, |t| t.wake)
+}
+
+pub fn sleep_until(deadline: u64) {
+    if crate::time::monotonic_ns() < deadline {
+        block(Some(deadline));
+    }
+}
+
+/// Gives the CPU to another runnable thread, if any.
+pub fn yield_now() {
+    schedule();
+}
+
+/// Ends the current thread. The last thread's exit ends the program.
+pub fn exit_thread(status: i32) -> ! {
+    let s = sched();
+    let cur = s.current;
+    let clear = s.threads.get(&cur).map_or(0, |t| t.clear_child_tid);
+    if clear != 0 {
+        let _ = crate::syscalls::user_write_u32(clear, 0);
+        futex::wake(clear, 1, u32::MAX);
+    }
+    if thread_count() <= 1 {
+        crate::process::exit(status);
+    }
+    if let Some(t) = s.threads.get_mut(&cur) {
+        t.state = State::Exited;
+    }
+    s.dead.push(cur);
+    schedule();
+    unreachable!("an exited thread was scheduled again")
+}
+
+fn wake_expired(s: &mut Scheduler, now: u64) {
+    for t in s.threads.values_mut() {
+        if t.state == State::Blocked && t.deadline.is_some_and(|d| d <= now) {
+            t.state = State::Runnable;
+            t.deadline = None;
+            t.wake = Wake::TimedOut;
+        }
+    }
+}
+
+/// The next runnable thread after the cursor (round robin), if any.
+fn pick(s: &Scheduler) -> Option<Tid> {
+    let after = s.threads.range(s.cursor + 1..).map(|(&t, th)| (t, th));
+    let before = s.threads.range(..=s.cursor).map(|(&t, th)| (t, th));
+    after
+        .chain(before)
+        .find(|(_, t)| t.state == State::Runnable)
+        .map(|(tid, _)| tid)
+}
+
+fn earliest_deadline(s: &Scheduler) -> Option<u64> {
+    s.threads
+        .values()
+        .filter(|t| t.state == State::Blocked)
+        .filter_map(|t| t.deadline)
+        .min()
+}
+
+/// Arms the timer for the next thing that needs the CPU's attention: a sleeper's
+/// deadline, or the end of the timeslice when others wait to run.
+fn arm_timer(s: &Scheduler, now: u64) {
+    let others_runnable = s
+        .threads
+        .iter()
+        .any(|(&t, th)| t != s.current && th.state == State::Runnable);
+    let slice = others_runnable.then_some(now + TIMESLICE_NS);
+    let next = match (slice, earliest_deadline(s)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some(at) = next {
+        apic::arm_oneshot(at.saturating_sub(now).max(1000), crate::time::tsc_hz());
+    }
+}
+
+/// Picks the next thread and switches to it; returns when the current thread runs
+/// again. Halts while nothing is runnable.
+pub fn schedule() {
+    let s = sched();
+    let next = loop {
+        let now = crate::time::monotonic_ns();
+        wake_expired(s, now);
+        if let Some(t) = pick(s) {
+            break t;
+        }
+        if earliest_deadline(s).is_none() {
+            kprintln!(
+                "rumprun: deadlock: all {} threads of \"{}\" are blocked with nothing to wake them",
+                thread_count(),
+                crate::process::name()
+            );
+            crate::platform::exit(crate::fault::DEADLOCK_STATUS);
+        }
+        arm_timer(s, now);
+        cpu::wait_for_interrupt();
+    };
+    s.cursor = next;
+    let prev = s.current;
+    arm_timer_after_switch(s, next);
+    if next == prev {
+        return;
+    }
+    let prev_fs = cpu::rdmsr(cpu::MSR_FS_BASE);
+    let (save, new_ksp, new_top, new_fs) = {
+        let p = s.threads.get_mut(&prev).unwrap();
+        p.fs_base = prev_fs;
+        let save = &mut p.ksp as *mut u64;
+        let n = &s.threads[&next];
+        (save, n.ksp, n.kstack_top, n.fs_base)
+    };
+    s.current = next;
+    unsafe {
+        syscall_stack_top = new_top;
+        cpu::wrmsr(cpu::MSR_FS_BASE, new_fs);
+        switch_stacks(save, new_ksp);
+    }
+    reap();
+}
+
+fn arm_timer_after_switch(s: &mut Scheduler, next: Tid) {
+    let cur = s.current;
+    s.current = next;
+    arm_timer(s, crate::time::monotonic_ns());
+    s.current = cur;
+}
+
+/// Frees the kernel stacks of exited threads (never the one we are running on).
+fn reap() {
+    let s = sched();
+    let cur = s.current;
+    let mut keep = Vec::new();
+    for tid in core::mem::take(&mut s.dead) {
+        if tid == cur {
+            keep.push(tid);
+            continue;
+        }
+        if let Some(t) = s.threads.remove(&tid) {
+            for i in 0..KSTACK_PAGES as u64 {
+                crate::mm::frames::free(t.kstack_phys + i * 4096);
+            }
+        }
+    }
+    s.dead = keep;
+}
+
+/// The timer interrupt: preempts program code when another thread is runnable.
+pub fn on_timer_interrupt(from_program: bool) {
+    if !from_program || sched().threads.len() < 2 {
+        return;
+    }
+    schedule();
+}
