@@ -120,7 +120,7 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
     const WAKE_BITSET: u64 = 10;
     const CLOCK_REALTIME: u64 = 256;
     let cmd = op & 0x7f;
-    if uaddr % 4 != 0 {
+    if !uaddr.is_multiple_of(4) {
         return Err(EINVAL);
     }
     match cmd {
