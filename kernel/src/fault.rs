@@ -124,26 +124,52 @@ fn dump_registers(r: &TrapFrame) {
     );
 }
 
-/// Walks saved frame pointers while they look like a stack; stops at the first that
-/// does not (programs built without frame pointers give a short trace).
-fn backtrace(rip: u64, mut rbp: u64) {
+/// Walks saved frame pointers while they look like a real call chain: each frame
+/// pointer above the last, inside the same stack area as the faulting rsp, and each
+/// return address inside executable code and not at a function's first byte (code
+/// built without frame pointers leaves rbp holding data; better a short trace than a
+/// wrong one).
+fn backtrace(rip: u64, rsp: u64, mut rbp: u64) {
     kprintln!("rumprun: backtrace:");
     kprintln!("rumprun:   #0 {}", Addr(rip));
-    let same_half = |a: u64| (a < USER_END) == (rip < USER_END);
+    let in_program = rip < USER_END;
+    let stack_area = if in_program {
+        crate::mm::address_space::area_at(rsp)
+    } else {
+        None
+    };
+    let on_stack = |a: u64| {
+        if in_program {
+            stack_area.is_some_and(|(start, area)| a >= start && a + 16 <= area.end)
+        } else {
+            a >= crate::arch::paging::PHYS_OFFSET
+        }
+    };
+    let mut prev = rsp;
     for i in 1..16 {
-        if rbp == 0 || !rbp.is_multiple_of(8) || !same_half(rbp) || !readable(rbp, 16) {
+        if rbp < prev || !rbp.is_multiple_of(8) || !on_stack(rbp) || !readable(rbp, 16) {
             break;
         }
         let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
-        if ret == 0 || !same_half(ret) {
+        if !plausible_return(ret, in_program) {
             break;
         }
         kprintln!("rumprun:   #{} {}", i, Addr(ret));
-        if next <= rbp {
-            break;
-        }
+        prev = rbp + 16;
         rbp = next;
     }
+}
+
+fn plausible_return(addr: u64, in_program: bool) -> bool {
+    if !in_program {
+        return addr >= 0xffff_ffff_8000_0000;
+    }
+    let executable = crate::mm::address_space::area_at(addr)
+        .is_some_and(|(_, a)| a.prot & crate::mm::address_space::PROT_EXEC != 0);
+    let at_function_start = process::current()
+        .and_then(|p| crate::loader::symbols::lookup(p.image, p.base, addr))
+        .is_some_and(|(_, off)| off == 0);
+    executable && !at_function_start
 }
 
 fn readable(addr: u64, len: u64) -> bool {
@@ -204,7 +230,7 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
             ),
         }
         dump_registers(frame);
-        backtrace(frame.rip, frame.rbp);
+        backtrace(frame.rip, frame.rsp, frame.rbp);
         crate::platform::exit(128 + sig)
     }
     match fault_addr {
@@ -218,7 +244,7 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
     }
     kprintln!("rumprun: while running \"{}\"", process::name());
     dump_registers(frame);
-    backtrace(frame.rip, frame.rbp);
+    backtrace(frame.rip, frame.rsp, frame.rbp);
     crate::platform::exit(255)
 }
 
