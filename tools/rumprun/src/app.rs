@@ -10,8 +10,13 @@ const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 const ELFCLASS64: u8 = 2;
 const EM_X86_64: u16 = 62;
 
-/// Returns an error naming APP unless it is a readable x86_64 ELF64 file.
-pub fn check(app: &str) -> Result<(), Error> {
+/// What the guest needs beyond the image's highest loaded byte (page tables, stacks,
+/// the kernel heap, the program's first pages).
+const HEADROOM: u64 = 256 * 1024;
+
+/// Returns an error naming APP unless it is a readable x86_64 ELF64 file; on success,
+/// the smallest guest memory in MiB that can hold it (its loaded segments + headroom).
+pub fn check(app: &str) -> Result<u32, Error> {
     let fail = |why: &str| Error::new(format!("{app}: {why}"));
     let meta = std::fs::metadata(app).map_err(|e| fail(&io_message(&e)))?;
     if !meta.is_file() {
@@ -44,7 +49,25 @@ pub fn check(app: &str) -> Result<(), Error> {
     if machine != EM_X86_64 {
         return Err(fail("not an x86_64 ELF file"));
     }
-    Ok(())
+    let bytes = std::fs::read(app).map_err(|e| fail(&io_message(&e)))?;
+    let end = load_end(&bytes).ok_or_else(|| fail("truncated ELF program headers"))?;
+    Ok((end + HEADROOM).div_ceil(1 << 20) as u32)
+}
+
+/// The highest physical address any PT_LOAD segment of a little-endian ELF64 reaches.
+fn load_end(elf: &[u8]) -> Option<u64> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));
+    let u64_at = |o: usize| Some(u64::from_le_bytes(elf.get(o..o + 8)?.try_into().ok()?));
+    let (phoff, phentsize, phnum) = (u64_at(32)? as usize, u16_at(54)? as usize, u16_at(56)?);
+    let mut end = 0;
+    for i in 0..phnum as usize {
+        let ph = phoff.checked_add(i.checked_mul(phentsize)?)?;
+        if u32_at(ph)? == 1 {
+            end = end.max(u64_at(ph + 24)?.checked_add(u64_at(ph + 40)?)?);
+        }
+    }
+    Some(end)
 }
 
 #[cfg(test)]
@@ -76,6 +99,21 @@ mod tests {
         TestFile(path)
     }
 
+    #[test]
+    fn minimum_memory_covers_the_loaded_segments() {
+        // One PT_LOAD at 1 MiB of 3 MiB: needs 4 MiB + headroom -> 5 MiB.
+        let mut e = elf(ELFCLASS64, EM_X86_64);
+        e.resize(64 + 56, 0);
+        e[32..40].copy_from_slice(&64u64.to_le_bytes());
+        e[54..56].copy_from_slice(&56u16.to_le_bytes());
+        e[56..58].copy_from_slice(&1u16.to_le_bytes());
+        e[64..68].copy_from_slice(&1u32.to_le_bytes());
+        e[64 + 24..64 + 32].copy_from_slice(&(1u64 << 20).to_le_bytes());
+        e[64 + 40..64 + 48].copy_from_slice(&(3u64 << 20).to_le_bytes());
+        let f = with_file("sized.bin", &e);
+        assert_eq!(check(&f).unwrap(), 5);
+    }
+
     fn elf(class: u8, machine: u16) -> Vec<u8> {
         let mut h = vec![0u8; 64];
         h[..4].copy_from_slice(ELF_MAGIC);
@@ -87,7 +125,7 @@ mod tests {
 
     #[test]
     fn accepts_x86_64_elf64() {
-        assert_eq!(check(&with_file("good", &elf(2, 62))), Ok(()));
+        assert_eq!(check(&with_file("good", &elf(2, 62))), Ok(1));
     }
 
     #[test]

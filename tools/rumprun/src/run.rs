@@ -14,7 +14,13 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
         }
         Command::Run(o) => o,
     };
-    app::check(&o.app)?;
+    let min_mb = app::check(&o.app)?;
+    if o.mem_mb < min_mb {
+        return Err(Error::new(format!(
+            "-M {}: {} needs at least {} MiB of guest memory (its kernel and program alone take that much)",
+            o.mem_mb, o.app, min_mb
+        )));
+    }
     if o.platform == Platform::Kvm && !o.dump {
         kvm::check_host()?;
     }
