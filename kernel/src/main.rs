@@ -14,6 +14,7 @@ extern crate alloc;
 mod console;
 mod arch;
 mod fault;
+mod fd;
 mod loader;
 mod mm;
 mod payload;
@@ -60,7 +61,7 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         String::from_utf8_lossy(bytes).into_owned()
     });
     arch::paging::drop_identity_map();
-    syscalls::io::init_console_fds();
+    fd::init_stdio();
 
     let config = match rumprun_config::Config::parse(&cmdline) {
         Ok(c) => c.unwrap_or_default(),

@@ -50,7 +50,7 @@ pub fn start(image: &'static [u8], file_name: &str, argv: Vec<String>, env: Vec<
         image,
         base: loaded.base,
     });
-    crate::syscalls::io::set_exe_path(file_name);
+    crate::syscalls::fs::set_exe_path(file_name);
     let argv_refs: Vec<&str> = argv.iter().map(String::as_str).collect();
     let env_refs: Vec<&str> = env.iter().map(String::as_str).collect();
     let mut random = [0u8; 16];

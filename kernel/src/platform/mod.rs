@@ -4,4 +4,4 @@
 
 pub mod hw;
 
-pub use hw::{console_read, console_write, exit, BootInfo};
+pub use hw::{console_has_input, console_try_read, console_write, exit, BootInfo};

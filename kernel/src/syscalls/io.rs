@@ -1,173 +1,144 @@
-//! File descriptors and the I/O syscalls. For now the only files are the console
-//! (fds 0-2, /dev/console, /dev/tty) and /dev/null; the VFS (tmpfs, /proc, baked
-//! files) arrives with the Linux ABI issue and plugs in behind `File`.
+//! Descriptor I/O syscalls over `fd`: read/write and their vectored and positioned
+//! forms, lseek, close, dup*, fcntl, ioctl, fstat, and the file kinds that are not
+//! in a file system: pipe/pipe2, eventfd, timerfd. A blocking descriptor waits on the
+//! I/O queue when its file says EAGAIN.
 
 use super::errno::*;
+use super::stat::Statx;
 use super::user;
-use alloc::string::String;
+use crate::fd::{
+    self, eventfd::EventFd, pipe, timerfd::TimerFd, wait, OpenFile, O_CLOEXEC, O_NONBLOCK,
+    O_RDONLY, O_RDWR, O_WRONLY,
+};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
-use spin::Mutex;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum File {
-    Console,
-    Null,
-}
-
-#[derive(Clone, Copy)]
-struct Fd {
-    file: File,
-    cloexec: bool,
-    status_flags: u32,
-}
-
-const MAX_FDS: usize = 1024;
-const O_RDWR: u32 = 2;
-const O_CLOEXEC: u32 = 0o2000000;
-const AT_FDCWD: i64 = -100;
-const AT_EMPTY_PATH: u64 = 0x1000;
-
-static FDS: Mutex<Vec<Option<Fd>>> = Mutex::new(Vec::new());
-static EXE_PATH: Mutex<String> = Mutex::new(String::new());
-
-pub fn init_console_fds() {
-    let console = Fd {
-        file: File::Console,
-        cloexec: false,
-        status_flags: O_RDWR,
-    };
-    let mut fds = FDS.lock();
-    fds.clear();
-    fds.extend([Some(console), Some(console), Some(console)]);
-}
-
-/// The program's path as /proc/self/exe shows it.
-pub fn set_exe_path(name: &str) {
-    let mut p = EXE_PATH.lock();
-    p.clear();
-    p.push_str("/bin/");
-    p.push_str(name);
-}
-
-fn get(fd: u64) -> Result<Fd, Errno> {
-    FDS.lock().get(fd as usize).copied().flatten().ok_or(EBADF)
-}
-
-fn install(entry: Fd, min: usize) -> Result<u64, Errno> {
-    let mut fds = FDS.lock();
-    let slot = (min..MAX_FDS)
-        .find(|&i| fds.get(i).is_none_or(|e| e.is_none()))
-        .ok_or(EMFILE)?;
-    if fds.len() <= slot {
-        fds.resize(slot + 1, None);
+/// Runs `op` until it does not say EAGAIN, waiting for file activity in between,
+/// unless the descriptor is non-blocking.
+pub fn blocking<T>(file: &OpenFile, mut op: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+    loop {
+        match op() {
+            Err(EAGAIN) if !file.nonblocking() => {
+                let poll_again = file
+                    .ops
+                    .needs_polling()
+                    .then(|| crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS);
+                wait::wait(wait::earliest(poll_again, file.ops.next_deadline()));
+            }
+            r => return r,
+        }
     }
-    fds[slot] = Some(entry);
-    Ok(slot as u64)
-}
-
-fn write_file(file: File, data: &[u8]) -> u64 {
-    if file == File::Console {
-        crate::console::write_bytes(data);
-    }
-    data.len() as u64
 }
 
 pub fn read(fd: u64, buf: u64, len: u64) -> SysResult {
-    let f = get(fd)?;
+    let f = fd::get(fd)?;
+    if !f.readable() {
+        return Err(EBADF);
+    }
     let buf = user::slice_mut(buf, len as usize)?;
-    Ok(match f.file {
-        File::Console => crate::platform::console_read(buf) as u64,
-        File::Null => 0,
-    })
+    blocking(&f, || f.ops.read(&f, buf)).map(|n| n as u64)
 }
 
 pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
-    let f = get(fd)?;
-    Ok(write_file(f.file, user::slice(buf, len as usize)?))
+    let f = fd::get(fd)?;
+    if !f.writable() {
+        return Err(EBADF);
+    }
+    let buf = user::slice(buf, len as usize)?;
+    blocking(&f, || f.ops.write(&f, buf)).map(|n| n as u64)
 }
 
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct IoVec {
-    base: u64,
-    len: u64,
-}
-
-pub fn writev(fd: u64, iov: u64, count: u64) -> SysResult {
-    let f = get(fd)?;
+fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > 1024 {
         return Err(EINVAL);
     }
+    (0..count)
+        .map(|i| user::read::<[u64; 2]>(iov + i * 16).map(|v| (v[0], v[1])))
+        .collect()
+}
+
+pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
     let mut total = 0;
-    for i in 0..count {
-        let v: IoVec = user::read(iov + i * 16)?;
-        total += write_file(f.file, user::slice(v.base, v.len as usize)?);
+    for (base, len) in iovecs(iov, count)? {
+        if len == 0 {
+            continue;
+        }
+        let n = match read(fd, base, len) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if n < len {
+            break;
+        }
+    }
+    if total == 0 {
+        fd::get(fd)?;
     }
     Ok(total)
 }
 
-pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
-    if count > 1024 {
-        return Err(EINVAL);
+pub fn writev(fd: u64, iov: u64, count: u64) -> SysResult {
+    let f = fd::get(fd)?;
+    if !f.writable() {
+        return Err(EBADF);
     }
-    for i in 0..count {
-        let v: IoVec = user::read(iov + i * 16)?;
-        if v.len > 0 {
-            // A console read returns what is there; one buffer at a time is enough.
-            return read(fd, v.base, v.len);
-        }
+    // Gather first, so one vectored write is one write (atomic for pipes).
+    let mut data = Vec::new();
+    for (base, len) in iovecs(iov, count)? {
+        data.extend_from_slice(user::slice(base, len as usize)?);
     }
-    get(fd).map(|_| 0)
+    blocking(&f, || f.ops.write(&f, &data)).map(|n| n as u64)
 }
 
-pub fn pread_pwrite_lseek(fd: u64) -> SysResult {
-    get(fd)?;
-    Err(ESPIPE)
+pub fn pread(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
+    let f = fd::get(fd)?;
+    if (off as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let buf = user::slice_mut(buf, len as usize)?;
+    f.ops.pread(buf, off).map(|n| n as u64)
+}
+
+pub fn pwrite(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
+    let f = fd::get(fd)?;
+    if (off as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let buf = user::slice(buf, len as usize)?;
+    f.ops.pwrite(buf, off).map(|n| n as u64)
+}
+
+pub fn lseek(fd: u64, off: u64, whence: u64) -> SysResult {
+    let f = fd::get(fd)?;
+    if whence > 4 {
+        return Err(EINVAL);
+    }
+    f.ops.seek(&f, off as i64, whence as u32)
 }
 
 pub fn close(fd: u64) -> SysResult {
-    let mut fds = FDS.lock();
-    match fds.get_mut(fd as usize) {
-        Some(slot @ Some(_)) => {
-            *slot = None;
-            Ok(0)
-        }
-        _ => Err(EBADF),
-    }
+    fd::close(fd).map(|_| 0)
 }
 
 pub fn dup(fd: u64) -> SysResult {
-    let f = get(fd)?;
-    install(
-        Fd {
-            cloexec: false,
-            ..f
-        },
-        0,
-    )
+    fd::install(fd::get(fd)?, false, 0)
 }
 
 pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
-    let f = get(old)?;
-    if new as usize >= MAX_FDS || flags & !(O_CLOEXEC as u64) != 0 {
-        return Err(if flags != 0 { EINVAL } else { EBADF });
+    if flags & !(O_CLOEXEC as u64) != 0 || old == new {
+        return Err(EINVAL);
     }
-    let mut fds = FDS.lock();
-    if fds.len() <= new as usize {
-        fds.resize(new as usize + 1, None);
-    }
-    fds[new as usize] = Some(Fd {
-        cloexec: flags != 0,
-        ..f
-    });
-    Ok(new)
+    fd::install_at(new, fd::get(old)?, flags != 0)
 }
 
 pub fn dup2(old: u64, new: u64) -> SysResult {
+    let f = fd::get(old)?;
     if old == new {
-        return get(old).map(|_| new);
+        return Ok(new);
     }
-    dup3(old, new, 0)
+    fd::install_at(new, f, false)
 }
 
 pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
@@ -176,233 +147,174 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     const F_SETFD: u64 = 2;
     const F_GETFL: u64 = 3;
     const F_SETFL: u64 = 4;
+    const F_GETLK: u64 = 5;
+    const F_SETLK: u64 = 6;
+    const F_SETLKW: u64 = 7;
     const F_DUPFD_CLOEXEC: u64 = 1030;
-    let f = get(fd)?;
+    const F_GETPIPE_SZ: u64 = 1032;
+    let f = fd::get(fd)?;
     match cmd {
-        F_DUPFD | F_DUPFD_CLOEXEC => install(
-            Fd {
-                cloexec: cmd == F_DUPFD_CLOEXEC,
-                ..f
-            },
-            arg as usize,
-        ),
-        F_GETFD => Ok(f.cloexec as u64),
-        F_SETFD | F_SETFL => {
-            let mut fds = FDS.lock();
-            let e = fds[fd as usize].as_mut().ok_or(EBADF)?;
-            if cmd == F_SETFD {
-                e.cloexec = arg & 1 != 0;
-            } else {
-                e.status_flags = (e.status_flags & 3) | (arg as u32 & !3);
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            if arg as usize >= fd::MAX_FDS {
+                return Err(EINVAL);
             }
+            fd::install(f, cmd == F_DUPFD_CLOEXEC, arg as usize)
+        }
+        F_GETFD => fd::cloexec(fd).map(|c| c as u64),
+        F_SETFD => fd::set_cloexec(fd, arg & 1 != 0).map(|_| 0),
+        F_GETFL => Ok(f.status() as u64),
+        F_SETFL => {
+            f.set_status(arg as u32);
             Ok(0)
         }
-        F_GETFL => Ok(f.status_flags as u64),
+        // One process: no other process can hold a conflicting lock.
+        F_GETLK => {
+            const F_UNLCK: i16 = 2;
+            let mut lock: [u8; 32] = user::read(arg)?;
+            lock[0..2].copy_from_slice(&F_UNLCK.to_ne_bytes());
+            user::write(arg, lock).map(|_| 0)
+        }
+        F_SETLK | F_SETLKW => user::read::<[u8; 32]>(arg).map(|_| 0),
+        F_GETPIPE_SZ => Ok(64 * 1024),
         _ => Err(EINVAL),
     }
 }
 
 pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
-    const TCGETS: u64 = 0x5401;
-    const TCSETS: u64 = 0x5402;
-    const TCSETSF: u64 = 0x5404;
-    const TIOCGPGRP: u64 = 0x540f;
-    const TIOCGWINSZ: u64 = 0x5413;
-    const TIOCSWINSZ: u64 = 0x5414;
+    const FIONREAD: u64 = 0x541b;
     const FIONBIO: u64 = 0x5421;
-    let f = get(fd)?;
-    if f.file != File::Console {
-        return Err(ENOTTY);
-    }
+    const FIOCLEX: u64 = 0x5451;
+    const FIONCLEX: u64 = 0x5450;
+    let f = fd::get(fd)?;
     match req {
-        TCGETS => {
-            // termios: iflag ICRNL|IXON, oflag OPOST|ONLCR, cflag B38400|CS8|CREAD,
-            // lflag ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN, line 0, cc[] Linux defaults.
-            // Linux's struct termios for TCGETS: 4 flags, c_line, c_cc[19]: 36 bytes.
-            let mut t = [0u8; 36];
-            t[0..4].copy_from_slice(&(0o400u32 | 0o2000).to_le_bytes());
-            t[4..8].copy_from_slice(&(0o1u32 | 0o4).to_le_bytes());
-            t[8..12].copy_from_slice(&(0o17u32 | 0o60 | 0o200).to_le_bytes());
-            t[12..16]
-                .copy_from_slice(&(0o1u32 | 0o2 | 0o10 | 0o20 | 0o40 | 0o100000).to_le_bytes());
-            let cc = [
-                3u8, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0,
-            ];
-            t[17..17 + cc.len()].copy_from_slice(&cc);
-            user::slice_mut(arg, t.len())?.copy_from_slice(&t);
+        FIONBIO => {
+            let on: i32 = user::read(arg)?;
+            let flags = if on != 0 {
+                f.status() | O_NONBLOCK
+            } else {
+                f.status() & !O_NONBLOCK
+            };
+            f.set_status(flags);
             Ok(0)
         }
-        TCSETS..=TCSETSF | TIOCSWINSZ | FIONBIO => Ok(0),
-        TIOCGWINSZ => user::write(arg, [24u16, 80, 0, 0]).map(|_| 0),
-        TIOCGPGRP => user::write(arg, 1i32).map(|_| 0),
-        _ => Err(ENOTTY),
-    }
-}
-
-/// Linux's `struct stat` (x86_64), 144 bytes.
-#[derive(Clone, Copy, Default)]
-#[repr(C)]
-struct Stat {
-    dev: u64,
-    ino: u64,
-    nlink: u64,
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    pad0: u32,
-    rdev: u64,
-    size: i64,
-    blksize: i64,
-    blocks: i64,
-    atime: [i64; 2],
-    mtime: [i64; 2],
-    ctime: [i64; 2],
-    reserved: [i64; 3],
-}
-
-const S_IFCHR: u32 = 0o020000;
-
-fn stat_of(file: File) -> Stat {
-    let (rdev, ino, mode) = match file {
-        File::Console => ((5 << 8) | 1, 3, S_IFCHR | 0o620),
-        File::Null => ((1 << 8) | 3, 4, S_IFCHR | 0o666),
-    };
-    Stat {
-        dev: 5,
-        ino,
-        nlink: 1,
-        mode,
-        rdev,
-        blksize: 1024,
-        ..Default::default()
-    }
-}
-
-fn lookup_path(path: &str) -> Result<File, Errno> {
-    match path {
-        "/dev/null" => Ok(File::Null),
-        "/dev/console" | "/dev/tty" | "/dev/stdin" | "/dev/stdout" | "/dev/stderr" => {
-            Ok(File::Console)
+        FIOCLEX | FIONCLEX => fd::set_cloexec(fd, req == FIOCLEX).map(|_| 0),
+        FIONREAD if f.ops.bytes_readable().is_some() => {
+            user::write(arg, f.ops.bytes_readable().unwrap_or(0) as i32).map(|_| 0)
         }
-        "" => Err(ENOENT),
-        _ => Err(ENOENT),
+        _ => f.ops.ioctl(&f, req, arg),
     }
 }
 
 pub fn fstat(fd: u64, buf: u64) -> SysResult {
-    let f = get(fd)?;
-    user::write(buf, stat_of(f.file)).map(|_| 0)
+    let st = fd::get(fd)?.ops.stat()?;
+    user::write(buf, st).map(|_| 0)
 }
 
-pub fn stat(path: u64, buf: u64) -> SysResult {
-    let file = lookup_path(user::cstr(path)?)?;
-    user::write(buf, stat_of(file)).map(|_| 0)
+pub fn fstatx(fd: u64, buf: u64) -> SysResult {
+    let st = fd::get(fd)?.ops.stat()?;
+    user::write(buf, Statx::from(&st)).map(|_| 0)
 }
 
-pub fn newfstatat(dirfd: u64, path: u64, buf: u64, flags: u64) -> SysResult {
-    let p = user::cstr(path)?;
-    if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        return fstat(dirfd, buf);
-    }
-    stat(path, buf)
-}
-
-pub fn openat(dirfd: u64, path: u64, flags: u64) -> SysResult {
-    let p = user::cstr(path)?;
-    if !p.starts_with('/') && dirfd as i64 != AT_FDCWD {
-        get(dirfd)?;
-        return Err(ENOTDIR);
-    }
-    let file = lookup_path(p)?;
-    install(
-        Fd {
-            file,
-            cloexec: flags & O_CLOEXEC as u64 != 0,
-            status_flags: flags as u32 & !O_CLOEXEC,
-        },
-        0,
-    )
-}
-
-pub fn faccessat(path: u64) -> SysResult {
-    lookup_path(user::cstr(path)?).map(|_| 0)
-}
-
-pub fn readlinkat(path: u64, buf: u64, size: u64) -> SysResult {
-    let p = user::cstr(path)?;
-    if p != "/proc/self/exe" {
-        return Err(if lookup_path(p).is_ok() {
-            EINVAL
-        } else {
-            ENOENT
-        });
-    }
-    let exe = EXE_PATH.lock();
-    let n = exe.len().min(size as usize);
-    user::slice_mut(buf, n)?.copy_from_slice(&exe.as_bytes()[..n]);
-    Ok(n as u64)
-}
-
-pub fn getcwd(buf: u64, size: u64) -> SysResult {
-    if size < 2 {
-        return Err(ERANGE);
-    }
-    user::slice_mut(buf, 2)?.copy_from_slice(b"/\0");
-    Ok(2)
-}
-
-pub fn chdir(path: u64) -> SysResult {
-    match user::cstr(path)? {
-        "/" => Ok(0),
-        _ => Err(ENOENT),
-    }
-}
-
-/// poll/ppoll: the console is always writable; it is readable when a byte waits.
-/// With nothing ready and a timeout, waits (spinning) until then.
-pub fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
-    const POLLIN: i16 = 1;
-    const POLLOUT: i16 = 4;
-    const POLLNVAL: i16 = 0x20;
-    if nfds > MAX_FDS as u64 {
+pub fn pipe2(fds: u64, flags: u64) -> SysResult {
+    if flags & !((O_CLOEXEC | O_NONBLOCK | 0o40000/* O_DIRECT */) as u64) != 0 {
         return Err(EINVAL);
     }
-    let deadline = timeout_ns.map(|t| crate::time::monotonic_ns().saturating_add(t));
-    loop {
-        let mut ready = 0;
-        for i in 0..nfds {
-            let at = fds + i * 8;
-            let (fd, events): (i32, i16) = (user::read(at)?, user::read(at + 4)?);
-            let revents = if fd < 0 {
-                0
-            } else {
-                match get(fd as u64) {
-                    Err(_) => POLLNVAL,
-                    Ok(Fd {
-                        file: File::Null, ..
-                    }) => events & (POLLIN | POLLOUT),
-                    Ok(_) => events & POLLOUT,
-                }
-            };
-            user::write(at + 6, revents)?;
-            if revents != 0 {
-                ready += 1;
-            }
+    user::slice_mut(fds, 8)?;
+    let (r, w) = pipe::new();
+    let nb = flags as u32 & O_NONBLOCK;
+    let cloexec = flags as u32 & O_CLOEXEC != 0;
+    let rfd = fd::install(OpenFile::new(Arc::new(r), O_RDONLY | nb), cloexec, 0)?;
+    let wfd = match fd::install(OpenFile::new(Arc::new(w), O_WRONLY | nb), cloexec, 0) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = fd::close(rfd);
+            return Err(e);
         }
-        if ready > 0 || deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
-            return Ok(ready);
-        }
-        if deadline.is_none() {
-            // Nothing can become ready while we wait with interrupts off.
-            crate::console::log_once(
-                "poll-forever",
-                "rumprun: poll without timeout on fds that cannot become ready; returning 0",
-            );
-            return Ok(0);
-        }
-        if let Some(d) = deadline {
-            // Nothing polled here can become ready while we sleep: wait out the timeout.
-            crate::sched::sleep_until(d);
+    };
+    user::write(fds, [rfd as i32, wfd as i32]).map(|_| 0)
+}
+
+pub fn eventfd2(initval: u64, flags: u64) -> SysResult {
+    const EFD_SEMAPHORE: u64 = 1;
+    if flags & !((O_CLOEXEC | O_NONBLOCK) as u64 | EFD_SEMAPHORE) != 0 {
+        return Err(EINVAL);
+    }
+    let file = OpenFile::new(
+        Arc::new(EventFd::new(
+            initval & 0xffff_ffff,
+            flags & EFD_SEMAPHORE != 0,
+        )),
+        O_RDWR | (flags as u32 & O_NONBLOCK),
+    );
+    fd::install(file, flags as u32 & O_CLOEXEC != 0, 0)
+}
+
+pub fn timerfd_create(clock: u64, flags: u64) -> SysResult {
+    const CLOCK_REALTIME: u64 = 0;
+    const CLOCK_MONOTONIC: u64 = 1;
+    const CLOCK_BOOTTIME: u64 = 7;
+    if !matches!(clock, CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME) {
+        return Err(EINVAL);
+    }
+    if flags & !((O_CLOEXEC | O_NONBLOCK) as u64) != 0 {
+        return Err(EINVAL);
+    }
+    let file = OpenFile::new(
+        Arc::new(TimerFd::new(clock == CLOCK_REALTIME)),
+        O_RDWR | (flags as u32 & O_NONBLOCK),
+    );
+    fd::install(file, flags as u32 & O_CLOEXEC != 0, 0)
+}
+
+fn timer_of(fd: u64) -> Result<Arc<OpenFile>, Errno> {
+    let f = fd::get(fd)?;
+    if f.ops.as_any().downcast_ref::<TimerFd>().is_none() {
+        return Err(EINVAL);
+    }
+    Ok(f)
+}
+
+fn to_itimerspec(remaining: u64, interval: u64) -> [i64; 4] {
+    let ts = |ns: u64| [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
+    let (i, v) = (ts(interval), ts(remaining));
+    [i[0], i[1], v[0], v[1]]
+}
+
+pub fn timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> SysResult {
+    const TFD_TIMER_ABSTIME: u64 = 1;
+    let f = timer_of(fd)?;
+    let t = f.ops.as_any().downcast_ref::<TimerFd>().unwrap();
+    let spec: [i64; 4] = user::read(new)?;
+    for pair in [(spec[0], spec[1]), (spec[2], spec[3])] {
+        if pair.0 < 0 || !(0..1_000_000_000).contains(&pair.1) {
+            return Err(EINVAL);
         }
     }
+    let interval = spec[0] as u64 * 1_000_000_000 + spec[1] as u64;
+    let value = spec[2] as u64 * 1_000_000_000 + spec[3] as u64;
+    let now = crate::time::monotonic_ns();
+    let expiry = if value == 0 {
+        0
+    } else if flags & TFD_TIMER_ABSTIME != 0 {
+        let base = if t.realtime {
+            crate::time::realtime_ns()
+        } else {
+            now
+        };
+        now + value.saturating_sub(base).max(1)
+    } else {
+        now + value
+    };
+    let (rem, int) = t.set(expiry, interval);
+    if old != 0 {
+        user::write(old, to_itimerspec(rem, int))?;
+    }
+    wait::notify();
+    Ok(0)
+}
+
+pub fn timerfd_gettime(fd: u64, cur: u64) -> SysResult {
+    let f = timer_of(fd)?;
+    let (rem, int) = f.ops.as_any().downcast_ref::<TimerFd>().unwrap().get();
+    user::write(cur, to_itimerspec(rem, int)).map(|_| 0)
 }

@@ -3,17 +3,22 @@
 //! A syscall we lack returns -ENOSYS and is logged once, by name.
 
 pub mod errno;
+pub mod fs;
 pub mod io;
 mod memory;
 pub mod names;
+mod poll;
 mod process;
 mod signal;
+pub mod stat;
 mod thread;
 mod time;
-mod user;
+pub mod user;
 
 use crate::arch::trap::TrapFrame;
 use errno::*;
+
+const AT_FDCWD: u64 = -100i64 as u64;
 pub use process::set_hostname;
 
 /// Syscalls we knowingly answer with ENOSYS without a log line, because libcs probe
@@ -37,12 +42,12 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
     match nr {
         0 => io::read(a[0], a[1], a[2]),
         1 => io::write(a[0], a[1], a[2]),
-        2 => io::openat(-100i64 as u64, a[0], a[1]),
+        2 => fs::openat(AT_FDCWD, a[0], a[1]),
         3 => io::close(a[0]),
-        4 | 6 => io::stat(a[0], a[1]),
+        4 | 6 => fs::stat(a[0], a[1]),
         5 => io::fstat(a[0], a[1]),
-        7 => io::poll(a[0], a[1], time::ms_timeout(a[2] as i32 as i64)),
-        8 | 17 | 18 => io::pread_pwrite_lseek(a[0]),
+        7 => poll::poll(a[0], a[1], time::ms_timeout(a[2] as i32 as i64)),
+        8 => io::lseek(a[0], a[1], a[2]),
         9 => memory::mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
         10 => memory::mprotect(a[0], a[1], a[2]),
         11 => memory::munmap(a[0], a[1]),
@@ -50,9 +55,13 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         13 => signal::rt_sigaction(a[0], a[1], a[2], a[3]),
         14 => signal::rt_sigprocmask(a[0], a[1], a[2], a[3]),
         16 => io::ioctl(a[0], a[1], a[2]),
+        17 => io::pread(a[0], a[1], a[2], a[3]),
+        18 => io::pwrite(a[0], a[1], a[2], a[3]),
         19 => io::readv(a[0], a[1], a[2]),
         20 => io::writev(a[0], a[1], a[2]),
-        21 => io::faccessat(a[0]),
+        21 => fs::faccessat(a[0]),
+        22 => io::pipe2(a[0], 0),
+        23 => poll::select(a[0], a[1], a[2], a[3], time::timeval_timeout(a[4])?),
         24 => thread::sched_yield(),
         28 => memory::madvise(a[0], a[1], a[2]),
         32 => io::dup(a[0]),
@@ -64,19 +73,13 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         58 => process::refuse("vfork", ENOSYS),
         59 | 322 => process::refuse("execve", ENOSYS),
         60 => thread::exit(a[0]),
-        231 => crate::process::exit(a[0] as i32),
-        62 => {
-            if a[0] == process::PID || a[0] == 0 {
-                signal::send_to_self(a[1])
-            } else {
-                Err(ESRCH)
-            }
-        }
+        62 if a[0] == process::PID || a[0] == 0 => signal::send_to_self(a[1]),
+        62 => Err(ESRCH),
         63 => process::uname(a[0]),
         72 => io::fcntl(a[0], a[1], a[2]),
-        79 => io::getcwd(a[0], a[1]),
-        80 => io::chdir(a[0]),
-        89 => io::readlinkat(a[0], a[1], a[2]),
+        79 => fs::getcwd(a[0], a[1]),
+        80 => fs::chdir(a[0]),
+        89 => fs::readlinkat(a[0], a[1], a[2]),
         95 => process::umask(a[0]),
         96 => time::gettimeofday(a[0]),
         97 => process::getrlimit(a[0], a[1]),
@@ -85,8 +88,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         100 => process::times(a[0]),
         102 | 104 | 107 | 108 => Ok(0), // getuid, getgid, geteuid, getegid: root
         110 => Ok(0),                   // getppid: nobody
-        111 => Ok(process::PID),        // getpgrp
-        112 => Ok(process::PID),        // setsid
+        111 | 112 => Ok(process::PID),  // getpgrp, setsid
         121 | 124 => Ok(process::PID),  // getpgid, getsid
         131 => signal::sigaltstack(a[0], a[1]),
         158 => process::arch_prctl(a[0], a[1]),
@@ -95,21 +97,36 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         201 => time::time(a[0]),
         202 => thread::futex(a[0], a[1], a[2], a[3], a[4], a[5]),
         204 => process::sched_getaffinity(a[0], a[1], a[2]),
+        213 if (a[0] as i32) <= 0 => Err(EINVAL), // epoll_create(size)
+        213 => poll::epoll_create1(0),
         218 => thread::set_tid_address(a[0]),
         228 => time::clock_gettime(a[0], a[1]),
         229 => time::clock_getres(a[0], a[1]),
         230 => time::clock_nanosleep(a[0], a[1], a[2], a[3]),
+        231 => crate::process::exit(a[0] as i32),
+        232 => poll::epoll_wait(a[0], a[1], a[2], time::ms_timeout(a[3] as i32 as i64)),
+        233 => poll::epoll_ctl(a[0], a[1], a[2], a[3]),
         234 if a[0] == process::PID => signal::send_to_thread(a[1], a[2]), // tgkill
         234 => Err(ESRCH),
-        257 => io::openat(a[0], a[1], a[2]),
-        262 => io::newfstatat(a[0], a[1], a[2], a[3]),
-        267 => io::readlinkat(a[1], a[2], a[3]),
-        269 | 439 => io::faccessat(a[1]),
-        271 => io::poll(a[0], a[1], time::timespec_timeout(a[2])?),
+        257 => fs::openat(a[0], a[1], a[2]),
+        262 => fs::newfstatat(a[0], a[1], a[2], a[3]),
+        267 => fs::readlinkat(a[1], a[2], a[3]),
+        269 | 439 => fs::faccessat(a[1]),
+        270 => poll::select(a[0], a[1], a[2], a[3], time::timespec_timeout(a[4])?),
+        271 => poll::poll(a[0], a[1], time::timespec_timeout(a[2])?),
         273 => Ok(0), // set_robust_list: accepted; robust futexes are not cleaned up at thread exit
+        281 => poll::epoll_wait(a[0], a[1], a[2], time::ms_timeout(a[3] as i32 as i64)),
+        283 => io::timerfd_create(a[0], a[1]),
+        284 => io::eventfd2(a[0], 0),
+        286 => io::timerfd_settime(a[0], a[1], a[2], a[3]),
+        287 => io::timerfd_gettime(a[0], a[1]),
+        290 => io::eventfd2(a[0], a[1]),
+        291 => poll::epoll_create1(a[0]),
         292 => io::dup3(a[0], a[1], a[2]),
+        293 => io::pipe2(a[0], a[1]),
         302 => process::prlimit64(a[0], a[1], a[2], a[3]),
         318 => process::getrandom(a[0], a[1]),
+        332 => fs::statx(a[0], a[1], a[2], a[4]),
         435 => thread::clone3(frame, a[0], a[1]),
         _ => unsupported(nr),
     }

@@ -149,7 +149,7 @@ pub fn refuse(what: &'static str, err: Errno) -> SysResult {
                 "rumprun: execve is not supported (the image holds one program); returning ENOSYS"
             }
             "clone-process" => {
-                "rumprun: clone without CLONE_VM (a new process) is not supported; returning ENOSYS"
+                "rumprun: fork/clone of a new process (clone without CLONE_VM|CLONE_THREAD) is not supported: one program, one address space; returning ENOSYS"
             }
             _ => "rumprun: unsupported operation",
         },

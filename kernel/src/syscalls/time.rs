@@ -98,6 +98,18 @@ pub fn ms_timeout(ms: i64) -> Option<u64> {
     (ms >= 0).then(|| ms as u64 * 1_000_000)
 }
 
+/// select's timeval pointer (NULL = forever) to nanoseconds.
+pub fn timeval_timeout(ptr: u64) -> Result<Option<u64>, Errno> {
+    if ptr == 0 {
+        return Ok(None);
+    }
+    let tv: [i64; 2] = user::read(ptr)?;
+    if tv[0] < 0 || !(0..1_000_000).contains(&tv[1]) {
+        return Err(EINVAL);
+    }
+    Ok(Some(tv[0] as u64 * 1_000_000_000 + tv[1] as u64 * 1000))
+}
+
 /// ppoll's timespec pointer (NULL = forever) to nanoseconds.
 pub fn timespec_timeout(ptr: u64) -> Result<Option<u64>, Errno> {
     if ptr == 0 {

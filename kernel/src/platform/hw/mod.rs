@@ -51,9 +51,13 @@ pub fn console_write(bytes: &[u8]) {
     serial::COM1.write(bytes);
 }
 
-/// Reads what the console has, waiting for at least one byte.
-pub fn console_read(buf: &mut [u8]) -> usize {
-    serial::COM1.read(buf)
+/// Reads what the console has received (0 when nothing is waiting).
+pub fn console_try_read(buf: &mut [u8]) -> usize {
+    serial::COM1.try_read(buf)
+}
+
+pub fn console_has_input() -> bool {
+    serial::COM1.has_input()
 }
 
 /// Ends the VM with the program's exit status: the status as a decimal line on COM2

@@ -37,15 +37,14 @@ impl Uart {
         }
     }
 
-    pub fn read(&self, buf: &mut [u8]) -> usize {
-        if buf.is_empty() {
-            return 0;
-        }
-        while inb(self.base + 5) & LSR_DATA_READY == 0 {
-            pause();
-        }
+    pub fn has_input(&self) -> bool {
+        let lsr = inb(self.base + 5);
+        lsr != 0xff && lsr & LSR_DATA_READY != 0
+    }
+
+    pub fn try_read(&self, buf: &mut [u8]) -> usize {
         let mut n = 0;
-        while n < buf.len() && inb(self.base + 5) & LSR_DATA_READY != 0 {
+        while n < buf.len() && self.has_input() {
             buf[n] = inb(self.base);
             n += 1;
         }

@@ -1,0 +1,72 @@
+//! The console as a file: fds 0-2, /dev/console, /dev/tty. Writes go to the platform
+//! console; reads take what has arrived (input is polled: no interrupt yet). It
+//! answers the terminal ioctls libcs ask at start-up (isatty, window size).
+
+use super::{FileOps, OpenFile, POLLIN, POLLOUT};
+use crate::syscalls::errno::*;
+use crate::syscalls::stat::{makedev, Stat, S_IFCHR};
+use core::any::Any;
+
+pub struct Console;
+
+impl FileOps for Console {
+    fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        match crate::platform::console_try_read(buf) {
+            0 if !buf.is_empty() => Err(EAGAIN),
+            n => Ok(n),
+        }
+    }
+    fn write(&self, _file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+        crate::console::write_bytes(buf);
+        Ok(buf.len())
+    }
+    fn poll(&self) -> u32 {
+        POLLOUT
+            | if crate::platform::console_has_input() {
+                POLLIN
+            } else {
+                0
+            }
+    }
+    fn needs_polling(&self) -> bool {
+        true
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat::special(S_IFCHR | 0o620, 3, makedev(5, 1)))
+    }
+    fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
+        use crate::syscalls::user;
+        const TCGETS: u64 = 0x5401;
+        const TCSETS: u64 = 0x5402;
+        const TCSETSF: u64 = 0x5404;
+        const TIOCGPGRP: u64 = 0x540f;
+        const TIOCGWINSZ: u64 = 0x5413;
+        const TIOCSWINSZ: u64 = 0x5414;
+        match req {
+            TCGETS => {
+                // Linux's struct termios for TCGETS: 4 flags, c_line, c_cc[19]: 36
+                // bytes. iflag ICRNL|IXON, oflag OPOST|ONLCR, cflag B38400|CS8|CREAD,
+                // lflag ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN.
+                let mut t = [0u8; 36];
+                t[0..4].copy_from_slice(&(0o400u32 | 0o2000).to_le_bytes());
+                t[4..8].copy_from_slice(&(0o1u32 | 0o4).to_le_bytes());
+                t[8..12].copy_from_slice(&(0o17u32 | 0o60 | 0o200).to_le_bytes());
+                t[12..16]
+                    .copy_from_slice(&(0o1u32 | 0o2 | 0o10 | 0o20 | 0o40 | 0o100000).to_le_bytes());
+                let cc = [
+                    3u8, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0,
+                ];
+                t[17..17 + cc.len()].copy_from_slice(&cc);
+                user::slice_mut(arg, t.len())?.copy_from_slice(&t);
+                Ok(0)
+            }
+            TCSETS..=TCSETSF | TIOCSWINSZ => Ok(0),
+            TIOCGWINSZ => user::write(arg, [24u16, 80, 0, 0]).map(|_| 0),
+            TIOCGPGRP => user::write(arg, 1i32).map(|_| 0),
+            _ => Err(ENOTTY),
+        }
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

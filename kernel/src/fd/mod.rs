@@ -1,0 +1,212 @@
+//! Open files and the file-descriptor table. Every kind of file (console, device
+//! nodes, pipes, eventfd, timerfd, epoll, and regular files once the VFS is in)
+//! implements [`FileOps`]; an [`OpenFile`] adds what `open` creates (offset, status
+//! flags), shared by dup'd descriptors; the table maps numbers to open files (one
+//! table: all threads share it, as with CLONE_FILES).
+//!
+//! Blocking: operations never block inside `FileOps`; they return EAGAIN, and the
+//! syscall layer waits on the I/O wait queue ([`wait`]) until some file changes state.
+
+pub mod console;
+pub mod devices;
+pub mod epoll;
+pub mod eventfd;
+pub mod pipe;
+pub mod timerfd;
+pub mod wait;
+
+use crate::syscalls::errno::*;
+use crate::syscalls::stat::Stat;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU32, Ordering};
+use spin::Mutex;
+
+pub const POLLIN: u32 = 0x001;
+pub const POLLPRI: u32 = 0x002;
+pub const POLLOUT: u32 = 0x004;
+pub const POLLERR: u32 = 0x008;
+pub const POLLHUP: u32 = 0x010;
+pub const POLLNVAL: u32 = 0x020;
+
+pub const O_ACCMODE: u32 = 3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+
+/// What a kind of file can do. Defaults give Linux's answer for files that lack
+/// the operation.
+pub trait FileOps: Send + Sync + Any {
+    /// Reads at the open file's position (which it advances when it has one).
+    fn read(&self, _file: &OpenFile, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Err(EINVAL)
+    }
+    fn write(&self, _file: &OpenFile, _buf: &[u8]) -> Result<usize, Errno> {
+        Err(EINVAL)
+    }
+    fn pread(&self, _buf: &mut [u8], _offset: u64) -> Result<usize, Errno> {
+        Err(ESPIPE)
+    }
+    fn pwrite(&self, _buf: &[u8], _offset: u64) -> Result<usize, Errno> {
+        Err(ESPIPE)
+    }
+    fn seek(&self, _file: &OpenFile, _offset: i64, _whence: u32) -> Result<u64, Errno> {
+        Err(ESPIPE)
+    }
+    /// Current readiness as POLL* bits.
+    fn poll(&self) -> u32 {
+        POLLIN | POLLOUT
+    }
+    /// Bumped whenever the file becomes readier (for edge-triggered epoll).
+    fn generation(&self) -> u64 {
+        0
+    }
+    /// The next time (monotonic ns) this file's readiness changes by itself (timerfd).
+    fn next_deadline(&self) -> Option<u64> {
+        None
+    }
+    /// Whether readiness can change without any other file changing (console input,
+    /// which arrives without interrupts): pollers re-check it periodically.
+    fn needs_polling(&self) -> bool {
+        false
+    }
+    fn stat(&self) -> Result<Stat, Errno>;
+    fn ioctl(&self, _file: &OpenFile, _req: u64, _arg: u64) -> Result<u64, Errno> {
+        Err(ENOTTY)
+    }
+    /// Bytes ready to read (FIONREAD).
+    fn bytes_readable(&self) -> Option<usize> {
+        None
+    }
+    /// Called when the last descriptor of the open file is closed.
+    fn release(&self) {}
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// An open file description: what open/pipe/socket create and dup shares.
+pub struct OpenFile {
+    pub ops: Arc<dyn FileOps>,
+    status: AtomicU32,
+}
+
+impl OpenFile {
+    pub fn new(ops: Arc<dyn FileOps>, status: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            ops,
+            status: AtomicU32::new(status & !O_CLOEXEC),
+        })
+    }
+    pub fn status(&self) -> u32 {
+        self.status.load(Ordering::Relaxed)
+    }
+    /// F_SETFL: only O_APPEND and O_NONBLOCK (and O_ASYNC etc., ignored) change.
+    pub fn set_status(&self, flags: u32) {
+        let keep = self.status() & O_ACCMODE;
+        self.status
+            .store(keep | (flags & (O_APPEND | O_NONBLOCK)), Ordering::Relaxed);
+    }
+    pub fn nonblocking(&self) -> bool {
+        self.status() & O_NONBLOCK != 0
+    }
+    pub fn readable(&self) -> bool {
+        self.status() & O_ACCMODE != O_WRONLY
+    }
+    pub fn writable(&self) -> bool {
+        self.status() & O_ACCMODE != O_RDONLY
+    }
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        self.ops.release();
+        wait::notify();
+    }
+}
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<OpenFile>,
+    cloexec: bool,
+}
+
+pub const MAX_FDS: usize = 1024;
+
+static TABLE: Mutex<Vec<Option<Slot>>> = Mutex::new(Vec::new());
+
+pub fn get(fd: u64) -> Result<Arc<OpenFile>, Errno> {
+    let t = TABLE.lock();
+    t.get(fd as usize)
+        .and_then(|s| s.as_ref())
+        .map(|s| s.file.clone())
+        .ok_or(EBADF)
+}
+
+/// Installs `file` at the lowest free descriptor >= `min`.
+pub fn install(file: Arc<OpenFile>, cloexec: bool, min: usize) -> Result<u64, Errno> {
+    let mut t = TABLE.lock();
+    let fd = (min..MAX_FDS)
+        .find(|&i| t.get(i).is_none_or(|s| s.is_none()))
+        .ok_or(EMFILE)?;
+    if t.len() <= fd {
+        t.resize(fd + 1, None);
+    }
+    t[fd] = Some(Slot { file, cloexec });
+    Ok(fd as u64)
+}
+
+/// Puts `file` at exactly `fd`, closing what was there.
+pub fn install_at(fd: u64, file: Arc<OpenFile>, cloexec: bool) -> Result<u64, Errno> {
+    if fd as usize >= MAX_FDS {
+        return Err(EBADF);
+    }
+    let old = {
+        let mut t = TABLE.lock();
+        if t.len() <= fd as usize {
+            t.resize(fd as usize + 1, None);
+        }
+        t[fd as usize].replace(Slot { file, cloexec })
+    };
+    drop(old); // outside the lock: dropping may release a file
+    Ok(fd)
+}
+
+pub fn close(fd: u64) -> Result<(), Errno> {
+    let old = TABLE
+        .lock()
+        .get_mut(fd as usize)
+        .and_then(Option::take)
+        .ok_or(EBADF)?;
+    drop(old);
+    Ok(())
+}
+
+pub fn cloexec(fd: u64) -> Result<bool, Errno> {
+    TABLE
+        .lock()
+        .get(fd as usize)
+        .and_then(|s| s.as_ref())
+        .map(|s| s.cloexec)
+        .ok_or(EBADF)
+}
+
+pub fn set_cloexec(fd: u64, on: bool) -> Result<(), Errno> {
+    let mut t = TABLE.lock();
+    let s = t
+        .get_mut(fd as usize)
+        .and_then(|s| s.as_mut())
+        .ok_or(EBADF)?;
+    s.cloexec = on;
+    Ok(())
+}
+
+/// fds 0, 1 and 2 on the console.
+pub fn init_stdio() {
+    let console = OpenFile::new(Arc::new(console::Console), O_RDWR);
+    for fd in 0..3 {
+        let _ = install_at(fd, console.clone(), false);
+    }
+}

@@ -1,0 +1,29 @@
+//! The I/O wait queue: a thread that must wait for a file (a blocking read, poll,
+//! select, epoll_wait) sleeps here until any file changes state (`notify`) or its
+//! deadline passes, then re-checks. One queue for all files keeps this simple and
+//! correct on one CPU; per-file queues can come when many connections make it matter.
+
+use crate::sched::{futex, Wake};
+
+/// The futex key of the queue: 0 is never a program's futex address.
+const KEY: u64 = 0;
+/// How often waiters re-check files that need polling (console input).
+pub const POLL_INTERVAL_NS: u64 = 10_000_000;
+
+/// Waits until some file changes state or `deadline` (monotonic ns) passes.
+pub fn wait(deadline: Option<u64>) -> Wake {
+    futex::wait(KEY, u32::MAX, deadline)
+}
+
+/// Wakes every waiter (a file became readier).
+pub fn notify() {
+    futex::wake(KEY, u32::MAX, u32::MAX);
+}
+
+/// The earlier of two optional deadlines.
+pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
