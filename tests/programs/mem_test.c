@@ -8,7 +8,12 @@
  *
  * `mem_test exhaust` instead allocates and touches 1 MiB blocks with malloc until
  * malloc returns NULL (then it checks errno ENOMEM and exits 0) or the kernel ends
- * the program; it prints "allocated N MiB" after each block. */
+ * the program; it prints "allocated N MiB" after each block.
+ *
+ * Linux's answers at the edges, one mode each: `mem_test huge-mmap` (lengths beyond
+ * the address space give ENOMEM), `mem_test wrap` (munmap/mprotect lengths that wrap
+ * around give EINVAL/ENOMEM and change nothing), `mem_test madvise-errors` (an
+ * unmapped range gives ENOMEM, an unknown advice EINVAL). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -286,9 +291,96 @@ exhaust(void)
 	}
 }
 
+static void
+huge_mmap(void)
+{
+	void *w;
+
+	errno = 0;
+	w = mmap(NULL, 1UL << 48, RW, ANON | MAP_NORESERVE, -1, 0);
+	CHECK(w == MAP_FAILED && errno == ENOMEM,
+	    "mmap of 256 TiB: %p errno %d, want ENOMEM", w, errno);
+	errno = 0;
+	w = mmap(NULL, (size_t)-1, RW, ANON, -1, 0);
+	CHECK(w == MAP_FAILED && errno == ENOMEM,
+	    "mmap of SIZE_MAX bytes: %p errno %d, want ENOMEM", w, errno);
+	errno = 0;
+	w = mmap(NULL, (size_t)-PAGE, RW, ANON, -1, 0);
+	CHECK(w == MAP_FAILED && errno == ENOMEM,
+	    "mmap of SIZE_MAX-4095 bytes: %p errno %d, want ENOMEM", w, errno);
+	ok("mmap of more than the address space fails with ENOMEM");
+}
+
+static void
+wrap(void)
+{
+	unsigned char *v;
+	long rv;
+
+	v = mmap(NULL, PAGE, RW, ANON, -1, 0);
+	CHECK(v != MAP_FAILED, "mmap: %s", strerror(errno));
+	v[0] = 1;
+	errno = 0;
+	rv = syscall(SYS_munmap, PAGE, (size_t)-PAGE);
+	CHECK(rv == -1 && errno == EINVAL,
+	    "munmap(4096, SIZE_MAX-4095): %ld errno %d, want EINVAL", rv, errno);
+	errno = 0;
+	rv = syscall(SYS_mprotect, v, (size_t)-PAGE, PROT_READ);
+	CHECK(rv == -1 && errno == ENOMEM,
+	    "mprotect(v, SIZE_MAX-4095): %ld errno %d, want ENOMEM", rv, errno);
+	errno = 0;
+	rv = syscall(SYS_mprotect, v, (size_t)-1, PROT_READ);
+	CHECK(rv == -1 && errno == ENOMEM,
+	    "mprotect(v, SIZE_MAX): %ld errno %d, want ENOMEM", rv, errno);
+	CHECK(v[0] == 1, "mapping changed");
+	v[0] = 2;
+	ok("munmap/mprotect with lengths that wrap fail (EINVAL/ENOMEM) and "
+	    "change nothing");
+}
+
+static void
+madvise_errors(void)
+{
+	unsigned char *v;
+	long rv;
+
+	v = mmap(NULL, PAGE, RW, ANON, -1, 0);
+	CHECK(v != MAP_FAILED, "mmap: %s", strerror(errno));
+	CHECK(munmap(v, PAGE) == 0, "munmap: %s", strerror(errno));
+	errno = 0;
+	rv = madvise(v, PAGE, MADV_DONTNEED);
+	CHECK(rv == -1 && errno == ENOMEM,
+	    "madvise(MADV_DONTNEED) of an unmapped page: %ld errno %d, want "
+	    "ENOMEM", rv, errno);
+	v = mmap(NULL, PAGE, RW, ANON, -1, 0);
+	CHECK(v != MAP_FAILED, "mmap: %s", strerror(errno));
+	errno = 0;
+	rv = madvise(v, PAGE, 12345);
+	CHECK(rv == -1 && errno == EINVAL,
+	    "madvise with advice 12345: %ld errno %d, want EINVAL", rv, errno);
+	ok("madvise: unmapped range ENOMEM, unknown advice EINVAL");
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} modes[] = {
+		{ "huge-mmap", huge_mmap },
+		{ "wrap", wrap },
+		{ "madvise-errors", madvise_errors },
+	};
+	size_t i;
+
+	for (i = 0; argc > 1 && i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(argv[1], modes[i].name) == 0) {
+			modes[i].fn();
+			printf("ALL OK\n");
+			return 0;
+		}
+	}
 	if (argc > 1 && strcmp(argv[1], "exhaust") == 0)
 		return exhaust();
 	test_misc_mmap();

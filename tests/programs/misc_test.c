@@ -1,7 +1,8 @@
 /* misc_test: the original rumprun's tests/basic/misc_test.c checks that need no file
  * system (times() does not crash, pthread_mutex_init works from a constructor), plus
  * identity and limits: uname, getpid, fork refused with ENOSYS, sched_getaffinity,
- * getrandom, prlimit/getrlimit.  (The original's getpwnam("root") needs /etc/passwd:
+ * getrandom, prlimit/getrlimit.  `misc_test getrandom-flags`: getrandom with unknown
+ * flags fails with EINVAL.  (The original's getpwnam("root") needs /etc/passwd:
  * it comes with the VFS.)  One "ok: ..." line per check, then "ALL OK"; a failed check
  * prints "FAIL: ..." and exits 1. */
 #define _GNU_SOURCE
@@ -43,8 +44,23 @@ init_mutex_in_ctor(void)
 	ctor_init_rv = pthread_mutex_init(&ctor_mutex, NULL);
 }
 
+static int
+getrandom_flags(void)
+{
+	unsigned char buf[32];
+	ssize_t n;
+
+	errno = 0;
+	n = getrandom(buf, sizeof(buf), 0x1000);
+	CHECK(n == -1 && errno == EINVAL, "getrandom with unknown flags 0x1000: "
+	    "%zd errno %d, want EINVAL", n, errno);
+	ok("getrandom with unknown flags fails with EINVAL");
+	printf("ALL OK\n");
+	return 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct tms tms;
 	struct utsname u;
@@ -55,6 +71,9 @@ main(void)
 	pid_t pid;
 	size_t i, nonzero;
 	ssize_t n;
+
+	if (argc > 1 && strcmp(argv[1], "getrandom-flags") == 0)
+		return getrandom_flags();
 
 	/* times() */
 	memset(&tms, 0xff, sizeof(tms));

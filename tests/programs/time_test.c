@@ -2,15 +2,20 @@
  * CLOCK_MONOTONIC never goes back; nanosleep and clock_nanosleep (relative and
  * TIMER_ABSTIME) sleep at least as long as asked and not absurdly longer;
  * clock_getres, gettimeofday and time agree with CLOCK_REALTIME; bad clock ids and
- * bad timespecs give EINVAL.  One "ok: ..." line per check, then "ALL OK"; a failed
+ * bad timespecs give EINVAL.  `time_test cputime` checks that the CPU-time clocks do
+ * not advance while the program sleeps; `time_test cputime-sleep` that the
+ * clock_nanosleep syscall refuses CLOCK_THREAD_CPUTIME_ID with EOPNOTSUPP (what the
+ * syscall gives on Linux; glibc's wrapper turns it into EINVAL).  One "ok: ..." line per check, then "ALL OK"; a failed
  * check prints "FAIL: ..." and exits 1. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CHECK(cond, ...)                                                       \
 	do {                                                                   \
@@ -50,8 +55,51 @@ now_ns(clockid_t c)
 	return ts_ns(&t);
 }
 
+static int
+cputime(void)
+{
+	struct timespec ts = { 0, 100 * 1000000L };
+	long long p0, t0, m0, dp, dt, dm;
+
+	p0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	m0 = now_ns(CLOCK_MONOTONIC);
+	CHECK(nanosleep(&ts, NULL) == 0, "nanosleep: %s", strerror(errno));
+	dp = now_ns(CLOCK_PROCESS_CPUTIME_ID) - p0;
+	dt = now_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	dm = now_ns(CLOCK_MONOTONIC) - m0;
+	printf("over a 100 ms sleep: process CPU %lld us, thread CPU %lld us, "
+	    "monotonic %lld us\n", dp / 1000, dt / 1000, dm / 1000);
+	CHECK(dm >= 100 * 1000000LL, "slept only %lld us", dm / 1000);
+	CHECK(dp >= 0 && dp < 50 * 1000000LL, "CLOCK_PROCESS_CPUTIME_ID advanced "
+	    "%lld us while the program slept 100 ms", dp / 1000);
+	CHECK(dt >= 0 && dt < 50 * 1000000LL, "CLOCK_THREAD_CPUTIME_ID advanced "
+	    "%lld us while the thread slept 100 ms", dt / 1000);
+	ok("CPU-time clocks do not advance while sleeping");
+	printf("ALL OK\n");
+	return 0;
+}
+
+/* The raw syscall: glibc's clock_nanosleep() refuses this clock itself (EINVAL);
+ * Linux's syscall has no sleep for it and says EOPNOTSUPP. */
+static int
+cputime_sleep(void)
+{
+	struct timespec ts = { 0, 1000 };
+	long rv;
+
+	errno = 0;
+	rv = syscall(SYS_clock_nanosleep, CLOCK_THREAD_CPUTIME_ID, 0, &ts, NULL);
+	CHECK(rv == -1 && errno == EOPNOTSUPP, "clock_nanosleep syscall with "
+	    "CLOCK_THREAD_CPUTIME_ID: %ld errno %d, want EOPNOTSUPP", rv, errno);
+	ok("clock_nanosleep syscall with CLOCK_THREAD_CPUTIME_ID fails with "
+	    "EOPNOTSUPP");
+	printf("ALL OK\n");
+	return 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const clockid_t clocks[] = { CLOCK_REALTIME, CLOCK_MONOTONIC,
 		CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
@@ -63,6 +111,11 @@ main(void)
 	time_t t;
 	size_t i;
 	int rv;
+
+	if (argc > 1 && strcmp(argv[1], "cputime") == 0)
+		return cputime();
+	if (argc > 1 && strcmp(argv[1], "cputime-sleep") == 0)
+		return cputime_sleep();
 
 	/* CLOCK_REALTIME is a plausible date */
 	a = now_ns(CLOCK_REALTIME);

@@ -217,6 +217,34 @@ pub fn build_rust_hello() -> PathBuf {
     out
 }
 
+/// Builds the standalone cargo project `tests/programs/<project>` with
+/// `x86_64-rumprun-linux-cargo build --release` (cargo's own cache in
+/// `target/system-tests/<project>`) and returns the program, named like the project.
+pub fn build_rust(project: &str) -> PathBuf {
+    let target_dir = work_dir().join(project);
+    let _g = lock_builds();
+    let mut cmd = Command::new(tool("x86_64-rumprun-linux-cargo"));
+    cmd.args([
+        "build",
+        "--release",
+        "--offline",
+        "--quiet",
+        "--manifest-path",
+    ])
+    .arg(program_source(&format!("{project}/Cargo.toml")))
+    .arg("--target-dir")
+    .arg(&target_dir)
+    // The tests may run under `cargo test`; keep its settings out.
+    .env_remove("CARGO_TARGET_DIR")
+    .env_remove("CARGO_BUILD_TARGET")
+    .env_remove("RUSTFLAGS")
+    .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    check_output(&mut cmd, &format!("building {project}"));
+    let out = target_dir.join(format!("x86_64-unknown-linux-gnu/release/{project}"));
+    assert!(out.is_file(), "cargo wrapper built no {}", out.display());
+    out
+}
+
 /// Bakes `prog` with `rumprun-bake hw_virtio` into
 /// `target/system-tests/images/<name>.bin` (once per test process) and returns the
 /// image's path.
