@@ -1,0 +1,893 @@
+//! tmpfs: the in-memory file system the root lives on. Directories keep their entries
+//! in creation order (a name index plus a position index, so `read_dir` cookies survive
+//! concurrent changes), regular files keep their bytes in 4 KiB pages (sparse: holes
+//! cost nothing and read as zeros; `st_blocks` counts the pages), symlinks keep their
+//! target, device nodes their `rdev`.
+//!
+//! Locking: every inode has a `spin::Mutex` around its state; no code path holds two
+//! inode locks at once. Namespace changes (create, link, unlink, rmdir, rename) also
+//! hold the file system's `tree` lock for their whole duration, so they see a stable
+//! tree and cannot deadlock; look-ups and data access take only the one inode lock.
+//!
+//! Inode numbers come from a per-file-system counter (root = 1) and are never reused.
+//! Parents are weak references (children are owned by their directory), so dropping the
+//! [`Tmpfs`] frees the tree, except inodes still referenced by open files.
+//! Limits (`max_bytes`, `max_inodes`) give ENOSPC and the `statfs` numbers; without
+//! them `statfs` reports zero blocks and files, like Linux's unlimited tmpfs.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use spin::Mutex;
+
+use crate::clock::Clock;
+use crate::dirent::DirEntry;
+use crate::errno::{Errno, VfsResult};
+use crate::flags::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE, RENAME_NOREPLACE};
+use crate::inode::{Cred, FileSystem, Inode, InodeRef, NewNode, SetAttr, TimeUpdate};
+use crate::stat::{
+    FileType, Stat, StatFs, Timespec, S_IALLUGO, S_ISGID, S_ISUID, S_IXGRP, TMPFS_MAGIC,
+};
+
+/// Page size of file data.
+pub const PAGE_SIZE: usize = 4096;
+
+/// Options of a new tmpfs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TmpfsOptions {
+    /// Data limit in bytes (ENOSPC beyond); `None` = unlimited.
+    pub max_bytes: Option<u64>,
+    /// Inode limit (ENOSPC beyond); `None` = unlimited.
+    pub max_inodes: Option<u64>,
+    /// Most hard links an inode (or subdirectories a directory) may have (EMLINK).
+    pub max_links: u32,
+    /// Permissions of the root directory (Linux's tmpfs default is 1777).
+    pub root_perm: u32,
+}
+
+impl Default for TmpfsOptions {
+    fn default() -> Self {
+        TmpfsOptions {
+            max_bytes: None,
+            max_inodes: None,
+            max_links: u32::MAX - 2,
+            root_perm: 0o1777,
+        }
+    }
+}
+
+struct Shared {
+    dev: u64,
+    clock: Arc<dyn Clock>,
+    opts: TmpfsOptions,
+    next_ino: AtomicU64,
+    used_pages: AtomicU64,
+    used_inodes: AtomicU64,
+    tree: Mutex<()>,
+}
+
+impl Shared {
+    fn now(&self) -> Timespec {
+        self.clock.now()
+    }
+
+    fn reserve_pages(&self, n: u64) -> VfsResult<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let max = self.opts.max_bytes.map(|b| b / PAGE_SIZE as u64);
+        let mut cur = self.used_pages.load(Ordering::Relaxed);
+        loop {
+            if max.is_some_and(|m| cur + n > m) {
+                return Err(Errno::ENOSPC);
+            }
+            match self.used_pages.compare_exchange(
+                cur,
+                cur + n,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(c) => cur = c,
+            }
+        }
+    }
+
+    fn release_pages(&self, n: u64) {
+        self.used_pages.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// A tmpfs instance. Mount it with [`crate::Vfs::new`] or [`crate::Vfs::mount`].
+pub struct Tmpfs {
+    shared: Arc<Shared>,
+    root: Arc<TmpNode>,
+}
+
+impl Tmpfs {
+    /// A tmpfs with device number `dev` (see [`crate::Vfs::alloc_dev`]), timestamps from
+    /// `clock`, and default options.
+    pub fn new(dev: u64, clock: Arc<dyn Clock>) -> Arc<Tmpfs> {
+        Tmpfs::with_options(dev, clock, TmpfsOptions::default())
+    }
+
+    /// A tmpfs with explicit options; the root is owned by root.
+    pub fn with_options(dev: u64, clock: Arc<dyn Clock>, opts: TmpfsOptions) -> Arc<Tmpfs> {
+        let shared = Arc::new(Shared {
+            dev,
+            clock,
+            opts,
+            next_ino: AtomicU64::new(1),
+            used_pages: AtomicU64::new(0),
+            used_inodes: AtomicU64::new(0),
+            tree: Mutex::new(()),
+        });
+        let root = TmpNode::new(
+            &shared,
+            FileType::Directory,
+            Body::Dir(DirData::new(Weak::new())),
+            opts.root_perm,
+            Cred::ROOT,
+        );
+        root.state.lock().meta.nlink = 2;
+        Arc::new(Tmpfs { shared, root })
+    }
+
+    /// Bytes of file data in use (whole pages).
+    pub fn used_bytes(&self) -> u64 {
+        self.shared.used_pages.load(Ordering::Relaxed) * PAGE_SIZE as u64
+    }
+
+    /// Inodes in existence (including unlinked ones still open).
+    pub fn used_inodes(&self) -> u64 {
+        self.shared.used_inodes.load(Ordering::Relaxed)
+    }
+}
+
+impl FileSystem for Tmpfs {
+    fn root(&self) -> InodeRef {
+        self.root.clone()
+    }
+
+    fn name(&self) -> &'static str {
+        "tmpfs"
+    }
+}
+
+struct Meta {
+    perm: u32,
+    uid: u32,
+    gid: u32,
+    nlink: u32,
+    rdev: u64,
+    atime: Timespec,
+    mtime: Timespec,
+    ctime: Timespec,
+    btime: Timespec,
+    /// An O_TMPFILE inode that `link` may give a name although nlink is 0.
+    linkable: bool,
+}
+
+#[derive(Default)]
+struct FileData {
+    size: u64,
+    pages: BTreeMap<u64, Box<[u8; PAGE_SIZE]>>,
+}
+
+struct DirData {
+    parent: Weak<TmpNode>,
+    by_name: BTreeMap<Vec<u8>, u64>,
+    by_pos: BTreeMap<u64, (Vec<u8>, Arc<TmpNode>)>,
+    next_pos: u64,
+}
+
+/// Cookies 0 and 1 are `.` and `..`; entries get positions from 2 on.
+const FIRST_POS: u64 = 2;
+
+impl DirData {
+    fn new(parent: Weak<TmpNode>) -> DirData {
+        DirData {
+            parent,
+            by_name: BTreeMap::new(),
+            by_pos: BTreeMap::new(),
+            next_pos: FIRST_POS,
+        }
+    }
+
+    fn get(&self, name: &[u8]) -> Option<Arc<TmpNode>> {
+        self.by_name.get(name).map(|pos| self.by_pos[pos].1.clone())
+    }
+
+    /// Inserts or replaces `name` (a replaced entry moves to the end).
+    fn insert(&mut self, name: &[u8], node: Arc<TmpNode>) {
+        if let Some(old) = self.by_name.remove(name) {
+            self.by_pos.remove(&old);
+        }
+        let pos = self.next_pos;
+        self.next_pos += 1;
+        self.by_name.insert(name.to_vec(), pos);
+        self.by_pos.insert(pos, (name.to_vec(), node));
+    }
+
+    /// Replaces the node of an existing `name` in place.
+    fn replace_in_place(&mut self, name: &[u8], node: Arc<TmpNode>) {
+        let pos = self.by_name[name];
+        self.by_pos
+            .get_mut(&pos)
+            .expect("by_name and by_pos agree")
+            .1 = node;
+    }
+
+    fn remove(&mut self, name: &[u8]) -> Option<Arc<TmpNode>> {
+        let pos = self.by_name.remove(name)?;
+        self.by_pos.remove(&pos).map(|(_, n)| n)
+    }
+}
+
+enum Body {
+    File(FileData),
+    Dir(DirData),
+    Symlink(Vec<u8>),
+    Special,
+}
+
+struct State {
+    meta: Meta,
+    body: Body,
+}
+
+/// One tmpfs inode.
+pub struct TmpNode {
+    fs: Arc<Shared>,
+    ino: u64,
+    kind: FileType,
+    me: Weak<TmpNode>,
+    state: Mutex<State>,
+}
+
+impl Drop for TmpNode {
+    fn drop(&mut self) {
+        if let Body::File(f) = &self.state.get_mut().body {
+            self.fs.release_pages(f.pages.len() as u64);
+        }
+        self.fs.used_inodes.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn pages_spanned(offset: u64, len: u64) -> core::ops::Range<u64> {
+    if len == 0 {
+        return 0..0;
+    }
+    offset / PAGE_SIZE as u64..(offset + len - 1) / PAGE_SIZE as u64 + 1
+}
+
+impl FileData {
+    /// Allocates the missing pages of `[offset, offset+len)`.
+    fn allocate(&mut self, fs: &Shared, offset: u64, len: u64) -> VfsResult<()> {
+        let range = pages_spanned(offset, len);
+        let missing = range
+            .clone()
+            .filter(|i| !self.pages.contains_key(i))
+            .count() as u64;
+        fs.reserve_pages(missing)?;
+        for i in range {
+            self.pages
+                .entry(i)
+                .or_insert_with(|| Box::new([0; PAGE_SIZE]));
+        }
+        Ok(())
+    }
+
+    /// Zeroes `[offset, offset+len)`, dropping whole pages.
+    fn zero(&mut self, fs: &Shared, offset: u64, len: u64) {
+        let end = offset + len;
+        let mut freed = 0;
+        for i in pages_spanned(offset, len) {
+            let start = i * PAGE_SIZE as u64;
+            let (a, b) = (offset.max(start), end.min(start + PAGE_SIZE as u64));
+            if a == start && b == start + PAGE_SIZE as u64 {
+                if self.pages.remove(&i).is_some() {
+                    freed += 1;
+                }
+            } else if let Some(p) = self.pages.get_mut(&i) {
+                p[(a - start) as usize..(b - start) as usize].fill(0);
+            }
+        }
+        fs.release_pages(freed);
+    }
+
+    fn set_size(&mut self, fs: &Shared, size: u64) {
+        if size < self.size {
+            // Keep the invariant: bytes past the size are zero or unallocated.
+            let keep = size.div_ceil(PAGE_SIZE as u64);
+            let gone = self.pages.split_off(&keep);
+            fs.release_pages(gone.len() as u64);
+            let tail = (size % PAGE_SIZE as u64) as usize;
+            if tail != 0 {
+                if let Some(p) = self.pages.get_mut(&(size / PAGE_SIZE as u64)) {
+                    p[tail..].fill(0);
+                }
+            }
+        }
+        self.size = size;
+    }
+
+    fn read(&self, offset: u64, buf: &mut [u8]) -> usize {
+        if offset >= self.size {
+            return 0;
+        }
+        let n = buf
+            .len()
+            .min((self.size - offset).min(usize::MAX as u64) as usize);
+        let mut done = 0;
+        while done < n {
+            let pos = offset + done as u64;
+            let (idx, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
+            let chunk = (PAGE_SIZE - in_page).min(n - done);
+            match self.pages.get(&idx) {
+                Some(p) => buf[done..done + chunk].copy_from_slice(&p[in_page..in_page + chunk]),
+                None => buf[done..done + chunk].fill(0),
+            }
+            done += chunk;
+        }
+        n
+    }
+
+    fn write(&mut self, fs: &Shared, offset: u64, buf: &[u8]) -> VfsResult<usize> {
+        self.allocate(fs, offset, buf.len() as u64)?;
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let (idx, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
+            let chunk = (PAGE_SIZE - in_page).min(buf.len() - done);
+            let page = self.pages.get_mut(&idx).expect("allocated above");
+            page[in_page..in_page + chunk].copy_from_slice(&buf[done..done + chunk]);
+            done += chunk;
+        }
+        self.size = self.size.max(offset + buf.len() as u64);
+        Ok(buf.len())
+    }
+}
+
+impl TmpNode {
+    fn new(fs: &Arc<Shared>, kind: FileType, body: Body, perm: u32, cred: Cred) -> Arc<TmpNode> {
+        let now = fs.now();
+        fs.used_inodes.fetch_add(1, Ordering::Relaxed);
+        let rdev = 0;
+        Arc::new_cyclic(|me| TmpNode {
+            fs: fs.clone(),
+            ino: fs.next_ino.fetch_add(1, Ordering::Relaxed),
+            kind,
+            me: me.clone(),
+            state: Mutex::new(State {
+                meta: Meta {
+                    perm: perm & S_IALLUGO,
+                    uid: cred.uid,
+                    gid: cred.gid,
+                    nlink: 1,
+                    rdev,
+                    atime: now,
+                    mtime: now,
+                    ctime: now,
+                    btime: now,
+                    linkable: false,
+                },
+                body,
+            }),
+        })
+    }
+
+    fn arc(&self) -> Arc<TmpNode> {
+        self.me.upgrade().expect("a node in use is alive")
+    }
+
+    fn is_dir(&self) -> bool {
+        self.kind == FileType::Directory
+    }
+
+    /// Runs `f` on this directory's data; ENOTDIR if not a directory, ENOENT if removed.
+    fn with_dir<R>(&self, f: impl FnOnce(&mut Meta, &mut DirData) -> VfsResult<R>) -> VfsResult<R> {
+        let mut st = self.state.lock();
+        let State { meta, body } = &mut *st;
+        match body {
+            Body::Dir(d) if meta.nlink > 0 => f(meta, d),
+            Body::Dir(_) => Err(Errno::ENOENT),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn touch_dir(&self, nlink_delta: i32) {
+        let now = self.fs.now();
+        let mut st = self.state.lock();
+        st.meta.mtime = now;
+        st.meta.ctime = now;
+        st.meta.nlink = st.meta.nlink.wrapping_add_signed(nlink_delta);
+    }
+
+    fn change_nlink(&self, delta: i32) {
+        let now = self.fs.now();
+        let mut st = self.state.lock();
+        st.meta.ctime = now;
+        st.meta.nlink = st.meta.nlink.wrapping_add_signed(delta);
+    }
+
+    fn nlink(&self) -> u32 {
+        self.state.lock().meta.nlink
+    }
+
+    fn set_parent(&self, parent: &Arc<TmpNode>) {
+        if let Body::Dir(d) = &mut self.state.lock().body {
+            d.parent = Arc::downgrade(parent);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match &self.state.lock().body {
+            Body::Dir(d) => d.by_pos.is_empty(),
+            _ => false,
+        }
+    }
+
+    fn downcast<'a>(&self, other: &'a InodeRef) -> VfsResult<&'a TmpNode> {
+        match other.as_any().downcast_ref::<TmpNode>() {
+            Some(n) if Arc::ptr_eq(&n.fs, &self.fs) => Ok(n),
+            _ => Err(Errno::EXDEV),
+        }
+    }
+}
+
+impl Inode for TmpNode {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn stat(&self) -> Stat {
+        let st = self.state.lock();
+        let m = &st.meta;
+        let (size, blocks) = match &st.body {
+            Body::File(f) => (f.size, f.pages.len() as u64 * (PAGE_SIZE as u64 / 512)),
+            Body::Dir(d) => ((d.by_pos.len() as u64 + 2) * 20, 0),
+            Body::Symlink(t) => (t.len() as u64, 0),
+            Body::Special => (0, 0),
+        };
+        Stat {
+            dev: self.fs.dev,
+            ino: self.ino,
+            mode: self.kind.mode_bits() | m.perm,
+            nlink: m.nlink,
+            uid: m.uid,
+            gid: m.gid,
+            rdev: m.rdev,
+            size,
+            blksize: PAGE_SIZE as u32,
+            blocks,
+            atime: m.atime,
+            mtime: m.mtime,
+            ctime: m.ctime,
+            btime: m.btime,
+        }
+    }
+
+    fn file_type(&self) -> FileType {
+        self.kind
+    }
+
+    fn key(&self) -> (u64, u64) {
+        (self.fs.dev, self.ino)
+    }
+
+    fn statfs(&self) -> StatFs {
+        let o = &self.fs.opts;
+        let used = self.fs.used_pages.load(Ordering::Relaxed);
+        let blocks = o.max_bytes.map_or(0, |b| b / PAGE_SIZE as u64);
+        let files = o.max_inodes.unwrap_or(0);
+        let used_inodes = self.fs.used_inodes.load(Ordering::Relaxed);
+        StatFs {
+            fs_type: TMPFS_MAGIC,
+            bsize: PAGE_SIZE as u64,
+            blocks,
+            bfree: blocks.saturating_sub(used),
+            bavail: blocks.saturating_sub(used),
+            files,
+            ffree: files.saturating_sub(used_inodes),
+            fsid: [self.fs.dev as u32, (self.fs.dev >> 32) as u32],
+            namelen: crate::path::NAME_MAX as u64,
+            frsize: PAGE_SIZE as u64,
+            flags: 0,
+        }
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
+        let mut st = self.state.lock();
+        let State { meta, body } = &mut *st;
+        match body {
+            Body::File(f) => {
+                let n = f.read(offset, buf);
+                // relatime: update the access time if it is older than the last change.
+                if meta.atime <= meta.mtime || meta.atime <= meta.ctime {
+                    meta.atime = self.fs.now();
+                }
+                Ok(n)
+            }
+            Body::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn write_at(&self, offset: u64, buf: &[u8]) -> VfsResult<usize> {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|end| end > self.max_file_size())
+        {
+            return Err(Errno::EFBIG);
+        }
+        let mut st = self.state.lock();
+        let State { meta, body } = &mut *st;
+        match body {
+            Body::File(f) => {
+                let n = f.write(&self.fs, offset, buf)?;
+                let now = self.fs.now();
+                meta.mtime = now;
+                meta.ctime = now;
+                Ok(n)
+            }
+            Body::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> VfsResult<()> {
+        let mut st = self.state.lock();
+        let State { meta, body } = &mut *st;
+        let Body::File(f) = body else {
+            return Err(Errno::ENODEV);
+        };
+        if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+            let end = (offset + len).min(f.size);
+            if offset < end {
+                f.zero(&self.fs, offset, end - offset);
+            }
+        } else {
+            if mode & crate::flags::FALLOC_FL_ZERO_RANGE != 0 {
+                let end = (offset + len).min(f.size);
+                if offset < end {
+                    f.zero(&self.fs, offset, end - offset);
+                }
+            }
+            f.allocate(&self.fs, offset, len)?;
+            if mode & FALLOC_FL_KEEP_SIZE == 0 && offset + len > f.size {
+                f.size = offset + len;
+            }
+        }
+        let now = self.fs.now();
+        meta.mtime = now;
+        meta.ctime = now;
+        Ok(())
+    }
+
+    fn set_attr(&self, attr: &SetAttr) -> VfsResult<()> {
+        let now = self.fs.now();
+        let mut st = self.state.lock();
+        let State { meta, body } = &mut *st;
+        if let Some(size) = attr.size {
+            match body {
+                Body::File(f) => f.set_size(&self.fs, size),
+                Body::Dir(_) => return Err(Errno::EISDIR),
+                _ => return Err(Errno::EINVAL),
+            }
+            meta.mtime = now;
+        }
+        if let Some(mode) = attr.mode {
+            meta.perm = mode & S_IALLUGO;
+        }
+        if attr.uid.is_some() || attr.gid.is_some() {
+            if !self.is_dir() {
+                meta.perm &= !S_ISUID;
+                if meta.perm & S_IXGRP != 0 {
+                    meta.perm &= !S_ISGID;
+                }
+            }
+            meta.uid = attr.uid.unwrap_or(meta.uid);
+            meta.gid = attr.gid.unwrap_or(meta.gid);
+        }
+        for (upd, field) in [(attr.atime, &mut meta.atime), (attr.mtime, &mut meta.mtime)] {
+            match upd {
+                TimeUpdate::Omit => {}
+                TimeUpdate::Now => *field = now,
+                TimeUpdate::Set(t) => *field = t,
+            }
+        }
+        meta.ctime = now;
+        Ok(())
+    }
+
+    fn readlink(&self) -> VfsResult<Vec<u8>> {
+        match &self.state.lock().body {
+            Body::Symlink(t) => Ok(t.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn lookup(&self, name: &[u8]) -> VfsResult<InodeRef> {
+        self.with_dir(|_, d| d.get(name).map(|n| n as InodeRef).ok_or(Errno::ENOENT))
+    }
+
+    fn parent(&self) -> VfsResult<InodeRef> {
+        let parent = self.with_dir(|_, d| Ok(d.parent.upgrade()))?;
+        Ok(parent.unwrap_or_else(|| self.arc()))
+    }
+
+    fn create(&self, name: &[u8], node: NewNode<'_>, perm: u32, cred: Cred) -> VfsResult<InodeRef> {
+        let _tree = self.fs.tree.lock();
+        let (dir_perm, dir_gid, nlink) = self.with_dir(|m, d| {
+            if d.by_name.contains_key(name) {
+                return Err(Errno::EEXIST);
+            }
+            Ok((m.perm, m.gid, m.nlink))
+        })?;
+        let is_dir = node == NewNode::Directory;
+        if is_dir && nlink >= self.fs.opts.max_links {
+            return Err(Errno::EMLINK);
+        }
+        if self
+            .fs
+            .opts
+            .max_inodes
+            .is_some_and(|max| self.fs.used_inodes.load(Ordering::Relaxed) >= max)
+        {
+            return Err(Errno::ENOSPC);
+        }
+        let (body, rdev) = match node {
+            NewNode::Regular => (Body::File(FileData::default()), 0),
+            NewNode::Directory => (Body::Dir(DirData::new(self.me.clone())), 0),
+            NewNode::Symlink(t) => (Body::Symlink(t.to_vec()), 0),
+            NewNode::CharDevice(r) | NewNode::BlockDevice(r) => (Body::Special, r),
+            NewNode::Fifo | NewNode::Socket => (Body::Special, 0),
+        };
+        let mut perm = perm & S_IALLUGO;
+        let mut cred = cred;
+        if dir_perm & S_ISGID != 0 {
+            // BSD group semantics of a setgid directory.
+            cred.gid = dir_gid;
+            if is_dir {
+                perm |= S_ISGID;
+            }
+        }
+        let new = TmpNode::new(&self.fs, node.file_type(), body, perm, cred);
+        {
+            let mut st = new.state.lock();
+            st.meta.rdev = rdev;
+            if is_dir {
+                st.meta.nlink = 2;
+            }
+        }
+        self.with_dir(|_, d| {
+            d.insert(name, new.clone());
+            Ok(())
+        })?;
+        self.touch_dir(if is_dir { 1 } else { 0 });
+        Ok(new)
+    }
+
+    fn create_unnamed(&self, perm: u32, cred: Cred) -> VfsResult<InodeRef> {
+        self.with_dir(|_, _| Ok(()))?;
+        if self
+            .fs
+            .opts
+            .max_inodes
+            .is_some_and(|max| self.fs.used_inodes.load(Ordering::Relaxed) >= max)
+        {
+            return Err(Errno::ENOSPC);
+        }
+        let new = TmpNode::new(
+            &self.fs,
+            FileType::Regular,
+            Body::File(FileData::default()),
+            perm,
+            cred,
+        );
+        {
+            let mut st = new.state.lock();
+            st.meta.nlink = 0;
+            st.meta.linkable = true;
+        }
+        Ok(new)
+    }
+
+    fn link(&self, name: &[u8], target: &InodeRef) -> VfsResult<()> {
+        let _tree = self.fs.tree.lock();
+        let target = self.downcast(target)?;
+        if target.is_dir() {
+            return Err(Errno::EPERM);
+        }
+        {
+            let mut st = target.state.lock();
+            if st.meta.nlink == 0 && !st.meta.linkable {
+                return Err(Errno::ENOENT);
+            }
+            if st.meta.nlink >= self.fs.opts.max_links {
+                return Err(Errno::EMLINK);
+            }
+            st.meta.linkable = false;
+        }
+        let target = target.arc();
+        self.with_dir(|_, d| {
+            if d.by_name.contains_key(name) {
+                return Err(Errno::EEXIST);
+            }
+            d.insert(name, target.clone());
+            Ok(())
+        })?;
+        target.change_nlink(1);
+        self.touch_dir(0);
+        Ok(())
+    }
+
+    fn unlink(&self, name: &[u8]) -> VfsResult<()> {
+        let _tree = self.fs.tree.lock();
+        let node = self.with_dir(|_, d| {
+            let node = d.get(name).ok_or(Errno::ENOENT)?;
+            if node.is_dir() {
+                return Err(Errno::EISDIR);
+            }
+            d.remove(name);
+            Ok(node)
+        })?;
+        node.change_nlink(-1);
+        self.touch_dir(0);
+        Ok(())
+    }
+
+    fn rmdir(&self, name: &[u8]) -> VfsResult<()> {
+        let _tree = self.fs.tree.lock();
+        let node = self.with_dir(|_, d| d.get(name).ok_or(Errno::ENOENT))?;
+        if !node.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        if !node.is_empty() {
+            return Err(Errno::ENOTEMPTY);
+        }
+        self.with_dir(|_, d| Ok(d.remove(name)))?;
+        {
+            let mut st = node.state.lock();
+            st.meta.nlink = 0;
+            st.meta.ctime = self.fs.now();
+        }
+        self.touch_dir(-1);
+        Ok(())
+    }
+
+    fn rename(
+        &self,
+        old_name: &[u8],
+        new_dir: &InodeRef,
+        new_name: &[u8],
+        flags: u32,
+    ) -> VfsResult<()> {
+        let _tree = self.fs.tree.lock();
+        let nd = self.downcast(new_dir)?.arc();
+        let od = self.arc();
+        let src = self.with_dir(|_, d| d.get(old_name).ok_or(Errno::ENOENT))?;
+        let dst = nd.with_dir(|_, d| Ok(d.get(new_name)))?;
+        let moves_dir = !Arc::ptr_eq(&od, &nd);
+        if flags & RENAME_EXCHANGE != 0 {
+            let dst = dst.ok_or(Errno::ENOENT)?;
+            if Arc::ptr_eq(&src, &dst) {
+                return Ok(());
+            }
+            self.with_dir(|_, d| {
+                d.replace_in_place(old_name, dst.clone());
+                Ok(())
+            })?;
+            nd.with_dir(|_, d| {
+                d.replace_in_place(new_name, src.clone());
+                Ok(())
+            })?;
+            if moves_dir {
+                if src.is_dir() {
+                    src.set_parent(&nd);
+                }
+                if dst.is_dir() {
+                    dst.set_parent(&od);
+                }
+                let delta = src.is_dir() as i32 - dst.is_dir() as i32;
+                od.touch_dir(-delta);
+                nd.touch_dir(delta);
+            } else {
+                od.touch_dir(0);
+            }
+            src.change_nlink(0);
+            dst.change_nlink(0);
+            return Ok(());
+        }
+        if let Some(dst) = &dst {
+            if flags & RENAME_NOREPLACE != 0 {
+                return Err(Errno::EEXIST);
+            }
+            if Arc::ptr_eq(&src, dst) {
+                return Ok(());
+            }
+            match (src.is_dir(), dst.is_dir()) {
+                (true, false) => return Err(Errno::ENOTDIR),
+                (false, true) => return Err(Errno::EISDIR),
+                (true, true) if !dst.is_empty() => return Err(Errno::ENOTEMPTY),
+                _ => {}
+            }
+        }
+        if src.is_dir()
+            && moves_dir
+            && nd.nlink() >= self.fs.opts.max_links
+            && !dst.as_ref().is_some_and(|d| d.is_dir())
+        {
+            return Err(Errno::EMLINK);
+        }
+        // Insert first, so the new name never stops existing.
+        nd.with_dir(|_, d| {
+            d.insert(new_name, src.clone());
+            Ok(())
+        })?;
+        self.with_dir(|_, d| Ok(d.remove(old_name)))?;
+        let mut nd_delta = 0;
+        if let Some(dst) = &dst {
+            if dst.is_dir() {
+                let mut st = dst.state.lock();
+                st.meta.nlink = 0;
+                st.meta.ctime = self.fs.now();
+                nd_delta -= 1;
+            } else {
+                dst.change_nlink(-1);
+            }
+        }
+        if src.is_dir() {
+            src.set_parent(&nd);
+            if moves_dir {
+                od.touch_dir(-1);
+                nd_delta += 1;
+            }
+        }
+        if moves_dir {
+            od.touch_dir(0);
+        }
+        nd.touch_dir(nd_delta);
+        src.change_nlink(0);
+        Ok(())
+    }
+
+    fn read_dir(&self, cookie: u64) -> VfsResult<Option<DirEntry>> {
+        let parent_ino =
+            self.with_dir(|_, d| Ok(d.parent.upgrade().map_or(self.ino, |p| p.ino)))?;
+        match cookie {
+            0 => Ok(Some(DirEntry {
+                ino: self.ino,
+                kind: FileType::Directory,
+                name: b".".to_vec(),
+                next: 1,
+            })),
+            1 => Ok(Some(DirEntry {
+                ino: parent_ino,
+                kind: FileType::Directory,
+                name: b"..".to_vec(),
+                next: 2,
+            })),
+            _ => self.with_dir(|_, d| {
+                Ok(d.by_pos
+                    .range(cookie..)
+                    .next()
+                    .map(|(&pos, (name, node))| DirEntry {
+                        ino: node.ino,
+                        kind: node.kind,
+                        name: name.clone(),
+                        next: pos + 1,
+                    }))
+            }),
+        }
+    }
+
+    fn is_empty_dir(&self) -> VfsResult<bool> {
+        self.with_dir(|_, d| Ok(d.by_pos.is_empty()))
+    }
+}
