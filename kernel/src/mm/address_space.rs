@@ -43,14 +43,19 @@ pub enum Error {
     Exists,
     NoMemory,
     Invalid,
+    /// The old range of mremap is not one mapping.
+    Fault,
 }
 
 pub fn page_down(a: u64) -> u64 {
     a & !(PAGE_SIZE - 1)
 }
 
+/// Rounds up to a page boundary; lengths within a page of 2^64 round to u64::MAX
+/// rounded down (callers treat that as "too large").
 pub fn page_up(a: u64) -> u64 {
-    (a + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+    a.checked_add(PAGE_SIZE - 1)
+        .map_or(!(PAGE_SIZE - 1), |v| v & !(PAGE_SIZE - 1))
 }
 
 /// Page-table flags for a protection.
@@ -214,10 +219,13 @@ pub fn map_anonymous(
     fixed: bool,
     noreplace: bool,
 ) -> Result<u64, Error> {
-    let len = page_up(len);
-    if len == 0 || len > paging::USER_END {
+    if len == 0 {
         return Err(Error::Invalid);
     }
+    if len > paging::USER_END {
+        return Err(Error::NoMemory);
+    }
+    let len = page_up(len);
     let mut s = SPACE.lock();
     let start = if fixed {
         if !addr.is_multiple_of(PAGE_SIZE)
@@ -269,6 +277,9 @@ pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
         return Err(Error::Invalid);
     }
     let end = addr.checked_add(page_up(len)).ok_or(Error::NoMemory)?;
+    if end > paging::USER_END {
+        return Err(Error::NoMemory);
+    }
     let mut s = SPACE.lock();
     let mut cur = addr;
     while cur < end {
@@ -365,8 +376,97 @@ pub fn is_accessible(start: u64, end: u64) -> bool {
     true
 }
 
+/// True when every page of `[start, end)` is mapped (any protection).
+pub fn is_mapped(start: u64, end: u64) -> bool {
+    let s = SPACE.lock();
+    let mut cur = start;
+    while cur < end {
+        match s.find(cur) {
+            Some((_, a)) => cur = a.end,
+            None => return false,
+        }
+    }
+    true
+}
+
 /// madvise(MADV_DONTNEED): drops the pages' contents; they read as zero next time.
 pub fn discard(start: u64, end: u64) {
     let _s = SPACE.lock();
     paging::unmap_range(start, end, frames::free);
+}
+
+/// mremap: resizes the mapping at `old` (which must lie within one area), growing in
+/// place when the addresses after it are free, else moving it (its pages move with
+/// it, no copying) when `may_move`, or to exactly `fixed_to`.
+pub fn remap(
+    old: u64,
+    old_len: u64,
+    new_len: u64,
+    may_move: bool,
+    fixed_to: Option<u64>,
+) -> Result<u64, Error> {
+    if !old.is_multiple_of(PAGE_SIZE) || new_len == 0 {
+        return Err(Error::Invalid);
+    }
+    let (old_len, new_len) = (page_up(old_len), page_up(new_len));
+    let mut s = SPACE.lock();
+    let (_, area) = s.find(old).ok_or(Error::Fault)?;
+    // The old range may span several adjacent areas (e.g. after growing in place).
+    let mut cur = area.end;
+    while cur < old + old_len {
+        match s.find(cur) {
+            Some((start, a)) if start == cur => cur = a.end,
+            _ => return Err(Error::Fault),
+        }
+    }
+    if fixed_to.is_none() {
+        if new_len <= old_len {
+            s.unmap(old + new_len, old + old_len);
+            return Ok(old);
+        }
+        if s.is_free(old + old_len, old + new_len) && old + new_len <= paging::USER_END {
+            s.areas.insert(
+                old + old_len,
+                Area {
+                    end: old + new_len,
+                    prot: area.prot,
+                },
+            );
+            return Ok(old);
+        }
+        if !may_move {
+            return Err(Error::NoMemory);
+        }
+    }
+    let dest = match fixed_to {
+        Some(d) => {
+            if d % PAGE_SIZE != 0 || d.checked_add(new_len).is_none_or(|e| e > paging::USER_END) {
+                return Err(Error::Invalid);
+            }
+            if d < old + old_len && old < d + new_len {
+                return Err(Error::Invalid);
+            }
+            s.unmap(d, d + new_len);
+            d
+        }
+        None => s.find_gap(new_len).ok_or(Error::NoMemory)?,
+    };
+    let keep = old_len.min(new_len);
+    let mut moved = alloc::vec::Vec::new();
+    paging::for_each_mapped(old, old + keep, |va, e| moved.push((va - old, *e)));
+    s.carve(old, old + old_len);
+    paging::unmap_range(old + keep, old + old_len, frames::free);
+    paging::unmap_range(old, old + keep, |_| {}); // these frames move to `dest`
+    for (off, e) in moved {
+        paging::map(dest + off, paging::frame_of(e), e & !0x000f_ffff_ffff_f000)
+            .ok_or(Error::NoMemory)?;
+    }
+    s.areas.insert(
+        dest,
+        Area {
+            end: dest + new_len,
+            prot: area.prot,
+        },
+    );
+    Ok(dest)
 }

@@ -47,6 +47,8 @@ struct Thread {
     clear_child_tid: u64,
     deadline: Option<u64>,
     wake: Wake,
+    /// CPU time used, in ns (up to the last switch away from it).
+    cpu_ns: u64,
 }
 
 struct Scheduler {
@@ -57,6 +59,10 @@ struct Scheduler {
     cursor: Tid,
     /// Threads whose kernel stacks can be freed once we are off them.
     dead: Vec<Tid>,
+    /// When the current thread last got the CPU (monotonic ns).
+    run_since: u64,
+    /// CPU time of threads already reaped.
+    exited_cpu_ns: u64,
 }
 
 struct Global(UnsafeCell<Scheduler>);
@@ -69,6 +75,8 @@ static SCHED: Global = Global(UnsafeCell::new(Scheduler {
     next_tid: 2,
     cursor: 1,
     dead: Vec::new(),
+    run_since: 0,
+    exited_cpu_ns: 0,
 }));
 
 fn sched() -> &'static mut Scheduler {
@@ -103,8 +111,10 @@ pub fn init_main_thread() -> Result<(), ()> {
             clear_child_tid: 0,
             deadline: None,
             wake: Wake::Woken,
+            cpu_ns: 0,
         },
     );
+    s.run_since = crate::time::monotonic_ns();
     unsafe { syscall_stack_top = top };
     Ok(())
 }
@@ -177,6 +187,7 @@ pub fn spawn(
                 clear_child_tid,
                 deadline: None,
                 wake: Wake::Woken,
+                cpu_ns: 0,
             },
         );
     }
@@ -289,6 +300,11 @@ fn arm_timer(s: &Scheduler, now: u64) {
 /// again. Halts while nothing is runnable.
 pub fn schedule() {
     let s = sched();
+    let start = crate::time::monotonic_ns();
+    let cur = s.current;
+    if let Some(t) = s.threads.get_mut(&cur) {
+        t.cpu_ns += start.saturating_sub(s.run_since);
+    }
     let next = loop {
         let now = crate::time::monotonic_ns();
         wake_expired(s, now);
@@ -309,6 +325,8 @@ pub fn schedule() {
     s.cursor = next;
     let prev = s.current;
     arm_timer_after_switch(s, next);
+    // Time spent halted while nothing ran is nobody's CPU time.
+    s.run_since = crate::time::monotonic_ns();
     if next == prev {
         return;
     }
@@ -347,6 +365,7 @@ fn reap() {
             continue;
         }
         if let Some(t) = s.threads.remove(&tid) {
+            s.exited_cpu_ns += t.cpu_ns;
             for i in 0..KSTACK_PAGES as u64 {
                 crate::mm::frames::free(t.kstack_phys + i * 4096);
             }
@@ -361,4 +380,18 @@ pub fn on_timer_interrupt(from_program: bool) {
         return;
     }
     schedule();
+}
+
+/// CPU time of the running thread, in ns.
+pub fn thread_cpu_ns() -> u64 {
+    let s = sched();
+    let running = crate::time::monotonic_ns().saturating_sub(s.run_since);
+    s.threads.get(&s.current).map_or(0, |t| t.cpu_ns) + running
+}
+
+/// CPU time of the whole program (all threads, live and exited), in ns.
+pub fn process_cpu_ns() -> u64 {
+    let s = sched();
+    let running = crate::time::monotonic_ns().saturating_sub(s.run_since);
+    s.exited_cpu_ns + s.threads.values().map(|t| t.cpu_ns).sum::<u64>() + running
 }

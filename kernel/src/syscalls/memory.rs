@@ -14,6 +14,7 @@ fn errno(e: Error) -> Errno {
         Error::Exists => EEXIST,
         Error::NoMemory => ENOMEM,
         Error::Invalid => EINVAL,
+        Error::Fault => EFAULT,
     }
 }
 
@@ -47,13 +48,47 @@ pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
         .map_err(errno)
 }
 
+/// madvise: MADV_DONTNEED/MADV_FREE drop the pages (they read as zero next time);
+/// the other advice Linux knows is accepted and has nothing to change here.
 pub fn madvise(addr: u64, len: u64, advice: u64) -> SysResult {
     const MADV_DONTNEED: u64 = 4;
-    if !addr.is_multiple_of(4096) {
+    const MADV_FREE: u64 = 8;
+    // NORMAL..WILLNEED, DONTNEED, FREE..COLLAPSE (incl. MERGEABLE, HUGEPAGE, DONTDUMP,
+    // WIPEONFORK, COLD, PAGEOUT, POPULATE_*), HWPOISON, SOFT_OFFLINE.
+    let known = matches!(advice, 0..=4 | 8..=25 | 100 | 101);
+    if !addr.is_multiple_of(4096) || !known {
         return Err(EINVAL);
     }
-    if advice == MADV_DONTNEED {
-        aspace::discard(addr, addr + page_up(len));
+    let end = addr.checked_add(page_up(len)).ok_or(EINVAL)?;
+    if end > crate::arch::paging::USER_END {
+        return Err(EINVAL);
+    }
+    if !aspace::is_mapped(addr, end) {
+        return Err(ENOMEM);
+    }
+    if advice == MADV_DONTNEED || advice == MADV_FREE {
+        aspace::discard(addr, end);
+    }
+    Ok(0)
+}
+
+pub fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+    const MREMAP_MAYMOVE: u64 = 1;
+    const MREMAP_FIXED: u64 = 2;
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0
+        || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
+    {
+        return Err(EINVAL);
+    }
+    let fixed = (flags & MREMAP_FIXED != 0).then_some(new_addr);
+    aspace::remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0, fixed).map_err(errno)
+}
+
+/// msync, mlock, munlock, mlockall, munlockall: memory is never paged out or backed
+/// by files that need writing back (yet), so these only check their arguments.
+pub fn no_op_range(addr: u64) -> SysResult {
+    if !addr.is_multiple_of(4096) {
+        return Err(EINVAL);
     }
     Ok(0)
 }

@@ -64,6 +64,9 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         23 => poll::select(a[0], a[1], a[2], a[3], time::timeval_timeout(a[4])?),
         24 => thread::sched_yield(),
         28 => memory::madvise(a[0], a[1], a[2]),
+        25 => memory::mremap(a[0], a[1], a[2], a[3], a[4]),
+        26 | 149 | 150 => memory::no_op_range(a[0]), // msync, mlock, munlock
+        151 | 152 => Ok(0),                          // mlockall, munlockall
         32 => io::dup(a[0]),
         33 => io::dup2(a[0], a[1]),
         35 => time::nanosleep(a[0], a[1]),
@@ -87,15 +90,33 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         99 => process::sysinfo(a[0]),
         100 => process::times(a[0]),
         102 | 104 | 107 | 108 => Ok(0), // getuid, getgid, geteuid, getegid: root
-        110 => Ok(0),                   // getppid: nobody
-        111 | 112 => Ok(process::PID),  // getpgrp, setsid
-        121 | 124 => Ok(process::PID),  // getpgid, getsid
+        105 | 106 | 113 | 114 | 117 | 119 => Ok(0), // setuid, setgid, setreuid, setregid, setresuid, setresgid: root may
+        115 => Ok(0),                               // getgroups: none
+        118 | 120 => {
+            for p in [a[0], a[1], a[2]] {
+                user::write(p, 0u32)?;
+            }
+            Ok(0)
+        } // getresuid/getresgid
+        110 => Ok(0),                               // getppid: nobody
+        111 | 112 => Ok(process::PID),              // getpgrp, setsid
+        121 | 124 => Ok(process::PID),              // getpgid, getsid
         131 => signal::sigaltstack(a[0], a[1]),
+        135 => process::personality(a[0]),
+        140 => Ok(20),                                   // getpriority: nice 0
+        141 => Ok(0),                                    // setpriority: accepted, one CPU
+        142 | 143 => user::write(a[1], 0i32).map(|_| 0), // sched_setparam/getparam
+        144 => Ok(0),                                    // sched_setscheduler: SCHED_OTHER only
+        145 => Ok(0),                                    // sched_getscheduler: SCHED_OTHER
+        146 | 147 => Ok(0),                              // sched_get_priority_max/min
+        157 => process::prctl(a[0], a[1]),
+        170 => process::sethostname(a[0], a[1]),
         158 => process::arch_prctl(a[0], a[1]),
         186 => thread::gettid(),
         200 => signal::send_to_thread(a[0], a[1]), // tkill
         201 => time::time(a[0]),
         202 => thread::futex(a[0], a[1], a[2], a[3], a[4], a[5]),
+        203 => process::sched_setaffinity(a[0], a[1], a[2]),
         204 => process::sched_getaffinity(a[0], a[1], a[2]),
         213 if (a[0] as i32) <= 0 => Err(EINVAL), // epoll_create(size)
         213 => poll::epoll_create1(0),
@@ -125,7 +146,9 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         292 => io::dup3(a[0], a[1], a[2]),
         293 => io::pipe2(a[0], a[1]),
         302 => process::prlimit64(a[0], a[1], a[2], a[3]),
-        318 => process::getrandom(a[0], a[1]),
+        309 => process::getcpu(a[0], a[1]),
+        318 => process::getrandom(a[0], a[1], a[2]),
+        324 => process::membarrier(a[0]),
         332 => fs::statx(a[0], a[1], a[2], a[4]),
         435 => thread::clone3(frame, a[0], a[1]),
         _ => unsupported(nr),

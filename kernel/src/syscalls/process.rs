@@ -88,7 +88,15 @@ pub fn sched_getaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
     Ok(8)
 }
 
-pub fn getrandom(buf: u64, len: u64) -> SysResult {
+pub fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
+    const GRND_NONBLOCK: u64 = 1;
+    const GRND_RANDOM: u64 = 2;
+    const GRND_INSECURE: u64 = 4;
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || flags & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
+    {
+        return Err(EINVAL);
+    }
     let b = user::slice_mut(buf, len as usize)?;
     crate::random::fill(b);
     Ok(len)
@@ -106,20 +114,30 @@ pub fn sysinfo(buf: u64) -> SysResult {
     user::write(buf, info).map(|_| 0)
 }
 
+/// times: user time = the program's CPU time (the kernel's share is not split out);
+/// the return value counts clock ticks (100 Hz) since boot.
 pub fn times(buf: u64) -> SysResult {
-    let ticks = crate::time::monotonic_ns() / 10_000_000;
     if buf != 0 {
-        user::write(buf, [ticks, 0u64, 0, 0])?;
+        let user_ticks = crate::sched::process_cpu_ns() / 10_000_000;
+        user::write(buf, [user_ticks, 0u64, 0, 0])?;
     }
-    Ok(ticks)
+    Ok(crate::time::monotonic_ns() / 10_000_000)
 }
 
 pub fn getrusage(who: u64, buf: u64) -> SysResult {
     if who as i64 != 0 && who as i64 != -1 && who != 1 {
         return Err(EINVAL);
     }
-    let ns = crate::time::monotonic_ns();
     let mut r = [0u64; 18];
+    if who as i64 == -1 {
+        // RUSAGE_CHILDREN: there are never children.
+        return user::write(buf, r).map(|_| 0);
+    }
+    let ns = if who == 1 {
+        crate::sched::thread_cpu_ns()
+    } else {
+        crate::sched::process_cpu_ns()
+    };
     r[0] = ns / 1_000_000_000;
     r[1] = (ns % 1_000_000_000) / 1000;
     let (free, total) = crate::mm::frames::stats();
@@ -155,4 +173,81 @@ pub fn refuse(what: &'static str, err: Errno) -> SysResult {
         },
     );
     Err(err)
+}
+
+static THREAD_NAME: Mutex<[u8; 16]> = Mutex::new(*b"main\0\0\0\0\0\0\0\0\0\0\0\0");
+
+pub fn prctl(option: u64, arg2: u64) -> SysResult {
+    const PR_SET_PDEATHSIG: u64 = 1;
+    const PR_GET_DUMPABLE: u64 = 3;
+    const PR_SET_DUMPABLE: u64 = 4;
+    const PR_SET_NAME: u64 = 15;
+    const PR_GET_NAME: u64 = 16;
+    match option {
+        PR_SET_NAME => {
+            let mut name = [0u8; 16];
+            for (i, b) in name.iter_mut().take(15).enumerate() {
+                *b = user::read(arg2 + i as u64)?;
+                if *b == 0 {
+                    break;
+                }
+            }
+            *THREAD_NAME.lock() = name;
+            Ok(0)
+        }
+        PR_GET_NAME => user::write(arg2, *THREAD_NAME.lock()).map(|_| 0),
+        PR_SET_PDEATHSIG | PR_SET_DUMPABLE => Ok(0),
+        PR_GET_DUMPABLE => Ok(1),
+        _ => Err(EINVAL),
+    }
+}
+
+/// personality: only PER_LINUX exists here; 0xffffffff queries.
+pub fn personality(persona: u64) -> SysResult {
+    match persona as u32 {
+        0 | 0xffff_ffff => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+/// membarrier: with one CPU every barrier is already there.
+pub fn membarrier(cmd: u64) -> SysResult {
+    const QUERY: u64 = 0;
+    const SUPPORTED: u64 = 1 | 8 | 16; // GLOBAL, PRIVATE_EXPEDITED, REGISTER_PRIVATE_EXPEDITED
+    match cmd {
+        QUERY => Ok(SUPPORTED),
+        c if c & SUPPORTED == c && c.count_ones() == 1 => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+pub fn sethostname(name: u64, len: u64) -> SysResult {
+    if len > 64 {
+        return Err(EINVAL);
+    }
+    let bytes = user::slice(name, len as usize)?;
+    let s = core::str::from_utf8(bytes).map_err(|_| EINVAL)?;
+    set_hostname(s);
+    Ok(0)
+}
+
+pub fn getcpu(cpu: u64, node: u64) -> SysResult {
+    if cpu != 0 {
+        user::write(cpu, 0u32)?;
+    }
+    if node != 0 {
+        user::write(node, 0u32)?;
+    }
+    Ok(0)
+}
+
+pub fn sched_setaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
+    if pid != 0 && pid != PID && !crate::sched::exists(pid as u32) {
+        return Err(ESRCH);
+    }
+    let first: u8 = if size > 0 { user::read(mask)? } else { 0 };
+    if first & 1 == 0 {
+        return Err(EINVAL); // CPU 0 is the only one
+    }
+    Ok(0)
 }

@@ -18,12 +18,11 @@ const TIMER_ABSTIME: u64 = 1;
 fn now(clock: u64) -> Result<u64, Errno> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(time::realtime_ns()),
-        CLOCK_MONOTONIC
-        | CLOCK_MONOTONIC_RAW
-        | CLOCK_MONOTONIC_COARSE
-        | CLOCK_BOOTTIME
-        | CLOCK_PROCESS_CPUTIME_ID
-        | CLOCK_THREAD_CPUTIME_ID => Ok(time::monotonic_ns()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
+            Ok(time::monotonic_ns())
+        }
+        CLOCK_PROCESS_CPUTIME_ID => Ok(crate::sched::process_cpu_ns()),
+        CLOCK_THREAD_CPUTIME_ID => Ok(crate::sched::thread_cpu_ns()),
         _ => Err(EINVAL),
     }
 }
@@ -82,6 +81,16 @@ pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
 }
 
 pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult {
+    if clock == CLOCK_THREAD_CPUTIME_ID {
+        return Err(EOPNOTSUPP);
+    }
+    if clock == CLOCK_PROCESS_CPUTIME_ID {
+        crate::console::log_once(
+            "cpu-clock-sleep",
+            "rumprun: clock_nanosleep on CLOCK_PROCESS_CPUTIME_ID is not supported; returning EOPNOTSUPP",
+        );
+        return Err(EOPNOTSUPP);
+    }
     let ns = from_timespec(user::read(req)?)?;
     let start = now(clock)?;
     let wait = if flags & TIMER_ABSTIME != 0 {
