@@ -268,3 +268,10 @@ pub trait FileSystem: Send + Sync {
     /// The type name (`"tmpfs"`), for `/proc/mounts`.
     fn name(&self) -> &'static str;
 }
+
+impl core::fmt::Debug for dyn Inode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (dev, ino) = self.key();
+        write!(f, "Inode({:?}, dev {dev:#x}, ino {ino})", self.file_type())
+    }
+}
