@@ -275,3 +275,9 @@ impl core::fmt::Debug for dyn Inode {
         write!(f, "Inode({:?}, dev {dev:#x}, ino {ino})", self.file_type())
     }
 }
+
+impl core::fmt::Debug for dyn FileSystem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "FileSystem({})", self.name())
+    }
+}
