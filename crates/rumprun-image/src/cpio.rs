@@ -18,6 +18,8 @@ pub const S_IFMT: u32 = 0o170_000;
 pub const S_IFREG: u32 = 0o100_000;
 /// File type of a directory.
 pub const S_IFDIR: u32 = 0o040_000;
+/// File type of a symbolic link; the entry's data is the link target.
+pub const S_IFLNK: u32 = 0o120_000;
 
 const HEADER_LEN: usize = 110;
 const MAGIC_NEWC: &[u8; 6] = b"070701";
@@ -86,7 +88,8 @@ const fn align4(n: usize) -> usize {
 }
 
 /// Builds a newc archive in memory. Entries keep the order they are added in; uid, gid
-/// and mtime are 0, so the output depends only on the entries.
+/// and mtime are 0 unless given with [`CpioWriter::add_entry_with`], so the output
+/// depends only on the entries.
 #[derive(Debug, Default)]
 pub struct CpioWriter {
     buf: Vec<u8>,
@@ -113,20 +116,36 @@ impl CpioWriter {
         self.add_entry(name, S_IFDIR | (perm & 0o7777), &[])
     }
 
+    /// Adds a symbolic link `name` (mode `0o777`) pointing to `target`.
+    pub fn add_symlink(&mut self, name: &str, target: &str) -> Result<(), CpioError> {
+        self.add_entry(name, S_IFLNK | 0o777, target.as_bytes())
+    }
+
     /// Adds an entry with the full `mode` (type and permission bits) given as is.
     pub fn add_entry(&mut self, name: &str, mode: u32, data: &[u8]) -> Result<(), CpioError> {
+        self.add_entry_with(name, mode, Owner::default(), data)
+    }
+
+    /// Adds an entry with the full `mode` and the given owner and mtime.
+    pub fn add_entry_with(
+        &mut self,
+        name: &str,
+        mode: u32,
+        owner: Owner,
+        data: &[u8],
+    ) -> Result<(), CpioError> {
         if name.is_empty() || name.contains('\0') || name == TRAILER {
             return Err(CpioError::InvalidName);
         }
         let nlink = if mode & S_IFMT == S_IFDIR { 2 } else { 1 };
         let ino = self.next_ino;
         self.next_ino = self.next_ino.wrapping_add(1);
-        self.push(ino, mode, nlink, name, data)
+        self.push(ino, mode, nlink, owner, name, data)
     }
 
     /// Appends the `TRAILER!!!` entry and returns the archive.
     pub fn finish(mut self) -> Vec<u8> {
-        self.push(0, 0, 1, TRAILER, &[])
+        self.push(0, 0, 1, Owner::default(), TRAILER, &[])
             .expect("the trailer entry is always valid");
         self.buf
     }
@@ -136,12 +155,16 @@ impl CpioWriter {
         ino: u32,
         mode: u32,
         nlink: u32,
+        owner: Owner,
         name: &str,
         data: &[u8],
     ) -> Result<(), CpioError> {
         let filesize = u32::try_from(data.len()).map_err(|_| CpioError::TooLarge)?;
         let namesize = u32::try_from(name.len() + 1).map_err(|_| CpioError::TooLarge)?;
-        let fields = [ino, mode, 0, 0, nlink, 0, filesize, 0, 0, 0, 0, namesize, 0];
+        let Owner { uid, gid, mtime } = owner;
+        let fields = [
+            ino, mode, uid, gid, nlink, mtime, filesize, 0, 0, 0, 0, namesize, 0,
+        ];
         self.buf.extend_from_slice(MAGIC_NEWC);
         for field in fields {
             for shift in (0..8).rev() {
@@ -161,6 +184,32 @@ impl CpioWriter {
         let len = align4(self.buf.len());
         self.buf.resize(len, 0);
     }
+}
+
+/// Owner and modification time of an entry (all 0 by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Owner {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Modification time, seconds since the epoch.
+    pub mtime: u32,
+}
+
+/// The header fields of an entry that [`Entry`] does not carry, as stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// Inode number (hard links share one).
+    pub ino: u32,
+    /// uid, gid and mtime.
+    pub owner: Owner,
+    /// Link count.
+    pub nlink: u32,
+    /// Device number of a device node: major.
+    pub rdevmajor: u32,
+    /// Device number of a device node: minor.
+    pub rdevminor: u32,
 }
 
 /// One archive entry, borrowing from the archive.
@@ -183,6 +232,11 @@ impl<'a> Entry<'a> {
     /// True for a directory.
     pub fn is_dir(&self) -> bool {
         self.mode & S_IFMT == S_IFDIR
+    }
+
+    /// True for a symbolic link (the data is the target).
+    pub fn is_symlink(&self) -> bool {
+        self.mode & S_IFMT == S_IFLNK
     }
 
     /// The permission bits (`mode & 0o7777`).
@@ -218,6 +272,13 @@ pub fn entries(archive: &[u8]) -> Entries<'_> {
     }
 }
 
+/// Like [`entries`], with each entry's [`Meta`] (owner, mtime, inode, link count, device).
+pub fn entries_with_meta(archive: &[u8]) -> EntriesWithMeta<'_> {
+    EntriesWithMeta {
+        inner: entries(archive),
+    }
+}
+
 /// The programs of `archive` in archive order: the entries for which
 /// [`Entry::program_name`] is `Some`. Errors are passed through as in [`entries`].
 pub fn programs(archive: &[u8]) -> Programs<'_> {
@@ -232,6 +293,20 @@ pub struct Entries<'a> {
     archive: &'a [u8],
     pos: usize,
     done: bool,
+}
+
+/// Iterator returned by [`entries_with_meta`].
+#[derive(Clone, Debug)]
+pub struct EntriesWithMeta<'a> {
+    inner: Entries<'a>,
+}
+
+impl<'a> Iterator for EntriesWithMeta<'a> {
+    type Item = Result<(Entry<'a>, Meta), CpioError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next_with_meta()
+    }
 }
 
 /// Iterator returned by [`programs`].
@@ -263,7 +338,7 @@ fn hex_field(b: &[u8]) -> Option<u32> {
 }
 
 impl<'a> Entries<'a> {
-    fn parse(&mut self) -> Result<Option<Entry<'a>>, CpioError> {
+    fn parse(&mut self) -> Result<Option<(Entry<'a>, Meta)>, CpioError> {
         let offset = self.pos;
         let a = self.archive;
         let header = a
@@ -307,14 +382,23 @@ impl<'a> Entries<'a> {
             .get(data_start..data_end)
             .ok_or(CpioError::Truncated { offset })?;
         self.pos = align4(data_end);
-        Ok(Some(Entry { name, mode, data }))
+        let meta = Meta {
+            ino: fields[0],
+            owner: Owner {
+                uid: fields[2],
+                gid: fields[3],
+                mtime: fields[5],
+            },
+            nlink: fields[4],
+            rdevmajor: fields[9],
+            rdevminor: fields[10],
+        };
+        Ok(Some((Entry { name, mode, data }, meta)))
     }
 }
 
-impl<'a> Iterator for Entries<'a> {
-    type Item = Result<Entry<'a>, CpioError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Entries<'a> {
+    fn next_with_meta(&mut self) -> Option<Result<(Entry<'a>, Meta), CpioError>> {
         if self.done {
             return None;
         }
@@ -332,8 +416,17 @@ impl<'a> Iterator for Entries<'a> {
     }
 }
 
+impl<'a> Iterator for Entries<'a> {
+    type Item = Result<Entry<'a>, CpioError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_with_meta().map(|r| r.map(|(e, _)| e))
+    }
+}
+
 impl core::iter::FusedIterator for Entries<'_> {}
 impl core::iter::FusedIterator for Programs<'_> {}
+impl core::iter::FusedIterator for EntriesWithMeta<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -493,6 +586,41 @@ mod tests {
             programs(&a[..50]).next(),
             Some(Err(CpioError::Truncated { offset: 0 }))
         );
+    }
+
+    #[test]
+    fn symlinks_owner_and_mtime_round_trip() {
+        let mut w = CpioWriter::new();
+        w.add_symlink("etc/l", "../target").unwrap();
+        let owner = Owner {
+            uid: 1000,
+            gid: 100,
+            mtime: 1_700_000_000,
+        };
+        w.add_entry_with("etc/f", S_IFREG | 0o600, owner, b"data")
+            .unwrap();
+        w.add_dir("etc", 0o755).unwrap();
+        let a = w.finish();
+        let got: Vec<_> = entries_with_meta(&a).collect::<Result<_, _>>().unwrap();
+        assert_eq!(got.len(), 3);
+        let (l, lm) = got[0];
+        assert!(l.is_symlink() && !l.is_file() && !l.is_dir());
+        assert_eq!(
+            (l.name, l.mode, l.data),
+            ("etc/l", S_IFLNK | 0o777, &b"../target"[..])
+        );
+        assert_eq!((lm.ino, lm.nlink, lm.owner), (1, 1, Owner::default()));
+        let (f, fm) = got[1];
+        assert_eq!(
+            (f.name, f.permissions(), f.data),
+            ("etc/f", 0o600, &b"data"[..])
+        );
+        assert_eq!((fm.ino, fm.owner), (2, owner));
+        assert_eq!((got[2].1.ino, got[2].1.nlink), (3, 2));
+        // The plain iterator sees the same entries.
+        let plain: Vec<_> = entries(&a).map(|e| e.unwrap()).collect();
+        assert_eq!(plain, got.iter().map(|(e, _)| *e).collect::<Vec<_>>());
+        assert_eq!(programs(&a).count(), 0);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   `config: [u8; 32]` (NUL padded). An unbaked kernel has `payload_size == 0`.
 //! * [`cpio`]: the payload, a cpio "newc" archive (`070701` headers, `TRAILER!!!` last).
 //!   [`cpio::CpioWriter`] builds one (needs `alloc`), [`cpio::entries`] reads one
-//!   without copying, and [`cpio::programs`] yields the programs: the regular files
+//!   without copying ([`cpio::entries_with_meta`] adds uid, gid, mtime, ...), and
+//!   [`cpio::programs`] yields the programs: the regular files
 //!   named `bin/<name>`, in archive (= bake) order.
 //!
 //! The kernel defines its block like this (the section name must be a literal there) and,
