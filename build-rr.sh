@@ -169,12 +169,12 @@ doinstall() {
 	mkdir -p "$bin" "$DESTDIR/etc" "$libdir" "$DESTDIR/share/rumprun"
 
 	[ -f "$KERNEL_ELF" ] || die "no kernel at $KERNEL_ELF: run \"$0 $PLATFORM build\" first"
-	for f in rumprun-bake rumprun rumpstop; do
+	for f in rumprun-bake rumprun-cookfs rumprun rumpstop; do
 		[ -f "$HOST_TARGET_DIR/release/$f" ] ||
 		    die "no $f in $HOST_TARGET_DIR/release: run \"$0 $PLATFORM build\" first"
 		install -m 0755 "$HOST_TARGET_DIR/release/$f" "$bin/$f"
 	done
-	for f in gcc g++ musl-gcc cargo; do
+	for f in gcc g++ musl-gcc cargo cookfs; do
 		install -m 0755 "$SRCDIR/app-tools/$TUPLE-$f" "$bin/$TUPLE-$f"
 	done
 	install -m 0644 "$SRCDIR/app-tools/rumprun-bake.conf" "$DESTDIR/etc/rumprun-bake.conf"

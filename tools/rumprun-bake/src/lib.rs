@@ -1,0 +1,4 @@
+//! Code shared by the `rumprun-bake` and `rumprun-cookfs` binaries: the root file system
+//! part of the payload ("files from the host").
+
+pub mod rootfs;
