@@ -3,7 +3,9 @@
 //! the output file atomically.
 
 use crate::elf::{Elf, Phdr, ET_EXEC, PHDR_SIZE, PT_LOAD, SHT_NOBITS};
+use rumprun_bake::rootfs::{FsEntry, Tree};
 use rumprun_image::cpio::CpioWriter;
+use rumprun_image::cpio::S_IFREG;
 use rumprun_image::{BakeInfo, BakeInfoError, SECTION_NAME};
 use std::fs;
 use std::io::Write;
@@ -14,14 +16,24 @@ use std::path::Path;
 pub const PAGE: u64 = 4096;
 const PF_R: u32 = 4;
 
-/// The payload: a cpio newc archive with `bin/<name>` (mode 0755) per program, in order.
-pub fn payload(programs: &[(String, Vec<u8>)]) -> Result<Vec<u8>, String> {
+/// The payload: a cpio newc archive of `tree`'s entries in order, which are the
+/// programs (`bin/<name>`, mode 0755, see [`program_entry`]) first, then the files of
+/// the root file system.
+pub fn payload(tree: &Tree) -> Result<Vec<u8>, String> {
     let mut w = CpioWriter::new();
-    for (name, data) in programs {
-        w.add_file(&format!("bin/{name}"), 0o755, data)
-            .map_err(|e| format!("{name}: {e}"))?;
-    }
+    tree.write(&mut w)?;
     Ok(w.finish())
+}
+
+/// The payload entry of the program `name` baked from the file `input`.
+pub fn program_entry(name: &str, input: &str, data: Vec<u8>) -> FsEntry {
+    FsEntry {
+        path: format!("bin/{name}"),
+        mode: S_IFREG | 0o755,
+        owner: Default::default(),
+        data,
+        source: format!("program {input}"),
+    }
 }
 
 fn align_up(v: u64, to: u64) -> Option<u64> {
@@ -197,11 +209,12 @@ mod tests {
         d
     }
 
-    fn progs() -> Vec<(String, Vec<u8>)> {
-        vec![
-            ("hello".into(), b"\x7fELF hello".to_vec()),
-            ("two".into(), vec![7; 5]),
-        ]
+    fn progs() -> Tree {
+        let mut t = Tree::new();
+        t.add(program_entry("hello", "hello", b"\x7fELF hello".to_vec()))
+            .unwrap();
+        t.add(program_entry("two", "x/two", vec![7; 5])).unwrap();
+        t
     }
 
     #[test]

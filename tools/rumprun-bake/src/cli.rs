@@ -1,6 +1,7 @@
 //! Command line parsing with the original's getopts (`c:m:n`) semantics: options come
 //! first, may be clustered (`-nc FILE`, `-cFILE`), `--` ends them, and the first operand
-//! picks the command. Also `-h`/`--help` and `--version`.
+//! picks the command. Also `-h`/`--help`, `--version`, and our `-r DIR` /
+//! `--root DIR` / `--root=DIR` (a host directory whose contents become `/`).
 
 /// What to do.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct Args {
     pub directives: Vec<String>,
     /// `-n`: check everything, write nothing.
     pub dry_run: bool,
+    /// `-r DIR` / `--root DIR`, in order.
+    pub roots: Vec<String>,
     pub command: Command,
 }
 
@@ -35,6 +38,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut conf_files = Vec::new();
     let mut directives = Vec::new();
     let mut dry_run = false;
+    let mut roots = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
@@ -45,13 +49,22 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             }
             "--help" => return Ok(with(Command::Help)),
             "--version" => return Ok(with(Command::Version)),
+            "--root" => {
+                i += 1;
+                roots.push(
+                    args.get(i)
+                        .cloned()
+                        .ok_or("option --root requires an argument")?,
+                );
+            }
+            a if a.starts_with("--root=") => roots.push(a["--root=".len()..].to_string()),
             a if a.starts_with("--") => return Err(format!("unknown option {a}")),
             a if a.starts_with('-') && a.len() > 1 => {
                 for (pos, c) in a[1..].char_indices() {
                     match c {
                         'n' => dry_run = true,
                         'h' => return Ok(with(Command::Help)),
-                        'c' | 'm' => {
+                        'c' | 'm' | 'r' => {
                             let rest = &a[1 + pos + 1..];
                             let value = if !rest.is_empty() {
                                 rest.to_string()
@@ -61,10 +74,10 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                                     .cloned()
                                     .ok_or(format!("option requires an argument -- {c}"))?
                             };
-                            if c == 'c' {
-                                conf_files.push(value);
-                            } else {
-                                directives.push(value);
+                            match c {
+                                'c' => conf_files.push(value),
+                                'm' => directives.push(value),
+                                _ => roots.push(value),
                             }
                             break;
                         }
@@ -102,6 +115,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         conf_files,
         directives,
         dry_run,
+        roots,
         command,
     })
 }
@@ -111,6 +125,7 @@ fn with(command: Command) -> Args {
         conf_files: Vec::new(),
         directives: Vec::new(),
         dry_run: false,
+        roots: Vec::new(),
         command,
     }
 }
@@ -162,6 +177,21 @@ mod tests {
         assert_eq!(a.directives, ["add x", "remove y"]);
         assert!(a.dry_run);
         assert_eq!(a.command, Command::List);
+        assert!(a.roots.is_empty());
+        let a = p(&[
+            "-r",
+            "a",
+            "-nrb",
+            "--root",
+            "c",
+            "--root=d",
+            "hw_virtio",
+            "o",
+            "i",
+        ])
+        .unwrap();
+        assert_eq!(a.roots, ["a", "b", "c", "d"]);
+        assert!(a.dry_run);
         // Options stop at the first operand.
         let a = p(&["hw_virtio", "-c", "x", "y"]).unwrap();
         assert!(a.conf_files.is_empty());
@@ -186,6 +216,11 @@ mod tests {
         assert_eq!(p(&["-x", "list"]).unwrap_err(), "illegal option -- x");
         assert_eq!(p(&["-c"]).unwrap_err(), "option requires an argument -- c");
         assert_eq!(p(&["--frob"]).unwrap_err(), "unknown option --frob");
+        assert_eq!(p(&["-r"]).unwrap_err(), "option requires an argument -- r");
+        assert_eq!(
+            p(&["--root"]).unwrap_err(),
+            "option --root requires an argument"
+        );
         assert_eq!(p(&["list", "x"]).unwrap_err(), "list takes no arguments");
         assert_eq!(
             p(&["describe"]).unwrap_err(),

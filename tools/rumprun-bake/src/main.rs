@@ -1,6 +1,11 @@
 //! `rumprun-bake`: bakes static Linux x86_64 programs and a rumprun kernel into one
 //! bootable ELF image. This module owns the command flow, the usage text and how errors
 //! are reported (one `rumprun-bake: error: ...` line on stderr, exit status 1).
+//!
+//! Files from the host: a config component that names a cpio newc archive (a path
+//! ending in `.fs`, or any existing file starting with the newc magic), as added by
+//! `-m "add x.fs"`, and each `-r DIR` (cooked on the fly, DIR's contents at `/`) add
+//! their entries to the payload after the programs (see `rumprun_bake::rootfs`).
 
 mod bake;
 mod cli;
@@ -11,6 +16,7 @@ mod install;
 use cli::Command;
 use config::Configs;
 use install::{ConfSource, Install};
+use rumprun_bake::rootfs::{self, Tree};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -32,6 +38,11 @@ Final usage creates a unikernel image:
 \tconfig\t: rumprun board configuration to use.
 \toutput\t: output file name for the unikernel image.
 \tinput\t: executable(s) to bake.
+
+Files from the host (the root file system; programs are also /bin/<name>):
+\t-m \"add FILE.fs\"\t: add the files of FILE.fs, a cpio newc archive
+\t\t\t  made with x86_64-rumprun-linux-cookfs.
+\t-r dir, --root dir\t: add dir's contents as / (dir/etc/x is /etc/x).
 
 Environment:
 \tRUMPRUN_DESTDIR\t: install root (default: the directory above this program's bin/).
@@ -130,13 +141,86 @@ fn read_input(path: &str) -> Result<(String, Vec<u8>), String> {
     Ok((name, data))
 }
 
-fn bake_command(
-    install: &Install,
-    config: &str,
-    out: &str,
+/// Whether the config component `c` is a file system archive: a path ending in `.fs`
+/// (which must then be one), or an existing file that starts with the newc magic.
+fn archive_component(c: &str) -> Result<Option<Vec<u8>>, String> {
+    let must = c.ends_with(".fs");
+    if !must {
+        let mut magic = [0u8; 6];
+        let is_archive = std::fs::File::open(c)
+            .and_then(|mut f| {
+                if !f.metadata()?.is_file() {
+                    return Ok(false);
+                }
+                std::io::Read::read_exact(&mut f, &mut magic)?;
+                Ok(rootfs::is_cpio(&magic))
+            })
+            .unwrap_or(false);
+        if !is_archive {
+            return Ok(None);
+        }
+    }
+    let meta = std::fs::metadata(c).map_err(|e| format!("{c}: {}", io_msg(&e)))?;
+    if !meta.is_file() {
+        return Err(format!("{c}: not a regular file"));
+    }
+    let bytes = std::fs::read(c).map_err(|e| format!("{c}: {}", io_msg(&e)))?;
+    if !rootfs::is_cpio(&bytes) {
+        return Err(format!(
+            "{c}: not a cpio newc archive (make one with x86_64-rumprun-linux-cookfs)"
+        ));
+    }
+    Ok(Some(bytes))
+}
+
+/// Adds the programs, then the archives among `components`, then the `roots`.
+fn payload_tree(
+    programs: Vec<(String, Vec<u8>)>,
     inputs: &[String],
+    components: &[String],
+    roots: &[String],
+) -> Result<Tree, String> {
+    let mut tree = Tree::new();
+    for ((name, data), input) in programs.into_iter().zip(inputs) {
+        tree.add(bake::program_entry(&name, input, data))?;
+    }
+    let programs_size = tree.data_size();
+    for c in components {
+        if let Some(bytes) = archive_component(c)? {
+            for e in rootfs::read_archive(&bytes, c)? {
+                tree.add(e)?;
+            }
+        }
+    }
+    for dir in roots {
+        for e in rootfs::cook(dir, &[], false, &format!("root directory {dir}"))? {
+            tree.add(e)?;
+        }
+    }
+    if let Some(w) = rootfs::size_warning(tree.data_size() - programs_size) {
+        eprintln!("rumprun-bake: warning: {w}");
+    }
+    Ok(tree)
+}
+
+struct BakeJob<'a> {
+    config: &'a str,
+    out: &'a str,
+    inputs: &'a [String],
+    components: &'a [String],
+    roots: &'a [String],
     dry_run: bool,
-) -> Result<(), Failure> {
+}
+
+fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
+    let BakeJob {
+        config,
+        out,
+        inputs,
+        components,
+        roots,
+        dry_run,
+    } = job;
     if inputs.len() > MAX_INPUTS {
         return Err(Failure::Error(format!(
             "at most {MAX_INPUTS} programs can be baked into one image (got {})",
@@ -176,13 +260,20 @@ fn bake_command(
             format!("{}: {}", kernel_path.display(), io_msg(&e))
         }
     })?;
-    let payload = bake::payload(&programs)?;
+    let names: Vec<String> = programs.iter().map(|(n, _)| n.clone()).collect();
+    let tree = payload_tree(programs, inputs, components, roots)?;
+    let files = tree.entries().len() - names.len();
+    let payload = bake::payload(&tree)?;
     let image = bake::bake(&kernel, config, &payload)
         .map_err(|e| format!("{}: {e}", kernel_path.display()))?;
     if dry_run {
-        let names: Vec<&str> = programs.iter().map(|(n, _)| n.as_str()).collect();
+        let files = if files > 0 {
+            format!(", {files} root file system entries")
+        } else {
+            String::new()
+        };
         return print(&format!(
-            "rumprun-bake: would write {out} ({} bytes): config {config}, kernel {}, programs {} ({} bytes of payload)\n",
+            "rumprun-bake: would write {out} ({} bytes): config {config}, kernel {}, programs {}{files} ({} bytes of payload)\n",
             image.len(),
             kernel_path.display(),
             names.join(" "),
@@ -233,7 +324,22 @@ fn run(argv: &[String]) -> Result<(), Failure> {
             inputs,
         } => {
             let name = resolve(&mut configs, config, &args.directives)?;
-            bake_command(&install, &name, out, inputs, args.dry_run)
+            let components: Vec<String> = configs
+                .get(&name)
+                .expect("resolved")
+                .unique_components()
+                .into_iter()
+                .map(String::from)
+                .collect();
+            let job = BakeJob {
+                config: &name,
+                out,
+                inputs,
+                components: &components,
+                roots: &args.roots,
+                dry_run: args.dry_run,
+            };
+            bake_command(&install, job)
         }
         Command::Help | Command::Version => unreachable!("handled above"),
     }
