@@ -15,6 +15,7 @@ mod console;
 mod arch;
 mod fault;
 mod fd;
+mod fs;
 mod loader;
 mod mm;
 mod payload;
@@ -78,7 +79,12 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             platform::exit(BOOT_FAILED)
         }
     };
-    syscalls::set_hostname(config.hostname.as_deref().unwrap_or("rumprun"));
+    let hostname = config.hostname.as_deref().unwrap_or("rumprun");
+    syscalls::set_hostname(hostname);
+    if let Err(why) = payload::archive().and_then(|a| fs::init(hostname, a)) {
+        kprintln!("rumprun: {why}");
+        platform::exit(BOOT_FAILED)
+    }
     if config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=1") {
         let (free, total) = mm::frames::stats();
         kprintln!(

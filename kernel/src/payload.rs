@@ -26,8 +26,8 @@ pub struct Program {
     pub image: &'static [u8],
 }
 
-/// The first program of the payload.
-pub fn first_program() -> Result<Program, &'static str> {
+/// The whole payload archive.
+pub fn archive() -> Result<&'static [u8], &'static str> {
     let i = info();
     if !i.is_baked() {
         return Err("no program baked into this kernel: bake one with `rumprun-bake hw_virtio out.bin prog`");
@@ -35,9 +35,14 @@ pub fn first_program() -> Result<Program, &'static str> {
     if i.payload_paddr.saturating_add(i.payload_size) > DIRECT_MAP_SIZE {
         return Err("the baked payload lies beyond the first 4 GiB");
     }
-    let archive: &'static [u8] = unsafe {
+    Ok(unsafe {
         core::slice::from_raw_parts(phys_to_virt(i.payload_paddr), i.payload_size as usize)
-    };
+    })
+}
+
+/// The first program of the payload.
+pub fn first_program() -> Result<Program, &'static str> {
+    let archive = archive()?;
     match cpio::programs(archive).next() {
         Some(Ok(e)) => Ok(Program {
             name: e.program_name().unwrap_or("program"),

@@ -14,12 +14,26 @@ pub struct Program {
     pub image: &'static [u8],
     /// Load bias (0 for ET_EXEC).
     pub base: u64,
+    /// The program's argv, for /proc/self/cmdline.
+    pub argv: Vec<String>,
+    /// Where the program lies in the file system (/bin/<name>).
+    pub exe_path: String,
 }
 
 static PROGRAM: Once<Program> = Once::new();
 
 pub fn current() -> Option<&'static Program> {
     PROGRAM.get()
+}
+
+/// The program's argv.
+pub fn argv() -> Vec<String> {
+    current().map_or_else(Vec::new, |p| p.argv.clone())
+}
+
+/// The program's path, as /proc/self/exe shows it.
+pub fn exe_path() -> String {
+    current().map_or_else(String::new, |p| p.exe_path.clone())
 }
 
 /// The program's display name, or "kernel" before it exists.
@@ -45,12 +59,14 @@ pub fn start(image: &'static [u8], file_name: &str, argv: Vec<String>, env: Vec<
         .first()
         .cloned()
         .unwrap_or_else(|| String::from(file_name));
+    let exe_path = alloc::format!("/bin/{file_name}");
     PROGRAM.call_once(|| Program {
         name: argv0,
         image,
         base: loaded.base,
+        argv: argv.clone(),
+        exe_path,
     });
-    crate::syscalls::fs::set_exe_path(file_name);
     let argv_refs: Vec<&str> = argv.iter().map(String::as_str).collect();
     let env_refs: Vec<&str> = env.iter().map(String::as_str).collect();
     let mut random = [0u8; 16];

@@ -125,6 +125,17 @@ pub fn monotonic_ns() -> u64 {
     ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_boot), c.tsc_hz)
 }
 
+static BOOT_RTC_NS: Once<u64> = Once::new();
+
+/// Wall-clock nanoseconds without forcing the TSC calibration: exact once the clock
+/// is calibrated, before that the RTC's whole seconds (read once).
+pub fn realtime_ns_cheap() -> u64 {
+    match CAL.get() {
+        Some(_) => realtime_ns(),
+        None => *BOOT_RTC_NS.call_once(|| rtc_seconds() * 1_000_000_000),
+    }
+}
+
 /// Nanoseconds since the Unix epoch.
 pub fn realtime_ns() -> u64 {
     let c = cal();

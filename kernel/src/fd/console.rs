@@ -66,6 +66,9 @@ impl FileOps for Console {
             _ => Err(ENOTTY),
         }
     }
+    fn describe(&self) -> alloc::string::String {
+        alloc::string::String::from("/dev/console")
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }

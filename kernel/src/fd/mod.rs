@@ -13,10 +13,12 @@ pub mod epoll;
 pub mod eventfd;
 pub mod pipe;
 pub mod timerfd;
+pub mod vfs_file;
 pub mod wait;
 
 use crate::syscalls::errno::*;
 use crate::syscalls::stat::Stat;
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
@@ -84,6 +86,11 @@ pub trait FileOps: Send + Sync + Any {
     }
     /// Called when the last descriptor of the open file is closed.
     fn release(&self) {}
+    /// What /proc/self/fd/N points at: a path, or `pipe:[ino]`-style names.
+    fn describe(&self) -> String {
+        let ino = self.stat().map_or(0, |s| s.ino);
+        alloc::format!("anon_inode:[{ino}]")
+    }
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -201,6 +208,18 @@ pub fn set_cloexec(fd: u64, on: bool) -> Result<(), Errno> {
         .ok_or(EBADF)?;
     s.cloexec = on;
     Ok(())
+}
+
+/// Open descriptors and what they refer to, for /proc/self/fd.
+pub fn list() -> Vec<(u64, String)> {
+    let t = TABLE.lock();
+    (0..t.len())
+        .filter_map(|i| t[i].as_ref().map(|s| (i as u64, s.file.ops.describe())))
+        .collect()
+}
+
+pub fn describe(fd: u64) -> Result<String, Errno> {
+    Ok(get(fd)?.ops.describe())
 }
 
 /// fds 0, 1 and 2 on the console.

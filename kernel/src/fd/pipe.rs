@@ -101,6 +101,9 @@ impl FileOps for ReadEnd {
     fn release(&self) {
         self.0.shared.lock().readers -= 1;
     }
+    fn describe(&self) -> alloc::string::String {
+        alloc::format!("pipe:[{}]", self.0.ino)
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -146,6 +149,9 @@ impl FileOps for WriteEnd {
     }
     fn release(&self) {
         self.0.shared.lock().writers -= 1;
+    }
+    fn describe(&self) -> alloc::string::String {
+        alloc::format!("pipe:[{}]", self.0.ino)
     }
     fn as_any(&self) -> &dyn Any {
         self

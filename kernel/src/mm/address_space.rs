@@ -470,3 +470,13 @@ pub fn remap(
     );
     Ok(dest)
 }
+
+/// Every area as (start, end, prot), in address order, for /proc/self/maps.
+pub fn areas() -> alloc::vec::Vec<(u64, u64, u32)> {
+    SPACE
+        .lock()
+        .areas
+        .iter()
+        .map(|(&s, a)| (s, a.end, a.prot))
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! Linux errno values (asm-generic/errno-base.h, errno.h) as returned by syscalls.
+//! The type is the VFS crate's, so file-system errors pass through unchanged.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Errno(pub i32);
+pub use rumprun_vfs::Errno;
 
 pub const ENOENT: Errno = Errno(2);
 pub const ESRCH: Errno = Errno(3);
@@ -25,3 +25,5 @@ pub const EOPNOTSUPP: Errno = Errno(95);
 pub const ETIMEDOUT: Errno = Errno(110);
 
 pub type SysResult = Result<u64, Errno>;
+pub const ENXIO: Errno = Errno(6);
+pub const EISDIR: Errno = Errno(21);

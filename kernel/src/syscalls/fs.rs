@@ -1,66 +1,72 @@
-//! Path-based file syscalls. Until the VFS is wired in, the only paths are the /dev
-//! nodes, /proc/self/exe and the root directory.
+//! Path-based file syscalls over the VFS (`crate::fs`): open/creat, the stat family,
+//! access, getdents64, mkdir/rmdir, unlink, rename, link, symlink, readlink,
+//! truncate, fallocate, sync, cwd, chmod/chown, utimes, statfs, mknod. `*at` variants
+//! resolve relative paths from a directory descriptor or the cwd.
 
 use super::errno::*;
+use super::stat::Statx;
 use super::user;
-use crate::fd::{self, console::Console, devices::Device, OpenFile, O_CLOEXEC};
+use crate::fd::{self, vfs_file, vfs_file::VfsFile, OpenFile, O_CLOEXEC};
+use crate::fs;
 use alloc::string::String;
 use alloc::sync::Arc;
-use spin::Mutex;
+use alloc::vec::Vec;
+use rumprun_vfs::{InodeRef, TimeUpdate, Vfs};
 
-const AT_FDCWD: i64 = -100;
+pub const AT_FDCWD: u64 = -100i64 as u64;
+const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+const AT_REMOVEDIR: u64 = 0x200;
+const AT_SYMLINK_FOLLOW: u64 = 0x400;
 const AT_EMPTY_PATH: u64 = 0x1000;
 
-static EXE_PATH: Mutex<String> = Mutex::new(String::new());
-
-/// The program's path as /proc/self/exe shows it.
-pub fn set_exe_path(name: &str) {
-    let mut p = EXE_PATH.lock();
-    p.clear();
-    p.push_str("/bin/");
-    p.push_str(name);
+fn path_arg(ptr: u64) -> Result<Vec<u8>, Errno> {
+    Ok(user::cstr_bytes(ptr)?.to_vec())
 }
 
-fn lookup(path: &str) -> Result<Arc<dyn fd::FileOps>, Errno> {
-    Ok(match path {
-        "/dev/null" => Arc::new(Device::Null),
-        "/dev/zero" => Arc::new(Device::Zero),
-        "/dev/full" => Arc::new(Device::Full),
-        "/dev/random" | "/dev/urandom" => Arc::new(Device::Random),
-        "/dev/console" | "/dev/tty" => Arc::new(Console),
-        _ => return Err(ENOENT),
-    })
+/// The open VFS file behind `fd` (EBADF for other kinds of files where a path file
+/// is needed).
+fn vfs_file(fd: u64) -> Result<(Arc<OpenFile>, InodeRef), Errno> {
+    let f = fd::get(fd)?;
+    let inode = f
+        .ops
+        .as_any()
+        .downcast_ref::<VfsFile>()
+        .map(|v| v.inode.clone())
+        .ok_or(EINVAL)?;
+    Ok((f, inode))
 }
 
-pub fn stat(path: u64, buf: u64) -> SysResult {
-    let st = lookup(user::cstr(path)?)?.stat()?;
-    user::write(buf, st).map(|_| 0)
-}
-
-pub fn newfstatat(dirfd: u64, path: u64, buf: u64, flags: u64) -> SysResult {
-    let p = user::cstr(path)?;
-    if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        return super::io::fstat(dirfd, buf);
+/// Where a relative `path` starts: the cwd for AT_FDCWD, else the directory `dirfd`.
+fn base(dirfd: u64, path: &[u8]) -> Result<InodeRef, Errno> {
+    if path.first() == Some(&b'/') || dirfd == AT_FDCWD || dirfd as i32 == -100 {
+        return Ok(fs::cwd());
     }
-    stat(path, buf)
-}
-
-pub fn statx(dirfd: u64, path: u64, flags: u64, buf: u64) -> SysResult {
-    let p = user::cstr(path)?;
-    if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        return super::io::fstatx(dirfd, buf);
-    }
-    let st = lookup(p)?.stat()?;
-    user::write(buf, super::stat::Statx::from(&st)).map(|_| 0)
-}
-
-pub fn openat(dirfd: u64, path: u64, flags: u64) -> SysResult {
-    let p = user::cstr(path)?;
-    if !p.starts_with('/') && dirfd as i64 != AT_FDCWD {
-        fd::get(dirfd)?;
+    let f = fd::get(dirfd)?;
+    let v = f.ops.as_any().downcast_ref::<VfsFile>().ok_or(ENOTDIR)?;
+    if !v.is_dir() {
         return Err(ENOTDIR);
     }
-    let ops = lookup(p)?;
+    Ok(v.inode.clone())
+}
+
+fn display(path: &[u8], at: &InodeRef) -> String {
+    if path.first() == Some(&b'/') {
+        return String::from_utf8_lossy(path).into_owned();
+    }
+    let mut p = fs::vfs().path_of(at).unwrap_or_default();
+    if p.last() != Some(&b'/') {
+        p.push(b'/');
+    }
+    p.extend_from_slice(path);
+    String::from_utf8_lossy(&p).into_owned()
+}
+
+pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    let perm = mode as u32 & 0o7777 & !fs::umask();
+    let inode = fs::vfs().open(&at, &p, flags as u32, perm, fs::CRED)?;
+    let ops = vfs_file::open_inode(inode, display(&p, &at))?;
     fd::install(
         OpenFile::new(ops, flags as u32),
         flags as u32 & O_CLOEXEC != 0,
@@ -68,32 +74,337 @@ pub fn openat(dirfd: u64, path: u64, flags: u64) -> SysResult {
     )
 }
 
-pub fn faccessat(path: u64) -> SysResult {
-    lookup(user::cstr(path)?).map(|_| 0)
+pub fn creat(path: u64, mode: u64) -> SysResult {
+    const O_CREAT_WRONLY_TRUNC: u64 = 0o100 | 0o1 | 0o1000;
+    openat(AT_FDCWD, path, O_CREAT_WRONLY_TRUNC, mode)
 }
 
-pub fn readlinkat(path: u64, buf: u64, size: u64) -> SysResult {
-    let p = user::cstr(path)?;
-    if p != "/proc/self/exe" {
-        return Err(if lookup(p).is_ok() { EINVAL } else { ENOENT });
+fn stat_path(dirfd: u64, path: u64, flags: u64) -> Result<rumprun_vfs::Stat, Errno> {
+    let p = path_arg(path)?;
+    if p.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(ENOENT);
+        }
+        if dirfd == AT_FDCWD {
+            return Ok(fs::cwd().stat());
+        }
+        return Err(EBADF); // caller handles fds itself
     }
-    let exe = EXE_PATH.lock();
-    let n = exe.len().min(size as usize);
-    user::slice_mut(buf, n)?.copy_from_slice(&exe.as_bytes()[..n]);
+    let at = base(dirfd, &p)?;
+    fs::vfs().stat(&at, &p, flags & AT_SYMLINK_NOFOLLOW == 0)
+}
+
+pub fn stat(path: u64, buf: u64, follow: bool) -> SysResult {
+    let flags = if follow { 0 } else { AT_SYMLINK_NOFOLLOW };
+    newfstatat(AT_FDCWD, path, buf, flags)
+}
+
+pub fn newfstatat(dirfd: u64, path: u64, buf: u64, flags: u64) -> SysResult {
+    if flags & AT_EMPTY_PATH != 0 && user::cstr_bytes(path)?.is_empty() && dirfd != AT_FDCWD {
+        return super::io::fstat(dirfd, buf);
+    }
+    let st = stat_path(dirfd, path, flags)?;
+    user::write(buf, vfs_file::to_stat(&st)).map(|_| 0)
+}
+
+pub fn statx(dirfd: u64, path: u64, flags: u64, buf: u64) -> SysResult {
+    if flags & AT_EMPTY_PATH != 0 && user::cstr_bytes(path)?.is_empty() && dirfd != AT_FDCWD {
+        return super::io::fstatx(dirfd, buf);
+    }
+    let st = stat_path(dirfd, path, flags)?;
+    let mut x = Statx::from(&vfs_file::to_stat(&st));
+    x.btime = [st.btime.sec, st.btime.nsec as i64];
+    user::write(buf, x).map(|_| 0)
+}
+
+pub fn faccessat(dirfd: u64, path: u64, mode: u64, flags: u64) -> SysResult {
+    if mode & !7 != 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    fs::vfs().access(
+        &at,
+        &p,
+        mode as u32,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        fs::CRED,
+    )?;
+    Ok(0)
+}
+
+pub fn getdents64(fdn: u64, buf: u64, count: u64) -> SysResult {
+    let f = fd::get(fdn)?;
+    let v = f.ops.as_any().downcast_ref::<VfsFile>().ok_or(ENOTDIR)?;
+    if !v.is_dir() {
+        return Err(ENOTDIR);
+    }
+    let out = user::slice_mut(buf, count as usize)?;
+    let mut pos = v.pos.lock();
+    let (used, next) = rumprun_vfs::fill_dirents64(&*v.inode, *pos, out)?;
+    *pos = next;
+    Ok(used as u64)
+}
+
+pub fn mkdirat(dirfd: u64, path: u64, mode: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    fs::vfs().mkdir(&at, &p, mode as u32 & 0o7777 & !fs::umask(), fs::CRED)?;
+    Ok(0)
+}
+
+pub fn mknodat(dirfd: u64, path: u64, mode: u64, dev: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    let mode = mode as u32;
+    let mode = (mode & 0o170000) | (mode & 0o7777 & !fs::umask());
+    fs::vfs().mknod(&at, &p, mode, dev, fs::CRED)?;
+    Ok(0)
+}
+
+pub fn unlinkat(dirfd: u64, path: u64, flags: u64) -> SysResult {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    if flags & AT_REMOVEDIR != 0 {
+        fs::vfs().rmdir(&at, &p)?;
+    } else {
+        fs::vfs().unlink(&at, &p)?;
+    }
+    Ok(0)
+}
+
+pub fn renameat2(olddir: u64, old: u64, newdir: u64, new: u64, flags: u64) -> SysResult {
+    let (o, n) = (path_arg(old)?, path_arg(new)?);
+    let (oat, nat) = (base(olddir, &o)?, base(newdir, &n)?);
+    fs::vfs().rename(&oat, &o, &nat, &n, flags as u32)?;
+    Ok(0)
+}
+
+pub fn linkat(olddir: u64, old: u64, newdir: u64, new: u64, flags: u64) -> SysResult {
+    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let (o, n) = (path_arg(old)?, path_arg(new)?);
+    let (oat, nat) = (base(olddir, &o)?, base(newdir, &n)?);
+    fs::vfs().link(&oat, &o, &nat, &n, flags & AT_SYMLINK_FOLLOW != 0)?;
+    Ok(0)
+}
+
+pub fn symlinkat(target: u64, newdir: u64, path: u64) -> SysResult {
+    let (t, p) = (path_arg(target)?, path_arg(path)?);
+    if t.is_empty() {
+        return Err(ENOENT);
+    }
+    let at = base(newdir, &p)?;
+    fs::vfs().symlink(&t, &at, &p, fs::CRED)?;
+    Ok(0)
+}
+
+pub fn readlinkat(dirfd: u64, path: u64, buf: u64, size: u64) -> SysResult {
+    if (size as i64) <= 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    let target = fs::vfs().readlink(&at, &p)?;
+    let n = target.len().min(size as usize);
+    user::slice_mut(buf, n)?.copy_from_slice(&target[..n]);
     Ok(n as u64)
 }
 
+pub fn truncate(path: u64, len: u64) -> SysResult {
+    if (len as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let p = path_arg(path)?;
+    fs::vfs().truncate(&fs::cwd(), &p, len)?;
+    Ok(0)
+}
+
+pub fn ftruncate(fdn: u64, len: u64) -> SysResult {
+    let (f, inode) = vfs_file(fdn)?;
+    if (len as i64) < 0 || !f.writable() {
+        return Err(EINVAL);
+    }
+    Vfs::truncate_inode(&inode, len)?;
+    Ok(0)
+}
+
+pub fn fallocate(fdn: u64, mode: u64, offset: u64, len: u64) -> SysResult {
+    let (f, inode) = vfs_file(fdn).map_err(|e| if e == EINVAL { ENODEV } else { e })?;
+    if (offset as i64) < 0 || (len as i64) <= 0 {
+        return Err(EINVAL);
+    }
+    if !f.writable() {
+        return Err(EBADF);
+    }
+    Vfs::fallocate(&inode, mode as u32, offset, len)?;
+    Ok(0)
+}
+
+/// fsync, fdatasync, syncfs: tmpfs and /proc have nothing to write back.
+pub fn fsync(fdn: u64) -> SysResult {
+    fd::get(fdn).map(|_| 0)
+}
+
 pub fn getcwd(buf: u64, size: u64) -> SysResult {
-    if size < 2 {
+    let mut p = fs::vfs().path_of(&fs::cwd())?;
+    p.push(0);
+    if (size as usize) < p.len() {
         return Err(ERANGE);
     }
-    user::slice_mut(buf, 2)?.copy_from_slice(b"/\0");
-    Ok(2)
+    user::slice_mut(buf, p.len())?.copy_from_slice(&p);
+    Ok(p.len() as u64)
+}
+
+fn set_cwd(dir: InodeRef) -> SysResult {
+    if dir.file_type() != rumprun_vfs::FileType::Directory {
+        return Err(ENOTDIR);
+    }
+    fs::set_cwd(dir);
+    Ok(0)
 }
 
 pub fn chdir(path: u64) -> SysResult {
-    match user::cstr(path)? {
-        "/" => Ok(0),
-        _ => Err(ENOENT),
+    set_cwd(fs::lookup(&path_arg(path)?)?)
+}
+
+pub fn fchdir(fdn: u64) -> SysResult {
+    set_cwd(vfs_file(fdn).map_err(|_| ENOTDIR)?.1)
+}
+
+pub fn fchmodat(dirfd: u64, path: u64, mode: u64, flags: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    fs::vfs().chmod(
+        &at,
+        &p,
+        mode as u32 & 0o7777,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+    )?;
+    Ok(0)
+}
+
+pub fn fchmod(fdn: u64, mode: u64) -> SysResult {
+    Vfs::chmod_inode(&vfs_file(fdn)?.1, mode as u32 & 0o7777)?;
+    Ok(0)
+}
+
+fn id(v: u64) -> Option<u32> {
+    (v as u32 != u32::MAX).then_some(v as u32)
+}
+
+pub fn fchownat(dirfd: u64, path: u64, uid: u64, gid: u64, flags: u64) -> SysResult {
+    let p = path_arg(path)?;
+    if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        return fchown(dirfd, uid, gid);
     }
+    let at = base(dirfd, &p)?;
+    fs::vfs().chown(&at, &p, id(uid), id(gid), flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    Ok(0)
+}
+
+pub fn fchown(fdn: u64, uid: u64, gid: u64) -> SysResult {
+    Vfs::chown_inode(&vfs_file(fdn)?.1, id(uid), id(gid))?;
+    Ok(0)
+}
+
+/// utimensat(dirfd, path, times[2] or NULL, flags); a NULL path means the fd itself.
+pub fn utimensat(dirfd: u64, path: u64, times: u64, flags: u64) -> SysResult {
+    let (atime, mtime) = if times == 0 {
+        (TimeUpdate::Now, TimeUpdate::Now)
+    } else {
+        let t: [i64; 4] = user::read(times)?;
+        (
+            TimeUpdate::from_raw(t[0], t[1])?,
+            TimeUpdate::from_raw(t[2], t[3])?,
+        )
+    };
+    if path == 0 {
+        let (_, inode) = vfs_file(dirfd)?;
+        Vfs::utimens_inode(&inode, atime, mtime)?;
+        return Ok(0);
+    }
+    let p = path_arg(path)?;
+    let at = base(dirfd, &p)?;
+    fs::vfs().utimens(&at, &p, atime, mtime, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+    Ok(0)
+}
+
+/// utimes(path, timeval[2] or NULL).
+pub fn utimes(path: u64, times: u64) -> SysResult {
+    let (atime, mtime) = if times == 0 {
+        (TimeUpdate::Now, TimeUpdate::Now)
+    } else {
+        let t: [i64; 4] = user::read(times)?;
+        if !(0..1_000_000).contains(&t[1]) || !(0..1_000_000).contains(&t[3]) {
+            return Err(EINVAL);
+        }
+        (
+            TimeUpdate::from_raw(t[0], t[1] * 1000)?,
+            TimeUpdate::from_raw(t[2], t[3] * 1000)?,
+        )
+    };
+    let p = path_arg(path)?;
+    fs::vfs().utimens(&fs::cwd(), &p, atime, mtime, true)?;
+    Ok(0)
+}
+
+fn write_statfs(buf: u64, s: &rumprun_vfs::StatFs) -> SysResult {
+    let v: [u64; 15] = [
+        s.fs_type,
+        s.bsize,
+        s.blocks,
+        s.bfree,
+        s.bavail,
+        s.files,
+        s.ffree,
+        s.fsid[0] as u64 | (s.fsid[1] as u64) << 32,
+        s.namelen,
+        s.frsize,
+        s.flags,
+        0,
+        0,
+        0,
+        0,
+    ];
+    user::write(buf, v).map(|_| 0)
+}
+
+pub fn statfs(path: u64, buf: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let s = fs::vfs().statfs(&fs::cwd(), &p)?;
+    write_statfs(buf, &s)
+}
+
+pub fn fstatfs(fdn: u64, buf: u64) -> SysResult {
+    let f = fd::get(fdn)?;
+    match f.ops.as_any().downcast_ref::<VfsFile>() {
+        Some(v) => write_statfs(buf, &v.inode.statfs()),
+        None => {
+            // Pipes, sockets, anonymous files: Linux reports their pseudo file systems.
+            const PIPEFS_MAGIC: u64 = 0x5049_5045;
+            let s = rumprun_vfs::StatFs {
+                fs_type: PIPEFS_MAGIC,
+                bsize: 4096,
+                blocks: 0,
+                bfree: 0,
+                bavail: 0,
+                files: 0,
+                ffree: 0,
+                fsid: [0, 0],
+                namelen: 255,
+                frsize: 4096,
+                flags: 0,
+            };
+            write_statfs(buf, &s)
+        }
+    }
+}
+
+pub fn umask(mask: u64) -> SysResult {
+    Ok(fs::set_umask(mask as u32) as u64)
 }

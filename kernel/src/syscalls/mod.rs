@@ -18,7 +18,7 @@ pub mod user;
 use crate::arch::trap::TrapFrame;
 use errno::*;
 
-const AT_FDCWD: u64 = -100i64 as u64;
+use fs::AT_FDCWD;
 pub use process::set_hostname;
 
 /// Syscalls we knowingly answer with ENOSYS without a log line, because libcs probe
@@ -42,9 +42,10 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
     match nr {
         0 => io::read(a[0], a[1], a[2]),
         1 => io::write(a[0], a[1], a[2]),
-        2 => fs::openat(AT_FDCWD, a[0], a[1]),
+        2 => fs::openat(AT_FDCWD, a[0], a[1], a[2]),
         3 => io::close(a[0]),
-        4 | 6 => fs::stat(a[0], a[1]),
+        4 => fs::stat(a[0], a[1], true),
+        6 => fs::stat(a[0], a[1], false),
         5 => io::fstat(a[0], a[1]),
         7 => poll::poll(a[0], a[1], time::ms_timeout(a[2] as i32 as i64)),
         8 => io::lseek(a[0], a[1], a[2]),
@@ -59,7 +60,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         18 => io::pwrite(a[0], a[1], a[2], a[3]),
         19 => io::readv(a[0], a[1], a[2]),
         20 => io::writev(a[0], a[1], a[2]),
-        21 => fs::faccessat(a[0]),
+        21 => fs::faccessat(AT_FDCWD, a[0], a[1], 0),
         22 => io::pipe2(a[0], 0),
         23 => poll::select(a[0], a[1], a[2], a[3], time::timeval_timeout(a[4])?),
         24 => thread::sched_yield(),
@@ -80,10 +81,26 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         62 => Err(ESRCH),
         63 => process::uname(a[0]),
         72 => io::fcntl(a[0], a[1], a[2]),
+        74 | 75 => fs::fsync(a[0]), // fsync, fdatasync
+        76 => fs::truncate(a[0], a[1]),
+        77 => fs::ftruncate(a[0], a[1]),
         79 => fs::getcwd(a[0], a[1]),
         80 => fs::chdir(a[0]),
-        89 => fs::readlinkat(a[0], a[1], a[2]),
-        95 => process::umask(a[0]),
+        81 => fs::fchdir(a[0]),
+        82 => fs::renameat2(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
+        83 => fs::mkdirat(AT_FDCWD, a[0], a[1]),
+        84 => fs::unlinkat(AT_FDCWD, a[0], 0x200),
+        85 => fs::creat(a[0], a[1]),
+        86 => fs::linkat(AT_FDCWD, a[0], AT_FDCWD, a[1], 0),
+        87 => fs::unlinkat(AT_FDCWD, a[0], 0),
+        88 => fs::symlinkat(a[0], AT_FDCWD, a[1]),
+        89 => fs::readlinkat(AT_FDCWD, a[0], a[1], a[2]),
+        90 => fs::fchmodat(AT_FDCWD, a[0], a[1], 0),
+        91 => fs::fchmod(a[0], a[1]),
+        92 => fs::fchownat(AT_FDCWD, a[0], a[1], a[2], 0),
+        93 => fs::fchown(a[0], a[1], a[2]),
+        94 => fs::fchownat(AT_FDCWD, a[0], a[1], a[2], 0x100),
+        95 => fs::umask(a[0]),
         96 => time::gettimeofday(a[0]),
         97 => process::getrlimit(a[0], a[1]),
         98 => process::getrusage(a[0], a[1]),
@@ -102,6 +119,9 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         111 | 112 => Ok(process::PID),              // getpgrp, setsid
         121 | 124 => Ok(process::PID),              // getpgid, getsid
         131 => signal::sigaltstack(a[0], a[1]),
+        133 => fs::mknodat(AT_FDCWD, a[0], a[1], a[2]),
+        137 => fs::statfs(a[0], a[1]),
+        138 => fs::fstatfs(a[0], a[1]),
         135 => process::personality(a[0]),
         140 => Ok(20),                                   // getpriority: nice 0
         141 => Ok(0),                                    // setpriority: accepted, one CPU
@@ -114,10 +134,13 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         158 => process::arch_prctl(a[0], a[1]),
         186 => thread::gettid(),
         200 => signal::send_to_thread(a[0], a[1]), // tkill
+        162 => Ok(0),                              // sync: nothing to write back
         201 => time::time(a[0]),
         202 => thread::futex(a[0], a[1], a[2], a[3], a[4], a[5]),
         203 => process::sched_setaffinity(a[0], a[1], a[2]),
         204 => process::sched_getaffinity(a[0], a[1], a[2]),
+        217 => fs::getdents64(a[0], a[1], a[2]),
+        235 => fs::utimes(a[0], a[1]),
         213 if (a[0] as i32) <= 0 => Err(EINVAL), // epoll_create(size)
         213 => poll::epoll_create1(0),
         218 => thread::set_tid_address(a[0]),
@@ -129,10 +152,24 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         233 => poll::epoll_ctl(a[0], a[1], a[2], a[3]),
         234 if a[0] == process::PID => signal::send_to_thread(a[1], a[2]), // tgkill
         234 => Err(ESRCH),
-        257 => fs::openat(a[0], a[1], a[2]),
+        257 => fs::openat(a[0], a[1], a[2], a[3]),
+        258 => fs::mkdirat(a[0], a[1], a[2]),
+        259 => fs::mknodat(a[0], a[1], a[2], a[3]),
+        260 => fs::fchownat(a[0], a[1], a[2], a[3], a[4]),
         262 => fs::newfstatat(a[0], a[1], a[2], a[3]),
-        267 => fs::readlinkat(a[1], a[2], a[3]),
-        269 | 439 => fs::faccessat(a[1]),
+        263 => fs::unlinkat(a[0], a[1], a[2]),
+        264 => fs::renameat2(a[0], a[1], a[2], a[3], 0),
+        265 => fs::linkat(a[0], a[1], a[2], a[3], a[4]),
+        266 => fs::symlinkat(a[0], a[1], a[2]),
+        267 => fs::readlinkat(a[0], a[1], a[2], a[3]),
+        268 => fs::fchmodat(a[0], a[1], a[2], 0),
+        269 => fs::faccessat(a[0], a[1], a[2], 0),
+        280 => fs::utimensat(a[0], a[1], a[2], a[3]),
+        285 => fs::fallocate(a[0], a[1], a[2], a[3]),
+        306 => fs::fsync(a[0]), // syncfs
+        316 => fs::renameat2(a[0], a[1], a[2], a[3], a[4]),
+        439 => fs::faccessat(a[0], a[1], a[2], a[3]),
+        452 => fs::fchmodat(a[0], a[1], a[2], a[3]),
         270 => poll::select(a[0], a[1], a[2], a[3], time::timespec_timeout(a[4])?),
         271 => poll::poll(a[0], a[1], time::timespec_timeout(a[2])?),
         273 => Ok(0), // set_robust_list: accepted; robust futexes are not cleaned up at thread exit

@@ -10,7 +10,6 @@ use spin::Mutex;
 pub const PID: u64 = 1;
 
 static HOSTNAME: Mutex<[u8; 65]> = Mutex::new([0; 65]);
-static UMASK: Mutex<u64> = Mutex::new(0o022);
 
 pub fn set_hostname(name: &str) {
     let mut h = HOSTNAME.lock();
@@ -143,13 +142,6 @@ pub fn getrusage(who: u64, buf: u64) -> SysResult {
     let (free, total) = crate::mm::frames::stats();
     r[4] = ((total - free) * 4) as u64; // maxrss in KiB
     user::write(buf, r).map(|_| 0)
-}
-
-pub fn umask(mask: u64) -> SysResult {
-    let mut m = UMASK.lock();
-    let old = *m;
-    *m = mask & 0o777;
-    Ok(old)
 }
 
 /// fork, vfork, execve and friends: a unikernel has one program in one address space.

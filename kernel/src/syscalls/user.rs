@@ -46,8 +46,8 @@ pub fn write<T: Copy>(ptr: u64, value: T) -> Result<(), Errno> {
     Ok(())
 }
 
-/// A NUL-terminated string (a path) of at most PATH_MAX bytes.
-pub fn cstr<'a>(ptr: u64) -> Result<&'a str, Errno> {
+/// The bytes of a NUL-terminated string (a path) of at most PATH_MAX bytes.
+pub fn cstr_bytes<'a>(ptr: u64) -> Result<&'a [u8], Errno> {
     let mut len = 0;
     loop {
         if len >= PATH_MAX {
@@ -59,6 +59,5 @@ pub fn cstr<'a>(ptr: u64) -> Result<&'a str, Errno> {
         }
         len += 1;
     }
-    let bytes = slice(ptr, len)?;
-    core::str::from_utf8(bytes).map_err(|_| super::errno::ENOENT)
+    slice(ptr, len)
 }

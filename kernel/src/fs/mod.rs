@@ -1,0 +1,86 @@
+//! The file system tree the program sees: a tmpfs root holding the standard boot
+//! tree (/etc, /tmp, /dev nodes, ...) and every file baked into the payload (programs
+//! under /bin), with /proc mounted on top. Owns the VFS instance, the working
+//! directory and the umask; `fd::vfs_file` turns opened inodes into files.
+
+pub mod procfs;
+
+use crate::syscalls::errno::*;
+use alloc::sync::Arc;
+use rumprun_vfs::{archive, boot_tree, Cred, InodeRef, Timespec, Tmpfs, Vfs};
+use spin::{Mutex, Once};
+
+static VFS: Once<Vfs> = Once::new();
+static CWD: Mutex<Option<InodeRef>> = Mutex::new(None);
+static UMASK: Mutex<u32> = Mutex::new(0o022);
+
+pub const CRED: Cred = Cred::ROOT;
+
+/// File timestamps: the calibrated wall clock once it exists; until then (boot) the
+/// RTC's seconds, which cost no calibration.
+fn now() -> Timespec {
+    Timespec::from_nanos(crate::time::realtime_ns_cheap())
+}
+
+/// Builds the tree: the boot tree, then the payload's entries (programs included).
+pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
+    let root_fs = Tmpfs::new(rumprun_vfs::makedev(0, 1), Arc::new(now));
+    let vfs = VFS.call_once(|| Vfs::new(root_fs));
+    boot_tree::populate(vfs, hostname.as_bytes())
+        .map_err(|_| "cannot create the boot file tree")?;
+    let root = vfs.root();
+    for entry in rumprun_image::cpio::entries(payload) {
+        let e = entry.map_err(|_| "the baked payload is corrupt (bad cpio archive)")?;
+        let a = archive::ArchiveEntry {
+            path: e.name.as_bytes(),
+            mode: e.mode,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            rdev: 0,
+            data: e.data,
+        };
+        if archive::add_entry(vfs, &root, &a).is_err() {
+            kprintln!(
+                "rumprun: cannot add baked file /{} to the root file system",
+                e.name
+            );
+        }
+    }
+    let _root_dev = vfs.alloc_dev(); // makedev(0, 1): the root tmpfs above
+    let proc_fs = procfs::ProcFs::new(vfs.alloc_dev());
+    vfs.mount(&root, b"/proc", proc_fs)
+        .map_err(|_| "cannot mount /proc")?;
+    *CWD.lock() = Some(root);
+    Ok(())
+}
+
+pub fn vfs() -> &'static Vfs {
+    VFS.get().expect("file system used before fs::init")
+}
+
+pub fn cwd() -> InodeRef {
+    CWD.lock().clone().unwrap_or_else(|| vfs().root())
+}
+
+pub fn set_cwd(dir: InodeRef) {
+    *CWD.lock() = Some(dir);
+}
+
+pub fn umask() -> u32 {
+    *UMASK.lock()
+}
+
+pub fn set_umask(mask: u32) -> u32 {
+    core::mem::replace(&mut *UMASK.lock(), mask & 0o777)
+}
+
+/// Turns a VFS error into a syscall error (the same numbers).
+pub fn err(e: rumprun_vfs::Errno) -> Errno {
+    e
+}
+
+/// Looks up an absolute or cwd-relative path, following symlinks.
+pub fn lookup(path: &[u8]) -> Result<InodeRef, Errno> {
+    vfs().lookup(&cwd(), path).map_err(err)
+}

@@ -1,0 +1,413 @@
+//! /proc: generated on every read from the kernel's live state. The program is pid 1,
+//! so /proc/self is a link to /proc/1, which holds exe, cwd, cmdline, status, stat,
+//! maps, mounts and fd/ (one link per open descriptor). At the top: cpuinfo, meminfo,
+//! mounts, uptime, version.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::any::Any;
+use rumprun_vfs::{
+    DirEntry, Errno, FileSystem, FileType, Inode, InodeRef, Stat, StatFs, Timespec, VfsResult,
+};
+
+const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Root,
+    SelfLink,
+    PidDir,
+    FdDir,
+    Exe,
+    Cwd,
+    Fd(u64),
+    File(ProcFile),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProcFile {
+    CpuInfo,
+    MemInfo,
+    Mounts,
+    Uptime,
+    Version,
+    Cmdline,
+    Status,
+    Stat,
+    Maps,
+}
+
+const ROOT_FILES: [(&str, ProcFile); 5] = [
+    ("cpuinfo", ProcFile::CpuInfo),
+    ("meminfo", ProcFile::MemInfo),
+    ("mounts", ProcFile::Mounts),
+    ("uptime", ProcFile::Uptime),
+    ("version", ProcFile::Version),
+];
+const PID_FILES: [(&str, ProcFile); 5] = [
+    ("cmdline", ProcFile::Cmdline),
+    ("status", ProcFile::Status),
+    ("stat", ProcFile::Stat),
+    ("maps", ProcFile::Maps),
+    ("mounts", ProcFile::Mounts),
+];
+
+pub struct ProcFs {
+    root: InodeRef,
+}
+
+impl ProcFs {
+    pub fn new(dev: u64) -> Arc<ProcFs> {
+        Arc::new(ProcFs {
+            root: node(dev, Kind::Root),
+        })
+    }
+}
+
+impl FileSystem for ProcFs {
+    fn root(&self) -> InodeRef {
+        self.root.clone()
+    }
+    fn name(&self) -> &'static str {
+        "proc"
+    }
+}
+
+struct ProcNode {
+    dev: u64,
+    kind: Kind,
+}
+
+fn node(dev: u64, kind: Kind) -> InodeRef {
+    Arc::new(ProcNode { dev, kind })
+}
+
+impl ProcNode {
+    fn ino(&self) -> u64 {
+        match self.kind {
+            Kind::Root => 1,
+            Kind::SelfLink => 2,
+            Kind::PidDir => 3,
+            Kind::FdDir => 4,
+            Kind::Exe => 5,
+            Kind::Cwd => 6,
+            Kind::File(f) => 10 + f as u64,
+            Kind::Fd(n) => 1000 + n,
+        }
+    }
+
+    fn file_type(&self) -> FileType {
+        match self.kind {
+            Kind::Root | Kind::PidDir | Kind::FdDir => FileType::Directory,
+            Kind::SelfLink | Kind::Exe | Kind::Cwd | Kind::Fd(_) => FileType::Symlink,
+            Kind::File(_) => FileType::Regular,
+        }
+    }
+
+    /// The directory's children: (name, kind).
+    fn children(&self) -> Vec<(String, Kind)> {
+        match self.kind {
+            Kind::Root => {
+                let mut v = vec![
+                    (String::from("self"), Kind::SelfLink),
+                    (String::from("1"), Kind::PidDir),
+                ];
+                v.extend(
+                    ROOT_FILES
+                        .iter()
+                        .map(|(n, f)| (String::from(*n), Kind::File(*f))),
+                );
+                v
+            }
+            Kind::PidDir => {
+                let mut v = vec![
+                    (String::from("exe"), Kind::Exe),
+                    (String::from("cwd"), Kind::Cwd),
+                    (String::from("fd"), Kind::FdDir),
+                ];
+                v.extend(
+                    PID_FILES
+                        .iter()
+                        .map(|(n, f)| (String::from(*n), Kind::File(*f))),
+                );
+                v
+            }
+            Kind::FdDir => crate::fd::list()
+                .into_iter()
+                .map(|(fd, _)| (format!("{fd}"), Kind::Fd(fd)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Inode for ProcNode {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn stat(&self) -> Stat {
+        let t = Timespec::from_nanos(crate::time::realtime_ns_cheap());
+        let (mode, nlink) = match self.file_type() {
+            FileType::Directory => (0o040555, 2),
+            FileType::Symlink => (0o120777, 1),
+            _ => (0o100444, 1),
+        };
+        Stat {
+            dev: self.dev,
+            ino: self.ino(),
+            mode,
+            nlink,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            size: 0,
+            blksize: 1024,
+            blocks: 0,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            btime: t,
+        }
+    }
+
+    fn statfs(&self) -> StatFs {
+        StatFs {
+            fs_type: PROC_SUPER_MAGIC,
+            bsize: 4096,
+            blocks: 0,
+            bfree: 0,
+            bavail: 0,
+            files: 0,
+            ffree: 0,
+            fsid: [0, 0],
+            namelen: 255,
+            frsize: 4096,
+            flags: 1, // ST_RDONLY
+        }
+    }
+
+    fn is_read_only(&self) -> bool {
+        true
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
+        let Kind::File(f) = self.kind else {
+            return Err(if self.file_type() == FileType::Directory {
+                Errno::EISDIR
+            } else {
+                Errno::EINVAL
+            });
+        };
+        let content = generate(f);
+        let start = (offset as usize).min(content.len());
+        let n = buf.len().min(content.len() - start);
+        buf[..n].copy_from_slice(&content[start..start + n]);
+        Ok(n)
+    }
+
+    fn readlink(&self) -> VfsResult<Vec<u8>> {
+        match self.kind {
+            Kind::SelfLink => Ok(b"1".to_vec()),
+            Kind::Exe => Ok(crate::process::exe_path().into_bytes()),
+            Kind::Cwd => {
+                let fs = super::vfs();
+                fs.path_of(&super::cwd())
+            }
+            Kind::Fd(n) => crate::fd::describe(n)
+                .map(String::into_bytes)
+                .map_err(|_| Errno::ENOENT),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn lookup(&self, name: &[u8]) -> VfsResult<InodeRef> {
+        if self.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        self.children()
+            .into_iter()
+            .find(|(n, _)| n.as_bytes() == name)
+            .map(|(_, k)| node(self.dev, k))
+            .ok_or(Errno::ENOENT)
+    }
+
+    fn parent(&self) -> VfsResult<InodeRef> {
+        Ok(match self.kind {
+            Kind::Root | Kind::PidDir | Kind::SelfLink => node(self.dev, Kind::Root),
+            Kind::FdDir => node(self.dev, Kind::PidDir),
+            _ => return Err(Errno::ENOTDIR),
+        })
+    }
+
+    fn read_dir(&self, cookie: u64) -> VfsResult<Option<DirEntry>> {
+        if self.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        let entry = |ino, kind, name: &[u8]| DirEntry {
+            ino,
+            kind,
+            name: name.to_vec(),
+            next: cookie + 1,
+        };
+        Ok(match cookie {
+            0 => Some(entry(self.ino(), FileType::Directory, b".")),
+            1 => Some(entry(self.parent()?.stat().ino, FileType::Directory, b"..")),
+            n => self
+                .children()
+                .into_iter()
+                .nth(n as usize - 2)
+                .map(|(name, k)| {
+                    let child = ProcNode {
+                        dev: self.dev,
+                        kind: k,
+                    };
+                    entry(child.ino(), child.file_type(), name.as_bytes())
+                }),
+        })
+    }
+
+    fn is_empty_dir(&self) -> VfsResult<bool> {
+        Ok(self.children().is_empty())
+    }
+}
+
+fn generate(f: ProcFile) -> Vec<u8> {
+    let text = match f {
+        ProcFile::CpuInfo => cpuinfo(),
+        ProcFile::MemInfo => meminfo(),
+        ProcFile::Mounts => {
+            let mut s = String::new();
+            for (path, fstype) in super::vfs().mounts() {
+                let p = String::from_utf8_lossy(&path);
+                s += &format!("{fstype} {p} {fstype} rw 0 0\n");
+            }
+            s
+        }
+        ProcFile::Uptime => {
+            let ns = crate::time::monotonic_ns();
+            format!(
+                "{}.{:02} 0.00\n",
+                ns / 1_000_000_000,
+                (ns % 1_000_000_000) / 10_000_000
+            )
+        }
+        ProcFile::Version => {
+            String::from("Linux version 6.1.0-rumprun (rumprun) #1 rumprun unikernel\n")
+        }
+        ProcFile::Cmdline => {
+            let mut v = Vec::new();
+            for a in crate::process::argv() {
+                v.extend_from_slice(a.as_bytes());
+                v.push(0);
+            }
+            return v;
+        }
+        ProcFile::Status => {
+            let (free, total) = crate::mm::frames::stats();
+            format!(
+                "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t1\nPid:\t1\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
+                short_name(),
+                super::umask(),
+                crate::sched::thread_count(),
+                (total - free) * 4
+            )
+        }
+        ProcFile::Stat => format!(
+            "1 ({}) R 0 1 1 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
+            short_name(),
+            crate::sched::process_cpu_ns() / 10_000_000,
+            crate::sched::thread_count()
+        ),
+        ProcFile::Maps => {
+            let mut s = String::new();
+            for (start, end, prot) in crate::mm::address_space::areas() {
+                let r = if prot & 1 != 0 { 'r' } else { '-' };
+                let w = if prot & 2 != 0 { 'w' } else { '-' };
+                let x = if prot & 4 != 0 { 'x' } else { '-' };
+                s += &format!("{start:08x}-{end:08x} {r}{w}{x}p 00000000 00:00 0\n");
+            }
+            s
+        }
+    };
+    text.into_bytes()
+}
+
+fn short_name() -> String {
+    let exe = crate::process::exe_path();
+    let base = exe.rsplit('/').next().unwrap_or("");
+    String::from(&base[..base.len().min(15)])
+}
+
+fn cpuinfo() -> String {
+    use crate::arch::cpu::cpuid;
+    let v = cpuid(0, 0);
+    let mut vendor = Vec::new();
+    for r in [v.ebx, v.edx, v.ecx] {
+        vendor.extend_from_slice(&r.to_le_bytes());
+    }
+    let mut brand = Vec::new();
+    if cpuid(0x8000_0000, 0).eax >= 0x8000_0004 {
+        for leaf in 0x8000_0002..=0x8000_0004u32 {
+            let r = cpuid(leaf, 0);
+            for x in [r.eax, r.ebx, r.ecx, r.edx] {
+                brand.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+    let brand = String::from_utf8_lossy(&brand)
+        .trim_matches(char::from(0))
+        .trim()
+        .into();
+    let f = cpuid(1, 0);
+    let mut flags = String::new();
+    for (bit, name) in [
+        (0, "fpu"),
+        (4, "tsc"),
+        (5, "msr"),
+        (9, "apic"),
+        (15, "cmov"),
+        (23, "mmx"),
+        (25, "sse"),
+        (26, "sse2"),
+    ] {
+        if f.edx & (1 << bit) != 0 {
+            flags += name;
+            flags.push(' ');
+        }
+    }
+    for (bit, name) in [
+        (0, "pni"),
+        (9, "ssse3"),
+        (19, "sse4_1"),
+        (20, "sse4_2"),
+        (23, "popcnt"),
+        (30, "rdrand"),
+    ] {
+        if f.ecx & (1 << bit) != 0 {
+            flags += name;
+            flags.push(' ');
+        }
+    }
+    let brand: String = brand;
+    format!(
+        "processor\t: 0\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\nmodel name\t: {}\ncpu MHz\t\t: {}\ncpu cores\t: 1\nflags\t\t: {}\n\n",
+        String::from_utf8_lossy(&vendor),
+        (f.eax >> 8) & 0xf,
+        (f.eax >> 4) & 0xf,
+        brand,
+        crate::time::tsc_hz() / 1_000_000,
+        flags.trim_end()
+    )
+}
+
+fn meminfo() -> String {
+    let (free, total) = crate::mm::frames::stats();
+    let (total_kb, free_kb) = (total * 4, free * 4);
+    format!(
+        "MemTotal:       {total_kb:8} kB\nMemFree:        {free_kb:8} kB\nMemAvailable:   {free_kb:8} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n"
+    )
+}
