@@ -401,8 +401,11 @@ pub fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
             return Ok(0);
         }
         if let Some(d) = deadline {
-            // Nothing polled here can become ready while we sleep: wait out the timeout.
-            crate::sched::sleep_until(d);
+            // Nothing polled here can become ready while we sleep: wait out the timeout
+            // (a signal ends the wait: EINTR, poll is never restarted after a handler).
+            if crate::sched::sleep_until(d) == crate::sched::Wake::Interrupted {
+                return Err(ERESTARTNOHAND);
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ mod process;
 mod signal;
 mod thread;
 mod time;
-mod user;
+pub mod user;
 
 use crate::arch::trap::TrapFrame;
 use errno::*;
@@ -20,9 +20,18 @@ pub use process::set_hostname;
 /// them at every start and fall back cleanly.
 const QUIET_ENOSYS: &[usize] = &[334 /* rseq */];
 
+/// rt_sigreturn: restores every register, rax included, from the signal frame.
+const RT_SIGRETURN: usize = 15;
+
+/// Called by entry.S for every syscall; delivers pending signals before returning.
 #[no_mangle]
 extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax as usize;
+    if nr == RT_SIGRETURN {
+        signal::rt_sigreturn(frame);
+        crate::signal::deliver::on_return(frame, None);
+        return;
+    }
     let a = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
@@ -31,6 +40,7 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
         Ok(v) => v,
         Err(Errno(e)) => (-(e as i64)) as u64,
     };
+    crate::signal::deliver::on_return(frame, Some(nr as u64));
 }
 
 fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
@@ -54,6 +64,10 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         20 => io::writev(a[0], a[1], a[2]),
         21 => io::faccessat(a[0]),
         24 => thread::sched_yield(),
+        34 => signal::pause(),
+        36 => time::getitimer(a[0], a[1]),
+        37 => time::alarm(a[0]),
+        38 => time::setitimer(a[0], a[1], a[2]),
         28 => memory::madvise(a[0], a[1], a[2]),
         32 => io::dup(a[0]),
         33 => io::dup2(a[0], a[1]),
@@ -65,13 +79,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         59 | 322 => process::refuse("execve", ENOSYS),
         60 => thread::exit(a[0]),
         231 => crate::process::exit(a[0] as i32),
-        62 => {
-            if a[0] == process::PID || a[0] == 0 {
-                signal::send_to_self(a[1])
-            } else {
-                Err(ESRCH)
-            }
-        }
+        62 => signal::kill(a[0], a[1]),
         63 => process::uname(a[0]),
         72 => io::fcntl(a[0], a[1], a[2]),
         79 => io::getcwd(a[0], a[1]),
@@ -88,7 +96,10 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         111 => Ok(process::PID),        // getpgrp
         112 => Ok(process::PID),        // setsid
         121 | 124 => Ok(process::PID),  // getpgid, getsid
-        131 => signal::sigaltstack(a[0], a[1]),
+        127 => signal::rt_sigpending(a[0], a[1]),
+        128 => signal::rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+        130 => signal::rt_sigsuspend(a[0], a[1]),
+        131 => signal::sigaltstack(frame, a[0], a[1]),
         158 => process::arch_prctl(a[0], a[1]),
         186 => thread::gettid(),
         200 => signal::send_to_thread(a[0], a[1]), // tkill
