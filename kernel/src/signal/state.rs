@@ -188,15 +188,18 @@ pub fn send_process(info: SigInfo) {
     }
     p.pending |= bit(sig);
     p.info[sig as usize - 1] = info;
+    // The current thread if it can take it (no wake-up needed unless it is the one
+    // blocked while the scheduler idles), else the first thread that can.
     let cur = sched::current();
-    if sched::exists(cur) && thread(cur).wants(sig) {
-        return; // the running thread takes it on its way back to the program
-    }
-    for tid in sched::live_threads() {
-        if thread(tid).wants(sig) {
-            sched::interrupt(tid);
-            return;
-        }
+    let target = if sched::exists(cur) && thread(cur).wants(sig) {
+        Some(cur)
+    } else {
+        sched::live_threads()
+            .into_iter()
+            .find(|&tid| thread(tid).wants(sig))
+    };
+    if let Some(tid) = target {
+        sched::interrupt(tid);
     }
 }
 
