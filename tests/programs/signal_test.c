@@ -368,6 +368,82 @@ t_thread_eintr(void)
 	printf("thread_eintr: ok\n");
 }
 
+static volatile int futex_word, waiter_result = 99, waiter_errno, waiter_done;
+
+static void *
+futex_waiter(void *arg)
+{
+	long r = syscall(SYS_futex, &futex_word, 128 /* FUTEX_WAIT_PRIVATE */, 0, NULL, NULL, 0);
+	waiter_errno = errno;
+	waiter_result = (int)r;
+	waiter_done = 1;
+	(void)arg;
+	return NULL;
+}
+
+/* futex wait without timeout: SA_RESTART restarts it after the handler; without it,
+ * the wait ends with EINTR. */
+static void
+t_restart(void)
+{
+	struct timespec ms100 = {0, 100000000};
+	for (int restart = 1; restart >= 0; restart--) {
+		pthread_t t;
+		futex_word = 0;
+		waiter_done = 0;
+		install(SIGUSR2, record, restart ? SA_RESTART : 0);
+		hits = 0;
+		CHECK("restart", pthread_create(&t, NULL, futex_waiter, NULL) == 0);
+		nanosleep(&ms100, NULL);
+		CHECK("restart", pthread_kill(t, SIGUSR2) == 0);
+		nanosleep(&ms100, NULL);
+		CHECK("restart", hits == 1);
+		if (restart) {
+			CHECK("restart", !waiter_done);
+			futex_word = 1;
+			syscall(SYS_futex, &futex_word, 129 /* FUTEX_WAKE_PRIVATE */, 1, NULL, NULL, 0);
+		}
+		CHECK("restart", pthread_join(t, NULL) == 0);
+		if (restart)
+			CHECK("restart", waiter_result == 0);
+		else
+			CHECK("restart", waiter_result == -1 && waiter_errno == EINTR);
+	}
+	printf("restart: ok\n");
+}
+
+static volatile int nodefer_blocked = -1;
+
+static void
+check_mask(int sig, siginfo_t *si, void *ctx)
+{
+	sigset_t cur;
+	record(sig, si, ctx);
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	nodefer_blocked = sigismember(&cur, sig);
+}
+
+/* SA_RESETHAND: the disposition is back to SIG_DFL after one delivery; SA_NODEFER:
+ * the signal is not blocked inside its handler (it is without the flag). */
+static void
+t_flags(void)
+{
+	struct sigaction now_sa;
+	install(SIGUSR1, check_mask, SA_RESETHAND | SA_NODEFER);
+	hits = 0;
+	raise(SIGUSR1);
+	CHECK("flags", hits == 1 && nodefer_blocked == 0);
+	CHECK("flags", sigaction(SIGUSR1, NULL, &now_sa) == 0 && now_sa.sa_handler == SIG_DFL);
+	install(SIGUSR1, check_mask, 0);
+	raise(SIGUSR1);
+	CHECK("flags", hits == 2 && nodefer_blocked == 1);
+	/* SIG_IGN: nothing happens */
+	signal(SIGUSR1, SIG_IGN);
+	raise(SIGUSR1);
+	CHECK("flags", hits == 2);
+	printf("flags: ok\n");
+}
+
 static void
 t_sigterm(void)
 {
@@ -394,6 +470,8 @@ static const struct {
     {"itimer", t_itimer},
     {"itimer_other", t_itimer_other},
     {"thread_eintr", t_thread_eintr},
+    {"restart", t_restart},
+    {"flags", t_flags},
     {"sigterm", t_sigterm},
 };
 

@@ -88,6 +88,16 @@ mod signals {
     }
 
     #[test]
+    fn sa_restart_restarts_futex_wait_and_eintr_without_it() {
+        both(&["restart"]);
+    }
+
+    #[test]
+    fn sa_resethand_sa_nodefer_and_sig_ign() {
+        both(&["flags"]);
+    }
+
+    #[test]
     fn all_subtests_in_one_program() {
         let all = [
             "raise",
@@ -100,6 +110,8 @@ mod signals {
             "sigsuspend",
             "itimer",
             "thread_eintr",
+            "restart",
+            "flags",
         ];
         subtests(Flavor::Glibc, &all);
     }
