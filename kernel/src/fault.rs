@@ -1,6 +1,7 @@
 //! Fatal events and their reports: a program fault (signal, faulting address, register
 //! dump, symbol and a frame-pointer backtrace), a fatal signal sent by the program to
-//! itself (abort), running out of memory, and a kernel panic. Each ends the VM with a
+//! itself (abort) or a signal that cannot be delivered, running out of memory, and a
+//! kernel panic. Each ends the VM with a
 //! non-zero status: 128 + signal for the program, 255 for the kernel.
 
 use crate::arch::paging::USER_END;
@@ -248,7 +249,8 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
     crate::platform::exit(255)
 }
 
-/// The program sent itself a signal whose default action is to terminate.
+/// A signal (sent by the program itself, or its own timer) whose default action is to
+/// terminate was delivered.
 pub fn killed_by_signal(sig: i32) -> ! {
     kprintln!(
         "rumprun: \"{}\" killed by {} (sent by itself)",
@@ -256,6 +258,18 @@ pub fn killed_by_signal(sig: i32) -> ! {
         signal_name(sig)
     );
     crate::platform::exit(128 + sig)
+}
+
+/// A handler could not be entered (no room for the signal frame, no restorer) or
+/// rt_sigreturn found a bad frame: Linux kills the program with SIGSEGV.
+pub fn undeliverable(sig: i32, why: &str) -> ! {
+    kprintln!(
+        "rumprun: \"{}\" killed by SIGSEGV: cannot deliver {}: {}",
+        process::name(),
+        signal_name(sig),
+        why
+    );
+    crate::platform::exit(128 + SIGSEGV)
 }
 
 /// A valid access that no memory is left to back.

@@ -3,7 +3,8 @@
 //! runs that unmodified static Linux program in ring 0, answering its syscalls.
 //!
 //! Layout: `arch` (CPU), `platform` (the machine seam), `mm` (memory), `loader`,
-//! `syscalls` (the Linux ABI), `process` (the program's life), `fault` (reports).
+//! `syscalls` (the Linux ABI), `signal` (signal state and delivery), `process` (the
+//! program's life), `fault` (reports).
 
 #![no_std]
 #![no_main]
@@ -24,6 +25,7 @@ mod process;
 mod random;
 mod rt;
 mod sched;
+mod signal;
 mod syscalls;
 mod time;
 mod util;

@@ -20,7 +20,11 @@ fn mkdir_rules() {
     assert_eq!(e.mkdir("/f").unwrap_err(), Errno::EEXIST);
     assert_eq!(e.mkdir("/f/x").unwrap_err(), Errno::ENOTDIR);
     e.symlink("/nowhere", "/dl").unwrap();
-    assert_eq!(e.mkdir("/dl").unwrap_err(), Errno::EEXIST, "mkdir does not follow");
+    assert_eq!(
+        e.mkdir("/dl").unwrap_err(),
+        Errno::EEXIST,
+        "mkdir does not follow"
+    );
     assert_eq!(e.symlink("x", "/sl/").unwrap_err(), Errno::ENOENT);
     assert_eq!(e.symlink("x", "/d/").unwrap_err(), Errno::EEXIST);
     let s = e.vfs.mkdir(&e.root, b"/s", 0o7777, Cred::ROOT).unwrap();
@@ -100,7 +104,10 @@ fn rename_directories() {
     assert_eq!(e.rename("/", "/z").unwrap_err(), Errno::EBUSY);
     assert_eq!(e.rename("/a/.", "/z").unwrap_err(), Errno::EBUSY);
     assert_eq!(e.rename("/a", "/empty/..").unwrap_err(), Errno::EBUSY);
-    assert_eq!(e.rename2("/a", "/empty/..", RENAME_NOREPLACE).unwrap_err(), Errno::EEXIST);
+    assert_eq!(
+        e.rename2("/a", "/empty/..", RENAME_NOREPLACE).unwrap_err(),
+        Errno::EEXIST
+    );
     let sub = e.lookup("/a/sub").unwrap();
     let empty = e.lookup("/empty").unwrap();
     e.rename("/a", "/empty/").unwrap();
@@ -109,8 +116,17 @@ fn rename_directories() {
     assert_eq!(e.root.stat().nlink, 2 + 2, "/empty and /full");
     // Moving a directory fixes `..` and both parents' link counts.
     e.rename("/empty/sub", "/full/sub").unwrap();
-    assert_eq!(e.stat("/full/sub/..").unwrap().ino, e.stat("/full").unwrap().ino);
-    assert_eq!((e.stat("/empty").unwrap().nlink, e.stat("/full").unwrap().nlink), (2, 3));
+    assert_eq!(
+        e.stat("/full/sub/..").unwrap().ino,
+        e.stat("/full").unwrap().ino
+    );
+    assert_eq!(
+        (
+            e.stat("/empty").unwrap().nlink,
+            e.stat("/full").unwrap().nlink
+        ),
+        (2, 3)
+    );
     assert_eq!(e.vfs.path_of(&sub).unwrap(), b"/full/sub");
     assert_eq!(e.list("/full"), ["x", "sub"]);
 }
@@ -122,25 +138,53 @@ fn rename_flags() {
     e.write_file("/b", b"B");
     e.mkdir("/d").unwrap();
     e.mkdir("/d/inner").unwrap();
-    assert_eq!(e.rename2("/a", "/b", RENAME_NOREPLACE).unwrap_err(), Errno::EEXIST);
+    assert_eq!(
+        e.rename2("/a", "/b", RENAME_NOREPLACE).unwrap_err(),
+        Errno::EEXIST
+    );
     e.rename2("/a", "/c", RENAME_NOREPLACE).unwrap();
-    assert_eq!(e.rename2("/c", "/b", RENAME_NOREPLACE | RENAME_EXCHANGE).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        e.rename2("/c", "/b", RENAME_NOREPLACE | RENAME_EXCHANGE)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
     assert_eq!(e.rename2("/c", "/b", 8).unwrap_err(), Errno::EINVAL);
-    assert_eq!(e.rename2("/c", "/b", RENAME_WHITEOUT).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        e.rename2("/c", "/b", RENAME_WHITEOUT).unwrap_err(),
+        Errno::EINVAL
+    );
     e.rename2("/c", "/b", RENAME_EXCHANGE).unwrap();
-    assert_eq!((e.read_file("/b").unwrap(), e.read_file("/c").unwrap()), (b"A".to_vec(), b"B".to_vec()));
-    assert_eq!(e.rename2("/c", "/nope", RENAME_EXCHANGE).unwrap_err(), Errno::ENOENT);
+    assert_eq!(
+        (e.read_file("/b").unwrap(), e.read_file("/c").unwrap()),
+        (b"A".to_vec(), b"B".to_vec())
+    );
+    assert_eq!(
+        e.rename2("/c", "/nope", RENAME_EXCHANGE).unwrap_err(),
+        Errno::ENOENT
+    );
     // Exchange a file and a directory in different parents.
     e.rename2("/b", "/d/inner", RENAME_EXCHANGE).unwrap();
     assert_eq!(e.stat("/b").unwrap().file_type(), FileType::Directory);
     assert_eq!(e.read_file("/d/inner").unwrap(), b"A");
     assert_eq!(e.stat("/b/..").unwrap().ino, e.root.stat().ino);
     assert_eq!((e.stat("/d").unwrap().nlink, e.root.stat().nlink), (2, 4));
-    assert_eq!(e.rename2("/d", "/d/inner", RENAME_EXCHANGE).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        e.rename2("/d", "/d/inner", RENAME_EXCHANGE).unwrap_err(),
+        Errno::EINVAL
+    );
     e.mkdir("/d/x").unwrap();
-    assert_eq!(e.rename2("/d/x", "/d", RENAME_EXCHANGE).unwrap_err(), Errno::EINVAL);
-    assert_eq!(e.rename2("/d/inner/", "/b", RENAME_EXCHANGE).unwrap_err(), Errno::ENOTDIR);
-    assert_eq!(e.rename2("/b", "/d/inner/", RENAME_EXCHANGE).unwrap_err(), Errno::ENOTDIR);
+    assert_eq!(
+        e.rename2("/d/x", "/d", RENAME_EXCHANGE).unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        e.rename2("/d/inner/", "/b", RENAME_EXCHANGE).unwrap_err(),
+        Errno::ENOTDIR
+    );
+    assert_eq!(
+        e.rename2("/b", "/d/inner/", RENAME_EXCHANGE).unwrap_err(),
+        Errno::ENOTDIR
+    );
 }
 
 #[test]
@@ -153,7 +197,10 @@ fn readdir_order_and_cookies() {
     e.mkdir("/d/sub").unwrap();
     assert_eq!(e.list("/d"), ["c", "a", "b", "sub"], "creation order");
     let dot = d.read_dir(0).unwrap().unwrap();
-    assert_eq!((dot.name.as_slice(), dot.ino, dot.kind), (&b"."[..], d.stat().ino, FileType::Directory));
+    assert_eq!(
+        (dot.name.as_slice(), dot.ino, dot.kind),
+        (&b"."[..], d.stat().ino, FileType::Directory)
+    );
     let dotdot = d.read_dir(dot.next).unwrap().unwrap();
     assert_eq!((dotdot.name.as_slice(), dotdot.ino), (&b".."[..], 1));
     let c = d.read_dir(dotdot.next).unwrap().unwrap();
@@ -177,7 +224,11 @@ fn readdir_order_and_cookies() {
     assert_eq!(e.lookup("/d/sub").unwrap().key(), sub.key());
     let f = e.lookup("/d/b").unwrap();
     assert_eq!(f.read_dir(0).unwrap_err(), Errno::ENOTDIR);
-    assert_eq!(e.root.read_dir(1).unwrap().unwrap().ino, 1, "root's .. is root");
+    assert_eq!(
+        e.root.read_dir(1).unwrap().unwrap().ino,
+        1,
+        "root's .. is root"
+    );
 }
 
 #[test]
@@ -208,7 +259,10 @@ fn getdents64_buffers() {
     assert_eq!(names.len(), 102);
     assert_eq!(&names[..3], [".", "..", "file-000"]);
     assert_eq!(names[101], "file-099");
-    assert_eq!(fill_dirents64(&*d, 0, &mut buf[..10]).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        fill_dirents64(&*d, 0, &mut buf[..10]).unwrap_err(),
+        Errno::EINVAL
+    );
 }
 
 #[test]
@@ -217,7 +271,11 @@ fn mounts() {
     e.mkdir("/mnt").unwrap();
     e.write_file("/mnt/hidden", b"");
     let dev = e.vfs.alloc_dev();
-    let dev = if dev == makedev(0, 1) { e.vfs.alloc_dev() } else { dev };
+    let dev = if dev == makedev(0, 1) {
+        e.vfs.alloc_dev()
+    } else {
+        dev
+    };
     let fs = Tmpfs::new(dev, e.clock());
     e.vfs.mount(&e.root, b"/mnt", fs.clone()).unwrap();
     assert_eq!(e.stat("/mnt/hidden").unwrap_err(), Errno::ENOENT);
@@ -243,15 +301,39 @@ fn mounts() {
     e.mkdir("/other").unwrap();
     assert_eq!(e.rename("/mnt", "/m2").unwrap_err(), Errno::EBUSY);
     assert_eq!(e.rename("/other", "/mnt").unwrap_err(), Errno::EBUSY);
-    assert_eq!(e.vfs.mount(&e.root, b"/other", fs.clone()).unwrap_err(), Errno::EBUSY);
-    assert_eq!(e.vfs.mount(&e.root, b"/", Tmpfs::new(e.vfs.alloc_dev(), e.clock())).unwrap_err(), Errno::EBUSY);
-    assert_eq!(e.vfs.mount(&e.root, b"/top", Tmpfs::new(e.vfs.alloc_dev(), e.clock())).unwrap_err(), Errno::ENOTDIR);
-    let names: Vec<_> = e.vfs.mounts().into_iter().map(|(p, n)| (String::from_utf8(p).unwrap(), n)).collect();
-    assert_eq!(names, [("/".to_string(), "tmpfs"), ("/mnt".to_string(), "tmpfs")]);
+    assert_eq!(
+        e.vfs.mount(&e.root, b"/other", fs.clone()).unwrap_err(),
+        Errno::EBUSY
+    );
+    assert_eq!(
+        e.vfs
+            .mount(&e.root, b"/", Tmpfs::new(e.vfs.alloc_dev(), e.clock()))
+            .unwrap_err(),
+        Errno::EBUSY
+    );
+    assert_eq!(
+        e.vfs
+            .mount(&e.root, b"/top", Tmpfs::new(e.vfs.alloc_dev(), e.clock()))
+            .unwrap_err(),
+        Errno::ENOTDIR
+    );
+    let names: Vec<_> = e
+        .vfs
+        .mounts()
+        .into_iter()
+        .map(|(p, n)| (String::from_utf8(p).unwrap(), n))
+        .collect();
+    assert_eq!(
+        names,
+        [("/".to_string(), "tmpfs"), ("/mnt".to_string(), "tmpfs")]
+    );
     // Nested mount, then unmount in order.
     let inner = Tmpfs::new(e.vfs.alloc_dev(), e.clock());
     e.vfs.mount(&e.root, b"/mnt/sub", inner).unwrap();
-    assert_eq!(e.vfs.path_of(&e.lookup("/mnt/sub").unwrap()).unwrap(), b"/mnt/sub");
+    assert_eq!(
+        e.vfs.path_of(&e.lookup("/mnt/sub").unwrap()).unwrap(),
+        b"/mnt/sub"
+    );
     assert_eq!(e.vfs.umount(&e.root, b"/mnt").unwrap_err(), Errno::EBUSY);
     assert_eq!(e.vfs.umount(&e.root, b"/other").unwrap_err(), Errno::EINVAL);
     e.vfs.umount(&e.root, b"/mnt/sub").unwrap();
@@ -286,7 +368,9 @@ fn dropping_the_fs_frees_it() {
     let vfs = Vfs::new(fs.clone());
     let root = vfs.root();
     vfs.mkdir(&root, b"/a", 0o755, Cred::ROOT).unwrap();
-    let f = vfs.open(&root, b"/a/f", O_CREAT | O_RDWR, 0o644, Cred::ROOT).unwrap();
+    let f = vfs
+        .open(&root, b"/a/f", O_CREAT | O_RDWR, 0o644, Cred::ROOT)
+        .unwrap();
     Vfs::write_at(&f, 0, &[1; 10000]).unwrap();
     assert_eq!((fs.used_inodes(), fs.used_bytes()), (3, 12288));
     drop(f);

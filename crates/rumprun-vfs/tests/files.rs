@@ -11,13 +11,25 @@ fn open_flags() {
     assert_eq!(e.open("/f", O_RDONLY).unwrap_err(), Errno::ENOENT);
     let f = e.open("/f", O_CREAT | O_RDWR).unwrap();
     assert_eq!(f.stat().mode, 0o100644);
-    assert_eq!(e.open("/f", O_CREAT | O_EXCL | O_RDWR).unwrap_err(), Errno::EEXIST);
+    assert_eq!(
+        e.open("/f", O_CREAT | O_EXCL | O_RDWR).unwrap_err(),
+        Errno::EEXIST
+    );
     assert_eq!(e.open("/f", O_CREAT | O_RDWR).unwrap().key(), f.key());
     assert_eq!(e.open("/f", O_DIRECTORY).unwrap_err(), Errno::ENOTDIR);
     assert_eq!(e.open("/f/", O_RDONLY).unwrap_err(), Errno::ENOTDIR);
-    assert_eq!(e.open("/g/", O_CREAT | O_WRONLY).unwrap_err(), Errno::EISDIR);
-    assert_eq!(e.open("/nodir/g", O_CREAT | O_WRONLY).unwrap_err(), Errno::ENOENT);
-    assert_eq!(e.open("/d", O_CREAT | O_DIRECTORY).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        e.open("/g/", O_CREAT | O_WRONLY).unwrap_err(),
+        Errno::EISDIR
+    );
+    assert_eq!(
+        e.open("/nodir/g", O_CREAT | O_WRONLY).unwrap_err(),
+        Errno::ENOENT
+    );
+    assert_eq!(
+        e.open("/d", O_CREAT | O_DIRECTORY).unwrap_err(),
+        Errno::EINVAL
+    );
     e.mkdir("/d").unwrap();
     assert!(e.open("/d", O_RDONLY | O_DIRECTORY).is_ok());
     assert!(e.open("/d", O_RDONLY).is_ok());
@@ -26,10 +38,22 @@ fn open_flags() {
     assert_eq!(e.open("/d", O_CREAT | O_RDONLY).unwrap_err(), Errno::EISDIR);
     assert_eq!(e.open("/d", O_RDONLY | O_TRUNC).unwrap_err(), Errno::EISDIR);
     assert_eq!(e.open("/", O_CREAT | O_RDONLY).unwrap_err(), Errno::EISDIR);
-    assert_eq!(e.open("/d/.", O_CREAT | O_RDONLY).unwrap_err(), Errno::EISDIR);
+    assert_eq!(
+        e.open("/d/.", O_CREAT | O_RDONLY).unwrap_err(),
+        Errno::EISDIR
+    );
     assert!(e.open("/d", O_PATH).is_ok());
     // perm is masked to 07777 and applied.
-    let g = e.vfs.open(&e.root, b"/g", O_CREAT | O_WRONLY, 0o170600, Cred { uid: 7, gid: 8 }).unwrap();
+    let g = e
+        .vfs
+        .open(
+            &e.root,
+            b"/g",
+            O_CREAT | O_WRONLY,
+            0o170600,
+            Cred { uid: 7, gid: 8 },
+        )
+        .unwrap();
     let st = g.stat();
     assert_eq!((st.mode, st.uid, st.gid, st.nlink), (0o100600, 7, 8, 1));
 }
@@ -41,18 +65,37 @@ fn open_symlinks() {
     e.symlink("/f", "/l").unwrap();
     e.symlink("/new", "/dangling").unwrap();
     e.symlink("/nodir/new", "/dangling2").unwrap();
-    assert_eq!(e.open("/l", O_RDONLY).unwrap().key(), e.lookup("/f").unwrap().key());
-    assert_eq!(e.open("/l", O_RDONLY | O_NOFOLLOW).unwrap_err(), Errno::ELOOP);
+    assert_eq!(
+        e.open("/l", O_RDONLY).unwrap().key(),
+        e.lookup("/f").unwrap().key()
+    );
+    assert_eq!(
+        e.open("/l", O_RDONLY | O_NOFOLLOW).unwrap_err(),
+        Errno::ELOOP
+    );
     let l = e.open("/l", O_PATH | O_NOFOLLOW).unwrap();
     assert_eq!(l.file_type(), FileType::Symlink);
     // O_CREAT|O_EXCL never follows: an existing symlink, even dangling, is EEXIST.
-    assert_eq!(e.open("/l", O_CREAT | O_EXCL | O_WRONLY).unwrap_err(), Errno::EEXIST);
-    assert_eq!(e.open("/dangling", O_CREAT | O_EXCL | O_WRONLY).unwrap_err(), Errno::EEXIST);
+    assert_eq!(
+        e.open("/l", O_CREAT | O_EXCL | O_WRONLY).unwrap_err(),
+        Errno::EEXIST
+    );
+    assert_eq!(
+        e.open("/dangling", O_CREAT | O_EXCL | O_WRONLY)
+            .unwrap_err(),
+        Errno::EEXIST
+    );
     // O_CREAT through a dangling symlink creates the target.
     let n = e.open("/dangling", O_CREAT | O_WRONLY).unwrap();
     assert_eq!(e.lookup("/new").unwrap().key(), n.key());
-    assert_eq!(e.open("/dangling2", O_CREAT | O_WRONLY).unwrap_err(), Errno::ENOENT);
-    assert_eq!(e.open("/l", O_CREAT | O_WRONLY | O_NOFOLLOW).unwrap_err(), Errno::ELOOP);
+    assert_eq!(
+        e.open("/dangling2", O_CREAT | O_WRONLY).unwrap_err(),
+        Errno::ENOENT
+    );
+    assert_eq!(
+        e.open("/l", O_CREAT | O_WRONLY | O_NOFOLLOW).unwrap_err(),
+        Errno::ELOOP
+    );
 }
 
 #[test]
@@ -65,10 +108,26 @@ fn truncate_on_open() {
     assert_eq!((st.size, st.mtime.sec, st.ctime.sec), (0, 2000, 2000));
     e.write_file("/f", b"hello");
     e.open("/f", O_RDONLY | O_TRUNC).unwrap();
-    assert_eq!(e.stat("/f").unwrap().size, 0, "Linux truncates even with O_RDONLY");
+    assert_eq!(
+        e.stat("/f").unwrap().size,
+        0,
+        "Linux truncates even with O_RDONLY"
+    );
     // O_TRUNC on a device node is ignored.
-    let dev = e.vfs.mknod(&e.root, b"/null", stat::S_IFCHR | 0o666, makedev(1, 3), Cred::ROOT).unwrap();
-    assert_eq!(e.open("/null", O_WRONLY | O_TRUNC).unwrap().key(), dev.key());
+    let dev = e
+        .vfs
+        .mknod(
+            &e.root,
+            b"/null",
+            stat::S_IFCHR | 0o666,
+            makedev(1, 3),
+            Cred::ROOT,
+        )
+        .unwrap();
+    assert_eq!(
+        e.open("/null", O_WRONLY | O_TRUNC).unwrap().key(),
+        dev.key()
+    );
 }
 
 #[test]
@@ -107,24 +166,41 @@ fn write_limits() {
     let f = e.create("/f").unwrap();
     let max = i64::MAX as u64;
     assert_eq!(Vfs::write_at(&f, max, b"x").unwrap_err(), Errno::EFBIG);
-    assert_eq!(Vfs::write_at(&f, max - 1, b"xy").unwrap(), 1, "shortened at the limit");
+    assert_eq!(
+        Vfs::write_at(&f, max - 1, b"xy").unwrap(),
+        1,
+        "shortened at the limit"
+    );
     assert_eq!(f.stat().size, max);
     assert_eq!(f.stat().blocks, 8);
     assert_eq!(Vfs::truncate_inode(&f, max + 1).unwrap_err(), Errno::EFBIG);
 
-    let e = Env::with_options(TmpfsOptions { max_bytes: Some(8192), ..Default::default() });
+    let e = Env::with_options(TmpfsOptions {
+        max_bytes: Some(8192),
+        ..Default::default()
+    });
     let f = e.create("/f").unwrap();
     assert_eq!(Vfs::write_at(&f, 0, &[1; 8192]).unwrap(), 8192);
     assert_eq!(Vfs::write_at(&f, 8192, b"x").unwrap_err(), Errno::ENOSPC);
     let sf = e.vfs.statfs(&e.root, b"/f").unwrap();
-    assert_eq!((sf.blocks, sf.bfree, sf.bsize, sf.fs_type), (2, 0, 4096, stat::TMPFS_MAGIC));
+    assert_eq!(
+        (sf.blocks, sf.bfree, sf.bsize, sf.fs_type),
+        (2, 0, 4096, stat::TMPFS_MAGIC)
+    );
     Vfs::truncate_inode(&f, 100).unwrap();
     assert_eq!(e.vfs.statfs(&e.root, b"/").unwrap().bfree, 1);
     drop(f);
     e.unlink("/f").unwrap();
-    assert_eq!(e.vfs.statfs(&e.root, b"/").unwrap().bfree, 2, "freed with the last reference");
+    assert_eq!(
+        e.vfs.statfs(&e.root, b"/").unwrap().bfree,
+        2,
+        "freed with the last reference"
+    );
 
-    let e = Env::with_options(TmpfsOptions { max_inodes: Some(3), ..Default::default() });
+    let e = Env::with_options(TmpfsOptions {
+        max_inodes: Some(3),
+        ..Default::default()
+    });
     e.create("/a").unwrap();
     e.mkdir("/b").unwrap();
     assert_eq!(e.create("/c").unwrap_err(), Errno::ENOSPC);
@@ -139,19 +215,38 @@ fn truncate_rules() {
     let f = e.write_file("/f", b"0123456789");
     Vfs::truncate_inode(&f, 4).unwrap();
     Vfs::truncate_inode(&f, 8).unwrap();
-    assert_eq!(e.read_file("/f").unwrap(), b"0123\0\0\0\0", "grown bytes read as zeros");
+    assert_eq!(
+        e.read_file("/f").unwrap(),
+        b"0123\0\0\0\0",
+        "grown bytes read as zeros"
+    );
     e.vfs.truncate(&e.root, b"/f", 0).unwrap();
     assert_eq!(f.stat().size, 0);
     assert_eq!(f.stat().blocks, 0);
     e.vfs.truncate(&e.root, b"/f", 1 << 40).unwrap();
     assert_eq!((f.stat().size, f.stat().blocks), (1 << 40, 0));
     e.mkdir("/d").unwrap();
-    assert_eq!(e.vfs.truncate(&e.root, b"/d", 0).unwrap_err(), Errno::EISDIR);
-    assert_eq!(e.vfs.truncate(&e.root, b"/nope", 0).unwrap_err(), Errno::ENOENT);
+    assert_eq!(
+        e.vfs.truncate(&e.root, b"/d", 0).unwrap_err(),
+        Errno::EISDIR
+    );
+    assert_eq!(
+        e.vfs.truncate(&e.root, b"/nope", 0).unwrap_err(),
+        Errno::ENOENT
+    );
     e.symlink("/f", "/l").unwrap();
     e.vfs.truncate(&e.root, b"/l", 3).unwrap();
     assert_eq!(f.stat().size, 3);
-    let dev = e.vfs.mknod(&e.root, b"/c", stat::S_IFCHR | 0o600, makedev(1, 3), Cred::ROOT).unwrap();
+    let dev = e
+        .vfs
+        .mknod(
+            &e.root,
+            b"/c",
+            stat::S_IFCHR | 0o600,
+            makedev(1, 3),
+            Cred::ROOT,
+        )
+        .unwrap();
     assert_eq!(Vfs::truncate_inode(&dev, 0).unwrap_err(), Errno::EINVAL);
 }
 
@@ -178,12 +273,24 @@ fn fallocate_modes() {
     assert!(buf[292..1000].iter().all(|&b| b == 7));
     assert!(buf[1000..3000].iter().all(|&b| b == 0));
     assert_eq!(Vfs::fallocate(&f, 0, 0, 0).unwrap_err(), Errno::EINVAL);
-    assert_eq!(Vfs::fallocate(&f, FALLOC_FL_PUNCH_HOLE, 0, 1).unwrap_err(), Errno::EOPNOTSUPP);
-    assert_eq!(Vfs::fallocate(&f, 0x100, 0, 1).unwrap_err(), Errno::EOPNOTSUPP);
-    assert_eq!(Vfs::fallocate(&f, 0, i64::MAX as u64, 1).unwrap_err(), Errno::EFBIG);
+    assert_eq!(
+        Vfs::fallocate(&f, FALLOC_FL_PUNCH_HOLE, 0, 1).unwrap_err(),
+        Errno::EOPNOTSUPP
+    );
+    assert_eq!(
+        Vfs::fallocate(&f, 0x100, 0, 1).unwrap_err(),
+        Errno::EOPNOTSUPP
+    );
+    assert_eq!(
+        Vfs::fallocate(&f, 0, i64::MAX as u64, 1).unwrap_err(),
+        Errno::EFBIG
+    );
     let d = e.mkdir("/d").unwrap();
     assert_eq!(Vfs::fallocate(&d, 0, 0, 1).unwrap_err(), Errno::EISDIR);
-    let c = e.vfs.mknod(&e.root, b"/c", stat::S_IFIFO | 0o600, 0, Cred::ROOT).unwrap();
+    let c = e
+        .vfs
+        .mknod(&e.root, b"/c", stat::S_IFIFO | 0o600, 0, Cred::ROOT)
+        .unwrap();
     assert_eq!(Vfs::fallocate(&c, 0, 0, 1).unwrap_err(), Errno::ENODEV);
 }
 
@@ -203,16 +310,61 @@ fn metadata_and_inode_numbers() {
     e.unlink("/a").unwrap();
     let c = e.create("/c").unwrap().stat();
     assert!(c.ino != a.ino, "inode numbers are not reused");
-    let dev = e.vfs.mknod(&e.root, b"/tty", stat::S_IFCHR | 0o620, makedev(5, 0), Cred::ROOT).unwrap();
+    let dev = e
+        .vfs
+        .mknod(
+            &e.root,
+            b"/tty",
+            stat::S_IFCHR | 0o620,
+            makedev(5, 0),
+            Cred::ROOT,
+        )
+        .unwrap();
     let st = dev.stat();
     assert_eq!((st.mode, major(st.rdev), minor(st.rdev)), (0o20620, 5, 0));
-    let blk = e.vfs.mknod(&e.root, b"/sda", stat::S_IFBLK | 0o660, makedev(8, 0), Cred::ROOT).unwrap();
+    let blk = e
+        .vfs
+        .mknod(
+            &e.root,
+            b"/sda",
+            stat::S_IFBLK | 0o660,
+            makedev(8, 0),
+            Cred::ROOT,
+        )
+        .unwrap();
     assert_eq!(blk.file_type(), FileType::BlockDevice);
-    assert_eq!(e.vfs.mknod(&e.root, b"/x", 0, 0, Cred::ROOT).unwrap().file_type(), FileType::Regular);
-    assert_eq!(e.vfs.mknod(&e.root, b"/s", stat::S_IFSOCK | 0o600, 0, Cred::ROOT).unwrap().file_type(), FileType::Socket);
-    assert_eq!(e.vfs.mknod(&e.root, b"/y", stat::S_IFDIR | 0o755, 0, Cred::ROOT).unwrap_err(), Errno::EPERM);
-    assert_eq!(e.vfs.mknod(&e.root, b"/y", 0o170000, 0, Cred::ROOT).unwrap_err(), Errno::EINVAL);
-    assert_eq!(e.vfs.mknod(&e.root, b"/tty", stat::S_IFCHR, 0, Cred::ROOT).unwrap_err(), Errno::EEXIST);
+    assert_eq!(
+        e.vfs
+            .mknod(&e.root, b"/x", 0, 0, Cred::ROOT)
+            .unwrap()
+            .file_type(),
+        FileType::Regular
+    );
+    assert_eq!(
+        e.vfs
+            .mknod(&e.root, b"/s", stat::S_IFSOCK | 0o600, 0, Cred::ROOT)
+            .unwrap()
+            .file_type(),
+        FileType::Socket
+    );
+    assert_eq!(
+        e.vfs
+            .mknod(&e.root, b"/y", stat::S_IFDIR | 0o755, 0, Cred::ROOT)
+            .unwrap_err(),
+        Errno::EPERM
+    );
+    assert_eq!(
+        e.vfs
+            .mknod(&e.root, b"/y", 0o170000, 0, Cred::ROOT)
+            .unwrap_err(),
+        Errno::EINVAL
+    );
+    assert_eq!(
+        e.vfs
+            .mknod(&e.root, b"/tty", stat::S_IFCHR, 0, Cred::ROOT)
+            .unwrap_err(),
+        Errno::EEXIST
+    );
 }
 
 #[test]
@@ -223,23 +375,43 @@ fn timestamps() {
     e.set_time(200);
     let f = e.create("/d/f").unwrap();
     let st = f.stat();
-    assert_eq!((st.atime.sec, st.mtime.sec, st.ctime.sec, st.btime.sec), (200, 200, 200, 200));
-    assert_eq!((d.stat().mtime.sec, d.stat().ctime.sec), (200, 200), "parent changed");
+    assert_eq!(
+        (st.atime.sec, st.mtime.sec, st.ctime.sec, st.btime.sec),
+        (200, 200, 200, 200)
+    );
+    assert_eq!(
+        (d.stat().mtime.sec, d.stat().ctime.sec),
+        (200, 200),
+        "parent changed"
+    );
     e.set_time(300);
     Vfs::write_at(&f, 0, b"x").unwrap();
-    assert_eq!((f.stat().mtime.sec, f.stat().ctime.sec, f.stat().atime.sec), (300, 300, 200));
+    assert_eq!(
+        (f.stat().mtime.sec, f.stat().ctime.sec, f.stat().atime.sec),
+        (300, 300, 200)
+    );
     e.set_time(400);
     Vfs::read_at(&f, 0, &mut [0; 1]).unwrap();
-    assert_eq!(f.stat().atime.sec, 400, "relatime: atime was older than mtime");
+    assert_eq!(
+        f.stat().atime.sec,
+        400,
+        "relatime: atime was older than mtime"
+    );
     e.set_time(500);
     Vfs::read_at(&f, 0, &mut [0; 1]).unwrap();
-    assert_eq!(f.stat().atime.sec, 400, "relatime: no update when atime is newer");
+    assert_eq!(
+        f.stat().atime.sec,
+        400,
+        "relatime: no update when atime is newer"
+    );
     e.set_time(600);
     Vfs::chmod_inode(&f, 0o600).unwrap();
     assert_eq!((f.stat().ctime.sec, f.stat().mtime.sec), (600, 300));
     e.set_time(700);
     let t = Timespec { sec: 5, nsec: 6 };
-    e.vfs.utimens(&e.root, b"/d/f", TimeUpdate::Set(t), TimeUpdate::Omit, true).unwrap();
+    e.vfs
+        .utimens(&e.root, b"/d/f", TimeUpdate::Set(t), TimeUpdate::Omit, true)
+        .unwrap();
     let st = f.stat();
     assert_eq!((st.atime, st.mtime.sec, st.ctime.sec), (t, 300, 700));
     e.set_time(800);
@@ -252,12 +424,20 @@ fn timestamps() {
     e.unlink("/d/f").unwrap();
     assert_eq!((d.stat().mtime.sec, f.stat().ctime.sec), (1000, 1000));
     assert_eq!(TimeUpdate::from_raw(1, UTIME_NOW).unwrap(), TimeUpdate::Now);
-    assert_eq!(TimeUpdate::from_raw(1, UTIME_OMIT).unwrap(), TimeUpdate::Omit);
-    assert_eq!(TimeUpdate::from_raw(1, 1_000_000_000).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        TimeUpdate::from_raw(1, UTIME_OMIT).unwrap(),
+        TimeUpdate::Omit
+    );
+    assert_eq!(
+        TimeUpdate::from_raw(1, 1_000_000_000).unwrap_err(),
+        Errno::EINVAL
+    );
     assert_eq!(TimeUpdate::from_raw(1, -1).unwrap_err(), Errno::EINVAL);
     // Symlinks' own times can be set (lutimes).
     let l = e.symlink("x", "/l").unwrap();
-    e.vfs.utimens(&e.root, b"/l", TimeUpdate::Omit, TimeUpdate::Set(t), false).unwrap();
+    e.vfs
+        .utimens(&e.root, b"/l", TimeUpdate::Omit, TimeUpdate::Set(t), false)
+        .unwrap();
     assert_eq!(l.stat().mtime, t);
 }
 
@@ -266,13 +446,25 @@ fn chmod_chown() {
     let e = Env::new();
     let f = e.create("/f").unwrap();
     e.vfs.chmod(&e.root, b"/f", 0o104755, true).unwrap();
-    assert_eq!(f.stat().mode, 0o104755, "type bits of the argument are ignored");
+    assert_eq!(
+        f.stat().mode,
+        0o104755,
+        "type bits of the argument are ignored"
+    );
     e.vfs.chown(&e.root, b"/f", Some(10), None, true).unwrap();
     let st = f.stat();
-    assert_eq!((st.uid, st.gid, st.mode), (10, 0, 0o100755), "chown clears setuid");
+    assert_eq!(
+        (st.uid, st.gid, st.mode),
+        (10, 0, 0o100755),
+        "chown clears setuid"
+    );
     Vfs::chmod_inode(&f, 0o2775).unwrap();
     Vfs::chown_inode(&f, None, Some(20)).unwrap();
-    assert_eq!((f.stat().gid, f.stat().mode), (20, 0o100775), "and setgid if group-executable");
+    assert_eq!(
+        (f.stat().gid, f.stat().mode),
+        (20, 0o100775),
+        "and setgid if group-executable"
+    );
     Vfs::chmod_inode(&f, 0o2765).unwrap();
     Vfs::chown_inode(&f, None, None).unwrap();
     assert_eq!(f.stat().mode, 0o102765);
@@ -281,10 +473,18 @@ fn chmod_chown() {
     Vfs::chown_inode(&d, Some(1), Some(1)).unwrap();
     assert_eq!(d.stat().mode, 0o46755, "directories keep setuid/setgid");
     e.symlink("/f", "/l").unwrap();
-    assert_eq!(e.vfs.chmod(&e.root, b"/l", 0o600, false).unwrap_err(), Errno::EOPNOTSUPP);
-    e.vfs.chown(&e.root, b"/l", Some(3), Some(4), false).unwrap();
+    assert_eq!(
+        e.vfs.chmod(&e.root, b"/l", 0o600, false).unwrap_err(),
+        Errno::EOPNOTSUPP
+    );
+    e.vfs
+        .chown(&e.root, b"/l", Some(3), Some(4), false)
+        .unwrap();
     assert_eq!((e.lstat("/l").unwrap().uid, f.stat().uid), (3, 10));
-    assert_eq!(e.vfs.chmod(&e.root, b"/nope", 0o600, true).unwrap_err(), Errno::ENOENT);
+    assert_eq!(
+        e.vfs.chmod(&e.root, b"/nope", 0o600, true).unwrap_err(),
+        Errno::ENOENT
+    );
 }
 
 #[test]
@@ -310,13 +510,19 @@ fn access_checks() {
     assert_eq!(acc("/f", X_OK, Cred::ROOT), Err(Errno::EACCES));
     assert_eq!(acc("/f", F_OK, Cred::ROOT), Ok(()));
     assert_eq!(acc("/f", W_OK, Cred { uid: 10, gid: 0 }), Ok(()));
-    assert_eq!(acc("/f", W_OK, Cred { uid: 11, gid: 20 }), Err(Errno::EACCES));
+    assert_eq!(
+        acc("/f", W_OK, Cred { uid: 11, gid: 20 }),
+        Err(Errno::EACCES)
+    );
     assert_eq!(acc("/f", 8, Cred::ROOT), Err(Errno::EINVAL));
     assert_eq!(acc("/nope", F_OK, Cred::ROOT), Err(Errno::ENOENT));
     assert_eq!(acc("/", X_OK, Cred::ROOT), Ok(()));
     e.symlink("/nope", "/l").unwrap();
     assert_eq!(acc("/l", F_OK, Cred::ROOT), Err(Errno::ENOENT));
-    assert_eq!(e.vfs.access(&e.root, b"/l", F_OK, false, Cred::ROOT), Ok(()));
+    assert_eq!(
+        e.vfs.access(&e.root, b"/l", F_OK, false, Cred::ROOT),
+        Ok(())
+    );
 }
 
 #[test]
@@ -351,7 +557,11 @@ fn hard_links() {
     // The open inode keeps its data after the last name is gone.
     let mut buf = [0; 4];
     assert_eq!(Vfs::read_at(&f, 0, &mut buf).unwrap(), 4);
-    assert_eq!(f.link_into(&e), Errno::ENOENT, "a removed inode cannot get a name again");
+    assert_eq!(
+        f.link_into(&e),
+        Errno::ENOENT,
+        "a removed inode cannot get a name again"
+    );
 }
 
 trait LinkInto {
@@ -366,13 +576,20 @@ impl LinkInto for InodeRef {
 
 #[test]
 fn emlink() {
-    let e = Env::with_options(TmpfsOptions { max_links: 3, ..Default::default() });
+    let e = Env::with_options(TmpfsOptions {
+        max_links: 3,
+        ..Default::default()
+    });
     e.create("/f").unwrap();
     e.link("/f", "/g").unwrap();
     e.link("/f", "/h").unwrap();
     assert_eq!(e.link("/f", "/i").unwrap_err(), Errno::EMLINK);
     e.mkdir("/d").unwrap();
-    assert_eq!(e.mkdir("/e").unwrap_err(), Errno::EMLINK, "root has 2 + 1 links");
+    assert_eq!(
+        e.mkdir("/e").unwrap_err(),
+        Errno::EMLINK,
+        "root has 2 + 1 links"
+    );
 }
 
 #[test]
@@ -392,7 +609,11 @@ fn unlink_rules() {
     assert_eq!(e.unlink("/nope/x").unwrap_err(), Errno::ENOENT);
     assert_eq!(e.unlink("/f/x").unwrap_err(), Errno::ENOTDIR);
     e.unlink("/ld").unwrap();
-    assert_eq!(e.stat("/d").unwrap().file_type(), FileType::Directory, "the link, not the target");
+    assert_eq!(
+        e.stat("/d").unwrap().file_type(),
+        FileType::Directory,
+        "the link, not the target"
+    );
     e.unlink("/f").unwrap();
     assert_eq!(e.stat("/f").unwrap_err(), Errno::ENOENT);
 }
@@ -407,7 +628,13 @@ fn o_tmpfile() {
     Vfs::write_at(&f, 0, b"tmp").unwrap();
     e.root.lookup(b"d").unwrap().link(b"named", &f).unwrap();
     assert_eq!(e.read_file("/d/named").unwrap(), b"tmp");
-    assert_eq!(e.open("/d", O_TMPFILE | O_RDONLY).unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        e.open("/d", O_TMPFILE | O_RDONLY).unwrap_err(),
+        Errno::EINVAL
+    );
     e.write_file("/f", b"");
-    assert_eq!(e.open("/f", O_TMPFILE | O_RDWR).unwrap_err(), Errno::ENOTDIR);
+    assert_eq!(
+        e.open("/f", O_TMPFILE | O_RDWR).unwrap_err(),
+        Errno::ENOTDIR
+    );
 }

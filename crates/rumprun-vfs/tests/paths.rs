@@ -12,7 +12,14 @@ fn dots_and_slashes() {
     e.mkdir("/a/b").unwrap();
     e.write_file("/a/b/f", b"x");
     let f = e.stat("/a/b/f").unwrap();
-    for p in ["//a///b//f", "/a/./b/./f", "/a/b/../b/f", "/../../a/b/f", "/a/../a/b/f", "a/b/f"] {
+    for p in [
+        "//a///b//f",
+        "/a/./b/./f",
+        "/a/b/../b/f",
+        "/../../a/b/f",
+        "/a/../a/b/f",
+        "a/b/f",
+    ] {
         assert_eq!(e.stat(p).unwrap().ino, f.ino, "{p}");
     }
     assert_eq!(e.stat("/..").unwrap().ino, e.root.stat().ino);
@@ -54,9 +61,18 @@ fn name_and_path_limits() {
     let long = "n".repeat(NAME_MAX);
     e.write_file(&format!("/{long}"), b"");
     let too_long = "n".repeat(NAME_MAX + 1);
-    assert_eq!(e.create(&format!("/{too_long}")).unwrap_err(), Errno::ENAMETOOLONG);
-    assert_eq!(e.stat(&format!("/{too_long}")).unwrap_err(), Errno::ENAMETOOLONG);
-    assert_eq!(e.mkdir(&format!("/{too_long}")).unwrap_err(), Errno::ENAMETOOLONG);
+    assert_eq!(
+        e.create(&format!("/{too_long}")).unwrap_err(),
+        Errno::ENAMETOOLONG
+    );
+    assert_eq!(
+        e.stat(&format!("/{too_long}")).unwrap_err(),
+        Errno::ENAMETOOLONG
+    );
+    assert_eq!(
+        e.mkdir(&format!("/{too_long}")).unwrap_err(),
+        Errno::ENAMETOOLONG
+    );
     let path = "/".to_string() + &"./".repeat(2047) + "x";
     assert_eq!(path.len(), 4096);
     assert_eq!(e.stat(&path).unwrap_err(), Errno::ENAMETOOLONG);
@@ -64,7 +80,10 @@ fn name_and_path_limits() {
     assert_eq!(path.len(), 4095);
     assert_eq!(e.stat(&path).unwrap_err(), Errno::ENOENT);
     // Symlink targets follow the same limit.
-    assert_eq!(e.symlink(&"a".repeat(4096), "/l").unwrap_err(), Errno::ENAMETOOLONG);
+    assert_eq!(
+        e.symlink(&"a".repeat(4096), "/l").unwrap_err(),
+        Errno::ENAMETOOLONG
+    );
     assert_eq!(e.symlink("", "/l").unwrap_err(), Errno::ENOENT);
 }
 
@@ -79,13 +98,25 @@ fn symlinks_are_followed() {
     e.symlink("../d/f", "/d/up").unwrap();
     e.symlink("dl", "/chain").unwrap();
     let ino = e.stat("/d/f").unwrap().ino;
-    for p in ["/abs", "/rel", "/dl/f", "/d/up", "/chain/f", "/chain/up", "/dl/../d/f"] {
+    for p in [
+        "/abs",
+        "/rel",
+        "/dl/f",
+        "/d/up",
+        "/chain/f",
+        "/chain/up",
+        "/dl/../d/f",
+    ] {
         assert_eq!(e.stat(p).unwrap().ino, ino, "{p}");
     }
     assert_eq!(e.lstat("/abs").unwrap().file_type(), FileType::Symlink);
     assert_eq!(e.lstat("/abs").unwrap().size, 4);
     assert_eq!(e.lstat("/abs").unwrap().mode & 0o7777, 0o777);
-    assert_eq!(e.lstat("/dl/").unwrap().file_type(), FileType::Directory, "trailing slash follows");
+    assert_eq!(
+        e.lstat("/dl/").unwrap().file_type(),
+        FileType::Directory,
+        "trailing slash follows"
+    );
     assert_eq!(e.stat("/abs/").unwrap_err(), Errno::ENOTDIR);
     e.symlink("/nowhere", "/dangling").unwrap();
     assert_eq!(e.stat("/dangling").unwrap_err(), Errno::ENOENT);
@@ -112,7 +143,8 @@ fn forty_links_are_fine_forty_one_are_not() {
     e.write_file("/t", b"");
     e.symlink("/t", "/l0").unwrap();
     for i in 1..=40 {
-        e.symlink(&format!("/l{}", i - 1), &format!("/l{i}")).unwrap();
+        e.symlink(&format!("/l{}", i - 1), &format!("/l{i}"))
+            .unwrap();
     }
     // l39 needs 40 follows, l40 needs 41.
     assert!(e.stat("/l39").is_ok());
@@ -127,7 +159,10 @@ fn readlink_rules() {
     assert_eq!(e.vfs.readlink(&e.root, b"/l").unwrap(), b"f");
     assert_eq!(e.vfs.readlink(&e.root, b"/f").unwrap_err(), Errno::EINVAL);
     assert_eq!(e.vfs.readlink(&e.root, b"/").unwrap_err(), Errno::EINVAL);
-    assert_eq!(e.vfs.readlink(&e.root, b"/nope").unwrap_err(), Errno::ENOENT);
+    assert_eq!(
+        e.vfs.readlink(&e.root, b"/nope").unwrap_err(),
+        Errno::ENOENT
+    );
     assert_eq!(e.vfs.readlink(&e.root, b"").unwrap_err(), Errno::ENOENT);
 }
 
@@ -158,6 +193,7 @@ trait RemovedDir {
 
 impl RemovedDir for Vfs {
     fn create_in_removed(&self, dir: &InodeRef) -> Errno {
-        self.open(dir, b"new", O_CREAT | O_WRONLY, 0o644, Cred::ROOT).unwrap_err()
+        self.open(dir, b"new", O_CREAT | O_WRONLY, 0o644, Cred::ROOT)
+            .unwrap_err()
     }
 }

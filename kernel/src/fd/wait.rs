@@ -10,7 +10,8 @@ const KEY: u64 = 0;
 /// How often waiters re-check files that need polling (console input).
 pub const POLL_INTERVAL_NS: u64 = 10_000_000;
 
-/// Waits until some file changes state or `deadline` (monotonic ns) passes.
+/// Waits until some file changes state or `deadline` (monotonic ns) passes, or a
+/// signal interrupts (`Wake::Interrupted`).
 pub fn wait(deadline: Option<u64>) -> Wake {
     futex::wait(KEY, u32::MAX, deadline)
 }

@@ -29,7 +29,7 @@ pub fn wait(uaddr: u64, bitset: u32, deadline: Option<u64>) -> Wake {
         .or_default()
         .push_back(Waiter { tid, bitset });
     let how = super::block(deadline);
-    if how == Wake::TimedOut {
+    if how != Wake::Woken {
         remove(uaddr, tid);
     }
     how

@@ -3,8 +3,9 @@
 //! another thread is runnable. A thread's user context lives on its own kernel stack
 //! (saved by entry.S on syscall or interrupt), so switching threads is switching
 //! kernel stacks (`switch_stacks`) plus the FS base (TLS). Blocked threads wait for a
-//! wake-up (futex) and/or a deadline; with nothing runnable the CPU halts until the
-//! next deadline.
+//! wake-up (futex) and/or a deadline, or until a signal interrupts them
+//! (`Wake::Interrupted`); with nothing runnable the CPU halts until the next deadline
+//! (a sleeper's, or the process's ITIMER_REAL, see `signal::itimer`).
 
 pub mod futex;
 
@@ -33,6 +34,8 @@ enum State {
 pub enum Wake {
     Woken,
     TimedOut,
+    /// A signal arrived that the thread must act on (EINTR or a restart).
+    Interrupted,
 }
 
 struct Thread {
@@ -117,6 +120,16 @@ pub fn init_main_thread() -> Result<(), ()> {
     s.run_since = crate::time::monotonic_ns();
     unsafe { syscall_stack_top = top };
     Ok(())
+}
+
+/// The threads that have not exited, in tid order.
+pub fn live_threads() -> Vec<Tid> {
+    sched()
+        .threads
+        .iter()
+        .filter(|(_, t)| t.state != State::Exited)
+        .map(|(&tid, _)| tid)
+        .collect()
 }
 
 pub fn exists(tid: Tid) -> bool {
@@ -207,10 +220,27 @@ pub fn wake(tid: Tid) -> bool {
     }
 }
 
-/// Blocks the current thread until `wake` or `deadline` (monotonic ns).
+/// Ends `tid`'s blocking wait because of a signal; true if it was blocked.
+pub fn interrupt(tid: Tid) -> bool {
+    match sched().threads.get_mut(&tid) {
+        Some(t) if t.state == State::Blocked => {
+            t.state = State::Runnable;
+            t.deadline = None;
+            t.wake = Wake::Interrupted;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Blocks the current thread until `wake`, `deadline` (monotonic ns) or a signal it
+/// must act on (returns at once if one is already pending).
 pub fn block(deadline: Option<u64>) -> Wake {
     let s = sched();
     let cur = s.current;
+    if crate::signal::state::should_interrupt(cur) {
+        return Wake::Interrupted;
+    }
     if let Some(t) = s.threads.get_mut(&cur) {
         t.state = State::Blocked;
         t.deadline = deadline;
@@ -220,9 +250,15 @@ pub fn block(deadline: Option<u64>) -> Wake {
     sched().threads.get(&cur).map_or(Wake::Woken, |t| t.wake)
 }
 
-pub fn sleep_until(deadline: u64) {
-    if crate::time::monotonic_ns() < deadline {
-        block(Some(deadline));
+/// Sleeps until `deadline`; `Wake::Interrupted` if a signal cut the sleep short.
+pub fn sleep_until(deadline: u64) -> Wake {
+    loop {
+        if crate::time::monotonic_ns() >= deadline {
+            return Wake::TimedOut;
+        }
+        if block(Some(deadline)) == Wake::Interrupted {
+            return Wake::Interrupted;
+        }
     }
 }
 
@@ -243,6 +279,7 @@ pub fn exit_thread(status: i32) -> ! {
     if thread_count() <= 1 {
         crate::process::exit(status);
     }
+    crate::signal::state::thread_exited(cur);
     if let Some(t) = s.threads.get_mut(&cur) {
         t.state = State::Exited;
     }
@@ -259,6 +296,7 @@ fn wake_expired(s: &mut Scheduler, now: u64) {
             t.wake = Wake::TimedOut;
         }
     }
+    crate::signal::itimer::expire(now);
 }
 
 /// The next runnable thread after the cursor (round robin), if any.
@@ -276,7 +314,13 @@ fn earliest_deadline(s: &Scheduler) -> Option<u64> {
         .values()
         .filter(|t| t.state == State::Blocked)
         .filter_map(|t| t.deadline)
+        .chain(crate::signal::itimer::deadline())
         .min()
+}
+
+/// Re-arms the timer after a deadline outside the scheduler changed (setitimer).
+pub fn rearm_timer() {
+    arm_timer(sched(), crate::time::monotonic_ns());
 }
 
 /// Arms the timer for the next thing that needs the CPU's attention: a sleeper's
@@ -374,9 +418,17 @@ fn reap() {
     s.dead = keep;
 }
 
-/// The timer interrupt: preempts program code when another thread is runnable.
+/// The timer interrupt: fires the interval timer when due (its signal is delivered
+/// on the way back to the program) and preempts program code when another thread is
+/// runnable. (When it interrupts the idle halt, `schedule`'s loop does the work.)
 pub fn on_timer_interrupt(from_program: bool) {
-    if !from_program || sched().threads.len() < 2 {
+    if !from_program {
+        return;
+    }
+    let now = crate::time::monotonic_ns();
+    wake_expired(sched(), now);
+    if sched().threads.len() < 2 {
+        arm_timer(sched(), now);
         return;
     }
     schedule();

@@ -5,6 +5,7 @@ pub use rumprun_vfs::Errno;
 
 pub const ENOENT: Errno = Errno(2);
 pub const ESRCH: Errno = Errno(3);
+pub const EINTR: Errno = Errno(4);
 pub const EBADF: Errno = Errno(9);
 pub const EAGAIN: Errno = Errno(11);
 pub const ENOMEM: Errno = Errno(12);
@@ -23,6 +24,10 @@ pub const ENAMETOOLONG: Errno = Errno(36);
 pub const ENOSYS: Errno = Errno(38);
 pub const EOPNOTSUPP: Errno = Errno(95);
 pub const ETIMEDOUT: Errno = Errno(110);
+/// Kernel-internal results of interrupted syscalls (see `signal::ERESTARTSYS`);
+/// `signal::deliver` turns them into EINTR or a restart before the program sees them.
+pub const ERESTARTSYS: Errno = Errno(crate::signal::ERESTARTSYS as i32);
+pub const ERESTARTNOHAND: Errno = Errno(crate::signal::ERESTARTNOHAND as i32);
 
 pub type SysResult = Result<u64, Errno>;
 pub const ENXIO: Errno = Errno(6);

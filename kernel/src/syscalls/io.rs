@@ -23,7 +23,11 @@ pub fn blocking<T>(file: &OpenFile, mut op: impl FnMut() -> Result<T, Errno>) ->
                     .ops
                     .needs_polling()
                     .then(|| crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS);
-                wait::wait(wait::earliest(poll_again, file.ops.next_deadline()));
+                if wait::wait(wait::earliest(poll_again, file.ops.next_deadline()))
+                    == crate::sched::Wake::Interrupted
+                {
+                    return Err(ERESTARTSYS); // restarted under SA_RESTART, else EINTR
+                }
             }
             r => return r,
         }

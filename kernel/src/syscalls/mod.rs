@@ -25,9 +25,18 @@ pub use process::set_hostname;
 /// them at every start and fall back cleanly.
 const QUIET_ENOSYS: &[usize] = &[334 /* rseq */];
 
+/// rt_sigreturn: restores every register, rax included, from the signal frame.
+const RT_SIGRETURN: usize = 15;
+
+/// Called by entry.S for every syscall; delivers pending signals before returning.
 #[no_mangle]
 extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax as usize;
+    if nr == RT_SIGRETURN {
+        signal::rt_sigreturn(frame);
+        crate::signal::deliver::on_return(frame, None);
+        return;
+    }
     let a = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
@@ -36,6 +45,7 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
         Ok(v) => v,
         Err(Errno(e)) => (-(e as i64)) as u64,
     };
+    crate::signal::deliver::on_return(frame, Some(nr as u64));
 }
 
 fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
@@ -64,6 +74,10 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         22 => io::pipe2(a[0], 0),
         23 => poll::select(a[0], a[1], a[2], a[3], time::timeval_timeout(a[4])?),
         24 => thread::sched_yield(),
+        34 => signal::pause(),
+        36 => time::getitimer(a[0], a[1]),
+        37 => time::alarm(a[0]),
+        38 => time::setitimer(a[0], a[1], a[2]),
         28 => memory::madvise(a[0], a[1], a[2]),
         25 => memory::mremap(a[0], a[1], a[2], a[3], a[4]),
         26 | 149 | 150 => memory::no_op_range(a[0]), // msync, mlock, munlock
@@ -77,8 +91,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         58 => process::refuse("vfork", ENOSYS),
         59 | 322 => process::refuse("execve", ENOSYS),
         60 => thread::exit(a[0]),
-        62 if a[0] == process::PID || a[0] == 0 => signal::send_to_self(a[1]),
-        62 => Err(ESRCH),
+        62 => signal::kill(a[0], a[1]),
         63 => process::uname(a[0]),
         72 => io::fcntl(a[0], a[1], a[2]),
         74 | 75 => fs::fsync(a[0]), // fsync, fdatasync
@@ -118,7 +131,10 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         110 => Ok(0),                               // getppid: nobody
         111 | 112 => Ok(process::PID),              // getpgrp, setsid
         121 | 124 => Ok(process::PID),              // getpgid, getsid
-        131 => signal::sigaltstack(a[0], a[1]),
+        127 => signal::rt_sigpending(a[0], a[1]),
+        128 => signal::rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+        130 => signal::rt_sigsuspend(a[0], a[1]),
+        131 => signal::sigaltstack(frame, a[0], a[1]),
         133 => fs::mknodat(AT_FDCWD, a[0], a[1], a[2]),
         137 => fs::statfs(a[0], a[1]),
         138 => fs::fstatfs(a[0], a[1]),

@@ -9,6 +9,7 @@ use crate::fd::{
     self, epoll::Epoll, wait, OpenFile, O_CLOEXEC, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLNVAL,
     POLLOUT, POLLPRI,
 };
+use crate::sched::Wake;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -62,7 +63,9 @@ pub fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
         if ready > 0 || expired(deadline) || timeout_ns == Some(0) {
             return Ok(ready);
         }
-        wait::wait(wake_hint(&files, deadline));
+        if wait::wait(wake_hint(&files, deadline)) == Wake::Interrupted {
+            return Err(ERESTARTNOHAND); // EINTR; poll is never restarted
+        }
     }
 }
 
@@ -123,7 +126,9 @@ pub fn select(nfds: u64, rfds: u64, wfds: u64, efds: u64, timeout_ns: Option<u64
             return Ok(count);
         }
         let just_files: Vec<Arc<OpenFile>> = files.iter().map(|(_, f)| f.clone()).collect();
-        wait::wait(wake_hint(&just_files, deadline));
+        if wait::wait(wake_hint(&just_files, deadline)) == Wake::Interrupted {
+            return Err(ERESTARTNOHAND);
+        }
     }
 }
 
@@ -202,6 +207,8 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
                 Some(crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS),
             );
         }
-        wait::wait(d);
+        if wait::wait(d) == Wake::Interrupted {
+            return Err(ERESTARTNOHAND); // epoll_wait gives EINTR, never restarted
+        }
     }
 }

@@ -1,43 +1,27 @@
-//! Signal state: handlers, mask and alternate stack are recorded (and returned as
-//! Linux would), but signals are not delivered yet, except a fatal one the program
-//! sends itself (abort()), which ends it with 128 + signal.
+//! The signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigpending, sigaltstack,
+//! kill/tkill/tgkill (to the program itself), rt_sigtimedwait, rt_sigsuspend and
+//! pause. The state lives in `crate::signal::state`; delivery happens in
+//! `crate::signal::deliver` when the syscall returns.
 
 use super::errno::*;
 use super::user;
-use spin::Mutex;
+use crate::arch::trap::TrapFrame;
+use crate::sched::{self, Wake};
+use crate::signal::state::{self, SigAction};
+use crate::signal::{bit, SigInfo, NSIG, SI_TKILL, SI_USER, UNBLOCKABLE};
 
-#[derive(Clone, Copy, Default)]
-#[repr(C)]
-struct SigAction {
-    handler: u64,
-    flags: u64,
-    restorer: u64,
-    mask: u64,
+const SIGSET_SIZE: u64 = 8;
+
+fn valid_signal(sig: u64) -> Result<i32, Errno> {
+    if sig == 0 || sig as usize > NSIG {
+        return Err(EINVAL);
+    }
+    Ok(sig as i32)
 }
-
-const NSIG: usize = 64;
-const SIG_DFL: u64 = 0;
-const SIG_IGN: u64 = 1;
-
-struct State {
-    actions: [SigAction; NSIG + 1],
-    mask: u64,
-    altstack: [u64; 3],
-}
-
-static STATE: Mutex<State> = Mutex::new(State {
-    actions: [SigAction {
-        handler: 0,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    }; NSIG + 1],
-    mask: 0,
-    altstack: [0, 2, 0], // ss_sp, ss_flags = SS_DISABLE, ss_size
-});
 
 pub fn rt_sigaction(sig: u64, act: u64, old: u64, size: u64) -> SysResult {
-    if sig == 0 || sig as usize > NSIG || size != 8 {
+    let sig = valid_signal(sig)?;
+    if size != SIGSET_SIZE {
         return Err(EINVAL);
     }
     let new: Option<SigAction> = if act != 0 {
@@ -45,79 +29,164 @@ pub fn rt_sigaction(sig: u64, act: u64, old: u64, size: u64) -> SysResult {
     } else {
         None
     };
-    if new.is_some() && (sig == 9 || sig == 19) {
+    if new.is_some() && bit(sig) & UNBLOCKABLE != 0 {
         return Err(EINVAL);
     }
-    let mut s = STATE.lock();
     if old != 0 {
-        user::write(old, s.actions[sig as usize])?;
+        user::write(old, state::action(sig))?;
     }
     if let Some(a) = new {
-        s.actions[sig as usize] = a;
+        state::set_action(sig, a);
     }
     Ok(0)
 }
 
 pub fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
-    if size != 8 {
+    const SIG_BLOCK: u64 = 0;
+    const SIG_UNBLOCK: u64 = 1;
+    const SIG_SETMASK: u64 = 2;
+    if size != SIGSET_SIZE {
         return Err(EINVAL);
     }
-    let mut s = STATE.lock();
-    if old != 0 {
-        user::write(old, s.mask)?;
-    }
-    if set != 0 {
+    let t = state::current();
+    let new = if set != 0 {
         let v: u64 = user::read(set)?;
-        let unblockable = (1 << 8) | (1 << 18); // SIGKILL, SIGSTOP (bits sig-1)
-        s.mask = match how {
-            0 => s.mask | v,
-            1 => s.mask & !v,
-            2 => v,
+        Some(match how {
+            SIG_BLOCK => t.mask | v,
+            SIG_UNBLOCK => t.mask & !v,
+            SIG_SETMASK => v,
             _ => return Err(EINVAL),
-        } & !unblockable;
-    }
-    Ok(0)
-}
-
-pub fn sigaltstack(ss: u64, old: u64) -> SysResult {
-    let mut s = STATE.lock();
+        })
+    } else {
+        None
+    };
     if old != 0 {
-        user::write(old, s.altstack)?;
+        user::write(old, t.mask)?;
     }
-    if ss != 0 {
-        s.altstack = user::read(ss)?;
+    if let Some(m) = new {
+        t.mask = m & !UNBLOCKABLE;
     }
     Ok(0)
 }
 
-/// tkill/tgkill: signals go to the whole program for now.
-pub fn send_to_thread(tid: u64, sig: u64) -> SysResult {
-    if tid == 0 || tid > u32::MAX as u64 || !crate::sched::exists(tid as u32) {
-        return Err(ESRCH);
+/// Pending signals that the calling thread blocks.
+pub fn rt_sigpending(set: u64, size: u64) -> SysResult {
+    if size > SIGSET_SIZE {
+        return Err(EINVAL);
     }
-    send_to_self(sig)
+    let tid = sched::current();
+    let v = state::pending(tid) & state::thread(tid).mask;
+    user::write(set, v)?;
+    Ok(0)
 }
 
-/// kill/tgkill/tkill aimed at the program itself.
-pub fn send_to_self(sig: u64) -> SysResult {
-    if sig as usize > NSIG {
-        return Err(EINVAL);
+pub fn sigaltstack(frame: &TrapFrame, ss: u64, old: u64) -> SysResult {
+    let t = state::current();
+    let new: Option<[u64; 3]> = if ss != 0 { Some(user::read(ss)?) } else { None };
+    let current = crate::signal::frame::stack_t(&t.altstack, frame.rsp);
+    if let Some([sp, flags, size]) = new {
+        crate::signal::deliver::set_altstack(t, frame.rsp, sp, flags & 0xffff_ffff, size)
+            .map_err(Errno)?;
+    }
+    if old != 0 {
+        user::write(old, current)?;
+    }
+    Ok(0)
+}
+
+fn user_info(sig: i32, code: i32) -> SigInfo {
+    SigInfo {
+        signo: sig,
+        code,
+        pid: super::process::PID as u32,
+        addr: 0,
+    }
+}
+
+/// kill(pid, sig): only the program itself (its pid, 0, or -pid: its process group).
+pub fn kill(pid: u64, sig: u64) -> SysResult {
+    let pid = pid as i64;
+    let me = super::process::PID as i64;
+    if pid != me && pid != 0 && pid != -me {
+        return Err(ESRCH);
     }
     if sig == 0 {
         return Ok(0);
     }
-    let action = STATE.lock().actions[sig as usize].handler;
-    // Default actions that ignore: SIGCHLD, SIGCONT, SIGURG, SIGWINCH.
-    let ignored_by_default = matches!(sig, 17 | 18 | 23 | 28);
-    if action == SIG_IGN || (action == SIG_DFL && ignored_by_default) {
+    let sig = valid_signal(sig)?;
+    state::send_process(user_info(sig, SI_USER));
+    Ok(0)
+}
+
+/// tkill(tid, sig) and tgkill(tgid, tid, sig).
+pub fn send_to_thread(tid: u64, sig: u64) -> SysResult {
+    if sig as usize > NSIG {
+        return Err(EINVAL);
+    }
+    if tid == 0 || tid > u32::MAX as u64 || !sched::exists(tid as u32) {
+        return Err(ESRCH);
+    }
+    if sig == 0 {
         return Ok(0);
     }
-    if action == SIG_DFL {
-        crate::fault::killed_by_signal(sig as i32);
-    }
-    crate::console::log_once(
-        "signal-handler",
-        "rumprun: signal handlers are not run yet; a signal the program sent to itself was dropped",
-    );
+    state::send_thread(tid as u32, user_info(sig as i32, SI_TKILL));
     Ok(0)
+}
+
+/// rt_sigtimedwait(set, info, timeout, sigsetsize): takes a pending signal of `set`
+/// without running its handler; EAGAIN when the timeout passes first, EINTR when
+/// another signal interrupts the wait.
+pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResult {
+    if size != SIGSET_SIZE {
+        return Err(EINVAL);
+    }
+    let want: u64 = user::read::<u64>(set)? & !UNBLOCKABLE;
+    let deadline = super::time::timespec_timeout(timeout)?
+        .map(|ns| crate::time::monotonic_ns().saturating_add(ns));
+    let tid = sched::current();
+    loop {
+        if let Some(si) = state::dequeue(tid, want) {
+            if info != 0 {
+                user::write(info, si.to_bytes())?;
+            }
+            return Ok(si.signo as u64);
+        }
+        if deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
+            return Err(EAGAIN);
+        }
+        state::thread(tid).waiting = want;
+        let how = sched::block(deadline);
+        state::thread(tid).waiting = 0;
+        if how == Wake::Interrupted && state::pending(tid) & want == 0 {
+            return Err(EINTR);
+        }
+    }
+}
+
+/// Waits until a signal that runs a handler (or ends the program) arrives.
+fn wait_for_signal() -> SysResult {
+    while sched::block(None) != Wake::Interrupted {}
+    Err(ERESTARTNOHAND)
+}
+
+/// rt_sigsuspend(mask, size): waits with `mask` in place; the handler runs with it and
+/// the old mask comes back afterwards.
+pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
+    if size != SIGSET_SIZE {
+        return Err(EINVAL);
+    }
+    let m: u64 = user::read(mask)?;
+    let t = state::current();
+    t.saved_mask = Some(t.mask);
+    t.mask = m & !UNBLOCKABLE;
+    wait_for_signal()
+}
+
+pub fn pause() -> SysResult {
+    wait_for_signal()
+}
+
+/// rt_sigreturn is handled in syscall_handler (it must not overwrite rax).
+pub fn rt_sigreturn(frame: &mut TrapFrame) {
+    crate::signal::deliver::sigreturn(frame);
 }

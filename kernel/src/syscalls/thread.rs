@@ -39,6 +39,7 @@ fn do_clone(frame: &TrapFrame, a: CloneArgs) -> SysResult {
         0
     };
     let tid = sched::spawn(frame, a.stack, tls, clear).ok_or(EAGAIN)?;
+    crate::signal::state::thread_created(sched::current(), tid);
     if a.flags & CLONE_PARENT_SETTID != 0 {
         user::write(a.parent_tid, tid)?;
     }
@@ -149,6 +150,10 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
             match futex::wait(uaddr, bitset, deadline) {
                 Wake::Woken => Ok(0),
                 Wake::TimedOut => Err(ETIMEDOUT),
+                // Without a timeout SA_RESTART restarts the wait; with one, EINTR after
+                // a handler (Linux's restart block would resume with the time left).
+                Wake::Interrupted if deadline.is_none() => Err(ERESTARTSYS),
+                Wake::Interrupted => Err(ERESTARTNOHAND),
             }
         }
         WAKE | WAKE_BITSET => {

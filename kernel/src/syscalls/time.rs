@@ -1,5 +1,7 @@
-//! Clocks and sleeping: clock_gettime/getres, gettimeofday, time, nanosleep,
-//! clock_nanosleep. Sleeps spin on the TSC until timer interrupts arrive.
+//! Clocks, sleeping and the interval timer: clock_gettime/getres, gettimeofday, time,
+//! nanosleep and clock_nanosleep (blocked in the scheduler until a deadline; a signal
+//! ends them early with EINTR and the time left), alarm and setitimer/getitimer
+//! (ITIMER_REAL only, see `crate::signal::itimer`).
 
 use super::errno::*;
 use super::user;
@@ -74,13 +76,25 @@ pub fn time(t: u64) -> SysResult {
     Ok(secs)
 }
 
-pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
-    let ns = from_timespec(user::read(req)?)?;
-    crate::sched::sleep_until(time::monotonic_ns().saturating_add(ns));
+/// Sleeps until `deadline`; when a signal interrupts, writes the time left to `rem`
+/// (if given) and returns EINTR (after the handler; never restarted after one).
+fn sleep(deadline: u64, rem: u64) -> SysResult {
+    if crate::sched::sleep_until(deadline) == crate::sched::Wake::Interrupted {
+        if rem != 0 {
+            let left = deadline.saturating_sub(time::monotonic_ns());
+            user::write(rem, to_timespec(left))?;
+        }
+        return Err(ERESTARTNOHAND);
+    }
     Ok(0)
 }
 
-pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult {
+pub fn nanosleep(req: u64, rem: u64) -> SysResult {
+    let ns = from_timespec(user::read(req)?)?;
+    sleep(time::monotonic_ns().saturating_add(ns), rem)
+}
+
+pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult {
     if clock == CLOCK_THREAD_CPUTIME_ID {
         return Err(EOPNOTSUPP);
     }
@@ -93,13 +107,80 @@ pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult
     }
     let ns = from_timespec(user::read(req)?)?;
     let start = now(clock)?;
-    let wait = if flags & TIMER_ABSTIME != 0 {
-        ns.saturating_sub(start)
+    let (wait, rem) = if flags & TIMER_ABSTIME != 0 {
+        (ns.saturating_sub(start), 0) // rem is not written for absolute sleeps
     } else {
-        ns
+        (ns, rem)
     };
-    crate::sched::sleep_until(time::monotonic_ns().saturating_add(wait));
+    sleep(time::monotonic_ns().saturating_add(wait), rem)
+}
+
+const ITIMER_REAL: u64 = 0;
+const NS_PER_US: u64 = 1000;
+
+fn to_timeval(ns: u64) -> [i64; 2] {
+    [
+        (ns / 1_000_000_000) as i64,
+        ((ns % 1_000_000_000).div_ceil(NS_PER_US)) as i64,
+    ]
+}
+
+fn from_timeval(tv: [i64; 2]) -> Result<u64, Errno> {
+    if tv[0] < 0 || !(0..1_000_000).contains(&tv[1]) {
+        return Err(EINVAL);
+    }
+    Ok((tv[0] as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(tv[1] as u64 * NS_PER_US))
+}
+
+fn only_itimer_real(which: u64) -> Result<(), Errno> {
+    if which != ITIMER_REAL {
+        crate::console::log_once(
+            "itimer-which",
+            "rumprun: setitimer/getitimer: only ITIMER_REAL is supported (ITIMER_VIRTUAL and ITIMER_PROF give EINVAL)",
+        );
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// struct itimerval { it_interval, it_value } from (value, interval) in ns.
+fn itimerval(value: u64, interval: u64) -> [[i64; 2]; 2] {
+    [to_timeval(interval), to_timeval(value)]
+}
+
+pub fn getitimer(which: u64, curr: u64) -> SysResult {
+    only_itimer_real(which)?;
+    let (value, interval) = crate::signal::itimer::get();
+    user::write(curr, itimerval(value, interval))?;
     Ok(0)
+}
+
+pub fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
+    only_itimer_real(which)?;
+    let (value, interval) = if new != 0 {
+        let v: [[i64; 2]; 2] = user::read(new)?;
+        (from_timeval(v[1])?, from_timeval(v[0])?)
+    } else {
+        (0, 0) // Linux treats a NULL new value as disarming
+    };
+    let (ov, oi) = crate::signal::itimer::set(value, interval);
+    if old != 0 {
+        user::write(old, itimerval(ov, oi))?;
+    }
+    Ok(0)
+}
+
+/// alarm(seconds): SIGALRM after that many seconds (0 cancels); returns the seconds
+/// left of the previous alarm, rounded to nearest (at least 1 if one was pending).
+pub fn alarm(secs: u64) -> SysResult {
+    let secs = secs.min(u32::MAX as u64);
+    let (left, _) = crate::signal::itimer::set(secs * 1_000_000_000, 0);
+    if left == 0 {
+        return Ok(0);
+    }
+    Ok(((left + 500_000_000) / 1_000_000_000).max(1))
 }
 
 /// poll's timeout in ms (negative = forever) to nanoseconds.
@@ -112,11 +193,7 @@ pub fn timeval_timeout(ptr: u64) -> Result<Option<u64>, Errno> {
     if ptr == 0 {
         return Ok(None);
     }
-    let tv: [i64; 2] = user::read(ptr)?;
-    if tv[0] < 0 || !(0..1_000_000).contains(&tv[1]) {
-        return Err(EINVAL);
-    }
-    Ok(Some(tv[0] as u64 * 1_000_000_000 + tv[1] as u64 * 1000))
+    from_timeval(user::read(ptr)?).map(Some)
 }
 
 /// ppoll's timespec pointer (NULL = forever) to nanoseconds.

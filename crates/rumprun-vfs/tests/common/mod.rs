@@ -39,11 +39,18 @@ impl Env {
     }
 
     pub fn create(&self, p: &str) -> Result<InodeRef, Errno> {
-        self.vfs.open(&self.root, p.as_bytes(), O_CREAT | O_WRONLY, 0o644, Cred::ROOT)
+        self.vfs.open(
+            &self.root,
+            p.as_bytes(),
+            O_CREAT | O_WRONLY,
+            0o644,
+            Cred::ROOT,
+        )
     }
 
     pub fn open(&self, p: &str, flags: u32) -> Result<InodeRef, Errno> {
-        self.vfs.open(&self.root, p.as_bytes(), flags, 0o644, Cred::ROOT)
+        self.vfs
+            .open(&self.root, p.as_bytes(), flags, 0o644, Cred::ROOT)
     }
 
     pub fn write_file(&self, p: &str, data: &[u8]) -> InodeRef {
@@ -61,7 +68,8 @@ impl Env {
     }
 
     pub fn symlink(&self, target: &str, p: &str) -> Result<InodeRef, Errno> {
-        self.vfs.symlink(target.as_bytes(), &self.root, p.as_bytes(), Cred::ROOT)
+        self.vfs
+            .symlink(target.as_bytes(), &self.root, p.as_bytes(), Cred::ROOT)
     }
 
     pub fn stat(&self, p: &str) -> Result<Stat, Errno> {
@@ -85,11 +93,13 @@ impl Env {
     }
 
     pub fn rename2(&self, a: &str, b: &str, flags: u32) -> Result<(), Errno> {
-        self.vfs.rename(&self.root, a.as_bytes(), &self.root, b.as_bytes(), flags)
+        self.vfs
+            .rename(&self.root, a.as_bytes(), &self.root, b.as_bytes(), flags)
     }
 
     pub fn link(&self, a: &str, b: &str) -> Result<(), Errno> {
-        self.vfs.link(&self.root, a.as_bytes(), &self.root, b.as_bytes(), false)
+        self.vfs
+            .link(&self.root, a.as_bytes(), &self.root, b.as_bytes(), false)
     }
 
     pub fn lookup(&self, p: &str) -> Result<InodeRef, Errno> {
@@ -116,5 +126,8 @@ pub fn list_dir(dir: &InodeRef) -> Vec<String> {
 
 pub fn clock(time: &Arc<AtomicI64>) -> Arc<dyn Clock> {
     let t = time.clone();
-    Arc::new(move || Timespec { sec: t.load(Ordering::SeqCst), nsec: 0 })
+    Arc::new(move || Timespec {
+        sec: t.load(Ordering::SeqCst),
+        nsec: 0,
+    })
 }

@@ -1,6 +1,6 @@
 /* Kernel entry points from running code: CPU exceptions and interrupts (all on IST
- * stacks, so nothing is ever pushed into a program's red zone) and the `syscall`
- * instruction (caught through LSTAR; we switch to the kernel's syscall stack without
+ * stacks, so nothing is ever pushed into a program's red zone; see trap_common) and
+ * the `syscall` instruction (caught through LSTAR; we switch to the kernel's syscall stack without
  * touching the program's stack). Both build the same TrapFrame (see trap.rs), save the
  * SSE state (the kernel uses SSE), call into Rust and return with iretq (sysret would
  * drop to ring 3; the program runs in ring 0). */
@@ -42,32 +42,13 @@
 .endm
 
 .text
+/* Exceptions and interrupts. When one interrupts the program (interrupts reach the
+ * kernel's own code only while it halts), the frame is moved from the IST stack to the current thread's kernel stack, which is
+ * empty at that point: the handler may then switch threads (preemption), touch
+ * program memory that is not committed yet (building a signal frame faults again on
+ * the IST stack) and rewrite the frame to enter a signal handler. Exceptions in the
+ * kernel's own code stay on the IST stack. */
 trap_common:
-    SAVE_GPRS
-    cld
-    mov %rsp, %rdi
-    sub $512, %rsp
-    fxsave (%rsp)
-    call trap_handler
-    fxrstor (%rsp)
-    add $512, %rsp
-    RESTORE_GPRS
-    add $16, %rsp
-    iretq
-
-.macro TRAP_NOERR n
-.balign 16
-trap_\n:
-    push $0
-    push $\n
-    jmp trap_common
-.endm
-
-/* Interrupts (vectors >= 32). When one interrupts the program (never the kernel's own
- * code, which runs with interrupts off except while halting), the frame is moved from
- * the IST stack to the current thread's kernel stack, which is empty at that point, so
- * the handler may switch threads (preemption) and the IST stack is free again. */
-irq_common:
     SAVE_GPRS
     cld
     movabs $0x0000800000000000, %rax
@@ -90,12 +71,20 @@ irq_common:
     add $16, %rsp
     iretq
 
+.macro TRAP_NOERR n
+.balign 16
+trap_\n:
+    push $0
+    push $\n
+    jmp trap_common
+.endm
+
 .macro IRQ n
 .balign 16
 trap_\n:
     push $0
     push $\n
-    jmp irq_common
+    jmp trap_common
 .endm
 
 .macro TRAP_ERR n

@@ -1,6 +1,8 @@
 //! The register frame that entry.S builds for traps and syscalls, and the Rust side of
-//! trap dispatch: page faults go to the memory manager, other CPU exceptions become a
-//! fault report (a signal for the program, a panic for the kernel).
+//! trap dispatch: page faults go to the memory manager; a fault it cannot resolve and
+//! other CPU exceptions in program code go to the program's signal handler if it has
+//! one, else become a fault report (a kernel fault stays a kernel fault). Before
+//! returning to program code, pending signals are delivered.
 
 /// Saved registers, lowest address first, exactly as entry.S pushes them.
 #[derive(Clone, Copy, Debug, Default)]
@@ -58,17 +60,26 @@ pub fn exception_name(vector: i64) -> &'static str {
     }
 }
 
+/// Sends a CPU exception in program code to the program's signal handler, if it has
+/// one that can run now.
+fn to_handler(frame: &mut TrapFrame, from_program: bool, addr: Option<u64>) -> bool {
+    from_program && crate::signal::deliver::fault(frame, addr)
+}
+
 #[no_mangle]
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
-    match frame.vector {
+    let from_program = frame.rip < super::paging::USER_END;
+    let vector = frame.vector;
+    match vector {
         VEC_PAGE_FAULT => {
             let addr = super::cpu::read_cr2();
-            if crate::mm::handle_page_fault(addr, frame.error_code) {
-                return;
+            let resolved = crate::mm::handle_page_fault(addr, frame.error_code);
+            if !resolved && !to_handler(frame, from_program, Some(addr)) {
+                crate::fault::fatal_trap(frame, Some(addr));
             }
-            crate::fault::fatal_trap(frame, Some(addr));
         }
-        0..=31 => crate::fault::fatal_trap(frame, None),
+        0..=31 if !to_handler(frame, from_program, None) => crate::fault::fatal_trap(frame, None),
+        0..=31 => {}
         v if v == super::apic::TIMER_VECTOR as i64 => {
             super::apic::eoi();
             crate::sched::on_timer_interrupt(frame.rip < super::paging::USER_END);
@@ -76,5 +87,8 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         _ => {
             // No other interrupt sources are enabled; ignore strays (spurious: no EOI).
         }
+    }
+    if from_program {
+        crate::signal::deliver::on_return(frame, None);
     }
 }

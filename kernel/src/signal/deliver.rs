@@ -1,0 +1,226 @@
+//! Delivery: on every return to program code (`on_return`, from the end of a syscall
+//! and of a trap or interrupt that came from program code) the calling thread takes
+//! its highest-priority (lowest-numbered) unblocked pending signal and applies its
+//! disposition: ignore, the default action (terminate with a report and status
+//! 128 + signal), or a handler, entered through an rt_sigframe (frame.rs) with
+//! `sa_mask` and the signal blocked. Interrupted syscalls are finished here too: EINTR,
+//! or a restart (rip back over the `syscall` instruction) as Linux's ERESTART* rules
+//! and SA_RESTART say. CPU faults in program code go to an installed handler through
+//! `fault`; when there is none, or the signal is blocked or ignored, the caller reports
+//! the fault and ends the program.
+
+use super::frame::{self, Entry, TrapInfo};
+use super::state::{self, SigAction};
+use super::*;
+use crate::arch::trap::TrapFrame;
+
+/// Length of the `syscall` instruction, to step back over it for a restart.
+const SYSCALL_INSN_LEN: u64 = 2;
+const EINTR: i64 = 4;
+
+fn fx_area(frame: &TrapFrame) -> u64 {
+    frame as *const TrapFrame as u64 - 512
+}
+
+/// Delivers pending signals to the current thread before it returns to the program.
+/// `syscall` is the number of the syscall that is returning, if any.
+pub fn on_return(frame: &mut TrapFrame, syscall: Option<u64>) {
+    let tid = crate::sched::current();
+    let mut restart = syscall.filter(|_| {
+        let rax = frame.rax as i64;
+        rax == -ERESTARTSYS || rax == -ERESTARTNOHAND
+    });
+    loop {
+        let t = state::thread(tid);
+        let Some(info) = state::dequeue(tid, !t.mask) else {
+            break;
+        };
+        let sig = info.signo;
+        let act = state::action(sig);
+        match act.handler {
+            SIG_IGN => continue,
+            SIG_DFL => match default_action(sig) {
+                Default::Ignore => continue,
+                Default::Stop => {
+                    crate::console::log_once(
+                        "signal-stop",
+                        "rumprun: stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored: nothing could continue a stopped unikernel",
+                    );
+                    continue;
+                }
+                Default::Terminate => crate::fault::killed_by_signal(sig),
+            },
+            _ => {
+                if let Some(nr) = restart.take() {
+                    let rax = frame.rax as i64;
+                    if rax == -ERESTARTSYS && act.flags & SA_RESTART != 0 {
+                        restart_syscall(frame, nr);
+                    } else {
+                        frame.rax = (-EINTR) as u64;
+                    }
+                }
+                enter_handler(frame, info, act, TrapInfo::default());
+                return;
+            }
+        }
+    }
+    if let Some(nr) = restart {
+        restart_syscall(frame, nr);
+    }
+    let t = state::thread(tid);
+    if let Some(m) = t.saved_mask.take() {
+        t.mask = m;
+    }
+}
+
+fn restart_syscall(frame: &mut TrapFrame, nr: u64) {
+    frame.rax = nr;
+    frame.rip -= SYSCALL_INSN_LEN;
+}
+
+/// Enters the handler of `act` for `info` on the current thread.
+fn enter_handler(frame: &mut TrapFrame, info: SigInfo, act: SigAction, trap: TrapInfo) {
+    let sig = info.signo;
+    if act.flags & SA_RESTORER == 0 || act.restorer == 0 {
+        crate::fault::undeliverable(sig, "the handler was installed without SA_RESTORER");
+    }
+    let t = state::current();
+    let saved_mask = t.saved_mask.take().unwrap_or(t.mask);
+    let entry = Entry {
+        handler: act.handler,
+        restorer: act.restorer,
+        on_altstack: act.flags & SA_ONSTACK != 0,
+    };
+    if let Err(why) = frame::build(
+        frame,
+        fx_area(frame),
+        &entry,
+        info,
+        saved_mask,
+        &t.altstack,
+        trap,
+    ) {
+        crate::fault::undeliverable(sig, why);
+    }
+    let mut block = act.mask;
+    if act.flags & SA_NODEFER == 0 {
+        block |= bit(sig);
+    }
+    t.mask = (t.mask | block) & !UNBLOCKABLE;
+    if act.flags & SA_RESETHAND != 0 {
+        state::reset_action(sig);
+    }
+}
+
+/// The signal, si_code and si_addr for a CPU exception in program code.
+fn classify(frame: &TrapFrame, fault_addr: Option<u64>) -> Option<(i32, i32, u64)> {
+    const SIGILL: i32 = 4;
+    const SIGBUS: i32 = 7;
+    const SIGFPE: i32 = 8;
+    const SEGV_MAPERR: i32 = 1;
+    const SEGV_ACCERR: i32 = 2;
+    const ILL_ILLOPN: i32 = 2;
+    const FPE_INTDIV: i32 = 1;
+    const FPE_FLTINV: i32 = 7;
+    const BUS_ADRALN: i32 = 1;
+    const TRAP_BRKPT: i32 = 1;
+    let rip = frame.rip;
+    Some(match frame.vector {
+        0 => (SIGFPE, FPE_INTDIV, rip),
+        16 | 19 => (SIGFPE, FPE_FLTINV, rip),
+        1 | 3 => (SIGTRAP, TRAP_BRKPT, rip),
+        6 => (SIGILL, ILL_ILLOPN, rip),
+        12 | 17 => (SIGBUS, BUS_ADRALN, 0),
+        14 => {
+            let addr = fault_addr.unwrap_or(0);
+            let mapped = crate::mm::address_space::area_at(addr).is_some();
+            let code = if mapped { SEGV_ACCERR } else { SEGV_MAPERR };
+            (SIGSEGV, code, addr)
+        }
+        2 | 8 | 18 => return None, // NMI, double fault, machine check: never the program's
+        _ => (SIGSEGV, SI_KERNEL, 0),
+    })
+}
+
+/// A CPU exception in program code: enters the program's handler for the matching
+/// signal and returns true, or returns false when the fault must end the program (no
+/// handler, or the signal is blocked or ignored, e.g. a fault inside its own handler).
+pub fn fault(frame: &mut TrapFrame, fault_addr: Option<u64>) -> bool {
+    let Some((sig, code, addr)) = classify(frame, fault_addr) else {
+        return false;
+    };
+    let act = state::action(sig);
+    if act.handler == SIG_DFL || act.handler == SIG_IGN {
+        return false;
+    }
+    if state::current().mask & bit(sig) != 0 {
+        return false;
+    }
+    let info = SigInfo {
+        signo: sig,
+        code,
+        pid: 0,
+        addr,
+    };
+    let trap = TrapInfo {
+        trapno: frame.vector as u64,
+        err: frame.error_code,
+        cr2: fault_addr.unwrap_or(0),
+    };
+    enter_handler(frame, info, act, trap);
+    true
+}
+
+/// rt_sigreturn: restores the context saved when the handler was entered.
+pub fn sigreturn(frame: &mut TrapFrame) {
+    let handler_rsp = frame.rsp;
+    match frame::restore(frame, fx_area(frame)) {
+        Ok(r) => {
+            let t = state::current();
+            t.mask = r.mask;
+            // As on Linux, the saved alternate stack is re-installed unless the thread
+            // is still on it (an error there is ignored).
+            let [sp, flags, size] = r.stack;
+            let _ = set_altstack(t, handler_rsp, sp, flags, size);
+        }
+        Err(why) => crate::fault::undeliverable(SIGSEGV, why),
+    }
+}
+
+/// sigaltstack's rules for installing a new alternate stack while running at `rsp`.
+/// Err(errno).
+pub fn set_altstack(
+    t: &mut state::ThreadSignals,
+    rsp: u64,
+    sp: u64,
+    flags: u64,
+    size: u64,
+) -> Result<(), i32> {
+    const SS_ONSTACK: u64 = 1;
+    const SS_DISABLE: u64 = 2;
+    const SS_AUTODISARM: u64 = 1 << 31;
+    const MINSIGSTKSZ: u64 = 2048;
+    const EPERM: i32 = 1;
+    const EINVAL: i32 = 22;
+    const ENOMEM: i32 = 12;
+    if t.altstack.contains(rsp) {
+        return Err(EPERM);
+    }
+    let mode = flags & !SS_AUTODISARM;
+    if mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE {
+        return Err(EINVAL);
+    }
+    if mode == SS_DISABLE {
+        t.altstack = state::AltStack::default();
+        return Ok(());
+    }
+    if size < MINSIGSTKSZ {
+        return Err(ENOMEM);
+    }
+    t.altstack = state::AltStack {
+        sp,
+        size,
+        enabled: true,
+    };
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The Linux x86_64 signal frame (`struct rt_sigframe`, arch/x86/kernel/signal.c),
+//! built on the program's stack (or its alternate stack) when a handler is entered,
+//! and read back by rt_sigreturn.
+//!
+//! From the new rsp upwards: the return address (`sa_restorer`, which calls
+//! rt_sigreturn), `struct ucontext` (uc_flags, uc_link, uc_stack, uc_mcontext =
+//! `struct sigcontext`, uc_sigmask), `siginfo_t` (128 bytes); above that, 64-byte
+//! aligned, the 512-byte FXSAVE image that `sigcontext.fpstate` points to. The frame
+//! starts below the interrupted rsp's 128-byte red zone (or at the top of the alternate
+//! stack), and the new rsp is chosen so that rsp + 8 is 16-byte aligned, as at a
+//! function's entry.
+
+use super::state::AltStack;
+use super::{SigInfo, UNBLOCKABLE};
+use crate::arch::trap::TrapFrame;
+use crate::syscalls::user;
+
+const RED_ZONE: u64 = 128;
+const FX_SIZE: u64 = 512;
+/// `struct ucontext`: 5 words, a 32-word sigcontext, the 1-word sigset.
+const UC_WORDS: usize = 5 + SC_WORDS + 1;
+const SC_WORDS: usize = 32;
+const UC_SIZE: u64 = UC_WORDS as u64 * 8;
+/// Offsets inside `struct ucontext` (in words).
+const UC_STACK: usize = 2;
+const UC_MCONTEXT: usize = 5;
+const UC_SIGMASK: usize = 5 + SC_WORDS;
+/// Offsets inside `struct sigcontext` (in words).
+const SC_R8: usize = 0;
+const SC_RSP: usize = 15;
+const SC_RIP: usize = 16;
+const SC_EFLAGS: usize = 17;
+const SC_SEGS: usize = 18;
+const SC_ERR: usize = 19;
+const SC_TRAPNO: usize = 20;
+const SC_OLDMASK: usize = 21;
+const SC_CR2: usize = 22;
+const SC_FPSTATE: usize = 23;
+
+const SS_ONSTACK: u64 = 1;
+const SS_DISABLE: u64 = 2;
+
+const KERNEL_CS: u64 = 0x08;
+const KERNEL_SS: u64 = 0x10;
+/// rflags bits a handler's context may carry back: CF, PF, AF, ZF, SF, OF, AC.
+const RFLAGS_USER: u64 = 0x8d5 | 0x4_0000;
+/// Always set on return to the program: IF (it is preemptible) and the fixed bit 1.
+const RFLAGS_FIXED: u64 = 0x202;
+const RFLAGS_TF_DF_RF: u64 = 0x100 | 0x400 | 0x1_0000;
+
+/// The stack_t as saved in uc_stack: ss_sp, ss_flags, ss_size.
+pub fn stack_t(alt: &AltStack, rsp: u64) -> [u64; 3] {
+    let flags = if !alt.enabled {
+        SS_DISABLE
+    } else if alt.contains(rsp) {
+        SS_ONSTACK
+    } else {
+        0
+    };
+    [alt.sp, flags, alt.size]
+}
+
+/// What went into a frame besides the registers: the trap's vector, error code and
+/// faulting address (0 for signals that are not faults).
+#[derive(Clone, Copy, Default)]
+pub struct TrapInfo {
+    pub trapno: u64,
+    pub err: u64,
+    pub cr2: u64,
+}
+
+/// The new program state for running a handler.
+pub struct Entry {
+    pub handler: u64,
+    pub restorer: u64,
+    pub on_altstack: bool,
+}
+
+/// Builds the frame for `info` and points `frame` at the handler. `fx` is the
+/// program's FXSAVE area (just below the trap frame). Err when the frame does not fit
+/// in accessible memory.
+pub fn build(
+    frame: &mut TrapFrame,
+    fx: u64,
+    e: &Entry,
+    info: SigInfo,
+    saved_mask: u64,
+    alt: &AltStack,
+    trap: TrapInfo,
+) -> Result<(), &'static str> {
+    let top = if e.on_altstack && alt.enabled && !alt.contains(frame.rsp) {
+        alt.sp + alt.size
+    } else {
+        frame.rsp - RED_ZONE
+    };
+    let fp = (top - FX_SIZE) & !63;
+    let uc_info_size = 8 + UC_SIZE + 128;
+    let sp = ((fp - uc_info_size) & !15) - 8;
+    if alt.contains(frame.rsp) && !alt.contains(sp + 1) {
+        return Err("the alternate signal stack overflowed");
+    }
+    let uc = sp + 8;
+    let info_at = uc + UC_SIZE;
+
+    let mut sc = [0u64; SC_WORDS];
+    let r = &*frame;
+    let gprs = [
+        r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx,
+        r.rax, r.rcx, r.rsp, r.rip, r.rflags,
+    ];
+    sc[SC_R8..=SC_EFLAGS].copy_from_slice(&gprs);
+    sc[SC_SEGS] = KERNEL_CS | (KERNEL_SS << 48);
+    sc[SC_ERR] = trap.err;
+    sc[SC_TRAPNO] = trap.trapno;
+    sc[SC_OLDMASK] = saved_mask;
+    sc[SC_CR2] = trap.cr2;
+    sc[SC_FPSTATE] = fp;
+
+    let mut ucw = [0u64; UC_WORDS];
+    ucw[UC_STACK..UC_STACK + 3].copy_from_slice(&stack_t(alt, frame.rsp));
+    ucw[UC_MCONTEXT..UC_MCONTEXT + SC_WORDS].copy_from_slice(&sc);
+    ucw[UC_SIGMASK] = saved_mask;
+
+    let fx_bytes: [u8; FX_SIZE as usize] = unsafe { *(fx as *const [u8; FX_SIZE as usize]) };
+    let bad = |_| "the signal frame does not fit on the program's stack";
+    user::write(fp, fx_bytes).map_err(bad)?;
+    user::write(info_at, info.to_bytes()).map_err(bad)?;
+    user::write(uc, ucw).map_err(bad)?;
+    user::write(sp, e.restorer).map_err(bad)?;
+
+    frame.rsp = sp;
+    frame.rip = e.handler;
+    frame.rdi = info.signo as u64;
+    frame.rsi = info_at;
+    frame.rdx = uc;
+    frame.rax = 0;
+    frame.rflags = (frame.rflags & !RFLAGS_TF_DF_RF) | RFLAGS_FIXED;
+    Ok(())
+}
+
+/// What rt_sigreturn read back besides the registers.
+pub struct Restored {
+    pub mask: u64,
+    pub stack: [u64; 3],
+}
+
+/// rt_sigreturn: the handler returned into its restorer, which popped the return
+/// address, so the program's rsp points at the ucontext. Restores every register
+/// (rflags sanitised) and the FXSAVE area `fx`.
+pub fn restore(frame: &mut TrapFrame, fx: u64) -> Result<Restored, &'static str> {
+    let uc = frame.rsp;
+    let ucw: [u64; UC_WORDS] = user::read(uc).map_err(|_| "bad signal frame")?;
+    let sc = &ucw[UC_MCONTEXT..UC_MCONTEXT + SC_WORDS];
+    let user_end = crate::arch::paging::USER_END;
+    if sc[SC_RIP] >= user_end || sc[SC_RSP] >= user_end {
+        return Err("bad signal frame (kernel address in rip/rsp)");
+    }
+    let fp = sc[SC_FPSTATE];
+    if fp != 0 {
+        let mut img: [u8; FX_SIZE as usize] =
+            user::read(fp).map_err(|_| "bad FPU state in the signal frame")?;
+        // fxrstor faults on reserved MXCSR bits: keep only the ones this CPU supports.
+        let cur = unsafe { &*(fx as *const [u8; FX_SIZE as usize]) };
+        let mut supported = u32::from_le_bytes(cur[28..32].try_into().unwrap());
+        if supported == 0 {
+            supported = 0xffbf;
+        }
+        let mxcsr = u32::from_le_bytes(img[24..28].try_into().unwrap()) & supported;
+        img[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        img[28..32].copy_from_slice(&cur[28..32]);
+        unsafe { *(fx as *mut [u8; FX_SIZE as usize]) = img };
+    }
+    let f = &mut *frame;
+    [
+        f.r8, f.r9, f.r10, f.r11, f.r12, f.r13, f.r14, f.r15, f.rdi, f.rsi, f.rbp, f.rbx, f.rdx,
+        f.rax, f.rcx, f.rsp, f.rip,
+    ] = sc[SC_R8..SC_EFLAGS].try_into().unwrap();
+    f.rflags = (sc[SC_EFLAGS] & RFLAGS_USER) | RFLAGS_FIXED;
+    f.cs = KERNEL_CS;
+    f.ss = KERNEL_SS;
+    Ok(Restored {
+        mask: ucw[UC_SIGMASK] & !UNBLOCKABLE,
+        stack: [ucw[UC_STACK], ucw[UC_STACK + 1], ucw[UC_STACK + 2]],
+    })
+}

@@ -1,0 +1,102 @@
+//! Signals within the program (Linux semantics, `man 7 signal`): `state` holds the
+//! dispositions, the per-thread masks, pending sets and alternate stacks and the
+//! process-wide pending set, and decides which thread a signal wakes; `deliver` runs
+//! at every return to program code (end of a syscall, or of a trap or interrupt that
+//! came from program code) and applies the default action, ignores, or enters a
+//! handler; `frame` builds and restores the Linux x86_64 `rt_sigframe`; `itimer` is
+//! the process's ITIMER_REAL (alarm/setitimer), which sends SIGALRM.
+//!
+//! A signal set is a `u64` with bit `sig - 1` for signal `sig` (the kernel's sigset_t
+//! on x86_64).
+
+pub mod deliver;
+pub mod frame;
+pub mod itimer;
+pub mod state;
+
+pub const NSIG: usize = 64;
+
+pub const SIGTRAP: i32 = 5;
+pub const SIGKILL: i32 = 9;
+pub const SIGSEGV: i32 = 11;
+pub const SIGALRM: i32 = 14;
+pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGTSTP: i32 = 20;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
+pub const SIGURG: i32 = 23;
+pub const SIGWINCH: i32 = 28;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+
+pub const SA_SIGINFO: u64 = 0x4;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+pub const SA_RESTORER: u64 = 0x0400_0000;
+
+/// si_code values.
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_TKILL: i32 = -6;
+
+/// Kernel-internal "restart me" results of interrupted syscalls; never reach the
+/// program (deliver.rs turns them into EINTR or a restart).
+/// Restart if no handler ran, or if the handler has SA_RESTART.
+pub const ERESTARTSYS: i64 = 512;
+/// Restart if no handler ran; EINTR after a handler, whatever its flags.
+pub const ERESTARTNOHAND: i64 = 514;
+
+/// The bit of `sig` in a signal set.
+pub const fn bit(sig: i32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// SIGKILL and SIGSTOP can be neither blocked nor caught.
+pub const UNBLOCKABLE: u64 = bit(SIGKILL) | bit(SIGSTOP);
+
+/// The kernel's `siginfo_t` (128 bytes): signo, errno, code, then the union, of which
+/// we fill `si_pid`/`si_uid` (kill, tkill) or `si_addr` (faults).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct SigInfo {
+    pub signo: i32,
+    pub code: i32,
+    pub pid: u32,
+    pub addr: u64,
+}
+
+impl SigInfo {
+    /// The 128-byte siginfo_t as the program sees it.
+    pub fn to_bytes(self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&self.signo.to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        if self.addr != 0 {
+            b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+        } else {
+            b[16..20].copy_from_slice(&self.pid.to_le_bytes()); // si_pid; si_uid = 0
+        }
+        b
+    }
+}
+
+/// What the default action of `sig` is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Default {
+    Terminate,
+    Ignore,
+    /// Stop signals: there is nobody to continue a stopped unikernel; treated as ignore.
+    Stop,
+}
+
+pub fn default_action(sig: i32) -> Default {
+    match sig {
+        SIGCHLD | SIGCONT | SIGURG | SIGWINCH => Default::Ignore,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default::Stop,
+        _ => Default::Terminate,
+    }
+}

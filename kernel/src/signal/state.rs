@@ -1,0 +1,251 @@
+//! Who holds which signal: the process's dispositions (`sigaction`) and process-wide
+//! pending set (kill), and per thread its mask, pending set (tkill/tgkill, faults),
+//! alternate stack, the mask saved by sigsuspend, and the set it waits for in
+//! sigtimedwait. Sending decides whether the signal is discarded (ignored and not
+//! blocked), which thread should take it (kill: the first thread not blocking it,
+//! the current one preferred), and wakes that thread if it is blocked.
+//!
+//! Standard and real-time signals alike are pending at most once (no queueing of
+//! real-time signals yet); the siginfo of the latest send is kept.
+
+use super::{bit, default_action, Default, SigInfo, NSIG, SIG_DFL, SIG_IGN, UNBLOCKABLE};
+use crate::sched::{self, Tid};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use core::cell::UnsafeCell;
+
+/// The kernel's `struct sigaction` on x86_64 (what rt_sigaction reads and writes).
+#[derive(Clone, Copy, Default, Debug)]
+#[repr(C)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+/// A thread's alternate signal stack (sigaltstack).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct AltStack {
+    pub sp: u64,
+    pub size: u64,
+    pub enabled: bool,
+}
+
+impl AltStack {
+    /// True when `rsp` lies on this (enabled) stack.
+    pub fn contains(&self, rsp: u64) -> bool {
+        self.enabled && rsp > self.sp && rsp - self.sp <= self.size
+    }
+}
+
+pub struct ThreadSignals {
+    pub mask: u64,
+    pub pending: u64,
+    info: [SigInfo; NSIG],
+    pub altstack: AltStack,
+    /// The mask to restore after a handler entered from rt_sigsuspend (or on its
+    /// return without one).
+    pub saved_mask: Option<u64>,
+    /// Signals this thread is waiting for in rt_sigtimedwait (they wake it although
+    /// blocked).
+    pub waiting: u64,
+}
+
+impl ThreadSignals {
+    fn new(mask: u64) -> Self {
+        ThreadSignals {
+            mask,
+            pending: 0,
+            info: [SigInfo::default(); NSIG],
+            altstack: AltStack::default(),
+            saved_mask: None,
+            waiting: 0,
+        }
+    }
+
+    /// True if a pending `sig` should make this thread act: not blocked, or awaited.
+    fn wants(&self, sig: i32) -> bool {
+        (!self.mask | self.waiting) & bit(sig) != 0
+    }
+
+    /// True if this thread keeps `sig` pending even when it is ignored: blocked, or
+    /// awaited in rt_sigtimedwait.
+    fn keeps(&self, sig: i32) -> bool {
+        (self.mask | self.waiting) & bit(sig) != 0
+    }
+}
+
+struct Process {
+    actions: [SigAction; NSIG + 1],
+    pending: u64,
+    info: [SigInfo; NSIG],
+    threads: BTreeMap<Tid, Box<ThreadSignals>>,
+}
+
+struct Global(UnsafeCell<Process>);
+// One CPU, and the kernel runs with interrupts off: no concurrent access.
+unsafe impl Sync for Global {}
+
+static PROCESS: Global = Global(UnsafeCell::new(Process {
+    actions: [SigAction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    }; NSIG + 1],
+    pending: 0,
+    info: [SigInfo {
+        signo: 0,
+        code: 0,
+        pid: 0,
+        addr: 0,
+    }; NSIG],
+    threads: BTreeMap::new(),
+}));
+
+fn process() -> &'static mut Process {
+    unsafe { &mut *PROCESS.0.get() }
+}
+
+/// The signal state of thread `tid` (created on first use).
+pub fn thread(tid: Tid) -> &'static mut ThreadSignals {
+    process()
+        .threads
+        .entry(tid)
+        .or_insert_with(|| Box::new(ThreadSignals::new(0)))
+}
+
+/// The calling thread's signal state.
+pub fn current() -> &'static mut ThreadSignals {
+    thread(sched::current())
+}
+
+/// clone: the new thread inherits the mask; pending set and alternate stack start
+/// empty (Linux clears the alternate stack for CLONE_VM threads).
+pub fn thread_created(parent: Tid, child: Tid) {
+    let mask = thread(parent).mask;
+    process()
+        .threads
+        .insert(child, Box::new(ThreadSignals::new(mask)));
+}
+
+pub fn thread_exited(tid: Tid) {
+    process().threads.remove(&tid);
+}
+
+pub fn action(sig: i32) -> SigAction {
+    process().actions[sig as usize]
+}
+
+/// Installs a disposition; setting one that ignores `sig` discards it where pending.
+pub fn set_action(sig: i32, mut act: SigAction) {
+    act.mask &= !UNBLOCKABLE;
+    let p = process();
+    p.actions[sig as usize] = act;
+    if is_ignored(sig) {
+        p.pending &= !bit(sig);
+        for t in p.threads.values_mut() {
+            t.pending &= !bit(sig);
+        }
+    }
+}
+
+/// Resets `sig` to SIG_DFL (SA_RESETHAND).
+pub fn reset_action(sig: i32) {
+    let p = process();
+    p.actions[sig as usize].handler = SIG_DFL;
+    p.actions[sig as usize].flags &= !super::SA_SIGINFO;
+}
+
+/// True when delivering `sig` would do nothing: SIG_IGN, or SIG_DFL whose default
+/// ignores (or stops, which we treat as ignoring).
+pub fn is_ignored(sig: i32) -> bool {
+    match action(sig).handler {
+        SIG_IGN => true,
+        SIG_DFL => default_action(sig) != Default::Terminate,
+        _ => false,
+    }
+}
+
+fn log_stop_ignored(sig: i32) {
+    if default_action(sig) == Default::Stop && action(sig).handler == SIG_DFL {
+        crate::console::log_once(
+            "signal-stop",
+            "rumprun: stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored: nothing could continue a stopped unikernel",
+        );
+    }
+}
+
+/// kill(): a signal for the whole process.
+pub fn send_process(info: SigInfo) {
+    let sig = info.signo;
+    let p = process();
+    let kept_somewhere = p.threads.values().any(|t| t.keeps(sig));
+    if is_ignored(sig) && !kept_somewhere {
+        log_stop_ignored(sig);
+        return;
+    }
+    p.pending |= bit(sig);
+    p.info[sig as usize - 1] = info;
+    // The current thread if it can take it (no wake-up needed unless it is the one
+    // blocked while the scheduler idles), else the first thread that can.
+    let cur = sched::current();
+    let target = if sched::exists(cur) && thread(cur).wants(sig) {
+        Some(cur)
+    } else {
+        sched::live_threads()
+            .into_iter()
+            .find(|&tid| thread(tid).wants(sig))
+    };
+    if let Some(tid) = target {
+        sched::interrupt(tid);
+    }
+}
+
+/// tkill/tgkill or a fault: a signal for one thread.
+pub fn send_thread(tid: Tid, info: SigInfo) {
+    let sig = info.signo;
+    let t = thread(tid);
+    if is_ignored(sig) && !t.keeps(sig) {
+        log_stop_ignored(sig);
+        return;
+    }
+    t.pending |= bit(sig);
+    t.info[sig as usize - 1] = info;
+    if t.wants(sig) {
+        sched::interrupt(tid);
+    }
+}
+
+/// Takes the lowest-numbered signal of `set` pending for `tid` (its own first, then
+/// the process's), with its siginfo.
+pub fn dequeue(tid: Tid, set: u64) -> Option<SigInfo> {
+    let p = process();
+    let t = thread(tid);
+    let own = t.pending & set;
+    let shared = p.pending & set;
+    let pick = |s: u64| s.trailing_zeros() as i32 + 1;
+    if own != 0 && (shared == 0 || pick(own) <= pick(shared)) {
+        let sig = pick(own);
+        t.pending &= !bit(sig);
+        return Some(t.info[sig as usize - 1]);
+    }
+    if shared != 0 {
+        let sig = pick(shared);
+        p.pending &= !bit(sig);
+        return Some(p.info[sig as usize - 1]);
+    }
+    None
+}
+
+/// Signals pending for `tid`: its own and the process's.
+pub fn pending(tid: Tid) -> u64 {
+    thread(tid).pending | process().pending
+}
+
+/// True when a pending signal should end `tid`'s blocking syscall now.
+pub fn should_interrupt(tid: Tid) -> bool {
+    let t = thread(tid);
+    pending(tid) & (!t.mask | t.waiting) != 0
+}
