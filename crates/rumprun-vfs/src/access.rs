@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn root_rules() {
-        let f = st(S_IFREG | 0o000, 5, 5);
+        let f = st(S_IFREG, 5, 5);
         assert_eq!(check_access(&f, Cred::ROOT, R_OK | W_OK), Ok(()));
         assert_eq!(check_access(&f, Cred::ROOT, X_OK), Err(Errno::EACCES));
         assert_eq!(

@@ -10,6 +10,8 @@ use rumprun_vfs::*;
 use std::collections::BTreeMap;
 
 type Path = Vec<&'static str>;
+/// path -> (type, size, nlink, contents)
+type Tree = BTreeMap<String, (FileType, u64, u32, Vec<u8>)>;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Node {
@@ -215,7 +217,7 @@ impl Model {
     }
 
     /// What a walk of the VFS should find: path -> (type, size, nlink, contents).
-    fn snapshot(&self) -> BTreeMap<String, (FileType, u64, u32, Vec<u8>)> {
+    fn snapshot(&self) -> Tree {
         let mut out = BTreeMap::new();
         for (p, n) in &self.nodes {
             let key = format!("/{}", p.join("/"));
@@ -251,12 +253,7 @@ impl Model {
     }
 }
 
-fn vfs_snapshot(
-    e: &Env,
-) -> (
-    BTreeMap<String, (FileType, u64, u32, Vec<u8>)>,
-    BTreeMap<String, u64>,
-) {
+fn vfs_snapshot(e: &Env) -> (Tree, BTreeMap<String, u64>) {
     let mut out = BTreeMap::new();
     let mut inos = BTreeMap::new();
     let mut stack = vec![("".to_string(), e.root.clone())];
