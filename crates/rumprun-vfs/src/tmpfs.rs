@@ -842,15 +842,16 @@ impl Inode for TmpNode {
                 dst.change_nlink(-1);
             }
         }
+        let mut od_delta = 0;
         if src.is_dir() {
             src.set_parent(&nd);
             if moves_dir {
-                od.touch_dir(-1);
+                od_delta = -1;
                 nd_delta += 1;
             }
         }
         if moves_dir {
-            od.touch_dir(0);
+            od.touch_dir(od_delta);
         }
         nd.touch_dir(nd_delta);
         src.change_nlink(0);
