@@ -141,7 +141,9 @@ fn backtrace(rip: u64, rsp: u64, mut rbp: u64) {
     };
     let on_stack = |a: u64| {
         if in_program {
-            stack_area.is_some_and(|(start, area)| a >= start && a + 16 <= area.end)
+            stack_area
+                .as_ref()
+                .is_some_and(|(start, area)| a >= *start && a + 16 <= area.end)
         } else {
             a >= crate::arch::paging::PHYS_OFFSET
         }

@@ -84,3 +84,20 @@ pub fn err(e: rumprun_vfs::Errno) -> Errno {
 pub fn lookup(path: &[u8]) -> Result<InodeRef, Errno> {
     vfs().lookup(&cwd(), path).map_err(err)
 }
+
+/// A file as the backing of a file mapping (see `mm::address_space::PageSource`).
+pub struct InodePages(pub InodeRef);
+
+impl crate::mm::address_space::PageSource for InodePages {
+    fn read(&self, offset: u64, page: &mut [u8]) {
+        // The page is zeroed: a short read leaves zeros past the end of the file.
+        let _ = rumprun_vfs::Vfs::read_at(&self.0, offset, page);
+    }
+    fn write_back(&self, offset: u64, data: &[u8]) {
+        let size = self.0.stat().size;
+        if offset < size {
+            let n = data.len().min((size - offset) as usize);
+            let _ = rumprun_vfs::Vfs::write_at(&self.0, offset, &data[..n]);
+        }
+    }
+}

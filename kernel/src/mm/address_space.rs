@@ -6,6 +6,7 @@
 use super::frames;
 use crate::arch::paging::{self, PAGE_SIZE, PTE_NX, PTE_PRESENT, PTE_PROT_NONE, PTE_WRITABLE};
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use spin::Mutex;
 
 pub const PROT_READ: u32 = 1;
@@ -19,10 +20,50 @@ pub const STACK_SIZE: u64 = 8 << 20;
 const MMAP_TOP: u64 = 0x7f00_0000_0000;
 const MMAP_BOTTOM: u64 = 0x1000_0000;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Area {
     pub end: u64,
     pub prot: u32,
+    /// The file behind a file mapping; None for anonymous memory.
+    pub backing: Option<Backing>,
+}
+
+/// Where a file mapping's pages come from (and, when shared, go back to).
+pub trait PageSource: Send + Sync {
+    /// Fills `page` with the file's bytes at `offset` (zeros past its end).
+    fn read(&self, offset: u64, page: &mut [u8]);
+    /// Writes `data` back at `offset`, never growing the file.
+    fn write_back(&self, offset: u64, data: &[u8]);
+}
+
+#[derive(Clone)]
+pub struct Backing {
+    pub source: Arc<dyn PageSource>,
+    /// File offset of the area's first byte.
+    pub offset: u64,
+    /// MAP_SHARED: changes go back to the file (on msync, munmap and exit).
+    pub shared: bool,
+}
+
+impl core::fmt::Debug for Backing {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "Backing {{ offset: {:#x}, shared: {} }}",
+            self.offset, self.shared
+        )
+    }
+}
+
+impl Area {
+    /// The part of this area (which starts at `start`) that begins at `from`.
+    fn from(&self, start: u64, from: u64) -> Area {
+        let mut a = self.clone();
+        if let Some(b) = &mut a.backing {
+            b.offset += from - start;
+        }
+        a
+    }
 }
 
 pub struct AddressSpace {
@@ -72,8 +113,8 @@ pub fn pte_flags(prot: u32) -> u64 {
 
 impl AddressSpace {
     fn find(&self, addr: u64) -> Option<(u64, Area)> {
-        let (&start, &area) = self.areas.range(..=addr).next_back()?;
-        (addr < area.end).then_some((start, area))
+        let (&start, area) = self.areas.range(..=addr).next_back()?;
+        (addr < area.end).then(|| (start, area.clone()))
     }
 
     fn is_free(&self, start: u64, end: u64) -> bool {
@@ -94,7 +135,7 @@ impl AddressSpace {
             .range(..end)
             .rev()
             .take_while(|(_, a)| a.end > start)
-            .map(|(&s, &a)| (s, a))
+            .map(|(&s, a)| (s, a.clone()))
             .collect();
         for (s, a) in overlapping.into_iter().rev() {
             if a.end <= start {
@@ -102,16 +143,23 @@ impl AddressSpace {
             }
             self.areas.remove(&s);
             if s < start {
-                self.areas.insert(s, Area { end: start, ..a });
+                self.areas.insert(
+                    s,
+                    Area {
+                        end: start,
+                        ..a.clone()
+                    },
+                );
             }
             if a.end > end {
-                self.areas.insert(end, a);
+                self.areas.insert(end, a.from(s, end));
             }
+            let cut = s.max(start);
             removed.push((
-                s.max(start),
+                cut,
                 Area {
                     end: a.end.min(end),
-                    ..a
+                    ..a.from(s, cut)
                 },
             ));
         }
@@ -119,7 +167,9 @@ impl AddressSpace {
     }
 
     fn unmap(&mut self, start: u64, end: u64) {
-        self.carve(start, end);
+        for (s, a) in self.carve(start, end) {
+            write_back(s, &a);
+        }
         paging::unmap_range(start, end, frames::free);
     }
 
@@ -133,6 +183,26 @@ impl AddressSpace {
         }
         (top - MMAP_BOTTOM >= len).then(|| top - len)
     }
+}
+
+/// Writes the mapped pages of a shared file mapping back to its file.
+fn write_back(start: u64, area: &Area) {
+    let Some(b) = &area.backing else { return };
+    if !b.shared {
+        return;
+    }
+    paging::for_each_mapped(start, area.end, |va, e| {
+        if *e & PTE_PRESENT == 0 {
+            return;
+        }
+        let page = unsafe {
+            core::slice::from_raw_parts(
+                paging::phys_to_virt(paging::frame_of(*e)),
+                PAGE_SIZE as usize,
+            )
+        };
+        b.source.write_back(b.offset + (va - start), page);
+    });
 }
 
 /// Reserves `[start, end)` for a loaded image segment, merging with any segment that
@@ -150,7 +220,14 @@ pub fn add_image_area(start: u64, end: u64, prot: u32) {
             .range(cur..)
             .next()
             .map_or(end, |(&n, _)| n.min(end));
-        s.areas.insert(cur, Area { end: next, prot });
+        s.areas.insert(
+            cur,
+            Area {
+                end: next,
+                prot,
+                backing: None,
+            },
+        );
         cur = next;
     }
 }
@@ -165,6 +242,7 @@ pub fn init_heap_and_stack(brk_start: u64) {
         Area {
             end: STACK_TOP,
             prot: PROT_READ | PROT_WRITE,
+            backing: None,
         },
     );
 }
@@ -191,6 +269,7 @@ pub fn brk(new: u64) -> u64 {
                 Area {
                     end: new_top,
                     prot: PROT_READ | PROT_WRITE,
+                    backing: None,
                 },
             );
         }
@@ -202,6 +281,7 @@ pub fn brk(new: u64) -> u64 {
                 Area {
                     end: new_top,
                     prot: PROT_READ | PROT_WRITE,
+                    backing: None,
                 },
             );
         }
@@ -254,6 +334,7 @@ pub fn map_anonymous(
         Area {
             end: start + len,
             prot,
+            backing: None,
         },
     );
     Ok(start)
@@ -340,6 +421,13 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
     let Some(frame) = frames::alloc_zeroed() else {
         return FaultOutcome::OutOfMemory;
     };
+    if let Some(b) = &area.backing {
+        let (page_start, area_start) = (page_down(addr), s.find(addr).map_or(0, |(st, _)| st));
+        let page = unsafe {
+            core::slice::from_raw_parts_mut(paging::phys_to_virt(frame), PAGE_SIZE as usize)
+        };
+        b.source.read(b.offset + (page_start - area_start), page);
+    }
     if paging::map(page_down(addr), frame, pte_flags(area.prot)).is_none() {
         frames::free(frame);
         return FaultOutcome::OutOfMemory;
@@ -410,7 +498,7 @@ pub fn remap(
     }
     let (old_len, new_len) = (page_up(old_len), page_up(new_len));
     let mut s = SPACE.lock();
-    let (_, area) = s.find(old).ok_or(Error::Fault)?;
+    let (area_start, area) = s.find(old).ok_or(Error::Fault)?;
     // The old range may span several adjacent areas (e.g. after growing in place).
     let mut cur = area.end;
     while cur < old + old_len {
@@ -429,7 +517,7 @@ pub fn remap(
                 old + old_len,
                 Area {
                     end: old + new_len,
-                    prot: area.prot,
+                    ..area.from(area_start, old + old_len)
                 },
             );
             return Ok(old);
@@ -440,7 +528,9 @@ pub fn remap(
     }
     let dest = match fixed_to {
         Some(d) => {
-            if d % PAGE_SIZE != 0 || d.checked_add(new_len).is_none_or(|e| e > paging::USER_END) {
+            if !d.is_multiple_of(PAGE_SIZE)
+                || d.checked_add(new_len).is_none_or(|e| e > paging::USER_END)
+            {
                 return Err(Error::Invalid);
             }
             if d < old + old_len && old < d + new_len {
@@ -465,7 +555,7 @@ pub fn remap(
         dest,
         Area {
             end: dest + new_len,
-            prot: area.prot,
+            ..area.from(area_start, old)
         },
     );
     Ok(dest)
@@ -479,4 +569,52 @@ pub fn areas() -> alloc::vec::Vec<(u64, u64, u32)> {
         .iter()
         .map(|(&s, a)| (s, a.end, a.prot))
         .collect()
+}
+
+/// Maps `len` bytes of a file at `offset` (page aligned): pages are read from the file
+/// when first touched; with `shared`, written back on msync, munmap and exit.
+pub fn map_file(
+    addr: u64,
+    len: u64,
+    prot: u32,
+    fixed: bool,
+    noreplace: bool,
+    backing: Backing,
+) -> Result<u64, Error> {
+    let start = map_anonymous(addr, len, prot, fixed, noreplace)?;
+    if let Some(a) = SPACE.lock().areas.get_mut(&start) {
+        a.backing = Some(backing);
+    }
+    Ok(start)
+}
+
+/// msync: writes shared file pages in the range back (ENOMEM if not all mapped).
+pub fn sync_range(addr: u64, len: u64) -> Result<(), Error> {
+    let end = addr.checked_add(page_up(len)).ok_or(Error::NoMemory)?;
+    if !is_mapped(addr, end) {
+        return Err(Error::NoMemory);
+    }
+    let s = SPACE.lock();
+    for (&start, a) in s.areas.range(..end) {
+        if a.end > addr {
+            let from = start.max(addr);
+            write_back(
+                from,
+                &Area {
+                    end: a.end.min(end),
+                    ..a.from(start, from)
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes every shared file mapping back (the program is ending).
+pub fn sync_all() {
+    if let Some(s) = SPACE.try_lock() {
+        for (&start, a) in s.areas.iter() {
+            write_back(start, a);
+        }
+    }
 }

@@ -32,3 +32,4 @@ pub const ERESTARTNOHAND: Errno = Errno(crate::signal::ERESTARTNOHAND as i32);
 pub type SysResult = Result<u64, Errno>;
 pub const ENXIO: Errno = Errno(6);
 pub const EISDIR: Errno = Errno(21);
+pub const EACCES: Errno = Errno(13);

@@ -22,17 +22,47 @@ pub fn brk(addr: u64) -> SysResult {
     Ok(aspace::brk(addr))
 }
 
-pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, _off: u64) -> SysResult {
+pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> SysResult {
     if flags & (MAP_SHARED | MAP_PRIVATE) == 0 || prot & !7 != 0 {
         return Err(EINVAL);
     }
-    if flags & MAP_ANONYMOUS == 0 {
-        // No files yet: every fd is the console or /dev/null.
-        return Err(if (fd as i32) < 0 { EBADF } else { ENODEV });
-    }
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
     let fixed = flags & MAP_FIXED != 0 || noreplace;
-    aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno)
+    if flags & MAP_ANONYMOUS != 0 {
+        return aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno);
+    }
+    if !off.is_multiple_of(4096) {
+        return Err(EINVAL);
+    }
+    let file = crate::fd::get(fd)?;
+    if let Some(dev) = file
+        .ops
+        .as_any()
+        .downcast_ref::<crate::fd::devices::Device>()
+    {
+        if *dev == crate::fd::devices::Device::Zero {
+            return aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno);
+        }
+        return Err(ENODEV);
+    }
+    let vf = file
+        .ops
+        .as_any()
+        .downcast_ref::<crate::fd::vfs_file::VfsFile>()
+        .ok_or(ENODEV)?;
+    if vf.inode.file_type() != rumprun_vfs::FileType::Regular {
+        return Err(ENODEV);
+    }
+    let shared = flags & MAP_SHARED != 0;
+    if !file.readable() || (shared && prot & 2 != 0 && !file.writable()) {
+        return Err(EACCES);
+    }
+    let backing = aspace::Backing {
+        source: alloc::sync::Arc::new(crate::fs::InodePages(vf.inode.clone())),
+        offset: off,
+        shared,
+    };
+    aspace::map_file(addr, len, prot as u32, fixed, noreplace, backing).map_err(errno)
 }
 
 pub fn munmap(addr: u64, len: u64) -> SysResult {
@@ -84,8 +114,22 @@ pub fn mremap(old: u64, old_len: u64, new_len: u64, flags: u64, new_addr: u64) -
     aspace::remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0, fixed).map_err(errno)
 }
 
-/// msync, mlock, munlock, mlockall, munlockall: memory is never paged out or backed
-/// by files that need writing back (yet), so these only check their arguments.
+/// msync: shared file mappings in the range go back to their files.
+pub fn msync(addr: u64, len: u64, flags: u64) -> SysResult {
+    const MS_ASYNC: u64 = 1;
+    const MS_INVALIDATE: u64 = 2;
+    const MS_SYNC: u64 = 4;
+    if !addr.is_multiple_of(4096)
+        || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
+    {
+        return Err(EINVAL);
+    }
+    aspace::sync_range(addr, len).map(|_| 0).map_err(errno)
+}
+
+/// mlock, munlock, mlockall, munlockall: memory is never paged out, so these only
+/// check their arguments.
 pub fn no_op_range(addr: u64) -> SysResult {
     if !addr.is_multiple_of(4096) {
         return Err(EINVAL);

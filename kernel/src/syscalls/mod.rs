@@ -80,8 +80,9 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         38 => time::setitimer(a[0], a[1], a[2]),
         28 => memory::madvise(a[0], a[1], a[2]),
         25 => memory::mremap(a[0], a[1], a[2], a[3], a[4]),
-        26 | 149 | 150 => memory::no_op_range(a[0]), // msync, mlock, munlock
-        151 | 152 => Ok(0),                          // mlockall, munlockall
+        26 => memory::msync(a[0], a[1], a[2]),
+        149 | 150 => memory::no_op_range(a[0]), // mlock, munlock
+        151 | 152 => Ok(0),                     // mlockall, munlockall
         32 => io::dup(a[0]),
         33 => io::dup2(a[0], a[1]),
         35 => time::nanosleep(a[0], a[1]),

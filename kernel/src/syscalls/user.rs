@@ -19,8 +19,21 @@ fn check(ptr: u64, len: usize) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Touches every page of a checked range, so page faults (lazy commit, file
+/// mappings) happen here and not inside a file system holding its locks.
+fn prefault(ptr: u64, len: usize) {
+    let end = ptr + len as u64;
+    let mut page = ptr & !0xfff;
+    while page < end {
+        let at = page.max(ptr);
+        unsafe { core::ptr::read_volatile(at as *const u8) };
+        page += 4096;
+    }
+}
+
 pub fn slice<'a>(ptr: u64, len: usize) -> Result<&'a [u8], Errno> {
     check(ptr, len)?;
+    prefault(ptr, len);
     if len == 0 {
         return Ok(&[]);
     }
@@ -29,6 +42,7 @@ pub fn slice<'a>(ptr: u64, len: usize) -> Result<&'a [u8], Errno> {
 
 pub fn slice_mut<'a>(ptr: u64, len: usize) -> Result<&'a mut [u8], Errno> {
     check(ptr, len)?;
+    prefault(ptr, len);
     if len == 0 {
         return Ok(&mut []);
     }

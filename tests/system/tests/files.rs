@@ -18,3 +18,19 @@ fn file_syscalls_musl() {
         .assert_output_lacks("FAIL ")
         .assert_stdout_line("ALL OK");
 }
+
+#[test]
+fn file_mappings_glibc() {
+    boot_c("mmap_file_test.c", Flavor::Glibc, &[], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn file_mappings_musl() {
+    boot_c("mmap_file_test.c", Flavor::Musl, &[], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+}
