@@ -29,14 +29,14 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
     boot_tree::populate(vfs, hostname.as_bytes())
         .map_err(|_| "cannot create the boot file tree")?;
     let root = vfs.root();
-    for entry in rumprun_image::cpio::entries(payload) {
-        let e = entry.map_err(|_| "the baked payload is corrupt (bad cpio archive)")?;
+    for entry in rumprun_image::cpio::entries_with_meta(payload) {
+        let (e, meta) = entry.map_err(|_| "the baked payload is corrupt (bad cpio archive)")?;
         let a = archive::ArchiveEntry {
             path: e.name.as_bytes(),
             mode: e.mode,
-            uid: 0,
-            gid: 0,
-            mtime: 0,
+            uid: meta.owner.uid,
+            gid: meta.owner.gid,
+            mtime: meta.owner.mtime as i64,
             rdev: 0,
             data: e.data,
         };
