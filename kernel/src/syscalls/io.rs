@@ -322,3 +322,153 @@ pub fn timerfd_gettime(fd: u64, cur: u64) -> SysResult {
     let (rem, int) = f.ops.as_any().downcast_ref::<TimerFd>().unwrap().get();
     user::write(cur, to_itimerspec(rem, int)).map(|_| 0)
 }
+
+/// preadv/preadv2: positioned scatter read (offset -1 with preadv2 = the file position).
+pub fn preadv(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
+    if off as i64 == -1 {
+        return readv(fd, iov, count);
+    }
+    if (off as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let f = fd::get(fd)?;
+    let mut total = 0u64;
+    for (base, len) in iovecs(iov, count)? {
+        let buf = user::slice_mut(base, len as usize)?;
+        let n = f.ops.pread(buf, off + total)? as u64;
+        total += n;
+        if n < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// pwritev/pwritev2: positioned gather write (offset -1 with pwritev2 = the position).
+pub fn pwritev(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
+    if off as i64 == -1 {
+        return writev(fd, iov, count);
+    }
+    if (off as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let f = fd::get(fd)?;
+    let mut data = Vec::new();
+    for (base, len) in iovecs(iov, count)? {
+        data.extend_from_slice(user::slice(base, len as usize)?);
+    }
+    f.ops.pwrite(&data, off).map(|n| n as u64)
+}
+
+/// Copies up to `count` bytes from `in_fd` (at `*in_off`, or its position) to
+/// `out_fd` through a kernel buffer: sendfile and copy_file_range.
+fn copy_between(
+    out_fd: u64,
+    in_fd: u64,
+    in_off: Option<u64>,
+    out_off: Option<u64>,
+    count: u64,
+) -> Result<(u64, u64, u64), Errno> {
+    let (inf, outf) = (fd::get(in_fd)?, fd::get(out_fd)?);
+    if !inf.readable() || !outf.writable() {
+        return Err(EBADF);
+    }
+    let mut buf = alloc::vec![0u8; (count as usize).min(64 * 1024)];
+    let (mut done, mut ioff, mut ooff) = (0u64, in_off.unwrap_or(0), out_off.unwrap_or(0));
+    while done < count {
+        let want = ((count - done) as usize).min(buf.len());
+        let n = match in_off {
+            Some(_) => inf.ops.pread(&mut buf[..want], ioff)?,
+            None => blocking(&inf, || inf.ops.read(&inf, &mut buf[..want]))?,
+        };
+        if n == 0 {
+            break;
+        }
+        let w = match out_off {
+            Some(_) => outf.ops.pwrite(&buf[..n], ooff)?,
+            None => blocking(&outf, || outf.ops.write(&outf, &buf[..n]))?,
+        };
+        done += w as u64;
+        ioff += w as u64;
+        ooff += w as u64;
+        if w < n {
+            break;
+        }
+    }
+    Ok((done, ioff, ooff))
+}
+
+pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
+    let in_off = if offset != 0 {
+        Some(user::read::<i64>(offset)? as u64)
+    } else {
+        None
+    };
+    let (done, ioff, _) = copy_between(out_fd, in_fd, in_off, None, count)?;
+    if offset != 0 {
+        user::write(offset, ioff as i64)?;
+    }
+    Ok(done)
+}
+
+pub fn copy_file_range(
+    in_fd: u64,
+    in_off: u64,
+    out_fd: u64,
+    out_off: u64,
+    len: u64,
+    flags: u64,
+) -> SysResult {
+    if flags != 0 {
+        return Err(EINVAL);
+    }
+    let io = if in_off != 0 {
+        Some(user::read::<i64>(in_off)? as u64)
+    } else {
+        None
+    };
+    let oo = if out_off != 0 {
+        Some(user::read::<i64>(out_off)? as u64)
+    } else {
+        None
+    };
+    let (done, ioff, ooff) = copy_between(out_fd, in_fd, io, oo, len)?;
+    if in_off != 0 {
+        user::write(in_off, ioff as i64)?;
+    }
+    if out_off != 0 {
+        user::write(out_off, ooff as i64)?;
+    }
+    Ok(done)
+}
+
+/// flock: one process holds every lock there is, so locking always succeeds.
+pub fn flock(fd: u64, op: u64) -> SysResult {
+    const LOCK_SH: u64 = 1;
+    const LOCK_EX: u64 = 2;
+    const LOCK_NB: u64 = 4;
+    const LOCK_UN: u64 = 8;
+    fd::get(fd)?;
+    match op & !LOCK_NB {
+        LOCK_SH | LOCK_EX | LOCK_UN => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+/// close_range(first, last, flags): closes (or with CLOSE_RANGE_CLOEXEC marks) fds.
+pub fn close_range(first: u64, last: u64, flags: u64) -> SysResult {
+    const CLOSE_RANGE_UNSHARE: u64 = 2;
+    const CLOSE_RANGE_CLOEXEC: u64 = 4;
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(EINVAL);
+    }
+    let last = last.min(fd::MAX_FDS as u64 - 1);
+    for n in first..=last {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            let _ = fd::set_cloexec(n, true);
+        } else {
+            let _ = fd::close(n);
+        }
+    }
+    Ok(0)
+}

@@ -87,6 +87,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         33 => io::dup2(a[0], a[1]),
         35 => time::nanosleep(a[0], a[1]),
         39 => Ok(process::PID), // getpid
+        40 => io::sendfile(a[0], a[1], a[2], a[3]),
         56 => thread::clone(frame, a),
         57 => process::refuse("fork", ENOSYS),
         58 => process::refuse("vfork", ENOSYS),
@@ -95,6 +96,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         62 => signal::kill(a[0], a[1]),
         63 => process::uname(a[0]),
         72 => io::fcntl(a[0], a[1], a[2]),
+        73 => io::flock(a[0], a[1]),
         74 | 75 => fs::fsync(a[0]), // fsync, fdatasync
         76 => fs::truncate(a[0], a[1]),
         77 => fs::ftruncate(a[0], a[1]),
@@ -199,12 +201,16 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         291 => poll::epoll_create1(a[0]),
         292 => io::dup3(a[0], a[1], a[2]),
         293 => io::pipe2(a[0], a[1]),
+        295 | 327 => io::preadv(a[0], a[1], a[2], a[3]),
+        296 | 328 => io::pwritev(a[0], a[1], a[2], a[3]),
         302 => process::prlimit64(a[0], a[1], a[2], a[3]),
         309 => process::getcpu(a[0], a[1]),
         318 => process::getrandom(a[0], a[1], a[2]),
         324 => process::membarrier(a[0]),
+        326 => io::copy_file_range(a[0], a[1], a[2], a[3], a[4], a[5]),
         332 => fs::statx(a[0], a[1], a[2], a[4]),
         435 => thread::clone3(frame, a[0], a[1]),
+        436 => io::close_range(a[0], a[1], a[2]),
         _ => unsupported(nr),
     }
 }

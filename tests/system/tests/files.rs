@@ -34,3 +34,11 @@ fn file_mappings_musl() {
         .assert_output_lacks("FAIL ")
         .assert_stdout_line("ALL OK");
 }
+
+#[test]
+fn vectored_positioned_copy_and_lock_calls() {
+    boot_c("fileio_extra_test.c", Flavor::Glibc, &[], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+}
