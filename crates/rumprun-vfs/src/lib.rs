@@ -25,6 +25,7 @@ extern crate std;
 
 pub mod access;
 pub mod archive;
+pub mod block;
 pub mod boot_tree;
 pub mod clock;
 pub mod dirent;
@@ -38,6 +39,7 @@ pub mod stat;
 pub mod tmpfs;
 pub mod vfs;
 
+pub use block::{BlockDevice, MemDisk, SECTOR_SIZE};
 pub use clock::{Clock, ZeroClock};
 pub use dirent::{encode_dirent64, fill_dirents64, DirEntry};
 pub use errno::{Errno, VfsResult};
