@@ -10,6 +10,7 @@ use spin::Mutex;
 /// Size of a sector in bytes.
 pub const SECTOR_SIZE: usize = 512;
 
+/// A disk: what a file system reads and writes (see the module documentation).
 pub trait BlockDevice: Send + Sync {
     /// Number of sectors.
     fn sectors(&self) -> u64;
@@ -31,6 +32,7 @@ pub struct MemDisk {
 }
 
 impl MemDisk {
+    /// A disk holding `data` (its length a multiple of SECTOR_SIZE).
     pub fn new(data: Vec<u8>, read_only: bool) -> MemDisk {
         MemDisk { data: Mutex::new(data), read_only }
     }
@@ -41,7 +43,7 @@ impl MemDisk {
     }
 
     fn range(&self, sector: u64, len: usize) -> VfsResult<(usize, usize)> {
-        if len % SECTOR_SIZE != 0 {
+        if !len.is_multiple_of(SECTOR_SIZE) {
             return Err(Errno::EINVAL);
         }
         let start = (sector as usize).checked_mul(SECTOR_SIZE).ok_or(Errno::EINVAL)?;
