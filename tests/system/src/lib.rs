@@ -245,15 +245,45 @@ pub fn build_rust(project: &str) -> PathBuf {
     out
 }
 
+/// Like [`build_rust`], for a project with crates.io dependencies: first
+/// `cargo fetch --locked` (for the program's target only), which downloads the
+/// crates pinned by the project's `Cargo.lock` unless cargo already has them, so
+/// that the `--offline` build works on a fresh machine.
+pub fn build_rust_with_deps(project: &str) -> PathBuf {
+    {
+        let _g = lock_builds();
+        let mut cmd = Command::new(tool("x86_64-rumprun-linux-cargo"));
+        cmd.args([
+            "fetch",
+            "--locked",
+            "--quiet",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--manifest-path",
+        ])
+        .arg(program_source(&format!("{project}/Cargo.toml")))
+        .env_remove("CARGO_NET_OFFLINE");
+        check_output(&mut cmd, &format!("fetching the crates of {project}"));
+    }
+    build_rust(project)
+}
+
 /// Bakes `prog` with `rumprun-bake hw_virtio` into
 /// `target/system-tests/images/<name>.bin` (once per test process) and returns the
 /// image's path.
 pub fn bake(prog: &Path) -> PathBuf {
-    static DONE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
     let name = prog.file_name().unwrap().to_str().unwrap();
+    bake_with(prog, name, &[])
+}
+
+/// Bakes `prog` with `rumprun-bake [bake_args] hw_virtio` (e.g. `["-r", dir]`) into
+/// `target/system-tests/images/<image>.bin` (once per test process) and returns the
+/// image's path.
+pub fn bake_with(prog: &Path, image: &str, bake_args: &[&std::ffi::OsStr]) -> PathBuf {
+    static DONE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
     let dir = work_dir().join("images");
     fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("{name}.bin"));
+    let out = dir.join(format!("{image}.bin"));
 
     let _g = lock_builds();
     let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
@@ -264,6 +294,7 @@ pub fn bake(prog: &Path) -> PathBuf {
     let tmp = tmp_name(&out);
     check_output(
         Command::new(tool("rumprun-bake"))
+            .args(bake_args)
             .arg("hw_virtio")
             .arg(&tmp)
             .arg(prog),

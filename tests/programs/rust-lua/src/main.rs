@@ -5,6 +5,8 @@
 //! and writes a summary to /tmp. The Rust side computes the same numbers from the
 //! same file with std and checks the script's result and its summary file. Prints
 //! one `ok: ...` line per check and `ALL OK`; a failed check panics (status 101).
+//!
+//! Arguments: `[DATADIR [SCRIPT]]`, default `/data` and `/scripts/sum.lua`.
 
 use mlua::{Function, Lua, Table};
 use std::collections::HashMap;
@@ -23,7 +25,9 @@ fn numbers(path: &str) -> Vec<i64> {
 fn main() -> mlua::Result<()> {
     let t = Instant::now();
     let datadir = std::env::args().nth(1).unwrap_or_else(|| "/data".into());
-    let script = "/scripts/sum.lua";
+    let script = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "/scripts/sum.lua".into());
 
     let mut nums = numbers(&format!("{datadir}/numbers.txt"));
     nums.sort_unstable();
@@ -43,7 +47,7 @@ fn main() -> mlua::Result<()> {
     let run: Function = lua
         .load("local script, dir = ...; return assert(loadfile(script))(dir)")
         .into_function()?;
-    let res: Table = run.call((script, datadir.as_str()))?;
+    let res: Table = run.call((script.as_str(), datadir.as_str()))?;
 
     let version: String = res.get("version")?;
     let count: i64 = res.get("count")?;
