@@ -11,6 +11,7 @@ mod poll;
 mod process;
 mod signal;
 pub mod stat;
+mod table;
 mod thread;
 mod time;
 pub mod user;

@@ -1,0 +1,382 @@
+//! What the kernel does with each Linux x86_64 syscall number: plain data (only `core`,
+//! no kernel imports) so the host test `tests/system/tests/syscall_table.rs` can
+//! include this file too. That test checks the table against the arms of `dispatch`
+//! in `mod.rs` (every dispatched number is here with a status other than
+//! `Unsupported`, and nothing else is) and renders `docs/syscalls.md` from it.
+//!
+//! Numbers that are not listed are unsupported (ENOSYS and one log line). List an
+//! unsupported number only to say something about it. Keep the entries sorted by
+//! number; the comment after each entry is its name (checked by the test).
+// The kernel does not read the table (yet); the host test and the docs do.
+#![allow(dead_code)]
+
+/// How much of a syscall's Linux behaviour the kernel gives.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Status {
+    /// Linux behaviour (the note may say how it maps onto a unikernel).
+    Full,
+    /// Works for the common cases; the note says what is missing.
+    Partial,
+    /// Deliberately refused with a documented errno and one log line (fork, execve).
+    Refused,
+    /// ENOSYS (and one log line unless listed in `QUIET_ENOSYS`).
+    Unsupported,
+}
+
+/// One syscall number and what the kernel does with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Syscall {
+    pub nr: usize,
+    pub status: Status,
+    /// What is missing (for `Partial`), why (for `Refused`/`Unsupported`), or how the
+    /// behaviour maps onto one program in one address space; may be empty.
+    pub note: &'static str,
+}
+
+const fn sys(nr: usize, status: Status, note: &'static str) -> Syscall {
+    Syscall { nr, status, note }
+}
+
+use Status::*;
+
+const NO_NET: &str = "no network stack yet";
+
+/// Every number `dispatch` handles, plus notable unsupported ones, sorted by number.
+pub static SYSCALLS: &[Syscall] = &[
+    sys(0, Full, ""),  // read
+    sys(1, Full, ""),  // write
+    sys(2, Full, ""),  // open
+    sys(3, Full, ""),  // close
+    sys(4, Full, ""),  // stat
+    sys(5, Full, ""),  // fstat
+    sys(6, Full, ""),  // lstat
+    sys(7, Full, ""),  // poll
+    sys(8, Full, "SEEK_DATA/SEEK_HOLE see one hole at the end of a file"), // lseek
+    sys(
+        9,
+        Full,
+        "anonymous (private or shared), files (MAP_PRIVATE, and MAP_SHARED written back on msync, munmap and exit), /dev/zero; MAP_FIXED, MAP_FIXED_NOREPLACE; committed lazily",
+    ), // mmap
+    sys(10, Full, "PROT_GROWSUP/PROT_GROWSDOWN give EINVAL"), // mprotect
+    sys(11, Full, ""),                                        // munmap
+    sys(12, Full, ""),                                        // brk
+    sys(13, Full, "handlers run with SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND"), // rt_sigaction
+    sys(14, Full, ""), // rt_sigprocmask
+    sys(15, Full, "handled before dispatch: it restores every register, rax included"), // rt_sigreturn
+    sys(
+        16,
+        Partial,
+        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP; everything else is ENOTTY",
+    ), // ioctl
+    sys(
+        17,
+        Partial,
+        "the open mode is not checked (no EBADF on a write-only descriptor)",
+    ), // pread64
+    sys(
+        18,
+        Partial,
+        "the open mode is not checked (no EBADF on a read-only descriptor)",
+    ), // pwrite64
+    sys(19, Full, ""), // readv
+    sys(20, Full, "gathered into one write (atomic for pipes)"), // writev
+    sys(21, Full, "the program runs as root"), // access
+    sys(22, Full, ""), // pipe
+    sys(
+        23,
+        Partial,
+        "the timeout is not updated with the time left",
+    ), // select
+    sys(24, Full, ""), // sched_yield
+    sys(25, Partial, "MREMAP_DONTUNMAP gives EINVAL"), // mremap
+    sys(26, Full, "shared file mappings are written back to their files"), // msync
+    sys(28, Full, "MADV_DONTNEED and MADV_FREE drop the pages; other advice is accepted"), // madvise
+    sys(29, Unsupported, "no System V IPC"), // shmget
+    sys(32, Full, ""),                       // dup
+    sys(33, Full, ""),                       // dup2
+    sys(34, Full, ""),                       // pause
+    sys(35, Full, ""),                       // nanosleep
+    sys(36, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // getitimer
+    sys(37, Full, ""), // alarm
+    sys(38, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // setitimer
+    sys(39, Full, "always 1"), // getpid
+    sys(40, Full, "copies through a kernel buffer"), // sendfile
+    sys(41, Unsupported, NO_NET), // socket
+    sys(42, Unsupported, NO_NET), // connect
+    sys(43, Unsupported, NO_NET), // accept
+    sys(44, Unsupported, NO_NET), // sendto
+    sys(45, Unsupported, NO_NET), // recvfrom
+    sys(46, Unsupported, NO_NET), // sendmsg
+    sys(47, Unsupported, NO_NET), // recvmsg
+    sys(48, Unsupported, NO_NET), // shutdown
+    sys(49, Unsupported, NO_NET), // bind
+    sys(50, Unsupported, NO_NET), // listen
+    sys(51, Unsupported, NO_NET), // getsockname
+    sys(52, Unsupported, NO_NET), // getpeername
+    sys(53, Unsupported, "no sockets yet, not even AF_UNIX"), // socketpair
+    sys(54, Unsupported, NO_NET), // setsockopt
+    sys(55, Unsupported, NO_NET), // getsockopt
+    sys(
+        56,
+        Partial,
+        "threads only (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND, as pthreads use it); a new process is refused with ENOSYS and a log line",
+    ), // clone
+    sys(57, Refused, "ENOSYS: one program, one address space"), // fork
+    sys(58, Refused, "ENOSYS: one program, one address space"), // vfork
+    sys(59, Refused, "ENOSYS: the image holds one program"), // execve
+    sys(60, Full, "ends the calling thread"), // exit
+    sys(61, Unsupported, "there are never child processes"), // wait4
+    sys(62, Full, "to the program itself (pid 1, 0 or -1); other pids give ESRCH"), // kill
+    sys(63, Full, "sysname Linux, release 6.1.0-rumprun, nodename = the hostname"), // uname
+    sys(64, Unsupported, "no System V IPC"), // semget
+    sys(68, Unsupported, "no System V IPC"), // msgget
+    sys(
+        72,
+        Partial,
+        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_GETPIPE_SZ; others (F_OFD_*, F_SETPIPE_SZ, F_GETOWN/SETOWN, seals, leases) give EINVAL",
+    ), // fcntl
+    sys(
+        73,
+        Partial,
+        "always succeeds; on Linux locks taken through separate opens of one file conflict",
+    ), // flock
+    sys(74, Full, "tmpfs and /proc have nothing to write back"), // fsync
+    sys(75, Full, "tmpfs and /proc have nothing to write back"), // fdatasync
+    sys(76, Full, ""), // truncate
+    sys(77, Full, ""), // ftruncate
+    sys(78, Unsupported, "the old getdents; getdents64 works"), // getdents
+    sys(79, Full, ""), // getcwd
+    sys(80, Full, ""), // chdir
+    sys(81, Full, ""), // fchdir
+    sys(82, Full, ""), // rename
+    sys(83, Full, ""), // mkdir
+    sys(84, Full, ""), // rmdir
+    sys(85, Full, ""), // creat
+    sys(86, Full, ""), // link
+    sys(87, Full, ""), // unlink
+    sys(88, Full, ""), // symlink
+    sys(89, Full, ""), // readlink
+    sys(90, Full, ""), // chmod
+    sys(91, Full, ""), // fchmod
+    sys(92, Full, "owners are stored"), // chown
+    sys(93, Full, "owners are stored"), // fchown
+    sys(94, Full, "owners are stored"), // lchown
+    sys(95, Full, ""), // umask
+    sys(96, Partial, "the obsolete timezone argument is not written"), // gettimeofday
+    sys(97, Partial, "fixed limits (RLIMIT_STACK, RLIMIT_NOFILE 1024, the rest infinite)"), // getrlimit
+    sys(
+        98,
+        Partial,
+        "CPU time (all counted as user time) and maxrss only; RUSAGE_CHILDREN is all zero",
+    ), // getrusage
+    sys(99, Full, "uptime, total and free memory, one process; no swap, no load averages"), // sysinfo
+    sys(100, Partial, "the kernel's share is counted as user time"), // times
+    sys(101, Unsupported, "no debugging interface in a unikernel"), // ptrace
+    sys(102, Full, "always root (0)"), // getuid
+    sys(104, Full, "always root (0)"), // getgid
+    sys(105, Partial, "accepted; the program stays root"), // setuid
+    sys(106, Partial, "accepted; the program stays root"), // setgid
+    sys(107, Full, "always root (0)"), // geteuid
+    sys(108, Full, "always root (0)"), // getegid
+    sys(110, Full, "always 0: no parent"), // getppid
+    sys(111, Full, "always 1"), // getpgrp
+    sys(
+        112,
+        Partial,
+        "returns 1; Linux gives EPERM to a process group leader",
+    ), // setsid
+    sys(113, Partial, "accepted; the program stays root"), // setreuid
+    sys(114, Partial, "accepted; the program stays root"), // setregid
+    sys(115, Full, "no supplementary groups"), // getgroups
+    sys(117, Partial, "accepted; the program stays root"), // setresuid
+    sys(118, Full, "always root (0)"), // getresuid
+    sys(119, Partial, "accepted; the program stays root"), // setresgid
+    sys(120, Full, "always root (0)"), // getresgid
+    sys(121, Partial, "answers 1 for any pid (no ESRCH)"), // getpgid
+    sys(124, Partial, "answers 1 for any pid (no ESRCH)"), // getsid
+    sys(127, Full, ""), // rt_sigpending
+    sys(128, Full, ""), // rt_sigtimedwait
+    sys(130, Full, ""), // rt_sigsuspend
+    sys(131, Full, ""), // sigaltstack
+    sys(132, Unsupported, "not yet; utimes and utimensat work"), // utime
+    sys(133, Full, ""), // mknod
+    sys(135, Full, "PER_LINUX only; other personas give EINVAL"), // personality
+    sys(137, Full, ""), // statfs
+    sys(138, Full, "pipes and other non-file descriptors report pipefs"), // fstatfs
+    sys(140, Full, "always nice 0"), // getpriority
+    sys(141, Partial, "accepted without effect (one CPU, no priorities)"), // setpriority
+    sys(142, Partial, "accepted without effect"), // sched_setparam
+    sys(143, Full, "priority 0 (SCHED_OTHER)"), // sched_getparam
+    sys(144, Partial, "any policy is accepted; every thread stays SCHED_OTHER"), // sched_setscheduler
+    sys(145, Full, "SCHED_OTHER"), // sched_getscheduler
+    sys(
+        146,
+        Partial,
+        "0 for every policy (Linux gives 99 for SCHED_FIFO/SCHED_RR)",
+    ), // sched_get_priority_max
+    sys(
+        147,
+        Partial,
+        "0 for every policy (Linux gives 1 for SCHED_FIFO/SCHED_RR)",
+    ), // sched_get_priority_min
+    sys(149, Full, "memory is never paged out"), // mlock
+    sys(150, Full, "memory is never paged out"), // munlock
+    sys(151, Full, "memory is never paged out"), // mlockall
+    sys(152, Full, "memory is never paged out"), // munlockall
+    sys(
+        157,
+        Partial,
+        "PR_SET_NAME/PR_GET_NAME (one name for the program), PR_SET_PDEATHSIG, PR_GET/SET_DUMPABLE; others give EINVAL",
+    ), // prctl
+    sys(
+        158,
+        Partial,
+        "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS; others give EINVAL",
+    ), // arch_prctl
+    sys(160, Unsupported, "not yet; prlimit64 works (glibc and musl use it first)"), // setrlimit
+    sys(162, Full, "nothing to write back"), // sync
+    sys(164, Unsupported, "the clocks cannot be set"), // settimeofday
+    sys(165, Unsupported, "one fixed file system tree"), // mount
+    sys(166, Unsupported, "one fixed file system tree"), // umount2
+    sys(170, Full, ""), // sethostname
+    sys(186, Full, ""), // gettid
+    sys(200, Full, ""), // tkill
+    sys(201, Full, ""), // time
+    sys(
+        202,
+        Partial,
+        "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE (private or not, with timeouts); WAKE_OP and the PI operations give ENOSYS",
+    ), // futex
+    sys(203, Full, "CPU 0 is the only one"), // sched_setaffinity
+    sys(204, Full, "CPU 0 is the only one"), // sched_getaffinity
+    sys(206, Unsupported, "no Linux AIO"), // io_setup
+    sys(213, Full, ""), // epoll_create
+    sys(217, Full, ""), // getdents64
+    sys(218, Full, ""), // set_tid_address
+    sys(221, Unsupported, "not yet"), // fadvise64
+    sys(222, Unsupported, "no POSIX timers yet; setitimer, alarm and timerfd work"), // timer_create
+    sys(227, Unsupported, "the clocks cannot be set"), // clock_settime
+    sys(
+        228,
+        Full,
+        "REALTIME (from the RTC at boot), MONOTONIC, BOOTTIME, the COARSE/RAW variants, process and thread CPU time",
+    ), // clock_gettime
+    sys(229, Full, "1 ns"), // clock_getres
+    sys(
+        230,
+        Partial,
+        "sleeping on CLOCK_PROCESS_CPUTIME_ID gives EOPNOTSUPP",
+    ), // clock_nanosleep
+    sys(231, Full, ""), // exit_group
+    sys(232, Full, "level- and edge-triggered, EPOLLONESHOT"), // epoll_wait
+    sys(233, Full, ""), // epoll_ctl
+    sys(234, Full, "to threads of the program itself; other tgids give ESRCH"), // tgkill
+    sys(235, Full, ""), // utimes
+    sys(247, Unsupported, "there are never child processes"), // waitid
+    sys(253, Unsupported, "no file change notification"), // inotify_init
+    sys(257, Full, "including O_TMPFILE and O_PATH"), // openat
+    sys(258, Full, ""), // mkdirat
+    sys(259, Full, ""), // mknodat
+    sys(260, Full, "owners are stored"), // fchownat
+    sys(262, Full, ""), // newfstatat
+    sys(263, Full, ""), // unlinkat
+    sys(264, Full, ""), // renameat
+    sys(265, Full, ""), // linkat
+    sys(266, Full, ""), // symlinkat
+    sys(267, Full, ""), // readlinkat
+    sys(268, Full, ""), // fchmodat
+    sys(269, Full, ""), // faccessat
+    sys(
+        270,
+        Partial,
+        "the signal mask argument is ignored; the timeout is not updated with the time left",
+    ), // pselect6
+    sys(271, Partial, "the signal mask argument is ignored"), // ppoll
+    sys(
+        273,
+        Partial,
+        "accepted; robust futexes are not cleaned up at thread exit",
+    ), // set_robust_list
+    sys(275, Unsupported, "not yet"), // splice
+    sys(280, Full, ""), // utimensat
+    sys(281, Partial, "the signal mask argument is ignored"), // epoll_pwait
+    sys(282, Unsupported, "not yet"), // signalfd
+    sys(283, Full, "CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME"), // timerfd_create
+    sys(284, Full, ""), // eventfd
+    sys(
+        285,
+        Full,
+        "modes 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE",
+    ), // fallocate
+    sys(286, Full, ""), // timerfd_settime
+    sys(287, Full, ""), // timerfd_gettime
+    sys(288, Unsupported, NO_NET), // accept4
+    sys(289, Unsupported, "not yet"), // signalfd4
+    sys(290, Full, ""), // eventfd2
+    sys(291, Full, ""), // epoll_create1
+    sys(292, Full, ""), // dup3
+    sys(293, Full, "O_DIRECT is accepted and gives a byte-stream pipe"), // pipe2
+    sys(294, Unsupported, "no file change notification"), // inotify_init1
+    sys(
+        295,
+        Partial,
+        "the open mode is not checked; offset -1 reads at the file position instead of EINVAL",
+    ), // preadv
+    sys(
+        296,
+        Partial,
+        "the open mode is not checked; offset -1 writes at the file position instead of EINVAL",
+    ), // pwritev
+    sys(
+        302,
+        Partial,
+        "reads the fixed limits of getrlimit; new limits are accepted but neither kept nor enforced",
+    ), // prlimit64
+    sys(306, Full, "nothing to write back"), // syncfs
+    sys(309, Full, "always CPU 0, node 0"), // getcpu
+    sys(316, Full, "RENAME_NOREPLACE, RENAME_EXCHANGE; RENAME_WHITEOUT gives EINVAL"), // renameat2
+    sys(317, Unsupported, "no seccomp"), // seccomp
+    sys(318, Full, ""), // getrandom
+    sys(319, Unsupported, "not yet"), // memfd_create
+    sys(321, Unsupported, "no BPF"), // bpf
+    sys(322, Refused, "ENOSYS: the image holds one program"), // execveat
+    sys(
+        324,
+        Partial,
+        "QUERY, GLOBAL, PRIVATE_EXPEDITED, REGISTER_PRIVATE_EXPEDITED (one CPU: always a barrier); the other commands give EINVAL",
+    ), // membarrier
+    sys(
+        326,
+        Partial,
+        "copies through a kernel buffer; overlapping ranges of one file and non-regular files are not refused with EINVAL",
+    ), // copy_file_range
+    sys(
+        327,
+        Partial,
+        "the RWF_* flags are ignored; the open mode is not checked",
+    ), // preadv2
+    sys(
+        328,
+        Partial,
+        "the RWF_* flags are ignored (RWF_APPEND too); the open mode is not checked",
+    ), // pwritev2
+    sys(332, Partial, "STATX_BASIC_STATS only: btime is filled but STATX_BTIME is not reported in the mask"), // statx
+    sys(
+        334,
+        Unsupported,
+        "ENOSYS without a log line: libcs probe it at every start and fall back",
+    ), // rseq
+    sys(425, Unsupported, "no io_uring; programs fall back to epoll or plain I/O"), // io_uring_setup
+    sys(426, Unsupported, "no io_uring"), // io_uring_enter
+    sys(427, Unsupported, "no io_uring"), // io_uring_register
+    sys(
+        435,
+        Partial,
+        "threads only, as clone; set_tid, cgroup and pidfd fields are ignored",
+    ), // clone3
+    sys(436, Full, "CLOSE_RANGE_UNSHARE has nothing to unshare"), // close_range
+    sys(437, Unsupported, "not yet; openat works"), // openat2
+    sys(439, Full, "the program runs as root"), // faccessat2
+    sys(441, Unsupported, "not yet; epoll_pwait works"), // epoll_pwait2
+    sys(452, Full, ""), // fchmodat2
+];
