@@ -34,7 +34,10 @@ pub struct MemDisk {
 impl MemDisk {
     /// A disk holding `data` (its length a multiple of SECTOR_SIZE).
     pub fn new(data: Vec<u8>, read_only: bool) -> MemDisk {
-        MemDisk { data: Mutex::new(data), read_only }
+        MemDisk {
+            data: Mutex::new(data),
+            read_only,
+        }
     }
 
     /// The current contents.
@@ -46,7 +49,9 @@ impl MemDisk {
         if !len.is_multiple_of(SECTOR_SIZE) {
             return Err(Errno::EINVAL);
         }
-        let start = (sector as usize).checked_mul(SECTOR_SIZE).ok_or(Errno::EINVAL)?;
+        let start = (sector as usize)
+            .checked_mul(SECTOR_SIZE)
+            .ok_or(Errno::EINVAL)?;
         let end = start.checked_add(len).ok_or(Errno::EINVAL)?;
         if end > self.data.lock().len() {
             return Err(Errno::EINVAL);
