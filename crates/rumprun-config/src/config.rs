@@ -27,6 +27,22 @@ pub struct Config {
     pub env: Vec<String>,
     /// The hostname, if set.
     pub hostname: Option<String>,
+    /// Block devices to mount (`blk` blocks), in config order.
+    pub blk: Vec<Blk>,
+}
+
+/// One `blk` block (NOTES-rumprun §4.2): a device and, optionally, where to mount it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Blk {
+    /// `dev` (a device path such as `/dev/vda` or `/dev/ld0a`); `vnd` and `etfs` are
+    /// the original's other sources.
+    pub source: String,
+    /// The device path.
+    pub path: String,
+    /// `blk` (detect ext2 or ISO 9660 from the superblock), `ext2` or `iso9660`.
+    pub fstype: Option<String>,
+    /// Where to mount it; without one the device is only made available.
+    pub mountpoint: Option<String>,
 }
 
 /// Why a config was rejected. [`fmt::Display`] gives one line.
@@ -48,6 +64,8 @@ pub enum ConfigError {
     Cmdline(SplitError),
     /// `cmdline` has no words at all.
     EmptyCmdline,
+    /// A `blk` block is malformed; the text says how.
+    BadBlk(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -69,6 +87,7 @@ impl fmt::Display for ConfigError {
             ConfigError::EmptyHostname => f.write_str("\"hostname\" must not be empty"),
             ConfigError::Cmdline(e) => write!(f, "\"cmdline\": {e}"),
             ConfigError::EmptyCmdline => f.write_str("\"cmdline\" is empty"),
+            ConfigError::BadBlk(why) => write!(f, "\"blk\": {why}"),
         }
     }
 }
@@ -119,7 +138,11 @@ impl Config {
         for (key, value) in members {
             match key.as_str() {
                 "cmdline" | "env" | "hostname" => {}
-                "net" | "blk" | "rc" | "rc_TESTING" => return Err(ConfigError::Unsupported(key)),
+                "blk" => {
+                    config.blk.push(parse_blk(value)?);
+                    continue;
+                }
+                "net" | "rc" | "rc_TESTING" => return Err(ConfigError::Unsupported(key)),
                 _ => return Err(ConfigError::UnknownKey(key)),
             }
             let Value::String(s) = value else {
@@ -153,6 +176,70 @@ impl Config {
         }
         Ok(Some(config))
     }
+}
+
+/// A `blk` object: string fields `source` (required: `dev`, `vnd`, `etfs`), `path`
+/// (required), `fstype` (required with `mountpoint`), `mountpoint`.
+fn parse_blk(value: Value) -> Result<Blk, ConfigError> {
+    let bad = |s: &str| ConfigError::BadBlk(String::from(s));
+    let Value::Object(fields) = value else {
+        return Err(bad(
+            "must be an object with source, path, fstype and mountpoint",
+        ));
+    };
+    let mut b = Blk::default();
+    for (k, v) in fields {
+        let Value::String(s) = v else {
+            return Err(ConfigError::BadBlk(alloc::format!(
+                "{} must be a string, not {}",
+                Quoted(&k),
+                v.type_name()
+            )));
+        };
+        match k.as_str() {
+            "source" => b.source = s,
+            "path" => b.path = s,
+            "fstype" => b.fstype = Some(s),
+            "mountpoint" => b.mountpoint = Some(s),
+            _ => {
+                return Err(ConfigError::BadBlk(alloc::format!(
+                    "unknown field {}",
+                    Quoted(&k)
+                )))
+            }
+        }
+    }
+    match b.source.as_str() {
+        "dev" => {}
+        "" => return Err(bad("\"source\" is required (dev)")),
+        "vnd" | "etfs" => {
+            return Err(ConfigError::BadBlk(alloc::format!(
+                "source {} is not supported (use \"dev\")",
+                Quoted(&b.source)
+            )))
+        }
+        other => {
+            return Err(ConfigError::BadBlk(alloc::format!(
+                "unknown source {}",
+                Quoted(other)
+            )))
+        }
+    }
+    if b.path.is_empty() {
+        return Err(bad("\"path\" is required"));
+    }
+    if b.mountpoint.is_some() && b.fstype.is_none() {
+        return Err(bad("\"fstype\" is required with \"mountpoint\""));
+    }
+    if let Some(mp) = &b.mountpoint {
+        if !mp.starts_with('/') {
+            return Err(ConfigError::BadBlk(alloc::format!(
+                "mountpoint {} must be an absolute path",
+                Quoted(mp)
+            )));
+        }
+    }
+    Ok(b)
 }
 
 #[cfg(test)]
@@ -218,10 +305,71 @@ mod tests {
         // The full §3.2 example: valid lax JSON, rejected because blk is not supported.
         let full = " {, \n\t\"env\": \"FOO=bar\", \n\t\"blk\" :  {, \n\t\t\"source\":\t\"dev\", \n\t\t\"path\":\t\"/dev/ld0a\", \n\t\t\"fstype\":\t\"blk\", \n\t\t\"mountpoint\":\t\"/data\", \n\t}, \n\t\"net\" :  {, \n\t\t\"if\":\t\t\"vioif0\", \n\t\t\"type\":\t\"inet\", \n\t\t\"method\":\t\"static\", \n\t\t\"addr\":\t\"10.0.0.2\", \n\t\t\"mask\":\t\"24\", \n\t\t\"gw\":\t\t\"10.0.0.1\", \n\t}, \n\t\"cmdline\": \"app.bin args\", \n\t\"hostname\": \"myname\", \n}, \n";
         assert!(crate::json::parse_lax_prefix(full, 1).is_ok());
-        assert_eq!(err(full), "\"blk\" is not supported yet");
+        assert_eq!(err(full), "\"net\" is not supported yet");
         assert_eq!(
             err(&full.replace(',', ",,")),
-            "\"blk\" is not supported yet"
+            "\"net\" is not supported yet"
+        );
+        let without_net = full
+            .replace(
+                full.split("\"net\"")
+                    .nth(1)
+                    .unwrap()
+                    .split("\"cmdline\"")
+                    .next()
+                    .unwrap(),
+                "",
+            )
+            .replace("\"net\"", "");
+        let c = parse(&without_net);
+        assert_eq!(
+            c.blk,
+            vec![Blk {
+                source: "dev".into(),
+                path: "/dev/ld0a".into(),
+                fstype: Some("blk".into()),
+                mountpoint: Some("/data".into())
+            }]
+        );
+    }
+
+    #[test]
+    fn blk_blocks() {
+        let c = parse(
+            r#"{"blk": {"source": "dev", "path": "/dev/vda"}, "blk": {"source": "dev", "path": "/dev/vdb", "fstype": "blk", "mountpoint": "/data"}}"#,
+        );
+        assert_eq!(c.blk.len(), 2);
+        assert_eq!(c.blk[0].mountpoint, None);
+        assert_eq!(c.blk[1].mountpoint.as_deref(), Some("/data"));
+        assert_eq!(
+            err(r#"{"blk": "x"}"#),
+            "\"blk\": must be an object with source, path, fstype and mountpoint"
+        );
+        assert_eq!(
+            err(r#"{"blk": {"path": "/dev/vda"}}"#),
+            "\"blk\": \"source\" is required (dev)"
+        );
+        assert_eq!(
+            err(r#"{"blk": {"source": "dev"}}"#),
+            "\"blk\": \"path\" is required"
+        );
+        assert_eq!(
+            err(r#"{"blk": {"source": "dev", "path": "/dev/vda", "mountpoint": "/d"}}"#),
+            "\"blk\": \"fstype\" is required with \"mountpoint\""
+        );
+        assert_eq!(
+            err(r#"{"blk": {"source": "vnd", "path": "x"}}"#),
+            "\"blk\": source \"vnd\" is not supported (use \"dev\")"
+        );
+        assert_eq!(
+            err(r#"{"blk": {"source": "dev", "path": "/dev/vda", "x": "1"}}"#),
+            "\"blk\": unknown field \"x\""
+        );
+        assert_eq!(
+            err(
+                r#"{"blk": {"source": "dev", "path": "/dev/vda", "fstype": "blk", "mountpoint": "data"}}"#
+            ),
+            "\"blk\": mountpoint \"data\" must be an absolute path"
         );
     }
 
@@ -231,7 +379,6 @@ mod tests {
             err(r#"{"net": {"if": "vioif0"}}"#),
             "\"net\" is not supported yet"
         );
-        assert_eq!(err(r#"{"blk": "x"}"#), "\"blk\" is not supported yet");
         assert_eq!(err(r#"{"rc": []}"#), "\"rc\" is not supported yet");
         assert_eq!(
             err(r#"{"rc_TESTING": []}"#),

@@ -55,10 +55,21 @@ pub struct Options {
     pub qemu_args: Vec<String>,
     /// `-D port` after PLATFORM: gdb server port.
     pub gdb_port: Option<u16>,
+    /// `-b hostpath[,mountpoint]`: disks, in order (the first is /dev/vda).
+    pub disks: Vec<Disk>,
     /// The image to boot (argv\[0\] of the program).
     pub app: String,
     /// The program's arguments.
     pub args: Vec<String>,
+}
+
+/// One `-b` disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disk {
+    /// The image file on the host.
+    pub path: String,
+    /// Where the guest mounts it (file system detected), if anywhere.
+    pub mountpoint: Option<String>,
 }
 
 /// What the command line asks for.
@@ -105,7 +116,9 @@ guest args are:
    -M set the guest's memory to mem megabytes, default is 64
    -N set the guest's hostname to name
    -p creates the guest but leaves it paused
-   -b configures a block device (not yet)
+   -b hostpath[,mountpoint]: attaches a disk image (virtio-blk: the first is
+      /dev/vda, also /dev/ld0a) and, with a mountpoint, mounts the file system
+      on it there (ext2 or ISO 9660, detected)
    -I, -W configure a network interface (not yet)
    -d destroys the guest on poweroff (not on qemu/kvm)
 
@@ -157,6 +170,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         hostname: None,
         qemu_args: Vec::new(),
         gdb_port: None,
+        disks: Vec::new(),
         app: String::new(),
         args: Vec::new(),
     };
@@ -201,7 +215,23 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                     _ => return Err(Error::new(format!("-D: invalid gdb port \"{value}\""))),
                 }
             }
-            'b' => return Err(not_yet("-b (block devices)")),
+            'b' => {
+                let (path, mountpoint) = match value.split_once(',') {
+                    Some((p, m)) => (p.to_string(), Some(m.to_string())),
+                    None => (value.clone(), None),
+                };
+                if path.is_empty() {
+                    return Err(Error::new("-b: expected hostpath[,mountpoint]"));
+                }
+                if let Some(m) = &mountpoint {
+                    if !m.starts_with('/') {
+                        return Err(Error::new(format!(
+                            "-b {value}: the mountpoint must be an absolute path"
+                        )));
+                    }
+                }
+                o.disks.push(Disk { path, mountpoint });
+            }
             'I' | 'W' | 'n' => return Err(not_yet(&format!("-{c} (networking)"))),
             'd' => return Err(Error::new("-d not supported on qemu/kvm")),
             c => unreachable!("option -{c} is in the optstring"),
@@ -255,6 +285,7 @@ mod tests {
                 hostname: None,
                 qemu_args: vec![],
                 gdb_port: None,
+                disks: vec![],
                 app: "app.bin".into(),
                 args: vec![],
             }
@@ -362,8 +393,8 @@ mod tests {
             "-S (sudo) is not supported yet"
         );
         assert_eq!(
-            err(&["qemu", "-b", "d.img", "a"]).message,
-            "-b (block devices) is not supported yet"
+            err(&["qemu", "-b", "d.img,data", "a"]).message,
+            "-b d.img,data: the mountpoint must be an absolute path"
         );
         assert_eq!(
             err(&["qemu", "-I", "x,vioif", "a"]).message,

@@ -18,6 +18,16 @@ pub fn build(o: &Options) -> String {
         out.push_str(", \"hostname\": ");
         out.push_str(&json_string(h));
     }
+    for (i, d) in o.disks.iter().enumerate() {
+        let dev = format!("/dev/vd{}", (b'a' + i as u8) as char);
+        if let Some(m) = &d.mountpoint {
+            out.push_str(&format!(
+                ", \"blk\": {{\"source\": \"dev\", \"path\": {}, \"fstype\": \"blk\", \"mountpoint\": {}}}",
+                json_string(&dev),
+                json_string(m)
+            ));
+        }
+    }
     out.push('}');
     out
 }

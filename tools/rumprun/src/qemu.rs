@@ -90,6 +90,14 @@ pub fn command(
     } else if o.paused {
         push(&["-S"]);
     }
+    for (i, d) in o.disks.iter().enumerate() {
+        push(&[
+            "-drive",
+            &format!("file={},if=none,id=vd{i},format=raw", opt_value(&d.path)),
+            "-device",
+            &format!("virtio-blk-pci,drive=vd{i}"),
+        ]);
+    }
     push(&o.qemu_args.iter().map(String::as_str).collect::<Vec<_>>());
     push(&["-kernel", &o.app, "-append", config]);
     a

@@ -15,6 +15,24 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
         Command::Run(o) => o,
     };
     let min_mb = app::check(&o.app)?;
+    for d in &o.disks {
+        match std::fs::metadata(&d.path) {
+            Ok(m) if m.is_dir() => {
+                return Err(Error::new(format!(
+                    "-b {}: is a directory, not a disk image",
+                    d.path
+                )))
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "-b {}: {}",
+                    d.path,
+                    crate::error::io_message(&e)
+                )))
+            }
+        }
+    }
     if o.mem_mb < min_mb {
         return Err(Error::new(format!(
             "-M {}: {} needs at least {} MiB of guest memory (its kernel and program alone take that much)",

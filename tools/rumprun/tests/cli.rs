@@ -160,7 +160,7 @@ fn usage_errors() {
     );
     assert_error(
         &run(RUMPRUN, &["qemu", "-b", "disk.img", &app], &[]),
-        "rumprun: error: -b (block devices) is not supported yet",
+        "rumprun: error: -b disk.img: No such file or directory",
     );
 }
 
