@@ -14,6 +14,7 @@ extern crate alloc;
 #[macro_use]
 mod console;
 mod arch;
+mod drivers;
 mod fault;
 mod fd;
 mod fs;
@@ -87,7 +88,10 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: {why}");
         platform::exit(BOOT_FAILED)
     }
-    if config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=1") {
+    let verbose = config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=1");
+    drivers::probe(verbose);
+    drivers::blockdev::create_nodes(fs::vfs());
+    if verbose {
         let (free, total) = mm::frames::stats();
         kprintln!(
             "rumprun: booted via {}, {} KiB of RAM ({} KiB free), program bin/{} ({} bytes), {:.1} ms since kernel entry",

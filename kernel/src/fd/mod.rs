@@ -84,6 +84,10 @@ pub trait FileOps: Send + Sync + Any {
     fn bytes_readable(&self) -> Option<usize> {
         None
     }
+    /// fsync/fdatasync: makes written data durable.
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
     /// Called when the last descriptor of the open file is closed.
     fn release(&self) {}
     /// What /proc/self/fd/N points at: a path, or `pipe:[ino]`-style names.

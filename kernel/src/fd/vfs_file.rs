@@ -56,7 +56,11 @@ pub fn open_inode(inode: InodeRef, path: String) -> Result<Arc<dyn FileOps>, Err
             };
             Ok(Arc::new(dev))
         }
-        FileType::BlockDevice | FileType::Socket => Err(ENXIO),
+        FileType::BlockDevice => {
+            let disk = crate::drivers::blockdev::BlockFile::open(inode.stat().rdev).ok_or(ENXIO)?;
+            Ok(Arc::new(disk))
+        }
+        FileType::Socket => Err(ENXIO),
         FileType::Fifo => {
             crate::console::log_once(
                 "fifo",

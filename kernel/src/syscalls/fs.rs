@@ -245,9 +245,9 @@ pub fn fallocate(fdn: u64, mode: u64, offset: u64, len: u64) -> SysResult {
     Ok(0)
 }
 
-/// fsync, fdatasync, syncfs: tmpfs and /proc have nothing to write back.
+/// fsync, fdatasync, syncfs: whatever the file has to write back (disks flush).
 pub fn fsync(fdn: u64) -> SysResult {
-    fd::get(fdn).map(|_| 0)
+    fd::get(fdn)?.ops.sync().map(|_| 0)
 }
 
 pub fn getcwd(buf: u64, size: u64) -> SysResult {

@@ -1,0 +1,28 @@
+//! Device drivers and discovery. At boot `probe` walks the PCI bus, assigns memory
+//! windows to devices the firmware left unconfigured (qboot does), and starts a driver
+//! for each device it knows: virtio-blk disks become `/dev/vda`, `/dev/vdb`, ...
+//! (block devices in `blockdev`).
+
+pub mod blockdev;
+pub mod pci;
+pub mod virtio;
+
+/// Finds and starts every supported device.
+pub fn probe(verbose: bool) {
+    for dev in pci::devices() {
+        if let Some(kind) = virtio::device_type(&dev) {
+            virtio::start(dev, kind, verbose);
+        } else if verbose {
+            kprintln!(
+                "rumprun: pci {:02x}:{:02x}.{} {:04x}:{:04x} (class {:02x}.{:02x}): no driver",
+                dev.function.bus,
+                dev.function.device,
+                dev.function.function,
+                dev.info.vendor_id,
+                dev.info.device_id,
+                dev.info.class,
+                dev.info.subclass
+            );
+        }
+    }
+}

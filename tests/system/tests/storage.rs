@@ -1,0 +1,36 @@
+//! Disks: `rumprun -b` attaches host images as virtio-blk devices; programs see them
+//! as /dev/vda, ... and what they write is on the host image afterwards.
+
+use rumprun_system_tests::*;
+use std::fs;
+
+#[test]
+fn raw_disk_is_read_and_written_through_dev_vda() {
+    let dir = scratch_dir("rawdisk");
+    let img = dir.join("disk.img");
+    let mut data = b"HOST-WROTE-THIS!".to_vec();
+    data.resize(4 << 20, 0);
+    fs::write(&img, &data).unwrap();
+    let prog = build_c("rawdisk_test.c", Flavor::Glibc);
+    let image = bake(&prog);
+    let run = rumprun_qemu(&image, &["-b", img.to_str().unwrap()], &[]);
+    run.assert_status(0).assert_output_lacks("FAIL ").assert_stdout_line("ALL OK");
+    let after = fs::read(&img).unwrap();
+    assert_eq!(&after[1000..1020], b"written by the guest");
+    assert!(after[1020..1600].iter().all(|&b| b == b'Q'));
+    assert_eq!(after[1600], 0, "the write went past its end");
+    assert_eq!(&after[..16], b"HOST-WROTE-THIS!");
+}
+
+#[test]
+fn missing_disk_image_is_a_launcher_error() {
+    let prog = build_c("hello.c", Flavor::Musl);
+    let image = bake(&prog);
+    let run = rumprun_qemu(&image, &["-b", "/nonexistent/disk.img"], &[]);
+    run.assert_status(1);
+    assert!(
+        run.stderr.contains("rumprun: error: -b /nonexistent/disk.img: No such file or directory"),
+        "{}",
+        run.dump()
+    );
+}
