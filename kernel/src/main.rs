@@ -91,6 +91,10 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     let verbose = config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=1");
     drivers::probe(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
+    if let Err(why) = fs::mounts::mount_all(&config.blk) {
+        kprintln!("rumprun: {why}");
+        platform::exit(BOOT_FAILED)
+    }
     if verbose {
         let (free, total) = mm::frames::stats();
         kprintln!(

