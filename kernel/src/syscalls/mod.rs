@@ -152,6 +152,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         157 => process::prctl(a[0], a[1]),
         170 => process::sethostname(a[0], a[1]),
         158 => process::arch_prctl(a[0], a[1]),
+        160 => process::setrlimit(a[0], a[1]),
         186 => thread::gettid(),
         200 => signal::send_to_thread(a[0], a[1]), // tkill
         162 => Ok(0),                              // sync: nothing to write back

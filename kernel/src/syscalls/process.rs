@@ -72,6 +72,11 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
     Ok(0)
 }
 
+/// setrlimit: like prlimit64's new limit: checked and accepted, not enforced.
+pub fn setrlimit(resource: u64, new: u64) -> SysResult {
+    prlimit64(0, resource, new, 0)
+}
+
 pub fn getrlimit(resource: u64, out: u64) -> SysResult {
     user::write(out, rlimit(resource)?).map(|_| 0)
 }

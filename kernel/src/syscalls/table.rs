@@ -233,7 +233,7 @@ pub static SYSCALLS: &[Syscall] = &[
         Partial,
         "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS; others give EINVAL",
     ), // arch_prctl
-    sys(160, Unsupported, "not yet; prlimit64 works (glibc and musl use it first)"), // setrlimit
+    sys(160, Partial, "limits are accepted and reported, not enforced"), // setrlimit
     sys(162, Full, "nothing to write back"), // sync
     sys(164, Unsupported, "the clocks cannot be set"), // settimeofday
     sys(165, Unsupported, "one fixed file system tree"), // mount
