@@ -88,7 +88,13 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: {why}");
         platform::exit(BOOT_FAILED)
     }
-    let verbose = config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=1");
+    let verbose = config
+        .env
+        .iter()
+        .any(|e| e == "RUMPRUN_VERBOSE=1" || e == "RUMPRUN_VERBOSE=2");
+    if config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=2") {
+        syscalls::trace::enable();
+    }
     drivers::probe(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
     if let Err(why) = fs::mounts::mount_all(&config.blk) {

@@ -14,6 +14,7 @@ pub mod stat;
 mod table;
 mod thread;
 mod time;
+pub mod trace;
 pub mod user;
 
 use crate::arch::trap::TrapFrame;
@@ -41,7 +42,13 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let a = [
         frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
     ];
+    if trace::enabled() {
+        trace::enter(nr, &a);
+    }
     let result = dispatch(nr, a, frame);
+    if trace::enabled() {
+        trace::exit(nr, &result);
+    }
     frame.rax = match result {
         Ok(v) => v,
         Err(Errno(e)) => (-(e as i64)) as u64,

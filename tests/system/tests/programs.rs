@@ -123,3 +123,16 @@ fn null_dereference_is_reported_and_fails() {
         .assert_output_contains("<crash_here+0x")
         .assert_output_lacks("crash_here returned");
 }
+
+#[test]
+fn verbose_levels_show_boot_steps_and_a_syscall_trace() {
+    let quiet = boot_c("hello.c", Flavor::Musl, &[], &[]);
+    quiet.assert_status(0).assert_output_lacks("rumprun: booted via");
+    let v1 = boot_c("hello.c", Flavor::Musl, &["-e", "RUMPRUN_VERBOSE=1"], &[]);
+    v1.assert_status(0).assert_output_contains("rumprun: booted via PVH").assert_output_lacks("[1] writev");
+    let v2 = boot_c("hello.c", Flavor::Musl, &["-e", "RUMPRUN_VERBOSE=2"], &[]);
+    v2.assert_status(0)
+        .assert_output_contains("[1] set_tid_address(")
+        .assert_output_contains("[1] writev = 0x")
+        .assert_output_contains("[1] exit_group(0x0,");
+}
