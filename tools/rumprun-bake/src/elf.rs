@@ -10,7 +10,7 @@ const PT_INTERP: u32 = 3;
 /// Executable file.
 pub const ET_EXEC: u16 = 2;
 const ET_REL: u16 = 1;
-const ET_DYN: u16 = 3;
+pub const ET_DYN: u16 = 3;
 const ET_CORE: u16 = 4;
 /// Section without file contents.
 pub const SHT_NOBITS: u32 = 8;

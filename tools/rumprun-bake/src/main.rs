@@ -261,6 +261,10 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         }
     })?;
     let names: Vec<String> = programs.iter().map(|(n, _)| n.clone()).collect();
+    let pie: Vec<bool> = programs
+        .iter()
+        .map(|(_, data)| elf::Elf::parse(data).is_ok_and(|e| e.e_type == elf::ET_DYN))
+        .collect();
     let tree = payload_tree(programs, inputs, components, roots)?;
     let files = tree.entries().len() - names.len();
     let payload = bake::payload(&tree)?;
@@ -281,7 +285,33 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         ));
     }
     bake::write_atomically(Path::new(out), &image)
-        .map_err(|e| Failure::Error(format!("{out}: {}", io_msg(&e))))
+        .map_err(|e| Failure::Error(format!("{out}: {}", io_msg(&e))))?;
+    let script = gdb_script(out, inputs, &pie);
+    let script_path = format!("{out}.gdb");
+    bake::write_atomically(Path::new(&script_path), script.as_bytes())
+        .map_err(|e| Failure::Error(format!("{script_path}: {}", io_msg(&e))))
+}
+
+/// Where the kernel loads a static-pie program (kernel/src/loader: PIE_BASE).
+const PIE_BASE: u64 = 0x5555_5555_4000;
+
+/// The gdb script written next to the image (`OUT.gdb`): the kernel's symbols from
+/// the image itself, each program's at the address the kernel loads it.
+fn gdb_script(out: &str, inputs: &[String], pie: &[bool]) -> String {
+    let abs = |p: &str| {
+        std::fs::canonicalize(p).map_or_else(|_| p.to_string(), |p| p.display().to_string())
+    };
+    let mut s = format!(
+        "# Written by rumprun-bake: the kernel's and the programs' symbols for {out}.\n\
+         # rumprun qemu -D 1234 -i {out}   then   gdb -x {out}.gdb -ex 'target remote :1234'\n\
+         file {}\n",
+        abs(out)
+    );
+    for (input, &is_pie) in inputs.iter().zip(pie) {
+        let offset = if is_pie { PIE_BASE } else { 0 };
+        s += &format!("add-symbol-file {} -o {offset:#x}\n", abs(input));
+    }
+    s
 }
 
 fn run(argv: &[String]) -> Result<(), Failure> {
