@@ -127,9 +127,13 @@ fn null_dereference_is_reported_and_fails() {
 #[test]
 fn verbose_levels_show_boot_steps_and_a_syscall_trace() {
     let quiet = boot_c("hello.c", Flavor::Musl, &[], &[]);
-    quiet.assert_status(0).assert_output_lacks("rumprun: booted via");
+    quiet
+        .assert_status(0)
+        .assert_output_lacks("rumprun: booted via");
     let v1 = boot_c("hello.c", Flavor::Musl, &["-e", "RUMPRUN_VERBOSE=1"], &[]);
-    v1.assert_status(0).assert_output_contains("rumprun: booted via PVH").assert_output_lacks("[1] writev");
+    v1.assert_status(0)
+        .assert_output_contains("rumprun: booted via PVH")
+        .assert_output_lacks("[1] writev");
     let v2 = boot_c("hello.c", Flavor::Musl, &["-e", "RUMPRUN_VERBOSE=2"], &[]);
     v2.assert_status(0)
         .assert_output_contains("[1] set_tid_address(")

@@ -14,7 +14,9 @@ fn raw_disk_is_read_and_written_through_dev_vda() {
     let prog = build_c("rawdisk_test.c", Flavor::Glibc);
     let image = bake(&prog);
     let run = rumprun_qemu(&image, &["-b", img.to_str().unwrap()], &[]);
-    run.assert_status(0).assert_output_lacks("FAIL ").assert_stdout_line("ALL OK");
+    run.assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
     let after = fs::read(&img).unwrap();
     assert_eq!(&after[1000..1020], b"written by the guest");
     assert!(after[1020..1600].iter().all(|&b| b == b'Q'));
@@ -29,7 +31,8 @@ fn missing_disk_image_is_a_launcher_error() {
     let run = rumprun_qemu(&image, &["-b", "/nonexistent/disk.img"], &[]);
     run.assert_status(1);
     assert!(
-        run.stderr.contains("rumprun: error: -b /nonexistent/disk.img: No such file or directory"),
+        run.stderr
+            .contains("rumprun: error: -b /nonexistent/disk.img: No such file or directory"),
         "{}",
         run.dump()
     );
