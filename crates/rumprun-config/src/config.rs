@@ -29,6 +29,38 @@ pub struct Config {
     pub hostname: Option<String>,
     /// Block devices to mount (`blk` blocks), in config order.
     pub blk: Vec<Blk>,
+    /// Network interface configurations (`net` blocks), in config order.
+    pub net: Vec<Net>,
+}
+
+/// One `net` block (NOTES-rumprun §4.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Net {
+    /// The interface: `vioif0` (the original's name), `eth0`, ...: the trailing
+    /// number picks the card.
+    pub iface: String,
+    /// `inet` or `inet6`.
+    pub family: String,
+    /// `dhcp` (inet), `auto` (inet6) or `static`.
+    pub method: String,
+    /// Static address.
+    pub addr: Option<String>,
+    /// Static prefix length ("24").
+    pub mask: Option<String>,
+    /// Default gateway.
+    pub gw: Option<String>,
+}
+
+impl Net {
+    /// The card index from the interface name's trailing digits (`vioif1` -> 1).
+    pub fn index(&self) -> Option<usize> {
+        let digits = self.iface.len()
+            - self
+                .iface
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .len();
+        self.iface[self.iface.len() - digits..].parse().ok()
+    }
 }
 
 /// One `blk` block (NOTES-rumprun §4.2): a device and, optionally, where to mount it.
@@ -66,6 +98,8 @@ pub enum ConfigError {
     EmptyCmdline,
     /// A `blk` block is malformed; the text says how.
     BadBlk(String),
+    /// A `net` block is malformed; the text says how.
+    BadNet(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -88,6 +122,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Cmdline(e) => write!(f, "\"cmdline\": {e}"),
             ConfigError::EmptyCmdline => f.write_str("\"cmdline\" is empty"),
             ConfigError::BadBlk(why) => write!(f, "\"blk\": {why}"),
+            ConfigError::BadNet(why) => write!(f, "\"net\": {why}"),
         }
     }
 }
@@ -142,7 +177,11 @@ impl Config {
                     config.blk.push(parse_blk(value)?);
                     continue;
                 }
-                "net" | "rc" | "rc_TESTING" => return Err(ConfigError::Unsupported(key)),
+                "net" => {
+                    config.net.push(parse_net(value)?);
+                    continue;
+                }
+                "rc" | "rc_TESTING" => return Err(ConfigError::Unsupported(key)),
                 _ => return Err(ConfigError::UnknownKey(key)),
             }
             let Value::String(s) = value else {
@@ -242,6 +281,74 @@ fn parse_blk(value: Value) -> Result<Blk, ConfigError> {
     Ok(b)
 }
 
+/// A `net` object: `if`, `type` (`inet`/`inet6`), `method` (`dhcp`, `static`, `auto`),
+/// `addr`, `mask` (prefix length), `gw`; the original's `cloner` is accepted.
+fn parse_net(value: Value) -> Result<Net, ConfigError> {
+    use alloc::format;
+    let bad = |s: String| ConfigError::BadNet(s);
+    let Value::Object(fields) = value else {
+        return Err(bad(String::from(
+            "must be an object with if, type, method (and addr, mask, gw)",
+        )));
+    };
+    let mut n = Net::default();
+    for (k, v) in fields {
+        let Value::String(s) = v else {
+            return Err(bad(format!(
+                "{} must be a string, not {}",
+                Quoted(&k),
+                v.type_name()
+            )));
+        };
+        match k.as_str() {
+            "if" => n.iface = s,
+            "type" => n.family = s,
+            "method" => n.method = s,
+            "addr" => n.addr = Some(s),
+            "mask" => n.mask = Some(s),
+            "gw" => n.gw = Some(s),
+            "cloner" => {}
+            _ => return Err(bad(format!("unknown field {}", Quoted(&k)))),
+        }
+    }
+    if n.iface.is_empty() || n.index().is_none() {
+        return Err(bad(format!(
+            "\"if\" must name an interface ending in its number (vioif0, eth1), not {}",
+            Quoted(&n.iface)
+        )));
+    }
+    let max_prefix = match n.family.as_str() {
+        "inet" => 32,
+        "inet6" => 128,
+        other => return Err(bad(format!("type {} is not inet or inet6", Quoted(other)))),
+    };
+    match (n.family.as_str(), n.method.as_str()) {
+        ("inet", "dhcp") | ("inet6", "auto") => {}
+        (_, "static") => {
+            let (Some(addr), Some(mask)) = (&n.addr, &n.mask) else {
+                return Err(bad(String::from("method static needs addr and mask")));
+            };
+            if addr.is_empty() {
+                return Err(bad(String::from("empty addr")));
+            }
+            match mask.parse::<u32>() {
+                Ok(m) if m <= max_prefix => {}
+                _ => {
+                    return Err(bad(format!(
+                        "mask {} is not a prefix length 0..{max_prefix}",
+                        Quoted(mask)
+                    )))
+                }
+            }
+        }
+        (fam, m) => return Err(bad(format!(
+            "method {} does not go with type {fam} (inet: dhcp or static; inet6: auto or static)",
+            Quoted(m)
+        ))),
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,11 +412,12 @@ mod tests {
         // The full §3.2 example: valid lax JSON, rejected because blk is not supported.
         let full = " {, \n\t\"env\": \"FOO=bar\", \n\t\"blk\" :  {, \n\t\t\"source\":\t\"dev\", \n\t\t\"path\":\t\"/dev/ld0a\", \n\t\t\"fstype\":\t\"blk\", \n\t\t\"mountpoint\":\t\"/data\", \n\t}, \n\t\"net\" :  {, \n\t\t\"if\":\t\t\"vioif0\", \n\t\t\"type\":\t\"inet\", \n\t\t\"method\":\t\"static\", \n\t\t\"addr\":\t\"10.0.0.2\", \n\t\t\"mask\":\t\"24\", \n\t\t\"gw\":\t\t\"10.0.0.1\", \n\t}, \n\t\"cmdline\": \"app.bin args\", \n\t\"hostname\": \"myname\", \n}, \n";
         assert!(crate::json::parse_lax_prefix(full, 1).is_ok());
-        assert_eq!(err(full), "\"net\" is not supported yet");
-        assert_eq!(
-            err(&full.replace(',', ",,")),
-            "\"net\" is not supported yet"
-        );
+        let c = parse(full);
+        assert_eq!(c.net.len(), 1);
+        assert_eq!(c.net[0].iface, "vioif0");
+        assert_eq!(c.net[0].index(), Some(0));
+        assert_eq!(c.net[0].addr.as_deref(), Some("10.0.0.2"));
+        assert_eq!(parse(&full.replace(',', ",,")), c);
         let without_net = full
             .replace(
                 full.split("\"net\"")
@@ -377,7 +485,21 @@ mod tests {
     fn unsupported_and_unknown_keys() {
         assert_eq!(
             err(r#"{"net": {"if": "vioif0"}}"#),
-            "\"net\" is not supported yet"
+            "\"net\": type \"\" is not inet or inet6"
+        );
+        assert_eq!(
+            err(r#"{"net": {"if": "vioif0", "type": "inet", "method": "auto"}}"#),
+            "\"net\": method \"auto\" does not go with type inet (inet: dhcp or static; inet6: auto or static)"
+        );
+        assert_eq!(
+            err(
+                r#"{"net": {"if": "vioif0", "type": "inet", "method": "static", "addr": "1.2.3.4", "mask": "33"}}"#
+            ),
+            "\"net\": mask \"33\" is not a prefix length 0..32"
+        );
+        assert_eq!(
+            err(r#"{"net": {"if": "vioif", "type": "inet", "method": "dhcp"}}"#),
+            "\"net\": \"if\" must name an interface ending in its number (vioif0, eth1), not \"vioif\""
         );
         assert_eq!(err(r#"{"rc": []}"#), "\"rc\" is not supported yet");
         assert_eq!(

@@ -17,5 +17,5 @@ pub mod config;
 pub mod json;
 
 pub use cmdline::{join_cmdline, quote_arg, split_cmdline, SplitError};
-pub use config::{Blk, Config, ConfigError};
+pub use config::{Blk, Config, ConfigError, Net};
 pub use json::{json_string, parse_lax, JsonError, JsonErrorKind, Value};

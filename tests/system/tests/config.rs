@@ -151,3 +151,13 @@ fn launcher_dump_shows_the_command() {
     assert_eq!(config.env, ["A=b c"]);
     assert_eq!(config.hostname.as_deref(), Some("box"));
 }
+
+#[test]
+fn malformed_net_block_stops_the_boot() {
+    let image = bake(&build_c("hello.c", Flavor::Musl));
+    let run = boot_with_config(
+        &image,
+        r#"{"cmdline": "hello", "net": {"if": "vioif0", "type": "inet", "method": "auto"}}"#,
+    );
+    assert_config_rejected(&run, "does not go with type inet");
+}
