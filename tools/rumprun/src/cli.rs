@@ -57,6 +57,8 @@ pub struct Options {
     pub gdb_port: Option<u16>,
     /// `-b hostpath[,mountpoint]`: disks, in order (the first is /dev/vda).
     pub disks: Vec<Disk>,
+    /// `-I`, `-W`, `-F`: network cards, their configuration, port forwards.
+    pub net: crate::net::Network,
     /// The image to boot (argv\[0\] of the program).
     pub app: String,
     /// The program's arguments.
@@ -76,7 +78,7 @@ pub struct Disk {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Help,
-    Run(Options),
+    Run(Box<Options>),
 }
 
 /// The one-line synopsis printed after command-line errors.
@@ -119,7 +121,14 @@ guest args are:
    -b hostpath[,mountpoint]: attaches a disk image (virtio-blk: the first is
       /dev/vda, also /dev/ld0a) and, with a mountpoint, mounts the file system
       on it there (ext2 or ISO 9660, detected)
-   -I, -W configure a network interface (not yet)
+   -I iftag,ifbasename[,backend]: adds a virtio-net card; the guest calls it
+      <ifbasename><n> (n from 0, in -I order); without a backend it is on QEMU
+      user networking; a backend is a -netdev spec (tap,ifname=tap0,...)
+   -W iftag,inet,dhcp | iftag,inet,static,ADDR/MASK[,GW] | iftag,inet6,auto
+      configures the card with that iftag (the guest's TCP/IP stack is not
+      there yet: the guest refuses net configs for now)
+   -F [tcp:|udp:]HOSTPORT:GUESTPORT forwards 127.0.0.1:HOSTPORT on the host to
+      the guest (first user-networking card)
    -d destroys the guest on poweroff (not on qemu/kvm)
 
 Without -i the guest runs in the background: rumprun prints qemu:<pid>
@@ -171,10 +180,11 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         qemu_args: Vec::new(),
         gdb_port: None,
         disks: Vec::new(),
+        net: crate::net::Network::default(),
         app: String::new(),
         args: Vec::new(),
     };
-    let mut g = Getopt::new(rest, "b:dD:e:g:iI:M:n:N:pW:");
+    let mut g = Getopt::new(rest, "b:dD:e:F:g:iI:M:n:N:pW:");
     while let Some(opt) = g.next() {
         let (c, value) = opt?;
         let value = value.unwrap_or_default();
@@ -232,11 +242,19 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                 }
                 o.disks.push(Disk { path, mountpoint });
             }
-            'I' | 'W' | 'n' => return Err(not_yet(&format!("-{c} (networking)"))),
+            'I' => o.net.add_card(&value)?,
+            'W' => o.net.add_config(&value)?,
+            'F' => o.net.add_forward(&value)?,
+            'n' => {
+                return Err(Error::new(
+                    "-n (old-style networking) is not supported: use -I and -W",
+                ))
+            }
             'd' => return Err(Error::new("-d not supported on qemu/kvm")),
             c => unreachable!("option -{c} is in the optstring"),
         }
     }
+    o.net.check()?;
     let rest = g.rest();
     let Some((app, mut args)) = rest.split_first() else {
         return Err(Error::usage("missing APP"));
@@ -246,7 +264,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
     }
     o.app = app.clone();
     o.args = args.to_vec();
-    Ok(Command::Run(o))
+    Ok(Command::Run(Box::new(o)))
 }
 
 #[cfg(test)]
@@ -260,7 +278,7 @@ mod tests {
 
     fn opts(args: &[&str]) -> Options {
         match p(args) {
-            Ok(Command::Run(o)) => o,
+            Ok(Command::Run(o)) => *o,
             other => panic!("{args:?}: {other:?}"),
         }
     }
@@ -286,6 +304,7 @@ mod tests {
                 qemu_args: vec![],
                 gdb_port: None,
                 disks: vec![],
+                net: crate::net::Network::default(),
                 app: "app.bin".into(),
                 args: vec![],
             }
@@ -397,12 +416,12 @@ mod tests {
             "-b d.img,data: the mountpoint must be an absolute path"
         );
         assert_eq!(
-            err(&["qemu", "-I", "x,vioif", "a"]).message,
-            "-I (networking) is not supported yet"
+            err(&["qemu", "-I", "x", "a"]).message,
+            "-I x: expected iftag,ifbasename[,backend]"
         );
         assert_eq!(
-            err(&["qemu", "-W", "x", "a"]).message,
-            "-W (networking) is not supported yet"
+            err(&["qemu", "-W", "x,inet,dhcp", "a"]).message,
+            "-W x: no -I with iftag x"
         );
         assert_eq!(
             err(&["qemu", "-d", "a"]).message,

@@ -18,6 +18,7 @@ pub fn build(o: &Options) -> String {
         out.push_str(", \"hostname\": ");
         out.push_str(&json_string(h));
     }
+    out.push_str(&o.net.config_json());
     for (i, d) in o.disks.iter().enumerate() {
         let dev = format!("/dev/vd{}", (b'a' + i as u8) as char);
         if let Some(m) = &d.mountpoint {
@@ -41,7 +42,7 @@ mod tests {
     fn options(args: &[&str]) -> Options {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         match parse(&args).unwrap() {
-            Command::Run(o) => o,
+            Command::Run(o) => *o,
             Command::Help => unreachable!(),
         }
     }

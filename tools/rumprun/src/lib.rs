@@ -13,6 +13,7 @@ pub mod error;
 pub mod getopt;
 pub mod kvm;
 pub mod launch;
+pub mod net;
 pub mod qemu;
 pub mod run;
 pub mod status;

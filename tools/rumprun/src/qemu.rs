@@ -98,6 +98,13 @@ pub fn command(
             &format!("virtio-blk-pci,drive=vd{i}"),
         ]);
     }
+    push(
+        &o.net
+            .qemu_args()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
     push(&o.qemu_args.iter().map(String::as_str).collect::<Vec<_>>());
     push(&["-kernel", &o.app, "-append", config]);
     a
@@ -119,7 +126,7 @@ mod tests {
     fn options(args: &[&str]) -> Options {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         match parse(&args).unwrap() {
-            Command::Run(o) => o,
+            Command::Run(o) => *o,
             Command::Help => unreachable!(),
         }
     }
