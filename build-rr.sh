@@ -178,7 +178,12 @@ doinstall() {
 		install -m 0755 "$SRCDIR/app-tools/$TUPLE-$f" "$bin/$TUPLE-$f"
 	done
 	install -m 0644 "$SRCDIR/app-tools/rumprun-bake.conf" "$DESTDIR/etc/rumprun-bake.conf"
-	install -m 0644 "$KERNEL_ELF" "$libdir/kernel.elf"
+	# The kernel baked into images carries its symbols but not its debug info (that
+	# would triple a small image); the full kernel stays beside it for gdb
+	# (rumprun-bake's OUT.gdb script loads it).
+	install -m 0644 "$KERNEL_ELF" "$libdir/kernel.elf.debug"
+	objcopy --strip-debug "$KERNEL_ELF" "$libdir/kernel.elf"
+	chmod 0644 "$libdir/kernel.elf"
 	install -m 0644 "$SRCDIR/app-tools/$TUPLE-toolchain.cmake" \
 	    "$DESTDIR/share/rumprun/$TUPLE-toolchain.cmake"
 

@@ -115,6 +115,11 @@ pub fn tsc_hz() -> u64 {
     cal().tsc_hz
 }
 
+/// TSC ticks as nanoseconds (calibrates the clock on first use).
+pub fn tsc_ticks_to_ns(ticks: u64) -> u64 {
+    ticks_to_ns(ticks, cal().tsc_hz)
+}
+
 fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
     (ticks as u128 * 1_000_000_000 / hz as u128) as u64
 }

@@ -50,8 +50,8 @@ struct Thread {
     clear_child_tid: u64,
     deadline: Option<u64>,
     wake: Wake,
-    /// CPU time used, in ns (up to the last switch away from it).
-    cpu_ns: u64,
+    /// CPU time used, in TSC ticks (up to the last switch away from it).
+    cpu_ticks: u64,
 }
 
 struct Scheduler {
@@ -62,10 +62,11 @@ struct Scheduler {
     cursor: Tid,
     /// Threads whose kernel stacks can be freed once we are off them.
     dead: Vec<Tid>,
-    /// When the current thread last got the CPU (monotonic ns).
+    /// When the current thread last got the CPU (TSC; raw ticks so that accounting
+    /// never forces the clock's calibration at boot).
     run_since: u64,
-    /// CPU time of threads already reaped.
-    exited_cpu_ns: u64,
+    /// CPU time of threads already reaped, in TSC ticks.
+    exited_cpu_ticks: u64,
 }
 
 struct Global(UnsafeCell<Scheduler>);
@@ -79,7 +80,7 @@ static SCHED: Global = Global(UnsafeCell::new(Scheduler {
     cursor: 1,
     dead: Vec::new(),
     run_since: 0,
-    exited_cpu_ns: 0,
+    exited_cpu_ticks: 0,
 }));
 
 fn sched() -> &'static mut Scheduler {
@@ -114,10 +115,10 @@ pub fn init_main_thread() -> Result<(), ()> {
             clear_child_tid: 0,
             deadline: None,
             wake: Wake::Woken,
-            cpu_ns: 0,
+            cpu_ticks: 0,
         },
     );
-    s.run_since = crate::time::monotonic_ns();
+    s.run_since = crate::arch::cpu::rdtsc();
     unsafe { syscall_stack_top = top };
     Ok(())
 }
@@ -200,7 +201,7 @@ pub fn spawn(
                 clear_child_tid,
                 deadline: None,
                 wake: Wake::Woken,
-                cpu_ns: 0,
+                cpu_ticks: 0,
             },
         );
     }
@@ -344,10 +345,10 @@ fn arm_timer(s: &Scheduler, now: u64) {
 /// again. Halts while nothing is runnable.
 pub fn schedule() {
     let s = sched();
-    let start = crate::time::monotonic_ns();
+    let start = crate::arch::cpu::rdtsc();
     let cur = s.current;
     if let Some(t) = s.threads.get_mut(&cur) {
-        t.cpu_ns += start.saturating_sub(s.run_since);
+        t.cpu_ticks += start.saturating_sub(s.run_since);
     }
     let next = loop {
         let now = crate::time::monotonic_ns();
@@ -370,7 +371,7 @@ pub fn schedule() {
     let prev = s.current;
     arm_timer_after_switch(s, next);
     // Time spent halted while nothing ran is nobody's CPU time.
-    s.run_since = crate::time::monotonic_ns();
+    s.run_since = crate::arch::cpu::rdtsc();
     if next == prev {
         return;
     }
@@ -409,7 +410,7 @@ fn reap() {
             continue;
         }
         if let Some(t) = s.threads.remove(&tid) {
-            s.exited_cpu_ns += t.cpu_ns;
+            s.exited_cpu_ticks += t.cpu_ticks;
             for i in 0..KSTACK_PAGES as u64 {
                 crate::mm::frames::free(t.kstack_phys + i * 4096);
             }
@@ -437,13 +438,15 @@ pub fn on_timer_interrupt(from_program: bool) {
 /// CPU time of the running thread, in ns.
 pub fn thread_cpu_ns() -> u64 {
     let s = sched();
-    let running = crate::time::monotonic_ns().saturating_sub(s.run_since);
-    s.threads.get(&s.current).map_or(0, |t| t.cpu_ns) + running
+    let running = crate::arch::cpu::rdtsc().saturating_sub(s.run_since);
+    crate::time::tsc_ticks_to_ns(s.threads.get(&s.current).map_or(0, |t| t.cpu_ticks) + running)
 }
 
 /// CPU time of the whole program (all threads, live and exited), in ns.
 pub fn process_cpu_ns() -> u64 {
     let s = sched();
-    let running = crate::time::monotonic_ns().saturating_sub(s.run_since);
-    s.exited_cpu_ns + s.threads.values().map(|t| t.cpu_ns).sum::<u64>() + running
+    let running = crate::arch::cpu::rdtsc().saturating_sub(s.run_since);
+    crate::time::tsc_ticks_to_ns(
+        s.exited_cpu_ticks + s.threads.values().map(|t| t.cpu_ticks).sum::<u64>() + running,
+    )
 }

@@ -286,7 +286,13 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
     }
     bake::write_atomically(Path::new(out), &image)
         .map_err(|e| Failure::Error(format!("{out}: {}", io_msg(&e))))?;
-    let script = gdb_script(out, inputs, &pie);
+    let debug_kernel = std::path::PathBuf::from(format!("{}.debug", kernel_path.display()));
+    let script = gdb_script(
+        out,
+        debug_kernel.is_file().then_some(debug_kernel.as_path()),
+        inputs,
+        &pie,
+    );
     let script_path = format!("{out}.gdb");
     bake::write_atomically(Path::new(&script_path), script.as_bytes())
         .map_err(|e| Failure::Error(format!("{script_path}: {}", io_msg(&e))))
@@ -295,9 +301,10 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
 /// Where the kernel loads a static-pie program (kernel/src/loader: PIE_BASE).
 const PIE_BASE: u64 = 0x5555_5555_4000;
 
-/// The gdb script written next to the image (`OUT.gdb`): the kernel's symbols from
-/// the image itself, each program's at the address the kernel loads it.
-fn gdb_script(out: &str, inputs: &[String], pie: &[bool]) -> String {
+/// The gdb script written next to the image (`OUT.gdb`): the kernel's symbols and
+/// debug info (from `kernel.elf.debug` when installed, else the image), each
+/// program's at the address the kernel loads it.
+fn gdb_script(out: &str, debug_kernel: Option<&Path>, inputs: &[String], pie: &[bool]) -> String {
     let abs = |p: &str| {
         std::fs::canonicalize(p).map_or_else(|_| p.to_string(), |p| p.display().to_string())
     };
@@ -305,7 +312,8 @@ fn gdb_script(out: &str, inputs: &[String], pie: &[bool]) -> String {
         "# Written by rumprun-bake: the kernel's and the programs' symbols for {out}.\n\
          # rumprun qemu -D 1234 -i {out}   then   gdb -x {out}.gdb -ex 'target remote :1234'\n\
          file {}\n",
-        abs(out)
+        // The kernel with its debug info (same addresses as the image's), if installed.
+        debug_kernel.map_or_else(|| abs(out), |k| abs(&k.display().to_string()))
     );
     for (input, &is_pie) in inputs.iter().zip(pie) {
         let offset = if is_pie { PIE_BASE } else { 0 };
