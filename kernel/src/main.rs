@@ -98,7 +98,9 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     drivers::probe(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
     if !config.net.is_empty() {
-        kprintln!("rumprun: config error: \"net\" is not supported yet (no TCP/IP stack in this kernel)");
+        kprintln!(
+            "rumprun: config error: \"net\" is not supported yet (no TCP/IP stack in this kernel)"
+        );
         platform::exit(BOOT_FAILED)
     }
     if let Err(why) = fs::mounts::mount_all(&config.blk) {
