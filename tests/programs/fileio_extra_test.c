@@ -12,8 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int fails;
-#define CHECK(c) do { if (c) printf("ok   %s\n", #c); else { printf("FAIL %s (errno %d) line %d\n", #c, errno, __LINE__); fails++; } } while (0)
+#include "check.h"
 
 int main(void) {
 	int fd = open("/tmp/v.dat", O_CREAT | O_RDWR | O_TRUNC, 0644);
@@ -46,6 +45,5 @@ int main(void) {
 	CHECK(syscall(SYS_close_range, 41, 41, 4 /* CLOSE_RANGE_CLOEXEC */) == 0 && (fcntl(41, F_GETFD) & FD_CLOEXEC));
 	CHECK(syscall(SYS_close_range, 40, ~0U, 0) == 0 && fcntl(40, F_GETFD) == -1 && errno == EBADF && fcntl(41, F_GETFD) == -1);
 	CHECK(syscall(SYS_close_range, 5, 4, 0) == -1 && errno == EINVAL);
-	printf(fails ? "SOME FAILED\n" : "ALL OK\n");
-	return fails != 0;
+	return CHECK_DONE();
 }

@@ -16,8 +16,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static int fails;
-#define CHECK(c) do { if (c) printf("ok   %s\n", #c); else { printf("FAIL %s (errno %d) line %d\n", #c, errno, __LINE__); fails++; } } while (0)
+#include "check.h"
 
 static int has_entry(const char *dir, const char *name) {
 	DIR *d = opendir(dir);
@@ -119,6 +118,5 @@ int main(int argc, char **argv) {
 	f = fopen("/proc/cpuinfo", "r");
 	CHECK(f && fgets(buf, sizeof buf, f) && strncmp(buf, "processor", 9) == 0);
 	CHECK(open("/proc/self/status", O_WRONLY) == -1 && (errno == EROFS || errno == EACCES));
-	printf(fails ? "SOME FAILED\n" : "ALL OK\n");
-	return fails != 0;
+	return CHECK_DONE();
 }

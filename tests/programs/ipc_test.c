@@ -15,8 +15,7 @@
 #include <sys/select.h>
 #include <sys/timerfd.h>
 #include <time.h>
-static int fails;
-#define CHECK(c) do { if (c) printf("ok   %s\n", #c); else { printf("FAIL %s (errno %d) line %d\n", #c, errno, __LINE__); fails++; } } while (0)
+#include "check.h"
 static int p[2];
 static void *writer(void *a) { (void)a; usleep(20000); write(p[1], "hello", 5); usleep(20000); close(p[1]); return NULL; }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
@@ -65,6 +64,5 @@ int main(void) {
     epoll_ctl(ep2, EPOLL_CTL_ADD, tfd, &ev3);
     CHECK(epoll_wait(ep2, out, 4, 1000) == 1 && out[0].data.u64 == 5);
     close(p[0]); CHECK(write(p[1], "z", 1) == -1 && errno == EPIPE);
-    printf(fails ? "SOME FAILED\n" : "ALL OK\n");
-    return fails != 0;
+    return CHECK_DONE();
 }

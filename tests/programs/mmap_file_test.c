@@ -7,8 +7,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-static int fails;
-#define CHECK(c) do { if (c) printf("ok   %s\n", #c); else { printf("FAIL %s (errno %d) line %d\n", #c, errno, __LINE__); fails++; } } while (0)
+#include "check.h"
 int main(void) {
     int fd = open("/tmp/m.dat", O_CREAT | O_RDWR, 0644);
     char buf[8192];
@@ -40,6 +39,5 @@ int main(void) {
     /* read() into a file mapping of the same file */
     char *r = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     CHECK(pread(fd, r + 100, 50, 0) == 50 && r[100] == 'a');
-    printf(fails ? "SOME FAILED\n" : "ALL OK\n");
-    return fails != 0;
+    return CHECK_DONE();
 }

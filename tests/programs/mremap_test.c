@@ -13,8 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static int fails;
-#define CHECK(c) do { if (c) printf("ok   %s\n", #c); else { printf("FAIL %s (errno %d) line %d\n", #c, errno, __LINE__); fails++; } } while (0)
+#include "check.h"
 
 int main(void) {
 	long pg = 4096;
@@ -53,6 +52,5 @@ int main(void) {
 	CHECK(sched_setaffinity(0, sizeof set, &set) == 0);
 	CPU_ZERO(&set); CPU_SET(1, &set);
 	CHECK(sched_setaffinity(0, sizeof set, &set) == -1 && errno == EINVAL);
-	printf(fails ? "SOME FAILED\n" : "ALL OK\n");
-	return fails != 0;
+	return CHECK_DONE();
 }

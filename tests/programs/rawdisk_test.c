@@ -11,8 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fails;
-#define CHECK(c) do { if (c) printf("ok   %s\n", #c); else { printf("FAIL %s (errno %d) line %d\n", #c, errno, __LINE__); fails++; } } while (0)
+#include "check.h"
 
 int main(void) {
 	int fd = open("/dev/vda", O_RDWR);
@@ -33,6 +32,5 @@ int main(void) {
 	CHECK(pread(fd, buf, 16, 0) == 16 && memcmp(buf, "HOST-WROTE-THIS!", 16) == 0); /* untouched */
 	CHECK(lseek(fd, 0, SEEK_END) == (off_t)size);
 	CHECK(pwrite(fd, "x", 1, size) == -1 && errno == ENOSPC);
-	printf(fails ? "SOME FAILED\n" : "ALL OK\n");
-	return fails != 0;
+	return CHECK_DONE();
 }

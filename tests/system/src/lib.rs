@@ -175,7 +175,9 @@ pub fn build_c(src: &str, flavor: Flavor) -> PathBuf {
     let wrapper = tool(flavor.wrapper());
 
     let _g = lock_builds();
-    if is_fresh(&out, &[&source, &wrapper]) {
+    // check.h is the shared assertion header of the C test programs.
+    let header = program_source("check.h");
+    if is_fresh(&out, &[&source, &wrapper, &header]) {
         return out;
     }
     let tmp = tmp_name(&out);
