@@ -95,6 +95,11 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     if config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=2") {
         syscalls::trace::enable();
     }
+    // Thread 1 exists before drivers run: disk I/O during boot may block on interrupts.
+    if sched::init_main_thread().is_err() {
+        kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
+        platform::exit(BOOT_FAILED)
+    }
     drivers::probe(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
     if !config.net.is_empty() {
@@ -118,10 +123,6 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             program.image.len(),
             time::monotonic_ns() as f64 / 1e6
         );
-    }
-    if sched::init_main_thread().is_err() {
-        kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
-        platform::exit(BOOT_FAILED)
     }
     let argv: Vec<String> = config
         .argv

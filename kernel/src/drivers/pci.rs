@@ -115,3 +115,64 @@ pub fn configure(df: DeviceFunction) -> bool {
 pub fn root() -> PciRoot<PortCam> {
     PciRoot::new(PortCam)
 }
+
+const CAP_MSIX: u8 = 0x11;
+
+/// Switches `df` to MSI-X with every table entry delivering `vector` to CPU 0's
+/// LAPIC. Returns the number of entries, or None when the device has no MSI-X.
+pub fn enable_msix(df: DeviceFunction, vector: u8) -> Option<u16> {
+    let mut root = PciRoot::new(PortCam);
+    let cap = root.capabilities(df).find(|c| c.id == CAP_MSIX)?;
+    let control = cap.private_header;
+    let entries = (control & 0x7ff) + 1;
+    let table = PortCam.read_word(df, cap.offset + 4);
+    let (bir, offset) = ((table & 7) as u8, (table & !7) as u64);
+    let (bar_addr, _) = root.bar_info(df, bir).ok()??.memory_address_size()?;
+    if bar_addr == 0 {
+        return None;
+    }
+    let base = crate::arch::paging::phys_to_virt(bar_addr + offset) as *mut u32;
+    for i in 0..entries as usize {
+        unsafe {
+            let e = base.add(i * 4);
+            e.write_volatile(0xfee0_0000); // message address: LAPIC of CPU 0
+            e.add(1).write_volatile(0);
+            e.add(2).write_volatile(vector as u32); // message data: the vector
+            e.add(3).write_volatile(0); // unmasked
+        }
+    }
+    // Message control: MSI-X enable (bit 15), function mask off (bit 14).
+    let word = PortCam.read_word(df, cap.offset);
+    let new_control = (control | 0x8000) & !0x4000;
+    PortCam.write_word_to(df, cap.offset, (word & 0xffff) | (new_control as u32) << 16);
+    Some(entries)
+}
+
+impl PortCam {
+    fn write_word_to(&self, df: DeviceFunction, offset: u8, data: u32) {
+        outl(0xcf8, address(df, offset));
+        outl(0xcfc, data);
+    }
+}
+
+/// The (BAR address + offset) of a virtio PCI capability of `cfg_type` (1 = common
+/// configuration), found through the vendor-specific capabilities.
+pub fn virtio_cap_address(df: DeviceFunction, cfg_type: u8) -> Option<u64> {
+    const CAP_VENDOR: u8 = 0x09;
+    let mut root = PciRoot::new(PortCam);
+    let caps: Vec<_> = root
+        .capabilities(df)
+        .filter(|c| c.id == CAP_VENDOR)
+        .collect();
+    for cap in caps {
+        let w0 = PortCam.read_word(df, cap.offset);
+        if (w0 >> 24) as u8 != cfg_type {
+            continue;
+        }
+        let bar = PortCam.read_word(df, cap.offset + 4) as u8;
+        let offset = PortCam.read_word(df, cap.offset + 8) as u64;
+        let (addr, _) = root.bar_info(df, bar).ok()??.memory_address_size()?;
+        return Some(addr + offset);
+    }
+    None
+}

@@ -51,3 +51,21 @@ fn mounting_a_disk_without_a_file_system_stops_the_boot_clearly() {
         .assert_output_contains("rumprun: blk /dev/vda: unknown file system (not ext2 or ISO 9660)")
         .assert_output_lacks("=== calling");
 }
+
+#[test]
+fn disk_io_is_interrupt_driven() {
+    let dir = scratch_dir("irqdisk");
+    let img = dir.join("disk.img");
+    let mut data = b"HOST-WROTE-THIS!".to_vec();
+    data.resize(4 << 20, 0);
+    fs::write(&img, &data).unwrap();
+    let image = bake(&build_c("rawdisk_test.c", Flavor::Glibc));
+    rumprun_qemu(
+        &image,
+        &["-b", img.to_str().unwrap(), "-e", "RUMPRUN_VERBOSE=1"],
+        &[],
+    )
+    .assert_status(0)
+    .assert_output_contains("rumprun: /dev/vda: virtio-blk, 4 MiB, interrupt-driven (MSI-X)")
+    .assert_stdout_line("ALL OK");
+}

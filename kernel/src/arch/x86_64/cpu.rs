@@ -109,7 +109,8 @@ pub fn rdrand() -> Option<u64> {
 /// Halts until the next interrupt, with interrupts enabled only for the halt itself
 /// (`sti` takes effect after `hlt` starts, so no wake-up is lost).
 pub fn wait_for_interrupt() {
-    unsafe { asm!("sti", "hlt", "cli", options(nostack, nomem)) }
+    // Not `nomem`: interrupt handlers change memory the caller reads next.
+    unsafe { asm!("sti", "hlt", "cli", options(nostack)) }
 }
 
 /// Stops this CPU for good (interrupts off).

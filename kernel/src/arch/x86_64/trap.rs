@@ -84,6 +84,10 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             super::apic::eoi();
             crate::sched::on_timer_interrupt(frame.rip < super::paging::USER_END);
         }
+        v if crate::drivers::irq::is_device_vector(v) => {
+            super::apic::eoi();
+            crate::drivers::irq::dispatch(v as u8);
+        }
         _ => {
             // No other interrupt sources are enabled; ignore strays (spurious: no EOI).
         }

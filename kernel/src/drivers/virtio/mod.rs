@@ -3,6 +3,7 @@
 
 pub mod blk;
 pub mod hal;
+pub mod net;
 
 use super::pci::{self, Device};
 use virtio_drivers::transport::{pci::PciTransport, DeviceType};
@@ -37,7 +38,8 @@ pub fn start(dev: Device, kind: DeviceType, verbose: bool) {
         }
     };
     match kind {
-        DeviceType::Block => blk::start(transport, verbose),
+        DeviceType::Block => blk::start(transport, f, verbose),
+        DeviceType::Network => net::start(transport, verbose),
         other => {
             if verbose {
                 kprintln!("rumprun: virtio {:?} device: no driver yet", other);

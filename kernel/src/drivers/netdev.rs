@@ -1,0 +1,47 @@
+//! Network interfaces found at boot, in discovery order (`eth0`, `eth1`, ...): raw
+//! Ethernet frames in and out. The TCP/IP stack sits on top; virtio-net is the first
+//! implementation, Xen's netfront will be another.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use spin::Mutex;
+
+/// A network card as the stack sees it. (The TCP/IP stack that calls these is the
+/// networking issue's next step; until then only discovery uses the cards.)
+#[allow(dead_code)]
+pub trait NetDevice: Send + Sync {
+    /// The hardware (MAC) address.
+    fn mac(&self) -> [u8; 6];
+    /// Largest frame it carries, Ethernet header included.
+    fn mtu(&self) -> usize {
+        1514
+    }
+    /// Sends one frame; false when the device has no room right now.
+    fn transmit(&self, frame: &[u8]) -> bool;
+    /// The next received frame, if any.
+    fn receive(&self) -> Option<Vec<u8>>;
+}
+
+static NICS: Mutex<Vec<Arc<dyn NetDevice>>> = Mutex::new(Vec::new());
+
+/// Adds an interface; returns its name.
+pub fn register(dev: Arc<dyn NetDevice>) -> String {
+    let mut n = NICS.lock();
+    n.push(dev);
+    format!("eth{}", n.len() - 1)
+}
+
+/// Every interface, in order.
+#[allow(dead_code)]
+pub fn all() -> Vec<Arc<dyn NetDevice>> {
+    NICS.lock().clone()
+}
+
+pub fn mac_string(mac: [u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
+    )
+}
