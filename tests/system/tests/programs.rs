@@ -140,3 +140,20 @@ fn verbose_levels_show_boot_steps_and_a_syscall_trace() {
         .assert_output_contains("[1] writev = 0x")
         .assert_output_contains("[1] exit_group(0x0,");
 }
+
+#[test]
+fn stack_overflow_in_c_is_a_segv_report() {
+    boot_c("stack_overflow.c", Flavor::Glibc, &[], &[])
+        .assert_status(139)
+        .assert_output_contains("killed by SIGSEGV (page fault): write to unmapped memory")
+        .assert_output_contains("<f+0x");
+}
+
+#[test]
+fn stack_overflow_in_rust_runs_std_guard_handler_on_the_alternate_stack() {
+    let image = bake(&build_rust("rust-overflow"));
+    rumprun_qemu(&image, &[], &[])
+        .assert_status(134)
+        .assert_output_contains("thread 'main' (1) has overflowed its stack")
+        .assert_output_contains("killed by SIGABRT");
+}
