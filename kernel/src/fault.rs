@@ -82,7 +82,10 @@ impl core::fmt::Display for Addr {
                 }
             }
         } else {
-            write!(f, " <kernel>")?;
+            match crate::payload::kernel_symbol(self.0) {
+                Some((name, off)) => write!(f, " <kernel: {name}+{off:#x}>")?,
+                None => write!(f, " <kernel>")?,
+            }
         }
         Ok(())
     }
@@ -238,12 +241,12 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
     }
     match fault_addr {
         Some(a) => kprintln!(
-            "rumprun: kernel fault: {} at address {:#x}, rip {:#x}",
+            "rumprun: kernel fault: {} at address {:#x}, {}",
             what,
             a,
-            frame.rip
+            Addr(frame.rip)
         ),
-        None => kprintln!("rumprun: kernel fault: {} at rip {:#x}", what, frame.rip),
+        None => kprintln!("rumprun: kernel fault: {} at {}", what, Addr(frame.rip)),
     }
     kprintln!("rumprun: while running \"{}\"", process::name());
     dump_registers(frame);

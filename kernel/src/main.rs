@@ -26,6 +26,7 @@ mod process;
 mod random;
 mod rt;
 mod sched;
+mod selftest;
 mod signal;
 mod syscalls;
 mod time;
@@ -108,6 +109,7 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         );
         platform::exit(BOOT_FAILED)
     }
+    selftest::run(&config.env);
     if let Err(why) = fs::mounts::mount_all(&config.blk) {
         kprintln!("rumprun: {why}");
         platform::exit(BOOT_FAILED)

@@ -40,6 +40,44 @@ pub fn archive() -> Result<&'static [u8], &'static str> {
     })
 }
 
+/// The data of the payload entry named `name`.
+pub fn entry(name: &str) -> Option<&'static [u8]> {
+    let archive = archive().ok()?;
+    cpio::entries(archive)
+        .filter_map(Result::ok)
+        .find(|e| e.name == name)
+        .map(|e| e.data)
+}
+
+/// The kernel function containing `addr`, as (name, offset), from the symbol table
+/// rumprun-bake puts in the payload (`rumprun/kernel.syms`).
+pub fn kernel_symbol(addr: u64) -> Option<(&'static str, u64)> {
+    let t = entry("rumprun/kernel.syms")?;
+    if t.get(..8)? != b"RRKSYMS1" {
+        return None;
+    }
+    let count = u32::from_le_bytes(t.get(8..12)?.try_into().ok()?) as usize;
+    let entries = t.get(16..16 + count * 16)?;
+    let names = t.get(16 + count * 16..)?;
+    let at = |i: usize| {
+        let e = &entries[i * 16..i * 16 + 16];
+        (
+            u64::from_le_bytes(e[..8].try_into().unwrap()),
+            u32::from_le_bytes(e[8..12].try_into().unwrap()),
+            u32::from_le_bytes(e[12..16].try_into().unwrap()),
+        )
+    };
+    // The last entry at or below addr (entries are sorted by address).
+    let i = (0..count).take_while(|&i| at(i).0 <= addr).last()?;
+    let (start, size, name) = at(i);
+    if size != 0 && addr >= start + size as u64 {
+        return None;
+    }
+    let rest = names.get(name as usize..)?;
+    let len = rest.iter().position(|&b| b == 0)?;
+    Some((core::str::from_utf8(&rest[..len]).ok()?, addr - start))
+}
+
 /// The first program of the payload.
 pub fn first_program() -> Result<Program, &'static str> {
     let archive = archive()?;

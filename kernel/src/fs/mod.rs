@@ -32,6 +32,9 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
     let root = vfs.root();
     for entry in rumprun_image::cpio::entries_with_meta(payload) {
         let (e, meta) = entry.map_err(|_| "the baked payload is corrupt (bad cpio archive)")?;
+        if e.name.starts_with("rumprun/") {
+            continue; // the kernel's own data (its symbols), not the program's files
+        }
         let a = archive::ArchiveEntry {
             path: e.name.as_bytes(),
             mode: e.mode,

@@ -157,3 +157,20 @@ fn stack_overflow_in_rust_runs_std_guard_handler_on_the_alternate_stack() {
         .assert_output_contains("thread 'main' (1) has overflowed its stack")
         .assert_output_contains("killed by SIGABRT");
 }
+
+#[test]
+fn kernel_fault_report_names_the_kernel_function() {
+    boot_c(
+        "hello.c",
+        Flavor::Musl,
+        &["-e", "RUMPRUN_SELFTEST=kernel-fault"],
+        &[],
+    )
+    .assert_status(255)
+    .assert_output_contains(
+        "rumprun: kernel fault: page fault at address 0xffffc00000000000, 0xffffffff",
+    )
+    .assert_output_contains("<kernel: rumprun_kernel::selftest::kernel_fault+0x")
+    .assert_output_contains("#1 0xffffffff")
+    .assert_output_lacks("=== calling");
+}

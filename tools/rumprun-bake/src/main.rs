@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod elf;
 mod install;
+mod ksyms;
 
 use cli::Command;
 use config::Configs;
@@ -265,8 +266,17 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         .iter()
         .map(|(_, data)| elf::Elf::parse(data).is_ok_and(|e| e.e_type == elf::ET_DYN))
         .collect();
-    let tree = payload_tree(programs, inputs, components, roots)?;
+    let mut tree = payload_tree(programs, inputs, components, roots)?;
     let files = tree.entries().len() - names.len();
+    if let Some(syms) = ksyms::encode(&kernel) {
+        tree.add(rootfs::FsEntry {
+            path: ksyms::PAYLOAD_PATH.to_string(),
+            mode: rumprun_image::cpio::S_IFREG | 0o444,
+            owner: Default::default(),
+            data: syms,
+            source: "the kernel's symbols".to_string(),
+        })?;
+    }
     let payload = bake::payload(&tree)?;
     let image = bake::bake(&kernel, config, &payload)
         .map_err(|e| format!("{}: {e}", kernel_path.display()))?;

@@ -256,6 +256,13 @@ fn check_image(kernel: &Path, out: &Path, config: &str, inputs: &[&str]) {
     // The payload is a cpio archive of the programs, in order.
     let payload = &o[new.offset as usize..(new.offset + new.filesz) as usize];
     let entries: Vec<_> = cpio::entries(payload).collect::<Result<_, _>>().unwrap();
+    // The kernel's symbols (for crash reports) come last; the fake kernel has some.
+    let (syms, entries): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .partition(|e| e.name.starts_with("rumprun/"));
+    assert!(syms
+        .iter()
+        .all(|e| e.name == "rumprun/kernel.syms" && e.data.starts_with(b"RRKSYMS1")));
     assert_eq!(entries.len(), inputs.len());
     for (e, input) in entries.iter().zip(inputs) {
         let base = Path::new(input).file_name().unwrap().to_str().unwrap();

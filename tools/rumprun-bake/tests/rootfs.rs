@@ -168,8 +168,13 @@ fn scratch(name: &str) -> String {
 /// One entry as (name, mode, data, uid, gid, mtime).
 type E = (String, u32, Vec<u8>, u32, u32, u32);
 
+/// The payload's file entries, without the kernel's symbol table (`rumprun/...`).
 fn read_entries(archive: &[u8]) -> Vec<E> {
     cpio::entries_with_meta(archive)
+        .filter(|r| {
+            r.as_ref()
+                .map_or(true, |(e, _)| !e.name.starts_with("rumprun/"))
+        })
         .map(|r| {
             let (e, m) = r.unwrap();
             (

@@ -1,0 +1,84 @@
+//! The kernel's function symbols for crash reports: read from the kernel ELF's
+//! `.symtab`, demangled, sorted by address, and baked into the payload as
+//! `rumprun/kernel.syms` so the kernel can name the function a kernel fault hit.
+//!
+//! Format (little endian): `b"RRKSYMS1"`, `count: u32`, `0u32`, then `count` entries
+//! `{ addr: u64, size: u32, name: u32 }` sorted by `addr` (`name` is an offset into the
+//! string table that follows: NUL-terminated UTF-8).
+
+use crate::elf::Elf;
+
+/// Path of the symbol table inside the payload.
+pub const PAYLOAD_PATH: &str = "rumprun/kernel.syms";
+const MAGIC: &[u8; 8] = b"RRKSYMS1";
+const STT_FUNC: u8 = 2;
+
+fn u32_at(d: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes(d[o..o + 4].try_into().unwrap())
+}
+fn u64_at(d: &[u8], o: usize) -> u64 {
+    u64::from_le_bytes(d[o..o + 8].try_into().unwrap())
+}
+
+/// The encoded table, or None when the kernel has no symbol table.
+pub fn encode(kernel: &[u8]) -> Option<Vec<u8>> {
+    let elf = Elf::parse(kernel).ok()?;
+    let symtab = elf.section(".symtab").ok()??;
+    let strtab = elf.section(".strtab").ok()??;
+    let syms =
+        kernel.get(symtab.sh_offset as usize..(symtab.sh_offset + symtab.sh_size) as usize)?;
+    let strs =
+        kernel.get(strtab.sh_offset as usize..(strtab.sh_offset + strtab.sh_size) as usize)?;
+    let mut funcs: Vec<(u64, u32, String)> = Vec::new();
+    for s in syms.chunks_exact(24) {
+        let (name_off, info, value, size) =
+            (u32_at(s, 0) as usize, s[4], u64_at(s, 8), u64_at(s, 16));
+        if info & 0xf != STT_FUNC || value == 0 {
+            continue;
+        }
+        let raw = strs.get(name_off..)?.split(|&b| b == 0).next()?;
+        let raw = String::from_utf8_lossy(raw);
+        let name = format!("{:#}", rustc_demangle::demangle(&raw));
+        funcs.push((value, size.min(u32::MAX as u64) as u32, name));
+    }
+    funcs.sort_by_key(|f| f.0);
+    funcs.dedup_by_key(|f| f.0);
+    let mut table = Vec::new();
+    let mut names = Vec::new();
+    for (addr, size, name) in &funcs {
+        table.extend_from_slice(&addr.to_le_bytes());
+        table.extend_from_slice(&size.to_le_bytes());
+        table.extend_from_slice(&(names.len() as u32).to_le_bytes());
+        names.extend_from_slice(name.as_bytes());
+        names.push(0);
+    }
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&(funcs.len() as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend(table);
+    out.extend(names);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_sorted_demangled_functions() {
+        // The test binary itself has a symbol table with Rust functions.
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let Some(t) = encode(&me) else { return }; // a stripped test binary: nothing to check
+        assert_eq!(&t[..8], MAGIC);
+        let count = u32_at(&t, 8) as usize;
+        assert!(count > 10);
+        let entries = &t[16..16 + count * 16];
+        let addrs: Vec<u64> = entries.chunks_exact(16).map(|e| u64_at(e, 0)).collect();
+        assert!(addrs.windows(2).all(|w| w[0] < w[1]));
+        let names = &t[16 + count * 16..];
+        assert!(
+            names.windows(9).any(|w| w == b"ksyms::te"),
+            "no demangled path in the names"
+        );
+    }
+}
