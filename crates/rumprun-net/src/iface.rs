@@ -1,0 +1,346 @@
+//! One network interface: a smoltcp [`Interface`], the [`SocketSet`] of the sockets
+//! that live on it, its device (the kernel's card, or smoltcp's [`Loopback`] for `lo`),
+//! its name and index, and its configuration: static IPv4 and IPv6 addresses, default
+//! gateways, the DHCPv4 client (leases applied as they come, DNS servers kept for
+//! `/etc/resolv.conf`) and the IPv6 link-local address derived from the MAC (EUI-64).
+//!
+//! SLAAC proper (global IPv6 addresses from router advertisements) is not done:
+//! smoltcp 0.12 neither sends router solicitations nor hands prefixes to the user.
+
+use crate::addr::{ip_to_smol, smol_to_ip};
+use crate::errno::*;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use smoltcp::iface::SocketSet;
+use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketHandle};
+use smoltcp::phy::{Device, Loopback, Medium};
+use smoltcp::socket::dhcpv4;
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr};
+
+/// The device behind an interface.
+pub(crate) enum Dev<D> {
+    /// `lo`
+    Loopback(Loopback),
+    /// A card the kernel passed in.
+    Net(D),
+}
+
+/// Runs `$body` with `$d` bound to the concrete device of `$dev`.
+macro_rules! with_dev {
+    ($dev:expr, $d:ident => $body:expr) => {
+        match $dev {
+            $crate::iface::Dev::Loopback($d) => $body,
+            $crate::iface::Dev::Net($d) => $body,
+        }
+    };
+}
+
+/// What a DHCPv4 server gave an interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DhcpLease {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// Its prefix length.
+    pub prefix_len: u8,
+    /// The default gateway, if any.
+    pub router: Option<Ipv4Addr>,
+    /// DNS servers (up to 3).
+    pub dns_servers: Vec<Ipv4Addr>,
+}
+
+/// A snapshot of an interface, for SIOCGIFCONF, getifaddrs and `/proc/net`.
+#[derive(Clone, Debug)]
+pub struct IfaceInfo {
+    /// The interface index (`lo` is 1, the cards follow in the order they were added).
+    pub index: u32,
+    /// `lo`, `eth0`, `vioif0`...
+    pub name: String,
+    /// The MAC address (None for `lo`).
+    pub mac: Option<[u8; 6]>,
+    /// The MTU.
+    pub mtu: usize,
+    /// Whether this is `lo`.
+    pub loopback: bool,
+    /// Addresses with prefix lengths.
+    pub addrs: Vec<(IpAddr, u8)>,
+    /// IPv4 default gateway.
+    pub ipv4_gateway: Option<Ipv4Addr>,
+    /// IPv6 default gateway.
+    pub ipv6_gateway: Option<Ipv6Addr>,
+    /// The current DHCPv4 lease.
+    pub dhcp: Option<DhcpLease>,
+}
+
+/// A network interface and the sockets on it.
+pub(crate) struct Iface<D> {
+    pub(crate) name: String,
+    pub(crate) index: u32,
+    pub(crate) iface: Interface,
+    pub(crate) sockets: SocketSet<'static>,
+    pub(crate) dev: Dev<D>,
+    pub(crate) mac: Option<[u8; 6]>,
+    pub(crate) mtu: usize,
+    pub(crate) dhcp: Option<SocketHandle>,
+    pub(crate) lease: Option<DhcpLease>,
+    pub(crate) gw4: Option<Ipv4Addr>,
+    pub(crate) gw6: Option<Ipv6Addr>,
+}
+
+/// The most polling rounds one `poll` spends on an interface before yielding.
+const MAX_ROUNDS: usize = 4096;
+
+impl<D: Device> Iface<D> {
+    /// The loopback interface `lo` with 127.0.0.1/8 and ::1/128.
+    pub(crate) fn loopback(seed: u64, now: Instant) -> Self {
+        let mut dev = Loopback::new(Medium::Ip);
+        let mut cfg = Config::new(HardwareAddress::Ip);
+        cfg.random_seed = seed;
+        let mut iface = Interface::new(cfg, &mut dev, now);
+        iface.update_ip_addrs(|a| {
+            let _ = a.push(IpCidr::new(ip_to_smol(Ipv4Addr::LOCALHOST.into()), 8));
+            let _ = a.push(IpCidr::new(ip_to_smol(Ipv6Addr::LOCALHOST.into()), 128));
+        });
+        Iface {
+            name: "lo".into(),
+            index: 1,
+            iface,
+            sockets: SocketSet::new(Vec::new()),
+            dev: Dev::Loopback(dev),
+            mac: None,
+            mtu: 65536,
+            dhcp: None,
+            lease: None,
+            gw4: None,
+            gw6: None,
+        }
+    }
+
+    /// A card: Ethernet when the device says so (then `mac` is its address), else IP.
+    pub(crate) fn card(
+        name: &str,
+        index: u32,
+        mut dev: D,
+        mac: [u8; 6],
+        seed: u64,
+        now: Instant,
+    ) -> Self {
+        let caps = dev.capabilities();
+        let (hw, mac) = match caps.medium {
+            Medium::Ethernet => (HardwareAddress::Ethernet(EthernetAddress(mac)), Some(mac)),
+            _ => (HardwareAddress::Ip, None),
+        };
+        let mut cfg = Config::new(hw);
+        cfg.random_seed = seed;
+        let iface = Interface::new(cfg, &mut dev, now);
+        let mtu = match caps.medium {
+            Medium::Ethernet => caps.max_transmission_unit.saturating_sub(14),
+            _ => caps.max_transmission_unit,
+        };
+        Iface {
+            name: name.into(),
+            index,
+            iface,
+            sockets: SocketSet::new(Vec::new()),
+            dev: Dev::Net(dev),
+            mac,
+            mtu,
+            dhcp: None,
+            lease: None,
+            gw4: None,
+            gw6: None,
+        }
+    }
+
+    pub(crate) fn is_loopback(&self) -> bool {
+        matches!(self.dev, Dev::Loopback(_))
+    }
+
+    /// Adds `addr/prefix` (EINVAL for a bad prefix, ENOBUFS when the table is full).
+    pub(crate) fn add_addr(&mut self, addr: IpAddr, prefix: u8) -> Result<(), Errno> {
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        if prefix > max {
+            return Err(EINVAL);
+        }
+        let cidr = IpCidr::new(ip_to_smol(addr), prefix);
+        let mut res = Ok(());
+        self.iface.update_ip_addrs(|a| {
+            if a.iter().any(|c| c.address() == cidr.address()) {
+                return;
+            }
+            if a.push(cidr).is_err() {
+                res = Err(ENOBUFS);
+            }
+        });
+        res
+    }
+
+    /// Removes every IPv4 address.
+    pub(crate) fn clear_ipv4(&mut self) {
+        self.iface
+            .update_ip_addrs(|a| a.retain(|c| !matches!(c, IpCidr::Ipv4(_))));
+    }
+
+    /// Sets (or clears) the IPv4 default gateway.
+    pub(crate) fn set_gateway4(&mut self, gw: Option<Ipv4Addr>) {
+        self.iface.routes_mut().remove_default_ipv4_route();
+        if let Some(g) = gw {
+            let _ = self.iface.routes_mut().add_default_ipv4_route(g);
+        }
+        self.gw4 = gw;
+    }
+
+    /// Sets (or clears) the IPv6 default gateway.
+    pub(crate) fn set_gateway6(&mut self, gw: Option<Ipv6Addr>) {
+        self.iface.routes_mut().remove_default_ipv6_route();
+        if let Some(g) = gw {
+            let _ = self.iface.routes_mut().add_default_ipv6_route(g);
+        }
+        self.gw6 = gw;
+    }
+
+    /// Adds fe80::/64 + EUI-64 of the MAC.
+    pub(crate) fn add_link_local6(&mut self) -> Result<(), Errno> {
+        let m = self.mac.ok_or(EINVAL)?;
+        let a = Ipv6Addr::from([
+            0xfe,
+            0x80,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            m[0] ^ 2,
+            m[1],
+            m[2],
+            0xff,
+            0xfe,
+            m[3],
+            m[4],
+            m[5],
+        ]);
+        self.add_addr(a.into(), 64)
+    }
+
+    /// Starts the DHCPv4 client (the lease replaces any IPv4 address).
+    pub(crate) fn start_dhcp(&mut self) {
+        if self.dhcp.is_none() {
+            let h = self.sockets.add(dhcpv4::Socket::new());
+            self.dhcp = Some(h);
+        }
+    }
+
+    /// Applies DHCP events; true when the configuration changed.
+    pub(crate) fn process_dhcp(&mut self) -> bool {
+        let Some(h) = self.dhcp else { return false };
+        let ev = match self.sockets.get_mut::<dhcpv4::Socket>(h).poll() {
+            None => return false,
+            Some(dhcpv4::Event::Configured(c)) => Some(DhcpLease {
+                address: c.address.address(),
+                prefix_len: c.address.prefix_len(),
+                router: c.router,
+                dns_servers: c.dns_servers.iter().copied().collect(),
+            }),
+            Some(dhcpv4::Event::Deconfigured) => None,
+        };
+        self.clear_ipv4();
+        match &ev {
+            Some(l) => {
+                let _ = self.add_addr(l.address.into(), l.prefix_len);
+                self.set_gateway4(l.router);
+            }
+            None => self.set_gateway4(None),
+        }
+        self.lease = ev;
+        true
+    }
+
+    /// Whether `ip` is one of this interface's addresses.
+    pub(crate) fn has_addr(&self, ip: IpAddr) -> bool {
+        self.iface.has_ip_addr(ip_to_smol(ip))
+    }
+
+    /// Whether `ip` is on one of this interface's subnets.
+    pub(crate) fn on_link(&self, ip: IpAddr) -> bool {
+        let s = ip_to_smol(ip);
+        self.iface.ip_addrs().iter().any(|c| c.contains_addr(&s))
+    }
+
+    /// Whether this interface has a default route for `ip`'s family.
+    pub(crate) fn has_default_route(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(_) => self.gw4.is_some(),
+            IpAddr::V6(_) => self.gw6.is_some(),
+        }
+    }
+
+    /// Whether the interface has an address of `ip`'s family to send from.
+    pub(crate) fn has_family_addr(&self, ip: IpAddr) -> bool {
+        self.iface
+            .ip_addrs()
+            .iter()
+            .any(|c| smol_to_ip(c.address()).is_ipv4() == ip.is_ipv4())
+    }
+
+    /// Polls the device until nothing moves (bounded). `after_packet` runs after every
+    /// ingress packet that may have changed socket state (the listeners re-arm there).
+    /// Returns (socket state changed, ran out of rounds).
+    pub(crate) fn poll(
+        &mut self,
+        now: Instant,
+        mut after_packet: impl FnMut(&mut SocketSet<'static>),
+    ) -> (bool, bool) {
+        let mut changed = false;
+        for _ in 0..MAX_ROUNDS {
+            let mut moved = false;
+            loop {
+                let r = with_dev!(&mut self.dev, d => self.iface.poll_ingress_single(now, d, &mut self.sockets));
+                match r {
+                    PollIngressSingleResult::None => break,
+                    PollIngressSingleResult::PacketProcessed => moved = true,
+                    PollIngressSingleResult::SocketStateChanged => {
+                        moved = true;
+                        changed = true;
+                        after_packet(&mut self.sockets);
+                    }
+                }
+            }
+            let r =
+                with_dev!(&mut self.dev, d => self.iface.poll_egress(now, d, &mut self.sockets));
+            if r == PollResult::SocketStateChanged {
+                moved = true;
+                changed = true;
+            }
+            if !moved {
+                return (changed, false);
+            }
+        }
+        (changed, true)
+    }
+
+    /// The interface's next timer.
+    pub(crate) fn poll_at(&mut self, now: Instant) -> Option<Instant> {
+        self.iface.poll_at(now, &self.sockets)
+    }
+
+    pub(crate) fn info(&self) -> IfaceInfo {
+        IfaceInfo {
+            index: self.index,
+            name: self.name.clone(),
+            mac: self.mac,
+            mtu: self.mtu,
+            loopback: self.is_loopback(),
+            addrs: self
+                .iface
+                .ip_addrs()
+                .iter()
+                .map(|c| (smol_to_ip(c.address()), c.prefix_len()))
+                .collect(),
+            ipv4_gateway: self.gw4,
+            ipv6_gateway: self.gw6,
+            dhcp: self.lease.clone(),
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The rumprun kernel's TCP/IP stack: smoltcp interfaces and sockets with the Linux
+//! socket semantics the kernel's socket syscalls need (errno values, readiness bits,
+//! a real listen backlog, `sockaddr` layouts). `no_std` + `alloc`.
+//!
+//! The kernel owns one [`Stack`] over its virtio-net device type, maps [`SocketId`]s
+//! to file descriptors, and calls [`Stack::poll`] from its network interrupt, after
+//! socket calls and at [`Stack::poll_at`]; when `poll` returns true it wakes its I/O
+//! wait queue. Calls never block (EAGAIN / EINPROGRESS).
+//!
+//! ```ignore
+//! let mut net = Stack::new(seed, now_ms());
+//! let eth0 = net.add_interface("eth0", virtio_dev, mac);
+//! net.start_dhcpv4(eth0)?;
+//! let s = net.socket(Family::Inet, SockType::Stream)?;
+//! net.bind(s, SockAddr::v4(Ipv4Addr::UNSPECIFIED, 80))?;
+//! net.listen(s, 128)?;
+//! net.poll(now_ms());
+//! let (conn, peer) = net.accept(s)?;
+//! ```
+//!
+//! Modules: [`addr`] (addresses and `sockaddr` bytes), [`iface`] (interfaces and their
+//! configuration), [`stack`] (the stack, socket table, ports, routing, polling and
+//! readiness), [`tcp`], [`udp`], [`options`] (socket options and Linux constants),
+//! [`errno`].
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+#[macro_use]
+pub mod iface;
+pub mod addr;
+pub mod errno;
+pub mod options;
+pub mod stack;
+pub mod tcp;
+pub mod udp;
+
+pub use addr::{Family, SockAddr};
+pub use errno::Errno;
+pub use iface::{DhcpLease, IfaceInfo};
+pub use options::SockOpts;
+pub use smoltcp;
+pub use stack::{Received, Shutdown, SockType, SocketId, Stack};

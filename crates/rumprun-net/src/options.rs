@@ -1,0 +1,396 @@
+//! Socket options: the Linux constants (levels, names, `MSG_*`, `SHUT_*`, `POLL*`) and
+//! [`SockOpts`], the per-socket option values. The option calls themselves
+//! (`Stack::setsockopt` / `getsockopt`) live in `stack.rs`; this module owns the
+//! value encoding (ints as 4-byte native `int`, `struct linger`, `struct timeval`).
+//!
+//! Buffer sizes follow Linux's convention: setting `SO_RCVBUF`/`SO_SNDBUF` to `n`
+//! reports `2n` (clamped to [4608, 8 MiB]); the smoltcp buffer allocated for a new
+//! connection is half the reported value (clamped to [2 KiB, 4 MiB]), so a connection
+//! keeps the sizes it had when it was created (connect, or listen for accepted ones).
+
+use crate::errno::*;
+
+/// `SOL_SOCKET`
+pub const SOL_SOCKET: i32 = 1;
+/// `IPPROTO_IP`
+pub const IPPROTO_IP: i32 = 0;
+/// `IPPROTO_TCP`
+pub const IPPROTO_TCP: i32 = 6;
+/// `IPPROTO_UDP`
+pub const IPPROTO_UDP: i32 = 17;
+/// `IPPROTO_IPV6`
+pub const IPPROTO_IPV6: i32 = 41;
+
+/// `SO_REUSEADDR`
+pub const SO_REUSEADDR: i32 = 2;
+/// `SO_TYPE`
+pub const SO_TYPE: i32 = 3;
+/// `SO_ERROR`
+pub const SO_ERROR: i32 = 4;
+/// `SO_BROADCAST`
+pub const SO_BROADCAST: i32 = 6;
+/// `SO_SNDBUF`
+pub const SO_SNDBUF: i32 = 7;
+/// `SO_RCVBUF`
+pub const SO_RCVBUF: i32 = 8;
+/// `SO_KEEPALIVE`
+pub const SO_KEEPALIVE: i32 = 9;
+/// `SO_LINGER`
+pub const SO_LINGER: i32 = 13;
+/// `SO_REUSEPORT`
+pub const SO_REUSEPORT: i32 = 15;
+/// `SO_RCVTIMEO` (old, `struct timeval`)
+pub const SO_RCVTIMEO: i32 = 20;
+/// `SO_SNDTIMEO` (old, `struct timeval`)
+pub const SO_SNDTIMEO: i32 = 21;
+/// `SO_ACCEPTCONN`
+pub const SO_ACCEPTCONN: i32 = 30;
+/// `SO_PROTOCOL`
+pub const SO_PROTOCOL: i32 = 38;
+/// `SO_DOMAIN`
+pub const SO_DOMAIN: i32 = 39;
+
+/// `TCP_NODELAY`
+pub const TCP_NODELAY: i32 = 1;
+/// `TCP_MAXSEG`
+pub const TCP_MAXSEG: i32 = 2;
+/// `TCP_KEEPIDLE`
+pub const TCP_KEEPIDLE: i32 = 4;
+/// `TCP_KEEPINTVL`
+pub const TCP_KEEPINTVL: i32 = 5;
+/// `TCP_KEEPCNT`
+pub const TCP_KEEPCNT: i32 = 6;
+
+/// `IP_TOS`
+pub const IP_TOS: i32 = 1;
+/// `IP_TTL`
+pub const IP_TTL: i32 = 2;
+/// `IPV6_UNICAST_HOPS`
+pub const IPV6_UNICAST_HOPS: i32 = 16;
+/// `IPV6_V6ONLY`
+pub const IPV6_V6ONLY: i32 = 26;
+
+/// `SOCK_STREAM`
+pub const SOCK_STREAM: i32 = 1;
+/// `SOCK_DGRAM`
+pub const SOCK_DGRAM: i32 = 2;
+
+/// `MSG_PEEK`
+pub const MSG_PEEK: u32 = 0x2;
+/// `MSG_TRUNC`
+pub const MSG_TRUNC: u32 = 0x20;
+/// `MSG_DONTWAIT` (the kernel's business: it decides whether to wait)
+pub const MSG_DONTWAIT: u32 = 0x40;
+/// `MSG_NOSIGNAL` (the kernel's business: it decides whether EPIPE raises SIGPIPE)
+pub const MSG_NOSIGNAL: u32 = 0x4000;
+
+/// `SHUT_RD`
+pub const SHUT_RD: i32 = 0;
+/// `SHUT_WR`
+pub const SHUT_WR: i32 = 1;
+/// `SHUT_RDWR`
+pub const SHUT_RDWR: i32 = 2;
+
+/// Readable.
+pub const POLLIN: u32 = 0x001;
+/// Writable.
+pub const POLLOUT: u32 = 0x004;
+/// Error pending (`SO_ERROR`).
+pub const POLLERR: u32 = 0x008;
+/// Both directions shut down, or never connected.
+pub const POLLHUP: u32 = 0x010;
+/// The peer shut down its sending side (or we did SHUT_RD).
+pub const POLLRDHUP: u32 = 0x2000;
+
+/// Linux's default reported `SO_RCVBUF`.
+pub const DEFAULT_RCVBUF: usize = 131072;
+/// Reported `SO_SNDBUF` default (Linux starts at 16 KiB and grows; we use a fixed one).
+pub const DEFAULT_SNDBUF: usize = 131072;
+const MIN_REPORTED_BUF: usize = 4608;
+const MAX_REPORTED_BUF: usize = 8 << 20;
+
+/// Per-socket option values (accepted sockets inherit their listener's).
+#[derive(Clone, Debug)]
+pub struct SockOpts {
+    /// SO_REUSEADDR
+    pub reuse_addr: bool,
+    /// SO_REUSEPORT
+    pub reuse_port: bool,
+    /// SO_KEEPALIVE
+    pub keepalive: bool,
+    /// TCP_KEEPIDLE / TCP_KEEPINTVL in seconds (smoltcp has one interval: we use idle).
+    pub keep_idle_s: u32,
+    /// TCP_KEEPINTVL
+    pub keep_intvl_s: u32,
+    /// TCP_KEEPCNT (reported only)
+    pub keep_cnt: u32,
+    /// TCP_NODELAY
+    pub nodelay: bool,
+    /// Reported SO_RCVBUF
+    pub rcvbuf: usize,
+    /// Reported SO_SNDBUF
+    pub sndbuf: usize,
+    /// SO_LINGER: `Some(seconds)` when on. `Some(0)` makes close send a reset.
+    pub linger: Option<u32>,
+    /// SO_RCVTIMEO in microseconds (0 = none); the kernel enforces it.
+    pub rcvtimeo_us: u64,
+    /// SO_SNDTIMEO in microseconds (0 = none); the kernel enforces it.
+    pub sndtimeo_us: u64,
+    /// IPV6_V6ONLY
+    pub v6only: bool,
+    /// SO_BROADCAST (reported only)
+    pub broadcast: bool,
+    /// IP_TTL / IPV6_UNICAST_HOPS (None = default 64)
+    pub ttl: Option<u8>,
+    /// IP_TOS (reported only)
+    pub tos: u8,
+}
+
+impl Default for SockOpts {
+    fn default() -> Self {
+        SockOpts {
+            reuse_addr: false,
+            reuse_port: false,
+            keepalive: false,
+            keep_idle_s: 7200,
+            keep_intvl_s: 75,
+            keep_cnt: 9,
+            nodelay: false,
+            rcvbuf: DEFAULT_RCVBUF,
+            sndbuf: DEFAULT_SNDBUF,
+            linger: None,
+            rcvtimeo_us: 0,
+            sndtimeo_us: 0,
+            v6only: false,
+            broadcast: false,
+            ttl: None,
+            tos: 0,
+        }
+    }
+}
+
+impl SockOpts {
+    /// The smoltcp receive buffer size for a new connection.
+    pub fn rx_buffer_len(&self) -> usize {
+        (self.rcvbuf / 2).clamp(2048, 4 << 20)
+    }
+    /// The smoltcp send buffer size for a new connection.
+    pub fn tx_buffer_len(&self) -> usize {
+        (self.sndbuf / 2).clamp(2048, 4 << 20)
+    }
+}
+
+/// The reported value for a requested buffer size (Linux doubles it).
+pub fn reported_buf(requested: i32) -> usize {
+    (requested.max(0) as usize)
+        .saturating_mul(2)
+        .clamp(MIN_REPORTED_BUF, MAX_REPORTED_BUF)
+}
+
+/// An `int` option value (Linux accepts 4 bytes or more; a shorter one is EINVAL).
+pub fn int_arg(val: &[u8]) -> Result<i32, Errno> {
+    if val.len() < 4 {
+        return Err(EINVAL);
+    }
+    Ok(i32::from_ne_bytes([val[0], val[1], val[2], val[3]]))
+}
+
+/// A `struct linger { int l_onoff; int l_linger; }`.
+pub fn linger_arg(val: &[u8]) -> Result<Option<u32>, Errno> {
+    if val.len() < 8 {
+        return Err(EINVAL);
+    }
+    let on = int_arg(&val[..4])?;
+    let secs = int_arg(&val[4..8])?;
+    Ok((on != 0).then_some(secs.max(0) as u32))
+}
+
+/// A `struct timeval` as microseconds.
+pub fn timeval_arg(val: &[u8]) -> Result<u64, Errno> {
+    if val.len() < 16 {
+        return Err(EINVAL);
+    }
+    let sec = i64::from_ne_bytes(val[0..8].try_into().unwrap());
+    let usec = i64::from_ne_bytes(val[8..16].try_into().unwrap());
+    if sec < 0 || !(0..1_000_000).contains(&usec) {
+        return Err(Errno(33)); // EDOM, as Linux
+    }
+    Ok((sec as u64).saturating_mul(1_000_000) + usec as u64)
+}
+
+/// Writes an option value to the program's buffer (truncated like Linux); returns the
+/// length to report.
+pub fn put(out: &mut [u8], bytes: &[u8]) -> usize {
+    let n = out.len().min(bytes.len());
+    out[..n].copy_from_slice(&bytes[..n]);
+    n
+}
+
+/// Encodes an `int` value.
+pub fn int_bytes(v: i32) -> [u8; 4] {
+    v.to_ne_bytes()
+}
+
+/// Encodes a `struct linger`.
+pub fn linger_bytes(l: Option<u32>) -> [u8; 8] {
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&(l.is_some() as i32).to_ne_bytes());
+    b[4..].copy_from_slice(&(l.unwrap_or(0) as i32).to_ne_bytes());
+    b
+}
+
+/// Encodes a `struct timeval` from microseconds.
+pub fn timeval_bytes(us: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&((us / 1_000_000) as i64).to_ne_bytes());
+    b[8..].copy_from_slice(&((us % 1_000_000) as i64).to_ne_bytes());
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings() {
+        assert_eq!(int_arg(&int_bytes(-3)), Ok(-3));
+        assert_eq!(int_arg(&[1, 0]), Err(EINVAL));
+        assert_eq!(linger_arg(&linger_bytes(Some(0))), Ok(Some(0)));
+        assert_eq!(linger_arg(&linger_bytes(None)), Ok(None));
+        assert_eq!(timeval_arg(&timeval_bytes(2_500_000)), Ok(2_500_000));
+        assert_eq!(reported_buf(1000), 4608);
+        assert_eq!(reported_buf(100_000), 200_000);
+    }
+}
+
+impl<D: smoltcp::phy::Device> crate::Stack<D> {
+    /// setsockopt(2). ENOPROTOOPT for unknown options; EINVAL for short values;
+    /// IPV6_V6ONLY on a bound socket is EINVAL, as in Linux.
+    pub fn setsockopt(
+        &mut self,
+        id: crate::SocketId,
+        level: i32,
+        name: i32,
+        val: &[u8],
+    ) -> Result<(), Errno> {
+        use crate::stack::{Proto, TcpState};
+        let s = self.sock_mut(id)?;
+        let tcp = matches!(s.proto, Proto::Tcp(_));
+        let o = &mut s.opts;
+        match (level, name) {
+            (SOL_SOCKET, SO_REUSEADDR) => o.reuse_addr = int_arg(val)? != 0,
+            (SOL_SOCKET, SO_REUSEPORT) => o.reuse_port = int_arg(val)? != 0,
+            (SOL_SOCKET, SO_KEEPALIVE) => o.keepalive = int_arg(val)? != 0,
+            (SOL_SOCKET, SO_BROADCAST) => o.broadcast = int_arg(val)? != 0,
+            (SOL_SOCKET, SO_RCVBUF) => o.rcvbuf = reported_buf(int_arg(val)?),
+            (SOL_SOCKET, SO_SNDBUF) => o.sndbuf = reported_buf(int_arg(val)?),
+            (SOL_SOCKET, SO_LINGER) => o.linger = linger_arg(val)?,
+            (SOL_SOCKET, SO_RCVTIMEO) => o.rcvtimeo_us = timeval_arg(val)?,
+            (SOL_SOCKET, SO_SNDTIMEO) => o.sndtimeo_us = timeval_arg(val)?,
+            (IPPROTO_TCP, TCP_NODELAY) if tcp => o.nodelay = int_arg(val)? != 0,
+            (IPPROTO_TCP, TCP_KEEPIDLE) if tcp => o.keep_idle_s = pos_arg(val, 32767)?,
+            (IPPROTO_TCP, TCP_KEEPINTVL) if tcp => o.keep_intvl_s = pos_arg(val, 32767)?,
+            (IPPROTO_TCP, TCP_KEEPCNT) if tcp => o.keep_cnt = pos_arg(val, 127)?,
+            (IPPROTO_TCP, TCP_MAXSEG) if tcp => {
+                int_arg(val)?;
+            }
+            (IPPROTO_IP, IP_TTL) => {
+                let v = int_arg(val)?;
+                if !(-1..=255).contains(&v) || v == 0 {
+                    return Err(EINVAL);
+                }
+                o.ttl = (v > 0).then_some(v as u8);
+            }
+            (IPPROTO_IP, IP_TOS) => o.tos = int_arg(val)? as u8,
+            (IPPROTO_IPV6, IPV6_UNICAST_HOPS) if s.family == crate::Family::Inet6 => {
+                let v = int_arg(val)?;
+                if !(-1..=255).contains(&v) {
+                    return Err(EINVAL);
+                }
+                o.ttl = (v > 0).then_some(v as u8);
+            }
+            (IPPROTO_IPV6, IPV6_V6ONLY) if s.family == crate::Family::Inet6 => {
+                if s.local.is_some() {
+                    return Err(EINVAL);
+                }
+                o.v6only = int_arg(val)? != 0;
+            }
+            _ => return Err(ENOPROTOOPT),
+        }
+        // Apply what smoltcp knows to live sockets.
+        let opts = s.opts.clone();
+        let conns: alloc::vec::Vec<crate::stack::Conn> = match &s.proto {
+            Proto::Tcp(TcpState::Conn(t)) => alloc::vec![t.c],
+            Proto::Tcp(TcpState::Listening(l)) => l.armed.clone(),
+            _ => alloc::vec::Vec::new(),
+        };
+        for c in conns {
+            let sk = self.ifaces[c.iface]
+                .sockets
+                .get_mut::<smoltcp::socket::tcp::Socket>(c.handle);
+            crate::tcp::apply_opts(sk, &opts);
+        }
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// getsockopt(2): writes the value (truncated to `out`) and returns its length.
+    /// SO_ERROR takes the pending error.
+    pub fn getsockopt(
+        &mut self,
+        id: crate::SocketId,
+        level: i32,
+        name: i32,
+        out: &mut [u8],
+    ) -> Result<usize, Errno> {
+        use crate::stack::{Proto, TcpState};
+        let s = self.sock_mut(id)?;
+        let tcp = matches!(s.proto, Proto::Tcp(_));
+        let o = &s.opts;
+        let int = |v: i32| int_bytes(v);
+        let b: [u8; 4] = match (level, name) {
+            (SOL_SOCKET, SO_TYPE) => int(if tcp { SOCK_STREAM } else { SOCK_DGRAM }),
+            (SOL_SOCKET, SO_PROTOCOL) => int(if tcp { IPPROTO_TCP } else { IPPROTO_UDP }),
+            (SOL_SOCKET, SO_DOMAIN) => int(s.family.to_linux() as i32),
+            (SOL_SOCKET, SO_ERROR) => int(s.error.take().map_or(0, |e| e.0)),
+            (SOL_SOCKET, SO_ACCEPTCONN) => {
+                int(matches!(s.proto, Proto::Tcp(TcpState::Listening(_))) as i32)
+            }
+            (SOL_SOCKET, SO_REUSEADDR) => int(o.reuse_addr as i32),
+            (SOL_SOCKET, SO_REUSEPORT) => int(o.reuse_port as i32),
+            (SOL_SOCKET, SO_KEEPALIVE) => int(o.keepalive as i32),
+            (SOL_SOCKET, SO_BROADCAST) => int(o.broadcast as i32),
+            (SOL_SOCKET, SO_RCVBUF) => int(o.rcvbuf as i32),
+            (SOL_SOCKET, SO_SNDBUF) => int(o.sndbuf as i32),
+            (SOL_SOCKET, SO_LINGER) => return Ok(put(out, &linger_bytes(o.linger))),
+            (SOL_SOCKET, SO_RCVTIMEO) => return Ok(put(out, &timeval_bytes(o.rcvtimeo_us))),
+            (SOL_SOCKET, SO_SNDTIMEO) => return Ok(put(out, &timeval_bytes(o.sndtimeo_us))),
+            (IPPROTO_TCP, TCP_NODELAY) if tcp => int(o.nodelay as i32),
+            (IPPROTO_TCP, TCP_KEEPIDLE) if tcp => int(o.keep_idle_s as i32),
+            (IPPROTO_TCP, TCP_KEEPINTVL) if tcp => int(o.keep_intvl_s as i32),
+            (IPPROTO_TCP, TCP_KEEPCNT) if tcp => int(o.keep_cnt as i32),
+            (IPPROTO_TCP, TCP_MAXSEG) if tcp => int(1460),
+            (IPPROTO_IP, IP_TTL) => int(o.ttl.unwrap_or(64) as i32),
+            (IPPROTO_IP, IP_TOS) => int(o.tos as i32),
+            (IPPROTO_IPV6, IPV6_UNICAST_HOPS) if s.family == crate::Family::Inet6 => {
+                int(o.ttl.unwrap_or(64) as i32)
+            }
+            (IPPROTO_IPV6, IPV6_V6ONLY) if s.family == crate::Family::Inet6 => int(o.v6only as i32),
+            _ => return Err(ENOPROTOOPT),
+        };
+        Ok(put(out, &b))
+    }
+
+    /// The socket's options (SO_RCVTIMEO/SO_SNDTIMEO are the kernel's to enforce).
+    pub fn options(&self, id: crate::SocketId) -> Result<&SockOpts, Errno> {
+        Ok(&self.sock(id)?.opts)
+    }
+}
+
+fn pos_arg(val: &[u8], max: i32) -> Result<u32, Errno> {
+    let v = int_arg(val)?;
+    if !(1..=max).contains(&v) {
+        return Err(EINVAL);
+    }
+    Ok(v as u32)
+}

@@ -1,0 +1,980 @@
+//! The [`Stack`]: every interface (with `lo` always first), the table of sockets the
+//! kernel maps to descriptors ([`SocketId`]), port bookkeeping, routing (which
+//! interface a destination leaves through), and [`Stack::poll`], which drives the
+//! interfaces, re-arms listeners, reaps closed connections and recomputes each
+//! socket's readiness bits and generation.
+//!
+//! Calls never block: they return EAGAIN/EINPROGRESS and the kernel waits on its I/O
+//! wait queue, which it notifies when `poll` returns true. Operations that queue
+//! packets (send, connect, close, recv opening the window...) mark the stack dirty:
+//! [`Stack::poll_at`] then answers "now", so the kernel should poll after each socket
+//! call (cheap when nothing moved).
+//!
+//! Port model (TCP and UDP each have their own port space):
+//! * a socket *holds* its port strongly while bound, listening, or (UDP) open, and
+//!   weakly while it is a TCP connection (connected, accepted, or closed and still
+//!   finishing: FIN_WAIT, TIME_WAIT...);
+//! * bind to a port that overlaps (same address, or either unspecified) a strong
+//!   holder fails with EADDRINUSE unless both sockets set SO_REUSEPORT (UDP: or both
+//!   SO_REUSEADDR); a weak holder only blocks it without SO_REUSEADDR;
+//! * ephemeral ports (bind to port 0, connect or sendto without bind) come from
+//!   32768..=60999 and skip every port held in any way.
+
+use crate::addr::{Family, SockAddr};
+use crate::errno::*;
+use crate::iface::{Iface, IfaceInfo};
+use crate::options::*;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::phy::Device;
+use smoltcp::socket::{tcp, udp};
+use smoltcp::time::Instant;
+
+/// A socket of the stack; the kernel keeps it in its file object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SocketId(pub u32);
+
+/// The socket types this crate provides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SockType {
+    /// SOCK_STREAM: TCP.
+    Stream,
+    /// SOCK_DGRAM: UDP.
+    Dgram,
+}
+
+impl SockType {
+    /// From socket(2)'s type (flags masked off) and protocol (0 or the matching
+    /// IPPROTO_*).
+    pub fn from_linux(ty: i32, protocol: i32) -> Result<SockType, Errno> {
+        match (ty & 0xf, protocol) {
+            (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(SockType::Stream),
+            (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(SockType::Dgram),
+            (SOCK_STREAM | SOCK_DGRAM, _) => Err(EPROTONOSUPPORT),
+            _ => Err(ESOCKTNOSUPPORT),
+        }
+    }
+}
+
+/// How shutdown(2) was called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    /// SHUT_RD
+    Read,
+    /// SHUT_WR
+    Write,
+    /// SHUT_RDWR
+    Both,
+}
+
+impl Shutdown {
+    /// From `how` (EINVAL otherwise).
+    pub fn from_linux(how: i32) -> Result<Shutdown, Errno> {
+        match how {
+            SHUT_RD => Ok(Shutdown::Read),
+            SHUT_WR => Ok(Shutdown::Write),
+            SHUT_RDWR => Ok(Shutdown::Both),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+/// What a receive returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes copied into the buffer (0 = end of file for TCP).
+    pub len: usize,
+    /// The datagram's full length (UDP: larger than `len` when it was truncated, which
+    /// the kernel reports as MSG_TRUNC); equals `len` for TCP.
+    pub full_len: usize,
+    /// The sender (UDP; None for TCP: the kernel uses getpeername).
+    pub from: Option<SockAddr>,
+}
+
+/// A smoltcp socket on one interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Conn {
+    pub(crate) iface: usize,
+    pub(crate) handle: SocketHandle,
+}
+
+/// A TCP socket's life.
+pub(crate) enum TcpState {
+    /// Created, maybe bound.
+    Idle,
+    /// listen() was called.
+    Listening(Listener),
+    /// connect() was called, or the socket was accepted.
+    Conn(TcpConn),
+}
+
+pub(crate) struct Listener {
+    /// The most connections (half-open and established) waiting for accept.
+    pub(crate) backlog: usize,
+    /// One smoltcp socket in LISTEN per interface the address is on.
+    pub(crate) armed: Vec<Conn>,
+    /// Connections taken from the armed listeners, oldest first.
+    pub(crate) pending: VecDeque<Conn>,
+}
+
+pub(crate) struct TcpConn {
+    pub(crate) c: Conn,
+    pub(crate) shut_rd: bool,
+    pub(crate) shut_wr: bool,
+    /// connect() not resolved yet (success or error).
+    pub(crate) connecting: bool,
+    /// The connect outcome not yet reported through connect_result.
+    pub(crate) started_ms: i64,
+    pub(crate) last_state: tcp::State,
+}
+
+pub(crate) struct UdpState {
+    /// One smoltcp socket per interface once bound.
+    pub(crate) socks: Vec<Conn>,
+    /// connect()'s default peer.
+    pub(crate) peer: Option<SockAddr>,
+    pub(crate) shut_rd: bool,
+    pub(crate) shut_wr: bool,
+    /// Where the next receive starts looking (fairness between interfaces).
+    pub(crate) next: usize,
+}
+
+pub(crate) enum Proto {
+    Tcp(TcpState),
+    Udp(UdpState),
+}
+
+/// Readiness as last computed, to detect "readier".
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Snapshot {
+    pub(crate) bits: u32,
+    pub(crate) rx: usize,
+    pub(crate) tx_free: usize,
+    pub(crate) accept: usize,
+}
+
+pub(crate) struct Socket {
+    pub(crate) family: Family,
+    pub(crate) proto: Proto,
+    pub(crate) opts: SockOpts,
+    /// The bound (or, for connections, local) address.
+    pub(crate) local: Option<SockAddr>,
+    /// Pending SO_ERROR.
+    pub(crate) error: Option<Errno>,
+    pub(crate) generation: u64,
+    pub(crate) snap: Snapshot,
+}
+
+/// The network stack: interfaces and sockets.
+pub struct Stack<D: Device> {
+    pub(crate) ifaces: Vec<Iface<D>>,
+    pub(crate) socks: Vec<Option<Socket>>,
+    pub(crate) free: Vec<u32>,
+    /// Closed TCP connections still finishing (FIN, TIME_WAIT).
+    pub(crate) orphans: Vec<Conn>,
+    pub(crate) next_port: u16,
+    pub(crate) now: Instant,
+    pub(crate) dirty: bool,
+    pub(crate) seed: u64,
+}
+
+pub(crate) const EPHEMERAL_FIRST: u16 = 32768;
+pub(crate) const EPHEMERAL_LAST: u16 = 60999;
+/// Linux gives up connecting after ~2 minutes; smoltcp aborts after this much silence.
+pub(crate) const CONNECT_TIMEOUT_MS: i64 = 75_000;
+
+impl<D: Device> Stack<D> {
+    /// A stack with only `lo` (127.0.0.1/8, ::1). `random_seed` seeds ISNs, DHCP
+    /// transaction ids and the first ephemeral port; `now_ms` is the monotonic clock.
+    pub fn new(random_seed: u64, now_ms: u64) -> Self {
+        let now = Instant::from_millis(now_ms as i64);
+        let span = (EPHEMERAL_LAST - EPHEMERAL_FIRST) as u64 + 1;
+        Stack {
+            ifaces: vec![Iface::loopback(random_seed, now)],
+            socks: Vec::new(),
+            free: Vec::new(),
+            orphans: Vec::new(),
+            next_port: EPHEMERAL_FIRST + (random_seed % span) as u16,
+            now,
+            dirty: false,
+            seed: random_seed,
+        }
+    }
+
+    // ----- interfaces -----
+
+    /// Adds a card named `name` (`eth0`, `vioif0`...) and returns its interface index
+    /// (2, 3, ...). It has no address until configured.
+    pub fn add_interface(&mut self, name: &str, device: D, mac: [u8; 6]) -> u32 {
+        let index = self.ifaces.len() as u32 + 1;
+        let seed = self.seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.ifaces
+            .push(Iface::card(name, index, device, mac, seed, self.now));
+        index
+    }
+
+    fn iface_mut(&mut self, index: u32) -> Result<&mut Iface<D>, Errno> {
+        self.ifaces
+            .get_mut((index as usize).wrapping_sub(1))
+            .ok_or(ENODEV)
+    }
+
+    /// The interface index of `name` (if_nametoindex).
+    pub fn interface_index(&self, name: &str) -> Option<u32> {
+        self.ifaces.iter().find(|i| i.name == name).map(|i| i.index)
+    }
+
+    /// Static IPv4: replaces the interface's IPv4 addresses with `addr/prefix_len` and
+    /// sets (or clears) its default gateway.
+    pub fn set_ipv4(
+        &mut self,
+        index: u32,
+        addr: Ipv4Addr,
+        prefix_len: u8,
+        gateway: Option<Ipv4Addr>,
+    ) -> Result<(), Errno> {
+        let i = self.iface_mut(index)?;
+        if prefix_len > 32 {
+            return Err(EINVAL);
+        }
+        i.clear_ipv4();
+        i.add_addr(addr.into(), prefix_len)?;
+        i.set_gateway4(gateway);
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Starts the DHCPv4 client on the interface; the lease is applied by `poll`.
+    pub fn start_dhcpv4(&mut self, index: u32) -> Result<(), Errno> {
+        self.iface_mut(index)?.start_dhcp();
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Adds a static IPv6 address (and sets the IPv6 default gateway when given).
+    pub fn add_ipv6(
+        &mut self,
+        index: u32,
+        addr: Ipv6Addr,
+        prefix_len: u8,
+        gateway: Option<Ipv6Addr>,
+    ) -> Result<(), Errno> {
+        let i = self.iface_mut(index)?;
+        i.add_addr(addr.into(), prefix_len)?;
+        if gateway.is_some() {
+            i.set_gateway6(gateway);
+        }
+        Ok(())
+    }
+
+    /// IPv6 "auto": adds the link-local address fe80::/64 from the MAC (EUI-64). Global
+    /// addresses from router advertisements (SLAAC) are not supported.
+    pub fn enable_ipv6_auto(&mut self, index: u32) -> Result<(), Errno> {
+        self.iface_mut(index)?.add_link_local6()
+    }
+
+    /// Every interface, `lo` first.
+    pub fn interfaces(&self) -> Vec<IfaceInfo> {
+        self.ifaces.iter().map(|i| i.info()).collect()
+    }
+
+    /// DNS servers from the DHCP leases, in interface order, without duplicates.
+    pub fn dns_servers(&self) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = Vec::new();
+        for l in self.ifaces.iter().filter_map(|i| i.lease.as_ref()) {
+            for d in &l.dns_servers {
+                if !v.contains(&IpAddr::V4(*d)) {
+                    v.push(IpAddr::V4(*d));
+                }
+            }
+        }
+        v
+    }
+
+    /// `/etc/resolv.conf` for the DHCP DNS servers ("nameserver A\n" lines).
+    pub fn resolv_conf(&self) -> String {
+        use core::fmt::Write;
+        let mut s = String::new();
+        for d in self.dns_servers() {
+            let _ = writeln!(s, "nameserver {d}");
+        }
+        s
+    }
+
+    /// The card behind interface `index` (not `lo`), e.g. to acknowledge interrupts.
+    pub fn device_mut(&mut self, index: u32) -> Option<&mut D> {
+        match &mut self.iface_mut(index).ok()?.dev {
+            crate::iface::Dev::Net(d) => Some(d),
+            crate::iface::Dev::Loopback(_) => None,
+        }
+    }
+
+    /// The interface (position in `ifaces`) a packet to `dst` leaves through: `lo` for
+    /// loopback addresses; the interface `local` is on, when bound to a specific
+    /// address; an interface whose subnet holds `dst`; the first with a default route.
+    pub(crate) fn route(&self, dst: IpAddr, local: Option<IpAddr>) -> Result<usize, Errno> {
+        if dst.is_loopback() {
+            return Ok(0);
+        }
+        if let Some(l) = local.filter(|l| !l.is_unspecified()) {
+            return self
+                .ifaces
+                .iter()
+                .position(|i| i.has_addr(l))
+                .ok_or(EADDRNOTAVAIL);
+        }
+        if let Some(p) = self.ifaces.iter().position(|i| i.has_addr(dst)) {
+            // Our own address: smoltcp does not loop it back on a card.
+            if p != 0 {
+                return Err(ENETUNREACH);
+            }
+        }
+        if let Some(p) = self
+            .ifaces
+            .iter()
+            .position(|i| !i.is_loopback() && i.on_link(dst))
+        {
+            return Ok(p);
+        }
+        // Broadcast and multicast go out of the first card with an address.
+        let special = match dst {
+            IpAddr::V4(a) => a.is_broadcast() || a.is_multicast(),
+            IpAddr::V6(a) => a.is_multicast(),
+        };
+        self.ifaces
+            .iter()
+            .position(|i| {
+                !i.is_loopback() && i.has_family_addr(dst) && (i.has_default_route(dst) || special)
+            })
+            .ok_or(ENETUNREACH)
+    }
+
+    // ----- the socket table -----
+
+    /// socket(2): a new socket (ENOBUFS never; the table grows).
+    pub fn socket(&mut self, family: Family, ty: SockType) -> Result<SocketId, Errno> {
+        let proto = match ty {
+            SockType::Stream => Proto::Tcp(TcpState::Idle),
+            SockType::Dgram => Proto::Udp(UdpState {
+                socks: Vec::new(),
+                peer: None,
+                shut_rd: false,
+                shut_wr: false,
+                next: 0,
+            }),
+        };
+        let s = Socket {
+            family,
+            proto,
+            opts: SockOpts::default(),
+            local: None,
+            error: None,
+            generation: 0,
+            snap: Snapshot::default(),
+        };
+        Ok(self.insert(s))
+    }
+
+    pub(crate) fn insert(&mut self, mut s: Socket) -> SocketId {
+        s.snap = self.snapshot(&s);
+        match self.free.pop() {
+            Some(i) => {
+                self.socks[i as usize] = Some(s);
+                SocketId(i)
+            }
+            None => {
+                self.socks.push(Some(s));
+                SocketId(self.socks.len() as u32 - 1)
+            }
+        }
+    }
+
+    pub(crate) fn sock(&self, id: SocketId) -> Result<&Socket, Errno> {
+        self.socks
+            .get(id.0 as usize)
+            .and_then(|s| s.as_ref())
+            .ok_or(EBADF)
+    }
+
+    pub(crate) fn sock_mut(&mut self, id: SocketId) -> Result<&mut Socket, Errno> {
+        self.socks
+            .get_mut(id.0 as usize)
+            .and_then(|s| s.as_mut())
+            .ok_or(EBADF)
+    }
+
+    /// The socket's type.
+    pub fn sock_type(&self, id: SocketId) -> Result<SockType, Errno> {
+        Ok(match self.sock(id)?.proto {
+            Proto::Tcp(_) => SockType::Stream,
+            Proto::Udp(_) => SockType::Dgram,
+        })
+    }
+
+    /// The socket's family.
+    pub fn family(&self, id: SocketId) -> Result<Family, Errno> {
+        Ok(self.sock(id)?.family)
+    }
+
+    /// close(2) of the last descriptor: TCP connections finish in the background (FIN,
+    /// TIME_WAIT), or are reset when unread data remains or SO_LINGER is {1, 0};
+    /// listeners reset their pending connections.
+    pub fn close(&mut self, id: SocketId) -> Result<(), Errno> {
+        let s = self
+            .socks
+            .get_mut(id.0 as usize)
+            .and_then(Option::take)
+            .ok_or(EBADF)?;
+        self.free.push(id.0);
+        self.dirty = true;
+        match s.proto {
+            Proto::Tcp(TcpState::Idle) => {}
+            Proto::Tcp(TcpState::Listening(l)) => {
+                for c in l.armed.into_iter().chain(l.pending) {
+                    self.ifaces[c.iface]
+                        .sockets
+                        .get_mut::<tcp::Socket>(c.handle)
+                        .abort();
+                    self.orphans.push(c);
+                }
+            }
+            Proto::Tcp(TcpState::Conn(t)) => {
+                let sk = self.ifaces[t.c.iface]
+                    .sockets
+                    .get_mut::<tcp::Socket>(t.c.handle);
+                if s.opts.linger == Some(0) || sk.recv_queue() > 0 {
+                    sk.abort();
+                } else {
+                    sk.close();
+                }
+                self.orphans.push(t.c);
+            }
+            Proto::Udp(u) => {
+                for c in u.socks {
+                    self.ifaces[c.iface].sockets.remove(c.handle);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ----- ports -----
+
+    /// Whether binding `addr` (TCP if `tcp`) by a socket with `opts` conflicts.
+    pub(crate) fn port_conflict(
+        &self,
+        tcp: bool,
+        addr: &SockAddr,
+        opts: &SockOpts,
+        me: Option<SocketId>,
+    ) -> bool {
+        let port = addr.port();
+        let overlaps = |other: &SockAddr| {
+            other.port() == port
+                && (other.is_unspecified() || addr.is_unspecified() || other.ip() == addr.ip())
+        };
+        for (i, s) in self.socks.iter().enumerate() {
+            let Some(s) = s else { continue };
+            if Some(SocketId(i as u32)) == me {
+                continue;
+            }
+            let Some(local) = &s.local else { continue };
+            if !overlaps(local) {
+                continue;
+            }
+            let strong = match &s.proto {
+                Proto::Tcp(TcpState::Conn(_)) if tcp => false,
+                Proto::Tcp(_) if tcp => true,
+                Proto::Udp(_) if !tcp => true,
+                _ => continue,
+            };
+            if strong {
+                let shared = (opts.reuse_port && s.opts.reuse_port)
+                    || (!tcp && opts.reuse_addr && s.opts.reuse_addr);
+                if !shared {
+                    return true;
+                }
+            } else if !opts.reuse_addr {
+                return true;
+            }
+        }
+        if tcp && !opts.reuse_addr {
+            for c in &self.orphans {
+                let sk = self.ifaces[c.iface].sockets.get::<tcp::Socket>(c.handle);
+                if let Some(ep) = sk.local_endpoint() {
+                    if overlaps(&SockAddr::from_endpoint(ep, addr.family())) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether anything holds `port` at all.
+    fn port_used(&self, tcp: bool, port: u16) -> bool {
+        let any = SockAddr::v4(Ipv4Addr::UNSPECIFIED, port);
+        let strict = SockOpts::default();
+        self.port_conflict(tcp, &any, &strict, None)
+    }
+
+    /// A free ephemeral port (EADDRINUSE when all are taken).
+    pub(crate) fn ephemeral_port(&mut self, tcp: bool) -> Result<u16, Errno> {
+        let span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+        for _ in 0..span {
+            let p = self.next_port;
+            self.next_port = if p >= EPHEMERAL_LAST {
+                EPHEMERAL_FIRST
+            } else {
+                p + 1
+            };
+            if !self.port_used(tcp, p) {
+                return Ok(p);
+            }
+        }
+        Err(EADDRINUSE)
+    }
+
+    /// Checks that `addr` can be bound by socket `id` (family, local address exists,
+    /// port free) and returns it with the port filled in.
+    pub(crate) fn check_bind(&mut self, id: SocketId, addr: SockAddr) -> Result<SockAddr, Errno> {
+        let s = self.sock(id)?;
+        if s.local.is_some() {
+            return Err(EINVAL);
+        }
+        if addr.family() != s.family {
+            return Err(EINVAL);
+        }
+        let tcp = matches!(s.proto, Proto::Tcp(_));
+        let ip = addr.ip();
+        if s.family == Family::Inet6 && s.opts.v6only && ip.is_ipv4() {
+            return Err(EADDRNOTAVAIL);
+        }
+        let multicast = match ip {
+            IpAddr::V4(a) => a.is_multicast() || a.is_broadcast(),
+            IpAddr::V6(a) => a.is_multicast(),
+        };
+        if !addr.is_unspecified()
+            && !(multicast && !tcp)
+            && !self.ifaces.iter().any(|i| i.has_addr(ip))
+        {
+            return Err(EADDRNOTAVAIL);
+        }
+        let opts = s.opts.clone();
+        let addr = if addr.port() == 0 {
+            addr.with_port(self.ephemeral_port(tcp)?)
+        } else {
+            if self.port_conflict(tcp, &addr, &opts, Some(id)) {
+                return Err(EADDRINUSE);
+            }
+            addr
+        };
+        Ok(addr)
+    }
+
+    /// bind(2). EINVAL when already bound; EADDRNOTAVAIL for an address that is not
+    /// ours; EADDRINUSE per the port model above. Port 0 picks an ephemeral port.
+    pub fn bind(&mut self, id: SocketId, addr: SockAddr) -> Result<(), Errno> {
+        let addr = self.check_bind(id, addr)?;
+        self.sock_mut(id)?.local = Some(addr);
+        if matches!(self.sock(id)?.proto, Proto::Udp(_)) {
+            self.udp_open(id)?;
+        }
+        Ok(())
+    }
+
+    /// connect(2). TCP: Err(EINPROGRESS) once the SYN is queued (the kernel waits for
+    /// [`Stack::connect_result`] when the socket is blocking), EALREADY while it is in
+    /// progress, EISCONN once connected; ENETUNREACH without a route. UDP: sets the
+    /// default peer (binding an ephemeral port first) and returns Ok.
+    pub fn connect(&mut self, id: SocketId, addr: SockAddr) -> Result<(), Errno> {
+        match self.sock(id)?.proto {
+            Proto::Tcp(_) => self.tcp_connect(id, addr),
+            Proto::Udp(_) => self.udp_connect(id, addr),
+        }
+    }
+
+    /// send/sendto/write. `to` is sendto's address (ignored by TCP, as Linux does for
+    /// connected sockets). TCP: EAGAIN when the send buffer is full, EPIPE after
+    /// shutdown(SHUT_WR) or close or on an unconnected socket, ECONNRESET once after a
+    /// reset. UDP: EDESTADDRREQ without `to` or a peer, EMSGSIZE, ENETUNREACH, EAGAIN.
+    pub fn send(&mut self, id: SocketId, buf: &[u8], to: Option<SockAddr>) -> Result<usize, Errno> {
+        match self.sock(id)?.proto {
+            Proto::Tcp(_) => self.tcp_send(id, buf),
+            Proto::Udp(_) => self.udp_send(id, buf, to),
+        }
+    }
+
+    /// recv/recvfrom/read. `flags`: MSG_PEEK (others are the kernel's). TCP: Ok(len 0)
+    /// at end of file, EAGAIN when nothing is there yet, ENOTCONN when unconnected,
+    /// ECONNRESET once after a reset. UDP: one datagram (truncated to `buf`), EAGAIN.
+    pub fn recv(&mut self, id: SocketId, buf: &mut [u8], flags: u32) -> Result<Received, Errno> {
+        match self.sock(id)?.proto {
+            Proto::Tcp(_) => self.tcp_recv(id, buf, flags),
+            Proto::Udp(_) => self.udp_recv(id, buf, flags),
+        }
+    }
+
+    /// shutdown(2). ENOTCONN on sockets that are not connected.
+    pub fn shutdown(&mut self, id: SocketId, how: Shutdown) -> Result<(), Errno> {
+        let r = match self.sock(id)?.proto {
+            Proto::Tcp(_) => self.tcp_shutdown(id, how),
+            Proto::Udp(_) => self.udp_shutdown(id, how),
+        };
+        if r.is_ok() {
+            // The kernel notifies: readiness changed (POLLIN/POLLRDHUP/POLLHUP).
+            let s = self.sock_mut(id)?;
+            s.generation += 1;
+            self.dirty = true;
+        }
+        r
+    }
+
+    /// getsockname(2): the bound or connected local address; the family's unspecified
+    /// address and port 0 when unbound.
+    pub fn local_addr(&self, id: SocketId) -> Result<SockAddr, Errno> {
+        let s = self.sock(id)?;
+        if let Proto::Tcp(TcpState::Conn(t)) = &s.proto {
+            let sk = self.ifaces[t.c.iface]
+                .sockets
+                .get::<tcp::Socket>(t.c.handle);
+            if let Some(ep) = sk.local_endpoint() {
+                return Ok(SockAddr::from_endpoint(ep, s.family));
+            }
+        }
+        Ok(s.local.unwrap_or(s.family.unspecified()))
+    }
+
+    /// getpeername(2): ENOTCONN unless connected (a TCP connection keeps its peer
+    /// after a reset, as in Linux only until it is closed... here until close()).
+    pub fn peer_addr(&self, id: SocketId) -> Result<SockAddr, Errno> {
+        let s = self.sock(id)?;
+        match &s.proto {
+            Proto::Tcp(TcpState::Conn(t)) => {
+                let sk = self.ifaces[t.c.iface]
+                    .sockets
+                    .get::<tcp::Socket>(t.c.handle);
+                if t.connecting {
+                    return Err(ENOTCONN);
+                }
+                sk.remote_endpoint()
+                    .map(|ep| SockAddr::from_endpoint(ep, s.family))
+                    .ok_or(ENOTCONN)
+            }
+            Proto::Udp(u) => u.peer.ok_or(ENOTCONN),
+            _ => Err(ENOTCONN),
+        }
+    }
+
+    /// Takes the pending error (SO_ERROR).
+    pub fn take_error(&mut self, id: SocketId) -> Result<Option<Errno>, Errno> {
+        Ok(self.sock_mut(id)?.error.take())
+    }
+
+    // ----- readiness -----
+
+    /// Current readiness as POLL* bits (POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP).
+    pub fn poll_bits(&self, id: SocketId) -> u32 {
+        match self.sock(id) {
+            Ok(s) => self.snapshot(s).bits,
+            Err(_) => POLLERR | POLLHUP,
+        }
+    }
+
+    /// Bumped whenever the socket becomes readier (for edge-triggered epoll).
+    pub fn generation(&self, id: SocketId) -> u64 {
+        self.sock(id).map_or(0, |s| s.generation)
+    }
+
+    /// FIONREAD: TCP bytes queued; UDP the size of the next datagram.
+    pub fn bytes_readable(&self, id: SocketId) -> Result<usize, Errno> {
+        let s = self.sock(id)?;
+        Ok(match &s.proto {
+            Proto::Tcp(TcpState::Conn(t)) => self.ifaces[t.c.iface]
+                .sockets
+                .get::<tcp::Socket>(t.c.handle)
+                .recv_queue(),
+            Proto::Tcp(_) => 0,
+            Proto::Udp(u) => u
+                .socks
+                .iter()
+                .find_map(|c| {
+                    let mut sk_len = None;
+                    let sk = self.ifaces[c.iface].sockets.get::<udp::Socket>(c.handle);
+                    if sk.can_recv() {
+                        sk_len = Some(sk.recv_queue());
+                    }
+                    sk_len
+                })
+                .unwrap_or(0),
+        })
+    }
+
+    pub(crate) fn snapshot(&self, s: &Socket) -> Snapshot {
+        let mut snap = match &s.proto {
+            Proto::Tcp(TcpState::Idle) => Snapshot {
+                bits: POLLOUT | POLLHUP,
+                ..Snapshot::default()
+            },
+            Proto::Tcp(TcpState::Listening(l)) => {
+                let accept = l.pending.iter().filter(|c| self.acceptable(c)).count();
+                Snapshot {
+                    bits: if accept > 0 { POLLIN } else { 0 },
+                    accept,
+                    ..Snapshot::default()
+                }
+            }
+            Proto::Tcp(TcpState::Conn(t)) => {
+                let sk = self.ifaces[t.c.iface]
+                    .sockets
+                    .get::<tcp::Socket>(t.c.handle);
+                tcp_snapshot(t, sk)
+            }
+            Proto::Udp(u) => {
+                let mut snap = Snapshot::default();
+                let mut can_send = u.socks.is_empty();
+                for c in &u.socks {
+                    let sk = self.ifaces[c.iface].sockets.get::<udp::Socket>(c.handle);
+                    if sk.can_recv() {
+                        snap.bits |= POLLIN;
+                    }
+                    snap.rx += sk.recv_queue();
+                    can_send |= sk.can_send();
+                    snap.tx_free += sk.payload_send_capacity() - sk.send_queue();
+                }
+                if can_send && !u.shut_wr {
+                    snap.bits |= POLLOUT;
+                }
+                if u.shut_rd {
+                    snap.bits |= POLLIN | POLLRDHUP;
+                }
+                if u.shut_rd && u.shut_wr {
+                    snap.bits |= POLLHUP;
+                }
+                snap
+            }
+        };
+        if s.error.is_some() {
+            snap.bits |= POLLERR;
+        }
+        snap
+    }
+
+    pub(crate) fn acceptable(&self, c: &Conn) -> bool {
+        let st = self.ifaces[c.iface]
+            .sockets
+            .get::<tcp::Socket>(c.handle)
+            .state();
+        !matches!(
+            st,
+            tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed
+        )
+    }
+
+    // ----- polling -----
+
+    /// Drives every interface at `now_ms` (monotonic milliseconds): receives, re-arms
+    /// listeners, transmits, applies DHCP leases, reaps finished connections and
+    /// updates readiness. Returns true when anything changed: the kernel then wakes
+    /// its I/O wait queue.
+    pub fn poll(&mut self, now_ms: u64) -> bool {
+        let now = Instant::from_millis(now_ms as i64);
+        self.now = now;
+        self.dirty = false;
+        let mut changed = false;
+        let listeners: Vec<usize> = self
+            .socks
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                matches!(
+                    s,
+                    Some(Socket {
+                        proto: Proto::Tcp(TcpState::Listening(_)),
+                        ..
+                    })
+                )
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in 0..self.ifaces.len() {
+            let (iface, socks) = (&mut self.ifaces[i], &mut self.socks);
+            let (c, more) = iface.poll(now, |set| {
+                for &l in &listeners {
+                    if let Some(s) = socks[l].as_mut() {
+                        service_listener(s, i, set);
+                    }
+                }
+            });
+            changed |= c;
+            self.dirty |= more;
+            changed |= self.ifaces[i].process_dhcp();
+        }
+        // Reap orphans that are done.
+        let ifaces = &mut self.ifaces;
+        self.orphans.retain(|c| {
+            let set = &mut ifaces[c.iface].sockets;
+            if set.get::<tcp::Socket>(c.handle).state() == tcp::State::Closed {
+                set.remove(c.handle);
+                false
+            } else {
+                true
+            }
+        });
+        for idx in 0..self.socks.len() {
+            changed |= self.update(idx);
+        }
+        changed
+    }
+
+    /// Tracks connection state changes (connect results, resets) and pending
+    /// connections of listeners; recomputes readiness; true when the socket became
+    /// readier or its bits changed.
+    fn update(&mut self, idx: usize) -> bool {
+        let Some(mut s) = self.socks[idx].take() else {
+            return false;
+        };
+        let now = self.now.total_millis();
+        match &mut s.proto {
+            Proto::Tcp(TcpState::Conn(t)) => {
+                let sk = self.ifaces[t.c.iface]
+                    .sockets
+                    .get_mut::<tcp::Socket>(t.c.handle);
+                let st = sk.state();
+                if t.connecting {
+                    match st {
+                        tcp::State::SynSent | tcp::State::SynReceived => {}
+                        tcp::State::Closed => {
+                            t.connecting = false;
+                            s.error = Some(if now - t.started_ms >= CONNECT_TIMEOUT_MS {
+                                ETIMEDOUT
+                            } else {
+                                ECONNREFUSED
+                            });
+                        }
+                        _ => {
+                            t.connecting = false;
+                            sk.set_timeout(None);
+                        }
+                    }
+                } else if st == tcp::State::Closed
+                    && t.last_state != tcp::State::Closed
+                    && !t.shut_wr
+                {
+                    s.error = Some(ECONNRESET);
+                }
+                t.last_state = st;
+            }
+            Proto::Tcp(TcpState::Listening(l)) => {
+                let ifaces = &mut self.ifaces;
+                l.pending.retain(|c| {
+                    let set = &mut ifaces[c.iface].sockets;
+                    if set.get::<tcp::Socket>(c.handle).state() == tcp::State::Closed {
+                        set.remove(c.handle);
+                        false
+                    } else {
+                        true
+                    }
+                });
+            }
+            _ => {}
+        }
+        let new = self.snapshot(&s);
+        let old = s.snap;
+        let readier = new.bits & !old.bits != 0
+            || new.rx > old.rx
+            || new.tx_free > old.tx_free
+            || new.accept > old.accept;
+        if readier {
+            s.generation += 1;
+        }
+        s.snap = new;
+        self.socks[idx] = Some(s);
+        readier || new.bits != old.bits
+    }
+
+    /// When to poll next (monotonic ms): `Some(now)` if calls queued work, the
+    /// earliest smoltcp timer otherwise, None when nothing is timed.
+    pub fn poll_at(&mut self, now_ms: u64) -> Option<u64> {
+        if self.dirty {
+            return Some(now_ms);
+        }
+        let now = Instant::from_millis(now_ms as i64);
+        self.ifaces
+            .iter_mut()
+            .filter_map(|i| i.poll_at(now))
+            .min()
+            .map(|t| t.total_millis().max(0) as u64)
+    }
+}
+
+/// Readiness of a TCP connection, as Linux's tcp_poll computes it.
+fn tcp_snapshot(t: &TcpConn, sk: &tcp::Socket) -> Snapshot {
+    use tcp::State::*;
+    let mut snap = Snapshot {
+        rx: sk.recv_queue(),
+        tx_free: sk.send_capacity() - sk.send_queue(),
+        ..Snapshot::default()
+    };
+    let st = sk.state();
+    snap.bits = match st {
+        SynSent | SynReceived | Listen => 0,
+        Closed => POLLIN | POLLOUT | POLLHUP | POLLRDHUP,
+        _ => {
+            let rd_closed = !sk.may_recv() || t.shut_rd;
+            let mut b = 0;
+            if sk.can_recv() || rd_closed {
+                b |= POLLIN;
+            }
+            if rd_closed {
+                b |= POLLRDHUP;
+            }
+            if t.shut_wr || sk.can_send() {
+                b |= POLLOUT;
+            }
+            if rd_closed && (t.shut_wr || !sk.may_send()) {
+                b |= POLLHUP;
+            }
+            b
+        }
+    };
+    snap
+}
+
+/// After an ingress packet on interface `i`: moves listeners of `s` that left LISTEN
+/// to the pending queue (or drops them silently when the backlog is full or the family
+/// does not match: the client retransmits its SYN, as with Linux) and re-arms.
+fn service_listener(s: &mut Socket, i: usize, set: &mut SocketSet<'static>) {
+    let Proto::Tcp(TcpState::Listening(l)) = &mut s.proto else {
+        return;
+    };
+    let Some(pos) = l.armed.iter().position(|c| c.iface == i) else {
+        return;
+    };
+    let c = l.armed[pos];
+    let sk = set.get::<tcp::Socket>(c.handle);
+    if sk.state() == tcp::State::Listen {
+        return;
+    }
+    let family_ok = match sk.local_endpoint().map(|ep| ep.addr) {
+        Some(smoltcp::wire::IpAddress::Ipv4(_)) => {
+            s.family == Family::Inet || (s.family == Family::Inet6 && !s.opts.v6only)
+        }
+        Some(smoltcp::wire::IpAddress::Ipv6(_)) => s.family == Family::Inet6,
+        None => false,
+    };
+    if family_ok && l.pending.len() < l.backlog {
+        l.pending.push_back(c);
+    } else {
+        set.remove(c.handle);
+    }
+    let local = s.local.expect("listening sockets are bound");
+    l.armed[pos] = Conn {
+        iface: i,
+        handle: set.add(crate::tcp::new_listener(&s.opts, &local)),
+    };
+}

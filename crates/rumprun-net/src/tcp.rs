@@ -1,0 +1,345 @@
+//! TCP sockets with Linux semantics over smoltcp: listen with a real backlog, accept,
+//! connect (always asynchronous: EINPROGRESS, then [`Stack::connect_result`]),
+//! send/recv with EAGAIN/EPIPE/ECONNRESET/EOF, shutdown.
+//!
+//! smoltcp accepts one connection per listening socket, so a listener keeps one armed
+//! smoltcp socket in LISTEN per interface its address is on. `Stack::poll` processes
+//! packets one at a time; after each, an armed socket that received a SYN moves to the
+//! listener's pending queue and a fresh one is armed, so any number of clients can
+//! connect at once. The pending queue (half-open and established connections) holds at
+//! most `backlog` (clamped to 1..=4096) connections; a SYN beyond that is dropped
+//! silently (its smoltcp socket is discarded before it answers), like Linux, so the
+//! client retries. accept hands out the oldest established one.
+//!
+//! Errors: a connect that ends in a reset gives ECONNREFUSED (ETIMEDOUT after 75 s
+//! without answer); a reset of an established connection gives ECONNRESET once (to
+//! SO_ERROR, recv or send), then recv reads 0 and send gives EPIPE.
+
+use crate::addr::SockAddr;
+use crate::errno::*;
+use crate::options::{SockOpts, MSG_PEEK};
+use crate::stack::{
+    Conn, Listener, Proto, Received, Shutdown, Socket, Stack, TcpConn, TcpState, CONNECT_TIMEOUT_MS,
+};
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+use smoltcp::phy::Device;
+use smoltcp::socket::tcp;
+use smoltcp::time::Duration;
+
+/// SOMAXCONN
+pub const SOMAXCONN: usize = 4096;
+
+/// A smoltcp TCP socket with the buffer sizes and options of `opts`.
+pub(crate) fn new_socket(opts: &SockOpts) -> tcp::Socket<'static> {
+    let rx = tcp::SocketBuffer::new(vec![0u8; opts.rx_buffer_len()]);
+    let tx = tcp::SocketBuffer::new(vec![0u8; opts.tx_buffer_len()]);
+    let mut s = tcp::Socket::new(rx, tx);
+    apply_opts(&mut s, opts);
+    s
+}
+
+/// Applies the options smoltcp knows to a live socket.
+pub(crate) fn apply_opts(s: &mut tcp::Socket<'static>, opts: &SockOpts) {
+    s.set_nagle_enabled(!opts.nodelay);
+    s.set_keep_alive(
+        opts.keepalive
+            .then(|| Duration::from_secs(opts.keep_idle_s.max(1) as u64)),
+    );
+    s.set_hop_limit(opts.ttl);
+}
+
+/// A smoltcp socket listening on `local`.
+pub(crate) fn new_listener(opts: &SockOpts, local: &SockAddr) -> tcp::Socket<'static> {
+    let mut s = new_socket(opts);
+    s.listen(local.to_listen_endpoint())
+        .expect("a fresh socket listens on a nonzero port");
+    s
+}
+
+impl<D: Device> Stack<D> {
+    /// listen(2): binds an ephemeral port first if unbound; `backlog` <= 0 means 1,
+    /// larger than SOMAXCONN means SOMAXCONN. Calling it again on a listening socket
+    /// only changes the backlog. EINVAL on a connected socket, EOPNOTSUPP on UDP.
+    pub fn listen(&mut self, id: crate::SocketId, backlog: i32) -> Result<(), Errno> {
+        let backlog = (backlog.max(1) as usize).min(SOMAXCONN);
+        match &mut self.sock_mut(id)?.proto {
+            Proto::Udp(_) => return Err(EOPNOTSUPP),
+            Proto::Tcp(TcpState::Conn(_)) => return Err(EINVAL),
+            Proto::Tcp(TcpState::Listening(l)) => {
+                l.backlog = backlog;
+                return Ok(());
+            }
+            Proto::Tcp(TcpState::Idle) => {}
+        }
+        if self.sock(id)?.local.is_none() {
+            let fam = self.sock(id)?.family;
+            self.bind(id, fam.unspecified())?;
+        }
+        let s = self.sock(id)?;
+        let local = s.local.unwrap();
+        let opts = s.opts.clone();
+        // Listening is a strong hold: refuse if another listener/bound socket overlaps
+        // (a bind under SO_REUSEADDR may have passed over connections only).
+        let mut armed = Vec::new();
+        for (i, iface) in self.ifaces.iter_mut().enumerate() {
+            if !local.is_unspecified() && !iface.has_addr(local.ip()) {
+                continue;
+            }
+            let h = iface.sockets.add(new_listener(&opts, &local));
+            armed.push(Conn {
+                iface: i,
+                handle: h,
+            });
+        }
+        self.sock_mut(id)?.proto = Proto::Tcp(TcpState::Listening(Listener {
+            backlog,
+            armed,
+            pending: VecDeque::new(),
+        }));
+        Ok(())
+    }
+
+    /// accept(2): the oldest established pending connection as a new socket (it
+    /// inherits the listener's options) and its peer address. EAGAIN when none,
+    /// EINVAL when not listening.
+    pub fn accept(&mut self, id: crate::SocketId) -> Result<(crate::SocketId, SockAddr), Errno> {
+        let s = self.sock(id)?;
+        let Proto::Tcp(TcpState::Listening(l)) = &s.proto else {
+            return Err(EINVAL);
+        };
+        let pos = l
+            .pending
+            .iter()
+            .position(|c| self.acceptable(c))
+            .ok_or(EAGAIN)?;
+        let (family, opts) = (s.family, s.opts.clone());
+        let Proto::Tcp(TcpState::Listening(l)) = &mut self.sock_mut(id)?.proto else {
+            unreachable!()
+        };
+        let c = l.pending.remove(pos).unwrap();
+        let sk = self.ifaces[c.iface].sockets.get::<tcp::Socket>(c.handle);
+        let local = sk
+            .local_endpoint()
+            .map(|ep| SockAddr::from_endpoint(ep, family));
+        let peer = SockAddr::from_endpoint(
+            sk.remote_endpoint()
+                .expect("established sockets have a peer"),
+            family,
+        );
+        let state = sk.state();
+        let new = Socket {
+            family,
+            proto: Proto::Tcp(TcpState::Conn(TcpConn {
+                c,
+                shut_rd: false,
+                shut_wr: false,
+                connecting: false,
+                started_ms: self.now.total_millis(),
+                last_state: state,
+            })),
+            opts,
+            local,
+            error: None,
+            generation: 0,
+            snap: Default::default(),
+        };
+        Ok((self.insert(new), peer))
+    }
+
+    pub(crate) fn tcp_connect(&mut self, id: crate::SocketId, addr: SockAddr) -> Result<(), Errno> {
+        let s = self.sock_mut(id)?;
+        match &s.proto {
+            Proto::Tcp(TcpState::Listening(_)) => return Err(EINVAL),
+            Proto::Tcp(TcpState::Conn(t)) => {
+                if t.connecting {
+                    return Err(EALREADY);
+                }
+                if let Some(e) = s.error.take() {
+                    return Err(e);
+                }
+                return Err(EISCONN);
+            }
+            _ => {}
+        }
+        if addr.family() != s.family {
+            return Err(EAFNOSUPPORT);
+        }
+        let dst = addr.ip();
+        if dst.is_unspecified() || addr.port() == 0 {
+            // Linux connects to the local host for 0.0.0.0; port 0 is refused.
+            return Err(if addr.port() == 0 {
+                ECONNREFUSED
+            } else {
+                ENETUNREACH
+            });
+        }
+        if dst.is_ipv4() && s.opts.v6only {
+            return Err(ENETUNREACH);
+        }
+        let bound = s.local;
+        let opts = s.opts.clone();
+        let i = self.route(dst, bound.map(|b| b.ip()))?;
+        if !self.ifaces[i].has_family_addr(dst) {
+            return Err(ENETUNREACH);
+        }
+        let local = match bound {
+            Some(b) => b,
+            None => {
+                let p = self.ephemeral_port(true)?;
+                self.sock(id)?.family.unspecified().with_port(p)
+            }
+        };
+        let mut sk = new_socket(&opts);
+        sk.set_timeout(Some(Duration::from_millis(CONNECT_TIMEOUT_MS as u64)));
+        let iface = &mut self.ifaces[i];
+        let mut lep = local.to_listen_endpoint();
+        if lep
+            .addr
+            .is_some_and(|a| a.version() != crate::addr::ip_to_smol(dst).version())
+        {
+            lep.addr = None; // an AF_INET6 socket bound to :: connecting to IPv4
+        }
+        sk.connect(iface.iface.context(), addr.to_endpoint(), lep)
+            .map_err(|_| ENETUNREACH)?;
+        let h = iface.sockets.add(sk);
+        let now = self.now.total_millis();
+        let s = self.sock_mut(id)?;
+        s.local = Some(local);
+        s.proto = Proto::Tcp(TcpState::Conn(TcpConn {
+            c: Conn {
+                iface: i,
+                handle: h,
+            },
+            shut_rd: false,
+            shut_wr: false,
+            connecting: true,
+            started_ms: now,
+            last_state: tcp::State::SynSent,
+        }));
+        self.dirty = true;
+        Err(EINPROGRESS)
+    }
+
+    /// The outcome of a connect: None while in progress, Some(Ok) once connected,
+    /// Some(Err(e)) when it failed (the error is consumed, like SO_ERROR).
+    /// Some(Err(ENOTCONN)) for a socket that never called connect.
+    pub fn connect_result(&mut self, id: crate::SocketId) -> Option<Result<(), Errno>> {
+        let s = self.sock_mut(id).ok()?;
+        match &s.proto {
+            Proto::Tcp(TcpState::Conn(t)) if t.connecting => None,
+            Proto::Tcp(TcpState::Conn(_)) => Some(match s.error.take() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }),
+            Proto::Udp(u) if u.peer.is_some() => Some(Ok(())),
+            _ => Some(Err(ENOTCONN)),
+        }
+    }
+
+    fn tcp_conn(
+        &mut self,
+        id: crate::SocketId,
+    ) -> Result<(&mut Socket, &mut tcp::Socket<'static>), Errno> {
+        let s = self
+            .socks
+            .get_mut(id.0 as usize)
+            .and_then(|s| s.as_mut())
+            .ok_or(EBADF)?;
+        let Proto::Tcp(TcpState::Conn(t)) = &s.proto else {
+            return Err(ENOTCONN);
+        };
+        let c = t.c;
+        let sk = self.ifaces[c.iface]
+            .sockets
+            .get_mut::<tcp::Socket>(c.handle);
+        Ok((s, sk))
+    }
+
+    pub(crate) fn tcp_send(&mut self, id: crate::SocketId, buf: &[u8]) -> Result<usize, Errno> {
+        let (s, sk) = match self.tcp_conn(id) {
+            Err(ENOTCONN) => return Err(EPIPE),
+            r => r?,
+        };
+        let Proto::Tcp(TcpState::Conn(t)) = &s.proto else {
+            unreachable!()
+        };
+        if t.connecting {
+            return Err(EAGAIN);
+        }
+        if let Some(e) = s.error.take() {
+            return Err(e);
+        }
+        if t.shut_wr || !sk.may_send() {
+            return Err(EPIPE);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = sk.send_slice(buf).map_err(|_| EPIPE)?;
+        if n == 0 {
+            return Err(EAGAIN);
+        }
+        self.dirty = true;
+        Ok(n)
+    }
+
+    pub(crate) fn tcp_recv(
+        &mut self,
+        id: crate::SocketId,
+        buf: &mut [u8],
+        flags: u32,
+    ) -> Result<Received, Errno> {
+        let (s, sk) = self.tcp_conn(id)?;
+        let Proto::Tcp(TcpState::Conn(t)) = &s.proto else {
+            unreachable!()
+        };
+        let done = |len| {
+            Ok(Received {
+                len,
+                full_len: len,
+                from: None,
+            })
+        };
+        if t.connecting {
+            return Err(EAGAIN);
+        }
+        if sk.recv_queue() > 0 && !buf.is_empty() {
+            let n = if flags & MSG_PEEK != 0 {
+                sk.peek_slice(buf)
+            } else {
+                sk.recv_slice(buf)
+            }
+            .unwrap_or(0);
+            self.dirty = true;
+            return done(n);
+        }
+        if let Some(e) = s.error.take() {
+            return Err(e);
+        }
+        if buf.is_empty() || t.shut_rd || !sk.may_recv() {
+            return done(0);
+        }
+        Err(EAGAIN)
+    }
+
+    pub(crate) fn tcp_shutdown(&mut self, id: crate::SocketId, how: Shutdown) -> Result<(), Errno> {
+        let (s, sk) = self.tcp_conn(id)?;
+        let Proto::Tcp(TcpState::Conn(t)) = &mut s.proto else {
+            unreachable!()
+        };
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            t.shut_rd = true;
+        }
+        if matches!(how, Shutdown::Write | Shutdown::Both) && !t.shut_wr {
+            t.shut_wr = true;
+            if t.connecting {
+                sk.abort();
+            } else {
+                sk.close();
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! TCP between two stacks over an in-memory wire, and over `lo`.
+
+mod common;
+use common::*;
+use rumprun_net::errno::*;
+use rumprun_net::options::*;
+use rumprun_net::{Family, Shutdown, SockAddr, SockType, SocketId, Stack};
+
+/// B listens on `port`; A connects; returns (client on A, server conn on B).
+fn connected(net: &mut Net, port: u16) -> (SocketId, SocketId, SocketId) {
+    let l = tcp4(&mut net.b);
+    net.b.bind(l, v4(B_IP, port)).unwrap();
+    net.b.listen(l, 16).unwrap();
+    let c = tcp4(&mut net.a);
+    assert_eq!(net.a.connect(c, v4(B_IP, port)), Err(EINPROGRESS));
+    net.until(1000, |n| {
+        n.a.connect_result(c).is_some() && n.b.poll_bits(l) & POLLIN != 0
+    });
+    let (s, peer) = net.b.accept(l).unwrap();
+    assert_eq!(peer, net.a.local_addr(c).unwrap());
+    (l, c, s)
+}
+
+#[test]
+fn echo_one_mib_both_directions() {
+    let mut net = Net::new();
+    let (_l, c, s) = connected(&mut net, 7000);
+    let data = pattern(1 << 20, 7);
+    let (mut sent, mut got_b, mut echoed, mut back) = (0, Vec::new(), 0, Vec::new());
+    let mut buf = vec![0u8; 50000];
+    net.until(200_000, |n| {
+        if sent < data.len() {
+            match n.a.send(c, &data[sent..], None) {
+                Ok(k) => sent += k,
+                Err(e) => assert_eq!(e, EAGAIN),
+            }
+        }
+        match n.b.recv(s, &mut buf, 0) {
+            Ok(r) => got_b.extend_from_slice(&buf[..r.len]),
+            Err(e) => assert_eq!(e, EAGAIN),
+        }
+        if echoed < got_b.len() {
+            match n.b.send(s, &got_b[echoed..], None) {
+                Ok(k) => echoed += k,
+                Err(e) => assert_eq!(e, EAGAIN),
+            }
+        }
+        match n.a.recv(c, &mut buf, 0) {
+            Ok(r) => back.extend_from_slice(&buf[..r.len]),
+            Err(e) => assert_eq!(e, EAGAIN),
+        }
+        back.len() == data.len()
+    });
+    assert!(got_b == data, "server got the bytes");
+    assert!(back == data, "client got them back");
+}
+
+#[test]
+fn two_hundred_concurrent_connections() {
+    let mut net = Net::new();
+    let l = tcp4(&mut net.b);
+    net.b
+        .bind(
+            l,
+            v4(
+                SockAddr::v4(std::net::Ipv4Addr::UNSPECIFIED, 0)
+                    .ip()
+                    .to_string()
+                    .parse()
+                    .unwrap(),
+                8080,
+            ),
+        )
+        .unwrap();
+    net.b.listen(l, 256).unwrap();
+    let clients: Vec<SocketId> = (0..200)
+        .map(|_| {
+            let c = tcp4(&mut net.a);
+            assert_eq!(net.a.connect(c, v4(B_IP, 8080)), Err(EINPROGRESS));
+            c
+        })
+        .collect();
+    net.until(2000, |n| {
+        clients
+            .iter()
+            .all(|&c| n.a.connect_result(c) == Some(Ok(())))
+    });
+    let mut accepted = Vec::new();
+    while let Ok((s, _)) = net.b.accept(l) {
+        accepted.push(s);
+    }
+    assert_eq!(accepted.len(), 200);
+    assert_eq!(net.b.accept(l), Err(EAGAIN));
+    for (i, &c) in clients.iter().enumerate() {
+        assert_eq!(net.a.send(c, &(i as u32).to_le_bytes(), None), Ok(4));
+    }
+    net.run(50);
+    let mut seen: Vec<u32> = accepted
+        .iter()
+        .map(|&s| {
+            let mut b = [0u8; 4];
+            assert_eq!(net.b.recv(s, &mut b, 0).unwrap().len, 4);
+            u32::from_le_bytes(b)
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen, (0..200).collect::<Vec<u32>>());
+}
+
+#[test]
+fn small_backlog_drops_syns_and_clients_retry() {
+    let mut net = Net::new();
+    let l = tcp4(&mut net.b);
+    net.b.bind(l, v4(B_IP, 81)).unwrap();
+    net.b.listen(l, 4).unwrap();
+    let clients: Vec<SocketId> = (0..20)
+        .map(|_| {
+            let c = tcp4(&mut net.a);
+            let _ = net.a.connect(c, v4(B_IP, 81));
+            c
+        })
+        .collect();
+    let mut accepted = 0;
+    net.until(60_000, |n| {
+        while n.b.accept(l).is_ok() {
+            accepted += 1;
+        }
+        accepted == 20
+    });
+    for &c in &clients {
+        assert_eq!(net.a.connect_result(c), Some(Ok(())));
+    }
+}
+
+#[test]
+fn connect_to_closed_port_is_refused() {
+    let mut net = Net::new();
+    let c = tcp4(&mut net.a);
+    assert_eq!(net.a.connect(c, v4(B_IP, 9)), Err(EINPROGRESS));
+    assert_eq!(net.a.poll_bits(c), 0);
+    assert_eq!(net.a.connect(c, v4(B_IP, 9)), Err(EALREADY));
+    net.until(1000, |n| n.a.poll_bits(c) != 0);
+    let bits = net.a.poll_bits(c);
+    assert_eq!(
+        bits & (POLLERR | POLLHUP | POLLOUT),
+        POLLERR | POLLHUP | POLLOUT
+    );
+    let mut v = [0u8; 4];
+    assert_eq!(net.a.getsockopt(c, SOL_SOCKET, SO_ERROR, &mut v), Ok(4));
+    assert_eq!(i32::from_ne_bytes(v), ECONNREFUSED.0);
+    assert_eq!(net.a.poll_bits(c) & POLLERR, 0);
+}
+
+#[test]
+fn nonblocking_connect_then_writable() {
+    let mut net = Net::new();
+    let l = tcp4(&mut net.b);
+    net.b.bind(l, v4(B_IP, 80)).unwrap();
+    net.b.listen(l, 1).unwrap();
+    assert_eq!(net.b.poll_bits(l), 0);
+    let c = tcp4(&mut net.a);
+    assert_eq!(net.a.poll_bits(c), POLLOUT | POLLHUP, "fresh socket");
+    assert_eq!(net.a.connect(c, v4(B_IP, 80)), Err(EINPROGRESS));
+    assert_eq!(net.a.connect_result(c), None);
+    assert_eq!(net.a.peer_addr(c), Err(ENOTCONN));
+    assert_eq!(net.a.send(c, b"x", None), Err(EAGAIN));
+    let g0 = net.a.generation(c);
+    net.until(1000, |n| n.a.poll_bits(c) & POLLOUT != 0);
+    assert_eq!(net.a.poll_bits(c), POLLOUT);
+    assert!(net.a.generation(c) > g0);
+    assert_eq!(net.a.take_error(c), Ok(None));
+    assert_eq!(net.a.connect(c, v4(B_IP, 80)), Err(EISCONN));
+    assert_eq!(net.a.peer_addr(c), Ok(v4(B_IP, 80)));
+    net.until(100, |n| n.b.poll_bits(l) == POLLIN);
+    let (s, _) = net.b.accept(l).unwrap();
+    assert_eq!(net.b.poll_bits(l), 0);
+    assert_eq!(net.b.poll_bits(s), POLLOUT);
+    assert_eq!(net.b.local_addr(s), Ok(v4(B_IP, 80)));
+    let mut buf = [0u8; 8];
+    assert_eq!(net.b.recv(s, &mut buf, 0), Err(EAGAIN));
+    let g = net.b.generation(s);
+    net.a.send(c, b"hello", None).unwrap();
+    net.until(100, |n| n.b.poll_bits(s) & POLLIN != 0);
+    assert!(net.b.generation(s) > g);
+    assert_eq!(net.b.bytes_readable(s), Ok(5));
+    assert_eq!(net.b.recv(s, &mut buf, MSG_PEEK).unwrap().len, 5);
+    assert_eq!(net.b.recv(s, &mut buf, 0).unwrap().len, 5);
+    assert_eq!(&buf[..5], b"hello");
+    assert_eq!(net.b.poll_bits(s), POLLOUT);
+}
+
+#[test]
+fn shutdown_and_eof() {
+    let mut net = Net::new();
+    let (l, c, s) = connected(&mut net, 5000);
+    net.a.send(c, b"last words", None).unwrap();
+    net.a.shutdown(c, Shutdown::Write).unwrap();
+    assert_eq!(net.a.send(c, b"more", None), Err(EPIPE));
+    assert_eq!(net.a.poll_bits(c) & POLLOUT, POLLOUT);
+    net.until(100, |n| n.b.poll_bits(s) & POLLRDHUP != 0);
+    assert_eq!(net.b.poll_bits(s), POLLIN | POLLOUT | POLLRDHUP);
+    let mut buf = [0u8; 64];
+    assert_eq!(net.b.recv(s, &mut buf, 0).unwrap().len, 10);
+    assert_eq!(net.b.recv(s, &mut buf, 0).unwrap().len, 0, "EOF");
+    assert_eq!(net.b.recv(s, &mut buf, 0).unwrap().len, 0, "EOF again");
+    // The other direction still works.
+    net.b.send(s, b"reply", None).unwrap();
+    net.until(100, |n| n.a.poll_bits(c) & POLLIN != 0);
+    assert_eq!(net.a.recv(c, &mut buf, 0).unwrap().len, 5);
+    net.b.close(s).unwrap();
+    net.until(100, |n| n.a.poll_bits(c) & POLLHUP != 0);
+    assert_eq!(net.a.recv(c, &mut buf, 0).unwrap().len, 0);
+    assert_eq!(net.a.take_error(c), Ok(None));
+    net.a.close(c).unwrap();
+    net.b.close(l).unwrap();
+    net.run(20);
+    // Closing an unknown id.
+    assert_eq!(net.a.close(c), Err(EBADF));
+}
+
+#[test]
+fn reset_gives_econnreset_once() {
+    let mut net = Net::new();
+    let (_l, c, s) = connected(&mut net, 5001);
+    let lin = [1i32.to_ne_bytes(), 0i32.to_ne_bytes()].concat();
+    net.b.setsockopt(s, SOL_SOCKET, SO_LINGER, &lin).unwrap();
+    net.b.close(s).unwrap();
+    net.until(100, |n| n.a.poll_bits(c) & POLLERR != 0);
+    assert_eq!(
+        net.a.poll_bits(c),
+        POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP
+    );
+    let mut buf = [0u8; 4];
+    assert_eq!(net.a.recv(c, &mut buf, 0), Err(ECONNRESET));
+    assert_eq!(net.a.recv(c, &mut buf, 0).unwrap().len, 0);
+    assert_eq!(net.a.send(c, b"x", None), Err(EPIPE));
+}
+
+#[test]
+fn bind_rules() {
+    let mut net = Net::new();
+    let b = &mut net.b;
+    let x = tcp4(b);
+    let y = tcp4(b);
+    b.bind(x, v4(B_IP, 4000)).unwrap();
+    assert_eq!(b.bind(x, v4(B_IP, 4001)), Err(EINVAL), "bound twice");
+    assert_eq!(b.bind(y, v4(B_IP, 4000)), Err(EADDRINUSE));
+    assert_eq!(
+        b.bind(y, v4(std::net::Ipv4Addr::UNSPECIFIED, 4000)),
+        Err(EADDRINUSE)
+    );
+    assert_eq!(b.bind(y, v4(A_IP, 4002)), Err(EADDRNOTAVAIL));
+    // UDP has its own port space.
+    let u = udp4(b);
+    b.bind(u, v4(B_IP, 4000)).unwrap();
+    // SO_REUSEPORT on both.
+    let one = 1i32.to_ne_bytes();
+    let p = tcp4(b);
+    let q = tcp4(b);
+    b.setsockopt(p, SOL_SOCKET, SO_REUSEPORT, &one).unwrap();
+    b.setsockopt(q, SOL_SOCKET, SO_REUSEPORT, &one).unwrap();
+    b.bind(p, v4(B_IP, 4100)).unwrap();
+    b.bind(q, v4(B_IP, 4100)).unwrap();
+    // Port 0: ephemeral.
+    let e = tcp4(b);
+    b.bind(e, v4(B_IP, 0)).unwrap();
+    let port = b.local_addr(e).unwrap().port();
+    assert!((32768..=60999).contains(&port));
+    // unbound getsockname
+    let f = tcp4(b);
+    assert_eq!(b.local_addr(f), Ok(v4(std::net::Ipv4Addr::UNSPECIFIED, 0)));
+    assert_eq!(b.accept(f), Err(EINVAL));
+    let mut buf = [0u8; 4];
+    assert_eq!(b.recv(f, &mut buf, 0), Err(ENOTCONN));
+    assert_eq!(b.send(f, b"x", None), Err(EPIPE));
+    assert_eq!(b.shutdown(f, Shutdown::Both), Err(ENOTCONN));
+}
+
+#[test]
+fn reuseaddr_after_close() {
+    let mut net = Net::new();
+    let (l, c, s) = connected(&mut net, 6000);
+    // Server closes first: its side goes through FIN_WAIT/TIME_WAIT holding the port.
+    net.b.close(s).unwrap();
+    net.b.close(l).unwrap();
+    net.run(20);
+    net.a.close(c).unwrap();
+    net.run(20);
+    let again = tcp4(&mut net.b);
+    assert_eq!(net.b.bind(again, v4(B_IP, 6000)), Err(EADDRINUSE));
+    net.b
+        .setsockopt(again, SOL_SOCKET, SO_REUSEADDR, &1i32.to_ne_bytes())
+        .unwrap();
+    net.b.bind(again, v4(B_IP, 6000)).unwrap();
+    net.b.listen(again, 8).unwrap();
+}
+
+#[test]
+fn options_round_trip() {
+    let mut net = Net::new();
+    let (_l, c, _s) = connected(&mut net, 6100);
+    let a = &mut net.a;
+    let mut v = [0u8; 4];
+    a.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &1i32.to_ne_bytes())
+        .unwrap();
+    a.getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v), 1);
+    a.setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &1i32.to_ne_bytes())
+        .unwrap();
+    a.getsockopt(c, SOL_SOCKET, SO_RCVBUF, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v), 131072);
+    a.setsockopt(c, SOL_SOCKET, SO_SNDBUF, &65536i32.to_ne_bytes())
+        .unwrap();
+    a.getsockopt(c, SOL_SOCKET, SO_SNDBUF, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v), 131072);
+    a.getsockopt(c, SOL_SOCKET, SO_TYPE, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v), SOCK_STREAM);
+    assert_eq!(a.setsockopt(c, SOL_SOCKET, 9999, &v), Err(ENOPROTOOPT));
+    assert_eq!(
+        a.setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &v),
+        Err(ENOPROTOOPT)
+    );
+    let mut lin = [0u8; 8];
+    assert_eq!(a.getsockopt(c, SOL_SOCKET, SO_LINGER, &mut lin), Ok(8));
+    assert_eq!(lin, [0; 8]);
+}
+
+fn lo_echo(fam: Family, addr: SockAddr) {
+    let mut st: Stack<WireEnd> = Stack::new(9, 0);
+    let l = st.socket(fam, SockType::Stream).unwrap();
+    st.bind(l, addr).unwrap();
+    st.listen(l, 4).unwrap();
+    let c = st.socket(fam, SockType::Stream).unwrap();
+    assert_eq!(st.connect(c, addr), Err(EINPROGRESS));
+    let mut t = 0;
+    while st.connect_result(c).is_none() {
+        st.poll(t);
+        t += 1;
+        assert!(t < 100);
+    }
+    let (s, peer) = st.accept(l).unwrap();
+    assert_eq!(peer, st.local_addr(c).unwrap());
+    let data = pattern(300_000, 3);
+    let (mut sent, mut got) = (0, Vec::new());
+    let mut buf = vec![0u8; 65536];
+    while got.len() < data.len() {
+        if let Ok(k) = st.send(c, &data[sent..], None) {
+            sent += k;
+        }
+        st.poll(t);
+        t += 1;
+        if let Ok(r) = st.recv(s, &mut buf, 0) {
+            got.extend_from_slice(&buf[..r.len]);
+        }
+        assert!(t < 10_000);
+    }
+    assert!(got == data);
+}
+
+#[test]
+fn loopback_v4() {
+    lo_echo(Family::Inet, v4(std::net::Ipv4Addr::LOCALHOST, 1234));
+}
+
+#[test]
+fn loopback_v6() {
+    lo_echo(
+        Family::Inet6,
+        SockAddr::v6(std::net::Ipv6Addr::LOCALHOST, 1234),
+    );
+}
+
+#[test]
+fn ipv6_over_the_wire_and_mapped_v4() {
+    let mut net = Net::new();
+    let l = net.b.socket(Family::Inet6, SockType::Stream).unwrap();
+    net.b
+        .bind(l, SockAddr::v6(std::net::Ipv6Addr::UNSPECIFIED, 443))
+        .unwrap();
+    net.b.listen(l, 8).unwrap();
+    let c6 = net.a.socket(Family::Inet6, SockType::Stream).unwrap();
+    let _ = net
+        .a
+        .connect(c6, SockAddr::v6("fd00::2".parse().unwrap(), 443));
+    let c4 = tcp4(&mut net.a);
+    let _ = net.a.connect(c4, v4(B_IP, 443));
+    net.until(1000, |n| {
+        n.a.connect_result(c6).is_some() && n.a.connect_result(c4).is_some()
+    });
+    let (_, p1) = net.b.accept(l).unwrap();
+    let (_, p2) = net.b.accept(l).unwrap();
+    let mut peers = [p1, p2];
+    peers.sort_by_key(|p| p.ip().is_ipv4());
+    assert_eq!(
+        peers[0].ip(),
+        "fd00::1".parse::<std::net::IpAddr>().unwrap()
+    );
+    // The IPv4 peer is reported as ::ffff:10.0.0.1 to the AF_INET6 socket.
+    match peers[1] {
+        SockAddr::V6 { addr, .. } => assert_eq!(addr, A_IP.to_ipv6_mapped()),
+        _ => panic!("v4 peer of an AF_INET6 listener must be mapped"),
+    }
+}
