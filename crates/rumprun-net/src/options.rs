@@ -247,22 +247,6 @@ pub fn timeval_bytes(us: u64) -> [u8; 16] {
     b
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encodings() {
-        assert_eq!(int_arg(&int_bytes(-3)), Ok(-3));
-        assert_eq!(int_arg(&[1, 0]), Err(EINVAL));
-        assert_eq!(linger_arg(&linger_bytes(Some(0))), Ok(Some(0)));
-        assert_eq!(linger_arg(&linger_bytes(None)), Ok(None));
-        assert_eq!(timeval_arg(&timeval_bytes(2_500_000)), Ok(2_500_000));
-        assert_eq!(reported_buf(1000), 4608);
-        assert_eq!(reported_buf(100_000), 200_000);
-    }
-}
-
 impl<D: smoltcp::phy::Device> crate::Stack<D> {
     /// setsockopt(2). ENOPROTOOPT for unknown options; EINVAL for short values;
     /// IPV6_V6ONLY on a bound socket is EINVAL, as in Linux.
@@ -393,4 +377,20 @@ fn pos_arg(val: &[u8], max: i32) -> Result<u32, Errno> {
         return Err(EINVAL);
     }
     Ok(v as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings() {
+        assert_eq!(int_arg(&int_bytes(-3)), Ok(-3));
+        assert_eq!(int_arg(&[1, 0]), Err(EINVAL));
+        assert_eq!(linger_arg(&linger_bytes(Some(0))), Ok(Some(0)));
+        assert_eq!(linger_arg(&linger_bytes(None)), Ok(None));
+        assert_eq!(timeval_arg(&timeval_bytes(2_500_000)), Ok(2_500_000));
+        assert_eq!(reported_buf(1000), 4608);
+        assert_eq!(reported_buf(100_000), 200_000);
+    }
 }

@@ -559,7 +559,7 @@ impl<D: Device> Stack<D> {
             IpAddr::V6(a) => a.is_multicast(),
         };
         if !addr.is_unspecified()
-            && !(multicast && !tcp)
+            && (!multicast || tcp)
             && !self.ifaces.iter().any(|i| i.has_addr(ip))
         {
             return Err(EADDRNOTAVAIL);
@@ -925,7 +925,7 @@ fn tcp_snapshot(t: &TcpConn, sk: &tcp::Socket) -> Snapshot {
         SynSent | SynReceived | Listen => 0,
         Closed => POLLIN | POLLOUT | POLLHUP | POLLRDHUP,
         _ => {
-            let rd_closed = !sk.may_recv() || t.shut_rd;
+            let rd_closed = crate::tcp::fin_received(st) || t.shut_rd;
             let mut b = 0;
             if sk.can_recv() || rd_closed {
                 b |= POLLIN;
@@ -936,7 +936,7 @@ fn tcp_snapshot(t: &TcpConn, sk: &tcp::Socket) -> Snapshot {
             if t.shut_wr || sk.can_send() {
                 b |= POLLOUT;
             }
-            if rd_closed && (t.shut_wr || !sk.may_send()) {
+            if rd_closed && (t.shut_wr || matches!(st, LastAck | Closing | TimeWait)) {
                 b |= POLLHUP;
             }
             b

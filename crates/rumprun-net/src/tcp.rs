@@ -31,6 +31,13 @@ use smoltcp::time::Duration;
 /// SOMAXCONN
 pub const SOMAXCONN: usize = 4096;
 
+/// Whether the peer's FIN arrived (or the connection is gone): reads end at EOF
+/// once the queue is empty.
+pub(crate) fn fin_received(st: tcp::State) -> bool {
+    use tcp::State::*;
+    matches!(st, CloseWait | LastAck | Closing | TimeWait | Closed)
+}
+
 /// A smoltcp TCP socket with the buffer sizes and options of `opts`.
 pub(crate) fn new_socket(opts: &SockOpts) -> tcp::Socket<'static> {
     let rx = tcp::SocketBuffer::new(vec![0u8; opts.rx_buffer_len()]);
@@ -318,7 +325,7 @@ impl<D: Device> Stack<D> {
         if let Some(e) = s.error.take() {
             return Err(e);
         }
-        if buf.is_empty() || t.shut_rd || !sk.may_recv() {
+        if buf.is_empty() || t.shut_rd || fin_received(sk.state()) {
             return done(0);
         }
         Err(EAGAIN)

@@ -384,7 +384,8 @@ fn ipv6_over_the_wire_and_mapped_v4() {
         .connect(c6, SockAddr::v6("fd00::2".parse().unwrap(), 443));
     let c4 = tcp4(&mut net.a);
     let _ = net.a.connect(c4, v4(B_IP, 443));
-    net.until(1000, |n| {
+    // smoltcp sends one neighbor request per second: the second waits.
+    net.until(3000, |n| {
         n.a.connect_result(c6).is_some() && n.a.connect_result(c4).is_some()
     });
     let (_, p1) = net.b.accept(l).unwrap();
