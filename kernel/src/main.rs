@@ -20,6 +20,7 @@ mod fd;
 mod fs;
 mod loader;
 mod mm;
+mod net;
 mod payload;
 mod platform;
 mod process;
@@ -103,10 +104,8 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     }
     drivers::probe(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
-    if !config.net.is_empty() {
-        kprintln!(
-            "rumprun: config error: \"net\" is not supported yet (no TCP/IP stack in this kernel)"
-        );
+    if let Err(why) = net::configure(&config.net, verbose) {
+        kprintln!("rumprun: {why}");
         platform::exit(BOOT_FAILED)
     }
     selftest::run(&config.env);

@@ -87,6 +87,7 @@ pub fn exit(status: i32) -> ! {
     let status = status & 0xff;
     crate::mm::address_space::sync_all();
     crate::fs::mounts::sync_all();
+    crate::net::drain();
     kprint!("\n=== main() of \"{}\" returned {} ===\n", name(), status);
     crate::platform::exit(status)
 }

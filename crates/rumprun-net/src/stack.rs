@@ -897,6 +897,17 @@ impl<D: Device> Stack<D> {
         readier || new.bits != old.bits
     }
 
+    /// Whether a TCP connection (open or closed and finishing) still has data queued
+    /// to send: the kernel keeps polling, for a bounded time, before it powers off.
+    pub fn tcp_send_pending(&self) -> bool {
+        self.ifaces.iter().any(|i| {
+            i.sockets.iter().any(|(_, s)| match s {
+                smoltcp::socket::Socket::Tcp(t) => t.send_queue() > 0,
+                _ => false,
+            })
+        })
+    }
+
     /// When to poll next (monotonic ms): `Some(now)` if calls queued work, the
     /// earliest smoltcp timer otherwise, None when nothing is timed.
     pub fn poll_at(&mut self, now_ms: u64) -> Option<u64> {

@@ -8,9 +8,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use spin::Mutex;
 
-/// A network card as the stack sees it. (The TCP/IP stack that calls these is the
-/// networking issue's next step; until then only discovery uses the cards.)
-#[allow(dead_code)]
+/// A network card as the stack sees it.
 pub trait NetDevice: Send + Sync {
     /// The hardware (MAC) address.
     fn mac(&self) -> [u8; 6];
@@ -34,7 +32,6 @@ pub fn register(dev: Arc<dyn NetDevice>) -> String {
 }
 
 /// Every interface, in order.
-#[allow(dead_code)]
 pub fn all() -> Vec<Arc<dyn NetDevice>> {
     NICS.lock().clone()
 }

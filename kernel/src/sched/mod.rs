@@ -17,7 +17,7 @@ use core::cell::UnsafeCell;
 pub type Tid = u32;
 
 /// Size of each thread's kernel stack (syscalls and interrupts run on it).
-const KSTACK_PAGES: usize = 8;
+const KSTACK_PAGES: usize = 16;
 const KSTACK_SIZE: u64 = KSTACK_PAGES as u64 * 4096;
 /// How long a thread runs before another runnable thread gets the CPU.
 const TIMESLICE_NS: u64 = 10_000_000;

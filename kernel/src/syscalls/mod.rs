@@ -7,6 +7,7 @@ pub mod fs;
 pub mod io;
 mod memory;
 pub mod names;
+mod net;
 mod poll;
 mod process;
 mod signal;
@@ -96,6 +97,21 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         35 => time::nanosleep(a[0], a[1]),
         39 => Ok(process::PID), // getpid
         40 => io::sendfile(a[0], a[1], a[2], a[3]),
+        41 => net::socket(a[0], a[1], a[2]),
+        42 => net::connect(a[0], a[1], a[2]),
+        43 => net::accept4(a[0], a[1], a[2], 0),
+        44 => net::sendto(a[0], a[1], a[2], a[3], a[4], a[5]),
+        45 => net::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5]),
+        46 => net::sendmsg(a[0], a[1], a[2]),
+        47 => net::recvmsg(a[0], a[1], a[2]),
+        48 => net::shutdown(a[0], a[1]),
+        49 => net::bind(a[0], a[1], a[2]),
+        50 => net::listen(a[0], a[1]),
+        51 => net::getsockname(a[0], a[1], a[2]),
+        52 => net::getpeername(a[0], a[1], a[2]),
+        53 => net::socketpair(a[0]),
+        54 => net::setsockopt(a[0], a[1], a[2], a[3], a[4]),
+        55 => net::getsockopt(a[0], a[1], a[2], a[3], a[4]),
         56 => thread::clone(frame, a),
         57 => process::refuse("fork", ENOSYS),
         58 => process::refuse("vfork", ENOSYS),
@@ -208,6 +224,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         287 => io::timerfd_gettime(a[0], a[1]),
         290 => io::eventfd2(a[0], a[1]),
         291 => poll::epoll_create1(a[0]),
+        288 => net::accept4(a[0], a[1], a[2], a[3]),
         292 => io::dup3(a[0], a[1], a[2]),
         293 => io::pipe2(a[0], a[1]),
         295 | 327 => io::preadv(a[0], a[1], a[2], a[3]),

@@ -39,7 +39,6 @@ const fn sys(nr: usize, status: Status, note: &'static str) -> Syscall {
 
 use Status::*;
 
-const NO_NET: &str = "no network stack yet";
 
 /// Every number `dispatch` handles, plus notable unsupported ones, sorted by number.
 pub static SYSCALLS: &[Syscall] = &[
@@ -101,21 +100,21 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(38, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // setitimer
     sys(39, Full, "always 1"), // getpid
     sys(40, Full, "copies through a kernel buffer"), // sendfile
-    sys(41, Unsupported, NO_NET), // socket
-    sys(42, Unsupported, NO_NET), // connect
-    sys(43, Unsupported, NO_NET), // accept
-    sys(44, Unsupported, NO_NET), // sendto
-    sys(45, Unsupported, NO_NET), // recvfrom
-    sys(46, Unsupported, NO_NET), // sendmsg
-    sys(47, Unsupported, NO_NET), // recvmsg
-    sys(48, Unsupported, NO_NET), // shutdown
-    sys(49, Unsupported, NO_NET), // bind
-    sys(50, Unsupported, NO_NET), // listen
-    sys(51, Unsupported, NO_NET), // getsockname
-    sys(52, Unsupported, NO_NET), // getpeername
-    sys(53, Unsupported, "no sockets yet, not even AF_UNIX"), // socketpair
-    sys(54, Unsupported, NO_NET), // setsockopt
-    sys(55, Unsupported, NO_NET), // getsockopt
+    sys(41, Partial, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX gives EAFNOSUPPORT"), // socket
+    sys(42, Full, ""), // connect
+    sys(43, Full, ""), // accept
+    sys(44, Partial, "no SIGPIPE on EPIPE (MSG_NOSIGNAL behaviour always)"), // sendto
+    sys(45, Full, ""), // recvfrom
+    sys(46, Partial, "no control messages"), // sendmsg
+    sys(47, Partial, "no control messages"), // recvmsg
+    sys(48, Full, ""), // shutdown
+    sys(49, Full, ""), // bind
+    sys(50, Full, "a real backlog"), // listen
+    sys(51, Full, ""), // getsockname
+    sys(52, Full, ""), // getpeername
+    sys(53, Partial, "AF_UNIX is not there yet: EAFNOSUPPORT/EOPNOTSUPP with a log line"), // socketpair
+    sys(54, Partial, "SO_RCVTIMEO/SO_SNDTIMEO are stored, not enforced"), // setsockopt
+    sys(55, Full, ""), // getsockopt
     sys(
         56,
         Partial,
@@ -310,7 +309,7 @@ pub static SYSCALLS: &[Syscall] = &[
     ), // fallocate
     sys(286, Full, ""), // timerfd_settime
     sys(287, Full, ""), // timerfd_gettime
-    sys(288, Unsupported, NO_NET), // accept4
+    sys(288, Full, ""), // accept4
     sys(289, Unsupported, "not yet"), // signalfd4
     sys(290, Full, ""), // eventfd2
     sys(291, Full, ""), // epoll_create1

@@ -82,7 +82,7 @@ fn unsupported_key_stops_the_boot() {
     let image = bake(&build_c("hello.c", Flavor::Musl));
     let run = boot_with_config(
         &image,
-        r#"{"cmdline": "hello", "net": {"if": "vioif0", "type": "inet", "method": "dhcp"}}"#,
+        r#"{"cmdline": "hello", "rc": [{"bin": "hello", "argv": []}]}"#,
     );
     assert_config_rejected(&run, "not supported yet");
 }

@@ -1,6 +1,6 @@
 //! virtio-net: Ethernet frames through the rx/tx queues (virtio-drivers keeps the rx
-//! ring full of buffers and recycles them). Polled for now; interrupts come with the
-//! interrupt-driven I/O work.
+//! ring full of buffers and recycles them). Polled by the TCP/IP stack for now (see
+//! `net`); receive interrupts are the next step.
 
 use super::hal::KernelHal;
 use crate::drivers::netdev::{self, NetDevice};
@@ -13,7 +13,6 @@ use virtio_drivers::transport::pci::PciTransport;
 const QUEUE_SIZE: usize = 64;
 const BUF_LEN: usize = 2048;
 
-#[allow(dead_code)] // read through NetDevice, which the coming TCP/IP stack calls
 pub struct VirtioNet {
     dev: Mutex<VirtIONet<KernelHal, PciTransport, QUEUE_SIZE>>,
     mac: [u8; 6],

@@ -1,0 +1,48 @@
+//! A network card (`drivers::netdev::NetDevice`) as a smoltcp device: frames in and
+//! out, Ethernet, the card's MTU.
+
+use crate::drivers::netdev::NetDevice;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use rumprun_net::smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use rumprun_net::smoltcp::time::Instant;
+
+pub struct Nic(pub Arc<dyn NetDevice>);
+
+pub struct Rx(Vec<u8>);
+pub struct Tx(Arc<dyn NetDevice>);
+
+impl phy::RxToken for Rx {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+
+impl phy::TxToken for Tx {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut buf = vec![0u8; len];
+        let r = f(&mut buf);
+        // A full ring drops the frame, as a busy wire would; TCP retransmits.
+        let _ = self.0.transmit(&buf);
+        r
+    }
+}
+
+impl Device for Nic {
+    type RxToken<'a> = Rx;
+    type TxToken<'a> = Tx;
+    fn receive(&mut self, _t: Instant) -> Option<(Rx, Tx)> {
+        let frame = self.0.receive()?;
+        Some((Rx(frame), Tx(self.0.clone())))
+    }
+    fn transmit(&mut self, _t: Instant) -> Option<Tx> {
+        Some(Tx(self.0.clone()))
+    }
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut c = DeviceCapabilities::default();
+        c.medium = Medium::Ethernet;
+        c.max_transmission_unit = self.0.mtu();
+        c
+    }
+}

@@ -1,0 +1,180 @@
+//! The TCP/IP stack (crate `rumprun-net`, on smoltcp) over the network cards
+//! (`drivers::netdev`): created at boot when the config has `net` blocks (or on the
+//! first socket, for loopback), configured from those blocks (static, DHCP — the boot
+//! waits for the lease and writes /etc/resolv.conf —, IPv6 link-local), and driven by
+//! `poll`: on every socket operation and whenever a waiter wakes. Cards are polled
+//! (no network interrupts yet), so waiters on sockets re-check every few ms.
+
+pub mod device;
+pub mod socket;
+
+use crate::drivers::netdev;
+use alloc::format;
+use alloc::string::String;
+use device::Nic;
+use rumprun_config::Net;
+use rumprun_net::Stack;
+use spin::Mutex;
+
+static STACK: Mutex<Option<Stack<Nic>>> = Mutex::new(None);
+
+/// How often a waiter on sockets re-checks the cards (no interrupts yet).
+pub const POLL_INTERVAL_NS: u64 = 2_000_000;
+
+fn now_ms() -> u64 {
+    crate::time::monotonic_ns() / 1_000_000
+}
+
+fn new_stack() -> Stack<Nic> {
+    let mut seed = [0u8; 8];
+    crate::random::fill(&mut seed);
+    let mut stack = Stack::new(u64::from_le_bytes(seed), now_ms());
+    for (i, dev) in netdev::all().into_iter().enumerate() {
+        let mac = dev.mac();
+        stack.add_interface(&format!("eth{i}"), Nic(dev), mac);
+    }
+    stack
+}
+
+/// Runs `f` on the stack (created on first use), then polls it.
+pub fn with<R>(f: impl FnOnce(&mut Stack<Nic>) -> R) -> R {
+    let (r, changed) = {
+        let mut guard = STACK.lock();
+        let stack = guard.get_or_insert_with(new_stack);
+        let r = f(stack);
+        (r, stack.poll(now_ms()))
+    };
+    if changed {
+        crate::fd::wait::notify();
+    }
+    r
+}
+
+/// Drives timers and moves packets; wakes waiters when something changed.
+pub fn poll() {
+    let changed = STACK.lock().as_mut().is_some_and(|s| s.poll(now_ms()));
+    if changed {
+        crate::fd::wait::notify();
+    }
+}
+
+/// When a socket waiter must look again by itself (monotonic ns).
+pub fn next_deadline() -> u64 {
+    let now = crate::time::monotonic_ns();
+    let at = STACK
+        .lock()
+        .as_mut()
+        .and_then(|s| s.poll_at(now / 1_000_000))
+        .map(|ms| ms * 1_000_000);
+    let cap = now + POLL_INTERVAL_NS;
+    at.map_or(cap, |a| a.clamp(now, cap))
+}
+
+/// Applies the config's `net` blocks; DHCP waits (up to 10 s) for its lease.
+pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
+    if nets.is_empty() {
+        return Ok(());
+    }
+    let mut dhcp = alloc::vec::Vec::new();
+    for n in nets {
+        let card = n.index().unwrap_or(0);
+        let name = format!("eth{card}");
+        let index = with(|s| s.interface_index(&name)).ok_or_else(|| {
+            format!(
+                "net {}: no such card (rumprun -I adds them; there are {})",
+                n.iface,
+                netdev::all().len()
+            )
+        })?;
+        let bad = |what: &str| format!("net {}: {what}", n.iface);
+        match (n.family.as_str(), n.method.as_str()) {
+            ("inet", "dhcp") => {
+                with(|s| s.start_dhcpv4(index)).map_err(|e| bad(&format!("DHCP: {}", e.name())))?;
+                dhcp.push((index, n.iface.clone()));
+            }
+            ("inet", "static") => {
+                let addr = n
+                    .addr
+                    .as_deref()
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| bad("bad addr"))?;
+                let prefix: u8 = n
+                    .mask
+                    .as_deref()
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| bad("bad mask"))?;
+                let gw = match n.gw.as_deref() {
+                    Some(g) => Some(g.parse().map_err(|_| bad("bad gw"))?),
+                    None => None,
+                };
+                with(|s| s.set_ipv4(index, addr, prefix, gw)).map_err(|e| bad(e.name()))?;
+            }
+            ("inet6", "auto") => with(|s| s.enable_ipv6_auto(index)).map_err(|e| bad(e.name()))?,
+            ("inet6", "static") => {
+                let addr = n
+                    .addr
+                    .as_deref()
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| bad("bad addr"))?;
+                let prefix: u8 = n
+                    .mask
+                    .as_deref()
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| bad("bad mask"))?;
+                let gw = match n.gw.as_deref() {
+                    Some(g) => Some(g.parse().map_err(|_| bad("bad gw"))?),
+                    None => None,
+                };
+                with(|s| s.add_ipv6(index, addr, prefix, gw)).map_err(|e| bad(e.name()))?;
+            }
+            _ => return Err(bad("unsupported type/method")),
+        }
+    }
+    if !dhcp.is_empty() {
+        let deadline = crate::time::monotonic_ns() + 10_000_000_000;
+        loop {
+            let leased = with(|s| {
+                s.interfaces()
+                    .iter()
+                    .filter(|i| dhcp.iter().any(|(x, _)| *x == i.index))
+                    .all(|i| i.dhcp.is_some())
+            });
+            if leased {
+                break;
+            }
+            if crate::time::monotonic_ns() >= deadline {
+                return Err(format!("net {}: no DHCP lease within 10 s", dhcp[0].1));
+            }
+            crate::sched::sleep_until(crate::time::monotonic_ns() + POLL_INTERVAL_NS);
+        }
+        let conf = with(|s| s.resolv_conf());
+        let _ = rumprun_vfs::boot_tree::write_file(
+            crate::fs::vfs(),
+            b"/etc/resolv.conf",
+            conf.as_bytes(),
+        );
+    }
+    if verbose {
+        for i in with(|s| s.interfaces()) {
+            kprintln!("rumprun: {}: {:?} gw {:?}", i.name, i.addrs, i.ipv4_gateway);
+        }
+    }
+    Ok(())
+}
+
+/// Before the VM powers off: keeps the stack running (up to 5 s) until every TCP
+/// connection has sent what the program wrote, as Linux would after the program exits.
+pub fn drain() {
+    let deadline = crate::time::monotonic_ns() + 5_000_000_000;
+    while STACK.lock().as_ref().is_some_and(|s| s.tcp_send_pending())
+        && crate::time::monotonic_ns() < deadline
+    {
+        poll();
+        crate::sched::sleep_until(crate::time::monotonic_ns() + POLL_INTERVAL_NS);
+    }
+    poll();
+}

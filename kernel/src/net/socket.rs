@@ -1,0 +1,52 @@
+//! A socket as a file: reads and writes go to the stack's TCP or UDP socket, readiness
+//! comes from it, and closing the last descriptor closes it. Waiters re-check every
+//! few ms because cards are polled (see `net`).
+
+use crate::fd::{FileOps, OpenFile};
+use crate::syscalls::errno::*;
+use crate::syscalls::stat::Stat;
+use core::any::Any;
+use rumprun_net::SocketId;
+
+pub struct SocketFile {
+    pub id: SocketId,
+}
+
+const S_IFSOCK: u32 = 0o140000;
+
+impl FileOps for SocketFile {
+    fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
+        super::with(|s| s.recv(self.id, buf, 0)).map(|r| r.len)
+    }
+    fn write(&self, _file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+        super::with(|s| s.send(self.id, buf, None))
+    }
+    fn poll(&self) -> u32 {
+        super::poll();
+        super::with(|s| s.poll_bits(self.id))
+    }
+    fn generation(&self) -> u64 {
+        super::with(|s| s.generation(self.id))
+    }
+    fn next_deadline(&self) -> Option<u64> {
+        Some(super::next_deadline())
+    }
+    fn needs_polling(&self) -> bool {
+        true
+    }
+    fn bytes_readable(&self) -> Option<usize> {
+        super::with(|s| s.bytes_readable(self.id)).ok()
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat::special(S_IFSOCK | 0o777, 5000 + self.id.0 as u64, 0))
+    }
+    fn release(&self) {
+        let _ = super::with(|s| s.close(self.id));
+    }
+    fn describe(&self) -> alloc::string::String {
+        alloc::format!("socket:[{}]", 5000 + self.id.0)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

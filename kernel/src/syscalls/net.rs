@@ -1,0 +1,271 @@
+//! The BSD socket syscalls over the TCP/IP stack (`crate::net`): socket, bind, listen,
+//! accept/accept4, connect, send/recv and their -to/-from/-msg forms, shutdown,
+//! getsockname/getpeername, setsockopt/getsockopt. AF_INET and AF_INET6 only for now
+//! (AF_UNIX gives EAFNOSUPPORT with a log line). Blocking calls wait on the I/O queue.
+
+use super::errno::*;
+use super::user;
+use crate::fd::{self, wait, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::net::{self, socket::SocketFile};
+use crate::sched::Wake;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use rumprun_net::errno as nerr;
+use rumprun_net::{Family, Shutdown, SockAddr, SockType, SocketId};
+
+const AF_UNIX: u64 = 1;
+const MSG_DONTWAIT: u64 = 0x40;
+const MSG_TRUNC: u64 = 0x20;
+
+fn sock(fdn: u64) -> Result<(Arc<OpenFile>, SocketId), Errno> {
+    let f = fd::get(fdn)?;
+    let id = f
+        .ops
+        .as_any()
+        .downcast_ref::<SocketFile>()
+        .map(|s| s.id)
+        .ok_or(Errno(88))?; // ENOTSOCK
+    Ok((f, id))
+}
+
+fn family(id: SocketId) -> Result<Family, Errno> {
+    net::with(|s| s.family(id))
+}
+
+fn read_addr(id: SocketId, ptr: u64, len: u64) -> Result<SockAddr, Errno> {
+    if len > 128 {
+        return Err(EINVAL);
+    }
+    SockAddr::from_bytes(user::slice(ptr, len as usize)?, family(id)?)
+}
+
+/// Writes `addr` to (ptr, *lenp) the way the kernel does: truncated to the buffer,
+/// the full length reported.
+fn write_addr(addr: SockAddr, ptr: u64, lenp: u64) -> Result<(), Errno> {
+    if ptr == 0 || lenp == 0 {
+        return Ok(());
+    }
+    let cap: u32 = user::read(lenp)?;
+    let (bytes, len) = addr.to_bytes();
+    let n = (cap as usize).min(len);
+    user::slice_mut(ptr, n)?.copy_from_slice(&bytes[..n]);
+    user::write(lenp, len as u32)
+}
+
+/// Runs `op` until it stops saying EAGAIN, waiting for the stack in between, unless
+/// the call is non-blocking.
+fn blocking<T>(nonblock: bool, mut op: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+    loop {
+        match op() {
+            Err(EAGAIN) if !nonblock => {
+                if wait::wait(Some(net::next_deadline())) == Wake::Interrupted {
+                    return Err(ERESTARTSYS);
+                }
+                net::poll();
+            }
+            r => return r,
+        }
+    }
+}
+
+pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
+    if domain == AF_UNIX {
+        crate::console::log_once(
+            "af-unix",
+            "rumprun: AF_UNIX sockets are not supported yet; returning EAFNOSUPPORT",
+        );
+        return Err(nerr::EAFNOSUPPORT);
+    }
+    let fam = Family::from_linux(domain as u16)?;
+    let st = SockType::from_linux(ty as i32, protocol as i32)?;
+    let id = net::with(|s| s.socket(fam, st))?;
+    let file = OpenFile::new(
+        Arc::new(SocketFile { id }),
+        O_RDWR | (ty as u32 & O_NONBLOCK),
+    );
+    fd::install(file, ty as u32 & O_CLOEXEC != 0, 0)
+}
+
+pub fn socketpair(domain: u64) -> SysResult {
+    if domain == AF_UNIX {
+        crate::console::log_once(
+            "af-unix",
+            "rumprun: AF_UNIX sockets are not supported yet; returning EAFNOSUPPORT",
+        );
+    }
+    Err(nerr::EOPNOTSUPP)
+}
+
+pub fn bind(fdn: u64, addr: u64, len: u64) -> SysResult {
+    let (_, id) = sock(fdn)?;
+    let a = read_addr(id, addr, len)?;
+    net::with(|s| s.bind(id, a)).map(|_| 0)
+}
+
+pub fn listen(fdn: u64, backlog: u64) -> SysResult {
+    let (_, id) = sock(fdn)?;
+    net::with(|s| s.listen(id, backlog as i32)).map(|_| 0)
+}
+
+pub fn accept4(fdn: u64, addr: u64, lenp: u64, flags: u64) -> SysResult {
+    if flags & !((O_NONBLOCK | O_CLOEXEC) as u64) != 0 {
+        return Err(EINVAL);
+    }
+    let (f, id) = sock(fdn)?;
+    let (new, peer) = blocking(f.nonblocking(), || net::with(|s| s.accept(id)))?;
+    let file = OpenFile::new(
+        Arc::new(SocketFile { id: new }),
+        O_RDWR | (flags as u32 & O_NONBLOCK),
+    );
+    let nfd = fd::install(file, flags as u32 & O_CLOEXEC != 0, 0)?;
+    write_addr(peer, addr, lenp)?;
+    Ok(nfd)
+}
+
+pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
+    let (f, id) = sock(fdn)?;
+    let a = read_addr(id, addr, len)?;
+    match net::with(|s| s.connect(id, a)) {
+        Err(e) if e == nerr::EINPROGRESS && !f.nonblocking() => {}
+        r => return r.map(|_| 0),
+    }
+    loop {
+        if let Some(r) = net::with(|s| s.connect_result(id)) {
+            return r.map(|_| 0);
+        }
+        if wait::wait(Some(net::next_deadline())) == Wake::Interrupted {
+            return Err(ERESTARTSYS);
+        }
+    }
+}
+
+pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) -> SysResult {
+    let (f, id) = sock(fdn)?;
+    let to = if addr != 0 {
+        Some(read_addr(id, addr, alen)?)
+    } else {
+        None
+    };
+    let data = user::slice(buf, len as usize)?;
+    let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
+    blocking(nonblock, || net::with(|s| s.send(id, data, to))).map(|n| n as u64)
+}
+
+pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {
+    let (f, id) = sock(fdn)?;
+    let out = user::slice_mut(buf, len as usize)?;
+    let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
+    let r = blocking(nonblock, || net::with(|s| s.recv(id, out, flags as u32)))?;
+    if let Some(from) = r.from {
+        write_addr(from, addr, lenp)?;
+    } else if addr != 0 && lenp != 0 {
+        user::write(lenp, 0u32)?;
+    }
+    Ok(if flags & MSG_TRUNC != 0 {
+        r.full_len
+    } else {
+        r.len
+    } as u64)
+}
+
+/// struct msghdr: name, namelen, iov, iovlen, control, controllen, flags.
+fn msghdr(ptr: u64) -> Result<[u64; 7], Errno> {
+    let raw: [u64; 7] = user::read(ptr)?;
+    Ok(raw)
+}
+
+fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    if count > 1024 {
+        return Err(EINVAL);
+    }
+    (0..count)
+        .map(|i| user::read::<[u64; 2]>(iov + i * 16).map(|v| (v[0], v[1])))
+        .collect()
+}
+
+pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
+    let (f, id) = sock(fdn)?;
+    let m = msghdr(msg)?;
+    let to = if m[0] != 0 {
+        Some(read_addr(id, m[0], m[1] & 0xffff_ffff)?)
+    } else {
+        None
+    };
+    let mut data = Vec::new();
+    for (base, len) in iovecs(m[2], m[3])? {
+        data.extend_from_slice(user::slice(base, len as usize)?);
+    }
+    let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
+    blocking(nonblock, || net::with(|s| s.send(id, &data, to))).map(|n| n as u64)
+}
+
+pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
+    let (f, id) = sock(fdn)?;
+    let m = msghdr(msg)?;
+    let iov = iovecs(m[2], m[3])?;
+    let total: u64 = iov.iter().map(|v| v.1).sum();
+    let mut tmp = vec![0u8; total.min(16 << 20) as usize];
+    let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
+    let r = blocking(nonblock, || {
+        net::with(|s| s.recv(id, &mut tmp, flags as u32))
+    })?;
+    let mut off = 0;
+    for (base, len) in iov {
+        let n = (len as usize).min(r.len - off);
+        user::slice_mut(base, n)?.copy_from_slice(&tmp[off..off + n]);
+        off += n;
+        if off == r.len {
+            break;
+        }
+    }
+    if let (Some(from), true) = (r.from, m[0] != 0) {
+        write_addr(from, m[0], msg + 8)?;
+    } else {
+        user::write(msg + 8, 0u32)?;
+    }
+    user::write(msg + 40, 0u64)?; // no control messages
+    let mflags: i32 = if r.full_len > r.len {
+        MSG_TRUNC as i32
+    } else {
+        0
+    };
+    user::write(msg + 48, mflags)?;
+    Ok(if flags & MSG_TRUNC != 0 {
+        r.full_len
+    } else {
+        r.len
+    } as u64)
+}
+
+pub fn shutdown(fdn: u64, how: u64) -> SysResult {
+    let (_, id) = sock(fdn)?;
+    let h = Shutdown::from_linux(how as i32)?;
+    net::with(|s| s.shutdown(id, h)).map(|_| 0)
+}
+
+pub fn getsockname(fdn: u64, addr: u64, lenp: u64) -> SysResult {
+    let (_, id) = sock(fdn)?;
+    write_addr(net::with(|s| s.local_addr(id))?, addr, lenp).map(|_| 0)
+}
+
+pub fn getpeername(fdn: u64, addr: u64, lenp: u64) -> SysResult {
+    let (_, id) = sock(fdn)?;
+    write_addr(net::with(|s| s.peer_addr(id))?, addr, lenp).map(|_| 0)
+}
+
+pub fn setsockopt(fdn: u64, level: u64, name: u64, val: u64, len: u64) -> SysResult {
+    let (_, id) = sock(fdn)?;
+    let v = user::slice(val, (len as usize).min(256))?;
+    net::with(|s| s.setsockopt(id, level as i32, name as i32, v)).map(|_| 0)
+}
+
+pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysResult {
+    let (_, id) = sock(fdn)?;
+    let cap: u32 = user::read(lenp)?;
+    let mut out = vec![0u8; (cap as usize).min(256)];
+    let n = net::with(|s| s.getsockopt(id, level as i32, name as i32, &mut out))?;
+    let n = n.min(out.len());
+    user::slice_mut(val, n)?.copy_from_slice(&out[..n]);
+    user::write(lenp, n as u32).map(|_| 0)
+}

@@ -1,0 +1,172 @@
+//! Networking: virtio-net cards on QEMU user networking, DHCP, the socket syscalls.
+//! A guest HTTP server is reached from the host through `rumprun -F` (127.0.0.1 only),
+//! and the guest connects out to a server the test runs on the host (10.0.2.2).
+
+use rumprun_system_tests::*;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// GET `path` from 127.0.0.1:port. Only the connect is retried (while the guest
+/// boots): a retried request would leave a stale connection in the server's backlog.
+fn get(port: u16, path: &str) -> Vec<u8> {
+    let start = Instant::now();
+    let mut s = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(start.elapsed() < Duration::from_secs(60), "cannot connect: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(180))).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("reading the answer");
+    assert!(!out.is_empty(), "empty answer from the guest");
+    out
+}
+
+/// Waits until the guest's server is up (QEMU's forward accepts connections before the
+/// guest listens, so an early connection may be reset: those are not counted).
+fn wait_until_serving(port: u16) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(180))).unwrap();
+            if s.write_all(b"GET / HTTP/1.0\r\n\r\n").is_ok() {
+                let mut out = Vec::new();
+                if s.read_to_end(&mut out).is_ok() && !out.is_empty() {
+                    return out;
+                }
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the guest server never answered");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn body(resp: &[u8]) -> &[u8] {
+    let at = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("no header end");
+    &resp[at + 4..]
+}
+
+fn start_server(requests: usize, port: u16) -> std::process::Child {
+    let image = bake(&build_c("http_server.c", Flavor::Glibc));
+    Command::new(tool("rumprun"))
+        .args(["qemu", "-i", "-I", "net0,vioif", "-W", "net0,inet,dhcp"])
+        .args(["-F", &format!("{port}:80")])
+        .arg(&image)
+        .args(["--", &requests.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rumprun")
+}
+
+fn finish(child: std::process::Child, served: usize) {
+    let out = child.wait_with_output().unwrap();
+    let console = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "guest:\n{console}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        console.contains(&format!("served {served} requests")),
+        "guest:\n{console}"
+    );
+}
+
+#[test]
+fn guest_http_server_serves_a_page_and_a_mebibyte() {
+    let port = free_port();
+    let guest = start_server(2, port);
+    assert_eq!(body(&wait_until_serving(port)), b"hello from the unikernel\n");
+    let big = get(port, "/big");
+    let want: Vec<u8> = (0..1 << 20).map(|i| b'a' + (i % 26) as u8).collect();
+    assert!(
+        body(&big) == want.as_slice(),
+        "1 MiB body differs ({} bytes)",
+        body(&big).len()
+    );
+    finish(guest, 2);
+}
+
+#[test]
+fn many_concurrent_connections_all_complete() {
+    let port = free_port();
+    let guest = start_server(33, port);
+    wait_until_serving(port);
+    let clients: Vec<_> = (0..32)
+        .map(|_| std::thread::spawn(move || body(&get(port, "/")).to_vec()))
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), b"hello from the unikernel\n");
+    }
+    finish(guest, 33);
+}
+
+#[test]
+fn guest_connects_out_to_a_host_server() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap();
+        s.write_all(b"pong from the host\n").unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    let image = bake(&build_c("tcp_client.c", Flavor::Musl));
+    let run = rumprun_qemu(
+        &image,
+        &["-I", "net0,vioif", "-W", "net0,inet,dhcp"],
+        &[&port.to_string()],
+    );
+    run.assert_status(0)
+        .assert_stdout_line("got: pong from the host")
+        .assert_stdout_line("local address 10.0.2.15");
+    assert_eq!(server.join().unwrap(), "ping from the unikernel\n");
+}
+
+#[test]
+fn static_address_is_configured() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let _ = s.read(&mut buf).unwrap();
+        s.write_all(b"pong\n").unwrap();
+    });
+    let image = bake(&build_c("tcp_client.c", Flavor::Musl));
+    let run = rumprun_qemu(
+        &image,
+        &[
+            "-I",
+            "net0,vioif",
+            "-W",
+            "net0,inet,static,10.0.2.77/24,10.0.2.2",
+        ],
+        &[&port.to_string()],
+    );
+    run.assert_status(0)
+        .assert_stdout_line("local address 10.0.2.77");
+    server.join().unwrap();
+}
