@@ -33,16 +33,15 @@ fn detect(dev: &dyn BlockDevice) -> Option<Kind> {
 
 fn open_fs(
     kind: Kind,
-    _dev: Arc<dyn BlockDevice>,
-    _dev_id: u64,
+    dev: Arc<dyn BlockDevice>,
+    dev_id: u64,
 ) -> Result<Arc<dyn FileSystem>, String> {
-    Err(format!(
-        "{} file systems are not supported yet",
-        match kind {
-            Kind::Ext2 => "ext2",
-            Kind::Iso9660 => "ISO 9660",
-        }
-    ))
+    match kind {
+        Kind::Iso9660 => rumprun_iso9660::Iso9660::mount(dev, dev_id)
+            .map(|fs| fs as Arc<dyn FileSystem>)
+            .map_err(|e| format!("ISO 9660: {}", e.name())),
+        Kind::Ext2 => Err(String::from("ext2 file systems are not supported yet")),
+    }
 }
 
 /// Mounts every `blk` block that has a mount point.

@@ -39,7 +39,6 @@ const fn sys(nr: usize, status: Status, note: &'static str) -> Syscall {
 
 use Status::*;
 
-
 /// Every number `dispatch` handles, plus notable unsupported ones, sorted by number.
 pub static SYSCALLS: &[Syscall] = &[
     sys(0, Full, ""),  // read

@@ -69,3 +69,25 @@ fn disk_io_is_interrupt_driven() {
     .assert_output_contains("rumprun: /dev/vda: virtio-blk, 4 MiB, interrupt-driven (MSI-X)")
     .assert_stdout_line("ALL OK");
 }
+
+#[test]
+fn iso9660_image_is_mounted_read_only() {
+    let dir = scratch_dir("iso");
+    let tree = dir.join("tree");
+    fs::create_dir_all(tree.join("docs")).unwrap();
+    fs::write(tree.join("docs/A Long Mixed-Case Name.txt"), "hello from the iso\n").unwrap();
+    std::os::unix::fs::symlink("docs/A Long Mixed-Case Name.txt", tree.join("link")).unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    fs::write(tree.join("big.bin"), &big).unwrap();
+    let iso = dir.join("data.iso");
+    check_output(
+        std::process::Command::new("genisoimage").args(["-quiet", "-r", "-o"]).arg(&iso).arg(&tree),
+        "genisoimage",
+    );
+    let image = bake(&build_c("iso_reader.c", Flavor::Glibc));
+    let arg = format!("{},/data", iso.display());
+    rumprun_qemu(&image, &["-b", &arg], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+}
