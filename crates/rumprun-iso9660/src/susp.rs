@@ -78,7 +78,7 @@ pub fn entries(reader: &BlockReader, rec: &DirRecord, skip: usize) -> VfsResult<
 pub fn sp_skip(rec: &DirRecord) -> Option<usize> {
     let su = rec.system_use(0);
     (su.len() >= 7 && &su[0..2] == b"SP" && su[2] >= 7 && su[4] == 0xbe && su[5] == 0xef)
-        .then_some(su[6] as usize)
+        .then(|| su[6] as usize)
 }
 
 #[cfg(test)]
