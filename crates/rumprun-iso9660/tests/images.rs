@@ -632,3 +632,44 @@ fn multi_extent_file() {
     assert_eq!(Vfs::read_at(&f, 4050, &mut buf), Ok(100));
     assert_eq!(buf, data[4050..4150]);
 }
+
+/// FIFOs, hard links (Rock Ridge link count; like Linux, each name has its own inode
+/// number) and, when the host lets us make one, a device node (`PN`).
+#[test]
+fn special_files_and_hard_links() {
+    for tool in [GENISO, XORRISO] {
+        let scratch = Scratch::new(&format!("special-{}", tool[0]));
+        let tree = scratch.0.join("tree");
+        fs::create_dir_all(&tree).unwrap();
+        fs::write(tree.join("x"), b"shared\n").unwrap();
+        fs::hard_link(tree.join("x"), tree.join("hard")).unwrap();
+        let ok = Command::new("mkfifo")
+            .arg(tree.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let dev = Command::new("mknod")
+            .arg(tree.join("null"))
+            .args(["c", "1", "3"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let image = make_iso(tool, &["-R"], &tree, &scratch.0.join("s.iso"));
+        let (vfs, _fs) = mount(image, MountOptions::default());
+        let st = vfs.stat(&vfs.root(), b"/mnt/pipe", false).unwrap();
+        assert_eq!(st.file_type(), FileType::Fifo, "{tool:?}");
+        assert_eq!(st.size, 0);
+        let a = vfs.stat(&vfs.root(), b"/mnt/x", false).unwrap();
+        let b = vfs.stat(&vfs.root(), b"/mnt/hard", false).unwrap();
+        assert_eq!((a.nlink, b.nlink), (2, 2), "{tool:?}");
+        for p in [&b"/mnt/x"[..], b"/mnt/hard"] {
+            assert_eq!(read_all(&vfs.lookup(&vfs.root(), p).unwrap()), b"shared\n");
+        }
+        if dev {
+            let st = vfs.stat(&vfs.root(), b"/mnt/null", false).unwrap();
+            assert_eq!(st.file_type(), FileType::CharDevice, "{tool:?}");
+            assert_eq!(st.rdev, rumprun_vfs::makedev(1, 3), "{tool:?}");
+        } else {
+            eprintln!("mknod not permitted here: device numbers (PN) not checked");
+        }
+    }
+}
