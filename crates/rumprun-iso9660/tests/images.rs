@@ -673,3 +673,66 @@ fn special_files_and_hard_links() {
         }
     }
 }
+
+/// Walks everything reachable from `dir` (bounded), ignoring errors: damaged images must
+/// give errors, never panics or endless loops.
+fn walk_any(vfs: &Vfs, dir: &InodeRef, depth: u32, budget: &mut u32) {
+    let mut cookie = 0;
+    while let Ok(Some(e)) = dir.read_dir(cookie) {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        assert!(e.next > cookie, "cookies advance");
+        cookie = e.next;
+        if e.name == b"." || e.name == b".." {
+            let _ = dir.parent();
+            continue;
+        }
+        let Ok(node) = dir.lookup(&e.name) else {
+            continue;
+        };
+        let _ = node.stat();
+        let _ = node.readlink();
+        let _ = vfs.path_of(&node).err();
+        let mut buf = vec![0u8; 5000];
+        let _ = node.read_at(0, &mut buf);
+        let _ = node.read_at(u64::MAX - 10, &mut buf);
+        if node.file_type() == FileType::Directory && depth < 12 {
+            walk_any(vfs, &node, depth + 1, budget);
+        }
+    }
+}
+
+#[test]
+fn damaged_images_do_not_panic() {
+    let scratch = Scratch::new("fuzz");
+    let tree = scratch.0.join("tree");
+    make_tree(&tree);
+    fs::remove_file(tree.join("big.bin")).unwrap();
+    for tool in [GENISO, XORRISO] {
+        let image = make_iso(tool, &["-R", "-J"], &tree, &scratch.0.join("f.iso"));
+        // Metadata lives in the first blocks; damage only those.
+        let meta = image.len().min(60 * 2048);
+        let rnd = noise(300 * 16, 11);
+        for round in 0..300 {
+            let mut img = image.clone();
+            for k in 0..8 {
+                let r = &rnd[(round * 16 + k * 2)..];
+                let at = 16 * 2048
+                    + (u16::from_le_bytes([r[0], r[1]]) as usize * 7919) % (meta - 16 * 2048);
+                img[at] = r[1] ^ (round as u8);
+            }
+            let root = Tmpfs::new(rumprun_vfs::makedev(0, 1), Arc::new(ZeroClock));
+            let vfs = Vfs::new(root);
+            let dev: Arc<dyn BlockDevice> = Arc::new(MemDisk::new(img, true));
+            let Ok(fs) = Iso9660::mount(dev, 99) else {
+                continue;
+            };
+            vfs.mkdir(&vfs.root(), b"/mnt", 0o755, Cred::ROOT).unwrap();
+            vfs.mount(&vfs.root(), b"/mnt", fs).unwrap();
+            let mnt = vfs.lookup(&vfs.root(), b"/mnt").unwrap();
+            walk_any(&vfs, &mnt, 0, &mut 2000);
+        }
+    }
+}
