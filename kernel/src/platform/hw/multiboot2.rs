@@ -1,5 +1,12 @@
 //! Multiboot2 boot (GRUB): the boot information's tags for the command line (1) and
 //! the memory map (6).
+//!
+//! GRUB 2 (`grub_create_loader_cmdline`; Debian 12 ships 2.06) does not hand the command line
+//! over verbatim: it re-quotes every word, putting `\` before each `\`, `'` and `"`
+//! and wrapping words that contain a space in `"…"`. A JSON config therefore arrives
+//! as `"{\"cmdline\": …}"`. [`unquote_grub`] undoes that, in place, when the text
+//! after the first `{` starts with `\` (never valid JSON, so a verbatim command line
+//! from another loader is left alone).
 
 use super::{BootInfo, MemoryRange};
 use crate::arch::paging::phys_to_virt;
@@ -27,7 +34,11 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
         let size: u32 = rd(tag + 4);
         match kind {
             0 => break,
-            1 => bi.cmdline = Some((tag + 8, (size as usize).saturating_sub(9))),
+            1 => {
+                let len = (size as usize).saturating_sub(9);
+                let bytes = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(tag + 8), len) };
+                bi.cmdline = Some((tag + 8, unquote_grub(bytes)));
+            }
             6 => {
                 let entry_size: u32 = rd(tag + 8);
                 let mut e = tag + 16;
@@ -50,4 +61,36 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
         return Err("multiboot2 information has no memory map");
     }
     Ok(bi)
+}
+
+/// Undoes GRUB's quoting of the command line in `line` if it is there (see the module
+/// comment); returns the new length.
+fn unquote_grub(line: &mut [u8]) -> usize {
+    let quoted = match line.iter().position(|&b| b == b'{') {
+        Some(i) => line[i + 1..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'\\'),
+        None => false,
+    };
+    if !quoted {
+        return line.len();
+    }
+    let (mut from, mut to) = (0, 0);
+    while from < line.len() {
+        match line[from] {
+            b'\\' if from + 1 < line.len() => {
+                line[to] = line[from + 1];
+                from += 2;
+                to += 1;
+            }
+            b'"' => from += 1,
+            b => {
+                line[to] = b;
+                from += 1;
+                to += 1;
+            }
+        }
+    }
+    to
 }
