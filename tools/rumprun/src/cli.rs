@@ -21,6 +21,8 @@ pub enum Platform {
     Qemu,
     /// QEMU with KVM.
     Kvm,
+    /// A bootable ISO image (GRUB, multiboot2); nothing is booted.
+    Iso,
 }
 
 /// Where temporary files go.
@@ -92,7 +94,7 @@ PLATFORM is the rumprun runtime platform to use
     kvm  : hw guest via qemu -accel kvm (needs hardware virtualisation)
     qemu : hw guest via qemu -accel tcg
     xen  : xen guest via xl(1) (not yet)
-    iso  : bake app and config into a bootable iso image (not yet)
+    iso  : bake app and config into a bootable iso image (GRUB, BIOS boot)
     ec2, hvf (not yet)
 
 APP is the image to rumprun (made by rumprun-bake).  app args are processed by APP.
@@ -131,6 +133,14 @@ guest args are:
       the guest (first user-networking card)
    -d destroys the guest on poweroff (not on qemu/kvm)
 
+iso writes <name>.iso (default rumprun-<APP basename>.iso; an existing file
+is never overwritten) and prints its path: GRUB loads APP with multiboot2 and
+the config (-e, argv) on its command line; console on COM1. -N names the ISO
+and is the guest's hostname. Needs grub-mkrescue (Debian: grub-pc-bin
+grub-common xorriso mtools). Boot it: qemu-system-x86_64 -cdrom <name>.iso
+-serial stdio. Only -e, -N, -t and -T apply; -b is not supported yet (no
+CD-ROM/AHCI driver).
+
 Without -i the guest runs in the background: rumprun prints qemu:<pid>
 (give it to rumpstop to stop the guest) and the console goes to
 <tmpdir>/console.log.
@@ -164,7 +174,8 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
     let platform = match platform.as_str() {
         "qemu" => Platform::Qemu,
         "kvm" => Platform::Kvm,
-        "xen" | "iso" | "ec2" | "hvf" => return Err(not_yet(&format!("platform \"{platform}\""))),
+        "iso" => Platform::Iso,
+        "xen" | "ec2" | "hvf" => return Err(not_yet(&format!("platform \"{platform}\""))),
         _ => return Err(Error::usage(format!("invalid platform \"{platform}\""))),
     };
 
@@ -188,6 +199,11 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
     while let Some(opt) = g.next() {
         let (c, value) = opt?;
         let value = value.unwrap_or_default();
+        if platform == Platform::Iso {
+            if let Some(why) = crate::iso::refused_option(c) {
+                return Err(Error::new(why));
+            }
+        }
         match c {
             'i' => o.interactive = true,
             'p' => o.paused = true,
@@ -399,7 +415,7 @@ mod tests {
             (e.message.as_str(), e.show_usage),
             ("invalid platform \"vbox\"", true)
         );
-        for plat in ["xen", "iso", "ec2", "hvf"] {
+        for plat in ["xen", "ec2", "hvf"] {
             let e = err(&[plat, "a"]);
             assert_eq!(
                 e.message,
@@ -455,5 +471,32 @@ mod tests {
             err(&["qemu", "-g", "-name 'x", "a"]).message,
             "-g \"-name 'x\": unterminated ' quote starting at byte 6"
         );
+    }
+
+    #[test]
+    fn iso() {
+        let o = opts(&["iso", "-N", "box", "-e", "A=b", "app.bin", "--", "x"]);
+        assert_eq!(o.platform, Platform::Iso);
+        assert_eq!(o.hostname.as_deref(), Some("box"));
+        assert_eq!(o.args, vec!["x"]);
+        assert_eq!(
+            err(&["iso", "-b", "d.img", "a"]).message,
+            "-b is not supported with iso yet: the kernel has no CD-ROM/AHCI driver"
+        );
+        for opt in [
+            &["-i"][..],
+            &["-p"],
+            &["-D", "1"],
+            &["-M", "128"],
+            &["-g", "x"],
+        ] {
+            let mut args = vec!["iso"];
+            args.extend_from_slice(opt);
+            args.push("a");
+            assert!(
+                err(&args).message.contains("not supported with iso"),
+                "{opt:?}"
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! `rumprun` = [`cli`] (options) → [`app`] (check the image) → [`config`] (runtime
 //! config JSON) → [`qemu`] (the command line) → [`launch`] (run it, in the foreground
 //! or the background) → [`status`] (the program's exit status).
+//! `rumprun iso` = [`iso`] (a GRUB ISO instead of a QEMU command).
 //! `rumpstop` = [`stop`].
 
 pub mod app;
@@ -11,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod getopt;
+pub mod iso;
 pub mod kvm;
 pub mod launch;
 pub mod net;

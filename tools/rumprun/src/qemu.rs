@@ -65,7 +65,7 @@ pub fn command(
     let mut push = |xs: &[&str]| a.extend(xs.iter().map(|s| s.to_string()));
     push(MACHINE);
     push(match o.platform {
-        Platform::Qemu => TCG_ACCEL,
+        Platform::Qemu | Platform::Iso => TCG_ACCEL,
         Platform::Kvm => KVM_ACCEL,
     });
     push(&["-m", &o.mem_mb.to_string()]);

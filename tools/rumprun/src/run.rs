@@ -3,7 +3,7 @@
 
 use crate::cli::{self, Command, Options, Platform, TmpDir};
 use crate::error::Error;
-use crate::{app, config, kvm, launch, qemu, tmpdir};
+use crate::{app, config, iso, kvm, launch, qemu, tmpdir};
 
 /// Runs `rumprun` with these arguments (without argv\[0\]); returns the exit status.
 pub fn rumprun(args: &[String]) -> Result<i32, Error> {
@@ -14,6 +14,9 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
         }
         Command::Run(o) => o,
     };
+    if o.platform == Platform::Iso {
+        return iso::run(&o);
+    }
     let min_mb = app::check(&o.app)?;
     for d in &o.disks {
         match std::fs::metadata(&d.path) {

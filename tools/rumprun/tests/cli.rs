@@ -151,8 +151,13 @@ fn usage_errors() {
         "rumprun: error: platform \"xen\" is not supported yet",
     );
     assert_error(
-        &run(RUMPRUN, &["iso", &app], &[]),
-        "rumprun: error: platform \"iso\" is not supported yet",
+        &run(RUMPRUN, &["iso", "-b", "d.img", &app], &[]),
+        "rumprun: error: -b is not supported with iso yet: the kernel has no CD-ROM/AHCI driver",
+    );
+    // Without grub-mkrescue in PATH nothing is written and the package is named.
+    assert_error(
+        &run(RUMPRUN, &["iso", "-N", "/nonexistent/x", &app], &[("PATH", "/nonexistent")]),
+        "rumprun: error: iso: grub-mkrescue not found: install the Debian package grub-common (apt-get install grub-pc-bin grub-common xorriso mtools)",
     );
     assert_error(
         &run(RUMPRUN, &["qemu", "-d", &app], &[]),
