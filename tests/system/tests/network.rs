@@ -24,13 +24,17 @@ fn get(port: u16, path: &str) -> Vec<u8> {
         match TcpStream::connect(("127.0.0.1", port)) {
             Ok(s) => break s,
             Err(e) => {
-                assert!(start.elapsed() < Duration::from_secs(60), "cannot connect: {e}");
+                assert!(
+                    start.elapsed() < Duration::from_secs(60),
+                    "cannot connect: {e}"
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
     };
     s.set_read_timeout(Some(Duration::from_secs(180))).unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes()).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+        .unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).expect("reading the answer");
     assert!(!out.is_empty(), "empty answer from the guest");
@@ -51,7 +55,10 @@ fn wait_until_serving(port: u16) -> Vec<u8> {
                 }
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "the guest server never answered");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the guest server never answered"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -97,7 +104,10 @@ fn finish(child: std::process::Child, served: usize) {
 fn guest_http_server_serves_a_page_and_a_mebibyte() {
     let port = free_port();
     let guest = start_server(2, port);
-    assert_eq!(body(&wait_until_serving(port)), b"hello from the unikernel\n");
+    assert_eq!(
+        body(&wait_until_serving(port)),
+        b"hello from the unikernel\n"
+    );
     let big = get(port, "/big");
     let want: Vec<u8> = (0..1 << 20).map(|i| b'a' + (i % 26) as u8).collect();
     assert!(

@@ -75,13 +75,20 @@ fn iso9660_image_is_mounted_read_only() {
     let dir = scratch_dir("iso");
     let tree = dir.join("tree");
     fs::create_dir_all(tree.join("docs")).unwrap();
-    fs::write(tree.join("docs/A Long Mixed-Case Name.txt"), "hello from the iso\n").unwrap();
+    fs::write(
+        tree.join("docs/A Long Mixed-Case Name.txt"),
+        "hello from the iso\n",
+    )
+    .unwrap();
     std::os::unix::fs::symlink("docs/A Long Mixed-Case Name.txt", tree.join("link")).unwrap();
     let big: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
     fs::write(tree.join("big.bin"), &big).unwrap();
     let iso = dir.join("data.iso");
     check_output(
-        std::process::Command::new("genisoimage").args(["-quiet", "-r", "-o"]).arg(&iso).arg(&tree),
+        std::process::Command::new("genisoimage")
+            .args(["-quiet", "-r", "-o"])
+            .arg(&iso)
+            .arg(&tree),
         "genisoimage",
     );
     let image = bake(&build_c("iso_reader.c", Flavor::Glibc));
