@@ -341,10 +341,12 @@ fn parse_net(value: Value) -> Result<Net, ConfigError> {
                 }
             }
         }
-        (fam, m) => return Err(bad(format!(
+        (fam, m) => {
+            return Err(bad(format!(
             "method {} does not go with type {fam} (inet: dhcp or static; inet6: auto or static)",
             Quoted(m)
-        ))),
+        )))
+        }
     }
     Ok(n)
 }
