@@ -169,6 +169,11 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
 /// Before the VM powers off: keeps the stack running (up to 5 s) until every TCP
 /// connection has sent what the program wrote, as Linux would after the program exits.
 pub fn drain() {
+    // Without a stack there is nothing to drain: return before touching the clock,
+    // whose first use costs a 10 ms calibration.
+    if STACK.lock().is_none() {
+        return;
+    }
     let deadline = crate::time::monotonic_ns() + 5_000_000_000;
     while STACK.lock().as_ref().is_some_and(|s| s.tcp_send_pending())
         && crate::time::monotonic_ns() < deadline
