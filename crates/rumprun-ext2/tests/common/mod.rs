@@ -140,6 +140,8 @@ pub fn walk(dir: &InodeRef, prefix: &str, out: &mut BTreeMap<String, Entry>) {
                 walk(&node, &path, out);
                 Entry::Dir { perm: st.perm() }
             }
+            // Huge sparse files are checked by the tests themselves.
+            FileType::Regular if st.size > 64 << 20 => Entry::Other(FileType::Regular),
             FileType::Regular => {
                 let mut data = vec![0u8; st.size as usize];
                 let mut done = 0;
