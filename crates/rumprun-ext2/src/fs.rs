@@ -70,6 +70,9 @@ pub(crate) struct Inner {
     pub(crate) open: BTreeMap<u32, Weak<Ext2Inode>>,
     /// Unlinked inodes still open: freed when their [`Ext2Inode`] drops.
     pub(crate) orphans: BTreeSet<u32>,
+    /// Whether the file system was clean when mounted (unmount only marks it clean
+    /// again if it was, like Linux).
+    pub(crate) clean_at_mount: bool,
 }
 
 /// A mounted ext2 file system (see the module documentation).
@@ -155,6 +158,7 @@ impl Ext2 {
             groups.push(gd);
         }
         let read_only = info.read_only_reason.is_some();
+        let clean_at_mount = sb.state & STATE_VALID != 0;
         if !read_only {
             sb.state &= !STATE_VALID;
         }
@@ -166,6 +170,7 @@ impl Ext2 {
             read_only,
             open: BTreeMap::new(),
             orphans: BTreeSet::new(),
+            clean_at_mount,
         };
         if !read_only {
             inner.write_super()?;
@@ -198,15 +203,18 @@ impl Ext2 {
         inner.cache.sync()
     }
 
-    /// Syncs and marks the file system clean (call when done with it; later changes
-    /// through live inodes mark it not clean again only at the next mount).
+    /// Syncs and marks the file system clean if it was clean when mounted (call when
+    /// done with it, e.g. at exit; it stays usable, and a later sync marks it not
+    /// clean again).
     pub fn unmount(&self) -> VfsResult<()> {
         let mut inner = self.inner.lock();
         if inner.read_only {
             return Ok(());
         }
         inner.sb.wtime = self.clock.now().sec as u32;
-        inner.sb.state |= STATE_VALID;
+        if inner.clean_at_mount {
+            inner.sb.state |= STATE_VALID;
+        }
         inner.write_super()?;
         let r = inner.cache.sync();
         inner.sb.state &= !STATE_VALID;
