@@ -86,7 +86,8 @@ pub fn start(image: &'static [u8], file_name: &str, argv: Vec<String>, env: Vec<
 pub fn exit(status: i32) -> ! {
     let status = status & 0xff;
     crate::mm::address_space::sync_all();
-    crate::fs::mounts::sync_all();
+    crate::fd::close_all();
+    let _ = crate::fs::mounts::sync_all();
     crate::net::drain();
     kprint!("\n=== main() of \"{}\" returned {} ===\n", name(), status);
     crate::platform::exit(status)

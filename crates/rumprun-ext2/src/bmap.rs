@@ -196,4 +196,37 @@ impl Inner {
             .saturating_sub((freed * (self.bs as u64 / 512)) as u32);
         Ok(())
     }
+
+    /// Frees the data block of logical block `l` (a hole afterwards); indirect blocks
+    /// stay (an empty indirect block is valid). `di` must be written back.
+    pub(crate) fn unmap_block(&mut self, di: &mut DiskInode, l: u64) -> VfsResult<()> {
+        let (slot, depth, idx) = self.path(l)?;
+        let unit = (self.bs / 512) as u32;
+        if depth == 0 {
+            let b = di.block[slot];
+            if b != 0 {
+                self.free_block(b)?;
+                di.block[slot] = 0;
+                di.blocks -= unit;
+            }
+            return Ok(());
+        }
+        let mut parent = di.block[slot];
+        for (level, &i) in idx[..depth].iter().enumerate() {
+            if parent == 0 {
+                return Ok(());
+            }
+            let b = get32(self.cache.get(parent as u64)?, 4 * i);
+            if level + 1 == depth {
+                if b != 0 {
+                    self.free_block(b)?;
+                    put32(self.cache.get_mut(parent as u64)?, 4 * i, 0);
+                    di.blocks -= unit;
+                }
+                return Ok(());
+            }
+            parent = b;
+        }
+        Ok(())
+    }
 }

@@ -150,4 +150,42 @@ impl Inner {
             _ => Err(Errno::EFBIG),
         }
     }
+
+    /// Zeroes bytes `[start, end)` of the file (within its size): partial blocks are
+    /// zeroed in place, whole blocks are freed (holes read as zeros).
+    pub(crate) fn punch(&mut self, di: &mut DiskInode, start: u64, end: u64) -> VfsResult<()> {
+        let bs = self.bs as u64;
+        let end = end.min(di.size);
+        let mut pos = start;
+        while pos < end {
+            let l = pos / bs;
+            let (a, b) = (pos - l * bs, (end - l * bs).min(bs));
+            if a == 0 && b == bs {
+                self.unmap_block(di, l)?;
+            } else {
+                let pb = self.bmap(di, l)?;
+                if pb != 0 {
+                    self.cache.get_mut(pb as u64)?[a as usize..b as usize].fill(0);
+                }
+            }
+            pos = (l + 1) * bs;
+        }
+        Ok(())
+    }
+
+    /// Allocates (zeroed) the blocks of `[start, end)` that are holes.
+    pub(crate) fn allocate_range(
+        &mut self,
+        ino: u32,
+        di: &mut DiskInode,
+        start: u64,
+        end: u64,
+    ) -> VfsResult<()> {
+        let bs = self.bs as u64;
+        let goal = self.group_of_ino(ino);
+        for l in start / bs..end.div_ceil(bs) {
+            self.bmap_alloc(di, l, goal)?;
+        }
+        Ok(())
+    }
 }

@@ -43,4 +43,4 @@ pub mod node;
 pub mod superblock;
 
 pub use fs::{Ext2, Ext2Info, DEFAULT_CACHE_BLOCKS, EXT2_SUPER_MAGIC};
-pub use node::Ext2Inode;
+pub use node::{sync_node, Ext2Inode};

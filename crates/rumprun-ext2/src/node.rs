@@ -7,7 +7,10 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::any::Any;
-use rumprun_vfs::flags::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+use rumprun_vfs::flags::{
+    FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, RENAME_EXCHANGE,
+    RENAME_NOREPLACE,
+};
 use rumprun_vfs::stat::{S_IALLUGO, S_ISGID, S_ISUID, S_IXGRP};
 use rumprun_vfs::{
     Cred, DirEntry, Errno, FileType, Inode, InodeRef, NewNode, SetAttr, Stat, StatFs, TimeUpdate,
@@ -55,7 +58,24 @@ fn time_secs(t: Timespec) -> u32 {
     t.sec.clamp(0, u32::MAX as i64) as u32
 }
 
+/// fsync/fdatasync of `node`: if it is an ext2 inode, syncs its whole file system
+/// (`Some(result)`); `None` for inodes of other file systems.
+pub fn sync_node(node: &InodeRef) -> Option<VfsResult<()>> {
+    let n = node.as_any().downcast_ref::<Ext2Inode>()?;
+    Some(n.fs.sync())
+}
+
 impl Ext2Inode {
+    /// The file system this inode is on.
+    pub fn fs(&self) -> &Arc<Ext2> {
+        &self.fs
+    }
+
+    /// The ext2 inode number.
+    pub fn ino(&self) -> u32 {
+        self.ino
+    }
+
     fn lock(&self) -> spin::MutexGuard<'_, Inner> {
         self.fs.inner.lock()
     }
@@ -381,6 +401,53 @@ impl Inode for Ext2Inode {
         }
         let mut di = inner.read_inode(self.ino)?;
         let r = inner.write_data(self.ino, &mut di, offset, buf);
+        di.mtime = now;
+        di.ctime = now;
+        inner.write_inode(self.ino, &mut di)?;
+        r
+    }
+
+    /// Modes 0 and `KEEP_SIZE` allocate (blocks past the size are not allocated with
+    /// `KEEP_SIZE`: ext2 cannot record them), `PUNCH_HOLE` frees, `ZERO_RANGE` zeroes.
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> VfsResult<()> {
+        if self.kind != FileType::Regular {
+            return Err(Errno::ENODEV);
+        }
+        let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+        if end > self.max_file_size() {
+            return Err(Errno::EFBIG);
+        }
+        let now = self.fs.now();
+        let mut inner = self.lock();
+        self.writable(&inner)?;
+        let mut di = inner.read_inode(self.ino)?;
+        let keep = mode & FALLOC_FL_KEEP_SIZE != 0;
+        let r = if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+            inner.punch(&mut di, offset, end)
+        } else {
+            let alloc_end = if keep { end.min(di.size) } else { end };
+            let zero = if mode & FALLOC_FL_ZERO_RANGE != 0 {
+                inner.punch(&mut di, offset, end)
+            } else {
+                Ok(())
+            };
+            zero.and_then(|_| {
+                inner
+                    .allocate_range(self.ino, &mut di, offset, alloc_end)
+                    .or_else(|e| {
+                        // ENOSPC part way: give back what lies past the size.
+                        let keep_blocks = di.size.div_ceil(inner.bs as u64);
+                        inner.truncate_blocks(&mut di, keep_blocks)?;
+                        Err(e)
+                    })
+            })
+            .map(|_| {
+                if !keep && end > di.size {
+                    di.size = end;
+                    inner.note_size(end);
+                }
+            })
+        };
         di.mtime = now;
         di.ctime = now;
         inner.write_inode(self.ino, &mut di)?;

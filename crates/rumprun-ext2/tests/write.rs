@@ -276,14 +276,27 @@ const S_IFIFO_: u32 = 0o010000;
 const S_IFSOCK_: u32 = 0o140000;
 
 fn run_workload(block: &str) {
+    run_workload_on(&["-t", "ext2", "-b", block], true);
+}
+
+fn run_workload_on(mkfs_args: &[&str], huge: bool) {
     let tmp = TempDir::new("write");
-    let img = mkfs(tmp.path(), "img", &["-t", "ext2", "-b", block], None, "64M");
+    let img = mkfs(tmp.path(), "img", mkfs_args, None, "64M");
     let (fs, d) = mount(&img, false);
     let before = fs.root().statfs();
     let want;
     {
         let vfs = Vfs::new(fs.clone());
         want = workload(&vfs, 42);
+        if !huge {
+            let f = open(&vfs, "/huge", O_CREAT | O_RDWR);
+            assert_eq!(Vfs::write_at(&f, 1 << 31, b"X").err(), Some(Errno::EFBIG));
+            drop(f);
+            vfs.unlink(&vfs.root(), b"/huge").unwrap();
+        }
+    }
+    if huge {
+        let vfs = Vfs::new(fs.clone());
         // A sparse file with one byte past 4 GiB.
         let big = open(&vfs, "/huge", O_CREAT | O_RDWR);
         Vfs::write_at(&big, 0, b"head").unwrap();
@@ -301,6 +314,11 @@ fn run_workload(block: &str) {
     assert_eq!(fs.dirty_blocks(), 0);
     save(&d, &img);
     fsck_clean(&img);
+    if huge {
+        let (_, out) = run("dumpe2fs", &["-h", img.to_str().unwrap()]);
+        let features = out.lines().find(|l| l.starts_with("Filesystem features")).unwrap();
+        assert!(features.contains("large_file"), "{features}");
+    }
     // debugfs agrees on a file.
     assert_eq!(debugfs_cat(&img, "/attrs/f"), b"attrs");
     let (_, st) = run("debugfs", &["-R", "stat /attrs/f", img.to_str().unwrap()]);
@@ -312,6 +330,10 @@ fn run_workload(block: &str) {
     // Remount and compare everything.
     let (fs2, _) = mount(&img, true);
     let mut got = tree(&fs2);
+    if !huge {
+        compare(&want, &got);
+        return;
+    }
     assert_eq!(got.remove("/huge"), Some(Entry::Other(FileType::Regular)));
     let huge = fs2.root().lookup(b"huge").unwrap();
     assert_eq!(huge.stat().size, (5 << 30) + 18);
@@ -329,15 +351,7 @@ fn run_workload(block: &str) {
             assert_eq!(b, want, "/huge at {pos}");
         }
     }
-    let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
-    let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing {missing:?}, extra {extra:?}"
-    );
-    for (k, w) in &want {
-        assert!(got[k] == *w, "{k} differs");
-    }
+    compare(&want, &got);
     let root = fs2.root();
     let f = root.lookup(b"attrs").unwrap().lookup(b"f").unwrap().stat();
     assert_eq!(
@@ -360,6 +374,39 @@ fn run_workload(block: &str) {
         .lookup(b"null")
         .unwrap();
     assert_eq!(null.stat().rdev, makedev(1, 3));
+}
+
+fn compare(want: &BTreeMap<String, Entry>, got: &BTreeMap<String, Entry>) {
+    let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    for (k, w) in want {
+        assert!(got[k] == *w, "{k} differs");
+    }
+}
+
+#[test]
+fn workload_revision_0_passes_e2fsck() {
+    // Revision 0: 128-byte inodes, no filetype in directory entries, 2 GiB file limit.
+    run_workload_on(&["-t", "ext2", "-b", "1024", "-r", "0"], false);
+}
+
+#[test]
+fn workload_2k_blocks_128_byte_inodes_passes_e2fsck() {
+    run_workload_on(&["-t", "ext2", "-b", "2048", "-I", "128"], true);
+}
+
+#[test]
+fn workload_without_large_file_sets_it() {
+    run_workload_on(&["-t", "ext2", "-b", "4096", "-O", "^large_file"], true);
+}
+
+#[test]
+fn workload_on_ext3_without_journal_use_passes_e2fsck() {
+    run_workload_on(&["-t", "ext3", "-b", "1024"], true);
 }
 
 #[test]

@@ -140,6 +140,9 @@ impl FileOps for VfsFile {
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(to_stat(&self.inode.stat()))
     }
+    fn sync(&self) -> Result<(), Errno> {
+        crate::fs::mounts::sync_all()
+    }
     fn bytes_readable(&self) -> Option<usize> {
         let size = self.inode.stat().size;
         Some(size.saturating_sub(*self.pos.lock()) as usize)

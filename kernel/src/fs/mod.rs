@@ -19,7 +19,7 @@ pub const CRED: Cred = Cred::ROOT;
 
 /// File timestamps: the calibrated wall clock once it exists; until then (boot) the
 /// RTC's seconds, which cost no calibration.
-fn now() -> Timespec {
+pub(crate) fn now() -> Timespec {
     Timespec::from_nanos(crate::time::realtime_ns_cheap())
 }
 

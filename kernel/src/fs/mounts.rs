@@ -40,7 +40,14 @@ fn open_fs(
         Kind::Iso9660 => rumprun_iso9660::Iso9660::mount(dev, dev_id)
             .map(|fs| fs as Arc<dyn FileSystem>)
             .map_err(|e| format!("ISO 9660: {}", e.name())),
-        Kind::Ext2 => Err(String::from("ext2 file systems are not supported yet")),
+        Kind::Ext2 => {
+            // probe says which feature it cannot handle (ext3 journal, ext4 extents...).
+            rumprun_ext2::Ext2::probe(&*dev).map_err(|why| format!("ext2: {why}"))?;
+            let fs = rumprun_ext2::Ext2::mount(dev, dev_id, Arc::new(super::now))
+                .map_err(|e| format!("ext2: {}", e.name()))?;
+            EXT2.lock().push(fs.clone());
+            Ok(fs as Arc<dyn FileSystem>)
+        }
     }
 }
 
@@ -83,9 +90,23 @@ pub fn mount_all(blks: &[Blk]) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes everything back and flushes every disk (the program is ending).
-pub fn sync_all() {
-    for disk in blockdev::all() {
-        let _ = disk.flush();
+/// Mounted ext2 file systems (they cache blocks and must be synced).
+static EXT2: spin::Mutex<alloc::vec::Vec<Arc<rumprun_ext2::Ext2>>> =
+    spin::Mutex::new(alloc::vec::Vec::new());
+
+/// Writes every mounted file system's dirty blocks back and flushes every disk:
+/// fsync, sync and the program's end ("nothing lost"). One fsync syncs everything.
+pub fn sync_all() -> Result<(), rumprun_vfs::Errno> {
+    let mut result = Ok(());
+    for fs in EXT2.lock().iter() {
+        if let Err(e) = fs.sync() {
+            result = Err(e);
+        }
     }
+    for disk in blockdev::all() {
+        if let Err(e) = disk.flush() {
+            result = Err(e);
+        }
+    }
+    result
 }

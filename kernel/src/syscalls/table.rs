@@ -138,8 +138,8 @@ pub static SYSCALLS: &[Syscall] = &[
         Partial,
         "always succeeds; on Linux locks taken through separate opens of one file conflict",
     ), // flock
-    sys(74, Full, "tmpfs and /proc have nothing to write back"), // fsync
-    sys(75, Full, "tmpfs and /proc have nothing to write back"), // fdatasync
+    sys(74, Full, "writes back every mounted file system and flushes the disks (not just this file)"), // fsync
+    sys(75, Full, "as fsync"), // fdatasync
     sys(76, Full, ""), // truncate
     sys(77, Full, ""), // ftruncate
     sys(78, Unsupported, "the old getdents; getdents64 works"), // getdents
@@ -232,7 +232,7 @@ pub static SYSCALLS: &[Syscall] = &[
         "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS; others give EINVAL",
     ), // arch_prctl
     sys(160, Partial, "limits are accepted and reported, not enforced"), // setrlimit
-    sys(162, Full, "nothing to write back"), // sync
+    sys(162, Full, "writes back every mounted file system and flushes the disks"), // sync
     sys(164, Unsupported, "the clocks cannot be set"), // settimeofday
     sys(165, Unsupported, "one fixed file system tree"), // mount
     sys(166, Unsupported, "one fixed file system tree"), // umount2
@@ -330,7 +330,7 @@ pub static SYSCALLS: &[Syscall] = &[
         Partial,
         "reads the fixed limits of getrlimit; new limits are accepted but neither kept nor enforced",
     ), // prlimit64
-    sys(306, Full, "nothing to write back"), // syncfs
+    sys(306, Full, "as sync"), // syncfs
     sys(309, Full, "always CPU 0, node 0"), // getcpu
     sys(316, Full, "RENAME_NOREPLACE, RENAME_EXCHANGE; RENAME_WHITEOUT gives EINVAL"), // renameat2
     sys(317, Unsupported, "no seccomp"), // seccomp

@@ -98,3 +98,47 @@ fn iso9660_image_is_mounted_read_only() {
         .assert_output_lacks("FAIL ")
         .assert_stdout_line("ALL OK");
 }
+
+#[test]
+fn ext2_image_is_written_and_e2fsck_finds_it_clean() {
+    let dir = scratch_dir("ext2");
+    let tree = dir.join("tree");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("from-host.txt"), "written on the host\n").unwrap();
+    let img = dir.join("disk.img");
+    check_output(
+        std::process::Command::new("mke2fs")
+            .args(["-q", "-t", "ext2", "-b", "4096", "-d"])
+            .arg(&tree)
+            .arg(&img)
+            .arg("16M"),
+        "mke2fs",
+    );
+    let image = bake(&build_c("ext2_rw.c", Flavor::Glibc));
+    let arg = format!("{},/data", img.display());
+    rumprun_qemu(&image, &["-b", &arg], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+    let fsck = std::process::Command::new("e2fsck")
+        .arg("-fn")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert_eq!(
+        fsck.status.code(),
+        Some(0),
+        "e2fsck:\n{}",
+        String::from_utf8_lossy(&fsck.stdout)
+    );
+    let cat = check_output(
+        std::process::Command::new("debugfs")
+            .args(["-R", "cat /dir/guest.txt"])
+            .arg(&img),
+        "debugfs",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&cat.stdout),
+        "written by the unikernel\n"
+    );
+}
