@@ -316,7 +316,10 @@ fn run_workload_on(mkfs_args: &[&str], huge: bool) {
     fsck_clean(&img);
     if huge {
         let (_, out) = run("dumpe2fs", &["-h", img.to_str().unwrap()]);
-        let features = out.lines().find(|l| l.starts_with("Filesystem features")).unwrap();
+        let features = out
+            .lines()
+            .find(|l| l.starts_with("Filesystem features"))
+            .unwrap();
         assert!(features.contains("large_file"), "{features}");
     }
     // debugfs agrees on a file.
