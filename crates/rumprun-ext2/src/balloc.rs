@@ -142,7 +142,7 @@ impl Inner {
         let gd = &mut self.groups[g as usize];
         gd.free_inodes += 1;
         if dir {
-            gd.used_dirs -= 1;
+            gd.used_dirs = gd.used_dirs.saturating_sub(1);
         }
         self.sb.free_inodes += 1;
         Ok(())

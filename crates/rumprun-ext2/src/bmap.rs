@@ -207,7 +207,7 @@ impl Inner {
             if b != 0 {
                 self.free_block(b)?;
                 di.block[slot] = 0;
-                di.blocks -= unit;
+                di.blocks = di.blocks.saturating_sub(unit);
             }
             return Ok(());
         }
@@ -221,7 +221,7 @@ impl Inner {
                 if b != 0 {
                     self.free_block(b)?;
                     put32(self.cache.get_mut(parent as u64)?, 4 * i, 0);
-                    di.blocks -= unit;
+                    di.blocks = di.blocks.saturating_sub(unit);
                 }
                 return Ok(());
             }

@@ -126,6 +126,11 @@ impl DiskInode {
         &self.raw
     }
 
+    /// The creation time of a large inode (`i_crtime`), if it has one.
+    pub fn crtime(&self) -> Option<u32> {
+        (self.raw.len() > 128 && get16(&self.raw, 128) >= 24).then(|| get32(&self.raw, 144))
+    }
+
     /// The file type from the mode.
     pub fn file_type(&self) -> Option<FileType> {
         FileType::from_mode(self.mode as u32)

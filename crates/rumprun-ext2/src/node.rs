@@ -112,7 +112,7 @@ impl Ext2Inode {
         let mut di = inner.read_inode(dir)?;
         di.mtime = now;
         di.ctime = now;
-        di.links = (di.links as i32 + nlink_delta) as u16;
+        di.links = (di.links as i32 + nlink_delta).clamp(0, u16::MAX as i32) as u16;
         inner.write_inode(dir, &mut di)
     }
 
@@ -286,7 +286,7 @@ impl Ext2Inode {
                 ddi.links = 0;
                 nd_delta -= 1;
             } else {
-                ddi.links -= 1;
+                ddi.links = ddi.links.saturating_sub(1);
             }
             inner.put_links(dst.ino, &mut ddi, now)?;
         }
@@ -336,7 +336,7 @@ impl Inode for Ext2Inode {
             atime: ts(di.atime),
             mtime: ts(di.mtime),
             ctime: ts(di.ctime),
-            btime: ts(di.ctime),
+            btime: ts(di.crtime().unwrap_or(di.ctime)),
         }
     }
 
