@@ -34,7 +34,9 @@ pub(crate) struct Found {
     pub(crate) ftype: u8,
     /// Record length.
     pub(crate) rec_len: usize,
-    /// Name.
+    /// Length of the name.
+    pub(crate) name_len: usize,
+    /// Name (empty when the scan did not ask for names).
     pub(crate) name: Vec<u8>,
 }
 
@@ -73,8 +75,15 @@ impl Inner {
         }
     }
 
-    /// All records of directory block `i` of `di` (deleted ones included).
-    fn block_entries(&mut self, di: &DiskInode, i: u64) -> VfsResult<(u32, Vec<Found>)> {
+    /// All records of directory block `i` of `di` (deleted ones included), with their
+    /// names if `names`, else only those matching `only` (if given).
+    fn block_entries(
+        &mut self,
+        di: &DiskInode,
+        i: u64,
+        names: bool,
+        only: Option<&[u8]>,
+    ) -> VfsResult<(u32, Vec<Found>)> {
         let pb = self.bmap(di, i)?;
         if pb == 0 {
             return Err(Errno::EIO); // directories have no holes
@@ -84,13 +93,21 @@ impl Inner {
         let mut off = 0;
         while off < b.len() {
             let (ino, rec_len, name_len, ft) = parse(b, off)?;
-            out.push(Found {
-                pos: i * b.len() as u64 + off as u64,
-                ino,
-                ftype: ft,
-                rec_len,
-                name: b[off + 8..off + 8 + name_len].to_vec(),
-            });
+            let name = &b[off + 8..off + 8 + name_len];
+            if only.is_none_or(|n| n == name && ino != 0) {
+                out.push(Found {
+                    pos: i * b.len() as u64 + off as u64,
+                    ino,
+                    ftype: ft,
+                    rec_len,
+                    name_len,
+                    name: if names || only.is_some() {
+                        name.to_vec()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
             off += rec_len;
         }
         Ok((pb, out))
@@ -103,8 +120,8 @@ impl Inner {
     /// Finds `name` in the directory `di`.
     pub(crate) fn dir_find(&mut self, di: &DiskInode, name: &[u8]) -> VfsResult<Option<Found>> {
         for i in 0..self.dir_blocks(di) {
-            let (_, entries) = self.block_entries(di, i)?;
-            if let Some(e) = entries.into_iter().find(|e| e.ino != 0 && e.name == name) {
+            let (_, entries) = self.block_entries(di, i, false, Some(name))?;
+            if let Some(e) = entries.into_iter().next() {
                 return Ok(Some(e));
             }
         }
@@ -119,7 +136,7 @@ impl Inner {
     ) -> VfsResult<Option<(Found, u64)>> {
         let bs = self.bs as u64;
         for i in cookie / bs..self.dir_blocks(di) {
-            let (_, entries) = self.block_entries(di, i)?;
+            let (_, entries) = self.block_entries(di, i, true, None)?;
             if let Some(e) = entries.into_iter().find(|e| e.ino != 0 && e.pos >= cookie) {
                 let next = e.pos + e.rec_len as u64;
                 return Ok(Some((e, next)));
@@ -131,7 +148,7 @@ impl Inner {
     /// Whether the directory has no entries besides `.` and `..`.
     pub(crate) fn dir_is_empty(&mut self, di: &DiskInode) -> VfsResult<bool> {
         for i in 0..self.dir_blocks(di) {
-            let (_, entries) = self.block_entries(di, i)?;
+            let (_, entries) = self.block_entries(di, i, true, None)?;
             if entries
                 .iter()
                 .any(|e| e.ino != 0 && e.name != b"." && e.name != b"..")
@@ -167,15 +184,15 @@ impl Inner {
         let need = rec_size(name.len());
         let ft = self.ftype_code(ftype);
         for i in 0..self.dir_blocks(&di) {
-            let (pb, entries) = self.block_entries(&di, i)?;
+            let (pb, entries) = self.block_entries(&di, i, false, None)?;
             for e in entries {
                 let off = (e.pos % self.bs as u64) as usize;
                 let b;
                 if e.ino == 0 && e.rec_len >= need {
                     b = self.cache.get_mut(pb as u64)?;
                     write_entry(b, off, ino, e.rec_len, name, ft);
-                } else if e.ino != 0 && e.rec_len - rec_size(e.name.len()) >= need {
-                    let used = rec_size(e.name.len());
+                } else if e.ino != 0 && e.rec_len - rec_size(e.name_len) >= need {
+                    let used = rec_size(e.name_len);
                     b = self.cache.get_mut(pb as u64)?;
                     put16(b, off + 4, used as u16);
                     write_entry(b, off + used, ino, e.rec_len - used, name, ft);
@@ -200,7 +217,7 @@ impl Inner {
     pub(crate) fn dir_remove_at(&mut self, dir: u32, name: &[u8]) -> VfsResult<u32> {
         let mut di = self.read_inode(dir)?;
         for i in 0..self.dir_blocks(&di) {
-            let (pb, entries) = self.block_entries(&di, i)?;
+            let (pb, entries) = self.block_entries(&di, i, true, None)?;
             let Some(k) = entries.iter().position(|e| e.ino != 0 && e.name == name) else {
                 continue;
             };
@@ -237,8 +254,8 @@ impl Inner {
         let mut di = self.read_inode(dir)?;
         let ft = self.ftype_code(ftype);
         for i in 0..self.dir_blocks(&di) {
-            let (pb, entries) = self.block_entries(&di, i)?;
-            if let Some(e) = entries.iter().find(|e| e.ino != 0 && e.name == name) {
+            let (pb, entries) = self.block_entries(&di, i, false, Some(name))?;
+            if let Some(e) = entries.first() {
                 let off = (e.pos % self.bs as u64) as usize;
                 let b = self.cache.get_mut(pb as u64)?;
                 put32(b, off, ino);
