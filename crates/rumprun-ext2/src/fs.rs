@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub(crate) open: BTreeMap<u32, Weak<Ext2Inode>>,
     /// Unlinked inodes still open: freed when their [`Ext2Inode`] drops.
     pub(crate) orphans: BTreeSet<u32>,
+    /// Orphans made by `create_unnamed` (O_TMPFILE) that `link` may still name.
+    pub(crate) linkable: BTreeSet<u32>,
     /// Whether the file system was clean when mounted (unmount only marks it clean
     /// again if it was, like Linux).
     pub(crate) clean_at_mount: bool,
@@ -170,6 +172,7 @@ impl Ext2 {
             read_only,
             open: BTreeMap::new(),
             orphans: BTreeSet::new(),
+            linkable: BTreeSet::new(),
             clean_at_mount,
         };
         if !read_only {

@@ -39,6 +39,7 @@ impl Drop for Ext2Inode {
             .is_some_and(|w| core::ptr::eq(w.as_ptr(), self));
         if mine {
             inner.open.remove(&self.ino);
+            inner.linkable.remove(&self.ino);
             if inner.orphans.remove(&self.ino) {
                 // Errors cannot be reported here; e2fsck would clean up.
                 let _ = inner.release_inode(self.ino, now);
@@ -542,6 +543,31 @@ impl Inode for Ext2Inode {
         Ok(self.fs.node(&mut inner, ino)?)
     }
 
+    /// O_TMPFILE: an inode with no links, an orphan (freed at the last close) until
+    /// `link` gives it a name.
+    fn create_unnamed(&self, perm: u32, cred: Cred) -> VfsResult<InodeRef> {
+        let now = self.fs.now();
+        let mut inner = self.lock();
+        self.writable(&inner)?;
+        self.dir(&mut inner)?;
+        let goal = inner.group_of_ino(self.ino);
+        let ino = inner.alloc_inode(goal, false)?;
+        let mut di = DiskInode::new(
+            inner.sb.inode_size as usize,
+            (FileType::Regular.mode_bits() | (perm & S_IALLUGO)) as u16,
+            now,
+        );
+        di.uid = cred.uid;
+        di.gid = cred.gid;
+        if let Err(e) = inner.write_inode(ino, &mut di) {
+            let _ = inner.free_inode_bit(ino, false);
+            return Err(e);
+        }
+        inner.orphans.insert(ino);
+        inner.linkable.insert(ino);
+        Ok(self.fs.node(&mut inner, ino)?)
+    }
+
     fn link(&self, name: &[u8], target: &InodeRef) -> VfsResult<()> {
         let target = self.downcast(target)?;
         if target.kind == FileType::Directory {
@@ -552,7 +578,8 @@ impl Inode for Ext2Inode {
         self.writable(&inner)?;
         let d = self.dir(&mut inner)?;
         let mut ti = inner.read_inode(target.ino)?;
-        if ti.links == 0 {
+        let tmpfile = ti.links == 0 && inner.linkable.contains(&target.ino);
+        if ti.links == 0 && !tmpfile {
             return Err(Errno::ENOENT);
         }
         if ti.links >= LINK_MAX {
@@ -562,6 +589,10 @@ impl Inode for Ext2Inode {
             return Err(Errno::EEXIST);
         }
         inner.dir_add_at(self.ino, name, target.ino, dirent_type(target.kind))?;
+        if tmpfile {
+            inner.linkable.remove(&target.ino);
+            inner.orphans.remove(&target.ino);
+        }
         ti.links += 1;
         ti.ctime = now;
         inner.write_inode(target.ino, &mut ti)?;

@@ -302,3 +302,29 @@ fn read_dir_cookies_survive_changes() {
         assert!(seen.contains(&format!("name-{i:03}")), "name-{i:03}");
     }
 }
+
+#[test]
+fn o_tmpfile_is_freed_or_linked() {
+    let tmp = TempDir::new("tmpfile");
+    let img = mkfs(tmp.path(), "img", &["-t", "ext2", "-b", "1024"], None, "8M");
+    let (fs, d) = mount(&img, false);
+    let before = fs.root().statfs();
+    {
+        let vfs = Vfs::new(fs.clone());
+        let root = vfs.root();
+        let gone = vfs.open(&root, b"/", O_TMPFILE | O_RDWR, 0o600, C).unwrap();
+        Vfs::write_at(&gone, 0, &vec![1u8; 50_000]).unwrap();
+        assert_eq!(gone.stat().nlink, 0);
+        drop(gone);
+        assert_eq!(root.statfs().bfree, before.bfree);
+        assert_eq!(root.statfs().ffree, before.ffree);
+        let kept = vfs.open(&root, b"/", O_TMPFILE | O_RDWR, 0o600, C).unwrap();
+        Vfs::write_at(&kept, 0, b"kept").unwrap();
+        root.link(b"named", &kept).unwrap();
+        assert_eq!(kept.stat().nlink, 1);
+    }
+    fs.sync().unwrap();
+    save(&d, &img);
+    fsck_clean(&img);
+    assert_eq!(debugfs_cat(&img, "/named"), b"kept");
+}
