@@ -17,6 +17,13 @@
 //! system clean. There is no journal: a crash between syncs can leave damage that
 //! `e2fsck` repairs.
 //!
+//! Kernel integration: fsync/fdatasync of a descriptor call [`sync_node`] on its
+//! inode (which syncs the whole file system of an ext2 inode, `None` for others);
+//! sync(2) and exit call [`Ext2::sync`] or [`Ext2::unmount`] on every mounted ext2.
+//! Unlinked files that are still open keep their data until the last reference drops
+//! (in memory only: after a crash e2fsck frees them). One lock serialises the whole
+//! file system (see [`fs`]).
+//!
 //! ```ignore
 //! let fs = Ext2::mount(disk, vfs.alloc_dev(), clock)?;
 //! vfs.mount(&vfs.root(), b"/data", fs.clone())?;
