@@ -7,7 +7,7 @@
 //! code holding the lock ever drops an [`Ext2Inode`] (whose `Drop` takes the lock).
 //!
 //! Unlinked but open inodes ("orphans") are kept in memory only: their data stays until
-//! the last [`InodeRef`](rumprun_vfs::InodeRef) drops, then the inode and its blocks
+//! the last [`rumprun_vfs::InodeRef`] drops, then the inode and its blocks
 //! are freed. After a crash such an inode is still allocated on disk with a link count
 //! of 0; `e2fsck` releases it (Linux ext2 behaves the same).
 //!
