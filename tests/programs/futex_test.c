@@ -21,15 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			printf("FAIL: " __VA_ARGS__);                          \
-			printf(" [%s:%d: %s]\n", __FILE__, __LINE__, #cond);   \
-			fflush(stdout);                                        \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+#include "check_fatal.h"
 
 /* From <linux/futex.h> (musl-gcc has no kernel headers). */
 #define FUTEX_WAIT 0
@@ -43,13 +35,6 @@
 
 #define NS 1000000000LL
 #define PRIV(op) ((op) | FUTEX_PRIVATE_FLAG)
-
-static void
-ok(const char *what)
-{
-	printf("ok: %s\n", what);
-	fflush(stdout);
-}
 
 static long
 futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts,

@@ -28,27 +28,12 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			printf("FAIL: " __VA_ARGS__);                          \
-			printf(" [%s:%d: %s]\n", __FILE__, __LINE__, #cond);   \
-			fflush(stdout);                                        \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+#include "check_fatal.h"
 
 #define PAGE 4096UL
 #define MiB (1024UL * 1024)
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
-
-static void
-ok(const char *what)
-{
-	printf("ok: %s\n", what);
-	fflush(stdout);
-}
 
 static int
 all_bytes(const void *p, size_t len, unsigned char c)

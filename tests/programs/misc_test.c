@@ -18,22 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			printf("FAIL: " __VA_ARGS__);                          \
-			printf(" [%s:%d: %s]\n", __FILE__, __LINE__, #cond);   \
-			fflush(stdout);                                        \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
-
-static void
-ok(const char *what)
-{
-	printf("ok: %s\n", what);
-	fflush(stdout);
-}
+#include "check_fatal.h"
 
 static pthread_mutex_t ctor_mutex;
 static int ctor_init_rv = -1;

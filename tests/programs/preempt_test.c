@@ -9,15 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			printf("FAIL: " __VA_ARGS__);                          \
-			printf(" [%s:%d: %s]\n", __FILE__, __LINE__, #cond);   \
-			fflush(stdout);                                        \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+#include "check_fatal.h"
 
 static volatile unsigned long spins;
 static volatile int started;

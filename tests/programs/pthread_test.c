@@ -16,22 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			printf("FAIL: " __VA_ARGS__);                          \
-			printf(" [%s:%d: %s]\n", __FILE__, __LINE__, #cond);   \
-			fflush(stdout);                                        \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
-
-static void
-ok(const char *what)
-{
-	printf("ok: %s\n", what);
-	fflush(stdout);
-}
+#include "check_fatal.h"
 
 static long
 ms_since(const struct timespec *t0)

@@ -17,25 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			printf("FAIL: " __VA_ARGS__);                          \
-			printf(" [%s:%d: %s]\n", __FILE__, __LINE__, #cond);   \
-			fflush(stdout);                                        \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+#include "check_fatal.h"
 
 #define NS 1000000000LL
 #define JAN_1_2024 1704067200LL
-
-static void
-ok(const char *what)
-{
-	printf("ok: %s\n", what);
-	fflush(stdout);
-}
 
 static long long
 ts_ns(const struct timespec *t)

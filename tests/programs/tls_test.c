@@ -15,15 +15,7 @@
 #define LOOPS 1000
 #define INIT 12345678
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			printf("FAIL: " __VA_ARGS__);                          \
-			printf(" [%s:%d: %s]\n", __FILE__, __LINE__, #cond);   \
-			fflush(stdout);                                        \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+#include "check_fatal.h"
 
 static __thread int tinit = INIT;
 static __thread long tzero;

@@ -8,7 +8,7 @@
 //! and offsets and maps device nodes to drivers by `rdev`; this crate owns everything
 //! behind a path.
 //!
-//! ```ignore
+//! ```text
 //! let clock: Arc<dyn Clock> = Arc::new(|| kernel_time::realtime());
 //! let root = Tmpfs::new(makedev(0, 1), clock.clone());
 //! let vfs = Vfs::new(root);

@@ -137,6 +137,21 @@ impl Vfs {
     }
 
     /// Walks all but the last component of `path`.
+    /// Walks to the parent of a name that is about to be made (by create or link):
+    /// EEXIST if the path ends in `.`, `..` or a name already there.
+    fn walk_to_new_name(&self, at: &InodeRef, path: &[u8]) -> VfsResult<(Parent, Vec<u8>)> {
+        let mut budget = MAX_SYMLINKS;
+        let mut p = self.walk_parent(at, path, &mut budget)?;
+        let Last::Name(name) = core::mem::replace(&mut p.last, Last::Dot) else {
+            return Err(Errno::EEXIST);
+        };
+        match self.child(&p.dir, &name) {
+            Ok(_) => Err(Errno::EEXIST),
+            Err(Errno::ENOENT) => Ok((p, name)),
+            Err(e) => Err(e),
+        }
+    }
+
     fn walk_parent(&self, at: &InodeRef, path: &[u8], budget: &mut u32) -> VfsResult<Parent> {
         let sp = split(path)?;
         let mut dir = if sp.absolute {
@@ -345,23 +360,14 @@ impl Vfs {
         perm: u32,
         cred: Cred,
     ) -> VfsResult<InodeRef> {
-        let mut budget = MAX_SYMLINKS;
-        let p = self.walk_parent(at, path, &mut budget)?;
-        let Last::Name(name) = &p.last else {
-            return Err(Errno::EEXIST);
-        };
-        match self.child(&p.dir, name) {
-            Ok(_) => return Err(Errno::EEXIST),
-            Err(Errno::ENOENT) => {}
-            Err(e) => return Err(e),
-        }
+        let (p, name) = self.walk_to_new_name(at, path)?;
         if p.trailing_slash && node != NewNode::Directory {
             return Err(Errno::ENOENT);
         }
         if p.dir.is_read_only() {
             return Err(Errno::EROFS);
         }
-        p.dir.create(name, node, perm, cred)
+        p.dir.create(&name, node, perm, cred)
     }
 
     /// `mkdirat`: `perm` with the umask applied (setuid/setgid bits are dropped).
@@ -462,16 +468,7 @@ impl Vfs {
         follow: bool,
     ) -> VfsResult<()> {
         let old = self.resolve(old_at, old_path, follow)?;
-        let mut budget = MAX_SYMLINKS;
-        let p = self.walk_parent(new_at, new_path, &mut budget)?;
-        let Last::Name(name) = &p.last else {
-            return Err(Errno::EEXIST);
-        };
-        match self.child(&p.dir, name) {
-            Ok(_) => return Err(Errno::EEXIST),
-            Err(Errno::ENOENT) => {}
-            Err(e) => return Err(e),
-        }
+        let (p, name) = self.walk_to_new_name(new_at, new_path)?;
         if p.trailing_slash {
             return Err(Errno::ENOENT);
         }
@@ -484,7 +481,7 @@ impl Vfs {
         if is_dir(&old) {
             return Err(Errno::EPERM);
         }
-        p.dir.link(name, &old)
+        p.dir.link(&name, &old)
     }
 
     /// `renameat2(old_at, old_path, new_at, new_path, flags)` with `RENAME_NOREPLACE` and

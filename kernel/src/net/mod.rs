@@ -70,6 +70,24 @@ pub fn next_deadline() -> u64 {
     at.map_or(cap, |a| a.clamp(now, cap))
 }
 
+/// A static `net` block's address, prefix length and optional gateway, parsed as
+/// IPv4 or IPv6 addresses (`A`); the error names the field that did not parse.
+fn static_address<A: core::str::FromStr>(n: &Net) -> Result<(A, u8, Option<A>), &'static str> {
+    fn field<T: core::str::FromStr>(
+        v: &Option<String>,
+        err: &'static str,
+    ) -> Result<T, &'static str> {
+        v.as_deref().unwrap_or("").parse().map_err(|_| err)
+    }
+    let addr = field(&n.addr, "bad addr")?;
+    let prefix = field(&n.mask, "bad mask")?;
+    let gw = match n.gw {
+        Some(_) => Some(field(&n.gw, "bad gw")?),
+        None => None,
+    };
+    Ok((addr, prefix, gw))
+}
+
 /// Applies the config's `net` blocks; DHCP waits (up to 10 s) for its lease.
 pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
     if nets.is_empty() {
@@ -93,42 +111,12 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
                 dhcp.push((index, n.iface.clone()));
             }
             ("inet", "static") => {
-                let addr = n
-                    .addr
-                    .as_deref()
-                    .unwrap_or("")
-                    .parse()
-                    .map_err(|_| bad("bad addr"))?;
-                let prefix: u8 = n
-                    .mask
-                    .as_deref()
-                    .unwrap_or("")
-                    .parse()
-                    .map_err(|_| bad("bad mask"))?;
-                let gw = match n.gw.as_deref() {
-                    Some(g) => Some(g.parse().map_err(|_| bad("bad gw"))?),
-                    None => None,
-                };
+                let (addr, prefix, gw) = static_address(n).map_err(bad)?;
                 with(|s| s.set_ipv4(index, addr, prefix, gw)).map_err(|e| bad(e.name()))?;
             }
             ("inet6", "auto") => with(|s| s.enable_ipv6_auto(index)).map_err(|e| bad(e.name()))?,
             ("inet6", "static") => {
-                let addr = n
-                    .addr
-                    .as_deref()
-                    .unwrap_or("")
-                    .parse()
-                    .map_err(|_| bad("bad addr"))?;
-                let prefix: u8 = n
-                    .mask
-                    .as_deref()
-                    .unwrap_or("")
-                    .parse()
-                    .map_err(|_| bad("bad mask"))?;
-                let gw = match n.gw.as_deref() {
-                    Some(g) => Some(g.parse().map_err(|_| bad("bad gw"))?),
-                    None => None,
-                };
+                let (addr, prefix, gw) = static_address(n).map_err(bad)?;
                 with(|s| s.add_ipv6(index, addr, prefix, gw)).map_err(|e| bad(e.name()))?;
             }
             _ => return Err(bad("unsupported type/method")),

@@ -192,33 +192,6 @@ pub fn build_c(src: &str, flavor: Flavor) -> PathBuf {
     out
 }
 
-/// Builds `tests/programs/rust-hello` with `x86_64-rumprun-linux-cargo build
-/// --release` (cargo's own cache in `target/system-tests/rust-hello`).
-pub fn build_rust_hello() -> PathBuf {
-    let target_dir = work_dir().join("rust-hello");
-    let _g = lock_builds();
-    let mut cmd = Command::new(tool("x86_64-rumprun-linux-cargo"));
-    cmd.args([
-        "build",
-        "--release",
-        "--offline",
-        "--quiet",
-        "--manifest-path",
-    ])
-    .arg(program_source("rust-hello/Cargo.toml"))
-    .arg("--target-dir")
-    .arg(&target_dir)
-    // The tests may run under `cargo test`; keep its settings out.
-    .env_remove("CARGO_TARGET_DIR")
-    .env_remove("CARGO_BUILD_TARGET")
-    .env_remove("RUSTFLAGS")
-    .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    check_output(&mut cmd, "building rust-hello");
-    let out = target_dir.join("x86_64-unknown-linux-gnu/release/rust-hello");
-    assert!(out.is_file(), "cargo wrapper built no {}", out.display());
-    out
-}
-
 /// Builds the standalone cargo project `tests/programs/<project>` with
 /// `x86_64-rumprun-linux-cargo build --release` (cargo's own cache in
 /// `target/system-tests/<project>`) and returns the program, named like the project.

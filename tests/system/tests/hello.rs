@@ -56,7 +56,7 @@ fn hello_cxx_iostream() {
 
 #[test]
 fn hello_rust_std() {
-    let prog = build_rust_hello();
+    let prog = build_rust("rust-hello");
     let (_, interp) = elf_kind(&prog);
     assert!(!interp, "the cargo wrapper must build a static program");
     let image = bake(&prog);
