@@ -24,7 +24,7 @@
 //! (in memory only: after a crash e2fsck frees them). One lock serialises the whole
 //! file system (see [`fs`]).
 //!
-//! ```ignore
+//! ```text
 //! let fs = Ext2::mount(disk, vfs.alloc_dev(), clock)?;
 //! vfs.mount(&vfs.root(), b"/data", fs.clone())?;
 //! // ... at exit:

@@ -18,7 +18,7 @@
 //! The kernel defines its block like this (the section name must be a literal there) and,
 //! because the baker patches the bytes after linking, reads it with a volatile read:
 //!
-//! ```ignore
+//! ```text
 //! #[used]
 //! #[link_section = ".rumprun_bakeinfo"]
 //! static BAKEINFO: rumprun_image::BakeInfo = rumprun_image::BakeInfo::unbaked();

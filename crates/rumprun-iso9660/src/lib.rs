@@ -14,7 +14,7 @@
 //! - Inode numbers from record locations ([`entry`]); inodes ([`node`]) are built on
 //!   look-up, nothing is kept in memory but the block cache.
 //!
-//! ```ignore
+//! ```text
 //! let dev: Arc<dyn BlockDevice> = Arc::new(virtio_blk);
 //! if Iso9660::probe(&dev) {
 //!     let fs = Iso9660::mount(dev, vfs.alloc_dev())?;

@@ -7,7 +7,7 @@
 //! socket calls and at [`Stack::poll_at`]; when `poll` returns true it wakes its I/O
 //! wait queue. Calls never block (EAGAIN / EINPROGRESS).
 //!
-//! ```ignore
+//! ```text
 //! let mut net = Stack::new(seed, now_ms());
 //! let eth0 = net.add_interface("eth0", virtio_dev, mac);
 //! net.start_dhcpv4(eth0)?;
