@@ -184,12 +184,16 @@ pub fn spawn(
         (frame_at as *mut crate::arch::trap::TrapFrame).write(child);
         let parent_fx = (frame as *const _ as u64 - 512) as *const u8;
         core::ptr::copy_nonoverlapping(parent_fx, fx_at as *mut u8, 512);
-        // What switch_stacks pops: six callee-saved registers, then the return address.
-        let ksp = fx_at - 8 * 7;
+        // What switch_stacks restores: its FPU area (512 bytes + 8 of padding; the
+        // parent's x87/MXCSR state, live in the CPU), six callee-saved registers, then
+        // the return address.
+        let regs_at = fx_at - 8 * 7;
+        let ksp = regs_at - 520;
         (fx_at as *mut u64)
             .sub(1)
             .write(syscall_return as *const () as u64);
-        core::ptr::write_bytes(ksp as *mut u64, 0, 6);
+        core::ptr::write_bytes(regs_at as *mut u64, 0, 6);
+        crate::arch::fpu::save(ksp);
         s.threads.insert(
             tid,
             Thread {

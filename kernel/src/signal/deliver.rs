@@ -12,19 +12,38 @@
 use super::frame::{self, Entry, TrapInfo};
 use super::state::{self, SigAction};
 use super::*;
+use crate::arch::fpu;
 use crate::arch::trap::TrapFrame;
 
 /// Length of the `syscall` instruction, to step back over it for a restart.
 const SYSCALL_INSN_LEN: u64 = 2;
 const EINTR: i64 = 4;
+/// TrapFrame::vector of a syscall frame.
+const SYSCALL_VECTOR: i64 = -1;
 
+/// The program's FPU/SSE image below `frame`, made whole if the frame is a syscall's
+/// (see arch::fpu).
 fn fx_area(frame: &TrapFrame) -> u64 {
-    frame as *const TrapFrame as u64 - 512
+    let area = frame as *const TrapFrame as u64 - fpu::FX_SIZE as u64;
+    if frame.vector == SYSCALL_VECTOR {
+        fpu::complete_syscall_area(area);
+    }
+    area
 }
 
 /// Delivers pending signals to the current thread before it returns to the program.
 /// `syscall` is the number of the syscall that is returning, if any.
 pub fn on_return(frame: &mut TrapFrame, syscall: Option<u64>) {
+    let restarting =
+        syscall.is_some() && matches!(-(frame.rax as i64), ERESTARTSYS | ERESTARTNOHAND);
+    if !restarting && !state::needs_attention() {
+        return;
+    }
+    deliver_pending(frame, syscall);
+    state::recompute_attention();
+}
+
+fn deliver_pending(frame: &mut TrapFrame, syscall: Option<u64>) {
     let tid = crate::sched::current();
     let mut restart = syscall.filter(|_| {
         let rax = frame.rax as i64;
@@ -174,8 +193,11 @@ pub fn fault(frame: &mut TrapFrame, fault_addr: Option<u64>) -> bool {
 /// rt_sigreturn: restores the context saved when the handler was entered.
 pub fn sigreturn(frame: &mut TrapFrame) {
     let handler_rsp = frame.rsp;
-    match frame::restore(frame, fx_area(frame)) {
+    let area = fx_area(frame);
+    match frame::restore(frame, area) {
         Ok(r) => {
+            // rt_sigreturn is a syscall: its return reloads only xmm0-15 from the area.
+            fpu::load(area);
             let t = state::current();
             t.mask = r.mask;
             // As on Linux, the saved alternate stack is re-installed unless the thread

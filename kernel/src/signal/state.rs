@@ -13,6 +13,33 @@ use crate::sched::{self, Tid};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// False when no signal is pending anywhere and no thread has a mask to put back: then
+/// returning to the program has nothing to do (`deliver::on_return`'s fast path, which
+/// keeps a trivial syscall's cost low). Set by every send and by sigsuspend; recomputed
+/// after each delivery pass.
+static ATTENTION: AtomicBool = AtomicBool::new(false);
+
+pub fn needs_attention() -> bool {
+    ATTENTION.load(Ordering::Relaxed)
+}
+
+/// Marks that the next return to the program must look at the signal state.
+pub fn raise_attention() {
+    ATTENTION.store(true, Ordering::Relaxed);
+}
+
+/// Clears the mark unless a signal is still pending (blocked, or for another thread)
+/// or a saved mask waits to be restored.
+pub fn recompute_attention() {
+    let p = process();
+    let busy = p.pending != 0
+        || p.threads
+            .values()
+            .any(|t| t.pending != 0 || t.saved_mask.is_some());
+    ATTENTION.store(busy, Ordering::Relaxed);
+}
 
 /// The kernel's `struct sigaction` on x86_64 (what rt_sigaction reads and writes).
 #[derive(Clone, Copy, Default, Debug)]
@@ -188,6 +215,7 @@ pub fn send_process(info: SigInfo) {
     }
     p.pending |= bit(sig);
     p.info[sig as usize - 1] = info;
+    raise_attention();
     // The current thread if it can take it (no wake-up needed unless it is the one
     // blocked while the scheduler idles), else the first thread that can.
     let cur = sched::current();
@@ -213,6 +241,7 @@ pub fn send_thread(tid: Tid, info: SigInfo) {
     }
     t.pending |= bit(sig);
     t.info[sig as usize - 1] = info;
+    raise_attention();
     if t.wants(sig) {
         sched::interrupt(tid);
     }

@@ -179,6 +179,7 @@ pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
     let t = state::current();
     t.saved_mask = Some(t.mask);
     t.mask = m & !UNBLOCKABLE;
+    state::raise_attention();
     wait_for_signal()
 }
 

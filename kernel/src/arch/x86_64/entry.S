@@ -1,9 +1,14 @@
 /* Kernel entry points from running code: CPU exceptions and interrupts (all on IST
  * stacks, so nothing is ever pushed into a program's red zone; see trap_common) and
  * the `syscall` instruction (caught through LSTAR; we switch to the kernel's syscall stack without
- * touching the program's stack). Both build the same TrapFrame (see trap.rs), save the
- * SSE state (the kernel uses SSE), call into Rust and return with iretq (sysret would
- * drop to ring 3; the program runs in ring 0). */
+ * touching the program's stack). Both build the same TrapFrame (see trap.rs) with a
+ * 512-byte FXSAVE-layout area below it, call into Rust and return with iretq (sysret
+ * would drop to ring 3; the program runs in ring 0), or, for a plain syscall return,
+ * with `sti; jmp`. Traps save the whole FPU/SSE state there; syscalls save only
+ * xmm0-15 (the kernel uses SSE but never x87 or MXCSR), at their FXSAVE offsets: a full
+ * fxsave/fxrstor pair was two thirds of a syscall's cost under TCG. The x87 and MXCSR
+ * state of a thread blocked in a syscall travels through switch_stacks instead, and
+ * signal code completes the area when it needs the whole image (arch::fpu). */
 
 .macro SAVE_GPRS
     push %rax
@@ -21,6 +26,44 @@
     push %r13
     push %r14
     push %r15
+.endm
+
+.macro SAVE_XMM
+    movdqa %xmm0, 160(%rsp)
+    movdqa %xmm1, 176(%rsp)
+    movdqa %xmm2, 192(%rsp)
+    movdqa %xmm3, 208(%rsp)
+    movdqa %xmm4, 224(%rsp)
+    movdqa %xmm5, 240(%rsp)
+    movdqa %xmm6, 256(%rsp)
+    movdqa %xmm7, 272(%rsp)
+    movdqa %xmm8, 288(%rsp)
+    movdqa %xmm9, 304(%rsp)
+    movdqa %xmm10, 320(%rsp)
+    movdqa %xmm11, 336(%rsp)
+    movdqa %xmm12, 352(%rsp)
+    movdqa %xmm13, 368(%rsp)
+    movdqa %xmm14, 384(%rsp)
+    movdqa %xmm15, 400(%rsp)
+.endm
+
+.macro RESTORE_XMM
+    movdqa 160(%rsp), %xmm0
+    movdqa 176(%rsp), %xmm1
+    movdqa 192(%rsp), %xmm2
+    movdqa 208(%rsp), %xmm3
+    movdqa 224(%rsp), %xmm4
+    movdqa 240(%rsp), %xmm5
+    movdqa 256(%rsp), %xmm6
+    movdqa 272(%rsp), %xmm7
+    movdqa 288(%rsp), %xmm8
+    movdqa 304(%rsp), %xmm9
+    movdqa 320(%rsp), %xmm10
+    movdqa 336(%rsp), %xmm11
+    movdqa 352(%rsp), %xmm12
+    movdqa 368(%rsp), %xmm13
+    movdqa 384(%rsp), %xmm14
+    movdqa 400(%rsp), %xmm15
 .endm
 
 .macro RESTORE_GPRS
@@ -168,13 +211,54 @@ syscall_entry:
     cld
     mov %rsp, %rdi
     sub $512, %rsp
-    fxsave (%rsp)
+    SAVE_XMM
     call syscall_handler
 .global syscall_return
 syscall_return:
-    fxrstor (%rsp)
+    RESTORE_XMM
     add $512, %rsp
-    RESTORE_GPRS
+    /* Fast return when the frame is a plain syscall return: rcx and r11 still hold the
+     * program's rip and rflags (as the syscall instruction left them, which is also what
+     * Linux's sysret hands back), and rflags has IF set and no TF/DF/NT/AC. Then restore
+     * rflags with IF clear, switch to the program's stack and `sti; jmp *%rcx`: sti's
+     * one-instruction interrupt shadow makes the jump land before any interrupt, so no
+     * interrupt sees the kernel's rip on the program's stack. Anything else (a signal
+     * handler entered, sigreturn to an interrupted context) takes iretq. iretq is a
+     * slow helper under TCG, and this path halves getppid's cost there. */
+    mov 17*8(%rsp), %rcx            /* rip */
+    cmp 12*8(%rsp), %rcx            /* saved rcx */
+    jne 1f
+    mov 19*8(%rsp), %r11            /* rflags */
+    cmp 4*8(%rsp), %r11             /* saved r11 */
+    jne 1f
+    and $0x44700, %r11              /* TF IF DF NT AC */
+    cmp $0x200, %r11
+    jne 1f
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    add $8, %rsp                    /* r11: set below */
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    add $8, %rsp                    /* rcx: holds rip */
+    pop %rbx
+    pop %rax
+    /* rsp -> vector, error, rip, cs, rflags, rsp, ss */
+    mov 4*8(%rsp), %r11
+    btr $9, %r11
+    push %r11
+    popfq                           /* program's flags, interrupts still off */
+    mov 4*8(%rsp), %r11             /* rflags as the program sees it in r11 */
+    mov 5*8(%rsp), %rsp             /* program's stack */
+    sti
+    jmp *%rcx
+1:  RESTORE_GPRS
     add $16, %rsp
     iretq
 
@@ -204,10 +288,11 @@ enter_program:
     xor %r15d, %r15d
     iretq
 
-/* switch_stacks(save: *mut u64, next: u64): saves the callee-saved registers on the
+/* switch_stacks(save: *mut u64, next: u64): saves the callee-saved registers and the
+ * FPU/SSE state (the program's x87 and MXCSR state; see the top of this file) on the
  * current kernel stack, stores its rsp in *save, and continues on `next` (a stack saved
  * the same way, or a new thread's prepared stack whose "return address" is
- * syscall_return). */
+ * syscall_return). The rsp stored is 16-byte aligned: it points at the FXSAVE area. */
 .global switch_stacks
 switch_stacks:
     push %rbp
@@ -216,8 +301,12 @@ switch_stacks:
     push %r13
     push %r14
     push %r15
+    sub $520, %rsp                  /* 512 + 8: the area must be 16-byte aligned */
+    fxsave (%rsp)
     mov %rsp, (%rdi)
     mov %rsi, %rsp
+    fxrstor (%rsp)
+    add $520, %rsp
     pop %r15
     pop %r14
     pop %r13

@@ -1,0 +1,21 @@
+//! The program's FPU/SSE state across the kernel: xmm registers across syscalls, the
+//! x87 stack across a blocking syscall, a rounding mode per thread across futex waits,
+//! and a signal handler that scrambles the state (tests/programs/fpu_state.c).
+
+use rumprun_system_tests::*;
+
+#[test]
+fn fpu_state_survives_syscalls_threads_and_signals_glibc() {
+    boot_c("fpu_state.c", Flavor::Glibc, &[], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn fpu_state_survives_syscalls_threads_and_signals_musl() {
+    boot_c("fpu_state.c", Flavor::Musl, &[], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ALL OK");
+}
