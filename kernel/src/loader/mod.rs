@@ -67,9 +67,11 @@ pub fn load(image: &[u8]) -> Result<Loaded, LoadError> {
         let mut va = page_down(start);
         while va < end {
             let frame = aspace::populate(va).map_err(|_| LoadError::NoMemory)?;
-            if prot & PROT_EXEC != 0 {
-                // Pages shared with a code segment must stay executable.
-                crate::arch::paging::set_flags(va, aspace::pte_flags(prot | PROT_READ));
+            // A page shared with the previous segment (whose area it stays in) gets
+            // both segments' access: code stays executable, data stays writable.
+            let area_prot = aspace::area_at(va).map_or(prot, |(_, a)| a.prot);
+            if area_prot != prot {
+                crate::arch::paging::set_flags(va, aspace::pte_flags(area_prot | prot));
             }
             // Copy the part of [start, start+filesz) that falls in this page.
             let (lo, hi) = (va.max(start), (va + 4096).min(start + p.p_filesz));

@@ -104,7 +104,10 @@ pub fn pte_flags(prot: u32) -> u64 {
     if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
         return PTE_PROT_NONE;
     }
-    let mut f = PTE_PRESENT | PTE_WRITABLE;
+    let mut f = PTE_PRESENT;
+    if prot & PROT_WRITE != 0 {
+        f |= PTE_WRITABLE;
+    }
     if prot & PROT_EXEC == 0 {
         f |= PTE_NX;
     }
@@ -451,13 +454,23 @@ pub fn handle_page_fault(addr: u64, err: u64) -> bool {
 
 /// True when every page of `[start, end)` lies in an area the program may access.
 pub fn is_accessible(start: u64, end: u64) -> bool {
+    all_areas_allow(start, end, |prot| prot != 0)
+}
+
+/// True when every page of `[start, end)` lies in an area the program may write.
+/// Kernel writes honour page protection too (CR0.WP), so syscalls check this first.
+pub fn is_writable(start: u64, end: u64) -> bool {
+    all_areas_allow(start, end, |prot| prot & PROT_WRITE != 0)
+}
+
+fn all_areas_allow(start: u64, end: u64, allows: impl Fn(u32) -> bool) -> bool {
     let Some(s) = SPACE.try_lock() else {
         return false;
     };
     let mut cur = start;
     while cur < end {
         match s.find(cur) {
-            Some((_, a)) if a.prot != 0 => cur = a.end,
+            Some((_, a)) if allows(a.prot) => cur = a.end,
             _ => return false,
         }
     }

@@ -9,11 +9,21 @@ use crate::mm::address_space;
 const PATH_MAX: usize = 4096;
 
 fn check(ptr: u64, len: usize) -> Result<(), Errno> {
+    check_range(ptr, len, address_space::is_accessible)
+}
+
+/// As `check`, for memory the kernel is about to write: a read-only buffer is EFAULT
+/// (with CR0.WP the write would otherwise fault inside the kernel).
+fn check_writable(ptr: u64, len: usize) -> Result<(), Errno> {
+    check_range(ptr, len, address_space::is_writable)
+}
+
+fn check_range(ptr: u64, len: usize, allowed: fn(u64, u64) -> bool) -> Result<(), Errno> {
     if len == 0 {
         return Ok(());
     }
     let end = ptr.checked_add(len as u64).ok_or(EFAULT)?;
-    if ptr == 0 || end > USER_END || !address_space::is_accessible(ptr, end) {
+    if ptr == 0 || end > USER_END || !allowed(ptr, end) {
         return Err(EFAULT);
     }
     Ok(())
@@ -41,7 +51,7 @@ pub fn slice<'a>(ptr: u64, len: usize) -> Result<&'a [u8], Errno> {
 }
 
 pub fn slice_mut<'a>(ptr: u64, len: usize) -> Result<&'a mut [u8], Errno> {
-    check(ptr, len)?;
+    check_writable(ptr, len)?;
     prefault(ptr, len);
     if len == 0 {
         return Ok(&mut []);
@@ -55,7 +65,7 @@ pub fn read<T: Copy>(ptr: u64) -> Result<T, Errno> {
 }
 
 pub fn write<T: Copy>(ptr: u64, value: T) -> Result<(), Errno> {
-    check(ptr, core::mem::size_of::<T>())?;
+    check_writable(ptr, core::mem::size_of::<T>())?;
     unsafe { core::ptr::write_unaligned(ptr as *mut T, value) };
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! mremap (in place, moving, shrinking, fixed) and the small process syscalls
-//! (prctl, personality, membarrier, sethostname, getcpu, sched_setaffinity).
+//! mremap (in place, moving, shrinking, fixed), the small process syscalls
+//! (prctl, personality, membarrier, sethostname, getcpu, sched_setaffinity), and
+//! read-only memory staying read-only in ring 0 (CR0.WP: EFAULT from syscalls,
+//! SIGSEGV with SEGV_ACCERR for the program's own writes).
 
 use rumprun_system_tests::*;
 
@@ -17,4 +19,30 @@ fn mremap_and_process_calls_musl() {
         .assert_status(0)
         .assert_output_lacks("FAIL ")
         .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn read_only_memory_stays_read_only_glibc() {
+    boot_c("write_protect.c", Flavor::Glibc, &[], &["checks"])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn read_only_memory_stays_read_only_musl() {
+    boot_c("write_protect.c", Flavor::Musl, &[], &["checks"])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn write_to_rodata_is_reported_and_fails() {
+    boot_c("write_protect.c", Flavor::Musl, &[], &["rodata"])
+        .assert_status(139)
+        .assert_stdout_line("writing to .rodata")
+        .assert_output_contains("SIGSEGV")
+        .assert_output_contains("<write_rodata+0x")
+        .assert_output_lacks("did not fault");
 }

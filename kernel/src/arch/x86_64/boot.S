@@ -99,10 +99,11 @@ boot_entry32:
     or $((1 << 0) | (1 << 8) | (1 << 11)), %eax
     wrmsr
 
-    /* CR0: PE | MP | NE | PG, clear EM and TS */
+    /* CR0: PE | MP | NE | WP | PG, clear EM and TS. WP: the program runs in ring 0,
+     * where writes ignore read-only pages unless WP is set. */
     mov %cr0, %eax
     and $~((1 << 2) | (1 << 3)), %eax
-    or $((1 << 0) | (1 << 1) | (1 << 5) | (1 << 31)), %eax
+    or $((1 << 0) | (1 << 1) | (1 << 5) | (1 << 16) | (1 << 31)), %eax
     mov %eax, %cr0
 
     lgdt boot_gdt_ptr
