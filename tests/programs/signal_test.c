@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/select.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -444,6 +447,88 @@ t_flags(void)
 	printf("flags: ok\n");
 }
 
+/* ppoll, pselect, epoll_pwait and epoll_pwait2 wait with their own signal mask:
+ * SIGALRM, blocked in the thread, interrupts them when their mask lets it in; the
+ * handler runs, and the thread's mask (SIGALRM blocked) is back afterwards. A mask
+ * that blocks the signal keeps it pending through the wait. */
+static void
+arm_alarm_ms(int ms)
+{
+	struct itimerval it = {{0, 0}, {0, ms * 1000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+enum { PW_PPOLL, PW_PSELECT, PW_EPOLL_PWAIT, PW_EPOLL_PWAIT2 };
+
+static int
+pwait(int how, int fd, int ep, int timeout_ms, const sigset_t *mask)
+{
+	struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+	struct pollfd pf = {fd, POLLIN, 0};
+	struct epoll_event ev;
+	fd_set r;
+	switch (how) {
+	case PW_PPOLL:
+		return ppoll(&pf, 1, &ts, mask);
+	case PW_PSELECT:
+		FD_ZERO(&r);
+		FD_SET(fd, &r);
+		return pselect(fd + 1, &r, NULL, NULL, &ts, mask);
+	case PW_EPOLL_PWAIT:
+		return epoll_pwait(ep, &ev, 1, timeout_ms, mask);
+	default: /* no wrapper in older C libraries */
+		return syscall(441, ep, &ev, 1, &ts, mask, 8);
+	}
+}
+
+static void
+t_pwait_mask(void)
+{
+	static const char *names[] = {"ppoll", "pselect", "epoll_pwait", "epoll_pwait2"};
+	sigset_t alrm, empty, cur;
+	int p[2];
+	install(SIGALRM, record, 0);
+	sigemptyset(&empty);
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	CHECK("pwait_mask", pipe(p) == 0);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	CHECK("pwait_mask", epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev) == 0);
+	for (int how = PW_PPOLL; how <= PW_EPOLL_PWAIT2; how++) {
+		/* SIGALRM blocked; the wait's empty mask lets it in. */
+		sigprocmask(SIG_BLOCK, &alrm, NULL);
+		hits = 0;
+		arm_alarm_ms(20);
+		double t0 = now();
+		int r = pwait(how, p[0], ep, 5000, &empty);
+		if (!(r == -1 && errno == EINTR && hits == 1 && now() - t0 < 4)) {
+			printf("pwait_mask: FAIL %s with an empty mask: r %d errno %d hits %d\n",
+			    names[how], r, errno, (int)hits);
+			exit(1);
+		}
+		sigprocmask(SIG_BLOCK, NULL, &cur);
+		CHECK(names[how], sigismember(&cur, SIGALRM));
+		/* SIGALRM unblocked; the wait's mask blocks it: a timeout, then the
+		 * pending signal is delivered once the old mask is back. */
+		sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+		hits = 0;
+		arm_alarm_ms(10);
+		r = pwait(how, p[0], ep, 100, &alrm);
+		CHECK(names[how], r == 0);
+		CHECK(names[how], hits == 1);
+		/* NULL mask: the thread's own mask applies (SIGALRM unblocked). */
+		hits = 0;
+		arm_alarm_ms(10);
+		r = pwait(how, p[0], ep, 5000, NULL);
+		CHECK(names[how], r == -1 && errno == EINTR && hits == 1);
+	}
+	close(ep);
+	close(p[0]);
+	close(p[1]);
+	printf("pwait_mask: ok\n");
+}
+
 static void
 t_sigterm(void)
 {
@@ -472,6 +557,7 @@ static const struct {
     {"thread_eintr", t_thread_eintr},
     {"restart", t_restart},
     {"flags", t_flags},
+    {"pwait_mask", t_pwait_mask},
     {"sigterm", t_sigterm},
 };
 

@@ -214,10 +214,14 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         316 => fs::renameat2(a[0], a[1], a[2], a[3], a[4]),
         439 => fs::faccessat(a[0], a[1], a[2], a[3]),
         452 => fs::fchmodat(a[0], a[1], a[2], a[3]),
-        270 => poll::select(a[0], a[1], a[2], a[3], time::timespec_timeout(a[4])?),
-        271 => poll::poll(a[0], a[1], time::timespec_timeout(a[2])?),
+        270 => poll::pselect6(a[0], a[1], a[2], a[3], a[4], a[5]),
+        271 => signal::with_wait_mask(a[3], a[4], || {
+            poll::poll(a[0], a[1], time::timespec_timeout(a[2])?)
+        }),
         273 => Ok(0), // set_robust_list: accepted; robust futexes are not cleaned up at thread exit
-        281 => poll::epoll_wait(a[0], a[1], a[2], time::ms_timeout(a[3] as i32 as i64)),
+        281 => signal::with_wait_mask(a[4], a[5], || {
+            poll::epoll_wait(a[0], a[1], a[2], time::ms_timeout(a[3] as i32 as i64))
+        }),
         283 => io::timerfd_create(a[0], a[1]),
         284 => io::eventfd2(a[0], 0),
         286 => io::timerfd_settime(a[0], a[1], a[2], a[3]),
@@ -237,6 +241,9 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         332 => fs::statx(a[0], a[1], a[2], a[4]),
         435 => thread::clone3(frame, a[0], a[1]),
         436 => io::close_range(a[0], a[1], a[2]),
+        441 => signal::with_wait_mask(a[4], a[5], || {
+            poll::epoll_wait(a[0], a[1], a[2], time::timespec_timeout(a[3])?)
+        }),
         _ => unsupported(nr),
     }
 }

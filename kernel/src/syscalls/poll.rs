@@ -69,6 +69,19 @@ pub fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
     }
 }
 
+/// pselect6: select with a timespec timeout and, through its sixth argument (a
+/// `{ sigset pointer, size }` pair, may be NULL), a signal mask to wait with.
+pub fn pselect6(nfds: u64, rfds: u64, wfds: u64, efds: u64, ts: u64, sig: u64) -> SysResult {
+    let (mask, size): (u64, u64) = if sig == 0 {
+        (0, 0)
+    } else {
+        (user::read(sig)?, user::read(sig + 8)?)
+    };
+    super::signal::with_wait_mask(mask, size, || {
+        select(nfds, rfds, wfds, efds, super::time::timespec_timeout(ts)?)
+    })
+}
+
 /// select/pselect6 over fd_set bitmaps (read, write, except), rewritten in place.
 pub fn select(nfds: u64, rfds: u64, wfds: u64, efds: u64, timeout_ns: Option<u64>) -> SysResult {
     if nfds > fd::MAX_FDS as u64 {

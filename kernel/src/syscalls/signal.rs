@@ -1,6 +1,6 @@
 //! The signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigpending, sigaltstack,
 //! kill/tkill/tgkill (to the program itself), rt_sigtimedwait, rt_sigsuspend and
-//! pause. The state lives in `crate::signal::state`; delivery happens in
+//! pause, and the temporary mask of ppoll/pselect6/epoll_pwait(2). The state lives in `crate::signal::state`; delivery happens in
 //! `crate::signal::deliver` when the syscall returns.
 
 use super::errno::*;
@@ -181,6 +181,32 @@ pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
     t.mask = m & !UNBLOCKABLE;
     state::raise_attention();
     wait_for_signal()
+}
+
+/// ppoll, pselect6, epoll_pwait and epoll_pwait2: runs the wait `f` with the signal
+/// mask at `mask` (if not NULL) in place of the thread's. As on Linux, when the wait
+/// was interrupted the old mask comes back only after the handler that interrupted it
+/// has run (as with sigsuspend); otherwise it comes back at once, so a signal the
+/// temporary mask let in but that did not interrupt stays pending.
+pub fn with_wait_mask(mask: u64, size: u64, f: impl FnOnce() -> SysResult) -> SysResult {
+    if mask == 0 {
+        return f();
+    }
+    if size != SIGSET_SIZE {
+        return Err(EINVAL);
+    }
+    let m: u64 = user::read(mask)?;
+    let old = state::current().mask;
+    state::current().mask = m & !UNBLOCKABLE;
+    let result = f();
+    let t = state::current();
+    if matches!(result, Err(e) if e == EINTR || e == ERESTARTNOHAND || e == ERESTARTSYS) {
+        t.saved_mask = Some(old);
+        state::raise_attention();
+    } else {
+        t.mask = old;
+    }
+    result
 }
 
 pub fn pause() -> SysResult {

@@ -284,12 +284,8 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(267, Full, ""), // readlinkat
     sys(268, Full, ""), // fchmodat
     sys(269, Full, ""), // faccessat
-    sys(
-        270,
-        Partial,
-        "the signal mask argument is ignored; the timeout is not updated with the time left",
-    ), // pselect6
-    sys(271, Partial, "the signal mask argument is ignored"), // ppoll
+    sys(270, Partial, "the timeout is not updated with the time left"), // pselect6
+    sys(271, Full, ""), // ppoll
     sys(
         273,
         Partial,
@@ -297,7 +293,7 @@ pub static SYSCALLS: &[Syscall] = &[
     ), // set_robust_list
     sys(275, Unsupported, "not yet"), // splice
     sys(280, Full, ""), // utimensat
-    sys(281, Partial, "the signal mask argument is ignored"), // epoll_pwait
+    sys(281, Full, ""), // epoll_pwait
     sys(282, Unsupported, "not yet"), // signalfd
     sys(283, Full, "CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME"), // timerfd_create
     sys(284, Full, ""), // eventfd
@@ -375,6 +371,6 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(436, Full, "CLOSE_RANGE_UNSHARE has nothing to unshare"), // close_range
     sys(437, Unsupported, "not yet; openat works"), // openat2
     sys(439, Full, "the program runs as root"), // faccessat2
-    sys(441, Unsupported, "not yet; epoll_pwait works"), // epoll_pwait2
+    sys(441, Full, ""), // epoll_pwait2
     sys(452, Full, ""), // fchmodat2
 ];

@@ -56,6 +56,11 @@ mod signals {
     }
 
     #[test]
+    fn ppoll_pselect_epoll_pwait_wait_with_their_own_mask() {
+        both(&["pwait_mask"]);
+    }
+
+    #[test]
     fn blocked_signal_stays_pending_until_unblocked() {
         both(&["pending"]);
     }
