@@ -35,7 +35,7 @@ mod util;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use arch::paging::{phys_to_virt, PHYS_OFFSET};
+use arch::paging::phys_to_virt;
 
 extern "C" {
     static _kernel_end: u8;
@@ -60,7 +60,10 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             platform::exit(BOOT_FAILED)
         }
     };
-    init_memory(&boot);
+    if let Err(why) = init_memory(&boot) {
+        kprintln!("rumprun: cannot boot: {why}");
+        platform::exit(BOOT_FAILED)
+    }
 
     let cmdline = boot.cmdline.map_or_else(String::new, |(paddr, len)| {
         let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr), len) };
@@ -132,19 +135,23 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
 }
 
 /// Hands the frame allocator every RAM range above 1 MiB except the kernel, the baked
-/// payload and the boot loader's data.
-fn init_memory(boot: &platform::BootInfo) {
+/// payload and the boot loader's data, then maps RAM above 4 GiB into the direct map.
+fn init_memory(boot: &platform::BootInfo) -> Result<(), &'static str> {
     const LOW_MEMORY: u64 = 1 << 20;
-    for r in &boot.memory {
-        mm::frames::add_range(r.start.max(LOW_MEMORY), r.end);
+    let max = arch::paging::MAX_DIRECT_MAP_SIZE;
+    if boot.memory.iter().any(|r| r.end > max) {
+        kprintln!("rumprun: only the first {} GiB of RAM are used", max >> 30);
     }
+    let usable: Vec<(u64, u64)> = boot
+        .memory
+        .iter()
+        .map(|r| (r.start.max(LOW_MEMORY), r.end.min(max)))
+        .filter(|r| r.0 < r.1)
+        .collect();
     let kernel_end = unsafe { &_kernel_end as *const u8 as u64 } - KERNEL_VMA;
-    mm::frames::reserve_range(0, kernel_end);
-    if let Some((start, end)) = payload::physical_range() {
-        mm::frames::reserve_range(start, end);
-    }
-    for r in &boot.reserved {
-        mm::frames::reserve_range(r.start, r.end);
-    }
-    let _ = PHYS_OFFSET;
+    let mut reserved = alloc::vec![(0, kernel_end)];
+    reserved.extend(payload::physical_range());
+    reserved.extend(boot.reserved.iter().map(|r| (r.start, r.end)));
+    mm::frames::init(&usable, &reserved)?;
+    arch::paging::extend_direct_map(mm::frames::end())
 }

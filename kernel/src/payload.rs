@@ -2,7 +2,7 @@
 //! bake-info block below and loads it as an extra segment; it is a cpio archive whose
 //! `bin/<name>` files are the programs (see docs/ARCHITECTURE.md).
 
-use crate::arch::paging::{phys_to_virt, DIRECT_MAP_SIZE};
+use crate::arch::paging::{phys_to_virt, BOOT_DIRECT_MAP_SIZE};
 use rumprun_image::{cpio, BakeInfo};
 
 #[used]
@@ -32,7 +32,7 @@ pub fn archive() -> Result<&'static [u8], &'static str> {
     if !i.is_baked() {
         return Err("no program baked into this kernel: bake one with `rumprun-bake hw_virtio out.bin prog`");
     }
-    if i.payload_paddr.saturating_add(i.payload_size) > DIRECT_MAP_SIZE {
+    if i.payload_paddr.saturating_add(i.payload_size) > BOOT_DIRECT_MAP_SIZE {
         return Err("the baked payload lies beyond the first 4 GiB");
     }
     Ok(unsafe {

@@ -1,14 +1,13 @@
-//! The physical frame allocator: a bitmap over the first 4 GiB (the direct map), one
-//! bit per 4 KiB frame, set when free. Frames are handed out zeroed on request.
+//! The physical frame allocator: a bitmap over all RAM, one bit per 4 KiB frame, set
+//! when free. The bitmap itself lives in RAM the boot found free (sized to the highest
+//! usable address, so a small VM pays a few bytes and a large one 32 KiB per GiB).
+//! Frames are handed out zeroed on request.
 
-use crate::arch::paging::{phys_to_virt, DIRECT_MAP_SIZE, PAGE_SIZE};
+use crate::arch::paging::{phys_to_virt, BOOT_DIRECT_MAP_SIZE, PAGE_SIZE};
 use spin::Mutex;
 
-const FRAMES: usize = (DIRECT_MAP_SIZE / PAGE_SIZE) as usize;
-const WORDS: usize = FRAMES / 64;
-
 struct Bitmap {
-    bits: [u64; WORDS],
+    bits: &'static mut [u64],
     /// Lowest word that may hold a free frame.
     hint: usize,
     free: usize,
@@ -16,17 +15,51 @@ struct Bitmap {
 }
 
 static FRAMES_MAP: Mutex<Bitmap> = Mutex::new(Bitmap {
-    bits: [0; WORDS],
+    bits: &mut [],
     hint: 0,
     free: 0,
     total: 0,
 });
 
+/// Sets the allocator up over the usable physical ranges `usable` minus `reserved`
+/// (each `[start, end)`), placing the bitmap in the first free stretch of the boot
+/// direct map that can hold it. Err when there is none (no usable memory at all).
+pub fn init(usable: &[(u64, u64)], reserved: &[(u64, u64)]) -> Result<(), &'static str> {
+    let top = usable.iter().map(|r| r.1).max().unwrap_or(0);
+    let words = (top / PAGE_SIZE).div_ceil(64) as usize;
+    let bytes = (words as u64 * 8).next_multiple_of(PAGE_SIZE);
+    let overlaps = |a: u64, b: u64| reserved.iter().any(|r| a < r.1 && r.0 < b);
+    let fits = |a: u64| {
+        let b = a + bytes;
+        b <= BOOT_DIRECT_MAP_SIZE && usable.iter().any(|r| r.0 <= a && b <= r.1) && !overlaps(a, b)
+    };
+    // The bitmap goes at the start of a usable range or right after a reserved one.
+    let candidates = usable
+        .iter()
+        .map(|r| r.0)
+        .chain(reserved.iter().map(|r| r.1));
+    let at = candidates
+        .map(|a| a.next_multiple_of(PAGE_SIZE))
+        .filter(|&a| fits(a))
+        .min()
+        .ok_or("no free memory for the frame allocator's bitmap")?;
+    let bits = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(at) as *mut u64, words) };
+    bits.fill(0);
+    FRAMES_MAP.lock().bits = bits;
+    for &(start, end) in usable {
+        add_range(start, end);
+    }
+    for &(start, end) in reserved.iter().chain([(at, at + bytes)].iter()) {
+        reserve_range(start, end);
+    }
+    Ok(())
+}
+
 /// Adds the usable physical range `[start, end)` (rounded inwards to whole frames).
-pub fn add_range(start: u64, end: u64) {
-    let first = start.div_ceil(PAGE_SIZE) as usize;
-    let last = ((end.min(DIRECT_MAP_SIZE)) / PAGE_SIZE) as usize;
+fn add_range(start: u64, end: u64) {
     let mut map = FRAMES_MAP.lock();
+    let first = start.div_ceil(PAGE_SIZE) as usize;
+    let last = ((end / PAGE_SIZE) as usize).min(map.bits.len() * 64);
     let mut f = first;
     while f < last {
         // Whole words at a time where the range covers them (fast boot with big RAM).
@@ -47,10 +80,10 @@ pub fn add_range(start: u64, end: u64) {
 }
 
 /// Takes `[start, end)` out of the free set again (boot data, the image, ...).
-pub fn reserve_range(start: u64, end: u64) {
-    let first = (start / PAGE_SIZE) as usize;
-    let last = (end.div_ceil(PAGE_SIZE) as usize).min(FRAMES);
+fn reserve_range(start: u64, end: u64) {
     let mut map = FRAMES_MAP.lock();
+    let first = (start / PAGE_SIZE) as usize;
+    let last = (end.div_ceil(PAGE_SIZE) as usize).min(map.bits.len() * 64);
     for f in first..last {
         if map.bits[f / 64] & (1 << (f % 64)) != 0 {
             map.bits[f / 64] &= !(1 << (f % 64));
@@ -60,11 +93,16 @@ pub fn reserve_range(start: u64, end: u64) {
     }
 }
 
+/// The highest physical address the allocator may hand out, plus one.
+pub fn end() -> u64 {
+    FRAMES_MAP.lock().bits.len() as u64 * 64 * PAGE_SIZE
+}
+
 /// One frame (physical address), not zeroed.
 pub fn alloc() -> Option<u64> {
     let mut map = FRAMES_MAP.lock();
     let start = map.hint;
-    for w in start..WORDS {
+    for w in start..map.bits.len() {
         let word = map.bits[w];
         if word != 0 {
             let bit = word.trailing_zeros() as usize;
@@ -89,7 +127,7 @@ pub fn alloc_contiguous(count: usize) -> Option<u64> {
     let mut map = FRAMES_MAP.lock();
     let mut run = 0;
     let mut f = map.hint * 64;
-    while f < FRAMES {
+    while f < map.bits.len() * 64 {
         if f.is_multiple_of(64) && run == 0 && map.bits[f / 64] == 0 {
             f += 64;
             continue;

@@ -1,7 +1,7 @@
 //! mremap (in place, moving, shrinking, fixed), the small process syscalls
 //! (prctl, personality, membarrier, sethostname, getcpu, sched_setaffinity), and
 //! read-only memory staying read-only in ring 0 (CR0.WP: EFAULT from syscalls,
-//! SIGSEGV with SEGV_ACCERR for the program's own writes).
+//! SIGSEGV with SEGV_ACCERR for the program's own writes), and RAM above 4 GiB.
 
 use rumprun_system_tests::*;
 
@@ -45,4 +45,19 @@ fn write_to_rodata_is_reported_and_fails() {
         .assert_output_contains("SIGSEGV")
         .assert_output_contains("<write_rodata+0x")
         .assert_output_lacks("did not fault");
+}
+
+/// RAM above 4 GiB is used: QEMU is told to put only 256 MiB below 4 GiB, so most
+/// of the 700 MiB the program fills must come from above it.
+#[test]
+fn ram_above_4_gib_is_used() {
+    boot_c(
+        "big_memory.c",
+        Flavor::Musl,
+        &["-M", "1280", "-g", "-machine max-ram-below-4g=256M"],
+        &["1200", "700"],
+    )
+    .assert_status(0)
+    .assert_output_lacks("FAIL")
+    .assert_stdout_line("ALL OK");
 }

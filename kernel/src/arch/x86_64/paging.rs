@@ -1,14 +1,17 @@
 //! 4-level page tables. The boot stub maps the first 4 GiB of physical memory at
-//! `PHYS_OFFSET` (the direct map) and at -2 GiB (the kernel image); the lower half
-//! belongs to the program and is mapped here, 4 KiB at a time.
+//! `PHYS_OFFSET` (the direct map) and at -2 GiB (the kernel image); RAM above 4 GiB
+//! joins the direct map at boot (`extend_direct_map`); the lower half belongs to the
+//! program and is mapped here, 4 KiB at a time.
 
 use super::cpu;
 use crate::mm::frames;
 
 /// Virtual address of physical address 0 in the direct map.
 pub const PHYS_OFFSET: u64 = 0xffff_8000_0000_0000;
-/// The direct map covers this much physical memory (set by boot.S).
-pub const DIRECT_MAP_SIZE: u64 = 4 << 30;
+/// The boot stub's direct map covers this much physical memory (boot.S).
+pub const BOOT_DIRECT_MAP_SIZE: u64 = 4 << 30;
+/// The direct map can grow to this much (one PML4 entry's worth).
+pub const MAX_DIRECT_MAP_SIZE: u64 = 512 << 30;
 /// End of the program's half of the address space.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
 
@@ -41,6 +44,28 @@ fn pml4() -> &'static mut [u64; 512] {
 pub fn drop_identity_map() {
     pml4()[0] = 0;
     cpu::write_cr3(cpu::read_cr3());
+}
+
+/// Extends the direct map from 4 GiB to cover physical memory up to `end` (at most
+/// `MAX_DIRECT_MAP_SIZE`), with 2 MiB pages in page directories taken from the frame
+/// allocator (from low memory: it hands out the lowest free frames first).
+pub fn extend_direct_map(end: u64) -> Result<(), &'static str> {
+    const GIB: u64 = 1 << 30;
+    let pdpt = table(pml4()[index(PHYS_OFFSET, 3)] & ADDR_MASK);
+    let mut gib = BOOT_DIRECT_MAP_SIZE / GIB;
+    while gib * GIB < end.min(MAX_DIRECT_MAP_SIZE) {
+        if pdpt[gib as usize] & PTE_PRESENT == 0 {
+            let pd_frame =
+                frames::alloc_zeroed().ok_or("out of memory while mapping RAM above 4 GiB")?;
+            for (j, e) in table(pd_frame).iter_mut().enumerate() {
+                let paddr = gib * GIB + ((j as u64) << 21);
+                *e = paddr | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_NX;
+            }
+            pdpt[gib as usize] = pd_frame | PTE_PRESENT | PTE_WRITABLE;
+        }
+        gib += 1;
+    }
+    Ok(())
 }
 
 fn index(vaddr: u64, level: u32) -> usize {
