@@ -1,12 +1,15 @@
 /* fileio_extra_test: preadv/pwritev (and the -1 offset of the "2" variants),
  * sendfile (file to pipe, with and without an offset), copy_file_range, flock,
- * close_range (closing and CLOSE_RANGE_CLOEXEC). Prints ALL OK. */
+ * close_range (closing and CLOSE_RANGE_CLOEXEC), posix_fadvise, memfd_create (I/O,
+ * a shared mapping, its /proc/self/fd name, CLOEXEC, bad flags). Prints ALL OK. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -45,5 +48,33 @@ int main(void) {
 	CHECK(syscall(SYS_close_range, 41, 41, 4 /* CLOSE_RANGE_CLOEXEC */) == 0 && (fcntl(41, F_GETFD) & FD_CLOEXEC));
 	CHECK(syscall(SYS_close_range, 40, ~0U, 0) == 0 && fcntl(40, F_GETFD) == -1 && errno == EBADF && fcntl(41, F_GETFD) == -1);
 	CHECK(syscall(SYS_close_range, 5, 4, 0) == -1 && errno == EINVAL);
+
+	/* posix_fadvise returns the error number rather than setting errno */
+	CHECK(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) == 0);
+	CHECK(posix_fadvise(fd, 0, 0, 99) == EINVAL);
+	CHECK(posix_fadvise(p[0], 0, 0, POSIX_FADV_NORMAL) == ESPIPE);
+	CHECK(posix_fadvise(77, 0, 0, POSIX_FADV_NORMAL) == EBADF);
+
+	int m = syscall(SYS_memfd_create, "scratch", 1 /* MFD_CLOEXEC */);
+	CHECK(m >= 0 && (fcntl(m, F_GETFD) & FD_CLOEXEC));
+	CHECK(write(m, "memfd data", 10) == 10 && ftruncate(m, 8192) == 0);
+	struct stat st;
+	CHECK(fstat(m, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 8192 && st.st_nlink == 0);
+	char *map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+	CHECK(map != MAP_FAILED && memcmp(map, "memfd data", 10) == 0);
+	memcpy(map + 4096, "through the map", 15);
+	/* shared file mappings reach the file on msync (docs/syscalls.md, mmap) */
+	CHECK(msync(map, 8192, MS_SYNC) == 0);
+	CHECK(pread(m, buf, 15, 4096) == 15 && memcmp(buf, "through the map", 15) == 0);
+	char link[64] = {0}, fdpath[32];
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", m);
+	CHECK(readlink(fdpath, link, sizeof link - 1) > 0 && strcmp(link, "/memfd:scratch (deleted)") == 0);
+	int m2 = syscall(SYS_memfd_create, "other", 0);
+	CHECK(m2 >= 0 && m2 != m && !(fcntl(m2, F_GETFD) & FD_CLOEXEC));
+	CHECK(pread(m2, buf, 10, 0) == 0);
+	CHECK(syscall(SYS_memfd_create, "x", 0x100) == -1 && errno == EINVAL);
+	munmap(map, 8192);
+	close(m);
+	close(m2);
 	return CHECK_DONE();
 }

@@ -11,6 +11,7 @@ use crate::fs;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use rumprun_vfs::flags::{O_RDWR, O_TMPFILE};
 use rumprun_vfs::{InodeRef, TimeUpdate, Vfs};
 
 pub const AT_FDCWD: u64 = -100i64 as u64;
@@ -243,6 +244,47 @@ pub fn fallocate(fdn: u64, mode: u64, offset: u64, len: u64) -> SysResult {
     }
     Vfs::fallocate(&inode, mode as u32, offset, len)?;
     Ok(0)
+}
+
+/// fadvise64: advice only. The file must be open (EBADF), not a pipe or socket
+/// (ESPIPE), the length not negative and the advice one of POSIX_FADV_* 0..=5 (EINVAL);
+/// the offset does not matter. Then, as the page
+/// cache is the file system's own, nothing more happens.
+pub fn fadvise64(fdn: u64, len: u64, advice: u64) -> SysResult {
+    let f = fd::get(fdn)?;
+    if f.ops.as_any().downcast_ref::<VfsFile>().is_none() {
+        return Err(ESPIPE);
+    }
+    if advice > 5 || (len as i64) < 0 {
+        return Err(EINVAL);
+    }
+    Ok(0)
+}
+
+/// memfd_create(name, flags): an anonymous file in memory, an unnamed (O_TMPFILE)
+/// file of the root tmpfs that /proc/self/fd shows as `/memfd:NAME (deleted)`.
+/// MFD_ALLOW_SEALING is accepted but seals are not kept (F_ADD_SEALS gives EINVAL);
+/// MFD_HUGETLB gives EINVAL as on a Linux without huge pages.
+pub fn memfd_create(name: u64, flags: u64) -> SysResult {
+    const MFD_CLOEXEC: u64 = 1;
+    const MFD_KNOWN: u64 = 0x1f; // CLOEXEC, ALLOW_SEALING, HUGETLB, NOEXEC_SEAL, EXEC
+    const MFD_HUGETLB: u64 = 4;
+    const NAME_MAX: usize = 249;
+    let n = user::cstr_bytes(name)?;
+    if n.len() > NAME_MAX || flags & !MFD_KNOWN != 0 || flags & MFD_HUGETLB != 0 {
+        return Err(EINVAL);
+    }
+    let open_flags = O_TMPFILE
+        | O_RDWR
+        | if flags & MFD_CLOEXEC != 0 {
+            O_CLOEXEC
+        } else {
+            0
+        };
+    let inode = fs::vfs().open(&fs::cwd(), b"/", open_flags, 0o600, fs::CRED)?;
+    let shown = alloc::format!("/memfd:{} (deleted)", String::from_utf8_lossy(n));
+    let ops = vfs_file::open_inode(inode, shown)?;
+    fd::install(OpenFile::new(ops, open_flags), flags & MFD_CLOEXEC != 0, 0)
 }
 
 /// fsync, fdatasync, syncfs: whatever the file has to write back (disks flush).

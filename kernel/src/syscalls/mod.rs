@@ -240,6 +240,8 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         326 => io::copy_file_range(a[0], a[1], a[2], a[3], a[4], a[5]),
         332 => fs::statx(a[0], a[1], a[2], a[4]),
         435 => thread::clone3(frame, a[0], a[1]),
+        221 => fs::fadvise64(a[0], a[2], a[3]),
+        319 => fs::memfd_create(a[0], a[1]),
         436 => io::close_range(a[0], a[1], a[2]),
         441 => signal::with_wait_mask(a[4], a[5], || {
             poll::epoll_wait(a[0], a[1], a[2], time::timespec_timeout(a[3])?)

@@ -251,7 +251,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(213, Full, ""), // epoll_create
     sys(217, Full, ""), // getdents64
     sys(218, Full, ""), // set_tid_address
-    sys(221, Unsupported, "not yet"), // fadvise64
+    sys(221, Full, "advice is accepted and has no effect"), // fadvise64
     sys(222, Unsupported, "no POSIX timers yet; setitimer, alarm and timerfd work"), // timer_create
     sys(227, Unsupported, "the clocks cannot be set"), // clock_settime
     sys(
@@ -331,7 +331,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(316, Full, "RENAME_NOREPLACE, RENAME_EXCHANGE; RENAME_WHITEOUT gives EINVAL"), // renameat2
     sys(317, Unsupported, "no seccomp"), // seccomp
     sys(318, Full, ""), // getrandom
-    sys(319, Unsupported, "not yet"), // memfd_create
+    sys(319, Partial, "MFD_ALLOW_SEALING accepted, seals not kept; MFD_HUGETLB gives EINVAL"), // memfd_create
     sys(321, Unsupported, "no BPF"), // bpf
     sys(322, Refused, "ENOSYS: the image holds one program"), // execveat
     sys(
