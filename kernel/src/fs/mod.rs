@@ -63,6 +63,23 @@ pub fn vfs() -> &'static Vfs {
     VFS.get().expect("file system used before fs::init")
 }
 
+/// The whole content of the file at `path` (for the kernel's own use: the program's
+/// ELF interpreter). Errors are the VFS's (ENOENT, EISDIR, ...).
+pub fn read_file(path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
+    let v = vfs();
+    let node = v.open(&v.root(), path, rumprun_vfs::flags::O_RDONLY, 0, CRED)?;
+    let mut data = alloc::vec![0; node.stat().size as usize];
+    let mut done = 0;
+    while done < data.len() {
+        match Vfs::read_at(&node, done as u64, &mut data[done..])? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    data.truncate(done);
+    Ok(data)
+}
+
 pub fn cwd() -> InodeRef {
     CWD.lock().clone().unwrap_or_else(|| vfs().root())
 }

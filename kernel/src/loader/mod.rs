@@ -1,5 +1,7 @@
-//! Loading the program: its ELF segments into the address space, the Linux initial
-//! stack (argc, argv, envp, auxv), and its symbol table for fault reports.
+//! Loading the program: its ELF segments into the address space, its ELF interpreter
+//! (the dynamic loader named by PT_INTERP, read from the root file system, where
+//! rumprun-bake put it with the libraries), the Linux initial stack (argc, argv, envp,
+//! auxv), and its symbol table for fault reports.
 
 pub mod elf;
 pub mod stack;
@@ -13,12 +15,20 @@ use elf::{Elf, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD};
 
 /// Where a static-pie (ET_DYN) program is placed, as Linux does.
 pub const PIE_BASE: u64 = 0x5555_5555_4000;
+/// Where the ELF interpreter (dynamic loader) is placed: just above the top of the
+/// mmap area (below 0x7f0000000000) and far below the stack.
+pub const INTERP_BASE: u64 = 0x7f00_0000_0000;
 
 /// A program in memory, ready to start.
 pub struct Loaded {
+    /// Where execution starts: the interpreter's entry point, or the program's.
     pub entry: u64,
-    /// Load bias: 0 for ET_EXEC, PIE_BASE for static-pie.
+    /// The program's own entry point (AT_ENTRY).
+    pub program_entry: u64,
+    /// Load bias: 0 for ET_EXEC, PIE_BASE for (static-)pie.
     pub base: u64,
+    /// The interpreter's load bias (AT_BASE), 0 without one.
+    pub interp_base: u64,
     pub phdr: u64,
     pub phnum: u16,
     pub phent: u16,
@@ -30,16 +40,72 @@ pub enum LoadError {
     NoMemory,
 }
 
-/// Copies every PT_LOAD segment of `image` into fresh, committed pages and sets up the
-/// brk heap right after the highest segment.
+/// Copies every PT_LOAD segment of `image` into fresh, committed pages, sets up the
+/// brk heap right after the highest segment, and loads the program's interpreter if
+/// it has one.
 pub fn load(image: &[u8]) -> Result<Loaded, LoadError> {
     let elf = Elf::parse(image).map_err(LoadError::Elf)?;
-    if elf.phdrs().any(|p| p.p_type == PT_INTERP) {
-        return Err(LoadError::Elf(
-            "dynamically linked programs are not supported yet (bake a static one)",
+    let interp = interpreter_path(&elf, image)?;
+    let base = if elf.is_dyn() { PIE_BASE } else { 0 };
+    let (top, phdr) = load_segments(&elf, image, base)?;
+    aspace::init_heap_and_stack(page_up(top));
+    let program_entry = base + elf.entry();
+    let (entry, interp_base) = match interp {
+        None => (program_entry, 0),
+        Some(path) => (load_interpreter(path)?, INTERP_BASE),
+    };
+    Ok(Loaded {
+        entry,
+        program_entry,
+        base,
+        interp_base,
+        phdr,
+        phnum: elf.phnum(),
+        phent: elf.phentsize(),
+    })
+}
+
+/// The PT_INTERP path of a dynamically linked program, if it has one.
+fn interpreter_path<'a>(elf: &Elf, image: &'a [u8]) -> Result<Option<&'a str>, LoadError> {
+    let Some(p) = elf.phdrs().find(|p| p.p_type == PT_INTERP) else {
+        return Ok(None);
+    };
+    let bytes = usize::try_from(p.p_offset)
+        .ok()
+        .zip(usize::try_from(p.p_filesz).ok())
+        .and_then(|(o, n)| image.get(o..o.checked_add(n)?))
+        .ok_or(LoadError::Elf("the interpreter path lies outside the file"))?;
+    let bytes = bytes.split(|&b| b == 0).next().unwrap_or(bytes);
+    core::str::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| LoadError::Elf("the interpreter path is not UTF-8"))
+}
+
+/// Reads the interpreter at `path` from the root file system and loads it at
+/// INTERP_BASE; returns its entry point. Why it failed goes to the console.
+fn load_interpreter(path: &str) -> Result<u64, LoadError> {
+    let fail = |why: &str| {
+        kprintln!("rumprun: the program's interpreter {path}: {why}");
+        LoadError::Elf("cannot load the program's ELF interpreter (dynamic loader)")
+    };
+    let bytes = crate::fs::read_file(path.as_bytes()).map_err(|e| match e {
+        crate::syscalls::errno::ENOENT => fail("not in the image (rumprun-bake adds it with the libraries; was the image baked by an older rumprun-bake?)"),
+        _ => fail("cannot be read"),
+    })?;
+    let elf = Elf::parse(&bytes).map_err(fail)?;
+    if !elf.is_dyn() || elf.phdrs().any(|p| p.p_type == PT_INTERP) {
+        return Err(fail(
+            "not a dynamic loader (it must be a self-contained ET_DYN object)",
         ));
     }
-    let base = if elf.is_dyn() { PIE_BASE } else { 0 };
+    load_segments(&elf, &bytes, INTERP_BASE)?;
+    Ok(INTERP_BASE + elf.entry())
+}
+
+/// Copies the PT_LOAD segments of `elf` (file `image`) to `base` + their addresses;
+/// returns the end of the highest segment and the address of the program headers
+/// (0 if no segment holds them).
+fn load_segments(elf: &Elf, image: &[u8], base: u64) -> Result<(u64, u64), LoadError> {
     let mut top = 0;
     let mut phdr = 0;
     for p in elf.phdrs().filter(|p| p.p_type == PT_LOAD) {
@@ -96,12 +162,5 @@ pub fn load(image: &[u8]) -> Result<Loaded, LoadError> {
     if top == 0 {
         return Err(LoadError::Elf("the program has no loadable segments"));
     }
-    aspace::init_heap_and_stack(page_up(top));
-    Ok(Loaded {
-        entry: base + elf.entry(),
-        base,
-        phdr,
-        phnum: elf.phnum(),
-        phent: elf.phentsize(),
-    })
+    Ok((top, phdr))
 }
