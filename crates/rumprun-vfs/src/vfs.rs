@@ -651,11 +651,18 @@ impl Vfs {
         if !is_dir(dir) {
             return Err(Errno::ENOTDIR);
         }
-        let mut names: Vec<Vec<u8>> = Vec::new();
+        // Bounds on the walk up, so that no shape of the tree can make it endless:
+        // the path's length (ENAMETOOLONG) and the mount points crossed (ELOOP).
+        const MAX_MOUNT_CROSSINGS: usize = 40;
+        let (mut names, mut len, mut crossings): (Vec<Vec<u8>>, usize, usize) = (Vec::new(), 0, 0);
         let mut cur = dir.clone();
         while !same(&cur, &self.root) {
             let covered = self.mounts.lock().covered_by(cur.key());
             if let Some(c) = covered {
+                crossings += 1;
+                if crossings > MAX_MOUNT_CROSSINGS {
+                    return Err(Errno::ELOOP);
+                }
                 cur = c;
                 continue;
             }
@@ -675,6 +682,10 @@ impl Vfs {
                 }
                 cookie = e.next;
             };
+            len += name.len() + 1;
+            if len >= PATH_MAX {
+                return Err(Errno::ENAMETOOLONG);
+            }
             names.push(name);
             cur = parent;
         }

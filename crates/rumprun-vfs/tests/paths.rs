@@ -167,6 +167,23 @@ fn readlink_rules() {
 }
 
 #[test]
+fn path_of_a_directory_deeper_than_path_max_is_enametoolong() {
+    // 20 levels of 250-byte names: each step is created relative to the previous
+    // directory (a path from the root would itself be too long), and the walk back up
+    // stops at PATH_MAX instead of building the whole path.
+    let e = Env::new();
+    let name = "d".repeat(250);
+    let mut dir = e.root.clone();
+    for _ in 0..20 {
+        dir = e
+            .vfs
+            .mkdir(&dir, name.as_bytes(), 0o755, rumprun_vfs::Cred::ROOT)
+            .unwrap();
+    }
+    assert_eq!(e.vfs.path_of(&dir).unwrap_err(), Errno::ENAMETOOLONG);
+}
+
+#[test]
 fn getcwd_paths() {
     let e = Env::new();
     let a = e.mkdir("/a").unwrap();
