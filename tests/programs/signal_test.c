@@ -3,6 +3,7 @@
  * "sigterm" ends the program with SIGTERM's default action (status 143). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/select.h>
+#include <sys/signalfd.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -529,6 +531,62 @@ t_pwait_mask(void)
 	printf("pwait_mask: ok\n");
 }
 
+/* signalfd: blocked signals read as data, with poll/epoll readiness and a blocking
+ * read that a signal from another thread ends; their handler never runs. */
+static void *
+kill_later(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	kill(getpid(), SIGUSR2);
+	return NULL;
+}
+
+static void
+t_signalfd(void)
+{
+	sigset_t set;
+	struct signalfd_siginfo si[2];
+	install(SIGUSR1, record, 0);
+	install(SIGUSR2, record, 0);
+	hits = 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	CHECK("signalfd", sfd >= 0);
+	CHECK("signalfd", read(sfd, si, sizeof si) == -1 && errno == EAGAIN);
+	struct pollfd pf = {sfd, POLLIN, 0};
+	CHECK("signalfd", poll(&pf, 1, 0) == 0);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET}, got;
+	CHECK("signalfd", epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) == 0);
+	raise(SIGUSR1);
+	CHECK("signalfd", poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN));
+	CHECK("signalfd", epoll_wait(ep, &got, 1, 0) == 1);
+	CHECK("signalfd", epoll_wait(ep, &got, 1, 0) == 0); /* edge-triggered */
+	CHECK("signalfd", read(sfd, si, sizeof si) == (ssize_t)sizeof si[0]);
+	CHECK("signalfd", si[0].ssi_signo == SIGUSR1 && si[0].ssi_code == SI_TKILL);
+	CHECK("signalfd", poll(&pf, 1, 0) == 0 && hits == 0);
+	/* the set can be changed; a blocking read waits for a kill from a thread */
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	CHECK("signalfd", signalfd(sfd, &set, 0) == sfd);
+	int fl = fcntl(sfd, F_GETFL);
+	CHECK("signalfd", fcntl(sfd, F_SETFL, fl & ~O_NONBLOCK) == 0);
+	pthread_t t;
+	pthread_create(&t, NULL, kill_later, NULL);
+	CHECK("signalfd", read(sfd, si, sizeof si) == (ssize_t)sizeof si[0]);
+	CHECK("signalfd", si[0].ssi_signo == SIGUSR2 && si[0].ssi_code == SI_USER &&
+	    si[0].ssi_pid == (uint32_t)getpid());
+	pthread_join(t, NULL);
+	CHECK("signalfd", hits == 0);
+	close(ep);
+	close(sfd);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	printf("signalfd: ok\n");
+}
+
 static void
 t_sigterm(void)
 {
@@ -558,6 +616,7 @@ static const struct {
     {"restart", t_restart},
     {"flags", t_flags},
     {"pwait_mask", t_pwait_mask},
+    {"signalfd", t_signalfd},
     {"sigterm", t_sigterm},
 };
 

@@ -1,5 +1,5 @@
 //! Open files and the file-descriptor table. Every kind of file (console, device
-//! nodes, pipes, eventfd, timerfd, epoll, and regular files once the VFS is in)
+//! nodes, pipes, eventfd, timerfd, signalfd, epoll, and regular files once the VFS is in)
 //! implements [`FileOps`]; an [`OpenFile`] adds what `open` creates (offset, status
 //! flags), shared by dup'd descriptors; the table maps numbers to open files (one
 //! table: all threads share it, as with CLONE_FILES).
@@ -12,6 +12,7 @@ pub mod devices;
 pub mod epoll;
 pub mod eventfd;
 pub mod pipe;
+pub mod signalfd;
 pub mod timerfd;
 pub mod vfs_file;
 pub mod wait;

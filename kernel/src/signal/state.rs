@@ -13,7 +13,7 @@ use crate::sched::{self, Tid};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// False when no signal is pending anywhere and no thread has a mask to put back: then
 /// returning to the program has nothing to do (`deliver::on_return`'s fast path, which
@@ -28,6 +28,21 @@ pub fn needs_attention() -> bool {
 /// Marks that the next return to the program must look at the signal state.
 pub fn raise_attention() {
     ATTENTION.store(true, Ordering::Relaxed);
+}
+
+/// Signals made pending so far: signalfd's readiness generation (edge-triggered epoll).
+static SENDS: AtomicU64 = AtomicU64::new(0);
+
+pub fn sends() -> u64 {
+    SENDS.load(Ordering::Relaxed)
+}
+
+/// A signal became pending: returns to the program must look, and I/O waiters re-check
+/// (a signalfd may have become readable although the signal is blocked).
+fn posted() {
+    raise_attention();
+    SENDS.fetch_add(1, Ordering::Relaxed);
+    crate::fd::wait::notify();
 }
 
 /// Clears the mark unless a signal is still pending (blocked, or for another thread)
@@ -215,7 +230,7 @@ pub fn send_process(info: SigInfo) {
     }
     p.pending |= bit(sig);
     p.info[sig as usize - 1] = info;
-    raise_attention();
+    posted();
     // The current thread if it can take it (no wake-up needed unless it is the one
     // blocked while the scheduler idles), else the first thread that can.
     let cur = sched::current();
@@ -241,7 +256,7 @@ pub fn send_thread(tid: Tid, info: SigInfo) {
     }
     t.pending |= bit(sig);
     t.info[sig as usize - 1] = info;
-    raise_attention();
+    posted();
     if t.wants(sig) {
         sched::interrupt(tid);
     }

@@ -1,14 +1,14 @@
 //! Descriptor I/O syscalls over `fd`: read/write and their vectored and positioned
 //! forms, lseek, close, dup*, fcntl, ioctl, fstat, and the file kinds that are not
-//! in a file system: pipe/pipe2, eventfd, timerfd. A blocking descriptor waits on the
-//! I/O queue when its file says EAGAIN.
+//! in a file system: pipe/pipe2, eventfd, signalfd, timerfd. A blocking descriptor
+//! waits on the I/O queue when its file says EAGAIN.
 
 use super::errno::*;
 use super::stat::Statx;
 use super::user;
 use crate::fd::{
-    self, eventfd::EventFd, pipe, timerfd::TimerFd, wait, OpenFile, O_CLOEXEC, O_NONBLOCK,
-    O_RDONLY, O_RDWR, O_WRONLY,
+    self, eventfd::EventFd, pipe, signalfd::SignalFd, timerfd::TimerFd, wait, OpenFile, O_CLOEXEC,
+    O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -249,6 +249,26 @@ pub fn eventfd2(initval: u64, flags: u64) -> SysResult {
             flags & EFD_SEMAPHORE != 0,
         )),
         O_RDWR | (flags as u32 & O_NONBLOCK),
+    );
+    fd::install(file, flags as u32 & O_CLOEXEC != 0, 0)
+}
+
+/// signalfd4(fd, mask, size, flags): a new signalfd for the set at `mask` (fd -1), or
+/// a new set for the signalfd `fd`.
+pub fn signalfd4(fdn: u64, mask: u64, size: u64, flags: u64) -> SysResult {
+    if flags & !((O_CLOEXEC | O_NONBLOCK) as u64) != 0 || size != 8 {
+        return Err(EINVAL);
+    }
+    let set: u64 = user::read(mask)?;
+    if fdn as i32 != -1 {
+        let f = fd::get(fdn)?;
+        let s = f.ops.as_any().downcast_ref::<SignalFd>().ok_or(EINVAL)?;
+        s.set_mask(set);
+        return Ok(fdn);
+    }
+    let file = OpenFile::new(
+        Arc::new(SignalFd::new(set)),
+        O_RDONLY | (flags as u32 & O_NONBLOCK),
     );
     fd::install(file, flags as u32 & O_CLOEXEC != 0, 0)
 }

@@ -223,9 +223,11 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
             poll::epoll_wait(a[0], a[1], a[2], time::ms_timeout(a[3] as i32 as i64))
         }),
         283 => io::timerfd_create(a[0], a[1]),
+        282 => io::signalfd4(a[0], a[1], a[2], 0),
         284 => io::eventfd2(a[0], 0),
         286 => io::timerfd_settime(a[0], a[1], a[2], a[3]),
         287 => io::timerfd_gettime(a[0], a[1]),
+        289 => io::signalfd4(a[0], a[1], a[2], a[3]),
         290 => io::eventfd2(a[0], a[1]),
         291 => poll::epoll_create1(a[0]),
         288 => net::accept4(a[0], a[1], a[2], a[3]),

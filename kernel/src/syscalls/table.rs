@@ -294,7 +294,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(275, Unsupported, "not yet"), // splice
     sys(280, Full, ""), // utimensat
     sys(281, Full, ""), // epoll_pwait
-    sys(282, Unsupported, "not yet"), // signalfd
+    sys(282, Full, ""), // signalfd
     sys(283, Full, "CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME"), // timerfd_create
     sys(284, Full, ""), // eventfd
     sys(
@@ -305,7 +305,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(286, Full, ""), // timerfd_settime
     sys(287, Full, ""), // timerfd_gettime
     sys(288, Full, ""), // accept4
-    sys(289, Unsupported, "not yet"), // signalfd4
+    sys(289, Full, ""), // signalfd4
     sys(290, Full, ""), // eventfd2
     sys(291, Full, ""), // epoll_create1
     sys(292, Full, ""), // dup3

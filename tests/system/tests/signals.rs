@@ -61,6 +61,11 @@ mod signals {
     }
 
     #[test]
+    fn signalfd_reads_blocked_signals_with_poll_epoll_and_blocking_read() {
+        both(&["signalfd"]);
+    }
+
+    #[test]
     fn blocked_signal_stays_pending_until_unblocked() {
         both(&["pending"]);
     }
