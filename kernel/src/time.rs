@@ -126,8 +126,11 @@ fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
 
 /// Nanoseconds since boot.
 pub fn monotonic_ns() -> u64 {
+    // Read the TSC before a first call calibrates it: that takes 10 ms, which is not
+    // part of the time being asked for.
+    let now = cpu::rdtsc();
     let c = cal();
-    ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_boot), c.tsc_hz)
+    ticks_to_ns(now.saturating_sub(c.tsc_boot), c.tsc_hz)
 }
 
 static BOOT_RTC_NS: Once<u64> = Once::new();
