@@ -1,7 +1,9 @@
 //! Command line parsing with the original's getopts (`c:m:n`) semantics: options come
 //! first, may be clustered (`-nc FILE`, `-cFILE`), `--` ends them, and the first operand
 //! picks the command. Also `-h`/`--help`, `--version`, and our `-r DIR` /
-//! `--root DIR` / `--root=DIR` (a host directory whose contents become `/`).
+//! `--root DIR` / `--root=DIR` (a host directory whose contents become `/`) and
+//! `-L DIR` (a host directory searched for the shared libraries of dynamically linked
+//! programs, like `LD_LIBRARY_PATH`).
 
 /// What to do.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct Args {
     pub dry_run: bool,
     /// `-r DIR` / `--root DIR`, in order.
     pub roots: Vec<String>,
+    /// `-L DIR`, in order.
+    pub lib_dirs: Vec<String>,
     pub command: Command,
 }
 
@@ -39,6 +43,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut directives = Vec::new();
     let mut dry_run = false;
     let mut roots = Vec::new();
+    let mut lib_dirs = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
@@ -64,7 +69,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                     match c {
                         'n' => dry_run = true,
                         'h' => return Ok(with(Command::Help)),
-                        'c' | 'm' | 'r' => {
+                        'c' | 'm' | 'r' | 'L' => {
                             let rest = &a[1 + pos + 1..];
                             let value = if !rest.is_empty() {
                                 rest.to_string()
@@ -77,6 +82,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                             match c {
                                 'c' => conf_files.push(value),
                                 'm' => directives.push(value),
+                                'L' => lib_dirs.push(value),
                                 _ => roots.push(value),
                             }
                             break;
@@ -116,6 +122,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         directives,
         dry_run,
         roots,
+        lib_dirs,
         command,
     })
 }
@@ -126,6 +133,7 @@ fn with(command: Command) -> Args {
         directives: Vec::new(),
         dry_run: false,
         roots: Vec::new(),
+        lib_dirs: Vec::new(),
         command,
     }
 }
@@ -192,6 +200,10 @@ mod tests {
         .unwrap();
         assert_eq!(a.roots, ["a", "b", "c", "d"]);
         assert!(a.dry_run);
+        assert!(a.lib_dirs.is_empty());
+        let a = p(&["-L", "/opt/lib", "-nL./libs", "hw_virtio", "o", "i"]).unwrap();
+        assert_eq!(a.lib_dirs, ["/opt/lib", "./libs"]);
+        assert!(a.dry_run);
         // Options stop at the first operand.
         let a = p(&["hw_virtio", "-c", "x", "y"]).unwrap();
         assert!(a.conf_files.is_empty());
@@ -217,6 +229,7 @@ mod tests {
         assert_eq!(p(&["-c"]).unwrap_err(), "option requires an argument -- c");
         assert_eq!(p(&["--frob"]).unwrap_err(), "unknown option --frob");
         assert_eq!(p(&["-r"]).unwrap_err(), "option requires an argument -- r");
+        assert_eq!(p(&["-L"]).unwrap_err(), "option requires an argument -- L");
         assert_eq!(
             p(&["--root"]).unwrap_err(),
             "option --root requires an argument"

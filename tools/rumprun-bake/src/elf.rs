@@ -1,5 +1,7 @@
-//! Minimal ELF64 reading: the file header, program and section headers, and the checks
-//! that decide whether a file is a program we can bake (static x86_64 Linux executable).
+//! Minimal ELF64 reading: the file header, program and section headers, the dynamic
+//! section's linking entries (needed libraries, RPATH/RUNPATH), and the checks that
+//! decide whether a file is a program we can bake: an x86_64 Linux executable, static,
+//! static-pie, or dynamically linked (with a `PT_INTERP` interpreter).
 
 /// `e_machine` of x86_64.
 pub const EM_X86_64: u16 = 62;
@@ -17,7 +19,33 @@ pub const SHT_NOBITS: u32 = 8;
 /// Size of one ELF64 program header.
 pub const PHDR_SIZE: usize = 56;
 const SHDR_SIZE: usize = 64;
+const DT_NULL: u64 = 0;
 const DT_NEEDED: u64 = 1;
+const DT_STRTAB: u64 = 5;
+const DT_STRSZ: u64 = 10;
+const DT_RPATH: u64 = 15;
+const DT_RUNPATH: u64 = 29;
+
+/// How a program that passed [`Elf::check_program`] is linked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Linking {
+    /// Static or static-pie: runs on its own.
+    Static,
+    /// Needs its interpreter (the `PT_INTERP` path, e.g. `/lib64/ld-linux-x86-64.so.2`)
+    /// and the shared libraries it loads.
+    Dynamic { interpreter: String },
+}
+
+/// The linking entries of the dynamic section.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DynamicInfo {
+    /// `DT_NEEDED` names, in order.
+    pub needed: Vec<String>,
+    /// `DT_RPATH` (colon-separated directories).
+    pub rpath: Option<String>,
+    /// `DT_RUNPATH` (colon-separated directories).
+    pub runpath: Option<String>,
+}
 
 /// One program header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,67 +266,134 @@ impl<'a> Elf<'a> {
         })
     }
 
-    /// Checks that this is a program we can bake: a static (or static-pie) executable.
-    /// Errors are the text after `FILE: `.
-    pub fn check_static_program(&self) -> Result<(), String> {
+    /// The `PT_INTERP` path, if there is one: `Ok(None)` for no interpreter, `Err` if
+    /// the header points outside the file or the path is not UTF-8.
+    pub fn interpreter(&self) -> Result<Option<String>, String> {
+        let Some(interp) = self.phdrs.iter().find(|p| p.p_type == PT_INTERP) else {
+            return Ok(None);
+        };
+        let bytes = interp
+            .file_range(self.data.len())
+            .map(|r| &self.data[r])
+            .ok_or("corrupt ELF file (PT_INTERP outside the file)")?;
+        let bytes = bytes.split(|&c| c == 0).next().unwrap_or(bytes);
+        let path = std::str::from_utf8(bytes)
+            .map_err(|_| "corrupt ELF file (the PT_INTERP path is not UTF-8)")?;
+        if path.is_empty() {
+            return Err("corrupt ELF file (empty PT_INTERP path)".into());
+        }
+        Ok(Some(path.to_string()))
+    }
+
+    /// The `(tag, value)` entries of the first `PT_DYNAMIC` segment up to `DT_NULL`
+    /// (none without one, or if it lies outside the file).
+    fn dynamic_entries(&self) -> Vec<(u64, u64)> {
+        self.phdrs
+            .iter()
+            .filter(|p| p.p_type == PT_DYNAMIC)
+            .find_map(|p| p.file_range(self.data.len()))
+            .map(|r| {
+                self.data[r]
+                    .chunks_exact(16)
+                    .map(|e| (u64_at(e, 0), u64_at(e, 8)))
+                    .take_while(|&(tag, _)| tag != DT_NULL)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The file bytes of the virtual range `vaddr .. vaddr + size`, if one `PT_LOAD`
+    /// holds all of it in the file.
+    fn bytes_at_vaddr(&self, vaddr: u64, size: u64) -> Option<&'a [u8]> {
+        let end = vaddr.checked_add(size)?;
+        let p = self.phdrs.iter().find(|p| {
+            p.p_type == PT_LOAD
+                && p.p_vaddr <= vaddr
+                && p.p_vaddr.checked_add(p.p_filesz).is_some_and(|e| end <= e)
+        })?;
+        let start = p.p_offset.checked_add(vaddr - p.p_vaddr)?;
+        let range = table_range(start, usize::try_from(size).ok()?, 1, self.data.len())?;
+        Some(&self.data[range])
+    }
+
+    /// The needed libraries and search paths of the dynamic section (all empty for a
+    /// file without one). Errors are the text after `FILE: `.
+    pub fn dynamic_info(&self) -> Result<DynamicInfo, String> {
+        let entries = self.dynamic_entries();
+        let value = |tag| entries.iter().find(|&&(t, _)| t == tag).map(|&(_, v)| v);
+        let mut info = DynamicInfo::default();
+        let strings_used = [DT_NEEDED, DT_RPATH, DT_RUNPATH];
+        if !entries.iter().any(|(t, _)| strings_used.contains(t)) {
+            return Ok(info);
+        }
+        let strtab = value(DT_STRTAB)
+            .zip(value(DT_STRSZ))
+            .and_then(|(addr, size)| self.bytes_at_vaddr(addr, size))
+            .ok_or("corrupt ELF file (no dynamic string table in the file)")?;
+        let string = |offset: u64| -> Result<String, String> {
+            let rest = usize::try_from(offset)
+                .ok()
+                .and_then(|o| strtab.get(o..))
+                .ok_or("corrupt ELF file (a dynamic string lies outside its table)")?;
+            let bytes = rest.split(|&c| c == 0).next().unwrap_or(rest);
+            String::from_utf8(bytes.to_vec())
+                .map_err(|_| "corrupt ELF file (a dynamic string is not UTF-8)".to_string())
+        };
+        for &(tag, v) in &entries {
+            match tag {
+                DT_NEEDED => info.needed.push(string(v)?),
+                DT_RPATH => info.rpath = Some(string(v)?),
+                DT_RUNPATH => info.runpath = Some(string(v)?),
+                _ => {}
+            }
+        }
+        Ok(info)
+    }
+
+    /// Checks that this is a program we can bake: a static, static-pie or dynamically
+    /// linked executable, and says which. Errors are the text after `FILE: `.
+    pub fn check_program(&self) -> Result<Linking, String> {
         match self.e_type {
             ET_EXEC | ET_DYN => {}
             ET_REL => {
                 return Err(
-                    "a relocatable object file (ET_REL), not a program: link it into a static executable".into(),
+                    "a relocatable object file (ET_REL), not a program: link it into an executable"
+                        .into(),
                 )
             }
             ET_CORE => return Err("a core dump (ET_CORE), not a program".into()),
             t => return Err(format!("not an executable (ELF type {t})")),
         }
-        let len = self.data.len();
-        if let Some(interp) = self.phdrs.iter().find(|p| p.p_type == PT_INTERP) {
-            let name = interp
-                .file_range(len)
-                .map(|r| {
-                    let b = &self.data[r];
-                    let b = b.split(|&c| c == 0).next().unwrap_or(b);
-                    String::from_utf8_lossy(b).into_owned()
-                })
-                .unwrap_or_else(|| "?".into());
-            return Err(format!(
-                "dynamically linked (interpreter {name}); build it with -static (x86_64-rumprun-linux-gcc does)"
-            ));
-        }
         if !self.phdrs.iter().any(|p| p.p_type == PT_LOAD) {
             return Err("not a program (no loadable segments)".into());
         }
         for p in self.phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
-            if p.file_range(len).is_none() {
+            if p.file_range(self.data.len()).is_none() {
                 return Err("truncated ELF file (a segment lies outside the file)".into());
             }
-        }
-        let needs_libs = self
-            .phdrs
-            .iter()
-            .filter(|p| p.p_type == PT_DYNAMIC)
-            .filter_map(|p| p.file_range(len))
-            .any(|r| {
-                self.data[r]
-                    .chunks_exact(16)
-                    .map(|e| u64_at(e, 0))
-                    .take_while(|&tag| tag != 0)
-                    .any(|tag| tag == DT_NEEDED)
-            });
-        if needs_libs {
-            return Err(
-                "needs shared libraries (DT_NEEDED) but has no interpreter; build it with -static (x86_64-rumprun-linux-gcc does)".into(),
-            );
         }
         if self.e_type == ET_DYN && self.e_entry == 0 {
             return Err("a shared library, not a program (no entry point)".into());
         }
-        Ok(())
+        if let Some(interpreter) = self.interpreter()? {
+            return Ok(Linking::Dynamic { interpreter });
+        }
+        let needs_libs = self
+            .dynamic_entries()
+            .iter()
+            .any(|&(tag, _)| tag == DT_NEEDED);
+        if needs_libs {
+            return Err(
+                "needs shared libraries (DT_NEEDED) but has no interpreter (PT_INTERP); build it with -static (x86_64-rumprun-linux-gcc does)".into(),
+            );
+        }
+        Ok(Linking::Static)
     }
 }
 
+/// Fake ELF files for unit tests.
 #[cfg(test)]
-mod tests {
+pub mod testing {
     use super::*;
 
     /// A minimal little-endian ELF64 header with `phdrs` right after it.
@@ -322,6 +417,76 @@ mod tests {
         d
     }
 
+    /// What goes into [`fake_dynamic_elf`].
+    #[derive(Default)]
+    pub struct FakeDynamic<'a> {
+        pub interpreter: Option<&'a str>,
+        pub needed: &'a [&'a str],
+        pub rpath: Option<&'a str>,
+        pub runpath: Option<&'a str>,
+    }
+
+    /// An ELF64 file of type `e_type` with one `PT_LOAD` over the whole file (at
+    /// virtual address 0), a `PT_DYNAMIC` with `d`'s entries and, if given, a `PT_INTERP`.
+    pub fn fake_dynamic_elf(e_type: u16, d: &FakeDynamic) -> Vec<u8> {
+        let phnum = 2 + usize::from(d.interpreter.is_some());
+        let mut strtab = vec![0u8];
+        let mut string = |s: &str| {
+            let off = strtab.len() as u64;
+            strtab.extend_from_slice(s.as_bytes());
+            strtab.push(0);
+            off
+        };
+        let mut entries: Vec<(u64, u64)> =
+            d.needed.iter().map(|n| (DT_NEEDED, string(n))).collect();
+        if let Some(r) = d.rpath {
+            entries.push((DT_RPATH, string(r)));
+        }
+        if let Some(r) = d.runpath {
+            entries.push((DT_RUNPATH, string(r)));
+        }
+        let interp = d.interpreter.map(&mut string);
+        let dyn_off = (64 + PHDR_SIZE * phnum) as u64;
+        let strtab_off = dyn_off + 16 * (entries.len() as u64 + 3);
+        entries.push((DT_STRTAB, strtab_off));
+        entries.push((DT_STRSZ, strtab.len() as u64));
+        entries.push((DT_NULL, 0));
+        let total = strtab_off + strtab.len() as u64;
+        let seg = |p_type, off, size| Phdr {
+            p_type,
+            p_flags: 4,
+            p_offset: off,
+            p_vaddr: off,
+            p_paddr: off,
+            p_filesz: size,
+            p_memsz: size,
+            p_align: 8,
+        };
+        let mut phdrs = vec![
+            Phdr {
+                p_align: 0x1000,
+                ..seg(PT_LOAD, 0, total)
+            },
+            seg(PT_DYNAMIC, dyn_off, 16 * entries.len() as u64),
+        ];
+        if let (Some(off), Some(i)) = (interp, d.interpreter) {
+            phdrs.push(seg(PT_INTERP, strtab_off + off, i.len() as u64 + 1));
+        }
+        let mut tail = Vec::new();
+        for (tag, v) in entries {
+            tail.extend_from_slice(&tag.to_le_bytes());
+            tail.extend_from_slice(&v.to_le_bytes());
+        }
+        tail.extend_from_slice(&strtab);
+        fake_elf(e_type, EM_X86_64, &phdrs, &tail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
     fn load(off: u64, size: u64) -> Phdr {
         Phdr {
             p_type: PT_LOAD,
@@ -342,7 +507,7 @@ mod tests {
         assert_eq!(e.phdrs.len(), 1);
         assert_eq!(e.phdrs[0], load(0, 120));
         assert_eq!(e.phdr_bytes(), &load(0, 120).to_bytes());
-        e.check_static_program().unwrap();
+        assert_eq!(e.check_program(), Ok(Linking::Static));
     }
 
     #[test]
@@ -381,7 +546,7 @@ mod tests {
     fn program_errors() {
         let e = |t, phdrs: &[Phdr], tail: &[u8]| {
             let d = fake_elf(t, EM_X86_64, phdrs, tail);
-            Elf::parse(&d).unwrap().check_static_program().err()
+            Elf::parse(&d).unwrap().check_program().err()
         };
         assert!(e(ET_REL, &[], &[]).unwrap().contains("relocatable object"));
         assert!(e(ET_CORE, &[], &[]).unwrap().contains("core dump"));
@@ -398,9 +563,16 @@ mod tests {
             ..load(0, 0)
         };
         assert_eq!(
-            e(ET_DYN, &[interp, load(0, 100)], b"/ld.so\0\0").unwrap(),
-            "dynamically linked (interpreter /ld.so); build it with -static (x86_64-rumprun-linux-gcc does)"
+            e(ET_DYN, &[interp, load(0, 100)], b"\xff\0\0\0\0\0\0\0").unwrap(),
+            "corrupt ELF file (the PT_INTERP path is not UTF-8)"
         );
+        let far_interp = Phdr {
+            p_offset: 5000,
+            ..interp
+        };
+        assert!(e(ET_DYN, &[far_interp, load(0, 100)], b"")
+            .unwrap()
+            .contains("PT_INTERP outside"));
         let dynamic = Phdr {
             p_type: PT_DYNAMIC,
             p_offset: 64 + 56 * 2,
@@ -413,10 +585,10 @@ mod tests {
         }
         assert!(e(ET_DYN, &[dynamic, load(0, 100)], &needed)
             .unwrap()
-            .contains("DT_NEEDED"));
+            .contains("DT_NEEDED) but has no interpreter"));
         let mut d = fake_elf(ET_DYN, EM_X86_64, &[load(0, 100)], &[]);
         d[24..32].fill(0);
-        let so = Elf::parse(&d).unwrap().check_static_program().unwrap_err();
+        let so = Elf::parse(&d).unwrap().check_program().unwrap_err();
         assert!(so.contains("shared library"), "{so}");
         // A static-pie: ET_DYN, an entry point, PT_DYNAMIC without DT_NEEDED.
         let mut relocs = Vec::new();
@@ -424,5 +596,64 @@ mod tests {
             relocs.extend_from_slice(&v.to_le_bytes());
         }
         assert_eq!(e(ET_DYN, &[dynamic, load(0, 100)], &relocs), None);
+    }
+
+    #[test]
+    fn dynamically_linked_programs() {
+        let d = fake_dynamic_elf(
+            ET_DYN,
+            &FakeDynamic {
+                interpreter: Some("/lib64/ld-linux-x86-64.so.2"),
+                needed: &["libm.so.6", "libc.so.6"],
+                rpath: Some("/opt/a:/opt/b"),
+                runpath: Some("$ORIGIN/../lib"),
+            },
+        );
+        let e = Elf::parse(&d).unwrap();
+        assert_eq!(
+            e.check_program(),
+            Ok(Linking::Dynamic {
+                interpreter: "/lib64/ld-linux-x86-64.so.2".into()
+            })
+        );
+        assert_eq!(
+            e.dynamic_info(),
+            Ok(DynamicInfo {
+                needed: vec!["libm.so.6".into(), "libc.so.6".into()],
+                rpath: Some("/opt/a:/opt/b".into()),
+                runpath: Some("$ORIGIN/../lib".into()),
+            })
+        );
+        // A shared library (no entry point) is refused even with an interpreter.
+        let mut so = d.clone();
+        so[24..32].fill(0);
+        let err = Elf::parse(&so).unwrap().check_program().unwrap_err();
+        assert!(err.contains("shared library"), "{err}");
+        // Without a dynamic section there is nothing to link.
+        let plain = fake_elf(ET_EXEC, EM_X86_64, &[load(0, 120)], &[]);
+        assert_eq!(
+            Elf::parse(&plain).unwrap().dynamic_info(),
+            Ok(DynamicInfo::default())
+        );
+    }
+
+    #[test]
+    fn corrupt_dynamic_strings() {
+        let mut d = fake_dynamic_elf(
+            ET_DYN,
+            &FakeDynamic {
+                needed: &["libc.so.6"],
+                ..Default::default()
+            },
+        );
+        // DT_NEEDED's string offset (the first dynamic entry's value) far outside.
+        let dyn_off = 64 + 2 * PHDR_SIZE;
+        d[dyn_off + 8..dyn_off + 16].copy_from_slice(&9999u64.to_le_bytes());
+        let err = Elf::parse(&d).unwrap().dynamic_info().unwrap_err();
+        assert!(err.contains("outside its table"), "{err}");
+        // DT_STRTAB pointing outside every PT_LOAD.
+        d[dyn_off + 24..dyn_off + 32].copy_from_slice(&0x10_0000u64.to_le_bytes());
+        let err = Elf::parse(&d).unwrap().dynamic_info().unwrap_err();
+        assert!(err.contains("no dynamic string table"), "{err}");
     }
 }

@@ -1,4 +1,4 @@
-//! `rumprun-bake`: bakes static Linux x86_64 programs and a rumprun kernel into one
+//! `rumprun-bake`: bakes Linux x86_64 programs and a rumprun kernel into one
 //! bootable ELF image. This module owns the command flow, the usage text and how errors
 //! are reported (one `rumprun-bake: error: ...` line on stderr, exit status 1).
 //!
@@ -6,6 +6,9 @@
 //! ending in `.fs`, or any existing file starting with the newc magic), as added by
 //! `-m "add x.fs"`, and each `-r DIR` (cooked on the fly, DIR's contents at `/`) add
 //! their entries to the payload after the programs (see `rumprun_bake::rootfs`).
+//! A dynamically linked program brings its interpreter and shared libraries from the
+//! host, placed right after the programs (see `shared_libs`; `-L DIR` adds a search
+//! directory).
 
 mod bake;
 mod cli;
@@ -13,6 +16,7 @@ mod config;
 mod elf;
 mod install;
 mod ksyms;
+mod shared_libs;
 
 use cli::Command;
 use config::Configs;
@@ -44,6 +48,15 @@ Files from the host (the root file system; programs are also /bin/<name>):
 \t-m \"add FILE.fs\"\t: add the files of FILE.fs, a cpio newc archive
 \t\t\t  made with x86_64-rumprun-linux-cookfs.
 \t-r dir, --root dir\t: add dir's contents as / (dir/etc/x is /etc/x).
+
+Dynamically linked programs: their interpreter (PT_INTERP) and shared libraries
+(DT_NEEDED, transitively) are copied from this host into the image, at the paths
+the interpreter searches by default. Libraries are searched like ld.so does:
+RPATH, the -L dirs, RUNPATH, then /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu
+/lib64 /usr/lib64 /lib /usr/lib /usr/lib/x86_64-linux-musl /usr/local/lib.
+\t-L dir\t\t: also search dir (like LD_LIBRARY_PATH; repeatable). Libraries
+\t\t\t  found outside the loader's default dirs go to
+\t\t\t  /usr/lib/x86_64-linux-gnu (glibc) or /usr/lib (musl) in the image.
 
 Environment:
 \tRUMPRUN_DESTDIR\t: install root (default: the directory above this program's bin/).
@@ -122,24 +135,54 @@ fn resolve(configs: &mut Configs, raw: &str, directives: &[String]) -> Result<St
     Ok(name)
 }
 
-/// Reads and checks one input; returns its name in the image and its bytes.
-fn read_input(path: &str) -> Result<(String, Vec<u8>), String> {
+/// One program to bake: its name in the image, its bytes, and the interpreter and
+/// libraries it needs (none for a static program).
+struct Program {
+    name: String,
+    data: Vec<u8>,
+    runtime: Vec<shared_libs::RuntimeFile>,
+}
+
+/// Reads and checks one input, and finds what it needs at run time on the host.
+fn read_input(path: &str, libs: &shared_libs::HostLibs) -> Result<Program, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
     if !meta.is_file() && !meta.is_dir() {
         // Devices and FIFOs: reading them could block or never end.
         return Err(format!("{path}: not a regular file"));
     }
     let data = std::fs::read(path).map_err(|e| format!("{path}: {}", io_msg(&e)))?;
-    elf::Elf::parse(&data)
-        .and_then(|e| e.check_static_program())
-        .map_err(|e| format!("{path}: {e}"))?;
+    let elf = elf::Elf::parse(&data).map_err(|e| format!("{path}: {e}"))?;
+    let linking = elf.check_program().map_err(|e| format!("{path}: {e}"))?;
     let name = Path::new(path)
         .file_name()
         .ok_or_else(|| format!("{path}: not a file name"))?
         .to_str()
         .ok_or_else(|| format!("{path}: the file name is not UTF-8"))?
         .to_string();
-    Ok((name, data))
+    let runtime = match linking {
+        elf::Linking::Static => Vec::new(),
+        elf::Linking::Dynamic { interpreter } => {
+            shared_libs::runtime_files(path, Path::new(path), &elf, &interpreter, libs)?
+        }
+    };
+    Ok(Program {
+        name,
+        data,
+        runtime,
+    })
+}
+
+/// The `-L` directories as absolute paths, after checking they are directories.
+fn absolute_lib_dirs(dirs: &[String]) -> Result<Vec<std::path::PathBuf>, String> {
+    dirs.iter()
+        .map(|d| {
+            let meta = std::fs::metadata(d).map_err(|e| format!("-L {d}: {}", io_msg(&e)))?;
+            if !meta.is_dir() {
+                return Err(format!("-L {d}: not a directory"));
+            }
+            std::path::absolute(d).map_err(|e| format!("-L {d}: {}", io_msg(&e)))
+        })
+        .collect()
 }
 
 /// Whether the config component `c` is a file system archive: a path ending in `.fs`
@@ -174,16 +217,34 @@ fn archive_component(c: &str) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(bytes))
 }
 
-/// Adds the programs, then the archives among `components`, then the `roots`.
+/// Adds the programs, then their interpreters and libraries, then the archives among
+/// `components`, then the `roots`.
 fn payload_tree(
-    programs: Vec<(String, Vec<u8>)>,
+    programs: Vec<Program>,
     inputs: &[String],
     components: &[String],
     roots: &[String],
 ) -> Result<Tree, String> {
     let mut tree = Tree::new();
-    for ((name, data), input) in programs.into_iter().zip(inputs) {
-        tree.add(bake::program_entry(&name, input, data))?;
+    let mut runtime = Vec::new();
+    for (program, input) in programs.into_iter().zip(inputs) {
+        tree.add(bake::program_entry(&program.name, input, program.data))?;
+        runtime.extend(program.runtime.into_iter().map(|f| (f, input)));
+    }
+    for (file, input) in runtime {
+        let same_file_added = tree
+            .entries()
+            .iter()
+            .any(|e| e.path == file.image_path && e.data == file.data);
+        if !same_file_added {
+            tree.add(rootfs::FsEntry {
+                path: file.image_path,
+                mode: rumprun_image::cpio::S_IFREG | 0o755,
+                owner: Default::default(),
+                data: file.data,
+                source: format!("{} {} of {input}", file.kind, file.host_path.display()),
+            })?;
+        }
     }
     let programs_size = tree.data_size();
     for c in components {
@@ -210,6 +271,7 @@ struct BakeJob<'a> {
     inputs: &'a [String],
     components: &'a [String],
     roots: &'a [String],
+    lib_dirs: &'a [String],
     dry_run: bool,
 }
 
@@ -220,6 +282,7 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         inputs,
         components,
         roots,
+        lib_dirs,
         dry_run,
     } = job;
     if inputs.len() > MAX_INPUTS {
@@ -234,15 +297,21 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
             rumprun_image::CONFIG_LEN
         )));
     }
-    let mut programs: Vec<(String, Vec<u8>)> = Vec::new();
+    let extra_dirs = absolute_lib_dirs(lib_dirs)?;
+    let host_libs = shared_libs::HostLibs {
+        sysroot: Path::new("/"),
+        extra_dirs: &extra_dirs,
+    };
+    let mut programs: Vec<Program> = Vec::new();
     for input in inputs {
-        let (name, data) = read_input(input)?;
-        if programs.iter().any(|(n, _)| *n == name) {
+        let program = read_input(input, &host_libs)?;
+        if programs.iter().any(|p| p.name == program.name) {
             return Err(Failure::Error(format!(
-                "{input}: another input is also named {name} (programs are stored as bin/<name>)"
+                "{input}: another input is also named {} (programs are stored as bin/<name>)",
+                program.name
             )));
         }
-        programs.push((name, data));
+        programs.push(program);
     }
 
     let platform = config::platform(config);
@@ -261,10 +330,10 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
             format!("{}: {}", kernel_path.display(), io_msg(&e))
         }
     })?;
-    let names: Vec<String> = programs.iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<String> = programs.iter().map(|p| p.name.clone()).collect();
     let pie: Vec<bool> = programs
         .iter()
-        .map(|(_, data)| elf::Elf::parse(data).is_ok_and(|e| e.e_type == elf::ET_DYN))
+        .map(|p| elf::Elf::parse(&p.data).is_ok_and(|e| e.e_type == elf::ET_DYN))
         .collect();
     let mut tree = payload_tree(programs, inputs, components, roots)?;
     let files = tree.entries().len() - names.len();
@@ -385,6 +454,7 @@ fn run(argv: &[String]) -> Result<(), Failure> {
                 inputs,
                 components: &components,
                 roots: &args.roots,
+                lib_dirs: &args.lib_dirs,
                 dry_run: args.dry_run,
             };
             bake_command(&install, job)

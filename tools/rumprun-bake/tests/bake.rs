@@ -1,6 +1,7 @@
 //! End-to-end tests of the `rumprun-bake` binary: fake kernels and real static, static-pie
 //! and dynamic programs built with gcc, baked images checked field by field (and by
-//! `readelf`), and every error message with its exit status.
+//! `readelf`), the libraries dynamic programs bring from the host, and every error
+//! message with its exit status.
 
 use rumprun_image::{cpio, BakeInfo};
 use std::fs;
@@ -39,6 +40,16 @@ __asm__(
 const HELLO_C: &str = r#"
 #include <stdio.h>
 int main(void) { puts("hello"); return 0; }
+"#;
+
+/// A shared library (built as `libs/libgreet.so`) and a program linked against it.
+const GREET_LIB_C: &str = r#"
+#include <stdio.h>
+void greet(void) { puts("hello from libgreet"); }
+"#;
+const GREET_C: &str = r#"
+void greet(void);
+int main(void) { greet(); return 0; }
 "#;
 
 fn gcc(dir: &Path, args: &[&str]) {
@@ -91,6 +102,14 @@ fn fixtures() -> &'static Path {
         gcc(&dir, &["-static-pie", "-O2", "-o", "hello-pie", "hello.c"]);
         gcc(&dir, &["-O2", "-o", "hello-dyn", "hello.c"]);
         gcc(&dir, &["-c", "-O2", "-o", "hello.o", "hello.c"]);
+        fs::create_dir_all(dir.join("libs")).unwrap();
+        fs::write(dir.join("greet-lib.c"), GREET_LIB_C).unwrap();
+        fs::write(dir.join("greet.c"), GREET_C).unwrap();
+        gcc(
+            &dir,
+            &["-shared", "-fPIC", "-o", "libs/libgreet.so", "greet-lib.c"],
+        );
+        gcc(&dir, &["-o", "hello-greet", "greet.c", "-Llibs", "-lgreet"]);
         fs::write(dir.join("notelf"), "#!/bin/sh\necho hi\n").unwrap();
         let mut arm = fs::read(dir.join("hello")).unwrap();
         arm[18..20].copy_from_slice(&183u16.to_le_bytes());
@@ -497,6 +516,99 @@ fn list_describe_and_config_options() {
     );
 }
 
+/// The payload entries of the baked image `out`: (path, mode, data).
+fn payload_entries(out: &Path) -> Vec<(String, u32, Vec<u8>)> {
+    let o = fs::read(out).unwrap();
+    let new = phdrs(&o).pop().unwrap();
+    let payload = &o[new.offset as usize..(new.offset + new.filesz) as usize];
+    cpio::entries(payload)
+        .map(|e| {
+            let e = e.unwrap();
+            (e.name.to_string(), e.mode, e.data.to_vec())
+        })
+        .collect()
+}
+
+/// Checks that `entries` has the regular file `path` (mode 0755) with the contents of
+/// the host file `host` (symlinks followed).
+fn has_host_file(entries: &[(String, u32, Vec<u8>)], path: &str, host: &Path) {
+    let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+    let e = entries
+        .iter()
+        .find(|e| e.0 == path)
+        .unwrap_or_else(|| panic!("no {path} in the payload: {names:?}"));
+    assert_eq!(e.1, 0o100755, "{path} is a regular file, mode 0755");
+    assert!(
+        e.2 == fs::read(host).unwrap(),
+        "{path} has {host:?}'s bytes"
+    );
+}
+
+#[test]
+fn bakes_dynamic_programs_with_their_interpreter_and_libraries() {
+    let d = scratch("dynamic");
+    let out = d.join("out.bin");
+    let r = bake(
+        &["hw_virtio", out.to_str().unwrap(), "hello-dyn"],
+        &kernel_env(),
+    );
+    assert_eq!((r.code, r.stderr.as_str(), r.stdout.as_str()), (0, "", ""));
+    let entries = payload_entries(&out);
+    assert_eq!(entries[0].0, "bin/hello-dyn");
+    has_host_file(
+        &entries,
+        "lib64/ld-linux-x86-64.so.2",
+        Path::new("/lib64/ld-linux-x86-64.so.2"),
+    );
+    has_host_file(
+        &entries,
+        "lib/x86_64-linux-gnu/libc.so.6",
+        Path::new("/lib/x86_64-linux-gnu/libc.so.6"),
+    );
+    // libc.so.6 needs ld-linux-x86-64.so.2: the interpreter, not added a second time.
+    let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.ends_with("ld-linux-x86-64.so.2"))
+            .count(),
+        1,
+        "{names:?}"
+    );
+
+    // A library from -L goes where glibc's loader looks by default; a second program
+    // needing the same libc does not add it twice.
+    let r = bake(
+        &[
+            "-L",
+            "libs",
+            "hw_virtio",
+            out.to_str().unwrap(),
+            "hello-greet",
+            "hello-dyn",
+        ],
+        &kernel_env(),
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let entries = payload_entries(&out);
+    has_host_file(
+        &entries,
+        "usr/lib/x86_64-linux-gnu/libgreet.so",
+        &fixtures().join("libs/libgreet.so"),
+    );
+    let libcs = entries
+        .iter()
+        .filter(|e| e.0 == "lib/x86_64-linux-gnu/libc.so.6")
+        .count();
+    assert_eq!(libcs, 1);
+    let progs: Vec<_> = entries
+        .iter()
+        .filter(|e| e.0.starts_with("bin/"))
+        .map(|e| e.0.as_str())
+        .collect();
+    assert_eq!(progs, ["bin/hello-greet", "bin/hello-dyn"]);
+}
+
 #[test]
 fn input_errors() {
     let d = scratch("inputs");
@@ -521,14 +633,30 @@ fn input_errors() {
         "hello-arm: not an x86_64 ELF (machine: aarch64)",
     );
     expect_error(
-        &["hw_virtio", o, "hello-dyn"],
-        &k,
-        "hello-dyn: dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2); build it with -static (x86_64-rumprun-linux-gcc does)",
-    );
-    expect_error(
         &["hw_virtio", o, "hello.o"],
         &k,
-        "hello.o: a relocatable object file (ET_REL), not a program: link it into a static executable",
+        "hello.o: a relocatable object file (ET_REL), not a program: link it into an executable",
+    );
+    // The search list (the same as `rumprun-bake -h` names) from first to last.
+    let r = bake(&["hw_virtio", o, "hello-greet"], &k);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""));
+    assert!(
+        r.stderr.starts_with(
+            "rumprun-bake: error: hello-greet: needs libgreet.so (needed by hello-greet), not found in: /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 "
+        ) && r.stderr.ends_with(" /usr/local/lib\n")
+            && r.stderr.lines().count() == 1,
+        "{}",
+        r.stderr
+    );
+    expect_error(
+        &["-L", "nope", "hw_virtio", o, "hello-greet"],
+        &k,
+        "-L nope: No such file or directory",
+    );
+    expect_error(
+        &["-L", "hello", "hw_virtio", o, "hello-greet"],
+        &k,
+        "-L hello: not a directory",
     );
     expect_error(
         &["hw_virtio", o, "core"],
@@ -636,6 +764,7 @@ fn usage_help_and_version() {
         assert!(r
             .stdout
             .contains("\trumprun-bake [-c conffile ...] [-m cmd ...] config out in [in ...]\n"));
+        assert!(r.stdout.contains("\t-L dir\t\t: also search dir"));
     }
     let r = bake(&["--version"], &[]);
     assert_eq!(r.code, 0);
