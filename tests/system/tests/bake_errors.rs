@@ -59,18 +59,57 @@ fn non_elf_input() {
 }
 
 #[test]
-fn dynamic_elf_input() {
-    let dir = scratch_dir("dynamic");
-    let prog = dir.join("hello-dynamic");
+fn dynamic_program_with_a_missing_library() {
+    // A dynamically linked program is baked with its libraries from the host; one that
+    // rumprun-bake cannot find is a clear error naming it.
+    let dir = scratch_dir("missing-lib");
+    fs::write(dir.join("greet.c"), "void greet(void) {}\n").unwrap();
+    fs::write(
+        dir.join("main.c"),
+        "void greet(void);\nint main(void) { greet(); return 0; }\n",
+    )
+    .unwrap();
+    check_output(
+        Command::new("gcc").current_dir(&dir).args([
+            "-shared",
+            "-fPIC",
+            "-o",
+            "librrgreet.so",
+            "greet.c",
+        ]),
+        "building librrgreet.so",
+    );
+    check_output(
+        Command::new("gcc").current_dir(&dir).args([
+            "-o",
+            "needs-greet",
+            "main.c",
+            "-L.",
+            "-lrrgreet",
+        ]),
+        "linking a program against librrgreet.so",
+    );
+    let prog = dir.join("needs-greet");
+    assert!(elf_kind(&prog).1, "plain gcc should link dynamically");
+    bake_fails(
+        "hw_virtio",
+        &prog,
+        "needs librrgreet.so (needed by needs-greet), not found in: /lib/x86_64-linux-gnu",
+    );
+}
+
+#[test]
+fn shared_library_input() {
+    // A shared library is not a program, even though it is an ELF file of type ET_DYN.
+    let dir = scratch_dir("shared-lib");
+    fs::write(dir.join("lib.c"), "int f(void) { return 1; }\n").unwrap();
     check_output(
         Command::new("gcc")
-            .arg("-o")
-            .arg(&prog)
-            .arg(program_source("hello.c")),
-        "building a dynamic hello with plain gcc",
+            .current_dir(&dir)
+            .args(["-shared", "-fPIC", "-o", "libf.so", "lib.c"]),
+        "building libf.so",
     );
-    assert!(elf_kind(&prog).1, "plain gcc should link dynamically");
-    bake_fails("hw_virtio", &prog, "dynamic");
+    bake_fails("hw_virtio", &dir.join("libf.so"), "shared library");
 }
 
 #[test]
