@@ -145,3 +145,24 @@ fn good_input_bakes_and_lists() {
     let img = bake(&build_c("hello.c", Flavor::Musl));
     assert!(fs::metadata(&img).unwrap().len() > 0);
 }
+
+#[test]
+fn extra_library_for_a_static_program() {
+    let prog = build_c("hello.c", Flavor::Musl);
+    let dir = scratch_dir("extra-lib");
+    let out = dir.join("out.bin");
+    let run = run_with_timeout(
+        Command::new(tool("rumprun-bake"))
+            .args(["-l", "libm.so.6", "hw_virtio"])
+            .arg(&out)
+            .arg(&prog),
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(run.status, Some(1), "{}", run.dump());
+    assert!(
+        run.stderr.contains("-l libm.so.6: no dynamically linked program"),
+        "{}",
+        run.dump()
+    );
+    assert!(!out.exists());
+}

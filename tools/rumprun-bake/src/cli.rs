@@ -34,6 +34,8 @@ pub struct Args {
     pub roots: Vec<String>,
     /// `-L DIR`, in order.
     pub lib_dirs: Vec<String>,
+    /// `-l LIB`: extra shared libraries for dynamically linked programs (dlopen).
+    pub libs: Vec<String>,
     pub command: Command,
 }
 
@@ -44,6 +46,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut dry_run = false;
     let mut roots = Vec::new();
     let mut lib_dirs = Vec::new();
+    let mut libs = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
@@ -69,7 +72,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                     match c {
                         'n' => dry_run = true,
                         'h' => return Ok(with(Command::Help)),
-                        'c' | 'm' | 'r' | 'L' => {
+                        'c' | 'm' | 'r' | 'L' | 'l' => {
                             let rest = &a[1 + pos + 1..];
                             let value = if !rest.is_empty() {
                                 rest.to_string()
@@ -83,6 +86,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                                 'c' => conf_files.push(value),
                                 'm' => directives.push(value),
                                 'L' => lib_dirs.push(value),
+                                'l' => libs.push(value),
                                 _ => roots.push(value),
                             }
                             break;
@@ -123,6 +127,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         dry_run,
         roots,
         lib_dirs,
+        libs,
         command,
     })
 }
@@ -134,6 +139,7 @@ fn with(command: Command) -> Args {
         dry_run: false,
         roots: Vec::new(),
         lib_dirs: Vec::new(),
+        libs: Vec::new(),
         command,
     }
 }

@@ -272,6 +272,7 @@ struct BakeJob<'a> {
     components: &'a [String],
     roots: &'a [String],
     lib_dirs: &'a [String],
+    libs: &'a [String],
     dry_run: bool,
 }
 
@@ -283,6 +284,7 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         components,
         roots,
         lib_dirs,
+        libs,
         dry_run,
     } = job;
     if inputs.len() > MAX_INPUTS {
@@ -301,6 +303,7 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
     let host_libs = shared_libs::HostLibs {
         sysroot: Path::new("/"),
         extra_dirs: &extra_dirs,
+        extra_libs: libs,
     };
     let mut programs: Vec<Program> = Vec::new();
     for input in inputs {
@@ -312,6 +315,11 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
             )));
         }
         programs.push(program);
+    }
+    if let (Some(lib), false) = (libs.first(), programs.iter().any(|p| !p.runtime.is_empty())) {
+        return Err(Failure::Error(format!(
+            "-l {lib}: no dynamically linked program to load it (static programs cannot dlopen)"
+        )));
     }
 
     let platform = config::platform(config);
@@ -455,6 +463,7 @@ fn run(argv: &[String]) -> Result<(), Failure> {
                 components: &components,
                 roots: &args.roots,
                 lib_dirs: &args.lib_dirs,
+                libs: &args.libs,
                 dry_run: args.dry_run,
             };
             bake_command(&install, job)

@@ -92,6 +92,8 @@ pub struct HostLibs<'a> {
     pub sysroot: &'a Path,
     /// The `-L` directories, used as given.
     pub extra_dirs: &'a [PathBuf],
+    /// `-l NAME`: libraries to add as if every program needed them (for dlopen).
+    pub extra_libs: &'a [String],
 }
 
 /// One file to add to the image's root file system.
@@ -228,12 +230,14 @@ pub fn runtime_files(
 
     let mut resolved: HashSet<String> = HashSet::new();
     let file_name = program_path.file_name().map(|f| f.to_string_lossy());
+    let mut info = elf
+        .dynamic_info()
+        .map_err(|e| format!("{}: {e}", program_path.display()))?;
+    info.needed.extend(host.extra_libs.iter().cloned());
     let mut queue = VecDeque::from([Needing {
         name: file_name.map_or_else(|| name.to_string(), |f| f.into_owned()),
         host_path: program_path.to_path_buf(),
-        info: elf
-            .dynamic_info()
-            .map_err(|e| format!("{}: {e}", program_path.display()))?,
+        info,
     }]);
     while let Some(obj) = queue.pop_front() {
         for lib in &obj.info.needed {
@@ -331,6 +335,7 @@ mod tests {
         let host = HostLibs {
             sysroot: root,
             extra_dirs: extra,
+            extra_libs: &[],
         };
         let files = runtime_files("bin/prog", prog, &elf, &interp, &host)?;
         for f in &files {
