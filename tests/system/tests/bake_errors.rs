@@ -160,7 +160,8 @@ fn extra_library_for_a_static_program() {
     );
     assert_eq!(run.status, Some(1), "{}", run.dump());
     assert!(
-        run.stderr.contains("-l libm.so.6: no dynamically linked program"),
+        run.stderr
+            .contains("-l libm.so.6: no dynamically linked program"),
         "{}",
         run.dump()
     );
