@@ -194,6 +194,11 @@ main(int argc, char **argv)
 	CHECK(llabs(a - b) < NS, "gettimeofday %lld vs CLOCK_REALTIME %lld", b,
 	    a);
 	ok("gettimeofday agrees with CLOCK_REALTIME within 1 s");
+	struct timezone tz = {99, 99};
+	CHECK(syscall(SYS_gettimeofday, &tv, &tz) == 0 && tz.tz_minuteswest == 0 &&
+	    tz.tz_dsttime == 0, "gettimeofday's timezone: %d %d", tz.tz_minuteswest,
+	    tz.tz_dsttime);
+	ok("gettimeofday's obsolete timezone is UTC");
 	t = time(NULL);
 	a = now_ns(CLOCK_REALTIME) / NS;
 	CHECK(llabs(a - (long long)t) <= 1, "time() %lld vs CLOCK_REALTIME %lld",

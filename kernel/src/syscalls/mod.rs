@@ -141,7 +141,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         93 => fs::fchown(a[0], a[1], a[2]),
         94 => fs::fchownat(AT_FDCWD, a[0], a[1], a[2], 0x100),
         95 => fs::umask(a[0]),
-        96 => time::gettimeofday(a[0]),
+        96 => time::gettimeofday(a[0], a[1]),
         97 => process::getrlimit(a[0], a[1]),
         98 => process::getrusage(a[0], a[1]),
         99 => process::sysinfo(a[0]),

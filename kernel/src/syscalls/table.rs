@@ -160,7 +160,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(93, Full, "owners are stored"), // fchown
     sys(94, Full, "owners are stored"), // lchown
     sys(95, Full, ""), // umask
-    sys(96, Partial, "the obsolete timezone argument is not written"), // gettimeofday
+    sys(96, Full, "the obsolete timezone is UTC"), // gettimeofday
     sys(97, Partial, "fixed limits (RLIMIT_STACK, RLIMIT_NOFILE 1024, the rest infinite)"), // getrlimit
     sys(
         98,

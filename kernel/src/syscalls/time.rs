@@ -54,7 +54,11 @@ pub fn clock_getres(clock: u64, ts: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn gettimeofday(tv: u64) -> SysResult {
+/// gettimeofday(tv, tz): the wall clock; the obsolete timezone is UTC (both fields 0).
+pub fn gettimeofday(tv: u64, tz: u64) -> SysResult {
+    if tz != 0 {
+        user::write(tz, [0i32; 2])?;
+    }
     if tv != 0 {
         let ns = time::realtime_ns();
         user::write(
