@@ -14,6 +14,7 @@ pub mod eventfd;
 pub mod pipe;
 pub mod signalfd;
 pub mod timerfd;
+pub mod unix;
 pub mod vfs_file;
 pub mod wait;
 

@@ -5,10 +5,10 @@
 use super::{wait, FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::syscalls::errno::*;
 use crate::syscalls::stat::{Stat, S_IFIFO};
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
+use rumprun_ipc::ByteRing;
 use spin::Mutex;
 
 const CAPACITY: usize = 64 * 1024;
@@ -17,7 +17,7 @@ const PIPE_BUF: usize = 4096;
 static NEXT_INO: AtomicU64 = AtomicU64::new(1000);
 
 struct Shared {
-    buf: VecDeque<u8>,
+    buf: ByteRing,
     readers: usize,
     writers: usize,
     generation: u64,
@@ -34,7 +34,7 @@ pub struct WriteEnd(Pipe);
 /// A new pipe's two ends.
 pub fn new() -> (ReadEnd, WriteEnd) {
     let shared = Arc::new(Mutex::new(Shared {
-        buf: VecDeque::new(),
+        buf: ByteRing::new(CAPACITY),
         readers: 1,
         writers: 1,
         generation: 0,
@@ -69,10 +69,7 @@ impl FileOps for ReadEnd {
                 Err(EAGAIN)
             };
         }
-        let n = buf.len().min(s.buf.len());
-        for (dst, src) in buf.iter_mut().zip(s.buf.drain(..n)) {
-            *dst = src;
-        }
+        let n = s.buf.pop(buf);
         s.generation += 1;
         drop(s);
         wait::notify();
@@ -115,16 +112,11 @@ impl FileOps for WriteEnd {
         if s.readers == 0 {
             return Err(EPIPE);
         }
-        let room = CAPACITY - s.buf.len();
-        if buf.is_empty() {
+        // Small writes go in whole or not at all (PIPE_BUF atomicity).
+        let n = s.buf.push(buf, PIPE_BUF).ok_or(EAGAIN)?;
+        if n == 0 {
             return Ok(0);
         }
-        // Small writes go in whole or not at all (PIPE_BUF atomicity).
-        if room == 0 || (buf.len() <= PIPE_BUF && room < buf.len()) {
-            return Err(EAGAIN);
-        }
-        let n = room.min(buf.len());
-        s.buf.extend(&buf[..n]);
         s.generation += 1;
         drop(s);
         wait::notify();
@@ -135,7 +127,7 @@ impl FileOps for WriteEnd {
         if s.readers == 0 {
             return POLLOUT | POLLERR;
         }
-        if CAPACITY - s.buf.len() >= PIPE_BUF {
+        if s.buf.room() >= PIPE_BUF {
             POLLOUT
         } else {
             0

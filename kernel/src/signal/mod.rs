@@ -19,6 +19,7 @@ pub const NSIG: usize = 64;
 pub const SIGTRAP: i32 = 5;
 pub const SIGKILL: i32 = 9;
 pub const SIGSEGV: i32 = 11;
+pub const SIGPIPE: i32 = 13;
 pub const SIGALRM: i32 = 14;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
@@ -82,6 +83,19 @@ impl SigInfo {
         }
         b
     }
+}
+
+/// A write to a pipe or socket with no reader left failed with EPIPE: like Linux,
+/// send SIGPIPE to the writing thread (its default action ends the program with
+/// status 128 + 13; ignored, blocked or handled, the write just fails with EPIPE).
+pub fn send_sigpipe(pid: u32) {
+    let info = SigInfo {
+        signo: SIGPIPE,
+        code: SI_USER,
+        pid,
+        addr: 0,
+    };
+    state::send_thread(crate::sched::current(), info);
 }
 
 /// What the default action of `sig` is.

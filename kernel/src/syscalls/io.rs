@@ -52,7 +52,7 @@ pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
     blocking(&f, || f.ops.write(&f, buf)).map(|n| n as u64)
 }
 
-fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > 1024 {
         return Err(EINVAL);
     }

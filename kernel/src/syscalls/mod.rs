@@ -16,6 +16,7 @@ mod table;
 mod thread;
 mod time;
 pub mod trace;
+mod unix;
 pub mod user;
 
 use crate::arch::trap::TrapFrame;
@@ -47,6 +48,9 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
         trace::enter(nr, &a);
     }
     let result = dispatch(nr, a, frame);
+    if result == Err(EPIPE) && raises_sigpipe(nr, &a) {
+        crate::signal::send_sigpipe(process::PID as u32);
+    }
     if trace::enabled() {
         trace::exit(nr, &result);
     }
@@ -97,6 +101,22 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         35 => time::nanosleep(a[0], a[1]),
         39 => Ok(process::PID), // getpid
         40 => io::sendfile(a[0], a[1], a[2], a[3]),
+        // AF_UNIX sockets (syscalls::unix) first, then the TCP/IP ones (syscalls::net).
+        41 if a[0] == unix::AF_UNIX => unix::socket(a[1], a[2]),
+        42 if unix::owns(a[0]) => unix::connect(a[0], a[1], a[2]),
+        43 if unix::owns(a[0]) => unix::accept4(a[0], a[1], a[2], 0),
+        44 if unix::owns(a[0]) => unix::sendto(a[0], a[1], a[2], a[3], a[4], a[5]),
+        45 if unix::owns(a[0]) => unix::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5]),
+        46 if unix::owns(a[0]) => unix::sendmsg(a[0], a[1], a[2]),
+        47 if unix::owns(a[0]) => unix::recvmsg(a[0], a[1], a[2]),
+        48 if unix::owns(a[0]) => unix::shutdown(a[0], a[1]),
+        49 if unix::owns(a[0]) => unix::bind(a[0], a[1], a[2]),
+        50 if unix::owns(a[0]) => unix::listen(a[0], a[1]),
+        51 if unix::owns(a[0]) => unix::getsockname(a[0], a[1], a[2]),
+        52 if unix::owns(a[0]) => unix::getpeername(a[0], a[1], a[2]),
+        54 if unix::owns(a[0]) => unix::setsockopt(a[0], a[1], a[2], a[3], a[4]),
+        55 if unix::owns(a[0]) => unix::getsockopt(a[0], a[1], a[2], a[3], a[4]),
+        288 if unix::owns(a[0]) => unix::accept4(a[0], a[1], a[2], a[3]),
         41 => net::socket(a[0], a[1], a[2]),
         42 => net::connect(a[0], a[1], a[2]),
         43 => net::accept4(a[0], a[1], a[2], 0),
@@ -109,7 +129,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         50 => net::listen(a[0], a[1]),
         51 => net::getsockname(a[0], a[1], a[2]),
         52 => net::getpeername(a[0], a[1], a[2]),
-        53 => net::socketpair(a[0]),
+        53 => unix::socketpair(a[0], a[1], a[2], a[3]),
         54 => net::setsockopt(a[0], a[1], a[2], a[3], a[4]),
         55 => net::getsockopt(a[0], a[1], a[2], a[3], a[4]),
         56 => thread::clone(frame, a),
@@ -253,6 +273,19 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
 }
 
 /// Writes a u32 into the program's memory (for thread exit's clear_child_tid).
+/// Whether EPIPE from syscall `nr` comes with SIGPIPE, as Linux's pipe and socket
+/// writes send it (only pipes and sockets give EPIPE here): every write-like call,
+/// except a send with MSG_NOSIGNAL.
+fn raises_sigpipe(nr: usize, a: &[u64; 6]) -> bool {
+    const MSG_NOSIGNAL: u64 = 0x4000;
+    match nr {
+        1 | 20 | 40 | 296 | 328 => true, // write, writev, sendfile, pwritev(2) at the position
+        44 => a[3] & MSG_NOSIGNAL == 0,  // sendto
+        46 => a[2] & MSG_NOSIGNAL == 0,  // sendmsg
+        _ => false,
+    }
+}
+
 pub fn user_write_u32(addr: u64, v: u32) -> Result<(), Errno> {
     user::write(addr, v)
 }

@@ -1,7 +1,7 @@
 //! The BSD socket syscalls over the TCP/IP stack (`crate::net`): socket, bind, listen,
 //! accept/accept4, connect, send/recv and their -to/-from/-msg forms, shutdown,
-//! getsockname/getpeername, setsockopt/getsockopt. AF_INET and AF_INET6 only for now
-//! (AF_UNIX gives EAFNOSUPPORT with a log line). Blocking calls wait on the I/O queue.
+//! getsockname/getpeername, setsockopt/getsockopt, for AF_INET and AF_INET6 (AF_UNIX
+//! sockets are `syscalls::unix`). Blocking calls wait on the I/O queue.
 
 use super::errno::*;
 use super::user;
@@ -14,7 +14,6 @@ use alloc::vec::Vec;
 use rumprun_net::errno as nerr;
 use rumprun_net::{Family, Shutdown, SockAddr, SockType, SocketId};
 
-const AF_UNIX: u64 = 1;
 const MSG_DONTWAIT: u64 = 0x40;
 const MSG_TRUNC: u64 = 0x20;
 
@@ -70,13 +69,6 @@ fn blocking<T>(nonblock: bool, mut op: impl FnMut() -> Result<T, Errno>) -> Resu
 }
 
 pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
-    if domain == AF_UNIX {
-        crate::console::log_once(
-            "af-unix",
-            "rumprun: AF_UNIX sockets are not supported yet; returning EAFNOSUPPORT",
-        );
-        return Err(nerr::EAFNOSUPPORT);
-    }
     let fam = Family::from_linux(domain as u16)?;
     let st = SockType::from_linux(ty as i32, protocol as i32)?;
     let id = net::with(|s| s.socket(fam, st))?;
@@ -85,16 +77,6 @@ pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
         O_RDWR | (ty as u32 & O_NONBLOCK),
     );
     fd::install(file, ty as u32 & O_CLOEXEC != 0, 0)
-}
-
-pub fn socketpair(domain: u64) -> SysResult {
-    if domain == AF_UNIX {
-        crate::console::log_once(
-            "af-unix",
-            "rumprun: AF_UNIX sockets are not supported yet; returning EAFNOSUPPORT",
-        );
-    }
-    Err(nerr::EOPNOTSUPP)
 }
 
 pub fn bind(fdn: u64, addr: u64, len: u64) -> SysResult {
