@@ -2,6 +2,7 @@
  * a fixed body or, for /big, 1 MiB of a known pattern, until a request for /quit;
  * then prints how many it served and exits 0. Used with rumprun -I/-W/-F. */
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ int main(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	int served = 0;
+	/* Like real servers: a client that resets must not kill the server (SIGPIPE). */
+	signal(SIGPIPE, SIG_IGN);
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -61,6 +61,30 @@ pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
         .collect()
 }
 
+/// The bytes of an iovec array gathered into one buffer (one vectored write is one
+/// write: atomic for pipes, one datagram for sockets).
+pub(super) fn gather(iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
+    let mut data = Vec::new();
+    for (base, len) in iovecs(iov, count)? {
+        data.extend_from_slice(user::slice(base, len as usize)?);
+    }
+    Ok(data)
+}
+
+/// Copies `data` out over the buffers of `iov` in order (a vectored read).
+pub(super) fn scatter(iov: &[(u64, u64)], data: &[u8]) -> Result<(), Errno> {
+    let mut off = 0;
+    for &(base, len) in iov {
+        if off == data.len() {
+            break;
+        }
+        let n = (len as usize).min(data.len() - off);
+        user::slice_mut(base, n)?.copy_from_slice(&data[off..off + n]);
+        off += n;
+    }
+    Ok(())
+}
+
 pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
     let mut total = 0;
     for (base, len) in iovecs(iov, count)? {
@@ -88,11 +112,7 @@ pub fn writev(fd: u64, iov: u64, count: u64) -> SysResult {
     if !f.writable() {
         return Err(EBADF);
     }
-    // Gather first, so one vectored write is one write (atomic for pipes).
-    let mut data = Vec::new();
-    for (base, len) in iovecs(iov, count)? {
-        data.extend_from_slice(user::slice(base, len as usize)?);
-    }
+    let data = gather(iov, count)?;
     blocking(&f, || f.ops.write(&f, &data)).map(|n| n as u64)
 }
 
@@ -373,10 +393,7 @@ pub fn pwritev(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
         return Err(EINVAL);
     }
     let f = fd::get(fd)?;
-    let mut data = Vec::new();
-    for (base, len) in iovecs(iov, count)? {
-        data.extend_from_slice(user::slice(base, len as usize)?);
-    }
+    let data = gather(iov, count)?;
     f.ops.pwrite(&data, off).map(|n| n as u64)
 }
 

@@ -42,7 +42,7 @@ use Status::*;
 /// Every number `dispatch` handles, plus notable unsupported ones, sorted by number.
 pub static SYSCALLS: &[Syscall] = &[
     sys(0, Full, ""),  // read
-    sys(1, Full, ""),  // write
+    sys(1, Full, "EPIPE on a pipe or socket sends SIGPIPE"), // write
     sys(2, Full, ""),  // open
     sys(3, Full, ""),  // close
     sys(4, Full, ""),  // stat
@@ -77,7 +77,7 @@ pub static SYSCALLS: &[Syscall] = &[
         "the open mode is not checked (no EBADF on a read-only descriptor)",
     ), // pwrite64
     sys(19, Full, ""), // readv
-    sys(20, Full, "gathered into one write (atomic for pipes)"), // writev
+    sys(20, Full, "gathered into one write (atomic for pipes); EPIPE sends SIGPIPE"), // writev
     sys(21, Full, "the program runs as root"), // access
     sys(22, Full, ""), // pipe
     sys(
@@ -99,20 +99,24 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(38, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // setitimer
     sys(39, Full, "always 1"), // getpid
     sys(40, Full, "copies through a kernel buffer"), // sendfile
-    sys(41, Partial, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX gives EAFNOSUPPORT"), // socket
+    sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket"), // socket
     sys(42, Full, ""), // connect
     sys(43, Full, ""), // accept
-    sys(44, Partial, "no SIGPIPE on EPIPE (MSG_NOSIGNAL behaviour always)"), // sendto
+    sys(44, Full, "EPIPE sends SIGPIPE unless MSG_NOSIGNAL"), // sendto
     sys(45, Full, ""), // recvfrom
-    sys(46, Partial, "no control messages"), // sendmsg
-    sys(47, Partial, "no control messages"), // recvmsg
+    sys(46, Partial, "AF_UNIX: SCM_RIGHTS (SCM_CREDENTIALS accepted, not passed on); AF_INET/AF_INET6: no control messages"), // sendmsg
+    sys(47, Partial, "AF_UNIX: SCM_RIGHTS only (no SCM_CREDENTIALS with SO_PASSCRED); AF_INET/AF_INET6: no control messages"), // recvmsg
     sys(48, Full, ""), // shutdown
     sys(49, Full, ""), // bind
     sys(50, Full, "a real backlog"), // listen
     sys(51, Full, ""), // getsockname
     sys(52, Full, ""), // getpeername
-    sys(53, Partial, "AF_UNIX is not there yet: EAFNOSUPPORT/EOPNOTSUPP with a log line"), // socketpair
-    sys(54, Partial, "SO_RCVTIMEO/SO_SNDTIMEO are stored, not enforced"), // setsockopt
+    sys(53, Full, "AF_UNIX stream, datagram and seqpacket; other families EOPNOTSUPP"), // socketpair
+    sys(
+        54,
+        Partial,
+        "AF_INET/AF_INET6: SO_RCVTIMEO/SO_SNDTIMEO are stored, not enforced; AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED (stored), SO_REUSEADDR, others ENOPROTOOPT",
+    ), // setsockopt
     sys(55, Full, ""), // getsockopt
     sys(
         56,

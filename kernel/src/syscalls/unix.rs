@@ -6,7 +6,7 @@
 //! queue, bounded by SO_RCVTIMEO/SO_SNDTIMEO.
 
 use super::errno::*;
-use super::io::iovecs;
+use super::io::{gather, iovecs, scatter};
 use super::user;
 use crate::fd::unix::addr::{UnixAddr, SOCKADDR_UN_LEN};
 use crate::fd::unix::{Kind, Received, Rights, UnixSocket};
@@ -328,10 +328,7 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     } else {
         None
     };
-    let mut data = Vec::new();
-    for (base, len) in iovecs(m[2], m[3])? {
-        data.extend_from_slice(user::slice(base, len as usize)?);
-    }
+    let data = gather(m[2], m[3])?;
     let rights = rights_from_control(m[4], m[5])?;
     send(&f, &s, &data, to, rights, flags)
 }
@@ -381,15 +378,7 @@ pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     let mut tmp = vec![0u8; total.min(16 << 20) as usize];
     let got = recv(&f, &s, &mut tmp, flags)?;
     let ret = returned_len(&got, flags);
-    let mut off = 0;
-    for (base, len) in iov {
-        let n = (len as usize).min(got.len - off);
-        user::slice_mut(base, n)?.copy_from_slice(&tmp[off..off + n]);
-        off += n;
-        if off == got.len {
-            break;
-        }
-    }
+    scatter(&iov, &tmp[..got.len])?;
     if m[0] != 0 {
         write_addr(&sender_bytes(got.from.clone()), m[0], msg + 8)?;
     } else {
