@@ -445,6 +445,51 @@ static void test_scm_rights(void) {
 	close(sv[1]);
 }
 
+/* SO_PASSCRED: every message comes with SCM_CREDENTIALS, our own identity. */
+static void test_credentials(void) {
+	int sv[2], on = 1;
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+	CHECK(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0);
+	CHECK(send(sv[0], "c", 1, 0) == 1);
+	char buf[4];
+	struct iovec iov = {buf, sizeof buf};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+	CHECK(recvmsg(sv[1], &m, 0) == 1 && m.msg_controllen == CMSG_SPACE(sizeof(struct ucred)));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	CHECK(cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+	      cm->cmsg_len == CMSG_LEN(sizeof(struct ucred)));
+	struct ucred cr = {0, 1, 1};
+	if (cm)
+		memcpy(&cr, CMSG_DATA(cm), sizeof cr);
+	CHECK(cr.pid == getpid() && cr.uid == 0 && cr.gid == 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A seqpacket listener: connection-oriented like a stream, message boundaries like
+ * datagrams; a destination address on send is ignored. */
+static void test_seqpacket_listener(void) {
+	struct sockaddr_un a;
+	socklen_t alen = abstract_addr(&a, "seqpacket");
+	int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	CHECK(bind(l, (struct sockaddr *)&a, alen) == 0 && listen(l, 2) == 0);
+	int c = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	CHECK(connect(c, (struct sockaddr *)&a, alen) == 0);
+	int s = accept(l, NULL, NULL);
+	CHECK(s >= 0);
+	CHECK(sendto(c, "first", 5, 0, (struct sockaddr *)&a, alen) == 5 && send(c, "2nd", 3, 0) == 3);
+	char buf[16];
+	CHECK(recv(s, buf, sizeof buf, 0) == 5 && recv(s, buf, sizeof buf, 0) == 3);
+	close(c);
+	CHECK(recv(s, buf, sizeof buf, 0) == 0);
+	close(s);
+	close(l);
+}
+
 static int wake_fd;
 static void *late_sender(void *arg) {
 	(void)arg;
@@ -607,6 +652,8 @@ int main(void) {
 	test_datagrams_between_threads();
 	test_abstract_names();
 	test_scm_rights();
+	test_credentials();
+	test_seqpacket_listener();
 	test_readiness();
 	test_options();
 	test_bulk();

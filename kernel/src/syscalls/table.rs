@@ -104,8 +104,8 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(43, Full, ""), // accept
     sys(44, Full, "EPIPE sends SIGPIPE unless MSG_NOSIGNAL"), // sendto
     sys(45, Full, ""), // recvfrom
-    sys(46, Partial, "AF_UNIX: SCM_RIGHTS (SCM_CREDENTIALS accepted, not passed on); AF_INET/AF_INET6: no control messages"), // sendmsg
-    sys(47, Partial, "AF_UNIX: SCM_RIGHTS only (no SCM_CREDENTIALS with SO_PASSCRED); AF_INET/AF_INET6: no control messages"), // recvmsg
+    sys(46, Partial, "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); AF_INET/AF_INET6: no control messages"), // sendmsg
+    sys(47, Partial, "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; AF_INET/AF_INET6: no control messages"), // recvmsg
     sys(48, Full, ""), // shutdown
     sys(49, Full, ""), // bind
     sys(50, Full, "a real backlog"), // listen
@@ -115,7 +115,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         54,
         Partial,
-        "AF_INET/AF_INET6: SO_RCVTIMEO/SO_SNDTIMEO are stored, not enforced; AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED (stored), SO_REUSEADDR, others ENOPROTOOPT",
+        "AF_INET/AF_INET6: SO_RCVTIMEO/SO_SNDTIMEO are stored, not enforced; AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT",
     ), // setsockopt
     sys(55, Full, ""), // getsockopt
     sys(

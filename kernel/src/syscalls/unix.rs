@@ -1,6 +1,6 @@
 //! The socket syscalls on AF_UNIX sockets (`fd::unix`): socket, socketpair, bind,
 //! listen, accept/accept4, connect, the send/recv family with MSG_PEEK, MSG_DONTWAIT,
-//! MSG_WAITALL, MSG_TRUNC and SCM_RIGHTS control messages, shutdown, getsockname/
+//! MSG_WAITALL, MSG_TRUNC, SCM_RIGHTS and SCM_CREDENTIALS control messages, shutdown, getsockname/
 //! getpeername, and the SOL_SOCKET options. The dispatcher sends a descriptor here when
 //! it is an AF_UNIX socket (`owns`), else to `net`. Blocking calls wait on the I/O
 //! queue, bounded by SO_RCVTIMEO/SO_SNDTIMEO.
@@ -282,8 +282,8 @@ pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) 
     Ok(returned_len(&got, flags))
 }
 
-/// The files of SCM_RIGHTS control messages (other SOL_SOCKET messages: credentials
-/// are accepted and not passed on; anything else is EINVAL).
+/// The files of SCM_RIGHTS control messages (SCM_CREDENTIALS can only be our own
+/// identity, which the receiver gets anyway; any other SOL_SOCKET type is EINVAL).
 fn rights_from_control(control: u64, len: u64) -> Result<Option<Rights>, Errno> {
     let mut files: Rights = Vec::new();
     let mut off = 0u64;
@@ -333,41 +333,73 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     send(&f, &s, &data, to, rights, flags)
 }
 
-/// Installs received files in our table and writes their SCM_RIGHTS message into
-/// the control buffer; returns the control bytes used and whether some did not fit
-/// (MSG_CTRUNC: those are closed, as on Linux).
-fn deliver_rights(
-    control: u64,
-    cap: u64,
-    rights: Rights,
-    flags: u64,
-) -> Result<(u64, bool), Errno> {
-    let room = if control == 0 {
-        0
-    } else {
-        (cap as usize).saturating_sub(CMSG_HDR) / 4
-    };
-    let total = rights.len();
-    let mut fds = Vec::new();
-    for file in rights.into_iter().take(room) {
-        match fd::install(file, flags & MSG_CMSG_CLOEXEC != 0, 0) {
-            Ok(n) => fds.push(n as i32),
-            Err(_) => break,
+/// The control buffer of a recvmsg, filled with control messages the way Linux's
+/// put_cmsg does: one that does not fit whole is left out and MSG_CTRUNC set.
+struct Control {
+    at: u64,
+    room: usize,
+    used: usize,
+    truncated: bool,
+}
+
+impl Control {
+    fn new(ptr: u64, cap: u64) -> Control {
+        Control {
+            at: ptr,
+            room: if ptr == 0 { 0 } else { cap as usize },
+            used: 0,
+            truncated: false,
         }
     }
-    let truncated = fds.len() < total;
-    if fds.is_empty() {
-        return Ok((0, truncated));
+
+    /// How many entries of `size` bytes one more message has room for.
+    fn fits(&self, size: usize) -> usize {
+        self.room.saturating_sub(CMSG_HDR) / size
     }
-    let clen = CMSG_HDR + 4 * fds.len();
-    user::write(control, clen as u64)?;
-    user::write(control + 8, SOL_SOCKET as i32)?;
-    user::write(control + 12, SCM_RIGHTS)?;
-    for (i, n) in fds.iter().enumerate() {
-        user::write(control + CMSG_HDR as u64 + 4 * i as u64, *n)?;
+
+    fn push(&mut self, ty: i32, data: &[u8]) -> Result<(), Errno> {
+        let len = CMSG_HDR + data.len();
+        if len > self.room {
+            self.truncated = true;
+            return Ok(());
+        }
+        let p = self.at + self.used as u64;
+        user::write(p, len as u64)?;
+        user::write(p + 8, SOL_SOCKET as i32)?;
+        user::write(p + 12, ty)?;
+        user::slice_mut(p + CMSG_HDR as u64, data.len())?.copy_from_slice(data);
+        let space = len.next_multiple_of(8).min(self.room);
+        self.used += space;
+        self.room -= space;
+        Ok(())
     }
-    let used = (clen.next_multiple_of(8) as u64).min(cap);
-    Ok((used, truncated))
+
+    /// Installs received files in our table and adds their SCM_RIGHTS message; files
+    /// with no room left are closed (MSG_CTRUNC), as on Linux.
+    fn push_rights(&mut self, rights: Rights, flags: u64) -> Result<(), Errno> {
+        let total = rights.len();
+        let mut fds: Vec<u8> = Vec::new();
+        for file in rights.into_iter().take(self.fits(4)) {
+            match fd::install(file, flags & MSG_CMSG_CLOEXEC != 0, 0) {
+                Ok(n) => fds.extend_from_slice(&(n as i32).to_ne_bytes()),
+                Err(_) => break,
+            }
+        }
+        if fds.len() / 4 < total {
+            self.truncated = true;
+        }
+        if fds.is_empty() {
+            return Ok(());
+        }
+        self.push(SCM_RIGHTS, &fds)
+    }
+}
+
+/// struct ucred of our one identity: the program's pid, uid and gid 0.
+fn our_ucred() -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..4].copy_from_slice(&(super::process::PID as u32).to_ne_bytes());
+    b
 }
 
 pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
@@ -388,15 +420,17 @@ pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     if got.full_len > got.len {
         mflags |= MSG_TRUNC as i32;
     }
-    let mut used = 0;
-    if let Some(rights) = got.rights {
-        let (n, truncated) = deliver_rights(m[4], m[5], rights, flags)?;
-        used = n;
-        if truncated {
-            mflags |= MSG_CTRUNC;
-        }
+    let mut control = Control::new(m[4], m[5]);
+    if s.options().passcred {
+        control.push(SCM_CREDENTIALS, &our_ucred())?;
     }
-    user::write(msg + 40, used)?;
+    if let Some(rights) = got.rights {
+        control.push_rights(rights, flags)?;
+    }
+    if control.truncated {
+        mflags |= MSG_CTRUNC;
+    }
+    user::write(msg + 40, control.used as u64)?;
     user::write(msg + 48, mflags)?;
     Ok(ret)
 }
@@ -521,12 +555,14 @@ pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRe
         SO_PEERCRED => {
             // struct ucred: one program, one identity (root); Linux reports no pid
             // and the overflow ids before a connection.
-            let cred: [u32; 3] = if o.connected {
-                [super::process::PID as u32, 0, 0]
+            if o.connected {
+                our_ucred().to_vec()
             } else {
-                [0, 65534, 65534]
-            };
-            cred.iter().flat_map(|v| v.to_ne_bytes()).collect()
+                [0u32, 65534, 65534]
+                    .iter()
+                    .flat_map(|v| v.to_ne_bytes())
+                    .collect()
+            }
         }
         _ => return Err(unsupported_option(name)),
     };

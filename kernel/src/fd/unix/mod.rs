@@ -9,7 +9,8 @@
 //! senders), and a reset. Operations never block: they say EAGAIN and the syscall
 //! layer (`syscalls::unix`) waits on the I/O wait queue.
 //!
-//! One program, one identity: SO_PEERCRED is always our own pid with uid/gid 0.
+//! One program, one identity: SO_PEERCRED and SCM_CREDENTIALS are always our own pid
+//! with uid/gid 0.
 //! Files in flight (sent, not yet received) are dropped with the socket that holds
 //! them; a socket sent through itself and then closed is never freed (Linux has a
 //! garbage collector for such cycles; we do not).
@@ -384,6 +385,8 @@ impl UnixSocket {
         to: Option<&UnixAddr>,
         rights: &mut Option<Rights>,
     ) -> Result<usize, Errno> {
+        // A seqpacket socket ignores a destination, as on Linux.
+        let to = to.filter(|_| self.kind != Kind::SeqPacket);
         let (connected_peer, from, sndbuf, shut_write) = {
             let st = self.state.lock();
             let peer = match &st.conn {
