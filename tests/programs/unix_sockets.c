@@ -255,9 +255,14 @@ static void test_backlog(void) {
 	}
 	CHECK(fcntl(l, F_SETFL, O_NONBLOCK) == 0);
 	CHECK(accept(l, NULL, NULL) == -1 && errno == EAGAIN);
+	/* A connection the listener never accepted is reset when it closes. */
+	CHECK(connect(c[2], (struct sockaddr *)&a, alen) == 0);
+	close(l);
+	char buf[4];
+	CHECK(recv(c[2], buf, sizeof buf, 0) == -1 && errno == ECONNRESET);
+	CHECK(recv(c[2], buf, sizeof buf, 0) == 0);
 	for (int i = 0; i < 3; i++)
 		close(c[i]);
-	close(l);
 }
 
 /* Datagrams from a client thread to a bound server: boundaries and sender address. */
@@ -321,6 +326,13 @@ static void test_datagrams_between_threads(void) {
 	char buf[16];
 	flen = sizeof from;
 	CHECK(recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen) == 5 && flen == 0);
+	struct sockaddr_un xa;
+	socklen_t xlen = abstract_addr(&xa, "dgram-x");
+	int x = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CHECK(bind(x, (struct sockaddr *)&xa, xlen) == 0 && connect(x, (struct sockaddr *)&a, alen) == 0);
+	CHECK(sendto(c, "no", 2, 0, (struct sockaddr *)&xa, xlen) == -1 && errno == EPERM);
+	CHECK(connect(c, (struct sockaddr *)&xa, xlen) == -1 && errno == EPERM);
+	close(x);
 	int stream = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK(connect(stream, (struct sockaddr *)&a, alen) == -1 && errno == EPROTOTYPE);
 	close(stream);

@@ -36,6 +36,7 @@ use spin::Mutex;
 pub const POLLRDHUP: u32 = 0x2000;
 const S_IFSOCK: u32 = 0o140000;
 pub const EPROTOTYPE: Errno = Errno(91);
+const EPERM: Errno = Errno(1);
 const EPROTONOSUPPORT: Errno = Errno(93);
 /// Linux's default (and, doubled, maximum) socket buffer size (net.core.*mem_default).
 pub const DEFAULT_BUF: usize = 212_992;
@@ -318,6 +319,9 @@ impl UnixSocket {
         }
         if !self.kind.connection_oriented() {
             let peer_addr = target.state.lock().local.clone();
+            if !target.accepts_datagrams_from(&self.inbox) {
+                return Err(EPERM);
+            }
             if target.inbox.lock().closed {
                 return Err(ECONNREFUSED);
             }
@@ -403,11 +407,8 @@ impl UnixSocket {
                 if target.kind != self.kind {
                     return Err(EPROTOTYPE);
                 }
-                // A socket connected elsewhere takes datagrams only from its peer.
-                if let Conn::Connected { peer, .. } = &target.state.lock().conn {
-                    if !Arc::ptr_eq(peer, &self.inbox) {
-                        return Err(Errno(1)); // EPERM
-                    }
+                if !target.accepts_datagrams_from(&self.inbox) {
+                    return Err(EPERM);
                 }
                 target.inbox.clone()
             }
@@ -635,6 +636,15 @@ impl UnixSocket {
             unaccepted.extend(more);
         }
         wait::notify();
+    }
+
+    /// A datagram socket connected elsewhere takes datagrams only from its peer
+    /// (Linux's unix_may_send).
+    fn accepts_datagrams_from(&self, sender: &InboxRef) -> bool {
+        match &self.state.lock().conn {
+            Conn::Connected { peer, .. } => Arc::ptr_eq(peer, sender),
+            _ => true,
+        }
     }
 
     fn peer_inbox(&self) -> Option<InboxRef> {
