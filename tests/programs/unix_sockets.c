@@ -99,6 +99,17 @@ static void test_socketpair_stream(void) {
 	CHECK(recv(sv[1], buf, sizeof buf, 0) == 0);
 	CHECK(send(sv[1], "x", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
 	close(sv[1]);
+
+	/* SO_ERROR reports the reset once and clears it. */
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	CHECK(send(sv[1], "unread", 6, 0) == 6);
+	close(sv[0]);
+	int err = -1;
+	len = sizeof err;
+	CHECK(getsockopt(sv[1], SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ECONNRESET);
+	CHECK(getsockopt(sv[1], SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0);
+	CHECK(recv(sv[1], buf, sizeof buf, 0) == 0);
+	close(sv[1]);
 }
 
 static void test_socketpair_messages(void) {
@@ -579,6 +590,17 @@ static void test_options(void) {
 
 	int sv[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	/* A datagram larger than the send buffer allows: EMSGSIZE. */
+	int dv[2];
+	static char big[9000];
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, dv) == 0);
+	v = 4096;
+	CHECK(setsockopt(dv[0], SOL_SOCKET, SO_SNDBUF, &v, sizeof v) == 0);
+	CHECK(send(dv[0], big, sizeof big, 0) == -1 && errno == EMSGSIZE);
+	CHECK(send(dv[0], big, 8000, 0) == 8000);
+	close(dv[0]);
+	close(dv[1]);
+
 	struct timeval tv = {0, 50000};
 	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
 	double t0 = now();

@@ -538,7 +538,8 @@ pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRe
     let bytes: Vec<u8> = match name {
         SO_TYPE => int(s.kind.linux() as usize),
         SO_DOMAIN => int(AF_UNIX as usize),
-        SO_PROTOCOL | SO_ERROR | SO_REUSEADDR => int(0),
+        SO_PROTOCOL | SO_REUSEADDR => int(0),
+        SO_ERROR => int(s.take_error().map_or(0, |e| e.0 as usize)),
         SO_SNDBUF => int(o.sndbuf),
         SO_RCVBUF => int(o.rcvbuf),
         SO_PASSCRED => int(o.passcred as usize),

@@ -563,6 +563,11 @@ impl UnixSocket {
         }
     }
 
+    /// SO_ERROR: the pending error (a reset), cleared by asking.
+    pub fn take_error(&self) -> Option<Errno> {
+        core::mem::take(&mut self.inbox.lock().reset).then_some(ECONNRESET)
+    }
+
     /// SO_SNDBUF: doubled and clamped as Linux does.
     pub fn set_sndbuf(&self, v: usize) {
         self.state.lock().sndbuf = doubled_buf(v);
