@@ -35,7 +35,7 @@ fn assert_line_starts(run: &Run, prefix: &str) {
 // ---- Rust std ----
 
 #[test]
-fn rust_std_fs_env_time_threads_panic() {
+fn rust_std_fs_env_time_threads_unix_sockets_panic() {
     let image = bake(&build_rust("rust-std"));
     let run = rumprun_qemu(&image, &["-e", "RUST_STD=env value"], &["a", "two words"]);
     assert_all_ok(&run);
@@ -59,6 +59,7 @@ fn rust_std_fs_env_time_threads_panic() {
         "ok: 4 threads sent 400 messages over a channel",
         "ok: Arc<Mutex> counter 40000",
         "ok: Condvar queue 1..5 and wait_timeout timed out",
+        "ok: UnixListener served 3 client threads; UnixStream::pair; UnixDatagram send_to/recv_from",
     ] {
         run.assert_stdout_line(line);
     }

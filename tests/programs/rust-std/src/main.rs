@@ -1,14 +1,15 @@
 //! rust-std: a Rust std program for the rumprun system tests, centred on std::fs in
-//! /tmp, with std::env, std::time, threads and channels, Mutex/Condvar and a panic
-//! caught with `catch_unwind` (panic=unwind). Prints one `ok: ...` line per check
+//! /tmp, with std::env, std::time, threads and channels, Mutex/Condvar, Unix-domain
+//! sockets between threads and a panic caught with `catch_unwind` (panic=unwind). Prints one `ok: ...` line per check
 //! and `ALL OK`; a failed check panics outside `catch_unwind` (status 101).
 //!
 //! Arguments: `--exit N` makes the program end with `std::process::exit(N)` after
 //! `ALL OK`; every argument is printed as `arg[i]=<arg>`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread;
@@ -310,6 +311,80 @@ fn threads() {
     println!("ok: Condvar queue 1..5 and wait_timeout timed out");
 }
 
+/// std::os::unix::net: a listener in /tmp serving client threads line by line, a
+/// stream pair with a non-blocking end, datagrams with their sender's path.
+fn unix_sockets() {
+    let path = Path::new("/tmp/rust-std.sock");
+    let _ = fs::remove_file(path);
+    let listener = UnixListener::bind(path).expect("UnixListener::bind");
+    assert!(fs::metadata(path).unwrap().file_type().is_socket());
+    let clients: Vec<_> = (0..3)
+        .map(|i| {
+            thread::spawn(move || {
+                let mut s = UnixStream::connect("/tmp/rust-std.sock").expect("connect");
+                writeln!(s, "hello {i}").unwrap();
+                let mut line = String::new();
+                BufReader::new(&s).read_line(&mut line).unwrap();
+                line
+            })
+        })
+        .collect();
+    for _ in 0..3 {
+        let (conn, _) = listener.accept().expect("accept");
+        let mut line = String::new();
+        BufReader::new(&conn).read_line(&mut line).unwrap();
+        (&conn).write_all(line.to_uppercase().as_bytes()).unwrap();
+    }
+    let mut replies: Vec<String> = clients.into_iter().map(|h| h.join().unwrap()).collect();
+    replies.sort();
+    assert_eq!(replies, ["HELLO 0\n", "HELLO 1\n", "HELLO 2\n"]);
+    assert_eq!(
+        listener.local_addr().unwrap().as_pathname(),
+        Some(path),
+        "listener address"
+    );
+    drop(listener);
+    fs::remove_file(path).unwrap();
+
+    let (a, mut b) = UnixStream::pair().expect("UnixStream::pair");
+    a.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        (&a).read(&mut buf).unwrap_err().kind(),
+        ErrorKind::WouldBlock
+    );
+    b.write_all(b"pair").unwrap();
+    drop(b);
+    a.set_nonblocking(false).unwrap();
+    let mut all = String::new();
+    (&a).read_to_string(&mut all).unwrap();
+    assert_eq!(all, "pair");
+
+    let server = UnixDatagram::bind("/tmp/rust-std-dgram.sock").expect("UnixDatagram::bind");
+    let client = UnixDatagram::bind("/tmp/rust-std-client.sock").unwrap();
+    let sender = thread::spawn(move || {
+        for word in ["one", "two", "three"] {
+            client
+                .send_to(word.as_bytes(), "/tmp/rust-std-dgram.sock")
+                .unwrap();
+        }
+    });
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let (n, from) = server.recv_from(&mut buf).unwrap();
+        assert_eq!(
+            from.as_pathname(),
+            Some(Path::new("/tmp/rust-std-client.sock"))
+        );
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    sender.join().unwrap();
+    assert_eq!(got, ["one", "two", "three"]);
+    fs::remove_file("/tmp/rust-std-dgram.sock").unwrap();
+    fs::remove_file("/tmp/rust-std-client.sock").unwrap();
+    println!("ok: UnixListener served 3 client threads; UnixStream::pair; UnixDatagram send_to/recv_from");
+}
+
 /// A panic payload's message: a `String` (formatted) or a `&str` (constant).
 fn payload_text(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<String>()
@@ -351,6 +426,7 @@ fn main() {
     fs_cleanup();
     time();
     threads();
+    unix_sockets();
     catch_panic();
     println!("ALL OK");
     if let Some(code) = exit_code {
