@@ -714,8 +714,10 @@ impl FileOps for UnixSocket {
         ev
     }
     fn generation(&self) -> u64 {
-        let own = self.inbox.lock().generation + self.state.lock().generation;
-        own + self.peer_inbox().map_or(0, |p| p.lock().generation)
+        // One lock at a time: the state's lock is otherwise taken before an inbox's.
+        let listen = self.state.lock().generation;
+        let own = self.inbox.lock().generation;
+        listen + own + self.peer_inbox().map_or(0, |p| p.lock().generation)
     }
     fn bytes_readable(&self) -> Option<usize> {
         let ib = self.inbox.lock();
