@@ -406,6 +406,15 @@ static int send_fd(int sock, int fd) {
 	return sendmsg(sock, &m, 0);
 }
 
+/* The first descriptor of a received SCM_RIGHTS message, or -1. */
+static int received_fd(struct msghdr *m) {
+	struct cmsghdr *cm = CMSG_FIRSTHDR(m);
+	int fd = -1;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
 static void test_scm_rights(void) {
 	int sv[2], p[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0 && pipe(p) == 0);
@@ -447,6 +456,22 @@ static void test_scm_rights(void) {
 	close(p[1]);
 	CHECK(read(p[0], buf, 1) == 0); /* the dropped copy did not keep the writer alive */
 	close(p[0]);
+	/* MSG_PEEK hands out a copy of the files and leaves the message queued. */
+	CHECK(pipe(p) == 0 && send_fd(sv[0], p[0]) == 1);
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof u.buf;
+	CHECK(recvmsg(sv[1], &m, MSG_PEEK) == 1);
+	int peeked = received_fd(&m);
+	m.msg_controllen = sizeof u.buf;
+	CHECK(recvmsg(sv[1], &m, 0) == 1);
+	got = received_fd(&m);
+	CHECK(peeked >= 0 && got >= 0 && peeked != got);
+	CHECK(write(p[1], "pq", 2) == 2 && read(peeked, buf, 1) == 1 && buf[0] == 'p' &&
+	      read(got, buf, 1) == 1 && buf[0] == 'q');
+	close(peeked);
+	close(got);
+	close(p[0]);
+	close(p[1]);
 	/* A bad descriptor in SCM_RIGHTS fails the send. */
 	CHECK(send_fd(sv[0], 999) == -1 && errno == EBADF);
 
