@@ -514,6 +514,13 @@ static void test_credentials(void) {
 	if (cm)
 		memcpy(&cr, CMSG_DATA(cm), sizeof cr);
 	CHECK(cr.pid == getpid() && cr.uid == 0 && cr.gid == 0);
+	/* A sender with SO_PASSCRED gets a name (autobind), so the receiver sees who sent. */
+	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) == 0);
+	CHECK(send(sv[0], "n", 1, 0) == 1);
+	struct sockaddr_un from;
+	socklen_t flen = sizeof from;
+	CHECK(recvfrom(sv[1], buf, sizeof buf, 0, (struct sockaddr *)&from, &flen) == 1 &&
+	      flen == sizeof(sa_family_t) + 6 && from.sun_path[0] == 0);
 	close(sv[0]);
 	close(sv[1]);
 }

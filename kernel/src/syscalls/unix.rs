@@ -196,6 +196,7 @@ pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
     if to == UnixAddr::Unnamed {
         return Err(EINVAL);
     }
+    s.autobind_if_passcred()?;
     let timeout = s.options().sndtimeo;
     blocking(f.nonblocking(), timeout, || s.connect(Some(&to))).map(|_| 0)
 }
@@ -204,12 +205,13 @@ pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
 /// until all is queued, as on Linux; datagrams go whole or not at all.
 fn send(
     f: &OpenFile,
-    s: &UnixSocket,
+    s: &Arc<UnixSocket>,
     data: &[u8],
     to: Option<UnixAddr>,
     mut rights: Option<Rights>,
     flags: u64,
 ) -> SysResult {
+    s.autobind_if_passcred()?;
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
     let timeout = s.options().sndtimeo;
     let mut done = 0;

@@ -277,6 +277,19 @@ impl UnixSocket {
         Ok(())
     }
 
+    /// Before connect or send: a socket with SO_PASSCRED gets a name if it has none,
+    /// so its peers can tell who sent (Linux's autobind).
+    pub fn autobind_if_passcred(self: &Arc<Self>) -> Result<(), Errno> {
+        let unnamed = {
+            let st = self.state.lock();
+            st.passcred && st.binding.is_none()
+        };
+        if unnamed {
+            self.bind(UnixAddr::Unnamed)?;
+        }
+        Ok(())
+    }
+
     pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
         if !self.kind.connection_oriented() {
             return Err(EOPNOTSUPP);
