@@ -97,7 +97,7 @@ fn read_addr(ptr: u64, len: u64) -> Result<UnixAddr, Errno> {
 /// the full length reported.
 fn write_addr(bytes: &[u8], ptr: u64, lenp: u64) -> Result<(), Errno> {
     if lenp == 0 {
-        return Ok(());
+        return if ptr == 0 { Ok(()) } else { Err(EFAULT) };
     }
     let cap: u32 = user::read(lenp)?;
     if (cap as i32) < 0 {
@@ -118,9 +118,18 @@ fn sender_bytes(from: Option<UnixAddr>) -> Vec<u8> {
     }
 }
 
-fn new_file(sock: Arc<UnixSocket>, flags: u32, min_fd: usize) -> Result<u64, Errno> {
-    let file = OpenFile::new(sock, O_RDWR | (flags & O_NONBLOCK));
-    fd::install(file, flags & O_CLOEXEC != 0, min_fd)
+/// The open file of a new socket, with SOCK_NONBLOCK from `flags`. Dropping it
+/// before it is installed closes the socket.
+fn socket_file(sock: Arc<UnixSocket>, flags: u32) -> Arc<OpenFile> {
+    OpenFile::new(sock, O_RDWR | (flags & O_NONBLOCK))
+}
+
+fn install(file: Arc<OpenFile>, flags: u32) -> Result<u64, Errno> {
+    fd::install(file, flags & O_CLOEXEC != 0, 0)
+}
+
+fn new_file(sock: Arc<UnixSocket>, flags: u32) -> Result<u64, Errno> {
+    install(socket_file(sock, flags), flags)
 }
 
 fn kind_and_flags(ty: u64, protocol: u64) -> Result<(Kind, u32), Errno> {
@@ -133,7 +142,7 @@ fn kind_and_flags(ty: u64, protocol: u64) -> Result<(Kind, u32), Errno> {
 
 pub fn socket(ty: u64, protocol: u64) -> SysResult {
     let (kind, flags) = kind_and_flags(ty, protocol)?;
-    new_file(UnixSocket::new(kind), flags, 0)
+    new_file(UnixSocket::new(kind), flags)
 }
 
 pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
@@ -146,8 +155,8 @@ pub fn socketpair(domain: u64, ty: u64, protocol: u64, sv: u64) -> SysResult {
     }
     let (kind, flags) = kind_and_flags(ty, protocol)?;
     let (a, b) = UnixSocket::pair(kind);
-    let fa = new_file(a, flags, 0)?;
-    let fb = match new_file(b, flags, 0) {
+    let fa = new_file(a, flags)?;
+    let fb = match new_file(b, flags) {
         Ok(n) => n,
         Err(e) => {
             let _ = fd::close(fa);
@@ -181,9 +190,11 @@ pub fn accept4(fdn: u64, addr: u64, lenp: u64, flags: u64) -> SysResult {
     let timeout = s.options().rcvtimeo;
     let new = blocking(f.nonblocking(), timeout, || s.accept())?;
     let peer = new.peer_addr().unwrap_or(UnixAddr::Unnamed);
-    let nfd = new_file(new, flags as u32, 0)?;
+    let file = socket_file(new, flags as u32);
+    // The address first: a bad pointer leaves no descriptor behind (dropping the file
+    // closes the connection).
     write_addr(&peer.to_bytes(), addr, lenp)?;
-    Ok(nfd)
+    install(file, flags as u32)
 }
 
 pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
