@@ -401,6 +401,39 @@ impl Run {
 /// Runs `cmd` with stdin null, capturing its output, in its own process group; when
 /// it outlives `timeout`, the whole group (the launcher and QEMU) is killed.
 pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
+    run_until(cmd, timeout, None)
+}
+
+/// Like [`run_with_timeout`], but the output is watched as it streams: as soon as
+/// stdout has a complete line equal to `kill_line`, the whole process group (the
+/// launcher and QEMU) is killed with SIGKILL, as a power cut would end the VM. The
+/// run then has `status == None` and `timed_out == false`.
+pub fn run_until_line(cmd: &mut Command, timeout: Duration, kill_line: &str) -> Run {
+    run_until(cmd, timeout, Some(kill_line))
+}
+
+/// stdout and stderr of a running command, as its reader threads send them.
+struct Streams {
+    rx: mpsc::Receiver<(usize, Option<Vec<u8>>)>,
+    out: [Vec<u8>; 2],
+    /// Streams not at their end yet.
+    open: usize,
+}
+
+impl Streams {
+    /// Takes what arrives within `wait`; false once both streams have ended.
+    fn receive(&mut self, wait: Duration) -> bool {
+        match self.rx.recv_timeout(wait) {
+            Ok((i, Some(chunk))) => self.out[i].extend_from_slice(&chunk),
+            Ok((_, None)) => self.open -= 1,
+            Err(mpsc::RecvTimeoutError::Disconnected) => thread::sleep(wait),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        self.open > 0
+    }
+}
+
+fn run_until(cmd: &mut Command, timeout: Duration, kill_line: Option<&str>) -> Run {
     let what = format!("{cmd:?}");
     let start = Instant::now();
     let mut child = cmd
@@ -412,7 +445,8 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
         .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let pgid = child.id();
 
-    let (tx, rx) = mpsc::channel();
+    // Each reader sends its stream in chunks as they come, then `None` at the end.
+    let (tx, rx) = mpsc::channel::<(usize, Option<Vec<u8>>)>();
     let readers: Vec<_> = [
         (
             0,
@@ -424,9 +458,13 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
     .map(|(i, mut r)| {
         let tx = tx.clone();
         thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            let _ = tx.send((i, buf));
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = r.read(&mut buf) {
+                if tx.send((i, Some(buf[..n].to_vec()))).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send((i, None));
         })
     })
     .collect();
@@ -437,6 +475,20 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
             .args(["-KILL", "--", &format!("-{pgid}")])
             .stderr(Stdio::null())
             .status();
+    };
+    let mut streams = Streams {
+        rx,
+        out: [Vec::new(), Vec::new()],
+        open: 2,
+    };
+    let saw_kill_line = |streams: &Streams| {
+        kill_line.is_some_and(|want| {
+            String::from_utf8_lossy(&streams.out[0])
+                .split('\n')
+                .rev()
+                .skip(1) // the last piece is not a complete line yet
+                .any(|l| l.trim_end_matches('\r') == want)
+        })
     };
 
     let mut timed_out = false;
@@ -449,7 +501,14 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
                 let _ = child.wait();
                 break None;
             }
-            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Ok(None) if saw_kill_line(&streams) => {
+                kill_group();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => {
+                streams.receive(Duration::from_millis(5));
+            }
             Err(e) => panic!("waiting for {what}: {e}"),
         }
     };
@@ -457,19 +516,12 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
 
     // A QEMU left behind by the launcher would keep the pipes open: give the
     // readers a moment, then end whatever is left of the group.
-    let mut out = [Vec::new(), Vec::new()];
     let deadline = Instant::now() + Duration::from_secs(5);
-    for _ in 0..2 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok((i, buf)) => out[i] = buf,
-            Err(_) => {
-                kill_group();
-                if let Ok((i, buf)) = rx.recv_timeout(Duration::from_secs(5)) {
-                    out[i] = buf;
-                }
-            }
-        }
+    while Instant::now() < deadline && streams.receive(Duration::from_millis(50)) {}
+    if streams.open > 0 {
+        kill_group();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && streams.receive(Duration::from_millis(50)) {}
     }
     for r in readers {
         if r.is_finished() {
@@ -480,8 +532,8 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
     Run {
         what,
         status: status.and_then(|s| s.code()),
-        stdout: clean(&out[0]),
-        stderr: clean(&out[1]),
+        stdout: clean(&streams.out[0]),
+        stderr: clean(&streams.out[1]),
         timed_out,
         elapsed,
     }

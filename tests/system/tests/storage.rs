@@ -3,6 +3,52 @@
 
 use rumprun_system_tests::*;
 use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `mke2fs -t ext2 -b BLOCK_SIZE [-d TREE] [EXTRA...] DIR/disk.img SIZE`: a fresh
+/// ext2 image.
+fn mke2fs(dir: &Path, block_size: u32, size: &str, tree: Option<&Path>, extra: &[&str]) -> PathBuf {
+    let img = dir.join("disk.img");
+    let mut cmd = Command::new("mke2fs");
+    cmd.args(["-q", "-F", "-t", "ext2", "-b", &block_size.to_string()]);
+    if let Some(tree) = tree {
+        cmd.arg("-d").arg(tree);
+    }
+    cmd.args(extra).arg(&img).arg(size);
+    check_output(&mut cmd, "mke2fs");
+    img
+}
+
+/// `e2fsck -fn IMG`: (exit status, output).
+fn e2fsck(img: &Path) -> (Option<i32>, String) {
+    let out = Command::new("e2fsck").arg("-fn").arg(img).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[track_caller]
+fn assert_e2fsck_clean(img: &Path) {
+    let (status, text) = e2fsck(img);
+    assert_eq!(status, Some(0), "e2fsck -fn {}:\n{text}", img.display());
+}
+
+/// `-b IMG,/data`.
+fn data_disk(img: &Path) -> String {
+    format!("{},/data", img.display())
+}
+
+/// A host tree with one file, `from-host.txt`.
+fn host_tree(dir: &Path) -> PathBuf {
+    let tree = dir.join("tree");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("from-host.txt"), "written on the host\n").unwrap();
+    tree
+}
 
 #[test]
 fn raw_disk_is_read_and_written_through_dev_vda() {
@@ -38,18 +84,33 @@ fn missing_disk_image_is_a_launcher_error() {
     );
 }
 
+/// Zeros and random bytes (no superblock, or garbage where one would be) are not
+/// a file system: one clear line, status 1, the program never starts.
 #[test]
 fn mounting_a_disk_without_a_file_system_stops_the_boot_clearly() {
     let dir = scratch_dir("nofs");
-    let img = dir.join("zeros.img");
-    fs::write(&img, vec![0u8; 1 << 20]).unwrap();
-    let prog = build_c("hello.c", Flavor::Musl);
-    let image = bake(&prog);
-    let arg = format!("{},/data", img.display());
-    let run = rumprun_qemu(&image, &["-b", &arg], &[]);
-    run.assert_status(1)
-        .assert_output_contains("rumprun: blk /dev/vda: unknown file system (not ext2 or ISO 9660)")
-        .assert_output_lacks("=== calling");
+    let zeros = dir.join("zeros.img");
+    fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
+    let random = dir.join("random.img");
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let bytes: Vec<u8> = (0..1 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    fs::write(&random, bytes).unwrap();
+    let image = bake(&build_c("hello.c", Flavor::Musl));
+    for img in [zeros, random] {
+        rumprun_qemu(&image, &["-b", &data_disk(&img)], &[])
+            .assert_status(1)
+            .assert_output_contains(
+                "rumprun: blk /dev/vda: unknown file system (not ext2 or ISO 9660)",
+            )
+            .assert_output_lacks("=== calling");
+    }
 }
 
 #[test]
@@ -102,37 +163,16 @@ fn iso9660_image_is_mounted_read_only() {
 #[test]
 fn ext2_image_is_written_and_e2fsck_finds_it_clean() {
     let dir = scratch_dir("ext2");
-    let tree = dir.join("tree");
-    fs::create_dir_all(&tree).unwrap();
-    fs::write(tree.join("from-host.txt"), "written on the host\n").unwrap();
-    let img = dir.join("disk.img");
-    check_output(
-        std::process::Command::new("mke2fs")
-            .args(["-q", "-t", "ext2", "-b", "4096", "-d"])
-            .arg(&tree)
-            .arg(&img)
-            .arg("16M"),
-        "mke2fs",
-    );
+    let tree = host_tree(&dir);
+    let img = mke2fs(&dir, 4096, "16M", Some(&tree), &[]);
     let image = bake(&build_c("ext2_rw.c", Flavor::Glibc));
-    let arg = format!("{},/data", img.display());
-    rumprun_qemu(&image, &["-b", &arg], &[])
+    rumprun_qemu(&image, &["-b", &data_disk(&img)], &[])
         .assert_status(0)
         .assert_output_lacks("FAIL ")
         .assert_stdout_line("ALL OK");
-    let fsck = std::process::Command::new("e2fsck")
-        .arg("-fn")
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert_eq!(
-        fsck.status.code(),
-        Some(0),
-        "e2fsck:\n{}",
-        String::from_utf8_lossy(&fsck.stdout)
-    );
+    assert_e2fsck_clean(&img);
     let cat = check_output(
-        std::process::Command::new("debugfs")
+        Command::new("debugfs")
             .args(["-R", "cat /dir/guest.txt"])
             .arg(&img),
         "debugfs",
@@ -141,4 +181,233 @@ fn ext2_image_is_written_and_e2fsck_finds_it_clean() {
         String::from_utf8_lossy(&cat.stdout),
         "written by the unikernel\n"
     );
+}
+
+/// The write-heavy workload (tests/programs/ext2_workload.c: thousands of creates,
+/// appends, overwrites, truncates, renames, unlinks, directory renames and removals,
+/// 600 names in one directory, links, a sparse file past 4 GiB) on a 1 KiB-block
+/// image (deep indirect blocks), e2fsck on the host, then a second boot reads every
+/// file back and checks it against the manifest the first wrote.
+#[test]
+fn ext2_write_heavy_workload_is_fsck_clean_and_reads_back_after_reboot() {
+    let dir = scratch_dir("ext2-workload");
+    let img = mke2fs(&dir, 1024, "96M", None, &[]);
+    let image = bake(&build_c("ext2_workload.c", Flavor::Glibc));
+    let disk = data_disk(&img);
+    let run = rumprun_qemu(&image, &["-M", "128", "-b", &disk], &["write"]);
+    run.assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ok: 600 files in one directory, every third unlinked")
+        .assert_stdout_line("ALL OK");
+    assert_e2fsck_clean(&img);
+    rumprun_qemu(&image, &["-M", "128", "-b", &disk], &["verify"])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ok: hard link, symlink and the sparse file past 4 GiB")
+        .assert_stdout_line("ok: the tree holds exactly the manifest's files and directories")
+        .assert_stdout_line("ALL OK");
+    assert_e2fsck_clean(&img);
+}
+
+/// SQLite keeps its database on an ext2 disk: 10,000 rows, e2fsck, reboot, the rows
+/// and `PRAGMA integrity_check` read back.
+#[test]
+fn sqlite_database_on_ext2_survives_a_reboot() {
+    let dir = scratch_dir("sqlite-ext2");
+    let img = mke2fs(&dir, 4096, "32M", None, &[]);
+    let image = bake(&build_rust_with_deps("rust-sqlite"));
+    let disk = data_disk(&img);
+    let run = rumprun_qemu(&image, &["-b", &disk], &["/data/test.db"]);
+    run.assert_status(0)
+        .assert_output_lacks("panicked")
+        .assert_stdout_line("ALL OK");
+    assert!(
+        run.stdout.contains("ok: reopened, rows and integrity ok"),
+        "{}",
+        run.dump()
+    );
+    assert_e2fsck_clean(&img);
+    let run = rumprun_qemu(&image, &["-b", &disk], &["--read-back", "/data/test.db"]);
+    run.assert_status(0)
+        .assert_output_lacks("panicked")
+        .assert_stdout_line("ALL OK");
+    assert!(
+        run.stdout
+            .contains("ok: read back: count=10000 sum(value)=50041187 sum(id)=50005000 ")
+            && run
+                .stdout
+                .contains("ok: read back /data/test.db: rows and integrity ok"),
+        "{}",
+        run.dump()
+    );
+}
+
+/// fsync's promise under a power cut: the guest fsyncs a new file (and its
+/// directories), prints "fsynced" and goes on writing other files; QEMU is killed as
+/// soon as the line appears. The file must be whole on the image as it is (debugfs),
+/// e2fsck must not lose it, and the next boot reads it back intact.
+#[test]
+fn fsynced_file_survives_killing_qemu() {
+    let dir = scratch_dir("fsync-kill");
+    let img = mke2fs(&dir, 4096, "32M", None, &[]);
+    let image = bake(&build_c("fsync_kill.c", Flavor::Glibc));
+    let disk = data_disk(&img);
+    let mut cmd = Command::new(tool("rumprun"));
+    cmd.args(["qemu", "-i", "-b", &disk])
+        .arg(&image)
+        .args(["--", "write"]);
+    let run = run_until_line(&mut cmd, BOOT_TIMEOUT, "fsynced");
+    assert!(
+        !run.timed_out && run.status.is_none() && run.stdout.contains("\nfsynced\n"),
+        "the guest did not get to fsync, or was not killed:\n{}",
+        run.dump()
+    );
+    let want: Vec<u8> = (0..3usize << 20)
+        .map(|i| (i * 31 + i / 4096) as u8)
+        .collect();
+    // Before any repair: the fsynced file is on the image as it is.
+    let cat = check_output(
+        Command::new("debugfs")
+            .args(["-R", "cat /keep/precious"])
+            .arg(&img),
+        "debugfs",
+    );
+    assert!(
+        cat.stdout == want,
+        "debugfs reads {} bytes of /keep/precious, not the 3 MiB written",
+        cat.stdout.len()
+    );
+    // e2fsck may find what the unsynced churn left half-written, but repairing it
+    // must not cost the fsynced file.
+    let (status, text) = e2fsck(&img);
+    eprintln!("e2fsck -fn after the kill: {status:?}\n{text}");
+    assert!(
+        !text.contains("precious"),
+        "e2fsck complains about the fsynced file:\n{text}"
+    );
+    let fix = Command::new("e2fsck")
+        .arg("-fy")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(fix.status.code(), Some(0 | 1)),
+        "e2fsck -fy could not repair the image:\n{}",
+        String::from_utf8_lossy(&fix.stdout)
+    );
+    rumprun_qemu(&image, &["-b", &disk], &["verify"])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ok: the fsynced file is intact")
+        .assert_stdout_line("ALL OK");
+}
+
+/// A full disk: write gets ENOSPC after a short write, mkdir too, creates run out of
+/// inodes with ENOSPC, freed space is used again, and the image stays e2fsck-clean.
+#[test]
+fn full_ext2_disk_gives_enospc_and_stays_consistent() {
+    let dir = scratch_dir("ext2-full");
+    let img = mke2fs(&dir, 1024, "2M", None, &["-N", "64"]);
+    let image = bake(&build_c("ext2_full.c", Flavor::Glibc));
+    rumprun_qemu(&image, &["-b", &data_disk(&img)], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ok: statfs says full; mkdir gets ENOSPC")
+        .assert_stdout_line("ok: space freed by unlink is used again")
+        .assert_stdout_line("ALL OK");
+    assert_e2fsck_clean(&img);
+}
+
+/// `dumpe2fs -h IMG`'s value for `field`.
+fn dumpe2fs_field(img: &Path, field: &str) -> u64 {
+    let out = check_output(Command::new("dumpe2fs").arg("-h").arg(img), "dumpe2fs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("dumpe2fs has no {field}:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// A read-only device (QEMU `readonly=on`: VIRTIO_BLK_F_RO): the ext2 on it is mounted
+/// read-only, every write gets EROFS, the image is untouched, and statfs reports the
+/// file system's real numbers (the same as dumpe2fs).
+#[test]
+fn read_only_disk_gives_erofs_and_statfs_is_real() {
+    let dir = scratch_dir("ext2-ro");
+    let tree = host_tree(&dir);
+    let img = mke2fs(&dir, 4096, "16M", Some(&tree), &[]);
+    let before = fs::read(&img).unwrap();
+    let image = bake(&build_c("ext2_readonly.c", Flavor::Glibc));
+    // The launcher names its first drive vd0; -set makes it read-only.
+    let run = rumprun_qemu(
+        &image,
+        &["-b", &data_disk(&img), "-g", "-set drive.vd0.readonly=on"],
+        &[],
+    );
+    run.assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ok: writes get EROFS")
+        .assert_stdout_line("ALL OK");
+    assert!(
+        fs::read(&img).unwrap() == before,
+        "the read-only image changed"
+    );
+    let want = format!(
+        "statfs: bsize=4096 blocks={} bfree={} bavail={} files={} ffree={}",
+        // f_blocks leaves out the file system's own overhead, as Linux's ext2 does
+        run.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("statfs: bsize=4096 blocks="))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or("?"),
+        dumpe2fs_field(&img, "Free blocks"),
+        dumpe2fs_field(&img, "Free blocks") - dumpe2fs_field(&img, "Reserved block count"),
+        dumpe2fs_field(&img, "Inode count"),
+        dumpe2fs_field(&img, "Free inodes"),
+    );
+    run.assert_stdout_line(&want);
+    let blocks: u64 = want
+        .split("blocks=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let total = dumpe2fs_field(&img, "Block count");
+    assert!(
+        blocks <= total && blocks > total * 9 / 10,
+        "f_blocks {blocks} of {total}"
+    );
+}
+
+/// A disk whose sectors fail in the host (QEMU blkdebug injects EIO on reads of
+/// sector 100 and writes of sector 200): the program gets EIO for those, and the
+/// disk goes on working.
+#[test]
+fn failing_disk_sectors_give_eio() {
+    let dir = scratch_dir("eio");
+    let img = dir.join("disk.img");
+    fs::write(&img, vec![0u8; 1 << 20]).unwrap();
+    let conf = dir.join("blkdebug.conf");
+    fs::write(
+        &conf,
+        "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"100\"\n\n\
+         [inject-error]\nevent = \"write_aio\"\nerrno = \"5\"\nsector = \"200\"\n",
+    )
+    .unwrap();
+    let qemu_args = format!(
+        "-drive file=blkdebug:{}:{},if=none,id=bad0,format=raw -device virtio-blk-pci,drive=bad0",
+        conf.display(),
+        img.display()
+    );
+    let image = bake(&build_c("rawdisk_eio.c", Flavor::Glibc));
+    rumprun_qemu(&image, &["-g", &qemu_args], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ok: failed sectors give EIO; the disk goes on working")
+        .assert_stdout_line("ALL OK");
 }

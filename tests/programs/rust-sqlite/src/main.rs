@@ -5,11 +5,17 @@
 //! it, `PRAGMA integrity_check`, then close, reopen and read again. Prints one
 //! `ok: ...` line per check with the values, the timings, and `ALL OK`; a failed
 //! check panics, which ends the program with status 101.
+//!
+//! Usage: `rust-sqlite [DB]` does all that with the database at DB (default
+//! /tmp/rumprun-test.db); `rust-sqlite --read-back DB` (a later boot) only opens DB and
+//! checks the rows and the integrity; `rust-sqlite --bench-inserts N DB` (bench/run)
+//! inserts N rows, one transaction each (so one fsync each, SQLite's default
+//! `synchronous=FULL`), and prints `sqlite_inserts: ... us_per_op=X`.
 
 use rusqlite::{params, Connection};
 use std::time::Instant;
 
-const DB: &str = "/tmp/rumprun-test.db";
+const DEFAULT_DB: &str = "/tmp/rumprun-test.db";
 const ROWS: i64 = 10_000;
 
 fn ms(t: Instant) -> f64 {
@@ -22,17 +28,106 @@ fn value(i: i64) -> i64 {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args[..] {
+        [] => create_and_check(DEFAULT_DB),
+        ["--read-back", db] => read_back(db),
+        ["--bench-inserts", n, db] => bench_inserts(n.parse().expect("a row count"), db),
+        [db] if !db.starts_with('-') => create_and_check(db),
+        _ => {
+            eprintln!("usage: rust-sqlite [DB] | --read-back DB | --bench-inserts N DB");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Checks count, sum(value) and sum(id) of the table against what the inserts made.
+fn check_counts(db: &Connection, when: &str) {
+    let t = Instant::now();
+    let want_sum: i64 = (1..=ROWS).map(value).sum();
+    let (count, sum, id_sum): (i64, i64, i64) = db
+        .query_row("SELECT count(*), sum(value), sum(id) FROM items", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("count/sum");
+    assert_eq!(count, ROWS, "row count {when}");
+    assert_eq!(sum, want_sum, "sum(value) {when}");
+    assert_eq!(id_sum, ROWS * (ROWS + 1) / 2, "sum(id) {when}");
+    println!(
+        "ok: {when}: count={count} sum(value)={sum} sum(id)={id_sum} ({:.1} ms)",
+        ms(t)
+    );
+}
+
+/// Reads rows by id and runs `PRAGMA integrity_check` on an existing database.
+fn check_rows_and_integrity(db: &Connection) {
+    let names: Vec<String> = db
+        .prepare("SELECT name FROM items WHERE id IN (1, 5000, 10000) ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .expect("names");
+    assert_eq!(names, ["item-1", "item-5000", "item-10000"]);
+    let ic: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(ic, "ok");
+}
+
+fn read_back(path: &str) {
+    let t = Instant::now();
+    let db = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .expect("open the existing database");
+    check_counts(&db, "read back");
+    check_rows_and_integrity(&db);
+    println!(
+        "ok: read back {path}: rows and integrity ok ({:.1} ms)",
+        ms(t)
+    );
+    println!("ALL OK");
+}
+
+fn bench_inserts(n: u32, path: &str) {
+    let _ = std::fs::remove_file(path);
+    let db = Connection::open(path).expect("open database");
+    db.execute_batch("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);")
+        .expect("create table");
+    let t = Instant::now();
+    let mut ins = db
+        .prepare("INSERT INTO items (id, name) VALUES (?1, ?2)")
+        .expect("prepare insert");
+    for i in 0..n {
+        // autocommit: each insert is its own transaction, journalled and fsynced
+        ins.execute(params![i, format!("item-{i}")])
+            .expect("insert");
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let count: u32 = db
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(count, n);
+    println!(
+        "sqlite_inserts: {n} transactions in {:.1} ms, inserts_per_s={:.1} us_per_op={:.1}",
+        secs * 1000.0,
+        n as f64 / secs,
+        secs * 1e6 / n as f64
+    );
+}
+
+fn create_and_check(path: &str) {
     let total = Instant::now();
     println!("sqlite version {}", rusqlite::version());
 
-    let _ = std::fs::remove_file(DB);
+    let _ = std::fs::remove_file(path);
     let t = Instant::now();
-    let mut db = Connection::open(DB).expect("open database");
+    let mut db = Connection::open(path).expect("open database");
     db.execute_batch(
         "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, value INTEGER NOT NULL);",
     )
     .expect("create table");
-    println!("ok: created table in {DB} ({:.1} ms)", ms(t));
+    println!("ok: created table in {path} ({:.1} ms)", ms(t));
 
     let t = Instant::now();
     {
@@ -54,22 +149,6 @@ fn main() {
     );
     let insert_ms = ms(t);
 
-    let want_sum: i64 = (1..=ROWS).map(value).sum();
-    let check_counts = |db: &Connection, when: &str| {
-        let t = Instant::now();
-        let (count, sum, id_sum): (i64, i64, i64) = db
-            .query_row("SELECT count(*), sum(value), sum(id) FROM items", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .expect("count/sum");
-        assert_eq!(count, ROWS, "row count {when}");
-        assert_eq!(sum, want_sum, "sum(value) {when}");
-        assert_eq!(id_sum, ROWS * (ROWS + 1) / 2, "sum(id) {when}");
-        println!(
-            "ok: {when}: count={count} sum(value)={sum} sum(id)={id_sum} ({:.1} ms)",
-            ms(t)
-        );
-    };
     check_counts(&db, "after insert");
 
     let t = Instant::now();
@@ -120,25 +199,14 @@ fn main() {
     println!("ok: integrity_check = {ic} ({:.1} ms)", ms(t));
 
     db.close().map_err(|(_, e)| e).expect("close");
-    let size = std::fs::metadata(DB).expect("stat database").len();
+    let size = std::fs::metadata(path).expect("stat database").len();
     assert!(size > 100_000, "database file is only {size} bytes");
     println!("ok: closed; database file is {size} bytes");
 
     let t = Instant::now();
-    let db = Connection::open(DB).expect("reopen database");
+    let db = Connection::open(path).expect("reopen database");
     check_counts(&db, "after reopen");
-    let names: Vec<String> = db
-        .prepare("SELECT name FROM items WHERE id IN (1, 5000, 10000) ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .expect("names");
-    assert_eq!(names, ["item-1", "item-5000", "item-10000"]);
-    let ic: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
-    assert_eq!(ic, "ok");
+    check_rows_and_integrity(&db);
     println!("ok: reopened, rows and integrity ok ({:.1} ms)", ms(t));
     drop(db);
 
