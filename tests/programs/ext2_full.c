@@ -36,6 +36,15 @@ main(void)
 	CHECK(total > (long long)before.f_bfree * before.f_bsize / 2,
 	      "only %lld bytes fit in %llu free blocks", total,
 	      (unsigned long long)before.f_bfree);
+	/* far past the end: needs indirect blocks, which cannot be had either */
+	errno = 0;
+	CHECK(pwrite(fd, "x", 1, 3LL << 30) == -1 && errno == ENOSPC,
+	      "pwrite at 3 GiB on a full disk: %s", strerror(errno));
+	CHECK(fstat(fd, &st) == 0 && st.st_size == total, "size %lld after a failed pwrite",
+	      (long long)st.st_size);
+	/* growing the size needs no blocks */
+	CHECK(ftruncate(fd, total + 12345) == 0 && ftruncate(fd, total) == 0,
+	      "ftruncate on a full disk: %s", strerror(errno));
 	CHECK(fsync(fd) == 0 && close(fd) == 0, "fsync/close of the full file: %s",
 	      strerror(errno));
 	printf("ok: wrote %lld bytes, then ENOSPC\n", total);
