@@ -31,6 +31,9 @@ impl Inner {
             let (l, in_blk) = (pos / bs, (pos % bs) as usize);
             let chunk = (self.bs - in_blk).min(n - done);
             let pb = self.bmap(di, l)?;
+            if pb != 0 && !self.cache.contains(pb as u64) {
+                self.read_run(di, l, pb, (offset + n as u64).div_ceil(bs))?;
+            }
             let out = &mut buf[done..done + chunk];
             if pb == 0 {
                 out.fill(0);
@@ -40,6 +43,22 @@ impl Inner {
             done += chunk;
         }
         Ok(n)
+    }
+
+    /// Reads logical block `l` (at disk block `pb`, not cached) together with the
+    /// following ones up to logical block `end` (exclusive) or `MAX_RUN_BYTES`, as
+    /// long as they lie right after it on the disk and are not cached: one request.
+    fn read_run(&mut self, di: &DiskInode, l: u64, pb: u32, end: u64) -> VfsResult<()> {
+        let max = (crate::cache::MAX_RUN_BYTES / self.bs) as u64;
+        let mut count = 1;
+        while count < max && l + count < end {
+            let next = pb as u64 + count;
+            if self.bmap(di, l + count)? as u64 != next || self.cache.contains(next) {
+                break;
+            }
+            count += 1;
+        }
+        self.cache.read_ahead(pb as u64, count as usize)
     }
 
     /// Writes file bytes at `offset`, allocating blocks, growing the size. Returns the
