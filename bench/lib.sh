@@ -27,13 +27,16 @@ now_us() {
 }
 
 # qemu_base_cmd IMAGE MEM: sets the array QBASE to the launcher's QEMU command without
-# -kernel/-append, with the status chardev in $WORK and -smp 1 -no-reboot added.
+# -kernel/-append, with the status chardev in $WORK and -smp 1 -no-reboot added (and
+# the launcher's virtio-blk drive for `-b $DISK,/data` when DISK is set).
 # Uses $PLATFORM (qemu or kvm) and a baked image $1 only to ask the launcher.
 qemu_base_cmd() {
 	local image=$1 mem=$2 line i a
 	# ask with -M 64 and put MEM in ourselves: the launcher refuses a -M below its own
 	# estimate of the image's needs, and the bisection wants the guest's real floor
-	line=$(rumprun -D "$PLATFORM" -i -M 64 "$image" 2>/dev/null | grep '^qemu-system') || {
+	local -a disk=()
+	[ -z "${DISK:-}" ] || disk=(-b "$DISK,/data")
+	line=$(rumprun -D "$PLATFORM" -i -M 64 "${disk[@]}" "$image" 2>/dev/null | grep '^qemu-system') || {
 		echo "bench/run: rumprun -D $PLATFORM gave no QEMU command" >&2
 		return 1
 	}
@@ -64,18 +67,23 @@ qemu_base_cmd() {
 # guest_cmd KIND MEM PROG [ARGS...]: sets the array GCMD to the QEMU command that
 # runs PROG (a program name: $WORK/PROG.bin for the unikernel, /bin/PROG in the Linux
 # guest).  KIND: uni or linux.  Linux uses $LINUX_DIR/{vmlinuz,initramfs.cpio.gz}
-# (or $LINUX_INITRD when set).
+# (or $LINUX_INITRD when set).  With DISK set (an ext2 image), both get the
+# launcher's drive for `-b $DISK,/data` (virtio-blk-pci), mounted on /data: the
+# unikernel through its `blk` config block, Linux through init's rr_mount= (an
+# initramfs built with --storage).
 guest_cmd() {
 	local kind=$1 mem=$2 prog=$3
 	shift 3
 	qemu_base_cmd "$WORK/$prog.bin" "$mem" || return 1
 	GCMD=("${QBASE[@]}")
 	if [ "$kind" = uni ]; then
-		local json="$prog.bin" a
+		local json="$prog.bin" a blk=""
 		for a in "$@"; do json="$json $a"; done
-		GCMD+=(-kernel "$WORK/$prog.bin" -append "{\"cmdline\": \"$json\"}")
+		[ -z "${DISK:-}" ] || blk=', "blk": {"source": "dev", "path": "/dev/vda", "fstype": "blk", "mountpoint": "/data"}'
+		GCMD+=(-kernel "$WORK/$prog.bin" -append "{\"cmdline\": \"$json\"$blk}")
 	else
 		local append="console=ttyS0 quiet panic=-1 rr_prog=/bin/$prog"
+		[ -z "${DISK:-}" ] || append="$append rr_mount=/dev/vda:/data"
 		[ $# -eq 0 ] || append="$append rr_args=\"$*\""
 		GCMD+=(-kernel "$LINUX_DIR/vmlinuz" -initrd "${LINUX_INITRD:-$LINUX_DIR/initramfs.cpio.gz}"
 			-append "$append")
@@ -124,10 +132,10 @@ marker_us() {
 	grep -m1 -F "$(marker_of "$1")" "$2" | awk '{ print $1 }'
 }
 
-# result_of LOG: the number after the last '=' on the program's result line
-# ("name: ... ns_per_op=X" or "ns_per_roundtrip=X")
+# result_of LOG [ERE]: the number after the last '=' on the program's result line, the
+# last line matching ERE (default: "name: ... ns_per_op=X" or "ns_per_roundtrip=X")
 result_of() {
-	{ grep -E 'ns_per_(op|roundtrip)=' "$1" || true; } | tail -1 | sed -E 's/.*=([0-9.]+).*/\1/'
+	{ grep -E "${2:-ns_per_(op|roundtrip)=}" "$1" || true; } | tail -1 | sed -E 's/.*=([0-9.]+).*/\1/'
 }
 
 # mem_ok KIND PROG MEM: hello runs to a clean exit with MEM MB (60 s cap: a guest

@@ -8,12 +8,17 @@
  * The program gets argv = { rr_prog, the space-separated words of rr_args } and the
  * environment of init minus the rr_* variables.
  *
+ * With rr_mount=/dev/vda:/data (an initramfs built with --storage), init first loads
+ * every module in /modules in name order (finit_module), waits for the disk to appear
+ * and mounts its ext2 file system on the directory; the program's end unmounts it.
+ *
  * Console lines (bench/run looks for them):
  *     === rr-init: exec /bin/prog ===              right before execve, in the child
  *     === rr-init: /bin/prog exited with status N ===
  *     === rr-init: /bin/prog killed by signal N ===
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/reboot.h>
@@ -56,10 +61,58 @@ mnt(const char *src, const char *dir, const char *type, const char *opts)
 		say("rr-init: mount %s on %s: %s\n", type, dir, strerror(errno));
 }
 
+static const char *mounted_disk_dir;
+
+/* rr_mount=DEV:DIR: loads /modules/ in name order, waits for DEV, mounts ext2 on DIR */
+static int
+mount_disk(char *spec)
+{
+	char *dir = strchr(spec, ':');
+	struct dirent **mods;
+	int n;
+
+	if (dir == NULL) {
+		say("=== rr-init: rr_mount=%s: want DEV:DIR ===\n", spec);
+		return -1;
+	}
+	*dir++ = '\0';
+	n = scandir("/modules", &mods, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		char path[300];
+		int fd;
+
+		if (mods[i]->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/modules/%s", mods[i]->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0) != 0) {
+			say("=== rr-init: load %s: %s ===\n", path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	for (int tries = 0; access(spec, F_OK) != 0; tries++) {
+		if (tries == 500) {
+			say("=== rr-init: %s did not appear ===\n", spec);
+			return -1;
+		}
+		usleep(10000);
+	}
+	mkdir(dir, 0755);
+	if (mount(spec, dir, "ext2", 0, NULL) != 0) {
+		say("=== rr-init: mount %s on %s: %s ===\n", spec, dir, strerror(errno));
+		return -1;
+	}
+	mounted_disk_dir = dir;
+	return 0;
+}
+
 static void __attribute__((noreturn))
 power_off(void)
 {
 	sync();
+	if (mounted_disk_dir != NULL && umount(mounted_disk_dir) != 0)
+		say("rr-init: umount %s: %s\n", mounted_disk_dir, strerror(errno));
 	reboot(LINUX_REBOOT_CMD_POWER_OFF);
 	/* without ACPI power-off, a reboot: QEMU started with -no-reboot exits */
 	reboot(LINUX_REBOOT_CMD_RESTART);
@@ -94,6 +147,8 @@ main(int argc, char **argv, char **envp)
 	mnt("sysfs", "/sys", "sysfs", NULL);
 	mnt("tmpfs", "/tmp", "tmpfs", "mode=1777");
 
+	if (getenv("rr_mount") != NULL && mount_disk(getenv("rr_mount")) != 0)
+		power_off();
 	prog = getenv("rr_prog");
 	if (prog == NULL || *prog == '\0') {
 		say("=== rr-init: no rr_prog= on the kernel command line ===\n");

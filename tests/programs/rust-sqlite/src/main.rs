@@ -10,7 +10,7 @@
 //! /tmp/rumprun-test.db); `rust-sqlite --read-back DB` (a later boot) only opens DB and
 //! checks the rows and the integrity; `rust-sqlite --bench-inserts N DB` (bench/run)
 //! inserts N rows, one transaction each (so one fsync each, SQLite's default
-//! `synchronous=FULL`), and prints `sqlite_inserts: ... us_per_op=X`.
+//! `synchronous=FULL`), and prints `sqlite_inserts: ... inserts_per_s=X`.
 
 use rusqlite::{params, Connection};
 use std::time::Instant;
@@ -109,10 +109,10 @@ fn bench_inserts(n: u32, path: &str) {
         .expect("count");
     assert_eq!(count, n);
     println!(
-        "sqlite_inserts: {n} transactions in {:.1} ms, inserts_per_s={:.1} us_per_op={:.1}",
+        "sqlite_inserts: n={n} ms={:.1} us_per_op={:.1} inserts_per_s={:.1}",
         secs * 1000.0,
-        n as f64 / secs,
-        secs * 1e6 / n as f64
+        secs * 1e6 / n as f64,
+        n as f64 / secs
     );
 }
 
