@@ -15,6 +15,9 @@ use std::path::Path;
 /// Alignment of the payload, in the file and in physical memory.
 pub const PAGE: u64 = 4096;
 const PF_R: u32 = 4;
+/// Where the program header table goes when there is room: right after the 64-byte
+/// ELF64 header.
+const EARLY_PHOFF: u64 = 64;
 
 /// The payload: a cpio newc archive of `tree`'s entries in order, which are the
 /// programs (`bin/<name>`, mode 0755, see [`program_entry`]) first, then the files of
@@ -97,9 +100,6 @@ pub fn bake(kernel: &[u8], config: &str, payload: &[u8]) -> Result<Vec<u8>, Stri
     let payload_off = align_up(out.len() as u64, PAGE).expect("file sizes are small");
     out.resize(payload_off as usize, 0);
     out.extend_from_slice(payload);
-    let phoff = align_up(out.len() as u64, 8).expect("file sizes are small");
-    out.resize(phoff as usize, 0);
-    out.extend_from_slice(elf.phdr_bytes());
     let new = Phdr {
         p_type: PT_LOAD,
         p_flags: PF_R,
@@ -110,11 +110,18 @@ pub fn bake(kernel: &[u8], config: &str, payload: &[u8]) -> Result<Vec<u8>, Stri
         p_memsz: size,
         p_align: PAGE,
     };
-    out.extend_from_slice(&new.to_bytes());
-    debug_assert_eq!(
-        out.len() as u64,
-        phoff + (elf.phdrs.len() as u64 + 1) * PHDR_SIZE as u64
-    );
+    let table = [elf.phdr_bytes(), &new.to_bytes()].concat();
+    // Right after the ELF header when the gap before the first content holds the
+    // longer table (GRUB's multiboot loaders read program headers only within the
+    // first 32 KiB), else at the end of the file.
+    let phoff = if EARLY_PHOFF + table.len() as u64 <= elf.first_content_offset()? {
+        EARLY_PHOFF
+    } else {
+        let at = align_up(out.len() as u64, 8).expect("file sizes are small");
+        out.resize(at as usize + table.len(), 0);
+        at
+    };
+    out[phoff as usize..phoff as usize + table.len()].copy_from_slice(&table);
 
     out[32..40].copy_from_slice(&phoff.to_le_bytes());
     out[56..58].copy_from_slice(&(elf.phdrs.len() as u16 + 1).to_le_bytes());
@@ -255,6 +262,36 @@ mod tests {
             e.starts_with("already baked (config hw_virtio, payload of"),
             "{e}"
         );
+    }
+
+    /// A kernel whose first content is at 0x200 (like the real kernel.elf, whose
+    /// first segment starts at 0x1000) gets the new table right after the ELF header.
+    #[test]
+    fn program_headers_go_right_after_the_elf_header_when_they_fit() {
+        let mut kernel = fake_kernel(BakeInfo::unbaked(), true);
+        let text_offset = 64 + 8; // p_offset of the first program header
+        kernel[text_offset..text_offset + 8].copy_from_slice(&0x200u64.to_le_bytes());
+        let payload = payload(&progs()).unwrap();
+        let out = bake(&kernel, "hw_virtio", &payload).unwrap();
+        let elf = Elf::parse(&out).unwrap();
+        assert_eq!(elf.e_phoff, 64);
+        assert_eq!(elf.phdrs.len(), 3);
+        assert_eq!(elf.phdrs[..2], Elf::parse(&kernel).unwrap().phdrs[..]);
+        // the kernel's bytes are kept (but the bake-info block at 0x800, baked)
+        assert!(out[0x200..0x800] == kernel[0x200..0x800] && out[0x838..0x1000] == kernel[0x838..]);
+        assert!(out[..32] == kernel[..32]);
+        let p = elf.phdrs[2];
+        assert_eq!(p.p_offset, 0x1000);
+        assert_eq!(
+            out.len() as u64,
+            p.p_offset + p.p_filesz,
+            "nothing appended after the payload"
+        );
+        assert!(out[0x1000..] == payload[..]);
+        // The table at the end (the other test) when the header gap is too small.
+        let tight = fake_kernel(BakeInfo::unbaked(), true);
+        let elf = Elf::parse(&tight).unwrap();
+        assert_eq!(elf.first_content_offset().unwrap(), 0);
     }
 
     #[test]

@@ -218,13 +218,12 @@ impl<'a> Elf<'a> {
         &self.data[start..start + self.phdrs.len() * PHDR_SIZE]
     }
 
-    /// The section named `name`, if any. Errors if the section headers are unusable.
-    pub fn section(&self, name: &str) -> Result<Option<Shdr>, String> {
+    /// The section headers. Errors if they are missing or unusable.
+    fn sections(&self) -> Result<Vec<Shdr>, String> {
         let d = self.data;
         let shoff = u64_at(d, 40);
         let shentsize = u16_at(d, 58) as usize;
         let shnum = u16_at(d, 60) as usize;
-        let shstrndx = u16_at(d, 62) as usize;
         if shoff == 0 || shnum == 0 {
             return Err("no section headers".into());
         }
@@ -235,7 +234,7 @@ impl<'a> Elf<'a> {
         }
         let range = table_range(shoff, shnum, SHDR_SIZE, d.len())
             .ok_or("corrupt ELF file (section headers outside the file)")?;
-        let shdrs: Vec<Shdr> = d[range]
+        Ok(d[range]
             .chunks_exact(SHDR_SIZE)
             .map(|s| Shdr {
                 sh_name: u32_at(s, 0),
@@ -243,7 +242,14 @@ impl<'a> Elf<'a> {
                 sh_offset: u64_at(s, 24),
                 sh_size: u64_at(s, 32),
             })
-            .collect();
+            .collect())
+    }
+
+    /// The section named `name`, if any. Errors if the section headers are unusable.
+    pub fn section(&self, name: &str) -> Result<Option<Shdr>, String> {
+        let d = self.data;
+        let shdrs = self.sections()?;
+        let shstrndx = u16_at(d, 62) as usize;
         let strtab = shdrs
             .get(shstrndx)
             .and_then(|s| table_range(s.sh_offset, s.sh_size as usize, 1, d.len()))
@@ -255,6 +261,23 @@ impl<'a> Elf<'a> {
                 .and_then(|rest| rest.split(|&b| b == 0).next())
                 == Some(name.as_bytes())
         }))
+    }
+
+    /// The lowest file offset holding anything but the ELF header and the program
+    /// header table: segment bytes, section bytes or the section header table.
+    pub fn first_content_offset(&self) -> Result<u64, String> {
+        let segments = self
+            .phdrs
+            .iter()
+            .filter(|p| p.p_filesz > 0)
+            .map(|p| p.p_offset);
+        let sections = self
+            .sections()?
+            .into_iter()
+            .filter(|s| s.sh_type != SHT_NOBITS && s.sh_size > 0 && s.sh_offset > 0)
+            .map(|s| s.sh_offset);
+        let table = u64_at(self.data, 40);
+        Ok(segments.chain(sections).fold(table, u64::min))
     }
 
     /// True if the file range `start..end` lies inside the file part of a `PT_LOAD`.

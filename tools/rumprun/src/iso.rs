@@ -142,10 +142,12 @@ fn u64_at(b: &[u8], o: usize) -> Option<u64> {
 
 /// Makes a baked image loadable by GRUB's multiboot2 loader, which only reads program
 /// headers within the first [`MULTIBOOT_SEARCH`] bytes of the file. `rumprun-bake`
-/// appends its program header table at the end of the file, so the table is copied
-/// right after the ELF header (where the linker's original, shorter table was) when
-/// nothing else lives there, and `e_phoff` is pointed at it. Returns `None` when the
-/// image needs no change; the file layout, segments and sections are otherwise kept.
+/// puts its program header table right after the ELF header when it fits; an image
+/// with the table at the end of the file (older bakes, or no room) gets the table
+/// copied right after the ELF header (where the linker's original, shorter table
+/// was) when nothing else lives there, and `e_phoff` pointed at it. Returns `None`
+/// when the image needs no change; the file layout, segments and sections are
+/// otherwise kept.
 pub fn grub_loadable(elf: &[u8]) -> Result<Option<Vec<u8>>, &'static str> {
     const TRUNCATED: &str = "truncated ELF headers";
     let phoff = u64_at(elf, 32).ok_or(TRUNCATED)? as usize;
