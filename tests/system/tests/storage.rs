@@ -384,6 +384,45 @@ fn read_only_disk_gives_erofs_and_statfs_is_real() {
     );
 }
 
+/// An image file the user cannot write is attached read-only by the launcher (QEMU
+/// would refuse to open it read-write): the guest sees a read-only device. As root
+/// (who may write anything) the launcher runs as `nobody` through setpriv.
+#[test]
+fn unwritable_image_file_is_attached_read_only() {
+    // Outside the repository: `nobody` must be able to reach every path.
+    let dir = std::env::temp_dir().join(format!("rumprun-ro-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let tree = host_tree(&dir);
+    let img = mke2fs(&dir, 4096, "16M", Some(&tree), &[]);
+    let image = dir.join("ext2_readonly.bin");
+    fs::copy(bake(&build_c("ext2_readonly.c", Flavor::Glibc)), &image).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for (p, mode) in [(&dir, 0o755), (&img, 0o444), (&image, 0o644)] {
+        fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let root = String::from_utf8(Command::new("id").arg("-u").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        == "0";
+    let mut cmd = if root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(tool("rumprun"));
+        c
+    } else {
+        Command::new(tool("rumprun"))
+    };
+    cmd.args(["qemu", "-i", "-b", &data_disk(&img)]).arg(&image);
+    let run = run_with_timeout(&mut cmd, BOOT_TIMEOUT);
+    let _ = fs::remove_dir_all(&dir);
+    run.assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_stdout_line("ok: writes get EROFS")
+        .assert_stdout_line("ok: BLKROGET says read-only")
+        .assert_stdout_line("ALL OK");
+}
+
 /// A disk whose sectors fail in the host (QEMU blkdebug injects EIO on reads of
 /// sector 100 and writes of sector 200): the program gets EIO for those, and the
 /// disk goes on working.

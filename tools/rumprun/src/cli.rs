@@ -74,6 +74,8 @@ pub struct Disk {
     pub path: String,
     /// Where the guest mounts it (file system detected), if anywhere.
     pub mountpoint: Option<String>,
+    /// Attached read-only (QEMU `readonly=on`): the host file is not writable for us.
+    pub read_only: bool,
 }
 
 /// What the command line asks for.
@@ -122,7 +124,8 @@ guest args are:
    -p creates the guest but leaves it paused
    -b hostpath[,mountpoint]: attaches a disk image (virtio-blk: the first is
       /dev/vda, also /dev/ld0a) and, with a mountpoint, mounts the file system
-      on it there (ext2 or ISO 9660, detected)
+      on it there (ext2 or ISO 9660, detected); an image we cannot write is
+      attached read-only
    -I iftag,ifbasename[,backend]: adds a virtio-net card; the guest calls it
       <ifbasename><n> (n from 0, in -I order); without a backend it is on QEMU
       user networking; a backend is a -netdev spec (tap,ifname=tap0,...)
@@ -256,7 +259,11 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                         )));
                     }
                 }
-                o.disks.push(Disk { path, mountpoint });
+                o.disks.push(Disk {
+                    path,
+                    mountpoint,
+                    read_only: false,
+                });
             }
             'I' => o.net.add_card(&value)?,
             'W' => o.net.add_config(&value)?,

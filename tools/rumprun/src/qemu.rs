@@ -93,7 +93,11 @@ pub fn command(
     for (i, d) in o.disks.iter().enumerate() {
         push(&[
             "-drive",
-            &format!("file={},if=none,id=vd{i},format=raw", opt_value(&d.path)),
+            &format!(
+                "file={},if=none,id=vd{i},format=raw{}",
+                opt_value(&d.path),
+                if d.read_only { ",readonly=on" } else { "" }
+            ),
             "-device",
             &format!("virtio-blk-pci,drive=vd{i}"),
         ]);
@@ -239,6 +243,21 @@ mod tests {
         let argv = command(&o, "q", "/t", None, "{}");
         assert_eq!(argv.iter().filter(|a| *a == "-S").count(), 1);
         assert!(!argv.contains(&"-gdb".to_string()));
+    }
+
+    #[test]
+    fn disks_read_only_when_not_writable() {
+        let mut o = options(&["qemu", "-b", "a.img,/data", "-b", "ro.iso", "app"]);
+        o.disks[1].read_only = true;
+        let argv = command(&o, "q", "/t", None, "{}");
+        let drives: Vec<&String> = argv.iter().filter(|a| a.starts_with("file=")).collect();
+        assert_eq!(
+            drives,
+            [
+                "file=a.img,if=none,id=vd0,format=raw",
+                "file=ro.iso,if=none,id=vd1,format=raw,readonly=on"
+            ]
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
         return iso::run(&o);
     }
     let min_mb = app::check(&o.app)?;
-    for d in &o.disks {
+    let mut o = o;
+    for d in &mut o.disks {
         match std::fs::metadata(&d.path) {
             Ok(m) if m.is_dir() => {
                 return Err(Error::new(format!(
@@ -26,7 +27,7 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
                     d.path
                 )))
             }
-            Ok(_) => {}
+            Ok(_) => d.read_only = !writable(&d.path),
             Err(e) => {
                 return Err(Error::new(format!(
                     "-b {}: {}",
@@ -61,6 +62,19 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
         run_foreground(&o, &program, &config)
     } else {
         start_background(&o, &program, &config)
+    }
+}
+
+/// Whether we may write the file at `path` (opening it for writing changes nothing).
+fn writable(path: &str) -> bool {
+    match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(_) => true,
+        // Permission denied, a read-only file system: attach it read-only. Other
+        // errors are QEMU's to report.
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ),
     }
 }
 
