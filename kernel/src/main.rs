@@ -105,6 +105,7 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
         platform::exit(BOOT_FAILED)
     }
+    drivers::ramdisk::register(&boot.ram_disks, verbose);
     drivers::probe(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
     if let Err(why) = net::configure(&config.net, verbose) {

@@ -1,12 +1,14 @@
 //! Device drivers and discovery. At boot `probe` walks the PCI bus, assigns memory
 //! windows to devices the firmware left unconfigured (qboot does), and starts a driver
 //! for each device it knows: virtio-blk disks become `/dev/vda`, `/dev/vdb`, ...
-//! (block devices in `blockdev`), virtio-net cards `eth0`, ... (`netdev`).
+//! (block devices in `blockdev`), virtio-net cards `eth0`, ... (`netdev`). Disk
+//! images the boot loader loaded (`ramdisk`) come first.
 
 pub mod blockdev;
 pub mod irq;
 pub mod netdev;
 pub mod pci;
+pub mod ramdisk;
 pub mod virtio;
 
 /// Finds and starts every supported device.

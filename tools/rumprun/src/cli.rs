@@ -141,8 +141,9 @@ is never overwritten) and prints its path: GRUB loads APP with multiboot2 and
 the config (-e, argv) on its command line; console on COM1. -N names the ISO
 and is the guest's hostname. Needs grub-mkrescue (Debian: grub-pc-bin
 grub-common xorriso mtools). Boot it: qemu-system-x86_64 -cdrom <name>.iso
--serial stdio. Only -e, -N, -t and -T apply; -b is not supported yet (no
-CD-ROM/AHCI driver).
+-serial stdio. Only -b, -e, -N, -t and -T apply; -b images go on the ISO and
+GRUB loads them into memory: the guest's disks are RAM-backed (writes are
+lost at power-off; the machine needs memory for them).
 
 Without -i the guest runs in the background: rumprun prints qemu:<pid>
 (give it to rumpstop to stop the guest) and the console goes to
@@ -486,10 +487,8 @@ mod tests {
         assert_eq!(o.platform, Platform::Iso);
         assert_eq!(o.hostname.as_deref(), Some("box"));
         assert_eq!(o.args, vec!["x"]);
-        assert_eq!(
-            err(&["iso", "-b", "d.img", "a"]).message,
-            "-b is not supported with iso yet: the kernel has no CD-ROM/AHCI driver"
-        );
+        let o = opts(&["iso", "-b", "d.img,/data", "a"]);
+        assert_eq!(o.disks[0].mountpoint.as_deref(), Some("/data"));
         for opt in [
             &["-i"][..],
             &["-p"],

@@ -32,7 +32,6 @@ pub const MULTIBOOT_SEARCH: usize = 32768;
 /// Why an option cannot be used with `iso` (checked while parsing), if it cannot.
 pub fn refused_option(c: char) -> Option<&'static str> {
     Some(match c {
-        'b' => "-b is not supported with iso yet: the kernel has no CD-ROM/AHCI driver",
         'i' => "-i is not supported with iso: it writes an ISO image and boots nothing",
         'p' => "-p is not supported with iso: it writes an ISO image and boots nothing",
         'D' => "-D (gdb port) is not supported with iso: it writes an ISO image and boots nothing",
@@ -81,8 +80,14 @@ pub fn grub_quote(s: &str) -> String {
 
 /// The whole `/boot/grub/grub.cfg`: no menu delay, GRUB's own console on COM1 (so a
 /// GRUB error is seen there; on success GRUB prints only the entry's title), and one
-/// entry that loads `/boot/<kernel>` with the runtime config as its command line.
-pub fn grub_cfg(kernel: &str, config: &str) -> String {
+/// entry that loads `/boot/<kernel>` with the runtime config as its command line and
+/// each of `disks` (paths on the ISO, the `-b` images in order) as a module named
+/// [`RAM_DISK_MODULE`], which the kernel makes a disk in memory.
+pub fn grub_cfg(kernel: &str, config: &str, disks: &[String]) -> String {
+    let modules: String = disks
+        .iter()
+        .map(|d| format!("\tmodule2 {} {RAM_DISK_MODULE}\n", grub_quote(d)))
+        .collect();
     format!(
         "set timeout=0\n\
          serial --unit=0 --speed=115200\n\
@@ -90,12 +95,16 @@ pub fn grub_cfg(kernel: &str, config: &str) -> String {
          terminal_output serial\n\
          menuentry \"{MENU_TITLE}\" {{\n\
          \tmultiboot2 {} {}\n\
+         {modules}\
          \tboot\n\
          }}\n",
         grub_quote(&format!("/boot/{kernel}")),
         grub_quote(config)
     )
 }
+
+/// The module name the kernel takes for a disk image (kernel: platform/hw).
+pub const RAM_DISK_MODULE: &str = "rumprun-disk";
 
 fn in_path(program: &str) -> bool {
     let Some(path) = std::env::var_os("PATH") else {
@@ -254,9 +263,16 @@ pub fn run(o: &Options) -> Result<i32, Error> {
     fs::create_dir_all(format!("{tree}/boot/grub")).map_err(|e| io(&tree, e))?;
     fs::write(format!("{tree}/boot/{kernel}"), &image)
         .map_err(|e| io(&format!("{tree}/boot/{kernel}"), e))?;
+    let mut disks = Vec::new();
+    for (i, d) in o.disks.iter().enumerate() {
+        let on_iso = format!("/boot/disk{i}.img");
+        fs::copy(&d.path, format!("{tree}{on_iso}"))
+            .map_err(|e| io(&format!("-b {}", d.path), e))?;
+        disks.push(on_iso);
+    }
     fs::write(
         format!("{tree}/boot/grub/grub.cfg"),
-        grub_cfg(&kernel, &config),
+        grub_cfg(&kernel, &config, &disks),
     )
     .map_err(|e| io(&format!("{tree}/boot/grub/grub.cfg"), e))?;
     let built = format!("{}/out.iso", dir.path);
@@ -317,7 +333,7 @@ mod tests {
     #[test]
     fn exact_grub_cfg() {
         assert_eq!(
-            grub_cfg("hello.bin", r#"{"cmdline": "hello.bin 'b c'"}"#),
+            grub_cfg("hello.bin", r#"{"cmdline": "hello.bin 'b c'"}"#, &[]),
             "set timeout=0\n\
              serial --unit=0 --speed=115200\n\
              terminal_input serial\n\
@@ -372,13 +388,32 @@ mod tests {
     #[test]
     fn refused_options() {
         assert_eq!(
-            refused_option('b'),
-            Some("-b is not supported with iso yet: the kernel has no CD-ROM/AHCI driver")
+            refused_option('i'),
+            Some("-i is not supported with iso: it writes an ISO image and boots nothing")
         );
         for c in ['i', 'p', 'D', 'M', 'g', 'd', 'I', 'W', 'F'] {
             assert!(refused_option(c).is_some(), "-{c}");
         }
         assert_eq!(refused_option('e'), None);
         assert_eq!(refused_option('N'), None);
+        assert_eq!(refused_option('b'), None);
+    }
+
+    #[test]
+    fn grub_cfg_loads_disks_as_modules() {
+        let cfg = grub_cfg(
+            "a.bin",
+            "{}",
+            &["/boot/disk0.img".into(), "/boot/disk1.img".into()],
+        );
+        assert!(
+            cfg.contains(
+                "\tmultiboot2 '/boot/a.bin' '{}'\n\
+                 \tmodule2 '/boot/disk0.img' rumprun-disk\n\
+                 \tmodule2 '/boot/disk1.img' rumprun-disk\n\
+                 \tboot\n"
+            ),
+            "{cfg}"
+        );
     }
 }

@@ -14,29 +14,12 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
         }
         Command::Run(o) => o,
     };
+    let mut o = o;
+    check_disks(&mut o.disks)?;
     if o.platform == Platform::Iso {
         return iso::run(&o);
     }
     let min_mb = app::check(&o.app)?;
-    let mut o = o;
-    for d in &mut o.disks {
-        match std::fs::metadata(&d.path) {
-            Ok(m) if m.is_dir() => {
-                return Err(Error::new(format!(
-                    "-b {}: is a directory, not a disk image",
-                    d.path
-                )))
-            }
-            Ok(_) => d.read_only = !writable(&d.path),
-            Err(e) => {
-                return Err(Error::new(format!(
-                    "-b {}: {}",
-                    d.path,
-                    crate::error::io_message(&e)
-                )))
-            }
-        }
-    }
     if o.mem_mb < min_mb {
         return Err(Error::new(format!(
             "-M {}: {} needs at least {} MiB of guest memory (its kernel and program alone take that much)",
@@ -63,6 +46,30 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
     } else {
         start_background(&o, &program, &config)
     }
+}
+
+/// Every `-b` image must be a file we can read; one we cannot write is attached
+/// read-only.
+fn check_disks(disks: &mut [cli::Disk]) -> Result<(), Error> {
+    for d in disks {
+        match std::fs::metadata(&d.path) {
+            Ok(m) if m.is_dir() => {
+                return Err(Error::new(format!(
+                    "-b {}: is a directory, not a disk image",
+                    d.path
+                )))
+            }
+            Ok(_) => d.read_only = !writable(&d.path),
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "-b {}: {}",
+                    d.path,
+                    crate::error::io_message(&e)
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether we may write the file at `path` (opening it for writing changes nothing).

@@ -152,7 +152,7 @@ fn usage_errors() {
     );
     assert_error(
         &run(RUMPRUN, &["iso", "-b", "d.img", &app], &[]),
-        "rumprun: error: -b is not supported with iso yet: the kernel has no CD-ROM/AHCI driver",
+        "rumprun: error: -b d.img: No such file or directory",
     );
     // Without grub-mkrescue in PATH nothing is written and the package is named.
     assert_error(

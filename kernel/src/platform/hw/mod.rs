@@ -24,7 +24,13 @@ pub struct BootInfo {
     /// Physical address and length of the kernel command line (NUL excluded).
     pub cmdline: Option<(u64, usize)>,
     pub loader: &'static str,
+    /// Disk images the boot loader put in memory (multiboot2 modules named
+    /// [`RAM_DISK_MODULE`], in order; also in `reserved`, never handed out).
+    pub ram_disks: Vec<MemoryRange>,
 }
+
+/// The name (module command line) `rumprun iso` gives each `-b` image it has GRUB load.
+pub const RAM_DISK_MODULE: &str = "rumprun-disk";
 
 const PVH_MAGIC: u32 = 0x336e_c578;
 const MULTIBOOT2_MAGIC: u32 = 0x36d7_6289;

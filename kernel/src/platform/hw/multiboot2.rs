@@ -1,5 +1,6 @@
-//! Multiboot2 boot (GRUB): the boot information's tags for the command line (1) and
-//! the memory map (6).
+//! Multiboot2 boot (GRUB): the boot information's tags for the command line (1), the
+//! modules (3: disk images named `rumprun-disk`, from `rumprun iso -b`) and the memory
+//! map (6).
 //!
 //! GRUB 2 (`grub_create_loader_cmdline`; Debian 12 ships 2.06) does not hand the command line
 //! over verbatim: it re-quotes every word, putting `\` before each `\`, `'` and `"`
@@ -8,7 +9,7 @@
 //! after the first `{` starts with `\` (never valid JSON, so a verbatim command line
 //! from another loader is left alone).
 
-use super::{BootInfo, MemoryRange};
+use super::{BootInfo, MemoryRange, RAM_DISK_MODULE};
 use crate::arch::paging::phys_to_virt;
 use alloc::vec::Vec;
 
@@ -23,6 +24,7 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
         reserved: Vec::new(),
         cmdline: None,
         loader: "multiboot2",
+        ram_disks: Vec::new(),
     };
     bi.reserved.push(MemoryRange {
         start: info,
@@ -38,6 +40,19 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
                 let len = (size as usize).saturating_sub(9);
                 let bytes = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(tag + 8), len) };
                 bi.cmdline = Some((tag + 8, unquote_grub(bytes)));
+            }
+            3 => {
+                let (start, end): (u32, u32) = (rd(tag + 8), rd(tag + 12));
+                let name_len = (size as usize).saturating_sub(17);
+                let name = unsafe { core::slice::from_raw_parts(phys_to_virt(tag + 16), name_len) };
+                let module = MemoryRange {
+                    start: start as u64,
+                    end: end as u64,
+                };
+                bi.reserved.push(module);
+                if name == RAM_DISK_MODULE.as_bytes() {
+                    bi.ram_disks.push(module);
+                }
             }
             6 => {
                 let entry_size: u32 = rd(tag + 8);

@@ -19,6 +19,7 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
         reserved: Vec::new(),
         cmdline: None,
         loader: "PVH",
+        ram_disks: Vec::new(),
     };
     bi.reserved.push(MemoryRange {
         start: info,
