@@ -2,7 +2,7 @@
 //! `PT_LOAD`, the new program header table, the patched bake-info block, and writing
 //! the output file atomically.
 
-use crate::elf::{Elf, Phdr, ET_EXEC, PHDR_SIZE, PT_LOAD, SHT_NOBITS};
+use crate::elf::{Elf, Phdr, ET_EXEC, PT_LOAD, SHT_NOBITS};
 use rumprun_bake::rootfs::{FsEntry, Tree};
 use rumprun_image::cpio::CpioWriter;
 use rumprun_image::cpio::S_IFREG;
