@@ -1,7 +1,9 @@
 /* fsync_kill: what fsync promises, tested by a power cut.
  *   fsync_kill write   writes /data/keep/precious (a new file in a new directory,
  *       3 MiB, pattern below), fsyncs it and both directories, prints "fsynced" and
- *       goes on writing and deleting other files without syncing until the host kills
+ *       goes on writing and deleting other files without syncing (1 MiB each, 12
+ *       kept: more than the block cache holds, so its evictions write half-done
+ *       metadata to the disk), printing "churn N" after each, until the host kills
  *       the VM (it exits 3 after 50 s if nobody does).
  *   fsync_kill verify  (the next boot) checks /data/keep/precious byte for byte.
  * The host computes the same pattern: byte i is (i * 31 + i / 4096) mod 256. */
@@ -59,12 +61,14 @@ do_write(void)
 		snprintf(p, sizeof p, "/data/churn-%u", n);
 		int c = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 		CHECK(c >= 0, "create %s: %s", p, strerror(errno));
-		CHECK(write(c, buf, 200000) == 200000, "write %s: %s", p, strerror(errno));
+		CHECK(write(c, buf, 1 << 20) == 1 << 20, "write %s: %s", p, strerror(errno));
 		close(c);
-		if (n >= 4) {
-			snprintf(p, sizeof p, "/data/churn-%u", n - 4);
+		if (n >= 12) {
+			snprintf(p, sizeof p, "/data/churn-%u", n - 12);
 			CHECK(unlink(p) == 0, "unlink %s: %s", p, strerror(errno));
 		}
+		printf("churn %u\n", n);
+		fflush(stdout);
 	}
 	printf("FAIL: nobody killed the VM\n");
 	return 3;
