@@ -1,15 +1,18 @@
 //! Block and inode allocation with the on-disk bitmaps: first fit, starting in a goal
 //! group (the group of the inode a block is for, the parent's group for a new inode)
 //! and wrapping around. Every allocation and free keeps the bitmap, the group's free
-//! counts (and directory count) and the superblock's free counts in step.
+//! counts (and directory count) and the superblock's free counts in step. Per group,
+//! a hint remembers below which bit every block is in use, so a first-fit search
+//! starts there (filling a disk is not quadratic).
 
 use rumprun_vfs::{Errno, VfsResult};
 
 use crate::fs::Inner;
 
-/// Index of the first clear bit among the first `n` bits of `bitmap`.
-fn first_clear(bitmap: &[u8], n: usize) -> Option<usize> {
-    for (i, &byte) in bitmap.iter().enumerate() {
+/// Index of the first clear bit among the first `n` bits of `bitmap`, looking from
+/// bit `from` on (every bit below it is known to be set).
+fn first_clear(bitmap: &[u8], from: usize, n: usize) -> Option<usize> {
+    for (i, &byte) in bitmap.iter().enumerate().skip(from / 8) {
         if i * 8 >= n {
             break;
         }
@@ -47,10 +50,12 @@ impl Inner {
             }
             let n = self.blocks_in_group(g) as usize;
             let bm = self.groups[g as usize].block_bitmap as u64;
-            let Some(bit) = first_clear(self.cache.get(bm)?, n) else {
+            let from = self.block_hint[g as usize] as usize;
+            let Some(bit) = first_clear(self.cache.get(bm)?, from, n) else {
                 continue;
             };
             self.cache.get_mut(bm)?[bit / 8] |= 1 << (bit % 8);
+            self.block_hint[g as usize] = bit as u32 + 1;
             self.groups[g as usize].free_blocks -= 1;
             self.sb.free_blocks -= 1;
             return Ok(self.sb.first_data_block + g * self.sb.blocks_per_group + bit as u32);
@@ -74,6 +79,8 @@ impl Inner {
             return Err(Errno::EIO); // double free: the file system is corrupt
         }
         *byte &= !(1 << (bit % 8));
+        let hint = &mut self.block_hint[g as usize];
+        *hint = (*hint).min(bit as u32);
         self.groups[g as usize].free_blocks += 1;
         self.sb.free_blocks += 1;
         self.cache.forget(blk as u64);
@@ -155,9 +162,11 @@ mod tests {
 
     #[test]
     fn first_clear_bits() {
-        assert_eq!(first_clear(&[0xff, 0x0f], 16), Some(12));
-        assert_eq!(first_clear(&[0xff, 0xff], 16), None);
-        assert_eq!(first_clear(&[0xff, 0x0f], 12), None);
-        assert_eq!(first_clear(&[0x01], 8), Some(1));
+        assert_eq!(first_clear(&[0xff, 0x0f], 0, 16), Some(12));
+        assert_eq!(first_clear(&[0xff, 0xff], 0, 16), None);
+        assert_eq!(first_clear(&[0xff, 0x0f], 0, 12), None);
+        assert_eq!(first_clear(&[0x01], 0, 8), Some(1));
+        assert_eq!(first_clear(&[0xff, 0x0f], 8, 16), Some(12));
+        assert_eq!(first_clear(&[0xff, 0xff, 0x00], 9, 24), Some(16));
     }
 }

@@ -75,6 +75,8 @@ pub(crate) struct Inner {
     /// Whether the file system was clean when mounted (unmount only marks it clean
     /// again if it was, like Linux).
     pub(crate) clean_at_mount: bool,
+    /// Per group: every block bit below this is set (where first fit starts looking).
+    pub(crate) block_hint: Vec<u32>,
 }
 
 /// A mounted ext2 file system (see the module documentation).
@@ -164,7 +166,9 @@ impl Ext2 {
         if !read_only {
             sb.state &= !STATE_VALID;
         }
+        let block_hint = vec![0; groups.len()];
         let mut inner = Inner {
+            block_hint,
             sb,
             groups,
             cache,
