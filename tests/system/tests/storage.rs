@@ -185,16 +185,15 @@ fn ext2_image_is_written_and_e2fsck_finds_it_clean() {
 
 /// The write-heavy workload (tests/programs/ext2_workload.c: thousands of creates,
 /// appends, overwrites, truncates, renames, unlinks, directory renames and removals,
-/// 600 names in one directory, links, a sparse file past 4 GiB) on a 1 KiB-block
-/// image (deep indirect blocks), e2fsck on the host, then a second boot reads every
-/// file back and checks it against the manifest the first wrote.
-#[test]
-fn ext2_write_heavy_workload_is_fsck_clean_and_reads_back_after_reboot() {
+/// 600 names in one directory, links, a sparse file past 4 GiB) on an image with
+/// `block_size` blocks, e2fsck on the host, then a second boot reads every file back
+/// and checks it against the manifest the first wrote.
+fn write_heavy_workload(block_size: u32, ops: &str) {
     let dir = scratch_dir("ext2-workload");
-    let img = mke2fs(&dir, 1024, "96M", None, &[]);
+    let img = mke2fs(&dir, block_size, "96M", None, &[]);
     let image = bake(&build_c("ext2_workload.c", Flavor::Glibc));
     let disk = data_disk(&img);
-    let run = rumprun_qemu(&image, &["-M", "128", "-b", &disk], &["write"]);
+    let run = rumprun_qemu(&image, &["-M", "128", "-b", &disk], &["write", ops]);
     run.assert_status(0)
         .assert_output_lacks("FAIL")
         .assert_stdout_line("ok: 600 files in one directory, every third unlinked")
@@ -207,6 +206,18 @@ fn ext2_write_heavy_workload_is_fsck_clean_and_reads_back_after_reboot() {
         .assert_stdout_line("ok: the tree holds exactly the manifest's files and directories")
         .assert_stdout_line("ALL OK");
     assert_e2fsck_clean(&img);
+}
+
+/// 1 KiB blocks: files reach double and the sparse file triple indirect blocks.
+#[test]
+fn ext2_write_heavy_workload_is_fsck_clean_and_reads_back_after_reboot() {
+    write_heavy_workload(1024, "3000");
+}
+
+/// 4 KiB blocks, the usual size, and a longer run (5000 operations).
+#[test]
+fn ext2_write_heavy_workload_on_4k_blocks() {
+    write_heavy_workload(4096, "5000");
 }
 
 /// SQLite keeps its database on an ext2 disk: 10,000 rows, e2fsck, reboot, the rows
