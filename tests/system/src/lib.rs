@@ -405,11 +405,26 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Run {
 }
 
 /// Like [`run_with_timeout`], but the output is watched as it streams: as soon as
-/// stdout has a complete line equal to `kill_line`, the whole process group (the
-/// launcher and QEMU) is killed with SIGKILL, as a power cut would end the VM. The
-/// run then has `status == None` and `timed_out == false`.
+/// stdout has a complete line equal to `kill_line`, the command's children (QEMU,
+/// under the launcher) are killed with SIGKILL, as a power cut would end the VM; the
+/// launcher then reports that and cleans up after itself. The run's status is the
+/// launcher's (not 0).
 pub fn run_until_line(cmd: &mut Command, timeout: Duration, kill_line: &str) -> Run {
     run_until(cmd, timeout, Some(kill_line))
+}
+
+/// SIGKILLs the children of process `pid` (found with `ps --ppid`).
+fn kill_children(pid: u32) {
+    let out = Command::new("ps")
+        .args(["-o", "pid=", "--ppid", &pid.to_string()])
+        .output()
+        .expect("ps");
+    for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+        let _ = Command::new("kill")
+            .args(["-KILL", child])
+            .stderr(Stdio::null())
+            .status();
+    }
 }
 
 /// stdout and stderr of a running command, as its reader threads send them.
@@ -492,6 +507,7 @@ fn run_until(cmd: &mut Command, timeout: Duration, kill_line: Option<&str>) -> R
     };
 
     let mut timed_out = false;
+    let mut killed_children = false;
     let status: Option<ExitStatus> = loop {
         match child.try_wait() {
             Ok(Some(st)) => break Some(st),
@@ -501,10 +517,9 @@ fn run_until(cmd: &mut Command, timeout: Duration, kill_line: Option<&str>) -> R
                 let _ = child.wait();
                 break None;
             }
-            Ok(None) if saw_kill_line(&streams) => {
-                kill_group();
-                let _ = child.wait();
-                break None;
+            Ok(None) if !killed_children && saw_kill_line(&streams) => {
+                kill_children(pgid);
+                killed_children = true;
             }
             Ok(None) => {
                 streams.receive(Duration::from_millis(5));

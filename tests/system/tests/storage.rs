@@ -269,7 +269,7 @@ fn fsynced_file_survives_a_kill_at(kill_line: &str) {
     let run = run_until_line(&mut cmd, BOOT_TIMEOUT, kill_line);
     assert!(
         !run.timed_out
-            && run.status.is_none()
+            && run.status.is_some_and(|s| s != 0)
             && run.stdout.contains("\nfsynced\n")
             && run.stdout.contains(&format!("\n{kill_line}\n")),
         "the guest did not get to {kill_line:?}, or was not killed:\n{}",
