@@ -72,7 +72,12 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     arch::paging::drop_identity_map();
     fd::init_stdio();
 
-    let config = match rumprun_config::Config::parse(&cmdline) {
+    // A machine without PCI names its virtio-mmio devices on the command line too.
+    let mmio = rumprun_config::take_virtio_mmio(&cmdline);
+    for word in &mmio.malformed {
+        kprintln!("rumprun: ignoring malformed {word} (want virtio_mmio.device=SIZE@BASE:IRQ)");
+    }
+    let config = match rumprun_config::Config::parse(&mmio.rest) {
         Ok(c) => c.unwrap_or_default(),
         Err(e) => {
             kprintln!("rumprun: config error: {e}");
@@ -106,7 +111,7 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         platform::exit(BOOT_FAILED)
     }
     drivers::ramdisk::register(&boot.ram_disks, verbose);
-    drivers::probe(verbose);
+    drivers::probe(&mmio.devices, verbose);
     drivers::blockdev::create_nodes(fs::vfs());
     if let Err(why) = net::configure(&config.net, verbose) {
         kprintln!("rumprun: {why}");

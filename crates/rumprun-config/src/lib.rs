@@ -8,6 +8,8 @@
 //! * [`cmdline`]: splitting a command line into argv (the original's `parseargs`) and
 //!   quoting argv back into a command line.
 //! * [`config`]: the config keys (`cmdline`, `env`, `hostname`, ...) and their checks.
+//! * [`virtio_mmio`]: the `virtio_mmio.device=` words a hypervisor without PCI adds to
+//!   the kernel command line.
 #![no_std]
 
 extern crate alloc;
@@ -15,7 +17,9 @@ extern crate alloc;
 pub mod cmdline;
 pub mod config;
 pub mod json;
+pub mod virtio_mmio;
 
 pub use cmdline::{join_cmdline, quote_arg, split_cmdline, SplitError};
 pub use config::{Blk, Config, ConfigError, Net};
 pub use json::{json_string, parse_lax, JsonError, JsonErrorKind, Value};
+pub use virtio_mmio::{take_virtio_mmio, VirtioMmio};

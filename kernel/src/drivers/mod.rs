@@ -1,21 +1,25 @@
-//! Device drivers and discovery. At boot `probe` walks the PCI bus, assigns memory
-//! windows to devices the firmware left unconfigured (qboot does), and starts a driver
-//! for each device it knows: virtio-blk disks become `/dev/vda`, `/dev/vdb`, ...
-//! (block devices in `blockdev`), virtio-net cards `eth0`, ... (`netdev`). Disk
-//! images the boot loader loaded (`ramdisk`) come first.
+//! Device drivers and discovery. At boot `probe` starts the virtio-mmio devices the
+//! command line names, then walks the PCI bus, assigns memory windows to devices the
+//! firmware left unconfigured (qboot does), and starts a driver for each device it
+//! knows: virtio-blk disks become `/dev/vda`, `/dev/vdb`, ... (block devices in
+//! `blockdev`), virtio-net cards `eth0`, ... (`netdev`). Disk images the boot loader
+//! loaded (`ramdisk`) come first.
 
 pub mod blockdev;
+pub mod ioapic;
 pub mod irq;
 pub mod netdev;
 pub mod pci;
 pub mod ramdisk;
 pub mod virtio;
 
-/// Finds and starts every supported device.
-pub fn probe(verbose: bool) {
+/// Finds and starts every supported device: `mmio` are the command line's
+/// virtio-mmio devices.
+pub fn probe(mmio: &[rumprun_config::VirtioMmio], verbose: bool) {
+    virtio::mmio::start_all(mmio, verbose);
     for dev in pci::devices() {
         if let Some(kind) = virtio::device_type(&dev) {
-            virtio::start(dev, kind, verbose);
+            virtio::start_pci(dev, kind, verbose);
         } else if verbose {
             kprintln!(
                 "rumprun: pci {:02x}:{:02x}.{} {:04x}:{:04x} (class {:02x}.{:02x}): no driver",

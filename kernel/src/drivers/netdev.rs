@@ -16,6 +16,9 @@ pub trait NetDevice: Send + Sync {
     fn mtu(&self) -> usize {
         1514
     }
+    /// Whether a received frame raises an interrupt that wakes I/O waiters (else the
+    /// stack must be polled periodically).
+    fn interrupt_driven(&self) -> bool;
     /// Sends one frame; false when the device has no room right now.
     fn transmit(&self, frame: &[u8]) -> bool;
     /// The next received frame, if any.
@@ -29,6 +32,16 @@ pub fn register(dev: Arc<dyn NetDevice>) -> String {
     let mut n = NICS.lock();
     n.push(dev);
     format!("eth{}", n.len() - 1)
+}
+
+/// Whether every interface wakes waiters by interrupt (true when there are none).
+pub fn all_interrupt_driven() -> bool {
+    NICS.lock().iter().all(|n| n.interrupt_driven())
+}
+
+/// Whether some interface wakes waiters by interrupt.
+pub fn any_interrupt_driven() -> bool {
+    NICS.lock().iter().any(|n| n.interrupt_driven())
 }
 
 /// Every interface, in order.

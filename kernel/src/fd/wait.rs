@@ -21,6 +21,13 @@ pub fn notify() {
     futex::wake(KEY, u32::MAX, u32::MAX);
 }
 
+/// Whether a device interrupt may still wake a waiter here: someone waits, and a
+/// network card wakes the queue when a frame arrives. (The scheduler asks before it
+/// calls all threads blocked with nothing to wake them a deadlock.)
+pub fn device_may_wake() -> bool {
+    futex::has_waiters(KEY) && crate::drivers::netdev::any_interrupt_driven()
+}
+
 /// The earlier of two optional deadlines.
 pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {

@@ -2,8 +2,10 @@
 //! (`drivers::netdev`): created at boot when the config has `net` blocks (or on the
 //! first socket, for loopback), configured from those blocks (static, DHCP — the boot
 //! waits for the lease and writes /etc/resolv.conf —, IPv6 link-local), and driven by
-//! `poll`: on every socket operation and whenever a waiter wakes. Cards are polled
-//! (no network interrupts yet), so waiters on sockets re-check every few ms.
+//! `poll`: on every socket operation and whenever a waiter wakes. Cards wake waiters
+//! by interrupt when a frame arrives; a waiter otherwise sleeps until the stack's next
+//! timer (`next_deadline`: retransmits, delayed ACKs, DHCP renewal), so an idle guest
+//! halts. A card without interrupts is polled every `POLL_INTERVAL_NS`.
 
 pub mod device;
 pub mod socket;
@@ -18,7 +20,7 @@ use spin::Mutex;
 
 static STACK: Mutex<Option<Stack<Nic>>> = Mutex::new(None);
 
-/// How often a waiter on sockets re-checks the cards (no interrupts yet).
+/// How often a waiter on sockets re-checks cards that have no interrupts.
 pub const POLL_INTERVAL_NS: u64 = 2_000_000;
 
 fn now_ms() -> u64 {
@@ -58,16 +60,34 @@ pub fn poll() {
     }
 }
 
-/// When a socket waiter must look again by itself (monotonic ns).
-pub fn next_deadline() -> u64 {
+/// When a socket waiter must look again by itself (monotonic ns): the stack's next
+/// timer; with a card that has no interrupts, within `POLL_INTERVAL_NS` too. None:
+/// only an interrupt or another thread's socket call changes anything.
+pub fn next_deadline() -> Option<u64> {
     let now = crate::time::monotonic_ns();
+    let now_ms = now / 1_000_000;
     let at = STACK
         .lock()
         .as_mut()
-        .and_then(|s| s.poll_at(now / 1_000_000))
-        .map(|ms| ms * 1_000_000);
-    let cap = now + POLL_INTERVAL_NS;
-    at.map_or(cap, |a| a.clamp(now, cap))
+        .and_then(|s| s.poll_at(now_ms))
+        .map(|ms| {
+            if ms > now_ms {
+                ms * 1_000_000
+            } else {
+                // Due now: the stack counts in ms, so wake at the next one (no spinning).
+                (now_ms + 1) * 1_000_000
+            }
+        });
+    let polled = (!netdev::all_interrupt_driven()).then_some(now + POLL_INTERVAL_NS);
+    crate::fd::wait::earliest(at, polled)
+}
+
+/// Sleeps until a socket may have changed (an interrupt, another thread's socket call,
+/// the stack's next timer) or `deadline` passes, then polls the stack.
+pub fn wait(deadline: Option<u64>) -> crate::sched::Wake {
+    let wake = crate::fd::wait::wait(crate::fd::wait::earliest(deadline, next_deadline()));
+    poll();
+    wake
 }
 
 /// A static `net` block's address, prefix length and optional gateway, parsed as
@@ -137,7 +157,7 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
             if crate::time::monotonic_ns() >= deadline {
                 return Err(format!("net {}: no DHCP lease within 10 s", dhcp[0].1));
             }
-            crate::sched::sleep_until(crate::time::monotonic_ns() + POLL_INTERVAL_NS);
+            wait(Some(deadline));
         }
         let conf = with(|s| s.resolv_conf());
         let _ = rumprun_vfs::boot_tree::write_file(
@@ -166,8 +186,7 @@ pub fn drain() {
     while STACK.lock().as_ref().is_some_and(|s| s.tcp_send_pending())
         && crate::time::monotonic_ns() < deadline
     {
-        poll();
-        crate::sched::sleep_until(crate::time::monotonic_ns() + POLL_INTERVAL_NS);
+        wait(Some(deadline));
     }
     poll();
 }

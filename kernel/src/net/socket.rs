@@ -1,6 +1,6 @@
 //! A socket as a file: reads and writes go to the stack's TCP or UDP socket, readiness
-//! comes from it, and closing the last descriptor closes it. Waiters re-check every
-//! few ms because cards are polled (see `net`).
+//! comes from it, and closing the last descriptor closes it. Waiters wake when a card
+//! interrupts or the stack's next timer is due (see `net::next_deadline`).
 
 use crate::fd::{FileOps, OpenFile};
 use crate::syscalls::errno::*;
@@ -29,10 +29,7 @@ impl FileOps for SocketFile {
         super::with(|s| s.generation(self.id))
     }
     fn next_deadline(&self) -> Option<u64> {
-        Some(super::next_deadline())
-    }
-    fn needs_polling(&self) -> bool {
-        true
+        super::next_deadline()
     }
     fn bytes_readable(&self) -> Option<usize> {
         super::with(|s| s.bytes_readable(self.id)).ok()

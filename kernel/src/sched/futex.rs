@@ -35,6 +35,11 @@ pub fn wait(uaddr: u64, bitset: u32, deadline: Option<u64>) -> Wake {
     how
 }
 
+/// Whether some thread waits on `uaddr`.
+pub fn has_waiters(uaddr: u64) -> bool {
+    queues().get(&uaddr).is_some_and(|q| !q.is_empty())
+}
+
 fn remove(uaddr: u64, tid: Tid) {
     if let Some(q) = queues().get_mut(&uaddr) {
         q.retain(|w| w.tid != tid);

@@ -360,7 +360,7 @@ pub fn schedule() {
         if let Some(t) = pick(s) {
             break t;
         }
-        if earliest_deadline(s).is_none() {
+        if earliest_deadline(s).is_none() && !crate::fd::wait::device_may_wake() {
             kprintln!(
                 "rumprun: deadlock: all {} threads of \"{}\" are blocked with nothing to wake them",
                 thread_count(),

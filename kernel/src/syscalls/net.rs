@@ -5,7 +5,7 @@
 
 use super::errno::*;
 use super::user;
-use crate::fd::{self, wait, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::fd::{self, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::net::{self, socket::SocketFile};
 use crate::sched::Wake;
 use alloc::sync::Arc;
@@ -58,10 +58,9 @@ fn blocking<T>(nonblock: bool, mut op: impl FnMut() -> Result<T, Errno>) -> Resu
     loop {
         match op() {
             Err(EAGAIN) if !nonblock => {
-                if wait::wait(Some(net::next_deadline())) == Wake::Interrupted {
+                if net::wait(None) == Wake::Interrupted {
                     return Err(ERESTARTSYS);
                 }
-                net::poll();
             }
             r => return r,
         }
@@ -116,7 +115,7 @@ pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
         if let Some(r) = net::with(|s| s.connect_result(id)) {
             return r.map(|_| 0);
         }
-        if wait::wait(Some(net::next_deadline())) == Wake::Interrupted {
+        if net::wait(None) == Wake::Interrupted {
             return Err(ERESTARTSYS);
         }
     }

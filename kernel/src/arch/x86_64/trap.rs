@@ -85,8 +85,10 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             crate::sched::on_timer_interrupt(frame.rip < super::paging::USER_END);
         }
         v if crate::drivers::irq::is_device_vector(v) => {
-            super::apic::eoi();
+            // The handler first: a level-triggered line must be deasserted (the device
+            // acknowledged) before the end of interrupt, or the IOAPIC fires it again.
             crate::drivers::irq::dispatch(v as u8);
+            super::apic::eoi();
         }
         _ => {
             // No other interrupt sources are enabled; ignore strays (spurious: no EOI).

@@ -1,10 +1,11 @@
 //! virtio-blk: a disk as a `BlockDevice` (512-byte sectors, FLUSH, read-only
-//! detection). With MSI-X (QEMU's virtio-pci has it) a request is submitted, the
-//! thread sleeps, and the completion interrupt wakes it; without MSI-X the driver
-//! polls the used ring.
+//! detection). With interrupts (MSI-X on PCI, an IOAPIC line on MMIO) a request is
+//! submitted, the thread sleeps, and the completion interrupt wakes it; without them
+//! the driver polls the used ring.
 
 use super::hal::KernelHal;
-use crate::drivers::{blockdev, irq, pci};
+use super::{Interrupts, Transport};
+use crate::drivers::blockdev;
 use crate::sched::futex;
 use alloc::boxed::Box;
 use alloc::sync::Arc;
@@ -12,10 +13,8 @@ use alloc::vec;
 use rumprun_vfs::{BlockDevice, Errno, VfsResult, SECTOR_SIZE};
 use spin::Mutex;
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
-use virtio_drivers::transport::pci::bus::DeviceFunction;
-use virtio_drivers::transport::pci::PciTransport;
 
-type Dev = VirtIOBlk<KernelHal, PciTransport>;
+type Dev = VirtIOBlk<KernelHal, Transport>;
 
 pub struct VirtioBlk {
     dev: Mutex<Dev>,
@@ -40,10 +39,14 @@ fn on_interrupt() {
 /// Safety net against a lost interrupt: waiters re-check this often.
 const RECHECK_NS: u64 = 100_000_000;
 
-pub fn start(transport: PciTransport, df: DeviceFunction, verbose: bool) {
+pub fn start(transport: Transport, interrupts: Interrupts, verbose: bool) {
     match Dev::new(transport) {
         Ok(mut dev) => {
-            let irq = enable_interrupts(&mut dev, df);
+            // The request queue (0) wakes its waiters.
+            let irq = interrupts.connect(0, on_interrupt);
+            if irq {
+                dev.enable_interrupts();
+            }
             let (sectors, read_only) = (dev.capacity(), dev.readonly());
             let disk = Arc::new(VirtioBlk {
                 dev: Mutex::new(dev),
@@ -57,41 +60,12 @@ pub fn start(transport: PciTransport, df: DeviceFunction, verbose: bool) {
                     "rumprun: /dev/{name}: virtio-blk, {} MiB{}, {}",
                     (sectors * SECTOR_SIZE as u64) >> 20,
                     if read_only { ", read-only" } else { "" },
-                    if irq {
-                        "interrupt-driven (MSI-X)"
-                    } else {
-                        "polled"
-                    }
+                    interrupts.describe(irq)
                 );
             }
         }
         Err(e) => kprintln!("rumprun: virtio-blk: cannot start ({e:?})"),
     }
-}
-
-/// MSI-X for the request queue: a vector, the table programmed, the queue pointed at it.
-fn enable_interrupts(dev: &mut Dev, df: DeviceFunction) -> bool {
-    let Some(vector) = irq::allocate(on_interrupt) else {
-        return false;
-    };
-    if pci::enable_msix(df, vector).is_none() {
-        return false;
-    }
-    let Some(common) = pci::virtio_cap_address(df, 1) else {
-        return false;
-    };
-    let cfg = crate::arch::paging::phys_to_virt(common);
-    unsafe {
-        // virtio_pci_common_cfg: msix_config @16, queue_select @22, queue_msix_vector @26.
-        (cfg.add(16) as *mut u16).write_volatile(0xffff); // no config-change interrupts
-        (cfg.add(22) as *mut u16).write_volatile(0); // the request queue
-        (cfg.add(26) as *mut u16).write_volatile(0); // -> MSI-X entry 0
-        if (cfg.add(26) as *const u16).read_volatile() != 0 {
-            return false; // the device refused the vector
-        }
-    }
-    dev.enable_interrupts();
-    true
 }
 
 /// Requests go through kernel buffers: the device needs memory the HAL can translate.
