@@ -38,11 +38,23 @@ fn tsc_hz_from_cpuid() -> Option<u64> {
     None
 }
 
-/// Counts TSC ticks across 10 ms of PIT channel 2.
+const PIT_HZ: u64 = 1_193_182;
+const CALIBRATION_MS: u64 = 10;
+
+/// Counts TSC ticks across 10 ms of the PIT: channel 2 gated through port 0x61 where
+/// that port exists (pc, q35), else channel 0 read back by latching (microvm has a PIT
+/// but no port 0x61, which then reads all ones).
 fn tsc_hz_from_pit() -> u64 {
-    const PIT_HZ: u64 = 1_193_182;
-    const MS: u64 = 10;
-    let count = (PIT_HZ * MS / 1000) as u16;
+    let ticks = if inb(0x61) == 0xff {
+        tsc_ticks_pit_channel0()
+    } else {
+        tsc_ticks_pit_channel2()
+    };
+    (ticks * 1000 / CALIBRATION_MS).max(1_000_000)
+}
+
+fn tsc_ticks_pit_channel2() -> u64 {
+    let count = (PIT_HZ * CALIBRATION_MS / 1000) as u16;
     outb(0x61, (inb(0x61) & !0x02) | 0x01);
     outb(0x43, 0xb0);
     outb(0x42, count as u8);
@@ -52,8 +64,26 @@ fn tsc_hz_from_pit() -> u64 {
     while inb(0x61) & 0x20 == 0 && spins < 50_000_000 {
         spins += 1;
     }
-    let t1 = cpu::rdtsc();
-    ((t1 - t0) * 1000 / MS).max(1_000_000)
+    cpu::rdtsc() - t0
+}
+
+fn tsc_ticks_pit_channel0() -> u64 {
+    fn read_count() -> u16 {
+        outb(0x43, 0x00); // latch channel 0
+        let lo = inb(0x40) as u16;
+        lo | (inb(0x40) as u16) << 8
+    }
+    let count = PIT_HZ * CALIBRATION_MS / 1000;
+    outb(0x43, 0x30); // channel 0, low then high byte, mode 0 (count down once)
+    outb(0x40, 0xff);
+    outb(0x40, 0xff);
+    let start = read_count();
+    let t0 = cpu::rdtsc();
+    let mut spins = 0u64;
+    while (start.wrapping_sub(read_count()) as u64) < count && spins < 50_000_000 {
+        spins += 1;
+    }
+    cpu::rdtsc() - t0
 }
 
 fn cmos(reg: u8) -> u8 {

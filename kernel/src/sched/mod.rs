@@ -52,6 +52,8 @@ struct Thread {
     wake: Wake,
     /// CPU time used, in TSC ticks (up to the last switch away from it).
     cpu_ticks: u64,
+    /// How often it blocked (getrusage's voluntary context switches).
+    sleeps: u64,
 }
 
 struct Scheduler {
@@ -67,6 +69,8 @@ struct Scheduler {
     run_since: u64,
     /// CPU time of threads already reaped, in TSC ticks.
     exited_cpu_ticks: u64,
+    /// Times threads already reaped blocked.
+    exited_sleeps: u64,
 }
 
 struct Global(UnsafeCell<Scheduler>);
@@ -81,6 +85,7 @@ static SCHED: Global = Global(UnsafeCell::new(Scheduler {
     dead: Vec::new(),
     run_since: 0,
     exited_cpu_ticks: 0,
+    exited_sleeps: 0,
 }));
 
 fn sched() -> &'static mut Scheduler {
@@ -116,6 +121,7 @@ pub fn init_main_thread() -> Result<(), ()> {
             deadline: None,
             wake: Wake::Woken,
             cpu_ticks: 0,
+            sleeps: 0,
         },
     );
     s.run_since = crate::arch::cpu::rdtsc();
@@ -206,6 +212,7 @@ pub fn spawn(
                 deadline: None,
                 wake: Wake::Woken,
                 cpu_ticks: 0,
+                sleeps: 0,
             },
         );
     }
@@ -248,6 +255,7 @@ pub fn block(deadline: Option<u64>) -> Wake {
     }
     if let Some(t) = s.threads.get_mut(&cur) {
         t.state = State::Blocked;
+        t.sleeps += 1;
         t.deadline = deadline;
         t.wake = Wake::Woken;
     }
@@ -415,6 +423,7 @@ fn reap() {
         }
         if let Some(t) = s.threads.remove(&tid) {
             s.exited_cpu_ticks += t.cpu_ticks;
+            s.exited_sleeps += t.sleeps;
             for i in 0..KSTACK_PAGES as u64 {
                 crate::mm::frames::free(t.kstack_phys + i * 4096);
             }
@@ -444,6 +453,16 @@ pub fn thread_cpu_ns() -> u64 {
     let s = sched();
     let running = crate::arch::cpu::rdtsc().saturating_sub(s.run_since);
     crate::time::tsc_ticks_to_ns(s.threads.get(&s.current).map_or(0, |t| t.cpu_ticks) + running)
+}
+
+/// How often the current thread (`thread`) or the whole program blocked.
+pub fn sleeps(thread: bool) -> u64 {
+    let s = sched();
+    if thread {
+        s.threads.get(&s.current).map_or(0, |t| t.sleeps)
+    } else {
+        s.exited_sleeps + s.threads.values().map(|t| t.sleeps).sum::<u64>()
+    }
 }
 
 /// CPU time of the whole program (all threads, live and exited), in ns.

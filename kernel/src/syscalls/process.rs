@@ -146,6 +146,7 @@ pub fn getrusage(who: u64, buf: u64) -> SysResult {
     r[1] = (ns % 1_000_000_000) / 1000;
     let (free, total) = crate::mm::frames::stats();
     r[4] = ((total - free) * 4) as u64; // maxrss in KiB
+    r[16] = crate::sched::sleeps(who == 1); // nvcsw: voluntary context switches
     user::write(buf, r).map(|_| 0)
 }
 

@@ -648,3 +648,53 @@ pub fn shell_words(line: &str) -> Vec<String> {
     }
     words
 }
+
+/// A TCP server on 127.0.0.1 (the guest reaches it as 10.0.2.2 through QEMU user
+/// networking) that accepts one connection, answers "late hello\n" after `delay` and
+/// waits for the guest to close. Returns its port and the thread to join.
+pub fn delayed_host_server(delay: Duration) -> (u16, thread::JoinHandle<()>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        thread::sleep(delay);
+        s.write_all(b"late hello\n").unwrap();
+        let _ = s.read(&mut [0u8; 1]); // until the guest closes
+    });
+    (port, server)
+}
+
+/// Makes a 16 MiB ext2 image `img` holding the files of `tree` (host mke2fs -d).
+pub fn mke2fs_from(tree: &Path, img: &Path) {
+    check_output(
+        Command::new("mke2fs")
+            .args(["-q", "-t", "ext2", "-b", "4096", "-d"])
+            .arg(tree)
+            .arg(img)
+            .arg("16M"),
+        "mke2fs",
+    );
+}
+
+/// Asserts that host `e2fsck -fn` finds the ext2 image clean.
+pub fn assert_e2fsck_clean(img: &Path) {
+    let fsck = Command::new("e2fsck").arg("-fn").arg(img).output().unwrap();
+    assert_eq!(
+        fsck.status.code(),
+        Some(0),
+        "e2fsck:\n{}",
+        String::from_utf8_lossy(&fsck.stdout)
+    );
+}
+
+/// A file of an ext2 image, read on the host with debugfs.
+pub fn debugfs_cat(img: &Path, path: &str) -> String {
+    let out = check_output(
+        Command::new("debugfs")
+            .args(["-R", &format!("cat {path}")])
+            .arg(img),
+        "debugfs",
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -3,7 +3,8 @@
 //!
 //! As in the original: `rumprun [-h] [-D] [-t dir] [-T dir] PLATFORM [guest args] APP
 //! [--] [args...]`, script getopts `DhSt:T:`, guest getopts `b:dD:e:g:iI:M:n:N:pW:`
-//! (stopping at the first non-option, APP). `-D` before PLATFORM dumps the command;
+//! plus our `-F` (port forwards) and `-m` (machine) (stopping at the first non-option,
+//! APP). `-D` before PLATFORM dumps the command;
 //! `-D port` after it is the gdb port.
 
 use rumprun_config::split_cmdline;
@@ -23,6 +24,16 @@ pub enum Platform {
     Kvm,
     /// A bootable ISO image (GRUB, multiboot2); nothing is booted.
     Iso,
+}
+
+/// The QEMU machine the guest runs on (`-m`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Machine {
+    /// `q35`: PCI; virtio-blk and virtio-net are PCI devices (the default).
+    #[default]
+    Q35,
+    /// `microvm`: no PCI, no ACPI; virtio-mmio devices named on the kernel command line.
+    Microvm,
 }
 
 /// Where temporary files go.
@@ -49,6 +60,8 @@ pub struct Options {
     pub paused: bool,
     /// `-M`: memory in megabytes.
     pub mem_mb: u32,
+    /// `-m`: the QEMU machine.
+    pub machine: Machine,
     /// `-e`: `NAME=VALUE` entries in order.
     pub env: Vec<String>,
     /// `-N`: the hostname.
@@ -119,6 +132,9 @@ guest args are:
    -g specify 'args' to qemu (split like a shell command line, appended)
    -i attaches to guest console on startup, and exits with the program's
       exit status
+   -m run on QEMU machine q35 (the default: PCI devices) or microvm (no PCI,
+      no ACPI: virtio-mmio devices, which QEMU names on the kernel command
+      line; starts faster)
    -M set the guest's memory to mem megabytes, default is 64
    -N set the guest's hostname to name
    -p creates the guest but leaves it paused
@@ -190,6 +206,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         interactive: false,
         paused: false,
         mem_mb: DEFAULT_MEM_MB,
+        machine: Machine::default(),
         env: Vec::new(),
         hostname: None,
         qemu_args: Vec::new(),
@@ -199,7 +216,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         app: String::new(),
         args: Vec::new(),
     };
-    let mut g = Getopt::new(rest, "b:dD:e:F:g:iI:M:n:N:pW:");
+    let mut g = Getopt::new(rest, "b:dD:e:F:g:iI:m:M:n:N:pW:");
     while let Some(opt) = g.next() {
         let (c, value) = opt?;
         let value = value.unwrap_or_default();
@@ -217,6 +234,17 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                     _ => {
                         return Err(Error::new(format!(
                             "-M: invalid memory size \"{value}\" (expected megabytes, e.g. 128)"
+                        )))
+                    }
+                }
+            }
+            'm' => {
+                o.machine = match value.as_str() {
+                    "q35" => Machine::Q35,
+                    "microvm" => Machine::Microvm,
+                    _ => {
+                        return Err(Error::new(format!(
+                            "-m: unknown machine \"{value}\" (expected q35 or microvm)"
                         )))
                     }
                 }
@@ -312,6 +340,20 @@ mod tests {
     }
 
     #[test]
+    fn machine() {
+        assert_eq!(opts(&["qemu", "app"]).machine, Machine::Q35);
+        assert_eq!(opts(&["qemu", "-m", "q35", "app"]).machine, Machine::Q35);
+        assert_eq!(
+            opts(&["qemu", "-m", "microvm", "app"]).machine,
+            Machine::Microvm
+        );
+        assert_eq!(
+            err(&["qemu", "-m", "pc", "app"]).message,
+            "-m: unknown machine \"pc\" (expected q35 or microvm)"
+        );
+    }
+
+    #[test]
     fn minimal() {
         let o = opts(&["qemu", "app.bin"]);
         assert_eq!(
@@ -323,6 +365,7 @@ mod tests {
                 interactive: false,
                 paused: false,
                 mem_mb: 64,
+                machine: Machine::Q35,
                 env: vec![],
                 hostname: None,
                 qemu_args: vec![],

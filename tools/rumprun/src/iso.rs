@@ -37,6 +37,7 @@ pub fn refused_option(c: char) -> Option<&'static str> {
         'D' => "-D (gdb port) is not supported with iso: it writes an ISO image and boots nothing",
         'M' => "-M is not supported with iso: the machine that boots the ISO decides the memory",
         'g' => "-g is not supported with iso: there is no QEMU command to add to",
+        'm' => "-m is not supported with iso: the machine that boots the ISO is yours",
         'd' => "-d is not supported with iso",
         'I' | 'W' | 'F' => "-I, -W and -F (networking) are not supported with iso yet",
         _ => return None,
@@ -391,7 +392,7 @@ mod tests {
             refused_option('i'),
             Some("-i is not supported with iso: it writes an ISO image and boots nothing")
         );
-        for c in ['i', 'p', 'D', 'M', 'g', 'd', 'I', 'W', 'F'] {
+        for c in ['i', 'p', 'D', 'M', 'm', 'g', 'd', 'I', 'W', 'F'] {
             assert!(refused_option(c).is_some(), "-{c}");
         }
         assert_eq!(refused_option('e'), None);

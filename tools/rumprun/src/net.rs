@@ -167,8 +167,9 @@ impl Network {
         out
     }
 
-    /// The QEMU arguments for the cards.
-    pub fn qemu_args(&self) -> Vec<String> {
+    /// The QEMU arguments for the cards; `bus` is the virtio device suffix (`pci`, or
+    /// `device` for MMIO).
+    pub fn qemu_args(&self, bus: &str) -> Vec<String> {
         let mut a = Vec::new();
         let first_user = self.cards.iter().position(|c| c.backend.is_none());
         for (i, c) in self.cards.iter().enumerate() {
@@ -199,7 +200,7 @@ impl Network {
                 }
             }
             a.push("-device".into());
-            a.push(format!("virtio-net-pci,netdev=rrnet{i},mac={mac}"));
+            a.push(format!("virtio-net-{bus},netdev=rrnet{i},mac={mac}"));
         }
         a
     }
@@ -234,7 +235,7 @@ mod tests {
         n.add_forward("udp:5353:53").unwrap();
         n.check().unwrap();
         assert_eq!(
-            n.qemu_args(),
+            n.qemu_args("pci"),
             [
                 "-netdev",
                 "tap,ifname=tap0,script=no,downscript=no,id=rrnet0",

@@ -3,14 +3,18 @@
 
 use rumprun_config::quote_arg;
 
-use crate::cli::{Options, Platform};
+use crate::cli::{Machine, Options, Platform};
 
 /// Environment variable naming the QEMU to run.
 pub const QEMU_ENV: &str = "RUMPRUN_QEMU";
 /// The QEMU run when `RUMPRUN_QEMU` is unset or empty.
 pub const DEFAULT_QEMU: &str = "qemu-system-x86_64";
-/// The machine type.
+/// The default machine type (`-m q35`).
 pub const MACHINE: &[&str] = &["-M", "q35"];
+/// `-m microvm`: without ACPI, QEMU names each virtio-mmio device on the kernel
+/// command line (`virtio_mmio.device=512@0xfeb00e00:12`), which is how the kernel
+/// finds them (with ACPI they are only in the DSDT, which the kernel does not read).
+pub const MACHINE_MICROVM: &[&str] = &["-M", "microvm,acpi=off"];
 /// Accelerator and CPU for the `qemu` platform (software emulation).
 pub const TCG_ACCEL: &[&str] = &["-accel", "tcg", "-cpu", "max"];
 /// Accelerator and CPU for the `kvm` platform.
@@ -63,14 +67,18 @@ pub fn command(
 ) -> Vec<String> {
     let mut a: Vec<String> = vec![program.to_string()];
     let mut push = |xs: &[&str]| a.extend(xs.iter().map(|s| s.to_string()));
-    push(MACHINE);
+    push(match o.machine {
+        Machine::Q35 => MACHINE,
+        Machine::Microvm => MACHINE_MICROVM,
+    });
     push(match o.platform {
         Platform::Qemu | Platform::Iso => TCG_ACCEL,
         Platform::Kvm => KVM_ACCEL,
     });
     push(&["-m", &o.mem_mb.to_string()]);
     push(LEAN);
-    if let Some(fw) = firmware {
+    // microvm's own firmware is already qboot.
+    if let (Some(fw), Machine::Q35) = (firmware, o.machine) {
         push(&["-bios", fw]);
     }
     push(CONSOLE);
@@ -99,12 +107,12 @@ pub fn command(
                 if d.read_only { ",readonly=on" } else { "" }
             ),
             "-device",
-            &format!("virtio-blk-pci,drive=vd{i}"),
+            &format!("virtio-blk-{},drive=vd{i}", virtio_bus(o.machine)),
         ]);
     }
     push(
         &o.net
-            .qemu_args()
+            .qemu_args(virtio_bus(o.machine))
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>(),
@@ -112,6 +120,16 @@ pub fn command(
     push(&o.qemu_args.iter().map(String::as_str).collect::<Vec<_>>());
     push(&["-kernel", &o.app, "-append", config]);
     a
+}
+
+/// The suffix of QEMU's virtio device names on `machine`: `pci`, or `device` (MMIO).
+/// On microvm QEMU gives devices the transports in command-line order and names them
+/// on the kernel command line in that order, so the first `-b` is still /dev/vda.
+pub fn virtio_bus(machine: Machine) -> &'static str {
+    match machine {
+        Machine::Q35 => "pci",
+        Machine::Microvm => "device",
+    }
 }
 
 /// The argv as one shell-quoted line (for `-D`).
@@ -235,6 +253,29 @@ mod tests {
                 "CFG",
             ])
         );
+    }
+
+    #[test]
+    fn microvm_uses_mmio_devices_and_its_own_firmware() {
+        let o = options(&[
+            "qemu", "-m", "microvm", "-b", "d.img", "-I", "n,vioif", "app.bin",
+        ]);
+        let argv = command(&o, "q", "/t", Some(FIRMWARE), "{}");
+        let line = argv.join(" ");
+        assert!(
+            line.starts_with("q -M microvm,acpi=off -accel tcg"),
+            "{line}"
+        );
+        assert!(!line.contains("-bios"), "{line}");
+        assert!(
+            line.contains("-device virtio-blk-device,drive=vd0"),
+            "{line}"
+        );
+        assert!(
+            line.contains("-device virtio-net-device,netdev=rrnet0"),
+            "{line}"
+        );
+        assert!(!line.contains("-pci"), "{line}");
     }
 
     #[test]
