@@ -169,7 +169,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         98,
         Partial,
-        "CPU time (all counted as user time) and maxrss only; RUSAGE_CHILDREN is all zero",
+        "CPU time (all counted as user time), maxrss and voluntary context switches (times a thread blocked) only; RUSAGE_CHILDREN is all zero",
     ), // getrusage
     sys(99, Full, "uptime, total and free memory, one process; no swap, no load averages"), // sysinfo
     sys(100, Partial, "the kernel's share is counted as user time"), // times
