@@ -13,9 +13,25 @@ pub mod pci;
 pub mod ramdisk;
 pub mod virtio;
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Set at boot when there is no PCI bus and the command line names no virtio-mmio
+/// device: the machine may have devices the kernel cannot find.
+static NOWHERE_TO_LOOK: AtomicBool = AtomicBool::new(false);
+
+/// Added to "no such disk/card" errors: why there may be none at all.
+pub fn missing_device_hint() -> &'static str {
+    if NOWHERE_TO_LOOK.load(Ordering::Relaxed) {
+        "; there is no PCI bus and no virtio_mmio.device= word on the command line (on QEMU's microvm, ACPI must be off: -M microvm,acpi=off)"
+    } else {
+        ""
+    }
+}
+
 /// Finds and starts every supported device: `mmio` are the command line's
 /// virtio-mmio devices.
 pub fn probe(mmio: &[rumprun_config::VirtioMmio], verbose: bool) {
+    NOWHERE_TO_LOOK.store(mmio.is_empty() && !pci::bus_present(), Ordering::Relaxed);
     virtio::mmio::start_all(mmio, verbose);
     for dev in pci::devices() {
         if let Some(kind) = virtio::device_type(&dev) {

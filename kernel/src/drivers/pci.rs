@@ -52,7 +52,7 @@ pub struct Device {
 }
 
 /// Whether a PCI host bridge answers at all (not on microvm without PCI).
-fn bus_present() -> bool {
+pub fn bus_present() -> bool {
     let v = PortCam.read_word(
         DeviceFunction {
             bus: 0,

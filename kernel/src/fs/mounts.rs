@@ -57,8 +57,9 @@ pub fn mount_all(blks: &[Blk]) -> Result<(), String> {
     for b in blks {
         let dev = blockdev::by_path(&b.path).ok_or_else(|| {
             format!(
-                "blk {}: no such disk (rumprun -b attaches disks: the first is /dev/vda)",
-                b.path
+                "blk {}: no such disk (rumprun -b attaches disks: the first is /dev/vda{})",
+                b.path,
+                crate::drivers::missing_device_hint()
             )
         })?;
         let Some(mp) = &b.mountpoint else { continue };

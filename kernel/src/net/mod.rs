@@ -119,9 +119,10 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
         let name = format!("eth{card}");
         let index = with(|s| s.interface_index(&name)).ok_or_else(|| {
             format!(
-                "net {}: no such card (rumprun -I adds them; there are {})",
+                "net {}: no such card (rumprun -I adds them; there are {}{})",
                 n.iface,
-                netdev::all().len()
+                netdev::all().len(),
+                crate::drivers::missing_device_hint()
             )
         })?;
         let bad = |what: &str| format!("net {}: {what}", n.iface);

@@ -107,3 +107,33 @@ fn disks_and_cards_keep_command_line_order_on_microvm() {
     .assert_output_contains("rumprun: eth0: virtio-net, mac 52:54:00:12:34:56")
     .assert_output_contains("rumprun: eth1: virtio-net, mac 52:54:00:12:34:57");
 }
+
+#[test]
+fn microvm_with_acpi_says_why_there_is_no_card() {
+    // With ACPI (QEMU's default) microvm describes its devices only in the DSDT and
+    // adds no virtio_mmio.device= words: the boot stops and says so.
+    let image = bake(&build_c("hello.c", Flavor::Musl));
+    let run = run_with_timeout(
+        std::process::Command::new("qemu-system-x86_64")
+            .args(["-M", "microvm", "-accel", "tcg", "-m", "64", "-nodefaults"])
+            .args(["-no-user-config", "-display", "none", "-serial", "stdio"])
+            .args([
+                "-netdev",
+                "user,id=n0",
+                "-device",
+                "virtio-net-device,netdev=n0",
+            ])
+            .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel"])
+            .arg(&image)
+            .args([
+                "-append",
+                r#"{"net": {"if": "vioif0", "type": "inet", "method": "dhcp"}}"#,
+            ]),
+        Duration::from_secs(60),
+    );
+    run.assert_status(3) // isa-debug-exit: 2 * 1 + 1
+        .assert_output_contains(
+            "rumprun: net vioif0: no such card (rumprun -I adds them; there are 0; there is no PCI bus and no virtio_mmio.device= word on the command line (on QEMU's microvm, ACPI must be off: -M microvm,acpi=off))",
+        )
+        .assert_output_lacks("=== calling");
+}
