@@ -173,10 +173,21 @@ fn idle_network_waits_do_not_poll_and_a_frame_wakes_the_reader() {
     let image = bake(&build_c("net_idle.c", Flavor::Glibc));
     let run = rumprun_qemu(
         &image,
-        &["-I", "net0,vioif", "-W", "net0,inet,dhcp"],
+        &[
+            "-I",
+            "net0,vioif",
+            "-W",
+            "net0,inet,dhcp",
+            "-e",
+            "RUMPRUN_VERBOSE=1",
+        ],
         &[&port.to_string(), "50"],
     );
+    // User networking offers no checksum offload (only tap with vnet headers would).
     run.assert_status(0)
+        .assert_output_contains(
+            "rumprun: eth0: virtio-net, mac 52:54:00:12:34:56, interrupt-driven (MSI-X), checksum offload offered: none",
+        )
         .assert_stdout_line("ok: idle waits do not poll")
         .assert_stdout_line("got: late hello");
     server.join().unwrap();
