@@ -19,8 +19,10 @@ pub trait NetDevice: Send + Sync {
     /// Whether a received frame raises an interrupt that wakes I/O waiters (else the
     /// stack must be polled periodically).
     fn interrupt_driven(&self) -> bool;
-    /// Sends one frame; false when the device has no room right now.
+    /// Queues one frame for sending; false when the device has no room right now.
     fn transmit(&self, frame: &[u8]) -> bool;
+    /// Waits (briefly) until every queued frame has left, before the VM powers off.
+    fn flush(&self) {}
     /// The next received frame, if any.
     fn receive(&self) -> Option<Vec<u8>>;
 }

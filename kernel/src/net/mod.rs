@@ -190,4 +190,7 @@ pub fn drain() {
         wait(Some(deadline));
     }
     poll();
+    for nic in netdev::all() {
+        nic.flush();
+    }
 }
