@@ -19,6 +19,8 @@ use virtio_drivers::transport::Transport as _;
 const QUEUE_SIZE: usize = 64;
 const BUF_LEN: usize = 2048;
 const RECEIVE_QUEUE: u16 = 0;
+/// How long a send waits for room in a full transmit ring before dropping the frame.
+const FULL_RING_WAIT_NS: u64 = 10_000_000;
 /// How long `flush` waits for the device to send what is queued.
 const FLUSH_TIMEOUT_NS: u64 = 100_000_000;
 
@@ -137,7 +139,16 @@ impl NetDevice for VirtioNet {
         let mut q = self.queues.lock();
         q.reap_sent();
         if !q.raw.can_send() {
-            return false;
+            // The ring is full: give the device a moment rather than drop the frame
+            // (a dropped TCP segment costs a retransmission timeout).
+            let deadline = crate::time::monotonic_ns() + FULL_RING_WAIT_NS;
+            while !q.raw.can_send() && crate::time::monotonic_ns() < deadline {
+                crate::arch::cpu::pause();
+                q.reap_sent();
+            }
+            if !q.raw.can_send() {
+                return false;
+            }
         }
         let mut buf = vec![0u8; q.header_len + frame.len()];
         if q.raw.fill_buffer_header(&mut buf).is_err() {
