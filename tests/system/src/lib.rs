@@ -665,36 +665,51 @@ pub fn delayed_host_server(delay: Duration) -> (u16, thread::JoinHandle<()>) {
     (port, server)
 }
 
-/// Makes a 16 MiB ext2 image `img` holding the files of `tree` (host mke2fs -d).
-pub fn mke2fs_from(tree: &Path, img: &Path) {
-    check_output(
-        Command::new("mke2fs")
-            .args(["-q", "-t", "ext2", "-b", "4096", "-d"])
-            .arg(tree)
-            .arg(img)
-            .arg("16M"),
-        "mke2fs",
+/// `mke2fs -t ext2 -b BLOCK_SIZE [-d TREE] [EXTRA...] DIR/disk.img SIZE`: a fresh
+/// ext2 image made by the host's tools (the oracle for our ext2).
+pub fn mke2fs(
+    dir: &Path,
+    block_size: u32,
+    size: &str,
+    tree: Option<&Path>,
+    extra: &[&str],
+) -> PathBuf {
+    let img = dir.join("disk.img");
+    let mut cmd = Command::new("mke2fs");
+    cmd.args(["-q", "-F", "-t", "ext2", "-b", &block_size.to_string()]);
+    if let Some(tree) = tree {
+        cmd.arg("-d").arg(tree);
+    }
+    cmd.args(extra).arg(&img).arg(size);
+    check_output(&mut cmd, "mke2fs");
+    img
+}
+
+/// `e2fsck -fn IMG`: (exit status, output).
+pub fn e2fsck(img: &Path) -> (Option<i32>, String) {
+    let out = Command::new("e2fsck").arg("-fn").arg(img).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
+    (out.status.code(), text)
 }
 
 /// Asserts that host `e2fsck -fn` finds the ext2 image clean.
+#[track_caller]
 pub fn assert_e2fsck_clean(img: &Path) {
-    let fsck = Command::new("e2fsck").arg("-fn").arg(img).output().unwrap();
-    assert_eq!(
-        fsck.status.code(),
-        Some(0),
-        "e2fsck:\n{}",
-        String::from_utf8_lossy(&fsck.stdout)
-    );
+    let (status, text) = e2fsck(img);
+    assert_eq!(status, Some(0), "e2fsck -fn {}:\n{text}", img.display());
 }
 
 /// A file of an ext2 image, read on the host with debugfs.
-pub fn debugfs_cat(img: &Path, path: &str) -> String {
-    let out = check_output(
+pub fn debugfs_cat(img: &Path, path: &str) -> Vec<u8> {
+    check_output(
         Command::new("debugfs")
             .args(["-R", &format!("cat {path}")])
             .arg(img),
         "debugfs",
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    )
+    .stdout
 }

@@ -30,8 +30,7 @@ fn ext2_disk_is_read_and_written_on_microvm() {
     let tree = dir.join("tree");
     fs::create_dir_all(&tree).unwrap();
     fs::write(tree.join("from-host.txt"), "written on the host\n").unwrap();
-    let img = dir.join("disk.img");
-    mke2fs_from(&tree, &img);
+    let img = mke2fs(&dir, 4096, "16M", Some(&tree), &[]);
     let image = bake(&build_c("ext2_rw.c", Flavor::Glibc));
     let arg = format!("{},/data", img.display());
     rumprun_qemu(
@@ -46,7 +45,7 @@ fn ext2_disk_is_read_and_written_on_microvm() {
     assert_e2fsck_clean(&img);
     assert_eq!(
         debugfs_cat(&img, "/dir/guest.txt"),
-        "written by the unikernel\n"
+        b"written by the unikernel\n"
     );
 }
 

@@ -6,37 +6,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// `mke2fs -t ext2 -b BLOCK_SIZE [-d TREE] [EXTRA...] DIR/disk.img SIZE`: a fresh
-/// ext2 image.
-fn mke2fs(dir: &Path, block_size: u32, size: &str, tree: Option<&Path>, extra: &[&str]) -> PathBuf {
-    let img = dir.join("disk.img");
-    let mut cmd = Command::new("mke2fs");
-    cmd.args(["-q", "-F", "-t", "ext2", "-b", &block_size.to_string()]);
-    if let Some(tree) = tree {
-        cmd.arg("-d").arg(tree);
-    }
-    cmd.args(extra).arg(&img).arg(size);
-    check_output(&mut cmd, "mke2fs");
-    img
-}
-
-/// `e2fsck -fn IMG`: (exit status, output).
-fn e2fsck(img: &Path) -> (Option<i32>, String) {
-    let out = Command::new("e2fsck").arg("-fn").arg(img).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
-}
-
-#[track_caller]
-fn assert_e2fsck_clean(img: &Path) {
-    let (status, text) = e2fsck(img);
-    assert_eq!(status, Some(0), "e2fsck -fn {}:\n{text}", img.display());
-}
-
 /// `-b IMG,/data`.
 fn data_disk(img: &Path) -> String {
     format!("{},/data", img.display())
@@ -171,15 +140,9 @@ fn ext2_image_is_written_and_e2fsck_finds_it_clean() {
         .assert_output_lacks("FAIL ")
         .assert_stdout_line("ALL OK");
     assert_e2fsck_clean(&img);
-    let cat = check_output(
-        Command::new("debugfs")
-            .args(["-R", "cat /dir/guest.txt"])
-            .arg(&img),
-        "debugfs",
-    );
     assert_eq!(
-        String::from_utf8_lossy(&cat.stdout),
-        "written by the unikernel\n"
+        debugfs_cat(&img, "/dir/guest.txt"),
+        b"written by the unikernel\n"
     );
 }
 
@@ -279,16 +242,11 @@ fn fsynced_file_survives_a_kill_at(kill_line: &str) {
         .map(|i| (i * 31 + i / 4096) as u8)
         .collect();
     // Before any repair: the fsynced file is on the image as it is.
-    let cat = check_output(
-        Command::new("debugfs")
-            .args(["-R", "cat /keep/precious"])
-            .arg(&img),
-        "debugfs",
-    );
+    let cat = debugfs_cat(&img, "/keep/precious");
     assert!(
-        cat.stdout == want,
+        cat == want,
         "debugfs reads {} bytes of /keep/precious, not the 3 MiB written",
-        cat.stdout.len()
+        cat.len()
     );
     // e2fsck may find what the unsynced churn left half-written, but repairing it
     // must not cost the fsynced file.
