@@ -237,7 +237,7 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
         }
         dump_registers(frame);
         backtrace(frame.rip, frame.rsp, frame.rbp);
-        crate::platform::exit(128 + sig)
+        crate::platform::exit_after_fault(128 + sig)
     }
     match fault_addr {
         Some(a) => kprintln!(
@@ -251,7 +251,7 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
     kprintln!("rumprun: while running \"{}\"", process::name());
     dump_registers(frame);
     backtrace(frame.rip, frame.rsp, frame.rbp);
-    crate::platform::exit(255)
+    crate::platform::exit_after_fault(255)
 }
 
 /// A signal (sent by the program itself, or its own timer) whose default action is to
@@ -262,7 +262,7 @@ pub fn killed_by_signal(sig: i32) -> ! {
         process::name(),
         signal_name(sig)
     );
-    crate::platform::exit(128 + sig)
+    crate::platform::exit_after_fault(128 + sig)
 }
 
 /// A handler could not be entered (no room for the signal frame, no restorer) or
@@ -274,7 +274,7 @@ pub fn undeliverable(sig: i32, why: &str) -> ! {
         signal_name(sig),
         why
     );
-    crate::platform::exit(128 + SIGSEGV)
+    crate::platform::exit_after_fault(128 + SIGSEGV)
 }
 
 /// A valid access that no memory is left to back.
@@ -287,10 +287,10 @@ pub fn out_of_memory(addr: u64) -> ! {
         total * 4,
         free * 4
     );
-    crate::platform::exit(128 + SIGKILL)
+    crate::platform::exit_after_fault(128 + SIGKILL)
 }
 
 pub fn kernel_panic(info: &core::panic::PanicInfo) -> ! {
     kprintln!("rumprun: kernel panic: {}", info);
-    crate::platform::exit(255)
+    crate::platform::exit_after_fault(255)
 }

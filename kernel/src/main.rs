@@ -49,11 +49,11 @@ const BOOT_FAILED: i32 = 1;
 #[no_mangle]
 extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     time::init();
-    platform::hw::init_console();
+    platform::init_early();
     mm::heap::init_early();
     arch::init();
 
-    let boot = match platform::hw::boot_info(magic, info as u64) {
+    let boot = match platform::boot_info(magic, info as u64) {
         Ok(b) => b,
         Err(why) => {
             kprintln!("rumprun: cannot boot: {why}");
@@ -64,10 +64,16 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: cannot boot: {why}");
         platform::exit(BOOT_FAILED)
     }
+    if let Err(why) = platform::init() {
+        kprintln!("rumprun: {} platform: {why}", platform::name());
+        platform::exit(BOOT_FAILED)
+    }
 
-    let cmdline = boot.cmdline.map_or_else(String::new, |(paddr, len)| {
-        let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr), len) };
-        String::from_utf8_lossy(bytes).into_owned()
+    let cmdline = platform::config().unwrap_or_else(|| {
+        boot.cmdline.map_or_else(String::new, |(paddr, len)| {
+            let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr), len) };
+            String::from_utf8_lossy(bytes).into_owned()
+        })
     });
     arch::paging::drop_identity_map();
     fd::init_stdio();
@@ -125,7 +131,8 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     if verbose {
         let (free, total) = mm::frames::stats();
         kprintln!(
-            "rumprun: booted via {}, {} KiB of RAM ({} KiB free), program bin/{} ({} bytes), {:.1} ms since kernel entry",
+            "rumprun: {} platform, booted via {}, {} KiB of RAM ({} KiB free), program bin/{} ({} bytes), {:.1} ms since kernel entry",
+            platform::name(),
             boot.loader,
             total * 4,
             free * 4,

@@ -1,5 +1,6 @@
 //! Clocks: the TSC counts, calibrated once (lazily, on first use) against CPUID or the
-//! PIT; the wall clock comes from the CMOS RTC at that moment.
+//! PIT; the wall clock comes from the CMOS RTC at that moment. A platform with its own
+//! clock (Xen's PV clock) gives both the TSC rate and the wall clock instead.
 
 use crate::arch::cpu::{self, inb, outb};
 use spin::Once;
@@ -129,12 +130,14 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 fn cal() -> &'static Calibration {
     CAL.call_once(|| {
-        let tsc_hz = tsc_hz_from_cpuid().unwrap_or_else(tsc_hz_from_pit);
-        let rtc = rtc_seconds();
+        let (tsc_hz, rtc_ns) = crate::platform::clock().unwrap_or_else(|| {
+            let tsc_hz = tsc_hz_from_cpuid().unwrap_or_else(tsc_hz_from_pit);
+            (tsc_hz, rtc_seconds() * 1_000_000_000)
+        });
         Calibration {
             tsc_hz,
             tsc_boot: *BOOT_TSC.get().unwrap_or(&0),
-            rtc_ns: rtc * 1_000_000_000,
+            rtc_ns,
             tsc_rtc: cpu::rdtsc(),
         }
     })
@@ -170,6 +173,7 @@ static BOOT_RTC_NS: Once<u64> = Once::new();
 pub fn realtime_ns_cheap() -> u64 {
     match CAL.get() {
         Some(_) => realtime_ns(),
+        None if crate::platform::clock().is_some() => realtime_ns(),
         None => *BOOT_RTC_NS.call_once(|| rtc_seconds() * 1_000_000_000),
     }
 }
