@@ -14,7 +14,9 @@ const CALLBACK_TYPE_VECTOR: u64 = 2 << 56;
 
 /// Ports with a handler (the rest stay masked and are only polled).
 const MAX_HANDLERS: usize = 8;
-static HANDLERS: Mutex<[Option<(u32, fn())>; MAX_HANDLERS]> = Mutex::new([None; MAX_HANDLERS]);
+/// A port and the function its events run.
+type PortHandler = (u32, fn());
+static HANDLERS: Mutex<[Option<PortHandler>; MAX_HANDLERS]> = Mutex::new([None; MAX_HANDLERS]);
 
 /// Tells the other end of `port` that there is something for it.
 pub fn notify(port: u32) {
