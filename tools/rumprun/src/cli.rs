@@ -24,6 +24,8 @@ pub enum Platform {
     Kvm,
     /// A bootable ISO image (GRUB, multiboot2); nothing is booted.
     Iso,
+    /// A Xen PVH guest started with xl(1) from dom0.
+    Xen,
 }
 
 /// The QEMU machine the guest runs on (`-m`).
@@ -56,8 +58,10 @@ pub struct Options {
     pub platform: Platform,
     /// `-i`: run in the foreground, attached to the console.
     pub interactive: bool,
-    /// `-p`: start paused (`qemu -S`).
+    /// `-p`: start paused (`qemu -S`, `xl create -p`).
     pub paused: bool,
+    /// `-d` (xen): destroy the guest when it stops.
+    pub destroy: bool,
     /// `-M`: memory in megabytes.
     pub mem_mb: u32,
     /// `-m`: the QEMU machine.
@@ -108,7 +112,7 @@ usage: rumprun [script args] PLATFORM [guest args] APP [ -- ] [app args]
 PLATFORM is the rumprun runtime platform to use
     kvm  : hw guest via qemu -accel kvm (needs hardware virtualisation)
     qemu : hw guest via qemu -accel tcg
-    xen  : xen guest via xl(1) (not yet)
+    xen  : xen PVH guest via xl(1), run in dom0
     iso  : bake app and config into a bootable iso image (GRUB, BIOS boot)
     ec2, hvf (not yet)
 
@@ -150,7 +154,7 @@ guest args are:
       there yet: the guest refuses net configs for now)
    -F [tcp:|udp:]HOSTPORT:GUESTPORT forwards 127.0.0.1:HOSTPORT on the host to
       the guest (first user-networking card)
-   -d destroys the guest on poweroff (not on qemu/kvm)
+   -d destroys the guest on poweroff or crash (xen only)
 
 iso writes <name>.iso (default rumprun-<APP basename>.iso; an existing file
 is never overwritten) and prints its path: GRUB loads APP with multiboot2 and
@@ -164,6 +168,14 @@ lost at power-off; the machine needs memory for them).
 Without -i the guest runs in the background: rumprun prints qemu:<pid>
 (give it to rumpstop to stop the guest) and the console goes to
 <tmpdir>/console.log.
+
+xen writes an xl config (type \"pvh\", name -N or rumprun-<APP file name>),
+runs xl create -p, writes the config to xenstore at
+/local/domain/<domid>/rumprun/cfg, attaches xl console with -i and unpauses
+the guest. With -i it exits with the program's exit status (which the guest
+writes to /local/domain/<domid>/rumprun/exit-status); without, it prints
+xen:<domid> (give it to rumpstop). Only -i, -p, -d, -M, -N and -e apply on
+xen so far (no disks or network cards yet).
 
 Environment: RUMPRUN_QEMU  the QEMU to run (default qemu-system-x86_64)
 ";
@@ -195,7 +207,8 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         "qemu" => Platform::Qemu,
         "kvm" => Platform::Kvm,
         "iso" => Platform::Iso,
-        "xen" | "ec2" | "hvf" => return Err(not_yet(&format!("platform \"{platform}\""))),
+        "xen" => Platform::Xen,
+        "ec2" | "hvf" => return Err(not_yet(&format!("platform \"{platform}\""))),
         _ => return Err(Error::usage(format!("invalid platform \"{platform}\""))),
     };
 
@@ -205,6 +218,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         platform,
         interactive: false,
         paused: false,
+        destroy: false,
         mem_mb: DEFAULT_MEM_MB,
         machine: Machine::default(),
         env: Vec::new(),
@@ -222,6 +236,11 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         let value = value.unwrap_or_default();
         if platform == Platform::Iso {
             if let Some(why) = crate::iso::refused_option(c) {
+                return Err(Error::new(why));
+            }
+        }
+        if platform == Platform::Xen {
+            if let Some(why) = crate::xen::refused_option(c) {
                 return Err(Error::new(why));
             }
         }
@@ -302,6 +321,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                     "-n (old-style networking) is not supported: use -I and -W",
                 ))
             }
+            'd' if platform == Platform::Xen => o.destroy = true,
             'd' => return Err(Error::new("-d not supported on qemu/kvm")),
             c => unreachable!("option -{c} is in the optstring"),
         }
@@ -364,6 +384,7 @@ mod tests {
                 platform: Platform::Qemu,
                 interactive: false,
                 paused: false,
+                destroy: false,
                 mem_mb: 64,
                 machine: Machine::Q35,
                 env: vec![],
@@ -466,7 +487,7 @@ mod tests {
             (e.message.as_str(), e.show_usage),
             ("invalid platform \"vbox\"", true)
         );
-        for plat in ["xen", "ec2", "hvf"] {
+        for plat in ["ec2", "hvf"] {
             let e = err(&[plat, "a"]);
             assert_eq!(
                 e.message,
@@ -474,6 +495,10 @@ mod tests {
             );
             assert!(!e.show_usage);
         }
+        assert_eq!(
+            err(&["xen", "-b", "d.img", "a"]).message,
+            "-b is not supported on xen yet: the kernel has no blkfront driver"
+        );
         assert_eq!(
             err(&["-S", "qemu", "a"]).message,
             "-S (sudo) is not supported yet"

@@ -5,6 +5,7 @@
 //! config JSON) → [`qemu`] (the command line) → [`launch`] (run it, in the foreground
 //! or the background) → [`status`] (the program's exit status).
 //! `rumprun iso` = [`iso`] (a GRUB ISO instead of a QEMU command).
+//! `rumprun xen` = [`xen`] (xl in dom0, config through [`xenstore`]).
 //! `rumpstop` = [`stop`].
 
 pub mod app;
@@ -21,6 +22,8 @@ pub mod run;
 pub mod status;
 pub mod stop;
 pub mod tmpdir;
+pub mod xen;
+pub mod xenstore;
 
 /// Turns the process arguments (without argv\[0\]) into UTF-8 strings.
 pub fn utf8_args(

@@ -3,7 +3,7 @@
 
 use crate::cli::{self, Command, Options, Platform, TmpDir};
 use crate::error::Error;
-use crate::{app, config, iso, kvm, launch, qemu, tmpdir};
+use crate::{app, config, iso, kvm, launch, qemu, tmpdir, xen};
 
 /// Runs `rumprun` with these arguments (without argv\[0\]); returns the exit status.
 pub fn rumprun(args: &[String]) -> Result<i32, Error> {
@@ -26,10 +26,13 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
             o.mem_mb, o.app, min_mb
         )));
     }
+    let config = config::build(&o);
+    if o.platform == Platform::Xen {
+        return xen::run(&o, &config);
+    }
     if o.platform == Platform::Kvm && !o.dump {
         kvm::check_host()?;
     }
-    let config = config::build(&o);
     let program = qemu::program();
     if o.dump {
         // Nothing is created: the line names the temp dir that would be used.

@@ -1,5 +1,6 @@
 //! `rumpstop GUEST`: stops a guest started in the background by `rumprun`, given the
-//! `qemu:<pid>` cookie it printed (SIGTERM, up to 2 s, then SIGKILL).
+//! cookie it printed: `qemu:<pid>` (SIGTERM, up to 2 s, then SIGKILL) or `xen:<domid>`
+//! (`xl destroy`, run in dom0).
 
 use std::time::{Duration, Instant};
 
@@ -9,24 +10,31 @@ use crate::error::Error;
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
 
 /// The usage text.
-pub const USAGE: &str = "usage: rumpstop GUEST\n\nGUEST is what rumprun printed when it started the guest: qemu:<pid>\n(xen:<domid> is not supported yet).\n";
+pub const USAGE: &str = "usage: rumpstop GUEST\n\nGUEST is what rumprun printed when it started the guest: qemu:<pid> or\nxen:<domid> (xl destroy, run in dom0).\n";
 
 /// A guest to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Guest {
     Qemu(u32),
+    Xen(u32),
 }
 
-/// Parses `qemu:<pid>`.
+/// Parses `qemu:<pid>` or `xen:<domid>`.
 pub fn parse_spec(spec: &str) -> Result<Guest, Error> {
-    if spec.starts_with("xen:") {
-        return Err(Error::new("xen guests are not supported yet"));
-    }
     let invalid = || {
         Error::new(format!(
-            "invalid guest spec \"{spec}\" (expected qemu:<pid>)"
+            "invalid guest spec \"{spec}\" (expected qemu:<pid> or xen:<domid>)"
         ))
     };
+    if let Some(domid) = spec.strip_prefix("xen:") {
+        // Domain 0 is the host itself; ids stop below DOMID_FIRST_RESERVED.
+        return match domid.parse::<u32>() {
+            Ok(d) if d > 0 && d < 0x7ff0 && domid.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(Guest::Xen(d))
+            }
+            _ => Err(invalid()),
+        };
+    }
     let pid = spec.strip_prefix("qemu:").ok_or_else(invalid)?;
     if !pid.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
@@ -72,7 +80,10 @@ fn signal(pid: u32, sig: libc::c_int) -> std::io::Result<()> {
 
 /// Stops the guest.
 pub fn stop(guest: Guest) -> Result<(), Error> {
-    let Guest::Qemu(pid) = guest;
+    let pid = match guest {
+        Guest::Qemu(pid) => pid,
+        Guest::Xen(domid) => return crate::xen::destroy(domid),
+    };
     if is_gone(pid) {
         return Err(Error::new(format!(
             "no such guest: process {pid} does not exist"
@@ -143,16 +154,17 @@ mod tests {
             "qemu:1",
             "qemu:99999999999",
             "kvm:3",
+            "xen:",
+            "xen:0",
+            "xen:+3",
+            "xen:32752",
         ] {
             assert_eq!(
                 parse_spec(bad).unwrap_err().message,
-                format!("invalid guest spec \"{bad}\" (expected qemu:<pid>)")
+                format!("invalid guest spec \"{bad}\" (expected qemu:<pid> or xen:<domid>)")
             );
         }
-        assert_eq!(
-            parse_spec("xen:3").unwrap_err().message,
-            "xen guests are not supported yet"
-        );
+        assert_eq!(parse_spec("xen:3"), Ok(Guest::Xen(3)));
     }
 
     #[test]

@@ -146,9 +146,14 @@ fn usage_errors() {
         &run(RUMPRUN, &["vbox", &app], &[]),
         "rumprun: error: invalid platform \"vbox\"",
     );
+    // Not in a dom0: no xl to run.
     assert_error(
-        &run(RUMPRUN, &["xen", &app], &[]),
-        "rumprun: error: platform \"xen\" is not supported yet",
+        &run(RUMPRUN, &["xen", &app], &[("PATH", "/nonexistent")]),
+        "rumprun: error: cannot run xl: No such file or directory (rumprun xen runs in a Xen dom0 with the Xen tools)",
+    );
+    assert_error(
+        &run(RUMPRUN, &["xen", "-I", "a,vioif", &app], &[]),
+        "rumprun: error: -I, -W and -F are not supported on xen yet: the kernel has no netfront driver",
     );
     assert_error(
         &run(RUMPRUN, &["iso", "-b", "d.img", &app], &[]),
@@ -219,6 +224,30 @@ fn dump_prints_the_exact_command() {
     assert!(!Path::new(&tmp).exists(), "-D creates nothing");
     let c = Config::parse(&config).unwrap().unwrap();
     assert_eq!(c.argv, Some(vec![app.clone(), "x y".into(), "it's".into()]));
+}
+
+#[test]
+fn dump_xen_prints_the_xl_config_and_the_xenstore_config() {
+    let s = Scratch::new();
+    let app = s.app();
+    let o = run(
+        RUMPRUN,
+        &["-D", "xen", "-M", "32", "-d", "-e", "A=B", &app, "--", "x"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let kernel = std::fs::canonicalize(&app).unwrap();
+    let kernel = kernel.to_str().unwrap();
+    let name = Path::new(&app).file_name().unwrap().to_str().unwrap();
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "name = \"rumprun-{name}\"\ntype = \"pvh\"\nkernel = \"{kernel}\"\nmemory = 32\n\
+             vcpus = 1\ntsc_mode = \"native\"\non_poweroff = \"destroy\"\non_crash = \"destroy\"\n\
+             on_reboot = \"destroy\"\n\
+             # xenstore: /local/domain/<domid>/rumprun/cfg = {{\"cmdline\": \"{app} x\", \"env\": \"A=B\"}}\n"
+        )
+    );
 }
 
 #[test]
@@ -464,16 +493,16 @@ fn background_qemu_that_fails_at_once() {
 fn rumpstop_errors() {
     assert_error(
         &run(RUMPSTOP, &["x"], &[]),
-        "rumpstop: error: invalid guest spec \"x\" (expected qemu:<pid>)",
+        "rumpstop: error: invalid guest spec \"x\" (expected qemu:<pid> or xen:<domid>)",
     );
     assert_error(
-        &run(RUMPSTOP, &["xen:3"], &[]),
-        "rumpstop: error: xen guests are not supported yet",
+        &run(RUMPSTOP, &["xen:3"], &[("PATH", "/nonexistent")]),
+        "rumpstop: error: cannot run xl: No such file or directory (rumprun xen runs in a Xen dom0 with the Xen tools)",
     );
     assert_error(&run(RUMPSTOP, &[], &[]), "rumpstop: error: missing GUEST");
     let o = run(RUMPSTOP, &["qemu:1"], &[]);
     assert_error(
         &o,
-        "rumpstop: error: invalid guest spec \"qemu:1\" (expected qemu:<pid>)",
+        "rumpstop: error: invalid guest spec \"qemu:1\" (expected qemu:<pid> or xen:<domid>)",
     );
 }

@@ -82,12 +82,15 @@ pub fn console_has_input() -> bool {
 /// Publishes the exit status in xenstore, lets the console drain and shuts the domain
 /// down (crash when `crashed`).
 pub fn exit(status: i32, crashed: bool) -> ! {
+    // The console first: the launcher takes the status as the sign that the guest's
+    // output is all out.
+    console::flush();
     let mut line = [0u8; 16];
     let text = crate::util::format_decimal(&mut line, status as i64);
     if let Err(e) = xenstore::write(EXIT_STATUS_NODE, text) {
         kprintln!("rumprun: cannot write the exit status to xenstore: {e}");
+        console::flush();
     }
-    console::flush();
     let reason = if crashed {
         hypercall::SHUTDOWN_CRASH
     } else {

@@ -1,0 +1,263 @@
+//! `rumprun xen`: runs an image as a Xen PVH guest from dom0, as the original did:
+//! writes an xl config (type "pvh"), `xl create -p`, puts the runtime config in
+//! xenstore at `/local/domain/<domid>/rumprun/cfg` (the directory made writable for the
+//! guest, which answers with `rumprun/exit-status`), attaches `xl console` with `-i`,
+//! then `xl unpause`. With `-i` it waits for the exit status and returns it; without,
+//! it prints `xen:<domid>` (for rumpstop).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cli::Options;
+use crate::error::{io_message, Error};
+use crate::xenstore::Xenstore;
+
+/// How often `-i` looks for the exit status, and how often for the domain's state.
+const STATUS_POLL: Duration = Duration::from_millis(50);
+const STATE_POLL: Duration = Duration::from_secs(1);
+/// How long the console gets to print the last lines after the guest stopped.
+const CONSOLE_DRAIN: Duration = Duration::from_millis(300);
+
+/// Why option `-c` cannot be used on xen, if it cannot.
+pub fn refused_option(c: char) -> Option<&'static str> {
+    Some(match c {
+        'b' => "-b is not supported on xen yet: the kernel has no blkfront driver",
+        'I' | 'W' | 'F' => {
+            "-I, -W and -F are not supported on xen yet: the kernel has no netfront driver"
+        }
+        'g' => "-g is not supported on xen: there is no QEMU command to add to",
+        'D' => "-D (gdb port) is not supported on xen",
+        _ => return None,
+    })
+}
+
+/// The xl guest name: `-N`, else `rumprun-<image file name>`.
+pub fn guest_name(o: &Options) -> String {
+    o.hostname.clone().unwrap_or_else(|| {
+        let base = std::path::Path::new(&o.app)
+            .file_name()
+            .map_or_else(|| o.app.clone(), |n| n.to_string_lossy().into_owned());
+        format!("rumprun-{base}")
+    })
+}
+
+/// An xl config string value: refuses what xl's quoting cannot carry.
+fn xl_string(what: &str, value: &str) -> Result<String, Error> {
+    if value.contains(['"', '\\', '\n']) {
+        return Err(Error::new(format!(
+            "{what} \"{value}\" cannot be put in an xl config (no quotes, backslashes or newlines)"
+        )));
+    }
+    Ok(format!("\"{value}\""))
+}
+
+/// The xl config. The kernel reads time through Xen's PV clock (TSC scaled by Xen),
+/// so a native TSC is right for its one vCPU (and needed under QEMU 7.2's nested SVM).
+pub fn xl_config(o: &Options, kernel_path: &str) -> Result<String, Error> {
+    let keep = if o.destroy { "destroy" } else { "preserve" };
+    // -i reads the exit status after the guest stopped: keep it until then.
+    let on_stop = if o.interactive { "preserve" } else { keep };
+    Ok(format!(
+        "name = {}\ntype = \"pvh\"\nkernel = {}\nmemory = {}\nvcpus = 1\ntsc_mode = \"native\"\n\
+         on_poweroff = \"{on_stop}\"\non_crash = \"{on_stop}\"\non_reboot = \"destroy\"\n",
+        xl_string("-N", &guest_name(o))?,
+        xl_string("APP", kernel_path)?,
+        o.mem_mb
+    ))
+}
+
+fn xl_missing(e: &std::io::Error) -> Error {
+    let hint = if e.kind() == std::io::ErrorKind::NotFound {
+        " (rumprun xen runs in a Xen dom0 with the Xen tools)"
+    } else {
+        ""
+    };
+    Error::new(format!("cannot run xl: {}{hint}", io_message(e)))
+}
+
+fn xl(args: &[&str]) -> Result<String, Error> {
+    let out = Command::new("xl")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| xl_missing(&e))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
+        return Err(Error::new(format!("xl {} failed: {last}", args.join(" "))));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The domain's state letters from `xl list` (`r`, `b`, `p`, `s`, `c`, `d`), or None
+/// when it is gone.
+fn domain_state(domid: u32) -> Option<String> {
+    let out = xl(&["list", &domid.to_string()]).ok()?;
+    out.lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(4)
+        .map(String::from)
+}
+
+fn has_stopped(domid: u32) -> bool {
+    domain_state(domid).is_none_or(|s| s.contains(['s', 'c', 'd']))
+}
+
+/// Runs the guest (see the module comment); returns the program's exit status with
+/// `-i`, else 0.
+pub fn run(o: &Options, config_json: &str) -> Result<i32, Error> {
+    let kernel = std::fs::canonicalize(&o.app)
+        .map_err(|e| Error::new(format!("{}: {}", o.app, io_message(&e))))?;
+    let xl_cfg = xl_config(o, &kernel.to_string_lossy())?;
+    if o.dump {
+        println!("{xl_cfg}# xenstore: /local/domain/<domid>/rumprun/cfg = {config_json}");
+        return Ok(0);
+    }
+    let dir = crate::tmpdir::create(&o.tmpdir, true)?;
+    let cfg_path = format!("{}/xl.cfg", dir.path);
+    std::fs::write(&cfg_path, &xl_cfg)
+        .map_err(|e| Error::new(format!("cannot write {cfg_path}: {}", io_message(&e))))?;
+    let name = guest_name(o);
+    xl(&["create", "-p", &cfg_path])?;
+    let domid = match xl(&["domid", &name])
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+    {
+        Some(d) => d,
+        None => {
+            let _ = xl(&["destroy", &name]);
+            return Err(Error::new(format!(
+                "xl created \"{name}\" but has no domain id for it"
+            )));
+        }
+    };
+    if let Err(e) = publish_config(domid, config_json) {
+        let _ = xl(&["destroy", &domid.to_string()]);
+        return Err(e);
+    }
+    let console = if o.interactive {
+        Some(
+            Command::new("xl")
+                .args(["console", &domid.to_string()])
+                .spawn()
+                .map_err(|e| xl_missing(&e))?,
+        )
+    } else {
+        None
+    };
+    if !o.paused {
+        xl(&["unpause", &domid.to_string()])?;
+    }
+    match console {
+        Some(console) => wait_for_exit(o, domid, console),
+        None => {
+            println!("xen:{domid}");
+            if o.paused {
+                eprintln!("rumprun: the guest is paused: xl unpause {domid}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// `rumpstop xen:<domid>`.
+pub fn destroy(domid: u32) -> Result<(), Error> {
+    xl(&["destroy", &domid.to_string()]).map(|_| ())
+}
+
+/// Writes the runtime config and lets the guest write its exit status next to it.
+fn publish_config(domid: u32, config_json: &str) -> Result<(), Error> {
+    let dir = format!("/local/domain/{domid}/rumprun");
+    let mut xs = Xenstore::open()?;
+    let fail = |what: &str, e: crate::xenstore::XsError| {
+        Error::new(format!("cannot {what} {dir} in xenstore: {e}"))
+    };
+    xs.write(&format!("{dir}/cfg"), config_json.as_bytes())
+        .map_err(|e| fail("write", e))?;
+    xs.set_perms(&dir, &["n0", &format!("b{domid}")])
+        .map_err(|e| fail("set permissions of", e))
+}
+
+/// Waits for `rumprun/exit-status` (or the domain stopping without one), lets the
+/// console print the last lines, destroys the guest with `-d`, returns the status.
+fn wait_for_exit(o: &Options, domid: u32, mut console: Child) -> Result<i32, Error> {
+    let node = format!("/local/domain/{domid}/rumprun/exit-status");
+    let mut xs = Xenstore::open()?;
+    let mut last_state_check = Instant::now();
+    let status = loop {
+        if let Ok(bytes) = xs.read(&node) {
+            break String::from_utf8_lossy(&bytes).trim().parse::<i32>().ok();
+        }
+        if last_state_check.elapsed() >= STATE_POLL {
+            last_state_check = Instant::now();
+            if has_stopped(domid) {
+                break xs
+                    .read(&node)
+                    .ok()
+                    .and_then(|b| String::from_utf8_lossy(&b).trim().parse::<i32>().ok());
+            }
+        }
+        std::thread::sleep(STATUS_POLL);
+    };
+    std::thread::sleep(CONSOLE_DRAIN);
+    if o.destroy {
+        let _ = xl(&["destroy", &domid.to_string()]);
+        // xl console ends by itself once the domain is gone.
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(1) {
+            if matches!(console.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let _ = console.kill();
+    let _ = console.wait();
+    status.ok_or_else(|| {
+        Error::new(format!(
+            "the guest (domain {domid}) stopped without an exit status (see xl dmesg)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{parse, Command};
+
+    fn options(args: &[&str]) -> Options {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        match parse(&args).unwrap() {
+            Command::Run(o) => *o,
+            Command::Help => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn config_text() {
+        let o = options(&["xen", "-M", "32", "-d", "/x/hello.bin"]);
+        assert_eq!(
+            xl_config(&o, "/x/hello.bin").unwrap(),
+            "name = \"rumprun-hello.bin\"\ntype = \"pvh\"\nkernel = \"/x/hello.bin\"\nmemory = 32\n\
+             vcpus = 1\ntsc_mode = \"native\"\non_poweroff = \"destroy\"\non_crash = \"destroy\"\n\
+             on_reboot = \"destroy\"\n"
+        );
+        let o = options(&["xen", "-i", "-N", "web", "a"]);
+        let text = xl_config(&o, "/a").unwrap();
+        assert!(text.starts_with("name = \"web\"\n"), "{text}");
+        assert!(text.contains("on_poweroff = \"preserve\"\n"), "{text}");
+    }
+
+    #[test]
+    fn refuses_unquotable_names() {
+        let o = options(&["xen", "-N", "a\"b", "a"]);
+        assert!(xl_config(&o, "/a")
+            .unwrap_err()
+            .message
+            .contains("cannot be put"));
+    }
+}
