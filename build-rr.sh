@@ -62,8 +62,7 @@ shift $((OPTIND - 1))
 PLATFORM=$1
 shift
 case "$PLATFORM" in
-hw) ;;
-xen) die "platform \"xen\" is not built yet (see the Xen issue)" ;;
+hw | xen) ;;
 *) die "Platform \"$PLATFORM\" not supported!" ;;
 esac
 
@@ -165,8 +164,8 @@ dobuild() {
 
 doinstall() {
 	local bin=$DESTDIR/bin f
-	local libdir=$DESTDIR/lib/rumprun-$ARCH/$PLATFORM
-	mkdir -p "$bin" "$DESTDIR/etc" "$libdir" "$DESTDIR/share/rumprun"
+	local libdir p
+	mkdir -p "$bin" "$DESTDIR/etc" "$DESTDIR/share/rumprun"
 
 	[ -f "$KERNEL_ELF" ] || die "no kernel at $KERNEL_ELF: run \"$0 $PLATFORM build\" first"
 	for f in rumprun-bake rumprun-cookfs rumprun rumpstop; do
@@ -181,9 +180,15 @@ doinstall() {
 	# The kernel baked into images carries its symbols but not its debug info (that
 	# would triple a small image); the full kernel stays beside it for gdb
 	# (rumprun-bake's OUT.gdb script loads it).
-	install -m 0644 "$KERNEL_ELF" "$libdir/kernel.elf.debug"
-	objcopy --strip-debug "$KERNEL_ELF" "$libdir/kernel.elf"
-	chmod 0644 "$libdir/kernel.elf"
+	# One kernel serves both platforms (it detects Xen at boot), so either build
+	# installs it for hw and xen.
+	for p in hw xen; do
+		libdir=$DESTDIR/lib/rumprun-$ARCH/$p
+		mkdir -p "$libdir"
+		install -m 0644 "$KERNEL_ELF" "$libdir/kernel.elf.debug"
+		objcopy --strip-debug "$KERNEL_ELF" "$libdir/kernel.elf"
+		chmod 0644 "$libdir/kernel.elf"
+	done
 	install -m 0644 "$SRCDIR/app-tools/$TUPLE-toolchain.cmake" \
 	    "$DESTDIR/share/rumprun/$TUPLE-toolchain.cmake"
 

@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn default_file_has_the_public_configs() {
         let c = loaded(DEFAULT).unwrap();
-        assert_eq!(names(&c), ["hw_virtio", "hw_generic"]);
+        assert_eq!(names(&c), ["hw_virtio", "hw_generic", "xen_pv", "xen_pvh"]);
         let v = c.get("hw_virtio").unwrap();
         assert_eq!(v.description, "virtio targets (e.g. QEMU/KVM)");
         let comps = v.unique_components();
@@ -381,7 +381,10 @@ mod tests {
             g.description,
             "generic targets, includes (almost) all drivers"
         );
-        assert!(c.get("xen_pv").is_none());
+        assert_eq!(
+            c.get("xen_pv").unwrap().components,
+            c.get("xen_pvh").unwrap().components
+        );
         assert!(c.get("_base").is_none(), "private configs are dropped");
     }
 
@@ -450,7 +453,10 @@ mod tests {
             "version 20160209\nconf hw_mine\ncreate \"mine\"\nassimilate hw_virtio\nadd extra\nfnoc\n",
         )
         .unwrap();
-        assert_eq!(names(&c), ["hw_virtio", "hw_generic", "hw_mine"]);
+        assert_eq!(
+            names(&c),
+            ["hw_virtio", "hw_generic", "xen_pv", "xen_pvh", "hw_mine"]
+        );
         assert_eq!(
             c.get("hw_mine").unwrap().components.last().unwrap(),
             "extra"

@@ -113,17 +113,10 @@ fn load_configs(install: &Install, extra: &[String]) -> Result<Configs, String> 
     Ok(configs)
 }
 
-fn xen_not_built(name: &str) -> String {
-    format!("config {name} is not available yet: the Xen platform is not built")
-}
-
 /// The sanitised config name for `raw`, after checking it exists and applying `-m`.
 fn resolve(configs: &mut Configs, raw: &str, directives: &[String]) -> Result<String, String> {
     let name = config::sanitize(raw);
     if configs.get(&name).is_none() {
-        if config::platform(&name) == "xen" {
-            return Err(xen_not_built(&name));
-        }
         return Err(format!(
             "unsupported config \"{raw}\" (see \"rumprun-bake list\")"
         ));
@@ -327,9 +320,7 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         .kernel(platform)
         .ok_or("cannot find the install root: set RUMPRUN_DESTDIR or RUMPRUN_KERNEL".to_string())?;
     let kernel = std::fs::read(&kernel_path).map_err(|e| {
-        if platform == "xen" {
-            xen_not_built(config)
-        } else if e.kind() == std::io::ErrorKind::NotFound {
+        if e.kind() == std::io::ErrorKind::NotFound {
             format!(
                 "kernel for platform {platform} not found: {} (build it with \"build-rr.sh {platform}\", or set RUMPRUN_DESTDIR or RUMPRUN_KERNEL)",
                 kernel_path.display()
