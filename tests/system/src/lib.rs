@@ -255,6 +255,17 @@ pub fn bake(prog: &Path) -> PathBuf {
 /// `target/system-tests/images/<image>.bin` (once per test process) and returns the
 /// image's path.
 pub fn bake_with(prog: &Path, image: &str, bake_args: &[&std::ffi::OsStr]) -> PathBuf {
+    bake_config(prog, image, "hw_virtio", bake_args)
+}
+
+/// Bakes `prog` with `rumprun-bake [bake_args] CONFIG` into
+/// `target/system-tests/images/<image>.bin` (once per test process).
+pub fn bake_config(
+    prog: &Path,
+    image: &str,
+    config: &str,
+    bake_args: &[&std::ffi::OsStr],
+) -> PathBuf {
     static DONE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
     let dir = work_dir().join("images");
     fs::create_dir_all(&dir).unwrap();
@@ -270,7 +281,7 @@ pub fn bake_with(prog: &Path, image: &str, bake_args: &[&std::ffi::OsStr]) -> Pa
     check_output(
         Command::new(tool("rumprun-bake"))
             .args(bake_args)
-            .arg("hw_virtio")
+            .arg(config)
             .arg(&tmp)
             .arg(prog),
         &format!("baking {}", prog.display()),

@@ -171,7 +171,7 @@ Without -i the guest runs in the background: rumprun prints qemu:<pid>
 
 xen writes an xl config (type \"pvh\", name -N or rumprun-<APP file name>),
 runs xl create -p, writes the config to xenstore at
-/local/domain/<domid>/rumprun/cfg, attaches xl console with -i and unpauses
+/local/domain/<domid>/rumprun/cfg, attaches to its console with -i and unpauses
 the guest. With -i it exits with the program's exit status (which the guest
 writes to /local/domain/<domid>/rumprun/exit-status); without, it prints
 xen:<domid> (give it to rumpstop). Only -i, -p, -d, -M, -N and -e apply on

@@ -23,6 +23,7 @@ pub mod status;
 pub mod stop;
 pub mod tmpdir;
 pub mod xen;
+pub mod xen_console;
 pub mod xenstore;
 
 /// Turns the process arguments (without argv\[0\]) into UTF-8 strings.

@@ -1,22 +1,21 @@
 //! `rumprun xen`: runs an image as a Xen PVH guest from dom0, as the original did:
 //! writes an xl config (type "pvh"), `xl create -p`, puts the runtime config in
 //! xenstore at `/local/domain/<domid>/rumprun/cfg` (the directory made writable for the
-//! guest, which answers with `rumprun/exit-status`), attaches `xl console` with `-i`,
-//! then `xl unpause`. With `-i` it waits for the exit status and returns it; without,
+//! guest, which answers with `rumprun/exit-status`), attaches to the console with `-i`
+//! ([`crate::xen_console`]), then `xl unpause`. With `-i` it waits for the exit status and returns it; without,
 //! it prints `xen:<domid>` (for rumpstop).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::cli::Options;
 use crate::error::{io_message, Error};
+use crate::xen_console::Console;
 use crate::xenstore::Xenstore;
 
 /// How often `-i` looks for the exit status, and how often for the domain's state.
 const STATUS_POLL: Duration = Duration::from_millis(50);
 const STATE_POLL: Duration = Duration::from_secs(1);
-/// How long the console gets to print the last lines after the guest stopped.
-const CONSOLE_DRAIN: Duration = Duration::from_millis(300);
 
 /// Why option `-c` cannot be used on xen, if it cannot.
 pub fn refused_option(c: char) -> Option<&'static str> {
@@ -140,12 +139,14 @@ pub fn run(o: &Options, config_json: &str) -> Result<i32, Error> {
         return Err(e);
     }
     let console = if o.interactive {
-        Some(
-            Command::new("xl")
-                .args(["console", &domid.to_string()])
-                .spawn()
-                .map_err(|e| xl_missing(&e))?,
-        )
+        let mut xs = Xenstore::open()?;
+        match Console::attach(&mut xs, domid) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                let _ = xl(&["destroy", &domid.to_string()]);
+                return Err(e);
+            }
+        }
     } else {
         None
     };
@@ -182,41 +183,33 @@ fn publish_config(domid: u32, config_json: &str) -> Result<(), Error> {
         .map_err(|e| fail("set permissions of", e))
 }
 
-/// Waits for `rumprun/exit-status` (or the domain stopping without one), lets the
-/// console print the last lines, destroys the guest with `-d`, returns the status.
-fn wait_for_exit(o: &Options, domid: u32, mut console: Child) -> Result<i32, Error> {
+/// Waits for `rumprun/exit-status` (or the domain stopping without one), drains the
+/// console, destroys the guest with `-d`, returns the status.
+fn wait_for_exit(o: &Options, domid: u32, console: Console) -> Result<i32, Error> {
     let node = format!("/local/domain/{domid}/rumprun/exit-status");
     let mut xs = Xenstore::open()?;
     let mut last_state_check = Instant::now();
+    let read_status = |xs: &mut Xenstore| {
+        xs.read(&node)
+            .ok()
+            .and_then(|b| String::from_utf8_lossy(&b).trim().parse::<i32>().ok())
+    };
     let status = loop {
-        if let Ok(bytes) = xs.read(&node) {
-            break String::from_utf8_lossy(&bytes).trim().parse::<i32>().ok();
+        if let Some(s) = read_status(&mut xs) {
+            break Some(s);
         }
         if last_state_check.elapsed() >= STATE_POLL {
             last_state_check = Instant::now();
             if has_stopped(domid) {
-                break xs
-                    .read(&node)
-                    .ok()
-                    .and_then(|b| String::from_utf8_lossy(&b).trim().parse::<i32>().ok());
+                break read_status(&mut xs);
             }
         }
         std::thread::sleep(STATUS_POLL);
     };
-    std::thread::sleep(CONSOLE_DRAIN);
+    console.drain();
     if o.destroy {
         let _ = xl(&["destroy", &domid.to_string()]);
-        // xl console ends by itself once the domain is gone.
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(1) {
-            if matches!(console.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
-    let _ = console.kill();
-    let _ = console.wait();
     status.ok_or_else(|| {
         Error::new(format!(
             "the guest (domain {domid}) stopped without an exit status (see xl dmesg)"

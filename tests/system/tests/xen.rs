@@ -1,0 +1,285 @@
+//! The Xen platform, through the xen-rig: Xen 4.17 with a Linux dom0 under QEMU
+//! (`../shared/xen-rig/xen-rig`, or `$XEN_RIG`). A rig boot costs several seconds, so
+//! every guest runs in ONE rig run: the dom0 job starts them one after the other with
+//! the installed `rumprun xen` (and `rumpstop`, and plain `xl` for the command-line
+//! fallback), framing each with markers; each test checks its guest's part of the log.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use rumprun_system_tests::{bake_config, build_c, repo_root, run_with_timeout, tool, Flavor, Run};
+
+/// The whole rig run: dom0's boot, every guest, power-off.
+const RIG_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The rig script: `$XEN_RIG`, else the shared one beside the repository.
+fn rig_path() -> PathBuf {
+    let p = std::env::var_os("XEN_RIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/xen-rig/xen-rig"));
+    assert!(
+        p.is_file(),
+        "the Xen tests need the xen-rig at {} (or set XEN_RIG to its path)",
+        p.display()
+    );
+    p
+}
+
+/// One guest of the rig run: a marker name and the dom0 shell commands.
+struct Guest {
+    id: &'static str,
+    commands: String,
+}
+
+/// A test program built with `flavor`, baked with the `xen_pv` config as
+/// `xen-<src>-<flavor>.bin`; returns (path, file name in dom0).
+fn image(src: &str, flavor: Flavor) -> (PathBuf, String) {
+    let prog = build_c(src, flavor);
+    let name = format!(
+        "xen-{}",
+        prog.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace('.', "-")
+    );
+    let img = bake_config(&prog, &name, "xen_pv", &[]);
+    let file = img.file_name().unwrap().to_str().unwrap().to_string();
+    (img, file)
+}
+
+/// The guests, in the order the job runs them, and the files dom0 needs.
+fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
+    let (args_glibc, args_glibc_file) = image("args.c", Flavor::Glibc);
+    let (args_musl, args_musl_file) = image("args.c", Flavor::Musl);
+    let (exit_glibc, exit_glibc_file) = image("exit_status.c", Flavor::Glibc);
+    let (exit_musl, exit_musl_file) = image("exit_status.c", Flavor::Musl);
+    let (crash, crash_file) = image("crash.c", Flavor::Glibc);
+    let files = vec![
+        tool("rumprun"),
+        tool("rumpstop"),
+        args_glibc,
+        args_musl,
+        exit_glibc,
+        exit_musl,
+        crash,
+    ];
+    let args_run = |file: &str| {
+        format!(
+            "rumprun xen -i -d -N box -e WORLD=mars {file} -- 'two words' -env WORLD -hostname; \
+             echo \"status=$?\""
+        )
+    };
+    // The PVH command line: what a guest gets when xenstore has no rumprun/cfg.
+    let cmdline_cfg = format!(
+        "name = \"cmdline\"\ntype = \"pvh\"\nkernel = \"/rig/files/{args_glibc_file}\"\n\
+         cmdline = '{{\"cmdline\": \"args from-the-cmdline\"}}'\nmemory = 64\n\
+         tsc_mode = \"native\"\non_poweroff = \"destroy\"\non_crash = \"destroy\"\n"
+    );
+    let guests = vec![
+        Guest {
+            id: "args-glibc",
+            commands: args_run(&args_glibc_file),
+        },
+        Guest {
+            id: "args-musl",
+            commands: args_run(&args_musl_file),
+        },
+        Guest {
+            id: "exit-glibc",
+            commands: format!("rumprun xen -i -d {exit_glibc_file} -- 7; echo \"status=$?\""),
+        },
+        Guest {
+            id: "exit-musl",
+            commands: format!(
+                "rumprun xen -i -d {exit_musl_file} -- 42 nested; echo \"status=$?\""
+            ),
+        },
+        Guest {
+            // No -d: the crashed domain stays for xl list to show its state.
+            id: "crash",
+            commands: format!(
+                "rumprun xen -i -N crashbox {crash_file}; echo \"status=$?\"; \
+                 xl list crashbox | awk 'NR==2 {{print \"state=\" $5}}'; xl destroy crashbox"
+            ),
+        },
+        Guest {
+            id: "background",
+            commands: format!(
+                "cookie=$(rumprun xen -N sleeper {args_glibc_file} -- -sleep 60); \
+                 echo \"cookie=$cookie\"; sleep 1; xl list sleeper >/dev/null && echo listed; \
+                 rumpstop \"$cookie\"; echo \"rumpstop=$?\"; \
+                 xl list sleeper >/dev/null 2>&1 || echo gone"
+            ),
+        },
+        Guest {
+            id: "cmdline",
+            commands: format!(
+                "printf '%s' '{}' > cmdline.cfg; xl create -c cmdline.cfg; echo \"status=$?\"",
+                cmdline_cfg.replace('\'', "'\\''")
+            ),
+        },
+    ];
+    (guests, files)
+}
+
+/// The rig run, done once for all tests.
+fn rig_run() -> &'static Run {
+    static RUN: OnceLock<Run> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let rig = rig_path();
+        let (guests, files) = guests();
+        let mut job = String::new();
+        for g in &guests {
+            job.push_str(&format!(
+                "echo 'XEN-TEST-BEGIN {id}'; {}; echo 'XEN-TEST-END {id}'\n",
+                g.commands,
+                id = g.id
+            ));
+        }
+        let mut cmd = Command::new(&rig);
+        cmd.args(["run", "--timeout", "500", "--run", &job]);
+        for f in &files {
+            cmd.arg("--file").arg(f);
+        }
+        let run = run_with_timeout(&mut cmd, RIG_TIMEOUT);
+        assert_eq!(
+            run.status,
+            Some(0),
+            "the xen-rig run failed:\n{}",
+            run.dump()
+        );
+        run
+    })
+}
+
+/// The log lines of guest `id` (between its markers), without Xen's own lines.
+fn section(id: &str) -> String {
+    let run = rig_run();
+    let log = &run.stdout;
+    let begin = format!("XEN-TEST-BEGIN {id}\n");
+    let end = format!("XEN-TEST-END {id}\n");
+    let (Some(b), Some(e)) = (log.find(&begin), log.find(&end)) else {
+        panic!("no complete section for guest {id}:\n{}", run.dump());
+    };
+    log[b + begin.len()..e]
+        .lines()
+        .filter(|l| !l.starts_with("(XEN)"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[track_caller]
+fn assert_lines(id: &str, want: &[&str]) {
+    let text = section(id);
+    let mut lines = text.lines();
+    for w in want {
+        assert!(
+            lines.any(|l| l == *w),
+            "guest {id}: no line {w:?} (in order):\n{text}"
+        );
+    }
+}
+
+#[test]
+fn args_env_hostname_and_status_reach_a_glibc_guest_through_xenstore() {
+    assert_lines(
+        "args-glibc",
+        &[
+            "=== calling \"xen-args-glibc.bin\" main() ===",
+            "argc=5",
+            "argv[1]=[two words]",
+            "env[WORLD]=[mars]",
+            "hostname=[box]",
+            "=== main() of \"xen-args-glibc.bin\" returned 0 ===",
+            "status=0",
+        ],
+    );
+}
+
+#[test]
+fn args_env_hostname_and_status_reach_a_musl_guest_through_xenstore() {
+    assert_lines(
+        "args-musl",
+        &[
+            "argc=5",
+            "argv[1]=[two words]",
+            "env[WORLD]=[mars]",
+            "hostname=[box]",
+            "=== main() of \"xen-args-musl.bin\" returned 0 ===",
+            "status=0",
+        ],
+    );
+}
+
+#[test]
+fn exit_status_comes_back_from_a_glibc_guest() {
+    assert_lines(
+        "exit-glibc",
+        &[
+            "=== main() of \"xen-exit_status-glibc.bin\" returned 7 ===",
+            "status=7",
+        ],
+    );
+}
+
+#[test]
+fn exit_status_comes_back_from_a_musl_guest_calling_exit() {
+    assert_lines(
+        "exit-musl",
+        &[
+            "calling exit(42) from a nested function",
+            "=== main() of \"xen-exit_status-musl.bin\" returned 42 ===",
+            "status=42",
+        ],
+    );
+}
+
+#[test]
+fn a_faulting_guest_reports_the_fault_and_shuts_down_as_crashed() {
+    let text = section("crash");
+    assert_lines("crash", &["about to crash", "status=139"]);
+    assert!(
+        text.contains("killed by SIGSEGV") && text.contains("crash_here"),
+        "no fault report naming crash_here:\n{text}"
+    );
+    // xl shows a domain that shut down with reason "crash" as state c.
+    let state = text
+        .lines()
+        .find_map(|l| l.strip_prefix("state="))
+        .unwrap_or_else(|| panic!("no xl list state:\n{text}"));
+    assert!(
+        state.contains('c'),
+        "state {state:?} is not crashed:\n{text}"
+    );
+}
+
+#[test]
+fn a_background_guest_prints_its_cookie_and_rumpstop_destroys_it() {
+    let text = section("background");
+    let cookie = text
+        .lines()
+        .find_map(|l| l.strip_prefix("cookie="))
+        .unwrap_or_else(|| panic!("no cookie:\n{text}"));
+    let domid = cookie
+        .strip_prefix("xen:")
+        .and_then(|d| d.parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("cookie {cookie:?} is not xen:<domid>:\n{text}"));
+    assert!(domid > 0, "{text}");
+    assert_lines("background", &["listed", "rumpstop=0", "gone"]);
+}
+
+#[test]
+fn without_xenstore_config_the_pvh_command_line_is_the_config() {
+    assert_lines(
+        "cmdline",
+        &[
+            "argc=2",
+            "argv[0]=[args]",
+            "argv[1]=[from-the-cmdline]",
+            "status=0",
+        ],
+    );
+}
