@@ -131,9 +131,9 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     if verbose {
         let (free, total) = mm::frames::stats();
         kprintln!(
-            "rumprun: {} platform, booted via {}, {} KiB of RAM ({} KiB free), program bin/{} ({} bytes), {:.1} ms since kernel entry",
-            platform::name(),
+            "rumprun: booted via {} on {}, {} KiB of RAM ({} KiB free), program bin/{} ({} bytes), {:.1} ms since kernel entry",
             boot.loader,
+            platform::name(),
             total * 4,
             free * 4,
             program.name,
