@@ -118,6 +118,7 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     }
     drivers::ramdisk::register(&boot.ram_disks, verbose);
     drivers::probe(&mmio.devices, verbose);
+    platform::probe_devices(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
     if let Err(why) = net::configure(&config.net, verbose) {
         kprintln!("rumprun: {why}");

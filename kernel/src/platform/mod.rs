@@ -49,6 +49,13 @@ pub fn init() -> Result<(), &'static str> {
     }
 }
 
+/// Finds and starts the platform's own devices (Xen: PV disks), after the PCI probe.
+pub fn probe_devices(verbose: bool) {
+    if on_xen() {
+        xen::probe_devices(verbose)
+    }
+}
+
 /// A clock the platform provides (TSC rate, wall-clock ns now), or None to calibrate
 /// the TSC and read the RTC.
 pub fn clock() -> Option<(u64, u64)> {

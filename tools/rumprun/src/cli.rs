@@ -174,8 +174,9 @@ runs xl create -p, writes the config to xenstore at
 /local/domain/<domid>/rumprun/cfg, attaches to its console with -i and unpauses
 the guest. With -i it exits with the program's exit status (which the guest
 writes to /local/domain/<domid>/rumprun/exit-status); without, it prints
-xen:<domid> (give it to rumpstop). Only -i, -p, -d, -M, -N and -e apply on
-xen so far (no disks or network cards yet).
+xen:<domid> (give it to rumpstop). -b disks are xvda, xvdb, ... (the guest's
+/dev/vda, ...; set RUMPRUN_XEN_BLOCK_SCRIPT to use another hotplug script than
+the host's). -I, -W, -F, -g and -D port are not supported on xen yet.
 
 Environment: RUMPRUN_QEMU  the QEMU to run (default qemu-system-x86_64)
 ";
@@ -495,10 +496,6 @@ mod tests {
             );
             assert!(!e.show_usage);
         }
-        assert_eq!(
-            err(&["xen", "-b", "d.img", "a"]).message,
-            "-b is not supported on xen yet: the kernel has no blkfront driver"
-        );
         assert_eq!(
             err(&["-S", "qemu", "a"]).message,
             "-S (sudo) is not supported yet"

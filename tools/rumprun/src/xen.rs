@@ -20,7 +20,6 @@ const STATE_POLL: Duration = Duration::from_secs(1);
 /// Why option `-c` cannot be used on xen, if it cannot.
 pub fn refused_option(c: char) -> Option<&'static str> {
     Some(match c {
-        'b' => "-b is not supported on xen yet: the kernel has no blkfront driver",
         'I' | 'W' | 'F' => {
             "-I, -W and -F are not supported on xen yet: the kernel has no netfront driver"
         }
@@ -50,19 +49,46 @@ fn xl_string(what: &str, value: &str) -> Result<String, Error> {
     Ok(format!("\"{value}\""))
 }
 
-/// The xl config. The kernel reads time through Xen's PV clock (TSC scaled by Xen),
+/// The xl config. Disks (`-b`) become `xvda`, `xvdb`, ... (the guest's `/dev/vda`, ...),
+/// through the host's block hotplug script, or `$RUMPRUN_XEN_BLOCK_SCRIPT`. The kernel reads time through Xen's PV clock (TSC scaled by Xen),
 /// so a native TSC is right for its one vCPU (and needed under QEMU 7.2's nested SVM).
 pub fn xl_config(o: &Options, kernel_path: &str) -> Result<String, Error> {
     let keep = if o.destroy { "destroy" } else { "preserve" };
     // -i reads the exit status after the guest stopped: keep it until then.
     let on_stop = if o.interactive { "preserve" } else { keep };
-    Ok(format!(
+    let mut text = format!(
         "name = {}\ntype = \"pvh\"\nkernel = {}\nmemory = {}\nvcpus = 1\ntsc_mode = \"native\"\n\
          on_poweroff = \"{on_stop}\"\non_crash = \"{on_stop}\"\non_reboot = \"destroy\"\n",
         xl_string("-N", &guest_name(o))?,
         xl_string("APP", kernel_path)?,
         o.mem_mb
-    ))
+    );
+    if !o.disks.is_empty() {
+        let script = std::env::var("RUMPRUN_XEN_BLOCK_SCRIPT")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let mut specs = Vec::new();
+        for (i, d) in o.disks.iter().enumerate() {
+            let path = std::fs::canonicalize(&d.path)
+                .map_err(|e| Error::new(format!("-b {}: {}", d.path, io_message(&e))))?;
+            let path = path.to_string_lossy();
+            if path.contains([',', '\'', '"', '\\', '\n']) {
+                return Err(Error::new(format!(
+                    "-b {path}: the path cannot be put in an xl disk spec (no commas or quotes)"
+                )));
+            }
+            let script = script
+                .as_deref()
+                .map(|s| format!("script={s}, "))
+                .unwrap_or_default();
+            let vdev = format!("xvd{}", (b'a' + i as u8) as char);
+            specs.push(format!(
+                "'format=raw, vdev={vdev}, access=rw, {script}target={path}'"
+            ));
+        }
+        text.push_str(&format!("disk = [ {} ]\n", specs.join(", ")));
+    }
+    Ok(text)
 }
 
 fn xl_missing(e: &std::io::Error) -> Error {

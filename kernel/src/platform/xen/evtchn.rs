@@ -8,6 +8,7 @@ use super::{clock, hypercall, shared_info};
 use spin::Mutex;
 
 const EVTCHNOP_SEND: u64 = 4;
+const EVTCHNOP_ALLOC_UNBOUND: u64 = 6;
 const SCHEDOP_POLL: u64 = 3;
 /// HVM_PARAM_CALLBACK_IRQ value type 2: "deliver as this vector".
 const CALLBACK_TYPE_VECTOR: u64 = 2 << 56;
@@ -22,6 +23,26 @@ static HANDLERS: Mutex<[Option<PortHandler>; MAX_HANDLERS]> = Mutex::new([None; 
 pub fn notify(port: u32) {
     let mut arg = port;
     hypercall::event_channel_op(EVTCHNOP_SEND, &mut arg);
+}
+
+#[repr(C)]
+struct AllocUnbound {
+    dom: u16,
+    remote_dom: u16,
+    port: u32,
+}
+
+/// A new port for domain `remote` to bind to (a backend, told through xenstore).
+pub fn alloc_unbound(remote: u16) -> Result<u32, i64> {
+    let mut arg = AllocUnbound {
+        dom: hypercall::DOMID_SELF,
+        remote_dom: remote,
+        port: 0,
+    };
+    match hypercall::event_channel_op(EVTCHNOP_ALLOC_UNBOUND, &mut arg) {
+        0 => Ok(arg.port),
+        e => Err(e),
+    }
 }
 
 #[repr(C)]

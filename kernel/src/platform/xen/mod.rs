@@ -1,14 +1,16 @@
 //! The Xen platform: a PVH guest (booted through the same PVH entry and
 //! `hvm_start_info` as `hw`) that talks to Xen through hypercalls and its PV
 //! protocols: the shared info page, the PV clock, event channels, xenstore and the PV
-//! console. The runtime config comes from xenstore (`rumprun/cfg` under our domain's
+//! console, the grant table and blkfront disks. The runtime config comes from xenstore (`rumprun/cfg` under our domain's
 //! home, written by `rumprun xen`), else from the PVH command line; the program's exit
 //! status goes to `rumprun/exit-status` before SCHEDOP_shutdown (poweroff for an exit,
 //! crash for a fault or panic).
 
+mod blkfront;
 mod clock;
 mod console;
 mod evtchn;
+mod grant;
 mod hypercall;
 mod shared_info;
 mod xenstore;
@@ -35,17 +37,24 @@ pub fn detect() -> bool {
     }
 }
 
-/// Sets up hypercalls, shared info, event delivery, the PV console and xenstore (needs
-/// the frame allocator). On failure output stays on port 0xE9.
+/// Sets up hypercalls, shared info, the grant table, event delivery, the PV console and
+/// xenstore (needs the frame allocator). On failure output stays on port 0xE9.
 pub fn init() -> Result<(), &'static str> {
     let base = CPUID_BASE.load(Ordering::Relaxed);
     let page = crate::mm::frames::alloc_zeroed().ok_or("no memory for the hypercall page")?;
     hypercall::install_page(base, page);
     let info = crate::mm::frames::alloc_zeroed().ok_or("no memory for shared info")?;
     shared_info::map(info).map_err(|_| "Xen refused to map shared info")?;
+    let table = crate::mm::frames::alloc_zeroed().ok_or("no memory for the grant table")?;
+    grant::init(table)?;
     evtchn::init_upcall()?;
     console::init()?;
     xenstore::init()
+}
+
+/// Connects the PV devices xenstore lists (disks).
+pub fn probe_devices(verbose: bool) {
+    blkfront::probe(verbose);
 }
 
 /// The TSC rate and the wall clock (ns since the epoch) now, from the PV clock.

@@ -21,6 +21,7 @@ const HEADER: usize = 16;
 /// The largest payload xenstored accepts (XENSTORE_PAYLOAD_MAX).
 const PAYLOAD_MAX: usize = 4096;
 
+const XS_DIRECTORY: u32 = 1;
 const XS_READ: u32 = 2;
 const XS_WRITE: u32 = 11;
 const XS_ERROR: u32 = 16;
@@ -199,4 +200,28 @@ pub fn write(path: &str, value: &[u8]) -> Result<(), Error> {
     let mut s = store()?;
     s.request(XS_WRITE, &[path.as_bytes(), b"\0", value])
         .map(|_| ())
+}
+
+/// The value at `path` as text.
+pub fn read_string(path: &str) -> Result<String, Error> {
+    read(path).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// The value at `path` as a decimal number.
+pub fn read_u64(path: &str) -> Result<u64, Error> {
+    let text = read_string(path)?;
+    text.trim()
+        .parse()
+        .map_err(|_| Error::Xen(alloc::format!("{path}: not a number: {text:?}")))
+}
+
+/// The names of `path`'s children.
+pub fn directory(path: &str) -> Result<Vec<String>, Error> {
+    let mut s = store()?;
+    let body = s.request(XS_DIRECTORY, &[path.as_bytes(), b"\0"])?;
+    Ok(body
+        .split(|&b| b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect())
 }
