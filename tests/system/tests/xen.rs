@@ -9,7 +9,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use rumprun_system_tests::{bake_config, build_c, repo_root, run_with_timeout, tool, Flavor, Run};
+use rumprun_system_tests::{
+    bake_config, build_c, check_output, repo_root, run_with_timeout, scratch_dir, tool, Flavor, Run,
+};
 
 /// The whole rig run: dom0's boot, every guest, power-off.
 const RIG_TIMEOUT: Duration = Duration::from_secs(600);
@@ -50,6 +52,45 @@ fn image(src: &str, flavor: Flavor) -> (PathBuf, String) {
     (img, file)
 }
 
+/// The rig's dom0 kernel module for loop devices (the rig does not load it): the
+/// disk hotplug script attaches images to loop devices.
+fn loop_module() -> PathBuf {
+    let cache = std::env::var_os("XEN_RIG_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
+            home.join("rumprun-xen-rig")
+        });
+    let modules = cache.join("root/lib/modules");
+    let version = std::fs::read_dir(&modules)
+        .unwrap_or_else(|e| panic!("{}: {e} (run xen-rig prepare)", modules.display()))
+        .next()
+        .expect("a dom0 kernel in the rig cache")
+        .unwrap()
+        .file_name();
+    modules.join(version).join("kernel/drivers/block/loop.ko")
+}
+
+/// A small ext2 image holding /from-host.txt, for the disk guest.
+fn ext2_image() -> PathBuf {
+    let dir = scratch_dir("xen-ext2");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("from-host.txt"), "written on the host\n").unwrap();
+    let img = dir.join("disk.img");
+    check_output(
+        Command::new("mke2fs")
+            .args(["-q", "-t", "ext2", "-b", "4096", "-d"])
+            .arg(&tree)
+            .arg(&img)
+            .arg("4M"),
+        "mke2fs",
+    );
+    img
+}
+
 /// The guests, in the order the job runs them, and the files dom0 needs.
 fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
     let (args_glibc, args_glibc_file) = image("args.c", Flavor::Glibc);
@@ -57,7 +98,12 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
     let (exit_glibc, exit_glibc_file) = image("exit_status.c", Flavor::Glibc);
     let (exit_musl, exit_musl_file) = image("exit_status.c", Flavor::Musl);
     let (crash, crash_file) = image("crash.c", Flavor::Glibc);
+    let (ext2, ext2_file) = image("ext2_rw.c", Flavor::Glibc);
     let files = vec![
+        ext2,
+        ext2_image(),
+        loop_module(),
+        repo_root().join("tests/system/xen/block"),
         tool("rumprun"),
         tool("rumpstop"),
         args_glibc,
@@ -112,6 +158,16 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
                  echo \"cookie=$cookie\"; sleep 1; xl list sleeper >/dev/null && echo listed; \
                  rumpstop \"$cookie\"; echo \"rumpstop=$?\"; \
                  xl list sleeper >/dev/null 2>&1 || echo gone"
+            ),
+        },
+        Guest {
+            // The image goes back to the host (gzip + base64 on the console) for e2fsck.
+            id: "disk",
+            commands: format!(
+                "insmod loop.ko; RUMPRUN_XEN_BLOCK_SCRIPT=/rig/files/block \
+                 rumprun xen -i -d -b disk.img,/data {ext2_file}; echo \"status=$?\"; \
+                 echo \"md5=$(md5sum < disk.img)\"; echo XEN-IMAGE-BEGIN; gzip -c disk.img | base64; \
+                 echo XEN-IMAGE-END"
             ),
         },
         Guest {
@@ -281,5 +337,68 @@ fn without_xenstore_config_the_pvh_command_line_is_the_config() {
             "argv[1]=[from-the-cmdline]",
             "status=0",
         ],
+    );
+}
+
+/// The disk image as dom0 left it (decoded from the console), checked against the
+/// md5 dom0 printed.
+fn disk_after_the_guest() -> PathBuf {
+    let text = section("disk");
+    let b64: String = text
+        .split("XEN-IMAGE-BEGIN\n")
+        .nth(1)
+        .and_then(|t| t.split("XEN-IMAGE-END").next())
+        .unwrap_or_else(|| panic!("no image in the log:\n{text}"))
+        .lines()
+        .collect();
+    let dir = scratch_dir("xen-ext2-after");
+    let (gz, img) = (dir.join("disk.img.gz.b64"), dir.join("disk.img"));
+    std::fs::write(&gz, b64).unwrap();
+    let decoded = check_output(
+        Command::new("sh").arg("-c").arg(format!(
+            "base64 -d < '{}' | gunzip > '{}' && md5sum < '{}'",
+            gz.display(),
+            img.display(),
+            img.display()
+        )),
+        "decoding the image",
+    );
+    let md5 = String::from_utf8_lossy(&decoded.stdout);
+    let want = text
+        .lines()
+        .find_map(|l| l.strip_prefix("md5="))
+        .unwrap_or_else(|| panic!("no md5 in the log:\n{text}"));
+    assert_eq!(
+        md5.trim(),
+        want.trim(),
+        "the image was garbled on the way out"
+    );
+    img
+}
+
+#[test]
+fn a_guest_writes_an_ext2_disk_through_blkfront_and_e2fsck_finds_it_clean() {
+    assert_lines("disk", &["ALL OK", "status=0"]);
+    let img = disk_after_the_guest();
+    let fsck = Command::new("e2fsck")
+        .arg("-fn")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert_eq!(
+        fsck.status.code(),
+        Some(0),
+        "e2fsck:\n{}",
+        String::from_utf8_lossy(&fsck.stdout)
+    );
+    let cat = check_output(
+        Command::new("debugfs")
+            .args(["-R", "cat /dir/guest.txt"])
+            .arg(&img),
+        "debugfs",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&cat.stdout),
+        "written by the unikernel\n"
     );
 }
