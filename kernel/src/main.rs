@@ -35,13 +35,11 @@ mod util;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use arch::paging::phys_to_virt;
+use arch::paging::{phys_to_virt, KERNEL_VMA};
 
 extern "C" {
     static _kernel_end: u8;
 }
-
-const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
 
 /// Exit status for a boot that cannot go on (bad config, no program).
 const BOOT_FAILED: i32 = 1;

@@ -272,6 +272,33 @@ mod tests {
     }
 
     #[test]
+    fn disks_become_xvd_specs() {
+        let dir = std::env::temp_dir().join(format!("rumprun-xen-disk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.img"), dir.join("b.img"));
+        std::fs::write(&a, b"").unwrap();
+        std::fs::write(&b, b"").unwrap();
+        let o = options(&[
+            "xen",
+            "-b",
+            &format!("{},/data", a.display()),
+            "-b",
+            b.to_str().unwrap(),
+            "app",
+        ]);
+        let text = xl_config(&o, "/app").unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let (a, b) = (a.display(), b.display());
+        assert!(
+            text.ends_with(&format!(
+                "disk = [ 'format=raw, vdev=xvda, access=rw, target={a}', \
+                 'format=raw, vdev=xvdb, access=rw, target={b}' ]\n"
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn refuses_unquotable_names() {
         let o = options(&["xen", "-N", "a\"b", "a"]);
         assert!(xl_config(&o, "/a")

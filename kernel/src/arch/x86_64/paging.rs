@@ -6,6 +6,8 @@
 use super::cpu;
 use crate::mm::frames;
 
+/// Where the kernel image is mapped: its virtual address = physical + this (boot.S).
+pub const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
 /// Virtual address of physical address 0 in the direct map.
 pub const PHYS_OFFSET: u64 = 0xffff_8000_0000_0000;
 /// The boot stub's direct map covers this much physical memory (boot.S).

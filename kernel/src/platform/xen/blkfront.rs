@@ -58,7 +58,7 @@ fn xs_err(what: &str, e: xenstore::Error) -> String {
     format!("{what}: {e}")
 }
 
-/// Connects every disk xenstore lists and registers it; returns the names.
+/// Connects every disk xenstore lists and registers it (`/dev/vda`, ...).
 pub fn probe(verbose: bool) {
     let Ok(ids) = xenstore::directory("device/vbd") else {
         return; // no disks

@@ -1,11 +1,11 @@
 //! Xen hypercalls: finding Xen through CPUID (leaves 0x40000000 + n*0x100, signature
 //! "XenVMMXenVMM"), installing the hypercall page (Xen writes one 32-byte stub per
-//! hypercall into a page we give it through the MSR CPUID names) and calling the stubs
+//! hypercall into a page of the kernel image we give it through the MSR CPUID names) and calling the stubs
 //! with the 64-bit ABI (rdi, rsi, rdx, r10, r8; result in rax). Pointer arguments are
 //! kernel virtual addresses: Xen reads an HVM/PVH guest's memory through its page tables.
 
 use crate::arch::cpu;
-use crate::arch::paging::phys_to_virt;
+use crate::arch::paging::KERNEL_VMA;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 const MEMORY_OP: u64 = 12;
@@ -18,6 +18,14 @@ const SIGNATURE: [u32; 3] = [0x566e_6558, 0x65584d4d, 0x4d4d566e];
 
 pub const DOMID_SELF: u16 = 0x7ff0;
 
+/// The page Xen fills with the stubs: in the kernel image, so hypercalls (shutdown
+/// above all) work from the first line of `kernel_main`, before any frame allocator.
+#[repr(C, align(4096))]
+struct StubPage(core::cell::UnsafeCell<[u8; 4096]>);
+// SAFETY: only Xen writes it, once, before anyone calls through it.
+unsafe impl Sync for StubPage {}
+static STUBS: StubPage = StubPage(core::cell::UnsafeCell::new([0; 4096]));
+
 /// Virtual address of the hypercall page (0 until installed).
 static PAGE: AtomicU64 = AtomicU64::new(0);
 
@@ -29,11 +37,12 @@ pub fn cpuid_base() -> Option<u32> {
     })
 }
 
-/// Has Xen fill the frame at `paddr` with the hypercall stubs.
-pub fn install_page(cpuid_base: u32, paddr: u64) {
+/// Has Xen fill the kernel's stub page with the hypercall stubs.
+pub fn install_page(cpuid_base: u32) {
+    let virt = STUBS.0.get() as u64;
     let msr = cpu::cpuid(cpuid_base + 2, 0).ebx;
-    cpu::wrmsr(msr, paddr);
-    PAGE.store(phys_to_virt(paddr) as u64, Ordering::Release);
+    cpu::wrmsr(msr, virt - KERNEL_VMA);
+    PAGE.store(virt, Ordering::Release);
 }
 
 /// Calls hypercall `nr` with up to three arguments. Xen's debug builds clobber the

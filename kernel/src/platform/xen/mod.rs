@@ -16,33 +16,27 @@ mod shared_info;
 mod xenstore;
 
 use alloc::string::String;
-use core::sync::atomic::{AtomicU32, Ordering};
-
-/// Xen's CPUID base (0 when not on Xen).
-static CPUID_BASE: AtomicU32 = AtomicU32::new(0);
 
 /// The xenstore node (relative to our home) with the runtime config.
 const CONFIG_NODE: &str = "rumprun/cfg";
 /// The xenstore node the exit status goes to, as a decimal number.
 const EXIT_STATUS_NODE: &str = "rumprun/exit-status";
 
-/// True when CPUID says we run on Xen; from then on output goes to port 0xE9.
+/// True when CPUID says we run on Xen: installs the hypercall page; from then on
+/// output goes to port 0xE9.
 pub fn detect() -> bool {
     match hypercall::cpuid_base() {
         Some(base) => {
-            CPUID_BASE.store(base, Ordering::Relaxed);
+            hypercall::install_page(base);
             true
         }
         None => false,
     }
 }
 
-/// Sets up hypercalls, shared info, the grant table, event delivery, the PV console and
+/// Sets up shared info, the grant table, event delivery, the PV console and
 /// xenstore (needs the frame allocator). On failure output stays on port 0xE9.
 pub fn init() -> Result<(), &'static str> {
-    let base = CPUID_BASE.load(Ordering::Relaxed);
-    let page = crate::mm::frames::alloc_zeroed().ok_or("no memory for the hypercall page")?;
-    hypercall::install_page(base, page);
     let info = crate::mm::frames::alloc_zeroed().ok_or("no memory for shared info")?;
     shared_info::map(info).map_err(|_| "Xen refused to map shared info")?;
     let table = crate::mm::frames::alloc_zeroed().ok_or("no memory for the grant table")?;
