@@ -175,8 +175,10 @@ runs xl create -p, writes the config to xenstore at
 the guest. With -i it exits with the program's exit status (which the guest
 writes to /local/domain/<domid>/rumprun/exit-status); without, it prints
 xen:<domid> (give it to rumpstop). -b disks are xvda, xvdb, ... (the guest's
-/dev/vda, ...; set RUMPRUN_XEN_BLOCK_SCRIPT to use another hotplug script than
-the host's). -I, -W, -F, -g and -D port are not supported on xen yet.
+/dev/vda, ...; RUMPRUN_XEN_BLOCK_SCRIPT names another hotplug script than the
+host's); -I cards are vifs (the guest's eth0, ...; the backend, if given, is
+the bridge; RUMPRUN_XEN_VIF_SCRIPT names another hotplug script). -F, -g and
+-D port are not supported on xen.
 
 Environment: RUMPRUN_QEMU  the QEMU to run (default qemu-system-x86_64)
 ";

@@ -20,9 +20,7 @@ const STATE_POLL: Duration = Duration::from_secs(1);
 /// Why option `-c` cannot be used on xen, if it cannot.
 pub fn refused_option(c: char) -> Option<&'static str> {
     Some(match c {
-        'I' | 'W' | 'F' => {
-            "-I, -W and -F are not supported on xen yet: the kernel has no netfront driver"
-        }
+        'F' => "-F (port forwarding) is not supported on xen: reach the guest's address from dom0",
         'g' => "-g is not supported on xen: there is no QEMU command to add to",
         'D' => "-D (gdb port) is not supported on xen",
         _ => return None,
@@ -50,7 +48,9 @@ fn xl_string(what: &str, value: &str) -> Result<String, Error> {
 }
 
 /// The xl config. Disks (`-b`) become `xvda`, `xvdb`, ... (the guest's `/dev/vda`, ...),
-/// through the host's block hotplug script, or `$RUMPRUN_XEN_BLOCK_SCRIPT`. The kernel reads time through Xen's PV clock (TSC scaled by Xen),
+/// through the host's block hotplug script, or `$RUMPRUN_XEN_BLOCK_SCRIPT`; cards
+/// (`-I`) vifs (the guest's `eth0`, ...) on the bridge given as the card's backend,
+/// through the host's vif script or `$RUMPRUN_XEN_VIF_SCRIPT`. The kernel reads time through Xen's PV clock (TSC scaled by Xen),
 /// so a native TSC is right for its one vCPU (and needed under QEMU 7.2's nested SVM).
 pub fn xl_config(o: &Options, kernel_path: &str) -> Result<String, Error> {
     let keep = if o.destroy { "destroy" } else { "preserve" };
@@ -87,6 +87,30 @@ pub fn xl_config(o: &Options, kernel_path: &str) -> Result<String, Error> {
             ));
         }
         text.push_str(&format!("disk = [ {} ]\n", specs.join(", ")));
+    }
+    if !o.net.cards.is_empty() {
+        let script = std::env::var("RUMPRUN_XEN_VIF_SCRIPT")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let mut specs = Vec::new();
+        for card in &o.net.cards {
+            let mut parts = Vec::new();
+            if let Some(bridge) = &card.backend {
+                parts.push(format!("bridge={bridge}"));
+            }
+            if let Some(s) = &script {
+                parts.push(format!("script={s}"));
+            }
+            let spec = parts.join(", ");
+            if spec.contains(['\'', '"', '\\', '\n']) {
+                return Err(Error::new(format!(
+                    "-I {}: cannot be put in an xl vif spec (no quotes)",
+                    card.tag
+                )));
+            }
+            specs.push(format!("'{spec}'"));
+        }
+        text.push_str(&format!("vif = [ {} ]\n", specs.join(", ")));
     }
     Ok(text)
 }

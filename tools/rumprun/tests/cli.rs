@@ -152,8 +152,8 @@ fn usage_errors() {
         "rumprun: error: cannot run xl: No such file or directory (rumprun xen runs in a Xen dom0 with the Xen tools)",
     );
     assert_error(
-        &run(RUMPRUN, &["xen", "-I", "a,vioif", &app], &[]),
-        "rumprun: error: -I, -W and -F are not supported on xen yet: the kernel has no netfront driver",
+        &run(RUMPRUN, &["xen", "-F", "8080:80", &app], &[]),
+        "rumprun: error: -F (port forwarding) is not supported on xen: reach the guest's address from dom0",
     );
     assert_error(
         &run(RUMPRUN, &["iso", "-b", "d.img", &app], &[]),

@@ -1,10 +1,11 @@
 //! The Xen platform: a PVH guest (booted through the same PVH entry and
 //! `hvm_start_info` as `hw`) that talks to Xen through hypercalls and its PV
-//! protocols: the shared info page, the PV clock, event channels, xenstore and the PV
-//! console, the grant table and blkfront disks. The runtime config comes from xenstore (`rumprun/cfg` under our domain's
-//! home, written by `rumprun xen`), else from the PVH command line; the program's exit
-//! status goes to `rumprun/exit-status` before SCHEDOP_shutdown (poweroff for an exit,
-//! crash for a fault or panic).
+//! protocols: the shared info page, the PV clock, event channels, xenstore, the PV
+//! console, the grant table, blkfront disks and netfront cards. The runtime config
+//! comes from xenstore (`rumprun/cfg` under our domain's home, written by
+//! `rumprun xen`), else from the PVH command line; the program's exit status goes to
+//! `rumprun/exit-status` before SCHEDOP_shutdown (poweroff for an exit, crash for a
+//! fault or panic).
 
 mod blkfront;
 mod clock;
@@ -12,6 +13,7 @@ mod console;
 mod evtchn;
 mod grant;
 mod hypercall;
+mod netfront;
 mod shared_info;
 mod xenstore;
 
@@ -46,9 +48,10 @@ pub fn init() -> Result<(), &'static str> {
     xenstore::init()
 }
 
-/// Connects the PV devices xenstore lists (disks).
+/// Connects the PV devices xenstore lists (disks, network cards).
 pub fn probe_devices(verbose: bool) {
     blkfront::probe(verbose);
+    netfront::probe(verbose);
 }
 
 /// The TSC rate and the wall clock (ns since the epoch) now, from the PV clock.
