@@ -99,7 +99,10 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
     let (exit_musl, exit_musl_file) = image("exit_status.c", Flavor::Musl);
     let (crash, crash_file) = image("crash.c", Flavor::Glibc);
     let (ext2, ext2_file) = image("ext2_rw.c", Flavor::Glibc);
+    let (http, http_file) = image("http_server.c", Flavor::Glibc);
     let files = vec![
+        http,
+        repo_root().join("tests/system/xen/vif"),
         ext2,
         ext2_image(),
         loop_module(),
@@ -168,6 +171,21 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
                  rumprun xen -i -d -b disk.img,/data {ext2_file}; echo \"status=$?\"; \
                  echo \"md5=$(md5sum < disk.img)\"; echo XEN-IMAGE-BEGIN; gzip -c disk.img | base64; \
                  echo XEN-IMAGE-END"
+            ),
+        },
+        Guest {
+            // The HTTP server on the guest's vif (10.0.0.2; dom0 is 10.0.0.1), asked from
+            // dom0 with nc (busybox wget crashes in this dom0) once it says it listens.
+            id: "http",
+            commands: format!(
+                "RUMPRUN_XEN_VIF_SCRIPT=/rig/files/vif rumprun xen -i -d -I net0,xenif \\
+                 -W net0,inet,static,10.0.0.2/24 {http_file} > http.log 2>&1 & \\
+                 i=0; until grep -q 'listening on port 80' http.log || [ $i -ge 120 ]; \\
+                 do sleep 1; i=$((i+1)); done; \\
+                 i=0; until printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 10.0.0.2 80 > page.txt \\
+                 && [ -s page.txt ] || [ $i -ge 10 ]; do sleep 1; i=$((i+1)); done; \\
+                 cat page.txt; printf 'GET /quit HTTP/1.0\\r\\n\\r\\n' | nc -w 5 10.0.0.2 80; \\
+                 wait $!; echo \"status=$?\"; cat http.log"
             ),
         },
         Guest {
@@ -400,5 +418,24 @@ fn a_guest_writes_an_ext2_disk_through_blkfront_and_e2fsck_finds_it_clean() {
     assert_eq!(
         String::from_utf8_lossy(&cat.stdout),
         "written by the unikernel\n"
+    );
+}
+
+#[test]
+fn a_guest_http_server_answers_dom0_over_netfront() {
+    assert_lines(
+        "http",
+        &[
+            "HTTP/1.0 200 OK",
+            "hello from the unikernel",
+            "bye",
+            "status=0",
+            "=== main() of \"xen-http_server-glibc.bin\" returned 0 ===",
+        ],
+    );
+    let text = section("http");
+    assert!(
+        text.lines().any(|l| l.starts_with("served ")),
+        "the server did not count its requests:\n{text}"
     );
 }
