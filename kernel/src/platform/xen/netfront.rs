@@ -208,6 +208,10 @@ impl NetDevice for Netfront {
         self.mac
     }
 
+    fn interrupt_driven(&self) -> bool {
+        false // the stack polls netfront; its event channel only notifies the backend
+    }
+
     fn transmit(&self, frame: &[u8]) -> bool {
         if frame.len() > PAGE {
             return true; // cannot be sent: drop it rather than retry forever
