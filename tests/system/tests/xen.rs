@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use rumprun_system_tests::{
-    bake_config, build_c, check_output, repo_root, run_with_timeout, scratch_dir, tool, Flavor, Run,
+    assert_e2fsck_clean, bake_config, build_c, check_output, debugfs_cat, mke2fs, repo_root,
+    run_with_timeout, scratch_dir, tool, Flavor, Run,
 };
 
 /// The whole rig run: dom0's boot, every guest, power-off.
@@ -79,16 +80,7 @@ fn ext2_image() -> PathBuf {
     let tree = dir.join("tree");
     std::fs::create_dir_all(&tree).unwrap();
     std::fs::write(tree.join("from-host.txt"), "written on the host\n").unwrap();
-    let img = dir.join("disk.img");
-    check_output(
-        Command::new("mke2fs")
-            .args(["-q", "-t", "ext2", "-b", "4096", "-d"])
-            .arg(&tree)
-            .arg(&img)
-            .arg("4M"),
-        "mke2fs",
-    );
-    img
+    mke2fs(&dir, 4096, "4M", Some(&tree), &[])
 }
 
 /// The guests, in the order the job runs them, and the files dom0 needs.
@@ -398,26 +390,10 @@ fn disk_after_the_guest() -> PathBuf {
 fn a_guest_writes_an_ext2_disk_through_blkfront_and_e2fsck_finds_it_clean() {
     assert_lines("disk", &["ALL OK", "status=0"]);
     let img = disk_after_the_guest();
-    let fsck = Command::new("e2fsck")
-        .arg("-fn")
-        .arg(&img)
-        .output()
-        .unwrap();
+    assert_e2fsck_clean(&img);
     assert_eq!(
-        fsck.status.code(),
-        Some(0),
-        "e2fsck:\n{}",
-        String::from_utf8_lossy(&fsck.stdout)
-    );
-    let cat = check_output(
-        Command::new("debugfs")
-            .args(["-R", "cat /dir/guest.txt"])
-            .arg(&img),
-        "debugfs",
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&cat.stdout),
-        "written by the unikernel\n"
+        debugfs_cat(&img, "/dir/guest.txt"),
+        b"written by the unikernel\n"
     );
 }
 
