@@ -8,7 +8,9 @@
 //!   repeated: the last one wins;
 //! * `env`: string `NAME=VALUE`, repeatable, kept in order;
 //! * `hostname`: string, not empty; repeated: the last one wins;
-//! * `net`, `blk`, `rc` (and the original's `rc_TESTING`): "not supported yet";
+//! * `net`, `blk`: see [`Net`] and [`Blk`];
+//! * `rc` (and the original's `rc_TESTING`): an array of [`RcEntry`] objects, one per
+//!   program to start (repeated keys append);
 //! * anything else: `unknown key "X"`.
 
 use alloc::string::String;
@@ -31,6 +33,39 @@ pub struct Config {
     pub blk: Vec<Blk>,
     /// Network interface configurations (`net` blocks), in config order.
     pub net: Vec<Net>,
+    /// The programs to start, in order (`rc`); empty when there was no `rc` key.
+    pub rc: Vec<RcEntry>,
+}
+
+/// How an `rc` program runs relative to the next one (the original's `runmode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunMode {
+    /// No runmode: the next program starts when this one has exited.
+    #[default]
+    Foreground,
+    /// `&`: the next program starts at once; this one runs in the background.
+    Background,
+    /// `|`: this program's stdout is the next program's stdin; both run at once.
+    Pipe,
+}
+
+/// One `rc` entry: `{"bin": NAME, "argv": [ARG...], "runmode": "&" | "|"}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RcEntry {
+    /// The baked program to run (`bin/<bin>` in the payload); also its argv\[0\].
+    pub bin: String,
+    /// The arguments after argv\[0\].
+    pub args: Vec<String>,
+    pub runmode: RunMode,
+}
+
+impl RcEntry {
+    /// The full argv: `bin`, then `args`.
+    pub fn argv(&self) -> Vec<String> {
+        core::iter::once(self.bin.clone())
+            .chain(self.args.iter().cloned())
+            .collect()
+    }
 }
 
 /// One `net` block (NOTES-rumprun §4.2).
@@ -84,8 +119,6 @@ pub enum ConfigError {
     Json(JsonError),
     /// A key this kernel does not know.
     UnknownKey(String),
-    /// A key of the original rumprun that is not implemented yet (`net`, `blk`, `rc`).
-    Unsupported(String),
     /// A key whose value must be a string got something else.
     NotAString { key: String, found: &'static str },
     /// An `env` value without `=` or with an empty name.
@@ -100,6 +133,8 @@ pub enum ConfigError {
     BadBlk(String),
     /// A `net` block is malformed; the text says how.
     BadNet(String),
+    /// An `rc` list or entry is malformed; the text says how.
+    BadRc(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -107,7 +142,6 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::Json(e) => write!(f, "invalid JSON: {e}"),
             ConfigError::UnknownKey(k) => write!(f, "unknown key {}", Quoted(k)),
-            ConfigError::Unsupported(k) => write!(f, "{} is not supported yet", Quoted(k)),
             ConfigError::NotAString { key, found } => {
                 write!(f, "{} must be a string, not {found}", Quoted(key))
             }
@@ -123,6 +157,7 @@ impl fmt::Display for ConfigError {
             ConfigError::EmptyCmdline => f.write_str("\"cmdline\" is empty"),
             ConfigError::BadBlk(why) => write!(f, "\"blk\": {why}"),
             ConfigError::BadNet(why) => write!(f, "\"net\": {why}"),
+            ConfigError::BadRc(why) => write!(f, "\"rc\": {why}"),
         }
     }
 }
@@ -181,7 +216,10 @@ impl Config {
                     config.net.push(parse_net(value)?);
                     continue;
                 }
-                "rc" | "rc_TESTING" => return Err(ConfigError::Unsupported(key)),
+                "rc" | "rc_TESTING" => {
+                    parse_rc(value, &mut config.rc)?;
+                    continue;
+                }
                 _ => return Err(ConfigError::UnknownKey(key)),
             }
             let Value::String(s) = value else {
@@ -213,8 +251,83 @@ impl Config {
                 }
             }
         }
+        if config.rc.last().is_some_and(|e| e.runmode == RunMode::Pipe) {
+            return Err(ConfigError::BadRc(String::from(
+                "the last program's runmode cannot be \"|\" (nothing reads its output)",
+            )));
+        }
         Ok(Some(config))
     }
+}
+
+/// An `rc` array: each element an object with `bin` (required, non-empty string),
+/// `argv` (array of strings, optional) and `runmode` (`""`, `"&"` or `"|"`, optional).
+fn parse_rc(value: Value, out: &mut Vec<RcEntry>) -> Result<(), ConfigError> {
+    use alloc::format;
+    let bad = |s: String| ConfigError::BadRc(s);
+    let Value::Array(items) = value else {
+        return Err(bad(format!(
+            "must be an array of {{\"bin\", \"argv\", \"runmode\"}} objects, not {}",
+            value.type_name()
+        )));
+    };
+    for item in items {
+        let n = out.len() + 1;
+        let Value::Object(fields) = item else {
+            return Err(bad(format!(
+                "entry {n} must be an object, not {}",
+                item.type_name()
+            )));
+        };
+        let mut e = RcEntry::default();
+        for (k, v) in fields {
+            match (k.as_str(), v) {
+                ("bin", Value::String(s)) => e.bin = s,
+                ("runmode", Value::String(s)) => {
+                    e.runmode = match s.as_str() {
+                        "" => RunMode::Foreground,
+                        "&" => RunMode::Background,
+                        "|" => RunMode::Pipe,
+                        _ => {
+                            return Err(bad(format!(
+                                "entry {n}: runmode {} is not \"\", \"&\" or \"|\"",
+                                Quoted(&s)
+                            )))
+                        }
+                    }
+                }
+                ("argv", Value::Array(args)) => {
+                    for a in args {
+                        let Value::String(s) = a else {
+                            return Err(bad(format!(
+                                "entry {n}: \"argv\" must hold strings, not {}",
+                                a.type_name()
+                            )));
+                        };
+                        e.args.push(s);
+                    }
+                }
+                ("bin" | "runmode" | "argv", v) => {
+                    let want = if k == "argv" {
+                        "an array of strings"
+                    } else {
+                        "a string"
+                    };
+                    return Err(bad(format!(
+                        "entry {n}: {} must be {want}, not {}",
+                        Quoted(&k),
+                        v.type_name()
+                    )));
+                }
+                _ => return Err(bad(format!("entry {n}: unknown field {}", Quoted(&k)))),
+            }
+        }
+        if e.bin.is_empty() {
+            return Err(bad(format!("entry {n}: \"bin\" is required")));
+        }
+        out.push(e);
+    }
+    Ok(())
 }
 
 /// A `blk` object: string fields `source` (required: `dev`, `vnd`, `etfs`), `path`
@@ -503,11 +616,6 @@ mod tests {
             err(r#"{"net": {"if": "vioif", "type": "inet", "method": "dhcp"}}"#),
             "\"net\": \"if\" must name an interface ending in its number (vioif0, eth1), not \"vioif\""
         );
-        assert_eq!(err(r#"{"rc": []}"#), "\"rc\" is not supported yet");
-        assert_eq!(
-            err(r#"{"rc_TESTING": []}"#),
-            "\"rc_TESTING\" is not supported yet"
-        );
         assert_eq!(err(r#"{"cmd": "x"}"#), "unknown key \"cmd\"");
         assert_eq!(err(r#"{"a\nb": "x"}"#), "unknown key \"a\\nb\"");
     }
@@ -596,5 +704,62 @@ mod tests {
         assert_eq!(c.argv, Some(strs(&argv)));
         assert_eq!(c.env, vec![String::from("X=a \"b\" \\c")]);
         assert_eq!(c.hostname.as_deref(), Some("my-host"));
+    }
+
+    #[test]
+    fn rc_entries() {
+        let c = parse(
+            r#"{"rc": [{"bin": "server", "argv": ["-p", "80"], "runmode": "&"},
+                       {"bin": "gen", "runmode": "|"},
+                       {"bin": "wc", "argv": [], "runmode": ""}]}"#,
+        );
+        assert_eq!(c.rc.len(), 3);
+        assert_eq!(c.rc[0].argv(), strs(&["server", "-p", "80"]));
+        assert_eq!(c.rc[0].runmode, RunMode::Background);
+        assert_eq!(c.rc[1].argv(), strs(&["gen"]));
+        assert_eq!(c.rc[1].runmode, RunMode::Pipe);
+        assert_eq!(c.rc[2].runmode, RunMode::Foreground);
+        // The original's key name, lax JSON, repeated keys append.
+        let lax =
+            parse(r#"{, "rc_TESTING": [{"bin": "a", "runmode": "&",},], "rc": [{"bin": "b"}],}"#);
+        assert_eq!(lax.rc.len(), 2);
+        assert_eq!(lax.rc[1].bin, "b");
+        assert_eq!(parse(r#"{"rc": []}"#).rc, vec![]);
+    }
+
+    #[test]
+    fn rc_errors() {
+        assert_eq!(
+            err(r#"{"rc": [{"bin": "a", "runmode": "bg"}]}"#),
+            "\"rc\": entry 1: runmode \"bg\" is not \"\", \"&\" or \"|\""
+        );
+        assert_eq!(
+            err(r#"{"rc": [{"bin": "a"}, {"argv": ["x"]}]}"#),
+            "\"rc\": entry 2: \"bin\" is required"
+        );
+        assert_eq!(
+            err(r#"{"rc": [{"bin": "a", "runmode": "|"}]}"#),
+            "\"rc\": the last program's runmode cannot be \"|\" (nothing reads its output)"
+        );
+        assert_eq!(
+            err(r#"{"rc": [{"bin": "a", "argv": [1]}]}"#),
+            "\"rc\": entry 1: \"argv\" must hold strings, not a number"
+        );
+        assert_eq!(
+            err(r#"{"rc": [{"bin": "a", "argv": "x y"}]}"#),
+            "\"rc\": entry 1: \"argv\" must be an array of strings, not a string"
+        );
+        assert_eq!(
+            err(r#"{"rc": [{"bin": "a", "mode": "&"}]}"#),
+            "\"rc\": entry 1: unknown field \"mode\""
+        );
+        assert_eq!(
+            err(r#"{"rc": {"bin": "a"}}"#),
+            "\"rc\": must be an array of {\"bin\", \"argv\", \"runmode\"} objects, not an object"
+        );
+        assert_eq!(
+            err(r#"{"rc": ["a"]}"#),
+            "\"rc\": entry 1 must be an object, not a string"
+        );
     }
 }

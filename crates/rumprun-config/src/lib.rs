@@ -20,6 +20,6 @@ pub mod json;
 pub mod virtio_mmio;
 
 pub use cmdline::{join_cmdline, quote_arg, split_cmdline, SplitError};
-pub use config::{Blk, Config, ConfigError, Net};
+pub use config::{Blk, Config, ConfigError, Net, RcEntry, RunMode};
 pub use json::{json_string, parse_lax, JsonError, JsonErrorKind, Value};
 pub use virtio_mmio::{take_virtio_mmio, VirtioMmio};
