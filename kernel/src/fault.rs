@@ -1,8 +1,9 @@
 //! Fatal events and their reports: a program fault (signal, faulting address, register
 //! dump, symbol and a frame-pointer backtrace), a fatal signal sent by the program to
 //! itself (abort) or a signal that cannot be delivered, running out of memory, and a
-//! kernel panic. Each ends the VM with a
-//! non-zero status: 128 + signal for the program, 255 for the kernel.
+//! kernel panic. A program's fatal event ends that program with status 128 + signal
+//! (and the image with it when it was the last foreground program, see
+//! `process::rc`); running out of memory (137) and kernel faults (255) end the VM.
 
 use crate::arch::paging::USER_END;
 use crate::arch::trap::{exception_name, TrapFrame};
@@ -76,8 +77,9 @@ impl core::fmt::Display for Addr {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "{:#x}", self.0)?;
         if self.0 < USER_END {
-            if let Some(p) = process::current() {
-                if let Some((name, off)) = crate::loader::symbols::lookup(p.image, p.base, self.0) {
+            if let Some(p) = process::program() {
+                let base = process::current().base();
+                if let Some((name, off)) = crate::loader::symbols::lookup(p.image, base, self.0) {
                     return write!(f, " <{name}+{off:#x}>");
                 }
             }
@@ -172,8 +174,8 @@ fn plausible_return(addr: u64, in_program: bool) -> bool {
     }
     let executable = crate::mm::address_space::area_at(addr)
         .is_some_and(|(_, a)| a.prot & crate::mm::address_space::PROT_EXEC != 0);
-    let at_function_start = process::current()
-        .and_then(|p| crate::loader::symbols::lookup(p.image, p.base, addr))
+    let at_function_start = process::program()
+        .and_then(|p| crate::loader::symbols::lookup(p.image, process::current().base(), addr))
         .is_some_and(|(_, off)| off == 0);
     executable && !at_function_start
 }
@@ -237,7 +239,7 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
         }
         dump_registers(frame);
         backtrace(frame.rip, frame.rsp, frame.rbp);
-        crate::platform::exit_after_fault(128 + sig)
+        process::killed(128 + sig)
     }
     match fault_addr {
         Some(a) => kprintln!(
@@ -262,7 +264,7 @@ pub fn killed_by_signal(sig: i32) -> ! {
         process::name(),
         signal_name(sig)
     );
-    crate::platform::exit_after_fault(128 + sig)
+    process::killed(128 + sig)
 }
 
 /// A handler could not be entered (no room for the signal frame, no restorer) or
@@ -274,7 +276,7 @@ pub fn undeliverable(sig: i32, why: &str) -> ! {
         signal_name(sig),
         why
     );
-    crate::platform::exit_after_fault(128 + SIGSEGV)
+    process::killed(128 + SIGSEGV)
 }
 
 /// A valid access that no memory is left to back.

@@ -74,7 +74,6 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         })
     });
     arch::paging::drop_identity_map();
-    fd::init_stdio();
 
     // A machine without PCI names its virtio-mmio devices on the command line too.
     let mmio = rumprun_config::take_virtio_mmio(&cmdline);
@@ -89,7 +88,10 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         }
     };
 
-    let program = match payload::first_program() {
+    let plan = match payload::archive()
+        .map_err(String::from)
+        .and_then(|a| process::rc::plan(&config, a))
+    {
         Ok(p) => p,
         Err(why) => {
             kprintln!("rumprun: {why}");
@@ -129,21 +131,22 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     }
     if verbose {
         let (free, total) = mm::frames::stats();
+        let programs: Vec<String> = plan
+            .iter()
+            .map(|l| alloc::format!("bin/{} ({} bytes)", l.file_name, l.image.len()))
+            .collect();
         kprintln!(
-            "rumprun: booted via {} on {}, {} KiB of RAM ({} KiB free), program bin/{} ({} bytes), {:.1} ms since kernel entry",
+            "rumprun: booted via {} on {}, {} KiB of RAM ({} KiB free), {} {}, {:.1} ms since kernel entry",
             boot.loader,
             platform::name(),
             total * 4,
             free * 4,
-            program.name,
-            program.image.len(),
+            if programs.len() == 1 { "program" } else { "programs" },
+            programs.join(", "),
             time::monotonic_ns() as f64 / 1e6
         );
     }
-    let argv: Vec<String> = config
-        .argv
-        .unwrap_or_else(|| alloc::vec![String::from(program.name)]);
-    process::start(program.image, program.name, argv, config.env)
+    process::rc::start(plan, config.env)
 }
 
 /// Hands the frame allocator every RAM range above 1 MiB except the kernel, the baked

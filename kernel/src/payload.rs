@@ -21,11 +21,6 @@ pub fn physical_range() -> Option<(u64, u64)> {
         .then(|| (i.payload_paddr, i.payload_paddr + i.payload_size))
 }
 
-pub struct Program {
-    pub name: &'static str,
-    pub image: &'static [u8],
-}
-
 /// The whole payload archive.
 pub fn archive() -> Result<&'static [u8], &'static str> {
     let i = info();
@@ -76,17 +71,4 @@ pub fn kernel_symbol(addr: u64) -> Option<(&'static str, u64)> {
     let rest = names.get(name as usize..)?;
     let len = rest.iter().position(|&b| b == 0)?;
     Some((core::str::from_utf8(&rest[..len]).ok()?, addr - start))
-}
-
-/// The first program of the payload.
-pub fn first_program() -> Result<Program, &'static str> {
-    let archive = archive()?;
-    match cpio::programs(archive).next() {
-        Some(Ok(e)) => Ok(Program {
-            name: e.program_name().unwrap_or("program"),
-            image: e.data,
-        }),
-        Some(Err(_)) => Err("the baked payload is corrupt (bad cpio archive)"),
-        None => Err("the baked payload holds no program (no bin/<name> entry)"),
-    }
 }

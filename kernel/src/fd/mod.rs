@@ -148,10 +148,57 @@ struct Slot {
 
 pub const MAX_FDS: usize = 1024;
 
-static TABLE: Mutex<Vec<Option<Slot>>> = Mutex::new(Vec::new());
+/// A program's descriptor table (each program has its own, in its
+/// `process::Process`; the functions below act on the running program's).
+pub struct Table(Mutex<Vec<Option<Slot>>>);
+
+impl Table {
+    pub const fn new() -> Self {
+        Table(Mutex::new(Vec::new()))
+    }
+
+    fn lock(&self) -> spin::MutexGuard<'_, Vec<Option<Slot>>> {
+        self.0.lock()
+    }
+
+    /// Puts `file` at exactly `fd`, closing what was there.
+    pub fn install_at(&self, fd: u64, file: Arc<OpenFile>, cloexec: bool) -> Result<u64, Errno> {
+        if fd as usize >= MAX_FDS {
+            return Err(EBADF);
+        }
+        let old = {
+            let mut t = self.lock();
+            if t.len() <= fd as usize {
+                t.resize(fd as usize + 1, None);
+            }
+            t[fd as usize].replace(Slot { file, cloexec })
+        };
+        drop(old); // outside the lock: dropping may release a file
+        Ok(fd)
+    }
+
+    /// Closes every descriptor.
+    pub fn close_all(&self) {
+        let all = core::mem::take(&mut *self.lock());
+        drop(all); // outside the lock: dropping may release files
+    }
+
+    /// fds 0, 1 and 2 on the console.
+    pub fn init_stdio(&self) {
+        let console = OpenFile::new(Arc::new(console::Console), O_RDWR);
+        for fd in 0..3 {
+            let _ = self.install_at(fd, console.clone(), false);
+        }
+    }
+}
+
+/// The running program's descriptor table.
+fn table() -> &'static Table {
+    &crate::process::current().fds
+}
 
 pub fn get(fd: u64) -> Result<Arc<OpenFile>, Errno> {
-    let t = TABLE.lock();
+    let t = table().lock();
     t.get(fd as usize)
         .and_then(|s| s.as_ref())
         .map(|s| s.file.clone())
@@ -160,7 +207,7 @@ pub fn get(fd: u64) -> Result<Arc<OpenFile>, Errno> {
 
 /// Installs `file` at the lowest free descriptor >= `min`.
 pub fn install(file: Arc<OpenFile>, cloexec: bool, min: usize) -> Result<u64, Errno> {
-    let mut t = TABLE.lock();
+    let mut t = table().lock();
     let fd = (min..MAX_FDS)
         .find(|&i| t.get(i).is_none_or(|s| s.is_none()))
         .ok_or(EMFILE)?;
@@ -173,22 +220,11 @@ pub fn install(file: Arc<OpenFile>, cloexec: bool, min: usize) -> Result<u64, Er
 
 /// Puts `file` at exactly `fd`, closing what was there.
 pub fn install_at(fd: u64, file: Arc<OpenFile>, cloexec: bool) -> Result<u64, Errno> {
-    if fd as usize >= MAX_FDS {
-        return Err(EBADF);
-    }
-    let old = {
-        let mut t = TABLE.lock();
-        if t.len() <= fd as usize {
-            t.resize(fd as usize + 1, None);
-        }
-        t[fd as usize].replace(Slot { file, cloexec })
-    };
-    drop(old); // outside the lock: dropping may release a file
-    Ok(fd)
+    table().install_at(fd, file, cloexec)
 }
 
 pub fn close(fd: u64) -> Result<(), Errno> {
-    let old = TABLE
+    let old = table()
         .lock()
         .get_mut(fd as usize)
         .and_then(Option::take)
@@ -198,7 +234,7 @@ pub fn close(fd: u64) -> Result<(), Errno> {
 }
 
 pub fn cloexec(fd: u64) -> Result<bool, Errno> {
-    TABLE
+    table()
         .lock()
         .get(fd as usize)
         .and_then(|s| s.as_ref())
@@ -207,7 +243,7 @@ pub fn cloexec(fd: u64) -> Result<bool, Errno> {
 }
 
 pub fn set_cloexec(fd: u64, on: bool) -> Result<(), Errno> {
-    let mut t = TABLE.lock();
+    let mut t = table().lock();
     let s = t
         .get_mut(fd as usize)
         .and_then(|s| s.as_mut())
@@ -218,7 +254,7 @@ pub fn set_cloexec(fd: u64, on: bool) -> Result<(), Errno> {
 
 /// Open descriptors and what they refer to, for /proc/self/fd.
 pub fn list() -> Vec<(u64, String)> {
-    let t = TABLE.lock();
+    let t = table().lock();
     (0..t.len())
         .filter_map(|i| t[i].as_ref().map(|s| (i as u64, s.file.ops.describe())))
         .collect()
@@ -231,14 +267,5 @@ pub fn describe(fd: u64) -> Result<String, Errno> {
 /// Closes every descriptor (the program has ended): files unlinked while open are
 /// released, sockets closed, before the file systems are synced.
 pub fn close_all() {
-    let all = core::mem::take(&mut *TABLE.lock());
-    drop(all);
-}
-
-/// fds 0, 1 and 2 on the console.
-pub fn init_stdio() {
-    let console = OpenFile::new(Arc::new(console::Console), O_RDWR);
-    for fd in 0..3 {
-        let _ = install_at(fd, console.clone(), false);
-    }
+    table().close_all();
 }

@@ -5,27 +5,28 @@
 
 use crate::sched::{futex, Wake};
 
-/// The futex key of the queue: 0 is never a program's futex address.
-const KEY: u64 = 0;
+/// The kernel futex queue it is (shared by every program: a pipe's writer and reader
+/// may be different programs).
+const QUEUE: u64 = 0;
 /// How often waiters re-check files that need polling (console input).
 pub const POLL_INTERVAL_NS: u64 = 10_000_000;
 
 /// Waits until some file changes state or `deadline` (monotonic ns) passes, or a
 /// signal interrupts (`Wake::Interrupted`).
 pub fn wait(deadline: Option<u64>) -> Wake {
-    futex::wait(KEY, u32::MAX, deadline)
+    futex::wait_kernel(QUEUE, deadline)
 }
 
 /// Wakes every waiter (a file became readier).
 pub fn notify() {
-    futex::wake(KEY, u32::MAX, u32::MAX);
+    futex::wake_kernel(QUEUE);
 }
 
 /// Whether a device interrupt may still wake a waiter here: someone waits, and a
 /// network card wakes the queue when a frame arrives. (The scheduler asks before it
 /// calls all threads blocked with nothing to wake them a deadlock.)
 pub fn device_may_wake() -> bool {
-    futex::has_waiters(KEY) && crate::drivers::netdev::any_interrupt_driven()
+    futex::has_kernel_waiters(QUEUE) && crate::drivers::netdev::any_interrupt_driven()
 }
 
 /// The earlier of two optional deadlines.

@@ -12,8 +12,27 @@ use rumprun_vfs::{archive, boot_tree, Cred, InodeRef, Timespec, Tmpfs, Vfs};
 use spin::{Mutex, Once};
 
 static VFS: Once<Vfs> = Once::new();
-static CWD: Mutex<Option<InodeRef>> = Mutex::new(None);
-static UMASK: Mutex<u32> = Mutex::new(0o022);
+
+/// A program's place in the tree: its working directory and umask (each program has
+/// its own, in its `process::Process`; the functions below act on the running one's).
+pub struct ProcessFs {
+    cwd: Mutex<Option<InodeRef>>,
+    umask: Mutex<u32>,
+}
+
+impl ProcessFs {
+    /// At the root (until `chdir`), umask 022.
+    pub const fn new() -> Self {
+        ProcessFs {
+            cwd: Mutex::new(None),
+            umask: Mutex::new(0o022),
+        }
+    }
+}
+
+fn process_fs() -> &'static ProcessFs {
+    &crate::process::current().fs
+}
 
 pub const CRED: Cred = Cred::ROOT;
 
@@ -55,7 +74,6 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
     let proc_fs = procfs::ProcFs::new(vfs.alloc_dev());
     vfs.mount(&root, b"/proc", proc_fs)
         .map_err(|_| "cannot mount /proc")?;
-    *CWD.lock() = Some(root);
     Ok(())
 }
 
@@ -81,19 +99,23 @@ pub fn read_file(path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
 }
 
 pub fn cwd() -> InodeRef {
-    CWD.lock().clone().unwrap_or_else(|| vfs().root())
+    process_fs()
+        .cwd
+        .lock()
+        .clone()
+        .unwrap_or_else(|| vfs().root())
 }
 
 pub fn set_cwd(dir: InodeRef) {
-    *CWD.lock() = Some(dir);
+    *process_fs().cwd.lock() = Some(dir);
 }
 
 pub fn umask() -> u32 {
-    *UMASK.lock()
+    *process_fs().umask.lock()
 }
 
 pub fn set_umask(mask: u32) -> u32 {
-    core::mem::replace(&mut *UMASK.lock(), mask & 0o777)
+    core::mem::replace(&mut *process_fs().umask.lock(), mask & 0o777)
 }
 
 /// Turns a VFS error into a syscall error (the same numbers).

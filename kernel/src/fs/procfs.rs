@@ -1,5 +1,5 @@
-//! /proc: generated on every read from the kernel's live state. The program is pid 1,
-//! so /proc/self is a link to /proc/1, which holds exe, cwd, cmdline, status, stat,
+//! /proc: generated on every read from the kernel's live state. Each program sees
+//! only itself: /proc/self is a link to /proc/<its pid>, which holds exe, cwd, cmdline, status, stat,
 //! maps, mounts and fd/ (one link per open descriptor). At the top: cpuinfo, meminfo,
 //! mounts, uptime, version.
 
@@ -113,7 +113,7 @@ impl ProcNode {
             Kind::Root => {
                 let mut v = vec![
                     (String::from("self"), Kind::SelfLink),
-                    (String::from("1"), Kind::PidDir),
+                    (own_pid(), Kind::PidDir),
                 ];
                 v.extend(
                     ROOT_FILES
@@ -211,7 +211,7 @@ impl Inode for ProcNode {
 
     fn readlink(&self) -> VfsResult<Vec<u8>> {
         match self.kind {
-            Kind::SelfLink => Ok(b"1".to_vec()),
+            Kind::SelfLink => Ok(own_pid().into_bytes()),
             Kind::Exe => Ok(crate::process::exe_path().into_bytes()),
             Kind::Cwd => {
                 let fs = super::vfs();
@@ -309,18 +309,20 @@ fn generate(f: ProcFile) -> Vec<u8> {
         ProcFile::Status => {
             let (free, total) = crate::mm::frames::stats();
             format!(
-                "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t1\nPid:\t1\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
+                "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
                 short_name(),
                 super::umask(),
                 crate::sched::thread_count(),
-                (total - free) * 4
+                (total - free) * 4,
+                pid = own_pid(),
             )
         }
         ProcFile::Stat => format!(
-            "1 ({}) R 0 1 1 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
+            "{pid} ({}) R 0 {pid} {pid} 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
             short_name(),
             crate::sched::process_cpu_ns() / 10_000_000,
-            crate::sched::thread_count()
+            crate::sched::thread_count(),
+            pid = own_pid(),
         ),
         ProcFile::Maps => {
             let mut s = String::new();
@@ -410,4 +412,9 @@ fn meminfo() -> String {
     format!(
         "MemTotal:       {total_kb:8} kB\nMemFree:        {free_kb:8} kB\nMemAvailable:   {free_kb:8} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n"
     )
+}
+
+/// The running program's pid, as /proc names its directory.
+fn own_pid() -> String {
+    format!("{}", crate::process::current().pid())
 }

@@ -1,5 +1,7 @@
-//! The program's address space (the lower half): a map of areas (image segments, brk
-//! heap, stack, anonymous mappings) with their protections. Memory is committed lazily:
+//! A program's address space (the lower half): a map of areas (image segments, brk
+//! heap, stack, anonymous mappings) with their protections. Each program has its own
+//! (held by its `process::Process`, with its own page-table root); the functions here
+//! act on the running program's. Memory is committed lazily:
 //! an area only reserves addresses, and the page-fault handler maps a zeroed frame the
 //! first time a page is touched. PROT_NONE pages fault and become SIGSEGV.
 
@@ -72,11 +74,21 @@ pub struct AddressSpace {
     brk: u64,
 }
 
-static SPACE: Mutex<AddressSpace> = Mutex::new(AddressSpace {
-    areas: BTreeMap::new(),
-    brk_start: 0,
-    brk: 0,
-});
+impl AddressSpace {
+    /// An empty address space (nothing mapped, no brk yet).
+    pub const fn new() -> Self {
+        AddressSpace {
+            areas: BTreeMap::new(),
+            brk_start: 0,
+            brk: 0,
+        }
+    }
+}
+
+/// The running program's address space.
+fn space() -> &'static Mutex<AddressSpace> {
+    &crate::process::current().aspace
+}
 
 #[derive(Debug)]
 pub enum Error {
@@ -211,7 +223,7 @@ fn write_back(start: u64, area: &Area) {
 /// Reserves `[start, end)` for a loaded image segment, merging with any segment that
 /// shares a page with it.
 pub fn add_image_area(start: u64, end: u64, prot: u32) {
-    let mut s = SPACE.lock();
+    let mut s = space().lock();
     let mut cur = start;
     while cur < end {
         if let Some((_, a)) = s.find(cur) {
@@ -237,7 +249,7 @@ pub fn add_image_area(start: u64, end: u64, prot: u32) {
 
 /// Sets up the brk heap (empty, starting at `start`) and the main stack.
 pub fn init_heap_and_stack(brk_start: u64) {
-    let mut s = SPACE.lock();
+    let mut s = space().lock();
     s.brk_start = brk_start;
     s.brk = brk_start;
     s.areas.insert(
@@ -252,7 +264,7 @@ pub fn init_heap_and_stack(brk_start: u64) {
 
 /// The brk syscall: moves the break, returning the (possibly unchanged) break.
 pub fn brk(new: u64) -> u64 {
-    let mut s = SPACE.lock();
+    let mut s = space().lock();
     let (start, old) = (s.brk_start, s.brk);
     if new < start {
         return old;
@@ -309,7 +321,7 @@ pub fn map_anonymous(
         return Err(Error::NoMemory);
     }
     let len = page_up(len);
-    let mut s = SPACE.lock();
+    let mut s = space().lock();
     let start = if fixed {
         if !addr.is_multiple_of(PAGE_SIZE)
             || addr.checked_add(len).is_none_or(|e| e > paging::USER_END)
@@ -351,7 +363,7 @@ pub fn unmap(addr: u64, len: u64) -> Result<(), Error> {
     {
         return Err(Error::Invalid);
     }
-    SPACE.lock().unmap(addr, addr + page_up(len));
+    space().lock().unmap(addr, addr + page_up(len));
     Ok(())
 }
 
@@ -364,7 +376,7 @@ pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
     if end > paging::USER_END {
         return Err(Error::NoMemory);
     }
-    let mut s = SPACE.lock();
+    let mut s = space().lock();
     let mut cur = addr;
     while cur < end {
         match s.find(cur) {
@@ -386,7 +398,7 @@ pub fn populate(vaddr: u64) -> Result<u64, Error> {
     if e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
         return Ok(paging::frame_of(e));
     }
-    let prot = SPACE
+    let prot = space()
         .lock()
         .find(vaddr)
         .map_or(PROT_READ | PROT_WRITE, |(_, a)| a.prot);
@@ -412,7 +424,7 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
         // Kernel address, or a protection violation on a present page.
         return FaultOutcome::Invalid;
     }
-    let Some(s) = SPACE.try_lock() else {
+    let Some(s) = space().try_lock() else {
         return FaultOutcome::Invalid;
     };
     let Some((_, area)) = s.find(addr) else {
@@ -440,7 +452,7 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
 
 /// The area containing `addr`, for fault reports.
 pub fn area_at(addr: u64) -> Option<(u64, Area)> {
-    SPACE.try_lock()?.find(addr)
+    space().try_lock()?.find(addr)
 }
 
 /// Called by the trap handler; `true` when the access may be retried.
@@ -464,7 +476,7 @@ pub fn is_writable(start: u64, end: u64) -> bool {
 }
 
 fn all_areas_allow(start: u64, end: u64, allows: impl Fn(u32) -> bool) -> bool {
-    let Some(s) = SPACE.try_lock() else {
+    let Some(s) = space().try_lock() else {
         return false;
     };
     let mut cur = start;
@@ -479,7 +491,7 @@ fn all_areas_allow(start: u64, end: u64, allows: impl Fn(u32) -> bool) -> bool {
 
 /// True when every page of `[start, end)` is mapped (any protection).
 pub fn is_mapped(start: u64, end: u64) -> bool {
-    let s = SPACE.lock();
+    let s = space().lock();
     let mut cur = start;
     while cur < end {
         match s.find(cur) {
@@ -492,7 +504,7 @@ pub fn is_mapped(start: u64, end: u64) -> bool {
 
 /// madvise(MADV_DONTNEED): drops the pages' contents; they read as zero next time.
 pub fn discard(start: u64, end: u64) {
-    let _s = SPACE.lock();
+    let _s = space().lock();
     paging::unmap_range(start, end, frames::free);
 }
 
@@ -510,7 +522,7 @@ pub fn remap(
         return Err(Error::Invalid);
     }
     let (old_len, new_len) = (page_up(old_len), page_up(new_len));
-    let mut s = SPACE.lock();
+    let mut s = space().lock();
     let (area_start, area) = s.find(old).ok_or(Error::Fault)?;
     // The old range may span several adjacent areas (e.g. after growing in place).
     let mut cur = area.end;
@@ -576,7 +588,7 @@ pub fn remap(
 
 /// Every area as (start, end, prot), in address order, for /proc/self/maps.
 pub fn areas() -> alloc::vec::Vec<(u64, u64, u32)> {
-    SPACE
+    space()
         .lock()
         .areas
         .iter()
@@ -595,7 +607,7 @@ pub fn map_file(
     backing: Backing,
 ) -> Result<u64, Error> {
     let start = map_anonymous(addr, len, prot, fixed, noreplace)?;
-    if let Some(a) = SPACE.lock().areas.get_mut(&start) {
+    if let Some(a) = space().lock().areas.get_mut(&start) {
         a.backing = Some(backing);
     }
     Ok(start)
@@ -607,7 +619,7 @@ pub fn sync_range(addr: u64, len: u64) -> Result<(), Error> {
     if !is_mapped(addr, end) {
         return Err(Error::NoMemory);
     }
-    let s = SPACE.lock();
+    let s = space().lock();
     for (&start, a) in s.areas.range(..end) {
         if a.end > addr {
             let from = start.max(addr);
@@ -623,9 +635,16 @@ pub fn sync_range(addr: u64, len: u64) -> Result<(), Error> {
     Ok(())
 }
 
+/// Forgets every area and frees every page of the running program (it has ended and
+/// other programs go on): the page tables of the lower half go too.
+pub fn release_all() {
+    space().lock().areas.clear();
+    paging::clear_user_half(frames::free);
+}
+
 /// Writes every shared file mapping back (the program is ending).
 pub fn sync_all() {
-    if let Some(s) = SPACE.try_lock() {
+    if let Some(s) = space().try_lock() {
         for (&start, a) in s.areas.iter() {
             write_back(start, a);
         }

@@ -1,50 +1,191 @@
-//! The one program this kernel runs: its identity (argv[0], image for symbols), its
-//! start, and its end (the original rumprun's console markers, then the exit status to
-//! the platform).
+//! The programs this kernel runs, each a `Process`: its identity (pid, argv, image for
+//! symbols), its page-table root, and what Linux keeps per process (address space,
+//! descriptor table, cwd and umask, signal dispositions, interval timer). The
+//! scheduler switches `current()` (and CR3) when it switches to a thread of another
+//! program. A program's start (loading its image on its own main thread) and its end
+//! (the original rumprun's console markers; what happens next is `rc`'s business) live
+//! here too.
 
+pub mod rc;
+
+use crate::fd::{self, OpenFile};
 use crate::loader;
+use crate::mm::address_space::{self, AddressSpace};
+use crate::signal::{itimer::Timer, state::Signals};
+use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
-use spin::Once;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use spin::{Mutex, Once};
 
+/// A program's id: the tid of its main thread (1 for the first program).
+pub type Pid = u32;
+
+/// What a program runs: set once, before it starts.
 pub struct Program {
     /// argv[0], as shown in the console markers.
     pub name: String,
-    /// The ELF image (inside the payload), for symbol lookup.
+    /// The program's file name in the payload (`bin/<file_name>`).
+    pub file_name: String,
+    /// The ELF image (inside the payload), for loading and symbol lookup.
     pub image: &'static [u8],
-    /// Load bias (0 for ET_EXEC).
-    pub base: u64,
-    /// The program's argv, for /proc/self/cmdline.
+    /// The program's argv, for its initial stack and /proc/self/cmdline.
     pub argv: Vec<String>,
+    pub env: Vec<String>,
     /// Where the program lies in the file system (/bin/<name>).
     pub exe_path: String,
 }
 
-static PROGRAM: Once<Program> = Once::new();
-
-pub fn current() -> Option<&'static Program> {
-    PROGRAM.get()
+pub struct Process {
+    pid: Pid,
+    /// The page-table root (CR3 value) of its address space.
+    root: AtomicU64,
+    program: Once<Program>,
+    /// Load bias (0 for ET_EXEC), once loaded.
+    base: AtomicU64,
+    /// False once the program has ended.
+    running: AtomicBool,
+    pub aspace: Mutex<AddressSpace>,
+    pub fds: fd::Table,
+    pub fs: crate::fs::ProcessFs,
+    pub signals: Signals,
+    pub itimer: Timer,
 }
 
-/// The program's argv.
+impl Process {
+    const fn new(pid: Pid, root: u64) -> Self {
+        Process {
+            pid,
+            root: AtomicU64::new(root),
+            program: Once::new(),
+            base: AtomicU64::new(0),
+            running: AtomicBool::new(true),
+            aspace: Mutex::new(AddressSpace::new()),
+            fds: fd::Table::new(),
+            fs: crate::fs::ProcessFs::new(),
+            signals: Signals::new(),
+            itimer: Timer::new(),
+        }
+    }
+
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The CR3 value of its address space.
+    pub fn root(&self) -> u64 {
+        self.root.load(Ordering::Relaxed)
+    }
+
+    /// What it runs, once set.
+    pub fn program(&self) -> Option<&Program> {
+        self.program.get()
+    }
+
+    pub fn base(&self) -> u64 {
+        self.base.load(Ordering::Relaxed)
+    }
+
+    /// Sets what it runs, with stdin/stdout on the console unless `stdin`/`stdout`
+    /// (pipe ends) say otherwise; stderr is always the console.
+    fn prepare(
+        &self,
+        program: Program,
+        stdin: Option<Arc<OpenFile>>,
+        stdout: Option<Arc<OpenFile>>,
+    ) {
+        self.program.call_once(|| program);
+        self.fds.init_stdio();
+        for (fd, file) in [(0, stdin), (1, stdout)] {
+            if let Some(f) = file {
+                let _ = self.fds.install_at(fd, f, false);
+            }
+        }
+    }
+}
+
+/// The first program: it runs on the boot thread in the boot page tables, so a
+/// one-program image never switches roots.
+static FIRST: Process = Process::new(1, 0);
+
+/// One CPU, and the kernel runs with interrupts off: no concurrent access.
+struct Global<T>(UnsafeCell<T>);
+unsafe impl<T> Sync for Global<T> {}
+
+static CURRENT: Global<&'static Process> = Global(UnsafeCell::new(&FIRST));
+/// Every program started so far (never freed: a few hundred bytes each).
+static ALL: Global<Vec<&'static Process>> = Global(UnsafeCell::new(Vec::new()));
+
+/// The running program (the first one during boot).
+#[inline]
+pub fn current() -> &'static Process {
+    unsafe { *CURRENT.0.get() }
+}
+
+/// Called by the scheduler (with CR3) when it switches to a thread of `p`.
+pub fn set_current(p: &'static Process) {
+    unsafe { *CURRENT.0.get() = p }
+}
+
+/// The programs that have not ended.
+pub fn running() -> impl Iterator<Item = &'static Process> {
+    let all: &'static Vec<&'static Process> = unsafe { &*ALL.0.get() };
+    all.iter()
+        .copied()
+        .filter(|p| p.running.load(Ordering::Relaxed))
+}
+
+/// The first program (pid 1, the boot page tables).
+fn first() -> &'static Process {
+    let all = unsafe { &mut *ALL.0.get() };
+    if all.is_empty() {
+        FIRST
+            .root
+            .store(crate::arch::cpu::read_cr3(), Ordering::Relaxed);
+        all.push(&FIRST);
+    }
+    &FIRST
+}
+
+/// A new program with an empty address space of its own, pid `pid`.
+fn create(pid: Pid) -> Option<&'static Process> {
+    let root = crate::arch::paging::new_root()?;
+    let p: &'static Process = Box::leak(Box::new(Process::new(pid, root)));
+    unsafe { (*ALL.0.get()).push(p) };
+    Some(p)
+}
+
+/// The running program's identity, if it has one yet.
+pub fn program() -> Option<&'static Program> {
+    current().program()
+}
+
+/// The running program's argv.
 pub fn argv() -> Vec<String> {
-    current().map_or_else(Vec::new, |p| p.argv.clone())
+    program().map_or_else(Vec::new, |p| p.argv.clone())
 }
 
-/// The program's path, as /proc/self/exe shows it.
+/// The running program's path, as /proc/self/exe shows it.
 pub fn exe_path() -> String {
-    current().map_or_else(String::new, |p| p.exe_path.clone())
+    program().map_or_else(String::new, |p| p.exe_path.clone())
 }
 
-/// The program's display name, or "kernel" before it exists.
+/// The running program's display name, or "kernel" before it exists.
 pub fn name() -> &'static str {
-    current().map_or("kernel", |p| p.name.as_str())
+    program().map_or("kernel", |p| p.name.as_str())
 }
 
-/// Loads `image` and jumps to it. Never returns: the program ends through exit_group
-/// or a fatal signal.
-pub fn start(image: &'static [u8], file_name: &str, argv: Vec<String>, env: Vec<String>) -> ! {
-    let loaded = match loader::load(image) {
+/// Loads the running program's image into its address space and jumps to it. Runs on
+/// the program's main thread. Never returns: the program ends through exit_group or
+/// a fatal signal.
+pub fn run() -> ! {
+    let Some(program) = program() else {
+        unreachable!("a program thread started without a program")
+    };
+    let file_name = program.file_name.as_str();
+    let loaded = match loader::load(program.image) {
         Ok(l) => l,
         Err(loader::LoadError::Elf(why)) => {
             kprintln!("rumprun: cannot load bin/{file_name}: {why}");
@@ -55,20 +196,9 @@ pub fn start(image: &'static [u8], file_name: &str, argv: Vec<String>, env: Vec<
             crate::platform::exit(137)
         }
     };
-    let argv0 = argv
-        .first()
-        .cloned()
-        .unwrap_or_else(|| String::from(file_name));
-    let exe_path = alloc::format!("/bin/{file_name}");
-    PROGRAM.call_once(|| Program {
-        name: argv0,
-        image,
-        base: loaded.base,
-        argv: argv.clone(),
-        exe_path,
-    });
-    let argv_refs: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let env_refs: Vec<&str> = env.iter().map(String::as_str).collect();
+    current().base.store(loaded.base, Ordering::Relaxed);
+    let argv_refs: Vec<&str> = program.argv.iter().map(String::as_str).collect();
+    let env_refs: Vec<&str> = program.env.iter().map(String::as_str).collect();
     let mut random = [0u8; 16];
     crate::random::fill(&mut random);
     let Ok(sp) = loader::stack::build(&loaded, &argv_refs, &env_refs, random) else {
@@ -82,13 +212,71 @@ pub fn start(image: &'static [u8], file_name: &str, argv: Vec<String>, env: Vec<
     unsafe { enter_program(loaded.entry, sp) }
 }
 
-/// exit_group: the program is done.
+/// The main thread of every program but the first starts here (called by
+/// `program_thread_entry`, so the stack is aligned as after a call).
+extern "C" fn program_thread() -> ! {
+    run()
+}
+
+extern "C" {
+    /// Where `switch_stacks` first returns to on a new program's main thread.
+    fn program_thread_entry() -> !;
+}
+
+core::arch::global_asm!(
+    ".pushsection .text",
+    ".global program_thread_entry",
+    "program_thread_entry:",
+    "    call {run}",
+    "    ud2",
+    ".popsection",
+    run = sym program_thread,
+);
+
+/// exit_group (or the last thread's exit): the running program is done. Its other
+/// threads end, shared file mappings are written back and descriptors closed (so a
+/// pipe's reader sees end of file); then `rc` decides whether the image ends.
 pub fn exit(status: i32) -> ! {
     let status = status & 0xff;
-    crate::mm::address_space::sync_all();
-    crate::fd::close_all();
-    let _ = crate::fs::mounts::sync_all();
-    crate::net::drain();
+    let me = current();
+    crate::sched::end_other_threads(me.pid);
+    address_space::sync_all();
+    fd::close_all();
+    rc::program_ended(me, status, Ending::Exited)
+}
+
+/// How a program ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// exit_group or the last thread's exit: the end marker prints.
+    Exited,
+    /// A fatal signal or fault (reported already): no marker, and when this ends the
+    /// image it ends at once, as a one-program image always did.
+    Killed,
+}
+
+/// The running program was killed (status 128 + signal; the report is printed): its
+/// threads end and its descriptors close (a pipe's reader sees end of file); other
+/// programs go on unless this ends the image.
+pub fn killed(status: i32) -> ! {
+    let me = current();
+    crate::sched::end_other_threads(me.pid);
+    fd::close_all();
+    rc::program_ended(me, status & 0xff, Ending::Killed)
+}
+
+/// The console marker for the running program's end.
+fn print_end_marker(status: i32) {
     kprint!("\n=== main() of \"{}\" returned {} ===\n", name(), status);
-    crate::platform::exit(status)
+}
+
+/// Frees what the running program held (it has ended and others go on) and ends its
+/// last thread. Its page-table root stays allocated (4 KiB).
+fn release_and_end() -> ! {
+    let me = current();
+    me.running.store(false, Ordering::Relaxed);
+    me.itimer.disarm();
+    me.signals.clear_threads();
+    address_space::release_all();
+    crate::sched::exit_last_thread()
 }

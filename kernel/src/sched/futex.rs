@@ -1,6 +1,7 @@
-//! Futex wait queues, keyed by the futex word's address (one address space, so
-//! private and shared futexes are the same): wait with value check and optional
-//! deadline, wake, bitsets, and requeue.
+//! Futex wait queues, keyed by the program (each has its own address space) and the
+//! futex word's address (private and shared futexes are the same: nothing is shared
+//! between programs): wait with value check and optional deadline, wake, bitsets, and
+//! requeue.
 
 use super::{Tid, Wake};
 use alloc::collections::{BTreeMap, VecDeque};
@@ -11,47 +12,76 @@ struct Waiter {
     bitset: u32,
 }
 
-struct Queues(UnsafeCell<BTreeMap<u64, VecDeque<Waiter>>>);
+/// (pid of the program, address of the futex word); pid 0 (no program's) for the
+/// kernel's own queues, which threads of every program share (`wait_kernel`).
+type Key = (u32, u64);
+const KERNEL: u32 = 0;
+
+struct Queues(UnsafeCell<BTreeMap<Key, VecDeque<Waiter>>>);
 // One CPU, kernel runs with interrupts off.
 unsafe impl Sync for Queues {}
 static QUEUES: Queues = Queues(UnsafeCell::new(BTreeMap::new()));
 
-fn queues() -> &'static mut BTreeMap<u64, VecDeque<Waiter>> {
+fn queues() -> &'static mut BTreeMap<Key, VecDeque<Waiter>> {
     unsafe { &mut *QUEUES.0.get() }
+}
+
+/// The running program's key for `uaddr`.
+fn key(uaddr: u64) -> Key {
+    (crate::process::current().pid(), uaddr)
 }
 
 /// Blocks the current thread on `uaddr` (the caller checked the value) until woken or
 /// `deadline`. Returns how it woke.
 pub fn wait(uaddr: u64, bitset: u32, deadline: Option<u64>) -> Wake {
+    wait_on(key(uaddr), bitset, deadline)
+}
+
+/// Blocks the current thread on the kernel queue `id`, shared by all programs, until
+/// `wake_kernel(id)` or `deadline`.
+pub fn wait_kernel(id: u64, deadline: Option<u64>) -> Wake {
+    wait_on((KERNEL, id), u32::MAX, deadline)
+}
+
+/// Wakes every waiter on the kernel queue `id`.
+pub fn wake_kernel(id: u64) -> u32 {
+    wake_on((KERNEL, id), u32::MAX, u32::MAX)
+}
+
+fn wait_on(key: Key, bitset: u32, deadline: Option<u64>) -> Wake {
     let tid = super::current();
     queues()
-        .entry(uaddr)
+        .entry(key)
         .or_default()
         .push_back(Waiter { tid, bitset });
     let how = super::block(deadline);
     if how != Wake::Woken {
-        remove(uaddr, tid);
+        remove(key, tid);
     }
     how
 }
 
-/// Whether some thread waits on `uaddr`.
-pub fn has_waiters(uaddr: u64) -> bool {
-    queues().get(&uaddr).is_some_and(|q| !q.is_empty())
+/// Whether some thread waits on the kernel queue `id`.
+pub fn has_kernel_waiters(id: u64) -> bool {
+    queues().get(&(KERNEL, id)).is_some_and(|q| !q.is_empty())
 }
 
-fn remove(uaddr: u64, tid: Tid) {
-    if let Some(q) = queues().get_mut(&uaddr) {
+fn remove(key: Key, tid: Tid) {
+    if let Some(q) = queues().get_mut(&key) {
         q.retain(|w| w.tid != tid);
         if q.is_empty() {
-            queues().remove(&uaddr);
+            queues().remove(&key);
         }
     }
 }
 
 /// Wakes up to `n` waiters on `uaddr` whose bitset matches; returns how many.
 pub fn wake(uaddr: u64, n: u32, bitset: u32) -> u32 {
-    let Some(q) = queues().get_mut(&uaddr) else {
+    wake_on(key(uaddr), n, bitset)
+}
+
+fn wake_on(key: Key, n: u32, bitset: u32) -> u32 {
+    let Some(q) = queues().get_mut(&key) else {
         return 0;
     };
     let mut woken = 0;
@@ -67,7 +97,7 @@ pub fn wake(uaddr: u64, n: u32, bitset: u32) -> u32 {
         }
     }
     if q.is_empty() {
-        queues().remove(&uaddr);
+        queues().remove(&key);
     }
     woken
 }
@@ -77,12 +107,12 @@ pub fn wake(uaddr: u64, n: u32, bitset: u32) -> u32 {
 pub fn requeue(from: u64, n_wake: u32, to: u64, n_move: u32) -> u32 {
     let woken = wake(from, n_wake, u32::MAX);
     let mut moved = 0;
-    if let Some(mut q) = queues().remove(&from) {
+    if let Some(mut q) = queues().remove(&key(from)) {
         let dest_take: VecDeque<Waiter> = q.drain(..(n_move as usize).min(q.len())).collect();
         moved = dest_take.len() as u32;
-        queues().entry(to).or_default().extend(dest_take);
+        queues().entry(key(to)).or_default().extend(dest_take);
         if !q.is_empty() {
-            queues().insert(from, q);
+            queues().insert(key(from), q);
         }
     }
     woken + moved

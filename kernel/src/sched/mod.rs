@@ -2,7 +2,9 @@
 //! preempted (it runs with interrupts off); program code is, by the APIC timer, when
 //! another thread is runnable. A thread's user context lives on its own kernel stack
 //! (saved by entry.S on syscall or interrupt), so switching threads is switching
-//! kernel stacks (`switch_stacks`) plus the FS base (TLS). Blocked threads wait for a
+//! kernel stacks (`switch_stacks`) plus the FS base (TLS), and, between threads of
+//! different programs, the page-table root (CR3) and the current `process::Process`
+//! (threads of the same program switch no root). Blocked threads wait for a
 //! wake-up (futex) and/or a deadline, or until a signal interrupts them
 //! (`Wake::Interrupted`); with nothing runnable the CPU halts until the next deadline
 //! (a sleeper's, or the process's ITIMER_REAL, see `signal::itimer`).
@@ -10,6 +12,7 @@
 pub mod futex;
 
 use crate::arch::{apic, cpu};
+use crate::process::{Pid, Process};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
@@ -40,6 +43,8 @@ pub enum Wake {
 
 struct Thread {
     state: State,
+    /// The program this thread belongs to.
+    process: &'static Process,
     /// Kernel stack: physical base in the direct map, and its top.
     kstack_phys: u64,
     kstack_top: u64,
@@ -67,10 +72,10 @@ struct Scheduler {
     /// When the current thread last got the CPU (TSC; raw ticks so that accounting
     /// never forces the clock's calibration at boot).
     run_since: u64,
-    /// CPU time of threads already reaped, in TSC ticks.
-    exited_cpu_ticks: u64,
-    /// Times threads already reaped blocked.
-    exited_sleeps: u64,
+    /// CPU time of threads already reaped, in TSC ticks, per program.
+    exited_cpu_ticks: BTreeMap<Pid, u64>,
+    /// Times threads already reaped blocked, per program.
+    exited_sleeps: BTreeMap<Pid, u64>,
 }
 
 struct Global(UnsafeCell<Scheduler>);
@@ -84,8 +89,8 @@ static SCHED: Global = Global(UnsafeCell::new(Scheduler {
     cursor: 1,
     dead: Vec::new(),
     run_since: 0,
-    exited_cpu_ticks: 0,
-    exited_sleeps: 0,
+    exited_cpu_ticks: BTreeMap::new(),
+    exited_sleeps: BTreeMap::new(),
 }));
 
 fn sched() -> &'static mut Scheduler {
@@ -104,8 +109,8 @@ fn alloc_kstack() -> Option<(u64, u64)> {
     Some((phys, top))
 }
 
-/// Makes the running code thread 1 (the program's main thread) with its own kernel
-/// stack for syscalls and interrupts.
+/// Makes the running code thread 1 (the first program's main thread) with its own
+/// kernel stack for syscalls and interrupts.
 pub fn init_main_thread() -> Result<(), ()> {
     let (phys, top) = alloc_kstack().ok_or(())?;
     let s = sched();
@@ -113,6 +118,7 @@ pub fn init_main_thread() -> Result<(), ()> {
         1,
         Thread {
             state: State::Runnable,
+            process: crate::process::current(),
             kstack_phys: phys,
             kstack_top: top,
             ksp: 0,
@@ -129,32 +135,47 @@ pub fn init_main_thread() -> Result<(), ()> {
     Ok(())
 }
 
-/// The threads that have not exited, in tid order.
-pub fn live_threads() -> Vec<Tid> {
+/// The threads of program `pid` that have not exited, in tid order.
+pub fn live_threads_of(pid: Pid) -> Vec<Tid> {
     sched()
         .threads
         .iter()
-        .filter(|(_, t)| t.state != State::Exited)
+        .filter(|(_, t)| t.state != State::Exited && t.process.pid() == pid)
         .map(|(&tid, _)| tid)
         .collect()
 }
 
-pub fn exists(tid: Tid) -> bool {
+/// True when `tid` is a live thread of the running program.
+pub fn is_own_thread(tid: Tid) -> bool {
+    pid_of(tid) == Some(crate::process::current().pid())
+}
+
+/// The program thread `tid` belongs to, if it is live.
+pub fn pid_of(tid: Tid) -> Option<Pid> {
     sched()
         .threads
         .get(&tid)
-        .is_some_and(|t| t.state != State::Exited)
+        .filter(|t| t.state != State::Exited)
+        .map(|t| t.process.pid())
+}
+
+/// The next thread id, as the pid of a program about to start (its main thread will
+/// get it from `spawn_program`).
+pub fn next_tid() -> Tid {
+    sched().next_tid
 }
 
 pub fn current() -> Tid {
     sched().current
 }
 
+/// Live threads of the running program.
 pub fn thread_count() -> usize {
+    let pid = crate::process::current().pid();
     sched()
         .threads
         .values()
-        .filter(|t| t.state != State::Exited)
+        .filter(|t| t.state != State::Exited && t.process.pid() == pid)
         .count()
 }
 
@@ -178,6 +199,7 @@ pub fn spawn(
     let s = sched();
     let tid = s.next_tid;
     s.next_tid += 1;
+    let process = s.threads[&s.current].process;
     const FRAME: u64 = core::mem::size_of::<crate::arch::trap::TrapFrame>() as u64;
     let frame_at = top - FRAME;
     let fx_at = frame_at - 512;
@@ -204,6 +226,7 @@ pub fn spawn(
             tid,
             Thread {
                 state: State::Runnable,
+                process,
                 kstack_phys: phys,
                 kstack_top: top,
                 ksp,
@@ -217,6 +240,70 @@ pub fn spawn(
         );
     }
     Some(tid)
+}
+
+/// Starts the main thread of a new program: when first scheduled it switches to
+/// `process` (its root, its state) and `switch_stacks` returns into `start` (an asm
+/// entry that calls on, 16-byte aligned) on its own kernel stack, with the power-on
+/// FPU state. Its tid is `process.pid()` (taken from `next_tid`).
+pub fn spawn_program(process: &'static Process, start: unsafe extern "C" fn() -> !) -> Option<Tid> {
+    let (phys, top) = alloc_kstack()?;
+    let s = sched();
+    let tid = s.next_tid;
+    debug_assert_eq!(tid, process.pid());
+    s.next_tid += 1;
+    // What switch_stacks restores: its FPU area (512 bytes + 8 of padding, 16-byte
+    // aligned), six callee-saved registers, then the return address.
+    let ret_at = top - 8;
+    let regs_at = ret_at - 8 * 6;
+    let ksp = regs_at - 520;
+    unsafe {
+        (ret_at as *mut u64).write(start as usize as u64);
+        core::ptr::write_bytes(regs_at as *mut u64, 0, 6);
+    }
+    crate::arch::fpu::write_default(ksp);
+    s.threads.insert(
+        tid,
+        Thread {
+            state: State::Runnable,
+            process,
+            kstack_phys: phys,
+            kstack_top: top,
+            ksp,
+            fs_base: 0,
+            clear_child_tid: 0,
+            deadline: None,
+            wake: Wake::Woken,
+            cpu_ticks: 0,
+            sleeps: 0,
+        },
+    );
+    Some(tid)
+}
+
+/// Ends every thread of program `pid` but the calling one (exit_group): they are not
+/// running (one CPU), so they just never run again.
+pub fn end_other_threads(pid: Pid) {
+    let s = sched();
+    let cur = s.current;
+    for (&tid, t) in s.threads.iter_mut() {
+        if tid != cur && t.process.pid() == pid && t.state != State::Exited {
+            t.state = State::Exited;
+            s.dead.push(tid);
+        }
+    }
+}
+
+/// Ends the calling thread, whose program has ended (`process::exit` cleaned up).
+pub fn exit_last_thread() -> ! {
+    let s = sched();
+    let cur = s.current;
+    if let Some(t) = s.threads.get_mut(&cur) {
+        t.state = State::Exited;
+    }
+    s.dead.push(cur);
+    schedule();
+    unreachable!("an exited thread was scheduled again")
 }
 
 /// Marks `tid` runnable if it is blocked; true if it was.
@@ -369,11 +456,21 @@ pub fn schedule() {
             break t;
         }
         if earliest_deadline(s).is_none() && !crate::fd::wait::device_may_wake() {
-            kprintln!(
-                "rumprun: deadlock: all {} threads of \"{}\" are blocked with nothing to wake them",
-                thread_count(),
-                crate::process::name()
-            );
+            let blocked = s
+                .threads
+                .values()
+                .filter(|t| t.state == State::Blocked)
+                .count();
+            let mut running = crate::process::running();
+            match (running.next(), running.next()) {
+                (Some(p), None) => kprintln!(
+                    "rumprun: deadlock: all {blocked} threads of \"{}\" are blocked with nothing to wake them",
+                    p.program().map_or("kernel", |p| p.name.as_str())
+                ),
+                _ => kprintln!(
+                    "rumprun: deadlock: all {blocked} threads of the image's programs are blocked with nothing to wake them"
+                ),
+            }
             crate::platform::exit(crate::fault::DEADLOCK_STATUS);
         }
         arm_timer(s, now);
@@ -388,14 +485,27 @@ pub fn schedule() {
         return;
     }
     let prev_fs = cpu::rdmsr(cpu::MSR_FS_BASE);
-    let (save, new_ksp, new_top, new_fs) = {
+    let (save, new_ksp, new_top, new_fs, prev_process, new_process) = {
         let p = s.threads.get_mut(&prev).unwrap();
         p.fs_base = prev_fs;
         let save = &mut p.ksp as *mut u64;
+        let prev_process = p.process;
         let n = &s.threads[&next];
-        (save, n.ksp, n.kstack_top, n.fs_base)
+        (
+            save,
+            n.ksp,
+            n.kstack_top,
+            n.fs_base,
+            prev_process,
+            n.process,
+        )
     };
     s.current = next;
+    if !core::ptr::eq(prev_process, new_process) {
+        // Another program: its page-table root and its state.
+        crate::process::set_current(new_process);
+        cpu::write_cr3(new_process.root());
+    }
     unsafe {
         syscall_stack_top = new_top;
         cpu::wrmsr(cpu::MSR_FS_BASE, new_fs);
@@ -422,8 +532,8 @@ fn reap() {
             continue;
         }
         if let Some(t) = s.threads.remove(&tid) {
-            s.exited_cpu_ticks += t.cpu_ticks;
-            s.exited_sleeps += t.sleeps;
+            *s.exited_cpu_ticks.entry(t.process.pid()).or_default() += t.cpu_ticks;
+            *s.exited_sleeps.entry(t.process.pid()).or_default() += t.sleeps;
             for i in 0..KSTACK_PAGES as u64 {
                 crate::mm::frames::free(t.kstack_phys + i * 4096);
             }
@@ -455,21 +565,33 @@ pub fn thread_cpu_ns() -> u64 {
     crate::time::tsc_ticks_to_ns(s.threads.get(&s.current).map_or(0, |t| t.cpu_ticks) + running)
 }
 
-/// How often the current thread (`thread`) or the whole program blocked.
+/// How often the current thread (`thread`) or the whole running program blocked.
 pub fn sleeps(thread: bool) -> u64 {
     let s = sched();
     if thread {
-        s.threads.get(&s.current).map_or(0, |t| t.sleeps)
-    } else {
-        s.exited_sleeps + s.threads.values().map(|t| t.sleeps).sum::<u64>()
+        return s.threads.get(&s.current).map_or(0, |t| t.sleeps);
     }
+    let pid = crate::process::current().pid();
+    let live: u64 = s
+        .threads
+        .values()
+        .filter(|t| t.process.pid() == pid)
+        .map(|t| t.sleeps)
+        .sum();
+    s.exited_sleeps.get(&pid).copied().unwrap_or(0) + live
 }
 
-/// CPU time of the whole program (all threads, live and exited), in ns.
+/// CPU time of the running program (all its threads, live and exited), in ns.
 pub fn process_cpu_ns() -> u64 {
     let s = sched();
+    let pid = crate::process::current().pid();
     let running = crate::arch::cpu::rdtsc().saturating_sub(s.run_since);
-    crate::time::tsc_ticks_to_ns(
-        s.exited_cpu_ticks + s.threads.values().map(|t| t.cpu_ticks).sum::<u64>() + running,
-    )
+    let threads: u64 = s
+        .threads
+        .values()
+        .filter(|t| t.process.pid() == pid)
+        .map(|t| t.cpu_ticks)
+        .sum();
+    let exited = s.exited_cpu_ticks.get(&pid).copied().unwrap_or(0);
+    crate::time::tsc_ticks_to_ns(exited + threads + running)
 }

@@ -1,4 +1,4 @@
-//! The process's real-time interval timer (ITIMER_REAL, also behind alarm): a
+//! Each program's real-time interval timer (ITIMER_REAL, also behind alarm): a
 //! deadline on the monotonic clock and an optional interval. The scheduler treats the
 //! deadline like a sleeper's (it arms the APIC timer for it and counts it as something
 //! that can still wake the program) and calls `expire` once it has passed, which
@@ -6,27 +6,46 @@
 
 use core::cell::UnsafeCell;
 
-struct Timer {
+struct TimerState {
     deadline: Option<u64>,
     interval: u64,
 }
 
-struct Global(UnsafeCell<Timer>);
+/// One program's timer (held by its `process::Process`; `get` and `set` act on the
+/// running program's).
+pub struct Timer(UnsafeCell<TimerState>);
 // One CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Global {}
+unsafe impl Sync for Timer {}
 
-static TIMER: Global = Global(UnsafeCell::new(Timer {
-    deadline: None,
-    interval: 0,
-}));
+impl Timer {
+    /// Disarmed.
+    pub const fn new() -> Self {
+        Timer(UnsafeCell::new(TimerState {
+            deadline: None,
+            interval: 0,
+        }))
+    }
 
-fn timer() -> &'static mut Timer {
-    unsafe { &mut *TIMER.0.get() }
+    fn get(&self) -> &'static mut TimerState {
+        // The timer lives in a process that is never freed.
+        unsafe { &mut *self.0.get() }
+    }
+
+    /// Disarms it (the program has ended).
+    pub fn disarm(&self) {
+        self.get().deadline = None;
+    }
 }
 
-/// When the timer next fires (monotonic ns), if armed.
+fn timer() -> &'static mut TimerState {
+    crate::process::current().itimer.get()
+}
+
+/// When the next timer of any running program fires (monotonic ns), if one is armed.
 pub fn deadline() -> Option<u64> {
-    timer().deadline
+    crate::process::running()
+        .filter_map(|p| p.itimer.get().deadline)
+        .min()
 }
 
 /// (time left until it fires, interval), in ns; (0, interval) when disarmed.
@@ -53,9 +72,15 @@ pub fn set(value: u64, interval: u64) -> (u64, u64) {
     old
 }
 
-/// Called by the scheduler with the current time: fires the timer if it is due.
+/// Called by the scheduler with the current time: fires the timers that are due.
 pub fn expire(now: u64) {
-    let t = timer();
+    for p in crate::process::running() {
+        expire_one(p, now);
+    }
+}
+
+fn expire_one(p: &crate::process::Process, now: u64) {
+    let t = p.itimer.get();
     let Some(d) = t.deadline else { return };
     if d > now {
         return;
@@ -67,10 +92,13 @@ pub fn expire(now: u64) {
         let next = d.saturating_add(t.interval);
         Some(if next <= now { now + t.interval } else { next })
     };
-    super::state::send_process(super::SigInfo {
-        signo: super::SIGALRM,
-        code: super::SI_KERNEL,
-        pid: 0,
-        addr: 0,
-    });
+    super::state::send_to(
+        p,
+        super::SigInfo {
+            signo: super::SIGALRM,
+            code: super::SI_KERNEL,
+            pid: 0,
+            addr: 0,
+        },
+    );
 }

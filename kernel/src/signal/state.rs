@@ -1,4 +1,4 @@
-//! Who holds which signal: the process's dispositions (`sigaction`) and process-wide
+//! Who holds which signal: each program's own dispositions (`sigaction`) and process-wide
 //! pending set (kill), and per thread its mask, pending set (tkill/tgkill, faults),
 //! alternate stack, the mask saved by sigsuspend, and the set it waits for in
 //! sigtimedwait. Sending decides whether the signal is discarded (ignored and not
@@ -45,14 +45,16 @@ fn posted() {
     crate::fd::wait::notify();
 }
 
-/// Clears the mark unless a signal is still pending (blocked, or for another thread)
-/// or a saved mask waits to be restored.
+/// Clears the mark unless a signal is still pending (blocked, or for another thread,
+/// or for another program) or a saved mask waits to be restored.
 pub fn recompute_attention() {
-    let p = process();
-    let busy = p.pending != 0
-        || p.threads
-            .values()
-            .any(|t| t.pending != 0 || t.saved_mask.is_some());
+    let busy = crate::process::running().any(|p| {
+        let p = p.signals.get();
+        p.pending != 0
+            || p.threads
+                .values()
+                .any(|t| t.pending != 0 || t.saved_mask.is_some())
+    });
     ATTENTION.store(busy, Ordering::Relaxed);
 }
 
@@ -125,29 +127,46 @@ struct Process {
     threads: BTreeMap<Tid, Box<ThreadSignals>>,
 }
 
-struct Global(UnsafeCell<Process>);
+/// One program's signal state (held by its `process::Process`; the functions below
+/// act on the running program's unless they take a target).
+pub struct Signals(UnsafeCell<Process>);
 // One CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Global {}
+unsafe impl Sync for Signals {}
 
-static PROCESS: Global = Global(UnsafeCell::new(Process {
-    actions: [SigAction {
-        handler: 0,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    }; NSIG + 1],
-    pending: 0,
-    info: [SigInfo {
-        signo: 0,
-        code: 0,
-        pid: 0,
-        addr: 0,
-    }; NSIG],
-    threads: BTreeMap::new(),
-}));
+impl Signals {
+    /// Every disposition SIG_DFL, nothing pending.
+    pub const fn new() -> Self {
+        Signals(UnsafeCell::new(Process {
+            actions: [SigAction {
+                handler: 0,
+                flags: 0,
+                restorer: 0,
+                mask: 0,
+            }; NSIG + 1],
+            pending: 0,
+            info: [SigInfo {
+                signo: 0,
+                code: 0,
+                pid: 0,
+                addr: 0,
+            }; NSIG],
+            threads: BTreeMap::new(),
+        }))
+    }
+
+    fn get(&self) -> &'static mut Process {
+        // The Signals live in a process that is never freed.
+        unsafe { &mut *self.0.get() }
+    }
+
+    /// Forgets every thread's state (the program has ended).
+    pub fn clear_threads(&self) {
+        self.get().threads.clear();
+    }
+}
 
 fn process() -> &'static mut Process {
-    unsafe { &mut *PROCESS.0.get() }
+    crate::process::current().signals.get()
 }
 
 /// The signal state of thread `tid` (created on first use).
@@ -180,6 +199,10 @@ pub fn action(sig: i32) -> SigAction {
     process().actions[sig as usize]
 }
 
+fn action_of(p: &Process, sig: i32) -> SigAction {
+    p.actions[sig as usize]
+}
+
 /// Installs a disposition; setting one that ignores `sig` discards it where pending.
 pub fn set_action(sig: i32, mut act: SigAction) {
     act.mask &= !UNBLOCKABLE;
@@ -203,15 +226,19 @@ pub fn reset_action(sig: i32) {
 /// True when delivering `sig` would do nothing: SIG_IGN, or SIG_DFL whose default
 /// ignores (or stops, which we treat as ignoring).
 pub fn is_ignored(sig: i32) -> bool {
-    match action(sig).handler {
+    ignores(process(), sig)
+}
+
+fn ignores(p: &Process, sig: i32) -> bool {
+    match action_of(p, sig).handler {
         SIG_IGN => true,
         SIG_DFL => default_action(sig) != Default::Terminate,
         _ => false,
     }
 }
 
-fn log_stop_ignored(sig: i32) {
-    if default_action(sig) == Default::Stop && action(sig).handler == SIG_DFL {
+fn log_stop_ignored(p: &Process, sig: i32) {
+    if default_action(sig) == Default::Stop && action_of(p, sig).handler == SIG_DFL {
         crate::console::log_once(
             "signal-stop",
             "rumprun: stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored: nothing could continue a stopped unikernel",
@@ -219,27 +246,33 @@ fn log_stop_ignored(sig: i32) {
     }
 }
 
-/// kill(): a signal for the whole process.
+/// kill(): a signal for the whole of the running program.
 pub fn send_process(info: SigInfo) {
+    send_to(crate::process::current(), info);
+}
+
+/// A signal for the whole of program `to` (kill, or its interval timer).
+pub fn send_to(to: &crate::process::Process, info: SigInfo) {
     let sig = info.signo;
-    let p = process();
+    let p = to.signals.get();
     let kept_somewhere = p.threads.values().any(|t| t.keeps(sig));
-    if is_ignored(sig) && !kept_somewhere {
-        log_stop_ignored(sig);
+    if ignores(p, sig) && !kept_somewhere {
+        log_stop_ignored(p, sig);
         return;
     }
     p.pending |= bit(sig);
     p.info[sig as usize - 1] = info;
     posted();
+    let wants = |tid: Tid| p.threads.get(&tid).is_none_or(|t| t.wants(sig));
     // The current thread if it can take it (no wake-up needed unless it is the one
     // blocked while the scheduler idles), else the first thread that can.
     let cur = sched::current();
-    let target = if sched::exists(cur) && thread(cur).wants(sig) {
+    let target = if sched::pid_of(cur) == Some(to.pid()) && wants(cur) {
         Some(cur)
     } else {
-        sched::live_threads()
+        sched::live_threads_of(to.pid())
             .into_iter()
-            .find(|&tid| thread(tid).wants(sig))
+            .find(|&tid| wants(tid))
     };
     if let Some(tid) = target {
         sched::interrupt(tid);
@@ -251,7 +284,7 @@ pub fn send_thread(tid: Tid, info: SigInfo) {
     let sig = info.signo;
     let t = thread(tid);
     if is_ignored(sig) && !t.keeps(sig) {
-        log_stop_ignored(sig);
+        log_stop_ignored(process(), sig);
         return;
     }
     t.pending |= bit(sig);

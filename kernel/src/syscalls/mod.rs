@@ -49,7 +49,7 @@ extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     }
     let result = dispatch(nr, a, frame);
     if result == Err(EPIPE) && raises_sigpipe(nr, &a) {
-        crate::signal::send_sigpipe(process::PID as u32);
+        crate::signal::send_sigpipe(process::pid() as u32);
     }
     if trace::enabled() {
         trace::exit(nr, &result);
@@ -99,7 +99,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         32 => io::dup(a[0]),
         33 => io::dup2(a[0], a[1]),
         35 => time::nanosleep(a[0], a[1]),
-        39 => Ok(process::PID), // getpid
+        39 => Ok(process::pid()), // getpid
         40 => io::sendfile(a[0], a[1], a[2], a[3]),
         // AF_UNIX sockets (syscalls::unix) first, then the TCP/IP ones (syscalls::net).
         41 if a[0] == unix::AF_UNIX => unix::socket(a[1], a[2]),
@@ -176,8 +176,8 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
             Ok(0)
         } // getresuid/getresgid
         110 => Ok(0),                               // getppid: nobody
-        111 | 112 => Ok(process::PID),              // getpgrp, setsid
-        121 | 124 => Ok(process::PID),              // getpgid, getsid
+        111 | 112 => Ok(process::pid()),            // getpgrp, setsid
+        121 | 124 => Ok(process::pid()),            // getpgid, getsid
         127 => signal::rt_sigpending(a[0], a[1]),
         128 => signal::rt_sigtimedwait(a[0], a[1], a[2], a[3]),
         130 => signal::rt_sigsuspend(a[0], a[1]),
@@ -214,7 +214,7 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         231 => crate::process::exit(a[0] as i32),
         232 => poll::epoll_wait(a[0], a[1], a[2], time::ms_timeout(a[3] as i32 as i64)),
         233 => poll::epoll_ctl(a[0], a[1], a[2], a[3]),
-        234 if a[0] == process::PID => signal::send_to_thread(a[1], a[2]), // tgkill
+        234 if a[0] == process::pid() => signal::send_to_thread(a[1], a[2]), // tgkill
         234 => Err(ESRCH),
         257 => fs::openat(a[0], a[1], a[2], a[3]),
         258 => fs::mkdirat(a[0], a[1], a[2]),

@@ -7,7 +7,10 @@ use super::user;
 use crate::arch::cpu;
 use spin::Mutex;
 
-pub const PID: u64 = 1;
+/// The calling program's pid (1 for the first program; each program has its own).
+pub fn pid() -> u64 {
+    crate::process::current().pid() as u64
+}
 
 static HOSTNAME: Mutex<[u8; 65]> = Mutex::new([0; 65]);
 
@@ -59,7 +62,7 @@ fn rlimit(resource: u64) -> Result<[u64; 2], Errno> {
 }
 
 pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
-    if pid != 0 && pid != PID {
+    if pid != 0 && pid != self::pid() {
         return Err(ESRCH);
     }
     let cur = rlimit(resource)?;
@@ -82,7 +85,7 @@ pub fn getrlimit(resource: u64, out: u64) -> SysResult {
 }
 
 pub fn sched_getaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
-    if pid != 0 && pid != PID {
+    if pid != 0 && pid != self::pid() {
         return Err(ESRCH);
     }
     if size < 8 {
@@ -150,7 +153,8 @@ pub fn getrusage(who: u64, buf: u64) -> SysResult {
     user::write(buf, r).map(|_| 0)
 }
 
-/// fork, vfork, execve and friends: a unikernel has one program in one address space.
+/// fork, vfork, execve and friends: a program cannot make or replace programs (the
+/// image starts them all from its rc list).
 pub fn refuse(what: &'static str, err: Errno) -> SysResult {
     crate::console::log_once(
         what,
@@ -162,7 +166,7 @@ pub fn refuse(what: &'static str, err: Errno) -> SysResult {
                 "rumprun: vfork is not supported (one program, one address space); returning ENOSYS"
             }
             "execve" => {
-                "rumprun: execve is not supported (the image holds one program); returning ENOSYS"
+                "rumprun: execve is not supported (the image starts its programs from its rc list); returning ENOSYS"
             }
             "clone-process" => {
                 "rumprun: fork/clone of a new process (clone without CLONE_VM|CLONE_THREAD) is not supported: one program, one address space; returning ENOSYS"
@@ -240,7 +244,7 @@ pub fn getcpu(cpu: u64, node: u64) -> SysResult {
 }
 
 pub fn sched_setaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
-    if pid != 0 && pid != PID && !crate::sched::exists(pid as u32) {
+    if pid != 0 && pid != self::pid() && !crate::sched::is_own_thread(pid as u32) {
         return Err(ESRCH);
     }
     let first: u8 = if size > 0 { user::read(mask)? } else { 0 };

@@ -98,15 +98,16 @@ fn user_info(sig: i32, code: i32) -> SigInfo {
     SigInfo {
         signo: sig,
         code,
-        pid: super::process::PID as u32,
+        pid: super::process::pid() as u32,
         addr: 0,
     }
 }
 
-/// kill(pid, sig): only the program itself (its pid, 0, or -pid: its process group).
+/// kill(pid, sig): only the calling program itself (its pid, 0, or -pid: its process
+/// group); other programs in the image are out of reach (ESRCH).
 pub fn kill(pid: u64, sig: u64) -> SysResult {
     let pid = pid as i64;
-    let me = super::process::PID as i64;
+    let me = super::process::pid() as i64;
     if pid != me && pid != 0 && pid != -me {
         return Err(ESRCH);
     }
@@ -123,7 +124,7 @@ pub fn send_to_thread(tid: u64, sig: u64) -> SysResult {
     if sig as usize > NSIG {
         return Err(EINVAL);
     }
-    if tid == 0 || tid > u32::MAX as u64 || !sched::exists(tid as u32) {
+    if tid == 0 || tid > u32::MAX as u64 || !sched::is_own_thread(tid as u32) {
         return Err(ESRCH);
     }
     if sig == 0 {

@@ -97,7 +97,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(36, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // getitimer
     sys(37, Full, ""), // alarm
     sys(38, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // setitimer
-    sys(39, Full, "always 1"), // getpid
+    sys(39, Full, "the program's own pid: 1, or the main tid of a later rc program"), // getpid
     sys(40, Full, "copies through a kernel buffer"), // sendfile
     sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket"), // socket
     sys(42, Full, ""), // connect
@@ -125,10 +125,10 @@ pub static SYSCALLS: &[Syscall] = &[
     ), // clone
     sys(57, Refused, "ENOSYS: one program, one address space"), // fork
     sys(58, Refused, "ENOSYS: one program, one address space"), // vfork
-    sys(59, Refused, "ENOSYS: the image holds one program"), // execve
+    sys(59, Refused, "ENOSYS: the image starts its programs (rc list)"), // execve
     sys(60, Full, "ends the calling thread"), // exit
     sys(61, Unsupported, "there are never child processes"), // wait4
-    sys(62, Full, "to the program itself (pid 1, 0 or -1); other pids give ESRCH"), // kill
+    sys(62, Full, "to the program itself (its pid, 0 or -pid); other pids (other programs too) give ESRCH"), // kill
     sys(63, Full, "sysname Linux, release 6.1.0-rumprun, nodename = the hostname"), // uname
     sys(64, Unsupported, "no System V IPC"), // semget
     sys(68, Unsupported, "no System V IPC"), // msgget
@@ -181,11 +181,11 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(107, Full, "always root (0)"), // geteuid
     sys(108, Full, "always root (0)"), // getegid
     sys(110, Full, "always 0: no parent"), // getppid
-    sys(111, Full, "always 1"), // getpgrp
+    sys(111, Full, "the program's pid"), // getpgrp
     sys(
         112,
         Partial,
-        "returns 1; Linux gives EPERM to a process group leader",
+        "returns the pid; Linux gives EPERM to a process group leader",
     ), // setsid
     sys(113, Partial, "accepted; the program stays root"), // setreuid
     sys(114, Partial, "accepted; the program stays root"), // setregid
@@ -194,8 +194,8 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(118, Full, "always root (0)"), // getresuid
     sys(119, Partial, "accepted; the program stays root"), // setresgid
     sys(120, Full, "always root (0)"), // getresgid
-    sys(121, Partial, "answers 1 for any pid (no ESRCH)"), // getpgid
-    sys(124, Partial, "answers 1 for any pid (no ESRCH)"), // getsid
+    sys(121, Partial, "answers the caller's pid for any pid (no ESRCH)"), // getpgid
+    sys(124, Partial, "answers the caller's pid for any pid (no ESRCH)"), // getsid
     sys(127, Full, ""), // rt_sigpending
     sys(128, Full, ""), // rt_sigtimedwait
     sys(130, Full, ""), // rt_sigsuspend
@@ -337,7 +337,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(318, Full, ""), // getrandom
     sys(319, Partial, "MFD_ALLOW_SEALING accepted, seals not kept; MFD_HUGETLB gives EINVAL"), // memfd_create
     sys(321, Unsupported, "no BPF"), // bpf
-    sys(322, Refused, "ENOSYS: the image holds one program"), // execveat
+    sys(322, Refused, "ENOSYS: the image starts its programs (rc list)"), // execveat
     sys(
         324,
         Partial,

@@ -411,7 +411,7 @@ impl Control {
 /// struct ucred of our one identity: the program's pid, uid and gid 0.
 fn our_ucred() -> [u8; 12] {
     let mut b = [0u8; 12];
-    b[..4].copy_from_slice(&(super::process::PID as u32).to_ne_bytes());
+    b[..4].copy_from_slice(&(super::process::pid() as u32).to_ne_bytes());
     b
 }
 

@@ -78,13 +78,26 @@ fn malformed_json_stops_the_boot() {
 }
 
 #[test]
-fn unsupported_key_stops_the_boot() {
+fn bad_rc_runmode_stops_the_boot() {
     let image = bake(&build_c("hello.c", Flavor::Musl));
     let run = boot_with_config(
         &image,
-        r#"{"cmdline": "hello", "rc": [{"bin": "hello", "argv": []}]}"#,
+        r#"{"rc": [{"bin": "hello", "argv": [], "runmode": "bg"}]}"#,
     );
-    assert_config_rejected(&run, "not supported yet");
+    assert_config_rejected(&run, "\"rc\": entry 1: runmode \"bg\" is not");
+}
+
+#[test]
+fn rc_list_in_hand_written_json_runs_its_programs() {
+    let image = bake(&build_c("args.c", Flavor::Glibc));
+    let run = boot_with_config(
+        &image,
+        r#"{"rc": [{"bin": "args-glibc", "argv": ["x y"], "runmode": "&"}, {"bin": "/bin/args-glibc", "argv": ["z"]}]}"#,
+    );
+    run.assert_status(0)
+        .assert_stdout_line("argv[1]=[x y]")
+        .assert_stdout_line("argv[0]=[/bin/args-glibc]")
+        .assert_stdout_line("argv[1]=[z]");
 }
 
 #[test]

@@ -24,6 +24,19 @@ pub fn load(area: u64) {
     unsafe { asm!("fxrstor [{}]", in(reg) area, options(nostack)) }
 }
 
+/// x87 control word and MXCSR at power-on (and at a Linux program's start).
+const DEFAULT_FCW: u16 = 0x037f;
+const DEFAULT_MXCSR: u32 = 0x1f80;
+
+/// Writes the power-on FPU/SSE state as an FXSAVE image at `area` (16-byte aligned):
+/// what a new program's first thread starts with, whatever ran before it.
+pub fn write_default(area: u64) {
+    let mut image = Image([0; FX_SIZE]);
+    image.0[0..2].copy_from_slice(&DEFAULT_FCW.to_le_bytes());
+    image.0[24..28].copy_from_slice(&DEFAULT_MXCSR.to_le_bytes());
+    unsafe { core::ptr::copy_nonoverlapping(image.0.as_ptr(), area as *mut u8, FX_SIZE) };
+}
+
 /// Completes a syscall's save area (xmm only) into a whole FXSAVE image: the x87 and
 /// MXCSR part comes from the CPU, where it is still the program's.
 pub fn complete_syscall_area(area: u64) {

@@ -1,7 +1,11 @@
 //! 4-level page tables. The boot stub maps the first 4 GiB of physical memory at
 //! `PHYS_OFFSET` (the direct map) and at -2 GiB (the kernel image); RAM above 4 GiB
 //! joins the direct map at boot (`extend_direct_map`); the lower half belongs to the
-//! program and is mapped here, 4 KiB at a time.
+//! program and is mapped here, 4 KiB at a time. Every program has its own root table
+//! (CR3): its lower half is its own, its upper half (entries 256..512) the kernel's,
+//! shared by copying the boot root's entries (the kernel never adds top-level entries
+//! after boot: `extend_direct_map` fills the existing direct-map PDPT, so the copies
+//! stay true). Everything here acts on the root in CR3, i.e. the running program's.
 
 use super::cpu;
 use crate::mm::frames;
@@ -68,6 +72,41 @@ pub fn extend_direct_map(end: u64) -> Result<(), &'static str> {
         gib += 1;
     }
     Ok(())
+}
+
+/// A new root table for another program: an empty lower half and the kernel's upper
+/// half. Returns its physical address (the CR3 value), `None` when out of memory.
+pub fn new_root() -> Option<u64> {
+    let root = frames::alloc_zeroed()?;
+    table(root)[256..].copy_from_slice(&pml4()[256..]);
+    Some(root)
+}
+
+/// Unmaps the whole lower half of the running root, handing each mapped frame to
+/// `free_frame` and freeing the page tables themselves (the root stays).
+pub fn clear_user_half(mut free_frame: impl FnMut(u64)) {
+    fn free_table(t: &mut [u64; 512], level: u32, free_frame: &mut dyn FnMut(u64)) {
+        for e in t.iter_mut() {
+            if level == 0 {
+                if *e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
+                    free_frame(*e & ADDR_MASK);
+                }
+            } else if *e & PTE_PRESENT != 0 {
+                free_table(table(*e & ADDR_MASK), level - 1, free_frame);
+                frames::free(*e & ADDR_MASK);
+            }
+            *e = 0;
+        }
+    }
+    let root = pml4();
+    for e in root[..256].iter_mut() {
+        if *e & PTE_PRESENT != 0 {
+            free_table(table(*e & ADDR_MASK), 2, &mut free_frame);
+            frames::free(*e & ADDR_MASK);
+        }
+        *e = 0;
+    }
+    cpu::write_cr3(cpu::read_cr3());
 }
 
 fn index(vaddr: u64, level: u32) -> usize {

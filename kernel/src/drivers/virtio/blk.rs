@@ -24,7 +24,8 @@ pub struct VirtioBlk {
     irq: bool,
 }
 
-/// What completion waiters sleep on (a kernel address: never a program's futex).
+/// What completion waiters sleep on: a kernel queue (the interrupt may come while
+/// any program runs), keyed by this kernel address.
 static COMPLETION: u8 = 0;
 
 fn completion_key() -> u64 {
@@ -33,7 +34,7 @@ fn completion_key() -> u64 {
 
 /// The completion interrupt: wake every request waiter; each checks its own token.
 fn on_interrupt() {
-    futex::wake(completion_key(), u32::MAX, u32::MAX);
+    futex::wake_kernel(completion_key());
 }
 
 /// Safety net against a lost interrupt: waiters re-check this often.
@@ -92,7 +93,7 @@ impl VirtioBlk {
                 // Interrupts are off in the kernel, so the completion cannot slip in
                 // between the check above and going to sleep: it is delivered after.
                 let deadline = crate::time::monotonic_ns() + RECHECK_NS;
-                futex::wait(completion_key(), u32::MAX, Some(deadline));
+                futex::wait_kernel(completion_key(), Some(deadline));
             } else {
                 crate::arch::cpu::pause();
             }
