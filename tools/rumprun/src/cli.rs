@@ -82,6 +82,40 @@ pub struct Options {
     pub app: String,
     /// The program's arguments.
     pub args: Vec<String>,
+    /// `-r 'PROG [ARGS...] [&||]'`: the programs to start (the config's `rc`), in order.
+    pub rc: Vec<RcProgram>,
+}
+
+/// One `-r` program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RcProgram {
+    /// argv: the baked program's name first.
+    pub argv: Vec<String>,
+    /// `""` (foreground), `"&"` (background) or `"|"` (stdout into the next one's stdin).
+    pub runmode: &'static str,
+}
+
+impl RcProgram {
+    /// Parses `-r`'s value: words split like a shell command line; a last word `&` or
+    /// `|` is the runmode.
+    fn parse(value: &str) -> Result<RcProgram, Error> {
+        let mut argv =
+            split_cmdline(value).map_err(|e| Error::new(format!("-r \"{value}\": {e}")))?;
+        let runmode = match argv.last().map(String::as_str) {
+            Some("&") => "&",
+            Some("|") => "|",
+            _ => "",
+        };
+        if !runmode.is_empty() {
+            argv.pop();
+        }
+        if argv.is_empty() {
+            return Err(Error::new(format!(
+                "-r \"{value}\": expected a program name (PROG [ARGS...] [&|])"
+            )));
+        }
+        Ok(RcProgram { argv, runmode })
+    }
 }
 
 /// One `-b` disk.
@@ -129,7 +163,7 @@ script args are:
    -T same as -t, except do not remove temporary directory
 
 guest args are:
-\t[-ip] [-D port] [-e VAR=VALUE] [-g args] [-M mem] [-N name]
+\t[-ip] [-D port] [-e VAR=VALUE] [-g args] [-M mem] [-N name] [-r prog]
 
    -D attaches a gdb server on port to the guest (the guest starts paused)
    -e set environment VAR to VALUE (repeatable)
@@ -142,6 +176,14 @@ guest args are:
    -M set the guest's memory to mem megabytes, default is 64
    -N set the guest's hostname to name
    -p creates the guest but leaves it paused
+   -r 'PROG [ARGS...] [&|]': runs baked program PROG with ARGS (split like a
+      shell command line; PROG is argv[0]); repeatable, in order. A last word &
+      runs it in the background, | pipes its stdout into the next -r program's
+      stdin; otherwise the next one starts when it has exited. The guest ends
+      when the last program without & or | has exited, with its exit status;
+      background programs still running are stopped. Without -r every baked
+      program runs in turn with APP and the app args as argv. With -r, app args
+      are refused (give each program's args in its -r).
    -b hostpath[,mountpoint]: attaches a disk image (virtio-blk: the first is
       /dev/vda, also /dev/ld0a) and, with a mountpoint, mounts the file system
       on it there (ext2 or ISO 9660, detected); an image we cannot write is
@@ -232,8 +274,9 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         net: crate::net::Network::default(),
         app: String::new(),
         args: Vec::new(),
+        rc: Vec::new(),
     };
-    let mut g = Getopt::new(rest, "b:dD:e:F:g:iI:m:M:n:N:pW:");
+    let mut g = Getopt::new(rest, "b:dD:e:F:g:iI:m:M:n:N:pr:W:");
     while let Some(opt) = g.next() {
         let (c, value) = opt?;
         let value = value.unwrap_or_default();
@@ -316,6 +359,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                     read_only: false,
                 });
             }
+            'r' => o.rc.push(RcProgram::parse(&value)?),
             'I' => o.net.add_card(&value)?,
             'W' => o.net.add_config(&value)?,
             'F' => o.net.add_forward(&value)?,
@@ -339,6 +383,16 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
     }
     o.app = app.clone();
     o.args = args.to_vec();
+    if !o.rc.is_empty() && !o.args.is_empty() {
+        return Err(Error::new(
+            "app args cannot go with -r: give each program's args in its -r",
+        ));
+    }
+    if o.rc.last().is_some_and(|r| r.runmode == "|") {
+        return Err(Error::new(
+            "the last -r program cannot end in | (nothing would read its output)",
+        ));
+    }
     Ok(Command::Run(Box::new(o)))
 }
 
@@ -398,6 +452,7 @@ mod tests {
                 net: crate::net::Network::default(),
                 app: "app.bin".into(),
                 args: vec![],
+                rc: vec![],
             }
         );
     }
@@ -571,5 +626,48 @@ mod tests {
                 "{opt:?}"
             );
         }
+    }
+
+    #[test]
+    fn rc_programs() {
+        let o = opts(&[
+            "qemu",
+            "-r",
+            "server -p 80 &",
+            "-r",
+            "gen 'a b' |",
+            "-r",
+            "wc",
+            "app.bin",
+        ]);
+        assert_eq!(
+            o.rc,
+            vec![
+                RcProgram {
+                    argv: vec!["server".into(), "-p".into(), "80".into()],
+                    runmode: "&"
+                },
+                RcProgram {
+                    argv: vec!["gen".into(), "a b".into()],
+                    runmode: "|"
+                },
+                RcProgram {
+                    argv: vec!["wc".into()],
+                    runmode: ""
+                },
+            ]
+        );
+        assert_eq!(
+            err(&["qemu", "-r", "&", "app.bin"]).to_string(),
+            "-r \"&\": expected a program name (PROG [ARGS...] [&|])"
+        );
+        assert_eq!(
+            err(&["qemu", "-r", "a", "app.bin", "x"]).to_string(),
+            "app args cannot go with -r: give each program's args in its -r"
+        );
+        assert_eq!(
+            err(&["qemu", "-r", "a |", "app.bin"]).to_string(),
+            "the last -r program cannot end in | (nothing would read its output)"
+        );
     }
 }

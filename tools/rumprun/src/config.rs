@@ -5,11 +5,28 @@ use rumprun_config::{join_cmdline, json_string};
 
 use crate::cli::Options;
 
-/// `{"cmdline": "<APP args...>", "env": "A=B", ..., "hostname": "..."}`.
+/// `{"cmdline": "<APP args...>", "env": "A=B", ..., "hostname": "..."}`; with `-r`,
+/// `"rc": [{"bin": ..., "argv": [...], "runmode": ...}, ...]` instead of `cmdline`.
 pub fn build(o: &Options) -> String {
-    let mut argv: Vec<&str> = vec![o.app.as_str()];
-    argv.extend(o.args.iter().map(String::as_str));
-    let mut out = format!("{{\"cmdline\": {}", json_string(&join_cmdline(&argv)));
+    let mut out = if o.rc.is_empty() {
+        let mut argv: Vec<&str> = vec![o.app.as_str()];
+        argv.extend(o.args.iter().map(String::as_str));
+        format!("{{\"cmdline\": {}", json_string(&join_cmdline(&argv)))
+    } else {
+        let entries: Vec<String> =
+            o.rc.iter()
+                .map(|r| {
+                    let args: Vec<String> = r.argv[1..].iter().map(|a| json_string(a)).collect();
+                    format!(
+                        "{{\"bin\": {}, \"argv\": [{}], \"runmode\": {}}}",
+                        json_string(&r.argv[0]),
+                        args.join(", "),
+                        json_string(r.runmode)
+                    )
+                })
+                .collect();
+        format!("{{\"rc\": [{}]", entries.join(", "))
+    };
     for e in &o.env {
         out.push_str(", \"env\": ");
         out.push_str(&json_string(e));
@@ -94,5 +111,31 @@ mod tests {
         assert_eq!(c.argv, Some(argv));
         assert_eq!(c.env, o.env);
         assert_eq!(c.hostname, o.hostname);
+    }
+
+    #[test]
+    fn rc_round_trips_through_the_kernel_parser() {
+        let o = options(&[
+            "qemu",
+            "-r",
+            "srv -x 'a b' &",
+            "-r",
+            "gen |",
+            "-r",
+            "wc -l",
+            "img.bin",
+        ]);
+        let text = build(&o);
+        assert!(
+            text.starts_with(r#"{"rc": [{"bin": "srv", "argv": ["-x", "a b"], "runmode": "&"}"#),
+            "{text}"
+        );
+        let c = Config::parse(&text).unwrap().unwrap();
+        assert_eq!(c.argv, None);
+        assert_eq!(c.rc.len(), 3);
+        assert_eq!(c.rc[0].argv(), vec!["srv", "-x", "a b"]);
+        assert_eq!(c.rc[1].runmode, rumprun_config::RunMode::Pipe);
+        assert_eq!(c.rc[2].argv(), vec!["wc", "-l"]);
+        assert_eq!(c.rc[2].runmode, rumprun_config::RunMode::Foreground);
     }
 }
