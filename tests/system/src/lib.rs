@@ -266,6 +266,21 @@ pub fn bake_config(
     config: &str,
     bake_args: &[&std::ffi::OsStr],
 ) -> PathBuf {
+    bake_programs_config(&[prog], image, config, bake_args)
+}
+
+/// Bakes several programs (in this order) into one image, like `bake_with`.
+pub fn bake_programs(progs: &[&Path], image: &str, bake_args: &[&std::ffi::OsStr]) -> PathBuf {
+    bake_programs_config(progs, image, "hw_virtio", bake_args)
+}
+
+/// Bakes several programs (in this order) with `rumprun-bake [bake_args] CONFIG`.
+fn bake_programs_config(
+    progs: &[&Path],
+    image: &str,
+    config: &str,
+    bake_args: &[&std::ffi::OsStr],
+) -> PathBuf {
     static DONE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
     let dir = work_dir().join("images");
     fs::create_dir_all(&dir).unwrap();
@@ -283,8 +298,8 @@ pub fn bake_config(
             .args(bake_args)
             .arg(config)
             .arg(&tmp)
-            .arg(prog),
-        &format!("baking {}", prog.display()),
+            .args(progs),
+        &format!("baking {image}"),
     );
     fs::rename(&tmp, &out).unwrap();
     done.insert(out.clone());
