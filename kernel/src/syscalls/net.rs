@@ -52,13 +52,43 @@ fn write_addr(addr: SockAddr, ptr: u64, lenp: u64) -> Result<(), Errno> {
     user::write(lenp, len as u32)
 }
 
+/// Which of the socket's timeouts bounds a blocking call.
+#[derive(Clone, Copy)]
+enum Timeout {
+    /// SO_RCVTIMEO: recv*, accept.
+    Receive,
+    /// SO_SNDTIMEO: send*.
+    Send,
+}
+
 /// Runs `op` until it stops saying EAGAIN, waiting for the stack in between, unless
-/// the call is non-blocking.
-fn blocking<T>(nonblock: bool, mut op: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+/// the call is non-blocking; gives EAGAIN when the socket's SO_RCVTIMEO/SO_SNDTIMEO
+/// (`which`) runs out first, as Linux does.
+fn blocking<T>(
+    id: SocketId,
+    nonblock: bool,
+    which: Timeout,
+    mut op: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    let mut deadline = None;
     loop {
         match op() {
             Err(EAGAIN) if !nonblock => {
-                if net::wait(None) == Wake::Interrupted {
+                let now = crate::time::monotonic_ns();
+                let until = *deadline.get_or_insert_with(|| {
+                    let us = net::with(|s| {
+                        s.options(id).map(|o| match which {
+                            Timeout::Receive => o.rcvtimeo_us,
+                            Timeout::Send => o.sndtimeo_us,
+                        })
+                    })
+                    .unwrap_or(0);
+                    (us > 0).then(|| now.saturating_add(us.saturating_mul(1000)))
+                });
+                if until.is_some_and(|t| now >= t) {
+                    return Err(EAGAIN);
+                }
+                if net::wait(until) == Wake::Interrupted {
                     return Err(ERESTARTSYS);
                 }
             }
@@ -94,7 +124,9 @@ pub fn accept4(fdn: u64, addr: u64, lenp: u64, flags: u64) -> SysResult {
         return Err(EINVAL);
     }
     let (f, id) = sock(fdn)?;
-    let (new, peer) = blocking(f.nonblocking(), || net::with(|s| s.accept(id)))?;
+    let (new, peer) = blocking(id, f.nonblocking(), Timeout::Receive, || {
+        net::with(|s| s.accept(id))
+    })?;
     let file = OpenFile::new(
         Arc::new(SocketFile { id: new }),
         O_RDWR | (flags as u32 & O_NONBLOCK),
@@ -130,14 +162,19 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     };
     let data = user::slice(buf, len as usize)?;
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    blocking(nonblock, || net::with(|s| s.send(id, data, to))).map(|n| n as u64)
+    blocking(id, nonblock, Timeout::Send, || {
+        net::with(|s| s.send(id, data, to))
+    })
+    .map(|n| n as u64)
 }
 
 pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {
     let (f, id) = sock(fdn)?;
     let out = user::slice_mut(buf, len as usize)?;
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    let r = blocking(nonblock, || net::with(|s| s.recv(id, out, flags as u32)))?;
+    let r = blocking(id, nonblock, Timeout::Receive, || {
+        net::with(|s| s.recv(id, out, flags as u32))
+    })?;
     if let Some(from) = r.from {
         write_addr(from, addr, lenp)?;
     } else if addr != 0 && lenp != 0 {
@@ -178,7 +215,10 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
         data.extend_from_slice(user::slice(base, len as usize)?);
     }
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    blocking(nonblock, || net::with(|s| s.send(id, &data, to))).map(|n| n as u64)
+    blocking(id, nonblock, Timeout::Send, || {
+        net::with(|s| s.send(id, &data, to))
+    })
+    .map(|n| n as u64)
 }
 
 pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
@@ -188,7 +228,7 @@ pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     let total: u64 = iov.iter().map(|v| v.1).sum();
     let mut tmp = vec![0u8; total.min(16 << 20) as usize];
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    let r = blocking(nonblock, || {
+    let r = blocking(id, nonblock, Timeout::Receive, || {
         net::with(|s| s.recv(id, &mut tmp, flags as u32))
     })?;
     let mut off = 0;
