@@ -65,6 +65,10 @@ pub const TCP_KEEPCNT: i32 = 6;
 pub const IP_TOS: i32 = 1;
 /// `IP_TTL`
 pub const IP_TTL: i32 = 2;
+/// `IP_RECVERR`
+pub const IP_RECVERR: i32 = 11;
+/// `IPV6_RECVERR`
+pub const IPV6_RECVERR: i32 = 25;
 /// `IPV6_UNICAST_HOPS`
 pub const IPV6_UNICAST_HOPS: i32 = 16;
 /// `IPV6_V6ONLY`
@@ -144,6 +148,9 @@ pub struct SockOpts {
     pub ttl: Option<u8>,
     /// IP_TOS (reported only)
     pub tos: u8,
+    /// IP_RECVERR / IPV6_RECVERR (reported only: there is no error queue, so ICMP
+    /// errors are never queued; glibc's resolver insists on setting it).
+    pub recverr: bool,
 }
 
 impl Default for SockOpts {
@@ -165,6 +172,7 @@ impl Default for SockOpts {
             broadcast: false,
             ttl: None,
             tos: 0,
+            recverr: false,
         }
     }
 }
@@ -286,6 +294,10 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
                 o.ttl = (v > 0).then_some(v as u8);
             }
             (IPPROTO_IP, IP_TOS) => o.tos = int_arg(val)? as u8,
+            (IPPROTO_IP, IP_RECVERR) => o.recverr = int_arg(val)? != 0,
+            (IPPROTO_IPV6, IPV6_RECVERR) if s.family == crate::Family::Inet6 => {
+                o.recverr = int_arg(val)? != 0
+            }
             (IPPROTO_IPV6, IPV6_UNICAST_HOPS) if s.family == crate::Family::Inet6 => {
                 let v = int_arg(val)?;
                 if !(-1..=255).contains(&v) {
@@ -356,6 +368,10 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             (IPPROTO_TCP, TCP_MAXSEG) if tcp => int(1460),
             (IPPROTO_IP, IP_TTL) => int(o.ttl.unwrap_or(64) as i32),
             (IPPROTO_IP, IP_TOS) => int(o.tos as i32),
+            (IPPROTO_IP, IP_RECVERR) => int(o.recverr as i32),
+            (IPPROTO_IPV6, IPV6_RECVERR) if s.family == crate::Family::Inet6 => {
+                int(o.recverr as i32)
+            }
             (IPPROTO_IPV6, IPV6_UNICAST_HOPS) if s.family == crate::Family::Inet6 => {
                 int(o.ttl.unwrap_or(64) as i32)
             }

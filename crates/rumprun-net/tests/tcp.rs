@@ -320,6 +320,11 @@ fn options_round_trip() {
         a.setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &v),
         Err(ENOPROTOOPT)
     );
+    // Accepted (glibc's resolver gives up without it), reported back.
+    a.setsockopt(c, IPPROTO_IP, IP_RECVERR, &1i32.to_ne_bytes())
+        .unwrap();
+    a.getsockopt(c, IPPROTO_IP, IP_RECVERR, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v), 1);
     let mut lin = [0u8; 8];
     assert_eq!(a.getsockopt(c, SOL_SOCKET, SO_LINGER, &mut lin), Ok(8));
     assert_eq!(lin, [0; 8]);

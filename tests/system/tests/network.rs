@@ -3,6 +3,7 @@
 //! and the guest connects out to a server the test runs on the host (10.0.2.2).
 
 use rumprun_system_tests::*;
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -383,5 +384,28 @@ fn host_udp_echo_through_the_guest() {
             console.lines().any(|l| l == format!("echoed {len} bytes")),
             "guest:\n{console}"
         );
+    }
+}
+
+/// getaddrinfo through glibc's and musl's own resolvers: numeric addresses, names
+/// from a baked /etc/hosts, and a name asked of the DNS server in the baked
+/// /etc/resolv.conf (a responder thread of the program on 127.0.0.1:53: QEMU's DNS
+/// proxy at 10.0.2.3 forwards to the host's resolver, which knows nothing here).
+#[test]
+fn getaddrinfo_numeric_hosts_file_and_dns() {
+    let root = program_source("resolver-root");
+    for flavor in [Flavor::Glibc, Flavor::Musl] {
+        let prog = build_c("resolver_test.c", flavor);
+        let name = format!("resolver-{flavor:?}");
+        let image = bake_with(&prog, &name, &[OsStr::new("-r"), root.as_os_str()]);
+        rumprun_qemu(&image, &[], &[])
+            .assert_status(0)
+            .assert_stdout_line("ok: 192.0.2.1 -> 192.0.2.1")
+            .assert_stdout_line("ok: 2001:db8::7 -> 2001:db8::7")
+            .assert_stdout_line("ok: baked.rumprun.test -> 192.0.2.44")
+            .assert_stdout_line("ok: baked-alias -> 192.0.2.44")
+            .assert_stdout_line("ok: names in /etc/hosts did not ask DNS")
+            .assert_stdout_line("ok: dns.rumprun.test -> 192.0.2.53")
+            .assert_stdout_line("ok: an unknown name gives EAI_NONAME");
     }
 }
