@@ -21,6 +21,7 @@
 //! Modules: [`addr`] (addresses and `sockaddr` bytes), [`iface`] (interfaces and their
 //! configuration), [`stack`] (the stack, socket table, ports, routing, polling and
 //! readiness), [`tcp`], [`udp`], [`options`] (socket options and Linux constants),
+//! [`netlink`] (answers to NETLINK_ROUTE link and address dumps),
 //! [`errno`].
 #![no_std]
 #![warn(missing_docs)]
@@ -31,6 +32,7 @@ extern crate alloc;
 pub mod iface;
 pub mod addr;
 pub mod errno;
+pub mod netlink;
 pub mod options;
 pub mod stack;
 pub mod tcp;

@@ -8,6 +8,8 @@
 //! halts. A card without interrupts is polled every `POLL_INTERVAL_NS`.
 
 pub mod device;
+pub mod ifreq;
+pub mod netlink;
 pub mod socket;
 
 use crate::drivers::netdev;

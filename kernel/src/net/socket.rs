@@ -34,6 +34,9 @@ impl FileOps for SocketFile {
     fn bytes_readable(&self) -> Option<usize> {
         super::with(|s| s.bytes_readable(self.id)).ok()
     }
+    fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
+        super::ifreq::ioctl(req, arg).unwrap_or(Err(ENOTTY))
+    }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat::special(S_IFSOCK | 0o777, 5000 + self.id.0 as u64, 0))
     }

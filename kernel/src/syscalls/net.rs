@@ -6,7 +6,7 @@
 use super::errno::*;
 use super::user;
 use crate::fd::{self, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
-use crate::net::{self, socket::SocketFile};
+use crate::net::{self, netlink, netlink::NetlinkFile, socket::SocketFile};
 use crate::sched::Wake;
 use alloc::sync::Arc;
 use alloc::vec;
@@ -42,14 +42,20 @@ fn read_addr(id: SocketId, ptr: u64, len: u64) -> Result<SockAddr, Errno> {
 /// Writes `addr` to (ptr, *lenp) the way the kernel does: truncated to the buffer,
 /// the full length reported.
 fn write_addr(addr: SockAddr, ptr: u64, lenp: u64) -> Result<(), Errno> {
+    let (bytes, len) = addr.to_bytes();
+    write_addr_bytes(&bytes[..len], ptr, lenp)
+}
+
+/// Writes a sockaddr's bytes to (ptr, *lenp): truncated to the buffer, the full
+/// length reported.
+fn write_addr_bytes(bytes: &[u8], ptr: u64, lenp: u64) -> Result<(), Errno> {
     if ptr == 0 || lenp == 0 {
         return Ok(());
     }
     let cap: u32 = user::read(lenp)?;
-    let (bytes, len) = addr.to_bytes();
-    let n = (cap as usize).min(len);
+    let n = (cap as usize).min(bytes.len());
     user::slice_mut(ptr, n)?.copy_from_slice(&bytes[..n]);
-    user::write(lenp, len as u32)
+    user::write(lenp, bytes.len() as u32)
 }
 
 /// Which of the socket's timeouts bounds a blocking call.
@@ -98,6 +104,13 @@ fn blocking<T>(
 }
 
 pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
+    if domain == netlink::AF_NETLINK {
+        let file = OpenFile::new(
+            Arc::new(netlink::socket(ty, protocol)?),
+            O_RDWR | (ty as u32 & O_NONBLOCK),
+        );
+        return fd::install(file, ty as u32 & O_CLOEXEC != 0, 0);
+    }
     let fam = Family::from_linux(domain as u16)?;
     let st = SockType::from_linux(ty as i32, protocol as i32)?;
     let id = net::with(|s| s.socket(fam, st))?;
@@ -109,6 +122,9 @@ pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
 }
 
 pub fn bind(fdn: u64, addr: u64, len: u64) -> SysResult {
+    if netlink_of(fdn).is_some() {
+        return Ok(0); // the port id is chosen at socket()
+    }
     let (_, id) = sock(fdn)?;
     let a = read_addr(id, addr, len)?;
     net::with(|s| s.bind(id, a)).map(|_| 0)
@@ -154,6 +170,10 @@ pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
 }
 
 pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) -> SysResult {
+    if let Some(f) = netlink_of(fdn) {
+        let nl = as_netlink(&f).expect("checked");
+        return Ok(nl.send(user::slice(buf, len as usize)?) as u64);
+    }
     let (f, id) = sock(fdn)?;
     let to = if addr != 0 {
         Some(read_addr(id, addr, alen)?)
@@ -169,6 +189,13 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
 }
 
 pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {
+    if let Some(f) = netlink_of(fdn) {
+        let nl = as_netlink(&f).expect("checked");
+        let out = user::slice_mut(buf, len as usize)?;
+        let (n, full) = netlink_recv(&f, nl, out, flags)?;
+        write_addr_bytes(&nl.sockaddr(false), addr, lenp)?;
+        return Ok(if flags & MSG_TRUNC != 0 { full } else { n } as u64);
+    }
     let (f, id) = sock(fdn)?;
     let out = user::slice_mut(buf, len as usize)?;
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
@@ -203,17 +230,21 @@ fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
 }
 
 pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
-    let (f, id) = sock(fdn)?;
     let m = msghdr(msg)?;
+    let mut data = Vec::new();
+    for (base, len) in iovecs(m[2], m[3])? {
+        data.extend_from_slice(user::slice(base, len as usize)?);
+    }
+    if let Some(f) = netlink_of(fdn) {
+        let nl = as_netlink(&f).expect("checked");
+        return Ok(nl.send(&data) as u64);
+    }
+    let (f, id) = sock(fdn)?;
     let to = if m[0] != 0 {
         Some(read_addr(id, m[0], m[1] & 0xffff_ffff)?)
     } else {
         None
     };
-    let mut data = Vec::new();
-    for (base, len) in iovecs(m[2], m[3])? {
-        data.extend_from_slice(user::slice(base, len as usize)?);
-    }
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
     blocking(id, nonblock, Timeout::Send, || {
         net::with(|s| s.send(id, &data, to))
@@ -222,15 +253,31 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
 }
 
 pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
-    let (f, id) = sock(fdn)?;
     let m = msghdr(msg)?;
     let iov = iovecs(m[2], m[3])?;
     let total: u64 = iov.iter().map(|v| v.1).sum();
     let mut tmp = vec![0u8; total.min(16 << 20) as usize];
-    let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    let r = blocking(id, nonblock, Timeout::Receive, || {
-        net::with(|s| s.recv(id, &mut tmp, flags as u32))
-    })?;
+    let (r, from) = if let Some(f) = netlink_of(fdn) {
+        let nl = as_netlink(&f).expect("checked");
+        let (len, full_len) = netlink_recv(&f, nl, &mut tmp, flags)?;
+        let r = rumprun_net::Received {
+            len,
+            full_len,
+            from: None,
+        };
+        (r, Some(nl.sockaddr(false).to_vec()))
+    } else {
+        let (f, id) = sock(fdn)?;
+        let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
+        let r = blocking(id, nonblock, Timeout::Receive, || {
+            net::with(|s| s.recv(id, &mut tmp, flags as u32))
+        })?;
+        let from = r.from.map(|a| {
+            let (bytes, len) = a.to_bytes();
+            bytes[..len].to_vec()
+        });
+        (r, from)
+    };
     let mut off = 0;
     for (base, len) in iov {
         let n = (len as usize).min(r.len - off);
@@ -240,8 +287,8 @@ pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
             break;
         }
     }
-    if let (Some(from), true) = (r.from, m[0] != 0) {
-        write_addr(from, m[0], msg + 8)?;
+    if let (Some(from), true) = (from, m[0] != 0) {
+        write_addr_bytes(&from, m[0], msg + 8)?;
     } else {
         user::write(msg + 8, 0u32)?;
     }
@@ -266,16 +313,27 @@ pub fn shutdown(fdn: u64, how: u64) -> SysResult {
 }
 
 pub fn getsockname(fdn: u64, addr: u64, lenp: u64) -> SysResult {
+    if let Some(f) = netlink_of(fdn) {
+        let nl = as_netlink(&f).expect("checked");
+        return write_addr_bytes(&nl.sockaddr(true), addr, lenp).map(|_| 0);
+    }
     let (_, id) = sock(fdn)?;
     write_addr(net::with(|s| s.local_addr(id))?, addr, lenp).map(|_| 0)
 }
 
 pub fn getpeername(fdn: u64, addr: u64, lenp: u64) -> SysResult {
+    if let Some(f) = netlink_of(fdn) {
+        let nl = as_netlink(&f).expect("checked");
+        return write_addr_bytes(&nl.sockaddr(false), addr, lenp).map(|_| 0);
+    }
     let (_, id) = sock(fdn)?;
     write_addr(net::with(|s| s.peer_addr(id))?, addr, lenp).map(|_| 0)
 }
 
 pub fn setsockopt(fdn: u64, level: u64, name: u64, val: u64, len: u64) -> SysResult {
+    if netlink_of(fdn).is_some() {
+        return Ok(0); // buffer sizes and NETLINK_* flags change nothing here
+    }
     let (_, id) = sock(fdn)?;
     let v = user::slice(val, (len as usize).min(256))?;
     net::with(|s| s.setsockopt(id, level as i32, name as i32, v)).map(|_| 0)
@@ -289,4 +347,37 @@ pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRe
     let n = n.min(out.len());
     user::slice_mut(val, n)?.copy_from_slice(&out[..n]);
     user::write(lenp, n as u32).map(|_| 0)
+}
+
+// ----- netlink sockets (`crate::net::netlink`) -----
+
+/// The open file of `fdn` if it is a netlink socket: they take their own short
+/// paths through the calls they support (see [`as_netlink`]).
+fn netlink_of(fdn: u64) -> Option<Arc<OpenFile>> {
+    fd::get(fdn).ok().filter(|f| as_netlink(f).is_some())
+}
+
+fn as_netlink(f: &OpenFile) -> Option<&NetlinkFile> {
+    f.ops.as_any().downcast_ref::<NetlinkFile>()
+}
+
+/// The next answer of a netlink socket into `buf`: (copied, datagram length).
+/// Blocks (as Linux does) when nothing is queued, unless non-blocking.
+fn netlink_recv(
+    f: &OpenFile,
+    nl: &NetlinkFile,
+    buf: &mut [u8],
+    flags: u64,
+) -> Result<(usize, usize), Errno> {
+    const MSG_PEEK: u64 = 2;
+    loop {
+        match nl.recv(buf, flags & MSG_PEEK != 0) {
+            Err(EAGAIN) if !(f.nonblocking() || flags & MSG_DONTWAIT != 0) => {
+                if crate::fd::wait::wait(None) == Wake::Interrupted {
+                    return Err(ERESTARTSYS);
+                }
+            }
+            r => return r,
+        }
+    }
 }

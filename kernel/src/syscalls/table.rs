@@ -64,7 +64,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         16,
         Partial,
-        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP; everything else is ENOTTY",
+        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY",
     ), // ioctl
     sys(
         17,
@@ -99,7 +99,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(38, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // setitimer
     sys(39, Full, "the program's own pid: 1, or the main tid of a later rc program"), // getpid
     sys(40, Full, "copies through a kernel buffer"), // sendfile
-    sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket"), // socket
+    sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only)"), // socket
     sys(42, Full, ""), // connect
     sys(43, Full, ""), // accept
     sys(44, Full, "EPIPE sends SIGPIPE unless MSG_NOSIGNAL"), // sendto

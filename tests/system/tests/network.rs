@@ -409,3 +409,28 @@ fn getaddrinfo_numeric_hosts_file_and_dns() {
             .assert_stdout_line("ok: an unknown name gives EAI_NONAME");
     }
 }
+
+/// What programs see of the interfaces (eth0 by DHCP, lo), with glibc and musl:
+/// SIOCGIF* ioctls, if_nametoindex/if_indextoname (glibc), if_nameindex and
+/// getifaddrs over the netlink route socket, EOPNOTSUPP/EPROTONOSUPPORT for the rest.
+#[test]
+fn interfaces_by_ioctl_netlink_and_getifaddrs() {
+    for flavor in [Flavor::Glibc, Flavor::Musl] {
+        let image = bake(&build_c("ifaces_test.c", flavor));
+        let run = rumprun_qemu(&image, &["-I", "net0,vioif", "-W", "net0,inet,dhcp"], &[]);
+        run.assert_status(0)
+            .assert_stdout_line("ok: SIOCGIFINDEX/ADDR/NETMASK/BRDADDR/FLAGS/MTU/HWADDR of eth0")
+            .assert_stdout_line(
+                "ok: SIOCGIFNAME, ENODEV for an unknown name, EOPNOTSUPP for SIOCSIFFLAGS",
+            )
+            .assert_stdout_line("ok: SIOCGIFCONF lists lo 127.0.0.1 and eth0 10.0.2.15")
+            .assert_stdout_line("ok: if_nameindex lists lo and eth0")
+            .assert_stdout_line(
+                "ok: getifaddrs: eth0 10.0.2.15/24, lo 127.0.0.1, eth0's link entry",
+            )
+            .assert_stdout_line("ok: other netlink protocols: EPROTONOSUPPORT");
+        if flavor == Flavor::Glibc {
+            run.assert_stdout_line("ok: if_nametoindex and if_indextoname");
+        }
+    }
+}
