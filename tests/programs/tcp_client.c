@@ -1,5 +1,6 @@
-/* tcp_client: connects to the host (QEMU user networking's 10.0.2.2) on the port in
- * argv[1], sends "ping from the unikernel\n", prints what comes back. */
+/* tcp_client: connects to the host on the port in argv[1], at QEMU user networking's
+ * host address: 10.0.2.2, or argv[2] (an IPv4 or IPv6 address, e.g. fec0::2); sends
+ * "ping from the unikernel\n" and prints what comes back and its own address. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,10 +13,25 @@ int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1]))};
-	inet_pton(AF_INET, "10.0.2.2", &a.sin_addr);
-	if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
+	const char *host = argc > 2 ? argv[2] : "10.0.2.2";
+	unsigned short port = htons((unsigned short)atoi(argv[1]));
+	struct sockaddr_storage ss = {0};
+	socklen_t alen;
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = port;
+		inet_pton(AF_INET6, host, &a->sin6_addr);
+		alen = sizeof *a;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = port;
+		inet_pton(AF_INET, host, &a->sin_addr);
+		alen = sizeof *a;
+	}
+	int s = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (connect(s, (struct sockaddr *)&ss, alen) < 0) {
 		perror("connect");
 		return 1;
 	}
@@ -32,10 +48,14 @@ int main(int argc, char **argv)
 	}
 	buf[n] = 0;
 	printf("got: %s", buf);
-	struct sockaddr_in me;
+	struct sockaddr_storage me;
 	socklen_t len = sizeof me;
 	getsockname(s, (struct sockaddr *)&me, &len);
-	printf("local address %s\n", inet_ntoa(me.sin_addr));
+	char text[INET6_ADDRSTRLEN];
+	void *addr = me.ss_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&me)->sin6_addr
+					      : (void *)&((struct sockaddr_in *)&me)->sin_addr;
+	inet_ntop(me.ss_family, addr, text, sizeof text);
+	printf("local address %s\n", text);
 	close(s);
 	return 0;
 }

@@ -2,13 +2,12 @@
 //! that live on it, its device (the kernel's card, or smoltcp's [`Loopback`] for `lo`),
 //! its name and index, and its configuration: static IPv4 and IPv6 addresses, default
 //! gateways, the DHCPv4 client (leases applied as they come, DNS servers kept for
-//! `/etc/resolv.conf`) and the IPv6 link-local address derived from the MAC (EUI-64).
-//!
-//! SLAAC proper (global IPv6 addresses from router advertisements) is not done:
-//! smoltcp 0.12 neither sends router solicitations nor hands prefixes to the user.
+//! `/etc/resolv.conf`), the IPv6 link-local address derived from the MAC (EUI-64) and
+//! SLAAC ([`crate::slaac`]: addresses and the default router from advertisements).
 
 use crate::addr::{ip_to_smol, smol_to_ip};
 use crate::errno::*;
+use crate::slaac::{Slaac, Sniffer};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -86,6 +85,7 @@ pub(crate) struct Iface<D> {
     pub(crate) lease: Option<DhcpLease>,
     pub(crate) gw4: Option<Ipv4Addr>,
     pub(crate) gw6: Option<Ipv6Addr>,
+    pub(crate) slaac: Option<Slaac>,
 }
 
 /// The most polling rounds one `poll` spends on an interface before yielding.
@@ -114,6 +114,7 @@ impl<D: Device> Iface<D> {
             lease: None,
             gw4: None,
             gw6: None,
+            slaac: None,
         }
     }
 
@@ -150,6 +151,7 @@ impl<D: Device> Iface<D> {
             lease: None,
             gw4: None,
             gw6: None,
+            slaac: None,
         }
     }
 
@@ -203,25 +205,33 @@ impl<D: Device> Iface<D> {
     /// Adds fe80::/64 + EUI-64 of the MAC.
     pub(crate) fn add_link_local6(&mut self) -> Result<(), Errno> {
         let m = self.mac.ok_or(EINVAL)?;
-        let a = Ipv6Addr::from([
-            0xfe,
-            0x80,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            m[0] ^ 2,
-            m[1],
-            m[2],
-            0xff,
-            0xfe,
-            m[3],
-            m[4],
-            m[5],
-        ]);
-        self.add_addr(a.into(), 64)
+        self.add_addr(crate::slaac::link_local(m).into(), 64)
+    }
+
+    /// Adds the link-local address and starts soliciting routers (SLAAC).
+    pub(crate) fn start_slaac(&mut self, now: Instant) -> Result<(), Errno> {
+        self.add_link_local6()?;
+        let m = self.mac.ok_or(EINVAL)?;
+        self.slaac.get_or_insert_with(|| Slaac::new(m, now));
+        Ok(())
+    }
+
+    /// Applies what the last router advertisement offered; true when it changed
+    /// the configuration.
+    fn apply_advert(&mut self) -> bool {
+        let Some(a) = self.slaac.as_mut().and_then(|s| s.fresh.take()) else {
+            return false;
+        };
+        if self.add_addr(a.address.into(), a.prefix_len).is_err() {
+            return false;
+        }
+        if a.router.is_some() {
+            self.set_gateway6(a.router);
+        }
+        if let Some(s) = self.slaac.as_mut() {
+            s.configured = Some(a);
+        }
+        true
     }
 
     /// Starts the DHCPv4 client (the lease replaces any IPv4 address).
@@ -293,10 +303,22 @@ impl<D: Device> Iface<D> {
         mut after_packet: impl FnMut(&mut SocketSet<'static>),
     ) -> (bool, bool) {
         let mut changed = false;
+        if let (Dev::Net(d), Some(slaac)) = (&mut self.dev, self.slaac.as_mut()) {
+            slaac.solicit(d, now);
+        }
         for _ in 0..MAX_ROUNDS {
             let mut moved = false;
             loop {
-                let r = with_dev!(&mut self.dev, d => self.iface.poll_ingress_single(now, d, &mut self.sockets));
+                let r = match (&mut self.dev, self.slaac.as_mut()) {
+                    (Dev::Net(dev), Some(slaac)) => {
+                        let mut sniffer = Sniffer { dev, slaac };
+                        self.iface
+                            .poll_ingress_single(now, &mut sniffer, &mut self.sockets)
+                    }
+                    (dev, _) => {
+                        with_dev!(dev, d => self.iface.poll_ingress_single(now, d, &mut self.sockets))
+                    }
+                };
                 match r {
                     PollIngressSingleResult::None => break,
                     PollIngressSingleResult::PacketProcessed => moved = true,
@@ -306,6 +328,9 @@ impl<D: Device> Iface<D> {
                         after_packet(&mut self.sockets);
                     }
                 }
+            }
+            if self.apply_advert() {
+                changed = true;
             }
             let r =
                 with_dev!(&mut self.dev, d => self.iface.poll_egress(now, d, &mut self.sockets));
@@ -322,7 +347,11 @@ impl<D: Device> Iface<D> {
 
     /// The interface's next timer.
     pub(crate) fn poll_at(&mut self, now: Instant) -> Option<Instant> {
-        self.iface.poll_at(now, &self.sockets)
+        let solicit = self.slaac.as_ref().and_then(|s| s.poll_at());
+        match (self.iface.poll_at(now, &self.sockets), solicit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub(crate) fn info(&self) -> IfaceInfo {

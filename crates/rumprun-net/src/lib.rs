@@ -21,7 +21,8 @@
 //! Modules: [`addr`] (addresses and `sockaddr` bytes), [`iface`] (interfaces and their
 //! configuration), [`stack`] (the stack, socket table, ports, routing, polling and
 //! readiness), [`tcp`], [`udp`], [`options`] (socket options and Linux constants),
-//! [`netlink`] (answers to NETLINK_ROUTE link and address dumps),
+//! [`netlink`] (answers to NETLINK_ROUTE link and address dumps), [`slaac`] (IPv6
+//! router solicitations and advertisements),
 //! [`errno`].
 #![no_std]
 #![warn(missing_docs)]
@@ -34,6 +35,7 @@ pub mod addr;
 pub mod errno;
 pub mod netlink;
 pub mod options;
+pub mod slaac;
 pub mod stack;
 pub mod tcp;
 pub mod udp;

@@ -271,10 +271,14 @@ impl<D: Device> Stack<D> {
         Ok(())
     }
 
-    /// IPv6 "auto": adds the link-local address fe80::/64 from the MAC (EUI-64). Global
-    /// addresses from router advertisements (SLAAC) are not supported.
+    /// IPv6 "auto": adds the link-local address fe80::/64 from the MAC (EUI-64) and
+    /// starts SLAAC: router solicitations, then an address from the advertised
+    /// prefix and the router as default gateway (see [`crate::slaac`]).
     pub fn enable_ipv6_auto(&mut self, index: u32) -> Result<(), Errno> {
-        self.iface_mut(index)?.add_link_local6()
+        let now = self.now;
+        self.iface_mut(index)?.start_slaac(now)?;
+        self.dirty = true;
+        Ok(())
     }
 
     /// Every interface, `lo` first.

@@ -1,7 +1,8 @@
 //! The TCP/IP stack (crate `rumprun-net`, on smoltcp) over the network cards
 //! (`drivers::netdev`): created at boot when the config has `net` blocks (or on the
 //! first socket, for loopback), configured from those blocks (static, DHCP — the boot
-//! waits for the lease and writes /etc/resolv.conf —, IPv6 link-local), and driven by
+//! waits for the lease and writes /etc/resolv.conf —, IPv6 link-local and SLAAC — the
+//! boot waits up to 5 s for a router advertisement), and driven by
 //! `poll`: on every socket operation and whenever a waiter wakes. Cards wake waiters
 //! by interrupt when a frame arrives; a waiter otherwise sleeps until the stack's next
 //! timer (`next_deadline`: retransmits, delayed ACKs, DHCP renewal), so an idle guest
@@ -116,6 +117,7 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
         return Ok(());
     }
     let mut dhcp = alloc::vec::Vec::new();
+    let mut slaac = alloc::vec::Vec::new();
     for n in nets {
         let card = n.index().unwrap_or(0);
         let name = format!("eth{card}");
@@ -137,7 +139,10 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
                 let (addr, prefix, gw) = static_address(n).map_err(bad)?;
                 with(|s| s.set_ipv4(index, addr, prefix, gw)).map_err(|e| bad(e.name()))?;
             }
-            ("inet6", "auto") => with(|s| s.enable_ipv6_auto(index)).map_err(|e| bad(e.name()))?,
+            ("inet6", "auto") => {
+                with(|s| s.enable_ipv6_auto(index)).map_err(|e| bad(e.name()))?;
+                slaac.push((index, n.iface.clone()));
+            }
             ("inet6", "static") => {
                 let (addr, prefix, gw) = static_address(n).map_err(bad)?;
                 with(|s| s.add_ipv6(index, addr, prefix, gw)).map_err(|e| bad(e.name()))?;
@@ -169,12 +174,41 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
             conf.as_bytes(),
         );
     }
+    wait_for_slaac(&slaac);
     if verbose {
         for i in with(|s| s.interfaces()) {
             kprintln!("rumprun: {}: {:?} gw {:?}", i.name, i.addrs, i.ipv4_gateway);
         }
     }
     Ok(())
+}
+
+/// Waits (up to 5 s) until every `inet6,auto` interface has an address from a router
+/// advertisement; a link without a router keeps its link-local address only, which
+/// is logged, not an error.
+fn wait_for_slaac(ifaces: &[(u32, String)]) {
+    if ifaces.is_empty() {
+        return;
+    }
+    let global = |i: &rumprun_net::IfaceInfo| {
+        i.addrs.iter().any(|(a, _)| match a {
+            core::net::IpAddr::V6(v6) => !v6.is_unicast_link_local() && !v6.is_loopback(),
+            _ => false,
+        })
+    };
+    let deadline = crate::time::monotonic_ns() + 5_000_000_000;
+    loop {
+        let infos = with(|s| s.interfaces());
+        let missing = ifaces
+            .iter()
+            .find(|(x, _)| infos.iter().any(|i| i.index == *x && !global(i)));
+        let Some((_, name)) = missing else { return };
+        if crate::time::monotonic_ns() >= deadline {
+            kprintln!("rumprun: net {name}: no IPv6 router advertisement within 5 s; link-local address only");
+            return;
+        }
+        crate::sched::sleep_until(crate::time::monotonic_ns() + POLL_INTERVAL_NS);
+    }
 }
 
 /// Before the VM powers off: keeps the stack running (up to 5 s) until every TCP

@@ -434,3 +434,29 @@ fn interfaces_by_ioctl_netlink_and_getifaddrs() {
         }
     }
 }
+
+/// `-W net0,inet6,auto`: the guest solicits a router, QEMU's user network advertises
+/// fec0::/64, the guest takes fec0:: + its EUI-64 and the router as its IPv6 gateway,
+/// and connects to the host (fec0::2 in the guest is the host's ::1).
+#[test]
+fn ipv6_slaac_address_and_a_connection_to_the_host() {
+    let listener = TcpListener::bind("[::1]:0").expect("IPv6 loopback on the host");
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap();
+        s.write_all(b"pong over IPv6\n").unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    let image = bake(&build_c("tcp_client.c", Flavor::Musl));
+    let run = rumprun_qemu(
+        &image,
+        &["-I", "net0,vioif", "-W", "net0,inet6,auto"],
+        &[&port.to_string(), "fec0::2"],
+    );
+    run.assert_status(0)
+        .assert_stdout_line("got: pong over IPv6")
+        .assert_stdout_line("local address fec0::5054:ff:fe12:3456");
+    assert_eq!(server.join().unwrap(), "ping from the unikernel\n");
+}
