@@ -739,6 +739,11 @@ impl FileOps for UnixSocket {
             Buffer::Messages(q) => q.next_len().unwrap_or(0),
         })
     }
+    fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
+        // As on Linux, any socket answers the interface ioctls (musl's if_nametoindex
+        // asks an AF_UNIX one).
+        crate::net::ifreq::ioctl(req, arg).unwrap_or(Err(ENOTTY))
+    }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat::special(S_IFSOCK | 0o777, self.ino, 0))
     }
