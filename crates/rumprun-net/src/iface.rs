@@ -8,6 +8,7 @@
 use crate::addr::{ip_to_smol, smol_to_ip};
 use crate::errno::*;
 use crate::slaac::{Slaac, Sniffer};
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -76,7 +77,8 @@ pub struct IfaceInfo {
 pub(crate) struct Iface<D> {
     pub(crate) name: String,
     pub(crate) index: u32,
-    pub(crate) iface: Interface,
+    /// Boxed: its IP reassembly and fragmentation buffers are inline (tens of KiB).
+    pub(crate) iface: Box<Interface>,
     pub(crate) sockets: SocketSet<'static>,
     pub(crate) dev: Dev<D>,
     pub(crate) mac: Option<[u8; 6]>,
@@ -97,7 +99,7 @@ impl<D: Device> Iface<D> {
         let mut dev = Loopback::new(Medium::Ip);
         let mut cfg = Config::new(HardwareAddress::Ip);
         cfg.random_seed = seed;
-        let mut iface = Interface::new(cfg, &mut dev, now);
+        let mut iface = Box::new(Interface::new(cfg, &mut dev, now));
         iface.update_ip_addrs(|a| {
             let _ = a.push(IpCidr::new(ip_to_smol(Ipv4Addr::LOCALHOST.into()), 8));
             let _ = a.push(IpCidr::new(ip_to_smol(Ipv6Addr::LOCALHOST.into()), 128));
@@ -134,7 +136,7 @@ impl<D: Device> Iface<D> {
         };
         let mut cfg = Config::new(hw);
         cfg.random_seed = seed;
-        let iface = Interface::new(cfg, &mut dev, now);
+        let iface = Box::new(Interface::new(cfg, &mut dev, now));
         let mtu = match caps.medium {
             Medium::Ethernet => caps.max_transmission_unit.saturating_sub(14),
             _ => caps.max_transmission_unit,

@@ -17,6 +17,12 @@ use smoltcp::socket::udp;
 
 /// The largest UDP payload over IPv4.
 pub const MAX_DATAGRAM: usize = 65507;
+/// The largest UDP payload the stack fragments over IPv4: what fits smoltcp's
+/// fragmentation buffer (16 KiB, IPv4 and UDP headers included).
+pub const MAX_FRAGMENTED_DATAGRAM_V4: usize = 16384 - IPV4_UDP_HEADERS;
+const IPV4_UDP_HEADERS: usize = 20 + 8;
+/// smoltcp 0.12 does not fragment IPv6: a datagram must fit the interface's MTU.
+const IPV6_UDP_HEADERS: usize = 40 + 8;
 /// Datagrams a socket queues per interface and direction.
 const QUEUE_PACKETS: usize = 64;
 
@@ -122,6 +128,17 @@ impl<D: Device> Stack<D> {
             unreachable!()
         };
         let c = *u.socks.iter().find(|c| c.iface == i).ok_or(ENETUNREACH)?;
+        // Larger datagrams would be dropped by smoltcp: refuse them, as Linux does
+        // beyond its own limits.
+        let mtu = self.ifaces[i].mtu;
+        let limit = if dst.ip().is_ipv4() {
+            MAX_FRAGMENTED_DATAGRAM_V4.max(mtu.saturating_sub(IPV4_UDP_HEADERS))
+        } else {
+            mtu.saturating_sub(IPV6_UDP_HEADERS)
+        };
+        if buf.len() > limit {
+            return Err(EMSGSIZE);
+        }
         let meta = udp::UdpMetadata {
             endpoint: dst.to_endpoint(),
             local_address: local.map(ip_to_smol),

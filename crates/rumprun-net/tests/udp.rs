@@ -124,3 +124,23 @@ fn unreachable_without_route() {
         Err(ENETUNREACH)
     );
 }
+
+/// Datagrams larger than the MTU travel as IPv4 fragments and are reassembled; past
+/// the fragmentation buffer the send is refused rather than silently dropped.
+#[test]
+fn fragmented_datagrams() {
+    let mut net = Net::new();
+    let srv = udp4(&mut net.b);
+    net.b.bind(srv, v4(Ipv4Addr::UNSPECIFIED, 5300)).unwrap();
+    let cli = udp4(&mut net.a);
+    let big: Vec<u8> = (0..12000).map(|i| (i * 7) as u8).collect();
+    assert_eq!(net.a.send(cli, &big, Some(v4(B_IP, 5300))), Ok(12000));
+    net.until(2000, |n| n.b.poll_bits(srv) & POLLIN != 0);
+    let mut buf = vec![0u8; 65536];
+    let r = net.b.recv(srv, &mut buf, 0).unwrap();
+    assert_eq!(&buf[..r.len], &big[..]);
+    assert_eq!(
+        net.a.send(cli, &vec![0u8; 20000], Some(v4(B_IP, 5300))),
+        Err(EMSGSIZE)
+    );
+}

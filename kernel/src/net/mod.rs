@@ -45,7 +45,12 @@ fn new_stack() -> Stack<Nic> {
 pub fn with<R>(f: impl FnOnce(&mut Stack<Nic>) -> R) -> R {
     let (r, changed) = {
         let mut guard = STACK.lock();
-        let stack = guard.get_or_insert_with(new_stack);
+        // smoltcp interfaces hold their IP reassembly and fragmentation buffers inline
+        // and are built on the stack before they reach the heap: too big for a
+        // kernel stack, so they are built on a heap stack of their own.
+        let stack = guard.get_or_insert_with(|| {
+            crate::arch::x86_64::bigstack::call_on_heap_stack(1 << 20, new_stack)
+        });
         let r = f(stack);
         (r, stack.poll(now_ms()))
     };

@@ -102,7 +102,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only)"), // socket
     sys(42, Full, ""), // connect
     sys(43, Full, ""), // accept
-    sys(44, Full, "EPIPE sends SIGPIPE unless MSG_NOSIGNAL"), // sendto
+    sys(44, Partial, "EPIPE sends SIGPIPE unless MSG_NOSIGNAL; UDP datagrams over 16 KiB (IPv4) or the MTU (IPv6) give EMSGSIZE"), // sendto
     sys(45, Full, ""), // recvfrom
     sys(46, Partial, "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); AF_INET/AF_INET6: no control messages"), // sendmsg
     sys(47, Partial, "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; AF_INET/AF_INET6: no control messages"), // recvmsg

@@ -285,7 +285,8 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 /// The guest sends datagrams to a UDP echo server the test runs on the host
-/// (10.0.2.2 in the guest is the host's 127.0.0.1) and checks every echo.
+/// (10.0.2.2 in the guest is the host's 127.0.0.1) and checks every echo; 8 KiB
+/// travels as IP fragments both ways.
 #[test]
 fn guest_udp_echo_through_the_host() {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -298,7 +299,7 @@ fn guest_udp_echo_through_the_host() {
         while let Ok((n, from)) = sock.recv_from(&mut buf) {
             sock.send_to(&buf[..n], from).unwrap();
             sizes.push(n);
-            if n == 1472 {
+            if n == 8192 {
                 break;
             }
         }
@@ -308,19 +309,20 @@ fn guest_udp_echo_through_the_host() {
     let run = rumprun_qemu(
         &image,
         &["-I", "net0,vioif", "-W", "net0,inet,dhcp"],
-        &["to-host", &port.to_string(), "1", "512", "1472"],
+        &["to-host", &port.to_string(), "1", "512", "1472", "8192"],
     );
     run.assert_status(0)
         .assert_stdout_line("ok: SO_RCVTIMEO: recv gave EAGAIN after 2 s")
         .assert_stdout_line("ok: the host echoed 1 bytes")
         .assert_stdout_line("ok: the host echoed 512 bytes")
-        .assert_stdout_line("ok: the host echoed 1472 bytes");
+        .assert_stdout_line("ok: the host echoed 1472 bytes")
+        .assert_stdout_line("ok: the host echoed 8192 bytes");
     let sizes = echo.join().unwrap();
-    assert!(sizes.contains(&512), "host saw {sizes:?}");
+    assert!(sizes.contains(&8192), "host saw {sizes:?}");
 }
 
 /// The test sends datagrams to a UDP echo server in the guest through a forwarded
-/// port (`rumprun -F udp:HOSTPORT:7`) and checks every echo. Datagrams sent before
+/// port (`rumprun -F udp:HOSTPORT:7`) and checks every echo (8 KiB as fragments). Datagrams sent before
 /// the guest listens are lost (or refused while QEMU starts): the first one is resent
 /// until it comes back; later ones may be resent 3 times (each resend is reported).
 #[test]
@@ -346,7 +348,7 @@ fn host_udp_echo_through_the_guest() {
     sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
     let start = Instant::now();
     let mut buf = vec![0u8; 65536];
-    for (i, len) in [1, 512, 1472].into_iter().enumerate() {
+    for (i, len) in [1, 512, 1472, 8192].into_iter().enumerate() {
         let want = pattern(len);
         let mut resends = 0;
         loop {
@@ -379,7 +381,7 @@ fn host_udp_echo_through_the_guest() {
     let out = guest.wait_with_output().unwrap();
     let console = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "guest:\n{console}");
-    for len in [1, 512, 1472] {
+    for len in [1, 512, 1472, 8192] {
         assert!(
             console.lines().any(|l| l == format!("echoed {len} bytes")),
             "guest:\n{console}"

@@ -2,6 +2,7 @@
 //! Everything that needs an instruction the compiler won't emit on its own lives here.
 
 pub mod apic;
+pub mod bigstack;
 pub mod cpu;
 pub mod fpu;
 pub mod gdt;
