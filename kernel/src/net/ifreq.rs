@@ -2,7 +2,8 @@
 //! glibc's `if_nametoindex`/`if_indextoname` and programs that list or inspect
 //! interfaces use them: SIOCGIFCONF, SIOCGIFNAME, SIOCGIFINDEX, SIOCGIFFLAGS,
 //! SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFBRDADDR, SIOCGIFMTU, SIOCGIFHWADDR. Setting
-//! interface state (SIOCSIF*) fails with EOPNOTSUPP and one log line.
+//! interface state (SIOCSIF*) and the other socket ioctls in 0x890b..=0x89ff fail with
+//! EOPNOTSUPP and one log line.
 
 use crate::syscalls::errno::*;
 use crate::syscalls::user;
@@ -41,8 +42,8 @@ pub fn ioctl(req: u64, arg: u64) -> Option<Result<u64, Errno>> {
         | SIOCGIFMTU | SIOCGIFHWADDR => by_name(&ifaces, req, arg),
         _ => {
             crate::console::log_once(
-                "sioc-set",
-                "rumprun: changing interfaces by ioctl is not supported (configure them with net blocks); returning EOPNOTSUPP",
+                "sioc-other",
+                "rumprun: only the SIOCGIF{CONF,NAME,INDEX,FLAGS,ADDR,NETMASK,BRDADDR,MTU,HWADDR} socket ioctls are supported (interfaces are configured by net blocks); returning EOPNOTSUPP",
             );
             Err(EOPNOTSUPP)
         }
