@@ -50,8 +50,12 @@ static int to_host(int port, int nsizes, char **sizes)
 			ssize_t w = sendto(s, out, len, 0, (struct sockaddr *)&host, sizeof host);
 			CHECK(w == (ssize_t)len, "sendto %zu bytes: %zd (%s)", len, w, strerror(errno));
 			struct sockaddr_in from;
-			socklen_t flen = sizeof from;
-			ssize_t r = recvfrom(s, in, sizeof in, 0, (struct sockaddr *)&from, &flen);
+			socklen_t flen;
+			ssize_t r;
+			do { /* skip late echoes of earlier, resent sizes */
+				flen = sizeof from;
+				r = recvfrom(s, in, sizeof in, 0, (struct sockaddr *)&from, &flen);
+			} while (r >= 0 && r != (ssize_t)len);
 			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 				resends++;
 				continue;
