@@ -73,9 +73,10 @@ static int take_request(struct conn *c)
 	c->req[len - 1] = saved;
 	c->body_len = c->body == big ? BIG_LEN : strlen(c->body);
 	c->body_off = 0;
+	/* Answer in the request's version (HTTP/1.0 clients get HTTP/1.0). */
 	c->head_len = (size_t)snprintf(c->head, sizeof c->head,
-				       "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n",
-				       c->body_len, c->keep_alive ? "keep-alive" : "close");
+				       "HTTP/1.%d 200 OK\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n",
+				       http11, c->body_len, c->keep_alive ? "keep-alive" : "close");
 	c->head_off = 0;
 	memmove(c->req, c->req + len, c->req_len - len);
 	c->req_len -= len;
