@@ -126,17 +126,10 @@ impl Blkfront {
             xenstore::write(&format!("{fe}/{key}"), value.as_bytes())
                 .map_err(|e| xs_err("cannot publish the ring", e))?;
         }
-        let deadline = evtchn::deadline_in_ms(CONNECT_TIMEOUT_MS);
-        loop {
-            let state = xenstore::read_u64(&format!("{backend}/state")).unwrap_or(0);
-            if state == XENBUS_CONNECTED {
-                break;
-            }
-            if super::clock::system_time_ns() >= deadline {
-                return Err(format!("the backend did not connect (state {state})"));
-            }
-            evtchn::poll(port, evtchn::deadline_in_ms(10));
-        }
+        xenstore::wait_until(&format!("{backend}/state"), CONNECT_TIMEOUT_MS, |v| {
+            v.trim().parse() == Ok(XENBUS_CONNECTED)
+        })
+        .map_err(|(e, state)| format!("the backend did not connect (state {state:?}: {e})"))?;
         let sectors =
             xenstore::read_u64(&format!("{backend}/sectors")).map_err(|e| xs_err("no size", e))?;
         let sector_size = xenstore::read_u64(&format!("{backend}/sector-size")).unwrap_or(512);

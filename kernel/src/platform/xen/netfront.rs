@@ -156,17 +156,10 @@ impl Netfront {
             xenstore::write(&format!("{fe}/{key}"), value.as_bytes())
                 .map_err(|e| xs("cannot publish the rings", e))?;
         }
-        let deadline = evtchn::deadline_in_ms(CONNECT_TIMEOUT_MS);
-        loop {
-            let state = xenstore::read_u64(&format!("{backend}/state")).unwrap_or(0);
-            if state == XENBUS_CONNECTED {
-                break;
-            }
-            if super::clock::system_time_ns() >= deadline {
-                return Err(format!("the backend did not connect (state {state})"));
-            }
-            evtchn::poll(port, evtchn::deadline_in_ms(10));
-        }
+        xenstore::wait_until(&format!("{backend}/state"), CONNECT_TIMEOUT_MS, |v| {
+            v.trim().parse() == Ok(XENBUS_CONNECTED)
+        })
+        .map_err(|(e, state)| format!("the backend did not connect (state {state:?}: {e})"))?;
         evtchn::notify(port);
         Ok(Netfront {
             rings: Mutex::new(rings),

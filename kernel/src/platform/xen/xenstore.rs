@@ -1,7 +1,8 @@
 //! A xenstore client over the shared ring (xs_wire.h): one request at a time, the
 //! answer awaited with SCHEDOP_poll on the store's event channel, so it works at boot,
-//! at exit and in fault reports alike. Relative paths are relative to our domain's home,
-//! `/local/domain/<domid>`.
+//! at exit and in fault reports alike; watches (`wait_until`) let a driver sleep until
+//! a node changes instead of polling it. Relative paths are relative to our domain's
+//! home, `/local/domain/<domid>`.
 
 use super::{evtchn, hypercall};
 use crate::arch::paging::phys_to_virt;
@@ -23,7 +24,10 @@ const PAYLOAD_MAX: usize = 4096;
 
 const XS_DIRECTORY: u32 = 1;
 const XS_READ: u32 = 2;
+const XS_WATCH: u32 = 4;
+const XS_UNWATCH: u32 = 5;
 const XS_WRITE: u32 = 11;
+const XS_WATCH_EVENT: u32 = 15;
 const XS_ERROR: u32 = 16;
 
 /// How long one request may take before we give up on xenstored.
@@ -33,6 +37,8 @@ struct Store {
     ring: usize,
     port: u32,
     next_id: u32,
+    /// Tokens of watch events that arrived and nobody has waited for yet.
+    fired: Vec<Vec<u8>>,
 }
 
 static STORE: Once<Mutex<Store>> = Once::new();
@@ -73,6 +79,7 @@ pub fn init() -> Result<(), &'static str> {
             ring: phys_to_virt(pfn << 12) as usize,
             port: port as u32,
             next_id: 1,
+            fired: Vec::new(),
         })
     });
     Ok(())
@@ -162,23 +169,47 @@ impl Store {
         let deadline = evtchn::deadline_in_ms(TIMEOUT_MS);
         self.send(&msg, deadline)?;
         loop {
-            let mut header = [0u8; HEADER];
-            self.recv(&mut header, deadline)?;
-            let field = |i: usize| u32::from_le_bytes(header[4 * i..4 * i + 4].try_into().unwrap());
-            let body_len = field(3) as usize;
-            if body_len > PAYLOAD_MAX {
-                return Err(Error::TooLong);
+            let (kind, msg_id, body) = self.next_message(deadline)?;
+            if kind == XS_WATCH_EVENT || msg_id != id {
+                continue; // a watch event (kept by next_message) or a stale answer
             }
-            let mut body = alloc::vec![0u8; body_len];
-            self.recv(&mut body, deadline)?;
-            if field(1) != id {
-                continue; // a watch event or a stale answer
-            }
-            if field(0) == XS_ERROR {
+            if kind == XS_ERROR {
                 let name = body.split(|&b| b == 0).next().unwrap_or(&[]);
                 return Err(Error::Xen(String::from_utf8_lossy(name).into_owned()));
             }
             return Ok(body);
+        }
+    }
+
+    /// Reads one message: (type, request id, payload). A watch event's token is also
+    /// kept in `fired` for `wait_event`.
+    fn next_message(&mut self, deadline: u64) -> Result<(u32, u32, Vec<u8>), Error> {
+        let mut header = [0u8; HEADER];
+        self.recv(&mut header, deadline)?;
+        let field = |i: usize| u32::from_le_bytes(header[4 * i..4 * i + 4].try_into().unwrap());
+        let body_len = field(3) as usize;
+        if body_len > PAYLOAD_MAX {
+            return Err(Error::TooLong);
+        }
+        let mut body = alloc::vec![0u8; body_len];
+        self.recv(&mut body, deadline)?;
+        if field(0) == XS_WATCH_EVENT {
+            // The payload is "path\0token\0".
+            if let Some(token) = body.split(|&b| b == 0).nth(1) {
+                self.fired.push(token.to_vec());
+            }
+        }
+        Ok((field(0), field(1), body))
+    }
+
+    /// Waits until a watch event with `token` has arrived (since the last wait).
+    fn wait_event(&mut self, token: &[u8], deadline: u64) -> Result<(), Error> {
+        loop {
+            if self.fired.iter().any(|t| t == token) {
+                self.fired.retain(|t| t != token);
+                return Ok(());
+            }
+            self.next_message(deadline)?;
         }
     }
 }
@@ -224,4 +255,33 @@ pub fn directory(path: &str) -> Result<Vec<String>, Error> {
         .filter(|n| !n.is_empty())
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .collect())
+}
+
+/// Waits (up to `timeout_ms`) until the value at `path` satisfies `done`, sleeping on a
+/// xenstore watch between looks; returns the last value read (also on a timeout, as the
+/// error's context).
+pub fn wait_until(
+    path: &str,
+    timeout_ms: u64,
+    done: impl Fn(&str) -> bool,
+) -> Result<String, (Error, String)> {
+    let deadline = evtchn::deadline_in_ms(timeout_ms);
+    let token = path.as_bytes();
+    let request = |kind| {
+        let mut s = store()?;
+        s.request(kind, &[path.as_bytes(), b"\0", token, b"\0"])
+    };
+    request(XS_WATCH).map_err(|e| (e, String::new()))?;
+    let result = loop {
+        let value = read_string(path).unwrap_or_default();
+        if done(&value) {
+            break Ok(value);
+        }
+        let waited = store().and_then(|mut s| s.wait_event(token, deadline));
+        if let Err(e) = waited {
+            break Err((e, value));
+        }
+    };
+    let _ = request(XS_UNWATCH);
+    result
 }
