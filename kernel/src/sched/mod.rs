@@ -186,6 +186,49 @@ pub fn set_clear_child_tid(addr: u64) {
     }
 }
 
+/// Lays out below `end` what `switch_stacks` restores for a thread that has not run
+/// yet: its FPU area (512 bytes + 8 of padding, 16-byte aligned; the caller fills it),
+/// six zeroed callee-saved registers, then `ret` as the return address. Returns the
+/// saved stack pointer (the FPU area).
+///
+/// # Safety
+/// `end` must be the 16-byte aligned top of free kernel stack memory.
+unsafe fn switch_frame(end: u64, ret: u64) -> u64 {
+    let ret_at = end - 8;
+    let regs_at = ret_at - 8 * 6;
+    unsafe {
+        (ret_at as *mut u64).write(ret);
+        core::ptr::write_bytes(regs_at as *mut u64, 0, 6);
+    }
+    regs_at - 520
+}
+
+impl Thread {
+    /// A runnable thread of `process` that has not run yet.
+    fn new(
+        process: &'static Process,
+        kstack_phys: u64,
+        kstack_top: u64,
+        ksp: u64,
+        fs_base: u64,
+        clear_child_tid: u64,
+    ) -> Thread {
+        Thread {
+            state: State::Runnable,
+            process,
+            kstack_phys,
+            kstack_top,
+            ksp,
+            fs_base,
+            clear_child_tid,
+            deadline: None,
+            wake: Wake::Woken,
+            cpu_ticks: 0,
+            sleeps: 0,
+        }
+    }
+}
+
 /// Starts a new thread that resumes the program like its parent's syscall returns,
 /// but with rax = 0, the given stack and TLS. `frame` is the parent's syscall frame;
 /// the SSE state saved just below it is copied too.
@@ -212,31 +255,13 @@ pub fn spawn(
         (frame_at as *mut crate::arch::trap::TrapFrame).write(child);
         let parent_fx = (frame as *const _ as u64 - 512) as *const u8;
         core::ptr::copy_nonoverlapping(parent_fx, fx_at as *mut u8, 512);
-        // What switch_stacks restores: its FPU area (512 bytes + 8 of padding; the
-        // parent's x87/MXCSR state, live in the CPU), six callee-saved registers, then
-        // the return address.
-        let regs_at = fx_at - 8 * 7;
-        let ksp = regs_at - 520;
-        (fx_at as *mut u64)
-            .sub(1)
-            .write(syscall_return as *const () as u64);
-        core::ptr::write_bytes(regs_at as *mut u64, 0, 6);
+        let ksp = switch_frame(fx_at, syscall_return as *const () as u64);
+        // The parent's x87/MXCSR state, live in the CPU.
         crate::arch::fpu::save(ksp);
+        let fs_base = tls.unwrap_or_else(|| cpu::rdmsr(cpu::MSR_FS_BASE));
         s.threads.insert(
             tid,
-            Thread {
-                state: State::Runnable,
-                process,
-                kstack_phys: phys,
-                kstack_top: top,
-                ksp,
-                fs_base: tls.unwrap_or_else(|| cpu::rdmsr(cpu::MSR_FS_BASE)),
-                clear_child_tid,
-                deadline: None,
-                wake: Wake::Woken,
-                cpu_ticks: 0,
-                sleeps: 0,
-            },
+            Thread::new(process, phys, top, ksp, fs_base, clear_child_tid),
         );
     }
     Some(tid)
@@ -252,32 +277,10 @@ pub fn spawn_program(process: &'static Process, start: unsafe extern "C" fn() ->
     let tid = s.next_tid;
     debug_assert_eq!(tid, process.pid());
     s.next_tid += 1;
-    // What switch_stacks restores: its FPU area (512 bytes + 8 of padding, 16-byte
-    // aligned), six callee-saved registers, then the return address.
-    let ret_at = top - 8;
-    let regs_at = ret_at - 8 * 6;
-    let ksp = regs_at - 520;
-    unsafe {
-        (ret_at as *mut u64).write(start as usize as u64);
-        core::ptr::write_bytes(regs_at as *mut u64, 0, 6);
-    }
+    let ksp = unsafe { switch_frame(top, start as usize as u64) };
     crate::arch::fpu::write_default(ksp);
-    s.threads.insert(
-        tid,
-        Thread {
-            state: State::Runnable,
-            process,
-            kstack_phys: phys,
-            kstack_top: top,
-            ksp,
-            fs_base: 0,
-            clear_child_tid: 0,
-            deadline: None,
-            wake: Wake::Woken,
-            cpu_ticks: 0,
-            sleeps: 0,
-        },
-    );
+    s.threads
+        .insert(tid, Thread::new(process, phys, top, ksp, 0, 0));
     Some(tid)
 }
 

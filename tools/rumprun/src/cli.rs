@@ -396,6 +396,16 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
     Ok(Command::Run(Box::new(o)))
 }
 
+/// The run options of a command line that must parse (for the other modules' tests).
+#[cfg(test)]
+pub(crate) fn run_options(args: &[&str]) -> Options {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    match parse(&args).unwrap() {
+        Command::Run(o) => *o,
+        Command::Help => unreachable!(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

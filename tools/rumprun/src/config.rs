@@ -53,15 +53,10 @@ pub fn build(o: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{parse, Command};
     use rumprun_config::Config;
 
     fn options(args: &[&str]) -> Options {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        match parse(&args).unwrap() {
-            Command::Run(o) => *o,
-            Command::Help => unreachable!(),
-        }
+        crate::cli::run_options(args)
     }
 
     #[test]

@@ -143,14 +143,9 @@ pub fn shell_line(argv: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{parse, Command};
 
     fn options(args: &[&str]) -> Options {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        match parse(&args).unwrap() {
-            Command::Run(o) => *o,
-            Command::Help => unreachable!(),
-        }
+        crate::cli::run_options(args)
     }
 
     fn v(xs: &[&str]) -> Vec<String> {

@@ -270,14 +270,9 @@ fn wait_for_exit(o: &Options, domid: u32, console: Console) -> Result<i32, Error
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{parse, Command};
 
     fn options(args: &[&str]) -> Options {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        match parse(&args).unwrap() {
-            Command::Run(o) => *o,
-            Command::Help => unreachable!(),
-        }
+        crate::cli::run_options(args)
     }
 
     #[test]
