@@ -39,6 +39,16 @@ static int to_host(int port, int nsizes, char **sizes)
 	CHECK(none < 0 && err == EAGAIN, "recv with nothing to read: %zd (%s)", none, strerror(err));
 	CHECK(waited >= 1.9 && waited < 10, "SO_RCVTIMEO of 2 s waited %.2f s", waited);
 	ok("SO_RCVTIMEO: recv gave EAGAIN after 2 s");
+	/* It bounds a plain read() too (socket(7)); connect() sets the peer for read. */
+	CHECK(connect(s, (struct sockaddr *)&host, sizeof host) == 0, "connect: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	none = read(s, in, sizeof in);
+	err = errno;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(none < 0 && err == EAGAIN, "read with nothing to read: %zd (%s)", none, strerror(err));
+	CHECK(waited >= 1.9 && waited < 10, "SO_RCVTIMEO of 2 s bounded read() by %.2f s", waited);
+	ok("SO_RCVTIMEO: read gave EAGAIN after 2 s");
 	int resends = 0;
 	for (int i = 0; i < nsizes; i++) {
 		size_t len = (size_t)atoi(sizes[i]);

@@ -637,6 +637,9 @@ static void test_options(void) {
 	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
 	double t0 = now();
 	CHECK(recv(sv[0], buf, sizeof buf, 0) == -1 && errno == EAGAIN && now() - t0 >= 0.045);
+	/* The timeout bounds a plain read() too (socket(7)). */
+	t0 = now();
+	CHECK(read(sv[0], buf, sizeof buf) == -1 && errno == EAGAIN && now() - t0 >= 0.045);
 	close(sv[0]);
 	close(sv[1]);
 }

@@ -42,6 +42,14 @@ pub const O_APPEND: u32 = 0o2000;
 pub const O_NONBLOCK: u32 = 0o4000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 
+/// Which way a blocking call moves data: it decides which socket timeout
+/// (SO_RCVTIMEO or SO_SNDTIMEO) bounds it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Direction {
+    Receive,
+    Send,
+}
+
 /// What a kind of file can do. Defaults give Linux's answer for files that lack
 /// the operation.
 pub trait FileOps: Send + Sync + Any {
@@ -81,6 +89,23 @@ pub trait FileOps: Send + Sync + Any {
     fn stat(&self) -> Result<Stat, Errno>;
     fn ioctl(&self, _file: &OpenFile, _req: u64, _arg: u64) -> Result<u64, Errno> {
         Err(ENOTTY)
+    }
+    /// How long a blocking read or write may wait, in ns (a socket's SO_RCVTIMEO /
+    /// SO_SNDTIMEO); 0: until the file is ready.
+    fn timeout_ns(&self, _dir: Direction) -> u64 {
+        0
+    }
+    /// Sleeps until this file may have changed or `deadline` (monotonic ns) passes;
+    /// files whose readiness is computed lazily (sockets: the TCP/IP stack) update it
+    /// before returning.
+    fn sleep(&self, deadline: Option<u64>) -> crate::sched::Wake {
+        let poll_again = self
+            .needs_polling()
+            .then(|| crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS);
+        wait::wait(wait::earliest(
+            deadline,
+            wait::earliest(poll_again, self.next_deadline()),
+        ))
     }
     /// Bytes ready to read (FIONREAD).
     fn bytes_readable(&self) -> Option<usize> {

@@ -4,6 +4,7 @@
 //! correct on one CPU; per-file queues can come when many connections make it matter.
 
 use crate::sched::{futex, Wake};
+use crate::syscalls::errno::{Errno, EAGAIN, EINTR, ERESTARTSYS};
 
 /// The kernel futex queue it is (shared by every program: a pipe's writer and reader
 /// may be different programs).
@@ -34,5 +35,37 @@ pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, y) => x.or(y),
+    }
+}
+
+/// Runs `op` until it stops saying EAGAIN, sleeping with `sleep(deadline)` in between,
+/// unless `nonblock`. `timeout_ns` (a socket's SO_RCVTIMEO/SO_SNDTIMEO; 0 = none;
+/// asked only when the call must wait) bounds the whole call: then EAGAIN, and a signal gives EINTR rather than a restart,
+/// as on Linux (signal(7): calls with a socket timeout are never restarted).
+pub fn retry_blocking<T>(
+    nonblock: bool,
+    timeout_ns: impl FnOnce() -> u64,
+    mut sleep: impl FnMut(Option<u64>) -> Wake,
+    mut op: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    let mut timeout_ns = Some(timeout_ns);
+    let mut deadline = None;
+    loop {
+        match op() {
+            Err(EAGAIN) if !nonblock => {
+                let now = crate::time::monotonic_ns();
+                let until = *deadline.get_or_insert_with(|| {
+                    let ns = timeout_ns.take().map_or(0, |f| f());
+                    (ns != 0).then(|| now.saturating_add(ns))
+                });
+                if until.is_some_and(|t| now >= t) {
+                    return Err(EAGAIN);
+                }
+                if sleep(until) == Wake::Interrupted {
+                    return Err(if until.is_some() { EINTR } else { ERESTARTSYS });
+                }
+            }
+            r => return r,
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! comes from it, and closing the last descriptor closes it. Waiters wake when a card
 //! interrupts or the stack's next timer is due (see `net::next_deadline`).
 
-use crate::fd::{FileOps, OpenFile};
+use crate::fd::{Direction, FileOps, OpenFile};
 use crate::syscalls::errno::*;
 use crate::syscalls::stat::Stat;
 use core::any::Any;
@@ -13,6 +13,19 @@ pub struct SocketFile {
 }
 
 const S_IFSOCK: u32 = 0o140000;
+
+/// How long a blocking call on socket `id` may wait, in ns: its SO_RCVTIMEO or
+/// SO_SNDTIMEO; 0 = no limit.
+pub fn timeout_ns(id: SocketId, dir: Direction) -> u64 {
+    super::with(|s| {
+        s.options(id).map(|o| match dir {
+            Direction::Receive => o.rcvtimeo_us,
+            Direction::Send => o.sndtimeo_us,
+        })
+    })
+    .unwrap_or(0)
+    .saturating_mul(1000)
+}
 
 impl FileOps for SocketFile {
     fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -30,6 +43,12 @@ impl FileOps for SocketFile {
     }
     fn next_deadline(&self) -> Option<u64> {
         super::next_deadline()
+    }
+    fn timeout_ns(&self, dir: Direction) -> u64 {
+        timeout_ns(self.id, dir)
+    }
+    fn sleep(&self, deadline: Option<u64>) -> crate::sched::Wake {
+        super::wait(deadline)
     }
     fn bytes_readable(&self) -> Option<usize> {
         super::with(|s| s.bytes_readable(self.id)).ok()

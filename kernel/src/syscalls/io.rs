@@ -7,31 +7,25 @@ use super::errno::*;
 use super::stat::Statx;
 use super::user;
 use crate::fd::{
-    self, eventfd::EventFd, pipe, signalfd::SignalFd, timerfd::TimerFd, wait, OpenFile, O_CLOEXEC,
-    O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
+    self, eventfd::EventFd, pipe, signalfd::SignalFd, timerfd::TimerFd, wait, Direction, OpenFile,
+    O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// Runs `op` until it does not say EAGAIN, waiting for file activity in between,
-/// unless the descriptor is non-blocking.
-pub fn blocking<T>(file: &OpenFile, mut op: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
-    loop {
-        match op() {
-            Err(EAGAIN) if !file.nonblocking() => {
-                let poll_again = file
-                    .ops
-                    .needs_polling()
-                    .then(|| crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS);
-                if wait::wait(wait::earliest(poll_again, file.ops.next_deadline()))
-                    == crate::sched::Wake::Interrupted
-                {
-                    return Err(ERESTARTSYS); // restarted under SA_RESTART, else EINTR
-                }
-            }
-            r => return r,
-        }
-    }
+/// unless the descriptor is non-blocking; a socket's timeout for `dir` bounds the wait.
+pub fn blocking<T>(
+    file: &OpenFile,
+    dir: Direction,
+    op: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    wait::retry_blocking(
+        file.nonblocking(),
+        || file.ops.timeout_ns(dir),
+        |deadline| file.ops.sleep(deadline),
+        op,
+    )
 }
 
 pub fn read(fd: u64, buf: u64, len: u64) -> SysResult {
@@ -40,7 +34,7 @@ pub fn read(fd: u64, buf: u64, len: u64) -> SysResult {
         return Err(EBADF);
     }
     let buf = user::slice_mut(buf, len as usize)?;
-    blocking(&f, || f.ops.read(&f, buf)).map(|n| n as u64)
+    blocking(&f, Direction::Receive, || f.ops.read(&f, buf)).map(|n| n as u64)
 }
 
 pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
@@ -49,7 +43,7 @@ pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
         return Err(EBADF);
     }
     let buf = user::slice(buf, len as usize)?;
-    blocking(&f, || f.ops.write(&f, buf)).map(|n| n as u64)
+    blocking(&f, Direction::Send, || f.ops.write(&f, buf)).map(|n| n as u64)
 }
 
 pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
@@ -113,7 +107,7 @@ pub fn writev(fd: u64, iov: u64, count: u64) -> SysResult {
         return Err(EBADF);
     }
     let data = gather(iov, count)?;
-    blocking(&f, || f.ops.write(&f, &data)).map(|n| n as u64)
+    blocking(&f, Direction::Send, || f.ops.write(&f, &data)).map(|n| n as u64)
 }
 
 pub fn pread(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
@@ -416,14 +410,16 @@ fn copy_between(
         let want = ((count - done) as usize).min(buf.len());
         let n = match in_off {
             Some(_) => inf.ops.pread(&mut buf[..want], ioff)?,
-            None => blocking(&inf, || inf.ops.read(&inf, &mut buf[..want]))?,
+            None => blocking(&inf, Direction::Receive, || {
+                inf.ops.read(&inf, &mut buf[..want])
+            })?,
         };
         if n == 0 {
             break;
         }
         let w = match out_off {
             Some(_) => outf.ops.pwrite(&buf[..n], ooff)?,
-            None => blocking(&outf, || outf.ops.write(&outf, &buf[..n]))?,
+            None => blocking(&outf, Direction::Send, || outf.ops.write(&outf, &buf[..n]))?,
         };
         done += w as u64;
         ioff += w as u64;

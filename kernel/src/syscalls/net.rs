@@ -5,8 +5,8 @@
 
 use super::errno::*;
 use super::user;
-use crate::fd::{self, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
-use crate::net::{self, netlink, netlink::NetlinkFile, socket::SocketFile};
+use crate::fd::{self, wait, Direction, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::net::{self, netlink, netlink::NetlinkFile, socket, socket::SocketFile};
 use crate::sched::Wake;
 use alloc::sync::Arc;
 use alloc::vec;
@@ -58,49 +58,16 @@ fn write_addr_bytes(bytes: &[u8], ptr: u64, lenp: u64) -> Result<(), Errno> {
     user::write(lenp, bytes.len() as u32)
 }
 
-/// Which of the socket's timeouts bounds a blocking call.
-#[derive(Clone, Copy)]
-enum Timeout {
-    /// SO_RCVTIMEO: recv*, accept.
-    Receive,
-    /// SO_SNDTIMEO: send*.
-    Send,
-}
-
 /// Runs `op` until it stops saying EAGAIN, waiting for the stack in between, unless
 /// the call is non-blocking; gives EAGAIN when the socket's SO_RCVTIMEO/SO_SNDTIMEO
-/// (`which`) runs out first, as Linux does.
+/// (`dir`) runs out first, as Linux does.
 fn blocking<T>(
     id: SocketId,
     nonblock: bool,
-    which: Timeout,
-    mut op: impl FnMut() -> Result<T, Errno>,
+    dir: Direction,
+    op: impl FnMut() -> Result<T, Errno>,
 ) -> Result<T, Errno> {
-    let mut deadline = None;
-    loop {
-        match op() {
-            Err(EAGAIN) if !nonblock => {
-                let now = crate::time::monotonic_ns();
-                let until = *deadline.get_or_insert_with(|| {
-                    let us = net::with(|s| {
-                        s.options(id).map(|o| match which {
-                            Timeout::Receive => o.rcvtimeo_us,
-                            Timeout::Send => o.sndtimeo_us,
-                        })
-                    })
-                    .unwrap_or(0);
-                    (us > 0).then(|| now.saturating_add(us.saturating_mul(1000)))
-                });
-                if until.is_some_and(|t| now >= t) {
-                    return Err(EAGAIN);
-                }
-                if net::wait(until) == Wake::Interrupted {
-                    return Err(ERESTARTSYS);
-                }
-            }
-            r => return r,
-        }
-    }
+    wait::retry_blocking(nonblock, || socket::timeout_ns(id, dir), net::wait, op)
 }
 
 pub fn socket(domain: u64, ty: u64, protocol: u64) -> SysResult {
@@ -140,7 +107,7 @@ pub fn accept4(fdn: u64, addr: u64, lenp: u64, flags: u64) -> SysResult {
         return Err(EINVAL);
     }
     let (f, id) = sock(fdn)?;
-    let (new, peer) = blocking(id, f.nonblocking(), Timeout::Receive, || {
+    let (new, peer) = blocking(id, f.nonblocking(), Direction::Receive, || {
         net::with(|s| s.accept(id))
     })?;
     let file = OpenFile::new(
@@ -182,7 +149,7 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     };
     let data = user::slice(buf, len as usize)?;
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    blocking(id, nonblock, Timeout::Send, || {
+    blocking(id, nonblock, Direction::Send, || {
         net::with(|s| s.send(id, data, to))
     })
     .map(|n| n as u64)
@@ -199,7 +166,7 @@ pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) 
     let (f, id) = sock(fdn)?;
     let out = user::slice_mut(buf, len as usize)?;
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    let r = blocking(id, nonblock, Timeout::Receive, || {
+    let r = blocking(id, nonblock, Direction::Receive, || {
         net::with(|s| s.recv(id, out, flags as u32))
     })?;
     if let Some(from) = r.from {
@@ -246,7 +213,7 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
         None
     };
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    blocking(id, nonblock, Timeout::Send, || {
+    blocking(id, nonblock, Direction::Send, || {
         net::with(|s| s.send(id, &data, to))
     })
     .map(|n| n as u64)
@@ -269,7 +236,7 @@ pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     } else {
         let (f, id) = sock(fdn)?;
         let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-        let r = blocking(id, nonblock, Timeout::Receive, || {
+        let r = blocking(id, nonblock, Direction::Receive, || {
             net::with(|s| s.recv(id, &mut tmp, flags as u32))
         })?;
         let from = r.from.map(|a| {
@@ -373,7 +340,7 @@ fn netlink_recv(
     loop {
         match nl.recv(buf, flags & MSG_PEEK != 0) {
             Err(EAGAIN) if !(f.nonblocking() || flags & MSG_DONTWAIT != 0) => {
-                if crate::fd::wait::wait(None) == Wake::Interrupted {
+                if wait::wait(None) == Wake::Interrupted {
                     return Err(ERESTARTSYS);
                 }
             }

@@ -115,7 +115,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         54,
         Partial,
-        "AF_INET/AF_INET6: SO_RCVTIMEO/SO_SNDTIMEO bound recv*/send*/accept, not read/write; AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT",
+        "SO_RCVTIMEO/SO_SNDTIMEO bound recv*/send*/accept and plain read/write (EAGAIN, EINTR on a signal); AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT",
     ), // setsockopt
     sys(55, Full, ""), // getsockopt
     sys(

@@ -11,7 +11,6 @@ use super::user;
 use crate::fd::unix::addr::{UnixAddr, SOCKADDR_UN_LEN};
 use crate::fd::unix::{Kind, Received, Rights, UnixSocket};
 use crate::fd::{self, wait, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
-use crate::sched::Wake;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -59,31 +58,13 @@ fn sock(fdn: u64) -> Result<(Arc<OpenFile>, Arc<UnixSocket>), Errno> {
 }
 
 /// Runs `op` until it stops saying EAGAIN, waiting on the I/O queue in between,
-/// unless `nonblock`; `timeout_ns` (SO_RCVTIMEO/SNDTIMEO, 0 = none) bounds the wait
-/// (then EAGAIN, and a signal gives EINTR instead of a restart, as on Linux).
+/// unless `nonblock`; `timeout_ns` (SO_RCVTIMEO/SNDTIMEO, 0 = none) bounds the wait.
 fn blocking<T>(
     nonblock: bool,
     timeout_ns: u64,
-    mut op: impl FnMut() -> Result<T, Errno>,
+    op: impl FnMut() -> Result<T, Errno>,
 ) -> Result<T, Errno> {
-    let deadline = (timeout_ns != 0).then(|| crate::time::monotonic_ns() + timeout_ns);
-    loop {
-        match op() {
-            Err(EAGAIN) if !nonblock => {
-                if deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
-                    return Err(EAGAIN);
-                }
-                if wait::wait(deadline) == Wake::Interrupted {
-                    return Err(if deadline.is_some() {
-                        EINTR
-                    } else {
-                        ERESTARTSYS
-                    });
-                }
-            }
-            r => return r,
-        }
-    }
+    wait::retry_blocking(nonblock, || timeout_ns, wait::wait, op)
 }
 
 fn read_addr(ptr: u64, len: u64) -> Result<UnixAddr, Errno> {

@@ -313,6 +313,7 @@ fn guest_udp_echo_through_the_host() {
     );
     run.assert_status(0)
         .assert_stdout_line("ok: SO_RCVTIMEO: recv gave EAGAIN after 2 s")
+        .assert_stdout_line("ok: SO_RCVTIMEO: read gave EAGAIN after 2 s")
         .assert_stdout_line("ok: the host echoed 1 bytes")
         .assert_stdout_line("ok: the host echoed 512 bytes")
         .assert_stdout_line("ok: the host echoed 1472 bytes")

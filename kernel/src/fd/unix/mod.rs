@@ -18,7 +18,7 @@
 pub mod addr;
 pub mod names;
 
-use super::{wait, FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use super::{wait, Direction, FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::syscalls::errno::*;
 use crate::syscalls::stat::Stat;
 use addr::UnixAddr;
@@ -680,6 +680,13 @@ impl FileOps for UnixSocket {
     }
     fn write(&self, _file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
         self.send(buf, None, &mut None)
+    }
+    fn timeout_ns(&self, dir: Direction) -> u64 {
+        let o = self.options();
+        match dir {
+            Direction::Receive => o.rcvtimeo,
+            Direction::Send => o.sndtimeo,
+        }
     }
     fn poll(&self) -> u32 {
         let st = self.state.lock();
