@@ -154,6 +154,8 @@ run_cargo() {
 dobuild() {
 	run_cargo kernel "$SRCDIR/kernel" --target-dir "$KERNEL_TARGET_DIR"
 	[ -f "$KERNEL_ELF" ] || die "the kernel build produced no $KERNEL_ELF"
+	"$SRCDIR/kernel/check-fpu-use" "$KERNEL_ELF" ||
+	    die "the kernel touches FPU/SSE state a syscall does not save (kernel/check-fpu-use)"
 	run_cargo tools "$SRCDIR" --target-dir "$HOST_TARGET_DIR" \
 	    -p rumprun-bake -p rumprun
 	date >"$OBJDIR/stamp-build"

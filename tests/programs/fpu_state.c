@@ -1,6 +1,7 @@
 /* fpu_state: the program's FPU/SSE state survives the kernel. Syscalls save only
- * xmm0-15 and leave x87/MXCSR live in the CPU, carried across thread switches by the
- * scheduler (see kernel/src/arch/x86_64/fpu.rs), so this checks each piece:
+ * xmm0-3 and leave the rest (xmm4-15, x87, MXCSR) live in the CPU, carried across
+ * thread switches by the scheduler (see kernel/src/arch/x86_64/fpu.rs), so this
+ * checks each piece:
  *   - all sixteen xmm registers across a trivial syscall and across a blocking one;
  *   - values on the x87 stack across a blocking syscall while another thread computes;
  *   - a per-thread rounding mode (MXCSR and the x87 control word) while two threads

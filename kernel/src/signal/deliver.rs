@@ -196,7 +196,7 @@ pub fn sigreturn(frame: &mut TrapFrame) {
     let area = fx_area(frame);
     match frame::restore(frame, area) {
         Ok(r) => {
-            // rt_sigreturn is a syscall: its return reloads only xmm0-15 from the area.
+            // rt_sigreturn is a syscall: its return reloads only xmm0-3 from the area.
             fpu::load(area);
             let t = state::current();
             t.mask = r.mask;

@@ -1,8 +1,9 @@
 //! The program's FPU/SSE state around kernel entries. Traps save the whole FXSAVE image
-//! below their frame; syscalls save only xmm0-15 there (the kernel uses SSE but never
-//! x87 or MXCSR, so those stay live in the CPU, and `switch_stacks` carries them across
-//! thread switches). Code that needs a syscall's complete image (signal frames) fills
-//! in the rest from the CPU here.
+//! below their frame; syscalls save only xmm0-3 there (the compiled kernel uses no
+//! other vector register and never x87 or MXCSR — `kernel/check-fpu-use` checks the
+//! binary at every build —, so the rest stays live in the CPU, and `switch_stacks`
+//! carries it across thread switches). Code that needs a syscall's complete image
+//! (signal frames) fills in the rest from the CPU here.
 
 use core::arch::asm;
 
@@ -10,6 +11,8 @@ use core::arch::asm;
 pub const FX_SIZE: usize = 512;
 /// Bytes of the image before the xmm registers: x87 control/status, MXCSR, st0-7.
 const X87_PART: usize = 160;
+/// Bytes of the image a syscall saves itself: xmm0-3 (entry.S, SAVE_XMM).
+const SYSCALL_XMM: core::ops::Range<usize> = X87_PART..X87_PART + 4 * 16;
 
 #[repr(C, align(16))]
 struct Image([u8; FX_SIZE]);
@@ -37,10 +40,14 @@ pub fn write_default(area: u64) {
     unsafe { core::ptr::copy_nonoverlapping(image.0.as_ptr(), area as *mut u8, FX_SIZE) };
 }
 
-/// Completes a syscall's save area (xmm only) into a whole FXSAVE image: the x87 and
-/// MXCSR part comes from the CPU, where it is still the program's.
+/// Completes a syscall's save area (xmm0-3 only) into a whole FXSAVE image: x87,
+/// MXCSR and xmm4-15 come from the CPU, where they are still the program's.
 pub fn complete_syscall_area(area: u64) {
     let mut live = Image([0; FX_SIZE]);
     save(live.0.as_mut_ptr() as u64);
-    unsafe { core::ptr::copy_nonoverlapping(live.0.as_ptr(), area as *mut u8, X87_PART) };
+    let live = &live.0;
+    // SAFETY: `area` is the 512-byte save area below the syscall's frame.
+    let image = unsafe { core::slice::from_raw_parts_mut(area as *mut u8, FX_SIZE) };
+    image[..SYSCALL_XMM.start].copy_from_slice(&live[..SYSCALL_XMM.start]);
+    image[SYSCALL_XMM.end..].copy_from_slice(&live[SYSCALL_XMM.end..]);
 }
