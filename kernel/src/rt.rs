@@ -2,32 +2,20 @@
 //! (compiler_builtins has no "mem" feature on this target), the panic handler, and the
 //! never-called unwinding symbols that precompiled core/alloc refer to.
 
-use core::arch::asm;
-
-#[no_mangle]
-pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    asm!("rep movsb", inout("rcx") n => _, inout("rdi") dst => _, inout("rsi") src => _,
-         options(nostack, preserves_flags));
-    dst
+// memcpy, memset and memmove_down: arch/x86_64/mem.S.
+extern "C" {
+    fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8;
+    fn memmove_down(dst: *mut u8, src: *const u8, n: usize) -> *mut u8;
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     if (dst as usize).wrapping_sub(src as usize) >= n {
+        // No overlap, or dst below src: a forward copy reads each block before it
+        // writes over it.
         return memcpy(dst, src, n);
     }
-    // Overlapping with dst above src: copy backwards.
-    asm!("std", "rep movsb", "cld",
-         inout("rcx") n => _, inout("rdi") dst.add(n).wrapping_sub(1) => _,
-         inout("rsi") src.add(n).wrapping_sub(1) => _, options(nostack));
-    dst
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
-    asm!("rep stosb", inout("rcx") n => _, inout("rdi") dst => _, in("al") c as u8,
-         options(nostack, preserves_flags));
-    dst
+    memmove_down(dst, src, n)
 }
 
 #[no_mangle]

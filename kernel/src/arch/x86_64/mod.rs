@@ -13,6 +13,7 @@ pub mod trap;
 
 core::arch::global_asm!(include_str!("boot.S"), options(att_syntax));
 core::arch::global_asm!(include_str!("entry.S"), options(att_syntax));
+core::arch::global_asm!(include_str!("mem.S"), options(att_syntax));
 
 /// Sets up the CPU state the kernel relies on: descriptor tables, IST stacks,
 /// exception vectors and the `syscall` MSRs.
