@@ -34,6 +34,7 @@ const RT_SIGRETURN: usize = 15;
 
 /// Called by entry.S for every syscall; delivers pending signals before returning.
 #[no_mangle]
+#[link_section = ".text.hot"]
 extern "C" fn syscall_handler(frame: &mut TrapFrame) {
     let nr = frame.rax as usize;
     if nr == RT_SIGRETURN {

@@ -172,7 +172,8 @@ trap_vectors:
 .endr
 .noaltmacro
 
-.text
+/* The syscall path lives in .text.hot, next to syscall_handler (see link.ld). */
+.pushsection .text.hot, "ax"
 .balign 16
 .global syscall_entry
 syscall_entry:
@@ -239,6 +240,7 @@ syscall_return:
 1:  RESTORE_GPRS
     add $16, %rsp
     iretq
+.popsection
 
 /* Start the program: rdi = entry, rsi = initial stack pointer. Linux's ELF ABI wants
  * rdx = 0 (no rtld fini function) and the other registers zeroed. */

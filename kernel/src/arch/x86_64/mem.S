@@ -7,7 +7,7 @@
  * TCG runs them one byte per turn; reading a 4 KiB block through the ext2 cache cost
  * ~30 us that way. */
 
-.pushsection .text.mem, "ax"
+.pushsection .rumprun_mem, "ax"
 .balign 16
 .global memcpy
 memcpy:
