@@ -187,20 +187,23 @@ pub fn set_clear_child_tid(addr: u64) {
 }
 
 /// Lays out below `end` what `switch_stacks` restores for a thread that has not run
-/// yet: its FPU area (512 bytes + 8 of padding, 16-byte aligned; the caller fills it),
-/// six zeroed callee-saved registers, then `ret` as the return address. Returns the
-/// saved stack pointer (the FPU area).
+/// yet: its FPU area (`fpu::SWITCH_AREA` bytes, 64-byte aligned; the caller fills it
+/// with `fpu::write_default` or `fpu::save_switch`), six zeroed callee-saved registers,
+/// then `ret` as the return address. Returns the saved stack pointer (the FPU area).
 ///
 /// # Safety
 /// `end` must be the 16-byte aligned top of free kernel stack memory.
 unsafe fn switch_frame(end: u64, ret: u64) -> u64 {
     let ret_at = end - 8;
     let regs_at = ret_at - 8 * 6;
+    let area = (regs_at - crate::arch::fpu::SWITCH_AREA as u64) & !63;
     unsafe {
         (ret_at as *mut u64).write(ret);
         core::ptr::write_bytes(regs_at as *mut u64, 0, 6);
+        // switch_stacks finds the registers through the area's bytes 504-511.
+        ((area + 504) as *mut u64).write(regs_at);
     }
-    regs_at - 520
+    area
 }
 
 impl Thread {
@@ -257,7 +260,7 @@ pub fn spawn(
         core::ptr::copy_nonoverlapping(parent_fx, fx_at as *mut u8, 512);
         let ksp = switch_frame(fx_at, syscall_return as *const () as u64);
         // The parent's x87/MXCSR state, live in the CPU.
-        crate::arch::fpu::save(ksp);
+        crate::arch::fpu::save_switch(ksp);
         let fs_base = tls.unwrap_or_else(|| cpu::rdmsr(cpu::MSR_FS_BASE));
         s.threads.insert(
             tid,

@@ -198,6 +198,11 @@ pub fn sigreturn(frame: &mut TrapFrame) {
         Ok(r) => {
             // rt_sigreturn is a syscall: its return reloads only xmm0-3 from the area.
             fpu::load(area);
+            if let Some(extra) = &r.avx {
+                // SAFETY: `area` is the 512-byte image below the frame, just restored.
+                let legacy = unsafe { &*(area as *const [u8; fpu::FX_SIZE]) };
+                fpu::load_avx(legacy, extra);
+            }
             let t = state::current();
             t.mask = r.mask;
             // As on Linux, the saved alternate stack is re-installed unless the thread

@@ -5,18 +5,28 @@
 //! From the new rsp upwards: the return address (`sa_restorer`, which calls
 //! rt_sigreturn), `struct ucontext` (uc_flags, uc_link, uc_stack, uc_mcontext =
 //! `struct sigcontext`, uc_sigmask), `siginfo_t` (128 bytes); above that, 64-byte
-//! aligned, the 512-byte FXSAVE image that `sigcontext.fpstate` points to. The frame
+//! aligned, the `fpstate` that `sigcontext.fpstate` points to: the 512-byte FXSAVE
+//! image and, when AVX is on (arch::fpu), Linux's extended form — FP_XSTATE_MAGIC1
+//! and the sizes in the image's software bytes, the XSAVE header and the AVX
+//! component after it, FP_XSTATE_MAGIC2 at the end — so that a handler's AVX code
+//! cannot clobber the ymm registers of the code it interrupted. The frame
 //! starts below the interrupted rsp's 128-byte red zone (or at the top of the alternate
 //! stack), and the new rsp is chosen so that rsp + 8 is 16-byte aligned, as at a
 //! function's entry.
 
 use super::state::AltStack;
 use super::{SigInfo, UNBLOCKABLE};
+use crate::arch::fpu;
 use crate::arch::trap::TrapFrame;
 use crate::syscalls::user;
 
 const RED_ZONE: u64 = 128;
 const FX_SIZE: u64 = 512;
+/// Linux's markers of an extended `fpstate` (struct _fpx_sw_bytes, uapi sigcontext.h).
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+/// uc_flags: the fpstate is extended.
+const UC_FP_XSTATE: u64 = 1;
 /// `struct ucontext`: 5 words, a 32-word sigcontext, the 1-word sigset.
 const UC_WORDS: usize = 5 + SC_WORDS + 1;
 const SC_WORDS: usize = 32;
@@ -93,7 +103,12 @@ pub fn build(
     } else {
         frame.rsp - RED_ZONE
     };
-    let fp = (top - FX_SIZE) & !63;
+    let avx = fpu::save_avx();
+    let fp_size = match avx {
+        Some(_) => fpu::XSTATE_SIZE as u64 + 4, // + FP_XSTATE_MAGIC2
+        None => FX_SIZE,
+    };
+    let fp = (top - fp_size) & !63;
     let uc_info_size = 8 + UC_SIZE + 128;
     let sp = ((fp - uc_info_size) & !15) - 8;
     if alt.contains(frame.rsp) && !alt.contains(sp + 1) {
@@ -117,12 +132,26 @@ pub fn build(
     sc[SC_FPSTATE] = fp;
 
     let mut ucw = [0u64; UC_WORDS];
+    if avx.is_some() {
+        ucw[0] = UC_FP_XSTATE;
+    }
     ucw[UC_STACK..UC_STACK + 3].copy_from_slice(&stack_t(alt, frame.rsp));
     ucw[UC_MCONTEXT..UC_MCONTEXT + SC_WORDS].copy_from_slice(&sc);
     ucw[UC_SIGMASK] = saved_mask;
 
-    let fx_bytes: [u8; FX_SIZE as usize] = unsafe { *(fx as *const [u8; FX_SIZE as usize]) };
+    let mut fx_bytes: [u8; FX_SIZE as usize] = unsafe { *(fx as *const [u8; FX_SIZE as usize]) };
+    let sw = &mut fx_bytes[fpu::SOFTWARE_BYTES];
+    sw.fill(0);
     let bad = |_| "the signal frame does not fit on the program's stack";
+    if let Some(extra) = avx {
+        // struct _fpx_sw_bytes: magic1, extended_size, xfeatures, xstate_size.
+        sw[0..4].copy_from_slice(&FP_XSTATE_MAGIC1.to_le_bytes());
+        sw[4..8].copy_from_slice(&(fp_size as u32).to_le_bytes());
+        sw[8..16].copy_from_slice(&fpu::XSTATE_FEATURES.to_le_bytes());
+        sw[16..20].copy_from_slice(&(fpu::XSTATE_SIZE as u32).to_le_bytes());
+        user::write(fp + FX_SIZE, extra).map_err(bad)?;
+        user::write(fp + fpu::XSTATE_SIZE as u64, FP_XSTATE_MAGIC2).map_err(bad)?;
+    }
     user::write(fp, fx_bytes).map_err(bad)?;
     user::write(info_at, info.to_bytes()).map_err(bad)?;
     user::write(uc, ucw).map_err(bad)?;
@@ -142,6 +171,8 @@ pub fn build(
 pub struct Restored {
     pub mask: u64,
     pub stack: [u64; 3],
+    /// The extended fpstate's XSAVE header and AVX component, when the frame has one.
+    pub avx: Option<[u8; fpu::AVX_EXTRA]>,
 }
 
 /// rt_sigreturn: the handler returned into its restorer, which popped the return
@@ -156,6 +187,7 @@ pub fn restore(frame: &mut TrapFrame, fx: u64) -> Result<Restored, &'static str>
         return Err("bad signal frame (kernel address in rip/rsp)");
     }
     let fp = sc[SC_FPSTATE];
+    let mut avx = None;
     if fp != 0 {
         let mut img: [u8; FX_SIZE as usize] =
             user::read(fp).map_err(|_| "bad FPU state in the signal frame")?;
@@ -168,6 +200,16 @@ pub fn restore(frame: &mut TrapFrame, fx: u64) -> Result<Restored, &'static str>
         let mxcsr = u32::from_le_bytes(img[24..28].try_into().unwrap()) & supported;
         img[24..28].copy_from_slice(&mxcsr.to_le_bytes());
         img[28..32].copy_from_slice(&cur[28..32]);
+        let magic1 = u32::from_le_bytes(img[464..468].try_into().unwrap());
+        let size = u32::from_le_bytes(img[480..484].try_into().unwrap()) as usize;
+        if magic1 == FP_XSTATE_MAGIC1 && size >= fpu::XSTATE_SIZE {
+            let extra: [u8; fpu::AVX_EXTRA] =
+                user::read(fp + FX_SIZE).map_err(|_| "bad FPU state in the signal frame")?;
+            if !fpu::avx_valid(&extra) {
+                return Err("bad extended FPU state in the signal frame");
+            }
+            avx = Some(extra);
+        }
         unsafe { *(fx as *mut [u8; FX_SIZE as usize]) = img };
     }
     let f = &mut *frame;
@@ -181,5 +223,6 @@ pub fn restore(frame: &mut TrapFrame, fx: u64) -> Result<Restored, &'static str>
     Ok(Restored {
         mask: ucw[UC_SIGMASK] & !UNBLOCKABLE,
         stack: [ucw[UC_STACK], ucw[UC_STACK + 1], ucw[UC_STACK + 2]],
+        avx,
     })
 }

@@ -269,10 +269,13 @@ enter_program:
     iretq
 
 /* switch_stacks(save: *mut u64, next: u64): saves the callee-saved registers and the
- * FPU/SSE state (the program's x87 and MXCSR state; see the top of this file) on the
- * current kernel stack, stores its rsp in *save, and continues on `next` (a stack saved
- * the same way, or a new thread's prepared stack whose "return address" is
- * syscall_return). The rsp stored is 16-byte aligned: it points at the FXSAVE area. */
+ * FPU state the kernel leaves live (x87, MXCSR, xmm4-15, the ymm upper halves; see the
+ * top of this file and arch::fpu) on the current kernel stack, stores its rsp in
+ * *save, and continues on `next` (a stack saved the same way, or a new thread's
+ * prepared stack whose "return address" is syscall_return). The rsp stored points at
+ * the FPU area: 1024 bytes (fpu::SWITCH_AREA), 64-byte aligned, saved with XSAVE (x87,
+ * SSE, AVX) when fpu::init enabled it, else FXSAVE; its bytes 504-511 (left to
+ * software by both) hold the rsp of the saved registers. */
 .global switch_stacks
 switch_stacks:
     push %rbp
@@ -281,12 +284,37 @@ switch_stacks:
     push %r13
     push %r14
     push %r15
-    sub $520, %rsp                  /* 512 + 8: the area must be 16-byte aligned */
-    fxsave (%rsp)
-    mov %rsp, (%rdi)
+    mov %rsp, %rax
+    sub $1024, %rsp
+    and $-64, %rsp
+    mov %rax, 504(%rsp)
+    mov $7, %eax                    /* XSAVE mask: x87, SSE, AVX */
+    xor %edx, %edx
+    cmpb $0, FPU_XSAVE(%rip)
+    je 1f
+    /* XSAVE writes only the XSTATE_BV bits it saves; XRSTOR faults unless the other
+     * bits, XCOMP_BV and the reserved bytes are zero, and this is old stack memory. */
+    movq $0, 512(%rsp)
+    movq $0, 520(%rsp)
+    movq $0, 528(%rsp)
+    movq $0, 536(%rsp)
+    movq $0, 544(%rsp)
+    movq $0, 552(%rsp)
+    movq $0, 560(%rsp)
+    movq $0, 568(%rsp)
+    xsave (%rsp)
+    jmp 2f
+1:  fxsave (%rsp)
+2:  mov %rsp, (%rdi)
     mov %rsi, %rsp
-    fxrstor (%rsp)
-    add $520, %rsp
+    mov $7, %eax
+    xor %edx, %edx
+    cmpb $0, FPU_XSAVE(%rip)
+    je 3f
+    xrstor (%rsp)
+    jmp 4f
+3:  fxrstor (%rsp)
+4:  mov 504(%rsp), %rsp
     pop %r15
     pop %r14
     pop %r13

@@ -18,6 +18,7 @@ core::arch::global_asm!(include_str!("mem.S"), options(att_syntax));
 /// Sets up the CPU state the kernel relies on: descriptor tables, IST stacks,
 /// exception vectors and the `syscall` MSRs.
 pub fn init() {
+    fpu::init();
     gdt::init();
     idt::init();
     syscall::init();
