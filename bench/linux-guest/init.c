@@ -8,9 +8,16 @@
  * The program gets argv = { rr_prog, the space-separated words of rr_args } and the
  * environment of init minus the rr_* variables.
  *
- * With rr_mount=/dev/vda:/data (an initramfs built with --storage), init first loads
- * every module in /modules in name order (finit_module), waits for the disk to appear
- * and mounts its ext2 file system on the directory; the program's end unmounts it.
+ * With rr_mount= or rr_net=, init first loads every module in /modules in name order
+ * (finit_module; the build puts dependencies first), then:
+ *   rr_mount=/dev/vda:/data (an initramfs built with --storage): waits for the disk to
+ *     appear and mounts its ext2 file system on the directory; the program's end
+ *     unmounts it;
+ *   rr_net=10.0.2.15/24,10.0.2.2 (built with --net): brings lo up, waits for eth0,
+ *     gives it the address and prefix, brings it up and adds the default route via
+ *     the gateway.
+ * Any failure there is one "=== rr-init: ... ===" line and a power-off without running
+ * the program (bench/run then sees no exit status 0).
  *
  * Console lines (bench/run looks for them):
  *     === rr-init: exec /bin/prog ===              right before execve, in the child
@@ -21,13 +28,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <linux/reboot.h>
+#include <net/if.h>
+#include <net/route.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -63,20 +75,23 @@ mnt(const char *src, const char *dir, const char *type, const char *opts)
 
 static const char *mounted_disk_dir;
 
-/* rr_mount=DEV:DIR: loads /modules/ in name order, waits for DEV, mounts ext2 on DIR */
+/* loads every module in /modules in name order (dependencies first); once */
 static int
-mount_disk(char *spec)
+load_modules(void)
 {
-	char *dir = strchr(spec, ':');
+	static int loaded;
 	struct dirent **mods;
 	int n;
 
-	if (dir == NULL) {
-		say("=== rr-init: rr_mount=%s: want DEV:DIR ===\n", spec);
+	if (loaded)
+		return 0;
+	loaded = 1;
+	n = scandir("/modules", &mods, NULL, alphasort);
+	if (n < 0) {
+		say("=== rr-init: /modules: %s (an initramfs built without --storage/--net?) ===\n",
+		    strerror(errno));
 		return -1;
 	}
-	*dir++ = '\0';
-	n = scandir("/modules", &mods, NULL, alphasort);
 	for (int i = 0; i < n; i++) {
 		char path[300];
 		int fd;
@@ -85,12 +100,28 @@ mount_disk(char *spec)
 			continue;
 		snprintf(path, sizeof path, "/modules/%s", mods[i]->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0) != 0) {
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST)) {
 			say("=== rr-init: load %s: %s ===\n", path, strerror(errno));
 			return -1;
 		}
 		close(fd);
 	}
+	return 0;
+}
+
+/* rr_mount=DEV:DIR: waits for DEV, mounts ext2 on DIR */
+static int
+mount_disk(char *spec)
+{
+	char *dir = strchr(spec, ':');
+
+	if (dir == NULL) {
+		say("=== rr-init: rr_mount=%s: want DEV:DIR ===\n", spec);
+		return -1;
+	}
+	*dir++ = '\0';
+	if (load_modules() != 0)
+		return -1;
 	for (int tries = 0; access(spec, F_OK) != 0; tries++) {
 		if (tries == 500) {
 			say("=== rr-init: %s did not appear ===\n", spec);
@@ -105,6 +136,99 @@ mount_disk(char *spec)
 	}
 	mounted_disk_dir = dir;
 	return 0;
+}
+
+/* puts the IPv4 address A into an ioctl's struct sockaddr */
+static void
+set_in_addr(struct sockaddr *sa, struct in_addr a)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = a };
+
+	memcpy(sa, &sin, sizeof sin);
+}
+
+/* sets IFF_UP (and IFF_RUNNING) on interface NAME through socket S */
+static int
+if_up(int s, const char *name)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	return ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
+/* rr_net=ADDR/PREFIX,GW: lo up; eth0 gets ADDR/PREFIX and goes up; default route via GW */
+static int
+configure_net(const char *spec)
+{
+	const char *dev = "eth0";
+	char addr_txt[32], gw_txt[32], extra;
+	struct in_addr addr, gw, mask;
+	struct ifreq ifr = { 0 };
+	struct rtentry rt = { 0 };
+	unsigned prefix;
+	int s, tries;
+
+	if (sscanf(spec, "%31[0-9.]/%u,%31[0-9.]%c", addr_txt, &prefix, gw_txt, &extra) != 3 ||
+	    prefix > 32 || inet_pton(AF_INET, addr_txt, &addr) != 1 ||
+	    inet_pton(AF_INET, gw_txt, &gw) != 1) {
+		say("=== rr-init: rr_net=%s: want ADDR/PREFIX,GW (e.g. 10.0.2.15/24,10.0.2.2) ===\n",
+		    spec);
+		return -1;
+	}
+	mask.s_addr = htonl(prefix == 0 ? 0 : 0xffffffffu << (32 - prefix));
+	if (load_modules() != 0)
+		return -1;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		say("=== rr-init: socket: %s ===\n", strerror(errno));
+		return -1;
+	}
+	if (if_up(s, "lo") != 0) {
+		say("=== rr-init: lo up: %s ===\n", strerror(errno));
+		goto fail;
+	}
+	/* the driver probes the device asynchronously after its module loads */
+	for (tries = 0; if_nametoindex(dev) == 0; tries++) {
+		if (tries == 500) {
+			say("=== rr-init: %s did not appear ===\n", dev);
+			goto fail;
+		}
+		usleep(10000);
+	}
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
+	set_in_addr(&ifr.ifr_addr, addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr) != 0) {
+		say("=== rr-init: %s address %s: %s ===\n", dev, addr_txt, strerror(errno));
+		goto fail;
+	}
+	set_in_addr(&ifr.ifr_netmask, mask);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr) != 0) {
+		say("=== rr-init: %s prefix /%u: %s ===\n", dev, prefix, strerror(errno));
+		goto fail;
+	}
+	if (if_up(s, dev) != 0) {
+		say("=== rr-init: %s up: %s ===\n", dev, strerror(errno));
+		goto fail;
+	}
+	set_in_addr(&rt.rt_dst, (struct in_addr){ INADDR_ANY });
+	set_in_addr(&rt.rt_genmask, (struct in_addr){ INADDR_ANY });
+	set_in_addr(&rt.rt_gateway, gw);
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	rt.rt_dev = (char *)dev;
+	if (ioctl(s, SIOCADDRT, &rt) != 0) {
+		say("=== rr-init: default route via %s: %s ===\n", gw_txt, strerror(errno));
+		goto fail;
+	}
+	close(s);
+	say("=== rr-init: %s %s/%u, default route via %s ===\n", dev, addr_txt, prefix, gw_txt);
+	return 0;
+fail:
+	close(s);
+	return -1;
 }
 
 static void __attribute__((noreturn))
@@ -148,6 +272,8 @@ main(int argc, char **argv, char **envp)
 	mnt("tmpfs", "/tmp", "tmpfs", "mode=1777");
 
 	if (getenv("rr_mount") != NULL && mount_disk(getenv("rr_mount")) != 0)
+		power_off();
+	if (getenv("rr_net") != NULL && configure_net(getenv("rr_net")) != 0)
 		power_off();
 	prog = getenv("rr_prog");
 	if (prog == NULL || *prog == '\0') {

@@ -1,6 +1,7 @@
 /* tcp_send: bulk TCP from the guest: connects to HOST:PORT (argv[1], argv[2]) and
- * sends argv[3] MiB of a fixed pattern, then closes. The receiver (bench/net) times
- * the transfer on the host. */
+ * sends argv[3] MiB of a fixed pattern, shuts its side down and waits for the
+ * receiver's EOF (so every byte has arrived when it exits). The receiver (bench/run,
+ * bench/net-wrk; bench/lib.sh) times the transfer on the host. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -25,13 +26,27 @@ int main(int argc, char **argv)
 	static char buf[64 * 1024];
 	memset(buf, 'x', sizeof buf);
 	long long left = atoll(argv[3]) << 20;
+	ssize_t w;
 	while (left > 0) {
-		ssize_t w = write(s, buf, left < (long long)sizeof buf ? (size_t)left : sizeof buf);
+		w = write(s, buf, left < (long long)sizeof buf ? (size_t)left : sizeof buf);
 		if (w <= 0) {
 			perror("write");
 			return 1;
 		}
 		left -= w;
+	}
+	/* Wait for the receiver's EOF before exiting: close() returns with data still
+	 * queued, and a guest that powers off right after (the Linux guest's init does)
+	 * would lose it. */
+	if (shutdown(s, SHUT_WR) != 0) {
+		perror("shutdown");
+		return 1;
+	}
+	while ((w = read(s, buf, sizeof buf)) > 0)
+		;
+	if (w < 0) {
+		perror("read");
+		return 1;
 	}
 	close(s);
 	printf("sent %s MiB\n", argv[3]);
