@@ -5,6 +5,7 @@
 
 use crate::sched::{futex, Wake};
 use crate::syscalls::errno::{Errno, EAGAIN, EINTR, ERESTARTSYS};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// The kernel futex queue it is (shared by every program: a pipe's writer and reader
 /// may be different programs).
@@ -18,9 +19,19 @@ pub fn wait(deadline: Option<u64>) -> Wake {
     futex::wait_kernel(QUEUE, deadline)
 }
 
-/// Wakes every waiter (a file became readier).
+/// Counts `notify` calls: something that waiters look at may have changed since a
+/// caller last read it (the network stack skips polls when nothing did).
+static NOTIFIED: AtomicU64 = AtomicU64::new(0);
+
+/// Wakes every waiter (a file became readier, or a card received a frame).
 pub fn notify() {
+    NOTIFIED.fetch_add(1, Ordering::Relaxed);
     futex::wake_kernel(QUEUE);
+}
+
+/// How many times `notify` has run.
+pub fn notifications() -> u64 {
+    NOTIFIED.load(Ordering::Relaxed)
 }
 
 /// Whether a device interrupt may still wake a waiter here: someone waits, and a

@@ -41,51 +41,95 @@ fn new_stack() -> Stack<Nic> {
     stack
 }
 
-/// Runs `f` on the stack (created on first use), then polls it.
-pub fn with<R>(f: impl FnOnce(&mut Stack<Nic>) -> R) -> R {
-    let (r, changed) = {
-        let mut guard = STACK.lock();
-        // smoltcp interfaces hold their IP reassembly and fragmentation buffers inline
-        // and are built on the stack before they reach the heap: too big for a
-        // kernel stack, so they are built on a heap stack of their own.
-        let stack = guard.get_or_insert_with(|| {
-            crate::arch::x86_64::bigstack::call_on_heap_stack(1 << 20, new_stack)
-        });
-        let r = f(stack);
-        (r, stack.poll(now_ms()))
-    };
+/// What the last poll left behind, so that the many readiness checks of one
+/// poll/epoll scan (one per socket) cost one stack poll rather than one each: a poll
+/// in the same millisecond, with no `fd::wait::notify` since (cards notify when a
+/// frame arrives; socket calls poll after themselves), would find nothing to do.
+struct LastPoll {
+    /// The ms of a poll that changed nothing, or u64::MAX.
+    idle_at_ms: u64,
+    /// `fd::wait::notifications()` right after it.
+    notifications: u64,
+    /// The stack's next timer (ms) as that poll left it.
+    next_timer_ms: Option<u64>,
+}
+
+static LAST_POLL: Mutex<LastPoll> = Mutex::new(LastPoll {
+    idle_at_ms: u64::MAX,
+    notifications: 0,
+    next_timer_ms: None,
+});
+
+/// Polls `stack` at `now` and records the outcome in LAST_POLL; wakes waiters when
+/// something changed.
+fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
+    let changed = stack.poll(now);
+    let next_timer_ms = stack.poll_at(now);
     if changed {
         crate::fd::wait::notify();
     }
+    *LAST_POLL.lock() = LastPoll {
+        idle_at_ms: if changed { u64::MAX } else { now },
+        notifications: crate::fd::wait::notifications(),
+        next_timer_ms,
+    };
+    changed
+}
+
+/// Runs `f` on the stack (created on first use), then polls it.
+pub fn with<R>(f: impl FnOnce(&mut Stack<Nic>) -> R) -> R {
+    let mut guard = STACK.lock();
+    // smoltcp interfaces hold their IP reassembly and fragmentation buffers inline
+    // and are built on the stack before they reach the heap: too big for a
+    // kernel stack, so they are built on a heap stack of their own.
+    let stack = guard.get_or_insert_with(|| {
+        crate::arch::x86_64::bigstack::call_on_heap_stack(1 << 20, new_stack)
+    });
+    let r = f(stack);
+    poll_stack(stack, now_ms());
     r
 }
 
-/// Drives timers and moves packets; wakes waiters when something changed.
+/// Runs `f` on the stack without polling it (readiness of a socket that exists:
+/// callers poll first). None when there is no stack yet.
+pub fn peek<R>(f: impl FnOnce(&Stack<Nic>) -> R) -> Option<R> {
+    STACK.lock().as_ref().map(f)
+}
+
+/// Drives timers and moves packets; wakes waiters when something changed. Skipped
+/// when the last poll found nothing to do in this same millisecond and nothing has
+/// been notified since (see LastPoll), unless a card has no interrupts.
 pub fn poll() {
-    let changed = STACK.lock().as_mut().is_some_and(|s| s.poll(now_ms()));
-    if changed {
-        crate::fd::wait::notify();
+    let now = now_ms();
+    {
+        let last = LAST_POLL.lock();
+        if last.idle_at_ms == now
+            && last.notifications == crate::fd::wait::notifications()
+            && netdev::all_interrupt_driven()
+        {
+            return;
+        }
+    }
+    if let Some(stack) = STACK.lock().as_mut() {
+        poll_stack(stack, now);
     }
 }
 
 /// When a socket waiter must look again by itself (monotonic ns): the stack's next
-/// timer; with a card that has no interrupts, within `POLL_INTERVAL_NS` too. None:
-/// only an interrupt or another thread's socket call changes anything.
+/// timer (as the last poll left it); with a card that has no interrupts, within
+/// `POLL_INTERVAL_NS` too. None: only an interrupt or another thread's socket call
+/// changes anything.
 pub fn next_deadline() -> Option<u64> {
     let now = crate::time::monotonic_ns();
     let now_ms = now / 1_000_000;
-    let at = STACK
-        .lock()
-        .as_mut()
-        .and_then(|s| s.poll_at(now_ms))
-        .map(|ms| {
-            if ms > now_ms {
-                ms * 1_000_000
-            } else {
-                // Due now: the stack counts in ms, so wake at the next one (no spinning).
-                (now_ms + 1) * 1_000_000
-            }
-        });
+    let at = LAST_POLL.lock().next_timer_ms.map(|ms| {
+        if ms > now_ms {
+            ms * 1_000_000
+        } else {
+            // Due now: the stack counts in ms, so wake at the next one (no spinning).
+            (now_ms + 1) * 1_000_000
+        }
+    });
     let polled = (!netdev::all_interrupt_driven()).then_some(now + POLL_INTERVAL_NS);
     crate::fd::wait::earliest(at, polled)
 }

@@ -36,10 +36,10 @@ impl FileOps for SocketFile {
     }
     fn poll(&self) -> u32 {
         super::poll();
-        super::with(|s| s.poll_bits(self.id))
+        super::peek(|s| s.poll_bits(self.id)).unwrap_or(0)
     }
     fn generation(&self) -> u64 {
-        super::with(|s| s.generation(self.id))
+        super::peek(|s| s.generation(self.id)).unwrap_or(0)
     }
     fn next_deadline(&self) -> Option<u64> {
         super::next_deadline()
