@@ -22,8 +22,8 @@
 //! configuration), [`stack`] (the stack, socket table, ports, routing, polling and
 //! readiness), [`tcp`], [`udp`], [`options`] (socket options and Linux constants),
 //! [`netlink`] (answers to NETLINK_ROUTE link and address dumps), [`slaac`] (IPv6
-//! router solicitations and advertisements),
-//! [`errno`].
+//! router solicitations and advertisements), [`offload`] (TCP/UDP checksums for cards
+//! that compute and check them), [`errno`].
 #![no_std]
 #![warn(missing_docs)]
 
@@ -34,6 +34,7 @@ pub mod iface;
 pub mod addr;
 pub mod errno;
 pub mod netlink;
+pub mod offload;
 pub mod options;
 pub mod slaac;
 pub mod stack;
