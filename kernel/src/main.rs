@@ -116,6 +116,8 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
         platform::exit(BOOT_FAILED)
     }
+    // For comparisons: virtio-net without checksum offload.
+    drivers::virtio::net::allow_offload(!config.env.iter().any(|e| e == "RUMPRUN_NET_OFFLOAD=0"));
     drivers::ramdisk::register(&boot.ram_disks, verbose);
     drivers::probe(&mmio.devices, verbose);
     platform::probe_devices(verbose);

@@ -25,6 +25,20 @@ pub trait NetDevice: Send + Sync {
     fn flush(&self) {}
     /// The next received frame, if any.
     fn receive(&self) -> Option<Vec<u8>>;
+    /// Which checksums the card (with its driver) takes off the stack's hands.
+    fn checksum_offload(&self) -> ChecksumOffload {
+        ChecksumOffload::default()
+    }
+}
+
+/// Checksums a card computes or checks so the TCP/IP stack need not.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChecksumOffload {
+    /// TCP and UDP checksums of sent frames: the stack leaves them empty.
+    pub transmit: bool,
+    /// TCP checksums of received frames: every frame handed to the stack has a
+    /// verified one (or is not TCP).
+    pub receive_tcp: bool,
 }
 
 static NICS: Mutex<Vec<Arc<dyn NetDevice>>> = Mutex::new(Vec::new());

@@ -1,11 +1,11 @@
 //! A network card (`drivers::netdev::NetDevice`) as a smoltcp device: frames in and
-//! out, Ethernet, the card's MTU.
+//! out, Ethernet, the card's MTU, and which checksums smoltcp leaves to the card.
 
 use crate::drivers::netdev::NetDevice;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
-use rumprun_net::smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use rumprun_net::smoltcp::phy::{self, Checksum, Device, DeviceCapabilities, Medium};
 use rumprun_net::smoltcp::time::Instant;
 
 pub struct Nic(pub Arc<dyn NetDevice>);
@@ -43,6 +43,21 @@ impl Device for Nic {
         let mut c = DeviceCapabilities::default();
         c.medium = Medium::Ethernet;
         c.max_transmission_unit = self.0.mtu();
+        let offload = self.0.checksum_offload();
+        c.checksum.tcp = checksum(!offload.transmit, !offload.receive_tcp);
+        // Received UDP is always verified here: a fragmented datagram's checksum
+        // covers all its fragments, which no card or driver sees together.
+        c.checksum.udp = checksum(!offload.transmit, true);
         c
+    }
+}
+
+/// What smoltcp does with one protocol's checksums.
+fn checksum(compute_on_send: bool, verify_on_receive: bool) -> Checksum {
+    match (compute_on_send, verify_on_receive) {
+        (true, true) => Checksum::Both,
+        (true, false) => Checksum::Tx,
+        (false, true) => Checksum::Rx,
+        (false, false) => Checksum::None,
     }
 }

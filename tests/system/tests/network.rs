@@ -272,7 +272,7 @@ fn idle_network_waits_do_not_poll_and_a_frame_wakes_the_reader() {
     // User networking offers no checksum offload (only tap with vnet headers would).
     run.assert_status(0)
         .assert_output_contains(
-            "rumprun: eth0: virtio-net, mac 52:54:00:12:34:56, interrupt-driven (MSI-X), checksum offload offered: none",
+            "rumprun: eth0: virtio-net, mac 52:54:00:12:34:56, interrupt-driven (MSI-X), checksum offload: none (not offered)",
         )
         .assert_stdout_line("ok: idle waits do not poll")
         .assert_stdout_line("got: late hello");

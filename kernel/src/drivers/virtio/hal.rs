@@ -12,7 +12,8 @@ const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
 
 pub struct KernelHal;
 
-fn virt_to_phys(v: u64) -> u64 {
+/// The physical address of kernel memory (the kernel image or the direct map).
+pub(super) fn virt_to_phys(v: u64) -> u64 {
     if v >= KERNEL_VMA {
         v - KERNEL_VMA
     } else {

@@ -8,6 +8,7 @@ pub mod blk;
 pub mod hal;
 pub mod mmio;
 pub mod net;
+pub mod virtqueue;
 
 use super::pci::{self, Device};
 use super::{ioapic, irq};

@@ -1,86 +1,94 @@
-//! virtio-net: Ethernet frames through the rx/tx queues of virtio-drivers' raw
-//! driver. The rx ring is kept full of buffers, each recycled once its frame is
-//! copied out; receive interrupts (MSI-X on PCI, the device's IOAPIC line on MMIO)
-//! wake the threads waiting on sockets, which then poll the TCP/IP stack (`net`).
-//! Sending does not wait for the device: a frame stays queued (up to the ring's size)
-//! and its buffer is reclaimed on a later send, so QEMU can take many at once;
-//! transmit completions need no interrupt. `flush` waits until all are sent.
+//! virtio-net (virtio 1.2 §5.1): Ethernet frames through a receive and a transmit
+//! split virtqueue (`virtqueue`), over virtio-drivers' PCI or MMIO transport. Owns
+//! feature negotiation (MAC, VERSION_1, checksum offload), the virtio-net header in
+//! front of every frame, and keeping the receive ring full: each buffer is recycled
+//! once its frame is copied out; receive interrupts (MSI-X on PCI, the device's IOAPIC
+//! line on MMIO) wake the threads waiting on sockets, which then poll the TCP/IP stack
+//! (`net`). Sending does not wait for the device: a frame stays queued (up to the
+//! ring's size) and its buffer is reclaimed on a later send, so QEMU can take many at
+//! once; transmit completions need no interrupt. `flush` waits until all are sent.
+//!
+//! Checksum offload, when the device offers it (QEMU does with a tap backend that has
+//! vnet headers, never with user networking): with CSUM the stack leaves TCP/UDP
+//! checksums empty and the driver asks the device to complete them (`NEEDS_CSUM`
+//! with the pseudo-header sum in place); with GUEST_CSUM, received TCP frames the
+//! device marks `DATA_VALID` skip verification, frames with a partial checksum (from
+//! the host's own stack) are completed, and other TCP frames are verified here, so
+//! the stack need not. The packet logic is `rumprun_net::offload`.
 
-use super::hal::KernelHal;
+use super::virtqueue::SplitQueue;
 use super::{Interrupts, Transport};
-use crate::drivers::netdev::{self, NetDevice};
+use crate::drivers::netdev::{self, ChecksumOffload, NetDevice};
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+use rumprun_net::offload::{self, Transport as L4, Verdict};
 use spin::Mutex;
-use virtio_drivers::device::net::VirtIONetRaw;
-use virtio_drivers::transport::Transport as _;
+use virtio_drivers::transport::{DeviceStatus, Transport as _};
+use virtio_drivers::PAGE_SIZE;
 
-const QUEUE_SIZE: usize = 64;
+const QUEUE_SIZE: u16 = 64;
 const BUF_LEN: usize = 2048;
 const RECEIVE_QUEUE: u16 = 0;
+const TRANSMIT_QUEUE: u16 = 1;
 /// How long a send waits for room in a full transmit ring before dropping the frame.
 const FULL_RING_WAIT_NS: u64 = 10_000_000;
 /// How long `flush` waits for the device to send what is queued.
 const FLUSH_TIMEOUT_NS: u64 = 100_000_000;
 
-/// Feature bits (virtio 1.2, 5.1.3) reported at boot: checksum offload. virtio-drivers
-/// does not negotiate them, and QEMU offers them only with a vnet-header backend (tap),
-/// never on user networking.
+/// Feature bits (virtio 1.2 §5.1.3, §6).
 const F_CSUM: u64 = 1 << 0;
 const F_GUEST_CSUM: u64 = 1 << 1;
+const F_MAC: u64 = 1 << 5;
+const F_ANY_LAYOUT: u64 = 1 << 27;
+const F_VERSION_1: u64 = 1 << 32;
+
+/// virtio_net_hdr flags (§5.1.6).
+const HDR_F_NEEDS_CSUM: u8 = 1;
+const HDR_F_DATA_VALID: u8 = 2;
+/// The header: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, and with
+/// VERSION_1 num_buffers.
+const HEADER_LEN_V1: usize = 12;
+const HEADER_LEN_LEGACY: usize = 10;
+const HDR_CSUM_START: usize = 6;
+const HDR_CSUM_OFFSET: usize = 8;
+
+/// Whether checksum offload may be negotiated (`RUMPRUN_NET_OFFLOAD=0` turns it off,
+/// to compare).
+static OFFLOAD_ALLOWED: AtomicBool = AtomicBool::new(true);
+
+pub fn allow_offload(allowed: bool) {
+    OFFLOAD_ALLOWED.store(allowed, Ordering::Relaxed);
+}
 
 pub struct VirtioNet {
     queues: Mutex<Queues>,
     mac: [u8; 6],
     interrupts: bool,
+    offload: ChecksumOffload,
+    header_len: usize,
 }
 
-/// The device and the buffers it owns, by descriptor token.
+/// The device and its two rings.
 struct Queues {
-    raw: VirtIONetRaw<KernelHal, Transport, QUEUE_SIZE>,
-    /// Length of the virtio-net header in front of every frame.
-    header_len: usize,
-    /// Buffers the device fills with received frames.
-    rx: [Option<Vec<u8>>; QUEUE_SIZE],
-    /// Frames handed to the device and not yet sent.
-    tx: [Option<Vec<u8>>; QUEUE_SIZE],
+    transport: Transport,
+    rx: SplitQueue,
+    tx: SplitQueue,
 }
 
 impl Queues {
-    fn new(raw: VirtIONetRaw<KernelHal, Transport, QUEUE_SIZE>) -> Option<Queues> {
-        let header_len = raw.fill_buffer_header(&mut [0u8; 32]).ok()?;
-        let mut q = Queues {
-            raw,
-            header_len,
-            rx: [const { None }; QUEUE_SIZE],
-            tx: [const { None }; QUEUE_SIZE],
-        };
-        for _ in 0..QUEUE_SIZE {
-            q.give_rx(vec![0u8; BUF_LEN])?;
-        }
-        Some(q)
-    }
-
-    /// Hands an empty receive buffer to the device.
-    fn give_rx(&mut self, mut buf: Vec<u8>) -> Option<()> {
-        // SAFETY: the buffer is kept in `rx` (its heap memory never moves) until the
-        // device returns it with this token.
-        let token = unsafe { self.raw.receive_begin(&mut buf) }.ok()?;
-        self.rx[token as usize] = Some(buf);
-        Some(())
+    /// Hands an empty receive buffer back to the device.
+    fn give_rx(&mut self, buf: Vec<u8>) {
+        // The receive ring has a descriptor for each of its buffers: never full here.
+        let _ = self.rx.add(buf, BUF_LEN, true);
+        self.rx.notify(&mut self.transport);
     }
 
     /// Frees the buffers of frames the device has sent; true when none is left.
     fn reap_sent(&mut self) -> bool {
-        while let Some(token) = self.raw.poll_transmit() {
-            let Some(buf) = self.tx[token as usize].take() else {
-                break;
-            };
-            // SAFETY: the buffer that was passed to transmit_begin for this token.
-            let _ = unsafe { self.raw.transmit_complete(token, &buf) };
-        }
-        self.tx.iter().all(Option::is_none)
+        while self.tx.pop_used().is_some() {}
+        self.tx.is_idle()
     }
 }
 
@@ -89,42 +97,118 @@ fn on_receive() {
     crate::fd::wait::notify();
 }
 
+/// Features we ask for among those offered. A device offering VERSION_1 must get it.
+fn wanted_features(offered: u64) -> u64 {
+    let mut wanted = F_VERSION_1 | F_MAC | F_ANY_LAYOUT;
+    if OFFLOAD_ALLOWED.load(Ordering::Relaxed) {
+        wanted |= F_CSUM | F_GUEST_CSUM;
+    }
+    offered & wanted
+}
+
+/// Device initialisation (§3.1.1) up to DRIVER_OK, with both rings set up and the
+/// receive ring full. Returns the negotiated features.
+fn initialise(transport: &mut Transport) -> Result<(u64, SplitQueue, SplitQueue), &'static str> {
+    transport.set_status(DeviceStatus::empty());
+    transport.set_status(DeviceStatus::ACKNOWLEDGE | DeviceStatus::DRIVER);
+    let features = wanted_features(transport.read_device_features());
+    transport.write_driver_features(features);
+    let features_ok = DeviceStatus::ACKNOWLEDGE | DeviceStatus::DRIVER | DeviceStatus::FEATURES_OK;
+    transport.set_status(features_ok);
+    if !transport.get_status().contains(DeviceStatus::FEATURES_OK) {
+        return Err("it refused our features");
+    }
+    transport.set_guest_page_size(PAGE_SIZE as u32);
+    let mut rx = SplitQueue::new(transport, RECEIVE_QUEUE, QUEUE_SIZE)?;
+    let tx = SplitQueue::new(transport, TRANSMIT_QUEUE, QUEUE_SIZE)?;
+    while rx.has_room() {
+        let _ = rx.add(vec![0u8; BUF_LEN], BUF_LEN, true);
+    }
+    transport.finish_init();
+    rx.notify(transport);
+    Ok((features, rx, tx))
+}
+
+fn describe_offload(offered: u64, offload: ChecksumOffload) -> &'static str {
+    match (offload.transmit, offload.receive_tcp) {
+        (true, true) => "tx and rx",
+        (true, false) => "tx only",
+        (false, true) => "rx only",
+        (false, false) if offered & (F_CSUM | F_GUEST_CSUM) == 0 => "none (not offered)",
+        (false, false) => "none (turned off by RUMPRUN_NET_OFFLOAD=0)",
+    }
+}
+
 pub fn start(mut transport: Transport, interrupts: Interrupts, verbose: bool) {
     let offered = transport.read_device_features();
-    let queues = match VirtIONetRaw::<KernelHal, _, QUEUE_SIZE>::new(transport) {
-        Ok(raw) => Queues::new(raw),
-        Err(e) => {
-            kprintln!("rumprun: virtio-net: cannot start ({e:?})");
+    let (features, mut rx, mut tx) = match initialise(&mut transport) {
+        Ok(started) => started,
+        Err(why) => {
+            // Reset: the device lets go of any ring before they are freed.
+            transport.set_status(DeviceStatus::empty());
+            kprintln!("rumprun: virtio-net: cannot start: {why}");
             return;
         }
     };
-    let Some(mut queues) = queues else {
-        kprintln!("rumprun: virtio-net: cannot fill its receive ring");
-        return;
+    let mac = match transport.read_config_space::<[u8; 6]>(0) {
+        Ok(mac) if features & F_MAC != 0 => mac,
+        _ => {
+            // No address from the device: a fixed locally administered one.
+            [0x02, 0, 0, 0, 0, 0x01]
+        }
     };
-    let mac = queues.raw.mac_address();
     let irq = interrupts.connect(RECEIVE_QUEUE, on_receive);
-    if irq {
-        queues.raw.enable_interrupts();
-    }
+    rx.set_interrupts(irq);
+    tx.set_interrupts(false);
+    let offload = ChecksumOffload {
+        transmit: features & F_CSUM != 0,
+        receive_tcp: features & F_GUEST_CSUM != 0,
+    };
     let nic = Arc::new(VirtioNet {
-        queues: Mutex::new(queues),
+        queues: Mutex::new(Queues { transport, rx, tx }),
         mac,
         interrupts: irq,
+        offload,
+        header_len: if features & F_VERSION_1 != 0 {
+            HEADER_LEN_V1
+        } else {
+            HEADER_LEN_LEGACY
+        },
     });
     let name = netdev::register(nic);
     if verbose {
         kprintln!(
-            "rumprun: {name}: virtio-net, mac {}, {}, checksum offload offered: {}",
+            "rumprun: {name}: virtio-net, mac {}, {}, checksum offload: {}",
             netdev::mac_string(mac),
             interrupts.describe(irq),
-            match (offered & F_CSUM != 0, offered & F_GUEST_CSUM != 0) {
-                (true, true) => "tx and rx (not used)",
-                (true, false) => "tx (not used)",
-                (false, true) => "rx (not used)",
-                (false, false) => "none",
-            }
+            describe_offload(offered, offload)
         );
+    }
+}
+
+impl VirtioNet {
+    /// Whether a received frame (header first) may go to the stack, with its TCP
+    /// checksum known good when the stack no longer checks it.
+    fn accept_received(&self, packet: &mut [u8]) -> bool {
+        if !self.offload.receive_tcp {
+            return true;
+        }
+        let (header, frame) = packet.split_at_mut(self.header_len);
+        if header[0] & HDR_F_NEEDS_CSUM != 0 {
+            let start = u16::from_le_bytes([header[HDR_CSUM_START], header[HDR_CSUM_START + 1]]);
+            let offset = u16::from_le_bytes([header[HDR_CSUM_OFFSET], header[HDR_CSUM_OFFSET + 1]]);
+            return offload::complete_partial(frame, start.into(), offset.into());
+        }
+        if header[0] & HDR_F_DATA_VALID != 0 {
+            return true;
+        }
+        match offload::verify(frame) {
+            Verdict::Valid(_) | Verdict::Other => true,
+            Verdict::Invalid(_) => false,
+            // The stack checks reassembled UDP itself, but not TCP any more.
+            Verdict::Fragment(L4::Udp) => true,
+            Verdict::Fragment(L4::Tcp) => false,
+        }
     }
 }
 
@@ -135,47 +219,52 @@ impl NetDevice for VirtioNet {
     fn interrupt_driven(&self) -> bool {
         self.interrupts
     }
+    fn checksum_offload(&self) -> ChecksumOffload {
+        self.offload
+    }
     fn transmit(&self, frame: &[u8]) -> bool {
+        let mut buf = vec![0u8; self.header_len + frame.len()];
+        let (header, body) = buf.split_at_mut(self.header_len);
+        body.copy_from_slice(frame);
+        if self.offload.transmit {
+            if let Some(partial) = offload::prepare_transmit(body) {
+                header[0] = HDR_F_NEEDS_CSUM;
+                header[HDR_CSUM_START..HDR_CSUM_START + 2]
+                    .copy_from_slice(&(partial.start as u16).to_le_bytes());
+                header[HDR_CSUM_OFFSET..HDR_CSUM_OFFSET + 2]
+                    .copy_from_slice(&(partial.offset as u16).to_le_bytes());
+            }
+        }
         let mut q = self.queues.lock();
         q.reap_sent();
-        if !q.raw.can_send() {
+        if !q.tx.has_room() {
             // The ring is full: give the device a moment rather than drop the frame
             // (a dropped TCP segment costs a retransmission timeout).
             let deadline = crate::time::monotonic_ns() + FULL_RING_WAIT_NS;
-            while !q.raw.can_send() && crate::time::monotonic_ns() < deadline {
+            while !q.reap_sent() && !q.tx.has_room() && crate::time::monotonic_ns() < deadline {
                 crate::arch::cpu::pause();
-                q.reap_sent();
-            }
-            if !q.raw.can_send() {
-                return false;
             }
         }
-        let mut buf = vec![0u8; q.header_len + frame.len()];
-        if q.raw.fill_buffer_header(&mut buf).is_err() {
+        let len = buf.len();
+        if q.tx.add(buf, len, false).is_err() {
             return false;
         }
-        buf[q.header_len..].copy_from_slice(frame);
-        // SAFETY: the buffer is kept in `tx` (its heap memory never moves) until the
-        // device is done with this token (`reap_sent`).
-        match unsafe { q.raw.transmit_begin(&buf) } {
-            Ok(token) => {
-                q.tx[token as usize] = Some(buf);
-                true
-            }
-            Err(_) => false,
-        }
+        let Queues { transport, tx, .. } = &mut *q;
+        tx.notify(transport);
+        true
     }
     fn receive(&self) -> Option<Vec<u8>> {
         let mut q = self.queues.lock();
-        let token = q.raw.poll_receive()?;
-        let mut buf = q.rx[token as usize].take()?;
-        // SAFETY: the buffer that was passed to receive_begin for this token.
-        let frame = match unsafe { q.raw.receive_complete(token, &mut buf) } {
-            Ok((header, len)) => Some(buf[header..header + len].to_vec()),
-            Err(_) => None,
-        };
-        q.give_rx(buf);
-        frame
+        loop {
+            let (mut buf, len) = q.rx.pop_used()?;
+            let len = len.min(buf.len());
+            let frame = (len > self.header_len && self.accept_received(&mut buf[..len]))
+                .then(|| buf[self.header_len..len].to_vec());
+            q.give_rx(buf);
+            if frame.is_some() {
+                return frame;
+            }
+        }
     }
     fn flush(&self) {
         let deadline = crate::time::monotonic_ns() + FLUSH_TIMEOUT_NS;

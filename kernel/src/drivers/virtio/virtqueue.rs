@@ -1,0 +1,198 @@
+//! A split virtqueue (virtio 1.2 §2.7) set up through virtio-drivers' public
+//! `Transport` trait: descriptor table, available ring and used ring in one DMA
+//! allocation, laid out the legacy way (used ring on its own page) so that modern and
+//! legacy virtio-mmio devices both accept it. Each buffer is one descriptor; the queue
+//! owns the buffer while the device holds it and hands it back with the length the
+//! device wrote. Notifications and interrupts are suppressed by the rings' flags (no
+//! EVENT_IDX).
+
+use super::hal::{self, KernelHal};
+use alloc::vec::Vec;
+use core::sync::atomic::{fence, Ordering};
+use virtio_drivers::transport::Transport;
+use virtio_drivers::{BufferDirection, Hal, PAGE_SIZE};
+
+/// Descriptor flag: the device writes this buffer (else it reads it).
+const DESC_F_WRITE: u16 = 2;
+/// Available ring flag: the driver wants no interrupt when buffers are used.
+const AVAIL_F_NO_INTERRUPT: u16 = 1;
+/// Used ring flag: the device wants no notification when buffers are added.
+const USED_F_NO_NOTIFY: u16 = 1;
+const DESCRIPTOR_LEN: usize = 16;
+const USED_ELEMENT_LEN: usize = 8;
+
+pub struct SplitQueue {
+    index: u16,
+    size: u16,
+    paddr: u64,
+    pages: usize,
+    /// Descriptor table, available ring and used ring (direct-map addresses).
+    descriptors: *mut u8,
+    available: *mut u16,
+    used: *mut u8,
+    /// Descriptors the driver may fill.
+    free: Vec<u16>,
+    /// The buffer behind each descriptor the device holds.
+    buffers: Vec<Option<Vec<u8>>>,
+    /// Our copy of the available ring's index (the next slot to fill).
+    next_available: u16,
+    /// The used ring's index up to which buffers came back.
+    last_used: u16,
+}
+
+// SAFETY: the raw pointers are into DMA memory owned by this queue alone.
+unsafe impl Send for SplitQueue {}
+
+fn align_up(n: usize) -> usize {
+    n.div_ceil(PAGE_SIZE) * PAGE_SIZE
+}
+
+impl SplitQueue {
+    /// Sets up queue `index` with `size` descriptors (fewer if the device allows
+    /// fewer; a power of two). Call between FEATURES_OK and DRIVER_OK.
+    pub fn new(
+        transport: &mut impl Transport,
+        index: u16,
+        size: u16,
+    ) -> Result<Self, &'static str> {
+        if transport.queue_used(index) {
+            return Err("queue already in use");
+        }
+        let max = transport.max_queue_size(index);
+        if max == 0 {
+            return Err("queue not available");
+        }
+        let size = size.min(u16::try_from(max).unwrap_or(u16::MAX));
+        if !size.is_power_of_two() {
+            return Err("queue size not a power of two");
+        }
+        let n = usize::from(size);
+        let available_offset = DESCRIPTOR_LEN * n;
+        // flags, idx, ring[size], used_event.
+        let used_offset = align_up(available_offset + 2 * (n + 3));
+        // flags, idx, ring[size], avail_event.
+        let pages = align_up(used_offset + 6 + USED_ELEMENT_LEN * n) / PAGE_SIZE;
+        // Zeroed memory: empty rings, interrupts wanted.
+        let (paddr, vaddr) = KernelHal::dma_alloc(pages, BufferDirection::Both);
+        let base = vaddr.as_ptr();
+        transport.queue_set(
+            index,
+            u32::from(size),
+            paddr,
+            paddr + available_offset as u64,
+            paddr + used_offset as u64,
+        );
+        Ok(SplitQueue {
+            index,
+            size,
+            paddr,
+            pages,
+            descriptors: base,
+            // SAFETY: both offsets lie inside the allocation.
+            available: unsafe { base.add(available_offset) }.cast(),
+            used: unsafe { base.add(used_offset) },
+            free: (0..size).rev().collect(),
+            buffers: (0..size).map(|_| None).collect(),
+            next_available: 0,
+            last_used: 0,
+        })
+    }
+
+    /// Whether a buffer can be added now.
+    pub fn has_room(&self) -> bool {
+        !self.free.is_empty()
+    }
+
+    /// Whether the device holds no buffer of this queue.
+    pub fn is_idle(&self) -> bool {
+        self.free.len() == usize::from(self.size)
+    }
+
+    /// Offers the first `len` bytes of `buf` to the device, to write into
+    /// (`device_writes`) or to read. Gives the buffer back when the ring is full. The
+    /// device learns of it at the next `notify`.
+    pub fn add(&mut self, buf: Vec<u8>, len: usize, device_writes: bool) -> Result<(), Vec<u8>> {
+        let Some(id) = self.free.pop() else {
+            return Err(buf);
+        };
+        let len = len.min(buf.len()) as u32;
+        let addr = hal::virt_to_phys(buf.as_ptr() as u64);
+        let flags = if device_writes { DESC_F_WRITE } else { 0 };
+        // SAFETY: descriptor `id` is inside the table and free (the device does not
+        // read it); the buffer's heap memory stays put while `buffers` owns it.
+        unsafe {
+            let d = self.descriptors.add(usize::from(id) * DESCRIPTOR_LEN);
+            (d as *mut u64).write_volatile(addr);
+            (d.add(8) as *mut u32).write_volatile(len);
+            (d.add(12) as *mut u16).write_volatile(flags);
+            (d.add(14) as *mut u16).write_volatile(0);
+        }
+        self.buffers[usize::from(id)] = Some(buf);
+        let slot = usize::from(self.next_available % self.size);
+        // SAFETY: ring entries and the index are inside the available ring.
+        unsafe {
+            self.available.add(2 + slot).write_volatile(id);
+            // The device must see the descriptor and the ring entry before the index.
+            fence(Ordering::SeqCst);
+            self.next_available = self.next_available.wrapping_add(1);
+            self.available.add(1).write_volatile(self.next_available);
+        }
+        Ok(())
+    }
+
+    /// Tells the device about added buffers, unless it asked not to be told.
+    pub fn notify(&self, transport: &mut impl Transport) {
+        // The index write must be visible before we read the device's flag.
+        fence(Ordering::SeqCst);
+        // SAFETY: the used ring's flags word.
+        let flags = unsafe { (self.used as *const u16).read_volatile() };
+        if flags & USED_F_NO_NOTIFY == 0 {
+            transport.notify(self.index);
+        }
+    }
+
+    /// The next buffer the device is done with, and how many bytes it wrote into it.
+    pub fn pop_used(&mut self) -> Option<(Vec<u8>, usize)> {
+        // SAFETY: the used ring's index word.
+        let used_index = unsafe { (self.used.add(2) as *const u16).read_volatile() };
+        if used_index == self.last_used {
+            return None;
+        }
+        // Read the element only after seeing the index that publishes it.
+        fence(Ordering::SeqCst);
+        let slot = usize::from(self.last_used % self.size);
+        // SAFETY: element `slot` of the used ring.
+        let (id, len) = unsafe {
+            let e = self.used.add(4 + slot * USED_ELEMENT_LEN);
+            (
+                (e as *const u32).read_volatile(),
+                (e.add(4) as *const u32).read_volatile(),
+            )
+        };
+        self.last_used = self.last_used.wrapping_add(1);
+        let buf = self.buffers.get_mut(id as usize)?.take()?;
+        self.free.push(id as u16);
+        Some((buf, len as usize))
+    }
+
+    /// Asks the device to interrupt (or not) when it uses buffers of this queue.
+    pub fn set_interrupts(&mut self, wanted: bool) {
+        let flags = if wanted { 0 } else { AVAIL_F_NO_INTERRUPT };
+        // SAFETY: the available ring's flags word.
+        unsafe { self.available.write_volatile(flags) };
+    }
+}
+
+impl Drop for SplitQueue {
+    /// Frees the rings; the device must have been reset (it no longer reads them).
+    fn drop(&mut self) {
+        // SAFETY: allocated by `new` with this size; the device is reset.
+        unsafe {
+            KernelHal::dma_dealloc(
+                self.paddr,
+                core::ptr::NonNull::new(self.descriptors).unwrap(),
+                self.pages,
+            );
+        }
+    }
+}
