@@ -1,6 +1,9 @@
+#define _GNU_SOURCE
 /* tcp_client: connects to the host on the port in argv[1], at QEMU user networking's
  * host address: 10.0.2.2, or argv[2] (an IPv4 or IPv6 address, e.g. fec0::2); sends
- * "ping from the unikernel\n" and prints what comes back and its own address. */
+ * "ping from the unikernel\n" and prints what comes back and its own address.
+ * With an HTTP path in argv[3], it GETs that path instead and reads the answer to its
+ * end: prints the status line, the body's length and a checksum of the body. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -8,6 +11,39 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* GETs `path` over connected socket `s` (HTTP/1.0: the server closes at the end). */
+static int http_get(int s, const char *path)
+{
+	char req[512];
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
+	if (write(s, req, (size_t)n) != n) {
+		perror("write");
+		return 1;
+	}
+	static char resp[(2 << 20) + 4096];
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(s, resp + got, sizeof resp - got);
+		if (r < 0) {
+			perror("read");
+			return 1;
+		}
+		if (r == 0 || (got += (size_t)r) == sizeof resp)
+			break;
+	}
+	char *end = memmem(resp, got, "\r\n\r\n", 4);
+	if (!end) {
+		printf("no HTTP header in %zu bytes\n", got);
+		return 1;
+	}
+	printf("status: %.*s\n", (int)strcspn(resp, "\r"), resp);
+	unsigned long sum = 0;
+	for (char *p = end + 4; p < resp + got; p++)
+		sum = sum * 31 + (unsigned char)*p;
+	printf("body: %zu bytes, hash %lx\n", (size_t)(resp + got - end - 4), sum);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -35,6 +71,8 @@ int main(int argc, char **argv)
 		perror("connect");
 		return 1;
 	}
+	if (argc > 3)
+		return http_get(s, argv[3]);
 	const char *msg = "ping from the unikernel\n";
 	if (write(s, msg, strlen(msg)) != (ssize_t)strlen(msg)) {
 		perror("write");

@@ -1,9 +1,10 @@
-/* udp_echo: UDP through QEMU user networking, both ways.
+/* udp_echo: UDP through QEMU user networking (or a tap device), both ways.
  *   udp_echo to-host PORT SIZE...  sends one datagram of each SIZE (a known pattern)
  *                                  to the host (10.0.2.2:PORT) and checks the echo,
  *                                  resending after 2 s without an answer (UDP may
  *                                  drop; resends are counted and printed), after
  *                                  checking that SO_RCVTIMEO ends a recv;
+ *   udp_echo to ADDR PORT SIZE...  the same with the host at ADDR;
  *   udp_echo serve PORT            echoes every datagram back to its sender until
  *                                  one says "quit", then prints how many it echoed.
  * Sizes above the MTU (1472 bytes of payload) travel as IP fragments. */
@@ -21,14 +22,14 @@
 
 static unsigned char out[MAX_DGRAM], in[MAX_DGRAM];
 
-static int to_host(int port, int nsizes, char **sizes)
+static int to_host(const char *addr, int port, int nsizes, char **sizes)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	CHECK(s >= 0, "socket: %s", strerror(errno));
 	struct timeval tv = {.tv_sec = 2};
 	CHECK(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0, "SO_RCVTIMEO");
 	struct sockaddr_in host = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-	inet_pton(AF_INET, "10.0.2.2", &host.sin_addr);
+	CHECK(inet_pton(AF_INET, addr, &host.sin_addr) == 1, "bad address %s", addr);
 	/* Nothing was sent yet: the receive timeout must end the wait with EAGAIN. */
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -110,9 +111,11 @@ static int serve(int port)
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "to-host") == 0)
-		return to_host(atoi(argv[2]), argc - 3, argv + 3);
+		return to_host("10.0.2.2", atoi(argv[2]), argc - 3, argv + 3);
+	if (argc >= 5 && strcmp(argv[1], "to") == 0)
+		return to_host(argv[2], atoi(argv[3]), argc - 4, argv + 4);
 	if (argc == 3 && strcmp(argv[1], "serve") == 0)
 		return serve(atoi(argv[2]));
-	fprintf(stderr, "usage: udp_echo to-host PORT SIZE... | serve PORT\n");
+	fprintf(stderr, "usage: udp_echo to-host PORT SIZE... | to ADDR PORT SIZE... | serve PORT\n");
 	return 2;
 }

@@ -451,7 +451,13 @@ mod tests {
     fn pseudo_header_sum_is_what_the_field_holds() {
         let (_, mut sent) = both_ways(|c| tcp_frame(false, b"abc", c));
         let partial = prepare_transmit(&mut sent).unwrap();
-        assert_eq!(partial, Partial { start: 34, offset: 16 });
+        assert_eq!(
+            partial,
+            Partial {
+                start: 34,
+                offset: 16
+            }
+        );
         // 10.9.0.2 + 10.9.0.1 + protocol 6 + length (20 + 3), by hand.
         let by_hand = 0x0a09 + 0x0002 + 0x0a09 + 0x0001 + 6 + 23;
         assert_eq!(be16(&sent, 34 + 16), by_hand);
