@@ -42,6 +42,7 @@ const F_CSUM: u64 = 1 << 0;
 const F_GUEST_CSUM: u64 = 1 << 1;
 const F_MAC: u64 = 1 << 5;
 const F_ANY_LAYOUT: u64 = 1 << 27;
+const F_EVENT_IDX: u64 = 1 << 29;
 const F_VERSION_1: u64 = 1 << 32;
 
 /// virtio_net_hdr flags (§5.1.6).
@@ -99,7 +100,7 @@ fn on_receive() {
 
 /// Features we ask for among those offered. A device offering VERSION_1 must get it.
 fn wanted_features(offered: u64) -> u64 {
-    let mut wanted = F_VERSION_1 | F_MAC | F_ANY_LAYOUT;
+    let mut wanted = F_VERSION_1 | F_MAC | F_ANY_LAYOUT | F_EVENT_IDX;
     if OFFLOAD_ALLOWED.load(Ordering::Relaxed) {
         wanted |= F_CSUM | F_GUEST_CSUM;
     }
@@ -119,8 +120,9 @@ fn initialise(transport: &mut Transport) -> Result<(u64, SplitQueue, SplitQueue)
         return Err("it refused our features");
     }
     transport.set_guest_page_size(PAGE_SIZE as u32);
-    let mut rx = SplitQueue::new(transport, RECEIVE_QUEUE, QUEUE_SIZE)?;
-    let tx = SplitQueue::new(transport, TRANSMIT_QUEUE, QUEUE_SIZE)?;
+    let event_idx = features & F_EVENT_IDX != 0;
+    let mut rx = SplitQueue::new(transport, RECEIVE_QUEUE, QUEUE_SIZE, event_idx)?;
+    let tx = SplitQueue::new(transport, TRANSMIT_QUEUE, QUEUE_SIZE, event_idx)?;
     while rx.has_room() {
         let _ = rx.add(vec![0u8; BUF_LEN], BUF_LEN, true);
     }

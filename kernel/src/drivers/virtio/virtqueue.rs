@@ -3,8 +3,8 @@
 //! allocation, laid out the legacy way (used ring on its own page) so that modern and
 //! legacy virtio-mmio devices both accept it. Each buffer is one descriptor; the queue
 //! owns the buffer while the device holds it and hands it back with the length the
-//! device wrote. Notifications and interrupts are suppressed by the rings' flags (no
-//! EVENT_IDX).
+//! device wrote. Notifications and interrupts are suppressed through the event
+//! indexes when VIRTIO_F_EVENT_IDX was negotiated, else through the rings' flags.
 
 use super::hal::{self, KernelHal};
 use alloc::vec::Vec;
@@ -38,6 +38,12 @@ pub struct SplitQueue {
     next_available: u16,
     /// The used ring's index up to which buffers came back.
     last_used: u16,
+    /// The available index at the last notification (EVENT_IDX).
+    last_notified: u16,
+    /// Whether VIRTIO_F_EVENT_IDX was negotiated.
+    event_idx: bool,
+    /// Whether the driver wants an interrupt for each used buffer.
+    interrupts: bool,
 }
 
 // SAFETY: the raw pointers are into DMA memory owned by this queue alone.
@@ -54,6 +60,7 @@ impl SplitQueue {
         transport: &mut impl Transport,
         index: u16,
         size: u16,
+        event_idx: bool,
     ) -> Result<Self, &'static str> {
         if transport.queue_used(index) {
             return Err("queue already in use");
@@ -95,6 +102,9 @@ impl SplitQueue {
             buffers: (0..size).map(|_| None).collect(),
             next_available: 0,
             last_used: 0,
+            last_notified: 0,
+            event_idx,
+            interrupts: true,
         })
     }
 
@@ -141,22 +151,52 @@ impl SplitQueue {
     }
 
     /// Tells the device about added buffers, unless it asked not to be told.
-    pub fn notify(&self, transport: &mut impl Transport) {
-        // The index write must be visible before we read the device's flag.
+    pub fn notify(&mut self, transport: &mut impl Transport) {
+        // The index write must be visible before we read what the device asked for.
         fence(Ordering::SeqCst);
-        // SAFETY: the used ring's flags word.
-        let flags = unsafe { (self.used as *const u16).read_volatile() };
-        if flags & USED_F_NO_NOTIFY == 0 {
+        let (old, new) = (self.last_notified, self.next_available);
+        self.last_notified = new;
+        let wanted = if self.event_idx {
+            // SAFETY: avail_event, after the used ring's elements.
+            let event = unsafe {
+                (self.used.add(4 + usize::from(self.size) * USED_ELEMENT_LEN) as *const u16)
+                    .read_volatile()
+            };
+            // The device asked to be told once the index passes `event` (§2.7.10).
+            new.wrapping_sub(event).wrapping_sub(1) < new.wrapping_sub(old)
+        } else {
+            // SAFETY: the used ring's flags word.
+            let flags = unsafe { (self.used as *const u16).read_volatile() };
+            flags & USED_F_NO_NOTIFY == 0
+        };
+        if wanted {
             transport.notify(self.index);
         }
     }
 
+    fn used_index(&self) -> u16 {
+        // SAFETY: the used ring's index word.
+        unsafe { (self.used.add(2) as *const u16).read_volatile() }
+    }
+
     /// The next buffer the device is done with, and how many bytes it wrote into it.
     pub fn pop_used(&mut self) -> Option<(Vec<u8>, usize)> {
-        // SAFETY: the used ring's index word.
-        let used_index = unsafe { (self.used.add(2) as *const u16).read_volatile() };
-        if used_index == self.last_used {
-            return None;
+        if self.used_index() == self.last_used {
+            if !(self.event_idx && self.interrupts) {
+                return None;
+            }
+            // Ask for an interrupt when the next buffer is used (used_event), then look
+            // again: the device may have used one before it saw the request.
+            // SAFETY: used_event, after the available ring's entries.
+            unsafe {
+                self.available
+                    .add(2 + usize::from(self.size))
+                    .write_volatile(self.last_used)
+            };
+            fence(Ordering::SeqCst);
+            if self.used_index() == self.last_used {
+                return None;
+            }
         }
         // Read the element only after seeing the index that publishes it.
         fence(Ordering::SeqCst);
@@ -177,6 +217,9 @@ impl SplitQueue {
 
     /// Asks the device to interrupt (or not) when it uses buffers of this queue.
     pub fn set_interrupts(&mut self, wanted: bool) {
+        self.interrupts = wanted;
+        // With EVENT_IDX the device ignores the flag; used_event (written by
+        // `pop_used` only when interrupts are wanted) stays behind instead.
         let flags = if wanted { 0 } else { AVAIL_F_NO_INTERRUPT };
         // SAFETY: the available ring's flags word.
         unsafe { self.available.write_volatile(flags) };
