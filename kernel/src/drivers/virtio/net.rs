@@ -122,7 +122,14 @@ fn initialise(transport: &mut Transport) -> Result<(u64, SplitQueue, SplitQueue)
     transport.set_guest_page_size(PAGE_SIZE as u32);
     let event_idx = features & F_EVENT_IDX != 0;
     let mut rx = SplitQueue::new(transport, RECEIVE_QUEUE, QUEUE_SIZE, event_idx)?;
-    let tx = SplitQueue::new(transport, TRANSMIT_QUEUE, QUEUE_SIZE, event_idx)?;
+    let tx = match SplitQueue::new(transport, TRANSMIT_QUEUE, QUEUE_SIZE, event_idx) {
+        Ok(tx) => tx,
+        Err(why) => {
+            // Reset before the receive ring is freed: the device lets go of it.
+            transport.set_status(DeviceStatus::empty());
+            return Err(why);
+        }
+    };
     while rx.has_room() {
         let _ = rx.add(vec![0u8; BUF_LEN], BUF_LEN, true);
     }
