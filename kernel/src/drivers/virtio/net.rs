@@ -59,6 +59,7 @@ const HDR_CSUM_OFFSET: usize = 8;
 /// to compare).
 static OFFLOAD_ALLOWED: AtomicBool = AtomicBool::new(true);
 
+/// Lets (or stops) cards started from now on negotiate checksum offload.
 pub fn allow_offload(allowed: bool) {
     OFFLOAD_ALLOWED.store(allowed, Ordering::Relaxed);
 }
