@@ -1,4 +1,4 @@
-//! virtio devices (the `virtio-drivers` crate drives the rings) over both transports:
+//! virtio devices (virtio-drivers drives blk's rings; net has its own, `virtqueue`) over both transports:
 //! PCI (`-M q35`/`pc`: found on the bus, interrupts through MSI-X) and MMIO
 //! (`-M microvm`, Firecracker: found through the kernel command line's
 //! `virtio_mmio.device=` words, interrupts on an IOAPIC line; see `mmio`). Which
