@@ -17,6 +17,7 @@
 
 use rumprun_system_tests::*;
 use std::net::UdpSocket;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,9 +103,24 @@ fn card_on(tap: &str, addr: &str, gateway: &str, extra_env: Option<&str>) -> Vec
     opts
 }
 
+/// A guest running in the background (the launcher and its QEMU, in a process group
+/// of their own): killed if the test ends without `finish`ing it.
+struct Guest(Option<Child>);
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Starts a guest in the background, its output captured.
-fn spawn_guest(image: &Path, opts: &[String], args: &[&str]) -> Child {
-    Command::new(tool("rumprun"))
+fn spawn_guest(image: &Path, opts: &[String], args: &[&str]) -> Guest {
+    let child = Command::new(tool("rumprun"))
         .args(["qemu", "-i"])
         .args(opts)
         .arg(image)
@@ -113,13 +129,15 @@ fn spawn_guest(image: &Path, opts: &[String], args: &[&str]) -> Child {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
-        .expect("start rumprun")
+        .expect("start rumprun");
+    Guest(Some(child))
 }
 
 /// Waits for a background guest and returns its console, checking it exited 0.
-fn finish_guest(guest: Child) -> String {
-    let out = guest.wait_with_output().unwrap();
+fn finish_guest(mut guest: Guest) -> String {
+    let out = guest.0.take().unwrap().wait_with_output().unwrap();
     let console = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -238,7 +256,7 @@ fn udp_echo_to(addr: &str, port: &str) {
 }
 
 /// A guest on tap1 without offload, whose stack verifies every checksum.
-fn far_guest(src: &str, args: &[&str]) -> Child {
+fn far_guest(src: &str, args: &[&str]) -> Guest {
     spawn_guest(
         &image(src, Flavor::Glibc),
         &card_on("tap1", FAR_GUEST, "10.9.1.1", Some("RUMPRUN_NET_OFFLOAD=0")),
