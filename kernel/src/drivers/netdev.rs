@@ -20,7 +20,11 @@ pub trait NetDevice: Send + Sync {
     /// stack must be polled periodically).
     fn interrupt_driven(&self) -> bool;
     /// Queues one frame for sending; false when the device has no room right now.
+    /// The card may hold queued frames back until `kick`.
     fn transmit(&self, frame: &[u8]) -> bool;
+    /// Tells the card about the frames queued since the last kick: the stack kicks
+    /// once after each poll, so a poll that sends many frames rings the doorbell once.
+    fn kick(&self) {}
     /// Waits (briefly) until every queued frame has left, before the VM powers off.
     fn flush(&self) {}
     /// The next received frame, if any.
@@ -63,6 +67,13 @@ pub fn any_interrupt_driven() -> bool {
 /// Every interface, in order.
 pub fn all() -> Vec<Arc<dyn NetDevice>> {
     NICS.lock().clone()
+}
+
+/// Kicks every card (see `NetDevice::kick`).
+pub fn kick_all() {
+    for nic in NICS.lock().iter() {
+        nic.kick();
+    }
 }
 
 pub fn mac_string(mac: [u8; 6]) -> String {

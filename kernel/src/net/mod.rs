@@ -64,6 +64,7 @@ static LAST_POLL: Mutex<LastPoll> = Mutex::new(LastPoll {
 /// something changed.
 fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     let changed = stack.poll(now);
+    netdev::kick_all();
     let next_timer_ms = stack.poll_at(now);
     if changed {
         crate::fd::wait::notify();

@@ -248,20 +248,26 @@ impl NetDevice for VirtioNet {
         let mut q = self.queues.lock();
         q.reap_sent();
         if !q.tx.has_room() {
-            // The ring is full: give the device a moment rather than drop the frame
-            // (a dropped TCP segment costs a retransmission timeout).
+            // The ring is full: tell the device about what it holds and give it a
+            // moment rather than drop the frame (a dropped TCP segment costs a
+            // retransmission timeout).
+            let Queues { transport, tx, .. } = &mut *q;
+            tx.notify(transport);
             let deadline = crate::time::monotonic_ns() + FULL_RING_WAIT_NS;
             while !q.reap_sent() && !q.tx.has_room() && crate::time::monotonic_ns() < deadline {
                 crate::arch::cpu::pause();
             }
         }
         let len = buf.len();
-        if q.tx.add(buf, len, false).is_err() {
-            return false;
-        }
+        // Not notified here: `kick` does it once for all the frames of a stack poll
+        // (each notification is a trap to the device model, under TCG most of a
+        // request's cost when every frame had its own).
+        q.tx.add(buf, len, false).is_ok()
+    }
+    fn kick(&self) {
+        let mut q = self.queues.lock();
         let Queues { transport, tx, .. } = &mut *q;
         tx.notify(transport);
-        true
     }
     fn receive(&self) -> Option<Vec<u8>> {
         let mut q = self.queues.lock();
@@ -277,6 +283,7 @@ impl NetDevice for VirtioNet {
         }
     }
     fn flush(&self) {
+        self.kick();
         let deadline = crate::time::monotonic_ns() + FLUSH_TIMEOUT_NS;
         while !self.queues.lock().reap_sent() && crate::time::monotonic_ns() < deadline {
             crate::arch::cpu::pause();
