@@ -719,64 +719,11 @@ impl<D: Device> Stack<D> {
     }
 
     pub(crate) fn snapshot(&self, s: &Socket) -> Snapshot {
-        let mut snap = match &s.proto {
-            Proto::Tcp(TcpState::Idle) => Snapshot {
-                bits: POLLOUT | POLLHUP,
-                ..Snapshot::default()
-            },
-            Proto::Tcp(TcpState::Listening(l)) => {
-                let accept = l.pending.iter().filter(|c| self.acceptable(c)).count();
-                Snapshot {
-                    bits: if accept > 0 { POLLIN } else { 0 },
-                    accept,
-                    ..Snapshot::default()
-                }
-            }
-            Proto::Tcp(TcpState::Conn(t)) => {
-                let sk = self.ifaces[t.c.iface]
-                    .sockets
-                    .get::<tcp::Socket>(t.c.handle);
-                tcp_snapshot(t, sk)
-            }
-            Proto::Udp(u) => {
-                let mut snap = Snapshot::default();
-                let mut can_send = u.socks.is_empty();
-                for c in &u.socks {
-                    let sk = self.ifaces[c.iface].sockets.get::<udp::Socket>(c.handle);
-                    if sk.can_recv() {
-                        snap.bits |= POLLIN;
-                    }
-                    snap.rx += sk.recv_queue();
-                    can_send |= sk.can_send();
-                    snap.tx_free += sk.payload_send_capacity() - sk.send_queue();
-                }
-                if can_send && !u.shut_wr {
-                    snap.bits |= POLLOUT;
-                }
-                if u.shut_rd {
-                    snap.bits |= POLLIN | POLLRDHUP;
-                }
-                if u.shut_rd && u.shut_wr {
-                    snap.bits |= POLLHUP;
-                }
-                snap
-            }
-        };
-        if s.error.is_some() {
-            snap.bits |= POLLERR;
-        }
-        snap
+        snapshot_in(&self.ifaces, s)
     }
 
     pub(crate) fn acceptable(&self, c: &Conn) -> bool {
-        let st = self.ifaces[c.iface]
-            .sockets
-            .get::<tcp::Socket>(c.handle)
-            .state();
-        !matches!(
-            st,
-            tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed
-        )
+        acceptable_in(&self.ifaces, c)
     }
 
     // ----- polling -----
@@ -839,15 +786,16 @@ impl<D: Device> Stack<D> {
     /// connections of listeners; recomputes readiness; true when the socket became
     /// readier or its bits changed.
     fn update(&mut self, idx: usize) -> bool {
-        let Some(mut s) = self.socks[idx].take() else {
+        let now = self.now.total_millis();
+        // In place (every socket, every poll): the interfaces and the socket table
+        // are borrowed apart rather than the socket moved out and back.
+        let ifaces = &mut self.ifaces;
+        let Some(s) = self.socks[idx].as_mut() else {
             return false;
         };
-        let now = self.now.total_millis();
         match &mut s.proto {
             Proto::Tcp(TcpState::Conn(t)) => {
-                let sk = self.ifaces[t.c.iface]
-                    .sockets
-                    .get_mut::<tcp::Socket>(t.c.handle);
+                let sk = ifaces[t.c.iface].sockets.get_mut::<tcp::Socket>(t.c.handle);
                 let st = sk.state();
                 if t.connecting {
                     match st {
@@ -874,7 +822,6 @@ impl<D: Device> Stack<D> {
                 t.last_state = st;
             }
             Proto::Tcp(TcpState::Listening(l)) => {
-                let ifaces = &mut self.ifaces;
                 l.pending.retain(|c| {
                     let set = &mut ifaces[c.iface].sockets;
                     if set.get::<tcp::Socket>(c.handle).state() == tcp::State::Closed {
@@ -887,7 +834,7 @@ impl<D: Device> Stack<D> {
             }
             _ => {}
         }
-        let new = self.snapshot(&s);
+        let new = snapshot_in(ifaces, s);
         let old = s.snap;
         let readier = new.bits & !old.bits != 0
             || new.rx > old.rx
@@ -897,7 +844,6 @@ impl<D: Device> Stack<D> {
             s.generation += 1;
         }
         s.snap = new;
-        self.socks[idx] = Some(s);
         readier || new.bits != old.bits
     }
 
@@ -925,6 +871,68 @@ impl<D: Device> Stack<D> {
             .min()
             .map(|t| t.total_millis().max(0) as u64)
     }
+}
+
+/// A socket's readiness as the interfaces' sockets show it now.
+fn snapshot_in<D: Device>(ifaces: &[Iface<D>], s: &Socket) -> Snapshot {
+    let mut snap = match &s.proto {
+        Proto::Tcp(TcpState::Idle) => Snapshot {
+            bits: POLLOUT | POLLHUP,
+            ..Snapshot::default()
+        },
+        Proto::Tcp(TcpState::Listening(l)) => {
+            let accept = l
+                .pending
+                .iter()
+                .filter(|c| acceptable_in(ifaces, c))
+                .count();
+            Snapshot {
+                bits: if accept > 0 { POLLIN } else { 0 },
+                accept,
+                ..Snapshot::default()
+            }
+        }
+        Proto::Tcp(TcpState::Conn(t)) => {
+            let sk = ifaces[t.c.iface].sockets.get::<tcp::Socket>(t.c.handle);
+            tcp_snapshot(t, sk)
+        }
+        Proto::Udp(u) => {
+            let mut snap = Snapshot::default();
+            let mut can_send = u.socks.is_empty();
+            for c in &u.socks {
+                let sk = ifaces[c.iface].sockets.get::<udp::Socket>(c.handle);
+                if sk.can_recv() {
+                    snap.bits |= POLLIN;
+                }
+                snap.rx += sk.recv_queue();
+                can_send |= sk.can_send();
+                snap.tx_free += sk.payload_send_capacity() - sk.send_queue();
+            }
+            if can_send && !u.shut_wr {
+                snap.bits |= POLLOUT;
+            }
+            if u.shut_rd {
+                snap.bits |= POLLIN | POLLRDHUP;
+            }
+            if u.shut_rd && u.shut_wr {
+                snap.bits |= POLLHUP;
+            }
+            snap
+        }
+    };
+    if s.error.is_some() {
+        snap.bits |= POLLERR;
+    }
+    snap
+}
+
+/// Whether a pending connection of a listener can be accepted.
+fn acceptable_in<D: Device>(ifaces: &[Iface<D>], c: &Conn) -> bool {
+    let st = ifaces[c.iface].sockets.get::<tcp::Socket>(c.handle).state();
+    !matches!(
+        st,
+        tcp::State::Listen | tcp::State::SynReceived | tcp::State::Closed
+    )
 }
 
 /// Readiness of a TCP connection, as Linux's tcp_poll computes it.

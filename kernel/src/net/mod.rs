@@ -50,8 +50,9 @@ struct LastPoll {
     idle_at_ms: u64,
     /// `fd::wait::notifications()` right after it.
     notifications: u64,
-    /// The stack's next timer (ms) as that poll left it.
-    next_timer_ms: Option<u64>,
+    /// The stack's next timer (ms) as the last poll left it, once a waiter asked
+    /// (None: not computed since that poll; it walks every socket).
+    next_timer_ms: Option<Option<u64>>,
 }
 
 static LAST_POLL: Mutex<LastPoll> = Mutex::new(LastPoll {
@@ -65,14 +66,13 @@ static LAST_POLL: Mutex<LastPoll> = Mutex::new(LastPoll {
 fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     let changed = stack.poll(now);
     netdev::kick_all();
-    let next_timer_ms = stack.poll_at(now);
     if changed {
         crate::fd::wait::notify();
     }
     *LAST_POLL.lock() = LastPoll {
         idle_at_ms: if changed { u64::MAX } else { now },
         notifications: crate::fd::wait::notifications(),
-        next_timer_ms,
+        next_timer_ms: None,
     };
     changed
 }
@@ -123,7 +123,13 @@ pub fn poll() {
 pub fn next_deadline() -> Option<u64> {
     let now = crate::time::monotonic_ns();
     let now_ms = now / 1_000_000;
-    let at = LAST_POLL.lock().next_timer_ms.map(|ms| {
+    let cached = LAST_POLL.lock().next_timer_ms;
+    let timer_ms = cached.unwrap_or_else(|| {
+        let t = STACK.lock().as_mut().and_then(|s| s.poll_at(now_ms));
+        LAST_POLL.lock().next_timer_ms = Some(t);
+        t
+    });
+    let at = timer_ms.map(|ms| {
         if ms > now_ms {
             ms * 1_000_000
         } else {
