@@ -52,6 +52,7 @@ pub struct Process {
     pub fs: crate::fs::ProcessFs,
     pub signals: Signals,
     pub itimer: Timer,
+    pub timers: crate::signal::posix_timer::Timers,
 }
 
 impl Process {
@@ -67,6 +68,7 @@ impl Process {
             fs: crate::fs::ProcessFs::new(),
             signals: Signals::new(),
             itimer: Timer::new(),
+            timers: crate::signal::posix_timer::Timers::new(),
         }
     }
 
@@ -276,6 +278,7 @@ fn release_and_end() -> ! {
     let me = current();
     me.running.store(false, Ordering::Relaxed);
     me.itimer.disarm();
+    me.timers.clear();
     me.signals.clear_threads();
     address_space::release_all();
     crate::sched::exit_last_thread()

@@ -403,6 +403,7 @@ fn wake_expired(s: &mut Scheduler, now: u64) {
         }
     }
     crate::signal::itimer::expire(now);
+    crate::signal::posix_timer::expire(now);
 }
 
 /// The next runnable thread after the cursor (round robin), if any.
@@ -421,6 +422,7 @@ fn earliest_deadline(s: &Scheduler) -> Option<u64> {
         .filter(|t| t.state == State::Blocked)
         .filter_map(|t| t.deadline)
         .chain(crate::signal::itimer::deadline())
+        .chain(crate::signal::posix_timer::deadline())
         .min()
 }
 

@@ -180,6 +180,7 @@ pub fn fault(frame: &mut TrapFrame, fault_addr: Option<u64>) -> bool {
         code,
         pid: 0,
         addr,
+        timer: None,
     };
     let trap = TrapInfo {
         trapno: frame.vector as u64,

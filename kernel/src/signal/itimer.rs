@@ -99,6 +99,7 @@ fn expire_one(p: &crate::process::Process, now: u64) {
             code: super::SI_KERNEL,
             pid: 0,
             addr: 0,
+            timer: None,
         },
     );
 }

@@ -4,7 +4,8 @@
 //! at every return to program code (end of a syscall, or of a trap or interrupt that
 //! came from program code) and applies the default action, ignores, or enters a
 //! handler; `frame` builds and restores the Linux x86_64 `rt_sigframe`; `itimer` is
-//! the process's ITIMER_REAL (alarm/setitimer), which sends SIGALRM.
+//! the process's ITIMER_REAL (alarm/setitimer), which sends SIGALRM; `posix_timer`
+//! its POSIX timers (timer_create & co.).
 //!
 //! A signal set is a `u64` with bit `sig - 1` for signal `sig` (the kernel's sigset_t
 //! on x86_64).
@@ -12,6 +13,7 @@
 pub mod deliver;
 pub mod frame;
 pub mod itimer;
+pub mod posix_timer;
 pub mod state;
 
 pub const NSIG: usize = 64;
@@ -44,6 +46,7 @@ pub const SA_RESTORER: u64 = 0x0400_0000;
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
+pub const SI_TIMER: i32 = -2;
 
 /// Kernel-internal "restart me" results of interrupted syscalls; never reach the
 /// program (deliver.rs turns them into EINTR or a restart).
@@ -61,13 +64,23 @@ pub const fn bit(sig: i32) -> u64 {
 pub const UNBLOCKABLE: u64 = bit(SIGKILL) | bit(SIGSTOP);
 
 /// The kernel's `siginfo_t` (128 bytes): signo, errno, code, then the union, of which
-/// we fill `si_pid`/`si_uid` (kill, tkill) or `si_addr` (faults).
+/// we fill `si_pid`/`si_uid` (kill, tkill), `si_addr` (faults) or the timer fields.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct SigInfo {
     pub signo: i32,
     pub code: i32,
     pub pid: u32,
     pub addr: u64,
+    /// SI_TIMER: which POSIX timer, its overrun count and sigev_value.
+    pub timer: Option<TimerInfo>,
+}
+
+/// The timer part of a SI_TIMER siginfo.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct TimerInfo {
+    pub id: i32,
+    pub overrun: i32,
+    pub value: u64,
 }
 
 impl SigInfo {
@@ -76,7 +89,12 @@ impl SigInfo {
         let mut b = [0u8; 128];
         b[0..4].copy_from_slice(&self.signo.to_le_bytes());
         b[8..12].copy_from_slice(&self.code.to_le_bytes());
-        if self.addr != 0 {
+        if let Some(t) = self.timer {
+            // si_timerid, si_overrun, si_value
+            b[16..20].copy_from_slice(&t.id.to_le_bytes());
+            b[20..24].copy_from_slice(&t.overrun.to_le_bytes());
+            b[24..32].copy_from_slice(&t.value.to_le_bytes());
+        } else if self.addr != 0 {
             b[16..24].copy_from_slice(&self.addr.to_le_bytes());
         } else {
             b[16..20].copy_from_slice(&self.pid.to_le_bytes()); // si_pid; si_uid = 0
@@ -94,6 +112,7 @@ pub fn send_sigpipe(pid: u32) {
         code: SI_USER,
         pid,
         addr: 0,
+        timer: None,
     };
     state::send_thread(crate::sched::current(), info);
 }

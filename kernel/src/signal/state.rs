@@ -149,6 +149,7 @@ impl Signals {
                 code: 0,
                 pid: 0,
                 addr: 0,
+                timer: None,
             }; NSIG],
             threads: BTreeMap::new(),
         }))
@@ -279,12 +280,22 @@ pub fn send_to(to: &crate::process::Process, info: SigInfo) {
     }
 }
 
-/// tkill/tgkill or a fault: a signal for one thread.
+/// tkill/tgkill or a fault: a signal for one thread of the running program.
 pub fn send_thread(tid: Tid, info: SigInfo) {
+    send_thread_in(crate::process::current(), tid, info);
+}
+
+/// A signal for thread `tid` of program `to` (tkill, a fault, a POSIX timer).
+pub fn send_thread_in(to: &crate::process::Process, tid: Tid, info: SigInfo) {
     let sig = info.signo;
-    let t = thread(tid);
-    if is_ignored(sig) && !t.keeps(sig) {
-        log_stop_ignored(process(), sig);
+    let p = to.signals.get();
+    let ignored = ignores(p, sig);
+    let t = p
+        .threads
+        .entry(tid)
+        .or_insert_with(|| Box::new(ThreadSignals::new(0)));
+    if ignored && !t.keeps(sig) {
+        log_stop_ignored(p, sig);
         return;
     }
     t.pending |= bit(sig);

@@ -209,6 +209,11 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         213 if (a[0] as i32) <= 0 => Err(EINVAL), // epoll_create(size)
         213 => poll::epoll_create1(0),
         218 => thread::set_tid_address(a[0]),
+        222 => time::timer_create(a[0], a[1], a[2]),
+        223 => time::timer_settime(a[0], a[1], a[2], a[3]),
+        224 => time::timer_gettime(a[0], a[1]),
+        225 => time::timer_getoverrun(a[0]),
+        226 => time::timer_delete(a[0]),
         228 => time::clock_gettime(a[0], a[1]),
         229 => time::clock_getres(a[0], a[1]),
         230 => time::clock_nanosleep(a[0], a[1], a[2], a[3]),

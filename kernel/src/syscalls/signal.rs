@@ -100,6 +100,7 @@ fn user_info(sig: i32, code: i32) -> SigInfo {
         code,
         pid: super::process::pid() as u32,
         addr: 0,
+        timer: None,
     }
 }
 

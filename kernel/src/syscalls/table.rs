@@ -256,7 +256,15 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(217, Full, ""), // getdents64
     sys(218, Full, ""), // set_tid_address
     sys(221, Full, "advice is accepted and has no effect"), // fadvise64
-    sys(222, Unsupported, "no POSIX timers yet; setitimer, alarm and timerfd work"), // timer_create
+    sys(
+        222,
+        Partial,
+        "CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME; SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID (libc's SIGEV_THREAD works on it); CPU-time clocks EOPNOTSUPP; an absolute CLOCK_REALTIME time is converted when armed (a later clock change does not move it)",
+    ), // timer_create
+    sys(223, Full, ""), // timer_settime
+    sys(224, Full, ""), // timer_gettime
+    sys(225, Partial, "the expirations missed when the signal was sent, not those while it stayed pending"), // timer_getoverrun
+    sys(226, Full, ""), // timer_delete
     sys(227, Unsupported, "the clocks cannot be set"), // clock_settime
     sys(
         228,

@@ -1,7 +1,8 @@
 //! Clocks, sleeping and the interval timer: clock_gettime/getres, gettimeofday, time,
 //! nanosleep and clock_nanosleep (blocked in the scheduler until a deadline; a signal
 //! ends them early with EINTR and the time left), alarm and setitimer/getitimer
-//! (ITIMER_REAL only, see `crate::signal::itimer`).
+//! (ITIMER_REAL only, see `crate::signal::itimer`), and POSIX timers (timer_create
+//! & co., see `crate::signal::posix_timer`).
 
 use super::errno::*;
 use super::user;
@@ -206,4 +207,115 @@ pub fn timespec_timeout(ptr: u64) -> Result<Option<u64>, Errno> {
         return Ok(None);
     }
     from_timespec(user::read(ptr)?).map(Some)
+}
+
+// ----- POSIX timers (signal::posix_timer) -----
+
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD: i32 = 2;
+const SIGEV_THREAD_ID: i32 = 4;
+
+/// timer_create(clockid, sevp, timerid): CLOCK_REALTIME, CLOCK_MONOTONIC and
+/// CLOCK_BOOTTIME; SIGEV_NONE, SIGEV_SIGNAL and SIGEV_THREAD_ID (libc builds
+/// SIGEV_THREAD on the latter).
+pub fn timer_create(clock: u64, sevp: u64, idp: u64) -> SysResult {
+    use crate::signal::posix_timer::{self, Notify};
+    match clock {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME => {}
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => {
+            crate::console::log_once(
+                "timer-cputime",
+                "rumprun: timer_create: CPU-time clocks are not supported (EOPNOTSUPP); CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME are",
+            );
+            return Err(EOPNOTSUPP);
+        }
+        _ => return Err(EINVAL),
+    }
+    let (notify, signo, value) = if sevp == 0 {
+        (Notify::Program, crate::signal::SIGALRM, None)
+    } else {
+        // struct sigevent: sigev_value, sigev_signo, sigev_notify, then _tid.
+        let ev: [u8; 20] = user::read(sevp)?;
+        let word = |i: usize| i32::from_le_bytes(ev[i..i + 4].try_into().unwrap());
+        let value = u64::from_le_bytes(ev[0..8].try_into().unwrap());
+        let (signo, how, tid) = (word(8), word(12), word(16));
+        let signal_ok = (1..=crate::signal::NSIG as i32).contains(&signo);
+        let notify = match how {
+            SIGEV_NONE => Notify::Nothing,
+            SIGEV_SIGNAL if signal_ok => Notify::Program,
+            SIGEV_THREAD_ID
+                if signal_ok
+                    && tid > 0
+                    && crate::sched::pid_of(tid as u32)
+                        == Some(crate::process::current().pid()) =>
+            {
+                Notify::Thread(tid as u32)
+            }
+            SIGEV_THREAD => return Err(EINVAL), // the C library's business
+            _ => return Err(EINVAL),
+        };
+        (notify, signo, Some(value))
+    };
+    let id = posix_timer::create(clock == CLOCK_REALTIME, notify, signo, value).ok_or(EAGAIN)?;
+    if let Err(e) = user::write(idp, id as i32) {
+        posix_timer::delete(id);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// A timer id from the program (a `timer_t` is an int in the kernel's ABI).
+fn timer_id(id: u64) -> usize {
+    id as i32 as i64 as usize
+}
+
+/// struct itimerspec { it_interval, it_value } from (value, interval) in ns.
+fn itimerspec(value: u64, interval: u64) -> [[i64; 2]; 2] {
+    [to_timespec(interval), to_timespec(value)]
+}
+
+pub fn timer_settime(id: u64, flags: u64, new: u64, old: u64) -> SysResult {
+    let id = timer_id(id);
+    crate::signal::posix_timer::get(id).ok_or(EINVAL)?;
+    if new == 0 {
+        return Err(EINVAL);
+    }
+    let spec: [[i64; 2]; 2] = user::read(new)?;
+    let (interval, value) = (from_timespec(spec[0])?, from_timespec(spec[1])?);
+    let now = time::monotonic_ns();
+    let deadline = match (value, flags & TIMER_ABSTIME != 0) {
+        (0, _) => None,
+        (v, false) => Some(now.saturating_add(v)),
+        // An absolute time on the timer's clock: CLOCK_REALTIME is converted now.
+        (v, true) => Some(match crate::signal::posix_timer::clock_is_realtime(id) {
+            true => now.saturating_add(v.saturating_sub(time::realtime_ns())),
+            false => v,
+        }),
+    };
+    let (ov, oi) = crate::signal::posix_timer::set(id, deadline, interval).ok_or(EINVAL)?;
+    if old != 0 {
+        user::write(old, itimerspec(ov, oi))?;
+    }
+    Ok(0)
+}
+
+pub fn timer_gettime(id: u64, cur: u64) -> SysResult {
+    let (value, interval) = crate::signal::posix_timer::get(timer_id(id)).ok_or(EINVAL)?;
+    user::write(cur, itimerspec(value, interval))?;
+    Ok(0)
+}
+
+pub fn timer_getoverrun(id: u64) -> SysResult {
+    crate::signal::posix_timer::overrun(timer_id(id))
+        .map(|n| n as u64)
+        .ok_or(EINVAL)
+}
+
+pub fn timer_delete(id: u64) -> SysResult {
+    if crate::signal::posix_timer::delete(timer_id(id)) {
+        Ok(0)
+    } else {
+        Err(EINVAL)
+    }
 }

@@ -1,0 +1,188 @@
+//! POSIX per-process timers (timer_create, timer_settime, timer_gettime,
+//! timer_getoverrun, timer_delete): each is a deadline on the monotonic clock (an
+//! absolute CLOCK_REALTIME time is converted when the timer is armed), an optional
+//! interval, and what happens when it fires: nothing (SIGEV_NONE), a signal for the
+//! program (SIGEV_SIGNAL) or for one of its threads (SIGEV_THREAD_ID, which glibc's and
+//! musl's SIGEV_THREAD are built on), whose siginfo says SI_TIMER with the timer's id,
+//! its overrun count and the sigev_value. Like `itimer`, the scheduler treats the
+//! deadlines like sleepers' and calls `expire` once they pass.
+
+use super::{SigInfo, TimerInfo, SI_TIMER};
+use crate::sched::Tid;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+
+/// At most this many timers per program (then EAGAIN, as at RLIMIT_SIGPENDING).
+const MAX_TIMERS: usize = 1024;
+
+/// What a timer does when it fires.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Notify {
+    /// SIGEV_NONE: nothing (timer_gettime shows it ran out).
+    Nothing,
+    /// SIGEV_SIGNAL: the signal for the whole program.
+    Program,
+    /// SIGEV_THREAD_ID: the signal for this thread.
+    Thread(Tid),
+}
+
+struct Timer {
+    /// Armed with CLOCK_REALTIME times (absolute ones are converted when set).
+    realtime: bool,
+    notify: Notify,
+    signo: i32,
+    value: u64,
+    deadline: Option<u64>,
+    interval: u64,
+    /// Expirations the last signal stood for beyond the first (timer_getoverrun).
+    overrun: i32,
+}
+
+/// One program's timers, by id (held by its `process::Process`).
+pub struct Timers(UnsafeCell<Vec<Option<Timer>>>);
+// One CPU, and the kernel runs with interrupts off: no concurrent access.
+unsafe impl Sync for Timers {}
+
+impl Timers {
+    pub const fn new() -> Self {
+        Timers(UnsafeCell::new(Vec::new()))
+    }
+
+    fn get(&self) -> &'static mut Vec<Option<Timer>> {
+        // The timers live in a process that is never freed.
+        unsafe { &mut *self.0.get() }
+    }
+
+    /// Deletes them all (the program has ended).
+    pub fn clear(&self) {
+        self.get().clear();
+    }
+}
+
+fn timers() -> &'static mut Vec<Option<Timer>> {
+    crate::process::current().timers.get()
+}
+
+fn timer(id: usize) -> Option<&'static mut Timer> {
+    timers().get_mut(id).and_then(Option::as_mut)
+}
+
+/// A disarmed timer for the running program; its id, or None when it has too many.
+pub fn create(realtime: bool, notify: Notify, signo: i32, value: Option<u64>) -> Option<usize> {
+    let all = timers();
+    let id = match all.iter().position(Option::is_none) {
+        Some(free) => free,
+        None if all.len() < MAX_TIMERS => {
+            all.push(None);
+            all.len() - 1
+        }
+        None => return None,
+    };
+    all[id] = Some(Timer {
+        realtime,
+        notify,
+        signo,
+        // Without a sigevent, sigev_value is the timer id (timer_create(2)).
+        value: value.unwrap_or(id as u64),
+        deadline: None,
+        interval: 0,
+        overrun: 0,
+    });
+    Some(id)
+}
+
+/// Removes timer `id`; false if there is none.
+pub fn delete(id: usize) -> bool {
+    match timers().get_mut(id) {
+        Some(t @ Some(_)) => {
+            *t = None;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// (time left until it fires, interval) in ns, or None if there is no timer `id`.
+pub fn get(id: usize) -> Option<(u64, u64)> {
+    let t = timer(id)?;
+    let now = crate::time::monotonic_ns();
+    let left = t.deadline.map_or(0, |d| d.saturating_sub(now).max(1));
+    Some((left, t.interval))
+}
+
+/// Arms timer `id` to fire at `deadline` (monotonic ns; None disarms), then every
+/// `interval` ns. Returns the previous setting as `get` gives it.
+pub fn set(id: usize, deadline: Option<u64>, interval: u64) -> Option<(u64, u64)> {
+    let old = get(id)?;
+    let t = timer(id)?;
+    t.deadline = deadline;
+    t.interval = if deadline.is_some() { interval } else { 0 };
+    crate::sched::rearm_timer();
+    Some(old)
+}
+
+/// Whether timer `id` runs on CLOCK_REALTIME.
+pub fn clock_is_realtime(id: usize) -> bool {
+    timer(id).is_some_and(|t| t.realtime)
+}
+
+/// timer_getoverrun: the overrun count of the last signal, or None.
+pub fn overrun(id: usize) -> Option<i32> {
+    timer(id).map(|t| t.overrun)
+}
+
+/// When the next timer of any running program fires (monotonic ns).
+pub fn deadline() -> Option<u64> {
+    crate::process::running()
+        .flat_map(|p| p.timers.get().iter().flatten().filter_map(|t| t.deadline))
+        .min()
+}
+
+/// Called by the scheduler with the current time: fires the timers that are due.
+pub fn expire(now: u64) {
+    for p in crate::process::running() {
+        for (id, slot) in p.timers.get().iter_mut().enumerate() {
+            if let Some(t) = slot {
+                fire_if_due(p, id, t, now);
+            }
+        }
+    }
+}
+
+fn fire_if_due(p: &crate::process::Process, id: usize, t: &mut Timer, now: u64) {
+    let Some(d) = t.deadline.filter(|&d| d <= now) else {
+        return;
+    };
+    // Expirations missed since `d` become the signal's overrun count.
+    let missed = match (now - d).checked_div(t.interval) {
+        None => {
+            t.deadline = None; // one-shot
+            0
+        }
+        Some(missed) => {
+            t.deadline = Some(d + (missed + 1) * t.interval);
+            missed
+        }
+    };
+    t.overrun = missed.min(i32::MAX as u64) as i32;
+    let info = SigInfo {
+        signo: t.signo,
+        code: SI_TIMER,
+        timer: Some(TimerInfo {
+            id: id as i32,
+            overrun: t.overrun,
+            value: t.value,
+        }),
+        ..SigInfo::default()
+    };
+    match t.notify {
+        Notify::Nothing => {}
+        Notify::Program => super::state::send_to(p, info),
+        Notify::Thread(tid) => {
+            // A thread that has ended gets nothing.
+            if crate::sched::pid_of(tid) == Some(p.pid()) {
+                super::state::send_thread_in(p, tid, info);
+            }
+        }
+    }
+}
