@@ -4,6 +4,10 @@
 //! direction, granted to the backend once: received frames are copied by the backend
 //! into posted rx pages (request-rx-copy); sent frames are copied into a free tx page.
 //! Checksums are always complete (feature-no-csum-offload), as the stack wants them.
+//! The vif's event channel is bound to a handler that wakes I/O waiters, so a frame
+//! arriving wakes a waiting socket at once and an idle guest is not polled; the
+//! receive side asks for the next event before it reports the ring empty, and looks
+//! again after asking (the backend may have answered in between).
 
 use super::{evtchn, grant, xenstore};
 use crate::drivers::netdev::{self, NetDevice};
@@ -127,6 +131,9 @@ impl Netfront {
         }
         let port = evtchn::alloc_unbound(backend_id)
             .map_err(|e| format!("no event channel (error {e})"))?;
+        // A frame (or a finished send) wakes whoever waits on sockets.
+        evtchn::bind(port, crate::fd::wait::notify)
+            .map_err(|e| format!("cannot bind the event channel: {e}"))?;
         let mut rings = Rings {
             tx: tx.va,
             rx: rx.va,
@@ -202,7 +209,7 @@ impl NetDevice for Netfront {
     }
 
     fn interrupt_driven(&self) -> bool {
-        false // the stack polls netfront; its event channel only notifies the backend
+        true // the event channel wakes waiters (see `new`)
     }
 
     fn transmit(&self, frame: &[u8]) -> bool {
@@ -238,8 +245,13 @@ impl NetDevice for Netfront {
         let mut r = self.rings.lock();
         loop {
             if get(r.rx, RSP_PROD) == r.rx_cons {
+                // Ask for an event at the next response, then look again: one that
+                // came before the backend saw the request raises no event.
                 set(r.rx, RSP_EVENT, r.rx_cons.wrapping_add(1));
-                return None;
+                fence(Ordering::SeqCst);
+                if get(r.rx, RSP_PROD) == r.rx_cons {
+                    return None;
+                }
             }
             fence(Ordering::SeqCst);
             let slot = r.rx + ENTRIES_AT + (r.rx_cons % RING_SIZE) as usize * RX_ENTRY;
