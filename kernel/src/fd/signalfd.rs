@@ -39,6 +39,8 @@ fn encode(info: &SigInfo) -> [u8; SIGINFO_SIZE] {
     b[8..12].copy_from_slice(&info.code.to_ne_bytes()); // ssi_code
     b[12..16].copy_from_slice(&info.pid.to_ne_bytes()); // ssi_pid
     b[72..80].copy_from_slice(&info.addr.to_ne_bytes()); // ssi_addr
+    b[44..48].copy_from_slice(&(info.value as u32).to_ne_bytes()); // ssi_int
+    b[48..56].copy_from_slice(&info.value.to_ne_bytes()); // ssi_ptr
     if let Some(t) = info.timer {
         b[24..28].copy_from_slice(&t.id.to_ne_bytes()); // ssi_tid
         b[32..36].copy_from_slice(&t.overrun.to_ne_bytes()); // ssi_overrun

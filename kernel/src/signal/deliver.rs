@@ -181,6 +181,7 @@ pub fn fault(frame: &mut TrapFrame, fault_addr: Option<u64>) -> bool {
         pid: 0,
         addr,
         timer: None,
+        value: 0,
     };
     let trap = TrapInfo {
         trapno: frame.vector as u64,

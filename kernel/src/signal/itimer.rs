@@ -100,6 +100,7 @@ fn expire_one(p: &crate::process::Process, now: u64) {
             pid: 0,
             addr: 0,
             timer: None,
+            value: 0,
         },
     );
 }

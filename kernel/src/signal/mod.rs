@@ -47,6 +47,8 @@ pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
 pub const SI_TIMER: i32 = -2;
+/// The first real-time signal: from here on, signals queue.
+pub const SIGRTMIN: i32 = 32;
 
 /// Kernel-internal "restart me" results of interrupted syscalls; never reach the
 /// program (deliver.rs turns them into EINTR or a restart).
@@ -73,6 +75,8 @@ pub struct SigInfo {
     pub addr: u64,
     /// SI_TIMER: which POSIX timer, its overrun count and sigev_value.
     pub timer: Option<TimerInfo>,
+    /// si_value of a sigqueue()d signal (SI_QUEUE).
+    pub value: u64,
 }
 
 /// The timer part of a SI_TIMER siginfo.
@@ -98,6 +102,7 @@ impl SigInfo {
             b[16..24].copy_from_slice(&self.addr.to_le_bytes());
         } else {
             b[16..20].copy_from_slice(&self.pid.to_le_bytes()); // si_pid; si_uid = 0
+            b[24..32].copy_from_slice(&self.value.to_le_bytes()); // si_value
         }
         b
     }
@@ -113,6 +118,7 @@ pub fn send_sigpipe(pid: u32) {
         pid,
         addr: 0,
         timer: None,
+        value: 0,
     };
     state::send_thread(crate::sched::current(), info);
 }

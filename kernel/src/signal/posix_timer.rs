@@ -177,7 +177,10 @@ fn fire_if_due(p: &crate::process::Process, id: usize, t: &mut Timer, now: u64) 
     };
     match t.notify {
         Notify::Nothing => {}
-        Notify::Program => super::state::send_to(p, info),
+        // A full real-time queue drops this expiration (the next one may get in).
+        Notify::Program => {
+            super::state::send_to(p, info);
+        }
         Notify::Thread(tid) => {
             // A thread that has ended gets nothing.
             if crate::sched::pid_of(tid) == Some(p.pid()) {

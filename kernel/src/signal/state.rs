@@ -5,13 +5,15 @@
 //! blocked), which thread should take it (kill: the first thread not blocking it,
 //! the current one preferred), and wakes that thread if it is blocked.
 //!
-//! Standard and real-time signals alike are pending at most once (no queueing of
-//! real-time signals yet); the siginfo of the latest send is kept.
+//! A standard signal is pending at most once (a send while it is pending is merged
+//! into it, keeping the first siginfo, as on Linux); real-time signals queue, each
+//! send with its own siginfo (sigqueue's value), taken oldest first.
 
-use super::{bit, default_action, Default, SigInfo, NSIG, SIG_DFL, SIG_IGN, UNBLOCKABLE};
+use super::{bit, default_action, Default, SigInfo, NSIG, SIGRTMIN, SIG_DFL, SIG_IGN, UNBLOCKABLE};
 use crate::sched::{self, Tid};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::collections::VecDeque;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -83,10 +85,53 @@ impl AltStack {
     }
 }
 
+/// At most this many sends of one real-time signal wait (then sigqueue gives EAGAIN).
+const RT_QUEUE_MAX: usize = 1024;
+
+/// The siginfo of each pending signal: one for a standard signal, a queue for a
+/// real-time one. A signal is pending while its entry is not empty.
+struct Queued([VecDeque<SigInfo>; NSIG]);
+
+impl Queued {
+    const fn new() -> Self {
+        Queued([const { VecDeque::new() }; NSIG])
+    }
+
+    /// Records a send; false when a real-time signal's queue is full.
+    fn push(&mut self, info: SigInfo) -> bool {
+        let q = &mut self.0[info.signo as usize - 1];
+        if info.signo < SIGRTMIN {
+            if q.is_empty() {
+                q.push_back(info);
+            }
+            return true;
+        }
+        if q.len() >= RT_QUEUE_MAX {
+            return false;
+        }
+        q.push_back(info);
+        true
+    }
+
+    /// Takes the oldest send of `sig`, and whether more remain.
+    fn pop(&mut self, sig: i32) -> (SigInfo, bool) {
+        let q = &mut self.0[sig as usize - 1];
+        let info = q.pop_front().unwrap_or(SigInfo {
+            signo: sig,
+            ..SigInfo::default()
+        });
+        (info, !q.is_empty())
+    }
+
+    fn clear(&mut self, sig: i32) {
+        self.0[sig as usize - 1].clear();
+    }
+}
+
 pub struct ThreadSignals {
     pub mask: u64,
     pub pending: u64,
-    info: [SigInfo; NSIG],
+    info: Queued,
     pub altstack: AltStack,
     /// The mask to restore after a handler entered from rt_sigsuspend (or on its
     /// return without one).
@@ -101,7 +146,7 @@ impl ThreadSignals {
         ThreadSignals {
             mask,
             pending: 0,
-            info: [SigInfo::default(); NSIG],
+            info: Queued::new(),
             altstack: AltStack::default(),
             saved_mask: None,
             waiting: 0,
@@ -123,7 +168,7 @@ impl ThreadSignals {
 struct Process {
     actions: [SigAction; NSIG + 1],
     pending: u64,
-    info: [SigInfo; NSIG],
+    info: Queued,
     threads: BTreeMap<Tid, Box<ThreadSignals>>,
 }
 
@@ -144,13 +189,7 @@ impl Signals {
                 mask: 0,
             }; NSIG + 1],
             pending: 0,
-            info: [SigInfo {
-                signo: 0,
-                code: 0,
-                pid: 0,
-                addr: 0,
-                timer: None,
-            }; NSIG],
+            info: Queued::new(),
             threads: BTreeMap::new(),
         }))
     }
@@ -211,8 +250,10 @@ pub fn set_action(sig: i32, mut act: SigAction) {
     p.actions[sig as usize] = act;
     if is_ignored(sig) {
         p.pending &= !bit(sig);
+        p.info.clear(sig);
         for t in p.threads.values_mut() {
             t.pending &= !bit(sig);
+            t.info.clear(sig);
         }
     }
 }
@@ -247,22 +288,26 @@ fn log_stop_ignored(p: &Process, sig: i32) {
     }
 }
 
-/// kill(): a signal for the whole of the running program.
-pub fn send_process(info: SigInfo) {
-    send_to(crate::process::current(), info);
+/// kill(), sigqueue(): a signal for the whole of the running program. False when a
+/// real-time signal's queue is full.
+pub fn send_process(info: SigInfo) -> bool {
+    send_to(crate::process::current(), info)
 }
 
-/// A signal for the whole of program `to` (kill, or its interval timer).
-pub fn send_to(to: &crate::process::Process, info: SigInfo) {
+/// A signal for the whole of program `to` (kill, sigqueue, its timers). False when a
+/// real-time signal's queue is full (nothing was sent).
+pub fn send_to(to: &crate::process::Process, info: SigInfo) -> bool {
     let sig = info.signo;
     let p = to.signals.get();
     let kept_somewhere = p.threads.values().any(|t| t.keeps(sig));
     if ignores(p, sig) && !kept_somewhere {
         log_stop_ignored(p, sig);
-        return;
+        return true;
+    }
+    if !p.info.push(info) {
+        return false;
     }
     p.pending |= bit(sig);
-    p.info[sig as usize - 1] = info;
     posted();
     let wants = |tid: Tid| p.threads.get(&tid).is_none_or(|t| t.wants(sig));
     // The current thread if it can take it (no wake-up needed unless it is the one
@@ -278,15 +323,17 @@ pub fn send_to(to: &crate::process::Process, info: SigInfo) {
     if let Some(tid) = target {
         sched::interrupt(tid);
     }
+    true
 }
 
-/// tkill/tgkill or a fault: a signal for one thread of the running program.
-pub fn send_thread(tid: Tid, info: SigInfo) {
-    send_thread_in(crate::process::current(), tid, info);
+/// tkill/tgkill or a fault: a signal for one thread of the running program. False
+/// when a real-time signal's queue is full.
+pub fn send_thread(tid: Tid, info: SigInfo) -> bool {
+    send_thread_in(crate::process::current(), tid, info)
 }
 
 /// A signal for thread `tid` of program `to` (tkill, a fault, a POSIX timer).
-pub fn send_thread_in(to: &crate::process::Process, tid: Tid, info: SigInfo) {
+pub fn send_thread_in(to: &crate::process::Process, tid: Tid, info: SigInfo) -> bool {
     let sig = info.signo;
     let p = to.signals.get();
     let ignored = ignores(p, sig);
@@ -296,14 +343,17 @@ pub fn send_thread_in(to: &crate::process::Process, tid: Tid, info: SigInfo) {
         .or_insert_with(|| Box::new(ThreadSignals::new(0)));
     if ignored && !t.keeps(sig) {
         log_stop_ignored(p, sig);
-        return;
+        return true;
+    }
+    if !t.info.push(info) {
+        return false;
     }
     t.pending |= bit(sig);
-    t.info[sig as usize - 1] = info;
     posted();
     if t.wants(sig) {
         sched::interrupt(tid);
     }
+    true
 }
 
 /// Takes the lowest-numbered signal of `set` pending for `tid` (its own first, then
@@ -316,13 +366,19 @@ pub fn dequeue(tid: Tid, set: u64) -> Option<SigInfo> {
     let pick = |s: u64| s.trailing_zeros() as i32 + 1;
     if own != 0 && (shared == 0 || pick(own) <= pick(shared)) {
         let sig = pick(own);
-        t.pending &= !bit(sig);
-        return Some(t.info[sig as usize - 1]);
+        let (info, more) = t.info.pop(sig);
+        if !more {
+            t.pending &= !bit(sig);
+        }
+        return Some(info);
     }
     if shared != 0 {
         let sig = pick(shared);
-        p.pending &= !bit(sig);
-        return Some(p.info[sig as usize - 1]);
+        let (info, more) = p.info.pop(sig);
+        if !more {
+            p.pending &= !bit(sig);
+        }
+        return Some(info);
     }
     None
 }

@@ -222,6 +222,8 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         233 => poll::epoll_ctl(a[0], a[1], a[2], a[3]),
         234 if a[0] == process::pid() => signal::send_to_thread(a[1], a[2]), // tgkill
         234 => Err(ESRCH),
+        129 => signal::rt_sigqueueinfo(a[0], a[1], a[2]),
+        297 => signal::rt_tgsigqueueinfo(a[0], a[1], a[2], a[3]),
         257 => fs::openat(a[0], a[1], a[2], a[3]),
         258 => fs::mkdirat(a[0], a[1], a[2]),
         259 => fs::mknodat(a[0], a[1], a[2], a[3]),

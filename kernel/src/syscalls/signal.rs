@@ -101,6 +101,7 @@ fn user_info(sig: i32, code: i32) -> SigInfo {
         pid: super::process::pid() as u32,
         addr: 0,
         timer: None,
+        value: 0,
     }
 }
 
@@ -218,4 +219,53 @@ pub fn pause() -> SysResult {
 /// rt_sigreturn is handled in syscall_handler (it must not overwrite rax).
 pub fn rt_sigreturn(frame: &mut TrapFrame) {
     crate::signal::deliver::sigreturn(frame);
+}
+
+/// The siginfo a sigqueue()-style call passes in: its code (SI_QUEUE from the C
+/// library), sender pid and si_value. Linux refuses codes the kernel itself uses
+/// (>= 0, SI_TKILL) from a program, except to itself, which is all a program here
+/// can reach.
+fn queued_info(sig: i32, uinfo: u64) -> Result<SigInfo, Errno> {
+    let raw: [u8; 32] = user::read(uinfo)?;
+    let word = |i: usize| i32::from_le_bytes(raw[i..i + 4].try_into().unwrap());
+    Ok(SigInfo {
+        signo: sig,
+        code: word(8),
+        pid: word(16) as u32,
+        value: u64::from_le_bytes(raw[24..32].try_into().unwrap()),
+        ..SigInfo::default()
+    })
+}
+
+/// rt_sigqueueinfo(tgid, sig, info): a signal with a value for the calling program
+/// (sigqueue); real-time signals queue, up to 1024 per signal (then EAGAIN).
+pub fn rt_sigqueueinfo(tgid: u64, sig: u64, uinfo: u64) -> SysResult {
+    if tgid != super::process::pid() {
+        return Err(ESRCH);
+    }
+    let sig = valid_signal(sig)?;
+    let info = queued_info(sig, uinfo)?;
+    if state::send_process(info) {
+        Ok(0)
+    } else {
+        Err(EAGAIN)
+    }
+}
+
+/// rt_tgsigqueueinfo(tgid, tid, sig, info): the same for one thread of the program.
+pub fn rt_tgsigqueueinfo(tgid: u64, tid: u64, sig: u64, uinfo: u64) -> SysResult {
+    if tgid != super::process::pid()
+        || tid == 0
+        || tid > u32::MAX as u64
+        || !sched::is_own_thread(tid as u32)
+    {
+        return Err(ESRCH);
+    }
+    let sig = valid_signal(sig)?;
+    let info = queued_info(sig, uinfo)?;
+    if state::send_thread(tid as u32, info) {
+        Ok(0)
+    } else {
+        Err(EAGAIN)
+    }
 }

@@ -198,6 +198,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(124, Partial, "answers the caller's pid for any pid (no ESRCH)"), // getsid
     sys(127, Full, ""), // rt_sigpending
     sys(128, Full, ""), // rt_sigtimedwait
+    sys(129, Partial, "the calling program only (others ESRCH); real-time signals queue up to 1024 each (then EAGAIN)"), // rt_sigqueueinfo
     sys(130, Full, ""), // rt_sigsuspend
     sys(131, Full, ""), // sigaltstack
     sys(132, Unsupported, "not yet; utimes and utimensat work"), // utime
@@ -333,6 +334,7 @@ pub static SYSCALLS: &[Syscall] = &[
         Partial,
         "the open mode is not checked; offset -1 writes at the file position instead of EINVAL",
     ), // pwritev
+    sys(297, Partial, "threads of the calling program only (others ESRCH)"), // rt_tgsigqueueinfo
     sys(
         302,
         Partial,
