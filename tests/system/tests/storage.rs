@@ -434,3 +434,54 @@ fn failing_disk_sectors_give_eio() {
         .assert_stdout_line("ok: failed sectors give EIO; the disk goes on working")
         .assert_stdout_line("ALL OK");
 }
+
+/// A failing block under a mounted ext2 file system (QEMU blkdebug fails reads of one
+/// data block of /data/bad): the program's read gets EIO, the rest of the disk keeps
+/// working (tests/programs/ext2_eio.c).
+#[test]
+fn ext2_read_of_a_failing_block_gives_eio() {
+    let dir = scratch_dir("ext2-eio");
+    let tree = dir.join("tree");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("bad"), vec![0x11u8; 100_000]).unwrap();
+    let good: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    fs::write(tree.join("good"), good).unwrap();
+    let img = mke2fs(&dir, 1024, "4M", Some(&tree), &[]);
+    // The disk block of /data/bad's 10th block, as a 512-byte sector.
+    let out = check_output(
+        Command::new("debugfs")
+            .arg("-R")
+            .arg("bmap /bad 10")
+            .arg(&img),
+        "debugfs bmap",
+    );
+    let block: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("bmap");
+    assert!(block > 0, "/bad has no block 10");
+    let conf = dir.join("blkdebug.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"{}\"\n",
+            block * 2
+        ),
+    )
+    .unwrap();
+    let image = bake(&build_c("ext2_eio.c", Flavor::Glibc));
+    // -b attaches and mounts the disk; -set then puts blkdebug under its drive.
+    let img_arg = format!("{},/data", img.display());
+    let qemu_args = format!(
+        "-set drive.vd0.file=blkdebug:{}:{}",
+        conf.display(),
+        img.display()
+    );
+    rumprun_qemu(&image, &["-b", &img_arg, "-g", &qemu_args], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL")
+        .assert_output_lacks("kernel fault")
+        .assert_stdout_line("ok: reading a file over a failing block gives EIO")
+        .assert_stdout_line("ALL OK");
+    assert_e2fsck_clean(&img);
+}
