@@ -4,7 +4,9 @@
  * answers one request over /tmp files and waits to be stopped; "client STATUS" checks
  * that it is a different process (pid, /proc/self, descriptor table, cwd, signal
  * dispositions, memory at the same address),
- * sends the request, checks the reply and exits with STATUS. */
+ * sends the request, checks the reply, connects to the server's AF_UNIX socket (each
+ * side's SO_PEERCRED must name the other program) and exits with STATUS. */
+#define _GNU_SOURCE
 #include "check_fatal.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+static const struct sockaddr_un peer_sock = {AF_UNIX, "/tmp/peer.sock"};
+
+/* The pid SO_PEERCRED names for `fd`. */
+static int
+peer_pid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	CHECK(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0, "SO_PEERCRED: errno %d",
+	      errno);
+	return cred.pid;
+}
 
 /* Each copy writes its role here: reading the other's would mean shared memory. */
 static char role_mark[32];
@@ -61,6 +78,10 @@ server(void)
 	CHECK(signal(SIGUSR1, SIG_IGN) != SIG_ERR, "signal(SIGUSR1, SIG_IGN)");
 	printf("server: pid=%d private fd=%d mark at %p\n", getpid(), fd, (void *)role_mark);
 	fflush(stdout);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(lfd >= 0 && bind(lfd, (const struct sockaddr *)&peer_sock, sizeof peer_sock) == 0 &&
+		  listen(lfd, 1) == 0,
+	      "listen on %s: errno %d", peer_sock.sun_path, errno);
 	char text[64];
 	snprintf(text, sizeof text, "%d %d", getpid(), fd);
 	publish("/tmp/server.pid", text);
@@ -70,6 +91,14 @@ server(void)
 	snprintf(reply, sizeof reply, "reply to [%s] from %d", request, getpid());
 	publish("/tmp/reply", reply);
 	ok("server replied");
+	int cfd = accept(lfd, NULL, NULL);
+	CHECK(cfd >= 0, "accept: errno %d", errno);
+	int client_pid = 0;
+	CHECK(sscanf(request, "hello from %d", &client_pid) == 1, "request \"%s\"", request);
+	CHECK(peer_pid(cfd) == client_pid, "server: SO_PEERCRED names pid %d, the client is %d",
+	      peer_pid(cfd), client_pid);
+	ok("server: SO_PEERCRED names the client program");
+	CHECK(write(cfd, "k", 1) == 1, "write to the client: errno %d", errno);
 	for (;;)
 		pause(); /* until the image ends */
 }
@@ -104,6 +133,15 @@ client(int status)
 	CHECK(strcmp(reply, want) == 0, "reply \"%s\", expected \"%s\"", reply, want);
 	CHECK(strcmp(role_mark, "client") == 0, "client's memory now says \"%s\"", role_mark);
 	ok("client got the reply");
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && connect(fd, (const struct sockaddr *)&peer_sock, sizeof peer_sock) == 0,
+	      "connect %s: errno %d", peer_sock.sun_path, errno);
+	CHECK(peer_pid(fd) == server_pid, "client: SO_PEERCRED names pid %d, the server is %d",
+	      peer_pid(fd), server_pid);
+	ok("client: SO_PEERCRED names the server program");
+	/* The server says when it has checked its side (the image ends with us). */
+	char k;
+	CHECK(read(fd, &k, 1) == 1 && k == 'k', "no word from the server: errno %d", errno);
 	return status;
 }
 

@@ -548,10 +548,10 @@ pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRe
             [tv[0].to_ne_bytes(), tv[1].to_ne_bytes()].concat()
         }
         SO_PEERCRED => {
-            // struct ucred: one program, one identity (root); Linux reports no pid
-            // and the overflow ids before a connection.
-            if o.connected {
-                our_ucred().to_vec()
+            // struct ucred: the peer program (root); Linux reports no pid and the
+            // overflow ids before a connection.
+            if let Some(pid) = o.peer_pid {
+                [pid, 0, 0].iter().flat_map(|v| v.to_ne_bytes()).collect()
             } else {
                 [0u32, 65534, 65534]
                     .iter()

@@ -52,6 +52,8 @@ fn background_server_and_foreground_client_talk_over_tmp() {
         .assert_stdout_line("ok: own pid, descriptor table, cwd and signal dispositions")
         .assert_stdout_line("ok: server replied")
         .assert_stdout_line("ok: client got the reply")
+        .assert_stdout_line("ok: client: SO_PEERCRED names the server program")
+        .assert_stdout_line("ok: server: SO_PEERCRED names the client program")
         .assert_stdout_line("=== main() of \"mp_peer-glibc\" returned 5 ===")
         .assert_output_contains("server: pid=1 private fd=3 mark at ")
         .assert_order("ok: server replied", "ok: client got the reply");

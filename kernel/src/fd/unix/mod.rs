@@ -9,8 +9,10 @@
 //! senders), and a reset. Operations never block: they say EAGAIN and the syscall
 //! layer (`syscalls::unix`) waits on the I/O wait queue.
 //!
-//! One program, one identity: SO_PEERCRED and SCM_CREDENTIALS are always our own pid
-//! with uid/gid 0.
+//! Identities: SO_PEERCRED names the peer program's pid as it was when the connection
+//! was made (the connecting program for the accepted socket, the listening one for
+//! the connector, ourselves for socketpair), uid/gid 0; SCM_CREDENTIALS carry the
+//! sender's own pid.
 //! Files in flight (sent, not yet received) are dropped with the socket that holds
 //! them; a socket sent through itself and then closed is never freed (Linux has a
 //! garbage collector for such cycles; we do not).
@@ -162,10 +164,14 @@ enum Conn {
         backlog: usize,
         /// Connected server-side sockets waiting for accept.
         pending: VecDeque<Arc<UnixSocket>>,
+        /// The program that called listen (its connectors' SO_PEERCRED).
+        owner_pid: u32,
     },
     Connected {
         peer: InboxRef,
         peer_addr: UnixAddr,
+        /// The peer program's pid when the connection was made (SO_PEERCRED).
+        peer_pid: u32,
     },
 }
 
@@ -192,6 +198,10 @@ pub struct UnixSocket {
     state: Mutex<State>,
 }
 
+fn current_pid() -> u32 {
+    crate::process::current().pid()
+}
+
 /// What a receive got.
 pub struct Received {
     pub len: usize,
@@ -208,7 +218,8 @@ pub struct Options {
     pub rcvbuf: usize,
     pub passcred: bool,
     pub listening: bool,
-    pub connected: bool,
+    /// The peer program's pid, when connected (SO_PEERCRED).
+    pub peer_pid: Option<u32>,
     pub rcvtimeo: u64,
     pub sndtimeo: u64,
 }
@@ -248,13 +259,16 @@ impl UnixSocket {
     pub fn pair(kind: Kind) -> (Arc<UnixSocket>, Arc<UnixSocket>) {
         let a = Self::new(kind);
         let b = Self::new(kind);
+        let me = current_pid();
         a.state.lock().conn = Conn::Connected {
             peer: b.inbox.clone(),
             peer_addr: UnixAddr::Unnamed,
+            peer_pid: me,
         };
         b.state.lock().conn = Conn::Connected {
             peer: a.inbox.clone(),
             peer_addr: UnixAddr::Unnamed,
+            peer_pid: me,
         };
         (a, b)
     }
@@ -309,6 +323,7 @@ impl UnixSocket {
                 st.conn = Conn::Listening {
                     backlog,
                     pending: VecDeque::new(),
+                    owner_pid: current_pid(),
                 };
                 Ok(())
             }
@@ -341,6 +356,7 @@ impl UnixSocket {
             self.state.lock().conn = Conn::Connected {
                 peer: target.inbox.clone(),
                 peer_addr,
+                peer_pid: current_pid(),
             };
             return Ok(());
         }
@@ -355,9 +371,15 @@ impl UnixSocket {
         }
         let mut tst = target.state.lock();
         let server_addr = tst.local.clone();
-        let Conn::Listening { backlog, pending } = &mut tst.conn else {
+        let Conn::Listening {
+            backlog,
+            pending,
+            owner_pid,
+        } = &mut tst.conn
+        else {
             return Err(ECONNREFUSED);
         };
+        let server_pid = *owner_pid;
         if pending.len() > *backlog {
             return Err(EAGAIN);
         }
@@ -367,11 +389,13 @@ impl UnixSocket {
             Conn::Connected {
                 peer: self.inbox.clone(),
                 peer_addr: st.local.clone(),
+                peer_pid: current_pid(),
             },
         );
         st.conn = Conn::Connected {
             peer: server.inbox.clone(),
             peer_addr: server_addr,
+            peer_pid: server_pid,
         };
         pending.push_back(server);
         tst.generation += 1;
@@ -570,7 +594,10 @@ impl UnixSocket {
             rcvbuf: st.rcvbuf,
             passcred: st.passcred,
             listening: matches!(st.conn, Conn::Listening { .. }),
-            connected: matches!(st.conn, Conn::Connected { .. }),
+            peer_pid: match st.conn {
+                Conn::Connected { peer_pid, .. } => Some(peer_pid),
+                _ => None,
+            },
             rcvtimeo: st.rcvtimeo,
             sndtimeo: st.sndtimeo,
         }
