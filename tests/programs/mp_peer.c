@@ -5,7 +5,8 @@
  * that it is a different process (pid, /proc/self, descriptor table, cwd, signal
  * dispositions, memory at the same address),
  * sends the request, checks the reply, connects to the server's AF_UNIX socket (each
- * side's SO_PEERCRED must name the other program) and exits with STATUS. */
+ * side's SO_PEERCRED must name the other program), sends the server SIGUSR2 (its
+ * handler must see the client's pid) and exits with STATUS. */
 #define _GNU_SOURCE
 #include "check_fatal.h"
 #include <errno.h>
@@ -29,6 +30,15 @@ peer_pid(int fd)
 	CHECK(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0, "SO_PEERCRED: errno %d",
 	      errno);
 	return cred.pid;
+}
+
+static volatile sig_atomic_t usr2_from;
+static void
+on_usr2(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	usr2_from = si->si_pid;
 }
 
 /* Each copy writes its role here: reading the other's would mean shared memory. */
@@ -98,7 +108,17 @@ server(void)
 	CHECK(peer_pid(cfd) == client_pid, "server: SO_PEERCRED names pid %d, the client is %d",
 	      peer_pid(cfd), client_pid);
 	ok("server: SO_PEERCRED names the client program");
+	struct sigaction sa = {0};
+	sa.sa_sigaction = on_usr2;
+	sa.sa_flags = SA_SIGINFO;
+	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0, "sigaction SIGUSR2");
 	CHECK(write(cfd, "k", 1) == 1, "write to the client: errno %d", errno);
+	while (!usr2_from)
+		pause();
+	CHECK(usr2_from == client_pid, "SIGUSR2 came from pid %d, the client is %d", (int)usr2_from,
+	      client_pid);
+	ok("server: SIGUSR2 from the client program arrived");
+	CHECK(write(cfd, "s", 1) == 1, "write to the client: errno %d", errno);
 	for (;;)
 		pause(); /* until the image ends */
 }
@@ -142,6 +162,11 @@ client(int status)
 	/* The server says when it has checked its side (the image ends with us). */
 	char k;
 	CHECK(read(fd, &k, 1) == 1 && k == 'k', "no word from the server: errno %d", errno);
+	CHECK(kill(server_pid, SIGUSR2) == 0, "kill(%d, SIGUSR2): errno %d", server_pid, errno);
+	CHECK(read(fd, &k, 1) == 1 && k == 's', "the server did not see SIGUSR2: errno %d", errno);
+	CHECK(kill(server_pid + 1000, 0) == -1 && errno == ESRCH, "kill of no program: errno %d",
+	      errno);
+	ok("client: kill() reaches the server program; no such pid gives ESRCH");
 	return status;
 }
 

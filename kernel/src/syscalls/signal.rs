@@ -105,19 +105,25 @@ fn user_info(sig: i32, code: i32) -> SigInfo {
     }
 }
 
-/// kill(pid, sig): only the calling program itself (its pid, 0, or -pid: its process
-/// group); other programs in the image are out of reach (ESRCH).
+/// kill(pid, sig): the calling program (its pid, 0, or -pid: its process group) or
+/// another running program of the image by its pid (-pid: its group, which is
+/// itself); ESRCH for anything else (-1, "every process", included).
 pub fn kill(pid: u64, sig: u64) -> SysResult {
     let pid = pid as i64;
     let me = super::process::pid() as i64;
-    if pid != me && pid != 0 && pid != -me {
-        return Err(ESRCH);
-    }
+    let target = match pid {
+        0 => me,
+        p if p < -1 => -p,
+        p => p,
+    };
+    let to = crate::process::running()
+        .find(|p| p.pid() as i64 == target)
+        .ok_or(ESRCH)?;
     if sig == 0 {
         return Ok(0);
     }
     let sig = valid_signal(sig)?;
-    state::send_process(user_info(sig, SI_USER));
+    state::send_to(to, user_info(sig, SI_USER));
     Ok(0)
 }
 

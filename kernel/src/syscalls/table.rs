@@ -128,7 +128,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(59, Refused, "ENOSYS: the image starts its programs (rc list)"), // execve
     sys(60, Full, "ends the calling thread"), // exit
     sys(61, Unsupported, "there are never child processes"), // wait4
-    sys(62, Full, "to the program itself (its pid, 0 or -pid); other pids (other programs too) give ESRCH"), // kill
+    sys(62, Full, "to the program itself (its pid, 0 or -pid) or another program of the image by pid; other pids (and -1) give ESRCH"), // kill
     sys(63, Full, "sysname Linux, release 6.1.0-rumprun, nodename = the hostname"), // uname
     sys(64, Unsupported, "no System V IPC"), // semget
     sys(68, Unsupported, "no System V IPC"), // msgget

@@ -54,6 +54,10 @@ fn background_server_and_foreground_client_talk_over_tmp() {
         .assert_stdout_line("ok: client got the reply")
         .assert_stdout_line("ok: client: SO_PEERCRED names the server program")
         .assert_stdout_line("ok: server: SO_PEERCRED names the client program")
+        .assert_stdout_line("ok: server: SIGUSR2 from the client program arrived")
+        .assert_stdout_line(
+            "ok: client: kill() reaches the server program; no such pid gives ESRCH",
+        )
         .assert_stdout_line("=== main() of \"mp_peer-glibc\" returned 5 ===")
         .assert_output_contains("server: pid=1 private fd=3 mark at ")
         .assert_order("ok: server replied", "ok: client got the reply");
