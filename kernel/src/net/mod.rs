@@ -46,7 +46,8 @@ fn new_stack() -> Stack<Nic> {
 /// in the same millisecond, with no `fd::wait::notify` since (cards notify when a
 /// frame arrives; socket calls poll after themselves), would find nothing to do.
 struct LastPoll {
-    /// The ms of a poll that changed nothing, or u64::MAX.
+    /// The ms of a poll that changed nothing, or u64::MAX (also when a card has no
+    /// interrupts: then only polling finds its frames).
     idle_at_ms: u64,
     /// `fd::wait::notifications()` right after it.
     notifications: u64,
@@ -69,8 +70,9 @@ fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     if changed {
         crate::fd::wait::notify();
     }
+    let skippable = !changed && netdev::all_interrupt_driven();
     *LAST_POLL.lock() = LastPoll {
-        idle_at_ms: if changed { u64::MAX } else { now },
+        idle_at_ms: if skippable { now } else { u64::MAX },
         notifications: crate::fd::wait::notifications(),
         next_timer_ms: None,
     };
@@ -99,15 +101,12 @@ pub fn peek<R>(f: impl FnOnce(&Stack<Nic>) -> R) -> Option<R> {
 
 /// Drives timers and moves packets; wakes waiters when something changed. Skipped
 /// when the last poll found nothing to do in this same millisecond and nothing has
-/// been notified since (see LastPoll), unless a card has no interrupts.
+/// been notified since (see LastPoll).
 pub fn poll() {
     let now = now_ms();
     {
         let last = LAST_POLL.lock();
-        if last.idle_at_ms == now
-            && last.notifications == crate::fd::wait::notifications()
-            && netdev::all_interrupt_driven()
-        {
+        if last.idle_at_ms == now && last.notifications == crate::fd::wait::notifications() {
             return;
         }
     }
