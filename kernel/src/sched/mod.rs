@@ -1,6 +1,8 @@
 //! Threads and the scheduler: one CPU, round robin. The kernel itself is never
 //! preempted (it runs with interrupts off); program code is, by the APIC timer, when
-//! another thread is runnable. A thread's user context lives on its own kernel stack
+//! another thread is runnable: at the end of its time slice, which every wake-up
+//! re-arms the timer for (a thread woken while the waker spins in user code runs
+//! within one slice). A thread's user context lives on its own kernel stack
 //! (saved by entry.S on syscall or interrupt), so switching threads is switching
 //! kernel stacks (`switch_stacks`) plus the FS base (TLS), and, between threads of
 //! different programs, the page-table root (CR3) and the current `process::Process`
@@ -72,6 +74,9 @@ struct Scheduler {
     /// When the current thread last got the CPU (TSC; raw ticks so that accounting
     /// never forces the clock's calibration at boot).
     run_since: u64,
+    /// When the current thread's time slice began (monotonic ns): it ends
+    /// `TIMESLICE_NS` later if another thread is runnable by then.
+    slice_start: u64,
     /// CPU time of threads already reaped, in TSC ticks, per program.
     exited_cpu_ticks: BTreeMap<Pid, u64>,
     /// Times threads already reaped blocked, per program.
@@ -89,6 +94,7 @@ static SCHED: Global = Global(UnsafeCell::new(Scheduler {
     cursor: 1,
     dead: Vec::new(),
     run_since: 0,
+    slice_start: 0,
     exited_cpu_ticks: BTreeMap::new(),
     exited_sleeps: BTreeMap::new(),
 }));
@@ -314,24 +320,28 @@ pub fn exit_last_thread() -> ! {
 
 /// Marks `tid` runnable if it is blocked; true if it was.
 pub fn wake(tid: Tid) -> bool {
-    match sched().threads.get_mut(&tid) {
-        Some(t) if t.state == State::Blocked => {
-            t.state = State::Runnable;
-            t.deadline = None;
-            t.wake = Wake::Woken;
-            true
-        }
-        _ => false,
-    }
+    make_runnable(tid, Wake::Woken)
 }
 
 /// Ends `tid`'s blocking wait because of a signal; true if it was blocked.
 pub fn interrupt(tid: Tid) -> bool {
-    match sched().threads.get_mut(&tid) {
+    make_runnable(tid, Wake::Interrupted)
+}
+
+/// Ends `tid`'s blocking wait with `how`. Whoever wakes it (another thread's syscall,
+/// a device interrupt), the timer is re-armed so that the running thread's slice
+/// ends on time and `tid` gets the CPU within one slice even while the running
+/// thread never enters the kernel again.
+fn make_runnable(tid: Tid, how: Wake) -> bool {
+    let s = sched();
+    match s.threads.get_mut(&tid) {
         Some(t) if t.state == State::Blocked => {
             t.state = State::Runnable;
             t.deadline = None;
-            t.wake = Wake::Interrupted;
+            t.wake = how;
+            if tid != s.current {
+                arm_timer(s, crate::time::monotonic_ns());
+            }
             true
         }
         _ => false,
@@ -432,13 +442,14 @@ pub fn rearm_timer() {
 }
 
 /// Arms the timer for the next thing that needs the CPU's attention: a sleeper's
-/// deadline, or the end of the timeslice when others wait to run.
+/// deadline, or the end of the current thread's timeslice when others wait to run
+/// (at once if it has already run that long).
 fn arm_timer(s: &Scheduler, now: u64) {
     let others_runnable = s
         .threads
         .iter()
         .any(|(&t, th)| t != s.current && th.state == State::Runnable);
-    let slice = others_runnable.then_some(now + TIMESLICE_NS);
+    let slice = others_runnable.then_some((s.slice_start + TIMESLICE_NS).max(now));
     let next = match (slice, earliest_deadline(s)) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -486,6 +497,7 @@ pub fn schedule() {
     };
     s.cursor = next;
     let prev = s.current;
+    s.slice_start = crate::time::monotonic_ns();
     arm_timer_after_switch(s, next);
     // Time spent halted while nothing ran is nobody's CPU time.
     s.run_since = crate::arch::cpu::rdtsc();

@@ -150,6 +150,33 @@ fn spinning_thread_does_not_starve_main_musl() {
     run.assert_main_markers("ALL OK", 0);
 }
 
+// ---- wake-up latency (issue 20: a woken thread starved while its waker spun) ----
+
+fn wake_latency(flavor: Flavor) {
+    let run = boot_ok("wake_latency.c", flavor, &[]);
+    for how in ["futex", "pipe write", "condition variable"] {
+        for ctx in ["", " (busy sibling)"] {
+            let prefix = format!("ok: a thread woken by a {how}{ctx} runs while its waker spins");
+            assert!(
+                run.stdout.lines().any(|l| l.starts_with(&prefix)),
+                "missing {prefix:?}\n{}",
+                run.dump()
+            );
+        }
+    }
+    run.assert_stdout_line("ok: the busy sibling made progress too");
+}
+
+#[test]
+fn woken_thread_runs_while_waker_spins_glibc() {
+    wake_latency(Flavor::Glibc);
+}
+
+#[test]
+fn woken_thread_runs_while_waker_spins_musl() {
+    wake_latency(Flavor::Musl);
+}
+
 // ---- memory ----
 
 fn mem_test(flavor: Flavor) {
