@@ -107,6 +107,11 @@ pub trait FileOps: Send + Sync + Any {
             wait::earliest(poll_again, self.next_deadline()),
         ))
     }
+    /// A byte stream (pipe, stream socket): a blocking write goes on until all of it
+    /// is written (`syscalls::io::write_file`). Other files write all they can at once.
+    fn is_stream(&self) -> bool {
+        false
+    }
     /// Bytes ready to read (FIONREAD).
     fn bytes_readable(&self) -> Option<usize> {
         None

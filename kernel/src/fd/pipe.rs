@@ -107,6 +107,9 @@ impl FileOps for ReadEnd {
 }
 
 impl FileOps for WriteEnd {
+    fn is_stream(&self) -> bool {
+        true
+    }
     fn write(&self, _file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
         let mut s = self.0.shared.lock();
         if s.readers == 0 {

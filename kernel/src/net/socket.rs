@@ -34,6 +34,10 @@ impl FileOps for SocketFile {
     fn write(&self, _file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
         super::with(|s| s.send(self.id, buf, None))
     }
+    /// TCP (UDP sends a datagram whole or not at all, so it never gets here short).
+    fn is_stream(&self) -> bool {
+        true
+    }
     fn poll(&self) -> u32 {
         super::poll();
         super::peek(|s| s.poll_bits(self.id)).unwrap_or(0)

@@ -37,13 +37,33 @@ pub fn read(fd: u64, buf: u64, len: u64) -> SysResult {
     blocking(&f, Direction::Receive, || f.ops.read(&f, buf)).map(|n| n as u64)
 }
 
+/// One write of `buf` to `f`. A blocking write to a byte stream (pipe, stream
+/// socket) goes on until all of `buf` is written, as on Linux; when a signal, a
+/// socket's SO_SNDTIMEO or an error (EPIPE) ends it after some bytes went, the
+/// count so far. Non-blocking: what fits now.
+pub fn write_file(f: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
+    let mut done = 0;
+    loop {
+        match blocking(f, Direction::Send, || f.ops.write(f, &buf[done..])) {
+            Ok(n) => {
+                done += n;
+                if n == 0 || done == buf.len() || f.nonblocking() || !f.ops.is_stream() {
+                    return Ok(done);
+                }
+            }
+            Err(_) if done > 0 => return Ok(done),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
     let f = fd::get(fd)?;
     if !f.writable() {
         return Err(EBADF);
     }
     let buf = user::slice(buf, len as usize)?;
-    blocking(&f, Direction::Send, || f.ops.write(&f, buf)).map(|n| n as u64)
+    write_file(&f, buf).map(|n| n as u64)
 }
 
 pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
@@ -107,7 +127,7 @@ pub fn writev(fd: u64, iov: u64, count: u64) -> SysResult {
         return Err(EBADF);
     }
     let data = gather(iov, count)?;
-    blocking(&f, Direction::Send, || f.ops.write(&f, &data)).map(|n| n as u64)
+    write_file(&f, &data).map(|n| n as u64)
 }
 
 pub fn pread(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {

@@ -149,10 +149,28 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     };
     let data = user::slice(buf, len as usize)?;
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    blocking(id, nonblock, Direction::Send, || {
-        net::with(|s| s.send(id, data, to))
-    })
-    .map(|n| n as u64)
+    send(id, nonblock, data, to).map(|n| n as u64)
+}
+
+/// Sends `data`: a blocking send on TCP goes on until all of it is queued, as on
+/// Linux (a signal, SO_SNDTIMEO or an error after some bytes: the count so far);
+/// UDP sends one datagram whole or not at all.
+fn send(id: SocketId, nonblock: bool, data: &[u8], to: Option<SockAddr>) -> Result<usize, Errno> {
+    let mut done = 0;
+    loop {
+        match blocking(id, nonblock, Direction::Send, || {
+            net::with(|s| s.send(id, &data[done..], to))
+        }) {
+            Ok(n) => {
+                done += n;
+                if n == 0 || done == data.len() || nonblock {
+                    return Ok(done);
+                }
+            }
+            Err(_) if done > 0 => return Ok(done),
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {
@@ -213,10 +231,7 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
         None
     };
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    blocking(id, nonblock, Direction::Send, || {
-        net::with(|s| s.send(id, &data, to))
-    })
-    .map(|n| n as u64)
+    send(id, nonblock, &data, to).map(|n| n as u64)
 }
 
 pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {

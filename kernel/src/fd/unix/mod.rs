@@ -708,6 +708,9 @@ impl FileOps for UnixSocket {
     fn write(&self, _file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
         self.send(buf, None, &mut None)
     }
+    fn is_stream(&self) -> bool {
+        self.kind == Kind::Stream
+    }
     fn timeout_ns(&self, dir: Direction) -> u64 {
         let o = self.options();
         match dir {
