@@ -8,7 +8,7 @@ pub mod procfs;
 
 use crate::syscalls::errno::*;
 use alloc::sync::Arc;
-use rumprun_vfs::{archive, boot_tree, Cred, InodeRef, Timespec, Tmpfs, Vfs};
+use rumprun_vfs::{archive, boot_tree, Cred, InodeRef, Timespec, Tmpfs, TmpfsOptions, Vfs};
 use spin::{Mutex, Once};
 
 static VFS: Once<Vfs> = Once::new();
@@ -44,7 +44,14 @@ pub(crate) fn now() -> Timespec {
 
 /// Builds the tree: the boot tree, then the payload's entries (programs included).
 pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
-    let root_fs = Tmpfs::new(rumprun_vfs::makedev(0, 1), Arc::new(now));
+    // The root (and /tmp in it) holds at most the machine's RAM, which statfs reports
+    // with the bytes in use (shutil.disk_usage, df), as Linux's tmpfs reports its size.
+    let (_, ram_frames) = crate::mm::frames::stats();
+    let opts = TmpfsOptions {
+        max_bytes: Some(ram_frames as u64 * 4096),
+        ..TmpfsOptions::default()
+    };
+    let root_fs = Tmpfs::with_options(rumprun_vfs::makedev(0, 1), Arc::new(now), opts);
     let vfs = VFS.call_once(|| Vfs::new(root_fs));
     boot_tree::populate(vfs, hostname.as_bytes())
         .map_err(|_| "cannot create the boot file tree")?;

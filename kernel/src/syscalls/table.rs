@@ -42,7 +42,7 @@ use Status::*;
 /// Every number `dispatch` handles, plus notable unsupported ones, sorted by number.
 pub static SYSCALLS: &[Syscall] = &[
     sys(0, Full, ""),  // read
-    sys(1, Full, "EPIPE on a pipe or socket sends SIGPIPE"), // write
+    sys(1, Full, "a blocking write to a pipe or stream socket writes everything (a signal after some bytes: the count so far); EPIPE on a pipe or socket sends SIGPIPE"), // write
     sys(2, Full, ""),  // open
     sys(3, Full, ""),  // close
     sys(4, Full, ""),  // stat
@@ -77,7 +77,7 @@ pub static SYSCALLS: &[Syscall] = &[
         "the open mode is not checked (no EBADF on a read-only descriptor)",
     ), // pwrite64
     sys(19, Full, ""), // readv
-    sys(20, Full, "gathered into one write (atomic for pipes); EPIPE sends SIGPIPE"), // writev
+    sys(20, Full, "gathered into one write (atomic for pipes; blocking: everything, as write); EPIPE sends SIGPIPE"), // writev
     sys(21, Full, "the program runs as root"), // access
     sys(22, Full, ""), // pipe
     sys(
@@ -204,7 +204,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(132, Unsupported, "not yet; utimes and utimensat work"), // utime
     sys(133, Full, ""), // mknod
     sys(135, Full, "PER_LINUX only; other personas give EINVAL"), // personality
-    sys(137, Full, ""), // statfs
+    sys(137, Full, "the root tmpfs reports the RAM as its size, and its use"), // statfs
     sys(138, Full, "pipes and other non-file descriptors report pipefs"), // fstatfs
     sys(140, Full, "always nice 0"), // getpriority
     sys(141, Partial, "accepted without effect (one CPU, no priorities)"), // setpriority

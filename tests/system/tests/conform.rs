@@ -1,0 +1,63 @@
+//! Linux conformance that CPython's regression tests found wanting (issue 20), one C
+//! program per fix, on glibc and musl: blocking writes that write everything, statfs
+//! of the root tmpfs. Each program prints one `ok: ...` line per check and `ALL OK`,
+//! or `FAIL: ...` and exits 1.
+
+use rumprun_system_tests::*;
+
+fn boot_ok(src: &str, flavor: Flavor) -> Run {
+    let run = boot_c(src, flavor, &["-M", "128"], &[]);
+    run.assert_status(0)
+        .assert_stdout_line("ALL OK")
+        .assert_output_lacks("FAIL:");
+    run
+}
+
+// ---- a blocking write writes everything ----
+
+fn big_write(flavor: Flavor) {
+    let run = boot_ok("big_write.c", flavor);
+    for what in ["pipe", "AF_UNIX stream", "TCP over loopback"] {
+        for call in ["write", "send"] {
+            if what == "pipe" && call == "send" {
+                continue;
+            }
+            run.assert_stdout_line(&format!(
+                "ok: {what}: one blocking {call} of 4 MiB writes it all, every byte arrives"
+            ));
+        }
+    }
+    run.assert_stdout_line("ok: a signal interrupts a blocked pipe write: the partial count")
+        .assert_stdout_line("ok: a non-blocking pipe write gives what fits, then EAGAIN");
+}
+
+#[test]
+fn blocking_big_writes_write_everything_glibc() {
+    big_write(Flavor::Glibc);
+}
+
+#[test]
+fn blocking_big_writes_write_everything_musl() {
+    big_write(Flavor::Musl);
+}
+
+// ---- statfs of the root tmpfs ----
+
+fn statfs_tmpfs(flavor: Flavor) {
+    boot_ok("statfs_tmpfs.c", flavor)
+        .assert_stdout_line("ok: statfs(/tmp) is a tmpfs with blocks and free blocks")
+        .assert_stdout_line(
+            "ok: statvfs of / and /tmp: the size is the RAM, the baked files are in use",
+        )
+        .assert_stdout_line("ok: 1 MiB written to /tmp takes 256 blocks, unlink gives them back");
+}
+
+#[test]
+fn statfs_of_tmpfs_reports_size_and_use_glibc() {
+    statfs_tmpfs(Flavor::Glibc);
+}
+
+#[test]
+fn statfs_of_tmpfs_reports_size_and_use_musl() {
+    statfs_tmpfs(Flavor::Musl);
+}
