@@ -1,7 +1,7 @@
-//! The Xen platform, through the xen-rig: Xen 4.17 with a Linux dom0 under QEMU
-//! (`../shared/xen-rig/xen-rig`, or `$XEN_RIG`). A rig boot costs several seconds, so
-//! every guest runs in ONE rig run: the dom0 job starts them one after the other with
-//! the installed `rumprun xen` (and `rumpstop`, and plain `xl` for the command-line
+//! The Xen platform, through the project's Xen test host (`tests/xen-host/xen-host`):
+//! Xen 4.17 with a Linux dom0 under QEMU. A host boot costs several seconds, so every
+//! guest runs in ONE host run: the dom0 job starts them one after the other with the
+//! installed `rumprun xen` (and `rumpstop`, and plain `xl` for the command-line
 //! fallback), framing each with markers; each test checks its guest's part of the log.
 
 use std::path::PathBuf;
@@ -14,23 +14,10 @@ use rumprun_system_tests::{
     run_with_timeout, scratch_dir, tool, Flavor, Run,
 };
 
-/// The whole rig run: dom0's boot, every guest, power-off.
-const RIG_TIMEOUT: Duration = Duration::from_secs(600);
+/// The whole host run: dom0's boot, every guest, power-off.
+const HOST_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The rig script: `$XEN_RIG`, else the shared one beside the repository.
-fn rig_path() -> PathBuf {
-    let p = std::env::var_os("XEN_RIG")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/xen-rig/xen-rig"));
-    assert!(
-        p.is_file(),
-        "the Xen tests need the xen-rig at {} (or set XEN_RIG to its path)",
-        p.display()
-    );
-    p
-}
-
-/// One guest of the rig run: a marker name and the dom0 shell commands.
+/// One guest of the host run: a marker name and the dom0 shell commands.
 struct Guest {
     id: &'static str,
     commands: String,
@@ -51,27 +38,6 @@ fn image(src: &str, flavor: Flavor) -> (PathBuf, String) {
     let img = bake_config(&prog, &name, "xen_pv", &[]);
     let file = img.file_name().unwrap().to_str().unwrap().to_string();
     (img, file)
-}
-
-/// The rig's dom0 kernel module for loop devices (the rig does not load it): the
-/// disk hotplug script attaches images to loop devices.
-fn loop_module() -> PathBuf {
-    let cache = std::env::var_os("XEN_RIG_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-            home.join("rumprun-xen-rig")
-        });
-    let modules = cache.join("root/lib/modules");
-    let version = std::fs::read_dir(&modules)
-        .unwrap_or_else(|e| panic!("{}: {e} (run xen-rig prepare)", modules.display()))
-        .next()
-        .expect("a dom0 kernel in the rig cache")
-        .unwrap()
-        .file_name();
-    modules.join(version).join("kernel/drivers/block/loop.ko")
 }
 
 /// A small ext2 image holding /from-host.txt, for the disk guest.
@@ -97,7 +63,6 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
         repo_root().join("tests/system/xen/vif"),
         ext2,
         ext2_image(),
-        loop_module(),
         repo_root().join("tests/system/xen/block"),
         tool("rumprun"),
         tool("rumpstop"),
@@ -115,7 +80,7 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
     };
     // The PVH command line: what a guest gets when xenstore has no rumprun/cfg.
     let cmdline_cfg = format!(
-        "name = \"cmdline\"\ntype = \"pvh\"\nkernel = \"/rig/files/{args_glibc_file}\"\n\
+        "name = \"cmdline\"\ntype = \"pvh\"\nkernel = \"/xen-host/files/{args_glibc_file}\"\n\
          cmdline = '{{\"cmdline\": \"args from-the-cmdline\"}}'\nmemory = 64\n\
          tsc_mode = \"native\"\non_poweroff = \"destroy\"\non_crash = \"destroy\"\n"
     );
@@ -159,7 +124,7 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
             // The image goes back to the host (gzip + base64 on the console) for e2fsck.
             id: "disk",
             commands: format!(
-                "insmod loop.ko; RUMPRUN_XEN_BLOCK_SCRIPT=/rig/files/block \
+                "RUMPRUN_XEN_BLOCK_SCRIPT=/xen-host/files/block \
                  rumprun xen -i -d -b disk.img,/data {ext2_file}; echo \"status=$?\"; \
                  echo \"md5=$(md5sum < disk.img)\"; echo XEN-IMAGE-BEGIN; gzip -c disk.img | base64; \
                  echo XEN-IMAGE-END"
@@ -170,7 +135,7 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
             // dom0 with nc (busybox wget crashes in this dom0) once it says it listens.
             id: "http",
             commands: format!(
-                "RUMPRUN_XEN_VIF_SCRIPT=/rig/files/vif rumprun xen -i -d -I net0,xenif \\
+                "RUMPRUN_XEN_VIF_SCRIPT=/xen-host/files/vif rumprun xen -i -d -I net0,xenif \\
                  -W net0,inet,static,10.0.0.2/24 {http_file} > http.log 2>&1 & \\
                  i=0; until grep -q 'listening on port 80' http.log || [ $i -ge 120 ]; \\
                  do sleep 1; i=$((i+1)); done; \\
@@ -191,11 +156,10 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
     (guests, files)
 }
 
-/// The rig run, done once for all tests.
-fn rig_run() -> &'static Run {
+/// The host run, done once for all tests (a failed run too: each test reports it).
+fn host_run() -> &'static Run {
     static RUN: OnceLock<Run> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let rig = rig_path();
+    let run = RUN.get_or_init(|| {
         let (guests, files) = guests();
         let mut job = String::new();
         for g in &guests {
@@ -205,36 +169,33 @@ fn rig_run() -> &'static Run {
                 id = g.id
             ));
         }
-        let mut cmd = Command::new(&rig);
-        cmd.args(["run", "--timeout", "500", "--run", &job]);
+        let mut cmd = Command::new(repo_root().join("tests/xen-host/xen-host"));
+        cmd.args(["run", "--timeout", "500"]);
         for f in &files {
             cmd.arg("--file").arg(f);
         }
-        let run = run_with_timeout(&mut cmd, RIG_TIMEOUT);
-        assert_eq!(
-            run.status,
-            Some(0),
-            "the xen-rig run failed:\n{}",
-            run.dump()
-        );
-        run
-    })
+        cmd.arg("--").arg(&job);
+        run_with_timeout(&mut cmd, HOST_TIMEOUT)
+    });
+    assert_eq!(
+        run.status,
+        Some(0),
+        "the Xen test host's run failed:\n{}",
+        run.dump()
+    );
+    run
 }
 
-/// The log lines of guest `id` (between its markers), without Xen's own lines.
+/// The log lines of guest `id` (between its markers; the host leaves out Xen's own).
 fn section(id: &str) -> String {
-    let run = rig_run();
+    let run = host_run();
     let log = &run.stdout;
     let begin = format!("XEN-TEST-BEGIN {id}\n");
     let end = format!("XEN-TEST-END {id}\n");
     let (Some(b), Some(e)) = (log.find(&begin), log.find(&end)) else {
         panic!("no complete section for guest {id}:\n{}", run.dump());
     };
-    log[b + begin.len()..e]
-        .lines()
-        .filter(|l| !l.starts_with("(XEN)"))
-        .map(|l| format!("{l}\n"))
-        .collect()
+    log[b + begin.len()..e].to_string()
 }
 
 #[track_caller]
