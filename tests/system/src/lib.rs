@@ -49,6 +49,41 @@ pub fn tool(name: &str) -> PathBuf {
     p
 }
 
+/// The Debian package of each host program the tests run, so that a missing one
+/// fails its test naming the package. `debian-packages` at the repository root is the
+/// list the scripts install from (tests/system/tests/packages.rs checks they agree).
+pub const HOST_PROGRAMS: &[(&str, &str)] = &[
+    ("gcc", "gcc"),
+    ("readelf", "binutils"),
+    ("qemu-system-x86_64", "qemu-system-x86"),
+    ("cmake", "cmake"),
+    ("gdb", "gdb"),
+    ("mke2fs", "e2fsprogs"),
+    ("e2fsck", "e2fsprogs"),
+    ("debugfs", "e2fsprogs"),
+    ("dumpe2fs", "e2fsprogs"),
+    ("genisoimage", "genisoimage"),
+    ("xorriso", "xorriso"),
+    ("curl", "curl"),
+    ("ip", "iproute2"),
+    ("ps", "procps"),
+    ("kill", "procps"),
+];
+
+/// Why `cmd` could not start: `e`, and for a program that is not installed, which
+/// Debian package has it.
+pub fn cannot_run(cmd: &Command, e: &std::io::Error) -> String {
+    let program = Path::new(cmd.get_program());
+    let name = program.file_name().unwrap_or_default().to_string_lossy();
+    match HOST_PROGRAMS.iter().find(|(p, _)| *p == name) {
+        Some((_, package)) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "cannot run {cmd:?}: {name} is not installed (install the Debian package {package}: \
+             apt-get install {package})"
+        ),
+        _ => format!("cannot run {cmd:?}: {e}"),
+    }
+}
+
 /// A test program's source, `tests/programs/<name>`.
 pub fn program_source(name: &str) -> PathBuf {
     repo_root().join("tests/programs").join(name)
@@ -153,7 +188,7 @@ pub fn check_output(cmd: &mut Command, what: &str) -> std::process::Output {
     let out = cmd
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {cmd:?}: {e}"));
+        .unwrap_or_else(|e| panic!("{what}: {}", cannot_run(cmd, &e)));
     assert!(
         out.status.success(),
         "{what} failed ({}): {cmd:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -441,10 +476,11 @@ pub fn run_until_line(cmd: &mut Command, timeout: Duration, kill_line: &str) -> 
 
 /// SIGKILLs the children of process `pid` (found with `ps --ppid`).
 fn kill_children(pid: u32) {
-    let out = Command::new("ps")
-        .args(["-o", "pid=", "--ppid", &pid.to_string()])
+    let mut ps = Command::new("ps");
+    ps.args(["-o", "pid=", "--ppid", &pid.to_string()]);
+    let out = ps
         .output()
-        .expect("ps");
+        .unwrap_or_else(|e| panic!("{}", cannot_run(&ps, &e)));
     for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
         let _ = Command::new("kill")
             .args(["-KILL", child])
@@ -483,7 +519,7 @@ fn run_until(cmd: &mut Command, timeout: Duration, kill_line: Option<&str>) -> R
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+        .unwrap_or_else(|e| panic!("{}", cannot_run(cmd, &e)));
     let pgid = child.id();
 
     // Each reader sends its stream in chunks as they come, then `None` at the end.
