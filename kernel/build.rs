@@ -5,6 +5,7 @@ fn main() {
     println!("cargo:rerun-if-changed={dir}/src/arch/x86_64/boot.S");
     println!("cargo:rerun-if-changed={dir}/src/arch/x86_64/entry.S");
     println!("cargo:rerun-if-changed={dir}/src/arch/x86_64/mem.S");
+    println!("cargo:rerun-if-changed={dir}/src/arch/x86_64/usercopy.S");
     for arg in [
         format!("-T{dir}/link.ld"),
         "-nostartfiles".into(),

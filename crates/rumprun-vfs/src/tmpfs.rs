@@ -266,13 +266,13 @@ fn pages_spanned(offset: u64, len: u64) -> core::ops::Range<u64> {
 }
 
 impl FileData {
-    /// Allocates the missing pages of `[offset, offset+len)`.
+    /// Allocates the missing pages of `[offset, offset+len)`. The count of missing
+    /// pages costs the pages that exist, not the range's length (a huge range is
+    /// refused by the reservation, not walked page by page).
     fn allocate(&mut self, fs: &Shared, offset: u64, len: u64) -> VfsResult<()> {
         let range = pages_spanned(offset, len);
-        let missing = range
-            .clone()
-            .filter(|i| !self.pages.contains_key(i))
-            .count() as u64;
+        let present = self.pages.range(range.clone()).count() as u64;
+        let missing = (range.end - range.start) - present;
         fs.reserve_pages(missing)?;
         for i in range {
             self.pages
@@ -282,11 +282,17 @@ impl FileData {
         Ok(())
     }
 
-    /// Zeroes `[offset, offset+len)`, dropping whole pages.
+    /// Zeroes `[offset, offset+len)`, dropping whole pages (visiting only the pages
+    /// that exist: holes are zero already).
     fn zero(&mut self, fs: &Shared, offset: u64, len: u64) {
         let end = offset + len;
         let mut freed = 0;
-        for i in pages_spanned(offset, len) {
+        let present: Vec<u64> = self
+            .pages
+            .range(pages_spanned(offset, len))
+            .map(|(&i, _)| i)
+            .collect();
+        for i in present {
             let start = i * PAGE_SIZE as u64;
             let (a, b) = (offset.max(start), end.min(start + PAGE_SIZE as u64));
             if a == start && b == start + PAGE_SIZE as u64 {
@@ -541,6 +547,13 @@ impl Inode for TmpNode {
     }
 
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> VfsResult<()> {
+        // As Linux: past the largest file size (i64::MAX) is EFBIG.
+        if offset
+            .checked_add(len)
+            .is_none_or(|end| end > i64::MAX as u64)
+        {
+            return Err(Errno::EFBIG);
+        }
         let mut st = self.state.lock();
         let State { meta, body } = &mut *st;
         let Body::File(f) = body else {

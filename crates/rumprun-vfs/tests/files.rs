@@ -294,6 +294,38 @@ fn fallocate_modes() {
     assert_eq!(Vfs::fallocate(&c, 0, 0, 1).unwrap_err(), Errno::ENODEV);
 }
 
+/// A fallocate of a huge range (found by the syscall fuzzer: it hung the kernel by
+/// walking 2^48 pages one by one) is refused by the size limit at once.
+#[test]
+fn huge_fallocate_is_refused_at_once() {
+    let e = Env::with_options(TmpfsOptions {
+        max_bytes: Some(1 << 20),
+        ..Default::default()
+    });
+    let f = e.create("/f").unwrap();
+    Vfs::write_at(&f, 0, &[1; 5000]).unwrap();
+    let huge = 0x1ce0_4f97_8090_6d4d;
+    let start = std::time::Instant::now();
+    assert_eq!(
+        Vfs::fallocate(&f, 0, 0x80, huge).unwrap_err(),
+        Errno::ENOSPC
+    );
+    assert_eq!(
+        Vfs::fallocate(&f, FALLOC_FL_ZERO_RANGE, 0x80, huge).unwrap_err(),
+        Errno::ENOSPC
+    );
+    Vfs::fallocate(&f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, huge).unwrap();
+    assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    let mut buf = vec![9; 5000];
+    Vfs::read_at(&f, 0, &mut buf).unwrap();
+    assert!(
+        buf[..0x80].iter().all(|&b| b == 1),
+        "the zero range before ENOSPC"
+    );
+    assert!(buf[4096..].iter().all(|&b| b == 0), "the punched hole");
+    assert_eq!(f.stat().size, 5000);
+}
+
 #[test]
 fn metadata_and_inode_numbers() {
     let e = Env::new();

@@ -57,7 +57,7 @@ impl FileOps for Console {
                     3u8, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0,
                 ];
                 t[17..17 + cc.len()].copy_from_slice(&cc);
-                user::slice_mut(arg, t.len())?.copy_from_slice(&t);
+                user::copy_out(arg, &t)?;
                 Ok(0)
             }
             TCSETS..=TCSETSF | TIOCSWINSZ => Ok(0),

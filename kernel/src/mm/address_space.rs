@@ -464,29 +464,20 @@ pub fn handle_page_fault(addr: u64, err: u64) -> bool {
     }
 }
 
-/// True when every page of `[start, end)` lies in an area the program may access.
-pub fn is_accessible(start: u64, end: u64) -> bool {
-    all_areas_allow(start, end, |prot| prot != 0)
-}
-
-/// True when every page of `[start, end)` lies in an area the program may write.
-/// Kernel writes honour page protection too (CR0.WP), so syscalls check this first.
-pub fn is_writable(start: u64, end: u64) -> bool {
-    all_areas_allow(start, end, |prot| prot & PROT_WRITE != 0)
-}
-
-fn all_areas_allow(start: u64, end: u64, allows: impl Fn(u32) -> bool) -> bool {
+/// How many bytes from `start` on (up to `end`) lie in areas the program may write:
+/// syscalls bound an output buffer by this before they consume data for it.
+pub fn writable_len(start: u64, end: u64) -> u64 {
     let Some(s) = space().try_lock() else {
-        return false;
+        return 0;
     };
     let mut cur = start;
     while cur < end {
         match s.find(cur) {
-            Some((_, a)) if allows(a.prot) => cur = a.end,
-            _ => return false,
+            Some((_, a)) if a.prot & PROT_WRITE != 0 => cur = a.end,
+            _ => break,
         }
     }
-    true
+    cur.min(end) - start
 }
 
 /// True when every page of `[start, end)` is mapped (any protection).

@@ -3,5 +3,6 @@
 pub mod address_space;
 pub mod frames;
 pub mod heap;
+pub mod user;
 
 pub use address_space::handle_page_fault;

@@ -92,9 +92,8 @@ fn ifconf(ifaces: &[IfaceInfo], arg: u64) -> Result<u64, Errno> {
         (len.max(0) as usize / IFREQ_SIZE).min(out.len())
     };
     if buf != 0 {
-        let dst = user::slice_mut(buf, fits * IFREQ_SIZE)?;
         for (k, r) in out.iter().take(fits).enumerate() {
-            dst[k * IFREQ_SIZE..(k + 1) * IFREQ_SIZE].copy_from_slice(r);
+            user::copy_out(buf + (k * IFREQ_SIZE) as u64, r)?;
         }
     }
     user::write(arg, (fits * IFREQ_SIZE) as i32).map(|_| 0)

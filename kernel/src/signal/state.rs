@@ -70,6 +70,9 @@ pub struct SigAction {
     pub mask: u64,
 }
 
+// SAFETY: #[repr(C)], four u64s.
+unsafe impl crate::mm::user::Pod for SigAction {}
+
 /// A thread's alternate signal stack (sigaltstack).
 #[derive(Clone, Copy, Default, Debug)]
 pub struct AltStack {

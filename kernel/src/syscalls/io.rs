@@ -33,8 +33,11 @@ pub fn read(fd: u64, buf: u64, len: u64) -> SysResult {
     if !f.readable() {
         return Err(EBADF);
     }
-    let buf = user::slice_mut(buf, len as usize)?;
-    blocking(&f, Direction::Receive, || f.ops.read(&f, buf)).map(|n| n as u64)
+    user::read_through(buf, len as usize, |b, turn| match turn {
+        0 => blocking(&f, Direction::Receive, || f.ops.read(&f, b)),
+        _ => f.ops.read(&f, b),
+    })
+    .map(|n| n as u64)
 }
 
 /// One write of `buf` to `f`. A blocking write to a byte stream (pipe, stream
@@ -62,25 +65,53 @@ pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
     if !f.writable() {
         return Err(EBADF);
     }
-    let buf = user::slice(buf, len as usize)?;
-    write_file(&f, buf).map(|n| n as u64)
+    user::write_through(buf, len as usize, |b, _| write_file(&f, b)).map(|n| n as u64)
 }
 
 pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if count > 1024 {
         return Err(EINVAL);
     }
-    (0..count)
-        .map(|i| user::read::<[u64; 2]>(iov + i * 16).map(|v| (v[0], v[1])))
-        .collect()
+    let raw = user::read_bytes(iov, count as usize * 16)?;
+    let v: Vec<(u64, u64)> = raw
+        .chunks_exact(16)
+        .map(|c| {
+            let word = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().unwrap());
+            (word(0), word(8))
+        })
+        .collect();
+    // As Linux: a total length beyond ssize_t is EINVAL.
+    let mut total = 0u64;
+    for &(_, len) in &v {
+        total = total
+            .checked_add(len)
+            .filter(|&t| t <= isize::MAX as u64)
+            .ok_or(EINVAL)?;
+    }
+    Ok(v)
 }
 
 /// The bytes of an iovec array gathered into one buffer (one vectored write is one
-/// write: atomic for pipes, one datagram for sockets).
+/// write: atomic for pipes, one datagram for sockets). At most `user::MAX_BOUNCE`
+/// bytes, and only those before the first that cannot be read (a partial write, as
+/// Linux's); EFAULT when there are bytes to write but the first cannot be read.
 pub(super) fn gather(iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
+    let mut wanted = false;
     for (base, len) in iovecs(iov, count)? {
-        data.extend_from_slice(user::slice(base, len as usize)?);
+        let room = user::MAX_BOUNCE - data.len();
+        let n = (len as usize).min(room);
+        wanted |= n > 0;
+        let at = data.len();
+        data.resize(at + n, 0);
+        let got = crate::mm::user::copy_in_partial(&mut data[at..], base);
+        data.truncate(at + got);
+        if got < n || data.len() == user::MAX_BOUNCE {
+            break;
+        }
+    }
+    if wanted && data.is_empty() {
+        return Err(EFAULT);
     }
     Ok(data)
 }
@@ -93,7 +124,7 @@ pub(super) fn scatter(iov: &[(u64, u64)], data: &[u8]) -> Result<(), Errno> {
             break;
         }
         let n = (len as usize).min(data.len() - off);
-        user::slice_mut(base, n)?.copy_from_slice(&data[off..off + n]);
+        user::copy_out(base, &data[off..off + n])?;
         off += n;
     }
     Ok(())
@@ -135,8 +166,13 @@ pub fn pread(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
     if (off as i64) < 0 {
         return Err(EINVAL);
     }
-    let buf = user::slice_mut(buf, len as usize)?;
-    f.ops.pread(buf, off).map(|n| n as u64)
+    let mut at = off;
+    user::read_through(buf, len as usize, |b, _| {
+        let n = f.ops.pread(b, at)?;
+        at += n as u64;
+        Ok(n)
+    })
+    .map(|n| n as u64)
 }
 
 pub fn pwrite(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
@@ -144,8 +180,13 @@ pub fn pwrite(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
     if (off as i64) < 0 {
         return Err(EINVAL);
     }
-    let buf = user::slice(buf, len as usize)?;
-    f.ops.pwrite(buf, off).map(|n| n as u64)
+    let mut at = off;
+    user::write_through(buf, len as usize, |b, _| {
+        let n = f.ops.pwrite(b, at)?;
+        at += n as u64;
+        Ok(n)
+    })
+    .map(|n| n as u64)
 }
 
 pub fn lseek(fd: u64, off: u64, whence: u64) -> SysResult {
@@ -257,7 +298,6 @@ pub fn pipe2(fds: u64, flags: u64) -> SysResult {
     if flags & !((O_CLOEXEC | O_NONBLOCK | 0o40000/* O_DIRECT */) as u64) != 0 {
         return Err(EINVAL);
     }
-    user::slice_mut(fds, 8)?;
     let (r, w) = pipe::new();
     let nb = flags as u32 & O_NONBLOCK;
     let cloexec = flags as u32 & O_CLOEXEC != 0;
@@ -269,7 +309,13 @@ pub fn pipe2(fds: u64, flags: u64) -> SysResult {
             return Err(e);
         }
     };
-    user::write(fds, [rfd as i32, wfd as i32]).map(|_| 0)
+    if let Err(e) = user::write(fds, [rfd as i32, wfd as i32]) {
+        // As Linux: the descriptors are made, then found not to fit; undo them.
+        let _ = fd::close(rfd);
+        let _ = fd::close(wfd);
+        return Err(e);
+    }
+    Ok(0)
 }
 
 pub fn eventfd2(initval: u64, flags: u64) -> SysResult {
@@ -388,8 +434,12 @@ pub fn preadv(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
     let f = fd::get(fd)?;
     let mut total = 0u64;
     for (base, len) in iovecs(iov, count)? {
-        let buf = user::slice_mut(base, len as usize)?;
-        let n = f.ops.pread(buf, off + total)? as u64;
+        let mut at = off + total;
+        let n = user::read_through(base, len as usize, |b, _| {
+            let n = f.ops.pread(b, at)?;
+            at += n as u64;
+            Ok(n)
+        })? as u64;
         total += n;
         if n < len {
             break;

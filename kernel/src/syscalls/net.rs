@@ -10,7 +10,6 @@ use crate::net::{self, netlink, netlink::NetlinkFile, socket, socket::SocketFile
 use crate::sched::Wake;
 use alloc::sync::Arc;
 use alloc::vec;
-use alloc::vec::Vec;
 use rumprun_net::errno as nerr;
 use rumprun_net::{Family, Shutdown, SockAddr, SockType, SocketId};
 
@@ -36,7 +35,7 @@ fn read_addr(id: SocketId, ptr: u64, len: u64) -> Result<SockAddr, Errno> {
     if len > 128 {
         return Err(EINVAL);
     }
-    SockAddr::from_bytes(user::slice(ptr, len as usize)?, family(id)?)
+    SockAddr::from_bytes(&user::read_bytes(ptr, len as usize)?, family(id)?)
 }
 
 /// Writes `addr` to (ptr, *lenp) the way the kernel does: truncated to the buffer,
@@ -54,7 +53,7 @@ fn write_addr_bytes(bytes: &[u8], ptr: u64, lenp: u64) -> Result<(), Errno> {
     }
     let cap: u32 = user::read(lenp)?;
     let n = (cap as usize).min(bytes.len());
-    user::slice_mut(ptr, n)?.copy_from_slice(&bytes[..n]);
+    user::copy_out(ptr, &bytes[..n])?;
     user::write(lenp, bytes.len() as u32)
 }
 
@@ -139,7 +138,8 @@ pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
 pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) -> SysResult {
     if let Some(f) = netlink_of(fdn) {
         let nl = as_netlink(&f).expect("checked");
-        return Ok(nl.send(user::slice(buf, len as usize)?) as u64);
+        let data = user::read_bytes(buf, (len as usize).min(user::MAX_BOUNCE))?;
+        return Ok(nl.send(&data) as u64);
     }
     let (f, id) = sock(fdn)?;
     let to = if addr != 0 {
@@ -147,7 +147,10 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     } else {
         None
     };
-    let data = user::slice(buf, len as usize)?;
+    // One turn of at most MAX_BOUNCE bytes: a longer send is a partial one.
+    let mut bounce = user::Bounce::new(len as usize);
+    user::copy_in(bounce.buf(), buf)?;
+    let data = bounce.buf();
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
     send(id, nonblock, data, to).map(|n| n as u64)
 }
@@ -176,17 +179,21 @@ fn send(id: SocketId, nonblock: bool, data: &[u8], to: Option<SockAddr>) -> Resu
 pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {
     if let Some(f) = netlink_of(fdn) {
         let nl = as_netlink(&f).expect("checked");
-        let out = user::slice_mut(buf, len as usize)?;
-        let (n, full) = netlink_recv(&f, nl, out, flags)?;
+        user::check_writable(buf, len as usize)?;
+        let mut out = user::Bounce::new(len as usize);
+        let (n, full) = netlink_recv(&f, nl, out.buf(), flags)?;
+        user::copy_out(buf, out.prefix(n))?;
         write_addr_bytes(&nl.sockaddr(false), addr, lenp)?;
         return Ok(if flags & MSG_TRUNC != 0 { full } else { n } as u64);
     }
     let (f, id) = sock(fdn)?;
-    let out = user::slice_mut(buf, len as usize)?;
+    user::check_writable(buf, len as usize)?;
+    let mut out = user::Bounce::new(len as usize);
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
     let r = blocking(id, nonblock, Direction::Receive, || {
-        net::with(|s| s.recv(id, out, flags as u32))
+        net::with(|s| s.recv(id, out.buf(), flags as u32))
     })?;
+    user::copy_out(buf, out.prefix(r.len))?;
     if let Some(from) = r.from {
         write_addr(from, addr, lenp)?;
     } else if addr != 0 && lenp != 0 {
@@ -205,21 +212,9 @@ fn msghdr(ptr: u64) -> Result<[u64; 7], Errno> {
     Ok(raw)
 }
 
-fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
-    if count > 1024 {
-        return Err(EINVAL);
-    }
-    (0..count)
-        .map(|i| user::read::<[u64; 2]>(iov + i * 16).map(|v| (v[0], v[1])))
-        .collect()
-}
-
 pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     let m = msghdr(msg)?;
-    let mut data = Vec::new();
-    for (base, len) in iovecs(m[2], m[3])? {
-        data.extend_from_slice(user::slice(base, len as usize)?);
-    }
+    let data = super::io::gather(m[2], m[3])?;
     if let Some(f) = netlink_of(fdn) {
         let nl = as_netlink(&f).expect("checked");
         return Ok(nl.send(&data) as u64);
@@ -236,7 +231,10 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
 
 pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     let m = msghdr(msg)?;
-    let iov = iovecs(m[2], m[3])?;
+    let iov = super::io::iovecs(m[2], m[3])?;
+    for &(base, len) in &iov {
+        user::check_writable(base, len as usize)?;
+    }
     let total: u64 = iov.iter().map(|v| v.1).sum();
     let mut tmp = vec![0u8; total.min(16 << 20) as usize];
     let (r, from) = if let Some(f) = netlink_of(fdn) {
@@ -263,7 +261,7 @@ pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
     let mut off = 0;
     for (base, len) in iov {
         let n = (len as usize).min(r.len - off);
-        user::slice_mut(base, n)?.copy_from_slice(&tmp[off..off + n]);
+        user::copy_out(base, &tmp[off..off + n])?;
         off += n;
         if off == r.len {
             break;
@@ -317,8 +315,8 @@ pub fn setsockopt(fdn: u64, level: u64, name: u64, val: u64, len: u64) -> SysRes
         return Ok(0); // buffer sizes and NETLINK_* flags change nothing here
     }
     let (_, id) = sock(fdn)?;
-    let v = user::slice(val, (len as usize).min(256))?;
-    net::with(|s| s.setsockopt(id, level as i32, name as i32, v)).map(|_| 0)
+    let v = user::read_bytes(val, (len as usize).min(256))?;
+    net::with(|s| s.setsockopt(id, level as i32, name as i32, &v)).map(|_| 0)
 }
 
 pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysResult {
@@ -327,7 +325,7 @@ pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRe
     let mut out = vec![0u8; (cap as usize).min(256)];
     let n = net::with(|s| s.getsockopt(id, level as i32, name as i32, &mut out))?;
     let n = n.min(out.len());
-    user::slice_mut(val, n)?.copy_from_slice(&out[..n]);
+    user::copy_out(val, &out[..n])?;
     user::write(lenp, n as u32).map(|_| 0)
 }
 

@@ -199,7 +199,7 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
     }
     let ep = epoll_of(epfd)?;
     let e = ep.ops.as_any().downcast_ref::<Epoll>().unwrap();
-    user::slice_mut(events, max as usize * 12)?;
+    user::check_writable(events, max as usize * 12)?;
     let deadline = timeout_ns.map(|t| crate::time::monotonic_ns().saturating_add(t));
     loop {
         let ready = e.collect(max as usize);

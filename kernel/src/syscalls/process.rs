@@ -104,9 +104,11 @@ pub fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
     {
         return Err(EINVAL);
     }
-    let b = user::slice_mut(buf, len as usize)?;
-    crate::random::fill(b);
-    Ok(len)
+    user::read_through(buf, len as usize, |b, _| {
+        crate::random::fill(b);
+        Ok(b.len())
+    })
+    .map(|n| n as u64)
 }
 
 pub fn sysinfo(buf: u64) -> SysResult {
@@ -227,8 +229,8 @@ pub fn sethostname(name: u64, len: u64) -> SysResult {
     if len > 64 {
         return Err(EINVAL);
     }
-    let bytes = user::slice(name, len as usize)?;
-    let s = core::str::from_utf8(bytes).map_err(|_| EINVAL)?;
+    let bytes = user::read_bytes(name, len as usize)?;
+    let s = core::str::from_utf8(&bytes).map_err(|_| EINVAL)?;
     set_hostname(s);
     Ok(0)
 }

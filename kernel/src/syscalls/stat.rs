@@ -25,6 +25,9 @@ pub struct Stat {
     pub reserved: [i64; 3],
 }
 
+// SAFETY: #[repr(C)] integers and integer arrays, laid out without padding.
+unsafe impl crate::mm::user::Pod for Stat {}
+
 pub const fn makedev(major: u32, minor: u32) -> u64 {
     ((major as u64 & 0xfff) << 8) | (minor as u64 & 0xff) | ((minor as u64 & !0xff) << 12)
 }
@@ -70,6 +73,9 @@ pub struct Statx {
     pub dev_minor: u32,
     pub spare: [u64; 14],
 }
+
+// SAFETY: #[repr(C)] integers and integer arrays, laid out without padding.
+unsafe impl crate::mm::user::Pod for Statx {}
 
 fn ts(t: [i64; 2]) -> [i64; 2] {
     // statx_timestamp: i64 seconds, u32 nanoseconds, i32 reserved.

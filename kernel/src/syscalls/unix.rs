@@ -71,7 +71,7 @@ fn read_addr(ptr: u64, len: u64) -> Result<UnixAddr, Errno> {
     if len as usize > SOCKADDR_UN_LEN {
         return Err(EINVAL);
     }
-    UnixAddr::parse(user::slice(ptr, len as usize)?)
+    UnixAddr::parse(&user::read_bytes(ptr, len as usize)?)
 }
 
 /// Writes an address to (ptr, *lenp) as the kernel does: truncated to the buffer,
@@ -86,7 +86,7 @@ fn write_addr(bytes: &[u8], ptr: u64, lenp: u64) -> Result<(), Errno> {
     }
     let n = (cap as usize).min(bytes.len());
     if ptr != 0 {
-        user::slice_mut(ptr, n)?.copy_from_slice(&bytes[..n]);
+        user::copy_out(ptr, &bytes[..n])?;
     }
     user::write(lenp, bytes.len() as u32)
 }
@@ -180,7 +180,7 @@ pub fn accept4(fdn: u64, addr: u64, lenp: u64, flags: u64) -> SysResult {
 
 pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
     let (f, s) = sock(fdn)?;
-    let raw = user::slice(addr, (len as usize).min(SOCKADDR_UN_LEN + 1))?;
+    let raw = user::read_bytes(addr, (len as usize).min(SOCKADDR_UN_LEN + 1))?;
     if raw.len() >= 2 && u16::from_ne_bytes([raw[0], raw[1]]) == AF_UNSPEC {
         return s.connect(None).map(|_| 0);
     }
@@ -262,14 +262,18 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     } else {
         None
     };
-    let data = user::slice(buf, len as usize)?;
-    send(&f, &s, data, to, None, flags)
+    // One turn of at most MAX_BOUNCE bytes: a longer send is a partial one.
+    let mut bounce = user::Bounce::new(len as usize);
+    user::copy_in(bounce.buf(), buf)?;
+    send(&f, &s, bounce.buf(), to, None, flags)
 }
 
 pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {
     let (f, s) = sock(fdn)?;
-    let out = user::slice_mut(buf, len as usize)?;
-    let got = recv(&f, &s, out, flags)?;
+    user::check_writable(buf, len as usize)?;
+    let mut out = user::Bounce::new(len as usize);
+    let got = recv(&f, &s, out.buf(), flags)?;
+    user::copy_out(buf, out.prefix(got.len))?;
     if addr != 0 {
         write_addr(&sender_bytes(got.from.clone()), addr, lenp)?;
     }
@@ -361,7 +365,7 @@ impl Control {
         user::write(p, len as u64)?;
         user::write(p + 8, SOL_SOCKET as i32)?;
         user::write(p + 12, ty)?;
-        user::slice_mut(p + CMSG_HDR as u64, data.len())?.copy_from_slice(data);
+        user::copy_out(p + CMSG_HDR as u64, data)?;
         let space = len.next_multiple_of(8).min(self.room);
         self.used += space;
         self.room -= space;
@@ -566,6 +570,6 @@ pub fn getsockopt(fdn: u64, level: u64, name: u64, val: u64, lenp: u64) -> SysRe
         return Err(EINVAL);
     }
     let n = (cap as usize).min(bytes.len());
-    user::slice_mut(val, n)?.copy_from_slice(&bytes[..n]);
+    user::copy_out(val, &bytes[..n])?;
     user::write(lenp, n as u32).map(|_| 0)
 }

@@ -1,87 +1,196 @@
-//! Access to the program's memory from syscalls. Pointers are checked against the
-//! address space first, so a bad pointer gives EFAULT (as on Linux) instead of a fault
-//! inside the kernel. Pages are committed on touch by the page-fault handler.
+//! Access to the program's memory from syscalls, with errno results: thin wrappers
+//! over `mm::user`, where every access is a fault-tolerant copy (a bad pointer is
+//! EFAULT, as on Linux, never a fault inside the kernel). Syscalls copy the program's
+//! buffers into kernel memory and back; they never hold a reference into program
+//! memory.
 
 use super::errno::{Errno, EFAULT, ENAMETOOLONG};
-use crate::arch::paging::USER_END;
-use crate::mm::address_space;
+use crate::mm::user::{self as mu, CStrError};
+pub use crate::mm::user::{Pod, UserPtr, UserSlice};
+use alloc::vec::Vec;
 
 const PATH_MAX: usize = 4096;
 
-fn check(ptr: u64, len: usize) -> Result<(), Errno> {
-    check_range(ptr, len, address_space::is_accessible)
+/// Reads a `T` at `ptr`.
+pub fn read<T: Pod>(ptr: u64) -> Result<T, Errno> {
+    UserPtr::<T>::new(ptr).read().map_err(|_| EFAULT)
 }
 
-/// As `check`, for memory the kernel is about to write: a read-only buffer is EFAULT
-/// (with CR0.WP the write would otherwise fault inside the kernel).
-fn check_writable(ptr: u64, len: usize) -> Result<(), Errno> {
-    check_range(ptr, len, address_space::is_writable)
+/// Writes `value` at `ptr`.
+#[inline(always)]
+pub fn write<T: Pod>(ptr: u64, value: T) -> Result<(), Errno> {
+    UserPtr::<T>::new(ptr).write(&value).map_err(|_| EFAULT)
 }
 
-fn check_range(ptr: u64, len: usize, allowed: fn(u64, u64) -> bool) -> Result<(), Errno> {
-    if len == 0 {
-        return Ok(());
+/// The `len` bytes at `ptr`, copied into a kernel buffer.
+pub fn read_bytes(ptr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+    UserSlice::new(ptr, len).to_vec().map_err(|_| EFAULT)
+}
+
+/// Fills `dst` from the program's memory at `ptr`.
+pub fn copy_in(dst: &mut [u8], ptr: u64) -> Result<(), Errno> {
+    mu::copy_in(dst, ptr).map_err(|_| EFAULT)
+}
+
+/// Writes `src` to the program's memory at `ptr`.
+pub fn copy_out(ptr: u64, src: &[u8]) -> Result<(), Errno> {
+    mu::copy_out(ptr, src).map_err(|_| EFAULT)
+}
+
+/// The bytes of a NUL-terminated string (a path) shorter than PATH_MAX.
+pub fn cstr_bytes(ptr: u64) -> Result<Vec<u8>, Errno> {
+    mu::read_cstr(ptr, PATH_MAX).map_err(|e| match e {
+        CStrError::Fault => EFAULT,
+        CStrError::TooLong => ENAMETOOLONG,
+    })
+}
+
+/// A kernel buffer for data on its way to or from the program: on the stack for small
+/// transfers, on the heap beyond that. At most `MAX_BOUNCE` bytes per syscall turn;
+/// longer transfers go in turns (see io::read).
+pub struct Bounce {
+    small: [u8; SMALL],
+    big: Vec<u8>,
+    len: usize,
+}
+
+const SMALL: usize = 512;
+/// The most one turn of a read or write moves through the kernel.
+pub const MAX_BOUNCE: usize = 1 << 20;
+
+impl Bounce {
+    /// A zeroed buffer of `len.min(MAX_BOUNCE)` bytes.
+    pub fn new(len: usize) -> Self {
+        let len = len.min(MAX_BOUNCE);
+        let big = if len > SMALL {
+            alloc::vec![0u8; len]
+        } else {
+            Vec::new()
+        };
+        Bounce {
+            small: [0; SMALL],
+            big,
+            len,
+        }
     }
-    let end = ptr.checked_add(len as u64).ok_or(EFAULT)?;
-    if ptr == 0 || end > USER_END || !allowed(ptr, end) {
+
+    pub fn capacity(&self) -> usize {
+        self.len
+    }
+
+    /// The first `n` bytes (at most all of them).
+    pub fn prefix(&self, n: usize) -> &[u8] {
+        let n = n.min(self.len);
+        if self.len > SMALL {
+            &self.big[..n]
+        } else {
+            &self.small[..n]
+        }
+    }
+
+    pub fn buf(&mut self) -> &mut [u8] {
+        if self.len > SMALL {
+            &mut self.big[..]
+        } else {
+            &mut self.small[..self.len]
+        }
+    }
+}
+
+/// Refuses an output buffer that the program's areas say cannot be written whole,
+/// before anything is consumed for it (a pipe's or socket's data must not be lost into
+/// a buffer that cannot take it). Only a first check: the copy itself still catches
+/// what the bookkeeping missed.
+pub fn check_writable(ptr: u64, len: usize) -> Result<(), Errno> {
+    if writable_prefix(ptr, len) == len {
+        Ok(())
+    } else {
+        Err(EFAULT)
+    }
+}
+
+/// How much of the output buffer `[ptr, ptr + len)` the program's areas say may be
+/// written, from its start.
+pub fn writable_prefix(ptr: u64, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let end = match ptr.checked_add(len as u64) {
+        Some(e) if e <= crate::arch::paging::USER_END => e,
+        _ => return 0,
+    };
+    crate::mm::address_space::writable_len(ptr, end) as usize
+}
+
+/// A read into the program's `len` bytes at `ptr`, through kernel buffers: `op(buf,
+/// turn)` fills `buf` and says how much it filled. Turn 0 may block; longer transfers
+/// than `MAX_BOUNCE` take more turns, which must not block (they end the transfer at
+/// EAGAIN or any error, with what was read so far), and end at the first short turn.
+/// A buffer whose end cannot be written is read into only up to there (Linux's
+/// partial result: the data past it stays where it was); the result is the number
+/// of bytes read, or EFAULT when not even the first byte can be written.
+pub fn read_through(
+    ptr: u64,
+    len: usize,
+    mut op: impl FnMut(&mut [u8], usize) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    let writable = writable_prefix(ptr, len);
+    if writable == 0 && len > 0 {
         return Err(EFAULT);
     }
-    Ok(())
-}
-
-/// Touches every page of a checked range, so page faults (lazy commit, file
-/// mappings) happen here and not inside a file system holding its locks.
-fn prefault(ptr: u64, len: usize) {
-    let end = ptr + len as u64;
-    let mut page = ptr & !0xfff;
-    while page < end {
-        let at = page.max(ptr);
-        unsafe { core::ptr::read_volatile(at as *const u8) };
-        page += 4096;
-    }
-}
-
-pub fn slice<'a>(ptr: u64, len: usize) -> Result<&'a [u8], Errno> {
-    check(ptr, len)?;
-    prefault(ptr, len);
-    if len == 0 {
-        return Ok(&[]);
-    }
-    Ok(unsafe { core::slice::from_raw_parts(ptr as *const u8, len) })
-}
-
-pub fn slice_mut<'a>(ptr: u64, len: usize) -> Result<&'a mut [u8], Errno> {
-    check_writable(ptr, len)?;
-    prefault(ptr, len);
-    if len == 0 {
-        return Ok(&mut []);
-    }
-    Ok(unsafe { core::slice::from_raw_parts_mut(ptr as *mut u8, len) })
-}
-
-pub fn read<T: Copy>(ptr: u64) -> Result<T, Errno> {
-    check(ptr, core::mem::size_of::<T>())?;
-    Ok(unsafe { core::ptr::read_unaligned(ptr as *const T) })
-}
-
-pub fn write<T: Copy>(ptr: u64, value: T) -> Result<(), Errno> {
-    check_writable(ptr, core::mem::size_of::<T>())?;
-    unsafe { core::ptr::write_unaligned(ptr as *mut T, value) };
-    Ok(())
-}
-
-/// The bytes of a NUL-terminated string (a path) of at most PATH_MAX bytes.
-pub fn cstr_bytes<'a>(ptr: u64) -> Result<&'a [u8], Errno> {
-    let mut len = 0;
+    let len = writable.min(len);
+    let mut bounce = Bounce::new(len);
+    let mut total = 0;
+    let mut turn = 0;
     loop {
-        if len >= PATH_MAX {
-            return Err(ENAMETOOLONG);
+        let want = (len - total).min(bounce.capacity());
+        let buf = &mut bounce.buf()[..want];
+        let n = match op(buf, turn) {
+            Ok(n) => n.min(want),
+            Err(e) if turn == 0 => return Err(e),
+            Err(_) => return Ok(total),
+        };
+        let copied = mu::copy_out_partial(ptr + total as u64, &buf[..n]);
+        total += copied;
+        if copied < n {
+            // The buffer went away under us (another thread unmapped it).
+            return if total == 0 { Err(EFAULT) } else { Ok(total) };
         }
-        let b: u8 = read(ptr + len as u64)?;
-        if b == 0 {
-            break;
+        turn += 1;
+        if n < want || total == len {
+            return Ok(total);
         }
-        len += 1;
     }
-    slice(ptr, len)
+}
+
+/// A write from the program's `len` bytes at `ptr`, through kernel buffers: `op(buf,
+/// turn)` consumes a prefix of `buf` and says how much. As `read_through` for turns;
+/// a buffer that becomes unreadable part way is written up to that point (Linux's
+/// partial write), EFAULT when not even its first byte can be read.
+pub fn write_through(
+    ptr: u64,
+    len: usize,
+    mut op: impl FnMut(&[u8], usize) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    let mut bounce = Bounce::new(len);
+    let mut total = 0;
+    let mut turn = 0;
+    loop {
+        let want = (len - total).min(bounce.capacity());
+        let buf = &mut bounce.buf()[..want];
+        let got = mu::copy_in_partial(buf, ptr.wrapping_add(total as u64));
+        if got == 0 && want > 0 {
+            return if total == 0 { Err(EFAULT) } else { Ok(total) };
+        }
+        let n = match op(&buf[..got], turn) {
+            Ok(n) => n.min(got),
+            Err(e) if turn == 0 => return Err(e),
+            Err(_) => return Ok(total),
+        };
+        total += n;
+        turn += 1;
+        if n < want || total == len {
+            return Ok(total);
+        }
+    }
 }

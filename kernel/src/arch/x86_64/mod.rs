@@ -4,6 +4,7 @@
 pub mod apic;
 pub mod bigstack;
 pub mod cpu;
+pub mod extable;
 pub mod fpu;
 pub mod gdt;
 pub mod idt;

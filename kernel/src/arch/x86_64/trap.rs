@@ -1,7 +1,8 @@
 //! The register frame that entry.S builds for traps and syscalls, and the Rust side of
 //! trap dispatch: page faults go to the memory manager; a fault it cannot resolve and
 //! other CPU exceptions in program code go to the program's signal handler if it has
-//! one, else become a fault report (a kernel fault stays a kernel fault). Before
+//! one, else become a fault report (a kernel fault stays a kernel fault, except at
+//! the instructions of the exception table, which resume at their fixup). Before
 //! returning to program code, pending signals are delivered.
 
 /// Saved registers, lowest address first, exactly as entry.S pushes them.
@@ -33,6 +34,7 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
+pub const VEC_GENERAL_PROTECTION: i64 = 13;
 pub const VEC_PAGE_FAULT: i64 = 14;
 
 /// Exception names by vector, for fault reports.
@@ -66,6 +68,21 @@ fn to_handler(frame: &mut TrapFrame, from_program: bool, addr: Option<u64>) -> b
     from_program && crate::signal::deliver::fault(frame, addr)
 }
 
+/// A fault in kernel code at an instruction of the exception table (a copy from or to
+/// program memory) resumes at its fixup, which makes the copy end short (EFAULT).
+fn fixed_up(frame: &mut TrapFrame) -> bool {
+    if frame.rip < super::paging::USER_END {
+        return false;
+    }
+    match super::extable::fixup(frame.rip) {
+        Some(to) => {
+            frame.rip = to;
+            true
+        }
+        None => false,
+    }
+}
+
 #[no_mangle]
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let from_program = frame.rip < super::paging::USER_END;
@@ -74,10 +91,11 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         VEC_PAGE_FAULT => {
             let addr = super::cpu::read_cr2();
             let resolved = crate::mm::handle_page_fault(addr, frame.error_code);
-            if !resolved && !to_handler(frame, from_program, Some(addr)) {
+            if !resolved && !to_handler(frame, from_program, Some(addr)) && !fixed_up(frame) {
                 crate::fault::fatal_trap(frame, Some(addr));
             }
         }
+        VEC_GENERAL_PROTECTION if !from_program && fixed_up(frame) => {}
         0..=31 if !to_handler(frame, from_program, None) => crate::fault::fatal_trap(frame, None),
         0..=31 => {}
         v if v == super::apic::TIMER_VECTOR as i64 => {

@@ -1,0 +1,194 @@
+//! The program's memory as the kernel reaches it: typed pointers (`UserPtr<T>`), byte
+//! ranges (`UserSlice`) and C strings, read and written only by copying through
+//! `arch::extable`'s fault-tolerant `copy_user`. An address range that is not wholly
+//! below `USER_END` is refused before any access (so a kernel-half or non-canonical
+//! address never reaches the CPU); a page that is not committed yet is committed by
+//! the page-fault handler as if the program had touched it; a fault it cannot resolve
+//! (no area, PROT_NONE, a write to read-only memory, a page unmapped meanwhile by
+//! another thread) ends the copy with `Fault`. The kernel never holds a reference into
+//! program memory.
+
+use crate::arch::extable;
+use crate::arch::paging::USER_END;
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+
+/// A program address that cannot be read or written (EFAULT to the program).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault;
+
+/// Whether `[addr, addr + len)` lies wholly in the program's half (an empty range
+/// anywhere does).
+fn in_user_half(addr: u64, len: usize) -> bool {
+    len == 0
+        || addr
+            .checked_add(len as u64)
+            .is_some_and(|end| end <= USER_END)
+}
+
+/// Copies program memory at `src` into `dst`; returns how many bytes were copied (all,
+/// or those before the first one that cannot be read).
+pub fn copy_in_partial(dst: &mut [u8], src: u64) -> usize {
+    if !in_user_half(src, dst.len()) {
+        return 0;
+    }
+    // SAFETY: `dst` is kernel memory valid for its length; `src` is a program range
+    // below USER_END, whose faults copy_user catches.
+    let left = unsafe { extable::copy(dst.as_mut_ptr(), src as *const u8, dst.len()) };
+    dst.len() - left
+}
+
+/// Copies `src` into program memory at `dst`; returns how many bytes were copied.
+pub fn copy_out_partial(dst: u64, src: &[u8]) -> usize {
+    if !in_user_half(dst, src.len()) {
+        return 0;
+    }
+    // SAFETY: `src` is kernel memory valid for its length; `dst` is a program range
+    // below USER_END, whose faults copy_user catches.
+    let left = unsafe { extable::copy(dst as *mut u8, src.as_ptr(), src.len()) };
+    src.len() - left
+}
+
+/// Fills `dst` from program memory at `src`, all of it or `Fault`.
+pub fn copy_in(dst: &mut [u8], src: u64) -> Result<(), Fault> {
+    if copy_in_partial(dst, src) == dst.len() {
+        Ok(())
+    } else {
+        Err(Fault)
+    }
+}
+
+/// Writes all of `src` to program memory at `dst`, or `Fault` (some bytes before the
+/// bad one may have been written, as on Linux).
+pub fn copy_out(dst: u64, src: &[u8]) -> Result<(), Fault> {
+    if copy_out_partial(dst, src) == src.len() {
+        Ok(())
+    } else {
+        Err(Fault)
+    }
+}
+
+/// Plain data: a type for which every byte pattern of its size is a valid value, so
+/// it may be read from program memory as bytes.
+///
+/// # Safety
+/// Implement only for types with no invalid bit patterns and no padding whose reading
+/// would matter (integers, arrays of them, `#[repr(C)]` structs of them).
+pub unsafe trait Pod: Copy {}
+
+macro_rules! pod {
+    ($($t:ty),*) => { $(
+        // SAFETY: every bit pattern is a valid value of a primitive integer.
+        unsafe impl Pod for $t {}
+    )* };
+}
+pod!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+// SAFETY: an array of plain data is plain data.
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+
+/// A pointer to a `T` in program memory.
+pub struct UserPtr<T> {
+    addr: u64,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for UserPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for UserPtr<T> {}
+
+impl<T: Pod> UserPtr<T> {
+    pub const fn new(addr: u64) -> Self {
+        UserPtr {
+            addr,
+            _t: PhantomData,
+        }
+    }
+
+    /// Reads the `T` (unaligned is fine).
+    pub fn read(self) -> Result<T, Fault> {
+        let mut v = core::mem::MaybeUninit::<T>::uninit();
+        // SAFETY: the buffer is the `size_of::<T>()` bytes of `v`, which copy_in
+        // writes completely on success; any bytes form a valid `T` (Pod).
+        unsafe {
+            let bytes = core::slice::from_raw_parts_mut(
+                v.as_mut_ptr() as *mut u8,
+                core::mem::size_of::<T>(),
+            );
+            copy_in(bytes, self.addr)?;
+            Ok(v.assume_init())
+        }
+    }
+
+    /// Writes `*value` (unaligned is fine). By reference: a large value is then not
+    /// copied on its way, which the compiler may do through xmm4+ (check-fpu-use).
+    pub fn write(self, value: &T) -> Result<(), Fault> {
+        // SAFETY: `value` is a live `T`; its bytes are plain data.
+        let bytes = unsafe {
+            core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
+        };
+        copy_out(self.addr, bytes)
+    }
+}
+
+/// `len` bytes of program memory at `addr`.
+#[derive(Clone, Copy, Debug)]
+pub struct UserSlice {
+    pub addr: u64,
+    pub len: usize,
+}
+
+impl UserSlice {
+    pub const fn new(addr: u64, len: usize) -> Self {
+        UserSlice { addr, len }
+    }
+
+    /// The bytes, copied into a new kernel buffer (the caller bounds the length).
+    pub fn to_vec(self) -> Result<Vec<u8>, Fault> {
+        if !in_user_half(self.addr, self.len) {
+            return Err(Fault);
+        }
+        let mut v = alloc::vec![0u8; self.len];
+        copy_in(&mut v, self.addr)?;
+        Ok(v)
+    }
+}
+
+/// Why a C string could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CStrError {
+    Fault,
+    /// No NUL within the limit.
+    TooLong,
+}
+
+/// The bytes (without the NUL) of the NUL-terminated string at `addr`, if it ends
+/// within `max` bytes. Reads a page at a time, never past the page holding the NUL.
+pub fn read_cstr(addr: u64, max: usize) -> Result<Vec<u8>, CStrError> {
+    let mut out = Vec::new();
+    let mut at = addr;
+    let mut chunk = [0u8; 256];
+    loop {
+        let to_page_end = (4096 - (at & 4095)) as usize;
+        let n = chunk.len().min(to_page_end);
+        let got = copy_in_partial(&mut chunk[..n], at);
+        if let Some(nul) = chunk[..got].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..nul]);
+            return if out.len() < max {
+                Ok(out)
+            } else {
+                Err(CStrError::TooLong)
+            };
+        }
+        if got < n {
+            return Err(CStrError::Fault);
+        }
+        out.extend_from_slice(&chunk[..got]);
+        if out.len() >= max {
+            return Err(CStrError::TooLong);
+        }
+        at = at.checked_add(got as u64).ok_or(CStrError::Fault)?;
+    }
+}
