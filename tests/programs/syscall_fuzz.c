@@ -36,7 +36,9 @@
  *   umount2, pivot_root, swapoff (change the image's file system), prctl(PR_SET_SECCOMP).
  * Calls that take a signal mask (rt_sigprocmask, rt_sigsuspend, pselect6, ppoll,
  * epoll_pwait, epoll_pwait2) are made, but SIGALRM is cleared from a mask that lies in
- * our scratch area, so they cannot block the bounding signal. */
+ * our read-write pages (and no mask in the read-only page holds it), so they cannot
+ * block the bounding signal (on Linux too, a blocked SIGALRM would leave a sleep
+ * without end). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -189,8 +191,9 @@ sanitize(long nr, uint64_t *a)
 	case SYS_epoll_pwait: keep_alarm(a[4]); break;
 	case 441 /* epoll_pwait2 */: keep_alarm(a[4]); break;
 	case SYS_pselect6:
-		/* { const sigset_t *ss; size_t len } */
-		if (a[5] >= (uint64_t)area && a[5] <= (uint64_t)area + RW_LEN - 16)
+		/* { const sigset_t *ss; size_t len }, in the read-write or read-only pages */
+		if ((a[5] >= (uint64_t)area && a[5] <= (uint64_t)area + RW_LEN - 16) ||
+		    (a[5] >= (uint64_t)area + 9 * PAGE && a[5] <= (uint64_t)area + 10 * PAGE - 16))
 			keep_alarm(*(uint64_t *)a[5]);
 		break;
 	case SYS_prctl:
@@ -230,7 +233,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	refill();
-	memcpy(area + 9 * PAGE, area, PAGE);
+	/* The read-only page: bit 5 of every byte clear, so no 8 bytes there read as a
+	 * signal mask holding SIGALRM (bit 13), wherever they start. */
+	for (size_t i = 0; i < PAGE; i++)
+		area[9 * PAGE + i] = area[i] & ~0x20;
 	if (mprotect(area + 8 * PAGE, PAGE, PROT_NONE) || mprotect(area + 9 * PAGE, PAGE, PROT_READ) ||
 	    munmap(area + 11 * PAGE, PAGE)) {
 		dprintf(OUT_FD, "setting up the scratch area failed\n");

@@ -474,27 +474,51 @@ fn copy_between(
     if !inf.readable() || !outf.writable() {
         return Err(EBADF);
     }
+    // As Linux, at most MAX_RW_COUNT bytes a call; and, as the kernel's own code runs
+    // with interrupts off, at most COPY_SLICE_NS of copying: an endless source (or a
+    // file copied onto itself) gives a short count, never a call that does not return.
+    const MAX_RW_COUNT: u64 = 0x7fff_f000;
+    const COPY_SLICE_NS: u64 = 20_000_000;
+    let count = count.min(MAX_RW_COUNT);
+    let start = crate::time::monotonic_ns();
     let mut buf = alloc::vec![0u8; (count as usize).min(64 * 1024)];
     let (mut done, mut ioff, mut ooff) = (0u64, in_off.unwrap_or(0), out_off.unwrap_or(0));
     while done < count {
+        let first = done == 0;
         let want = ((count - done) as usize).min(buf.len());
-        let n = match in_off {
-            Some(_) => inf.ops.pread(&mut buf[..want], ioff)?,
-            None => blocking(&inf, Direction::Receive, || {
+        // Only the first chunk may wait; after it, what is there is what is copied.
+        let read = match in_off {
+            Some(_) => inf.ops.pread(&mut buf[..want], ioff),
+            None if first => blocking(&inf, Direction::Receive, || {
                 inf.ops.read(&inf, &mut buf[..want])
-            })?,
+            }),
+            None => inf.ops.read(&inf, &mut buf[..want]),
+        };
+        let n = match read {
+            Ok(n) => n,
+            Err(e) if first => return Err(e),
+            Err(_) => break,
         };
         if n == 0 {
             break;
         }
-        let w = match out_off {
-            Some(_) => outf.ops.pwrite(&buf[..n], ooff)?,
-            None => blocking(&outf, Direction::Send, || outf.ops.write(&outf, &buf[..n]))?,
+        let wrote = match out_off {
+            Some(_) => outf.ops.pwrite(&buf[..n], ooff),
+            None if first => blocking(&outf, Direction::Send, || outf.ops.write(&outf, &buf[..n])),
+            None => outf.ops.write(&outf, &buf[..n]),
+        };
+        let w = match wrote {
+            Ok(w) => w,
+            Err(e) if first => return Err(e),
+            Err(_) => break,
         };
         done += w as u64;
         ioff += w as u64;
         ooff += w as u64;
-        if w < n {
+        if w < n
+            || crate::time::monotonic_ns().saturating_sub(start) > COPY_SLICE_NS
+            || crate::signal::state::should_interrupt(crate::sched::current())
+        {
             break;
         }
     }

@@ -122,6 +122,19 @@ pub fn writable_prefix(ptr: u64, len: usize) -> usize {
     crate::mm::address_space::writable_len(ptr, end) as usize
 }
 
+/// The most time one read or write spends on turns after its first (the kernel runs
+/// with interrupts off: a transfer of a gigabyte from /dev/zero ends short instead of
+/// holding the CPU for seconds; the program calls again, as for any short count).
+const SLICE_NS: u64 = 20_000_000;
+
+/// Whether the turns since the first took longer than SLICE_NS (`start` is set at the
+/// end of the first turn: a one-turn transfer never reads the clock).
+fn slice_over(start: &mut Option<u64>) -> bool {
+    let now = crate::time::monotonic_ns();
+    let since = *start.get_or_insert(now);
+    now - since > SLICE_NS
+}
+
 /// A read into the program's `len` bytes at `ptr`, through kernel buffers: `op(buf,
 /// turn)` fills `buf` and says how much it filled. Turn 0 may block; longer transfers
 /// than `MAX_BOUNCE` take more turns, which must not block (they end the transfer at
@@ -142,6 +155,7 @@ pub fn read_through(
     let mut bounce = Bounce::new(len);
     let mut total = 0;
     let mut turn = 0;
+    let mut start = None;
     loop {
         let want = (len - total).min(bounce.capacity());
         let buf = &mut bounce.buf()[..want];
@@ -157,7 +171,7 @@ pub fn read_through(
             return if total == 0 { Err(EFAULT) } else { Ok(total) };
         }
         turn += 1;
-        if n < want || total == len {
+        if n < want || total == len || slice_over(&mut start) {
             return Ok(total);
         }
     }
@@ -175,6 +189,7 @@ pub fn write_through(
     let mut bounce = Bounce::new(len);
     let mut total = 0;
     let mut turn = 0;
+    let mut start = None;
     loop {
         let want = (len - total).min(bounce.capacity());
         let buf = &mut bounce.buf()[..want];
@@ -189,7 +204,7 @@ pub fn write_through(
         };
         total += n;
         turn += 1;
-        if n < want || total == len {
+        if n < want || total == len || slice_over(&mut start) {
             return Ok(total);
         }
     }

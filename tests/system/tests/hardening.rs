@@ -56,3 +56,21 @@ fn bad_pointers_give_efault_glibc() {
 fn bad_pointers_give_efault_musl() {
     bad_pointers(Flavor::Musl);
 }
+
+fn bounded_calls(flavor: Flavor) {
+    let run = boot_c("bounded_calls.c", flavor, &[], &[]);
+    run.assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("still running")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn calls_with_endless_work_return_soon_glibc() {
+    bounded_calls(Flavor::Glibc);
+}
+
+#[test]
+fn calls_with_endless_work_return_soon_musl() {
+    bounded_calls(Flavor::Musl);
+}
