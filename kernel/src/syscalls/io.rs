@@ -65,7 +65,10 @@ pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
     if !f.writable() {
         return Err(EBADF);
     }
-    user::write_through(buf, len as usize, |b, _| write_file(&f, b)).map(|n| n as u64)
+    user::write_through(buf, len as usize, user::turns_for(&f), |b, _| {
+        write_file(&f, b)
+    })
+    .map(|n| n as u64)
 }
 
 pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
@@ -92,21 +95,24 @@ pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
 }
 
 /// The bytes of an iovec array gathered into one buffer (one vectored write is one
-/// write: atomic for pipes, one datagram for sockets). At most `user::MAX_BOUNCE`
-/// bytes, and only those before the first that cannot be read (a partial write, as
-/// Linux's); EFAULT when there are bytes to write but the first cannot be read.
+/// write: atomic for pipes, one datagram for sockets). At most `GATHER_MAX` bytes
+/// (a longer vectored write is a partial one), and only those before the first that
+/// cannot be read (a partial write, as Linux's); EFAULT when there are bytes to write
+/// but the first cannot be read.
+const GATHER_MAX: usize = 16 << 20;
+
 pub(super) fn gather(iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
     let mut wanted = false;
     for (base, len) in iovecs(iov, count)? {
-        let room = user::MAX_BOUNCE - data.len();
+        let room = GATHER_MAX - data.len();
         let n = (len as usize).min(room);
         wanted |= n > 0;
         let at = data.len();
         data.resize(at + n, 0);
         let got = crate::mm::user::copy_in_partial(&mut data[at..], base);
         data.truncate(at + got);
-        if got < n || data.len() == user::MAX_BOUNCE {
+        if got < n || data.len() == GATHER_MAX {
             break;
         }
     }
@@ -181,7 +187,7 @@ pub fn pwrite(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
         return Err(EINVAL);
     }
     let mut at = off;
-    user::write_through(buf, len as usize, |b, _| {
+    user::write_through(buf, len as usize, user::Turns::Bounded, |b, _| {
         let n = f.ops.pwrite(b, at)?;
         at += n as u64;
         Ok(n)

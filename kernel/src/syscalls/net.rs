@@ -147,12 +147,14 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     } else {
         None
     };
-    // One turn of at most MAX_BOUNCE bytes: a longer send is a partial one.
-    let mut bounce = user::Bounce::new(len as usize);
-    user::copy_in(bounce.buf(), buf)?;
-    let data = bounce.buf();
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
-    send(id, nonblock, data, to).map(|n| n as u64)
+    let turns = if !nonblock && f.ops.is_stream() {
+        user::Turns::All
+    } else {
+        user::Turns::One
+    };
+    user::write_through(buf, len as usize, turns, |b, _| send(id, nonblock, b, to))
+        .map(|n| n as u64)
 }
 
 /// Sends `data`: a blocking send on TCP goes on until all of it is queued, as on

@@ -262,10 +262,16 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     } else {
         None
     };
-    // One turn of at most MAX_BOUNCE bytes: a longer send is a partial one.
-    let mut bounce = user::Bounce::new(len as usize);
-    user::copy_in(bounce.buf(), buf)?;
-    send(&f, &s, bounce.buf(), to, None, flags)
+    let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
+    let turns = if !nonblock && s.kind == Kind::Stream {
+        user::Turns::All
+    } else {
+        user::Turns::One
+    };
+    user::write_through(buf, len as usize, turns, |b, _| {
+        send(&f, &s, b, to.clone(), None, flags).map(|n| n as usize)
+    })
+    .map(|n| n as u64)
 }
 
 pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {

@@ -27,11 +27,6 @@ pub fn read_bytes(ptr: u64, len: usize) -> Result<Vec<u8>, Errno> {
     UserSlice::new(ptr, len).to_vec().map_err(|_| EFAULT)
 }
 
-/// Fills `dst` from the program's memory at `ptr`.
-pub fn copy_in(dst: &mut [u8], ptr: u64) -> Result<(), Errno> {
-    mu::copy_in(dst, ptr).map_err(|_| EFAULT)
-}
-
 /// Writes `src` to the program's memory at `ptr`.
 pub fn copy_out(ptr: u64, src: &[u8]) -> Result<(), Errno> {
     mu::copy_out(ptr, src).map_err(|_| EFAULT)
@@ -177,13 +172,36 @@ pub fn read_through(
     }
 }
 
+/// How many turns of at most `MAX_BOUNCE` bytes a write longer than that takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Turns {
+    /// One (a datagram must not be split): a longer send is a partial one.
+    One,
+    /// As many as fit in the time slice (files, devices): then a short count.
+    Bounded,
+    /// All of them, each until written (a blocking write to a pipe or stream socket
+    /// writes everything, as on Linux); a short turn (a signal) ends the write.
+    All,
+}
+
+/// `Turns` for a write to `f`: all for a blocking stream, bounded otherwise.
+pub fn turns_for(f: &crate::fd::OpenFile) -> Turns {
+    if !f.nonblocking() && f.ops.is_stream() {
+        Turns::All
+    } else {
+        Turns::Bounded
+    }
+}
+
 /// A write from the program's `len` bytes at `ptr`, through kernel buffers: `op(buf,
-/// turn)` consumes a prefix of `buf` and says how much. As `read_through` for turns;
-/// a buffer that becomes unreadable part way is written up to that point (Linux's
-/// partial write), EFAULT when not even its first byte can be read.
+/// turn)` consumes a prefix of `buf` and says how much. Turns as `turns` says, later
+/// ones ending the write at an error with what was written so far; a buffer that
+/// becomes unreadable part way is written up to that point (Linux's partial write),
+/// EFAULT when not even its first byte can be read.
 pub fn write_through(
     ptr: u64,
     len: usize,
+    turns: Turns,
     mut op: impl FnMut(&[u8], usize) -> Result<usize, Errno>,
 ) -> Result<usize, Errno> {
     let mut bounce = Bounce::new(len);
@@ -204,7 +222,12 @@ pub fn write_through(
         };
         total += n;
         turn += 1;
-        if n < want || total == len || slice_over(&mut start) {
+        let stop = match turns {
+            Turns::One => true,
+            Turns::Bounded => slice_over(&mut start),
+            Turns::All => false,
+        };
+        if n < want || total == len || stop {
             return Ok(total);
         }
     }
