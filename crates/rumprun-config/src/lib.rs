@@ -11,6 +11,7 @@
 //! * [`virtio_mmio`]: the `virtio_mmio.device=` words a hypervisor without PCI adds to
 //!   the kernel command line.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

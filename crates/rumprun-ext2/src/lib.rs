@@ -31,6 +31,7 @@
 //! fs.unmount()?;
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -10,6 +10,7 @@
 //!
 //! `no_std` + `alloc`, no dependencies; locking and waking are the kernel's business.
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -25,6 +25,7 @@
 //! router solicitations and advertisements), [`offload`] (TCP/UDP checksums for cards
 //! that compute and check them), [`errno`].
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

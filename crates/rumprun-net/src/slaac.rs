@@ -3,7 +3,7 @@
 //! answers), and router advertisements read off the wire: a prefix with the
 //! autonomous flag gives the address prefix + EUI-64 of the MAC, the advertising
 //! router becomes the IPv6 default gateway. smoltcp 0.12 neither solicits routers
-//! nor hands advertisements to the user, so [`Sniffer`] wraps the interface's device
+//! nor hands advertisements to the user, so `Sniffer` (crate-private) wraps the interface's device
 //! to look at each received frame before smoltcp does (it still gets every frame).
 //! Lifetimes are not tracked: an address stays until the VM ends.
 

@@ -17,6 +17,7 @@
 //! Vfs::write_at(&f, 0, b"hello")?;
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -1,5 +1,5 @@
 //! /proc: generated on every read from the kernel's live state. Each program sees
-//! only itself: /proc/self is a link to /proc/<its pid>, which holds exe, cwd, cmdline, status, stat,
+//! only itself: /proc/self is a link to `/proc/<its pid>`, which holds exe, cwd, cmdline, status, stat,
 //! maps, mounts and fd/ (one link per open descriptor). At the top: cpuinfo, meminfo,
 //! mounts, uptime, version.
 

@@ -25,7 +25,7 @@ pub type Pid = u32;
 
 /// What a program runs: set once, before it starts.
 pub struct Program {
-    /// argv[0], as shown in the console markers.
+    /// `argv[0]`, as shown in the console markers.
     pub name: String,
     /// The program's file name in the payload (`bin/<file_name>`).
     pub file_name: String,
@@ -34,7 +34,7 @@ pub struct Program {
     /// The program's argv, for its initial stack and /proc/self/cmdline.
     pub argv: Vec<String>,
     pub env: Vec<String>,
-    /// Where the program lies in the file system (/bin/<name>).
+    /// Where the program lies in the file system (`/bin/<name>`).
     pub exe_path: String,
 }
 

@@ -357,7 +357,7 @@ pub fn fchown(fdn: u64, uid: u64, gid: u64) -> SysResult {
     Ok(0)
 }
 
-/// utimensat(dirfd, path, times[2] or NULL, flags); a NULL path means the fd itself.
+/// `utimensat(dirfd, path, times[2] or NULL, flags)`; a NULL path means the fd itself.
 pub fn utimensat(dirfd: u64, path: u64, times: u64, flags: u64) -> SysResult {
     let (atime, mtime) = if times == 0 {
         (TimeUpdate::Now, TimeUpdate::Now)
@@ -379,7 +379,7 @@ pub fn utimensat(dirfd: u64, path: u64, times: u64, flags: u64) -> SysResult {
     Ok(0)
 }
 
-/// utimes(path, timeval[2] or NULL).
+/// `utimes(path, timeval[2] or NULL)`.
 pub fn utimes(path: u64, times: u64) -> SysResult {
     let (atime, mtime) = if times == 0 {
         (TimeUpdate::Now, TimeUpdate::Now)

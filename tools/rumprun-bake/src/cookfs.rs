@@ -4,6 +4,8 @@
 //! outfile"`. See [`rumprun_bake::rootfs`] for the archive conventions. Errors are one
 //! `<name>: error: ...` line on stderr and exit status 1.
 
+#![forbid(unsafe_code)]
+
 use rumprun_bake::rootfs::{self, io_msg, Tree};
 use rumprun_image::cpio::CpioWriter;
 use std::process::ExitCode;

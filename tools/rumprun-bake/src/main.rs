@@ -10,6 +10,8 @@
 //! host, placed right after the programs (see `shared_libs`; `-L DIR` adds a search
 //! directory).
 
+#![forbid(unsafe_code)]
+
 mod bake;
 mod cli;
 mod config;

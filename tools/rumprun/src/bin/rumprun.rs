@@ -1,5 +1,7 @@
 //! `rumprun`: boots a baked image under QEMU (see `rumprun -h`).
 
+#![forbid(unsafe_code)]
+
 fn main() {
     let code = match rumprun::utf8_args(std::env::args_os().skip(1))
         .and_then(|a| rumprun::run::rumprun(&a))

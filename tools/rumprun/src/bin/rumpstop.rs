@@ -1,5 +1,7 @@
 //! `rumpstop`: stops a guest that `rumprun` started in the background.
 
+#![forbid(unsafe_code)]
+
 fn main() {
     let code = match rumprun::utf8_args(std::env::args_os().skip(1))
         .and_then(|a| rumprun::stop::rumpstop(&a))
