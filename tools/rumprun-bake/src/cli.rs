@@ -3,7 +3,9 @@
 //! picks the command. Also `-h`/`--help`, `--version`, and our `-r DIR` /
 //! `--root DIR` / `--root=DIR` (a host directory whose contents become `/`) and
 //! `-L DIR` (a host directory searched for the shared libraries of dynamically linked
-//! programs, like `LD_LIBRARY_PATH`).
+//! programs, like `LD_LIBRARY_PATH`), `-l LIB` (a library to add for `dlopen`), `-D` /
+//! `--debs` (the files of the Debian packages the programs and their libraries come
+//! from) and `-d PKG` / `--deb PKG` / `--deb=PKG` (the files of one more package).
 
 /// What to do.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,6 +38,10 @@ pub struct Args {
     pub lib_dirs: Vec<String>,
     /// `-l LIB`: extra shared libraries for dynamically linked programs (dlopen).
     pub libs: Vec<String>,
+    /// `-D` / `--debs`: add the Debian packages of the programs and their libraries.
+    pub from_debs: bool,
+    /// `-d PKG` / `--deb PKG`: more Debian packages, in order.
+    pub debs: Vec<String>,
     pub command: Command,
 }
 
@@ -47,6 +53,8 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut roots = Vec::new();
     let mut lib_dirs = Vec::new();
     let mut libs = Vec::new();
+    let mut from_debs = false;
+    let mut debs = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
@@ -66,13 +74,24 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                 );
             }
             a if a.starts_with("--root=") => roots.push(a["--root=".len()..].to_string()),
+            "--debs" => from_debs = true,
+            "--deb" => {
+                i += 1;
+                debs.push(
+                    args.get(i)
+                        .cloned()
+                        .ok_or("option --deb requires an argument")?,
+                );
+            }
+            a if a.starts_with("--deb=") => debs.push(a["--deb=".len()..].to_string()),
             a if a.starts_with("--") => return Err(format!("unknown option {a}")),
             a if a.starts_with('-') && a.len() > 1 => {
                 for (pos, c) in a[1..].char_indices() {
                     match c {
                         'n' => dry_run = true,
+                        'D' => from_debs = true,
                         'h' => return Ok(with(Command::Help)),
-                        'c' | 'm' | 'r' | 'L' | 'l' => {
+                        'c' | 'm' | 'r' | 'L' | 'l' | 'd' => {
                             let rest = &a[1 + pos + 1..];
                             let value = if !rest.is_empty() {
                                 rest.to_string()
@@ -87,6 +106,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                                 'm' => directives.push(value),
                                 'L' => lib_dirs.push(value),
                                 'l' => libs.push(value),
+                                'd' => debs.push(value),
                                 _ => roots.push(value),
                             }
                             break;
@@ -128,6 +148,8 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         roots,
         lib_dirs,
         libs,
+        from_debs,
+        debs,
         command,
     })
 }
@@ -140,6 +162,8 @@ fn with(command: Command) -> Args {
         roots: Vec::new(),
         lib_dirs: Vec::new(),
         libs: Vec::new(),
+        from_debs: false,
+        debs: Vec::new(),
         command,
     }
 }
@@ -210,6 +234,26 @@ mod tests {
         let a = p(&["-L", "/opt/lib", "-nL./libs", "hw_virtio", "o", "i"]).unwrap();
         assert_eq!(a.lib_dirs, ["/opt/lib", "./libs"]);
         assert!(a.dry_run);
+        let a = p(&[
+            "-Dd",
+            "tzdata",
+            "--deb",
+            "libpython3.11-stdlib",
+            "--deb=perl-modules-5.36",
+            "-dx",
+            "hw_virtio",
+            "o",
+            "i",
+        ])
+        .unwrap();
+        assert!(a.from_debs);
+        assert_eq!(
+            a.debs,
+            ["tzdata", "libpython3.11-stdlib", "perl-modules-5.36", "x"]
+        );
+        assert!(!p(&["--debs", "list"]).unwrap().debs.iter().any(|_| true));
+        assert!(p(&["--debs", "list"]).unwrap().from_debs);
+        assert!(!p(&["list"]).unwrap().from_debs);
         // Options stop at the first operand.
         let a = p(&["hw_virtio", "-c", "x", "y"]).unwrap();
         assert!(a.conf_files.is_empty());
@@ -236,6 +280,11 @@ mod tests {
         assert_eq!(p(&["--frob"]).unwrap_err(), "unknown option --frob");
         assert_eq!(p(&["-r"]).unwrap_err(), "option requires an argument -- r");
         assert_eq!(p(&["-L"]).unwrap_err(), "option requires an argument -- L");
+        assert_eq!(p(&["-d"]).unwrap_err(), "option requires an argument -- d");
+        assert_eq!(
+            p(&["--deb"]).unwrap_err(),
+            "option --deb requires an argument"
+        );
         assert_eq!(
             p(&["--root"]).unwrap_err(),
             "option --root requires an argument"

@@ -15,6 +15,7 @@
 mod bake;
 mod cli;
 mod config;
+mod debs;
 mod elf;
 mod install;
 mod ksyms;
@@ -212,52 +213,165 @@ fn archive_component(c: &str) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(bytes))
 }
 
+/// What goes into the root file system besides the programs.
+struct Files<'a> {
+    /// Config components: the archives among them are added.
+    components: &'a [String],
+    /// `-r` directories.
+    roots: &'a [String],
+    /// `-D`: the Debian packages of the programs and their libraries.
+    from_debs: bool,
+    /// `-d PKG`.
+    debs: &'a [String],
+}
+
 /// Adds the programs, then their interpreters and libraries, then the archives among
-/// `components`, then the `roots`.
+/// the components, then the `roots`, then the files of Debian packages (those not
+/// there yet), then the libraries that the shared objects among all these need
+/// (extension modules, plugins) and the image lacks.
 fn payload_tree(
     programs: Vec<Program>,
     inputs: &[String],
-    components: &[String],
-    roots: &[String],
+    files: &Files,
+    host: &shared_libs::HostLibs,
 ) -> Result<Tree, String> {
     let mut tree = Tree::new();
     let mut runtime = Vec::new();
+    let interpreter = programs
+        .iter()
+        .find_map(|p| p.runtime.first())
+        .map(|f| format!("/{}", f.image_path));
+    let mut owned_paths: Vec<String> = Vec::new();
     for (program, input) in programs.into_iter().zip(inputs) {
         tree.add(bake::program_entry(&program.name, input, program.data))?;
+        owned_paths.push(
+            std::path::absolute(input)
+                .map_or_else(|_| input.clone(), |p| p.display().to_string()),
+        );
         runtime.extend(program.runtime.into_iter().map(|f| (f, input)));
     }
     for (file, input) in runtime {
-        let same_file_added = tree
-            .entries()
-            .iter()
-            .any(|e| e.path == file.image_path && e.data == file.data);
-        if !same_file_added {
-            tree.add(rootfs::FsEntry {
-                path: file.image_path,
-                mode: rumprun_image::cpio::S_IFREG | 0o755,
-                owner: Default::default(),
-                data: file.data,
-                source: format!("{} {} of {input}", file.kind, file.host_path.display()),
-            })?;
-        }
+        owned_paths.push(file.host_path.display().to_string());
+        add_runtime_file(&mut tree, file, &format!(" of {input}"))?;
     }
     let programs_size = tree.data_size();
-    for c in components {
+    for c in files.components {
         if let Some(bytes) = archive_component(c)? {
             for e in rootfs::read_archive(&bytes, c)? {
                 tree.add(e)?;
             }
         }
     }
-    for dir in roots {
+    for dir in files.roots {
         for e in rootfs::cook(dir, &[], false, &format!("root directory {dir}"))? {
             tree.add(e)?;
         }
+    }
+    add_debs(&mut tree, files, &owned_paths)?;
+    if let Some(interpreter) = interpreter {
+        add_needed_of_objects(&mut tree, &interpreter, host)?;
     }
     if let Some(w) = rootfs::size_warning(tree.data_size() - programs_size) {
         eprintln!("rumprun-bake: warning: {w}");
     }
     Ok(tree)
+}
+
+/// Adds an interpreter or library found on the host (`why` ends its source).
+fn add_runtime_file(
+    tree: &mut Tree,
+    file: shared_libs::RuntimeFile,
+    why: &str,
+) -> Result<(), String> {
+    let same_file_added = tree
+        .entries()
+        .iter()
+        .any(|e| e.path == file.image_path && e.data == file.data);
+    if same_file_added {
+        return Ok(());
+    }
+    tree.add(rootfs::FsEntry {
+        path: file.image_path,
+        mode: rumprun_image::cpio::S_IFREG | 0o755,
+        owner: Default::default(),
+        data: file.data,
+        source: format!("{} {}{why}", file.kind, file.host_path.display()),
+    })
+}
+
+/// `-D` and `-d PKG`: adds the files of the packages that own `owned_paths` (the
+/// programs and their libraries) and of the named packages, skipping paths the tree
+/// has already; prints what it added.
+fn add_debs(tree: &mut Tree, files: &Files, owned_paths: &[String]) -> Result<(), String> {
+    if !files.from_debs && files.debs.is_empty() {
+        return Ok(());
+    }
+    debs::check_installed(files.debs)?;
+    let mut packages: Vec<String> = Vec::new();
+    if files.from_debs {
+        let (owners, unowned) = debs::owners(owned_paths)?;
+        for path in unowned {
+            eprintln!("rumprun-bake: warning: -D: {path} is not from a Debian package");
+        }
+        packages = owners;
+    }
+    for pkg in files.debs {
+        if !packages.contains(pkg) {
+            packages.push(pkg.clone());
+        }
+    }
+    let listed = debs::listed_files(&packages)?;
+    let entries = debs::entries(Path::new("/"), &listed, "the Debian packages")?;
+    let (mut count, mut bytes) = (0usize, 0u64);
+    for e in entries {
+        if tree.get(&e.path).is_some() {
+            continue;
+        }
+        let size = e.data.len() as u64;
+        // A path under something given otherwise that is not a directory (a link from
+        // -r, say) keeps what was given.
+        if tree.add(e).is_ok() {
+            count += 1;
+            bytes += size;
+        }
+    }
+    print(&format!(
+        "rumprun-bake: added {count} entries ({:.1} MiB) of the Debian packages {}\n",
+        bytes as f64 / (1u64 << 20) as f64,
+        packages.join(" ")
+    ))
+    .map_err(|f| match f {
+        Failure::Usage(m) | Failure::Error(m) => m,
+    })
+}
+
+/// Adds the libraries that the shared objects in the tree need and the tree lacks
+/// (found on the host for the loader `interpreter`); warns about those not found.
+fn add_needed_of_objects(
+    tree: &mut Tree,
+    interpreter: &str,
+    host: &shared_libs::HostLibs,
+) -> Result<(), String> {
+    let objects: Vec<shared_libs::ImageObject> = tree
+        .entries()
+        .iter()
+        .filter(|e| e.mode & rumprun_image::cpio::S_IFMT == rumprun_image::cpio::S_IFREG)
+        .filter(|e| shared_libs::is_shared_object(&e.path, &e.data))
+        .map(|e| shared_libs::ImageObject {
+            image_path: &e.path,
+            data: &e.data,
+        })
+        .collect();
+    let present = |p: &str| tree.get(p).is_some();
+    let (files, warnings) =
+        shared_libs::closure_of_objects(&objects, interpreter, host, &present)?;
+    for w in warnings {
+        eprintln!("rumprun-bake: warning: {w}");
+    }
+    for f in files {
+        add_runtime_file(tree, f, " (needed by a shared object in the image)")?;
+    }
+    Ok(())
 }
 
 struct BakeJob<'a> {
@@ -268,6 +382,8 @@ struct BakeJob<'a> {
     roots: &'a [String],
     lib_dirs: &'a [String],
     libs: &'a [String],
+    from_debs: bool,
+    debs: &'a [String],
     dry_run: bool,
 }
 
@@ -280,6 +396,8 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         roots,
         lib_dirs,
         libs,
+        from_debs,
+        debs,
         dry_run,
     } = job;
     if inputs.len() > MAX_INPUTS {
@@ -336,7 +454,13 @@ fn bake_command(install: &Install, job: BakeJob) -> Result<(), Failure> {
         .iter()
         .map(|p| elf::Elf::parse(&p.data).is_ok_and(|e| e.e_type == elf::ET_DYN))
         .collect();
-    let mut tree = payload_tree(programs, inputs, components, roots)?;
+    let files = Files {
+        components,
+        roots,
+        from_debs,
+        debs,
+    };
+    let mut tree = payload_tree(programs, inputs, &files, &host_libs)?;
     let files = tree.entries().len() - names.len();
     if let Some(syms) = ksyms::encode(&kernel) {
         tree.add(rootfs::FsEntry {
@@ -457,6 +581,8 @@ fn run(argv: &[String]) -> Result<(), Failure> {
                 roots: &args.roots,
                 lib_dirs: &args.lib_dirs,
                 libs: &args.libs,
+                from_debs: args.from_debs,
+                debs: &args.debs,
                 dry_run: args.dry_run,
             };
             bake_command(&install, job)

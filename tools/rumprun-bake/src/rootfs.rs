@@ -331,6 +331,11 @@ impl Tree {
         Ok(())
     }
 
+    /// The entry at `path` (relative to `/`), if there is one.
+    pub fn get(&self, path: &str) -> Option<&FsEntry> {
+        self.index.get(path).map(|&i| &self.entries[i])
+    }
+
     /// The entries in order.
     pub fn entries(&self) -> &[FsEntry] {
         &self.entries

@@ -228,62 +228,173 @@ pub fn runtime_files(
         kind: "interpreter",
     }];
 
-    let mut resolved: HashSet<String> = HashSet::new();
     let file_name = program_path.file_name().map(|f| f.to_string_lossy());
     let mut info = elf
         .dynamic_info()
         .map_err(|e| format!("{}: {e}", program_path.display()))?;
     info.needed.extend(host.extra_libs.iter().cloned());
-    let mut queue = VecDeque::from([Needing {
+    let program = Needing {
         name: file_name.map_or_else(|| name.to_string(), |f| f.into_owned()),
         host_path: program_path.to_path_buf(),
         info,
-    }]);
-    while let Some(obj) = queue.pop_front() {
-        for lib in &obj.info.needed {
-            if !resolved.insert(lib.clone()) {
-                continue;
+    };
+    let mut resolver = Resolver {
+        host,
+        loader,
+        interp_canonical,
+        resolved: HashSet::new(),
+    };
+    let libs = resolver.closure(name, program, &|_| false)?;
+    files.extend(libs);
+    Ok(files)
+}
+
+/// Finds on the host, transitively, the libraries that objects need.
+struct Resolver<'a, 'b> {
+    host: &'a HostLibs<'b>,
+    loader: Loader,
+    /// The interpreter's canonical host path: a library that is the interpreter is
+    /// not added again.
+    interp_canonical: PathBuf,
+    /// `DT_NEEDED` names already handled.
+    resolved: HashSet<String>,
+}
+
+impl Resolver<'_, '_> {
+    /// The libraries `first` needs, transitively, except those `present` says are in
+    /// the image already. Errors are one line starting with `name`.
+    fn closure(
+        &mut self,
+        name: &str,
+        first: Needing,
+        present: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<RuntimeFile>, String> {
+        let mut files = Vec::new();
+        let mut queue = VecDeque::from([first]);
+        while let Some(obj) = queue.pop_front() {
+            for lib in &obj.info.needed {
+                if !self.resolved.insert(lib.clone()) || present(lib) {
+                    continue;
+                }
+                if lib.contains('/') {
+                    return Err(format!(
+                        "{name}: needs {lib} (needed by {}): a path, not a library name; link with -l or the library's soname",
+                        obj.name
+                    ));
+                }
+                let dirs = self.host.search_dirs(&obj, self.loader);
+                let Some((dir, (data, canonical))) = dirs
+                    .iter()
+                    .find_map(|d| shared_object(&d.host.join(lib)).map(|found| (d, found)))
+                else {
+                    let searched: Vec<String> =
+                        dirs.iter().map(|d| d.host.display().to_string()).collect();
+                    return Err(format!(
+                        "{name}: needs {lib} (needed by {}), not found in: {}",
+                        obj.name,
+                        searched.join(" ")
+                    ));
+                };
+                if canonical == self.interp_canonical {
+                    continue;
+                }
+                let host_path = dir.host.join(lib);
+                let info = Elf::parse(&data)
+                    .and_then(|e| e.dynamic_info())
+                    .map_err(|e| format!("{}: {e}", host_path.display()))?;
+                files.push(RuntimeFile {
+                    image_path: format!("{}/{lib}", dir.image_dir.trim_start_matches('/')),
+                    host_path: host_path.clone(),
+                    data,
+                    kind: "library",
+                });
+                queue.push_back(Needing {
+                    name: lib.clone(),
+                    host_path,
+                    info,
+                });
             }
-            if lib.contains('/') {
-                return Err(format!(
-                    "{name}: needs {lib} (needed by {}): a path, not a library name; link with -l or the library's soname",
-                    obj.name
-                ));
-            }
-            let dirs = host.search_dirs(&obj, loader);
-            let Some((dir, (data, canonical))) = dirs
-                .iter()
-                .find_map(|d| shared_object(&d.host.join(lib)).map(|found| (d, found)))
-            else {
-                let searched: Vec<String> =
-                    dirs.iter().map(|d| d.host.display().to_string()).collect();
-                return Err(format!(
-                    "{name}: needs {lib} (needed by {}), not found in: {}",
-                    obj.name,
-                    searched.join(" ")
-                ));
-            };
-            if canonical == interp_canonical {
-                continue;
-            }
-            let host_path = dir.host.join(lib);
-            let info = Elf::parse(&data)
-                .and_then(|e| e.dynamic_info())
-                .map_err(|e| format!("{}: {e}", host_path.display()))?;
-            files.push(RuntimeFile {
-                image_path: format!("{}/{lib}", dir.image_dir.trim_start_matches('/')),
-                host_path: host_path.clone(),
-                data,
-                kind: "library",
-            });
-            queue.push_back(Needing {
-                name: lib.clone(),
-                host_path,
-                info,
-            });
+        }
+        Ok(files)
+    }
+}
+
+/// One shared object already in the image (an extension module, a plugin, a library
+/// from a Debian package or a `-r` tree) whose needed libraries must be there too.
+pub struct ImageObject<'a> {
+    /// Its path in the image, relative to `/`; `$ORIGIN` in its RPATH/RUNPATH is taken
+    /// as this path's directory on the host (the same for files from Debian packages).
+    pub image_path: &'a str,
+    pub data: &'a [u8],
+}
+
+/// The libraries the shared objects `objects` need, transitively, that are neither in
+/// the image already (`present(path)`, `path` relative to `/`, in one of the loader's
+/// default directories) nor the interpreter: found on the host like a program's,
+/// for the loader named `interpreter`. A library that cannot be found is not an error
+/// (loading that object will fail in the image as it would on a host without the
+/// library): it is returned as a warning line.
+pub fn closure_of_objects(
+    objects: &[ImageObject],
+    interpreter: &str,
+    host: &HostLibs,
+    present: &dyn Fn(&str) -> bool,
+) -> Result<(Vec<RuntimeFile>, Vec<String>), String> {
+    let loader = Loader::of(interpreter);
+    let interp_canonical = std::fs::canonicalize(host.host_path(interpreter))
+        .unwrap_or_else(|_| host.host_path(interpreter));
+    let in_image = |lib: &str| {
+        loader
+            .default_search()
+            .iter()
+            .any(|d| present(&format!("{}/{lib}", d.trim_start_matches('/'))))
+    };
+    let mut resolver = Resolver {
+        host,
+        loader,
+        interp_canonical,
+        resolved: HashSet::new(),
+    };
+    let mut files: Vec<RuntimeFile> = Vec::new();
+    let mut warnings = Vec::new();
+    for obj in objects {
+        let Ok(info) = Elf::parse(obj.data).and_then(|e| e.dynamic_info()) else {
+            continue;
+        };
+        let name = obj.image_path.to_string();
+        let needing = Needing {
+            name: name.clone(),
+            host_path: Path::new("/").join(obj.image_path),
+            info,
+        };
+        let added = |lib: &str| {
+            in_image(lib)
+                || files
+                    .iter()
+                    .any(|f| f.image_path.rsplit('/').next() == Some(lib))
+        };
+        match resolver.closure(&format!("/{name}"), needing, &added) {
+            Ok(more) => files.extend(more),
+            Err(e) => warnings.push(format!("{e} (loading it will fail)")),
         }
     }
-    Ok(files)
+    Ok((files, warnings))
+}
+
+/// Whether `data` is a shared object whose needs bake must follow: an x86_64 ELF
+/// `ET_DYN` file that is a library or a module (no `PT_INTERP`, or `.so` in its file
+/// name, like `libc.so.6` which also runs as a program). Position-independent
+/// programs that come with a package are not followed: they cannot be started in the
+/// image (no exec).
+pub fn is_shared_object(image_path: &str, data: &[u8]) -> bool {
+    let Ok(elf) = Elf::parse(data) else {
+        return false;
+    };
+    if elf.e_type != ET_DYN {
+        return false;
+    }
+    let file = image_path.rsplit('/').next().unwrap_or(image_path);
+    file.contains(".so") || matches!(elf.interpreter(), Ok(None))
 }
 
 #[cfg(test)]
