@@ -183,13 +183,15 @@ pub fn listed_files(packages: &[String]) -> Result<Vec<String>, String> {
 /// them), read from `sysroot` (`/` for the host): regular files with their contents,
 /// symbolic links as links, directories (also where the host has a link to a
 /// directory, as merged /usr's `/lib`). Paths missing on the host are skipped (a
-/// conffile the admin deleted).
+/// conffile the admin deleted); one that cannot be read is an error.
 pub fn entries(sysroot: &Path, paths: &[String], source: &str) -> Result<Vec<FsEntry>, String> {
     let mut out = Vec::new();
     for p in paths {
         let host = sysroot.join(p.trim_start_matches('/'));
-        let Ok(lmeta) = fs::symlink_metadata(&host) else {
-            continue;
+        let lmeta = match fs::symlink_metadata(&host) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("{}: {}", host.display(), io_msg(&e))),
         };
         let path = p.trim_start_matches('/').to_string();
         if path.is_empty() {
@@ -257,12 +259,18 @@ mod tests {
         );
         assert_eq!(
             dpkg_names("/lib64/ld-linux-x86-64.so.2"),
-            ["/lib64/ld-linux-x86-64.so.2", "/usr/lib64/ld-linux-x86-64.so.2"]
+            [
+                "/lib64/ld-linux-x86-64.so.2",
+                "/usr/lib64/ld-linux-x86-64.so.2"
+            ]
         );
         assert_eq!(dpkg_names("/bin/ls"), ["/bin/ls", "/usr/bin/ls"]);
         // /lib64 is not /lib followed by "64...".
         assert_eq!(dpkg_names("/lib64x/a"), ["/lib64x/a"]);
-        assert_eq!(dpkg_names("/etc/nginx/nginx.conf"), ["/etc/nginx/nginx.conf"]);
+        assert_eq!(
+            dpkg_names("/etc/nginx/nginx.conf"),
+            ["/etc/nginx/nginx.conf"]
+        );
     }
 
     #[test]
@@ -275,7 +283,10 @@ mod tests {
         assert_eq!(
             parse_search(text),
             [
-                (vec!["nginx-core".to_string()], "/usr/sbin/nginx".to_string()),
+                (
+                    vec!["nginx-core".to_string()],
+                    "/usr/sbin/nginx".to_string()
+                ),
                 (
                     vec!["libc6:amd64".to_string()],
                     "/lib/x86_64-linux-gnu/libc.so.6".to_string()
@@ -305,9 +316,15 @@ mod tests {
         fs::write(root.join("usr/lib/x/a.so"), b"AAA").unwrap();
         std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
         std::os::unix::fs::symlink("a.so", root.join("usr/lib/x/a.so.1")).unwrap();
-        let paths: Vec<String> = ["/lib", "/usr/lib/x", "/usr/lib/x/a.so", "/usr/lib/x/a.so.1", "/gone"]
-            .map(String::from)
-            .into();
+        let paths: Vec<String> = [
+            "/lib",
+            "/usr/lib/x",
+            "/usr/lib/x/a.so",
+            "/usr/lib/x/a.so.1",
+            "/gone",
+        ]
+        .map(String::from)
+        .into();
         let e = entries(&root, &paths, "the Debian package t").unwrap();
         let got: Vec<(&str, u32, &[u8])> = e
             .iter()

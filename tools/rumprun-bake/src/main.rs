@@ -61,6 +61,14 @@ RPATH, the -L dirs, RUNPATH, then /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gn
 \t\t\t  found outside the loader's default dirs go to
 \t\t\t  /usr/lib/x86_64-linux-gnu (glibc) or /usr/lib (musl) in the image.
 
+Debian packages (on a Debian host; dpkg's file lists; /usr/share/doc, man, info,
+locale and the like are left out; files given otherwise win):
+\t-D, --debs\t: add the files of the packages the programs and their
+\t\t\t  libraries come from (dpkg -S, dpkg -L).
+\t-d pkg, --deb pkg\t: add the files of the installed package pkg (repeatable).
+Every ELF shared object that goes into the image (an extension module, a plugin)
+gets the libraries it needs from this host too.
+
 Environment:
 \tRUMPRUN_DESTDIR\t: install root (default: the directory above this program's bin/).
 \tRUMPRUN_KERNEL\t: kernel to bake instead of <root>/lib/rumprun-x86_64/<platform>/kernel.elf.
@@ -245,8 +253,7 @@ fn payload_tree(
     for (program, input) in programs.into_iter().zip(inputs) {
         tree.add(bake::program_entry(&program.name, input, program.data))?;
         owned_paths.push(
-            std::path::absolute(input)
-                .map_or_else(|_| input.clone(), |p| p.display().to_string()),
+            std::path::absolute(input).map_or_else(|_| input.clone(), |p| p.display().to_string()),
         );
         runtime.extend(program.runtime.into_iter().map(|f| (f, input)));
     }
@@ -363,8 +370,7 @@ fn add_needed_of_objects(
         })
         .collect();
     let present = |p: &str| tree.get(p).is_some();
-    let (files, warnings) =
-        shared_libs::closure_of_objects(&objects, interpreter, host, &present)?;
+    let (files, warnings) = shared_libs::closure_of_objects(&objects, interpreter, host, &present)?;
     for w in warnings {
         eprintln!("rumprun-bake: warning: {w}");
     }
