@@ -207,7 +207,9 @@ mod tests {
                 u[3]
             );
         }
-        for name in ["root", "daemon", "bin", "sys", "www-data", "memcache", "redis", "nobody"] {
+        for name in [
+            "root", "daemon", "bin", "sys", "www-data", "memcache", "redis", "nobody",
+        ] {
             assert!(users.iter().any(|u| u[0] == name), "{name}");
         }
         for name in ["root", "adm", "www-data", "nogroup", "memcache", "redis"] {
