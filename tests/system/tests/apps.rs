@@ -19,13 +19,14 @@ use std::time::Duration;
 const BOOT: Duration = Duration::from_secs(120);
 
 /// The rc lines that start redis-server with Debian's config (plus `extra`) in the
-/// background and wait until it listens.
+/// background and wait until it answers.
 fn redis_rc(extra: &str) -> Vec<String> {
     [
         "-r".to_string(),
         format!("redis-server /etc/redis/redis.conf --daemonize no {extra} &"),
         "-r".to_string(),
-        "wait_tcp-glibc 127.0.0.1 6379 60".to_string(),
+        // Ready when it answers: it accepts connections while loading its data.
+        "wait_tcp-glibc 127.0.0.1 6379 60 'PING\\r\\n' +PONG".to_string(),
     ]
     .into()
 }
