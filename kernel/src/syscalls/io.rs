@@ -271,6 +271,9 @@ pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
     const FIOCLEX: u64 = 0x5451;
     const FIONCLEX: u64 = 0x5450;
     let f = fd::get(fd)?;
+    // The request is an unsigned int (musl passes an int: 0x80045430 arrives
+    // sign-extended, as Linux ignores).
+    let req = req as u32 as u64;
     match req {
         FIONBIO => {
             let on: i32 = user::read(arg)?;
