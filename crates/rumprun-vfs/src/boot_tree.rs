@@ -1,6 +1,7 @@
 //! The standard tree a program finds at boot: `/etc` (from [`crate::etc_files`]),
-//! `/tmp` (1777), `/dev` with the usual device nodes and the `stdin`/`stdout`/`stderr`
-//! and `fd` links into `/proc/self`, and the empty directories `/proc` (where the kernel
+//! `/tmp` (1777), `/dev` with the usual device nodes (ptmx included; the kernel makes
+//! the pseudo-terminal slaves in `/dev/pts`) and the `stdin`/`stdout`/`stderr` and
+//! `fd` links into `/proc/self`, and the empty directories `/proc` (where the kernel
 //! mounts its procfs), `/bin`, `/root`, `/home`.
 
 use crate::errno::{Errno, VfsResult};
@@ -19,6 +20,7 @@ pub const DEVICES: &[(&str, u32, u32, u32)] = &[
     ("urandom", 1, 9, 0o666),
     ("tty", 5, 0, 0o666),
     ("console", 5, 1, 0o600),
+    ("ptmx", 5, 2, 0o666),
 ];
 
 /// The symlinks created in `/dev`: (name, target).
@@ -35,6 +37,7 @@ pub const DIRS: &[(&str, u32)] = &[
     ("/tmp", 0o1777),
     ("/dev", 0o755),
     ("/dev/shm", 0o1777),
+    ("/dev/pts", 0o755),
     ("/proc", 0o555),
     ("/bin", 0o755),
     ("/root", 0o700),

@@ -36,7 +36,7 @@ fn boot_tree() {
         .unwrap()
         .contains("tcp\t6\tTCP"));
     assert_eq!(e.stat("/tmp").unwrap().mode, 0o41777);
-    for d in ["/proc", "/bin", "/root", "/home", "/dev/shm"] {
+    for d in ["/proc", "/bin", "/root", "/home", "/dev/shm", "/dev/pts"] {
         assert_eq!(e.stat(d).unwrap().file_type(), FileType::Directory, "{d}");
     }
     for (name, ma, mi) in [
@@ -47,6 +47,7 @@ fn boot_tree() {
         ("urandom", 1, 9),
         ("console", 5, 1),
         ("tty", 5, 0),
+        ("ptmx", 5, 2),
     ] {
         let st = e.stat(&format!("/dev/{name}")).unwrap();
         assert_eq!(

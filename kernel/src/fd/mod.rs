@@ -12,6 +12,7 @@ pub mod devices;
 pub mod epoll;
 pub mod eventfd;
 pub mod pipe;
+pub mod pty;
 pub mod signalfd;
 pub mod timerfd;
 pub mod unix;

@@ -52,6 +52,10 @@ pub fn open_inode(inode: InodeRef, path: String) -> Result<Arc<dyn FileOps>, Err
                 (1, 7) => Device::Full,
                 (1, 8) | (1, 9) => Device::Random,
                 (5, 0) | (5, 1) | (4, _) => return Ok(Arc::new(Console)),
+                (super::pty::PTMX_MAJOR, super::pty::PTMX_MINOR) => {
+                    return super::pty::open_master()
+                }
+                (super::pty::SLAVE_MAJOR, n) => return super::pty::open_slave(n),
                 _ => return Err(ENXIO),
             };
             Ok(Arc::new(dev))

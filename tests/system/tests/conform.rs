@@ -1,7 +1,7 @@
 //! Linux conformance that CPython's regression tests found wanting (issue 20), one C
 //! program per fix, on glibc and musl: blocking writes that write everything, statfs
-//! of the root tmpfs. Each program prints one `ok: ...` line per check and `ALL OK`,
-//! or `FAIL: ...` and exits 1.
+//! of the root tmpfs, pseudo-terminals. Each program prints one `ok: ...` line per
+//! check and `ALL OK`, or `FAIL: ...` and exits 1.
 
 use rumprun_system_tests::*;
 
@@ -60,4 +60,33 @@ fn statfs_of_tmpfs_reports_size_and_use_glibc() {
 #[test]
 fn statfs_of_tmpfs_reports_size_and_use_musl() {
     statfs_tmpfs(Flavor::Musl);
+}
+
+// ---- pseudo-terminals ----
+
+fn pty(flavor: Flavor) {
+    let run = boot_ok("pty_test.c", flavor);
+    for line in [
+        "ok: posix_openpt, grantpt, unlockpt, ptsname = TIOCGPTN, a locked slave is EIO",
+        "ok: isatty on both ends, ttyname of the slave",
+        "ok: the slave's output reaches the master with ONLCR (\\n -> \\r\\n), poll says so",
+        "ok: canonical input: erase edits the line, \\r becomes \\n, echo to the master",
+        "ok: canonical reads return one line each; ^D gives end of file",
+        "ok: raw mode (cfmakeraw): bytes as written, no echo, no output processing",
+        "ok: ^C sends SIGINT to the foreground group, flushes both queues, echoes ^C",
+        "ok: openpty: a second pair, the window size set through it",
+        "ok: hang-ups: the master reads EIO, the slave reads EOF and writes EIO",
+    ] {
+        run.assert_stdout_line(line);
+    }
+}
+
+#[test]
+fn pseudo_terminals_glibc() {
+    pty(Flavor::Glibc);
+}
+
+#[test]
+fn pseudo_terminals_musl() {
+    pty(Flavor::Musl);
 }
