@@ -99,13 +99,13 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(38, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // setitimer
     sys(39, Full, "the program's own pid: 1, or the main tid of a later rc program"), // getpid
     sys(40, Full, "copies through a kernel buffer"), // sendfile
-    sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only)"), // socket
+    sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only); IPPROTO_UDPLITE gives EPROTONOSUPPORT: smoltcp has no UDP-Lite (partial checksum coverage would mean a UDP of our own over raw IP sockets)"), // socket
     sys(42, Full, ""), // connect
     sys(43, Full, ""), // accept
     sys(44, Partial, "EPIPE sends SIGPIPE unless MSG_NOSIGNAL; UDP datagrams over 16 KiB (IPv4) or the MTU (IPv6) give EMSGSIZE"), // sendto
     sys(45, Full, ""), // recvfrom
     sys(46, Partial, "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); AF_INET/AF_INET6: no control messages"), // sendmsg
-    sys(47, Partial, "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; AF_INET/AF_INET6: no control messages"), // recvmsg
+    sys(47, Partial, "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; AF_INET/AF_INET6: no control messages (IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS give ENOPROTOOPT: smoltcp's UDP sockets hand out a datagram's addresses only, not its hop limit or traffic class)"), // recvmsg
     sys(48, Full, ""), // shutdown
     sys(49, Full, ""), // bind
     sys(50, Full, "a real backlog"), // listen
