@@ -450,10 +450,16 @@ fn arm_timer(s: &Scheduler, now: u64) {
         .iter()
         .any(|(&t, th)| t != s.current && th.state == State::Runnable);
     let slice = others_runnable.then_some((s.slice_start + TIMESLICE_NS).max(now));
-    let next = match (slice, earliest_deadline(s)) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    // A CPU-time interval timer of the running program comes due only while it runs.
+    let cpu_timer = s
+        .threads
+        .get(&s.current)
+        .filter(|t| t.state == State::Runnable)
+        .and_then(|_| crate::signal::itimer::cpu_deadline(now));
+    let next = [slice, earliest_deadline(s), cpu_timer]
+        .into_iter()
+        .flatten()
+        .min();
     if let Some(at) = next {
         apic::arm_oneshot(at.saturating_sub(now).max(1000), crate::time::tsc_hz());
     }
@@ -468,6 +474,8 @@ pub fn schedule() {
     if let Some(t) = s.threads.get_mut(&cur) {
         t.cpu_ticks += start.saturating_sub(s.run_since);
     }
+    // Counted: a CPU timer checked while we pick must not count it twice.
+    s.run_since = start;
     let next = loop {
         let now = crate::time::monotonic_ns();
         wake_expired(s, now);
@@ -494,6 +502,8 @@ pub fn schedule() {
         }
         arm_timer(s, now);
         cpu::wait_for_interrupt();
+        // Halted time is nobody's CPU time (a CPU timer may be checked next).
+        s.run_since = crate::arch::cpu::rdtsc();
     };
     s.cursor = next;
     let prev = s.current;
@@ -601,11 +611,20 @@ pub fn sleeps(thread: bool) -> u64 {
     s.exited_sleeps.get(&pid).copied().unwrap_or(0) + live
 }
 
-/// CPU time of the running program (all its threads, live and exited), in ns.
+/// CPU time of the running program (all its threads, live and exited), in ns. While
+/// the CPU idles (the current thread blocked) no time is added.
 pub fn process_cpu_ns() -> u64 {
     let s = sched();
     let pid = crate::process::current().pid();
-    let running = crate::arch::cpu::rdtsc().saturating_sub(s.run_since);
+    let runnable = s
+        .threads
+        .get(&s.current)
+        .is_some_and(|t| t.state == State::Runnable);
+    let running = if runnable {
+        crate::arch::cpu::rdtsc().saturating_sub(s.run_since)
+    } else {
+        0
+    };
     let threads: u64 = s
         .threads
         .values()

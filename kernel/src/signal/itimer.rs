@@ -1,17 +1,34 @@
-//! Each program's real-time interval timer (ITIMER_REAL, also behind alarm): a
-//! deadline on the monotonic clock and an optional interval. The scheduler treats the
-//! deadline like a sleeper's (it arms the APIC timer for it and counts it as something
-//! that can still wake the program) and calls `expire` once it has passed, which
-//! sends SIGALRM to the process and re-arms an interval timer.
+//! Each program's interval timers (setitimer): ITIMER_REAL (also behind alarm), a
+//! deadline on the monotonic clock, and ITIMER_VIRTUAL and ITIMER_PROF, deadlines on
+//! the program's CPU clock (`sched::process_cpu_ns`; the kernel runs on the program's
+//! behalf, so both count the same time), each with an optional interval. The
+//! scheduler treats the real deadline like a sleeper's (it arms the APIC timer for
+//! it and counts it as something that can still wake the program); while the running
+//! program has a CPU timer it also arms the APIC timer for when that timer would be
+//! due if the program kept the CPU (`cpu_deadline`). `expire` fires what is due:
+//! SIGALRM, SIGVTALRM or SIGPROF to the process, and re-arms an interval timer.
 
 use core::cell::UnsafeCell;
 
-struct TimerState {
+/// `which` of setitimer/getitimer.
+pub const ITIMER_REAL: usize = 0;
+pub const ITIMER_VIRTUAL: usize = 1;
+pub const ITIMER_PROF: usize = 2;
+
+const SIGVTALRM: i32 = 26;
+const SIGPROF: i32 = 27;
+
+#[derive(Clone, Copy)]
+struct Slot {
     deadline: Option<u64>,
     interval: u64,
 }
 
-/// One program's timer (held by its `process::Process`; `get` and `set` act on the
+struct TimerState {
+    slots: [Slot; 3],
+}
+
+/// One program's timers (held by its `process::Process`; `get` and `set` act on the
 /// running program's).
 pub struct Timer(UnsafeCell<TimerState>);
 // One CPU, and the kernel runs with interrupts off: no concurrent access.
@@ -20,20 +37,24 @@ unsafe impl Sync for Timer {}
 impl Timer {
     /// Disarmed.
     pub const fn new() -> Self {
-        Timer(UnsafeCell::new(TimerState {
+        const OFF: Slot = Slot {
             deadline: None,
             interval: 0,
-        }))
+        };
+        Timer(UnsafeCell::new(TimerState { slots: [OFF; 3] }))
     }
 
     fn get(&self) -> &'static mut TimerState {
-        // The timer lives in a process that is never freed.
+        // SAFETY: the timer lives in a process that is never freed, and nothing runs
+        // concurrently with the kernel (one CPU, interrupts off).
         unsafe { &mut *self.0.get() }
     }
 
-    /// Disarms it (the program has ended).
+    /// Disarms them all (the program has ended).
     pub fn disarm(&self) {
-        self.get().deadline = None;
+        for s in self.get().slots.iter_mut() {
+            s.deadline = None;
+        }
     }
 }
 
@@ -41,61 +62,93 @@ fn timer() -> &'static mut TimerState {
     crate::process::current().itimer.get()
 }
 
-/// When the next timer of any running program fires (monotonic ns), if one is armed.
+/// The clock timer `which` counts on, in ns.
+fn clock(which: usize) -> u64 {
+    if which == ITIMER_REAL {
+        crate::time::monotonic_ns()
+    } else {
+        crate::sched::process_cpu_ns()
+    }
+}
+
+/// When the next real-time timer of any running program fires (monotonic ns).
 pub fn deadline() -> Option<u64> {
     crate::process::running()
-        .filter_map(|p| p.itimer.get().deadline)
+        .filter_map(|p| p.itimer.get().slots[ITIMER_REAL].deadline)
         .min()
 }
 
-/// (time left until it fires, interval), in ns; (0, interval) when disarmed.
-pub fn get() -> (u64, u64) {
+/// When the running program's next CPU timer would fire (monotonic ns, from `now`)
+/// if it kept the CPU from now on; the scheduler asks while it runs.
+pub fn cpu_deadline(now: u64) -> Option<u64> {
     let t = timer();
-    let now = crate::time::monotonic_ns();
-    let left = t.deadline.map_or(0, |d| d.saturating_sub(now).max(1));
-    (left, t.interval)
+    let armed = [ITIMER_VIRTUAL, ITIMER_PROF].map(|w| t.slots[w].deadline);
+    let first = armed.into_iter().flatten().min()?;
+    Some(now + first.saturating_sub(crate::sched::process_cpu_ns()))
 }
 
-/// Arms the timer to fire after `value` ns (0 disarms), then every `interval` ns.
-/// Returns the previous setting as `get` would.
-pub fn set(value: u64, interval: u64) -> (u64, u64) {
-    let old = get();
-    let t = timer();
+/// (time left until it fires, interval), in ns; (0, interval) when disarmed.
+pub fn get(which: usize) -> (u64, u64) {
+    let s = timer().slots[which];
+    let left = s
+        .deadline
+        .map_or(0, |d| d.saturating_sub(clock(which)).max(1));
+    (left, s.interval)
+}
+
+/// Arms timer `which` to fire after `value` ns of its clock (0 disarms), then every
+/// `interval` ns. Returns the previous setting as `get` would.
+pub fn set(which: usize, value: u64, interval: u64) -> (u64, u64) {
+    let old = get(which);
+    let s = &mut timer().slots[which];
     if value == 0 {
-        t.deadline = None;
-        t.interval = 0;
+        s.deadline = None;
+        s.interval = 0;
     } else {
-        t.deadline = Some(crate::time::monotonic_ns().saturating_add(value));
-        t.interval = interval;
+        s.deadline = Some(clock(which).saturating_add(value));
+        s.interval = interval;
     }
     crate::sched::rearm_timer();
     old
 }
 
-/// Called by the scheduler with the current time: fires the timers that are due.
+/// Called by the scheduler with the current time: fires the timers that are due
+/// (the CPU timers of the running program only: no other program used the CPU).
 pub fn expire(now: u64) {
     for p in crate::process::running() {
-        expire_one(p, now);
+        expire_one(p, ITIMER_REAL, now);
+    }
+    let p = crate::process::current();
+    let t = p.itimer.get();
+    if t.slots[ITIMER_VIRTUAL].deadline.is_some() || t.slots[ITIMER_PROF].deadline.is_some() {
+        let cpu = crate::sched::process_cpu_ns();
+        expire_one(p, ITIMER_VIRTUAL, cpu);
+        expire_one(p, ITIMER_PROF, cpu);
     }
 }
 
-fn expire_one(p: &crate::process::Process, now: u64) {
-    let t = p.itimer.get();
-    let Some(d) = t.deadline else { return };
+fn expire_one(p: &crate::process::Process, which: usize, now: u64) {
+    let s = &mut p.itimer.get().slots[which];
+    let Some(d) = s.deadline else { return };
     if d > now {
         return;
     }
-    t.deadline = if t.interval == 0 {
+    s.deadline = if s.interval == 0 {
         None
     } else {
         // Overruns are coalesced into one signal, as on Linux.
-        let next = d.saturating_add(t.interval);
-        Some(if next <= now { now + t.interval } else { next })
+        let next = d.saturating_add(s.interval);
+        Some(if next <= now { now + s.interval } else { next })
+    };
+    let signo = match which {
+        ITIMER_REAL => super::SIGALRM,
+        ITIMER_VIRTUAL => SIGVTALRM,
+        _ => SIGPROF,
     };
     super::state::send_to(
         p,
         super::SigInfo {
-            signo: super::SIGALRM,
+            signo,
             code: super::SI_KERNEL,
             pid: 0,
             addr: 0,

@@ -94,9 +94,9 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(33, Full, ""),                       // dup2
     sys(34, Full, ""),                       // pause
     sys(35, Full, ""),                       // nanosleep
-    sys(36, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // getitimer
+    sys(36, Full, "ITIMER_VIRTUAL and ITIMER_PROF both count the program's CPU time (user and kernel alike)"), // getitimer
     sys(37, Full, ""), // alarm
-    sys(38, Partial, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF give EINVAL"), // setitimer
+    sys(38, Full, "ITIMER_VIRTUAL and ITIMER_PROF both count the program's CPU time (user and kernel alike)"), // setitimer
     sys(39, Full, "the program's own pid: 1, or the main tid of a later rc program"), // getpid
     sys(40, Full, "copies through a kernel buffer"), // sendfile
     sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only); IPPROTO_UDPLITE gives EPROTONOSUPPORT: smoltcp has no UDP-Lite (partial checksum coverage would mean a UDP of our own over raw IP sockets)"), // socket

@@ -1,7 +1,7 @@
 //! Clocks, sleeping and the interval timer: clock_gettime/getres, gettimeofday, time,
 //! nanosleep and clock_nanosleep (blocked in the scheduler until a deadline; a signal
 //! ends them early with EINTR and the time left), alarm and setitimer/getitimer
-//! (ITIMER_REAL only, see `crate::signal::itimer`), and POSIX timers (timer_create
+//! (see `crate::signal::itimer`), and POSIX timers (timer_create
 //! & co., see `crate::signal::posix_timer`).
 
 use super::errno::*;
@@ -120,7 +120,6 @@ pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult 
     sleep(time::monotonic_ns().saturating_add(wait), rem)
 }
 
-const ITIMER_REAL: u64 = 0;
 const NS_PER_US: u64 = 1000;
 
 fn to_timeval(ns: u64) -> [i64; 2] {
@@ -139,15 +138,12 @@ fn from_timeval(tv: [i64; 2]) -> Result<u64, Errno> {
         .saturating_add(tv[1] as u64 * NS_PER_US))
 }
 
-fn only_itimer_real(which: u64) -> Result<(), Errno> {
-    if which != ITIMER_REAL {
-        crate::console::log_once(
-            "itimer-which",
-            "rumprun: setitimer/getitimer: only ITIMER_REAL is supported (ITIMER_VIRTUAL and ITIMER_PROF give EINVAL)",
-        );
+/// ITIMER_REAL, ITIMER_VIRTUAL or ITIMER_PROF, else EINVAL.
+fn itimer_which(which: u64) -> Result<usize, Errno> {
+    if which > 2 {
         return Err(EINVAL);
     }
-    Ok(())
+    Ok(which as usize)
 }
 
 /// struct itimerval { it_interval, it_value } from (value, interval) in ns.
@@ -156,21 +152,21 @@ fn itimerval(value: u64, interval: u64) -> [[i64; 2]; 2] {
 }
 
 pub fn getitimer(which: u64, curr: u64) -> SysResult {
-    only_itimer_real(which)?;
-    let (value, interval) = crate::signal::itimer::get();
+    let which = itimer_which(which)?;
+    let (value, interval) = crate::signal::itimer::get(which);
     user::write(curr, itimerval(value, interval))?;
     Ok(0)
 }
 
 pub fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
-    only_itimer_real(which)?;
+    let which = itimer_which(which)?;
     let (value, interval) = if new != 0 {
         let v: [[i64; 2]; 2] = user::read(new)?;
         (from_timeval(v[1])?, from_timeval(v[0])?)
     } else {
         (0, 0) // Linux treats a NULL new value as disarming
     };
-    let (ov, oi) = crate::signal::itimer::set(value, interval);
+    let (ov, oi) = crate::signal::itimer::set(which, value, interval);
     if old != 0 {
         user::write(old, itimerval(ov, oi))?;
     }
@@ -181,7 +177,8 @@ pub fn setitimer(which: u64, new: u64, old: u64) -> SysResult {
 /// left of the previous alarm, rounded to nearest (at least 1 if one was pending).
 pub fn alarm(secs: u64) -> SysResult {
     let secs = secs.min(u32::MAX as u64);
-    let (left, _) = crate::signal::itimer::set(secs * 1_000_000_000, 0);
+    let (left, _) =
+        crate::signal::itimer::set(crate::signal::itimer::ITIMER_REAL, secs * 1_000_000_000, 0);
     if left == 0 {
         return Ok(0);
     }

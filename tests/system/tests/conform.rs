@@ -1,7 +1,7 @@
 //! Linux conformance that CPython's regression tests found wanting (issue 20), one C
 //! program per fix, on glibc and musl: blocking writes that write everything, statfs
-//! of the root tmpfs, pseudo-terminals. Each program prints one `ok: ...` line per
-//! check and `ALL OK`, or `FAIL: ...` and exits 1.
+//! of the root tmpfs, pseudo-terminals, CPU-time interval timers. Each program prints
+//! one `ok: ...` line per check and `ALL OK`, or `FAIL: ...` and exits 1.
 
 use rumprun_system_tests::*;
 
@@ -89,4 +89,26 @@ fn pseudo_terminals_glibc() {
 #[test]
 fn pseudo_terminals_musl() {
     pty(Flavor::Musl);
+}
+
+// ---- CPU-time interval timers ----
+
+fn itimer_cpu(flavor: Flavor) {
+    let run = boot_ok("itimer_cpu.c", flavor);
+    for which in ["ITIMER_VIRTUAL", "ITIMER_PROF"] {
+        run.assert_stdout_line(&format!(
+            "ok: {which}: fires after the CPU time given, then every interval; disarms"
+        ))
+        .assert_stdout_line(&format!("ok: {which}: sleeping does not count"));
+    }
+}
+
+#[test]
+fn cpu_time_interval_timers_glibc() {
+    itimer_cpu(Flavor::Glibc);
+}
+
+#[test]
+fn cpu_time_interval_timers_musl() {
+    itimer_cpu(Flavor::Musl);
 }
