@@ -18,9 +18,8 @@ fn assert_stress_ok(run: &Run) {
         .assert_output_lacks("panicked")
         .assert_stdout_line("ok: 3 connections reset mid-stream, the stack lives on");
     assert!(
-        run.stdout.lines().any(|l| l.starts_with(
-            "ok: 6 connections with TLS-like records half-closed and echoed intact"
-        )),
+        run.stdout.lines().any(|l| l
+            .starts_with("ok: 6 connections with TLS-like records half-closed and echoed intact")),
         "{}",
         run.dump()
     );
@@ -77,5 +76,9 @@ fn tcp_tls_like_writes_half_close_and_resets_over_virtio() {
     while ended.load(Ordering::SeqCst) < 9 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(ended.load(Ordering::SeqCst), 9, "connections the host saw end");
+    assert_eq!(
+        ended.load(Ordering::SeqCst),
+        9,
+        "connections the host saw end"
+    );
 }
