@@ -158,6 +158,8 @@ fn backtrace(rip: u64, rsp: u64, mut rbp: u64) {
         if rbp < prev || !rbp.is_multiple_of(8) || !on_stack(rbp) || !readable(rbp, 16) {
             break;
         }
+        // SAFETY: the loop checked that rbp is 8-aligned and that [rbp, rbp+16) lies on the
+        // faulting stack and is mapped readable, so both loads stay inside mapped memory.
         let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
         if !plausible_return(ret, in_program) {
             break;

@@ -69,6 +69,9 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
 
     let cmdline = platform::config().unwrap_or_else(|| {
         boot.cmdline.map_or_else(String::new, |(paddr, len)| {
+            // SAFETY: the boot loader's command line: `paddr`/`len` come from the boot
+            // information, inside the first 4 GiB, which the direct map covers; the
+            // identity map is dropped only after the bytes are copied.
             let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(paddr), len) };
             String::from_utf8_lossy(bytes).into_owned()
         })
@@ -165,6 +168,7 @@ fn init_memory(boot: &platform::BootInfo) -> Result<(), &'static str> {
         .map(|r| (r.start.max(LOW_MEMORY), r.end.min(max)))
         .filter(|r| r.0 < r.1)
         .collect();
+    // SAFETY: only the address of the linker-defined symbol is taken, never its value.
     let kernel_end = unsafe { &_kernel_end as *const u8 as u64 } - KERNEL_VMA;
     let mut reserved = alloc::vec![(0, kernel_end)];
     reserved.extend(payload::physical_range());

@@ -11,6 +11,8 @@ static BAKE_INFO: BakeInfo = BakeInfo::unbaked();
 
 fn info() -> BakeInfo {
     // Read through a volatile load: the value is patched in the file after linking.
+    // SAFETY: BAKE_INFO is a valid, initialised static; the volatile read only keeps the
+    // compiler from folding its link-time value.
     unsafe { core::ptr::read_volatile(&BAKE_INFO) }
 }
 
@@ -30,6 +32,8 @@ pub fn archive() -> Result<&'static [u8], &'static str> {
     if i.payload_paddr.saturating_add(i.payload_size) > BOOT_DIRECT_MAP_SIZE {
         return Err("the baked payload lies beyond the first 4 GiB");
     }
+    // SAFETY: the baked payload lies in reserved physical memory below 4 GiB (checked
+    // above), inside the direct map, and is never written or freed.
     Ok(unsafe {
         core::slice::from_raw_parts(phys_to_virt(i.payload_paddr), i.payload_size as usize)
     })

@@ -13,19 +13,26 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
     if (dst as usize).wrapping_sub(src as usize) >= n {
         // No overlap, or dst below src: a forward copy reads each block before it
         // writes over it.
-        return memcpy(dst, src, n);
+        // SAFETY: the caller gives n readable bytes at src and n writable at dst
+        // (memmove's contract); a forward copy is right for this overlap.
+        return unsafe { memcpy(dst, src, n) };
     }
-    memmove_down(dst, src, n)
+    // SAFETY: as above; dst above src within n bytes needs the backward copy.
+    unsafe { memmove_down(dst, src, n) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
     while i < n {
-        let (x, y) = (
-            core::ptr::read_volatile(a.add(i)),
-            core::ptr::read_volatile(b.add(i)),
-        );
+        // SAFETY: i < n, and the caller gives n readable bytes at a and at b
+        // (memcmp's contract).
+        let (x, y) = unsafe {
+            (
+                core::ptr::read_volatile(a.add(i)),
+                core::ptr::read_volatile(b.add(i)),
+            )
+        };
         if x != y {
             return x as i32 - y as i32;
         }
@@ -36,13 +43,16 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
 
 #[no_mangle]
 pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-    memcmp(a, b, n)
+    // SAFETY: bcmp has memcmp's contract.
+    unsafe { memcmp(a, b, n) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
     let mut n = 0;
-    while core::ptr::read_volatile(s.add(n)) != 0 {
+    // SAFETY: the caller gives a NUL-terminated string (strlen's contract), so every
+    // byte up to and including the NUL is readable.
+    while unsafe { core::ptr::read_volatile(s.add(n)) } != 0 {
         n += 1;
     }
     n

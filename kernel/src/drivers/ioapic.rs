@@ -13,15 +13,20 @@ const LEVEL_TRIGGERED: u32 = 1 << 15;
 
 fn select(reg: u32) -> *mut u32 {
     let base = phys_to_virt(BASE) as *mut u32;
+    // SAFETY: the IOAPIC's index register at its fixed physical base 0xfec00000, inside the
+    // boot direct map.
     unsafe { base.write_volatile(reg) };
+    // SAFETY: +0x10 is the data window of the same 4 KiB register page.
     unsafe { base.add(4) } // the data window at +0x10
 }
 
 fn read(reg: u32) -> u32 {
+    // SAFETY: the data window of the mapped IOAPIC page, after `select` chose the register.
     unsafe { select(reg).read_volatile() }
 }
 
 fn write(reg: u32, value: u32) {
+    // SAFETY: the data window of the mapped IOAPIC page, after `select` chose the register.
     unsafe { select(reg).write_volatile(value) }
 }
 

@@ -32,6 +32,8 @@ impl ConfigurationAccess for PortCam {
     fn read_word(&self, df: DeviceFunction, offset: u8) -> u32 {
         outl(0xcf8, address(df, offset));
         let v: u32;
+        // SAFETY: port input from PCI's configuration data port in ring 0; only EAX
+        // changes.
         unsafe {
             core::arch::asm!("in eax, dx", out("eax") v, in("dx") 0xcfcu16, options(nostack, preserves_flags))
         };
@@ -133,6 +135,9 @@ pub fn enable_msix(df: DeviceFunction, vector: u8) -> Option<u16> {
     }
     let base = crate::arch::paging::phys_to_virt(bar_addr + offset) as *mut u32;
     for i in 0..entries as usize {
+        // SAFETY: the MSI-X table lies in the device's memory BAR, which the kernel
+        // assigned below 4 GiB (so in the direct map); `i < entries`, the table size the
+        // capability gives, keeps each 16-byte entry inside it.
         unsafe {
             let e = base.add(i * 4);
             e.write_volatile(0xfee0_0000); // message address: LAPIC of CPU 0

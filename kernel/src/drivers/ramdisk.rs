@@ -23,6 +23,7 @@ pub struct RamDisk {
 // SAFETY: the memory is reserved for the disk for the kernel's lifetime and every
 // access holds `lock`.
 unsafe impl Send for RamDisk {}
+// SAFETY: as for Send: every access holds `lock`.
 unsafe impl Sync for RamDisk {}
 
 impl RamDisk {

@@ -144,6 +144,9 @@ fn load_segments(elf: &Elf, image: &[u8], base: u64) -> Result<(u64, u64), LoadE
             if lo < hi {
                 let src =
                     &image[(p.p_offset + lo - start) as usize..(p.p_offset + hi - start) as usize];
+                // SAFETY: `frame` is the page just populated for `va` (reached through the
+                // direct map) and `lo - va + src.len() <= 4096`, so the copy stays in that
+                // page; the source is the ELF image, which does not overlap a fresh frame.
                 unsafe {
                     core::ptr::copy_nonoverlapping(
                         src.as_ptr(),

@@ -37,6 +37,10 @@ struct Builder {
 impl Builder {
     fn push_bytes(&mut self, bytes: &[u8]) -> u64 {
         self.sp -= bytes.len() as u64;
+        // SAFETY: `sp` stays inside the program's stack area, mapped in the current address
+        // space: the top PREFAULT_PAGES are populated by `build` and a page below them is
+        // filled in by the page-fault handler on first touch; the source is kernel memory,
+        // not the stack.
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.sp as *mut u8, bytes.len()) };
         self.sp
     }
@@ -98,6 +102,8 @@ pub fn build(prog: &Loaded, argv: &[&str], envp: &[&str], random: [u8; 16]) -> R
     b.sp = (b.sp - size) & !15;
     let base = b.sp;
     for (i, w) in words.iter().enumerate() {
+        // SAFETY: `base` is 16-byte aligned and below everything pushed so far, inside the
+        // program's stack area (see `push_bytes`).
         unsafe { ((base + i as u64 * 8) as *mut u64).write(*w) };
     }
     Ok(base)

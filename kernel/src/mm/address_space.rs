@@ -210,6 +210,9 @@ fn write_back(start: u64, area: &Area) {
         if *e & PTE_PRESENT == 0 {
             return;
         }
+        // SAFETY: a present PTE names a frame of RAM, reachable through the direct map; the
+        // page is only read here while the caller holds the address space, so nothing
+        // writes it meanwhile.
         let page = unsafe {
             core::slice::from_raw_parts(
                 paging::phys_to_virt(paging::frame_of(*e)),
@@ -438,6 +441,8 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
     };
     if let Some(b) = &area.backing {
         let (page_start, area_start) = (page_down(addr), s.find(addr).map_or(0, |(st, _)| st));
+        // SAFETY: `frame` was just allocated and is not mapped anywhere yet: this is the
+        // only reference to it.
         let page = unsafe {
             core::slice::from_raw_parts_mut(paging::phys_to_virt(frame), PAGE_SIZE as usize)
         };

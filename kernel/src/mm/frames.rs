@@ -43,6 +43,8 @@ pub fn init(usable: &[(u64, u64)], reserved: &[(u64, u64)]) -> Result<(), &'stat
         .filter(|&a| fits(a))
         .min()
         .ok_or("no free memory for the frame allocator's bitmap")?;
+    // SAFETY: `at` was chosen above as a page-aligned range of `bytes` usable RAM that no
+    // reserved range overlaps, inside the direct map; nothing else uses it yet.
     let bits = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(at) as *mut u64, words) };
     bits.fill(0);
     FRAMES_MAP.lock().bits = bits;
@@ -118,6 +120,8 @@ pub fn alloc() -> Option<u64> {
 /// One zeroed frame.
 pub fn alloc_zeroed() -> Option<u64> {
     let f = alloc()?;
+    // SAFETY: `alloc` just handed out this frame, so no one else uses it; the direct map
+    // covers all RAM.
     unsafe { core::ptr::write_bytes(phys_to_virt(f), 0, PAGE_SIZE as usize) };
     Some(f)
 }

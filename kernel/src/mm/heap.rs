@@ -17,6 +17,8 @@ impl OomHandler for GrowFromFrames {
         let pages = want.div_ceil(PAGE_SIZE as usize);
         let paddr = frames::alloc_contiguous(pages).ok_or(())?;
         let span = Span::from_base_size(phys_to_virt(paddr), pages * PAGE_SIZE as usize);
+        // SAFETY: the frames were just allocated and are reached through the direct map;
+        // talc gets sole use of them from now on (they are never freed).
         unsafe { talc.claim(span).map(|_| ()) }
     }
 }
@@ -33,6 +35,7 @@ static mut EARLY_HEAP: EarlyHeap = EarlyHeap([0; EARLY_HEAP_SIZE]);
 
 pub fn init_early() {
     let base = (&raw mut EARLY_HEAP) as *mut u8;
+    // SAFETY: EARLY_HEAP is a static used only as this heap memory, claimed once at boot.
     unsafe {
         let _ = ALLOCATOR
             .lock()

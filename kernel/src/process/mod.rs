@@ -114,6 +114,7 @@ static FIRST: Process = Process::new(1, 0);
 
 /// One CPU, and the kernel runs with interrupts off: no concurrent access.
 struct Global<T>(UnsafeCell<T>);
+// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
 unsafe impl<T> Sync for Global<T> {}
 
 static CURRENT: Global<&'static Process> = Global(UnsafeCell::new(&FIRST));
@@ -123,16 +124,23 @@ static ALL: Global<Vec<&'static Process>> = Global(UnsafeCell::new(Vec::new()));
 /// The running program (the first one during boot).
 #[inline]
 pub fn current() -> &'static Process {
+    // SAFETY: one CPU, and the kernel runs with interrupts off: nothing writes CURRENT
+    // while it is read.
     unsafe { *CURRENT.0.get() }
 }
 
 /// Called by the scheduler (with CR3) when it switches to a thread of `p`.
 pub fn set_current(p: &'static Process) {
+    // SAFETY: one CPU with interrupts off: no reference to CURRENT's contents is held
+    // across this write (current() copies the pointer out).
     unsafe { *CURRENT.0.get() = p }
 }
 
 /// The programs that have not ended.
 pub fn running() -> impl Iterator<Item = &'static Process> {
+    // SAFETY: one CPU with interrupts off; ALL only grows (`first`, `create`) and no caller
+    // of `running` starts a program while it iterates, so the Vec is not reallocated under
+    // the iterator.
     let all: &'static Vec<&'static Process> = unsafe { &*ALL.0.get() };
     all.iter()
         .copied()
@@ -141,6 +149,8 @@ pub fn running() -> impl Iterator<Item = &'static Process> {
 
 /// The first program (pid 1, the boot page tables).
 fn first() -> &'static Process {
+    // SAFETY: one CPU with interrupts off: no other reference into ALL is alive while it is
+    // changed here.
     let all = unsafe { &mut *ALL.0.get() };
     if all.is_empty() {
         FIRST
@@ -155,6 +165,8 @@ fn first() -> &'static Process {
 fn create(pid: Pid) -> Option<&'static Process> {
     let root = crate::arch::paging::new_root()?;
     let p: &'static Process = Box::leak(Box::new(Process::new(pid, root)));
+    // SAFETY: one CPU with interrupts off: no other reference into ALL is alive while it is
+    // changed here.
     unsafe { (*ALL.0.get()).push(p) };
     Some(p)
 }
@@ -211,6 +223,9 @@ pub fn run() -> ! {
     extern "C" {
         fn enter_program(entry: u64, sp: u64) -> !;
     }
+    // SAFETY: `enter_program` (assembly) switches to the program's stack `sp`, built by the
+    // loader in this address space, and jumps to its entry point, also loaded here; it
+    // never returns.
     unsafe { enter_program(loaded.entry, sp) }
 }
 

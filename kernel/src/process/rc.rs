@@ -97,6 +97,7 @@ struct Rc {
 
 /// One CPU, and the kernel runs with interrupts off: no concurrent access.
 struct Global(UnsafeCell<Rc>);
+// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
 unsafe impl Sync for Global {}
 
 static RC: Global = Global(UnsafeCell::new(Rc {
@@ -108,6 +109,8 @@ static RC: Global = Global(UnsafeCell::new(Rc {
 }));
 
 fn rc() -> &'static mut Rc {
+    // SAFETY: one CPU, and the kernel runs with interrupts off: callers do not hold the
+    // returned reference across a call that takes it again.
     unsafe { &mut *RC.0.get() }
 }
 

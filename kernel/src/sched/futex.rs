@@ -18,11 +18,13 @@ type Key = (u32, u64);
 const KERNEL: u32 = 0;
 
 struct Queues(UnsafeCell<BTreeMap<Key, VecDeque<Waiter>>>);
-// One CPU, kernel runs with interrupts off.
+// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
 unsafe impl Sync for Queues {}
 static QUEUES: Queues = Queues(UnsafeCell::new(BTreeMap::new()));
 
 fn queues() -> &'static mut BTreeMap<Key, VecDeque<Waiter>> {
+    // SAFETY: one CPU, and the kernel runs with interrupts off: callers do not hold the
+    // returned reference across a call that takes it again.
     unsafe { &mut *QUEUES.0.get() }
 }
 

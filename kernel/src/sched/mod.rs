@@ -84,7 +84,7 @@ struct Scheduler {
 }
 
 struct Global(UnsafeCell<Scheduler>);
-// One CPU, and the kernel runs with interrupts off: no concurrent access.
+// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
 unsafe impl Sync for Global {}
 
 static SCHED: Global = Global(UnsafeCell::new(Scheduler {
@@ -100,6 +100,8 @@ static SCHED: Global = Global(UnsafeCell::new(Scheduler {
 }));
 
 fn sched() -> &'static mut Scheduler {
+    // SAFETY: one CPU, and the kernel runs with interrupts off: callers do not hold the
+    // returned reference across a call that takes it again.
     unsafe { &mut *SCHED.0.get() }
 }
 
@@ -137,6 +139,8 @@ pub fn init_main_thread() -> Result<(), ()> {
         },
     );
     s.run_since = crate::arch::cpu::rdtsc();
+    // SAFETY: written with interrupts off on the one CPU; the syscall entry reads it only
+    // on the next SYSCALL.
     unsafe { syscall_stack_top = top };
     Ok(())
 }
@@ -203,6 +207,9 @@ unsafe fn switch_frame(end: u64, ret: u64) -> u64 {
     let ret_at = end - 8;
     let regs_at = ret_at - 8 * 6;
     let area = (regs_at - crate::arch::fpu::SWITCH_AREA as u64) & !63;
+    // SAFETY: the caller guarantees `end` is the 16-byte aligned top of free kernel stack
+    // memory, and everything written lies below it within the return slot, six registers
+    // and one 64-byte aligned SWITCH_AREA.
     unsafe {
         (ret_at as *mut u64).write(ret);
         core::ptr::write_bytes(regs_at as *mut u64, 0, 6);
@@ -260,6 +267,10 @@ pub fn spawn(
     if stack != 0 {
         child.rsp = stack;
     }
+    // SAFETY: `frame_at` and the FXSAVE area below it lie at the top of the new thread's
+    // kernel stack, just allocated and unused; the parent's FXSAVE image sits 512 bytes
+    // below its trap frame, as the syscall entry saves it; `fx_at` is 16-byte aligned free
+    // stack top for switch_frame.
     unsafe {
         (frame_at as *mut crate::arch::trap::TrapFrame).write(child);
         let parent_fx = (frame as *const _ as u64 - 512) as *const u8;
@@ -286,6 +297,8 @@ pub fn spawn_program(process: &'static Process, start: unsafe extern "C" fn() ->
     let tid = s.next_tid;
     debug_assert_eq!(tid, process.pid());
     s.next_tid += 1;
+    // SAFETY: `top` is the 16-byte aligned top of the kernel stack just allocated, free of
+    // any use.
     let ksp = unsafe { switch_frame(top, start as usize as u64) };
     crate::arch::fpu::write_default(ksp);
     s.threads
@@ -536,6 +549,10 @@ pub fn schedule() {
         crate::process::set_current(new_process);
         cpu::write_cr3(new_process.root());
     }
+    // SAFETY: interrupts are off; `new_top` and `new_ksp` are the next thread's kernel
+    // stack top and the stack pointer saved by switch_stacks (or built by switch_frame),
+    // and `save` is where this thread's own is saved, in its Thread entry, which outlives
+    // the switch.
     unsafe {
         syscall_stack_top = new_top;
         cpu::wrmsr(cpu::MSR_FS_BASE, new_fs);

@@ -139,6 +139,8 @@ pub fn build(
     ucw[UC_MCONTEXT..UC_MCONTEXT + SC_WORDS].copy_from_slice(&sc);
     ucw[UC_SIGMASK] = saved_mask;
 
+    // SAFETY: `fx` is the interrupted thread's 512-byte FXSAVE image on its kernel stack,
+    // 16-byte aligned, saved by the syscall or trap entry; only read here.
     let mut fx_bytes: [u8; FX_SIZE as usize] = unsafe { *(fx as *const [u8; FX_SIZE as usize]) };
     let sw = &mut fx_bytes[fpu::SOFTWARE_BYTES];
     sw.fill(0);
@@ -192,6 +194,7 @@ pub fn restore(frame: &mut TrapFrame, fx: u64) -> Result<Restored, &'static str>
         let mut img: [u8; FX_SIZE as usize] =
             user::read(fp).map_err(|_| "bad FPU state in the signal frame")?;
         // fxrstor faults on reserved MXCSR bits: keep only the ones this CPU supports.
+        // SAFETY: `fx` is the thread's saved FXSAVE image (see `build`), only read here.
         let cur = unsafe { &*(fx as *const [u8; FX_SIZE as usize]) };
         let mut supported = u32::from_le_bytes(cur[28..32].try_into().unwrap());
         if supported == 0 {
@@ -210,6 +213,8 @@ pub fn restore(frame: &mut TrapFrame, fx: u64) -> Result<Restored, &'static str>
             }
             avx = Some(extra);
         }
+        // SAFETY: `fx` is the thread's saved FXSAVE image, which this thread owns; `img`
+        // has only MXCSR bits this CPU supports, so FXRSTOR will accept it.
         unsafe { *(fx as *mut [u8; FX_SIZE as usize]) = img };
     }
     let f = &mut *frame;

@@ -31,7 +31,7 @@ struct TimerState {
 /// One program's timers (held by its `process::Process`; `get` and `set` act on the
 /// running program's).
 pub struct Timer(UnsafeCell<TimerState>);
-// One CPU, and the kernel runs with interrupts off: no concurrent access.
+// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
 unsafe impl Sync for Timer {}
 
 impl Timer {

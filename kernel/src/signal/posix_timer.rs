@@ -40,7 +40,7 @@ struct Timer {
 
 /// One program's timers, by id (held by its `process::Process`).
 pub struct Timers(UnsafeCell<Vec<Option<Timer>>>);
-// One CPU, and the kernel runs with interrupts off: no concurrent access.
+// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
 unsafe impl Sync for Timers {}
 
 impl Timers {
@@ -50,6 +50,8 @@ impl Timers {
 
     fn get(&self) -> &'static mut Vec<Option<Timer>> {
         // The timers live in a process that is never freed.
+        // SAFETY: one CPU with interrupts off, and the timers live in a process that is
+        // never freed: callers do not hold the reference across a call that takes it again.
         unsafe { &mut *self.0.get() }
     }
 

@@ -178,7 +178,7 @@ struct Process {
 /// One program's signal state (held by its `process::Process`; the functions below
 /// act on the running program's unless they take a target).
 pub struct Signals(UnsafeCell<Process>);
-// One CPU, and the kernel runs with interrupts off: no concurrent access.
+// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
 unsafe impl Sync for Signals {}
 
 impl Signals {
@@ -199,6 +199,8 @@ impl Signals {
 
     fn get(&self) -> &'static mut Process {
         // The Signals live in a process that is never freed.
+        // SAFETY: one CPU with interrupts off, and the Signals live in a process that is
+        // never freed: callers do not hold the reference across a call that takes it again.
         unsafe { &mut *self.0.get() }
     }
 

@@ -28,10 +28,14 @@ fn reg(offset: usize) -> *mut u32 {
 }
 
 fn read(offset: usize) -> u32 {
+    // SAFETY: BASE is the local APIC's register page in the direct map (the boot direct map
+    // covers the first 4 GiB, where the APIC sits); init sets it before any register is
+    // used and every offset is a register inside that 4 KiB page.
     unsafe { reg(offset).read_volatile() }
 }
 
 fn write(offset: usize, v: u32) {
+    // SAFETY: as for `read`: an aligned 32-bit register inside the mapped APIC page.
     unsafe { reg(offset).write_volatile(v) }
 }
 

@@ -5,18 +5,22 @@ use core::arch::asm;
 
 #[inline]
 pub fn outb(port: u16, value: u8) {
+    // SAFETY: the kernel runs in ring 0, where port I/O is allowed; the instruction touches
+    // only the named registers and the device behind the port.
     unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nostack, preserves_flags)) }
 }
 
 #[inline]
 pub fn inb(port: u16) -> u8 {
     let v: u8;
+    // SAFETY: port input in ring 0; only the named registers change.
     unsafe { asm!("in al, dx", out("al") v, in("dx") port, options(nostack, preserves_flags)) }
     v
 }
 
 #[inline]
 pub fn outl(port: u16, value: u32) {
+    // SAFETY: port output in ring 0; only the named registers and the device change.
     unsafe {
         asm!("out dx, eax", in("dx") port, in("eax") value, options(nostack, preserves_flags))
     }
@@ -25,12 +29,17 @@ pub fn outl(port: u16, value: u32) {
 #[inline]
 pub fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
+    // SAFETY: RDMSR in ring 0; callers name MSRs this CPU has (architectural ones, or ones
+    // CPUID advertised), so it does not fault.
     unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nostack)) }
     (hi as u64) << 32 | lo as u64
 }
 
 #[inline]
 pub fn wrmsr(msr: u32, value: u64) {
+    // SAFETY: WRMSR in ring 0; callers write MSRs this CPU has with values the kernel's
+    // design relies on (FS base, APIC base, SYSCALL set-up, Xen's hypercall page), no
+    // memory is touched by the instruction itself.
     unsafe {
         asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,
              options(nostack))
@@ -43,6 +52,7 @@ pub const MSR_GS_BASE: u32 = 0xc000_0101;
 #[inline]
 pub fn read_cr2() -> u64 {
     let v: u64;
+    // SAFETY: reading CR2 in ring 0 has no side effects.
     unsafe { asm!("mov {}, cr2", out(reg) v, options(nostack, nomem)) }
     v
 }
@@ -50,23 +60,31 @@ pub fn read_cr2() -> u64 {
 #[inline]
 pub fn read_cr3() -> u64 {
     let v: u64;
+    // SAFETY: reading CR3 in ring 0 has no side effects.
     unsafe { asm!("mov {}, cr3", out(reg) v, options(nostack, nomem)) }
     v
 }
 
 #[inline]
 pub fn write_cr3(v: u64) {
+    // SAFETY: callers (the scheduler and the address-space code) load the root of a
+    // program's page tables, whose upper half is the kernel's own shared mappings, so the
+    // kernel stays mapped across the switch.
     unsafe { asm!("mov cr3, {}", in(reg) v, options(nostack)) }
 }
 
 #[inline]
 pub fn invlpg(addr: u64) {
+    // SAFETY: INVLPG only drops a TLB entry; it cannot make memory unsafe (at worst a later
+    // access walks the tables again).
     unsafe { asm!("invlpg [{}]", in(reg) addr, options(nostack)) }
 }
 
 #[inline]
 pub fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
+    // SAFETY: RDTSC reads a counter; CR4.TSD is never set, so it is allowed and has no side
+    // effects.
     unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nostack, nomem)) }
     (hi as u64) << 32 | lo as u64
 }
@@ -96,6 +114,8 @@ pub fn rdrand() -> Option<u64> {
     for _ in 0..16 {
         let v: u64;
         let ok: u8;
+        // SAFETY: RDRAND exists (CPUID.1:ECX bit 30 checked above) and only writes the
+        // named registers and CF.
         unsafe {
             asm!("rdrand {}", "setc {}", out(reg) v, out(reg_byte) ok, options(nostack, nomem))
         }
@@ -110,12 +130,15 @@ pub fn rdrand() -> Option<u64> {
 /// (`sti` takes effect after `hlt` starts, so no wake-up is lost).
 pub fn wait_for_interrupt() {
     // Not `nomem`: interrupt handlers change memory the caller reads next.
+    // SAFETY: ring 0 may halt; interrupts are on only for the HLT itself and the handlers
+    // that run save and restore what they use.
     unsafe { asm!("sti", "hlt", "cli", options(nostack)) }
 }
 
 /// Stops this CPU for good (interrupts off).
 pub fn halt_forever() -> ! {
     loop {
+        // SAFETY: stopping the CPU for good with interrupts off touches no memory.
         unsafe { asm!("cli", "hlt", options(nostack, nomem)) }
     }
 }

@@ -57,6 +57,9 @@ pub fn init() -> bool {
         return false;
     }
     const CR4_OSXSAVE: u64 = 1 << 18;
+    // SAFETY: CPUID said XSAVE and AVX exist (checked above), so setting CR4.OSXSAVE and
+    // then XCR0 to x87|SSE|AVX, a combination the CPU supports, cannot fault; nothing else
+    // in CR4 changes.
     unsafe {
         let cr4: u64;
         asm!("mov {}, cr4", out(reg) cr4, options(nostack, nomem));
@@ -66,6 +69,7 @@ pub fn init() -> bool {
     }
     // The XSAVE size for what XCR0 enables now: it must fit the switch area.
     if super::cpu::cpuid(0xd, 0).ebx as usize > SWITCH_AREA {
+        // SAFETY: XCR0 back to x87|SSE, always valid once OSXSAVE is set above.
         unsafe {
             asm!("xsetbv", in("ecx") 0, in("eax") 0b11u32, in("edx") 0u32,
                  options(nostack, nomem));
@@ -82,12 +86,17 @@ fn xsave_enabled() -> bool {
 
 /// Saves the CPU's legacy FPU/SSE state (FXSAVE) into the 16-byte aligned area at `area`.
 fn fxsave(area: u64) {
+    // SAFETY: callers pass a 16-byte aligned area of at least 512 bytes that they own (a
+    // thread's switch area or a signal frame's image), which FXSAVE writes.
     unsafe { asm!("fxsave [{}]", in(reg) area, options(nostack)) }
 }
 
 /// Loads the legacy FPU/SSE state from the 16-byte aligned FXSAVE image at `area`
 /// (the upper halves of the ymm registers are left as they are).
 pub fn load(area: u64) {
+    // SAFETY: callers pass a 16-byte aligned, 512-byte FXSAVE image they own, written by
+    // FXSAVE or checked for reserved MXCSR bits (signal return), so FXRSTOR reads only it
+    // and does not fault.
     unsafe { asm!("fxrstor [{}]", in(reg) area, options(nostack)) }
 }
 
@@ -98,9 +107,14 @@ pub fn save_switch(area: u64) {
         let mask = XCR0_X87_SSE_AVX;
         // XSAVE writes only the XSTATE_BV bits it saves; XRSTOR faults unless the
         // rest of the header (other bits, XCOMP_BV, reserved) is zero.
+        // SAFETY: the caller's area is SWITCH_AREA bytes, 64-byte aligned; the 64-byte
+        // XSAVE header at XSAVE_HEADER lies inside it.
         unsafe {
             core::ptr::write_bytes((area as usize + XSAVE_HEADER) as *mut u8, 0, 64);
         }
+        // SAFETY: XSAVE is enabled (checked above), the area is 64-byte aligned and
+        // SWITCH_AREA bytes, which init checked is at least XSAVE's size for these
+        // components.
         unsafe {
             asm!("xsave [{}]", in(reg) area, in("eax") mask as u32, in("edx") (mask >> 32) as u32,
                  options(nostack))
@@ -150,6 +164,8 @@ pub fn save_avx() -> Option<[u8; AVX_EXTRA]> {
         return None;
     }
     let mut image = Image([0; SWITCH_AREA]);
+    // SAFETY: XSAVE is enabled, `image` is a 64-byte aligned local of SWITCH_AREA bytes
+    // (the `Image` type), enough for the AVX component.
     unsafe {
         asm!("xsave [{}]", in(reg) image.0.as_mut_ptr(), in("eax") AVX_COMPONENT as u32,
              in("edx") 0u32, options(nostack))
@@ -175,6 +191,8 @@ pub fn load_avx(legacy: &[u8; FX_SIZE], extra: &[u8; AVX_EXTRA]) {
     let mut image = Image([0; SWITCH_AREA]);
     image.0[..FX_SIZE].copy_from_slice(legacy);
     image.0[XSAVE_HEADER..XSAVE_AVX_END].copy_from_slice(extra);
+    // SAFETY: XSAVE is enabled, `image` is a 64-byte aligned local holding a header and AVX
+    // state that `avx_valid` accepted, so XRSTOR neither faults nor reads past it.
     unsafe {
         asm!("xrstor [{}]", in(reg) image.0.as_ptr(), in("eax") AVX_COMPONENT as u32,
              in("edx") 0u32, options(nostack))

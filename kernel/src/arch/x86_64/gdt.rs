@@ -58,6 +58,9 @@ struct DescriptorPointer {
 }
 
 pub fn init() {
+    // SAFETY: runs once at boot on the only CPU, before interrupts are enabled: nothing
+    // else touches TSS, IST_STACKS or the GDT meanwhile, and the descriptors loaded point
+    // at these statics, which live for the kernel's lifetime.
     unsafe {
         let tss = &raw mut TSS;
         let stacks = &raw mut IST_STACKS;

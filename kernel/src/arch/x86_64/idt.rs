@@ -37,6 +37,9 @@ struct DescriptorPointer {
 }
 
 pub fn init() {
+    // SAFETY: runs once at boot on the only CPU with interrupts off: IDT is written by
+    // nothing else, and the handlers it points at are the assembly trap vectors, which live
+    // for the kernel's lifetime.
     unsafe {
         let idt = &raw mut IDT;
         for (v, &addr) in trap_vectors.iter().enumerate() {

@@ -38,6 +38,10 @@ pub fn phys_to_virt(paddr: u64) -> *mut u8 {
 }
 
 fn table(paddr: u64) -> &'static mut [u64; 512] {
+    // SAFETY: `paddr` is the physical address of a page-table page (from CR3 or a present
+    // table entry), which lies in the direct map; the tables are only changed by this
+    // module on the one CPU with interrupts off, so no other reference to the page is
+    // alive.
     unsafe { &mut *(phys_to_virt(paddr) as *mut [u64; 512]) }
 }
 

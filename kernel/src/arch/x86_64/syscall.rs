@@ -20,6 +20,9 @@ extern "C" {
 }
 
 pub fn init() {
+    // SAFETY: runs once at boot with interrupts off: syscall_stack_top (read by the
+    // assembly entry) is set before LSTAR points at that entry, and the MSRs get the
+    // kernel's own segments and entry point.
     unsafe {
         syscall_stack_top = (&raw mut SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64;
         // SYSCALL loads CS from STAR[47:32] and SS = CS + 8: our kernel segments.

@@ -123,9 +123,12 @@ impl BlockDevice for VirtioBlk {
             // SAFETY: the bounce buffer, request and response stay alive and unmoved
             // until the request completes (transfer returns only then).
             self.transfer(
+                // SAFETY: `ptr`/`len` are the bounce buffer above, which outlives the
+                // request.
                 |d, req, resp| unsafe {
                     d.read_blocks_nb(at, req, core::slice::from_raw_parts_mut(ptr, len), resp)
                 },
+                // SAFETY: the same bounce buffer, request and response as the submission.
                 |d, token, req, resp| unsafe {
                     d.complete_read_blocks(
                         token,
@@ -155,9 +158,12 @@ impl BlockDevice for VirtioBlk {
             b.copy_from_slice(chunk);
             let (ptr, len) = (b.as_ptr(), b.len());
             self.transfer(
+                // SAFETY: `ptr`/`len` are the bounce buffer above, alive and unchanged
+                // until the request completes (transfer returns only then).
                 |d, req, resp| unsafe {
                     d.write_blocks_nb(at, req, core::slice::from_raw_parts(ptr, len), resp)
                 },
+                // SAFETY: the same bounce buffer, request and response as the submission.
                 |d, token, req, resp| unsafe {
                     d.complete_write_blocks(token, req, core::slice::from_raw_parts(ptr, len), resp)
                 },

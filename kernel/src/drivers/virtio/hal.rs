@@ -25,10 +25,16 @@ pub(super) fn virt_to_phys(v: u64) -> u64 {
     }
 }
 
+// SAFETY: DMA memory comes from whole, physically contiguous frames that nothing else
+// uses until dma_dealloc frees them; physical and virtual addresses are related by the
+// direct map, which covers all RAM; a shared buffer is kernel memory whose physical
+// address virt_to_phys computes (no IOMMU, no bounce buffers).
 unsafe impl Hal for KernelHal {
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
         let paddr = frames::alloc_contiguous(pages).expect("virtio: out of memory for DMA");
         let vaddr = phys_to_virt(paddr);
+        // SAFETY: the frames were just allocated for this call (`pages` contiguous ones)
+        // and are reached through the direct map, so the range is ours to zero.
         unsafe { core::ptr::write_bytes(vaddr, 0, pages * 4096) };
         (paddr as PhysAddr, NonNull::new(vaddr).unwrap())
     }

@@ -97,6 +97,7 @@ impl SplitQueue {
             descriptors: base,
             // SAFETY: both offsets lie inside the allocation.
             available: unsafe { base.add(available_offset) }.cast(),
+            // SAFETY: both offsets lie inside the allocation.
             used: unsafe { base.add(used_offset) },
             free: (0..size).rev().collect(),
             buffers: (0..size).map(|_| None).collect(),

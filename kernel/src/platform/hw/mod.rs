@@ -42,6 +42,8 @@ pub fn boot_info(magic: u32, info: u64) -> Result<BootInfo, &'static str> {
     }
     // PVH leaves the start_info pointer in %ebx and nothing useful in %eax.
     let m =
+        // SAFETY: `info` is the boot loader's info pointer (PVH's start_info), below 4 GiB
+        // in the direct map; an unaligned read of one u32.
         unsafe { core::ptr::read_unaligned(crate::arch::paging::phys_to_virt(info) as *const u32) };
     if m == PVH_MAGIC {
         return pvh::parse(info);

@@ -14,6 +14,8 @@ use crate::arch::paging::phys_to_virt;
 use alloc::vec::Vec;
 
 fn rd<T: Copy>(paddr: u64) -> T {
+    // SAFETY: `paddr` points into the multiboot2 information structure (below 4 GiB, in the
+    // direct map), read unaligned; T is a plain integer type.
     unsafe { core::ptr::read_unaligned(phys_to_virt(paddr) as *const T) }
 }
 
@@ -38,12 +40,17 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
             0 => break,
             1 => {
                 let len = (size as usize).saturating_sub(9);
+                // SAFETY: the command-line tag's string lies inside the tag (`size` bytes
+                // from the boot loader), in the direct map; nothing else refers to those
+                // bytes while they are unquoted in place.
                 let bytes = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(tag + 8), len) };
                 bi.cmdline = Some((tag + 8, unquote_grub(bytes)));
             }
             3 => {
                 let (start, end): (u32, u32) = (rd(tag + 8), rd(tag + 12));
                 let name_len = (size as usize).saturating_sub(17);
+                // SAFETY: the module tag's name lies inside the tag (`size` bytes), in the
+                // direct map.
                 let name = unsafe { core::slice::from_raw_parts(phys_to_virt(tag + 16), name_len) };
                 let module = MemoryRange {
                     start: start as u64,

@@ -6,6 +6,8 @@ use crate::arch::paging::phys_to_virt;
 use alloc::vec::Vec;
 
 fn rd<T: Copy>(paddr: u64) -> T {
+    // SAFETY: `paddr` points into PVH's start_info or its module list (below 4 GiB, in the
+    // direct map), read unaligned; T is a plain integer type.
     unsafe { core::ptr::read_unaligned(phys_to_virt(paddr) as *const T) }
 }
 

@@ -82,10 +82,13 @@ pub fn probe(verbose: bool) {
 }
 
 fn ring_u32(sring: usize, off: usize) -> u32 {
+    // SAFETY: `sring` is the shared ring page this front-end allocated (direct map) and
+    // `off` one of its aligned header fields.
     unsafe { ((sring + off) as *const u32).read_volatile() }
 }
 
 fn set_ring_u32(sring: usize, off: usize, v: u32) {
+    // SAFETY: as in `ring_u32`: an aligned header field of our shared ring page.
     unsafe { ((sring + off) as *mut u32).write_volatile(v) }
 }
 
@@ -160,6 +163,8 @@ impl Blkfront {
     fn request(&self, ring: &mut Ring, op: u8, sector: u64, count: usize) -> VfsResult<()> {
         let slot = ring.sring + RING_ENTRIES_AT + (ring.req_prod % RING_SIZE) as usize * ENTRY_SIZE;
         let segments = count.div_ceil(SECTORS_PER_PAGE);
+        // SAFETY: `slot` is entry `req_prod % RING_SIZE` of our shared ring page, and every
+        // field written lies within its ENTRY_SIZE bytes.
         unsafe {
             let req = slot as *mut u8;
             req.write_volatile(op);
@@ -189,6 +194,8 @@ impl Blkfront {
         }
         fence(Ordering::SeqCst);
         let rsp = ring.sring + RING_ENTRIES_AT + (ring.rsp_cons % RING_SIZE) as usize * ENTRY_SIZE;
+        // SAFETY: `rsp` is an entry of our shared ring page; the status field lies within
+        // it.
         let status = unsafe { ((rsp + 10) as *const i16).read_volatile() };
         ring.rsp_cons = ring.rsp_cons.wrapping_add(1);
         set_ring_u32(ring.sring, RSP_EVENT, ring.rsp_cons.wrapping_add(1));
@@ -229,6 +236,9 @@ impl BlockDevice for Blkfront {
             let at = sector + (i * CHUNK / SECTOR_SIZE) as u64;
             self.request(&mut ring, OP_READ, at, chunk.len() / SECTOR_SIZE)?;
             for (page, &(va, _)) in chunk.chunks_mut(4096).zip(ring.bounce.iter()) {
+                // SAFETY: `va` is one of the ring's granted bounce pages (4 KiB each,
+                // direct map) and `page.len() <= 4096`; the backend is done with it (the
+                // request completed).
                 let src = unsafe { core::slice::from_raw_parts(va as *const u8, page.len()) };
                 page.copy_from_slice(src);
             }
@@ -244,6 +254,9 @@ impl BlockDevice for Blkfront {
         let mut ring = self.ring.lock();
         for (i, chunk) in buf.chunks(CHUNK).enumerate() {
             for (page, &(va, _)) in chunk.chunks(4096).zip(ring.bounce.iter()) {
+                // SAFETY: `va` is one of the ring's granted bounce pages (4 KiB, direct
+                // map), `page.len() <= 4096`, and no request using it is in flight (the
+                // ring lock is held).
                 let dst = unsafe { core::slice::from_raw_parts_mut(va as *mut u8, page.len()) };
                 dst.copy_from_slice(page);
             }

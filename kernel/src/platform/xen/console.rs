@@ -46,10 +46,13 @@ fn idx(ring: u64, off: usize) -> *mut u32 {
 }
 
 fn get(ring: u64, off: usize) -> u32 {
+    // SAFETY: `ring` is the console ring page Xen gave at boot (direct map) and `off` an
+    // aligned index field inside it.
     unsafe { idx(ring, off).read_volatile() }
 }
 
 fn set(ring: u64, off: usize, v: u32) {
+    // SAFETY: as in `get`: an aligned index field of the console ring page.
     unsafe { idx(ring, off).write_volatile(v) }
 }
 
@@ -75,6 +78,8 @@ pub fn write(bytes: &[u8]) {
         let n = room.min(bytes.len() - sent);
         for (i, &b) in bytes[sent..sent + n].iter().enumerate() {
             let at = ring as usize + OUT + (prod as usize + i) % OUT_SIZE as usize;
+            // SAFETY: `at` is inside the ring page's output buffer (index taken modulo
+            // OUT_SIZE).
             unsafe { (at as *mut u8).write_volatile(b) };
         }
         fence(Ordering::SeqCst);
@@ -125,6 +130,7 @@ pub fn try_read(buf: &mut [u8]) -> usize {
     fence(Ordering::SeqCst);
     for (i, b) in buf[..n].iter_mut().enumerate() {
         let at = ring as usize + IN + (cons as usize + i) % IN_SIZE as usize;
+        // SAFETY: `at` is inside the ring page's input buffer (index taken modulo IN_SIZE).
         *b = unsafe { (at as *const u8).read_volatile() };
     }
     fence(Ordering::SeqCst);

@@ -38,6 +38,8 @@ pub fn grant(domid: u16, paddr: u64, read_only: bool) -> Option<u32> {
         })
         .ok()?;
     let entry = table as usize + 8 * r as usize;
+    // SAFETY: `r < ENTRIES`, so the 8-byte entry lies inside the grant table pages mapped
+    // at `table`.
     unsafe {
         ((entry + 2) as *mut u16).write_volatile(domid);
         ((entry + 4) as *mut u32).write_volatile((paddr >> 12) as u32);
@@ -45,6 +47,8 @@ pub fn grant(domid: u16, paddr: u64, read_only: bool) -> Option<u32> {
     // The flags last: they make the entry valid.
     fence(Ordering::SeqCst);
     let flags = GTF_PERMIT_ACCESS | if read_only { GTF_READONLY } else { 0 };
+    // SAFETY: the flags field is an aligned u16 inside entry `r` of the mapped grant table,
+    // which Xen also accesses atomically.
     unsafe { &*(entry as *const AtomicU16) }.store(flags, Ordering::SeqCst);
     Some(r)
 }

@@ -53,6 +53,9 @@ fn call(nr: u64, a1: u64, a2: u64, a3: u64) -> i64 {
         return -38; // ENOSYS: no hypercall page yet
     }
     let ret: i64;
+    // SAFETY: `page` is the stub page Xen filled (install_page ran); each hypercall's stub
+    // is 32 bytes at `nr * 32`; the stub follows the Xen ABI, and every register it may
+    // change is declared clobbered.
     unsafe {
         core::arch::asm!(
             "call {stub}",

@@ -62,10 +62,13 @@ pub struct Netfront {
 }
 
 fn get(ring: usize, off: usize) -> u32 {
+    // SAFETY: `ring` is one of this device's shared ring pages (direct map) and `off` an
+    // aligned header field.
     unsafe { ((ring + off) as *const u32).read_volatile() }
 }
 
 fn set(ring: usize, off: usize, v: u32) {
+    // SAFETY: as in `get`: an aligned header field of our shared ring page.
     unsafe { ((ring + off) as *mut u32).write_volatile(v) }
 }
 
@@ -180,6 +183,8 @@ impl Rings {
     /// Offers rx buffer `id` to the backend (published by the caller's REQ_PROD write).
     fn post_rx(&mut self, id: u16) {
         let slot = self.rx + ENTRIES_AT + (self.rx_prod % RING_SIZE) as usize * RX_ENTRY;
+        // SAFETY: `slot` is entry `rx_prod % RING_SIZE` of our rx ring page; both fields
+        // lie within it.
         unsafe {
             (slot as *mut u16).write_volatile(id);
             ((slot + 4) as *mut u32).write_volatile(self.rx_pages[id as usize].gref);
@@ -193,6 +198,7 @@ impl Rings {
         fence(Ordering::SeqCst);
         while self.tx_cons != prod {
             let slot = self.tx + ENTRIES_AT + (self.tx_cons % RING_SIZE) as usize * TX_ENTRY;
+            // SAFETY: `slot` is an entry of our tx ring page the backend has answered.
             let id = unsafe { (slot as *const u16).read_volatile() };
             if (id as usize) < BUFFERS {
                 self.tx_free.push(id);
@@ -222,11 +228,15 @@ impl NetDevice for Netfront {
             return false;
         };
         let page = &r.tx_pages[id as usize];
+        // SAFETY: `page.va` is a free tx buffer page of ours (4 KiB, direct map; the
+        // backend returned it) and frames are at most one MTU, smaller than the page.
         unsafe {
             core::slice::from_raw_parts_mut(page.va as *mut u8, frame.len()).copy_from_slice(frame);
         }
         let gref = page.gref;
         let slot = r.tx + ENTRIES_AT + (r.tx_prod % RING_SIZE) as usize * TX_ENTRY;
+        // SAFETY: `slot` is entry `tx_prod % RING_SIZE` of our tx ring page; all fields lie
+        // within it.
         unsafe {
             (slot as *mut u32).write_volatile(gref);
             ((slot + 4) as *mut u16).write_volatile(0); // offset
@@ -255,6 +265,7 @@ impl NetDevice for Netfront {
             }
             fence(Ordering::SeqCst);
             let slot = r.rx + ENTRIES_AT + (r.rx_cons % RING_SIZE) as usize * RX_ENTRY;
+            // SAFETY: `slot` is an entry of our rx ring page that the backend has answered.
             let (id, offset, status) = unsafe {
                 (
                     (slot as *const u16).read_volatile(),
@@ -266,6 +277,9 @@ impl NetDevice for Netfront {
             let frame = (status > 0 && (id as usize) < BUFFERS).then(|| {
                 let va = r.rx_pages[id as usize].va;
                 let len = (status as usize).min(PAGE - offset.min(PAGE));
+                // SAFETY: `va` is rx buffer page `id < BUFFERS`, and `offset + len <= PAGE`
+                // by the min above, so the slice stays in that page, which the backend has
+                // filled and handed back.
                 unsafe { core::slice::from_raw_parts((va + offset) as *const u8, len) }.to_vec()
             });
             if (id as usize) < BUFFERS {

@@ -39,14 +39,20 @@ fn at<T>(offset: usize) -> *mut T {
 }
 
 pub fn read_u32(offset: usize) -> u32 {
+    // SAFETY: BASE is Xen's shared-info page, mapped at boot before these are used; callers
+    // pass offsets of aligned fields inside it.
     unsafe { at::<u32>(offset).read_volatile() }
 }
 
 pub fn read_u64(offset: usize) -> u64 {
+    // SAFETY: an aligned field inside the mapped shared-info page.
     unsafe { at::<u64>(offset).read_volatile() }
 }
 
 fn word(offset: usize, port: u32) -> &'static AtomicU64 {
+    // SAFETY: the pending/mask bitmaps lie inside the shared-info page and `port` is an
+    // event channel port (< 4096), so the word is inside them; Xen updates them atomically
+    // too.
     unsafe { &*at::<AtomicU64>(offset + 8 * (port as usize / 64)) }
 }
 
@@ -55,19 +61,26 @@ fn bit(port: u32) -> u64 {
 }
 
 pub fn set_upcall_mask(masked: bool) {
+    // SAFETY: vCPU 0's upcall-mask byte inside the shared-info page, which Xen accesses
+    // atomically too.
     unsafe { &*at::<AtomicU8>(UPCALL_MASK) }.store(masked as u8, Ordering::SeqCst);
 }
 
 /// Clears vCPU 0's "event pending" flag and takes the selector of words with pending
 /// events (Xen's two-level scheme).
 pub fn take_pending_selector() -> u64 {
+    // SAFETY: vCPU 0's upcall-pending byte inside the shared-info page.
     unsafe { &*at::<AtomicU8>(UPCALL_PENDING) }.store(0, Ordering::SeqCst);
+    // SAFETY: vCPU 0's pending selector word inside the shared-info page (aligned).
     unsafe { &*at::<AtomicU64>(PENDING_SEL) }.swap(0, Ordering::SeqCst)
 }
 
 /// Takes the pending, unmasked ports of word `w` (clearing their pending bits).
 pub fn take_pending_word(w: usize) -> u64 {
+    // SAFETY: word `w` (< 64, the selector's bits) of the pending bitmap inside the shared-
+    // info page.
     let pending = unsafe { &*at::<AtomicU64>(EVTCHN_PENDING + 8 * w) };
+    // SAFETY: word `w` (< 64) of the mask bitmap inside the shared-info page.
     let mask = unsafe { &*at::<AtomicU64>(EVTCHN_MASK + 8 * w) };
     let ready = pending.load(Ordering::SeqCst) & !mask.load(Ordering::SeqCst);
     pending.fetch_and(!ready, Ordering::SeqCst);
@@ -89,6 +102,7 @@ pub fn set_masked(port: u32, masked: bool) {
 
 pub fn mask_all() {
     for w in 0..64 {
+        // SAFETY: word `w` (< 64) of the mask bitmap inside the shared-info page.
         unsafe { &*at::<AtomicU64>(EVTCHN_MASK + 8 * w) }.store(u64::MAX, Ordering::SeqCst);
     }
 }

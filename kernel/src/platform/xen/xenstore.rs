@@ -90,9 +90,12 @@ impl Store {
         (self.ring + off) as *mut u32
     }
     fn get(&self, off: usize) -> u32 {
+        // SAFETY: `ring` is xenstore's ring page Xen gave at boot (direct map) and `off` an
+        // aligned index field inside it.
         unsafe { self.idx(off).read_volatile() }
     }
     fn set(&self, off: usize, v: u32) {
+        // SAFETY: as in `get`: an aligned index field of the xenstore ring page.
         unsafe { self.idx(off).write_volatile(v) }
     }
 
@@ -121,6 +124,8 @@ impl Store {
             let n = room.min(bytes.len() - sent);
             for (i, &b) in bytes[sent..sent + n].iter().enumerate() {
                 let at = self.ring + REQ + (prod as usize + i) % RING_SIZE as usize;
+                // SAFETY: `at` is inside the ring page's request buffer (index taken modulo
+                // RING_SIZE).
                 unsafe { (at as *mut u8).write_volatile(b) };
             }
             fence(Ordering::SeqCst);
@@ -141,6 +146,8 @@ impl Store {
             let n = avail.min(out.len() - got);
             for (i, b) in out[got..got + n].iter_mut().enumerate() {
                 let at = self.ring + RSP + (cons as usize + i) % RING_SIZE as usize;
+                // SAFETY: `at` is inside the ring page's response buffer (index taken
+                // modulo RING_SIZE).
                 *b = unsafe { (at as *const u8).read_volatile() };
             }
             fence(Ordering::SeqCst);
