@@ -13,9 +13,12 @@ mod apps_common;
 
 use apps_common::*;
 use rumprun_system_tests::*;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const IN_NAMESPACE: &str = "RUMPRUN_TEST_IN_APPS_LOAD_NAMESPACE";
@@ -91,6 +94,95 @@ fn wait_for_port(port: u16, guest: &Guest) {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length from `s`: (status line, body).
+fn read_response(s: &mut TcpStream) -> Result<(String, Vec<u8>), String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            Ok(_) => return Err(format!("closed in the header after {} bytes", head.len())),
+            Err(e) => return Err(format!("reading the header: {e}")),
+        }
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .ok_or_else(|| format!("no Content-Length in {head:?}"))?;
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body)
+        .map_err(|e| format!("reading the {len}-byte body: {e}"))?;
+    Ok((head.lines().next().unwrap_or("").to_string(), body))
+}
+
+#[test]
+fn nginx_200_connections_for_20_seconds_every_body_checked() {
+    // Baked outside the namespace, where all of the host's files can be read.
+    if std::env::var_os(IN_NAMESPACE).is_none() {
+        nginx_image();
+    }
+    if !in_tap_namespace("nginx_200_connections_for_20_seconds_every_body_checked") {
+        return;
+    }
+    let image = baked_image("app-nginx");
+    let guest = Guest::start("nginx-load", &image, &tap_card("512"), NGINX_ARGS);
+    wait_for_port(80, &guest);
+    let want = Arc::new(pseudo_random(1 << 20, 1));
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let clients: Vec<_> = (0..200)
+        .map(|i| {
+            let (want, done) = (want.clone(), done.clone());
+            std::thread::spawn(move || -> Result<u64, String> {
+                let mut s = TcpStream::connect(format!("{GUEST}:80"))
+                    .map_err(|e| format!("client {i}: connect: {e}"))?;
+                s.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
+                let mut n = 0;
+                // At least one request each, then until the deadline.
+                while n == 0 || Instant::now() < deadline {
+                    s.write_all(b"GET /1m.bin HTTP/1.1\r\nHost: rumprun\r\n\r\n")
+                        .map_err(|e| format!("client {i}: request {n}: {e}"))?;
+                    let (status, body) = read_response(&mut s)
+                        .map_err(|e| format!("client {i}: request {n}: {e}"))?;
+                    if !status.contains(" 200 ") {
+                        return Err(format!("client {i}: request {n}: {status}"));
+                    }
+                    if body != *want {
+                        let at = body.iter().zip(want.iter()).position(|(a, b)| a != b);
+                        return Err(format!(
+                            "client {i}: request {n}: body differs (first at {at:?})"
+                        ));
+                    }
+                    n += 1;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for c in clients {
+        if let Err(e) = c.join().unwrap() {
+            errors.push(e);
+        }
+    }
+    let total = done.load(Ordering::Relaxed);
+    assert!(
+        errors.is_empty(),
+        "{} of 200 clients failed ({total} bodies were right), first: {}\nguest:\n{}",
+        errors.len(),
+        errors[0],
+        guest.console()
+    );
+    eprintln!("nginx under load: {total} bodies of 1 MiB, all right");
+    assert!(total >= 200);
 }
 
 #[test]
