@@ -136,9 +136,32 @@ pub(super) fn scatter(iov: &[(u64, u64)], data: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// readv: a seekable file is read iovec by iovec at its position; anything else
+/// (a socket, pipe, terminal) in one read through a kernel buffer, so one readv takes
+/// one datagram and never waits for more once some bytes arrived, as on Linux.
 pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
+    const SEEK_CUR: u32 = 1;
+    const STREAM_PIECE: u64 = 1 << 20;
+    let f = fd::get(fd)?;
+    if !f.readable() {
+        return Err(EBADF);
+    }
+    let iov = iovecs(iov, count)?;
+    if f.ops.seek(&f, 0, SEEK_CUR).is_err() {
+        let total = iov
+            .iter()
+            .fold(0u64, |a, v| a.saturating_add(v.1))
+            .min(STREAM_PIECE);
+        for &(base, len) in &iov {
+            user::check_writable(base, len as usize)?;
+        }
+        let mut buf = alloc::vec![0u8; total as usize];
+        let n = blocking(&f, Direction::Receive, || f.ops.read(&f, &mut buf))?;
+        scatter(&iov, &buf[..n])?;
+        return Ok(n as u64);
+    }
     let mut total = 0;
-    for (base, len) in iovecs(iov, count)? {
+    for (base, len) in iov {
         if len == 0 {
             continue;
         }
@@ -151,9 +174,6 @@ pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
         if n < len {
             break;
         }
-    }
-    if total == 0 {
-        fd::get(fd)?;
     }
     Ok(total)
 }
@@ -444,11 +464,16 @@ pub fn preadv(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
     let mut total = 0u64;
     for (base, len) in iovecs(iov, count)? {
         let mut at = off + total;
-        let n = user::read_through(base, len as usize, |b, _| {
+        let read = user::read_through(base, len as usize, |b, _| {
             let n = f.ops.pread(b, at)?;
             at += n as u64;
             Ok(n)
-        })? as u64;
+        });
+        let n = match read {
+            Ok(n) => n as u64,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
         total += n;
         if n < len {
             break;
@@ -470,8 +495,26 @@ pub fn pwritev(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
     f.ops.pwrite(&data, off).map(|n| n as u64)
 }
 
+/// The largest piece `copy_between` moves at once (and Linux's MAX_RW_COUNT cap).
+const COPY_PIECE: usize = 64 * 1024;
+const MAX_RW_COUNT: u64 = 0x7fff_f000;
+
+/// Where `copy_between` reads from: a position of a seekable file (given, or the
+/// file's own, which is moved by what was written at the end), or a stream.
+#[derive(Clone, Copy)]
+enum Source {
+    At(u64),
+    Position(u64),
+    Stream,
+}
+
 /// Copies up to `count` bytes from `in_fd` (at `*in_off`, or its position) to
-/// `out_fd` through a kernel buffer: sendfile and copy_file_range.
+/// `out_fd` through a kernel buffer: sendfile and copy_file_range. As on Linux, a
+/// failure after some bytes were copied (EAGAIN from a non-blocking socket, a signal,
+/// an I/O error) ends the call with the bytes copied so far, and the offsets (and the
+/// input's file position) say exactly what was written: a seekable input is read with
+/// pread and advanced only by what the output took, so nothing is skipped or sent
+/// twice. Returns (copied, input offset after, output offset after).
 fn copy_between(
     out_fd: u64,
     in_fd: u64,
@@ -479,67 +522,119 @@ fn copy_between(
     out_off: Option<u64>,
     count: u64,
 ) -> Result<(u64, u64, u64), Errno> {
+    const SEEK_SET: u32 = 0;
+    const SEEK_CUR: u32 = 1;
+    // As the kernel's own code runs with interrupts off, at most COPY_SLICE_NS of
+    // copying: an endless source (or a file copied onto itself) gives a short count,
+    // never a call that does not return.
+    const COPY_SLICE_NS: u64 = 20_000_000;
     let (inf, outf) = (fd::get(in_fd)?, fd::get(out_fd)?);
     if !inf.readable() || !outf.writable() {
         return Err(EBADF);
     }
-    // As Linux, at most MAX_RW_COUNT bytes a call; and, as the kernel's own code runs
-    // with interrupts off, at most COPY_SLICE_NS of copying: an endless source (or a
-    // file copied onto itself) gives a short count, never a call that does not return.
-    const MAX_RW_COUNT: u64 = 0x7fff_f000;
-    const COPY_SLICE_NS: u64 = 20_000_000;
     let count = count.min(MAX_RW_COUNT);
-    let start = crate::time::monotonic_ns();
-    let mut buf = alloc::vec![0u8; (count as usize).min(64 * 1024)];
-    let (mut done, mut ioff, mut ooff) = (0u64, in_off.unwrap_or(0), out_off.unwrap_or(0));
+    let src = match in_off {
+        Some(off) => Source::At(off),
+        None => match inf.ops.seek(&inf, 0, SEEK_CUR) {
+            Ok(pos) => Source::Position(pos),
+            Err(ESPIPE) => Source::Stream,
+            Err(e) => return Err(e),
+        },
+    };
+    let start_off = match src {
+        Source::At(o) | Source::Position(o) => o,
+        Source::Stream => 0,
+    };
+    let began = crate::time::monotonic_ns();
+    let mut buf = alloc::vec![0u8; (count as usize).min(COPY_PIECE)];
+    let (mut done, mut ooff) = (0u64, out_off.unwrap_or(0));
+    let mut failed = None;
     while done < count {
         let first = done == 0;
         let want = ((count - done) as usize).min(buf.len());
-        // Only the first chunk may wait; after it, what is there is what is copied.
-        let read = match in_off {
-            Some(_) => inf.ops.pread(&mut buf[..want], ioff),
-            None if first => blocking(&inf, Direction::Receive, || {
+        // Only the first piece may wait; after it, what is there is what is copied.
+        let read = match src {
+            Source::At(o) | Source::Position(o) => inf.ops.pread(&mut buf[..want], o + done),
+            Source::Stream if first => blocking(&inf, Direction::Receive, || {
                 inf.ops.read(&inf, &mut buf[..want])
             }),
-            None => inf.ops.read(&inf, &mut buf[..want]),
+            Source::Stream => inf.ops.read(&inf, &mut buf[..want]),
         };
         let n = match read {
+            Ok(0) => break,
             Ok(n) => n,
-            Err(e) if first => return Err(e),
-            Err(_) => break,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         };
-        if n == 0 {
-            break;
-        }
-        let wrote = match out_off {
-            Some(_) => outf.ops.pwrite(&buf[..n], ooff),
-            None if first => blocking(&outf, Direction::Send, || outf.ops.write(&outf, &buf[..n])),
-            None => outf.ops.write(&outf, &buf[..n]),
+        let written = match (out_off, src) {
+            (Some(_), _) => outf.ops.pwrite(&buf[..n], ooff),
+            // Bytes taken from a stream cannot be put back: write them all, waiting
+            // for room even on a non-blocking output.
+            (None, Source::Stream) => write_all(&outf, &buf[..n]),
+            (None, _) if first => {
+                blocking(&outf, Direction::Send, || outf.ops.write(&outf, &buf[..n]))
+            }
+            (None, _) => outf.ops.write(&outf, &buf[..n]),
         };
-        let w = match wrote {
+        let w = match written {
             Ok(w) => w,
-            Err(e) if first => return Err(e),
-            Err(_) => break,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         };
         done += w as u64;
-        ioff += w as u64;
         ooff += w as u64;
         if w < n
-            || crate::time::monotonic_ns().saturating_sub(start) > COPY_SLICE_NS
+            || crate::time::monotonic_ns().saturating_sub(began) > COPY_SLICE_NS
             || crate::signal::state::should_interrupt(crate::sched::current())
         {
             break;
         }
     }
-    Ok((done, ioff, ooff))
+    if let Source::Position(pos) = src {
+        inf.ops.seek(&inf, (pos + done) as i64, SEEK_SET)?;
+    }
+    match failed {
+        Some(e) if done == 0 => Err(e),
+        _ => Ok((done, start_off + done, ooff)),
+    }
+}
+
+/// Writes all of `data` to `f`, waiting for room whether or not it is non-blocking.
+fn write_all(f: &OpenFile, data: &[u8]) -> Result<usize, Errno> {
+    let mut off = 0;
+    while off < data.len() {
+        let n = wait::retry_blocking(
+            false,
+            || 0,
+            |deadline| f.ops.sleep(deadline),
+            || f.ops.write(f, &data[off..]),
+        );
+        match n {
+            Ok(n) => off += n,
+            Err(e) if off == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(off)
+}
+
+/// Reads the `loff_t` at `ptr` (a sendfile/copy_file_range offset): negative is EINVAL.
+fn read_offset(ptr: u64) -> Result<Option<u64>, Errno> {
+    if ptr == 0 {
+        return Ok(None);
+    }
+    match user::read::<i64>(ptr)? {
+        o if o < 0 => Err(EINVAL),
+        o => Ok(Some(o as u64)),
+    }
 }
 
 pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
-    let in_off = if offset != 0 {
-        Some(user::read::<i64>(offset)? as u64)
-    } else {
-        None
-    };
+    let in_off = read_offset(offset)?;
     let (done, ioff, _) = copy_between(out_fd, in_fd, in_off, None, count)?;
     if offset != 0 {
         user::write(offset, ioff as i64)?;
@@ -558,16 +653,8 @@ pub fn copy_file_range(
     if flags != 0 {
         return Err(EINVAL);
     }
-    let io = if in_off != 0 {
-        Some(user::read::<i64>(in_off)? as u64)
-    } else {
-        None
-    };
-    let oo = if out_off != 0 {
-        Some(user::read::<i64>(out_off)? as u64)
-    } else {
-        None
-    };
+    let io = read_offset(in_off)?;
+    let oo = read_offset(out_off)?;
     let (done, ioff, ooff) = copy_between(out_fd, in_fd, io, oo, len)?;
     if in_off != 0 {
         user::write(in_off, ioff as i64)?;

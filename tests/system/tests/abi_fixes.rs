@@ -1,0 +1,27 @@
+//! The kernel ABI bugs that broke real programs (issue 14): each C program in
+//! tests/programs checks one area against what Linux does, prints one `ok ...` line
+//! per check and `ALL OK`; these tests boot it on glibc and on musl.
+
+use rumprun_system_tests::*;
+
+#[track_caller]
+fn all_ok(src: &str, flavor: Flavor, run_opts: &[&str]) -> Run {
+    let run = boot_c(src, flavor, run_opts, &[]);
+    run.assert_status(0)
+        .assert_stdout_line("ALL OK")
+        .assert_output_lacks("FAIL");
+    run
+}
+
+/// sendfile to a non-blocking socket with a slow reader: partial counts, every byte
+/// once (nginx/lighttpd served files over 64 KiB corrupt); copy_file_range; readv on
+/// sockets.
+#[test]
+fn sendfile_partial_counts_glibc() {
+    all_ok("sendfile_partial.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn sendfile_partial_counts_musl() {
+    all_ok("sendfile_partial.c", Flavor::Musl, &[]);
+}
