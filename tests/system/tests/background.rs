@@ -1,5 +1,6 @@
 //! Without `-i` the guest runs in the background: `rumprun` prints `qemu:<pid>` and
-//! `rumpstop qemu:<pid>` stops it.
+//! `rumpstop qemu:<pid>` stops it. With `-i`, QEMU ends with the launcher, even one
+//! killed with SIGKILL.
 
 use rumprun_system_tests::*;
 use std::path::Path;
@@ -104,6 +105,80 @@ fn harness_timeout_kills_a_hung_guest() {
             break;
         }
         assert!(Instant::now() < deadline, "QEMU left running: {left:?}");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The QEMU processes running `image` (found by the image path in their command line,
+/// which the launcher's has too: QEMU's has `-kernel` before it).
+fn qemus_running(image: &Path) -> Vec<u32> {
+    let needle = [b"-kernel\0", image.to_str().unwrap().as_bytes()].concat();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| c.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+                && alive(*pid)
+        })
+        .collect()
+}
+
+#[test]
+fn sigkilled_launcher_takes_its_qemu_with_it() {
+    // `rumprun qemu -i` killed with SIGKILL (as a harness does on a timeout, killing
+    // only the launcher): its QEMU must not keep running.
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = scratch_dir("orphan");
+    let image = dir.join("orphan.bin");
+    std::fs::copy(bake(&build_c("args.c", Flavor::Musl)), &image).unwrap();
+    let mut launcher = Command::new(tool("rumprun"))
+        .args(["qemu", "-i"])
+        .arg(&image)
+        .args(["--", "-sleep", "120"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(launcher.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    let mut seen = String::new();
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.contains("sleeping") => break,
+            Some(Ok(l)) => seen.push_str(&(l + "\n")),
+            _ => {
+                let _ = launcher.kill();
+                panic!("guest ended before sleeping:\n{seen}");
+            }
+        }
+        assert!(started.elapsed() < BOOT_TIMEOUT, "no boot:\n{seen}");
+    }
+    let before = qemus_running(&image);
+    assert_eq!(
+        before.len(),
+        1,
+        "expected one QEMU for {image:?}: {before:?}"
+    );
+    launcher.kill().unwrap(); // SIGKILL, only the launcher
+    launcher.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = qemus_running(&image);
+        if left.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            for pid in &left {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+            panic!("QEMU {left:?} still runs 10 s after its launcher was killed");
+        }
         thread::sleep(Duration::from_millis(50));
     }
 }

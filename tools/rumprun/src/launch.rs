@@ -1,5 +1,6 @@
 //! Running QEMU: in the foreground (`-i`, console on our stdio, then the program's exit
-//! status) or in the background (own session, console appended to a log file).
+//! status; QEMU dies with the launcher) or in the background (own session, console
+//! appended to a log file, outliving the launcher).
 
 use std::fs::OpenOptions;
 use std::io::ErrorKind;
@@ -39,12 +40,33 @@ fn set_interrupt_signals(action: [libc::sighandler_t; 2]) -> [libc::sighandler_t
     }
 }
 
+/// Makes the child get SIGKILL when we end, however we end (SIGKILL included): a
+/// foreground QEMU must not outlive the launcher that waits for it (a test harness
+/// killing `rumprun` on a timeout left QEMU spinning). If we are already gone when
+/// the child starts, it ends at once.
+fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: getpid is async-signal-safe; it runs before the fork.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: prctl, getppid and raise are async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != parent {
+                libc::raise(libc::SIGKILL);
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs QEMU with our stdio and returns the program's exit status.
 pub fn foreground(argv: &[String], status_path: &str) -> Result<i32, Error> {
-    let mut child = Command::new(&argv[0])
-        .args(&argv[1..])
-        .spawn()
-        .map_err(|e| spawn_error(&argv[0], &e))?;
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    die_with_parent(&mut cmd);
+    let mut child = cmd.spawn().map_err(|e| spawn_error(&argv[0], &e))?;
     // Like system(3): ^C goes to QEMU (same process group); we wait for it to end.
     let old = set_interrupt_signals([libc::SIG_IGN, libc::SIG_IGN]);
     let waited = child.wait();
