@@ -477,9 +477,12 @@ impl<D: Device> Stack<D> {
         me: Option<SocketId>,
     ) -> bool {
         let port = addr.port();
-        let overlaps = |other: &SockAddr| {
-            other.port() == port
-                && (other.is_unspecified() || addr.is_unspecified() || other.ip() == addr.ip())
+        let mine = spaces(addr, opts.v6only);
+        let overlaps = |other: &SockAddr, other_v6only: bool| {
+            let theirs = spaces(other, other_v6only);
+            let same_ip =
+                other.is_unspecified() || addr.is_unspecified() || other.ip() == addr.ip();
+            other.port() == port && same_ip && ((mine.0 && theirs.0) || (mine.1 && theirs.1))
         };
         for (i, s) in self.socks.iter().enumerate() {
             let Some(s) = s else { continue };
@@ -487,7 +490,7 @@ impl<D: Device> Stack<D> {
                 continue;
             }
             let Some(local) = &s.local else { continue };
-            if !overlaps(local) {
+            if !overlaps(local, s.opts.v6only) {
                 continue;
             }
             let strong = match &s.proto {
@@ -510,7 +513,7 @@ impl<D: Device> Stack<D> {
             for c in &self.orphans {
                 let sk = self.ifaces[c.iface].sockets.get::<tcp::Socket>(c.handle);
                 if let Some(ep) = sk.local_endpoint() {
-                    if overlaps(&SockAddr::from_endpoint(ep, addr.family())) {
+                    if overlaps(&SockAddr::from_endpoint(ep, addr.family()), true) {
                         return true;
                     }
                 }
@@ -519,9 +522,9 @@ impl<D: Device> Stack<D> {
         false
     }
 
-    /// Whether anything holds `port` at all.
+    /// Whether anything holds `port` at all (in IPv4 or IPv6).
     fn port_used(&self, tcp: bool, port: u16) -> bool {
-        let any = SockAddr::v4(Ipv4Addr::UNSPECIFIED, port);
+        let any = SockAddr::v6(Ipv6Addr::UNSPECIFIED, port);
         let strict = SockOpts::default();
         self.port_conflict(tcp, &any, &strict, None)
     }
@@ -753,11 +756,12 @@ impl<D: Device> Stack<D> {
             .map(|(i, _)| i)
             .collect();
         for i in 0..self.ifaces.len() {
-            let (iface, socks) = (&mut self.ifaces[i], &mut self.socks);
+            let (iface, socks, orphans) = (&mut self.ifaces[i], &mut self.socks, &mut self.orphans);
             let (c, more) = iface.poll(now, |set| {
                 for &l in &listeners {
-                    if let Some(s) = socks[l].as_mut() {
-                        service_listener(s, i, set);
+                    let misfit = socks[l].as_mut().and_then(|s| service_listener(s, i, set));
+                    if let Some(c) = misfit {
+                        rehome(socks, &listeners, l, c, set, orphans);
                     }
                 }
             });
@@ -968,36 +972,100 @@ fn tcp_snapshot(t: &TcpConn, sk: &tcp::Socket) -> Snapshot {
     snap
 }
 
+/// The address spaces in which a socket bound to `addr` holds its port: (IPv4, IPv6).
+/// An IPv6 wildcard holds both unless IPV6_V6ONLY; an IPv4-mapped address only IPv4.
+fn spaces(addr: &SockAddr, v6only: bool) -> (bool, bool) {
+    match addr {
+        SockAddr::V4 { .. } => (true, false),
+        SockAddr::V6 { .. } if addr.ip().is_ipv4() => (true, false),
+        SockAddr::V6 { .. } => (addr.is_unspecified() && !v6only, true),
+    }
+}
+
 /// After an ingress packet on interface `i`: moves listeners of `s` that left LISTEN
-/// to the pending queue (or drops them silently when the backlog is full or the family
-/// does not match: the client retransmits its SYN, as with Linux) and re-arms.
-fn service_listener(s: &mut Socket, i: usize, set: &mut SocketSet<'static>) {
+/// to the pending queue (or drops them silently when the backlog is full: the client
+/// retransmits its SYN, as with Linux) and re-arms. A connection of a family `s` does
+/// not take is returned, for [`rehome`].
+fn service_listener(s: &mut Socket, i: usize, set: &mut SocketSet<'static>) -> Option<Conn> {
     let Proto::Tcp(TcpState::Listening(l)) = &mut s.proto else {
-        return;
+        return None;
     };
-    let Some(pos) = l.armed.iter().position(|c| c.iface == i) else {
-        return;
-    };
+    let pos = l.armed.iter().position(|c| c.iface == i)?;
     let c = l.armed[pos];
     let sk = set.get::<tcp::Socket>(c.handle);
     if sk.state() == tcp::State::Listen {
-        return;
+        return None;
     }
-    let family_ok = match sk.local_endpoint().map(|ep| ep.addr) {
-        Some(smoltcp::wire::IpAddress::Ipv4(_)) => {
-            s.family == Family::Inet || (s.family == Family::Inet6 && !s.opts.v6only)
-        }
-        Some(smoltcp::wire::IpAddress::Ipv6(_)) => s.family == Family::Inet6,
-        None => false,
-    };
-    if family_ok && l.pending.len() < l.backlog {
+    let family_ok = takes_family(
+        s.family,
+        s.opts.v6only,
+        sk.local_endpoint().map(|ep| ep.addr),
+    );
+    let misfit = if !family_ok {
+        Some(c)
+    } else if l.pending.len() < l.backlog {
         l.pending.push_back(c);
+        None
     } else {
         set.remove(c.handle);
-    }
+        None
+    };
     let local = s.local.expect("listening sockets are bound");
     l.armed[pos] = Conn {
         iface: i,
         handle: set.add(crate::tcp::new_listener(&s.opts, &local)),
     };
+    misfit
+}
+
+/// Whether listener `s` takes connections to a local address of this family (an
+/// IPv6 listener takes IPv4 ones unless IPV6_V6ONLY).
+fn takes_family(family: Family, v6only: bool, local: Option<smoltcp::wire::IpAddress>) -> bool {
+    match local {
+        Some(smoltcp::wire::IpAddress::Ipv4(_)) => {
+            family == Family::Inet || (family == Family::Inet6 && !v6only)
+        }
+        Some(smoltcp::wire::IpAddress::Ipv6(_)) => family == Family::Inet6,
+        None => false,
+    }
+}
+
+/// A SYN of the other family reached listener `from`'s armed socket (smoltcp's
+/// wildcard listen endpoints match both families): hands the new connection to a
+/// listener on the same port that takes its family (`0.0.0.0:P` next to a V6ONLY
+/// `[::]:P`), or resets it as Linux does when nobody listens for it.
+fn rehome(
+    socks: &mut [Option<Socket>],
+    listeners: &[usize],
+    from: usize,
+    c: Conn,
+    set: &mut SocketSet<'static>,
+    orphans: &mut Vec<Conn>,
+) {
+    let local = set.get::<tcp::Socket>(c.handle).local_endpoint();
+    let taker = local.and_then(|ep| {
+        listeners.iter().copied().find(|&o| {
+            o != from
+                && socks[o].as_ref().is_some_and(|s| {
+                    s.local.is_some_and(|a| {
+                        a.port() == ep.port
+                            && (a.is_unspecified() || a.ip() == crate::addr::smol_to_ip(ep.addr))
+                    }) && takes_family(s.family, s.opts.v6only, Some(ep.addr))
+                })
+        })
+    });
+    if let Some(Some(Socket {
+        proto: Proto::Tcp(TcpState::Listening(l)),
+        ..
+    })) = taker.map(|o| &mut socks[o])
+    {
+        if l.pending.len() < l.backlog {
+            l.pending.push_back(c);
+        } else {
+            set.remove(c.handle); // a full backlog drops the SYN silently
+        }
+        return;
+    }
+    set.get_mut::<tcp::Socket>(c.handle).abort(); // sends the RST
+    orphans.push(c);
 }

@@ -407,3 +407,111 @@ fn ipv6_over_the_wire_and_mapped_v4() {
         _ => panic!("v4 peer of an AF_INET6 listener must be mapped"),
     }
 }
+
+/// An AF_INET6 TCP socket, with IPV6_V6ONLY if `only`.
+fn tcp6(st: &mut Stack<WireEnd>, only: bool) -> SocketId {
+    let s = st.socket(Family::Inet6, SockType::Stream).unwrap();
+    st.setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &(only as i32).to_ne_bytes())
+        .unwrap();
+    s
+}
+
+/// Connects a new `fam` client to `to` over lo; the connect result.
+fn lo_connect(
+    st: &mut Stack<WireEnd>,
+    t: &mut u64,
+    fam: Family,
+    to: SockAddr,
+) -> Result<(), Errno> {
+    let c = st.socket(fam, SockType::Stream).unwrap();
+    assert_eq!(st.connect(c, to), Err(EINPROGRESS));
+    for _ in 0..200 {
+        st.poll(*t);
+        *t += 1;
+        if let Some(r) = st.connect_result(c) {
+            return r;
+        }
+    }
+    panic!("connect to {to:?} neither completed nor failed");
+}
+
+#[test]
+fn v6only_wildcard_binds_next_to_the_ipv4_wildcard_and_each_gets_its_family() {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let mut st: Stack<WireEnd> = Stack::new(9, 0);
+    let any4 = v4(Ipv4Addr::UNSPECIFIED, 6379);
+    let any6 = SockAddr::v6(Ipv6Addr::UNSPECIFIED, 6379);
+    let l4 = tcp4(&mut st);
+    st.bind(l4, any4).unwrap();
+    st.listen(l4, 16).unwrap();
+    // Without V6ONLY the IPv6 wildcard takes IPv4 too: clash.
+    let both = tcp6(&mut st, false);
+    assert_eq!(st.bind(both, any6), Err(EADDRINUSE));
+    let l6 = tcp6(&mut st, true);
+    st.bind(l6, any6).unwrap();
+    st.listen(l6, 16).unwrap();
+    // A V6ONLY socket still clashes with another IPv6 wildcard.
+    let again = tcp6(&mut st, true);
+    assert_eq!(st.bind(again, any6), Err(EADDRINUSE));
+    // Whichever armed listener smoltcp hands a SYN to, each family is accepted by its
+    // own listener.
+    let mut t = 0;
+    for _ in 0..4 {
+        lo_connect(&mut st, &mut t, Family::Inet, v4(Ipv4Addr::LOCALHOST, 6379)).unwrap();
+        lo_connect(
+            &mut st,
+            &mut t,
+            Family::Inet6,
+            SockAddr::v6(Ipv6Addr::LOCALHOST, 6379),
+        )
+        .unwrap();
+    }
+    for _ in 0..4 {
+        let (_, p4) = st.accept(l4).unwrap();
+        assert!(matches!(p4, SockAddr::V4 { .. }), "{p4:?}");
+        let (_, p6) = st.accept(l6).unwrap();
+        assert_eq!(p6.ip(), std::net::IpAddr::V6(Ipv6Addr::LOCALHOST));
+    }
+    assert_eq!(st.accept(l4), Err(EAGAIN));
+    assert_eq!(st.accept(l6), Err(EAGAIN));
+}
+
+#[test]
+fn ipv6_wildcard_first_then_ipv4_wildcard() {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let mut st: Stack<WireEnd> = Stack::new(9, 0);
+    let l6 = tcp6(&mut st, false);
+    st.bind(l6, SockAddr::v6(Ipv6Addr::UNSPECIFIED, 80))
+        .unwrap();
+    let l4 = tcp4(&mut st);
+    assert_eq!(st.bind(l4, v4(Ipv4Addr::UNSPECIFIED, 80)), Err(EADDRINUSE));
+    let l6only = tcp6(&mut st, true);
+    st.bind(l6only, SockAddr::v6(Ipv6Addr::UNSPECIFIED, 81))
+        .unwrap();
+    st.bind(l4, v4(Ipv4Addr::UNSPECIFIED, 81)).unwrap();
+}
+
+#[test]
+fn ipv4_syn_to_a_v6only_listener_is_reset() {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let mut st: Stack<WireEnd> = Stack::new(9, 0);
+    let l6 = tcp6(&mut st, true);
+    st.bind(l6, SockAddr::v6(Ipv6Addr::UNSPECIFIED, 8080))
+        .unwrap();
+    st.listen(l6, 16).unwrap();
+    let mut t = 0;
+    assert_eq!(
+        lo_connect(&mut st, &mut t, Family::Inet, v4(Ipv4Addr::LOCALHOST, 8080)),
+        Err(ECONNREFUSED)
+    );
+    assert_eq!(st.accept(l6), Err(EAGAIN));
+    // The listener still works for its own family.
+    lo_connect(
+        &mut st,
+        &mut t,
+        Family::Inet6,
+        SockAddr::v6(Ipv6Addr::LOCALHOST, 8080),
+    )
+    .unwrap();
+    assert!(st.accept(l6).is_ok());
+}

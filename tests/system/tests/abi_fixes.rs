@@ -25,3 +25,15 @@ fn sendfile_partial_counts_glibc() {
 fn sendfile_partial_counts_musl() {
     all_ok("sendfile_partial.c", Flavor::Musl, &[]);
 }
+
+/// 0.0.0.0:P and a V6ONLY [::]:P both bind and each takes its family; IPv4 to a
+/// V6ONLY-only port is refused (redis's and nginx's Debian default configs).
+#[test]
+fn v6only_dual_bind_glibc() {
+    all_ok("v6only_dual.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn v6only_dual_bind_musl() {
+    all_ok("v6only_dual.c", Flavor::Musl, &[]);
+}
