@@ -54,6 +54,8 @@ pub const SO_DOMAIN: i32 = 39;
 pub const TCP_NODELAY: i32 = 1;
 /// `TCP_MAXSEG`
 pub const TCP_MAXSEG: i32 = 2;
+/// `TCP_CORK`
+pub const TCP_CORK: i32 = 3;
 /// `TCP_KEEPIDLE`
 pub const TCP_KEEPIDLE: i32 = 4;
 /// `TCP_KEEPINTVL`
@@ -130,6 +132,8 @@ pub struct SockOpts {
     pub keep_cnt: u32,
     /// TCP_NODELAY
     pub nodelay: bool,
+    /// TCP_CORK: partial segments are held back (see `tcp::push_corked`).
+    pub cork: bool,
     /// Reported SO_RCVBUF
     pub rcvbuf: usize,
     /// Reported SO_SNDBUF
@@ -163,6 +167,7 @@ impl Default for SockOpts {
             keep_intvl_s: 75,
             keep_cnt: 9,
             nodelay: false,
+            cork: false,
             rcvbuf: DEFAULT_RCVBUF,
             sndbuf: DEFAULT_SNDBUF,
             linger: None,
@@ -280,6 +285,7 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             (SOL_SOCKET, SO_RCVTIMEO) => o.rcvtimeo_us = timeval_arg(val)?,
             (SOL_SOCKET, SO_SNDTIMEO) => o.sndtimeo_us = timeval_arg(val)?,
             (IPPROTO_TCP, TCP_NODELAY) if tcp => o.nodelay = int_arg(val)? != 0,
+            (IPPROTO_TCP, TCP_CORK) if tcp => o.cork = int_arg(val)? != 0,
             (IPPROTO_TCP, TCP_KEEPIDLE) if tcp => o.keep_idle_s = pos_arg(val, 32767)?,
             (IPPROTO_TCP, TCP_KEEPINTVL) if tcp => o.keep_intvl_s = pos_arg(val, 32767)?,
             (IPPROTO_TCP, TCP_KEEPCNT) if tcp => o.keep_cnt = pos_arg(val, 127)?,
@@ -326,6 +332,12 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
                 .get_mut::<smoltcp::socket::tcp::Socket>(c.handle);
             crate::tcp::apply_opts(sk, &opts);
         }
+        // Uncorking sends what the cork held; so does setting TCP_NODELAY (tcp(7)).
+        if (level, name) == (IPPROTO_TCP, TCP_CORK) && !opts.cork
+            || (level, name) == (IPPROTO_TCP, TCP_NODELAY) && opts.nodelay
+        {
+            self.tcp_uncork(id);
+        }
         self.dirty = true;
         Ok(())
     }
@@ -362,6 +374,7 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             (SOL_SOCKET, SO_RCVTIMEO) => return Ok(put(out, &timeval_bytes(o.rcvtimeo_us))),
             (SOL_SOCKET, SO_SNDTIMEO) => return Ok(put(out, &timeval_bytes(o.sndtimeo_us))),
             (IPPROTO_TCP, TCP_NODELAY) if tcp => int(o.nodelay as i32),
+            (IPPROTO_TCP, TCP_CORK) if tcp => int(o.cork as i32),
             (IPPROTO_TCP, TCP_KEEPIDLE) if tcp => int(o.keep_idle_s as i32),
             (IPPROTO_TCP, TCP_KEEPINTVL) if tcp => int(o.keep_intvl_s as i32),
             (IPPROTO_TCP, TCP_KEEPCNT) if tcp => int(o.keep_cnt as i32),

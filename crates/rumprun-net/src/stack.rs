@@ -130,6 +130,10 @@ pub(crate) struct TcpConn {
     /// The connect outcome not yet reported through connect_result.
     pub(crate) started_ms: i64,
     pub(crate) last_state: tcp::State,
+    /// Bytes held back under TCP_CORK (less than a full segment, not yet in smoltcp's
+    /// send buffer) and when the oldest of them was held (ms).
+    pub(crate) corked: Vec<u8>,
+    pub(crate) corked_since: i64,
 }
 
 pub(crate) struct UdpState {
@@ -428,6 +432,7 @@ impl<D: Device> Stack<D> {
     /// TIME_WAIT), or are reset when unread data remains or SO_LINGER is {1, 0};
     /// listeners reset their pending connections.
     pub fn close(&mut self, id: SocketId) -> Result<(), Errno> {
+        self.tcp_uncork(id); // held bytes go out before the FIN
         let s = self
             .socks
             .get_mut(id.0 as usize)
@@ -823,6 +828,9 @@ impl<D: Device> Stack<D> {
                 {
                     s.error = Some(ECONNRESET);
                 }
+                if !t.corked.is_empty() && now - t.corked_since >= crate::tcp::CORK_MS {
+                    crate::tcp::push_corked(t, sk, true); // 200 ms: out it goes, as Linux
+                }
                 t.last_state = st;
             }
             Proto::Tcp(TcpState::Listening(l)) => {
@@ -869,11 +877,18 @@ impl<D: Device> Stack<D> {
             return Some(now_ms);
         }
         let now = Instant::from_millis(now_ms as i64);
+        let corked = self.socks.iter().flatten().filter_map(|s| match &s.proto {
+            Proto::Tcp(TcpState::Conn(t)) if !t.corked.is_empty() => {
+                Some((t.corked_since + crate::tcp::CORK_MS).max(0) as u64)
+            }
+            _ => None,
+        });
         self.ifaces
             .iter_mut()
             .filter_map(|i| i.poll_at(now))
-            .min()
             .map(|t| t.total_millis().max(0) as u64)
+            .chain(corked)
+            .min()
     }
 }
 

@@ -31,6 +31,26 @@ use smoltcp::time::Duration;
 /// SOMAXCONN
 pub const SOMAXCONN: usize = 4096;
 
+/// How long TCP_CORK holds back a partial segment (Linux: 200 ms).
+pub const CORK_MS: i64 = 200;
+/// A full segment under TCP_CORK: the MSS of an Ethernet MTU (IPv4).
+pub const CORK_SEGMENT: usize = 1460;
+
+/// Moves bytes held by TCP_CORK into smoltcp's send buffer: whole segments, or
+/// everything that fits when `all` (uncorked, 200 ms passed, closing).
+pub(crate) fn push_corked(t: &mut TcpConn, sk: &mut tcp::Socket<'static>, all: bool) {
+    let n = if all {
+        t.corked.len()
+    } else {
+        t.corked.len() / CORK_SEGMENT * CORK_SEGMENT
+    };
+    if n == 0 {
+        return;
+    }
+    let sent = sk.send_slice(&t.corked[..n]).unwrap_or(0);
+    t.corked.drain(..sent);
+}
+
 /// Whether the peer's FIN arrived (or the connection is gone): reads end at EOF
 /// once the queue is empty.
 pub(crate) fn fin_received(st: tcp::State) -> bool {
@@ -145,6 +165,8 @@ impl<D: Device> Stack<D> {
                 connecting: false,
                 started_ms: self.now.total_millis(),
                 last_state: state,
+                corked: Vec::new(),
+                corked_since: 0,
             })),
             opts,
             local,
@@ -224,6 +246,8 @@ impl<D: Device> Stack<D> {
             connecting: true,
             started_ms: now,
             last_state: tcp::State::SynSent,
+            corked: Vec::new(),
+            corked_since: 0,
         }));
         self.dirty = true;
         Err(EINPROGRESS)
@@ -265,6 +289,7 @@ impl<D: Device> Stack<D> {
     }
 
     pub(crate) fn tcp_send(&mut self, id: crate::SocketId, buf: &[u8]) -> Result<usize, Errno> {
+        let now_ms = self.now.total_millis();
         let (s, sk) = match self.tcp_conn(id) {
             Err(ENOTCONN) => return Err(EPIPE),
             r => r?,
@@ -284,12 +309,44 @@ impl<D: Device> Stack<D> {
         if buf.is_empty() {
             return Ok(0);
         }
-        let n = sk.send_slice(buf).map_err(|_| EPIPE)?;
+        let n = if s.opts.cork {
+            let Proto::Tcp(TcpState::Conn(t)) = &mut s.proto else {
+                unreachable!()
+            };
+            let free = sk.send_capacity() - sk.send_queue();
+            let room = free.saturating_sub(t.corked.len());
+            if room == 0 {
+                // Nearly full: let what is held go rather than refuse with room left.
+                push_corked(t, sk, true);
+                return Err(EAGAIN);
+            }
+            let n = buf.len().min(room);
+            if t.corked.is_empty() {
+                t.corked_since = now_ms;
+            }
+            t.corked.extend_from_slice(&buf[..n]);
+            push_corked(t, sk, false);
+            n
+        } else {
+            sk.send_slice(buf).map_err(|_| EPIPE)?
+        };
         if n == 0 {
             return Err(EAGAIN);
         }
         self.dirty = true;
         Ok(n)
+    }
+
+    /// Sends whatever TCP_CORK holds on `id` (a TCP connection; others: nothing).
+    pub(crate) fn tcp_uncork(&mut self, id: crate::SocketId) {
+        if let Ok((s, sk)) = self.tcp_conn(id) {
+            if let Proto::Tcp(TcpState::Conn(t)) = &mut s.proto {
+                if !t.corked.is_empty() {
+                    push_corked(t, sk, true);
+                    self.dirty = true;
+                }
+            }
+        }
     }
 
     pub(crate) fn tcp_recv(
@@ -340,6 +397,7 @@ impl<D: Device> Stack<D> {
             t.shut_rd = true;
         }
         if matches!(how, Shutdown::Write | Shutdown::Both) && !t.shut_wr {
+            push_corked(t, sk, true);
             t.shut_wr = true;
             if t.connecting {
                 sk.abort();

@@ -515,3 +515,69 @@ fn ipv4_syn_to_a_v6only_listener_is_reset() {
     .unwrap();
     assert!(st.accept(l6).is_ok());
 }
+
+/// Reads what has arrived on `s` (nothing: empty).
+fn drain(st: &mut Stack<WireEnd>, s: SocketId) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while let Ok(r) = st.recv(s, &mut buf, 0) {
+        if r.len == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..r.len]);
+    }
+    out
+}
+
+#[test]
+fn tcp_cork_holds_partial_segments_until_uncorked_full_or_200_ms() {
+    let mut net = Net::new();
+    let (_l, c, s) = connected(&mut net, 6200);
+    let on = 1i32.to_ne_bytes();
+    let off = 0i32.to_ne_bytes();
+    net.a.setsockopt(c, IPPROTO_TCP, TCP_CORK, &on).unwrap();
+    let mut v = [0u8; 4];
+    net.a.getsockopt(c, IPPROTO_TCP, TCP_CORK, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v), 1);
+
+    // A small write is held back, then uncorking sends it at once.
+    assert_eq!(net.a.send(c, b"headers", None), Ok(7));
+    net.run(50);
+    assert!(drain(&mut net.b, s).is_empty(), "corked bytes went out");
+    net.a.setsockopt(c, IPPROTO_TCP, TCP_CORK, &off).unwrap();
+    net.run(5);
+    assert_eq!(drain(&mut net.b, s), b"headers");
+
+    // Full segments go out while corked; the tail waits for the 200 ms limit.
+    net.a.setsockopt(c, IPPROTO_TCP, TCP_CORK, &on).unwrap();
+    let data = pattern(3000, 5);
+    assert_eq!(net.a.send(c, &data, None), Ok(3000));
+    net.run(20);
+    let first = drain(&mut net.b, s);
+    assert_eq!(first.len(), 2920, "two full segments, not the 80-byte tail");
+    net.run(100);
+    assert!(
+        drain(&mut net.b, s).is_empty(),
+        "the tail left before 200 ms"
+    );
+    net.run(120);
+    let tail = drain(&mut net.b, s);
+    assert_eq!([first, tail].concat(), data);
+
+    // TCP_NODELAY pushes what the cork holds; closing sends the rest before the FIN.
+    assert_eq!(net.a.send(c, b"x", None), Ok(1));
+    net.a.setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &on).unwrap();
+    net.run(5);
+    assert_eq!(drain(&mut net.b, s), b"x");
+    assert_eq!(net.a.send(c, b"bye", None), Ok(3));
+    net.a.close(c).unwrap();
+    net.run(10);
+    let mut buf = [0u8; 16];
+    let r = net.b.recv(s, &mut buf, 0).unwrap();
+    assert_eq!(&buf[..r.len], b"bye");
+    assert_eq!(
+        net.b.recv(s, &mut buf, 0).map(|r| r.len),
+        Ok(0),
+        "EOF after the data"
+    );
+}
