@@ -3,7 +3,8 @@
  * tests/programs/resolver-root) and a name only DNS knows, asked of the nameserver in
  * the baked /etc/resolv.conf (127.0.0.1). That nameserver is a thread of this program:
  * a tiny DNS responder on UDP 127.0.0.1:53 that knows dns.rumprun.test (A 192.0.2.53)
- * and answers NXDOMAIN for anything else, counting the queries it answered. */
+ * and answers NXDOMAIN for anything else, counting the queries it answered. An
+ * AF_UNSPEC lookup asks A and AAAA at once (glibc: in one sendmmsg). */
 #include "check_fatal.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -121,6 +122,11 @@ int main(void)
 		usleep(1000);
 	expect("dns.rumprun.test", AF_INET, 0, "192.0.2.53");
 	CHECK(queries >= 1, "no DNS query was answered");
+	/* AF_UNSPEC: glibc sends the A and AAAA queries together with sendmmsg. */
+	int before = queries;
+	expect("dns.rumprun.test", AF_UNSPEC, 0, "192.0.2.53");
+	CHECK(queries >= before + 2, "AF_UNSPEC asked %d queries, want A and AAAA", queries - before);
+	ok("AF_UNSPEC asked for A and AAAA");
 	const char *missing = lookup("missing.rumprun.test", AF_INET, 0);
 	char want[32];
 	snprintf(want, sizeof want, "error %d", EAI_NONAME);

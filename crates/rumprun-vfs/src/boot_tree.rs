@@ -1,7 +1,8 @@
-//! The standard tree a program finds at boot: `/etc` (from [`crate::etc_files`]),
-//! `/tmp` (1777), `/dev` with the usual device nodes (ptmx included; the kernel makes
-//! the pseudo-terminal slaves in `/dev/pts`) and the `stdin`/`stdout`/`stderr` and
-//! `fd` links into `/proc/self`, and the empty directories `/proc` (where the kernel
+//! The standard tree a program finds at boot: `/etc` (from [`crate::etc_files`], and
+//! `/etc/mtab` linked to `/proc/self/mounts`), `/tmp` (1777), `/dev` with the usual
+//! device nodes (ptmx included; the kernel makes the pseudo-terminal slaves in
+//! `/dev/pts`) and the `stdin`/`stdout`/`stderr` and `fd` links into `/proc/self`, and
+//! the empty directories `/proc` (where the kernel
 //! mounts its procfs), `/bin`, `/root`, `/home`.
 
 use crate::errno::{Errno, VfsResult};
@@ -93,6 +94,12 @@ pub fn populate(vfs: &Vfs, hostname: &[u8]) -> VfsResult<()> {
         let mut h = hostname.to_vec();
         h.push(b'\n');
         write_file(vfs, b"/etc/hostname", &h)?;
+    }
+    // /etc/mtab is a link to the live mount table, as on current Linux systems (df).
+    let etc = vfs.resolve(&root, b"/etc", true)?;
+    match vfs.symlink(b"/proc/self/mounts", &etc, b"mtab", Cred::ROOT) {
+        Ok(_) | Err(Errno::EEXIST) => {}
+        Err(e) => return Err(e),
     }
     let dev = vfs.resolve(&root, b"/dev", true)?;
     for &(name, ma, mi, perm) in DEVICES {

@@ -1,7 +1,9 @@
 //! /proc: generated on every read from the kernel's live state. Each program sees
-//! only itself: /proc/self is a link to `/proc/<its pid>`, which holds exe, cwd, cmdline, status, stat,
-//! maps, mounts and fd/ (one link per open descriptor). At the top: cpuinfo, meminfo,
-//! mounts, uptime, version.
+//! only itself: /proc/self is a link to `/proc/<its pid>`, which holds exe, cwd,
+//! cmdline, comm, status, stat, maps, mounts, mountinfo, fd/ (one link per open
+//! descriptor) and task/ (one directory per thread, with its stat, status and comm).
+//! At the top: cpuinfo, meminfo, mounts, stat (CPU time in USER_HZ ticks), uptime,
+//! version.
 
 use alloc::format;
 use alloc::string::String;
@@ -25,6 +27,9 @@ enum Kind {
     Cwd,
     Fd(u64),
     File(ProcFile),
+    TaskDir,
+    Task(u32),
+    TaskFile(u32, ProcFile),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,21 +43,32 @@ enum ProcFile {
     Status,
     Stat,
     Maps,
+    CpuStat,
+    MountInfo,
+    Comm,
 }
 
-const ROOT_FILES: [(&str, ProcFile); 5] = [
+const ROOT_FILES: [(&str, ProcFile); 6] = [
     ("cpuinfo", ProcFile::CpuInfo),
     ("meminfo", ProcFile::MemInfo),
     ("mounts", ProcFile::Mounts),
+    ("stat", ProcFile::CpuStat),
     ("uptime", ProcFile::Uptime),
     ("version", ProcFile::Version),
 ];
-const PID_FILES: [(&str, ProcFile); 5] = [
+const PID_FILES: [(&str, ProcFile); 7] = [
     ("cmdline", ProcFile::Cmdline),
+    ("comm", ProcFile::Comm),
     ("status", ProcFile::Status),
     ("stat", ProcFile::Stat),
     ("maps", ProcFile::Maps),
     ("mounts", ProcFile::Mounts),
+    ("mountinfo", ProcFile::MountInfo),
+];
+const TASK_FILES: [(&str, ProcFile); 3] = [
+    ("comm", ProcFile::Comm),
+    ("status", ProcFile::Status),
+    ("stat", ProcFile::Stat),
 ];
 
 pub struct ProcFs {
@@ -94,16 +110,21 @@ impl ProcNode {
             Kind::FdDir => 4,
             Kind::Exe => 5,
             Kind::Cwd => 6,
+            Kind::TaskDir => 7,
             Kind::File(f) => 10 + f as u64,
             Kind::Fd(n) => 1000 + n,
+            Kind::Task(t) => 100_000 + t as u64,
+            Kind::TaskFile(t, f) => 1 << 32 | (t as u64) << 8 | f as u64,
         }
     }
 
     fn file_type(&self) -> FileType {
         match self.kind {
-            Kind::Root | Kind::PidDir | Kind::FdDir => FileType::Directory,
+            Kind::Root | Kind::PidDir | Kind::FdDir | Kind::TaskDir | Kind::Task(_) => {
+                FileType::Directory
+            }
             Kind::SelfLink | Kind::Exe | Kind::Cwd | Kind::Fd(_) => FileType::Symlink,
-            Kind::File(_) => FileType::Regular,
+            Kind::File(_) | Kind::TaskFile(..) => FileType::Regular,
         }
     }
 
@@ -127,6 +148,7 @@ impl ProcNode {
                     (String::from("exe"), Kind::Exe),
                     (String::from("cwd"), Kind::Cwd),
                     (String::from("fd"), Kind::FdDir),
+                    (String::from("task"), Kind::TaskDir),
                 ];
                 v.extend(
                     PID_FILES
@@ -138,6 +160,14 @@ impl ProcNode {
             Kind::FdDir => crate::fd::list()
                 .into_iter()
                 .map(|(fd, _)| (format!("{fd}"), Kind::Fd(fd)))
+                .collect(),
+            Kind::TaskDir => crate::sched::thread_ids()
+                .into_iter()
+                .map(|t| (format!("{t}"), Kind::Task(t)))
+                .collect(),
+            Kind::Task(t) => TASK_FILES
+                .iter()
+                .map(|(n, f)| (String::from(*n), Kind::TaskFile(t, *f)))
                 .collect(),
             _ => Vec::new(),
         }
@@ -195,14 +225,12 @@ impl Inode for ProcNode {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
-        let Kind::File(f) = self.kind else {
-            return Err(if self.file_type() == FileType::Directory {
-                Errno::EISDIR
-            } else {
-                Errno::EINVAL
-            });
+        let content = match self.kind {
+            Kind::File(f) => generate(f, None),
+            Kind::TaskFile(t, f) => generate(f, Some(t)),
+            _ if self.file_type() == FileType::Directory => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
         };
-        let content = generate(f);
         let start = (offset as usize).min(content.len());
         let n = buf.len().min(content.len() - start);
         buf[..n].copy_from_slice(&content[start..start + n]);
@@ -238,7 +266,8 @@ impl Inode for ProcNode {
     fn parent(&self) -> VfsResult<InodeRef> {
         Ok(match self.kind {
             Kind::Root | Kind::PidDir | Kind::SelfLink => node(self.dev, Kind::Root),
-            Kind::FdDir => node(self.dev, Kind::PidDir),
+            Kind::FdDir | Kind::TaskDir => node(self.dev, Kind::PidDir),
+            Kind::Task(_) => node(self.dev, Kind::TaskDir),
             _ => return Err(Errno::ENOTDIR),
         })
     }
@@ -275,7 +304,10 @@ impl Inode for ProcNode {
     }
 }
 
-fn generate(f: ProcFile) -> Vec<u8> {
+/// The content of file `f` of the program, or of its thread `task`.
+fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
+    let pid = own_pid();
+    let id = task.map_or_else(|| pid.clone(), |t| format!("{t}"));
     let text = match f {
         ProcFile::CpuInfo => cpuinfo(),
         ProcFile::MemInfo => meminfo(),
@@ -309,21 +341,22 @@ fn generate(f: ProcFile) -> Vec<u8> {
         ProcFile::Status => {
             let (free, total) = crate::mm::frames::stats();
             format!(
-                "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
+                "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{id}\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
                 short_name(),
                 super::umask(),
                 crate::sched::thread_count(),
                 (total - free) * 4,
-                pid = own_pid(),
             )
         }
         ProcFile::Stat => format!(
-            "{pid} ({}) R 0 {pid} {pid} 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
+            "{id} ({}) R 0 {pid} {pid} 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
             short_name(),
             crate::sched::process_cpu_ns() / 10_000_000,
             crate::sched::thread_count(),
-            pid = own_pid(),
         ),
+        ProcFile::Comm => format!("{}\n", short_name()),
+        ProcFile::CpuStat => cpu_stat(),
+        ProcFile::MountInfo => mountinfo(),
         ProcFile::Maps => {
             let mut s = String::new();
             for (start, end, prot) in crate::mm::address_space::areas() {
@@ -404,6 +437,45 @@ fn cpuinfo() -> String {
         crate::time::tsc_hz() / 1_000_000,
         flags.trim_end()
     )
+}
+
+/// /proc/stat: one CPU; its time split into user (every program's CPU time: the
+/// kernel's share is not told apart) and idle, in USER_HZ (100 Hz) ticks.
+fn cpu_stat() -> String {
+    const NS_PER_TICK: u64 = 10_000_000;
+    let up = crate::time::monotonic_ns();
+    let busy: u64 = crate::process::running()
+        .map(|p| crate::sched::cpu_ns_of(p.pid()))
+        .sum::<u64>()
+        .min(up);
+    let (user, idle) = (busy / NS_PER_TICK, (up - busy) / NS_PER_TICK);
+    let boot = (crate::time::realtime_ns() - up) / 1_000_000_000;
+    let procs = crate::process::running().count();
+    let line = |name: &str| format!("{name} {user} 0 0 {idle} 0 0 0 0 0 0\n");
+    format!(
+        "{}{}intr 0\nctxt 0\nbtime {boot}\nprocesses {procs}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+        line("cpu "),
+        line("cpu0"),
+    )
+}
+
+/// /proc/self/mountinfo: one line per mount, as Linux writes them (what `df` and
+/// libmount read).
+fn mountinfo() -> String {
+    let vfs = super::vfs();
+    let mut s = String::new();
+    for (i, (path, fstype)) in vfs.mounts().into_iter().enumerate() {
+        let dev = vfs.lookup(&vfs.root(), &path).map_or(0, |n| n.stat().dev);
+        let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff));
+        let p = String::from_utf8_lossy(&path);
+        let parent = if i == 0 { 1 } else { 20 };
+        s += &format!(
+            "{} {parent} {major}:{minor} / {p} rw,relatime shared:{} - {fstype} {fstype} rw\n",
+            20 + i,
+            i + 1
+        );
+    }
+    s
 }
 
 fn meminfo() -> String {

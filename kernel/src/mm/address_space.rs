@@ -189,14 +189,22 @@ impl AddressSpace {
     }
 
     fn find_gap(&self, len: u64) -> Option<u64> {
-        let mut top = MMAP_TOP;
-        for (&s, a) in self.areas.range(..MMAP_TOP).rev() {
-            if a.end <= top && top - a.end >= len {
+        self.find_gap_in(len, MMAP_BOTTOM, MMAP_TOP)
+    }
+
+    /// The highest free `len` bytes within `[bottom, top)`.
+    fn find_gap_in(&self, len: u64, bottom: u64, top: u64) -> Option<u64> {
+        let mut top = top;
+        for (&s, a) in self.areas.range(..top).rev() {
+            if a.end <= top && top - a.end.max(bottom) >= len {
                 return Some(top - len);
             }
             top = top.min(s);
+            if top < bottom.saturating_add(len) {
+                return None;
+            }
         }
-        (top - MMAP_BOTTOM >= len).then(|| top - len)
+        (top >= bottom.saturating_add(len)).then(|| top - len)
     }
 }
 
@@ -356,6 +364,17 @@ pub fn map_anonymous(
         },
     );
     Ok(start)
+}
+
+/// Where MAP_32BIT puts `len` bytes: the highest free range in Linux's window for it
+/// on x86_64, 1 GiB to 2 GiB (so the address fits in 31 bits).
+pub fn free_below_2g(len: u64) -> Option<u64> {
+    if len == 0 || len > 1 << 30 {
+        return None;
+    }
+    space()
+        .lock()
+        .find_gap_in(page_up(len), 0x4000_0000, 0x8000_0000)
 }
 
 /// munmap: releases `[addr, addr+len)`. Unmapped holes inside are fine, as on Linux.

@@ -1,11 +1,12 @@
 //! The programs this kernel runs, each a `Process`: its identity (pid, argv, image for
 //! symbols), its page-table root, and what Linux keeps per process (address space,
-//! descriptor table, cwd and umask, signal dispositions, interval timer). The
+//! descriptor table, cwd and umask, signal dispositions, interval timer, credentials). The
 //! scheduler switches `current()` (and CR3) when it switches to a thread of another
 //! program. A program's start (loading its image on its own main thread) and its end
 //! (the original rumprun's console markers; what happens next is `rc`'s business) live
 //! here too.
 
+pub mod creds;
 pub mod rc;
 
 use crate::fd::{self, OpenFile};
@@ -53,6 +54,7 @@ pub struct Process {
     pub signals: Signals,
     pub itimer: Timer,
     pub timers: crate::signal::posix_timer::Timers,
+    pub creds: creds::Creds,
 }
 
 impl Process {
@@ -69,6 +71,7 @@ impl Process {
             signals: Signals::new(),
             itimer: Timer::new(),
             timers: crate::signal::posix_timer::Timers::new(),
+            creds: creds::Creds::new(),
         }
     }
 

@@ -189,6 +189,17 @@ pub fn thread_count() -> usize {
         .count()
 }
 
+/// The tids of the running program's live threads, lowest first.
+pub fn thread_ids() -> alloc::vec::Vec<Tid> {
+    let pid = crate::process::current().pid();
+    sched()
+        .threads
+        .iter()
+        .filter(|(_, t)| t.state != State::Exited && t.process.pid() == pid)
+        .map(|(&tid, _)| tid)
+        .collect()
+}
+
 pub fn set_clear_child_tid(addr: u64) {
     let s = sched();
     if let Some(t) = s.threads.get_mut(&s.current) {
@@ -631,16 +642,17 @@ pub fn sleeps(thread: bool) -> u64 {
 /// CPU time of the running program (all its threads, live and exited), in ns. While
 /// the CPU idles (the current thread blocked) no time is added.
 pub fn process_cpu_ns() -> u64 {
+    cpu_ns_of(crate::process::current().pid())
+}
+
+/// CPU time of program `pid` (all its threads, live and exited), in ns.
+pub fn cpu_ns_of(pid: crate::process::Pid) -> u64 {
     let s = sched();
-    let pid = crate::process::current().pid();
-    let runnable = s
-        .threads
-        .get(&s.current)
-        .is_some_and(|t| t.state == State::Runnable);
-    let running = if runnable {
-        crate::arch::cpu::rdtsc().saturating_sub(s.run_since)
-    } else {
-        0
+    let running = match s.threads.get(&s.current) {
+        Some(t) if t.process.pid() == pid && t.state == State::Runnable => {
+            crate::arch::cpu::rdtsc().saturating_sub(s.run_since)
+        }
+        _ => 0,
     };
     let threads: u64 = s
         .threads

@@ -3,6 +3,7 @@
 
 pub use rumprun_vfs::Errno;
 
+pub const EPERM: Errno = Errno(1);
 pub const ENOENT: Errno = Errno(2);
 pub const ESRCH: Errno = Errno(3);
 pub const EINTR: Errno = Errno(4);

@@ -141,7 +141,10 @@ pub(super) fn scatter(iov: &[(u64, u64)], data: &[u8]) -> Result<(), Errno> {
 /// one datagram and never waits for more once some bytes arrived, as on Linux.
 pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
     const SEEK_CUR: u32 = 1;
-    const STREAM_PIECE: u64 = 1 << 20;
+    // The kernel buffer: 64 KiB, or what is ready if more (a large datagram), at most
+    // 16 MiB; a stream read may be short anyway.
+    const STREAM_PIECE: u64 = 64 * 1024;
+    const STREAM_MAX: u64 = 16 << 20;
     let f = fd::get(fd)?;
     if !f.readable() {
         return Err(EBADF);
@@ -151,7 +154,8 @@ pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
         let total = iov
             .iter()
             .fold(0u64, |a, v| a.saturating_add(v.1))
-            .min(STREAM_PIECE);
+            .min(STREAM_PIECE.max(f.ops.bytes_readable().unwrap_or(0) as u64))
+            .min(STREAM_MAX);
         for &(base, len) in &iov {
             user::check_writable(base, len as usize)?;
         }

@@ -7,6 +7,8 @@ const MAP_SHARED: u64 = 0x01;
 const MAP_PRIVATE: u64 = 0x02;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_32BIT: u64 = 0x40;
+const MAP_HUGETLB: u64 = 0x4_0000;
 const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 
 fn errno(e: Error) -> Errno {
@@ -26,8 +28,23 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Sy
     if flags & (MAP_SHARED | MAP_PRIVATE) == 0 || prot & !7 != 0 {
         return Err(EINVAL);
     }
-    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
-    let fixed = flags & MAP_FIXED != 0 || noreplace;
+    let mut noreplace = flags & MAP_FIXED_NOREPLACE != 0;
+    let mut fixed = flags & MAP_FIXED != 0 || noreplace;
+    if flags & MAP_HUGETLB != 0 {
+        // No huge pages are reserved (Linux: ENOMEM for anonymous memory; EINVAL for
+        // a file not on hugetlbfs).
+        return Err(if flags & MAP_ANONYMOUS != 0 {
+            ENOMEM
+        } else {
+            EINVAL
+        });
+    }
+    let mut addr = addr;
+    if flags & MAP_32BIT != 0 && !fixed && len != 0 {
+        // In the low window Linux uses (1-2 GiB), below any hint.
+        addr = aspace::free_below_2g(len).ok_or(ENOMEM)?;
+        (fixed, noreplace) = (true, true);
+    }
     if flags & MAP_ANONYMOUS != 0 {
         return aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno);
     }

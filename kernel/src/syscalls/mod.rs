@@ -2,10 +2,12 @@
 //! registers) decodes the number and arguments and dispatches to one module per area.
 //! A syscall we lack returns -ENOSYS and is logged once, by name.
 
+mod creds;
 pub mod errno;
 pub mod fs;
 pub mod io;
 mod memory;
+mod mmsg;
 pub mod names;
 mod net;
 mod poll;
@@ -18,6 +20,7 @@ mod time;
 pub mod trace;
 mod unix;
 pub mod user;
+mod xattr;
 
 use crate::arch::trap::TrapFrame;
 use errno::*;
@@ -118,6 +121,20 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         54 if unix::owns(a[0]) => unix::setsockopt(a[0], a[1], a[2], a[3], a[4]),
         55 if unix::owns(a[0]) => unix::getsockopt(a[0], a[1], a[2], a[3], a[4]),
         288 if unix::owns(a[0]) => unix::accept4(a[0], a[1], a[2], a[3]),
+        299 => mmsg::recvmmsg(a[0], a[1], a[2], a[3], a[4], |fd, m, f| {
+            if unix::owns(fd) {
+                unix::recvmsg(fd, m, f)
+            } else {
+                net::recvmsg(fd, m, f)
+            }
+        }),
+        307 => mmsg::sendmmsg(a[0], a[1], a[2], a[3], |fd, m, f| {
+            if unix::owns(fd) {
+                unix::sendmsg(fd, m, f)
+            } else {
+                net::sendmsg(fd, m, f)
+            }
+        }),
         41 => net::socket(a[0], a[1], a[2]),
         42 => net::connect(a[0], a[1], a[2]),
         43 => net::accept4(a[0], a[1], a[2], 0),
@@ -169,16 +186,19 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         100 => process::times(a[0]),
         102 | 104 | 107 | 108 => Ok(0), // getuid, getgid, geteuid, getegid: root
         105 | 106 | 113 | 114 | 117 | 119 => Ok(0), // setuid, setgid, setreuid, setregid, setresuid, setresgid: root may
-        115 => Ok(0),                               // getgroups: none
+        115 => creds::getgroups(a[0], a[1]),
+        116 => creds::setgroups(a[0], a[1]),
+        125 => creds::capget(a[0], a[1]),
+        126 => creds::capset(a[0], a[1]),
         118 | 120 => {
             for p in [a[0], a[1], a[2]] {
                 user::write(p, 0u32)?;
             }
             Ok(0)
         } // getresuid/getresgid
-        110 => Ok(0),                               // getppid: nobody
-        111 | 112 => Ok(process::pid()),            // getpgrp, setsid
-        121 | 124 => Ok(process::pid()),            // getpgid, getsid
+        110 => Ok(0),                    // getppid: nobody
+        111 | 112 => Ok(process::pid()), // getpgrp, setsid
+        121 | 124 => Ok(process::pid()), // getpgid, getsid
         127 => signal::rt_sigpending(a[0], a[1]),
         128 => signal::rt_sigtimedwait(a[0], a[1], a[2], a[3]),
         130 => signal::rt_sigsuspend(a[0], a[1]),
@@ -193,11 +213,23 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         144 => Ok(0),                                    // sched_setscheduler: SCHED_OTHER only
         145 => Ok(0),                                    // sched_getscheduler: SCHED_OTHER
         146 | 147 => Ok(0),                              // sched_get_priority_max/min
-        157 => process::prctl(a[0], a[1]),
+        157 => process::prctl(a[0], a[1], a[2], a[3], a[4]),
         170 => process::sethostname(a[0], a[1]),
         158 => process::arch_prctl(a[0], a[1]),
         160 => process::setrlimit(a[0], a[1]),
         186 => thread::gettid(),
+        188 => xattr::set(xattr::Target::Path(a[0], true), a[1], a[2], a[3], a[4]),
+        189 => xattr::set(xattr::Target::Path(a[0], false), a[1], a[2], a[3], a[4]),
+        190 => xattr::set(xattr::Target::Fd(a[0]), a[1], a[2], a[3], a[4]),
+        191 => xattr::get(xattr::Target::Path(a[0], true), a[1], a[2], a[3]),
+        192 => xattr::get(xattr::Target::Path(a[0], false), a[1], a[2], a[3]),
+        193 => xattr::get(xattr::Target::Fd(a[0]), a[1], a[2], a[3]),
+        194 => xattr::list(xattr::Target::Path(a[0], true), a[1], a[2]),
+        195 => xattr::list(xattr::Target::Path(a[0], false), a[1], a[2]),
+        196 => xattr::list(xattr::Target::Fd(a[0]), a[1], a[2]),
+        197 => xattr::remove(xattr::Target::Path(a[0], true), a[1]),
+        198 => xattr::remove(xattr::Target::Path(a[0], false), a[1]),
+        199 => xattr::remove(xattr::Target::Fd(a[0]), a[1]),
         200 => signal::send_to_thread(a[0], a[1]), // tkill
         162 => crate::fs::mounts::sync_all().map(|_| 0).or(Ok(0)), // sync reports no errors
         201 => time::time(a[0]),
@@ -290,6 +322,7 @@ fn raises_sigpipe(nr: usize, a: &[u64; 6]) -> bool {
         1 | 20 | 40 | 296 | 328 => true, // write, writev, sendfile, pwritev(2) at the position
         44 => a[3] & MSG_NOSIGNAL == 0,  // sendto
         46 => a[2] & MSG_NOSIGNAL == 0,  // sendmsg
+        307 => a[3] & MSG_NOSIGNAL == 0, // sendmmsg
         _ => false,
     }
 }

@@ -181,8 +181,10 @@ pub fn refuse(what: &'static str, err: Errno) -> SysResult {
 
 static THREAD_NAME: Mutex<[u8; 16]> = Mutex::new(*b"main\0\0\0\0\0\0\0\0\0\0\0\0");
 
-pub fn prctl(option: u64, arg2: u64) -> SysResult {
-    const PR_SET_PDEATHSIG: u64 = 1;
+pub fn prctl(option: u64, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResult {
+    if let Some(r) = super::creds::prctl(option, [arg2, arg3, arg4, arg5]) {
+        return r;
+    }
     const PR_GET_DUMPABLE: u64 = 3;
     const PR_SET_DUMPABLE: u64 = 4;
     const PR_SET_NAME: u64 = 15;
@@ -200,7 +202,7 @@ pub fn prctl(option: u64, arg2: u64) -> SysResult {
             Ok(0)
         }
         PR_GET_NAME => user::write(arg2, *THREAD_NAME.lock()).map(|_| 0),
-        PR_SET_PDEATHSIG | PR_SET_DUMPABLE => Ok(0),
+        PR_SET_DUMPABLE => Ok(0),
         PR_GET_DUMPABLE => Ok(1),
         _ => Err(EINVAL),
     }

@@ -53,7 +53,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         9,
         Full,
-        "anonymous (private or shared), files (MAP_PRIVATE, and MAP_SHARED written back on msync, munmap and exit), /dev/zero; MAP_FIXED, MAP_FIXED_NOREPLACE; committed lazily",
+        "anonymous (private or shared), files (MAP_PRIVATE, and MAP_SHARED written back on msync, munmap and exit), /dev/zero; MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_32BIT (placed between 1 and 2 GiB, as Linux); MAP_HUGETLB gives ENOMEM (no huge pages reserved); committed lazily",
     ), // mmap
     sys(10, Full, "PROT_GROWSUP/PROT_GROWSDOWN give EINVAL"), // mprotect
     sys(11, Full, ""),                                        // munmap
@@ -98,7 +98,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(37, Full, ""), // alarm
     sys(38, Full, "ITIMER_VIRTUAL and ITIMER_PROF both count the program's CPU time (user and kernel alike)"), // setitimer
     sys(39, Full, "the program's own pid: 1, or the main tid of a later rc program"), // getpid
-    sys(40, Full, "copies through a kernel buffer"), // sendfile
+    sys(40, Full, "copies through a kernel buffer in 64 KiB pieces; when a later piece fails (EAGAIN, a signal) the bytes already sent are returned and the offset moved by exactly them"), // sendfile
     sys(41, Full, "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only); IPPROTO_UDPLITE gives EPROTONOSUPPORT: smoltcp has no UDP-Lite (partial checksum coverage would mean a UDP of our own over raw IP sockets)"), // socket
     sys(42, Full, ""), // connect
     sys(43, Full, ""), // accept
@@ -189,13 +189,16 @@ pub static SYSCALLS: &[Syscall] = &[
     ), // setsid
     sys(113, Partial, "accepted; the program stays root"), // setreuid
     sys(114, Partial, "accepted; the program stays root"), // setregid
-    sys(115, Full, "no supplementary groups"), // getgroups
+    sys(115, Full, "the groups setgroups set (none at start)"), // getgroups
+    sys(116, Full, "the program is root: any list is kept"), // setgroups
     sys(117, Partial, "accepted; the program stays root"), // setresuid
     sys(118, Full, "always root (0)"), // getresuid
     sys(119, Partial, "accepted; the program stays root"), // setresgid
     sys(120, Full, "always root (0)"), // getresgid
     sys(121, Partial, "answers the caller's pid for any pid (no ESRCH)"), // getpgid
     sys(124, Partial, "answers the caller's pid for any pid (no ESRCH)"), // getsid
+    sys(125, Partial, "root's sets (all, all, none) or what capset left; another program's pid gives ESRCH"), // capget
+    sys(126, Partial, "the caller's own sets, within Linux's rules (EPERM otherwise); nothing is enforced"), // capset
     sys(127, Full, ""), // rt_sigpending
     sys(128, Full, ""), // rt_sigtimedwait
     sys(129, Partial, "the calling program only (others ESRCH); real-time signals queue up to 1024 each (then EAGAIN)"), // rt_sigqueueinfo
@@ -229,7 +232,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         157,
         Partial,
-        "PR_SET_NAME/PR_GET_NAME (one name for the program), PR_SET_PDEATHSIG, PR_GET/SET_DUMPABLE; others give EINVAL",
+        "PR_SET_NAME/PR_GET_NAME (one name for the program), PR_SET/GET_PDEATHSIG (kept, never sent: no parent), PR_GET/SET_DUMPABLE, PR_GET/SET_KEEPCAPS, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ/DROP; others give EINVAL",
     ), // prctl
     sys(
         158,
@@ -243,6 +246,18 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(166, Unsupported, "one fixed file system tree"), // umount2
     sys(170, Full, ""), // sethostname
     sys(186, Full, ""), // gettid
+    sys(188, Partial, "attributes are not stored: EOPNOTSUPP (EINVAL/ERANGE/E2BIG for bad arguments first)"), // setxattr
+    sys(189, Partial, "as setxattr"), // lsetxattr
+    sys(190, Partial, "as setxattr"), // fsetxattr
+    sys(191, Full, "no file has attributes: ENODATA in the namespaces Linux's file system would have (security, trusted, ACLs; user on ext2), else EOPNOTSUPP"), // getxattr
+    sys(192, Full, "as getxattr"), // lgetxattr
+    sys(193, Full, "as getxattr"), // fgetxattr
+    sys(194, Full, "always an empty list"), // listxattr
+    sys(195, Full, "always an empty list"), // llistxattr
+    sys(196, Full, "always an empty list"), // flistxattr
+    sys(197, Full, "ENODATA or EOPNOTSUPP as getxattr; removing a missing ACL succeeds"), // removexattr
+    sys(198, Full, "as removexattr"), // lremovexattr
+    sys(199, Full, "as removexattr"), // fremovexattr
     sys(200, Full, ""), // tkill
     sys(201, Full, ""), // time
     sys(
@@ -335,12 +350,14 @@ pub static SYSCALLS: &[Syscall] = &[
         "the open mode is not checked; offset -1 writes at the file position instead of EINVAL",
     ), // pwritev
     sys(297, Partial, "threads of the calling program only (others ESRCH)"), // rt_tgsigqueueinfo
+    sys(299, Full, "MSG_WAITFORONE; the timeout bounds every wait after the first datagram (Linux checks it only between datagrams)"), // recvmmsg
     sys(
         302,
         Partial,
         "reads the fixed limits of getrlimit; new limits are accepted but neither kept nor enforced",
     ), // prlimit64
     sys(306, Full, "as sync"), // syncfs
+    sys(307, Full, ""), // sendmmsg
     sys(309, Full, "always CPU 0, node 0"), // getcpu
     sys(316, Full, "RENAME_NOREPLACE, RENAME_EXCHANGE; RENAME_WHITEOUT gives EINVAL"), // renameat2
     sys(317, Unsupported, "no seccomp"), // seccomp

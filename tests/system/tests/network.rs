@@ -411,6 +411,7 @@ fn getaddrinfo_numeric_hosts_file_and_dns() {
             .assert_stdout_line("ok: baked-alias -> 192.0.2.44")
             .assert_stdout_line("ok: names in /etc/hosts did not ask DNS")
             .assert_stdout_line("ok: dns.rumprun.test -> 192.0.2.53")
+            .assert_stdout_line("ok: AF_UNSPEC asked for A and AAAA")
             .assert_stdout_line("ok: an unknown name gives EAI_NONAME");
     }
 }
