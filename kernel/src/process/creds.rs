@@ -25,6 +25,8 @@ pub struct CredState {
     pub no_new_privs: bool,
     pub keepcaps: bool,
     pub pdeathsig: u32,
+    /// The nice value setpriority set (-20..=19), which getpriority reports.
+    pub nice: i32,
 }
 
 /// The credentials of one program (a lock around [`CredState`]).
@@ -42,6 +44,7 @@ impl Creds {
             no_new_privs: false,
             keepcaps: false,
             pdeathsig: 0,
+            nice: 0,
         }))
     }
 

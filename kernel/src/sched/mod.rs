@@ -25,7 +25,7 @@ pub type Tid = u32;
 const KSTACK_PAGES: usize = 16;
 const KSTACK_SIZE: u64 = KSTACK_PAGES as u64 * 4096;
 /// How long a thread runs before another runnable thread gets the CPU.
-const TIMESLICE_NS: u64 = 10_000_000;
+pub const TIMESLICE_NS: u64 = 10_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -637,6 +637,21 @@ pub fn sleeps(thread: bool) -> u64 {
         .map(|t| t.sleeps)
         .sum();
     s.exited_sleeps.get(&pid).copied().unwrap_or(0) + live
+}
+
+/// CPU time of thread `tid` of the running program, in ns (None: no such thread).
+pub fn thread_cpu_ns_of(tid: Tid) -> Option<u64> {
+    let s = sched();
+    let t = s.threads.get(&tid)?;
+    if t.process.pid() != crate::process::current().pid() || t.state == State::Exited {
+        return None;
+    }
+    let running = if tid == s.current {
+        crate::arch::cpu::rdtsc().saturating_sub(s.run_since)
+    } else {
+        0
+    };
+    Some(crate::time::tsc_ticks_to_ns(t.cpu_ticks + running))
 }
 
 /// CPU time of the running program (all its threads, live and exited), in ns. While

@@ -318,7 +318,27 @@ pub fn chdir(path: u64) -> SysResult {
 }
 
 pub fn fchdir(fdn: u64) -> SysResult {
+    fd::get(fdn)?;
     set_cwd(vfs_file(fdn).map_err(|_| ENOTDIR)?.1)
+}
+
+/// chroot: one fixed root; chroot("/") (or any path to it) is accepted, another
+/// directory is refused with EPERM (and a log line), a bad path with Linux's errno.
+pub fn chroot(path: u64) -> SysResult {
+    let p = path_arg(path)?;
+    let node = fs::vfs().resolve(&fs::cwd(), &p, true).map_err(fs::err)?;
+    if node.stat().mode & 0o170000 != 0o040000 {
+        return Err(ENOTDIR);
+    }
+    let (st, root) = (node.stat(), fs::vfs().root().stat());
+    if (st.dev, st.ino) == (root.dev, root.ino) {
+        return Ok(0);
+    }
+    crate::console::log_once(
+        "chroot",
+        "rumprun: chroot: the root cannot be changed (one file system tree); returning EPERM",
+    );
+    Err(EPERM)
 }
 
 pub fn fchmodat(dirfd: u64, path: u64, mode: u64, flags: u64) -> SysResult {

@@ -260,8 +260,11 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     const F_SETLK: u64 = 6;
     const F_SETLKW: u64 = 7;
     const F_DUPFD_CLOEXEC: u64 = 1030;
+    const F_SETPIPE_SZ: u64 = 1031;
     const F_GETPIPE_SZ: u64 = 1032;
+    const PIPE_CAPACITY: u64 = 64 * 1024;
     let f = fd::get(fd)?;
+    let is_pipe = f.ops.as_any().is::<pipe::ReadEnd>() || f.ops.as_any().is::<pipe::WriteEnd>();
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             if arg as usize >= fd::MAX_FDS {
@@ -284,7 +287,19 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             user::write(arg, lock).map(|_| 0)
         }
         F_SETLK | F_SETLKW => user::read::<[u8; 32]>(arg).map(|_| 0),
-        F_GETPIPE_SZ => Ok(64 * 1024),
+        F_GETPIPE_SZ if is_pipe => Ok(PIPE_CAPACITY),
+        // Pipes keep their 64 KiB: a smaller size is granted as that (Linux may round
+        // up), a larger one is refused as an unprivileged one would be.
+        F_SETPIPE_SZ if is_pipe && arg as i32 >= 0 => match arg {
+            a if a <= PIPE_CAPACITY => Ok(PIPE_CAPACITY),
+            _ => {
+                crate::console::log_once(
+                    "pipe-size",
+                    "rumprun: F_SETPIPE_SZ above 64 KiB: pipes keep 64 KiB; returning EPERM",
+                );
+                Err(EPERM)
+            }
+        },
         _ => Err(EINVAL),
     }
 }
@@ -519,12 +534,37 @@ enum Source {
 /// input's file position) say exactly what was written: a seekable input is read with
 /// pread and advanced only by what the output took, so nothing is skipped or sent
 /// twice. Returns (copied, input offset after, output offset after).
+/// How `copy_between` runs: `single` stops after the first piece (splice returns
+/// what one transfer moved, as a read does); `nonblock` makes both sides non-blocking
+/// (SPLICE_F_NONBLOCK).
+#[derive(Clone, Copy, Default)]
+struct CopyMode {
+    single: bool,
+    nonblock: bool,
+}
+
+/// `blocking` with the file's own O_NONBLOCK, or non-blocking when `force`.
+fn blocking_unless<T>(
+    file: &OpenFile,
+    force: bool,
+    dir: Direction,
+    op: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    wait::retry_blocking(
+        force || file.nonblocking(),
+        || file.ops.timeout_ns(dir),
+        |deadline| file.ops.sleep(deadline),
+        op,
+    )
+}
+
 fn copy_between(
     out_fd: u64,
     in_fd: u64,
     in_off: Option<u64>,
     out_off: Option<u64>,
     count: u64,
+    mode: CopyMode,
 ) -> Result<(u64, u64, u64), Errno> {
     const SEEK_SET: u32 = 0;
     const SEEK_CUR: u32 = 1;
@@ -559,9 +599,11 @@ fn copy_between(
         // Only the first piece may wait; after it, what is there is what is copied.
         let read = match src {
             Source::At(o) | Source::Position(o) => inf.ops.pread(&mut buf[..want], o + done),
-            Source::Stream if first => blocking(&inf, Direction::Receive, || {
-                inf.ops.read(&inf, &mut buf[..want])
-            }),
+            Source::Stream if first => {
+                blocking_unless(&inf, mode.nonblock, Direction::Receive, || {
+                    inf.ops.read(&inf, &mut buf[..want])
+                })
+            }
             Source::Stream => inf.ops.read(&inf, &mut buf[..want]),
         };
         let n = match read {
@@ -577,7 +619,7 @@ fn copy_between(
             // Bytes taken from a stream cannot be put back: write them all, waiting
             // for room even on a non-blocking output.
             (None, Source::Stream) => write_all(&outf, &buf[..n]),
-            (None, _) if first => {
+            (None, _) if first && !mode.nonblock => {
                 blocking(&outf, Direction::Send, || outf.ops.write(&outf, &buf[..n]))
             }
             (None, _) => outf.ops.write(&outf, &buf[..n]),
@@ -592,6 +634,7 @@ fn copy_between(
         done += w as u64;
         ooff += w as u64;
         if w < n
+            || mode.single
             || crate::time::monotonic_ns().saturating_sub(began) > COPY_SLICE_NS
             || crate::signal::state::should_interrupt(crate::sched::current())
         {
@@ -639,7 +682,7 @@ fn read_offset(ptr: u64) -> Result<Option<u64>, Errno> {
 
 pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
     let in_off = read_offset(offset)?;
-    let (done, ioff, _) = copy_between(out_fd, in_fd, in_off, None, count)?;
+    let (done, ioff, _) = copy_between(out_fd, in_fd, in_off, None, count, CopyMode::default())?;
     if offset != 0 {
         user::write(offset, ioff as i64)?;
     }
@@ -659,7 +702,57 @@ pub fn copy_file_range(
     }
     let io = read_offset(in_off)?;
     let oo = read_offset(out_off)?;
-    let (done, ioff, ooff) = copy_between(out_fd, in_fd, io, oo, len)?;
+    let (done, ioff, ooff) = copy_between(out_fd, in_fd, io, oo, len, CopyMode::default())?;
+    if in_off != 0 {
+        user::write(in_off, ioff as i64)?;
+    }
+    if out_off != 0 {
+        user::write(out_off, ooff as i64)?;
+    }
+    Ok(done)
+}
+
+/// splice(fd_in, off_in, fd_out, off_out, len, flags): one side must be a pipe (an
+/// offset for a pipe is ESPIPE); moves what one transfer can, through a kernel buffer
+/// (Linux moves pipe pages instead; the bytes are the same). SPLICE_F_NONBLOCK makes
+/// both sides non-blocking; the other flags are hints.
+pub fn splice(
+    in_fd: u64,
+    in_off: u64,
+    out_fd: u64,
+    out_off: u64,
+    len: u64,
+    flags: u64,
+) -> SysResult {
+    const SPLICE_F_NONBLOCK: u64 = 2;
+    const SPLICE_FLAGS: u64 = 0xf;
+    let is_pipe = |f: &OpenFile| {
+        f.ops.as_any().is::<pipe::ReadEnd>() || f.ops.as_any().is::<pipe::WriteEnd>()
+    };
+    let (inf, outf) = (fd::get(in_fd)?, fd::get(out_fd)?);
+    if flags & !SPLICE_FLAGS != 0 {
+        return Err(EINVAL);
+    }
+    if !inf.readable() || !outf.writable() {
+        return Err(EBADF);
+    }
+    let (in_pipe, out_pipe) = (is_pipe(&inf), is_pipe(&outf));
+    if !in_pipe && !out_pipe {
+        return Err(EINVAL);
+    }
+    if (in_pipe && in_off != 0) || (out_pipe && out_off != 0) {
+        return Err(ESPIPE);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    let io = read_offset(in_off)?;
+    let oo = read_offset(out_off)?;
+    let mode = CopyMode {
+        single: true,
+        nonblock: flags & SPLICE_F_NONBLOCK != 0,
+    };
+    let (done, ioff, ooff) = copy_between(out_fd, in_fd, io, oo, len, mode)?;
     if in_off != 0 {
         user::write(in_off, ioff as i64)?;
     }

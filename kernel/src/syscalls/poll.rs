@@ -173,6 +173,17 @@ pub fn epoll_ctl(epfd: u64, op: u64, fdn: u64, event: u64) -> SysResult {
     if epfd == fdn {
         return Err(EINVAL);
     }
+    // Regular files, directories, /dev/null, /dev/zero and /dev/full cannot be polled
+    // (EPERM, as Linux says for files without a poll operation; /dev/random can).
+    use crate::fd::devices::Device;
+    let any = target.ops.as_any();
+    if any.is::<crate::fd::vfs_file::VfsFile>()
+        || any
+            .downcast_ref::<Device>()
+            .is_some_and(|d| *d != Device::Random)
+    {
+        return Err(EPERM);
+    }
     let e = ep.ops.as_any().downcast_ref::<Epoll>().unwrap();
     let (events, data) = if op == DEL {
         (0, 0)

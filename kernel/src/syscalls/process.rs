@@ -208,6 +208,110 @@ pub fn prctl(option: u64, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResu
     }
 }
 
+/// Whether `pid` names the caller for the scheduling calls: 0, its pid or one of its
+/// threads. Negative: EINVAL; anything else: ESRCH.
+fn own_sched_pid(pid: u64) -> Result<(), Errno> {
+    let pid = pid as i32;
+    if pid < 0 {
+        return Err(EINVAL);
+    }
+    if pid == 0 || crate::sched::thread_ids().contains(&(pid as u32)) {
+        Ok(())
+    } else {
+        Err(ESRCH)
+    }
+}
+
+const SCHED_OTHER: u64 = 0;
+const SCHED_FIFO: u64 = 1;
+const SCHED_RR: u64 = 2;
+const SCHED_BATCH: u64 = 3;
+const SCHED_IDLE: u64 = 5;
+const SCHED_DEADLINE: u64 = 6;
+
+/// sched_get_priority_max (`max`) and _min: 99 and 1 for the real-time policies, 0
+/// for the others, EINVAL for an unknown policy.
+pub fn sched_priority_bound(policy: u64, max: bool) -> SysResult {
+    match policy {
+        SCHED_FIFO | SCHED_RR => Ok(if max { 99 } else { 1 }),
+        SCHED_OTHER | SCHED_BATCH | SCHED_IDLE | SCHED_DEADLINE => Ok(0),
+        _ => Err(EINVAL),
+    }
+}
+
+/// sched_getscheduler: every thread is SCHED_OTHER.
+pub fn sched_getscheduler(pid: u64) -> SysResult {
+    own_sched_pid(pid).map(|_| SCHED_OTHER)
+}
+
+/// sched_getparam/sched_setparam: priority 0 (SCHED_OTHER's only one).
+pub fn sched_param(pid: u64, param: u64, set: bool) -> SysResult {
+    if (pid as i32) < 0 || param == 0 {
+        return Err(EINVAL);
+    }
+    own_sched_pid(pid)?;
+    if set {
+        if user::read::<i32>(param)? != 0 {
+            return Err(EINVAL);
+        }
+        return Ok(0);
+    }
+    user::write(param, 0i32).map(|_| 0)
+}
+
+/// sched_setscheduler: checked as Linux checks it, then accepted (one CPU: every
+/// thread stays SCHED_OTHER).
+pub fn sched_setscheduler(pid: u64, policy: u64, param: u64) -> SysResult {
+    const SCHED_RESET_ON_FORK: u64 = 0x4000_0000;
+    if (pid as i32) < 0 || param == 0 {
+        return Err(EINVAL);
+    }
+    own_sched_pid(pid)?;
+    let prio = user::read::<i32>(param)?;
+    let (lo, hi) = (
+        sched_priority_bound(policy & !SCHED_RESET_ON_FORK, false)?,
+        sched_priority_bound(policy & !SCHED_RESET_ON_FORK, true)?,
+    );
+    if (prio as i64) < lo as i64 || prio as i64 > hi as i64 {
+        return Err(EINVAL);
+    }
+    Ok(0)
+}
+
+/// sched_rr_get_interval: the scheduler's time slice.
+pub fn sched_rr_get_interval(pid: u64, ts: u64) -> SysResult {
+    own_sched_pid(pid)?;
+    user::write(ts, [0i64, crate::sched::TIMESLICE_NS as i64]).map(|_| 0)
+}
+
+/// Checks getpriority/setpriority's `which` and `who` (the caller only).
+fn priority_target(which: u64, who: u64) -> Result<(), Errno> {
+    const PRIO_PROCESS: u64 = 0;
+    const PRIO_PGRP: u64 = 1;
+    const PRIO_USER: u64 = 2;
+    match which {
+        PRIO_PROCESS => own_sched_pid(who),
+        PRIO_PGRP if who == 0 || who == pid() => Ok(()),
+        PRIO_USER if who as u32 == 0 => Ok(()), // root is the only user
+        PRIO_PGRP | PRIO_USER => Err(ESRCH),
+        _ => Err(EINVAL),
+    }
+}
+
+/// getpriority: 20 - nice (the raw syscall's form; the C library turns it back).
+pub fn getpriority(which: u64, who: u64) -> SysResult {
+    priority_target(which, who)?;
+    Ok((20 - crate::process::current().creds.lock().nice) as u64)
+}
+
+/// setpriority: the nice value, clamped to -20..=19 as Linux does; it changes nothing
+/// else (one CPU, round robin).
+pub fn setpriority(which: u64, who: u64, prio: u64) -> SysResult {
+    priority_target(which, who)?;
+    crate::process::current().creds.lock().nice = (prio as i32).clamp(-20, 19);
+    Ok(0)
+}
+
 /// personality: only PER_LINUX exists here; 0xffffffff queries.
 pub fn personality(persona: u64) -> SysResult {
     match persona as u32 {

@@ -135,7 +135,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         72,
         Partial,
-        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_GETPIPE_SZ; others (F_OFD_*, F_SETPIPE_SZ, F_GETOWN/SETOWN, seals, leases) give EINVAL",
+        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_GETPIPE_SZ, F_SETPIPE_SZ up to the fixed 64 KiB (more: EPERM); others (F_OFD_*, F_NOTIFY, F_GETOWN/SETOWN, seals, leases) give EINVAL",
     ), // fcntl
     sys(
         73,
@@ -209,22 +209,15 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(135, Full, "PER_LINUX only; other personas give EINVAL"), // personality
     sys(137, Full, "the root tmpfs reports the RAM as its size, and its use"), // statfs
     sys(138, Full, "pipes and other non-file descriptors report pipefs"), // fstatfs
-    sys(140, Full, "always nice 0"), // getpriority
-    sys(141, Partial, "accepted without effect (one CPU, no priorities)"), // setpriority
-    sys(142, Partial, "accepted without effect"), // sched_setparam
+    sys(140, Full, "the nice value setpriority set, for the caller (other pids ESRCH)"), // getpriority
+    sys(141, Partial, "the nice value is kept and reported, without effect (one CPU, round robin)"), // setpriority
+    sys(142, Partial, "priority 0 accepted, without effect; others EINVAL"), // sched_setparam
     sys(143, Full, "priority 0 (SCHED_OTHER)"), // sched_getparam
-    sys(144, Partial, "any policy is accepted; every thread stays SCHED_OTHER"), // sched_setscheduler
+    sys(144, Partial, "any valid policy and priority is accepted; every thread stays SCHED_OTHER"), // sched_setscheduler
     sys(145, Full, "SCHED_OTHER"), // sched_getscheduler
-    sys(
-        146,
-        Partial,
-        "0 for every policy (Linux gives 99 for SCHED_FIFO/SCHED_RR)",
-    ), // sched_get_priority_max
-    sys(
-        147,
-        Partial,
-        "0 for every policy (Linux gives 1 for SCHED_FIFO/SCHED_RR)",
-    ), // sched_get_priority_min
+    sys(146, Full, ""), // sched_get_priority_max
+    sys(147, Full, ""), // sched_get_priority_min
+    sys(148, Full, "the scheduler's 10 ms time slice"), // sched_rr_get_interval
     sys(149, Full, "memory is never paged out"), // mlock
     sys(150, Full, "memory is never paged out"), // munlock
     sys(151, Full, "memory is never paged out"), // mlockall
@@ -240,8 +233,9 @@ pub static SYSCALLS: &[Syscall] = &[
         "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS; others give EINVAL",
     ), // arch_prctl
     sys(160, Partial, "limits are accepted and reported, not enforced"), // setrlimit
+    sys(161, Partial, "one fixed root: chroot to it succeeds, to another directory EPERM"), // chroot
     sys(162, Full, "writes back every mounted file system and flushes the disks"), // sync
-    sys(164, Unsupported, "the clocks cannot be set"), // settimeofday
+    sys(164, Refused, "EPERM: the clocks cannot be set (the obsolete timezone alone is accepted)"), // settimeofday
     sys(165, Unsupported, "one fixed file system tree"), // mount
     sys(166, Unsupported, "one fixed file system tree"), // umount2
     sys(170, Full, ""), // sethostname
@@ -281,11 +275,11 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(224, Full, ""), // timer_gettime
     sys(225, Partial, "the expirations missed when the signal was sent, not those while it stayed pending"), // timer_getoverrun
     sys(226, Full, ""), // timer_delete
-    sys(227, Unsupported, "the clocks cannot be set"), // clock_settime
+    sys(227, Refused, "EPERM: the clocks cannot be set"), // clock_settime
     sys(
         228,
         Full,
-        "REALTIME (from the RTC at boot), MONOTONIC, BOOTTIME, the COARSE/RAW variants, process and thread CPU time",
+        "REALTIME (from the RTC at boot), MONOTONIC, BOOTTIME, the COARSE/RAW variants, process and thread CPU time, and the CPU clocks of clock_getcpuclockid/pthread_getcpuclockid (this program's threads, the image's programs)",
     ), // clock_gettime
     sys(229, Full, "1 ns"), // clock_getres
     sys(
@@ -295,7 +289,7 @@ pub static SYSCALLS: &[Syscall] = &[
     ), // clock_nanosleep
     sys(231, Full, ""), // exit_group
     sys(232, Full, "level- and edge-triggered, EPOLLONESHOT"), // epoll_wait
-    sys(233, Full, ""), // epoll_ctl
+    sys(233, Full, "regular files, directories and /dev/null-like devices give EPERM, as on Linux"), // epoll_ctl
     sys(234, Full, "to threads of the program itself; other tgids give ESRCH"), // tgkill
     sys(235, Full, ""), // utimes
     sys(247, Unsupported, "there are never child processes"), // waitid
@@ -319,7 +313,7 @@ pub static SYSCALLS: &[Syscall] = &[
         Partial,
         "accepted; robust futexes are not cleaned up at thread exit",
     ), // set_robust_list
-    sys(275, Unsupported, "not yet"), // splice
+    sys(275, Partial, "through a kernel buffer, one transfer per call; SPLICE_F_NONBLOCK; a pipe-to-socket transfer waits for room even with SPLICE_F_NONBLOCK"), // splice
     sys(280, Full, ""), // utimensat
     sys(281, Full, ""), // epoll_pwait
     sys(282, Full, ""), // signalfd

@@ -93,3 +93,16 @@ fn tcp_cork_glibc() {
 fn tcp_cork_musl() {
     all_ok("tcp_cork.c", Flavor::Musl, &[]);
 }
+
+/// Argument checks and small calls from issue 20 item 6: scheduling queries,
+/// priorities, epoll_ctl on a file, fchdir, thread CPU clocks, pipe sizes, splice,
+/// clock_settime, chroot.
+#[test]
+fn argument_checks_and_small_calls_glibc() {
+    all_ok("arg_checks.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn argument_checks_and_small_calls_musl() {
+    all_ok("arg_checks.c", Flavor::Musl, &[]);
+}

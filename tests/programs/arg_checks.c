@@ -1,0 +1,129 @@
+#define _GNU_SOURCE
+/* arg_checks: argument checks and small calls CPython's test suite found wrong or
+ * missing (issue 20 item 6), each with Linux's answer:
+ *   - sched_getscheduler(-1), sched_getparam(-1): EINVAL; sched_get_priority_min/max
+ *     per policy (1..99 for SCHED_FIFO/RR, 0 for the others) and EINVAL for -23;
+ *     sched_rr_get_interval gives a time slice;
+ *   - epoll_ctl on a regular file: EPERM; fchdir on a bad fd: EBADF;
+ *   - setpriority changes what getpriority returns; a bad `which`: EINVAL;
+ *   - clock_gettime on pthread_getcpuclockid's clock (own thread and another);
+ *   - F_GETPIPE_SZ on a non-pipe: EINVAL; F_SETPIPE_SZ within the capacity;
+ *   - splice from a pipe to a file and from a file to a pipe, with offsets;
+ *   - clock_settime: EPERM (the clocks cannot be set); chroot("/") works, chroot of
+ *     another directory is refused with EPERM, of a missing one ENOENT.
+ * Prints one "ok   ..." line per check and ALL OK. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "check.h"
+
+static volatile int stop;
+static volatile unsigned long spins;
+static void *spinner(void *a)
+{
+	(void)a;
+	while (!stop)
+		spins++;
+	return NULL;
+}
+
+int main(void)
+{
+	alarm(60);
+	/* Raw syscalls: musl's wrappers of these say ENOSYS without asking the kernel. */
+	struct sched_param sp;
+	errno = 0;
+	CHECK(syscall(SYS_sched_getscheduler, -1) == -1 && errno == EINVAL);
+	errno = 0;
+	CHECK(syscall(SYS_sched_getparam, -1, &sp) == -1 && errno == EINVAL);
+	CHECK(syscall(SYS_sched_getscheduler, 0) == SCHED_OTHER);
+	sp.sched_priority = 0;
+	CHECK(syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, &sp) == 0);
+	errno = 0;
+	CHECK(syscall(SYS_sched_setscheduler, 0, SCHED_OTHER + 77, &sp) == -1 && errno == EINVAL);
+	CHECK(sched_get_priority_min(SCHED_FIFO) == 1 && sched_get_priority_max(SCHED_FIFO) == 99);
+	CHECK(sched_get_priority_min(SCHED_RR) == 1 && sched_get_priority_max(SCHED_RR) == 99);
+	CHECK(sched_get_priority_min(SCHED_OTHER) == 0 && sched_get_priority_max(SCHED_OTHER) == 0);
+	errno = 0;
+	CHECK(sched_get_priority_min(-23) == -1 && errno == EINVAL);
+	errno = 0;
+	CHECK(sched_get_priority_max(-23) == -1 && errno == EINVAL);
+	struct timespec ts = {-1, -1};
+	CHECK(sched_rr_get_interval(0, &ts) == 0 && ts.tv_sec >= 0 && ts.tv_nsec > 0);
+
+	int ep = epoll_create1(0);
+	int file = open("/tmp/argfile", O_CREAT | O_RDWR, 0644);
+	struct epoll_event ev = {.events = EPOLLIN};
+	errno = 0;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, file, &ev) == -1 && errno == EPERM);
+	errno = 0;
+	CHECK(fchdir(999) == -1 && errno == EBADF);
+	errno = 0;
+	CHECK(fchdir(file) == -1 && errno == ENOTDIR);
+
+	errno = 0;
+	CHECK(getpriority(PRIO_PROCESS, 0) == 0 && errno == 0);
+	CHECK(setpriority(PRIO_PROCESS, 0, 5) == 0);
+	errno = 0;
+	CHECK(getpriority(PRIO_PROCESS, 0) == 5 && errno == 0);
+	CHECK(setpriority(PRIO_PROCESS, 0, 100) == 0); /* clamped to 19 */
+	CHECK(getpriority(PRIO_PROCESS, 0) == 19);
+	errno = 0;
+	CHECK(setpriority(42, 0, 0) == -1 && errno == EINVAL);
+	errno = 0;
+	CHECK(getpriority(42, 0) == -1 && errno == EINVAL);
+
+	clockid_t self, other;
+	pthread_t t;
+	pthread_create(&t, NULL, spinner, NULL);
+	CHECK(pthread_getcpuclockid(pthread_self(), &self) == 0);
+	CHECK(pthread_getcpuclockid(t, &other) == 0);
+	CHECK(clock_gettime(self, &ts) == 0 && (ts.tv_sec > 0 || ts.tv_nsec > 0));
+	while (spins < 1000000)
+		sched_yield();
+	CHECK(clock_gettime(other, &ts) == 0 && (ts.tv_sec > 0 || ts.tv_nsec > 0));
+	stop = 1;
+	pthread_join(t, NULL);
+
+	int p[2];
+	CHECK(pipe(p) == 0);
+	errno = 0;
+	CHECK(fcntl(file, F_GETPIPE_SZ) == -1 && errno == EINVAL);
+	CHECK(fcntl(p[0], F_GETPIPE_SZ) >= 4096);
+	CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+
+	/* splice: pipe to file at an offset, then file to pipe. */
+	CHECK(write(p[1], "spliced!", 8) == 8);
+	loff_t off = 100;
+	CHECK(splice(p[0], NULL, file, &off, 8, 0) == 8 && off == 108);
+	char buf[16] = "";
+	CHECK(pread(file, buf, 8, 100) == 8 && memcmp(buf, "spliced!", 8) == 0);
+	off = 102;
+	CHECK(splice(file, &off, p[1], NULL, 4, 0) == 4 && off == 106);
+	CHECK(read(p[0], buf, sizeof buf) == 4 && memcmp(buf, "lice", 4) == 0);
+	errno = 0;
+	CHECK(splice(file, NULL, file, NULL, 4, 0) == -1 && errno == EINVAL);
+	errno = 0;
+	off = 0;
+	CHECK(splice(p[0], &off, file, NULL, 4, 0) == -1 && errno == ESPIPE);
+
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	errno = 0;
+	CHECK(clock_settime(CLOCK_REALTIME, &now) == -1 && errno == EPERM);
+	CHECK(chroot("/") == 0);
+	errno = 0;
+	CHECK(chroot("/tmp") == -1 && errno == EPERM);
+	errno = 0;
+	CHECK(chroot("/no/such/dir") == -1 && errno == ENOENT);
+	return CHECK_DONE();
+}
