@@ -3,7 +3,8 @@
 //! itself (abort) or a signal that cannot be delivered, running out of memory, and a
 //! kernel panic. A program's fatal event ends that program with status 128 + signal
 //! (and the image with it when it was the last foreground program, see
-//! `process::rc`); running out of memory (137) and kernel faults (255) end the VM.
+//! `process::rc`); running out of memory (137: a forked process alone is killed) and
+//! kernel faults (255) end the VM.
 
 use crate::arch::paging::USER_END;
 use crate::arch::trap::{exception_name, TrapFrame};
@@ -258,14 +259,27 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
     crate::platform::exit_after_fault(255)
 }
 
-/// A signal (sent by the program itself, or its own timer) whose default action is to
-/// terminate was delivered.
-pub fn killed_by_signal(sig: i32) -> ! {
-    kprintln!(
-        "rumprun: \"{}\" killed by {} (sent by itself)",
-        process::name(),
-        signal_name(sig)
-    );
+/// A signal whose default action is to terminate was delivered (sent by process
+/// `sender`, or by the kernel for the program's own timers and pipes). The line is
+/// printed for programs the image started; a forked process ends silently, as on
+/// Linux, and its parent sees the signal in its wait status.
+pub fn killed_by_signal(sig: i32, sender: u32) -> ! {
+    if process::is_from_rc() {
+        if sender == 0 || sender == process::current().pid() {
+            kprintln!(
+                "rumprun: \"{}\" killed by {} (sent by itself)",
+                process::name(),
+                signal_name(sig)
+            );
+        } else {
+            kprintln!(
+                "rumprun: \"{}\" killed by {} (sent by process {})",
+                process::name(),
+                signal_name(sig),
+                sender
+            );
+        }
+    }
     process::killed(128 + sig)
 }
 
@@ -291,6 +305,11 @@ pub fn out_of_memory(addr: u64) -> ! {
         total * 4,
         free * 4
     );
+    if !process::is_from_rc() {
+        // A forked process (a copy-on-write fault, say): it alone is killed, and its
+        // parent sees SIGKILL in its wait status.
+        process::killed(128 + SIGKILL)
+    }
     crate::platform::exit_after_fault(128 + SIGKILL)
 }
 

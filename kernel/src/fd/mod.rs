@@ -208,6 +208,14 @@ impl Table {
         Ok(fd)
     }
 
+    /// fork: the same open files at the same numbers (offsets and status shared, as
+    /// the open file descriptions are), close-on-exec flags included.
+    pub fn copy_from(&self, parent: &Table) {
+        let slots = parent.lock().clone();
+        let old = core::mem::replace(&mut *self.lock(), slots);
+        drop(old);
+    }
+
     /// Closes every descriptor.
     pub fn close_all(&self) {
         let all = core::mem::take(&mut *self.lock());

@@ -28,6 +28,12 @@ impl ProcessFs {
             umask: Mutex::new(0o022),
         }
     }
+
+    /// fork: the child starts in the same directory with the same umask.
+    pub fn copy_from(&self, parent: &ProcessFs) {
+        *self.cwd.lock() = parent.cwd.lock().clone();
+        *self.umask.lock() = *parent.umask.lock();
+    }
 }
 
 fn process_fs() -> &'static ProcessFs {

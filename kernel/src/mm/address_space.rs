@@ -4,6 +4,13 @@
 //! act on the running program's. Memory is committed lazily:
 //! an area only reserves addresses, and the page-fault handler maps a zeroed frame the
 //! first time a page is touched. PROT_NONE pages fault and become SIGSEGV.
+//!
+//! fork (`fork_into`) gives the child the same areas and a page-table copy whose
+//! entries map the same frames (each shared frame counted in `frames`): private
+//! areas become read-only in both, and the first write to such a page copies it
+//! (`fault`), unless this process is its last user, which just makes it writable
+//! again; MAP_SHARED areas stay writable and shared (their pages are committed at the
+//! fork, so both sides see the same memory). Nothing is copied eagerly but page tables.
 
 use super::frames;
 use crate::arch::paging::{self, PAGE_SIZE, PTE_NX, PTE_PRESENT, PTE_PROT_NONE, PTE_WRITABLE};
@@ -28,6 +35,8 @@ pub struct Area {
     pub prot: u32,
     /// The file behind a file mapping; None for anonymous memory.
     pub backing: Option<Backing>,
+    /// MAP_SHARED anonymous memory: a forked child maps the same frames.
+    pub shared: bool,
 }
 
 /// Where a file mapping's pages come from (and, when shared, go back to).
@@ -58,6 +67,12 @@ impl core::fmt::Debug for Backing {
 }
 
 impl Area {
+    /// MAP_SHARED (anonymous or file): after fork both processes map the same frames,
+    /// writable; private areas are copied on write.
+    pub fn is_shared(&self) -> bool {
+        self.shared || self.backing.as_ref().is_some_and(|b| b.shared)
+    }
+
     /// The part of this area (which starts at `start`) that begins at `from`.
     fn from(&self, start: u64, from: u64) -> Area {
         let mut a = self.clone();
@@ -252,6 +267,7 @@ pub fn add_image_area(start: u64, end: u64, prot: u32) {
                 end: next,
                 prot,
                 backing: None,
+                shared: false,
             },
         );
         cur = next;
@@ -269,6 +285,7 @@ pub fn init_heap_and_stack(brk_start: u64) {
             end: STACK_TOP,
             prot: PROT_READ | PROT_WRITE,
             backing: None,
+            shared: false,
         },
     );
 }
@@ -296,6 +313,7 @@ pub fn brk(new: u64) -> u64 {
                     end: new_top,
                     prot: PROT_READ | PROT_WRITE,
                     backing: None,
+                    shared: false,
                 },
             );
         }
@@ -308,6 +326,7 @@ pub fn brk(new: u64) -> u64 {
                     end: new_top,
                     prot: PROT_READ | PROT_WRITE,
                     backing: None,
+                    shared: false,
                 },
             );
         }
@@ -361,6 +380,7 @@ pub fn map_anonymous(
             end: start + len,
             prot,
             backing: None,
+            shared: false,
         },
     );
     Ok(start)
@@ -406,11 +426,20 @@ pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
             None => return Err(Error::NoMemory),
         }
     }
+    let mut private = false;
     for (start, a) in s.carve(addr, end) {
+        private |= !a.is_shared();
         s.areas.insert(start, Area { prot, ..a });
     }
     let flags = pte_flags(prot);
-    paging::for_each_mapped(addr, end, |va, _| paging::set_flags(va, flags));
+    paging::for_each_mapped(addr, end, |va, e| {
+        // A private page another process still maps stays read-only: copy on write.
+        let cow = private
+            && flags & PTE_WRITABLE != 0
+            && frames::is_shared(paging::frame_of(*e))
+            && s.find(va).is_some_and(|(_, a)| !a.is_shared());
+        paging::set_flags(va, if cow { flags & !PTE_WRITABLE } else { flags });
+    });
     Ok(())
 }
 
@@ -439,39 +468,141 @@ pub enum FaultOutcome {
     OutOfMemory,
 }
 
-/// Resolves a page fault at `addr` (error code `err`) by committing the page when it
-/// belongs to a readable/writable area.
+/// Resolves a page fault at `addr` (error code `err`): commits the page when it
+/// belongs to a readable/writable area, or, for a write to a present read-only page of
+/// a writable area, copies it (copy-on-write after fork) or makes it writable.
 pub fn fault(addr: u64, err: u64) -> FaultOutcome {
-    if addr >= paging::USER_END || err & 1 != 0 {
-        // Kernel address, or a protection violation on a present page.
+    const ERR_PRESENT: u64 = 1;
+    const ERR_WRITE: u64 = 2;
+    const ERR_FETCH: u64 = 0x10;
+    if addr >= paging::USER_END {
         return FaultOutcome::Invalid;
     }
     let Some(s) = space().try_lock() else {
         return FaultOutcome::Invalid;
     };
-    let Some((_, area)) = s.find(addr) else {
+    let Some((area_start, area)) = s.find(addr) else {
         return FaultOutcome::Invalid;
     };
     if area.prot == 0 {
         return FaultOutcome::Invalid;
     }
+    if err & ERR_PRESENT != 0 {
+        if err & ERR_WRITE == 0 || err & ERR_FETCH != 0 || area.prot & PROT_WRITE == 0 {
+            return FaultOutcome::Invalid;
+        }
+        return copy_on_write(page_down(addr), &area);
+    }
+    commit(area_start, &area, page_down(addr))
+}
+
+/// A write to the present, read-only page `va` of the writable `area`: a private page
+/// that another process still maps is copied; otherwise it becomes writable.
+fn copy_on_write(va: u64, area: &Area) -> FaultOutcome {
+    let e = paging::lookup(va);
+    if e & PTE_PRESENT == 0 {
+        return FaultOutcome::Invalid;
+    }
+    let old = paging::frame_of(e);
+    if area.is_shared() || !frames::is_shared(old) {
+        paging::set_flags(va, pte_flags(area.prot));
+        return FaultOutcome::Resolved;
+    }
+    let Some(new) = frames::alloc() else {
+        return FaultOutcome::OutOfMemory;
+    };
+    // SAFETY: both frames are whole pages in the direct map; `new` is ours alone.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            paging::phys_to_virt(old),
+            paging::phys_to_virt(new),
+            PAGE_SIZE as usize,
+        );
+    }
+    if paging::map(va, new, pte_flags(area.prot)).is_none() {
+        frames::free(new);
+        return FaultOutcome::OutOfMemory;
+    }
+    frames::free(old); // this process's reference
+    FaultOutcome::Resolved
+}
+
+/// Maps a fresh page at `va` in `area` (which starts at `area_start`): zeros, or the
+/// file's bytes for a file mapping.
+fn commit(area_start: u64, area: &Area, va: u64) -> FaultOutcome {
     let Some(frame) = frames::alloc_zeroed() else {
         return FaultOutcome::OutOfMemory;
     };
     if let Some(b) = &area.backing {
-        let (page_start, area_start) = (page_down(addr), s.find(addr).map_or(0, |(st, _)| st));
-        // SAFETY: `frame` was just allocated and is not mapped anywhere yet: this is the
-        // only reference to it.
+        // SAFETY: a whole frame in the direct map that nothing else maps yet.
         let page = unsafe {
             core::slice::from_raw_parts_mut(paging::phys_to_virt(frame), PAGE_SIZE as usize)
         };
-        b.source.read(b.offset + (page_start - area_start), page);
+        b.source.read(b.offset + (va - area_start), page);
     }
-    if paging::map(page_down(addr), frame, pte_flags(area.prot)).is_none() {
+    if paging::map(va, frame, pte_flags(area.prot)).is_none() {
         frames::free(frame);
         return FaultOutcome::OutOfMemory;
     }
     FaultOutcome::Resolved
+}
+
+/// fork: gives `child_root` (an empty lower half) the running program's mappings and
+/// returns the child's address space. Private pages are shared read-only by both
+/// (copied on the first write), MAP_SHARED ones shared writable; the shared areas'
+/// untouched pages are committed first so that both sides map the same frames.
+/// `NoMemory` leaves entries in the child's root for the caller to free.
+pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
+    let s = space().lock();
+    for (&start, a) in s.areas.iter().filter(|(_, a)| a.is_shared() && a.prot != 0) {
+        let mut va = start;
+        while va < a.end {
+            if paging::lookup(va) & (PTE_PRESENT | PTE_PROT_NONE) == 0 {
+                match commit(start, a, va) {
+                    FaultOutcome::Resolved => {}
+                    _ => return Err(Error::NoMemory),
+                }
+            }
+            va += PAGE_SIZE;
+        }
+    }
+    let mut failed = false;
+    for (&start, a) in s.areas.iter() {
+        let private = !a.is_shared();
+        let done = paging::fork_range(child_root, start, a.end, |_, e| {
+            let frame = paging::frame_of(*e);
+            if frames::share(frame) {
+                if private {
+                    *e &= !PTE_WRITABLE;
+                }
+                return *e;
+            }
+            // The frame's counter is full: the child gets its own copy.
+            let Some(copy) = frames::alloc() else {
+                failed = true;
+                return 0;
+            };
+            // SAFETY: whole frames in the direct map; `copy` is new.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    paging::phys_to_virt(frame),
+                    paging::phys_to_virt(copy),
+                    PAGE_SIZE as usize,
+                );
+            }
+            copy | (*e & !0x000f_ffff_ffff_f000)
+        });
+        if done.is_none() || failed {
+            crate::arch::cpu::write_cr3(crate::arch::cpu::read_cr3());
+            return Err(Error::NoMemory);
+        }
+    }
+    crate::arch::cpu::write_cr3(crate::arch::cpu::read_cr3());
+    Ok(AddressSpace {
+        areas: s.areas.clone(),
+        brk_start: s.brk_start,
+        brk: s.brk,
+    })
 }
 
 /// The area containing `addr`, for fault reports.
@@ -628,6 +759,14 @@ pub fn map_file(
     Ok(start)
 }
 
+/// Marks the anonymous mapping that starts at `start` MAP_SHARED (a forked child
+/// shares its pages).
+pub fn set_shared(start: u64) {
+    if let Some(a) = space().lock().areas.get_mut(&start) {
+        a.shared = true;
+    }
+}
+
 /// msync: writes shared file pages in the range back (ENOMEM if not all mapped).
 pub fn sync_range(addr: u64, len: u64) -> Result<(), Error> {
     let end = addr.checked_add(page_up(len)).ok_or(Error::NoMemory)?;
@@ -655,6 +794,23 @@ pub fn sync_range(addr: u64, len: u64) -> Result<(), Error> {
 pub fn release_all() {
     space().lock().areas.clear();
     paging::clear_user_half(frames::free);
+}
+
+/// Forgets every area without touching the page tables (a vfork child ending or
+/// exec'ing: the tables are its parent's).
+pub fn forget_areas() {
+    space().lock().areas.clear();
+}
+
+/// A copy of the running program's areas and break (for a vfork child, which maps
+/// the same pages through the same tables).
+pub fn snapshot() -> AddressSpace {
+    let s = space().lock();
+    AddressSpace {
+        areas: s.areas.clone(),
+        brk_start: s.brk_start,
+        brk: s.brk,
+    }
 }
 
 /// Writes every shared file mapping back (the program is ending).

@@ -2,6 +2,12 @@
 //! when free. The bitmap itself lives in RAM the boot found free (sized to the highest
 //! usable address, so a small VM pays a few bytes and a large one 32 KiB per GiB).
 //! Frames are handed out zeroed on request.
+//!
+//! A frame of program memory may be mapped by several processes after fork
+//! (copy-on-write, or MAP_SHARED): `share` counts an extra reference, `free` drops one
+//! and only returns the frame once none is left. Extra references live in a sparse
+//! two-level table (a 4 KiB block of counters per 8 MiB of RAM, made on first use), so
+//! frames nobody shares cost nothing.
 
 use crate::arch::paging::{phys_to_virt, BOOT_DIRECT_MAP_SIZE, PAGE_SIZE};
 use spin::Mutex;
@@ -154,8 +160,70 @@ pub fn alloc_contiguous(count: usize) -> Option<u64> {
     None
 }
 
+/// Counters per block of the extra-reference table: one u16 per frame.
+const REF_BLOCK: usize = 2048;
+
+/// Extra references per frame (0: one owner), in blocks of `REF_BLOCK` frames.
+static REFS: Mutex<alloc::vec::Vec<Option<alloc::boxed::Box<[u16; REF_BLOCK]>>>> =
+    Mutex::new(alloc::vec::Vec::new());
+
+/// Adds a reference to the frame at `paddr` (another page table maps it). False when
+/// the counter is full or its block cannot be allocated: the caller must copy instead.
+pub fn share(paddr: u64) -> bool {
+    let f = (paddr / PAGE_SIZE) as usize;
+    let mut refs = REFS.lock();
+    if refs.len() <= f / REF_BLOCK {
+        refs.resize_with(f / REF_BLOCK + 1, || None);
+    }
+    let block = match &mut refs[f / REF_BLOCK] {
+        Some(b) => b,
+        slot => {
+            let layout = core::alloc::Layout::new::<[u16; REF_BLOCK]>();
+            // SAFETY: the layout has a non-zero size.
+            let p = unsafe { alloc::alloc::alloc_zeroed(layout) } as *mut [u16; REF_BLOCK];
+            if p.is_null() {
+                return false;
+            }
+            // SAFETY: `p` was just allocated with the Box's layout, and all-zero bytes
+            // are a valid [u16; N].
+            slot.insert(unsafe { alloc::boxed::Box::from_raw(p) })
+        }
+    };
+    let c = &mut block[f % REF_BLOCK];
+    if *c == u16::MAX {
+        return false;
+    }
+    *c += 1;
+    true
+}
+
+/// True when more than one page table maps the frame at `paddr`.
+pub fn is_shared(paddr: u64) -> bool {
+    let f = (paddr / PAGE_SIZE) as usize;
+    let refs = REFS.lock();
+    refs.get(f / REF_BLOCK)
+        .and_then(|b| b.as_ref())
+        .is_some_and(|b| b[f % REF_BLOCK] != 0)
+}
+
+/// Drops one extra reference; true if there was one (the frame stays in use).
+fn unshare(f: usize) -> bool {
+    let mut refs = REFS.lock();
+    match refs.get_mut(f / REF_BLOCK).and_then(|b| b.as_mut()) {
+        Some(b) if b[f % REF_BLOCK] != 0 => {
+            b[f % REF_BLOCK] -= 1;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Drops a reference to the frame at `paddr`; the last one returns it to the free set.
 pub fn free(paddr: u64) {
     let f = (paddr / PAGE_SIZE) as usize;
+    if unshare(f) {
+        return;
+    }
     let mut map = FRAMES_MAP.lock();
     debug_assert!(
         map.bits[f / 64] & (1 << (f % 64)) == 0,

@@ -7,7 +7,9 @@
 //! here too.
 
 pub mod creds;
+pub mod fork;
 pub mod rc;
+pub mod wait;
 
 use crate::fd::{self, OpenFile};
 use crate::loader;
@@ -18,19 +20,22 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use spin::{Mutex, Once};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use spin::Mutex;
 
 /// A program's id: the tid of its main thread (1 for the first program).
 pub type Pid = u32;
 
-/// What a program runs: set once, before it starts.
+/// What a program runs: set before it starts, replaced by execve (never freed: a few
+/// hundred bytes, shared by forked children).
+#[derive(Clone)]
 pub struct Program {
     /// `argv[0]`, as shown in the console markers.
     pub name: String,
     /// The program's file name in the payload (`bin/<file_name>`).
     pub file_name: String,
-    /// The ELF image (inside the payload), for loading and symbol lookup.
+    /// The ELF image (inside the payload), for loading and symbol lookup (empty for a
+    /// program execve read from the file system: no symbols in its fault reports).
     pub image: &'static [u8],
     /// The program's argv, for its initial stack and /proc/self/cmdline.
     pub argv: Vec<String>,
@@ -43,11 +48,22 @@ pub struct Process {
     pid: Pid,
     /// The page-table root (CR3 value) of its address space.
     root: AtomicU64,
-    program: Once<Program>,
+    program: AtomicPtr<Program>,
     /// Load bias (0 for ET_EXEC), once loaded.
     base: AtomicU64,
     /// False once the program has ended.
     running: AtomicBool,
+    /// Started by the rc list (console markers), not by fork.
+    from_rc: AtomicBool,
+    /// The parent's pid; 0 for none (rc programs, and orphans when pid 1 is gone).
+    pub ppid: AtomicU32,
+    pub pgid: AtomicU32,
+    pub sid: AtomicU32,
+    /// The wait status (wait4's encoding) once it has ended: a zombie until reaped.
+    wait_status: Mutex<Option<u32>>,
+    /// A vfork child still borrowing its parent's page tables (until execve or exit);
+    /// the parent sleeps meanwhile.
+    vfork_borrowed: AtomicBool,
     pub aspace: Mutex<AddressSpace>,
     pub fds: fd::Table,
     pub fs: crate::fs::ProcessFs,
@@ -62,9 +78,15 @@ impl Process {
         Process {
             pid,
             root: AtomicU64::new(root),
-            program: Once::new(),
+            program: AtomicPtr::new(core::ptr::null_mut()),
             base: AtomicU64::new(0),
             running: AtomicBool::new(true),
+            from_rc: AtomicBool::new(true),
+            ppid: AtomicU32::new(0),
+            pgid: AtomicU32::new(pid),
+            sid: AtomicU32::new(pid),
+            wait_status: Mutex::new(None),
+            vfork_borrowed: AtomicBool::new(false),
             aspace: Mutex::new(AddressSpace::new()),
             fds: fd::Table::new(),
             fs: crate::fs::ProcessFs::new(),
@@ -85,8 +107,22 @@ impl Process {
     }
 
     /// What it runs, once set.
-    pub fn program(&self) -> Option<&Program> {
-        self.program.get()
+    pub fn program(&self) -> Option<&'static Program> {
+        let p = self.program.load(Ordering::Acquire);
+        // SAFETY: set only from a leaked Box (`set_program`), never freed.
+        unsafe { p.as_ref() }
+    }
+
+    /// Sets what it runs (at start and at execve; the old one is leaked, as
+    /// `&'static` references to it may live on).
+    fn set_program(&self, program: &'static Program) {
+        self.program
+            .store(program as *const Program as *mut Program, Ordering::Release);
+    }
+
+    /// False once it has ended (a zombie, or reaped).
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
     }
 
     pub fn base(&self) -> u64 {
@@ -101,7 +137,7 @@ impl Process {
         stdin: Option<Arc<OpenFile>>,
         stdout: Option<Arc<OpenFile>>,
     ) {
-        self.program.call_once(|| program);
+        self.set_program(Box::leak(Box::new(program)));
         self.fds.init_stdio();
         for (fd, file) in [(0, stdin), (1, stdout)] {
             if let Some(f) = file {
@@ -150,6 +186,39 @@ pub fn running() -> impl Iterator<Item = &'static Process> {
         .filter(|p| p.running.load(Ordering::Relaxed))
 }
 
+/// Every process not yet reaped (running ones and zombies).
+pub fn all() -> impl Iterator<Item = &'static Process> {
+    let all: &'static Vec<&'static Process> = unsafe { &*ALL.0.get() };
+    all.iter().copied()
+}
+
+/// The process `pid`, running or a zombie.
+pub fn find(pid: Pid) -> Option<&'static Process> {
+    all().find(|p| p.pid == pid)
+}
+
+/// Page-table roots of reaped processes (their lower halves already empty), reused
+/// by the next new process. A root is put here by its own last thread, which switches
+/// away before anything can make a new process.
+static FREE_ROOTS: Global<Vec<u64>> = Global(UnsafeCell::new(Vec::new()));
+
+/// Forgets a reaped process: it leaves the process list and its root is reused.
+fn forget(p: &'static Process) {
+    // SAFETY: one CPU, kernel not preemptible: nothing else holds these lists.
+    unsafe {
+        (*ALL.0.get()).retain(|q| !core::ptr::eq(*q, p));
+        if !p.vfork_borrowed.load(Ordering::Relaxed) {
+            (*FREE_ROOTS.0.get()).push(p.root());
+        }
+    }
+}
+
+/// A page-table root with an empty lower half: a reaped process's, or a new one.
+fn new_root() -> Option<u64> {
+    // SAFETY: as in `forget`.
+    unsafe { (*FREE_ROOTS.0.get()).pop() }.or_else(crate::arch::paging::new_root)
+}
+
 /// The first program (pid 1, the boot page tables).
 fn first() -> &'static Process {
     // SAFETY: one CPU with interrupts off: no other reference into ALL is alive while it is
@@ -166,7 +235,7 @@ fn first() -> &'static Process {
 
 /// A new program with an empty address space of its own, pid `pid`.
 fn create(pid: Pid) -> Option<&'static Process> {
-    let root = crate::arch::paging::new_root()?;
+    let root = new_root()?;
     let p: &'static Process = Box::leak(Box::new(Process::new(pid, root)));
     // SAFETY: one CPU with interrupts off: no other reference into ALL is alive while it is
     // changed here.
@@ -187,6 +256,11 @@ pub fn argv() -> Vec<String> {
 /// The running program's path, as /proc/self/exe shows it.
 pub fn exe_path() -> String {
     program().map_or_else(String::new, |p| p.exe_path.clone())
+}
+
+/// True when the running process was started by the rc list (not forked).
+pub fn is_from_rc() -> bool {
+    current().from_rc.load(Ordering::Relaxed)
 }
 
 /// The running program's display name, or "kernel" before it exists.
@@ -259,6 +333,7 @@ core::arch::global_asm!(
 pub fn exit(status: i32) -> ! {
     let status = status & 0xff;
     let me = current();
+    *me.wait_status.lock() = Some((status as u32) << 8);
     crate::sched::end_other_threads(me.pid);
     address_space::sync_all();
     fd::close_all();
@@ -280,13 +355,18 @@ pub enum Ending {
 /// programs go on unless this ends the image.
 pub fn killed(status: i32) -> ! {
     let me = current();
+    *me.wait_status.lock() = Some((status as u32).saturating_sub(128) & 0x7f);
     crate::sched::end_other_threads(me.pid);
     fd::close_all();
     rc::program_ended(me, status & 0xff, Ending::Killed)
 }
 
-/// The console marker for the running program's end.
+/// The console marker for the running program's end (rc programs only: a forked
+/// child ends silently, as on Linux).
 fn print_end_marker(status: i32) {
+    if !current().from_rc.load(Ordering::Relaxed) {
+        return;
+    }
     kprint!("\n=== main() of \"{}\" returned {} ===\n", name(), status);
 }
 
@@ -298,6 +378,13 @@ fn release_and_end() -> ! {
     me.itimer.disarm();
     me.timers.clear();
     me.signals.clear_threads();
-    address_space::release_all();
+    if me.vfork_borrowed.load(Ordering::Relaxed) {
+        // The page tables are the (sleeping) parent's: only forget the areas.
+        address_space::forget_areas();
+        wait::vfork_done(me);
+    } else {
+        address_space::release_all();
+    }
+    wait::ended(me);
     crate::sched::exit_last_thread()
 }

@@ -265,11 +265,23 @@ pub fn spawn(
     tls: Option<u64>,
     clear_child_tid: u64,
 ) -> Option<Tid> {
+    spawn_in(None, frame, stack, tls, clear_child_tid)
+}
+
+/// As `spawn`, for a thread of `process` (a forked child, whose pid is the tid it
+/// gets: `next_tid`) or, with `None`, of the calling thread's program.
+pub fn spawn_in(
+    process: Option<&'static Process>,
+    frame: &crate::arch::trap::TrapFrame,
+    stack: u64,
+    tls: Option<u64>,
+    clear_child_tid: u64,
+) -> Option<Tid> {
     let (phys, top) = alloc_kstack()?;
     let s = sched();
     let tid = s.next_tid;
     s.next_tid += 1;
-    let process = s.threads[&s.current].process;
+    let process = process.unwrap_or(s.threads[&s.current].process);
     const FRAME: u64 = core::mem::size_of::<crate::arch::trap::TrapFrame>() as u64;
     let frame_at = top - FRAME;
     let fx_at = frame_at - 512;

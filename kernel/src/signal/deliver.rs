@@ -67,7 +67,7 @@ fn deliver_pending(frame: &mut TrapFrame, syscall: Option<u64>) {
                     );
                     continue;
                 }
-                Default::Terminate => crate::fault::killed_by_signal(sig),
+                Default::Terminate => crate::fault::killed_by_signal(sig, info.pid),
             },
             _ => {
                 if let Some(nr) = restart.take() {

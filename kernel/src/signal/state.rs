@@ -204,6 +204,22 @@ impl Signals {
         unsafe { &mut *self.0.get() }
     }
 
+    /// fork: the child (`self`, new) gets `parent`'s dispositions, and its only
+    /// thread `child_tid` the mask of the forking thread `parent_tid`; nothing is
+    /// pending in the child.
+    pub fn copy_from(&self, parent: &Signals, parent_tid: Tid, child_tid: Tid) {
+        let (p, c) = (parent.get(), self.get());
+        c.actions = p.actions;
+        let mask = p.threads.get(&parent_tid).map_or(0, |t| t.mask);
+        c.threads
+            .insert(child_tid, Box::new(ThreadSignals::new(mask)));
+    }
+
+    /// The disposition of `sig` in this program.
+    pub fn action_of(&self, sig: i32) -> SigAction {
+        self.get().actions[sig as usize]
+    }
+
     /// Forgets every thread's state (the program has ended).
     pub fn clear_threads(&self) {
         self.get().threads.clear();

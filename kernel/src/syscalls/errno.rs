@@ -8,6 +8,7 @@ pub const ENOENT: Errno = Errno(2);
 pub const ESRCH: Errno = Errno(3);
 pub const EINTR: Errno = Errno(4);
 pub const EBADF: Errno = Errno(9);
+pub const ECHILD: Errno = Errno(10);
 pub const EAGAIN: Errno = Errno(11);
 pub const ENOMEM: Errno = Errno(12);
 pub const EFAULT: Errno = Errno(14);

@@ -46,7 +46,12 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Sy
         (fixed, noreplace) = (true, true);
     }
     if flags & MAP_ANONYMOUS != 0 {
-        return aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno);
+        let start =
+            aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno)?;
+        if flags & MAP_SHARED != 0 {
+            aspace::set_shared(start);
+        }
+        return Ok(start);
     }
     if !off.is_multiple_of(4096) {
         return Err(EINVAL);
@@ -58,7 +63,12 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Sy
         .downcast_ref::<crate::fd::devices::Device>()
     {
         if *dev == crate::fd::devices::Device::Zero {
-            return aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno);
+            let start =
+                aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno)?;
+            if flags & MAP_SHARED != 0 {
+                aspace::set_shared(start);
+            }
+            return Ok(start);
         }
         return Err(ENODEV);
     }

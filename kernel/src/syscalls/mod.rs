@@ -151,9 +151,10 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         54 => net::setsockopt(a[0], a[1], a[2], a[3], a[4]),
         55 => net::getsockopt(a[0], a[1], a[2], a[3], a[4]),
         56 => thread::clone(frame, a),
-        57 => process::refuse("fork", ENOSYS),
-        58 => process::refuse("vfork", ENOSYS),
-        59 | 322 => process::refuse("execve", ENOSYS),
+        57 => process::fork(frame, false),
+        58 => process::fork(frame, true),
+        61 => process::wait4(a[0], a[1], a[2], a[3]),
+        247 => process::waitid(a[0], a[1], a[2], a[3], a[4]),
         60 => thread::exit(a[0]),
         62 => signal::kill(a[0], a[1]),
         63 => process::uname(a[0]),
@@ -196,9 +197,12 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
             }
             Ok(0)
         } // getresuid/getresgid
-        110 => Ok(0),                    // getppid: nobody
-        111 | 112 => Ok(process::pid()), // getpgrp, setsid
-        121 | 124 => Ok(process::pid()), // getpgid, getsid
+        110 => process::getppid(),
+        111 => process::getpgid(0), // getpgrp
+        112 => process::setsid(),
+        109 => process::setpgid(a[0], a[1]),
+        121 => process::getpgid(a[0]),
+        124 => process::getsid(a[0]),
         127 => signal::rt_sigpending(a[0], a[1]),
         128 => signal::rt_sigtimedwait(a[0], a[1], a[2], a[3]),
         130 => signal::rt_sigsuspend(a[0], a[1]),

@@ -1,10 +1,13 @@
 //! The process and its environment: ids, exit, uname, limits, arch_prctl (TLS),
-//! scheduling queries, futex (one thread for now), getrandom, resource usage; and the
-//! clear refusals of what one address space cannot do (fork, exec).
+//! scheduling queries, getrandom, resource usage; fork/vfork, wait4/waitid, the
+//! parent, process groups and sessions (process/ does the work).
 
 use super::errno::*;
 use super::user;
 use crate::arch::cpu;
+use crate::arch::trap::TrapFrame;
+use crate::process::fork::ForkArgs;
+use core::sync::atomic::Ordering;
 use spin::Mutex;
 
 /// The calling program's pid (1 for the first program; each program has its own).
@@ -53,7 +56,10 @@ const RLIM_INFINITY: u64 = u64::MAX;
 fn rlimit(resource: u64) -> Result<[u64; 2], Errno> {
     const RLIMIT_STACK: u64 = 3;
     const RLIMIT_NOFILE: u64 = 7;
+    const RLIMIT_NPROC: u64 = 6;
+    const NPROC: u64 = crate::process::fork::MAX_PROCESSES as u64;
     match resource {
+        RLIMIT_NPROC => Ok([NPROC, NPROC]),
         RLIMIT_STACK => Ok([crate::mm::address_space::STACK_SIZE, RLIM_INFINITY]),
         RLIMIT_NOFILE => Ok([1024, 1024]),
         0..=15 => Ok([RLIM_INFINITY, RLIM_INFINITY]),
@@ -118,7 +124,8 @@ pub fn sysinfo(buf: u64) -> SysResult {
     info[0..8].copy_from_slice(&uptime.to_le_bytes());
     info[32..40].copy_from_slice(&(total as u64 * 4096).to_le_bytes());
     info[40..48].copy_from_slice(&(free as u64 * 4096).to_le_bytes());
-    info[80..82].copy_from_slice(&1u16.to_le_bytes()); // procs
+    let procs = crate::process::all().count() as u16;
+    info[80..82].copy_from_slice(&procs.to_le_bytes()); // procs
     info[104..108].copy_from_slice(&1u32.to_le_bytes()); // mem_unit
     user::write(buf, info).map(|_| 0)
 }
@@ -155,28 +162,150 @@ pub fn getrusage(who: u64, buf: u64) -> SysResult {
     user::write(buf, r).map(|_| 0)
 }
 
-/// fork, vfork, execve and friends: a program cannot make or replace programs (the
-/// image starts them all from its rc list).
-pub fn refuse(what: &'static str, err: Errno) -> SysResult {
-    crate::console::log_once(
-        what,
-        match what {
-            "fork" => {
-                "rumprun: fork is not supported (one program, one address space); returning ENOSYS"
-            }
-            "vfork" => {
-                "rumprun: vfork is not supported (one program, one address space); returning ENOSYS"
-            }
-            "execve" => {
-                "rumprun: execve is not supported (the image starts its programs from its rc list); returning ENOSYS"
-            }
-            "clone-process" => {
-                "rumprun: fork/clone of a new process (clone without CLONE_VM|CLONE_THREAD) is not supported: one program, one address space; returning ENOSYS"
-            }
-            _ => "rumprun: unsupported operation",
-        },
-    );
-    Err(err)
+/// fork(), vfork(): a child process (see process::fork).
+pub fn fork(frame: &TrapFrame, vfork: bool) -> SysResult {
+    let args = ForkArgs {
+        vfork,
+        stack: 0,
+        tls: None,
+        child_settid: 0,
+        child_cleartid: 0,
+    };
+    crate::process::fork::fork(frame, args).map(u64::from)
+}
+
+/// wait4(pid, status, options, rusage): pid > 0 that child, 0 the caller's group, -1
+/// any child, < -1 that group.
+pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
+    use crate::process::wait::{self, Which, WCONTINUED, WNOHANG, WUNTRACED};
+    const WALL: u64 = 0x4000_0000 | 0x8000_0000 | 0x2000_0000; // __WALL, __WCLONE, __WNOTHREAD
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL) != 0 {
+        return Err(EINVAL);
+    }
+    let which = match pid as i32 {
+        -1 => Which::Any,
+        0 => Which::Group(own_pgid()),
+        p if p > 0 => Which::Pid(p as u32),
+        p => Which::Group(p.unsigned_abs()),
+    };
+    let reaped = wait::wait(which, options & WNOHANG)?;
+    let Some(r) = reaped else { return Ok(0) };
+    if status != 0 {
+        user::write(status, r.status as i32)?;
+    }
+    if rusage != 0 {
+        user::write(rusage, [0u64; 18])?;
+    }
+    Ok(u64::from(r.pid))
+}
+
+/// waitid(idtype, id, infop, options, rusage).
+pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
+    use crate::process::wait::{self, Which, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED};
+    const P_ALL: u64 = 0;
+    const P_PID: u64 = 1;
+    const P_PGID: u64 = 2;
+    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT) != 0
+        || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
+    {
+        return Err(EINVAL);
+    }
+    let which = match idtype {
+        P_ALL => Which::Any,
+        P_PID if id as i32 > 0 => Which::Pid(id as u32),
+        P_PGID if id == 0 => Which::Group(own_pgid()),
+        P_PGID if id as i32 > 0 => Which::Group(id as u32),
+        _ => return Err(EINVAL),
+    };
+    if options & WEXITED == 0 {
+        // Only stops/continues asked for: none ever happen.
+        if options & WNOHANG != 0 {
+            return Ok(0);
+        }
+        return Err(ECHILD);
+    }
+    let reaped = wait::wait(which, options & (WNOHANG | WNOWAIT))?;
+    if infop != 0 {
+        let mut info = [0u8; 128];
+        if let Some(r) = &reaped {
+            let (code, st) = r.code_and_status();
+            info[0..4].copy_from_slice(&17i32.to_le_bytes()); // SIGCHLD
+            info[8..12].copy_from_slice(&code.to_le_bytes());
+            info[16..20].copy_from_slice(&r.pid.to_le_bytes());
+            info[24..28].copy_from_slice(&st.to_le_bytes());
+        }
+        user::write(infop, info)?;
+    }
+    if rusage != 0 {
+        user::write(rusage, [0u64; 18])?;
+    }
+    Ok(0)
+}
+
+fn own_pgid() -> u32 {
+    crate::process::current().pgid.load(Ordering::Relaxed)
+}
+
+pub fn getppid() -> SysResult {
+    Ok(u64::from(
+        crate::process::current().ppid.load(Ordering::Relaxed),
+    ))
+}
+
+/// The process `pid` (0: the caller), running or a zombie.
+fn process_arg(pid: u64) -> Result<&'static crate::process::Process, Errno> {
+    if pid == 0 {
+        return Ok(crate::process::current());
+    }
+    u32::try_from(pid)
+        .ok()
+        .and_then(crate::process::find)
+        .ok_or(ESRCH)
+}
+
+pub fn getpgid(pid: u64) -> SysResult {
+    Ok(u64::from(process_arg(pid)?.pgid.load(Ordering::Relaxed)))
+}
+
+pub fn getsid(pid: u64) -> SysResult {
+    Ok(u64::from(process_arg(pid)?.sid.load(Ordering::Relaxed)))
+}
+
+/// setpgid(pid, pgid): the caller or one of its children, into a group of its session
+/// (or a new group named after it).
+pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
+    let me = crate::process::current();
+    if pgid as i64 > i32::MAX as i64 {
+        return Err(EINVAL);
+    }
+    let p = process_arg(pid)?;
+    if !core::ptr::eq(p, me) && p.ppid.load(Ordering::Relaxed) != me.pid() {
+        return Err(ESRCH);
+    }
+    let sid = me.sid.load(Ordering::Relaxed);
+    if p.sid.load(Ordering::Relaxed) != sid || p.pid() == sid {
+        return Err(EPERM); // another session, or a session leader
+    }
+    let pgid = if pgid == 0 { p.pid() } else { pgid as u32 };
+    if pgid != p.pid()
+        && !crate::process::all()
+            .any(|q| q.pgid.load(Ordering::Relaxed) == pgid && q.sid.load(Ordering::Relaxed) == sid)
+    {
+        return Err(EPERM);
+    }
+    p.pgid.store(pgid, Ordering::Relaxed);
+    Ok(0)
+}
+
+/// setsid: a new session and group led by the caller, unless it leads a group.
+pub fn setsid() -> SysResult {
+    let me = crate::process::current();
+    if crate::process::all().any(|q| q.pgid.load(Ordering::Relaxed) == me.pid()) {
+        return Err(EPERM);
+    }
+    me.sid.store(me.pid(), Ordering::Relaxed);
+    me.pgid.store(me.pid(), Ordering::Relaxed);
+    Ok(u64::from(me.pid()))
 }
 
 static THREAD_NAME: Mutex<[u8; 16]> = Mutex::new(*b"main\0\0\0\0\0\0\0\0\0\0\0\0");

@@ -105,25 +105,42 @@ fn user_info(sig: i32, code: i32) -> SigInfo {
     }
 }
 
-/// kill(pid, sig): the calling program (its pid, 0, or -pid: its process group) or
-/// another running program of the image by its pid (-pid: its group, which is
-/// itself); ESRCH for anything else (-1, "every process", included).
+/// kill(pid, sig): a process by pid (a zombie takes nothing, but exists), 0: the
+/// caller's process group, -1: every process but pid 1 and the caller, -pgid: that
+/// group. ESRCH when nothing matches.
 pub fn kill(pid: u64, sig: u64) -> SysResult {
-    let pid = pid as i64;
-    let me = super::process::pid() as i64;
-    let target = match pid {
-        0 => me,
-        p if p < -1 => -p,
-        p => p,
+    use core::sync::atomic::Ordering;
+    let pid = pid as i32;
+    let me = crate::process::current();
+    if sig as usize > NSIG {
+        return Err(EINVAL);
+    }
+    let targets: alloc::vec::Vec<&'static crate::process::Process> = match pid {
+        p if p > 0 => crate::process::find(p as u32).into_iter().collect(),
+        -1 => crate::process::all()
+            .filter(|q| q.pid() != 1 && q.pid() != me.pid())
+            .collect(),
+        p => {
+            let group = if p == 0 {
+                me.pgid.load(Ordering::Relaxed)
+            } else {
+                p.unsigned_abs()
+            };
+            crate::process::all()
+                .filter(|q| q.pgid.load(Ordering::Relaxed) == group)
+                .collect()
+        }
     };
-    let to = crate::process::running()
-        .find(|p| p.pid() as i64 == target)
-        .ok_or(ESRCH)?;
+    if targets.is_empty() {
+        return Err(ESRCH);
+    }
     if sig == 0 {
         return Ok(0);
     }
     let sig = valid_signal(sig)?;
-    state::send_to(to, user_info(sig, SI_USER));
+    for to in targets.into_iter().filter(|q| q.is_running()) {
+        state::send_to(to, user_info(sig, SI_USER));
+    }
     Ok(0)
 }
 

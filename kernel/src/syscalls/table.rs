@@ -17,7 +17,7 @@ pub enum Status {
     Full,
     /// Works for the common cases; the note says what is missing.
     Partial,
-    /// Deliberately refused with a documented errno and one log line (fork, execve).
+    /// Deliberately refused with a documented errno and one log line.
     Refused,
     /// ENOSYS (and one log line unless listed in `QUIET_ENOSYS`).
     Unsupported,
@@ -121,14 +121,14 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         56,
         Partial,
-        "threads only (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND, as pthreads use it); a new process is refused with ENOSYS and a log line",
+        "threads (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND, as pthreads use it) and processes as fork (exit signal, SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID) or vfork (CLONE_VM|CLONE_VFORK, as posix_spawn uses it); CLONE_VM without CLONE_VFORK or CLONE_THREAD, CLONE_FILES/CLONE_FS for processes, namespaces and pidfds give EINVAL",
     ), // clone
-    sys(57, Refused, "ENOSYS: one program, one address space"), // fork
-    sys(58, Refused, "ENOSYS: one program, one address space"), // vfork
-    sys(59, Refused, "ENOSYS: the image starts its programs (rc list)"), // execve
+    sys(57, Full, "copy-on-write copy of the address space (MAP_SHARED stays shared); only the calling thread; at most 512 processes (EAGAIN)"), // fork
+    sys(58, Full, "the child borrows the caller's memory until it exec's or exits; the caller sleeps meanwhile"), // vfork
+    sys(59, Unsupported, "not yet"), // execve
     sys(60, Full, "ends the calling thread"), // exit
-    sys(61, Unsupported, "there are never child processes"), // wait4
-    sys(62, Full, "to the program itself (its pid, 0 or -pid) or another program of the image by pid; other pids (and -1) give ESRCH"), // kill
+    sys(61, Partial, "exit and signal statuses, WNOHANG, zombies until reaped; no stopped/continued children (nothing stops); rusage is zeros"), // wait4
+    sys(62, Full, "to a process by pid (a zombie exists but takes nothing), 0: the caller's group, -pgid, -1: all but pid 1 and the caller"), // kill
     sys(63, Full, "sysname Linux, release 6.1.0-rumprun, nodename = the hostname"), // uname
     sys(64, Unsupported, "no System V IPC"), // semget
     sys(68, Unsupported, "no System V IPC"), // msgget
@@ -165,13 +165,13 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(94, Full, "owners are stored"), // lchown
     sys(95, Full, ""), // umask
     sys(96, Full, "the obsolete timezone is UTC"), // gettimeofday
-    sys(97, Partial, "fixed limits (RLIMIT_STACK, RLIMIT_NOFILE 1024, the rest infinite)"), // getrlimit
+    sys(97, Partial, "fixed limits (RLIMIT_STACK, RLIMIT_NOFILE 1024, RLIMIT_NPROC 512, the rest infinite)"), // getrlimit
     sys(
         98,
         Partial,
         "CPU time (all counted as user time), maxrss and voluntary context switches (times a thread blocked) only; RUSAGE_CHILDREN is all zero",
     ), // getrusage
-    sys(99, Full, "uptime, total and free memory, one process; no swap, no load averages"), // sysinfo
+    sys(99, Full, "uptime, total and free memory, the number of processes; no swap, no load averages"), // sysinfo
     sys(100, Partial, "the kernel's share is counted as user time"), // times
     sys(101, Unsupported, "no debugging interface in a unikernel"), // ptrace
     sys(102, Full, "always root (0)"), // getuid
@@ -180,13 +180,10 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(106, Partial, "accepted; the program stays root"), // setgid
     sys(107, Full, "always root (0)"), // geteuid
     sys(108, Full, "always root (0)"), // getegid
-    sys(110, Full, "always 0: no parent"), // getppid
-    sys(111, Full, "the program's pid"), // getpgrp
-    sys(
-        112,
-        Partial,
-        "returns the pid; Linux gives EPERM to a process group leader",
-    ), // setsid
+    sys(109, Full, "the caller or its children, within the caller's session"), // setpgid
+    sys(110, Full, "0 for programs the image started (and orphans once pid 1 has ended)"), // getppid
+    sys(111, Full, ""), // getpgrp
+    sys(112, Full, "programs the image started lead their own session and group (EPERM)"), // setsid
     sys(113, Partial, "accepted; the program stays root"), // setreuid
     sys(114, Partial, "accepted; the program stays root"), // setregid
     sys(115, Full, "the groups setgroups set (none at start)"), // getgroups
@@ -195,8 +192,8 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(118, Full, "always root (0)"), // getresuid
     sys(119, Partial, "accepted; the program stays root"), // setresgid
     sys(120, Full, "always root (0)"), // getresgid
-    sys(121, Partial, "answers the caller's pid for any pid (no ESRCH)"), // getpgid
-    sys(124, Partial, "answers the caller's pid for any pid (no ESRCH)"), // getsid
+    sys(121, Full, ""), // getpgid
+    sys(124, Full, ""), // getsid
     sys(125, Partial, "root's sets (all, all, none) or what capset left; another program's pid gives ESRCH"), // capget
     sys(126, Partial, "the caller's own sets, within Linux's rules (EPERM otherwise); nothing is enforced"), // capset
     sys(127, Full, ""), // rt_sigpending
@@ -225,7 +222,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         157,
         Partial,
-        "PR_SET_NAME/PR_GET_NAME (one name for the program), PR_SET/GET_PDEATHSIG (kept, never sent: no parent), PR_GET/SET_DUMPABLE, PR_GET/SET_KEEPCAPS, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ/DROP; others give EINVAL",
+        "PR_SET_NAME/PR_GET_NAME (one name for the program), PR_SET/GET_PDEATHSIG (sent when the parent ends), PR_GET/SET_DUMPABLE, PR_GET/SET_KEEPCAPS, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ/DROP; others give EINVAL",
     ), // prctl
     sys(
         158,
@@ -292,7 +289,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(233, Full, "regular files, directories and /dev/null-like devices give EPERM, as on Linux"), // epoll_ctl
     sys(234, Full, "to threads of the program itself; other tgids give ESRCH"), // tgkill
     sys(235, Full, ""), // utimes
-    sys(247, Unsupported, "there are never child processes"), // waitid
+    sys(247, Partial, "P_ALL, P_PID, P_PGID with WEXITED, WNOHANG, WNOWAIT; no stopped/continued children; rusage is zeros"), // waitid
     sys(253, Unsupported, "no file change notification"), // inotify_init
     sys(257, Full, "including O_TMPFILE and O_PATH"), // openat
     sys(258, Full, ""), // mkdirat
@@ -358,7 +355,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(318, Full, ""), // getrandom
     sys(319, Partial, "MFD_ALLOW_SEALING accepted, seals not kept; MFD_HUGETLB gives EINVAL"), // memfd_create
     sys(321, Unsupported, "no BPF"), // bpf
-    sys(322, Refused, "ENOSYS: the image starts its programs (rc list)"), // execveat
+    sys(322, Unsupported, "not yet"), // execveat
     sys(
         324,
         Partial,

@@ -1,7 +1,7 @@
 //! Threads as pthreads use them: clone/clone3 with CLONE_VM|CLONE_THREAD, exit of one
 //! thread, set_tid_address, gettid, sched_yield, and futex (WAIT, WAKE, the BITSET
-//! variants, REQUEUE, CMP_REQUEUE, with timeouts). A clone that would make a new
-//! process (no CLONE_VM/CLONE_THREAD) is refused: one program, one address space.
+//! variants, REQUEUE, CMP_REQUEUE, with timeouts). A clone without CLONE_THREAD makes
+//! a process (process::fork).
 
 use super::errno::*;
 use super::user;
@@ -26,8 +26,11 @@ struct CloneArgs {
 }
 
 fn do_clone(frame: &TrapFrame, a: CloneArgs) -> SysResult {
-    if a.flags & CLONE_VM == 0 || a.flags & CLONE_THREAD == 0 || a.flags & CLONE_VFORK != 0 {
-        return super::process::refuse("clone-process", ENOSYS);
+    if a.flags & CLONE_THREAD == 0 {
+        return clone_process(frame, a);
+    }
+    if a.flags & CLONE_VM == 0 || a.flags & CLONE_VFORK != 0 {
+        return Err(EINVAL);
     }
     if a.flags & CLONE_SIGHAND == 0 {
         return Err(EINVAL);
@@ -47,6 +50,63 @@ fn do_clone(frame: &TrapFrame, a: CloneArgs) -> SysResult {
         user::write(a.child_tid, tid)?;
     }
     Ok(tid as u64)
+}
+
+/// clone without CLONE_THREAD: a new process, as fork (CLONE_VM only with
+/// CLONE_VFORK, as posix_spawn uses it: the child borrows the caller's memory until
+/// it exec's or exits). Namespaces, pidfds and the like are refused with EINVAL.
+fn clone_process(frame: &TrapFrame, a: CloneArgs) -> SysResult {
+    const EXIT_SIGNAL: u64 = 0xff;
+    const CLONE_FS: u64 = 0x200;
+    const CLONE_FILES: u64 = 0x400;
+    const CLONE_UNTRACED: u64 = 0x800000;
+    const ALLOWED: u64 = EXIT_SIGNAL
+        | CLONE_VM
+        | CLONE_VFORK
+        | CLONE_SETTLS
+        | CLONE_PARENT_SETTID
+        | CLONE_CHILD_CLEARTID
+        | CLONE_CHILD_SETTID
+        | CLONE_UNTRACED;
+    if a.flags & !ALLOWED != 0 {
+        crate::console::log_once(
+            "clone-flags",
+            "rumprun: clone of a process with flags beyond fork/vfork's (shared files, fs, namespaces, pidfd) is not supported; returning EINVAL",
+        );
+        let _ = (CLONE_FS, CLONE_FILES);
+        return Err(EINVAL);
+    }
+    if a.flags & CLONE_VM != 0 && a.flags & CLONE_VFORK == 0 {
+        crate::console::log_once(
+            "clone-vm",
+            "rumprun: clone of a process sharing memory without CLONE_VFORK is not supported; returning EINVAL",
+        );
+        return Err(EINVAL);
+    }
+    let args = crate::process::fork::ForkArgs {
+        vfork: a.flags & CLONE_VM != 0,
+        stack: a.stack,
+        tls: (a.flags & CLONE_SETTLS != 0).then_some(a.tls),
+        child_settid: if a.flags & CLONE_CHILD_SETTID != 0 {
+            a.child_tid
+        } else {
+            0
+        },
+        child_cleartid: if a.flags & CLONE_CHILD_CLEARTID != 0 {
+            a.child_tid
+        } else {
+            0
+        },
+    };
+    if a.flags & CLONE_PARENT_SETTID != 0 {
+        // Before the child runs, as Linux (the parent's memory).
+        user::write(a.parent_tid, 0u32)?;
+    }
+    let pid = crate::process::fork::fork(frame, args)?;
+    if a.flags & CLONE_PARENT_SETTID != 0 {
+        let _ = user::write(a.parent_tid, pid);
+    }
+    Ok(pid as u64)
 }
 
 /// clone(flags, stack, parent_tid, child_tid, tls) — the x86_64 argument order.

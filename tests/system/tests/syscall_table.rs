@@ -609,11 +609,10 @@ fn render() -> String {
          Statuses:\n\
          \n\
          - **full**: Linux behaviour (`man 2` is the spec); the note says how it maps onto\n  \
-         one program in one address space where that matters.\n\
+         a unikernel where that matters.\n\
          - **partial**: works for the common cases; the note says what is missing.\n\
          - **refused**: deliberately refused with a documented errno and one log line\n  \
-         (one program, one address space: fork, vfork, execve; the clocks cannot be\n  \
-         set: clock_settime, settimeofday).\n\
+         (the clocks cannot be set: clock_settime, settimeofday).\n\
          - **unsupported**: ENOSYS, and one log line naming the syscall the first time\n  \
          (except those that libcs probe at every start, like rseq).\n\
          \n\

@@ -88,7 +88,14 @@ pub fn new_root() -> Option<u64> {
 
 /// Unmaps the whole lower half of the running root, handing each mapped frame to
 /// `free_frame` and freeing the page tables themselves (the root stays).
-pub fn clear_user_half(mut free_frame: impl FnMut(u64)) {
+pub fn clear_user_half(free_frame: impl FnMut(u64)) {
+    clear_user_half_of(cpu::read_cr3() & ADDR_MASK, free_frame);
+    cpu::write_cr3(cpu::read_cr3());
+}
+
+/// As `clear_user_half`, for the root at `root` (which need not be the running one;
+/// when it is, the caller flushes the TLB).
+pub fn clear_user_half_of(root: u64, mut free_frame: impl FnMut(u64)) {
     fn free_table(t: &mut [u64; 512], level: u32, free_frame: &mut dyn FnMut(u64)) {
         for e in t.iter_mut() {
             if level == 0 {
@@ -102,15 +109,56 @@ pub fn clear_user_half(mut free_frame: impl FnMut(u64)) {
             *e = 0;
         }
     }
-    let root = pml4();
-    for e in root[..256].iter_mut() {
+    for e in table(root & ADDR_MASK)[..256].iter_mut() {
         if *e & PTE_PRESENT != 0 {
             free_table(table(*e & ADDR_MASK), 2, &mut free_frame);
             frames::free(*e & ADDR_MASK);
         }
         *e = 0;
     }
-    cpu::write_cr3(cpu::read_cr3());
+}
+
+/// For fork: for every page of `[start, end)` that has a frame in the running root,
+/// calls `f(vaddr, entry)`, which may change the running root's entry and returns
+/// the entry to put at `vaddr` in the root `child` (intermediate tables made there as
+/// needed). The caller flushes the running root's TLB afterwards. `None` when out of
+/// memory for the child's tables (the entries made so far stay, for the caller to
+/// free with `clear_user_half_of`).
+pub fn fork_range(
+    child: u64,
+    start: u64,
+    end: u64,
+    mut f: impl FnMut(u64, &mut u64) -> u64,
+) -> Option<()> {
+    let mut failed = false;
+    let mut cached: Option<(u64, &'static mut [u64; 512])> = None;
+    for_each_mapped(start, end, |va, e| {
+        if failed {
+            return;
+        }
+        // The child's last-level table for this 2 MiB, found (or made) once per table.
+        let key = va >> 21;
+        if cached.as_ref().is_none_or(|(k, _)| *k != key) {
+            let mut t = table(child & ADDR_MASK);
+            for level in (1..4).rev() {
+                let ce = &mut t[index(va, level)];
+                if *ce & PTE_PRESENT == 0 {
+                    let Some(frame) = frames::alloc_zeroed() else {
+                        failed = true;
+                        return;
+                    };
+                    *ce = frame | PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+                }
+                t = table(*ce & ADDR_MASK);
+            }
+            cached = Some((key, t));
+        }
+        let child_entry = f(va, e);
+        if let Some((_, t)) = cached.as_mut() {
+            t[index(va, 0)] = child_entry;
+        }
+    });
+    (!failed).then_some(())
 }
 
 fn index(vaddr: u64, level: u32) -> usize {
