@@ -216,6 +216,18 @@ impl Table {
         drop(old);
     }
 
+    /// execve: closes the close-on-exec descriptors.
+    pub fn close_on_exec(&self) {
+        let closed: Vec<Slot> = {
+            let mut t = self.lock();
+            t.iter_mut()
+                .filter(|s| s.as_ref().is_some_and(|s| s.cloexec))
+                .filter_map(Option::take)
+                .collect()
+        };
+        drop(closed); // outside the lock: dropping may release files
+    }
+
     /// Closes every descriptor.
     pub fn close_all(&self) {
         let all = core::mem::take(&mut *self.lock());

@@ -65,6 +65,12 @@ pub fn load(image: &[u8]) -> Result<Loaded, LoadError> {
     })
 }
 
+/// The PT_INTERP path of a dynamically linked program (None without one, or when it
+/// is malformed: loading says why).
+pub fn interpreter_path_of<'a>(elf: &Elf, image: &'a [u8]) -> Option<&'a str> {
+    interpreter_path(elf, image).ok().flatten()
+}
+
 /// The PT_INTERP path of a dynamically linked program, if it has one.
 fn interpreter_path<'a>(elf: &Elf, image: &'a [u8]) -> Result<Option<&'a str>, LoadError> {
     let Some(p) = elf.phdrs().find(|p| p.p_type == PT_INTERP) else {

@@ -7,6 +7,7 @@
 //! here too.
 
 pub mod creds;
+pub mod exec;
 pub mod fork;
 pub mod rc;
 pub mod wait;

@@ -215,6 +215,22 @@ impl Signals {
             .insert(child_tid, Box::new(ThreadSignals::new(mask)));
     }
 
+    /// execve: handled signals go back to SIG_DFL (ignored ones stay ignored), the
+    /// alternate stack goes; the mask and pending signals stay.
+    pub fn reset_for_exec(&self, tid: Tid) {
+        let p = self.get();
+        for a in p.actions.iter_mut() {
+            if a.handler != SIG_IGN && a.handler != SIG_DFL {
+                *a = SigAction::default();
+            }
+            a.flags &= !super::SA_ONSTACK;
+        }
+        if let Some(t) = p.threads.get_mut(&tid) {
+            t.altstack = AltStack::default();
+            t.saved_mask = None;
+        }
+    }
+
     /// The disposition of `sig` in this program.
     pub fn action_of(&self, sig: i32) -> SigAction {
         self.get().actions[sig as usize]

@@ -38,7 +38,7 @@ fn vfs_file(fd: u64) -> Result<(Arc<OpenFile>, InodeRef), Errno> {
 }
 
 /// Where a relative `path` starts: the cwd for AT_FDCWD, else the directory `dirfd`.
-fn base(dirfd: u64, path: &[u8]) -> Result<InodeRef, Errno> {
+pub(crate) fn base(dirfd: u64, path: &[u8]) -> Result<InodeRef, Errno> {
     if path.first() == Some(&b'/') || dirfd == AT_FDCWD || dirfd as i32 == -100 {
         return Ok(fs::cwd());
     }

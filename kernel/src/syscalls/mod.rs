@@ -153,6 +153,8 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         56 => thread::clone(frame, a),
         57 => process::fork(frame, false),
         58 => process::fork(frame, true),
+        59 => process::execveat(AT_FDCWD, a[0], a[1], a[2], 0),
+        322 => process::execveat(a[0], a[1], a[2], a[3], a[4]),
         61 => process::wait4(a[0], a[1], a[2], a[3]),
         247 => process::waitid(a[0], a[1], a[2], a[3], a[4]),
         60 => thread::exit(a[0]),

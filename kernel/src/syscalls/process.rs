@@ -7,6 +7,7 @@ use super::user;
 use crate::arch::cpu;
 use crate::arch::trap::TrapFrame;
 use crate::process::fork::ForkArgs;
+use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 use spin::Mutex;
 
@@ -240,6 +241,49 @@ pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> Sy
         user::write(rusage, [0u64; 18])?;
     }
     Ok(0)
+}
+
+/// A NUL-terminated argument or environment string shorter than `max` bytes (E2BIG
+/// beyond).
+fn arg_string(ptr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    crate::mm::user::read_cstr(ptr, max).map_err(|e| match e {
+        crate::mm::user::CStrError::Fault => EFAULT,
+        crate::mm::user::CStrError::TooLong => E2BIG,
+    })
+}
+
+/// A NULL-terminated array of strings (argv, envp); a NULL array is empty.
+fn arg_vector(ptr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    const MAX_STRINGS: usize = 0x7fff_ffff;
+    let mut v = Vec::new();
+    if ptr == 0 {
+        return Ok(v);
+    }
+    loop {
+        let p: u64 = user::read(ptr + 8 * v.len() as u64)?;
+        if p == 0 {
+            return Ok(v);
+        }
+        if v.len() >= MAX_STRINGS {
+            return Err(E2BIG);
+        }
+        v.push(arg_string(p, 32 * 4096)?);
+    }
+}
+
+/// execve(path, argv, envp) and execveat(dirfd, path, argv, envp, flags): returns
+/// only with an errno.
+pub fn execveat(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> SysResult {
+    const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
+    const AT_EMPTY_PATH: u64 = 0x1000;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let path = user::cstr_bytes(path)?;
+    let argv = arg_vector(argv)?;
+    let envp = arg_vector(envp)?;
+    let at = super::fs::base(dirfd, &path)?;
+    match crate::process::exec::execve(&at, &path, argv, envp)? {}
 }
 
 fn own_pgid() -> u32 {

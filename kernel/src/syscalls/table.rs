@@ -125,7 +125,7 @@ pub static SYSCALLS: &[Syscall] = &[
     ), // clone
     sys(57, Full, "copy-on-write copy of the address space (MAP_SHARED stays shared); only the calling thread; at most 512 processes (EAGAIN)"), // fork
     sys(58, Full, "the child borrows the caller's memory until it exec's or exits; the caller sleeps meanwhile"), // vfork
-    sys(59, Unsupported, "not yet"), // execve
+    sys(59, Full, "ELF (static, static-pie, dynamic through PT_INTERP) and #! scripts from the file system; argv/envp as Linux lays them out (strings that are not UTF-8 are stored lossily)"), // execve
     sys(60, Full, "ends the calling thread"), // exit
     sys(61, Partial, "exit and signal statuses, WNOHANG, zombies until reaped; no stopped/continued children (nothing stops); rusage is zeros"), // wait4
     sys(62, Full, "to a process by pid (a zombie exists but takes nothing), 0: the caller's group, -pgid, -1: all but pid 1 and the caller"), // kill
@@ -355,7 +355,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(318, Full, ""), // getrandom
     sys(319, Partial, "MFD_ALLOW_SEALING accepted, seals not kept; MFD_HUGETLB gives EINVAL"), // memfd_create
     sys(321, Unsupported, "no BPF"), // bpf
-    sys(322, Unsupported, "not yet"), // execveat
+    sys(322, Partial, "as execve, relative to a directory descriptor; AT_EMPTY_PATH (fexecve) gives ENOENT"), // execveat
     sys(
         324,
         Partial,

@@ -4,6 +4,53 @@
 // Inside `mod processes` so that `tests/run -- processes` selects them all.
 mod processes {
     use rumprun_system_tests::*;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    /// exec_test built four ways (glibc static, static-pie, musl, glibc dynamic),
+    /// baked into one image; each is /bin/<file name> in the guest.
+    fn exec_image() -> (PathBuf, Vec<String>) {
+        let dynamic = scratch_dir("processes").join("exec_test-dyn");
+        check_output(
+            Command::new("gcc")
+                .args(["-O2", "-g", "-Wall", "-Werror", "-o"])
+                .arg(&dynamic)
+                .arg(program_source("exec_test.c")),
+            "building exec_test.c dynamically with gcc",
+        );
+        assert!(elf_kind(&dynamic).1, "exec_test-dyn should be dynamic");
+        let progs = [
+            build_c("exec_test.c", Flavor::Glibc),
+            build_c("exec_test.c", Flavor::GlibcStaticPie),
+            build_c("exec_test.c", Flavor::Musl),
+            dynamic,
+        ];
+        let names = progs
+            .iter()
+            .map(|p| format!("/bin/{}", p.file_name().unwrap().to_str().unwrap()))
+            .collect();
+        let refs: Vec<&std::path::Path> = progs.iter().map(|p| p.as_path()).collect();
+        (bake_programs(&refs, "exec_test", &[]), names)
+    }
+
+    /// fork + execve of static, static-pie, musl and dynamic programs, `#!` scripts,
+    /// posix_spawn, vfork + exec, close-on-exec, signal reset, /proc/self/exe,
+    /// execveat and exec's errnos; run by the glibc and by the musl build.
+    #[test]
+    fn exec_static_pie_dynamic_scripts_spawn_and_errors() {
+        let (image, names) = exec_image();
+        for first in [&names[0], &names[2]] {
+            let rc = format!(
+                "{} main {}",
+                first.trim_start_matches("/bin/"),
+                names.join(" ")
+            );
+            let run = rumprun_qemu(&image, &["-M", "256", "-r", &rc], &[]);
+            run.assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
 
     #[track_caller]
     fn fork_test(flavor: Flavor) {
@@ -35,5 +82,117 @@ mod processes {
     #[test]
     fn fork_wait_cow_groups_musl() {
         fork_test(Flavor::Musl);
+    }
+
+    /// Debian's busybox (package busybox: dynamically linked) baked with applet links
+    /// in /bin and `files` added to the root; boots `busybox sh -c SCRIPT`.
+    fn busybox_sh(image: &str, files: &[(&str, &str)], script: &str) -> Run {
+        let busybox = std::path::Path::new("/bin/busybox");
+        assert!(
+            busybox.is_file(),
+            "/bin/busybox is missing: install the Debian package busybox"
+        );
+        let root = scratch_dir(image);
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        for applet in [
+            "sh", "ls", "sort", "wc", "date", "echo", "cat", "head", "tr", "seq", "grep", "expr",
+            "true", "false", "sleep", "uniq", "cut", "rm", "mkdir", "test", "[",
+        ] {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+        }
+        for (path, data) in files {
+            let p = root.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, data).unwrap();
+        }
+        let bake_args = [std::ffi::OsStr::new("-r"), root.as_os_str()];
+        let image = bake_programs(&[busybox], image, &bake_args);
+        let rc = format!("busybox sh -c '{script}'");
+        rumprun_qemu(&image, &["-M", "256", "-r", &rc], &[])
+    }
+
+    /// The issue's milestone: a pipeline and a command substitution in busybox sh,
+    /// each command a fork + exec of a busybox applet.
+    #[test]
+    fn busybox_sh_pipeline_and_command_substitution() {
+        let run = busybox_sh(
+            "busybox-pipeline",
+            &[],
+            "ls /etc | sort | wc -l; echo $(date +%Y); ls -1 /etc",
+        );
+        run.assert_status(0);
+        let out: Vec<&str> = run
+            .stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("=== calling"))
+            .skip(2)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert!(out.len() > 3, "too little output:\n{}", run.dump());
+        let count: usize = out[0].trim().parse().unwrap_or_else(|_| {
+            panic!("want a line count first:\n{}", run.dump());
+        });
+        let year = Command::new("date").arg("+%Y").output().unwrap();
+        assert_eq!(out[1], String::from_utf8_lossy(&year.stdout).trim());
+        let listing = &out[2..];
+        assert_eq!(count, listing.len(), "{}", run.dump());
+        let mut sorted = listing.to_vec();
+        sorted.sort();
+        assert_eq!(listing, &sorted[..], "ls lists sorted");
+        for name in ["passwd", "hosts"] {
+            assert!(listing.contains(&name), "no /etc/{name}:\n{}", run.dump());
+        }
+    }
+
+    /// A multi-line script: functions, loops, pipelines, redirections, subshells,
+    /// exit statuses, `$?`, here-documents, background jobs and wait.
+    #[test]
+    fn busybox_sh_script_with_functions_loops_redirections_subshells() {
+        let script = r#"set -e
+greet() { echo "hello $1"; }
+for n in one two three; do greet $n; done | tr a-z A-Z
+i=0
+while [ $i -lt 3 ]; do i=$((i+1)); done
+echo "i=$i"
+mkdir -p /tmp/w
+seq 1 50 > /tmp/w/nums
+sum=0; for n in $(cat /tmp/w/nums); do sum=$((sum+n)); done
+echo "sum=$sum lines=$(wc -l < /tmp/w/nums)"
+(cd /tmp/w && echo "in $(pwd)"); echo "back in $(pwd)"
+x=outer; (x=inner; echo "sub $x"); echo "main $x"
+if false; then echo no; else echo "false is $(false || echo $?)"; fi
+sh -c "exit 3" || echo "child exit $?"
+cat <<END | grep -c line
+line a
+line b
+END
+sleep 0.1 & pid=$!; wait $pid; echo "waited $?"
+echo done >> /tmp/w/log; echo again >> /tmp/w/log; cat /tmp/w/log | uniq | wc -l
+"#;
+        let run = busybox_sh(
+            "busybox-script",
+            &[("etc/script.sh", script)],
+            "sh /etc/script.sh",
+        );
+        run.assert_status(0).assert_output_lacks("not found");
+        for line in [
+            "HELLO ONE",
+            "HELLO TWO",
+            "HELLO THREE",
+            "i=3",
+            "sum=1275 lines=50",
+            "in /tmp/w",
+            "back in /",
+            "sub inner",
+            "main outer",
+            "false is 1",
+            "child exit 3",
+            "2",
+            "waited 0",
+        ] {
+            run.assert_stdout_line(line);
+        }
+        run.assert_order("HELLO THREE", "i=3")
+            .assert_order("main outer", "child exit 3");
     }
 }

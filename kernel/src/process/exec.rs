@@ -1,0 +1,230 @@
+//! execve: replacing the running process's program with one from the root file
+//! system. Everything that can fail with an errno is checked first (the file: ENOENT,
+//! EACCES without an x bit or for a non-regular file, ENOEXEC for neither ELF nor
+//! `#!`; `#!` scripts resolved through up to 4 interpreters, else ELOOP; E2BIG for
+//! argument lists over Linux's limits; a missing ELF interpreter: ENOENT); then the
+//! old program goes: other threads end, the address space is emptied (a vfork child
+//! takes a root of its own and lets its parent go on), close-on-exec descriptors
+//! close, handled signals go back to SIG_DFL, POSIX timers go; the new image is loaded
+//! as the first program is (`loader`), with a Linux initial stack, and entered.
+
+use super::{current, Program};
+use crate::loader;
+use crate::mm::address_space;
+use crate::syscalls::errno::*;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+/// Linux's MAX_ARG_STRLEN (one argument or environment string, with its NUL).
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// The most bytes of arguments and environment (strings and pointers): a quarter of
+/// the 8 MiB stack, as Linux allows.
+const MAX_ARGS_SIZE: usize = 2 << 20;
+/// Interpreters (`#!`) followed before ELOOP (Linux's BINPRM_MAX_RECURSION).
+const MAX_INTERPRETERS: usize = 4;
+
+/// A file found for exec: where it is and what it holds.
+struct Found {
+    /// The path as it names the file (for /proc/self/exe and the console).
+    path: String,
+    data: Vec<u8>,
+}
+
+/// Finds and reads the executable at `path` (relative to `at`): ENOENT, ENOTDIR,
+/// ELOOP from the lookup; EACCES when it is not a regular file with an x bit.
+fn read_executable(at: &rumprun_vfs::InodeRef, path: &[u8]) -> Result<Found, Errno> {
+    let vfs = crate::fs::vfs();
+    if path.is_empty() {
+        return Err(ENOENT);
+    }
+    let node = vfs.lookup(at, path).map_err(crate::fs::err)?;
+    let st = node.stat();
+    if node.file_type() != rumprun_vfs::FileType::Regular || st.mode & 0o111 == 0 {
+        return Err(EACCES);
+    }
+    let mut data = alloc::vec![0; st.size as usize];
+    let mut done = 0;
+    while done < data.len() {
+        match rumprun_vfs::Vfs::read_at(&node, done as u64, &mut data[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) => return Err(crate::fs::err(e)),
+        }
+    }
+    data.truncate(done);
+    let mut full = if path.first() == Some(&b'/') {
+        Vec::new()
+    } else {
+        let mut p = vfs.path_of(at).unwrap_or_default();
+        if p.last() != Some(&b'/') {
+            p.push(b'/');
+        }
+        p
+    };
+    full.extend_from_slice(path);
+    Ok(Found {
+        path: String::from_utf8_lossy(&full).into_owned(),
+        data,
+    })
+}
+
+/// The `#!` line of a script: the interpreter and its optional single argument.
+fn shebang(data: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let rest = data.strip_prefix(b"#!")?;
+    let line = &rest[..rest
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(rest.len())
+        .min(254)];
+    let trimmed = |s: &[u8]| -> Vec<u8> {
+        let s = &s[s
+            .iter()
+            .position(|b| !b" \t".contains(b))
+            .unwrap_or(s.len())..];
+        let end = s
+            .iter()
+            .rposition(|b| !b" \t\r".contains(b))
+            .map_or(0, |e| e + 1);
+        s[..end].to_vec()
+    };
+    let line = trimmed(line);
+    if line.is_empty() {
+        return None;
+    }
+    let split = line.iter().position(|b| b" \t".contains(b));
+    Some(match split {
+        None => (line, None),
+        Some(i) => {
+            let arg = trimmed(&line[i..]);
+            (line[..i].to_vec(), (!arg.is_empty()).then_some(arg))
+        }
+    })
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// execve(path, argv, envp) with argv and envp already copied in; `at` is where a
+/// relative path starts. Returns only with an errno (nothing changed); on success
+/// the new program runs.
+pub fn execve(
+    at: &rumprun_vfs::InodeRef,
+    path: &[u8],
+    mut argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> Result<core::convert::Infallible, Errno> {
+    let mut found = read_executable(at, path)?;
+    let mut depth = 0;
+    while let Some((interp, arg)) = shebang(&found.data) {
+        depth += 1;
+        if depth > MAX_INTERPRETERS {
+            return Err(ELOOP);
+        }
+        // argv: interpreter [arg] script original-argv[1..]
+        let mut new_argv = alloc::vec![interp.clone()];
+        new_argv.extend(arg);
+        new_argv.push(found.path.clone().into_bytes());
+        new_argv.extend(argv.into_iter().skip(1));
+        argv = new_argv;
+        found = read_executable(at, &interp)?;
+    }
+    let elf = loader::elf::Elf::parse(&found.data).map_err(|_| ENOEXEC)?;
+    if let Some(interp) = loader::interpreter_path_of(&elf, &found.data) {
+        crate::fs::lookup(interp.as_bytes())?;
+    }
+    let mut total = 0;
+    for s in argv.iter().chain(envp.iter()) {
+        if s.len() + 1 > MAX_ARG_STRLEN {
+            return Err(E2BIG);
+        }
+        total += s.len() + 1 + 8;
+    }
+    if total > MAX_ARGS_SIZE {
+        return Err(E2BIG);
+    }
+    let argv: Vec<String> = argv.iter().map(|a| lossy(a)).collect();
+    let env: Vec<String> = envp.iter().map(|e| lossy(e)).collect();
+    replace_image(found, argv, env)
+}
+
+/// The point of no return: the old program goes and the new one starts.
+fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
+    let Found { path, data } = found;
+    let me = current();
+    crate::sched::end_other_threads(me.pid());
+    if me.vfork_borrowed.load(Ordering::Relaxed) {
+        // The page tables were the parent's: take our own, and let the parent go on.
+        let Some(root) = super::new_root() else {
+            kprintln!(
+                "rumprun: out of memory in execve of {path}; give the VM more memory (rumprun -M)"
+            );
+            super::killed(128 + crate::fault::SIGKILL)
+        };
+        address_space::forget_areas();
+        me.root.store(root, Ordering::Relaxed);
+        crate::arch::cpu::write_cr3(root);
+        me.vfork_borrowed.store(false, Ordering::Relaxed);
+        super::wait::vfork_done(me);
+    } else {
+        address_space::sync_all();
+        address_space::release_all();
+    }
+    me.fds.close_on_exec();
+    me.signals.reset_for_exec(crate::sched::current());
+    me.timers.clear();
+    crate::sched::set_clear_child_tid(0);
+    crate::arch::cpu::wrmsr(crate::arch::cpu::MSR_FS_BASE, 0);
+    // A program of the payload keeps its static image for symbols in fault reports.
+    let file_name = path.rsplit('/').next().unwrap_or("").into();
+    let image = path
+        .strip_prefix("/bin/")
+        .and_then(|n| crate::payload::entry(&alloc::format!("bin/{n}")))
+        .filter(|img| *img == data.as_slice())
+        .unwrap_or(&[]);
+    let loaded = loader::load(&data);
+    drop(data);
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            let why = match e {
+                loader::LoadError::Elf(why) => why,
+                loader::LoadError::NoMemory => "out of memory",
+            };
+            kprintln!("rumprun: execve of {path}: {why}; the process is killed");
+            super::killed(128 + crate::fault::SIGKILL)
+        }
+    };
+    me.base.store(loaded.base, Ordering::Relaxed);
+    let mut random = [0u8; 16];
+    crate::random::fill(&mut random);
+    let sp = {
+        let argv_refs: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let env_refs: Vec<&str> = env.iter().map(String::as_str).collect();
+        loader::stack::build(&loaded, &argv_refs, &env_refs, random)
+    };
+    let Ok(sp) = sp else {
+        kprintln!(
+            "rumprun: out of memory building the stack in execve of {path}; the process is killed"
+        );
+        super::killed(128 + crate::fault::SIGKILL)
+    };
+    let program = Program {
+        name: argv.first().cloned().unwrap_or_else(|| path.clone()),
+        file_name,
+        image,
+        argv,
+        env,
+        exe_path: path,
+    };
+    me.set_program(alloc::boxed::Box::leak(alloc::boxed::Box::new(program)));
+    let entry = loaded.entry;
+    extern "C" {
+        fn enter_program(entry: u64, sp: u64) -> !;
+    }
+    // SAFETY: the new image is loaded at `entry` and its initial stack at `sp`; this
+    // kernel stack is abandoned (the next entry starts at its top again), and nothing
+    // on it needs dropping: everything above was moved or dropped.
+    unsafe { enter_program(entry, sp) }
+}
