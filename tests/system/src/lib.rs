@@ -68,6 +68,7 @@ pub const HOST_PROGRAMS: &[(&str, &str)] = &[
     ("ip", "iproute2"),
     ("ps", "procps"),
     ("kill", "procps"),
+    ("busybox", "busybox"),
 ];
 
 /// Why `cmd` could not start: `e`, and for a program that is not installed, which
