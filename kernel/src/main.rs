@@ -18,6 +18,7 @@ mod drivers;
 mod fault;
 mod fd;
 mod fs;
+mod ipc;
 mod loader;
 mod mm;
 mod net;

@@ -605,6 +605,18 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
     })
 }
 
+/// The physical address behind `addr` when it lies in a committed page of a
+/// MAP_SHARED area (shared futexes meet there across processes).
+pub fn shared_phys_addr(addr: u64) -> Option<u64> {
+    let s = space().try_lock()?;
+    let (_, area) = s.find(addr)?;
+    if !area.is_shared() {
+        return None;
+    }
+    let e = paging::lookup(addr);
+    (e & PTE_PRESENT != 0).then(|| paging::frame_of(e) + (addr & (PAGE_SIZE - 1)))
+}
+
 /// The area containing `addr`, for fault reports.
 pub fn area_at(addr: u64) -> Option<(u64, Area)> {
     space().try_lock()?.find(addr)
@@ -755,6 +767,32 @@ pub fn map_file(
     let start = map_anonymous(addr, len, prot, fixed, noreplace)?;
     if let Some(a) = space().lock().areas.get_mut(&start) {
         a.backing = Some(backing);
+    }
+    Ok(start)
+}
+
+/// Maps `frames` (each gets one more reference) as a MAP_SHARED area of `len` bytes
+/// at `addr` (exactly there, replacing what is there; 0: anywhere): SysV shared
+/// memory.
+pub fn map_frames(addr: u64, len: u64, prot: u32, frames_: &[u64]) -> Result<u64, Error> {
+    let start = map_anonymous(addr, len, prot, addr != 0, false)?;
+    let mut s = space().lock();
+    if let Some(a) = s.areas.get_mut(&start) {
+        a.shared = true;
+    }
+    for (i, &f) in frames_.iter().enumerate() {
+        let va = start + i as u64 * PAGE_SIZE;
+        let mapped = frames::share(f) && {
+            let ok = paging::map(va, f, pte_flags(prot)).is_some();
+            if !ok {
+                frames::free(f); // the reference just taken
+            }
+            ok
+        };
+        if !mapped {
+            s.unmap(start, start + len);
+            return Err(Error::NoMemory);
+        }
     }
     Ok(start)
 }

@@ -170,6 +170,7 @@ fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
     } else {
         address_space::sync_all();
         address_space::release_all();
+        crate::ipc::shm::process_released(me.pid());
     }
     me.fds.close_on_exec();
     me.signals.reset_for_exec(crate::sched::current());

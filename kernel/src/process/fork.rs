@@ -57,7 +57,10 @@ pub fn fork(frame: &TrapFrame, args: ForkArgs) -> Result<Pid, Errno> {
         *child.aspace.lock() = address_space::snapshot();
     } else {
         match address_space::fork_into(child.root()) {
-            Ok(space) => *child.aspace.lock() = space,
+            Ok(space) => {
+                *child.aspace.lock() = space;
+                crate::ipc::shm::forked(parent.pid(), pid);
+            }
             Err(_) => {
                 abandon(child);
                 return Err(ENOMEM);

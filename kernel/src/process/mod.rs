@@ -385,6 +385,7 @@ fn release_and_end() -> ! {
         wait::vfork_done(me);
     } else {
         address_space::release_all();
+        crate::ipc::shm::process_released(me.pid());
     }
     wait::ended(me);
     crate::sched::exit_last_thread()

@@ -1,7 +1,8 @@
-//! Futex wait queues, keyed by the program (each has its own address space) and the
-//! futex word's address (private and shared futexes are the same: nothing is shared
-//! between programs): wait with value check and optional deadline, wake, bitsets, and
-//! requeue.
+//! Futex wait queues, keyed by the process (each has its own address space) and the
+//! futex word's address; a shared futex (no FUTEX_PRIVATE_FLAG) in MAP_SHARED memory
+//! is keyed by the word's physical address instead, so that processes mapping the
+//! same frame meet on one queue: wait with value check and optional deadline, wake,
+//! bitsets, and requeue.
 
 use super::{Tid, Wake};
 use alloc::collections::{BTreeMap, VecDeque};
@@ -13,9 +14,11 @@ struct Waiter {
 }
 
 /// (pid of the program, address of the futex word); pid 0 (no program's) for the
-/// kernel's own queues, which threads of every program share (`wait_kernel`).
-type Key = (u32, u64);
+/// kernel's own queues, which threads of every program share (`wait_kernel`), and
+/// `PHYSICAL` with a physical address for shared futexes in shared memory.
+pub type Key = (u32, u64);
 const KERNEL: u32 = 0;
+const PHYSICAL: u32 = u32::MAX;
 
 struct Queues(UnsafeCell<BTreeMap<Key, VecDeque<Waiter>>>);
 // SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
@@ -33,10 +36,26 @@ fn key(uaddr: u64) -> Key {
     (crate::process::current().pid(), uaddr)
 }
 
-/// Blocks the current thread on `uaddr` (the caller checked the value) until woken or
-/// `deadline`. Returns how it woke.
-pub fn wait(uaddr: u64, bitset: u32, deadline: Option<u64>) -> Wake {
-    wait_on(key(uaddr), bitset, deadline)
+/// The key of the futex word at `uaddr` for a futex syscall: its physical address
+/// when it is shared (`private` false) and lies in committed MAP_SHARED memory, else
+/// the process's own.
+pub fn key_for(uaddr: u64, private: bool) -> Key {
+    if !private {
+        if let Some(phys) = crate::mm::address_space::shared_phys_addr(uaddr) {
+            return (PHYSICAL, phys);
+        }
+    }
+    key(uaddr)
+}
+
+/// As `wait`, on `key` (from `key_for`).
+pub fn wait_key(key: Key, bitset: u32, deadline: Option<u64>) -> Wake {
+    wait_on(key, bitset, deadline)
+}
+
+/// As `wake`, on `key` (from `key_for`).
+pub fn wake_key(key: Key, n: u32, bitset: u32) -> u32 {
+    wake_on(key, n, bitset)
 }
 
 /// Blocks the current thread on the kernel queue `id`, shared by all programs, until
@@ -106,15 +125,15 @@ fn wake_on(key: Key, n: u32, bitset: u32) -> u32 {
 
 /// Wakes up to `n_wake` waiters on `from`, then moves up to `n_move` of the rest to
 /// `to`. Returns woken + moved.
-pub fn requeue(from: u64, n_wake: u32, to: u64, n_move: u32) -> u32 {
-    let woken = wake(from, n_wake, u32::MAX);
+pub fn requeue(from: Key, n_wake: u32, to: Key, n_move: u32) -> u32 {
+    let woken = wake_on(from, n_wake, u32::MAX);
     let mut moved = 0;
-    if let Some(mut q) = queues().remove(&key(from)) {
+    if let Some(mut q) = queues().remove(&from) {
         let dest_take: VecDeque<Waiter> = q.drain(..(n_move as usize).min(q.len())).collect();
         moved = dest_take.len() as u32;
-        queues().entry(key(to)).or_default().extend(dest_take);
+        queues().entry(to).or_default().extend(dest_take);
         if !q.is_empty() {
-            queues().insert(key(from), q);
+            queues().insert(from, q);
         }
     }
     woken + moved

@@ -6,6 +6,7 @@ mod creds;
 pub mod errno;
 pub mod fs;
 pub mod io;
+mod ipc;
 mod memory;
 mod mmsg;
 pub mod names;
@@ -150,6 +151,14 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         53 => unix::socketpair(a[0], a[1], a[2], a[3]),
         54 => net::setsockopt(a[0], a[1], a[2], a[3], a[4]),
         55 => net::getsockopt(a[0], a[1], a[2], a[3], a[4]),
+        29 => ipc::shmget(a[0], a[1], a[2]),
+        30 => ipc::shmat(a[0], a[1], a[2]),
+        31 => ipc::shmctl(a[0], a[1], a[2]),
+        67 => ipc::shmdt(a[0]),
+        64 => ipc::semget(a[0], a[1], a[2]),
+        65 => ipc::semtimedop(a[0], a[1], a[2], 0),
+        66 => ipc::semctl(a[0], a[1], a[2], a[3]),
+        220 => ipc::semtimedop(a[0], a[1], a[2], a[3]),
         56 => thread::clone(frame, a),
         57 => process::fork(frame, false),
         58 => process::fork(frame, true),

@@ -89,7 +89,9 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(25, Partial, "MREMAP_DONTUNMAP gives EINVAL"), // mremap
     sys(26, Full, "shared file mappings are written back to their files"), // msync
     sys(28, Full, "MADV_DONTNEED and MADV_FREE drop the pages; other advice is accepted"), // madvise
-    sys(29, Unsupported, "no System V IPC"), // shmget
+    sys(29, Full, "one IPC namespace for the image; segments are committed at shmget"), // shmget
+    sys(30, Partial, "SHM_RDONLY, SHM_RND; SHM_REMAP and SHM_EXEC are ignored"), // shmat
+    sys(31, Partial, "IPC_STAT, IPC_SET (mode), IPC_RMID; no IPC_INFO/SHM_INFO/SHM_LOCK"), // shmctl
     sys(32, Full, ""),                       // dup
     sys(33, Full, ""),                       // dup2
     sys(34, Full, ""),                       // pause
@@ -130,8 +132,11 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(61, Partial, "exit and signal statuses, WNOHANG, zombies until reaped; no stopped/continued children (nothing stops); rusage is zeros"), // wait4
     sys(62, Full, "to a process by pid (a zombie exists but takes nothing), 0: the caller's group, -pgid, -1: all but pid 1 and the caller"), // kill
     sys(63, Full, "sysname Linux, release 6.1.0-rumprun, nodename = the hostname"), // uname
-    sys(64, Unsupported, "no System V IPC"), // semget
-    sys(68, Unsupported, "no System V IPC"), // msgget
+    sys(64, Full, "one IPC namespace for the image"), // semget
+    sys(65, Partial, "all operations at once or none, blocking across processes; SEM_UNDO is accepted but nothing is undone at exit"), // semop
+    sys(66, Partial, "GETVAL, SETVAL, GETALL, SETALL, GETPID, IPC_STAT, IPC_RMID; GETNCNT/GETZCNT answer 0; no IPC_SET/IPC_INFO/SEM_INFO"), // semctl
+    sys(67, Full, ""), // shmdt
+    sys(68, Unsupported, "no System V message queues"), // msgget
     sys(
         72,
         Partial,
@@ -254,7 +259,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         202,
         Partial,
-        "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE (private or not, with timeouts); WAKE_OP and the PI operations give ENOSYS",
+        "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE with timeouts; a shared futex in MAP_SHARED memory wakes across processes; WAKE_OP and the PI operations give ENOSYS",
     ), // futex
     sys(203, Full, "CPU 0 is the only one"), // sched_setaffinity
     sys(204, Full, "CPU 0 is the only one"), // sched_getaffinity
@@ -262,6 +267,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(213, Full, ""), // epoll_create
     sys(217, Full, ""), // getdents64
     sys(218, Full, ""), // set_tid_address
+    sys(220, Partial, "as semop, with a relative timeout (EAGAIN)"), // semtimedop
     sys(221, Full, "advice is accepted and has no effect"), // fadvise64
     sys(
         222,

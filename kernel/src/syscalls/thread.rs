@@ -180,7 +180,9 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
     const WAIT_BITSET: u64 = 9;
     const WAKE_BITSET: u64 = 10;
     const CLOCK_REALTIME: u64 = 256;
+    const FUTEX_PRIVATE_FLAG: u64 = 128;
     let cmd = op & 0x7f;
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
     if !uaddr.is_multiple_of(4) {
         return Err(EINVAL);
     }
@@ -207,7 +209,8 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
             if cur != val as u32 {
                 return Err(EAGAIN);
             }
-            match futex::wait(uaddr, bitset, deadline) {
+            let key = futex::key_for(uaddr, private);
+            match futex::wait_key(key, bitset, deadline) {
                 Wake::Woken => Ok(0),
                 Wake::TimedOut => Err(ETIMEDOUT),
                 // Without a timeout SA_RESTART restarts the wait; with one, EINTR after
@@ -221,7 +224,7 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
             if bitset == 0 {
                 return Err(EINVAL);
             }
-            Ok(futex::wake(uaddr, val as u32, bitset) as u64)
+            Ok(futex::wake_key(futex::key_for(uaddr, private), val as u32, bitset) as u64)
         }
         REQUEUE | CMP_REQUEUE => {
             if cmd == CMP_REQUEUE {
@@ -231,7 +234,11 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
                 }
             }
             // The "timeout" argument carries the requeue count here.
-            Ok(futex::requeue(uaddr, val as u32, uaddr2, timeout as u32) as u64)
+            let (from, to) = (
+                futex::key_for(uaddr, private),
+                futex::key_for(uaddr2, private),
+            );
+            Ok(futex::requeue(from, val as u32, to, timeout as u32) as u64)
         }
         _ => Err(ENOSYS),
     }

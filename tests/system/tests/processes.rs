@@ -84,6 +84,19 @@ mod processes {
         fork_test(Flavor::Musl);
     }
 
+    /// Shared futexes, process-shared pthread objects and semaphores, SysV shared
+    /// memory and semaphores between forked processes.
+    #[test]
+    fn shared_futex_sysv_shm_and_semaphores() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("proc_ipc.c", flavor, &["-M", "128"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_output_lacks("unsupported syscall")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// Debian's busybox (package busybox: dynamically linked) baked with applet links
     /// in /bin and `files` added to the root; boots `busybox sh -c SCRIPT`.
     fn busybox_sh(image: &str, files: &[(&str, &str)], script: &str) -> Run {

@@ -1,0 +1,216 @@
+/* proc_ipc: what forked processes share. A futex word in MAP_SHARED memory wakes a
+ * waiter in another process; process-shared pthread mutexes and condition variables
+ * and POSIX unnamed semaphores in shared memory; System V shared memory (shmget,
+ * shmat, shmdt, shmctl IPC_STAT/IPC_RMID) and semaphores (semget, semop blocking
+ * across processes, semtimedop timing out, IPC_NOWAIT, semctl SETVAL/GETVAL/GETALL,
+ * IPC_RMID). */
+#define _GNU_SOURCE
+#include <errno.h>
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+union semun_arg {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+static int status_of(pid_t pid)
+{
+	int st = -1;
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+static long futex(int *uaddr, int op, int val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
+}
+
+struct shared {
+	int word;
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+	int ready;
+	sem_t sem;
+	int counter;
+};
+
+int main(void)
+{
+	pid_t pid;
+	int st;
+	struct shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+
+	/* a shared futex: the child waits, the parent wakes it */
+	sh->word = 0;
+	pid = fork();
+	if (pid == 0) {
+		struct timespec ts = {5, 0};
+		long r = 0;
+		while (sh->word == 0 && r == 0)
+			r = futex(&sh->word, FUTEX_WAIT, 0, &ts);
+		_exit(sh->word == 1 ? 0 : 1);
+	}
+	usleep(50000); /* let the child sleep in FUTEX_WAIT */
+	sh->word = 1;
+	long woken = futex(&sh->word, FUTEX_WAKE, 1, NULL);
+	st = status_of(pid);
+	CHECK(woken == 1);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* process-shared mutex and condition variable */
+	{
+		pthread_mutexattr_t ma;
+		pthread_condattr_t ca;
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+		pthread_condattr_init(&ca);
+		pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+		pthread_mutex_init(&sh->mutex, &ma);
+		pthread_cond_init(&sh->cond, &ca);
+		sh->ready = 0;
+		pid = fork();
+		if (pid == 0) {
+			pthread_mutex_lock(&sh->mutex);
+			while (!sh->ready)
+				pthread_cond_wait(&sh->cond, &sh->mutex);
+			pthread_mutex_unlock(&sh->mutex);
+			_exit(0);
+		}
+		usleep(50000);
+		pthread_mutex_lock(&sh->mutex);
+		sh->ready = 1;
+		pthread_cond_broadcast(&sh->cond);
+		pthread_mutex_unlock(&sh->mutex);
+		st = status_of(pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+
+	/* an unnamed POSIX semaphore in shared memory, and a counter under the mutex */
+	{
+		sem_init(&sh->sem, 1, 0);
+		sh->counter = 0;
+		pid_t kids[4];
+		for (int k = 0; k < 4; k++) {
+			kids[k] = fork();
+			if (kids[k] == 0) {
+				sem_wait(&sh->sem);
+				for (int i = 0; i < 1000; i++) {
+					pthread_mutex_lock(&sh->mutex);
+					sh->counter++;
+					pthread_mutex_unlock(&sh->mutex);
+				}
+				_exit(0);
+			}
+		}
+		usleep(20000);
+		for (int k = 0; k < 4; k++)
+			sem_post(&sh->sem);
+		int ok = 1;
+		for (int k = 0; k < 4; k++)
+			ok &= status_of(kids[k]) == 0;
+		CHECK(ok && sh->counter == 4000);
+	}
+
+	/* System V shared memory */
+	{
+		int id = shmget(IPC_PRIVATE, 3 * 4096 + 5, IPC_CREAT | 0600);
+		CHECK(id >= 0);
+		char *p = shmat(id, NULL, 0);
+		CHECK(p != (void *)-1 && p[0] == 0 && p[3 * 4096 + 4] == 0);
+		strcpy(p, "from the parent");
+		pid = fork();
+		if (pid == 0) {
+			char *q = shmat(id, NULL, 0); /* a second attach in the child */
+			int ok = q != (void *)-1 && strcmp(q, "from the parent") == 0 &&
+			    strcmp(p, "from the parent") == 0;
+			strcpy(q + 8192, "from the child");
+			shmdt(q);
+			_exit(ok ? 0 : 1);
+		}
+		st = status_of(pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		CHECK(strcmp(p + 8192, "from the child") == 0);
+		struct shmid_ds ds;
+		CHECK(shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_nattch == 1 &&
+		    ds.shm_segsz == 3 * 4096 + 5 && ds.shm_cpid == getpid());
+		CHECK(shmctl(id, IPC_RMID, NULL) == 0);
+		CHECK(strcmp(p, "from the parent") == 0); /* still attached */
+		CHECK(shmdt(p) == 0);
+		CHECK(shmat(id, NULL, 0) == (void *)-1 && errno == EINVAL);
+		CHECK(shmget(0x1234, 4096, 0) == -1 && errno == ENOENT);
+		int k1 = shmget(0x1234, 4096, IPC_CREAT | 0600);
+		CHECK(k1 >= 0 && shmget(0x1234, 4096, 0) == k1);
+		CHECK(shmget(0x1234, 4096, IPC_CREAT | IPC_EXCL | 0600) == -1 &&
+		    errno == EEXIST);
+		CHECK(shmctl(k1, IPC_RMID, NULL) == 0);
+	}
+
+	/* System V semaphores */
+	{
+		int id = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+		union semun_arg arg;
+		CHECK(id >= 0);
+		arg.val = 0;
+		CHECK(semctl(id, 0, SETVAL, arg) == 0);
+		pid = fork();
+		if (pid == 0) {
+			struct sembuf down = {0, -1, 0};
+			struct sembuf up1 = {1, 1, 0};
+			if (semop(id, &down, 1) != 0) /* blocks until the parent's up */
+				_exit(1);
+			semop(id, &up1, 1);
+			_exit(0);
+		}
+		usleep(50000);
+		CHECK(semctl(id, 0, GETVAL) == 0);
+		struct sembuf up = {0, 1, 0};
+		CHECK(semop(id, &up, 1) == 0);
+		st = status_of(pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		unsigned short vals[2];
+		arg.array = vals;
+		CHECK(semctl(id, 0, GETALL, arg) == 0 && vals[0] == 0 && vals[1] == 1);
+		struct sembuf down_nowait = {0, -1, IPC_NOWAIT};
+		CHECK(semop(id, &down_nowait, 1) == -1 && errno == EAGAIN);
+		struct timespec ts = {0, 20000000};
+		struct sembuf down = {0, -1, 0};
+		CHECK(semtimedop(id, &down, 1, &ts) == -1 && errno == EAGAIN);
+		/* two operations at once: all or nothing */
+		struct sembuf both[2] = {{1, -1, IPC_NOWAIT}, {0, -1, IPC_NOWAIT}};
+		CHECK(semop(id, both, 2) == -1 && errno == EAGAIN);
+		CHECK(semctl(id, 1, GETVAL) == 1);
+		/* a waiter gets EIDRM when the set goes */
+		pid = fork();
+		if (pid == 0) {
+			struct sembuf d = {0, -1, 0};
+			_exit(semop(id, &d, 1) == -1 && errno == EIDRM ? 0 : 1);
+		}
+		usleep(50000);
+		CHECK(semctl(id, 0, IPC_RMID) == 0);
+		st = status_of(pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+
+	return CHECK_DONE();
+}
