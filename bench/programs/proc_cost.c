@@ -1,0 +1,90 @@
+/* proc_cost: the cost of making processes.  Times N rounds of one of
+ *     fork     fork() + _exit(0) in the child + waitpid()
+ *     exec     fork() + execv("/proc/self/exe", "child") + waitpid()  (this program,
+ *              static: the child only exits)
+ *     spawn    posix_spawn("/proc/self/exe", "child") + waitpid()
+ *     fork256  fork() + _exit + waitpid() of a process with 256 MiB touched
+ * with clock_gettime(CLOCK_MONOTONIC) around the loop, after one warm-up round, and
+ * prints
+ *     proc_cost: MODE n=N total_ns=T ns_per_op=X
+ * Usage: proc_cost MODE [N]       (default 200) */
+#define _GNU_SOURCE
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int
+one(const char *mode)
+{
+	char *argv[] = {"proc_cost", "child", NULL};
+	int st;
+	pid_t pid;
+
+	if (strcmp(mode, "spawn") == 0) {
+		if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0)
+			return -1;
+	} else {
+		pid = fork();
+		if (pid == 0) {
+			if (strcmp(mode, "exec") == 0)
+				execv("/proc/self/exe", argv);
+			_exit(0);
+		}
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	long n = argc > 2 ? atol(argv[2]) : 200;
+	long long t0, t1;
+
+	if (strcmp(mode, "child") == 0)
+		return 0;
+	if (n <= 0 || (strcmp(mode, "fork") != 0 && strcmp(mode, "exec") != 0 &&
+	    strcmp(mode, "spawn") != 0 && strcmp(mode, "fork256") != 0)) {
+		fprintf(stderr, "usage: proc_cost fork|exec|spawn|fork256 [N]\n");
+		return 2;
+	}
+	if (strcmp(mode, "fork256") == 0) {
+		size_t len = 256 << 20;
+		char *mem = malloc(len);
+		if (mem == NULL)
+			return 1;
+		memset(mem, 1, len);
+		mode = "fork";
+	}
+	if (one(mode) != 0) {
+		fprintf(stderr, "proc_cost: %s failed\n", mode);
+		return 1;
+	}
+	t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		if (one(mode) != 0) {
+			fprintf(stderr, "proc_cost: %s failed at round %ld\n", mode, i);
+			return 1;
+		}
+	t1 = now_ns();
+	printf("proc_cost: %s n=%ld total_ns=%lld ns_per_op=%.1f\n", argv[1], n, t1 - t0,
+	    (double)(t1 - t0) / n);
+	return 0;
+}
