@@ -189,6 +189,8 @@ pub fn running() -> impl Iterator<Item = &'static Process> {
 
 /// Every process not yet reaped (running ones and zombies).
 pub fn all() -> impl Iterator<Item = &'static Process> {
+    // SAFETY: one CPU and a kernel that is not preempted: nothing changes the list
+    // while the caller iterates (callers collect before they fork, reap or forget).
     let all: &'static Vec<&'static Process> = unsafe { &*ALL.0.get() };
     all.iter().copied()
 }
