@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 const BOOT: Duration = Duration::from_secs(120);
 
 #[test]
-#[ignore = "needs issue 14's kernel fixes (IPV6_V6ONLY in the port clash check, TCP_CORK, partial sendfile), not landed yet"]
 fn nginx_with_debians_config_serves_small_and_large_files() {
     let image = nginx_image();
     let port = free_port();
@@ -168,7 +167,6 @@ fn memcached_connect(port: u16, guest: &Guest) -> TcpStream {
 /// memcached dropping to root (-u root) and to its own user (-u memcache, which needs
 /// setgroups): set, get, incr, delete through the text protocol.
 #[test]
-#[ignore = "needs issue 14's kernel fixes (setgroups), not landed yet"]
 fn memcached_as_root_and_as_memcache_serve_the_text_protocol() {
     let memcached = debian_program("/usr/bin/memcached", "memcached");
     let image = bake_programs(&[&memcached], "app-memcached", &["-D".as_ref()]);
@@ -308,7 +306,6 @@ fn python_image() -> PathBuf {
 /// sends A and AAAA together with sendmmsg) and fetches a page from a host server;
 /// python's socket.getaddrinfo resolves the same name.
 #[test]
-#[ignore = "needs issue 14's kernel fixes (sendmmsg), not landed yet"]
 fn curl_and_python_resolve_names_through_a_dns_server_on_the_host() {
     host_dns();
     let port = host_http("page from the host, found by name\n");
@@ -419,7 +416,6 @@ fn python_sqlite_on_ext2_ssl_hashlib_json() {
 
 /// php's built-in web server with opcache loaded and on.
 #[test]
-#[ignore = "needs issue 14's kernel fixes (MAP_32BIT and MAP_HUGETLB), not landed yet"]
 fn php_builtin_server_with_opcache() {
     let php = debian_program("/usr/bin/php8.2", "php8.2-cli");
     debian_program("/usr/lib/php/20220829/opcache.so", "php8.2-opcache");
@@ -465,7 +461,6 @@ fn php_builtin_server_with_opcache() {
 
 /// node's http module serves a request; os.cpus() sees the CPU (/proc/stat).
 #[test]
-#[ignore = "needs issue 14's kernel fixes (/proc/stat), not landed yet"]
 fn node_http_server() {
     let node = debian_program("/usr/bin/node", "nodejs");
     let root = tree_once("node-root", |r| {
@@ -525,7 +520,6 @@ fn perl_with_core_modules() {
 /// (include_shell), which needs fork and exec: the test's config has only the
 /// settings that matter here.
 #[test]
-#[ignore = "needs issue 14's kernel fixes (setgroups), not landed yet"]
 fn lighttpd_serves_files_with_sendfile() {
     let lighttpd = debian_program("/usr/sbin/lighttpd", "lighttpd");
     let root = tree_once("lighttpd-root", |r| {
@@ -576,7 +570,6 @@ mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
 
 /// busybox's ls -l, df and cat /proc/stat: Linux-shaped output, no error lines.
 #[test]
-#[ignore = "needs issue 14's kernel fixes (/proc/stat and /proc/mounts), not landed yet"]
 fn busybox_ls_df_and_proc_stat_look_like_linux() {
     let busybox = debian_program("/bin/busybox", "busybox");
     let image = bake_programs(&[&busybox], "app-busybox", &["-D".as_ref()]);

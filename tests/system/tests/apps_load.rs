@@ -123,7 +123,6 @@ fn read_response(s: &mut TcpStream) -> Result<(String, Vec<u8>), String> {
 }
 
 #[test]
-#[ignore = "needs issue 14's kernel fixes (IPV6_V6ONLY, TCP_CORK, partial sendfile), not landed yet"]
 fn nginx_200_connections_for_20_seconds_every_body_checked() {
     // Baked outside the namespace, where all of the host's files can be read.
     if std::env::var_os(IN_NAMESPACE).is_none() {
