@@ -776,3 +776,41 @@ pub fn debugfs_cat(img: &Path, path: &str) -> Vec<u8> {
     )
     .stdout
 }
+
+/// Runs test `name` of the current test binary again inside a new user and network
+/// namespace (`unshare -rn`) and checks that it passed there; `marker` is the
+/// environment variable that tells the re-run it is inside. In the re-run, `setup`
+/// (shell-free command lines such as `ip tuntap add dev tap0 mode tap`) runs first.
+/// True when the caller is that re-run and must do the test's work.
+pub fn in_net_namespace(name: &str, marker: &str, setup: &[&str]) -> bool {
+    if std::env::var_os(marker).is_some() {
+        for step in setup {
+            let words: Vec<&str> = step.split(' ').collect();
+            check_output(Command::new(words[0]).args(&words[1..]), step);
+        }
+        return true;
+    }
+    assert!(
+        Path::new("/dev/net/tun").exists(),
+        "{name} needs /dev/net/tun (the tun module), which this machine lacks"
+    );
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("unshare")
+        .arg("-rn")
+        .arg(&exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(marker, "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{name} needs unshare (util-linux): {e}"));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && log.contains(&format!("test {name} ... ok")),
+        "{name} in a network namespace (unshare -rn) failed:\n{log}"
+    );
+    false
+}

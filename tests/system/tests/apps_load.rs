@@ -15,7 +15,6 @@ use apps_common::*;
 use rumprun_system_tests::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -28,41 +27,17 @@ const GUEST: &str = "10.9.0.2";
 /// Runs test `name` again inside a new user and network namespace with tap0 and
 /// checks that it passed there. True when the caller is that re-run.
 fn in_tap_namespace(name: &str) -> bool {
-    if std::env::var_os(IN_NAMESPACE).is_some() {
-        for step in [
+    let host = format!("ip addr add {HOST}/24 dev tap0");
+    in_net_namespace(
+        name,
+        IN_NAMESPACE,
+        &[
             "ip tuntap add dev tap0 mode tap",
             "ip link set tap0 up",
             "ip link set lo up",
-            &format!("ip addr add {HOST}/24 dev tap0"),
-        ] {
-            let words: Vec<&str> = step.split(' ').collect();
-            check_output(Command::new(words[0]).args(&words[1..]), step);
-        }
-        return true;
-    }
-    assert!(
-        Path::new("/dev/net/tun").exists(),
-        "the apps load tests need /dev/net/tun (the tun module), which this machine lacks"
-    );
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-rn")
-        .arg(&exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(IN_NAMESPACE, "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("the apps load tests need unshare (util-linux): {e}"));
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && log.contains(&format!("test {name} ... ok")),
-        "{name} in a network namespace (unshare -rn) failed:\n{log}"
-    );
-    false
+            &host,
+        ],
+    )
 }
 
 fn tap_card(mem: &str) -> Vec<String> {

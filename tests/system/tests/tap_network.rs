@@ -34,45 +34,24 @@ const OFFLOAD_LINE: &str = "rumprun: eth0: virtio-net, mac 52:54:00:12:34:56, in
 /// and checks that it passed there. True when the caller is that re-run and must do
 /// the test's work.
 fn in_tap_namespace(name: &str) -> bool {
-    if std::env::var_os(IN_NAMESPACE).is_some() {
-        for step in [
+    let host = format!("ip addr add {HOST}/24 dev tap0");
+    let inside = in_net_namespace(
+        name,
+        IN_NAMESPACE,
+        &[
             "ip tuntap add dev tap0 mode tap",
             "ip tuntap add dev tap1 mode tap",
             "ip link set tap0 up",
             "ip link set tap1 up",
             "ip link set lo up",
-            &format!("ip addr add {HOST}/24 dev tap0"),
+            &host,
             "ip addr add 10.9.1.1/24 dev tap1",
-        ] {
-            let words: Vec<&str> = step.split(' ').collect();
-            check_output(Command::new(words[0]).args(&words[1..]), step);
-        }
+        ],
+    );
+    if inside {
         std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").expect("enable IPv4 forwarding");
-        return true;
     }
-    assert!(
-        Path::new("/dev/net/tun").exists(),
-        "tap networking tests need /dev/net/tun (the tun module), which this machine lacks"
-    );
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-rn")
-        .arg(&exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(IN_NAMESPACE, "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("tap networking tests need unshare (util-linux): {e}"));
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && log.contains(&format!("test {name} ... ok")),
-        "{name} in a network namespace (unshare -rn) failed:\n{log}"
-    );
-    false
+    inside
 }
 
 /// A test program, built and baked.
