@@ -3,12 +3,15 @@
  * large touched heap), MAP_SHARED memory shared, pipes between processes, WNOHANG,
  * ECHILD, getppid, zombies until reaped, SIGCHLD handlers and SIG_IGN auto-reaping,
  * fork with threads (only the caller is copied), orphans reparented to pid 1 (this
- * program), PR_SET_PDEATHSIG, process groups and kill(-pgid), setsid, vfork sharing
+ * program), PR_SET_PDEATHSIG, process groups and kill(-pgid), tcgetpgrp/tcsetpgrp,
+ * setsid, /proc/PID of another process (running, zombie, reaped), vfork sharing
  * memory until _exit, waitid, and a fork bomb that gets EAGAIN.
  * With the argument "cow-oom": a child that copies more memory than is left is
  * killed (SIGKILL, with a report), and the parent goes on. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -323,6 +326,10 @@ int main(int argc, char **argv)
 		read(p[0], buf, 2);
 		CHECK(getpgid(a) == a && getpgid(b) == a);
 		CHECK(getpgid(0) == getpgrp() && getpgrp() != a);
+		/* the console's foreground group: remembered, never refused */
+		CHECK(tcgetpgrp(1) == getpgrp());
+		CHECK(tcsetpgrp(1, a) == 0 && tcgetpgrp(1) == a);
+		CHECK(tcsetpgrp(1, getpgrp()) == 0 && tcgetpgrp(1) == getpgrp());
 		CHECK(kill(-a, SIGTERM) == 0);
 		st = wait_status(a);
 		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
@@ -337,6 +344,132 @@ int main(int argc, char **argv)
 			    getpgrp() == getpid() ? 0 : 1);
 		st = wait_status(pid);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+
+	/* /proc/PID of another process: running, a zombie, then gone */
+	{
+		char path[64], buf2[256], self_exe[256];
+		ssize_t n;
+		int r[2];
+		char *cm = NULL;
+		pipe(p);
+		pipe(r);
+		pid = fork();
+		if (pid == 0) {
+			/* things only the child has: descriptor 37 and a mapping */
+			char c;
+			close(p[1]);
+			dup2(open("/etc/passwd", O_RDONLY), 37);
+			cm = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			write(r[1], &cm, sizeof cm);
+			read(p[0], &c, 1);
+			_exit(0);
+		}
+		close(p[0]);
+		CHECK(read(r[0], &cm, sizeof cm) == sizeof cm && cm != MAP_FAILED);
+		close(r[0]);
+		close(r[1]);
+		/* fd/: the child's descriptors, not ours */
+		snprintf(path, sizeof path, "/proc/%d/fd/37", (int)pid);
+		n = readlink(path, buf2, sizeof buf2 - 1);
+		buf2[n > 0 ? n : 0] = 0;
+		CHECK(n > 0 && strcmp(buf2, "/etc/passwd") == 0);
+		CHECK(readlink("/proc/self/fd/37", buf2, sizeof buf2) == -1 && errno == ENOENT);
+		/* maps: the child's mapping is there, and not in ours */
+		{
+			int in_child = 0, in_self = 0;
+			unsigned long lo, hi, a = (unsigned long)cm;
+			char perms[8], line[512];
+			snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+			FILE *mf = fopen(path, "r");
+			CHECK(mf != NULL);
+			while (mf && fgets(line, sizeof line, mf))
+				if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
+				    lo <= a && a + 3 * 4096 <= hi && strncmp(perms, "rw", 2) == 0)
+					in_child = 1;
+			if (mf)
+				fclose(mf);
+			mf = fopen("/proc/self/maps", "r");
+			while (mf && fgets(line, sizeof line, mf))
+				if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= a && a < hi)
+					in_self = 1;
+			if (mf)
+				fclose(mf);
+			CHECK(in_child && !in_self);
+		}
+		/* cmdline: the child's argv, which is ours (fork copies it) */
+		{
+			char want[512], got[512];
+			size_t wl = 0;
+			for (int i = 0; i < argc; i++) {
+				size_t l = strlen(argv[i]) + 1;
+				if (wl + l > sizeof want)
+					break;
+				memcpy(want + wl, argv[i], l);
+				wl += l;
+			}
+			snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+			int cfd = open(path, O_RDONLY);
+			ssize_t gl = cfd >= 0 ? read(cfd, got, sizeof got) : -1;
+			if (cfd >= 0)
+				close(cfd);
+			CHECK(gl == (ssize_t)wl && memcmp(got, want, wl) == 0);
+		}
+		/* status: its own pid and its parent */
+		{
+			char st_buf[2048], want_pid[32], want_ppid[32];
+			snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+			int sfd = open(path, O_RDONLY);
+			ssize_t sl = sfd >= 0 ? read(sfd, st_buf, sizeof st_buf - 1) : -1;
+			if (sfd >= 0)
+				close(sfd);
+			st_buf[sl > 0 ? sl : 0] = 0;
+			snprintf(want_pid, sizeof want_pid, "\nPid:\t%d\n", (int)pid);
+			snprintf(want_ppid, sizeof want_ppid, "\nPPid:\t%d\n", (int)me);
+			CHECK(strstr(st_buf, want_pid) && strstr(st_buf, want_ppid) &&
+			    strstr(st_buf, "State:\tR"));
+		}
+		/* task/: one thread, whose id is the child's pid */
+		{
+			int entries = 0, found = 0;
+			snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+			DIR *d = opendir(path);
+			struct dirent *de;
+			CHECK(d != NULL);
+			while (d && (de = readdir(d)))
+				if (de->d_name[0] != '.') {
+					entries++;
+					found |= atoi(de->d_name) == pid;
+				}
+			if (d)
+				closedir(d);
+			CHECK(entries == 1 && found);
+			snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+			CHECK(access(path, R_OK) == 0);
+		}
+		snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+		n = readlink(path, buf2, sizeof buf2 - 1);
+		buf2[n > 0 ? n : 0] = 0;
+		ssize_t m = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+		self_exe[m > 0 ? m : 0] = 0;
+		CHECK(n > 0 && strcmp(buf2, self_exe) == 0);
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		int spid = 0, sppid = 0;
+		char state = 0;
+		CHECK(f && fscanf(f, "%d %*s %c %d", &spid, &state, &sppid) == 3);
+		if (f)
+			fclose(f);
+		CHECK(spid == pid && state == 'R' && sppid == me);
+		close(p[1]); /* the child exits: a zombie until we reap it */
+		usleep(30000);
+		f = fopen(path, "r");
+		CHECK(f && fscanf(f, "%d %*s %c", &spid, &state) == 2 && state == 'Z');
+		if (f)
+			fclose(f);
+		wait_status(pid);
+		CHECK(access(path, F_OK) == -1 && errno == ENOENT);
 	}
 
 	/* vfork: the child borrows our memory until it exits */

@@ -1,11 +1,16 @@
 //! The console as a file: fds 0-2, /dev/console, /dev/tty. Writes go to the platform
 //! console; reads take what has arrived (input is polled: no interrupt yet). It
-//! answers the terminal ioctls libcs ask at start-up (isatty, window size).
+//! answers the terminal ioctls libcs ask at start-up (isatty, window size) and a
+//! shell's job control asks (tcgetpgrp/tcsetpgrp, TIOCSCTTY, TIOCGSID).
 
 use super::{FileOps, OpenFile, POLLIN, POLLOUT};
 use crate::syscalls::errno::*;
 use crate::syscalls::stat::{makedev, Stat, S_IFCHR};
 use core::any::Any;
+
+/// The console's foreground process group (tcsetpgrp; 0: none set, tcgetpgrp answers
+/// the caller's group). Job control stops nobody: this only remembers it.
+static FOREGROUND: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
 pub struct Console;
 
@@ -36,10 +41,15 @@ impl FileOps for Console {
     }
     fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
         use crate::syscalls::user;
+        use core::sync::atomic::Ordering;
         const TCGETS: u64 = 0x5401;
         const TCSETS: u64 = 0x5402;
         const TCSETSF: u64 = 0x5404;
         const TIOCGPGRP: u64 = 0x540f;
+        const TIOCSPGRP: u64 = 0x5410;
+        const TIOCSCTTY: u64 = 0x540e;
+        const TIOCNOTTY: u64 = 0x5422;
+        const TIOCGSID: u64 = 0x5429;
         const TIOCGWINSZ: u64 = 0x5413;
         const TIOCSWINSZ: u64 = 0x5414;
         match req {
@@ -62,7 +72,29 @@ impl FileOps for Console {
             }
             TCSETS..=TCSETSF | TIOCSWINSZ => Ok(0),
             TIOCGWINSZ => user::write(arg, [24u16, 80, 0, 0]).map(|_| 0),
-            TIOCGPGRP => user::write(arg, 1i32).map(|_| 0),
+            TIOCGPGRP => {
+                let fg = FOREGROUND.load(Ordering::Relaxed);
+                let fg = if fg == 0 {
+                    crate::process::current().pgid.load(Ordering::Relaxed)
+                } else {
+                    fg
+                };
+                user::write(arg, fg as i32).map(|_| 0)
+            }
+            TIOCSPGRP => {
+                let pgid: i32 = user::read(arg)?;
+                if pgid <= 0 {
+                    return Err(EINVAL);
+                }
+                FOREGROUND.store(pgid as u32, Ordering::Relaxed);
+                Ok(0)
+            }
+            TIOCGSID => user::write(
+                arg,
+                crate::process::current().sid.load(Ordering::Relaxed) as i32,
+            )
+            .map(|_| 0),
+            TIOCSCTTY | TIOCNOTTY => Ok(0),
             _ => Err(ENOTTY),
         }
     }

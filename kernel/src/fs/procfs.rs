@@ -1,9 +1,11 @@
-//! /proc: generated on every read from the kernel's live state. Each program sees
-//! only itself: /proc/self is a link to `/proc/<its pid>`, which holds exe, cwd,
-//! cmdline, comm, status, stat, maps, mounts, mountinfo, fd/ (one link per open
-//! descriptor) and task/ (one directory per thread, with its stat, status and comm).
-//! At the top: cpuinfo, meminfo, mounts, stat (CPU time in USER_HZ ticks), uptime,
-//! version.
+//! /proc: generated on every read from the kernel's live state. `/proc/<pid>` exists
+//! for every process (running or a zombie) and holds exe, cwd, cmdline, comm, status,
+//! stat, maps, mounts, mountinfo, fd/ (one link per open descriptor) and task/ (one
+//! directory per thread, with its stat, status and comm); /proc/self links to the
+//! caller's. A process's files are generated in its context
+//! (`process::fork::in_process`: its page tables and state), so the same code serves
+//! /proc/self and /proc/<other>. At the top: cpuinfo, meminfo, mounts, stat (CPU time
+//! in USER_HZ ticks), uptime, version.
 
 use alloc::format;
 use alloc::string::String;
@@ -17,19 +19,22 @@ use rumprun_vfs::{
 
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
+/// A process's pid (0 for the files at the top).
+type Pid = u32;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Root,
     SelfLink,
-    PidDir,
-    FdDir,
-    Exe,
-    Cwd,
-    Fd(u64),
-    File(ProcFile),
-    TaskDir,
-    Task(u32),
-    TaskFile(u32, ProcFile),
+    PidDir(Pid),
+    FdDir(Pid),
+    Exe(Pid),
+    Cwd(Pid),
+    Fd(Pid, u64),
+    File(Pid, ProcFile),
+    TaskDir(Pid),
+    Task(Pid, u32),
+    TaskFile(Pid, u32, ProcFile),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,28 +108,30 @@ fn node(dev: u64, kind: Kind) -> InodeRef {
 
 impl ProcNode {
     fn ino(&self) -> u64 {
+        let per_pid = |pid: Pid, n: u64| ((pid as u64) << 16) + n;
         match self.kind {
             Kind::Root => 1,
             Kind::SelfLink => 2,
-            Kind::PidDir => 3,
-            Kind::FdDir => 4,
-            Kind::Exe => 5,
-            Kind::Cwd => 6,
-            Kind::TaskDir => 7,
-            Kind::File(f) => 10 + f as u64,
-            Kind::Fd(n) => 1000 + n,
-            Kind::Task(t) => 100_000 + t as u64,
-            Kind::TaskFile(t, f) => 1 << 32 | (t as u64) << 8 | f as u64,
+            Kind::PidDir(p) => per_pid(p, 3),
+            Kind::FdDir(p) => per_pid(p, 4),
+            Kind::Exe(p) => per_pid(p, 5),
+            Kind::Cwd(p) => per_pid(p, 6),
+            Kind::TaskDir(p) => per_pid(p, 7),
+            Kind::File(p, f) => per_pid(p, 10 + f as u64),
+            Kind::Fd(p, n) => per_pid(p, 1000 + n),
+            // Thread ids are unique across processes.
+            Kind::Task(_, t) => 1 << 40 | t as u64,
+            Kind::TaskFile(_, t, f) => 1 << 41 | (t as u64) << 8 | f as u64,
         }
     }
 
     fn file_type(&self) -> FileType {
         match self.kind {
-            Kind::Root | Kind::PidDir | Kind::FdDir | Kind::TaskDir | Kind::Task(_) => {
+            Kind::Root | Kind::PidDir(_) | Kind::FdDir(_) | Kind::TaskDir(_) | Kind::Task(..) => {
                 FileType::Directory
             }
-            Kind::SelfLink | Kind::Exe | Kind::Cwd | Kind::Fd(_) => FileType::Symlink,
-            Kind::File(_) | Kind::TaskFile(..) => FileType::Regular,
+            Kind::SelfLink | Kind::Exe(_) | Kind::Cwd(_) | Kind::Fd(..) => FileType::Symlink,
+            Kind::File(..) | Kind::TaskFile(..) => FileType::Regular,
         }
     }
 
@@ -132,42 +139,44 @@ impl ProcNode {
     fn children(&self) -> Vec<(String, Kind)> {
         match self.kind {
             Kind::Root => {
-                let mut v = vec![
-                    (String::from("self"), Kind::SelfLink),
-                    (own_pid(), Kind::PidDir),
-                ];
+                let mut v = vec![(String::from("self"), Kind::SelfLink)];
+                let mut pids: Vec<Pid> = crate::process::all().map(|p| p.pid()).collect();
+                pids.sort_unstable();
+                v.extend(pids.into_iter().map(|p| (format!("{p}"), Kind::PidDir(p))));
                 v.extend(
                     ROOT_FILES
                         .iter()
-                        .map(|(n, f)| (String::from(*n), Kind::File(*f))),
+                        .map(|(n, f)| (String::from(*n), Kind::File(0, *f))),
                 );
                 v
             }
-            Kind::PidDir => {
+            Kind::PidDir(p) => {
                 let mut v = vec![
-                    (String::from("exe"), Kind::Exe),
-                    (String::from("cwd"), Kind::Cwd),
-                    (String::from("fd"), Kind::FdDir),
-                    (String::from("task"), Kind::TaskDir),
+                    (String::from("exe"), Kind::Exe(p)),
+                    (String::from("cwd"), Kind::Cwd(p)),
+                    (String::from("fd"), Kind::FdDir(p)),
+                    (String::from("task"), Kind::TaskDir(p)),
                 ];
                 v.extend(
                     PID_FILES
                         .iter()
-                        .map(|(n, f)| (String::from(*n), Kind::File(*f))),
+                        .map(|(n, f)| (String::from(*n), Kind::File(p, *f))),
                 );
                 v
             }
-            Kind::FdDir => crate::fd::list()
+            Kind::FdDir(p) => in_process(p, crate::fd::list)
+                .unwrap_or_default()
                 .into_iter()
-                .map(|(fd, _)| (format!("{fd}"), Kind::Fd(fd)))
+                .map(|(fd, _)| (format!("{fd}"), Kind::Fd(p, fd)))
                 .collect(),
-            Kind::TaskDir => crate::sched::thread_ids()
+            Kind::TaskDir(p) => in_process(p, crate::sched::thread_ids)
+                .unwrap_or_default()
                 .into_iter()
-                .map(|t| (format!("{t}"), Kind::Task(t)))
+                .map(|t| (format!("{t}"), Kind::Task(p, t)))
                 .collect(),
-            Kind::Task(t) => TASK_FILES
+            Kind::Task(p, t) => TASK_FILES
                 .iter()
-                .map(|(n, f)| (String::from(*n), Kind::TaskFile(t, *f)))
+                .map(|(n, f)| (String::from(*n), Kind::TaskFile(p, t, *f)))
                 .collect(),
             _ => Vec::new(),
         }
@@ -226,8 +235,11 @@ impl Inode for ProcNode {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
         let content = match self.kind {
-            Kind::File(f) => generate(f, None),
-            Kind::TaskFile(t, f) => generate(f, Some(t)),
+            Kind::File(0, f) => generate(f, None),
+            Kind::File(p, f) => in_process(p, || generate(f, None)).ok_or(Errno::ENOENT)?,
+            Kind::TaskFile(p, t, f) => {
+                in_process(p, || generate(f, Some(t))).ok_or(Errno::ENOENT)?
+            }
             _ if self.file_type() == FileType::Directory => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
         };
@@ -240,12 +252,14 @@ impl Inode for ProcNode {
     fn readlink(&self) -> VfsResult<Vec<u8>> {
         match self.kind {
             Kind::SelfLink => Ok(own_pid().into_bytes()),
-            Kind::Exe => Ok(crate::process::exe_path().into_bytes()),
-            Kind::Cwd => {
-                let fs = super::vfs();
-                fs.path_of(&super::cwd())
+            Kind::Exe(p) => {
+                in_process(p, || crate::process::exe_path().into_bytes()).ok_or(Errno::ENOENT)
             }
-            Kind::Fd(n) => crate::fd::describe(n)
+            Kind::Cwd(p) => {
+                in_process(p, || super::vfs().path_of(&super::cwd())).ok_or(Errno::ENOENT)?
+            }
+            Kind::Fd(p, n) => in_process(p, || crate::fd::describe(n))
+                .ok_or(Errno::ENOENT)?
                 .map(String::into_bytes)
                 .map_err(|_| Errno::ENOENT),
             _ => Err(Errno::EINVAL),
@@ -265,9 +279,9 @@ impl Inode for ProcNode {
 
     fn parent(&self) -> VfsResult<InodeRef> {
         Ok(match self.kind {
-            Kind::Root | Kind::PidDir | Kind::SelfLink => node(self.dev, Kind::Root),
-            Kind::FdDir | Kind::TaskDir => node(self.dev, Kind::PidDir),
-            Kind::Task(_) => node(self.dev, Kind::TaskDir),
+            Kind::Root | Kind::PidDir(_) | Kind::SelfLink => node(self.dev, Kind::Root),
+            Kind::FdDir(p) | Kind::TaskDir(p) => node(self.dev, Kind::PidDir(p)),
+            Kind::Task(p, _) => node(self.dev, Kind::TaskDir(p)),
             _ => return Err(Errno::ENOTDIR),
         })
     }
@@ -340,20 +354,25 @@ fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
         }
         ProcFile::Status => {
             let (free, total) = crate::mm::frames::stats();
+            let (state, ppid, _, _) = identity();
             format!(
-                "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nPid:\t{id}\nPPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
+                "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{pid}\nPid:\t{id}\nPPid:\t{ppid}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
                 short_name(),
                 super::umask(),
+                if state == 'Z' { "Z (zombie)" } else { "R (running)" },
                 crate::sched::thread_count(),
                 (total - free) * 4,
             )
         }
-        ProcFile::Stat => format!(
-            "{id} ({}) R 0 {pid} {pid} 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
-            short_name(),
-            crate::sched::process_cpu_ns() / 10_000_000,
-            crate::sched::thread_count(),
-        ),
+        ProcFile::Stat => {
+            let (state, ppid, pgid, sid) = identity();
+            format!(
+                "{id} ({}) {state} {ppid} {pgid} {sid} 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
+                short_name(),
+                crate::sched::process_cpu_ns() / 10_000_000,
+                crate::sched::thread_count(),
+            )
+        }
         ProcFile::Comm => format!("{}\n", short_name()),
         ProcFile::CpuStat => cpu_stat(),
         ProcFile::MountInfo => mountinfo(),
@@ -484,6 +503,26 @@ fn meminfo() -> String {
     format!(
         "MemTotal:       {total_kb:8} kB\nMemFree:        {free_kb:8} kB\nMemAvailable:   {free_kb:8} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n"
     )
+}
+
+/// The running process's state letter (R, or Z for a zombie), parent, group and
+/// session.
+fn identity() -> (char, u32, u32, u32) {
+    use core::sync::atomic::Ordering;
+    let p = crate::process::current();
+    (
+        if p.is_running() { 'R' } else { 'Z' },
+        p.ppid.load(Ordering::Relaxed),
+        p.pgid.load(Ordering::Relaxed),
+        p.sid.load(Ordering::Relaxed),
+    )
+}
+
+/// Runs `f` as process `pid` (its address space and state), `None` when there is no
+/// such process.
+fn in_process<R>(pid: Pid, f: impl FnOnce() -> R) -> Option<R> {
+    let p = crate::process::find(pid)?;
+    Some(crate::process::fork::in_process(p, f))
 }
 
 /// The running program's pid, as /proc names its directory.

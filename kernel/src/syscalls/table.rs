@@ -64,7 +64,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         16,
         Partial,
-        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY",
+        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (remembered: nobody is stopped), TIOCGSID, TIOCSCTTY, TIOCNOTTY; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY",
     ), // ioctl
     sys(
         17,
