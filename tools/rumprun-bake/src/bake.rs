@@ -3,6 +3,8 @@
 //! the output file atomically.
 
 use crate::elf::{Elf, Phdr, ET_EXEC, PT_LOAD, SHT_NOBITS};
+use object::elf::{FileHeader64, PF_R};
+use object::LittleEndian as LE;
 use rumprun_bake::rootfs::{FsEntry, Tree};
 use rumprun_image::cpio::CpioWriter;
 use rumprun_image::cpio::S_IFREG;
@@ -14,7 +16,6 @@ use std::path::Path;
 
 /// Alignment of the payload, in the file and in physical memory.
 pub const PAGE: u64 = 4096;
-const PF_R: u32 = 4;
 /// Where the program header table goes when there is room: right after the 64-byte
 /// ELF64 header.
 const EARLY_PHOFF: u64 = 64;
@@ -123,8 +124,10 @@ pub fn bake(kernel: &[u8], config: &str, payload: &[u8]) -> Result<Vec<u8>, Stri
     };
     out[phoff as usize..phoff as usize + table.len()].copy_from_slice(&table);
 
-    out[32..40].copy_from_slice(&phoff.to_le_bytes());
-    out[56..58].copy_from_slice(&(elf.phdrs.len() as u16 + 1).to_le_bytes());
+    let (header, _) =
+        object::pod::from_bytes_mut::<FileHeader64<LE>>(&mut out).expect("parsed above");
+    header.e_phoff.set(LE, phoff);
+    header.e_phnum.set(LE, elf.phdrs.len() as u16 + 1);
     let baked = BakeInfo::baked(paddr, size, config).map_err(|e| e.to_string())?;
     out[info_range].copy_from_slice(&baked.to_bytes());
     Ok(out)
@@ -274,7 +277,7 @@ mod tests {
         let payload = payload(&progs()).unwrap();
         let out = bake(&kernel, "hw_virtio", &payload).unwrap();
         let elf = Elf::parse(&out).unwrap();
-        assert_eq!(elf.e_phoff, 64);
+        assert_eq!(elf.e_phoff(), 64);
         assert_eq!(elf.phdrs.len(), 3);
         assert_eq!(elf.phdrs[..2], Elf::parse(&kernel).unwrap().phdrs[..]);
         // the kernel's bytes are kept (but the bake-info block at 0x800, baked)

@@ -2,29 +2,25 @@
 //! section's linking entries (needed libraries, RPATH/RUNPATH), and the checks that
 //! decide whether a file is a program we can bake: an x86_64 Linux executable, static,
 //! static-pie, or dynamically linked (with a `PT_INTERP` interpreter).
+//!
+//! The file's structures (file, program, section headers, dynamic entries) are read
+//! with the `object` crate's ELF types; what this module adds is the checks and their
+//! one-line errors, in the order a user needs them (the machine before the class, so
+//! an ARM file says "aarch64", not "32-bit").
 
-/// `e_machine` of x86_64.
-pub const EM_X86_64: u16 = 62;
-/// Loadable segment.
-pub const PT_LOAD: u32 = 1;
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
-/// Executable file.
-pub const ET_EXEC: u16 = 2;
-const ET_REL: u16 = 1;
-pub const ET_DYN: u16 = 3;
-const ET_CORE: u16 = 4;
-/// Section without file contents.
-pub const SHT_NOBITS: u32 = 8;
+use object::elf::{Dyn64, FileHeader64, ProgramHeader64, SectionHeader64, DT_NULL, PT_DYNAMIC};
+use object::elf::{DT_NEEDED, DT_RPATH, DT_RUNPATH, DT_STRSZ, DT_STRTAB, ET_CORE, ET_REL};
+use object::elf::{PN_XNUM, PT_INTERP};
+use object::read::elf::{FileHeader, ProgramHeader as _, SectionHeader as _, SectionTable};
+use object::read::StringTable;
+use object::{pod, LittleEndian as LE};
+
+pub use object::elf::{EM_X86_64, ET_DYN, ET_EXEC, PT_LOAD, SHT_NOBITS};
+
 /// Size of one ELF64 program header.
-pub const PHDR_SIZE: usize = 56;
-const SHDR_SIZE: usize = 64;
-const DT_NULL: u64 = 0;
-const DT_NEEDED: u64 = 1;
-const DT_STRTAB: u64 = 5;
-const DT_STRSZ: u64 = 10;
-const DT_RPATH: u64 = 15;
-const DT_RUNPATH: u64 = 29;
+pub const PHDR_SIZE: usize = std::mem::size_of::<ProgramHeader64<LE>>();
+const SHDR_SIZE: usize = std::mem::size_of::<SectionHeader64<LE>>();
+const EHDR_SIZE: usize = std::mem::size_of::<FileHeader64<LE>>();
 
 /// How a program that passed [`Elf::check_program`] is linked.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,7 +43,8 @@ pub struct DynamicInfo {
     pub runpath: Option<String>,
 }
 
-/// One program header.
+/// One program header, as plain values (the file holds it as `object`'s
+/// [`ProgramHeader64`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Phdr {
     pub p_type: u32,
@@ -61,25 +58,35 @@ pub struct Phdr {
 }
 
 impl Phdr {
+    fn from_raw(p: &ProgramHeader64<LE>) -> Self {
+        Phdr {
+            p_type: p.p_type(LE),
+            p_flags: p.p_flags(LE),
+            p_offset: p.p_offset(LE),
+            p_vaddr: p.p_vaddr(LE),
+            p_paddr: p.p_paddr(LE),
+            p_filesz: p.p_filesz(LE),
+            p_memsz: p.p_memsz(LE),
+            p_align: p.p_align(LE),
+        }
+    }
+
     /// The header as it lies in a little-endian ELF64 file.
     pub fn to_bytes(self) -> [u8; PHDR_SIZE] {
-        let mut b = [0u8; PHDR_SIZE];
-        b[0..4].copy_from_slice(&self.p_type.to_le_bytes());
-        b[4..8].copy_from_slice(&self.p_flags.to_le_bytes());
-        for (i, v) in [
-            self.p_offset,
-            self.p_vaddr,
-            self.p_paddr,
-            self.p_filesz,
-            self.p_memsz,
-            self.p_align,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            b[8 + 8 * i..16 + 8 * i].copy_from_slice(&v.to_le_bytes());
-        }
-        b
+        use object::{U32, U64};
+        let raw = ProgramHeader64::<LE> {
+            p_type: U32::new(LE, self.p_type),
+            p_flags: U32::new(LE, self.p_flags),
+            p_offset: U64::new(LE, self.p_offset),
+            p_vaddr: U64::new(LE, self.p_vaddr),
+            p_paddr: U64::new(LE, self.p_paddr),
+            p_filesz: U64::new(LE, self.p_filesz),
+            p_memsz: U64::new(LE, self.p_memsz),
+            p_align: U64::new(LE, self.p_align),
+        };
+        pod::bytes_of(&raw)
+            .try_into()
+            .expect("an ELF64 program header")
     }
 
     /// The file range of the segment, if it lies inside a file of `len` bytes.
@@ -93,7 +100,6 @@ impl Phdr {
 /// One section header (the fields we use).
 #[derive(Clone, Copy, Debug)]
 pub struct Shdr {
-    pub sh_name: u32,
     pub sh_type: u32,
     pub sh_offset: u64,
     pub sh_size: u64,
@@ -104,18 +110,9 @@ pub struct Elf<'a> {
     pub data: &'a [u8],
     pub e_type: u16,
     pub e_entry: u64,
-    pub e_phoff: u64,
     pub phdrs: Vec<Phdr>,
-}
-
-fn u16_at(d: &[u8], o: usize) -> u16 {
-    u16::from_le_bytes([d[o], d[o + 1]])
-}
-fn u32_at(d: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes(d[o..o + 4].try_into().expect("4 bytes"))
-}
-fn u64_at(d: &[u8], o: usize) -> u64 {
-    u64::from_le_bytes(d[o..o + 8].try_into().expect("8 bytes"))
+    header: &'a FileHeader64<LE>,
+    raw_phdrs: &'a [ProgramHeader64<LE>],
 }
 
 fn machine_name(m: u16) -> String {
@@ -148,20 +145,28 @@ fn table_range(off: u64, count: usize, size: usize, len: usize) -> Option<std::o
     (end <= len).then_some(start..end)
 }
 
+/// The string at `offset` in `table` up to its NUL (or the table's end).
+fn string_at(table: &[u8], offset: u64) -> Option<&[u8]> {
+    let rest = table.get(usize::try_from(offset).ok()?..)?;
+    rest.split(|&c| c == 0).next()
+}
+
 impl<'a> Elf<'a> {
     /// Parses the header and program headers. Errors are the text after `FILE: `.
     pub fn parse(data: &'a [u8]) -> Result<Self, String> {
-        if data.len() < 4 || &data[..4] != b"\x7fELF" {
+        if data.len() < 4 || data[..4] != object::elf::ELFMAG {
             return Err("not an ELF file".into());
         }
-        if data.len() < 64 {
+        if data.len() < EHDR_SIZE {
             return Err("truncated ELF file".into());
         }
-        let big_endian = data[5] == 2;
+        // The machine first (a 32-bit or big-endian file says which machine it is for),
+        // read in the file's own byte order.
+        let big_endian = data[5] == object::elf::ELFDATA2MSB;
         let machine = if big_endian {
             u16::from_be_bytes([data[18], data[19]])
         } else {
-            u16_at(data, 18)
+            u16::from_le_bytes([data[18], data[19]])
         };
         if machine != EM_X86_64 {
             return Err(format!(
@@ -169,18 +174,17 @@ impl<'a> Elf<'a> {
                 machine_name(machine)
             ));
         }
-        if data[4] != 2 {
+        if data[4] != object::elf::ELFCLASS64 {
             return Err("not an x86_64 ELF (32-bit ELF)".into());
         }
-        if data[5] != 1 {
+        if data[5] != object::elf::ELFDATA2LSB {
             return Err("not an x86_64 ELF (big-endian)".into());
         }
-        let e_type = u16_at(data, 16);
-        let e_entry = u64_at(data, 24);
-        let e_phoff = u64_at(data, 32);
-        let e_phentsize = u16_at(data, 54) as usize;
-        let e_phnum = u16_at(data, 56) as usize;
-        if e_phnum == 0xffff {
+        let (header, _) = pod::from_bytes::<FileHeader64<LE>>(data).expect("64 bytes checked");
+        let e_phoff = header.e_phoff(LE);
+        let e_phentsize = usize::from(header.e_phentsize(LE));
+        let e_phnum = header.e_phnum(LE);
+        if e_phnum == PN_XNUM {
             return Err("unsupported ELF file (more than 65534 program headers)".into());
         }
         if e_phnum > 0 && e_phentsize != PHDR_SIZE {
@@ -188,43 +192,39 @@ impl<'a> Elf<'a> {
                 "corrupt ELF file (program header size {e_phentsize})"
             ));
         }
-        let range = table_range(e_phoff, e_phnum, PHDR_SIZE, data.len())
-            .ok_or("corrupt ELF file (program headers outside the file)")?;
-        let phdrs = data[range]
-            .chunks_exact(PHDR_SIZE)
-            .map(|p| Phdr {
-                p_type: u32_at(p, 0),
-                p_flags: u32_at(p, 4),
-                p_offset: u64_at(p, 8),
-                p_vaddr: u64_at(p, 16),
-                p_paddr: u64_at(p, 24),
-                p_filesz: u64_at(p, 32),
-                p_memsz: u64_at(p, 40),
-                p_align: u64_at(p, 48),
-            })
-            .collect();
+        let outside = "corrupt ELF file (program headers outside the file)";
+        // Read where e_phoff says even when it is 0 (object's `program_headers` would
+        // see no table there): a corrupt file gets the error its bytes deserve.
+        let range = table_range(e_phoff, e_phnum.into(), PHDR_SIZE, data.len()).ok_or(outside)?;
+        let (raw_phdrs, _) =
+            pod::slice_from_bytes::<ProgramHeader64<LE>>(&data[range], e_phnum.into())
+                .map_err(|_| outside)?;
         Ok(Elf {
             data,
-            e_type,
-            e_entry,
-            e_phoff,
-            phdrs,
+            e_type: header.e_type(LE),
+            e_entry: header.e_entry(LE),
+            phdrs: raw_phdrs.iter().map(Phdr::from_raw).collect(),
+            header,
+            raw_phdrs,
         })
+    }
+
+    /// Where the program header table starts in the file.
+    #[cfg(test)]
+    pub fn e_phoff(&self) -> u64 {
+        self.header.e_phoff(LE)
     }
 
     /// The raw bytes of the program header table.
     pub fn phdr_bytes(&self) -> &'a [u8] {
-        let start = self.e_phoff as usize; // checked in parse
-        &self.data[start..start + self.phdrs.len() * PHDR_SIZE]
+        pod::bytes_of_slice(self.raw_phdrs)
     }
 
     /// The section headers. Errors if they are missing or unusable.
-    fn sections(&self) -> Result<Vec<Shdr>, String> {
-        let d = self.data;
-        let shoff = u64_at(d, 40);
-        let shentsize = u16_at(d, 58) as usize;
-        let shnum = u16_at(d, 60) as usize;
-        if shoff == 0 || shnum == 0 {
+    fn section_headers(&self) -> Result<&'a [SectionHeader64<LE>], String> {
+        let h = self.header;
+        let shentsize = usize::from(h.e_shentsize(LE));
+        if h.e_shoff(LE) == 0 || h.e_shnum(LE) == 0 {
             return Err("no section headers".into());
         }
         if shentsize != SHDR_SIZE {
@@ -232,35 +232,34 @@ impl<'a> Elf<'a> {
                 "corrupt ELF file (section header size {shentsize})"
             ));
         }
-        let range = table_range(shoff, shnum, SHDR_SIZE, d.len())
-            .ok_or("corrupt ELF file (section headers outside the file)")?;
-        Ok(d[range]
-            .chunks_exact(SHDR_SIZE)
-            .map(|s| Shdr {
-                sh_name: u32_at(s, 0),
-                sh_type: u32_at(s, 4),
-                sh_offset: u64_at(s, 24),
-                sh_size: u64_at(s, 32),
+        h.section_headers(LE, self.data)
+            .map_err(|_| "corrupt ELF file (section headers outside the file)".into())
+    }
+
+    /// The section table with its names. Errors if either is unusable.
+    pub fn sections(&self) -> Result<SectionTable<'a, FileHeader64<LE>>, String> {
+        let shdrs = self.section_headers()?;
+        let names = shdrs
+            .get(usize::from(self.header.e_shstrndx(LE)))
+            .and_then(|s| {
+                let size = usize::try_from(s.sh_size(LE)).ok()?;
+                table_range(s.sh_offset(LE), size, 1, self.data.len())
             })
-            .collect())
+            .ok_or("corrupt ELF file (no section name table)")?;
+        let names = StringTable::new(self.data, names.start as u64, names.end as u64);
+        Ok(SectionTable::new(shdrs, names))
     }
 
     /// The section named `name`, if any. Errors if the section headers are unusable.
     pub fn section(&self, name: &str) -> Result<Option<Shdr>, String> {
-        let d = self.data;
-        let shdrs = self.sections()?;
-        let shstrndx = u16_at(d, 62) as usize;
-        let strtab = shdrs
-            .get(shstrndx)
-            .and_then(|s| table_range(s.sh_offset, s.sh_size as usize, 1, d.len()))
-            .map(|r| &d[r])
-            .ok_or("corrupt ELF file (no section name table)")?;
-        Ok(shdrs.into_iter().find(|s| {
-            strtab
-                .get(s.sh_name as usize..)
-                .and_then(|rest| rest.split(|&b| b == 0).next())
-                == Some(name.as_bytes())
-        }))
+        let table = self.sections()?;
+        Ok(table
+            .section_by_name(LE, name.as_bytes())
+            .map(|(_, s)| Shdr {
+                sh_type: s.sh_type(LE),
+                sh_offset: s.sh_offset(LE),
+                sh_size: s.sh_size(LE),
+            }))
     }
 
     /// The lowest file offset holding anything but the ELF header and the program
@@ -272,11 +271,11 @@ impl<'a> Elf<'a> {
             .filter(|p| p.p_filesz > 0)
             .map(|p| p.p_offset);
         let sections = self
-            .sections()?
-            .into_iter()
-            .filter(|s| s.sh_type != SHT_NOBITS && s.sh_size > 0 && s.sh_offset > 0)
-            .map(|s| s.sh_offset);
-        let table = u64_at(self.data, 40);
+            .section_headers()?
+            .iter()
+            .filter(|s| s.sh_type(LE) != SHT_NOBITS && s.sh_size(LE) > 0 && s.sh_offset(LE) > 0)
+            .map(|s| s.sh_offset(LE));
+        let table = self.header.e_shoff(LE);
         Ok(segments.chain(sections).fold(table, u64::min))
     }
 
@@ -292,14 +291,13 @@ impl<'a> Elf<'a> {
     /// The `PT_INTERP` path, if there is one: `Ok(None)` for no interpreter, `Err` if
     /// the header points outside the file or the path is not UTF-8.
     pub fn interpreter(&self) -> Result<Option<String>, String> {
-        let Some(interp) = self.phdrs.iter().find(|p| p.p_type == PT_INTERP) else {
+        let Some(interp) = self.raw_phdrs.iter().find(|p| p.p_type(LE) == PT_INTERP) else {
             return Ok(None);
         };
         let bytes = interp
-            .file_range(self.data.len())
-            .map(|r| &self.data[r])
-            .ok_or("corrupt ELF file (PT_INTERP outside the file)")?;
-        let bytes = bytes.split(|&c| c == 0).next().unwrap_or(bytes);
+            .data(LE, self.data)
+            .map_err(|_| "corrupt ELF file (PT_INTERP outside the file)")?;
+        let bytes = string_at(bytes, 0).unwrap_or(bytes);
         let path = std::str::from_utf8(bytes)
             .map_err(|_| "corrupt ELF file (the PT_INTERP path is not UTF-8)")?;
         if path.is_empty() {
@@ -308,18 +306,21 @@ impl<'a> Elf<'a> {
         Ok(Some(path.to_string()))
     }
 
-    /// The `(tag, value)` entries of the first `PT_DYNAMIC` segment up to `DT_NULL`
-    /// (none without one, or if it lies outside the file).
+    /// The `(tag, value)` entries of the first `PT_DYNAMIC` segment inside the file, up
+    /// to `DT_NULL` (none without one).
     fn dynamic_entries(&self) -> Vec<(u64, u64)> {
-        self.phdrs
+        self.raw_phdrs
             .iter()
-            .filter(|p| p.p_type == PT_DYNAMIC)
-            .find_map(|p| p.file_range(self.data.len()))
-            .map(|r| {
-                self.data[r]
-                    .chunks_exact(16)
-                    .map(|e| (u64_at(e, 0), u64_at(e, 8)))
-                    .take_while(|&(tag, _)| tag != DT_NULL)
+            .filter(|p| p.p_type(LE) == PT_DYNAMIC)
+            .find_map(|p| p.data(LE, self.data).ok())
+            .map(|bytes| {
+                let count = bytes.len() / std::mem::size_of::<Dyn64<LE>>();
+                let (entries, _) = pod::slice_from_bytes::<Dyn64<LE>>(bytes, count)
+                    .expect("whole entries, no alignment needed");
+                entries
+                    .iter()
+                    .map(|d| (d.d_tag.get(LE), d.d_val.get(LE)))
+                    .take_while(|&(tag, _)| tag != u64::from(DT_NULL))
                     .collect()
             })
             .unwrap_or_default()
@@ -328,25 +329,26 @@ impl<'a> Elf<'a> {
     /// The file bytes of the virtual range `vaddr .. vaddr + size`, if one `PT_LOAD`
     /// holds all of it in the file.
     fn bytes_at_vaddr(&self, vaddr: u64, size: u64) -> Option<&'a [u8]> {
-        let end = vaddr.checked_add(size)?;
-        let p = self.phdrs.iter().find(|p| {
-            p.p_type == PT_LOAD
-                && p.p_vaddr <= vaddr
-                && p.p_vaddr.checked_add(p.p_filesz).is_some_and(|e| end <= e)
-        })?;
-        let start = p.p_offset.checked_add(vaddr - p.p_vaddr)?;
-        let range = table_range(start, usize::try_from(size).ok()?, 1, self.data.len())?;
-        Some(&self.data[range])
+        self.raw_phdrs
+            .iter()
+            .filter(|p| p.p_type(LE) == PT_LOAD)
+            .find_map(|p| p.data_range(LE, self.data, vaddr, size).ok().flatten())
     }
 
     /// The needed libraries and search paths of the dynamic section (all empty for a
     /// file without one). Errors are the text after `FILE: `.
     pub fn dynamic_info(&self) -> Result<DynamicInfo, String> {
+        let [needed, rpath, runpath] = [DT_NEEDED, DT_RPATH, DT_RUNPATH].map(u64::from);
         let entries = self.dynamic_entries();
-        let value = |tag| entries.iter().find(|&&(t, _)| t == tag).map(|&(_, v)| v);
+        let value = |tag: u32| {
+            let tag = u64::from(tag);
+            entries.iter().find(|&&(t, _)| t == tag).map(|&(_, v)| v)
+        };
         let mut info = DynamicInfo::default();
-        let strings_used = [DT_NEEDED, DT_RPATH, DT_RUNPATH];
-        if !entries.iter().any(|(t, _)| strings_used.contains(t)) {
+        if !entries
+            .iter()
+            .any(|(t, _)| [needed, rpath, runpath].contains(t))
+        {
             return Ok(info);
         }
         let strtab = value(DT_STRTAB)
@@ -354,19 +356,16 @@ impl<'a> Elf<'a> {
             .and_then(|(addr, size)| self.bytes_at_vaddr(addr, size))
             .ok_or("corrupt ELF file (no dynamic string table in the file)")?;
         let string = |offset: u64| -> Result<String, String> {
-            let rest = usize::try_from(offset)
-                .ok()
-                .and_then(|o| strtab.get(o..))
+            let bytes = string_at(strtab, offset)
                 .ok_or("corrupt ELF file (a dynamic string lies outside its table)")?;
-            let bytes = rest.split(|&c| c == 0).next().unwrap_or(rest);
             String::from_utf8(bytes.to_vec())
                 .map_err(|_| "corrupt ELF file (a dynamic string is not UTF-8)".to_string())
         };
         for &(tag, v) in &entries {
             match tag {
-                DT_NEEDED => info.needed.push(string(v)?),
-                DT_RPATH => info.rpath = Some(string(v)?),
-                DT_RUNPATH => info.runpath = Some(string(v)?),
+                t if t == needed => info.needed.push(string(v)?),
+                t if t == rpath => info.rpath = Some(string(v)?),
+                t if t == runpath => info.runpath = Some(string(v)?),
                 _ => {}
             }
         }
@@ -404,7 +403,7 @@ impl<'a> Elf<'a> {
         let needs_libs = self
             .dynamic_entries()
             .iter()
-            .any(|&(tag, _)| tag == DT_NEEDED);
+            .any(|&(tag, _)| tag == u64::from(DT_NEEDED));
         if needs_libs {
             return Err(
                 "needs shared libraries (DT_NEEDED) but has no interpreter (PT_INTERP); build it with -static (x86_64-rumprun-linux-gcc does)".into(),
@@ -417,7 +416,15 @@ impl<'a> Elf<'a> {
 /// Fake ELF files for unit tests.
 #[cfg(test)]
 pub mod testing {
-    use super::*;
+    pub use super::*;
+
+    // The dynamic tags as the 64-bit values a `Dyn64` holds.
+    pub const DT_NULL: u64 = object::elf::DT_NULL as u64;
+    pub const DT_NEEDED: u64 = object::elf::DT_NEEDED as u64;
+    pub const DT_STRTAB: u64 = object::elf::DT_STRTAB as u64;
+    pub const DT_STRSZ: u64 = object::elf::DT_STRSZ as u64;
+    pub const DT_RPATH: u64 = object::elf::DT_RPATH as u64;
+    pub const DT_RUNPATH: u64 = object::elf::DT_RUNPATH as u64;
 
     /// A minimal little-endian ELF64 header with `phdrs` right after it.
     pub fn fake_elf(e_type: u16, machine: u16, phdrs: &[Phdr], tail: &[u8]) -> Vec<u8> {
@@ -508,7 +515,7 @@ pub mod testing {
 #[cfg(test)]
 mod tests {
     use super::testing::*;
-    use super::*;
+    use super::{PT_DYNAMIC, PT_INTERP};
 
     fn load(off: u64, size: u64) -> Phdr {
         Phdr {

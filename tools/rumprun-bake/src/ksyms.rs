@@ -7,39 +7,30 @@
 //! string table that follows: NUL-terminated UTF-8).
 
 use crate::elf::Elf;
+use object::elf::{SHT_SYMTAB, STT_FUNC};
+use object::read::elf::Sym as _;
+use object::LittleEndian as LE;
 
 /// Path of the symbol table inside the payload.
 pub const PAYLOAD_PATH: &str = "rumprun/kernel.syms";
 const MAGIC: &[u8; 8] = b"RRKSYMS1";
-const STT_FUNC: u8 = 2;
 
-fn u32_at(d: &[u8], o: usize) -> u32 {
-    u32::from_le_bytes(d[o..o + 4].try_into().unwrap())
-}
-fn u64_at(d: &[u8], o: usize) -> u64 {
-    u64::from_le_bytes(d[o..o + 8].try_into().unwrap())
-}
-
-/// The encoded table, or None when the kernel has no symbol table.
+/// The encoded table, or None when the kernel has no (readable) symbol table.
 pub fn encode(kernel: &[u8]) -> Option<Vec<u8>> {
     let elf = Elf::parse(kernel).ok()?;
-    let symtab = elf.section(".symtab").ok()??;
-    let strtab = elf.section(".strtab").ok()??;
-    let syms =
-        kernel.get(symtab.sh_offset as usize..(symtab.sh_offset + symtab.sh_size) as usize)?;
-    let strs =
-        kernel.get(strtab.sh_offset as usize..(strtab.sh_offset + strtab.sh_size) as usize)?;
+    let symbols = elf.sections().ok()?.symbols(LE, kernel, SHT_SYMTAB).ok()?;
+    if symbols.is_empty() {
+        return None;
+    }
     let mut funcs: Vec<(u64, u32, String)> = Vec::new();
-    for s in syms.chunks_exact(24) {
-        let (name_off, info, value, size) =
-            (u32_at(s, 0) as usize, s[4], u64_at(s, 8), u64_at(s, 16));
-        if info & 0xf != STT_FUNC || value == 0 {
+    for s in symbols.iter() {
+        let value = s.st_value(LE);
+        if s.st_type() != STT_FUNC || value == 0 {
             continue;
         }
-        let raw = strs.get(name_off..)?.split(|&b| b == 0).next()?;
-        let raw = String::from_utf8_lossy(raw);
+        let raw = String::from_utf8_lossy(s.name(LE, symbols.strings()).ok()?);
         let name = format!("{:#}", rustc_demangle::demangle(&raw));
-        funcs.push((value, size.min(u32::MAX as u64) as u32, name));
+        funcs.push((value, s.st_size(LE).min(u32::MAX as u64) as u32, name));
     }
     funcs.sort_by_key(|f| f.0);
     funcs.dedup_by_key(|f| f.0);
@@ -63,6 +54,13 @@ pub fn encode(kernel: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn u32_at(d: &[u8], o: usize) -> u32 {
+        u32::from_le_bytes(d[o..o + 4].try_into().unwrap())
+    }
+    fn u64_at(d: &[u8], o: usize) -> u64 {
+        u64::from_le_bytes(d[o..o + 8].try_into().unwrap())
+    }
 
     #[test]
     fn encodes_sorted_demangled_functions() {
