@@ -272,6 +272,56 @@ mod tests {
         ));
     }
 
+    /// getopts' corners, pinned before the parser was replaced: `-c=x` gives the
+    /// value "=x", a value may start with '-' (or be `--`), a long option is known
+    /// only by its whole spelling.
+    #[test]
+    fn posix_getopt_corners() {
+        let a = p(&[
+            "-c=x", "-c", "--", "-m", "-n", "--root", "--x", "--root=", "list",
+        ])
+        .unwrap();
+        assert_eq!(a.conf_files, ["=x", "--"]);
+        assert_eq!(a.directives, ["-n"]);
+        assert!(!a.dry_run);
+        assert_eq!(a.roots, ["--x", ""]);
+        assert_eq!(a.command, Command::List);
+        assert_eq!(
+            p(&["--", "-n", "o", "i"]).unwrap().command,
+            Command::Bake {
+                config: "-n".into(),
+                out: "o".into(),
+                inputs: vec!["i".into()]
+            }
+        );
+        for bad in [
+            "--help=x",
+            "--debs=x",
+            "--frob=x",
+            "--version=",
+            "--=x",
+            "--debsx",
+        ] {
+            assert_eq!(
+                p(&[bad, "list"]).unwrap_err(),
+                format!("unknown option {bad}")
+            );
+        }
+        assert_eq!(p(&["-n-", "list"]).unwrap_err(), "illegal option -- -");
+        assert_eq!(
+            p(&["-\u{e9}", "list"]).unwrap_err(),
+            "illegal option -- \u{e9}"
+        );
+        assert_eq!(p(&["-hx"]).unwrap().command, Command::Help);
+        assert_eq!(p(&["-xh"]).unwrap_err(), "illegal option -- x");
+        assert_eq!(p(&["-n", "--help", "-x"]).unwrap().command, Command::Help);
+        assert_eq!(
+            p(&["list", "--help"]).unwrap_err(),
+            "list takes no arguments"
+        );
+        assert_eq!(p(&["-nc"]).unwrap_err(), "option requires an argument -- c");
+    }
+
     #[test]
     fn usage_errors() {
         assert_eq!(p(&[]).unwrap_err(), "missing command");

@@ -613,6 +613,55 @@ mod tests {
         );
     }
 
+    /// getopt(3)'s corners, pinned before the parser was replaced: `-X=v` gives the
+    /// value "=v", a value may start with '-' (or be `--`), `--` before PLATFORM ends
+    /// only the script options, a long option is an unknown `-` option.
+    #[test]
+    fn posix_getopt_corners() {
+        assert_eq!(
+            err(&["qemu", "-e=A=B", "a"]).message,
+            "-e \"=A=B\": expected VAR=VALUE"
+        );
+        assert_eq!(
+            err(&["qemu", "-M=128", "a"]).message,
+            "-M: invalid memory size \"=128\" (expected megabytes, e.g. 128)"
+        );
+        for args in [&["--frob", "qemu", "a"][..], &["qemu", "--frob", "a"]] {
+            let e = err(args);
+            assert_eq!(
+                (e.message.as_str(), e.show_usage),
+                ("unknown option --", true)
+            );
+        }
+        assert_eq!(err(&["qemu", "-i-p", "a"]).message, "unknown option --");
+        assert_eq!(err(&["qemu", "-:", "a"]).message, "unknown option -:");
+        assert_eq!(
+            err(&["qemu", "-\u{e9}", "a"]).message,
+            "unknown option -\u{e9}"
+        );
+        assert_eq!(
+            err(&["qemu", "-iM"]).message,
+            "option -M requires an argument"
+        );
+        let o = opts(&["--", "qemu", "-i", "a"]);
+        assert!(o.interactive);
+        let o = opts(&["-t", "--", "qemu", "-N", "-x", "-iM64", "a"]);
+        assert_eq!(o.tmpdir, TmpDir::Remove("--".into()));
+        assert_eq!(o.hostname.as_deref(), Some("-x"));
+        assert!(o.interactive);
+        assert_eq!(o.mem_mb, 64);
+        let o = opts(&["qemu", "-i", "--", "-app", "x"]);
+        assert_eq!(
+            (o.app.as_str(), &o.args[..]),
+            ("-app", &["x".to_string()][..])
+        );
+        let o = opts(&["qemu", "-", "x"]);
+        assert_eq!((o.app.as_str(), &o.args[..]), ("-", &["x".to_string()][..]));
+        assert_eq!(err(&["-", "a"]).message, "invalid platform \"-\"");
+        assert_eq!(err(&["", "a"]).message, "invalid platform \"\"");
+        assert_eq!(err(&["qemu", "--"]).message, "missing APP");
+    }
+
     #[test]
     fn iso() {
         let o = opts(&["iso", "-N", "box", "-e", "A=b", "app.bin", "--", "x"]);
