@@ -1,4 +1,4 @@
-//! Command line parsing with the original's getopts (`c:m:n`) semantics: options come
+//! Command line parsing (with `lexopt`) in the original's getopts (`c:m:n`) semantics: options come
 //! first, may be clustered (`-nc FILE`, `-cFILE`), `--` ends them, and the first operand
 //! picks the command. Also `-h`/`--help`, `--version`, and our `-r DIR` /
 //! `--root DIR` / `--root=DIR` (a host directory whose contents become `/`) and
@@ -47,80 +47,67 @@ pub struct Args {
 
 /// Parses the arguments after the program name. `Err` is a usage error message.
 pub fn parse(args: &[String]) -> Result<Args, String> {
-    let mut conf_files = Vec::new();
-    let mut directives = Vec::new();
-    let mut dry_run = false;
-    let mut roots = Vec::new();
-    let mut lib_dirs = Vec::new();
-    let mut libs = Vec::new();
-    let mut from_debs = false;
-    let mut debs = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        match arg.as_str() {
-            "--" => {
-                i += 1;
-                break;
+    use lexopt::Arg::{Long, Short, Value};
+    let mut a = with(Command::Help);
+    let mut parser = lexopt::Parser::from_args(args);
+    // getopt(3): `-c=x` is the value "=x".
+    parser.set_short_equals(false);
+    let text = |v: std::ffi::OsString| v.to_string_lossy().into_owned();
+    let mut operands = Vec::new();
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short(c @ ('c' | 'm' | 'r' | 'L' | 'l' | 'd')) => {
+                let value = parser
+                    .value()
+                    .map_err(|_| format!("option requires an argument -- {c}"))?;
+                let list = match c {
+                    'c' => &mut a.conf_files,
+                    'm' => &mut a.directives,
+                    'L' => &mut a.lib_dirs,
+                    'l' => &mut a.libs,
+                    'd' => &mut a.debs,
+                    _ => &mut a.roots,
+                };
+                list.push(text(value));
             }
-            "--help" => return Ok(with(Command::Help)),
-            "--version" => return Ok(with(Command::Version)),
-            "--root" => {
-                i += 1;
-                roots.push(
-                    args.get(i)
-                        .cloned()
-                        .ok_or("option --root requires an argument")?,
-                );
-            }
-            a if a.starts_with("--root=") => roots.push(a["--root=".len()..].to_string()),
-            "--debs" => from_debs = true,
-            "--deb" => {
-                i += 1;
-                debs.push(
-                    args.get(i)
-                        .cloned()
-                        .ok_or("option --deb requires an argument")?,
-                );
-            }
-            a if a.starts_with("--deb=") => debs.push(a["--deb=".len()..].to_string()),
-            a if a.starts_with("--") => return Err(format!("unknown option {a}")),
-            a if a.starts_with('-') && a.len() > 1 => {
-                for (pos, c) in a[1..].char_indices() {
-                    match c {
-                        'n' => dry_run = true,
-                        'D' => from_debs = true,
-                        'h' => return Ok(with(Command::Help)),
-                        'c' | 'm' | 'r' | 'L' | 'l' | 'd' => {
-                            let rest = &a[1 + pos + 1..];
-                            let value = if !rest.is_empty() {
-                                rest.to_string()
-                            } else {
-                                i += 1;
-                                args.get(i)
-                                    .cloned()
-                                    .ok_or(format!("option requires an argument -- {c}"))?
-                            };
-                            match c {
-                                'c' => conf_files.push(value),
-                                'm' => directives.push(value),
-                                'L' => lib_dirs.push(value),
-                                'l' => libs.push(value),
-                                'd' => debs.push(value),
-                                _ => roots.push(value),
-                            }
-                            break;
-                        }
-                        other => return Err(format!("illegal option -- {other}")),
-                    }
+            Short('n') => a.dry_run = true,
+            Short('D') => a.from_debs = true,
+            Short('h') => return Ok(with(Command::Help)),
+            Short(other) => return Err(format!("illegal option -- {other}")),
+            Long(name) => {
+                // Known by their whole spelling only: `--help=x` is unknown.
+                let name = name.to_string();
+                let attached = parser.optional_value().map(text);
+                let unknown = || match &attached {
+                    Some(v) => format!("unknown option --{name}={v}"),
+                    None => format!("unknown option --{name}"),
+                };
+                let mut value = |opt: &str| match attached.clone() {
+                    Some(v) => Ok(v),
+                    None => parser
+                        .value()
+                        .map(text)
+                        .map_err(|_| format!("option --{opt} requires an argument")),
+                };
+                match name.as_str() {
+                    "help" | "version" | "debs" if attached.is_some() => return Err(unknown()),
+                    "help" => return Ok(with(Command::Help)),
+                    "version" => return Ok(with(Command::Version)),
+                    "debs" => a.from_debs = true,
+                    "root" => a.roots.push(value("root")?),
+                    "deb" => a.debs.push(value("deb")?),
+                    _ => return Err(unknown()),
                 }
             }
-            _ => break,
+            // The first operand ends the options (getopts stops there).
+            Value(v) => {
+                operands.push(text(v));
+                let rest = parser.raw_args().map_err(|e| e.to_string())?;
+                operands.extend(rest.map(text));
+            }
         }
-        i += 1;
     }
-    let operands = &args[i..];
-    let command = match operands {
+    a.command = match &operands[..] {
         [] => return Err("missing command".into()),
         [cmd, rest @ ..] if cmd == "list" => {
             if !rest.is_empty() {
@@ -141,17 +128,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         },
         _ => return Err("baking needs a config, an output file and at least one input".into()),
     };
-    Ok(Args {
-        conf_files,
-        directives,
-        dry_run,
-        roots,
-        lib_dirs,
-        libs,
-        from_debs,
-        debs,
-        command,
-    })
+    Ok(a)
 }
 
 fn with(command: Command) -> Args {

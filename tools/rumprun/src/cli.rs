@@ -4,13 +4,12 @@
 //! As in the original: `rumprun [-h] [-D] [-t dir] [-T dir] PLATFORM [guest args] APP
 //! [--] [args...]`, script getopts `DhSt:T:`, guest getopts `b:dD:e:g:iI:M:n:N:pW:`
 //! plus our `-F` (port forwards) and `-m` (machine) (stopping at the first non-option,
-//! APP). `-D` before PLATFORM dumps the command;
+//! APP), read with `lexopt` in getopt(3)'s rules. `-D` before PLATFORM dumps the command;
 //! `-D port` after it is the gdb port.
 
 use rumprun_config::split_cmdline;
 
 use crate::error::Error;
-use crate::getopt::Getopt;
 
 /// Default guest memory in megabytes (as in the original).
 pub const DEFAULT_MEM_MB: u32 = 64;
@@ -229,22 +228,63 @@ fn not_yet(what: &str) -> Error {
     Error::new(format!("{what} is not supported yet"))
 }
 
+/// One getopt(3) option of `optstring` (a letter followed by ':' takes an argument)
+/// from `parser`, its argument if it takes one, `None` at the first operand (which
+/// starts `rest`, followed by every argument after it, untouched), or a usage error.
+fn getopt(
+    parser: &mut lexopt::Parser,
+    optstring: &str,
+    rest: &mut Vec<String>,
+) -> Result<Option<(char, String)>, Error> {
+    let text = |v: std::ffi::OsString| v.to_string_lossy().into_owned();
+    let c = match parser.next().map_err(|e| Error::usage(e.to_string()))? {
+        None => return Ok(None),
+        Some(lexopt::Arg::Value(first)) => {
+            rest.push(text(first));
+            let after = parser.raw_args().map_err(|e| Error::usage(e.to_string()))?;
+            rest.extend(after.map(text));
+            return Ok(None);
+        }
+        // A long option is, to getopt, the unknown option '-'.
+        Some(lexopt::Arg::Long(_)) => '-',
+        Some(lexopt::Arg::Short(c)) => c,
+    };
+    let takes_arg = match optstring.find(c) {
+        Some(i) if c != ':' && c != '-' => optstring[i + c.len_utf8()..].starts_with(':'),
+        _ => return Err(Error::usage(format!("unknown option -{c}"))),
+    };
+    let value = if takes_arg {
+        let v = parser.value();
+        text(v.map_err(|_| Error::usage(format!("option -{c} requires an argument")))?)
+    } else {
+        String::new()
+    };
+    Ok(Some((c, value)))
+}
+
+/// A `lexopt` parser with getopt(3)'s rules: `-X=v` is the value "=v".
+fn posix_parser(args: &[String]) -> lexopt::Parser {
+    let mut parser = lexopt::Parser::from_args(args);
+    parser.set_short_equals(false);
+    parser
+}
+
 /// Parses the arguments after `rumprun` itself.
 pub fn parse(args: &[String]) -> Result<Command, Error> {
     let mut dump = false;
     let mut tmpdir = TmpDir::Auto;
-    let mut g = Getopt::new(args, "DhSt:T:");
-    while let Some(opt) = g.next() {
-        match opt? {
+    let mut parser = posix_parser(args);
+    let mut rest = Vec::new();
+    while let Some(opt) = getopt(&mut parser, "DhSt:T:", &mut rest)? {
+        match opt {
             ('h', _) => return Ok(Command::Help),
             ('D', _) => dump = true,
             ('S', _) => return Err(not_yet("-S (sudo)")),
-            ('t', Some(d)) => tmpdir = TmpDir::Remove(d),
-            ('T', Some(d)) => tmpdir = TmpDir::Keep(d),
+            ('t', d) => tmpdir = TmpDir::Remove(d),
+            ('T', d) => tmpdir = TmpDir::Keep(d),
             (c, _) => unreachable!("option -{c} is in the optstring"),
         }
     }
-    let rest = g.rest();
     let Some((platform, rest)) = rest.split_first() else {
         return Err(Error::usage("missing PLATFORM"));
     };
@@ -276,10 +316,11 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         args: Vec::new(),
         rc: Vec::new(),
     };
-    let mut g = Getopt::new(rest, "b:dD:e:F:g:iI:m:M:n:N:pr:W:");
-    while let Some(opt) = g.next() {
-        let (c, value) = opt?;
-        let value = value.unwrap_or_default();
+    // The guest options: a new parser, so a `--` before PLATFORM ended only the
+    // script options.
+    let mut parser = posix_parser(rest);
+    let mut rest = Vec::new();
+    while let Some((c, value)) = getopt(&mut parser, "b:dD:e:F:g:iI:m:M:n:N:pr:W:", &mut rest)? {
         if platform == Platform::Iso {
             if let Some(why) = crate::iso::refused_option(c) {
                 return Err(Error::new(why));
@@ -374,7 +415,6 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         }
     }
     o.net.check()?;
-    let rest = g.rest();
     let Some((app, mut args)) = rest.split_first() else {
         return Err(Error::usage("missing APP"));
     };
@@ -650,6 +690,9 @@ mod tests {
         assert_eq!(o.hostname.as_deref(), Some("-x"));
         assert!(o.interactive);
         assert_eq!(o.mem_mb, 64);
+        let o = opts(&["qemu", "-pM", "96", "a", "-i"]);
+        assert!(o.paused && !o.interactive);
+        assert_eq!((o.mem_mb, &o.args[..]), (96, &["-i".to_string()][..]));
         let o = opts(&["qemu", "-i", "--", "-app", "x"]);
         assert_eq!(
             (o.app.as_str(), &o.args[..]),

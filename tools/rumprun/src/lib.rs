@@ -12,7 +12,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
-pub mod getopt;
 pub mod iso;
 pub mod kvm;
 pub mod launch;
