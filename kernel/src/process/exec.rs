@@ -26,9 +26,53 @@ const MAX_INTERPRETERS: usize = 4;
 
 /// A file found for exec: where it is and what it holds.
 struct Found {
-    /// The path as it names the file (for /proc/self/exe and the console).
+    /// The path as the caller named it, made absolute (a `#!` interpreter's argv).
     path: String,
+    /// The path with every symbolic link resolved, as Linux's /proc/self/exe names
+    /// it (exec of `/proc/self/exe` or of a link names the file itself).
+    real: String,
     data: Vec<u8>,
+}
+
+/// Links followed while resolving a path for /proc/self/exe (Linux's MAXSYMLINKS).
+const MAX_LINKS: usize = 40;
+
+/// The absolute path of the file `path` (relative to `at`) names, with symbolic
+/// links resolved in every component; the path as given when it cannot be resolved.
+fn real_path(at: &rumprun_vfs::InodeRef, path: &[u8]) -> String {
+    let vfs = crate::fs::vfs();
+    let mut at = at.clone();
+    let mut path = path.to_vec();
+    for _ in 0..MAX_LINKS {
+        let (dir, last) = match path.iter().rposition(|&c| c == b'/') {
+            Some(0) => (&b"/"[..], &path[1..]),
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => (&b"."[..], &path[..]),
+        };
+        let Ok(dir_node) = vfs.lookup(&at, dir) else {
+            break;
+        };
+        let Ok(node) = vfs.resolve(&dir_node, last, false) else {
+            break;
+        };
+        if node.file_type() == rumprun_vfs::FileType::Symlink {
+            let Ok(target) = node.readlink() else {
+                break;
+            };
+            at = dir_node;
+            path = target;
+            continue;
+        }
+        let Ok(mut full) = vfs.path_of(&dir_node) else {
+            break;
+        };
+        if full.last() != Some(&b'/') {
+            full.push(b'/');
+        }
+        full.extend_from_slice(last);
+        return String::from_utf8_lossy(&full).into_owned();
+    }
+    String::from_utf8_lossy(path.as_slice()).into_owned()
 }
 
 /// Finds and reads the executable at `path` (relative to `at`): ENOENT, ENOTDIR,
@@ -65,6 +109,7 @@ fn read_executable(at: &rumprun_vfs::InodeRef, path: &[u8]) -> Result<Found, Err
     full.extend_from_slice(path);
     Ok(Found {
         path: String::from_utf8_lossy(&full).into_owned(),
+        real: real_path(at, path),
         data,
     })
 }
@@ -151,7 +196,9 @@ pub fn execve(
 
 /// The point of no return: the old program goes and the new one starts.
 fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
-    let Found { path, data } = found;
+    let Found {
+        real: path, data, ..
+    } = found;
     let me = current();
     crate::sched::end_other_threads(me.pid());
     if me.vfork_borrowed.load(Ordering::Relaxed) {

@@ -10,7 +10,7 @@
 //!
 //! Without `rc`, every baked program runs in the foreground, one after the other, in
 //! bake order, each with the `cmdline` argv (or its own name as argv), as in the
-//! original.
+//! original. Every program's argv\[0\] is a path in the guest (`guest_argv`).
 
 use super::{Ending, Pid, Process, Program};
 use crate::fd::{pipe, OpenFile, O_RDONLY, O_WRONLY};
@@ -155,7 +155,7 @@ fn start_more(mut first: Option<&'static Process>) {
                     .unwrap_or_else(|| String::from(launch.file_name)),
                 file_name: String::from(launch.file_name),
                 image: launch.image,
-                argv: launch.argv.clone(),
+                argv: guest_argv(&launch.argv, launch.file_name),
                 env: r.env.clone(),
                 exe_path: format!("/bin/{}", launch.file_name),
             },
@@ -170,6 +170,23 @@ fn start_more(mut first: Option<&'static Process>) {
             return;
         }
     }
+}
+
+/// The argv a started program gets: `argv` with argv\[0\] a path to the program
+/// in the guest, so that a program that runs itself again (through argv\[0\], as
+/// CPython finds `sys.executable`, or /proc/self/exe) finds itself. The launcher
+/// writes the image's host path there, and an `rc` entry the program's name: both
+/// become `/bin/<file_name>`. An absolute path that exists in the guest (say
+/// `/bin/sh`, a link to a baked busybox) is kept.
+fn guest_argv(argv: &[String], file_name: &str) -> Vec<String> {
+    let mut v = argv.to_vec();
+    let keep = |a0: &str| a0.starts_with('/') && crate::fs::lookup(a0.as_bytes()).is_ok();
+    match v.first_mut() {
+        Some(a0) if keep(a0) => {}
+        Some(a0) => *a0 = format!("/bin/{file_name}"),
+        None => v.push(format!("/bin/{file_name}")),
+    }
+    v
 }
 
 fn out_of_memory(file_name: &str) -> ! {

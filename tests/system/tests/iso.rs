@@ -172,7 +172,7 @@ fn iso_argv_quoting_hostname_and_default_name() {
     let (run, status) = boot_iso(&dir, &dir.join("rumprun-args.bin.iso"));
     assert_eq!(status, 0, "{}", run.dump());
     run.assert_stdout_line("argc=8")
-        .assert_stdout_line("argv[0]=[args.bin]")
+        .assert_stdout_line("argv[0]=[/bin/args-glibc]")
         .assert_stdout_line("argv[1]=[a]")
         .assert_stdout_line("argv[2]=[b c]")
         .assert_stdout_line("argv[3]=[it's]")

@@ -84,6 +84,19 @@ mod processes {
         fork_test(Flavor::Musl);
     }
 
+    /// A program runs itself again through argv\[0\], /proc/self/exe, PATH and
+    /// symbolic links: the first program's argv\[0\] is its path in the guest, and
+    /// /proc/self/exe names the file itself.
+    #[test]
+    fn self_reexec_through_argv0_and_proc_self_exe() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("self_exec.c", flavor, &["-M", "128"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// Shared futexes, process-shared pthread objects and semaphores, SysV shared
     /// memory and semaphores between forked processes.
     #[test]

@@ -342,7 +342,7 @@ fn without_xenstore_config_the_pvh_command_line_is_the_config() {
         "cmdline",
         &[
             "argc=2",
-            "argv[0]=[args]",
+            "argv[0]=[/bin/args-glibc]",
             "argv[1]=[from-the-cmdline]",
             "status=0",
         ],
