@@ -8,10 +8,7 @@ use crate::errno::*;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
-/// `AF_INET`.
-pub const AF_INET: u16 = 2;
-/// `AF_INET6`.
-pub const AF_INET6: u16 = 10;
+pub use rumprun_abi::net::{AF_INET, AF_INET6};
 /// `sizeof(struct sockaddr_in)`.
 pub const SOCKADDR_IN_LEN: usize = 16;
 /// `sizeof(struct sockaddr_in6)`.

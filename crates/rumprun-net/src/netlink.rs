@@ -10,57 +10,18 @@ use crate::iface::IfaceInfo;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 
-/// `NETLINK_ROUTE`
-pub const NETLINK_ROUTE: i32 = 0;
-/// `NLMSG_ERROR`
-pub const NLMSG_ERROR: u16 = 2;
-/// `NLMSG_DONE`
-pub const NLMSG_DONE: u16 = 3;
-/// `RTM_NEWLINK`
-pub const RTM_NEWLINK: u16 = 16;
-/// `RTM_GETLINK`
-pub const RTM_GETLINK: u16 = 18;
-/// `RTM_NEWADDR`
-pub const RTM_NEWADDR: u16 = 20;
-/// `RTM_GETADDR`
-pub const RTM_GETADDR: u16 = 22;
-/// `NLM_F_REQUEST`
-pub const NLM_F_REQUEST: u16 = 1;
-/// `NLM_F_MULTI`
-pub const NLM_F_MULTI: u16 = 2;
-/// `NLM_F_ACK`
-pub const NLM_F_ACK: u16 = 4;
-/// `NLM_F_DUMP` (ROOT | MATCH)
-pub const NLM_F_DUMP: u16 = 0x300;
+pub use rumprun_abi::netlink::{
+    ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFF_RUNNING, IFF_UP,
+    NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST,
+    RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK,
+};
+use rumprun_abi::netlink::{
+    IFA_ADDRESS, IFA_BROADCAST, IFA_LABEL, IFA_LOCAL, IFLA_ADDRESS, IFLA_BROADCAST, IFLA_IFNAME,
+    IFLA_MTU, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
+};
 
-/// `IFF_UP`
-pub const IFF_UP: u32 = 0x1;
-/// `IFF_BROADCAST`
-pub const IFF_BROADCAST: u32 = 0x2;
-/// `IFF_LOOPBACK`
-pub const IFF_LOOPBACK: u32 = 0x8;
-/// `IFF_RUNNING`
-pub const IFF_RUNNING: u32 = 0x40;
-/// `IFF_MULTICAST`
-pub const IFF_MULTICAST: u32 = 0x1000;
-/// `ARPHRD_ETHER`
-pub const ARPHRD_ETHER: u16 = 1;
-/// `ARPHRD_LOOPBACK`
-pub const ARPHRD_LOOPBACK: u16 = 772;
-
-const IFLA_ADDRESS: u16 = 1;
-const IFLA_BROADCAST: u16 = 2;
-const IFLA_IFNAME: u16 = 3;
-const IFLA_MTU: u16 = 4;
-const IFA_ADDRESS: u16 = 1;
-const IFA_LOCAL: u16 = 2;
-const IFA_LABEL: u16 = 3;
-const IFA_BROADCAST: u16 = 4;
-const RT_SCOPE_UNIVERSE: u8 = 0;
-const RT_SCOPE_LINK: u8 = 253;
-const RT_SCOPE_HOST: u8 = 254;
-const AF_INET: u8 = 2;
-const AF_INET6: u8 = 10;
+const AF_INET: u8 = rumprun_abi::net::AF_INET as u8;
+const AF_INET6: u8 = rumprun_abi::net::AF_INET6 as u8;
 
 /// Linux's datagram size for dump answers: messages are packed into datagrams of at
 /// most this many bytes (a reader with a smaller buffer sees MSG_TRUNC).

@@ -10,103 +10,16 @@
 
 use crate::errno::*;
 
-/// `SOL_SOCKET`
-pub const SOL_SOCKET: i32 = 1;
-/// `IPPROTO_IP`
-pub const IPPROTO_IP: i32 = 0;
-/// `IPPROTO_TCP`
-pub const IPPROTO_TCP: i32 = 6;
-/// `IPPROTO_UDP`
-pub const IPPROTO_UDP: i32 = 17;
-/// `IPPROTO_IPV6`
-pub const IPPROTO_IPV6: i32 = 41;
+pub use rumprun_abi::net::{
+    IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_RECVERR, IPV6_UNICAST_HOPS,
+    IPV6_V6ONLY, IP_RECVERR, IP_TOS, IP_TTL, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC,
+    SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_BROADCAST,
+    SO_DOMAIN, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_PROTOCOL, SO_RCVBUF, SO_RCVTIMEO,
+    SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, TCP_CORK, TCP_KEEPCNT,
+    TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY,
+};
 
-/// `SO_REUSEADDR`
-pub const SO_REUSEADDR: i32 = 2;
-/// `SO_TYPE`
-pub const SO_TYPE: i32 = 3;
-/// `SO_ERROR`
-pub const SO_ERROR: i32 = 4;
-/// `SO_BROADCAST`
-pub const SO_BROADCAST: i32 = 6;
-/// `SO_SNDBUF`
-pub const SO_SNDBUF: i32 = 7;
-/// `SO_RCVBUF`
-pub const SO_RCVBUF: i32 = 8;
-/// `SO_KEEPALIVE`
-pub const SO_KEEPALIVE: i32 = 9;
-/// `SO_LINGER`
-pub const SO_LINGER: i32 = 13;
-/// `SO_REUSEPORT`
-pub const SO_REUSEPORT: i32 = 15;
-/// `SO_RCVTIMEO` (old, `struct timeval`)
-pub const SO_RCVTIMEO: i32 = 20;
-/// `SO_SNDTIMEO` (old, `struct timeval`)
-pub const SO_SNDTIMEO: i32 = 21;
-/// `SO_ACCEPTCONN`
-pub const SO_ACCEPTCONN: i32 = 30;
-/// `SO_PROTOCOL`
-pub const SO_PROTOCOL: i32 = 38;
-/// `SO_DOMAIN`
-pub const SO_DOMAIN: i32 = 39;
-
-/// `TCP_NODELAY`
-pub const TCP_NODELAY: i32 = 1;
-/// `TCP_MAXSEG`
-pub const TCP_MAXSEG: i32 = 2;
-/// `TCP_CORK`
-pub const TCP_CORK: i32 = 3;
-/// `TCP_KEEPIDLE`
-pub const TCP_KEEPIDLE: i32 = 4;
-/// `TCP_KEEPINTVL`
-pub const TCP_KEEPINTVL: i32 = 5;
-/// `TCP_KEEPCNT`
-pub const TCP_KEEPCNT: i32 = 6;
-
-/// `IP_TOS`
-pub const IP_TOS: i32 = 1;
-/// `IP_TTL`
-pub const IP_TTL: i32 = 2;
-/// `IP_RECVERR`
-pub const IP_RECVERR: i32 = 11;
-/// `IPV6_RECVERR`
-pub const IPV6_RECVERR: i32 = 25;
-/// `IPV6_UNICAST_HOPS`
-pub const IPV6_UNICAST_HOPS: i32 = 16;
-/// `IPV6_V6ONLY`
-pub const IPV6_V6ONLY: i32 = 26;
-
-/// `SOCK_STREAM`
-pub const SOCK_STREAM: i32 = 1;
-/// `SOCK_DGRAM`
-pub const SOCK_DGRAM: i32 = 2;
-
-/// `MSG_PEEK`
-pub const MSG_PEEK: u32 = 0x2;
-/// `MSG_TRUNC`
-pub const MSG_TRUNC: u32 = 0x20;
-/// `MSG_DONTWAIT` (the kernel's business: it decides whether to wait)
-pub const MSG_DONTWAIT: u32 = 0x40;
-/// `MSG_NOSIGNAL` (the kernel's business: it decides whether EPIPE raises SIGPIPE)
-pub const MSG_NOSIGNAL: u32 = 0x4000;
-
-/// `SHUT_RD`
-pub const SHUT_RD: i32 = 0;
-/// `SHUT_WR`
-pub const SHUT_WR: i32 = 1;
-/// `SHUT_RDWR`
-pub const SHUT_RDWR: i32 = 2;
-
-/// Readable.
-pub const POLLIN: u32 = 0x001;
-/// Writable.
-pub const POLLOUT: u32 = 0x004;
-/// Error pending (`SO_ERROR`).
-pub const POLLERR: u32 = 0x008;
-/// Both directions shut down, or never connected.
-pub const POLLHUP: u32 = 0x010;
-/// The peer shut down its sending side (or we did SHUT_RD).
-pub const POLLRDHUP: u32 = 0x2000;
+pub use rumprun_abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP};
 
 /// Linux's default reported `SO_RCVBUF`.
 pub const DEFAULT_RCVBUF: usize = 131072;

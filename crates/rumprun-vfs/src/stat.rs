@@ -2,32 +2,10 @@
 //! [`Stat`] (everything `stat`/`statx` return), [`StatFs`] (what `statfs` returns) and
 //! the `dev_t` encoding ([`makedev`], [`major`], [`minor`]).
 
-/// Mask of the file type bits in a mode.
-pub const S_IFMT: u32 = 0o170000;
-/// Socket.
-pub const S_IFSOCK: u32 = 0o140000;
-/// Symbolic link.
-pub const S_IFLNK: u32 = 0o120000;
-/// Regular file.
-pub const S_IFREG: u32 = 0o100000;
-/// Block device.
-pub const S_IFBLK: u32 = 0o060000;
-/// Directory.
-pub const S_IFDIR: u32 = 0o040000;
-/// Character device.
-pub const S_IFCHR: u32 = 0o020000;
-/// FIFO.
-pub const S_IFIFO: u32 = 0o010000;
-/// Set-user-ID bit.
-pub const S_ISUID: u32 = 0o4000;
-/// Set-group-ID bit.
-pub const S_ISGID: u32 = 0o2000;
-/// Sticky bit.
-pub const S_ISVTX: u32 = 0o1000;
-/// All permission bits including setuid, setgid and sticky (what chmod may set).
-pub const S_IALLUGO: u32 = 0o7777;
-/// Group execute bit.
-pub const S_IXGRP: u32 = 0o010;
+pub use rumprun_abi::fs::{
+    S_IALLUGO, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID,
+    S_ISUID, S_ISVTX, S_IXGRP, TMPFS_MAGIC,
+};
 
 /// The kind of an inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -165,9 +143,6 @@ impl Stat {
         self.mode & S_IALLUGO
     }
 }
-
-/// The magic number `statfs` reports for a tmpfs.
-pub const TMPFS_MAGIC: u64 = 0x0102_1994;
 
 /// What `statfs`/`fstatfs` report about a file system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
