@@ -60,9 +60,11 @@ impl<'a> Elf<'a> {
             return Err("not an executable (ET_EXEC or static-pie ET_DYN)");
         }
         let e = Elf { data };
-        if e.phentsize() < 56
-            || e.phoff() as usize + e.phnum() as usize * e.phentsize() as usize > data.len()
-        {
+        // Checked: a huge e_phoff must not wrap around to a small offset.
+        let table_end = u64::from(e.phnum())
+            .checked_mul(u64::from(e.phentsize()))
+            .and_then(|n| n.checked_add(e.phoff()));
+        if e.phentsize() < 56 || table_end.is_none_or(|end| end > data.len() as u64) {
             return Err("program headers lie outside the file");
         }
         Ok(e)
@@ -112,9 +114,11 @@ impl<'a> Elf<'a> {
         if i >= self.shnum() as usize || self.shentsize() < 64 {
             return None;
         }
-        let o = self.shoff() as usize + i * self.shentsize() as usize;
+        let o = usize::try_from(self.shoff())
+            .ok()?
+            .checked_add(i * self.shentsize() as usize)?;
         let d = self.data;
-        d.get(o..o + 64)?;
+        d.get(o..o.checked_add(64)?)?;
         Some(Shdr {
             sh_type: u32_at(d, o + 4),
             sh_offset: u64_at(d, o + 24),
@@ -130,7 +134,8 @@ impl<'a> Elf<'a> {
 
     /// The bytes of a section, if they lie inside the file.
     pub fn section_data(&self, s: &Shdr) -> Option<&'a [u8]> {
-        self.data
-            .get(s.sh_offset as usize..(s.sh_offset + s.sh_size) as usize)
+        let start = usize::try_from(s.sh_offset).ok()?;
+        let end = start.checked_add(usize::try_from(s.sh_size).ok()?)?;
+        self.data.get(start..end)
     }
 }
