@@ -5,12 +5,15 @@
 //! owns the buffer while the device holds it and hands it back with the length the
 //! device wrote. Notifications and interrupts are suppressed through the event
 //! indexes when VIRTIO_F_EVENT_IDX was negotiated, else through the rings' flags.
+//! Where things lie and the index arithmetic are `rumprun-virtqueue`'s (host-tested);
+//! this module does the DMA memory and the volatile accesses.
 
 use super::hal::{self, KernelHal};
 use alloc::vec::Vec;
 use core::sync::atomic::{fence, Ordering};
+use rumprun_virtqueue::{need_event, Layout};
 use virtio_drivers::transport::Transport;
-use virtio_drivers::{BufferDirection, Hal, PAGE_SIZE};
+use virtio_drivers::{BufferDirection, Hal};
 
 /// Descriptor flag: the device writes this buffer (else it reads it).
 const DESC_F_WRITE: u16 = 2;
@@ -18,18 +21,15 @@ const DESC_F_WRITE: u16 = 2;
 const AVAIL_F_NO_INTERRUPT: u16 = 1;
 /// Used ring flag: the device wants no notification when buffers are added.
 const USED_F_NO_NOTIFY: u16 = 1;
-const DESCRIPTOR_LEN: usize = 16;
-const USED_ELEMENT_LEN: usize = 8;
 
 pub struct SplitQueue {
     index: u16,
     size: u16,
     paddr: u64,
-    pages: usize,
-    /// Descriptor table, available ring and used ring (direct-map addresses).
-    descriptors: *mut u8,
-    available: *mut u16,
-    used: *mut u8,
+    /// Where the descriptor table, available ring and used ring lie from `base`.
+    layout: Layout,
+    /// The queue's memory (direct-map address), `layout.len` bytes.
+    base: *mut u8,
     /// Descriptors the driver may fill.
     free: Vec<u16>,
     /// The buffer behind each descriptor the device holds.
@@ -49,10 +49,6 @@ pub struct SplitQueue {
 // SAFETY: the raw pointers are into DMA memory owned by this queue alone.
 unsafe impl Send for SplitQueue {}
 
-fn align_up(n: usize) -> usize {
-    n.div_ceil(PAGE_SIZE) * PAGE_SIZE
-}
-
 impl SplitQueue {
     /// Sets up queue `index` with `size` descriptors (fewer if the device allows
     /// fewer; a power of two). Call between FEATURES_OK and DRIVER_OK.
@@ -70,35 +66,22 @@ impl SplitQueue {
             return Err("queue not available");
         }
         let size = size.min(u16::try_from(max).unwrap_or(u16::MAX));
-        if !size.is_power_of_two() {
-            return Err("queue size not a power of two");
-        }
-        let n = usize::from(size);
-        let available_offset = DESCRIPTOR_LEN * n;
-        // flags, idx, ring[size], used_event.
-        let used_offset = align_up(available_offset + 2 * (n + 3));
-        // flags, idx, ring[size], avail_event.
-        let pages = align_up(used_offset + 6 + USED_ELEMENT_LEN * n) / PAGE_SIZE;
+        let layout = Layout::new(size).ok_or("queue size not a power of two")?;
         // Zeroed memory: empty rings, interrupts wanted.
-        let (paddr, vaddr) = KernelHal::dma_alloc(pages, BufferDirection::Both);
-        let base = vaddr.as_ptr();
+        let (paddr, vaddr) = KernelHal::dma_alloc(layout.pages(), BufferDirection::Both);
         transport.queue_set(
             index,
             u32::from(size),
             paddr,
-            paddr + available_offset as u64,
-            paddr + used_offset as u64,
+            paddr + layout.available as u64,
+            paddr + layout.used as u64,
         );
         Ok(SplitQueue {
             index,
             size,
             paddr,
-            pages,
-            descriptors: base,
-            // SAFETY: both offsets lie inside the allocation.
-            available: unsafe { base.add(available_offset) }.cast(),
-            // SAFETY: both offsets lie inside the allocation.
-            used: unsafe { base.add(used_offset) },
+            layout,
+            base: vaddr.as_ptr(),
             free: (0..size).rev().collect(),
             buffers: (0..size).map(|_| None).collect(),
             next_available: 0,
@@ -112,6 +95,14 @@ impl SplitQueue {
     /// Whether a buffer can be added now.
     pub fn has_room(&self) -> bool {
         !self.free.is_empty()
+    }
+
+    /// A pointer to the `T` at `offset` (one of `layout`'s) in the queue's memory.
+    /// (Dereferencing it is the caller's `unsafe`; `layout`'s offsets lie inside the
+    /// allocation of `layout.len` bytes.)
+    fn at<T>(&self, offset: usize) -> *mut T {
+        debug_assert!(offset + core::mem::size_of::<T>() <= self.layout.len);
+        self.base.wrapping_add(offset).cast()
     }
 
     /// Whether the device holds no buffer of this queue.
@@ -129,24 +120,25 @@ impl SplitQueue {
         let len = len.min(buf.len()) as u32;
         let addr = hal::virt_to_phys(buf.as_ptr() as u64);
         let flags = if device_writes { DESC_F_WRITE } else { 0 };
+        let d = self.layout.descriptor(id);
         // SAFETY: descriptor `id` is inside the table and free (the device does not
         // read it); the buffer's heap memory stays put while `buffers` owns it.
         unsafe {
-            let d = self.descriptors.add(usize::from(id) * DESCRIPTOR_LEN);
-            (d as *mut u64).write_volatile(addr);
-            (d.add(8) as *mut u32).write_volatile(len);
-            (d.add(12) as *mut u16).write_volatile(flags);
-            (d.add(14) as *mut u16).write_volatile(0);
+            self.at::<u64>(d).write_volatile(addr);
+            self.at::<u32>(d + 8).write_volatile(len);
+            self.at::<u16>(d + 12).write_volatile(flags);
+            self.at::<u16>(d + 14).write_volatile(0);
         }
         self.buffers[usize::from(id)] = Some(buf);
-        let slot = usize::from(self.next_available % self.size);
+        let entry = self.layout.available_entry(self.next_available);
         // SAFETY: ring entries and the index are inside the available ring.
         unsafe {
-            self.available.add(2 + slot).write_volatile(id);
+            self.at::<u16>(entry).write_volatile(id);
             // The device must see the descriptor and the ring entry before the index.
             fence(Ordering::SeqCst);
             self.next_available = self.next_available.wrapping_add(1);
-            self.available.add(1).write_volatile(self.next_available);
+            self.at::<u16>(self.layout.available_index())
+                .write_volatile(self.next_available);
         }
         Ok(())
     }
@@ -159,15 +151,12 @@ impl SplitQueue {
         self.last_notified = new;
         let wanted = if self.event_idx {
             // SAFETY: avail_event, after the used ring's elements.
-            let event = unsafe {
-                (self.used.add(4 + usize::from(self.size) * USED_ELEMENT_LEN) as *const u16)
-                    .read_volatile()
-            };
+            let event = unsafe { self.at::<u16>(self.layout.avail_event()).read_volatile() };
             // The device asked to be told once the index passes `event` (§2.7.10).
-            new.wrapping_sub(event).wrapping_sub(1) < new.wrapping_sub(old)
+            need_event(event, new, old)
         } else {
             // SAFETY: the used ring's flags word.
-            let flags = unsafe { (self.used as *const u16).read_volatile() };
+            let flags = unsafe { self.at::<u16>(self.layout.used_flags()).read_volatile() };
             flags & USED_F_NO_NOTIFY == 0
         };
         if wanted {
@@ -177,7 +166,7 @@ impl SplitQueue {
 
     fn used_index(&self) -> u16 {
         // SAFETY: the used ring's index word.
-        unsafe { (self.used.add(2) as *const u16).read_volatile() }
+        unsafe { self.at::<u16>(self.layout.used_index()).read_volatile() }
     }
 
     /// The next buffer the device is done with, and how many bytes it wrote into it.
@@ -190,8 +179,7 @@ impl SplitQueue {
             // again: the device may have used one before it saw the request.
             // SAFETY: used_event, after the available ring's entries.
             unsafe {
-                self.available
-                    .add(2 + usize::from(self.size))
+                self.at::<u16>(self.layout.used_event())
                     .write_volatile(self.last_used)
             };
             fence(Ordering::SeqCst);
@@ -201,13 +189,12 @@ impl SplitQueue {
         }
         // Read the element only after seeing the index that publishes it.
         fence(Ordering::SeqCst);
-        let slot = usize::from(self.last_used % self.size);
-        // SAFETY: element `slot` of the used ring.
+        let e = self.layout.used_element(self.last_used);
+        // SAFETY: an element of the used ring.
         let (id, len) = unsafe {
-            let e = self.used.add(4 + slot * USED_ELEMENT_LEN);
             (
-                (e as *const u32).read_volatile(),
-                (e.add(4) as *const u32).read_volatile(),
+                self.at::<u32>(e).read_volatile(),
+                self.at::<u32>(e + 4).read_volatile(),
             )
         };
         self.last_used = self.last_used.wrapping_add(1);
@@ -223,7 +210,10 @@ impl SplitQueue {
         // `pop_used` only when interrupts are wanted) stays behind instead.
         let flags = if wanted { 0 } else { AVAIL_F_NO_INTERRUPT };
         // SAFETY: the available ring's flags word.
-        unsafe { self.available.write_volatile(flags) };
+        unsafe {
+            self.at::<u16>(self.layout.available_flags())
+                .write_volatile(flags)
+        };
     }
 }
 
@@ -234,8 +224,8 @@ impl Drop for SplitQueue {
         unsafe {
             KernelHal::dma_dealloc(
                 self.paddr,
-                core::ptr::NonNull::new(self.descriptors).unwrap(),
-                self.pages,
+                core::ptr::NonNull::new(self.base).unwrap(),
+                self.layout.pages(),
             );
         }
     }
