@@ -8,6 +8,9 @@
  *   - setpriority changes what getpriority returns; a bad `which`: EINVAL;
  *   - clock_gettime on pthread_getcpuclockid's clock (own thread and another);
  *   - F_GETPIPE_SZ on a non-pipe: EINVAL; F_SETPIPE_SZ within the capacity;
+ *     F_SETPIPE_SZ rounds up to a power-of-two number of pages, F_GETPIPE_SZ then
+ *     says so and a full pipe holds exactly that; EBUSY below what is queued; above
+ *     pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE (root has it: 2 MiB works);
  *   - splice from a pipe to a file and from a file to a pipe, with offsets;
  *   - clock_settime: EPERM (the clocks cannot be set); chroot("/") works, chroot of
  *     another directory is refused with EPERM, of a missing one ENOENT.
@@ -100,6 +103,24 @@ int main(void)
 	CHECK(fcntl(file, F_GETPIPE_SZ) == -1 && errno == EINVAL);
 	CHECK(fcntl(p[0], F_GETPIPE_SZ) >= 4096);
 	CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+	CHECK(fcntl(p[1], F_SETPIPE_SZ, 32768) == 32768);
+	CHECK(fcntl(p[0], F_GETPIPE_SZ) == 32768);
+	CHECK(fcntl(p[1], F_SETPIPE_SZ, 5000) == 8192);
+	CHECK(fcntl(p[1], F_GETPIPE_SZ) == 8192);
+	CHECK(fcntl(p[1], F_SETPIPE_SZ, 100) == 4096);
+	{
+		static char big[65536];
+		int fl = fcntl(p[1], F_GETFL);
+		CHECK(fcntl(p[1], F_SETPIPE_SZ, 8192) == 8192);
+		CHECK(fcntl(p[1], F_SETFL, fl | O_NONBLOCK) == 0);
+		CHECK(write(p[1], big, sizeof big) == 8192);
+		errno = 0;
+		CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) == -1 && errno == EBUSY);
+		CHECK(read(p[0], big, sizeof big) == 8192);
+		CHECK(fcntl(p[1], F_SETFL, fl) == 0);
+		CHECK(fcntl(p[1], F_SETPIPE_SZ, (2 << 20) - 1) == 2 << 20);
+		CHECK(fcntl(p[1], F_SETPIPE_SZ, 65536) == 65536);
+	}
 
 	/* splice: pipe to file at an offset, then file to pipe. */
 	CHECK(write(p[1], "spliced!", 8) == 8);

@@ -1,6 +1,6 @@
-//! Pipes: a 64 KiB ring buffer with a read end and a write end. Reading an empty pipe
-//! whose writers are all gone gives end of file; writing with no readers left gives
-//! EPIPE. Writes of up to PIPE_BUF bytes are atomic.
+//! Pipes: a ring buffer (64 KiB unless F_SETPIPE_SZ changes it) with a read end and a
+//! write end. Reading an empty pipe whose writers are all gone gives end of file;
+//! writing with no readers left gives EPIPE. Writes of up to PIPE_BUF bytes are atomic.
 
 use super::{wait, FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::syscalls::errno::*;
@@ -13,6 +13,8 @@ use spin::Mutex;
 
 const CAPACITY: usize = 64 * 1024;
 const PIPE_BUF: usize = 4096;
+/// Linux's default /proc/sys/fs/pipe-max-size: F_SETPIPE_SZ above it is EPERM.
+const MAX_CAPACITY: u64 = 1024 * 1024;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1000);
 
@@ -47,6 +49,44 @@ pub fn new() -> (ReadEnd, WriteEnd) {
         }),
         WriteEnd(Pipe { shared, ino }),
     )
+}
+
+/// The shared state of the pipe `ops` is an end of (None: not a pipe).
+fn shared_of(ops: &dyn Any) -> Option<&Arc<Mutex<Shared>>> {
+    if let Some(r) = ops.downcast_ref::<ReadEnd>() {
+        Some(&r.0.shared)
+    } else {
+        ops.downcast_ref::<WriteEnd>().map(|w| &w.0.shared)
+    }
+}
+
+/// F_GETPIPE_SZ: the capacity of the pipe `ops` is an end of; EINVAL if not a pipe.
+pub fn size(ops: &dyn Any) -> Result<usize, Errno> {
+    Ok(shared_of(ops).ok_or(EINVAL)?.lock().buf.capacity())
+}
+
+/// F_SETPIPE_SZ as Linux does it: the size is rounded up to a power-of-two number of
+/// pages (at least one); above pipe-max-size (1 MiB) EPERM unless `privileged`
+/// (CAP_SYS_RESOURCE), below what is queued EBUSY. Returns the new capacity. The
+/// ring only takes memory for what is queued, so a large capacity costs nothing.
+pub fn resize(ops: &dyn Any, req: u64, privileged: bool) -> Result<usize, Errno> {
+    let shared = shared_of(ops).ok_or(EINVAL)?;
+    if req > 1 << 31 {
+        return Err(EINVAL);
+    }
+    let size = req.max(PIPE_BUF as u64).next_power_of_two();
+    if size > MAX_CAPACITY && !privileged {
+        return Err(EPERM);
+    }
+    let mut s = shared.lock();
+    if s.buf.len() as u64 > size {
+        return Err(EBUSY);
+    }
+    s.buf.set_capacity(size as usize);
+    s.generation += 1;
+    drop(s);
+    wait::notify();
+    Ok(size as usize)
 }
 
 fn stat(ino: u64) -> Result<Stat, Errno> {

@@ -262,9 +262,7 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     const F_DUPFD_CLOEXEC: u64 = 1030;
     const F_SETPIPE_SZ: u64 = 1031;
     const F_GETPIPE_SZ: u64 = 1032;
-    const PIPE_CAPACITY: u64 = 64 * 1024;
     let f = fd::get(fd)?;
-    let is_pipe = f.ops.as_any().is::<pipe::ReadEnd>() || f.ops.as_any().is::<pipe::WriteEnd>();
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             if arg as usize >= fd::MAX_FDS {
@@ -287,19 +285,13 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             user::write(arg, lock).map(|_| 0)
         }
         F_SETLK | F_SETLKW => user::read::<[u8; 32]>(arg).map(|_| 0),
-        F_GETPIPE_SZ if is_pipe => Ok(PIPE_CAPACITY),
-        // Pipes keep their 64 KiB: a smaller size is granted as that (Linux may round
-        // up), a larger one is refused as an unprivileged one would be.
-        F_SETPIPE_SZ if is_pipe && arg as i32 >= 0 => match arg {
-            a if a <= PIPE_CAPACITY => Ok(PIPE_CAPACITY),
-            _ => {
-                crate::console::log_once(
-                    "pipe-size",
-                    "rumprun: F_SETPIPE_SZ above 64 KiB: pipes keep 64 KiB; returning EPERM",
-                );
-                Err(EPERM)
-            }
-        },
+        F_GETPIPE_SZ => pipe::size(f.ops.as_any()).map(|n| n as u64),
+        F_SETPIPE_SZ => {
+            const CAP_SYS_RESOURCE: u64 = 1 << 24;
+            let privileged =
+                crate::process::current().creds.lock().effective & CAP_SYS_RESOURCE != 0;
+            pipe::resize(f.ops.as_any(), arg, privileged).map(|n| n as u64)
+        }
         _ => Err(EINVAL),
     }
 }

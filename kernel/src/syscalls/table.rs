@@ -140,7 +140,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         72,
         Partial,
-        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_GETPIPE_SZ, F_SETPIPE_SZ up to the fixed 64 KiB (more: EPERM); others (F_OFD_*, F_NOTIFY, F_GETOWN/SETOWN, seals, leases) give EINVAL",
+        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_GETPIPE_SZ, F_SETPIPE_SZ (rounded up to a power-of-two number of pages as Linux does, above pipe-max-size 1 MiB only with CAP_SYS_RESOURCE, less than queued EBUSY); others (F_OFD_*, F_NOTIFY, F_GETOWN/SETOWN, seals, leases) give EINVAL",
     ), // fcntl
     sys(
         73,
