@@ -774,14 +774,22 @@ impl<D: Device> Stack<D> {
             self.dirty |= more;
             changed |= self.ifaces[i].process_dhcp();
         }
-        // Reap orphans that are done.
-        let ifaces = &mut self.ifaces;
+        // Reap orphans that are done. Data that reached an orphan (a socket closed
+        // with nothing unread) resets it, as Linux does (RFC 1122): a peer that keeps
+        // sending learns at once that nobody reads, instead of filling the window and
+        // waiting forever. The RST goes out on the next poll, before the reap.
+        let (ifaces, dirty) = (&mut self.ifaces, &mut self.dirty);
         self.orphans.retain(|c| {
             let set = &mut ifaces[c.iface].sockets;
-            if set.get::<tcp::Socket>(c.handle).state() == tcp::State::Closed {
+            let sk = set.get_mut::<tcp::Socket>(c.handle);
+            if sk.state() == tcp::State::Closed {
                 set.remove(c.handle);
                 false
             } else {
+                if sk.recv_queue() > 0 {
+                    sk.abort();
+                    *dirty = true;
+                }
                 true
             }
         });

@@ -82,6 +82,18 @@ fn xattrs_and_proc_files_musl() {
     all_ok("xattr_proc.c", Flavor::Musl, &[]);
 }
 
+/// Data sent to a peer that closed its socket is answered with a reset: the sender
+/// gets EPIPE/ECONNRESET instead of waiting forever (asyncio's sendfile tests).
+#[test]
+fn tcp_close_reset_glibc() {
+    all_ok("tcp_close_reset.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn tcp_close_reset_musl() {
+    all_ok("tcp_close_reset.c", Flavor::Musl, &[]);
+}
+
 /// TCP_CORK holds partial segments until uncorked, TCP_NODELAY or 200 ms (nginx's
 /// tcp_nopush).
 #[test]
