@@ -3,12 +3,14 @@
  * paths in /bin) and checks exit statuses, argv and environment as the child sees
  * them (through a pipe), then `#!` scripts (with an argument), posix_spawn, vfork +
  * exec, close-on-exec descriptors, handled signals reset (ignored ones stay), re-exec
- * through /proc/self/exe, execveat, and the errors: ENOENT, EACCES (no x bit, a
+ * through /proc/self/exe, execveat and fexecve, sched_getscheduler of the parent, and
+ * the errors: ENOENT, EACCES (no x bit, a
  * directory), ENOEXEC, E2BIG, ELOOP, each leaving the caller untouched.
  * Other first arguments are the child's roles (see child()). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -242,7 +244,34 @@ int main(int argc, char **argv)
 		st = status_of(pid);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 55);
 		close(dir);
+		/* fexecve: execveat(fd, "", AT_EMPTY_PATH) on a file opened for reading */
+		int fd = open(argv[2], O_RDONLY);
+		CHECK(fd >= 0);
+		pid = fork();
+		if (pid == 0) {
+			fexecve(fd, a, environ);
+			_exit(127);
+		}
+		st = status_of(pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 55);
+		close(fd);
 	}
+
+	/* The scheduling calls accept another process's pid (the child asks about its
+	 * parent, as CPython's test_posix does), and a missing one is ESRCH. Raw
+	 * syscalls: musl's wrappers return ENOSYS without asking the kernel. */
+	pid = fork();
+	if (pid == 0) {
+		struct sched_param sp;
+		errno = 0;
+		if (syscall(SYS_sched_getscheduler, 999999) != -1 || errno != ESRCH)
+			_exit(1);
+		if (syscall(SYS_sched_getscheduler, getppid()) != SCHED_OTHER)
+			_exit(2);
+		_exit(syscall(SYS_sched_getparam, getppid(), &sp) == 0 ? 0 : 3);
+	}
+	st = status_of(pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
 	return CHECK_DONE();
 }

@@ -279,9 +279,17 @@ pub fn execveat(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> SysR
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(EINVAL);
     }
-    let path = user::cstr_bytes(path)?;
+    let mut path = user::cstr_bytes(path)?;
     let argv = arg_vector(argv)?;
     let envp = arg_vector(envp)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        // fexecve: the file dirfd is open on, found again by the path it was opened by.
+        let f = crate::fd::get(dirfd)?;
+        if !f.ops.as_any().is::<crate::fd::vfs_file::VfsFile>() {
+            return Err(EACCES);
+        }
+        path = f.ops.describe().into_bytes();
+    }
     let at = super::fs::base(dirfd, &path)?;
     match crate::process::exec::execve(&at, &path, argv, envp)? {}
 }
@@ -381,14 +389,18 @@ pub fn prctl(option: u64, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResu
     }
 }
 
-/// Whether `pid` names the caller for the scheduling calls: 0, its pid or one of its
-/// threads. Negative: EINVAL; anything else: ESRCH.
+/// Whether `pid` names a thread or process for the scheduling calls: 0 (the caller),
+/// one of its threads or a process of the image. Negative: EINVAL; anything else:
+/// ESRCH.
 fn own_sched_pid(pid: u64) -> Result<(), Errno> {
     let pid = pid as i32;
     if pid < 0 {
         return Err(EINVAL);
     }
-    if pid == 0 || crate::sched::thread_ids().contains(&(pid as u32)) {
+    if pid == 0
+        || crate::sched::thread_ids().contains(&(pid as u32))
+        || crate::process::find(pid as u32).is_some()
+    {
         Ok(())
     } else {
         Err(ESRCH)

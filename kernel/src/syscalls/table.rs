@@ -216,7 +216,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(142, Partial, "priority 0 accepted, without effect; others EINVAL"), // sched_setparam
     sys(143, Full, "priority 0 (SCHED_OTHER)"), // sched_getparam
     sys(144, Partial, "any valid policy and priority is accepted; every thread stays SCHED_OTHER"), // sched_setscheduler
-    sys(145, Full, "SCHED_OTHER"), // sched_getscheduler
+    sys(145, Full, "SCHED_OTHER, for the caller, its threads and any process of the image"), // sched_getscheduler
     sys(146, Full, ""), // sched_get_priority_max
     sys(147, Full, ""), // sched_get_priority_min
     sys(148, Full, "the scheduler's 10 ms time slice"), // sched_rr_get_interval
@@ -361,7 +361,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(318, Full, ""), // getrandom
     sys(319, Partial, "MFD_ALLOW_SEALING accepted, seals not kept; MFD_HUGETLB gives EINVAL"), // memfd_create
     sys(321, Unsupported, "no BPF"), // bpf
-    sys(322, Partial, "as execve, relative to a directory descriptor; AT_EMPTY_PATH (fexecve) gives ENOENT"), // execveat
+    sys(322, Full, "as execve, relative to a directory descriptor; AT_EMPTY_PATH (fexecve) runs the file the descriptor is open on, found by the path it was opened by"), // execveat
     sys(
         324,
         Partial,
