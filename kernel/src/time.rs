@@ -178,8 +178,21 @@ pub fn realtime_ns_cheap() -> u64 {
     }
 }
 
+/// What clock_settime/settimeofday moved the wall clock by, in ns (0: the RTC's time).
+static REALTIME_SHIFT: core::sync::atomic::AtomicI64 = core::sync::atomic::AtomicI64::new(0);
+
 /// Nanoseconds since the Unix epoch.
 pub fn realtime_ns() -> u64 {
     let c = cal();
-    c.rtc_ns + ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_rtc), c.tsc_hz)
+    let rtc = c.rtc_ns + ticks_to_ns(cpu::rdtsc().saturating_sub(c.tsc_rtc), c.tsc_hz);
+    rtc.saturating_add_signed(REALTIME_SHIFT.load(core::sync::atomic::Ordering::Relaxed))
+}
+
+/// Sets the wall clock (CLOCK_REALTIME) to `ns` since the epoch; the monotonic clocks
+/// do not move.
+pub fn set_realtime_ns(ns: u64) {
+    use core::sync::atomic::Ordering;
+    let shift = REALTIME_SHIFT.load(Ordering::Relaxed);
+    let rtc = realtime_ns().saturating_add_signed(shift.saturating_neg());
+    REALTIME_SHIFT.store((ns as i64).saturating_sub(rtc as i64), Ordering::Relaxed);
 }

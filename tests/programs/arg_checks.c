@@ -12,7 +12,8 @@
  *     says so and a full pipe holds exactly that; EBUSY below what is queued; above
  *     pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE (root has it: 2 MiB works);
  *   - splice from a pipe to a file and from a file to a pipe, with offsets;
- *   - clock_settime: EPERM (the clocks cannot be set); chroot("/") works, chroot of
+ *   - clock_settime/settimeofday set the wall clock (root may), CLOCK_MONOTONIC does
+ *     not move and cannot be set (EINVAL); chroot("/") works, chroot of
  *     another directory is refused with EPERM, of a missing one ENOENT.
  * Prints one "ok   ..." line per check and ALL OK. */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
@@ -137,10 +139,23 @@ int main(void)
 	off = 0;
 	CHECK(splice(p[0], &off, file, NULL, 4, 0) == -1 && errno == ESPIPE);
 
-	struct timespec now;
+	/* root sets the wall clock; the monotonic clock does not move */
+	struct timespec now, back, mono0, mono1;
 	clock_gettime(CLOCK_REALTIME, &now);
+	clock_gettime(CLOCK_MONOTONIC, &mono0);
+	back = now;
+	back.tv_sec -= 3600;
+	CHECK(clock_settime(CLOCK_REALTIME, &back) == 0);
+	clock_gettime(CLOCK_REALTIME, &back);
+	clock_gettime(CLOCK_MONOTONIC, &mono1);
+	CHECK(back.tv_sec >= now.tv_sec - 3600 && back.tv_sec <= now.tv_sec - 3590);
+	CHECK(mono1.tv_sec >= mono0.tv_sec && mono1.tv_sec <= mono0.tv_sec + 10);
+	struct timeval tv = {.tv_sec = now.tv_sec + 1, .tv_usec = 0};
+	CHECK(settimeofday(&tv, NULL) == 0);
+	CHECK(time(NULL) >= now.tv_sec + 1 && time(NULL) <= now.tv_sec + 10);
+	CHECK(clock_settime(CLOCK_REALTIME, &now) == 0);
 	errno = 0;
-	CHECK(clock_settime(CLOCK_REALTIME, &now) == -1 && errno == EPERM);
+	CHECK(clock_settime(CLOCK_MONOTONIC, &now) == -1 && errno == EINVAL);
 	CHECK(chroot("/") == 0);
 	errno = 0;
 	CHECK(chroot("/tmp") == -1 && errno == EPERM);

@@ -237,7 +237,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(160, Partial, "limits are accepted and reported, not enforced"), // setrlimit
     sys(161, Partial, "one fixed root: chroot to it succeeds, to another directory EPERM"), // chroot
     sys(162, Full, "writes back every mounted file system and flushes the disks"), // sync
-    sys(164, Refused, "EPERM: the clocks cannot be set (the obsolete timezone alone is accepted)"), // settimeofday
+    sys(164, Full, "sets CLOCK_REALTIME as clock_settime does (the obsolete timezone is accepted and ignored)"), // settimeofday
     sys(165, Unsupported, "one fixed file system tree"), // mount
     sys(166, Unsupported, "one fixed file system tree"), // umount2
     sys(170, Full, ""), // sethostname
@@ -278,7 +278,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(224, Full, ""), // timer_gettime
     sys(225, Partial, "the expirations missed when the signal was sent, not those while it stayed pending"), // timer_getoverrun
     sys(226, Full, ""), // timer_delete
-    sys(227, Refused, "EPERM: the clocks cannot be set"), // clock_settime
+    sys(227, Full, "CLOCK_REALTIME, for the whole image as Linux's is system-wide (needs CAP_SYS_TIME, which root has; the monotonic clocks do not move); other clocks EINVAL"), // clock_settime
     sys(
         228,
         Full,

@@ -55,36 +55,46 @@ fn cpu_clock(c: i32) -> Result<u64, Errno> {
     }
 }
 
-/// settimeofday(tv, tz): as clock_settime (EPERM), after Linux's argument checks.
+/// Whether the caller may set the clocks (CAP_SYS_TIME, which root has).
+fn may_set_time() -> Result<(), Errno> {
+    const CAP_SYS_TIME: u64 = 1 << 25;
+    if crate::process::current().creds.lock().effective & CAP_SYS_TIME != 0 {
+        Ok(())
+    } else {
+        Err(EPERM)
+    }
+}
+
+/// settimeofday(tv, tz): sets the wall clock as clock_settime(CLOCK_REALTIME) does;
+/// the obsolete timezone alone is accepted and ignored.
 pub fn settimeofday(tv: u64, tz: u64) -> SysResult {
     if tz != 0 {
         user::read::<[i32; 2]>(tz)?;
     }
-    if tv != 0 {
-        let v: [i64; 2] = user::read(tv)?;
-        if v[0] < 0 || !(0..1_000_000).contains(&v[1]) {
-            return Err(EINVAL);
-        }
-    } else {
-        return Ok(0); // the obsolete timezone alone: accepted, ignored
+    if tv == 0 {
+        return Ok(0);
     }
-    crate::console::log_once(
-        "clock_settime",
-        "rumprun: clock_settime/settimeofday: the clocks cannot be set; returning EPERM",
-    );
-    Err(EPERM)
+    let v: [i64; 2] = user::read(tv)?;
+    if v[0] < 0 || !(0..1_000_000).contains(&v[1]) {
+        return Err(EINVAL);
+    }
+    may_set_time()?;
+    time::set_realtime_ns((v[0] as u64).saturating_mul(1_000_000_000) + v[1] as u64 * 1000);
+    Ok(0)
 }
 
-/// clock_settime/settimeofday: the clocks cannot be set (EPERM, as for a program
-/// without CAP_SYS_TIME); a bad clock or time is still EINVAL.
+/// clock_settime: CLOCK_REALTIME is set (for every program of the image, as Linux's is
+/// system-wide; the monotonic clocks do not move); the other clocks cannot be set
+/// (EINVAL, as Linux says).
 pub fn clock_settime(clock: u64, ts: u64) -> SysResult {
     now(clock)?;
-    from_timespec(user::read(ts)?)?;
-    crate::console::log_once(
-        "clock_settime",
-        "rumprun: clock_settime/settimeofday: the clocks cannot be set; returning EPERM",
-    );
-    Err(EPERM)
+    let ns = from_timespec(user::read(ts)?)?;
+    if clock != CLOCK_REALTIME {
+        return Err(EINVAL);
+    }
+    may_set_time()?;
+    time::set_realtime_ns(ns);
+    Ok(0)
 }
 
 fn to_timespec(ns: u64) -> [i64; 2] {
