@@ -612,7 +612,7 @@ fn render() -> String {
          a unikernel where that matters.\n\
          - **partial**: works for the common cases; the note says what is missing.\n\
          - **refused**: deliberately refused with a documented errno and one log line\n  \
-         (the clocks cannot be set: clock_settime, settimeofday).\n\
+         (none at present).\n\
          - **unsupported**: ENOSYS, and one log line naming the syscall the first time\n  \
          (except those that libcs probe at every start, like rseq).\n\
          \n\
