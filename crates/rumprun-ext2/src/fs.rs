@@ -2,8 +2,10 @@
 //! its locked state `Inner` (superblock, group descriptors, block cache, the table of
 //! in-memory inodes and the orphan list), with inode record I/O.
 //!
-//! Locking: one `spin::Mutex` around `Inner` serialises every operation of the file
-//! system (simple and deadlock-free; the block device is the bottleneck anyway). No
+//! Locking: one [`SleepLock`] around `Inner` serialises every operation of the file
+//! system (simple and deadlock-free; the block device is the bottleneck anyway); it is
+//! held across block I/O, during which the kernel runs other threads, so they sleep
+//! on it instead of spinning. No
 //! code holding the lock ever drops an [`Ext2Inode`] (whose `Drop` takes the lock).
 //!
 //! Unlinked but open inodes ("orphans") are kept in memory only: their data stays until
@@ -18,10 +20,10 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::{Arc, Weak};
 use alloc::vec;
 use alloc::vec::Vec;
+use rumprun_vfs::SleepLock;
 use rumprun_vfs::{
     BlockDevice, Clock, Errno, FileSystem, InodeRef, StatFs, VfsResult, SECTOR_SIZE,
 };
-use spin::Mutex;
 
 use crate::cache::BlockCache;
 use crate::group::{GroupDesc, DESC_SIZE};
@@ -81,7 +83,7 @@ pub(crate) struct Inner {
 
 /// A mounted ext2 file system (see the module documentation).
 pub struct Ext2 {
-    pub(crate) inner: Mutex<Inner>,
+    pub(crate) inner: SleepLock<Inner>,
     pub(crate) dev_id: u64,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) me: Weak<Ext2>,
@@ -184,7 +186,7 @@ impl Ext2 {
             inner.cache.sync()?;
         }
         Ok(Arc::new_cyclic(|me| Ext2 {
-            inner: Mutex::new(inner),
+            inner: SleepLock::new(inner),
             dev_id,
             clock,
             me: me.clone(),

@@ -77,7 +77,7 @@ impl Ext2Inode {
         self.ino
     }
 
-    fn lock(&self) -> spin::MutexGuard<'_, Inner> {
+    fn lock(&self) -> rumprun_vfs::SleepLockGuard<'_, Inner> {
         self.fs.inner.lock()
     }
 

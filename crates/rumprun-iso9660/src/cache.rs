@@ -8,8 +8,8 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use rumprun_vfs::SleepLock;
 use rumprun_vfs::{BlockDevice, Errno, VfsResult, SECTOR_SIZE};
-use spin::Mutex;
 
 /// Size of an ISO 9660 logical block (the only one this crate supports).
 pub const BLOCK_SIZE: usize = 2048;
@@ -31,7 +31,8 @@ struct Slot {
 pub struct BlockReader {
     dev: Arc<dyn BlockDevice>,
     blocks: u64,
-    cache: Mutex<(u64, Vec<Slot>)>,
+    /// Held across device reads: a [`SleepLock`].
+    cache: SleepLock<(u64, Vec<Slot>)>,
 }
 
 impl BlockReader {
@@ -41,7 +42,7 @@ impl BlockReader {
         BlockReader {
             dev,
             blocks,
-            cache: Mutex::new((0, Vec::new())),
+            cache: SleepLock::new((0, Vec::new())),
         }
     }
 

@@ -73,7 +73,8 @@ pub fn create_nodes(vfs: &Vfs) {
 pub struct BlockFile {
     disk: Arc<dyn BlockDevice>,
     index: usize,
-    pos: Mutex<u64>,
+    /// Held across the disk I/O (which sleeps): a sleeping lock.
+    pos: rumprun_vfs::SleepLock<u64>,
 }
 
 impl BlockFile {
@@ -87,7 +88,7 @@ impl BlockFile {
         Some(BlockFile {
             disk: get(index)?,
             index,
-            pos: Mutex::new(0),
+            pos: rumprun_vfs::SleepLock::new(0),
         })
     }
 

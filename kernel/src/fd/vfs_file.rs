@@ -9,14 +9,15 @@ use crate::syscalls::stat::Stat;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::any::Any;
-use rumprun_vfs::{major, minor, FileType, InodeRef, Vfs};
-use spin::Mutex;
+use rumprun_vfs::{major, minor, FileType, InodeRef, SleepLock, Vfs};
 
 pub struct VfsFile {
     pub inode: InodeRef,
     path: String,
-    /// Byte position; for a directory, the cookie of the next entry.
-    pub pos: Mutex<u64>,
+    /// Byte position; for a directory, the cookie of the next entry. Held across the
+    /// file system's I/O (which sleeps on a disk), so a sleeping lock: threads and
+    /// processes sharing the open file wait for it in turn.
+    pub pos: SleepLock<u64>,
 }
 
 /// Converts the VFS's metadata to the syscall layout.
@@ -75,7 +76,7 @@ pub fn open_inode(inode: InodeRef, path: String) -> Result<Arc<dyn FileOps>, Err
         _ => Ok(Arc::new(VfsFile {
             inode,
             path,
-            pos: Mutex::new(0),
+            pos: SleepLock::new(0),
         })),
     }
 }

@@ -50,6 +50,18 @@ pub(crate) fn now() -> Timespec {
 
 /// Builds the tree: the boot tree, then the payload's entries (programs included).
 pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
+    // Disk file systems hold their lock across block I/O, during which other threads
+    // run: a thread that finds the lock taken sleeps until its release.
+    rumprun_vfs::install_wait_hooks(rumprun_vfs::WaitHooks {
+        wait: |key| {
+            // The deadline is a safety net: the release wakes the waiters.
+            let deadline = crate::time::monotonic_ns() + 10_000_000;
+            crate::sched::futex::wait_kernel(key, Some(deadline));
+        },
+        wake: |key| {
+            crate::sched::futex::wake_kernel(key);
+        },
+    });
     // The root (and /tmp in it) holds at most the machine's RAM, which statfs reports
     // with the bytes in use (shutil.disk_usage, df), as Linux's tmpfs reports its size.
     let (_, ram_frames) = crate::mm::frames::stats();

@@ -99,7 +99,9 @@ static EXT2: spin::Mutex<alloc::vec::Vec<Arc<rumprun_ext2::Ext2>>> =
 /// fsync, sync and the program's end ("nothing lost"). One fsync syncs everything.
 pub fn sync_all() -> Result<(), rumprun_vfs::Errno> {
     let mut result = Ok(());
-    for fs in EXT2.lock().iter() {
+    // Not under the list's lock: syncing sleeps in disk I/O while other threads run.
+    let mounted = EXT2.lock().clone();
+    for fs in mounted.iter() {
         if let Err(e) = fs.sync() {
             result = Err(e);
         }

@@ -146,6 +146,27 @@ fn ext2_image_is_written_and_e2fsck_finds_it_clean() {
     );
 }
 
+/// Threads and a forked process use the ext2 disk at once (their own files, fsync,
+/// one shared O_APPEND descriptor): a disk wait sleeps with the file system locked,
+/// and the others must sleep on the lock, not spin (the kernel hung).
+#[test]
+fn ext2_from_threads_and_processes_at_once() {
+    for flavor in [Flavor::Glibc, Flavor::Musl] {
+        let dir = scratch_dir("ext2-concurrent");
+        let img = mke2fs(&dir, 4096, "64M", None, &[]);
+        boot_c(
+            "disk_concurrent.c",
+            flavor,
+            &["-M", "128", "-b", &data_disk(&img)],
+            &[],
+        )
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+        assert_e2fsck_clean(&img);
+    }
+}
+
 /// The write-heavy workload (tests/programs/ext2_workload.c: thousands of creates,
 /// appends, overwrites, truncates, renames, unlinks, directory renames and removals,
 /// 600 names in one directory, links, a sparse file past 4 GiB) on an image with
