@@ -5,15 +5,18 @@
 //! corrupted copies of them: the reader must accept exactly the files whose headers it
 //! can read inside the file (its program header table included, by checked
 //! arithmetic), never panic, and never hand out a section that lies outside the file.
+//! The symbol lookup of fault reports (`loader/symbols.rs`) is checked the same way.
 //! No QEMU needed for those; the last two boot `exec_bad_elf.c`, which execs such
 //! files in the guest (the wrap-around one used to get past the kernel's check).
 
 #[path = "../../../kernel/src/loader/elf.rs"]
 #[allow(dead_code)]
 mod elf;
+#[path = "../../../kernel/src/loader/symbols.rs"]
+mod symbols;
 
 use object::elf::{FileHeader64, ProgramHeader64, SectionHeader64, ET_DYN, ET_EXEC};
-use object::read::elf::{FileHeader, ProgramHeader as _, SectionHeader as _};
+use object::read::elf::{FileHeader, ProgramHeader as _, SectionHeader as _, Sym as _};
 use object::LittleEndian as LE;
 use rumprun_system_tests::{boot_c, build_c, destdir, Flavor};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -144,6 +147,72 @@ fn reads_real_programs_as_object_does() {
     }
 }
 
+/// What fault reports print for an address: the function or object symbol that holds
+/// it (the one starting last, if several do), checked against `object`'s symbol table
+/// for an address inside every sized function of each program, at the program's
+/// load bias (static-pie programs are placed at 0x555555554000).
+#[test]
+fn symbols_of_real_programs() {
+    use object::elf::{SHT_SYMTAB, STT_FUNC, STT_OBJECT};
+    let mut looked_up = 0;
+    for (what, path) in real_files() {
+        let data = std::fs::read(&path).unwrap();
+        let h = FileHeader64::<LE>::parse(&*data).unwrap();
+        let sections = h.sections(LE, &*data).unwrap();
+        let table = sections.symbols(LE, &*data, SHT_SYMTAB).unwrap();
+        let base = if h.e_type(LE) == ET_DYN && h.e_entry(LE) < 0x1_0000_0000 {
+            0x5555_5555_4000
+        } else {
+            0
+        };
+        // (value, size, name) of every function and object symbol in a section.
+        let syms: Vec<(u64, u64, &[u8])> = table
+            .iter()
+            .filter(|s| [STT_FUNC, STT_OBJECT].contains(&s.st_type()) && s.st_shndx(LE) != 0)
+            .map(|s| {
+                (
+                    s.st_value(LE),
+                    s.st_size(LE),
+                    s.name(LE, table.strings()).unwrap(),
+                )
+            })
+            .collect();
+        if syms.is_empty() {
+            // Stripped (Debian's /bin/ls and ld.so): nothing to name.
+            assert_eq!(
+                symbols::lookup(&data, base, base + h.e_entry(LE)),
+                None,
+                "{what}"
+            );
+            continue;
+        }
+        for &(value, size, name) in syms.iter().filter(|s| s.1 > 0).step_by(7) {
+            let addr = value + size / 2;
+            let (got, off) = symbols::lookup(&data, base, base + addr)
+                .unwrap_or_else(|| panic!("{what}: nothing at {addr:#x} ({name:?})"));
+            let holders: Vec<_> = syms
+                .iter()
+                .filter(|&&(v, s, _)| v <= addr && addr < v + s.max(1))
+                .collect();
+            let last = holders.iter().map(|h| h.0).max().unwrap();
+            assert!(
+                holders
+                    .iter()
+                    .any(|&&(v, _, n)| v == last && n == got.as_bytes() && off == addr - v),
+                "{what}: {addr:#x} in {name:?}: got {got}+{off:#x}, holders {holders:?}"
+            );
+            looked_up += 1;
+        }
+        // Below the first symbol or past the load bias: nothing.
+        assert_eq!(
+            symbols::lookup(&data, base, base.wrapping_sub(1)),
+            None,
+            "{what}"
+        );
+    }
+    assert!(looked_up > 1000, "only {looked_up} lookups");
+}
+
 /// Whether the reader must accept `d`: the ELF identification, x86_64, ET_EXEC or
 /// ET_DYN, program headers at least 56 bytes each and the whole table in the file.
 fn should_accept(d: &[u8]) -> bool {
@@ -262,6 +331,8 @@ fn corrupted_headers_are_refused_or_read_safely() {
                         }
                     }
                 }
+                // Fault reports look symbols up in whatever the program was.
+                let _ = symbols::lookup(&d, 0, 0x401000);
                 view.is_ok()
             }));
             let ok = outcome.unwrap_or_else(|_| {
