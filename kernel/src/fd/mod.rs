@@ -41,6 +41,8 @@ pub const O_WRONLY: u32 = 1;
 pub const O_RDWR: u32 = 2;
 pub const O_APPEND: u32 = 0o2000;
 pub const O_NONBLOCK: u32 = 0o4000;
+/// Signal-driven I/O requested (F_SETFL, FIOASYNC): kept, but no SIGIO is sent yet.
+pub const O_ASYNC: u32 = 0o20000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 
 /// Which way a blocking call moves data: it decides which socket timeout
@@ -135,6 +137,9 @@ pub trait FileOps: Send + Sync + Any {
 pub struct OpenFile {
     pub ops: Arc<dyn FileOps>,
     status: AtomicU32,
+    /// F_SETOWN: the process (> 0) or process group (< 0) that signal-driven I/O
+    /// would signal; 0: none.
+    owner: core::sync::atomic::AtomicI32,
 }
 
 impl OpenFile {
@@ -142,16 +147,25 @@ impl OpenFile {
         Arc::new(OpenFile {
             ops,
             status: AtomicU32::new(status & !O_CLOEXEC),
+            owner: core::sync::atomic::AtomicI32::new(0),
         })
+    }
+    pub fn owner(&self) -> i32 {
+        self.owner.load(Ordering::Relaxed)
+    }
+    pub fn set_owner(&self, owner: i32) {
+        self.owner.store(owner, Ordering::Relaxed);
     }
     pub fn status(&self) -> u32 {
         self.status.load(Ordering::Relaxed)
     }
-    /// F_SETFL: only O_APPEND and O_NONBLOCK (and O_ASYNC etc., ignored) change.
+    /// F_SETFL: only O_APPEND, O_NONBLOCK and O_ASYNC change (others are ignored).
     pub fn set_status(&self, flags: u32) {
         let keep = self.status() & O_ACCMODE;
-        self.status
-            .store(keep | (flags & (O_APPEND | O_NONBLOCK)), Ordering::Relaxed);
+        self.status.store(
+            keep | (flags & (O_APPEND | O_NONBLOCK | O_ASYNC)),
+            Ordering::Relaxed,
+        );
     }
     pub fn nonblocking(&self) -> bool {
         self.status() & O_NONBLOCK != 0

@@ -259,6 +259,10 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     const F_GETLK: u64 = 5;
     const F_SETLK: u64 = 6;
     const F_SETLKW: u64 = 7;
+    const F_SETOWN: u64 = 8;
+    const F_GETOWN: u64 = 9;
+    const F_SETOWN_EX: u64 = 15;
+    const F_GETOWN_EX: u64 = 16;
     const F_DUPFD_CLOEXEC: u64 = 1030;
     const F_SETPIPE_SZ: u64 = 1031;
     const F_GETPIPE_SZ: u64 = 1032;
@@ -285,6 +289,35 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             user::write(arg, lock).map(|_| 0)
         }
         F_SETLK | F_SETLKW => user::read::<[u8; 32]>(arg).map(|_| 0),
+        // Remembered for signal-driven I/O (nginx's master sets its workers' channels
+        // up so); no SIGIO is sent yet.
+        F_SETOWN => {
+            f.set_owner(arg as i32);
+            Ok(0)
+        }
+        F_GETOWN => Ok(f.owner() as i64 as u64),
+        // struct f_owner_ex { int type; pid_t pid; } (glibc's F_GETOWN uses it).
+        F_GETOWN_EX | F_SETOWN_EX => {
+            const F_OWNER_TID: i32 = 0;
+            const F_OWNER_PID: i32 = 1;
+            const F_OWNER_PGRP: i32 = 2;
+            if cmd == F_GETOWN_EX {
+                let o = f.owner();
+                let ex = if o < 0 {
+                    [F_OWNER_PGRP, -o]
+                } else {
+                    [F_OWNER_PID, o]
+                };
+                return user::write(arg, ex).map(|_| 0);
+            }
+            let [kind, pid]: [i32; 2] = user::read(arg)?;
+            match kind {
+                F_OWNER_TID | F_OWNER_PID if pid >= 0 => f.set_owner(pid),
+                F_OWNER_PGRP if pid >= 0 => f.set_owner(-pid),
+                _ => return Err(EINVAL),
+            }
+            Ok(0)
+        }
         F_GETPIPE_SZ => pipe::size(f.ops.as_any()).map(|n| n as u64),
         F_SETPIPE_SZ => {
             const CAP_SYS_RESOURCE: u64 = 1 << 24;
@@ -301,6 +334,7 @@ pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
     const FIONBIO: u64 = 0x5421;
     const FIOCLEX: u64 = 0x5451;
     const FIONCLEX: u64 = 0x5450;
+    const FIOASYNC: u64 = 0x5452;
     let f = fd::get(fd)?;
     // The request is an unsigned int (musl passes an int: 0x80045430 arrives
     // sign-extended, as Linux ignores).
@@ -317,6 +351,16 @@ pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
             Ok(0)
         }
         FIOCLEX | FIONCLEX => fd::set_cloexec(fd, req == FIOCLEX).map(|_| 0),
+        FIOASYNC => {
+            let on: i32 = user::read(arg)?;
+            let flags = if on != 0 {
+                f.status() | fd::O_ASYNC
+            } else {
+                f.status() & !fd::O_ASYNC
+            };
+            f.set_status(flags);
+            Ok(0)
+        }
         FIONREAD if f.ops.bytes_readable().is_some() => {
             user::write(arg, f.ops.bytes_readable().unwrap_or(0) as i32).map(|_| 0)
         }

@@ -64,7 +64,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         16,
         Partial,
-        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (remembered: nobody is stopped), TIOCGSID, TIOCSCTTY, TIOCNOTTY; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY",
+        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, FIOASYNC (the flag is kept; no SIGIO is sent); the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (remembered: nobody is stopped), TIOCGSID, TIOCSCTTY, TIOCNOTTY; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY",
     ), // ioctl
     sys(
         17,
@@ -140,7 +140,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         72,
         Partial,
-        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_GETPIPE_SZ, F_SETPIPE_SZ (rounded up to a power-of-two number of pages as Linux does, above pipe-max-size 1 MiB only with CAP_SYS_RESOURCE, less than queued EBUSY); others (F_OFD_*, F_NOTIFY, F_GETOWN/SETOWN, seals, leases) give EINVAL",
+        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_SETOWN/F_GETOWN(_EX) and O_ASYNC (kept; no SIGIO is sent yet), F_GETPIPE_SZ, F_SETPIPE_SZ (rounded up to a power-of-two number of pages as Linux does, above pipe-max-size 1 MiB only with CAP_SYS_RESOURCE, less than queued EBUSY); others (F_OFD_*, F_NOTIFY, F_SETSIG, seals, leases) give EINVAL",
     ), // fcntl
     sys(
         73,

@@ -97,6 +97,18 @@ mod processes {
         }
     }
 
+    /// FIOASYNC, O_ASYNC and F_SETOWN/F_GETOWN on a socketpair, as nginx's master sets
+    /// up its workers' channels (it refused to start workers without them).
+    #[test]
+    fn async_flag_and_owner_as_nginx_sets_them() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("async_owner.c", flavor, &["-M", "64"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// Shared futexes, process-shared pthread objects and semaphores, SysV shared
     /// memory and semaphores between forked processes.
     #[test]
