@@ -9,6 +9,7 @@
 pub mod creds;
 pub mod exec;
 pub mod fork;
+pub mod pidfd;
 pub mod rc;
 pub mod wait;
 

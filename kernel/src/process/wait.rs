@@ -101,6 +101,8 @@ pub fn ended(me: &'static Process) {
         }
         None => forget(me),
     }
+    // Its pidfds are readable now: wake whoever polls them.
+    crate::fd::wait::notify();
 }
 
 fn kernel_info(sig: i32, pid: Pid) -> SigInfo {

@@ -323,6 +323,8 @@ fn dispatch(nr: usize, a: [u64; 6], frame: &TrapFrame) -> SysResult {
         324 => process::membarrier(a[0]),
         326 => io::copy_file_range(a[0], a[1], a[2], a[3], a[4], a[5]),
         332 => fs::statx(a[0], a[1], a[2], a[4]),
+        424 => process::pidfd_send_signal(a[0], a[1], a[2], a[3]),
+        434 => process::pidfd_open(a[0], a[1]),
         435 => thread::clone3(frame, a[0], a[1]),
         221 => fs::fadvise64(a[0], a[2], a[3]),
         319 => fs::memfd_create(a[0], a[1]),

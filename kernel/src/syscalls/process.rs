@@ -546,3 +546,40 @@ pub fn sched_setaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
     }
     Ok(0)
 }
+
+/// pidfd_open(pid, flags): a descriptor for process `pid` (always close-on-exec, as on
+/// Linux), readable once the process has ended. PIDFD_NONBLOCK is O_NONBLOCK.
+pub fn pidfd_open(pid: u64, flags: u64) -> SysResult {
+    use crate::fd::{OpenFile, O_NONBLOCK, O_RDWR};
+    if flags & !(O_NONBLOCK as u64) != 0 || pid as i32 <= 0 {
+        return Err(EINVAL);
+    }
+    let p = u32::try_from(pid)
+        .ok()
+        .and_then(crate::process::find)
+        .ok_or(ESRCH)?;
+    let pidfd = crate::process::pidfd::PidFd::new(p.pid());
+    let file = OpenFile::new(
+        alloc::sync::Arc::new(pidfd),
+        O_RDWR | (flags as u32 & O_NONBLOCK),
+    );
+    crate::fd::install(file, true, 0)
+}
+
+/// pidfd_send_signal(pidfd, sig, info, flags): kill(2) through a process descriptor
+/// (a siginfo of the caller's is not supported: EINVAL); ESRCH once it has ended.
+pub fn pidfd_send_signal(pidfd: u64, sig: u64, info: u64, flags: u64) -> SysResult {
+    if flags != 0 || info != 0 {
+        return Err(EINVAL);
+    }
+    let f = crate::fd::get(pidfd)?;
+    let p = f
+        .ops
+        .as_any()
+        .downcast_ref::<crate::process::pidfd::PidFd>()
+        .ok_or(EBADF)?
+        .process()
+        .filter(|p| p.is_running())
+        .ok_or(ESRCH)?;
+    super::signal::kill(u64::from(p.pid()), sig)
+}

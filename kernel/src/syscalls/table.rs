@@ -388,9 +388,11 @@ pub static SYSCALLS: &[Syscall] = &[
         Unsupported,
         "ENOSYS without a log line: libcs probe it at every start and fall back",
     ), // rseq
+    sys(424, Partial, "as kill(2) on the descriptor's process (ESRCH once it has ended); a caller's siginfo or flags: EINVAL"), // pidfd_send_signal
     sys(425, Unsupported, "no io_uring; programs fall back to epoll or plain I/O"), // io_uring_setup
     sys(426, Unsupported, "no io_uring"), // io_uring_enter
     sys(427, Unsupported, "no io_uring"), // io_uring_register
+    sys(434, Full, "a close-on-exec descriptor, readable (poll, epoll) once the process has ended; PIDFD_NONBLOCK"), // pidfd_open
     sys(
         435,
         Partial,

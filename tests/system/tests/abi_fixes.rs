@@ -82,6 +82,18 @@ fn xattrs_and_proc_files_musl() {
     all_ok("xattr_proc.c", Flavor::Musl, &[]);
 }
 
+/// pidfd_open/pidfd_send_signal: a child's descriptor turns readable when it exits
+/// (asyncio's PidfdChildWatcher), and signals it.
+#[test]
+fn pidfd_glibc() {
+    all_ok("pidfd_test.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn pidfd_musl() {
+    all_ok("pidfd_test.c", Flavor::Musl, &[]);
+}
+
 /// Data sent to a peer that closed its socket is answered with a reset: the sender
 /// gets EPIPE/ECONNRESET instead of waiting forever (asyncio's sendfile tests).
 #[test]
