@@ -4,6 +4,9 @@
  *              static: the child only exits)
  *     spawn    posix_spawn("/proc/self/exe", "child") + waitpid()
  *     fork256  fork() + _exit + waitpid() of a process with 256 MiB touched
+ *     sh       one `/bin/busybox sh -c SCRIPT` (posix_spawn + waitpid) whose script
+ *              runs N external commands (`/bin/busybox true`, each a fork + exec of
+ *              the shell); ns per command, the shell's start included
  * with clock_gettime(CLOCK_MONOTONIC) around the loop, after one warm-up round, and
  * prints
  *     proc_cost: MODE n=N total_ns=T ns_per_op=X
@@ -51,6 +54,24 @@ one(const char *mode)
 	return 0;
 }
 
+/* `busybox sh` running `n` external commands; 0 when it exited 0. */
+static int
+shell(long n)
+{
+	char script[256];
+	char *argv[] = {"busybox", "sh", "-c", script, NULL};
+	int st;
+	pid_t pid;
+
+	snprintf(script, sizeof script,
+	    "i=0; while [ $i -lt %ld ]; do /bin/busybox true; i=$((i + 1)); done", n);
+	if (posix_spawn(&pid, "/bin/busybox", NULL, NULL, argv, environ) != 0)
+		return -1;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -60,9 +81,24 @@ main(int argc, char **argv)
 
 	if (strcmp(mode, "child") == 0)
 		return 0;
+	if (strcmp(mode, "sh") == 0 && n > 0) {
+		if (shell(2) != 0) { /* warm-up, and /bin/busybox is there */
+			fprintf(stderr, "proc_cost: busybox sh failed\n");
+			return 1;
+		}
+		t0 = now_ns();
+		if (shell(n) != 0) {
+			fprintf(stderr, "proc_cost: busybox sh failed\n");
+			return 1;
+		}
+		t1 = now_ns();
+		printf("proc_cost: sh n=%ld total_ns=%lld ns_per_op=%.1f\n", n, t1 - t0,
+		    (double)(t1 - t0) / n);
+		return 0;
+	}
 	if (n <= 0 || (strcmp(mode, "fork") != 0 && strcmp(mode, "exec") != 0 &&
 	    strcmp(mode, "spawn") != 0 && strcmp(mode, "fork256") != 0)) {
-		fprintf(stderr, "usage: proc_cost fork|exec|spawn|fork256 [N]\n");
+		fprintf(stderr, "usage: proc_cost fork|exec|spawn|fork256|sh [N]\n");
 		return 2;
 	}
 	if (strcmp(mode, "fork256") == 0) {
