@@ -241,3 +241,55 @@ pub fn stats() -> (usize, usize) {
     let map = FRAMES_MAP.lock();
     (map.free, map.total)
 }
+
+/// A zeroed byte buffer in contiguous frames, outside the kernel heap, for big
+/// short-lived buffers (the executable exec reads). The heap never gives memory back,
+/// and the hole a freed binary-sized buffer leaves there is soon broken up by the small
+/// allocations of the next process, so the next exec grew the heap again: 0.5-2 MB
+/// lost per exec of a static program. Frames go back to the allocator on drop.
+pub struct FrameBuf {
+    paddr: u64,
+    pages: usize,
+    len: usize,
+}
+
+impl FrameBuf {
+    /// `len` zeroed bytes (None: no run of free frames that long).
+    pub fn new(len: usize) -> Option<FrameBuf> {
+        let pages = len.div_ceil(PAGE_SIZE as usize).max(1);
+        let paddr = alloc_contiguous(pages)?;
+        // SAFETY: the frames were just allocated for this buffer alone and are reached
+        // through the direct map.
+        unsafe { core::ptr::write_bytes(phys_to_virt(paddr), 0, pages * PAGE_SIZE as usize) };
+        Some(FrameBuf { paddr, pages, len })
+    }
+
+    /// Shortens the buffer to `len` bytes (the frames stay until the drop).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+}
+
+impl core::ops::Deref for FrameBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `len` bytes of this buffer's own frames (contiguous, zeroed at
+        // creation, reached through the direct map), alive until the drop.
+        unsafe { core::slice::from_raw_parts(phys_to_virt(self.paddr), self.len) }
+    }
+}
+
+impl core::ops::DerefMut for FrameBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
+        unsafe { core::slice::from_raw_parts_mut(phys_to_virt(self.paddr), self.len) }
+    }
+}
+
+impl Drop for FrameBuf {
+    fn drop(&mut self) {
+        for i in 0..self.pages {
+            free(self.paddr + (i as u64) * PAGE_SIZE);
+        }
+    }
+}
