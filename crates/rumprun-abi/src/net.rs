@@ -1,7 +1,23 @@
 //! Socket constants: address families, socket types, option levels and names (`int`
 //! arguments: `i32`), message flags and `shutdown(2)` modes.
 
+use core::mem::size_of;
 use linux_raw_sys::net as n;
+
+/// `struct iovec` (the one of `general`: `net`'s is only declared, and `msghdr`'s
+/// `msg_iov` points to that opaque one, so cast it).
+pub use linux_raw_sys::general::iovec;
+/// The `#[repr(C)]` structs of the socket calls, as the uapi headers lay them out.
+pub use linux_raw_sys::net::{
+    cmsghdr, linger, mmsghdr, msghdr, sockaddr_in, sockaddr_in6, sockaddr_un,
+};
+
+/// `sizeof(struct sockaddr_in)`.
+pub const SOCKADDR_IN_LEN: usize = size_of::<sockaddr_in>();
+/// `sizeof(struct sockaddr_in6)`.
+pub const SOCKADDR_IN6_LEN: usize = size_of::<sockaddr_in6>();
+/// `sizeof(struct sockaddr_un)`.
+pub const SOCKADDR_UN_LEN: usize = size_of::<sockaddr_un>();
 
 /// IPv4.
 pub const AF_INET: u16 = n::AF_INET as u16;
@@ -120,5 +136,18 @@ mod tests {
             (2, 0x20, 0x40, 0x4000)
         );
         assert_eq!((SHUT_RD, SHUT_WR, SHUT_RDWR), (0, 1, 2));
+        assert_eq!(
+            (SOCKADDR_IN_LEN, SOCKADDR_IN6_LEN, SOCKADDR_UN_LEN),
+            (16, 28, 110)
+        );
+        assert_eq!(
+            (
+                size_of::<msghdr>(),
+                size_of::<iovec>(),
+                size_of::<mmsghdr>()
+            ),
+            (56, 16, 64)
+        );
+        assert_eq!((size_of::<cmsghdr>(), size_of::<linger>()), (16, 8));
     }
 }

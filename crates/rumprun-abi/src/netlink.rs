@@ -2,7 +2,20 @@
 //! hardware types, and the link and address attributes, in the widths of their wire
 //! fields.
 
+use core::mem::size_of;
 use linux_raw_sys::{if_arp, net as n, netlink as nl};
+
+/// The `#[repr(C)]` headers of rtnetlink messages.
+pub use linux_raw_sys::netlink::{ifaddrmsg, ifinfomsg, nlmsghdr, rtattr};
+
+/// `sizeof(struct nlmsghdr)`: a message's header, before its payload.
+pub const NLMSGHDR_LEN: usize = size_of::<nlmsghdr>();
+/// `sizeof(struct ifinfomsg)`: a link message's fixed part, before its attributes.
+pub const IFINFOMSG_LEN: usize = size_of::<ifinfomsg>();
+/// `sizeof(struct ifaddrmsg)`: an address message's fixed part, before its attributes.
+pub const IFADDRMSG_LEN: usize = size_of::<ifaddrmsg>();
+/// `sizeof(struct rtattr)`: an attribute's header, before its value.
+pub const RTATTR_LEN: usize = size_of::<rtattr>();
 
 /// The routing netlink protocol.
 pub const NETLINK_ROUTE: i32 = nl::NETLINK_ROUTE as i32;
@@ -103,6 +116,10 @@ mod tests {
         assert_eq!(
             (RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST),
             (0, 253, 254)
+        );
+        assert_eq!(
+            (NLMSGHDR_LEN, IFINFOMSG_LEN, IFADDRMSG_LEN, RTATTR_LEN),
+            (16, 16, 8, 4)
         );
     }
 }

@@ -8,11 +8,7 @@ use crate::errno::*;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
-pub use rumprun_abi::net::{AF_INET, AF_INET6};
-/// `sizeof(struct sockaddr_in)`.
-pub const SOCKADDR_IN_LEN: usize = 16;
-/// `sizeof(struct sockaddr_in6)`.
-pub const SOCKADDR_IN6_LEN: usize = 28;
+pub use rumprun_abi::net::{AF_INET, AF_INET6, SOCKADDR_IN6_LEN, SOCKADDR_IN_LEN};
 
 /// An address family of the sockets this crate provides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

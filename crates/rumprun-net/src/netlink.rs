@@ -12,8 +12,8 @@ use core::net::IpAddr;
 
 pub use rumprun_abi::netlink::{
     ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFF_RUNNING, IFF_UP,
-    NETLINK_ROUTE, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST,
-    RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK,
+    NETLINK_ROUTE, NLMSGHDR_LEN, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI,
+    NLM_F_REQUEST, RTATTR_LEN, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK,
 };
 use rumprun_abi::netlink::{
     IFA_ADDRESS, IFA_BROADCAST, IFA_LABEL, IFA_LOCAL, IFLA_ADDRESS, IFLA_BROADCAST, IFLA_IFNAME,
@@ -54,19 +54,20 @@ pub struct Request {
 pub fn parse_requests(data: &[u8]) -> Vec<Request> {
     let mut out = Vec::new();
     let mut off = 0;
-    while off + 16 <= data.len() {
+    while off + NLMSGHDR_LEN <= data.len() {
         let len = u32::from_ne_bytes(data[off..off + 4].try_into().unwrap()) as usize;
-        if len < 16 || off + len > data.len() {
+        if len < NLMSGHDR_LEN || off + len > data.len() {
             break;
         }
         out.push(Request {
             kind: u16::from_ne_bytes([data[off + 4], data[off + 5]]),
             flags: u16::from_ne_bytes([data[off + 6], data[off + 7]]),
             seq: u32::from_ne_bytes(data[off + 8..off + 12].try_into().unwrap()),
+            // The first byte of the payload (ifinfomsg's or ifaddrmsg's family).
             family: data
-                .get(off + 16)
+                .get(off + NLMSGHDR_LEN)
                 .copied()
-                .filter(|_| len > 16)
+                .filter(|_| len > NLMSGHDR_LEN)
                 .unwrap_or(0),
         });
         off += (len + 3) & !3;
@@ -108,7 +109,7 @@ impl Writer {
 
     /// An `rtattr` of `kind` holding `data`, padded to 4 bytes.
     fn attr(&mut self, kind: u16, data: &[u8]) {
-        self.bytes(&((4 + data.len()) as u16).to_ne_bytes());
+        self.bytes(&((RTATTR_LEN + data.len()) as u16).to_ne_bytes());
         self.bytes(&kind.to_ne_bytes());
         self.bytes(data);
         while !self.msg.len().is_multiple_of(4) {
