@@ -4,7 +4,7 @@
 //! directory per thread, with its stat, status and comm); /proc/self links to the
 //! caller's. A process's files are generated in its context
 //! (`process::fork::in_process`: its page tables and state), so the same code serves
-//! /proc/self and /proc/<other>. At the top: cpuinfo, meminfo, mounts, stat (CPU time
+//! `/proc/self` and `/proc/<other>`. At the top: cpuinfo, meminfo, mounts, stat (CPU time
 //! in USER_HZ ticks), uptime, version.
 
 use alloc::format;
