@@ -11,7 +11,7 @@ use crate::arch::paging::phys_to_virt;
 use crate::mm::address_space::{
     self as aspace, page_down, page_up, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
-use elf::{Elf, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD};
+use elf::{Elf, Phdr, PF_R, PF_W, PF_X, PT_INTERP, PT_LOAD};
 
 /// Where a static-pie (ET_DYN) program is placed, as Linux does.
 pub const PIE_BASE: u64 = 0x5555_5555_4000;
@@ -49,7 +49,7 @@ pub fn load(image: &[u8]) -> Result<Loaded, LoadError> {
     let base = if elf.is_dyn() { PIE_BASE } else { 0 };
     let (top, phdr) = load_segments(&elf, image, base)?;
     aspace::init_heap_and_stack(page_up(top));
-    let program_entry = base + elf.entry();
+    let program_entry = base.wrapping_add(elf.entry());
     let (entry, interp_base) = match interp {
         None => (program_entry, 0),
         Some(path) => (load_interpreter(path)?, INTERP_BASE),
@@ -105,7 +105,38 @@ fn load_interpreter(path: &str) -> Result<u64, LoadError> {
         ));
     }
     load_segments(&elf, &bytes, INTERP_BASE)?;
-    Ok(INTERP_BASE + elf.entry())
+    Ok(INTERP_BASE.wrapping_add(elf.entry()))
+}
+
+/// Where the PT_LOAD segment `p` of a file of `image.len()` bytes goes at load bias
+/// `base`: `[start, end)`, or why it cannot be loaded. Every sum is checked: a huge
+/// `p_vaddr` or `p_memsz` must not wrap around to a low address.
+fn segment_range(p: &Phdr, image: &[u8], base: u64) -> Result<(u64, u64), &'static str> {
+    if p.p_filesz > p.p_memsz || p.p_offset.saturating_add(p.p_filesz) > image.len() as u64 {
+        return Err("a segment lies outside the file");
+    }
+    base.checked_add(p.p_vaddr)
+        .and_then(|start| Some((start, start.checked_add(p.p_memsz)?)))
+        .filter(|&(_, end)| end <= crate::arch::paging::USER_END)
+        .ok_or("a segment lies outside the program's address range")
+}
+
+/// Checks, before anything is loaded, that every PT_LOAD segment of `elf` (file
+/// `image`) lies inside the file and the program's address range at the bias
+/// [`load`] will give it, and that there is one: execve calls this before its point
+/// of no return, so a file that cannot load gives ENOEXEC to a caller that lives on.
+pub fn check_segments(elf: &Elf, image: &[u8]) -> Result<(), &'static str> {
+    let base = if elf.is_dyn() { PIE_BASE } else { 0 };
+    let mut any = false;
+    for p in elf.phdrs().filter(|p| p.p_type == PT_LOAD) {
+        segment_range(&p, image, base)?;
+        any = true;
+    }
+    if any {
+        Ok(())
+    } else {
+        Err("the program has no loadable segments")
+    }
 }
 
 /// Copies the PT_LOAD segments of `elf` (file `image`) to `base` + their addresses;
@@ -115,16 +146,7 @@ fn load_segments(elf: &Elf, image: &[u8], base: u64) -> Result<(u64, u64), LoadE
     let mut top = 0;
     let mut phdr = 0;
     for p in elf.phdrs().filter(|p| p.p_type == PT_LOAD) {
-        let start = base + p.p_vaddr;
-        let end = start + p.p_memsz;
-        if p.p_filesz > p.p_memsz || p.p_offset.saturating_add(p.p_filesz) > image.len() as u64 {
-            return Err(LoadError::Elf("a segment lies outside the file"));
-        }
-        if end > crate::arch::paging::USER_END || end < start {
-            return Err(LoadError::Elf(
-                "a segment lies outside the program's address range",
-            ));
-        }
+        let (start, end) = segment_range(&p, image, base).map_err(LoadError::Elf)?;
         let mut prot = 0;
         if p.p_flags & PF_R != 0 {
             prot |= PROT_READ;

@@ -216,6 +216,7 @@ pub fn execve(
         found = read_executable(at, &interp)?;
     }
     let elf = loader::elf::Elf::parse(&found.data).map_err(|_| ENOEXEC)?;
+    loader::check_segments(&elf, &found.data).map_err(|_| ENOEXEC)?;
     if let Some(interp) = loader::interpreter_path_of(&elf, &found.data) {
         crate::fs::lookup(interp.as_bytes())?;
     }
