@@ -108,10 +108,10 @@ pub fn vfs() -> &'static Vfs {
 
 /// The whole content of the file at `path` (for the kernel's own use: the program's
 /// ELF interpreter). Errors are the VFS's (ENOENT, EISDIR, ...).
-pub fn read_file(path: &[u8]) -> Result<alloc::vec::Vec<u8>, Errno> {
+pub fn read_file(path: &[u8]) -> Result<crate::mm::frames::BigBuf, Errno> {
     let v = vfs();
     let node = v.open(&v.root(), path, rumprun_vfs::flags::O_RDONLY, 0, CRED)?;
-    let mut data = alloc::vec![0; node.stat().size as usize];
+    let mut data = crate::mm::frames::BigBuf::zeroed(node.stat().size as usize);
     let mut done = 0;
     while done < data.len() {
         match Vfs::read_at(&node, done as u64, &mut data[done..])? {

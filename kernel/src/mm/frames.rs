@@ -293,3 +293,43 @@ impl Drop for FrameBuf {
         }
     }
 }
+
+/// A big buffer (an executable exec reads, the ELF interpreter): a [`FrameBuf`], or
+/// on the heap when no run of free frames is that long.
+pub enum BigBuf {
+    Frames(FrameBuf),
+    Heap(alloc::vec::Vec<u8>),
+}
+
+impl BigBuf {
+    /// `len` zeroed bytes.
+    pub fn zeroed(len: usize) -> BigBuf {
+        FrameBuf::new(len).map_or_else(|| BigBuf::Heap(alloc::vec![0; len]), BigBuf::Frames)
+    }
+    /// Shortens it to `len` bytes.
+    pub fn truncate(&mut self, len: usize) {
+        match self {
+            BigBuf::Frames(f) => f.truncate(len),
+            BigBuf::Heap(v) => v.truncate(len),
+        }
+    }
+}
+
+impl core::ops::Deref for BigBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            BigBuf::Frames(f) => f,
+            BigBuf::Heap(v) => v,
+        }
+    }
+}
+
+impl core::ops::DerefMut for BigBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match self {
+            BigBuf::Frames(f) => f,
+            BigBuf::Heap(v) => v,
+        }
+    }
+}

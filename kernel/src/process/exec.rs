@@ -11,6 +11,7 @@
 use super::{current, Program};
 use crate::loader;
 use crate::mm::address_space;
+use crate::mm::frames::BigBuf;
 use crate::syscalls::errno::*;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -31,47 +32,7 @@ struct Found {
     /// The path with every symbolic link resolved, as Linux's /proc/self/exe names
     /// it (exec of `/proc/self/exe` or of a link names the file itself).
     real: String,
-    data: Bytes,
-}
-
-/// An executable's bytes: in contiguous frames outside the kernel heap
-/// (`mm::frames::FrameBuf`: a binary-sized heap buffer per exec fragmented the heap,
-/// which never shrinks), or on the heap when no run of free frames is that long.
-enum Bytes {
-    Frames(crate::mm::frames::FrameBuf),
-    Heap(Vec<u8>),
-}
-
-impl Bytes {
-    fn zeroed(len: usize) -> Bytes {
-        crate::mm::frames::FrameBuf::new(len)
-            .map_or_else(|| Bytes::Heap(alloc::vec![0; len]), Bytes::Frames)
-    }
-    fn truncate(&mut self, len: usize) {
-        match self {
-            Bytes::Frames(f) => f.truncate(len),
-            Bytes::Heap(v) => v.truncate(len),
-        }
-    }
-}
-
-impl core::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Frames(f) => f,
-            Bytes::Heap(v) => v,
-        }
-    }
-}
-
-impl core::ops::DerefMut for Bytes {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        match self {
-            Bytes::Frames(f) => f,
-            Bytes::Heap(v) => v,
-        }
-    }
+    data: BigBuf,
 }
 
 /// Links followed while resolving a path for /proc/self/exe (Linux's MAXSYMLINKS).
@@ -127,7 +88,7 @@ fn read_executable(at: &rumprun_vfs::InodeRef, path: &[u8]) -> Result<Found, Err
     if node.file_type() != rumprun_vfs::FileType::Regular || st.mode & 0o111 == 0 {
         return Err(EACCES);
     }
-    let mut data = Bytes::zeroed(st.size as usize);
+    let mut data = BigBuf::zeroed(st.size as usize);
     let mut done = 0;
     while done < data.len() {
         match rumprun_vfs::Vfs::read_at(&node, done as u64, &mut data[done..]) {
