@@ -84,12 +84,38 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     for word in &mmio.malformed {
         kprintln!("rumprun: ignoring malformed {word} (want virtio_mmio.device=SIZE@BASE:IRQ)");
     }
-    let config = match rumprun_config::Config::parse(&mmio.rest) {
-        Ok(c) => c.unwrap_or_default(),
+    let cmdline_config = match rumprun_config::Config::parse(&mmio.rest) {
+        Ok(c) => c,
         Err(e) => {
             kprintln!("rumprun: config error: {e}");
             platform::exit(BOOT_FAILED)
         }
+    };
+    let is_verbose = |c: &rumprun_config::Config| {
+        c.env
+            .iter()
+            .any(|e| e == "RUMPRUN_VERBOSE=1" || e == "RUMPRUN_VERBOSE=2")
+    };
+    let early_verbose = cmdline_config.as_ref().is_some_and(is_verbose);
+    // Thread 1 exists before drivers run: disk I/O during boot may block on interrupts.
+    if sched::init_main_thread().is_err() {
+        kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
+        platform::exit(BOOT_FAILED)
+    }
+    // For comparisons: virtio-net without checksum offload.
+    drivers::virtio::net::allow_offload(
+        !cmdline_config
+            .as_ref()
+            .is_some_and(|c| c.env.iter().any(|e| e == "RUMPRUN_NET_OFFLOAD=0")),
+    );
+    // The devices come before the rest of the config is used: without a config on
+    // the command line, it is on a config drive.
+    drivers::ramdisk::register(&boot.ram_disks, early_verbose);
+    drivers::probe(&mmio.devices, early_verbose);
+    platform::probe_devices(early_verbose);
+    let (config, source) = match cmdline_config {
+        Some(c) => (c, None),
+        None => config_from_drive(),
     };
 
     let plan = match payload::archive()
@@ -108,23 +134,15 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: {why}");
         platform::exit(BOOT_FAILED)
     }
-    let verbose = config
-        .env
-        .iter()
-        .any(|e| e == "RUMPRUN_VERBOSE=1" || e == "RUMPRUN_VERBOSE=2");
+    let verbose = is_verbose(&config);
     if config.env.iter().any(|e| e == "RUMPRUN_VERBOSE=2") {
         syscalls::trace::enable();
     }
-    // Thread 1 exists before drivers run: disk I/O during boot may block on interrupts.
-    if sched::init_main_thread().is_err() {
-        kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
-        platform::exit(BOOT_FAILED)
+    if verbose {
+        if let Some(source) = &source {
+            kprintln!("rumprun: config from {source}");
+        }
     }
-    // For comparisons: virtio-net without checksum offload.
-    drivers::virtio::net::allow_offload(!config.env.iter().any(|e| e == "RUMPRUN_NET_OFFLOAD=0"));
-    drivers::ramdisk::register(&boot.ram_disks, verbose);
-    drivers::probe(&mmio.devices, verbose);
-    platform::probe_devices(verbose);
     drivers::blockdev::create_nodes(fs::vfs());
     if let Err(why) = net::configure(&config.net, verbose) {
         kprintln!("rumprun: {why}");
@@ -153,6 +171,32 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         );
     }
     process::rc::start(plan, config.env)
+}
+
+/// The config of a boot without one on its command line: from the first config drive
+/// that has one (`fs::configdrive`), else the default (every baked program, no
+/// arguments). Returns it and where it came from; a config drive's config that
+/// cannot be read or parsed stops the boot with one line.
+fn config_from_drive() -> (rumprun_config::Config, Option<String>) {
+    let mut skipped = Vec::new();
+    let found = match fs::configdrive::find(&mut skipped) {
+        Ok(f) => f,
+        Err(why) => {
+            kprintln!("rumprun: config error: {why}");
+            platform::exit(BOOT_FAILED)
+        }
+    };
+    let Some(found) = found else {
+        return (rumprun_config::Config::default(), None);
+    };
+    match rumprun_config::Config::parse(&found.text) {
+        Ok(Some(c)) => (c, Some(found.source)),
+        Ok(None) => (rumprun_config::Config::default(), Some(found.source)),
+        Err(e) => {
+            kprintln!("rumprun: config error: {}: {e}", found.source);
+            platform::exit(BOOT_FAILED)
+        }
+    }
 }
 
 /// Hands the frame allocator every RAM range above 1 MiB except the kernel, the baked

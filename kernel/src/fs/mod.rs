@@ -3,6 +3,7 @@
 //! under /bin), with /proc mounted on top. Owns the VFS instance, the working
 //! directory and the umask; `fd::vfs_file` turns opened inodes into files.
 
+pub mod configdrive;
 pub mod mounts;
 pub mod procfs;
 

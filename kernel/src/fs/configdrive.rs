@@ -1,0 +1,116 @@
+//! The config drive: where the runtime config comes from when the kernel gets none on
+//! its command line (`rumprun image` without -e/-N/-b/args), so one disk image serves
+//! many instances. Clouds attach a small disk holding each instance's data: an ISO 9660
+//! volume labelled `cidata` (cloud-init's NoCloud) or `config-2` (OpenStack). From the
+//! first such disk, in `/dev/vdX` order, we read `rumprun/config.json` (the same JSON
+//! as the command-line config), else the user-data (`user-data` for NoCloud,
+//! `openstack/latest/user_data` for OpenStack) when it is a JSON object. vfat config
+//! drives are not read yet.
+
+use crate::drivers::blockdev;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+use rumprun_vfs::{BlockDevice, FileSystem, InodeRef, SECTOR_SIZE};
+
+/// The volume labels of config drives.
+pub const LABELS: [&str; 2] = ["cidata", "config-2"];
+/// Our own file on a config drive.
+pub const CONFIG_FILE: &str = "rumprun/config.json";
+/// The user-data files (NoCloud, OpenStack), used when they hold a JSON object.
+pub const USER_DATA: [&str; 2] = ["user-data", "openstack/latest/user_data"];
+/// A config bigger than this is refused (it is read into memory at boot).
+const MAX_CONFIG: u64 = 1 << 20;
+
+/// A config found on a config drive: where, and its text.
+pub struct Found {
+    /// For the boot log and errors: `/dev/vdb (ISO 9660 cidata): rumprun/config.json`.
+    pub source: String,
+    pub text: String,
+}
+
+/// The ISO 9660 volume label of `dev` (the primary volume descriptor's volume
+/// identifier at byte 32808, trailing spaces dropped), if it is an ISO 9660 disk.
+fn iso_label(dev: &dyn BlockDevice) -> Option<String> {
+    let mut vd = vec![0u8; SECTOR_SIZE];
+    if dev.sectors() <= 64 || dev.read(64, &mut vd).is_err() || &vd[1..6] != b"CD001" {
+        return None;
+    }
+    let id = &vd[40..72];
+    Some(
+        String::from_utf8_lossy(id)
+            .trim_end_matches([' ', '\0'])
+            .into(),
+    )
+}
+
+/// Follows the `/`-separated `path` from `root`.
+fn lookup(root: &InodeRef, path: &str) -> Option<InodeRef> {
+    let mut node = root.clone();
+    for part in path.split('/') {
+        node = node.lookup(part.as_bytes()).ok()?;
+    }
+    Some(node)
+}
+
+/// The whole regular file `node`, as text.
+fn read_text(node: &InodeRef) -> Result<String, String> {
+    let size = node.stat().size;
+    if size > MAX_CONFIG {
+        return Err(format!("{size} bytes, more than {MAX_CONFIG}"));
+    }
+    let mut buf = vec![0u8; size as usize];
+    let mut done = 0;
+    while done < buf.len() {
+        match node.read_at(done as u64, &mut buf[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) => return Err(format!("read error {}", e.name())),
+        }
+    }
+    buf.truncate(done);
+    String::from_utf8(buf).map_err(|_| String::from("not UTF-8 text"))
+}
+
+/// Looks at every disk for a config drive. `Ok(None)`: no config drive, or one with
+/// neither file; `Err`: a config drive whose config cannot be read (one line).
+/// `skipped` collects what was looked at and passed over, for the verbose log.
+pub fn find(skipped: &mut Vec<String>) -> Result<Option<Found>, String> {
+    for (i, dev) in blockdev::all().into_iter().enumerate() {
+        let name = format!("/dev/vd{}", (b'a' + i as u8) as char);
+        let Some(label) = iso_label(&*dev) else {
+            continue;
+        };
+        if !LABELS.iter().any(|l| l.eq_ignore_ascii_case(&label)) {
+            continue;
+        }
+        let drive = format!("{name} (ISO 9660 {label})");
+        let fs = rumprun_iso9660::Iso9660::mount(dev.clone() as Arc<dyn BlockDevice>, 0)
+            .map_err(|e| format!("{drive}: cannot read the ISO 9660 volume: {}", e.name()))?;
+        let root = fs.root();
+        if let Some(node) = lookup(&root, CONFIG_FILE) {
+            let text = read_text(&node).map_err(|why| format!("{drive}: {CONFIG_FILE}: {why}"))?;
+            return Ok(Some(Found {
+                source: format!("{drive}: {CONFIG_FILE}"),
+                text,
+            }));
+        }
+        for file in USER_DATA {
+            let Some(node) = lookup(&root, file) else {
+                continue;
+            };
+            let text = read_text(&node).map_err(|why| format!("{drive}: {file}: {why}"))?;
+            if text.trim_start().starts_with('{') {
+                return Ok(Some(Found {
+                    source: format!("{drive}: {file}"),
+                    text,
+                }));
+            }
+            skipped.push(format!("{drive}: {file} is not a JSON config"));
+        }
+        skipped.push(format!("{drive}: no {CONFIG_FILE} and no JSON user-data"));
+    }
+    Ok(None)
+}
