@@ -64,6 +64,8 @@ pub const HOST_PROGRAMS: &[(&str, &str)] = &[
     ("dumpe2fs", "e2fsprogs"),
     ("genisoimage", "genisoimage"),
     ("xorriso", "xorriso"),
+    ("qemu-img", "qemu-utils"),
+    ("sfdisk", "fdisk"),
     ("curl", "curl"),
     ("ip", "iproute2"),
     ("ps", "procps"),

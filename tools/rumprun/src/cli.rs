@@ -23,6 +23,9 @@ pub enum Platform {
     Kvm,
     /// A bootable ISO image (GRUB, multiboot2); nothing is booted.
     Iso,
+    /// A bootable disk image (the same GRUB image, as a raw or qcow2 disk); nothing
+    /// is booted.
+    Image,
     /// A Xen PVH guest started with xl(1) from dom0.
     Xen,
 }
@@ -35,6 +38,16 @@ pub enum Machine {
     Q35,
     /// `microvm`: no PCI, no ACPI; virtio-mmio devices named on the kernel command line.
     Microvm,
+}
+
+/// The disk image format of `rumprun image` (`-f`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// A raw disk image (the default).
+    #[default]
+    Raw,
+    /// QEMU's qcow2 (written with `qemu-img convert`).
+    Qcow2,
 }
 
 /// Where temporary files go.
@@ -65,6 +78,8 @@ pub struct Options {
     pub mem_mb: u32,
     /// `-m`: the QEMU machine.
     pub machine: Machine,
+    /// `-f` (image only): the disk image format.
+    pub image_format: ImageFormat,
     /// `-e`: `NAME=VALUE` entries in order.
     pub env: Vec<String>,
     /// `-N`: the hostname.
@@ -147,6 +162,7 @@ PLATFORM is the rumprun runtime platform to use
     qemu : hw guest via qemu -accel tcg
     xen  : xen PVH guest via xl(1), run in dom0
     iso  : bake app and config into a bootable iso image (GRUB, BIOS boot)
+    image: the same as a disk image for PCs and clouds (-f raw|qcow2)
     ec2, hvf (not yet)
 
 APP is the image to rumprun (made by rumprun-bake).  app args are processed by APP.
@@ -205,6 +221,16 @@ grub-common xorriso mtools). Boot it: qemu-system-x86_64 -cdrom <name>.iso
 -serial stdio. Only -b, -e, -N, -t and -T apply; -b images go on the ISO and
 GRUB loads them into memory: the guest's disks are RAM-backed (writes are
 lost at power-off; the machine needs memory for them).
+
+image [-f raw|qcow2] writes the same GRUB image as a disk image: <name>.img
+(raw, the default, padded to a whole MiB) or <name>.qcow2 (-f qcow2, needs
+qemu-img: Debian qemu-utils). Its MBR has one bootable partition; BIOS boots
+it as a hard disk, console on COM1: qemu-system-x86_64 -drive
+file=<name>.img,format=raw -serial stdio. The options are those of iso. An
+image made with none of -e, -N, -b, -r or app args carries no config: its
+kernel reads one from a config drive (an ISO 9660 disk labelled cidata or
+config-2 holding rumprun/config.json or a JSON user-data), else runs the
+baked programs with no arguments.
 
 Without -i the guest runs in the background: rumprun prints qemu:<pid>
 (give it to rumpstop to stop the guest) and the console goes to
@@ -292,6 +318,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         "qemu" => Platform::Qemu,
         "kvm" => Platform::Kvm,
         "iso" => Platform::Iso,
+        "image" => Platform::Image,
         "xen" => Platform::Xen,
         "ec2" | "hvf" => return Err(not_yet(&format!("platform \"{platform}\""))),
         _ => return Err(Error::usage(format!("invalid platform \"{platform}\""))),
@@ -306,6 +333,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         destroy: false,
         mem_mb: DEFAULT_MEM_MB,
         machine: Machine::default(),
+        image_format: ImageFormat::default(),
         env: Vec::new(),
         hostname: None,
         qemu_args: Vec::new(),
@@ -320,9 +348,9 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
     // script options.
     let mut parser = posix_parser(rest);
     let mut rest = Vec::new();
-    while let Some((c, value)) = getopt(&mut parser, "b:dD:e:F:g:iI:m:M:n:N:pr:W:", &mut rest)? {
-        if platform == Platform::Iso {
-            if let Some(why) = crate::iso::refused_option(c) {
+    while let Some((c, value)) = getopt(&mut parser, "b:dD:e:f:F:g:iI:m:M:n:N:pr:W:", &mut rest)? {
+        if platform == Platform::Iso || platform == Platform::Image {
+            if let Some(why) = crate::iso::refused_option(platform, c) {
                 return Err(Error::new(why));
             }
         }
@@ -334,6 +362,18 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         match c {
             'i' => o.interactive = true,
             'p' => o.paused = true,
+            'f' if platform == Platform::Image => {
+                o.image_format = match value.as_str() {
+                    "raw" => ImageFormat::Raw,
+                    "qcow2" => ImageFormat::Qcow2,
+                    _ => {
+                        return Err(Error::new(format!(
+                            "-f: unknown image format \"{value}\" (expected raw or qcow2)"
+                        )))
+                    }
+                }
+            }
+            'f' => return Err(Error::new("-f (image format) is only for rumprun image")),
             'M' => {
                 o.mem_mb = match value.parse::<u32>() {
                     Ok(m) if m > 0 => m,
@@ -494,6 +534,7 @@ mod tests {
                 destroy: false,
                 mem_mb: 64,
                 machine: Machine::Q35,
+                image_format: ImageFormat::Raw,
                 env: vec![],
                 hostname: None,
                 qemu_args: vec![],

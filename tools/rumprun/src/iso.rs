@@ -7,13 +7,19 @@
 //! it is) and refuses to overwrite an existing file. As in the original, the name is
 //! also the guest's hostname (its last path component, without `.iso`). The ISO holds
 //! `/boot/<APP basename>` and `/boot/grub/grub.cfg` ([`grub_cfg`]).
+//!
+//! The `image` platform writes the same image as a disk: grub-mkrescue's output is a
+//! hybrid whose MBR (GRUB's `boot_hybrid.img`, one bootable partition over the ISO)
+//! also boots as a hard disk under BIOS. `rumprun image [-f raw|qcow2]` writes it as
+//! `<name>.img` (raw, padded to a whole MiB, as clouds want) or `<name>.qcow2`
+//! (`qemu-img convert`).
 
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
 use std::path::Path;
 use std::process::Command;
 
-use crate::cli::{Options, TmpDir};
+use crate::cli::{ImageFormat, Options, Platform, TmpDir};
 use crate::error::{io_message, Error};
 use crate::{app, config, tmpdir};
 
@@ -29,17 +35,31 @@ pub const MENU_TITLE: &str = "rumprun";
 /// (`MULTIBOOT_SEARCH`).
 pub const MULTIBOOT_SEARCH: usize = 32768;
 
-/// Why an option cannot be used with `iso` (checked while parsing), if it cannot.
-pub fn refused_option(c: char) -> Option<&'static str> {
+/// The tool that writes qcow2 images (Debian: qemu-utils).
+pub const QEMU_IMG: &str = "qemu-img";
+/// Raw disk images are padded to a multiple of this (some clouds refuse others).
+pub const RAW_ALIGN: usize = 1 << 20;
+
+/// Why an option cannot be used with `iso` or `image` (checked while parsing), if
+/// it cannot.
+pub fn refused_option(platform: Platform, c: char) -> Option<String> {
+    let (p, what, it) = if platform == Platform::Image {
+        ("image", "a disk image", "the image")
+    } else {
+        ("iso", "an ISO image", "the ISO")
+    };
     Some(match c {
-        'i' => "-i is not supported with iso: it writes an ISO image and boots nothing",
-        'p' => "-p is not supported with iso: it writes an ISO image and boots nothing",
-        'D' => "-D (gdb port) is not supported with iso: it writes an ISO image and boots nothing",
-        'M' => "-M is not supported with iso: the machine that boots the ISO decides the memory",
-        'g' => "-g is not supported with iso: there is no QEMU command to add to",
-        'm' => "-m is not supported with iso: the machine that boots the ISO is yours",
-        'd' => "-d is not supported with iso",
-        'I' | 'W' | 'F' => "-I, -W and -F (networking) are not supported with iso yet",
+        'i' | 'p' => format!("-{c} is not supported with {p}: it writes {what} and boots nothing"),
+        'D' => {
+            format!("-D (gdb port) is not supported with {p}: it writes {what} and boots nothing")
+        }
+        'M' => {
+            format!("-M is not supported with {p}: the machine that boots {it} decides the memory")
+        }
+        'g' => format!("-g is not supported with {p}: there is no QEMU command to add to"),
+        'm' => format!("-m is not supported with {p}: the machine that boots {it} is yours"),
+        'd' => format!("-d is not supported with {p}"),
+        'I' | 'W' | 'F' => format!("-I, -W and -F (networking) are not supported with {p} yet"),
         _ => return None,
     })
 }
@@ -57,19 +77,29 @@ fn basename(path: &str) -> &str {
         .unwrap_or(path)
 }
 
-/// The output file and the hostname for `-N name` (or its default).
-pub fn output_and_hostname(app: &str, name: Option<&str>) -> (String, String) {
+/// The output file's suffix: `.iso`, `.img` (raw disk) or `.qcow2`.
+pub fn suffix(o: &Options) -> &'static str {
+    match (o.platform, o.image_format) {
+        (Platform::Image, ImageFormat::Raw) => ".img",
+        (Platform::Image, ImageFormat::Qcow2) => ".qcow2",
+        _ => ".iso",
+    }
+}
+
+/// The output file (ending in `suffix`) and the hostname for `-N name` (or its
+/// default).
+pub fn output_and_hostname(app: &str, name: Option<&str>, suffix: &str) -> (String, String) {
     let name = match name {
         Some(n) => n.to_string(),
         None => format!("rumprun-{}", basename(app)),
     };
-    let output = if name.ends_with(".iso") {
+    let output = if name.ends_with(suffix) {
         name.clone()
     } else {
-        format!("{name}.iso")
+        format!("{name}{suffix}")
     };
     let host = basename(&name);
-    let host = host.strip_suffix(".iso").unwrap_or(host);
+    let host = host.strip_suffix(suffix).unwrap_or(host);
     let host = if host.is_empty() { "rumprun" } else { host };
     (output, host.to_string())
 }
@@ -83,7 +113,8 @@ pub fn grub_quote(s: &str) -> String {
 /// GRUB error is seen there; on success GRUB prints only the entry's title), and one
 /// entry that loads `/boot/<kernel>` with the runtime config as its command line and
 /// each of `disks` (paths on the ISO, the `-b` images in order) as a module named
-/// [`RAM_DISK_MODULE`], which the kernel makes a disk in memory.
+/// [`RAM_DISK_MODULE`], which the kernel makes a disk in memory. An empty `config`
+/// passes no command line at all.
 pub fn grub_cfg(kernel: &str, config: &str, disks: &[String]) -> String {
     let modules: String = disks
         .iter()
@@ -95,12 +126,16 @@ pub fn grub_cfg(kernel: &str, config: &str, disks: &[String]) -> String {
          terminal_input serial\n\
          terminal_output serial\n\
          menuentry \"{MENU_TITLE}\" {{\n\
-         \tmultiboot2 {} {}\n\
+         \tmultiboot2 {}{}\n\
          {modules}\
          \tboot\n\
          }}\n",
         grub_quote(&format!("/boot/{kernel}")),
-        grub_quote(config)
+        if config.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", grub_quote(config))
+        }
     )
 }
 
@@ -119,7 +154,8 @@ fn in_path(program: &str) -> bool {
 
 /// Checks that grub-mkrescue and what it needs are installed; names the Debian
 /// package that is missing otherwise.
-pub fn check_tools() -> Result<(), Error> {
+/// `qcow2`: also qemu-img.
+pub fn check_tools(qcow2: bool) -> Result<(), Error> {
     let missing = |what: &str, package: &str| {
         Error::new(format!(
             "iso: {what} not found: install the Debian package {package} (apt-get install grub-pc-bin grub-common xorriso mtools)"
@@ -136,6 +172,11 @@ pub fn check_tools() -> Result<(), Error> {
     }
     if !in_path(XORRISO) {
         return Err(missing(XORRISO, "xorriso"));
+    }
+    if qcow2 && !in_path(QEMU_IMG) {
+        return Err(Error::new(format!(
+            "image: {QEMU_IMG} not found: install the Debian package qemu-utils"
+        )));
     }
     Ok(())
 }
@@ -233,19 +274,21 @@ fn write_new(path: &str, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// `rumprun iso`: writes the ISO and prints its path.
+/// `rumprun iso` and `rumprun image`: writes the ISO (or the disk image) and prints
+/// its path.
 pub fn run(o: &Options) -> Result<i32, Error> {
     if o.dump {
         return Err(Error::new(DUMP_REFUSED));
     }
     app::check(&o.app)?;
-    let (output, hostname) = output_and_hostname(&o.app, o.hostname.as_deref());
+    let (output, hostname) = output_and_hostname(&o.app, o.hostname.as_deref(), suffix(o));
     if fs::symlink_metadata(&output).is_ok() {
         return Err(Error::new(format!(
             "{output} already exists (not overwritten)"
         )));
     }
-    check_tools()?;
+    let qcow2 = o.platform == Platform::Image && o.image_format == ImageFormat::Qcow2;
+    check_tools(qcow2)?;
     let image =
         fs::read(&o.app).map_err(|e| Error::new(format!("{}: {}", o.app, io_message(&e))))?;
     let image = match grub_loadable(&image) {
@@ -255,7 +298,12 @@ pub fn run(o: &Options) -> Result<i32, Error> {
     };
     let mut guest = o.clone();
     guest.hostname = Some(hostname);
-    let config = config::build(&guest);
+    // An image made without any config of its own reads one from a config drive.
+    let config = if carries_no_config(o) {
+        String::new()
+    } else {
+        config::build(&guest)
+    };
     let kernel = basename(&o.app).to_string();
 
     let dir = tmpdir::create(&o.tmpdir, true)?;
@@ -295,13 +343,57 @@ pub fn run(o: &Options) -> Result<i32, Error> {
             result.status
         )));
     }
-    let iso = fs::read(&built).map_err(|e| io(&built, e))?;
-    write_new(&output, &iso)?;
+    let mut iso = fs::read(&built).map_err(|e| io(&built, e))?;
+    if o.platform == Platform::Image {
+        iso.resize(iso.len().next_multiple_of(RAW_ALIGN), 0);
+    }
+    if qcow2 {
+        fs::write(&built, &iso).map_err(|e| io(&built, e))?;
+        convert_to_qcow2(&built, &output)?;
+    } else {
+        write_new(&output, &iso)?;
+    }
     if matches!(o.tmpdir, TmpDir::Keep(_)) {
         eprintln!("rumprun: ISO tree kept in {tree}");
     }
     println!("{output}");
     Ok(0)
+}
+
+/// Whether `o` is `rumprun image` with none of -e, -N, -b, -r or app args: its GRUB
+/// passes no command line, so the kernel reads its config from a config drive.
+pub fn carries_no_config(o: &Options) -> bool {
+    o.platform == Platform::Image
+        && o.env.is_empty()
+        && o.hostname.is_none()
+        && o.disks.is_empty()
+        && o.rc.is_empty()
+        && o.args.is_empty()
+}
+
+/// Writes the raw image `raw` as the qcow2 image `output` (which must not exist).
+fn convert_to_qcow2(raw: &str, output: &str) -> Result<(), Error> {
+    // Claim the name first, so an existing file is never overwritten.
+    write_new(output, &[])?;
+    let result = Command::new(QEMU_IMG)
+        .args(["convert", "-f", "raw", "-O", "qcow2", raw, output])
+        .output();
+    let failed = match result {
+        Err(e) => Some(format!("cannot run {QEMU_IMG}: {}", io_message(&e))),
+        Ok(r) if !r.status.success() => Some(format!(
+            "{QEMU_IMG} convert failed ({}): {}",
+            r.status,
+            String::from_utf8_lossy(&r.stderr).trim()
+        )),
+        Ok(_) => None,
+    };
+    match failed {
+        Some(why) => {
+            let _ = fs::remove_file(output);
+            Err(Error::new(why))
+        }
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -311,16 +403,24 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(
-            output_and_hostname("x/hello.bin", None),
+            output_and_hostname("x/hello.bin", None, ".iso"),
             ("rumprun-hello.bin.iso".into(), "rumprun-hello.bin".into())
         );
         assert_eq!(
-            output_and_hostname("hello.bin", Some("isotest")),
+            output_and_hostname("hello.bin", Some("isotest"), ".iso"),
             ("isotest.iso".into(), "isotest".into())
         );
         assert_eq!(
-            output_and_hostname("hello.bin", Some("out/box.iso")),
+            output_and_hostname("hello.bin", Some("out/box.iso"), ".iso"),
             ("out/box.iso".into(), "box".into())
+        );
+        assert_eq!(
+            output_and_hostname("hello.bin", Some("vm"), ".qcow2"),
+            ("vm.qcow2".into(), "vm".into())
+        );
+        assert_eq!(
+            output_and_hostname("hello.bin", None, ".img"),
+            ("rumprun-hello.bin.img".into(), "rumprun-hello.bin".into())
         );
     }
 
@@ -389,15 +489,21 @@ mod tests {
     #[test]
     fn refused_options() {
         assert_eq!(
-            refused_option('i'),
+            refused_option(Platform::Iso, 'i').as_deref(),
             Some("-i is not supported with iso: it writes an ISO image and boots nothing")
         );
-        for c in ['i', 'p', 'D', 'M', 'm', 'g', 'd', 'I', 'W', 'F'] {
-            assert!(refused_option(c).is_some(), "-{c}");
+        assert_eq!(
+            refused_option(Platform::Image, 'M').as_deref(),
+            Some("-M is not supported with image: the machine that boots the image decides the memory")
+        );
+        for p in [Platform::Iso, Platform::Image] {
+            for c in ['i', 'p', 'D', 'M', 'm', 'g', 'd', 'I', 'W', 'F'] {
+                assert!(refused_option(p, c).is_some(), "-{c}");
+            }
+            assert_eq!(refused_option(p, 'e'), None);
+            assert_eq!(refused_option(p, 'N'), None);
+            assert_eq!(refused_option(p, 'b'), None);
         }
-        assert_eq!(refused_option('e'), None);
-        assert_eq!(refused_option('N'), None);
-        assert_eq!(refused_option('b'), None);
     }
 
     #[test]

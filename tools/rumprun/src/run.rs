@@ -16,7 +16,7 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
     };
     let mut o = o;
     check_disks(&mut o.disks)?;
-    if o.platform == Platform::Iso {
+    if o.platform == Platform::Iso || o.platform == Platform::Image {
         return iso::run(&o);
     }
     let min_mb = app::check(&o.app)?;

@@ -1,0 +1,309 @@
+//! `rumprun image`: the GRUB image of `rumprun iso` written as a disk (raw or qcow2),
+//! booted as a user or a cloud would, from a hard disk with plain
+//! `qemu-system-x86_64 -drive file=…` (no -kernel, SeaBIOS), the console on the
+//! serial port; and, for an image that carries no config, the config read from a
+//! NoCloud/OpenStack config drive attached next to it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use rumprun_system_tests::*;
+
+/// SeaBIOS + GRUB under TCG take a few seconds at most; be generous.
+const DISK_BOOT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Builds `src` with glibc, bakes it and copies the image into `dir` as `<name>`.
+fn image_in(dir: &Path, src: &str, name: &str) -> PathBuf {
+    let image = bake(&build_c(src, Flavor::Glibc));
+    let copy = dir.join(name);
+    fs::copy(&image, &copy).unwrap();
+    copy
+}
+
+/// `rumprun image <args>` in `dir`.
+fn rumprun_image(dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(tool("rumprun"));
+    cmd.arg("image").args(args).current_dir(dir);
+    run_with_timeout(&mut cmd, DISK_BOOT_TIMEOUT)
+}
+
+/// Boots the disk image `disk` (format `format`) as QEMU's first hard disk with the
+/// default machine and firmware, `extra` drives after it, the console on stdio and
+/// isa-debug-exit for the exit status. Returns the run and the program's exit
+/// status (from isa-debug-exit's `2*v+1`).
+fn boot_disk(disk: &Path, format: &str, extra: &[String]) -> (Run, i32) {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.arg("-drive")
+        .arg(format!(
+            "file={},format={format}",
+            disk.display().to_string().replace(',', ",,")
+        ))
+        .args([
+            "-display",
+            "none",
+            "-serial",
+            "stdio",
+            "-m",
+            "128",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=4",
+        ]);
+    for d in extra {
+        cmd.arg("-drive").arg(d);
+    }
+    let run = run_with_timeout(&mut cmd, DISK_BOOT_TIMEOUT);
+    assert!(!run.timed_out, "disk boot timed out:\n{}", run.dump());
+    let qemu = run.status.expect("QEMU killed by a signal");
+    assert!(
+        run.stdout.contains("  Booting `rumprun'"),
+        "GRUB's boot line missing:\n{}",
+        run.dump()
+    );
+    // GRUB's own errors (`error: file '…' not found.`).
+    assert!(
+        !run.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("error:")),
+        "GRUB error:\n{}",
+        run.dump()
+    );
+    (run, (qemu - 1) / 2)
+}
+
+/// The MBR as `sfdisk -d` sees it: one bootable partition inside the disk, after
+/// the MBR, and nothing else.
+fn check_partition_table(img: &Path) {
+    let out = check_output(Command::new("sfdisk").arg("-d").arg(img), "sfdisk -d");
+    let dump = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(dump.contains("label: dos"), "not an MBR disk:\n{dump}");
+    let parts: Vec<&str> = dump.lines().filter(|l| l.contains(": start=")).collect();
+    assert_eq!(parts.len(), 1, "expected one partition:\n{dump}");
+    // `vm.img1 : start=           1, size=       22075, type=cd, bootable`
+    let fields = parts[0].split_once(':').unwrap().1;
+    let field = |name: &str| -> u64 {
+        fields
+            .split(',')
+            .find_map(|f| f.trim().strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {name} in {}", parts[0]))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (start, size) = (field("start"), field("size"));
+    let sectors = fs::metadata(img).unwrap().len() / 512;
+    assert!(
+        start >= 1 && start + size <= sectors,
+        "partition {start}+{size} outside a disk of {sectors} sectors:\n{dump}"
+    );
+    assert!(
+        parts[0].contains("bootable"),
+        "partition not bootable:\n{dump}"
+    );
+}
+
+#[test]
+fn raw_and_qcow2_images_boot_from_a_hard_disk() {
+    let dir = scratch_dir("cloud-image");
+    image_in(&dir, "args.c", "args");
+    rumprun_image(
+        &dir,
+        &[
+            "-N",
+            "vm",
+            "-e",
+            "WORLD=cloud",
+            "--",
+            "args",
+            "one",
+            "two words",
+            "-env",
+            "WORLD",
+            "-hostname",
+        ],
+    )
+    .assert_status(0)
+    .assert_stdout_line("vm.img");
+    let raw = dir.join("vm.img");
+    assert_eq!(
+        fs::metadata(&raw).unwrap().len() % (1 << 20),
+        0,
+        "not a whole MiB"
+    );
+    check_partition_table(&raw);
+    let expected = [
+        "argc=6",
+        "argv[0]=[/bin/args-glibc]",
+        "argv[1]=[one]",
+        "argv[2]=[two words]",
+        "env[WORLD]=[cloud]",
+        "hostname=[vm]",
+    ];
+    let (run, status) = boot_disk(&raw, "raw", &[]);
+    assert_eq!(status, 0, "{}", run.dump());
+    for line in expected {
+        run.assert_stdout_line(line);
+    }
+
+    rumprun_image(
+        &dir,
+        &[
+            "-f",
+            "qcow2",
+            "-N",
+            "vm",
+            "-e",
+            "WORLD=cloud",
+            "--",
+            "args",
+            "one",
+            "two words",
+            "-env",
+            "WORLD",
+            "-hostname",
+        ],
+    )
+    .assert_status(0)
+    .assert_stdout_line("vm.qcow2");
+    let info = check_output(
+        Command::new("qemu-img")
+            .args(["info", "--output=json"])
+            .arg(dir.join("vm.qcow2")),
+        "qemu-img info",
+    );
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("\"format\": \"qcow2\""), "{info}");
+    let (run, status) = boot_disk(&dir.join("vm.qcow2"), "qcow2", &[]);
+    assert_eq!(status, 0, "{}", run.dump());
+    for line in expected {
+        run.assert_stdout_line(line);
+    }
+
+    // Never overwritten; a bad format is one line.
+    let again = rumprun_image(&dir, &["-N", "vm", "args"]);
+    assert_ne!(again.status, Some(0));
+    assert!(
+        again.stderr.contains("vm.img already exists"),
+        "{}",
+        again.dump()
+    );
+    let bad = rumprun_image(&dir, &["-f", "vmdk", "args"]);
+    assert_ne!(bad.status, Some(0));
+    assert!(
+        bad.stderr
+            .contains("-f: unknown image format \"vmdk\" (expected raw or qcow2)"),
+        "{}",
+        bad.dump()
+    );
+}
+
+/// An ISO 9660 config drive labelled `label` holding `files` (path, contents), made
+/// as cloud-init's NoCloud docs do (genisoimage with Rock Ridge and Joliet).
+fn config_drive(dir: &Path, name: &str, label: &str, files: &[(&str, &str)]) -> PathBuf {
+    let tree = dir.join(format!("{name}-tree"));
+    for (path, text) in files {
+        let p = tree.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    let iso = dir.join(format!("{name}.iso"));
+    check_output(
+        Command::new("genisoimage")
+            .args(["-quiet", "-V", label, "-r", "-J", "-o"])
+            .arg(&iso)
+            .arg(&tree),
+        "genisoimage",
+    );
+    iso
+}
+
+/// The `-drive` for a config drive: a read-only virtio disk, as clouds attach it.
+fn drive_arg(iso: &Path) -> String {
+    format!(
+        "file={},format=raw,if=virtio,readonly=on",
+        iso.display().to_string().replace(',', ",,")
+    )
+}
+
+#[test]
+fn an_image_without_config_reads_a_config_drive() {
+    let dir = scratch_dir("cloud-config-drive");
+    image_in(&dir, "args.c", "args");
+    // No -e, -N, -b or args: GRUB passes no command line.
+    rumprun_image(&dir, &["args"])
+        .assert_status(0)
+        .assert_stdout_line("rumprun-args.img");
+    let img = dir.join("rumprun-args.img");
+
+    // No config drive: the baked program runs with no arguments.
+    let (run, status) = boot_disk(&img, "raw", &[]);
+    assert_eq!(status, 0, "{}", run.dump());
+    run.assert_stdout_line("argc=1");
+
+    // NoCloud: rumprun/config.json on a `cidata` drive (user-data is cloud-config,
+    // not ours, and is passed over).
+    let config = r#"{"cmdline": "args from 'the drive' -env WORLD -hostname", "env": "WORLD=nocloud", "env": "RUMPRUN_VERBOSE=1", "hostname": "inst-1"}"#;
+    let seed = config_drive(
+        &dir,
+        "seed",
+        "cidata",
+        &[
+            ("rumprun/config.json", config),
+            ("user-data", "#cloud-config\n"),
+            ("meta-data", "instance-id: inst-1\n"),
+        ],
+    );
+    let (run, status) = boot_disk(&img, "raw", &[drive_arg(&seed)]);
+    assert_eq!(status, 0, "{}", run.dump());
+    for line in [
+        "rumprun: config from /dev/vda (ISO 9660 cidata): rumprun/config.json",
+        "argc=6",
+        "argv[0]=[/bin/args-glibc]",
+        "argv[1]=[from]",
+        "argv[2]=[the drive]",
+        "env[WORLD]=[nocloud]",
+        "hostname=[inst-1]",
+    ] {
+        run.assert_stdout_line(line);
+    }
+
+    // OpenStack: a `config-2` drive whose user-data is our JSON config.
+    let seed = config_drive(
+        &dir,
+        "configdrive",
+        "config-2",
+        &[(
+            "openstack/latest/user_data",
+            r#"{"cmdline": "args -hostname", "hostname": "os-vm", "env": "RUMPRUN_VERBOSE=1"}"#,
+        )],
+    );
+    let (run, status) = boot_disk(&img, "raw", &[drive_arg(&seed)]);
+    assert_eq!(status, 0, "{}", run.dump());
+    run.assert_stdout_line(
+        "rumprun: config from /dev/vda (ISO 9660 config-2): openstack/latest/user_data",
+    )
+    .assert_stdout_line("hostname=[os-vm]");
+
+    // A broken config.json: one line naming the drive and the file, non-zero exit,
+    // the program never runs.
+    let seed = config_drive(
+        &dir,
+        "broken",
+        "cidata",
+        &[("rumprun/config.json", r#"{"cmdline": "args", "env": }"#)],
+    );
+    let (run, status) = boot_disk(&img, "raw", &[drive_arg(&seed)]);
+    assert_eq!(status, 1, "{}", run.dump());
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with(
+                "rumprun: config error: /dev/vda (ISO 9660 cidata): rumprun/config.json: ",
+            )
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.dump());
+    run.assert_output_lacks("argc=");
+}
