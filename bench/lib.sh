@@ -35,7 +35,9 @@ now_us() {
 # -kernel/-append, with the status chardev in $WORK and -smp 1 -no-reboot added (and
 # the launcher's virtio-blk drive for `-b $DISK,/data` when DISK is set, its
 # virtio-net device on QEMU user networking with 127.0.0.1:$NET_PORT forwarded to the
-# guest's port 80 when NET_PORT is set).  Sets QAPPEND to the launcher's -append.
+# guest's port 80 when NET_PORT is set; its virtio-net device on tap0 with the static
+# address TAP_NET ("addr/prefix,gateway") when TAP_NET is set; `-r "$APP_RC"` when
+# APP_RC is set).  Sets QAPPEND to the launcher's -append.
 # Uses $PLATFORM (qemu or kvm) and a baked image $1 only to ask the launcher.
 qemu_base_cmd() {
 	local image=$1 mem=$2 line i a
@@ -45,6 +47,9 @@ qemu_base_cmd() {
 	[ -z "${DISK:-}" ] || opts+=(-b "$DISK,/data")
 	[ -z "${NET_PORT:-}" ] ||
 		opts+=(-I "net0,vioif" -W "net0,inet,static,$GUEST_NET" -F "$NET_PORT:80")
+	[ -z "${TAP_NET:-}" ] ||
+		opts+=(-I "net0,vioif,tap,ifname=tap0,script=no,downscript=no" -W "net0,inet,static,$TAP_NET")
+	[ -z "${APP_RC:-}" ] || opts+=(-r "$APP_RC")
 	line=$(rumprun -D "$PLATFORM" -i -M 64 "${opts[@]}" "$image" 2>/dev/null | grep '^qemu-system') || {
 		echo "bench/run: rumprun -D $PLATFORM gave no QEMU command" >&2
 		return 1
