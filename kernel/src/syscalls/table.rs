@@ -140,7 +140,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         72,
         Partial,
-        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_SETOWN/F_GETOWN(_EX) and O_ASYNC (kept; no SIGIO is sent yet), F_GETPIPE_SZ, F_SETPIPE_SZ (rounded up to a power-of-two number of pages as Linux does, above pipe-max-size 1 MiB only with CAP_SYS_RESOURCE, less than queued EBUSY); others (F_OFD_*, F_NOTIFY, F_SETSIG, seals, leases) give EINVAL",
+        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (one process: never a conflict), F_SETOWN/F_GETOWN(_EX) and O_ASYNC (kept; no SIGIO is sent yet), F_GETPIPE_SZ, F_SETPIPE_SZ (rounded up to a power-of-two number of pages as Linux does, above pipe-max-size 1 MiB only with CAP_SYS_RESOURCE, less than queued EBUSY), F_NOTIFY as Linux answers it (0 on a directory or when clearing, ENOTDIR otherwise; no change signal is ever sent); others (F_OFD_*, F_SETSIG, seals, leases) give EINVAL",
     ), // fcntl
     sys(
         73,

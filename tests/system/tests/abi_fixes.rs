@@ -130,3 +130,15 @@ fn argument_checks_and_small_calls_glibc() {
 fn argument_checks_and_small_calls_musl() {
     all_ok("arg_checks.c", Flavor::Musl, &[]);
 }
+
+/// fcntl(F_NOTIFY): accepted on a directory, ENOTDIR on other files, clearing always
+/// succeeds (Linux's dnotify answers; it gave EINVAL).
+#[test]
+fn fcntl_notify_glibc() {
+    all_ok("fnotify.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn fcntl_notify_musl() {
+    all_ok("fnotify.c", Flavor::Musl, &[]);
+}

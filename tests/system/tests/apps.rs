@@ -568,6 +568,73 @@ mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
     }
 }
 
+/// lighttpd with Debian's own /etc/lighttpd/lighttpd.conf as it is: its include_shell
+/// lines run /bin/sh (dash) and perl scripts (use-ipv6.pl, create-mime.conf.pl, which
+/// reads /etc/mime.types) through popen, i.e. fork and exec inside the guest; it then
+/// listens on 0.0.0.0:80 and [::]:80 and drops to www-data. The page and the 1 MiB
+/// file byte for byte, the page once more through the guest's IPv6 listener being
+/// there (the config's $SERVER["socket"] == "[::]:80" only exists if perl saw IPv6).
+#[test]
+fn lighttpd_starts_with_debians_stock_config() {
+    let lighttpd = debian_program("/usr/sbin/lighttpd", "lighttpd");
+    debian_program("/etc/lighttpd/lighttpd.conf", "lighttpd");
+    debian_program("/usr/share/lighttpd/use-ipv6.pl", "lighttpd");
+    debian_program("/etc/mime.types", "media-types");
+    debian_program("/usr/bin/perl", "perl-base");
+    let root = tree_once("lighttpd-stock-root", |r| {
+        mkdirs(
+            r,
+            &[
+                "var/log/lighttpd",
+                "run",
+                "var/cache/lighttpd/uploads",
+                "var/tmp",
+            ],
+        );
+        for (name, data) in web_files().into_iter().take(2) {
+            write(r, &format!("var/www/html/{name}"), &data);
+        }
+    });
+    // lighttpd's packages (-D), and what its config's helper scripts run: dash's
+    // /bin/sh, perl-base's perl and Socket module, media-types' /etc/mime.types.
+    let image = bake_programs(
+        &[&lighttpd],
+        "app-lighttpd-stock",
+        &[
+            "-D",
+            "-d",
+            "dash",
+            "-d",
+            "perl-base",
+            "-d",
+            "libcrypt1",
+            "-d",
+            "media-types",
+            "-r",
+        ]
+        .map(std::ffi::OsStr::new)
+        .into_iter()
+        .chain([root.as_os_str()])
+        .collect::<Vec<_>>(),
+    );
+    let port = free_port();
+    let guest = Guest::start(
+        "lighttpd-stock",
+        &image,
+        &user_net("256", &[(port, 80)]),
+        &["-D", "-f", "/etc/lighttpd/lighttpd.conf"],
+    );
+    for (name, want) in web_files().into_iter().take(2) {
+        let got = curl(&format!("http://127.0.0.1:{port}/{name}"), &guest);
+        assert_same_bytes(&format!("lighttpd (stock config) /{name}"), &got, &want);
+    }
+    let console = guest.console();
+    assert!(
+        !console.contains("include_shell") && !console.contains("(error)"),
+        "lighttpd complained:\n{console}"
+    );
+}
+
 /// busybox's ls -l, df and cat /proc/stat: Linux-shaped output, no error lines.
 #[test]
 fn busybox_ls_df_and_proc_stat_look_like_linux() {
