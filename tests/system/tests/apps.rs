@@ -537,18 +537,7 @@ index-file.names = ( "index.html" )
 mimetype.assign = ( ".html" => "text/html", "" => "application/octet-stream" )
 "#,
         );
-        mkdirs(
-            r,
-            &[
-                "var/log/lighttpd",
-                "run",
-                "var/cache/lighttpd/uploads",
-                "var/tmp",
-            ],
-        );
-        for (name, data) in web_files().into_iter().take(2) {
-            write(r, &format!("var/www/html/{name}"), &data);
-        }
+        lighttpd_install_tree(r);
     });
     let image = bake_programs(
         &[&lighttpd],
@@ -582,18 +571,7 @@ fn lighttpd_starts_with_debians_stock_config() {
     debian_program("/etc/mime.types", "media-types");
     debian_program("/usr/bin/perl", "perl-base");
     let root = tree_once("lighttpd-stock-root", |r| {
-        mkdirs(
-            r,
-            &[
-                "var/log/lighttpd",
-                "run",
-                "var/cache/lighttpd/uploads",
-                "var/tmp",
-            ],
-        );
-        for (name, data) in web_files().into_iter().take(2) {
-            write(r, &format!("var/www/html/{name}"), &data);
-        }
+        lighttpd_install_tree(r);
     });
     // lighttpd's packages (-D), and what its config's helper scripts run: dash's
     // /bin/sh, perl-base's perl and Socket module, media-types' /etc/mime.types.
@@ -685,4 +663,21 @@ fn busybox_ls_df_and_proc_stat_look_like_linux() {
         "/proc/stat cpu line",
     );
     has(&|l| l.starts_with("btime "), "/proc/stat btime line");
+}
+
+/// What lighttpd's install script makes under `r` (log, cache and upload directories,
+/// /run, /var/tmp), with the page and the 1 MiB file in /var/www/html.
+fn lighttpd_install_tree(r: &Path) {
+    mkdirs(
+        r,
+        &[
+            "var/log/lighttpd",
+            "run",
+            "var/cache/lighttpd/uploads",
+            "var/tmp",
+        ],
+    );
+    for (name, data) in web_files().into_iter().take(2) {
+        write(r, &format!("var/www/html/{name}"), &data);
+    }
 }

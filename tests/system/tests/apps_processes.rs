@@ -286,20 +286,7 @@ fn nginx_master_with_two_workers_serves_pages() {
         .expect("/etc/nginx/nginx.conf (Debian package nginx-common)");
     assert!(conf.contains("\nworker_processes auto;"), "{conf}");
     let root = tree_once("nginx-mp-root", |r| {
-        mkdirs(
-            r,
-            &[
-                "etc/nginx/sites-enabled",
-                "var/log/nginx",
-                "var/lib/nginx",
-                "run",
-            ],
-        );
-        std::os::unix::fs::symlink(
-            "/etc/nginx/sites-available/default",
-            r.join("etc/nginx/sites-enabled/default"),
-        )
-        .unwrap();
+        nginx_install_tree(r);
         write(
             r,
             "etc/nginx/nginx-2-workers.conf",

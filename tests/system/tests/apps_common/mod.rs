@@ -1,6 +1,7 @@
-//! What the apps tests (apps.rs) and the apps load tests (apps_load.rs) share: the
-//! Debian programs they bake (a missing one fails naming its package), the root trees
-//! baked with them, guests running in the background, host-side HTTP fetches.
+//! What the apps tests (apps.rs, apps_processes.rs) and the apps load tests
+//! (apps_load.rs) share: the Debian programs they bake (a missing one fails naming its
+//! package), the root trees baked with them, guests running in the background,
+//! host-side HTTP fetches.
 #![allow(dead_code)] // each test file uses its own part
 
 use rumprun_system_tests::*;
@@ -80,20 +81,7 @@ pub fn nginx_image() -> PathBuf {
     let nginx = debian_program("/usr/sbin/nginx", "nginx");
     debian_program("/etc/nginx/sites-available/default", "nginx-common");
     let root = tree_once("nginx-root", |r| {
-        mkdirs(
-            r,
-            &[
-                "etc/nginx/sites-enabled",
-                "var/log/nginx",
-                "var/lib/nginx",
-                "run",
-            ],
-        );
-        std::os::unix::fs::symlink(
-            "/etc/nginx/sites-available/default",
-            r.join("etc/nginx/sites-enabled/default"),
-        )
-        .unwrap();
+        nginx_install_tree(r);
         for (name, data) in web_files() {
             write(r, &format!("var/www/html/{name}"), &data);
         }
@@ -109,6 +97,25 @@ pub fn nginx_image() -> PathBuf {
             root.as_os_str(),
         ],
     )
+}
+
+/// What nginx-common's install script makes under `r`: the enabled default site (a
+/// link to Debian's sites-available/default), the log and state directories, /run.
+pub fn nginx_install_tree(r: &Path) {
+    mkdirs(
+        r,
+        &[
+            "etc/nginx/sites-enabled",
+            "var/log/nginx",
+            "var/lib/nginx",
+            "run",
+        ],
+    );
+    std::os::unix::fs::symlink(
+        "/etc/nginx/sites-available/default",
+        r.join("etc/nginx/sites-enabled/default"),
+    )
+    .unwrap();
 }
 
 /// nginx's command line: Debian's config, in the foreground, one process.
