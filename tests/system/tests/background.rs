@@ -88,19 +88,9 @@ fn harness_timeout_kills_a_hung_guest() {
     );
     assert!(run.timed_out, "expected a timeout:\n{}", run.dump());
     assert!(run.elapsed < Duration::from_secs(20), "{:?}", run.elapsed);
-    let needle = image.to_str().unwrap().as_bytes().to_vec();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let left: Vec<u32> = std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|c| c.windows(needle.len()).any(|w| w == needle))
-                    .unwrap_or(false)
-                    && alive(*pid)
-            })
-            .collect();
+        let left = running_with(image.to_str().unwrap().as_bytes());
         if left.is_empty() {
             break;
         }
@@ -112,7 +102,11 @@ fn harness_timeout_kills_a_hung_guest() {
 /// The QEMU processes running `image` (found by the image path in their command line,
 /// which the launcher's has too: QEMU's has `-kernel` before it).
 fn qemus_running(image: &Path) -> Vec<u32> {
-    let needle = [b"-kernel\0", image.to_str().unwrap().as_bytes()].concat();
+    running_with(&[b"-kernel\0", image.to_str().unwrap().as_bytes()].concat())
+}
+
+/// The live processes whose command line contains `needle`.
+fn running_with(needle: &[u8]) -> Vec<u32> {
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
