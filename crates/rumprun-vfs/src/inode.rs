@@ -23,6 +23,7 @@ use core::any::Any;
 use crate::dirent::DirEntry;
 use crate::errno::{Errno, VfsResult};
 use crate::stat::{FileType, Stat, StatFs, Timespec};
+use crate::xattr::{XattrBudget, Xattrs};
 
 /// A shared reference to an inode of any file system.
 pub type InodeRef = Arc<dyn Inode>;
@@ -257,6 +258,12 @@ pub trait Inode: Send + Sync {
     /// Whether this directory has no entries besides `.` and `..`.
     fn is_empty_dir(&self) -> VfsResult<bool> {
         Err(Errno::ENOTDIR)
+    }
+
+    /// The extended attributes of this inode and the file system's budget for them, if
+    /// the file system keeps any (see [`crate::xattr`] for the rules around them).
+    fn xattrs(&self) -> Option<(&Xattrs, &dyn XattrBudget)> {
+        None
     }
 }
 

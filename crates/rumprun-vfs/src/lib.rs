@@ -40,6 +40,7 @@ pub mod sleep_lock;
 pub mod stat;
 pub mod tmpfs;
 pub mod vfs;
+pub mod xattr;
 
 pub use block::{BlockDevice, MemDisk, SECTOR_SIZE};
 pub use clock::{Clock, ZeroClock};
@@ -51,3 +52,4 @@ pub use sleep_lock::{install_wait_hooks, SleepLock, SleepLockGuard, WaitHooks};
 pub use stat::{major, makedev, minor, FileType, Stat, StatFs, Timespec};
 pub use tmpfs::{Tmpfs, TmpfsOptions};
 pub use vfs::Vfs;
+pub use xattr::{XattrBudget, XattrCaller, Xattrs};

@@ -32,6 +32,7 @@ use crate::inode::{Cred, FileSystem, Inode, InodeRef, NewNode, SetAttr, TimeUpda
 use crate::stat::{
     FileType, Stat, StatFs, Timespec, S_IALLUGO, S_ISGID, S_ISUID, S_IXGRP, TMPFS_MAGIC,
 };
+use crate::xattr::{XattrBudget, Xattrs};
 
 /// Page size of file data.
 pub const PAGE_SIZE: usize = 4096;
@@ -67,6 +68,8 @@ struct Shared {
     next_ino: AtomicU64,
     used_pages: AtomicU64,
     used_inodes: AtomicU64,
+    /// Space taken by extended attributes ([`crate::xattr::space`]).
+    xattr_space: AtomicU64,
     tree: Mutex<()>,
 }
 
@@ -102,6 +105,39 @@ impl Shared {
     }
 }
 
+/// Extended attributes get 1 KiB per inode of the inode limit (Linux's tmpfs), no limit
+/// without one.
+impl XattrBudget for Shared {
+    fn reserve(&self, n: u64) -> VfsResult<()> {
+        let max = self
+            .opts
+            .max_inodes
+            .map(|i| i.saturating_mul(XATTR_SPACE_PER_INODE));
+        let mut cur = self.xattr_space.load(Ordering::Relaxed);
+        loop {
+            if max.is_some_and(|m| cur + n > m) {
+                return Err(Errno::ENOSPC);
+            }
+            match self.xattr_space.compare_exchange(
+                cur,
+                cur + n,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(c) => cur = c,
+            }
+        }
+    }
+
+    fn release(&self, n: u64) {
+        self.xattr_space.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// Attribute space per inode of the limit (Linux's `BOGO_INODE_SIZE`).
+const XATTR_SPACE_PER_INODE: u64 = 1024;
+
 /// A tmpfs instance. Mount it with [`crate::Vfs::new`] or [`crate::Vfs::mount`].
 pub struct Tmpfs {
     shared: Arc<Shared>,
@@ -124,6 +160,7 @@ impl Tmpfs {
             next_ino: AtomicU64::new(1),
             used_pages: AtomicU64::new(0),
             used_inodes: AtomicU64::new(0),
+            xattr_space: AtomicU64::new(0),
             tree: Mutex::new(()),
         });
         let root = TmpNode::new(
@@ -247,6 +284,7 @@ pub struct TmpNode {
     kind: FileType,
     me: Weak<TmpNode>,
     state: Mutex<State>,
+    xattrs: Xattrs,
 }
 
 impl Drop for TmpNode {
@@ -254,6 +292,7 @@ impl Drop for TmpNode {
         if let Body::File(f) = &self.state.get_mut().body {
             self.fs.release_pages(f.pages.len() as u64);
         }
+        self.fs.release(self.xattrs.total_space());
         self.fs.used_inodes.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -384,6 +423,7 @@ impl TmpNode {
                 },
                 body,
             }),
+            xattrs: Xattrs::new(),
         })
     }
 
@@ -899,6 +939,10 @@ impl Inode for TmpNode {
                     }))
             }),
         }
+    }
+
+    fn xattrs(&self) -> Option<(&Xattrs, &dyn XattrBudget)> {
+        Some((&self.xattrs, &*self.fs))
     }
 
     fn is_empty_dir(&self) -> VfsResult<bool> {

@@ -242,16 +242,16 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(166, Unsupported, "one fixed file system tree"), // umount2
     sys(170, Full, ""), // sethostname
     sys(186, Full, ""), // gettid
-    sys(188, Partial, "attributes are not stored: EOPNOTSUPP (EINVAL/ERANGE/E2BIG for bad arguments first)"), // setxattr
-    sys(189, Partial, "as setxattr"), // lsetxattr
-    sys(190, Partial, "as setxattr"), // fsetxattr
-    sys(191, Full, "no file has attributes: ENODATA in the namespaces Linux's file system would have (security, trusted, ACLs; user on ext2), else EOPNOTSUPP"), // getxattr
+    sys(188, Full, "tmpfs keeps user.*, trusted.* (CAP_SYS_ADMIN) and security.* as Linux's tmpfs: XATTR_CREATE/REPLACE (EEXIST/ENODATA), E2BIG over 64 KiB, ERANGE/EINVAL/EOPNOTSUPP for bad names, user.* only on files and directories (EPERM); ACLs and other file systems: EOPNOTSUPP"), // setxattr
+    sys(189, Full, "as setxattr"), // lsetxattr
+    sys(190, Full, "as setxattr"), // fsetxattr
+    sys(191, Full, "tmpfs: the stored value (size 0 asks the length, ERANGE for a short buffer), ENODATA if absent; other file systems keep none: ENODATA in the namespaces Linux's would have (security, trusted, ACLs; user on ext2), else EOPNOTSUPP"), // getxattr
     sys(192, Full, "as getxattr"), // lgetxattr
     sys(193, Full, "as getxattr"), // fgetxattr
-    sys(194, Full, "always an empty list"), // listxattr
-    sys(195, Full, "always an empty list"), // llistxattr
-    sys(196, Full, "always an empty list"), // flistxattr
-    sys(197, Full, "ENODATA or EOPNOTSUPP as getxattr; removing a missing ACL succeeds"), // removexattr
+    sys(194, Full, "the NUL-separated names (tmpfs; trusted.* only with CAP_SYS_ADMIN), empty elsewhere; size 0 asks the length, ERANGE for a short buffer"), // listxattr
+    sys(195, Full, "as listxattr"), // llistxattr
+    sys(196, Full, "as listxattr"), // flistxattr
+    sys(197, Full, "tmpfs: removes it (ENODATA if absent); elsewhere ENODATA or EOPNOTSUPP as getxattr; removing a missing ACL succeeds"), // removexattr
     sys(198, Full, "as removexattr"), // lremovexattr
     sys(199, Full, "as removexattr"), // fremovexattr
     sys(200, Full, ""), // tkill

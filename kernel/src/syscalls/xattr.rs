@@ -1,20 +1,22 @@
 //! Extended attributes (getxattr, setxattr, listxattr, removexattr and their l*/f*
-//! forms). No file system here stores them, so the answers are those of a Linux file
-//! that has none: get and remove give ENODATA in the namespaces the file system would
-//! have (security.*, trusted.*, system.posix_acl_*; user.* on ext2 but not on tmpfs,
-//! as on Linux 6.1), EOPNOTSUPP elsewhere; lists are empty; set gives EOPNOTSUPP (a
-//! program's attribute would be lost, so none is pretended to be kept). `ls -l` and
-//! `cp -a` then work quietly, as on Linux.
+//! forms): the user-memory side (buffer sizes: 0 asks for the size, ERANGE when too
+//! small) over `rumprun_vfs::xattr`, which keeps them for file systems that store them
+//! (tmpfs: user.*, trusted.*, security.*, as Linux's tmpfs since 6.6). On the others
+//! (ext2, ISO 9660, synthetic files, sockets and pipes) the answers are those of a Linux
+//! file that has none: get and remove give ENODATA in the namespaces the file system
+//! would have (security.*, trusted.*, system.posix_acl_*; user.* on ext2), EOPNOTSUPP
+//! elsewhere; lists are empty; set gives EOPNOTSUPP (a program's attribute would be
+//! lost, so none is pretended to be kept).
 
 use super::errno::*;
 use super::user;
 use crate::fd::{self, vfs_file::VfsFile};
-use rumprun_vfs::InodeRef;
+use rumprun_vfs::xattr::{self as vx, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_SIZE_MAX};
+use rumprun_vfs::{InodeRef, XattrCaller};
 
-const XATTR_NAME_MAX: usize = 255;
-const XATTR_SIZE_MAX: u64 = 65536;
-const XATTR_CREATE: u64 = 1;
-const XATTR_REPLACE: u64 = 2;
+const XATTR_CREATE: u64 = vx::XATTR_CREATE as u64;
+const XATTR_REPLACE: u64 = vx::XATTR_REPLACE as u64;
+const CAP_SYS_ADMIN: u64 = 21;
 const ENODATA: Errno = Errno(61);
 const E2BIG: Errno = Errno(7);
 
@@ -73,21 +75,60 @@ fn missing(node: &Option<InodeRef>, name: &[u8]) -> Errno {
     }
 }
 
+fn caller() -> XattrCaller {
+    let effective = crate::process::current().creds.lock().effective;
+    XattrCaller {
+        sys_admin: effective & (1 << CAP_SYS_ADMIN) != 0,
+    }
+}
+
+/// Copies `data` out to a user buffer of `size` bytes the Linux way: with size 0 only
+/// the length is returned, a smaller buffer is ERANGE (sizes past `max` count as `max`).
+fn copy_value(data: &[u8], ptr: u64, size: u64, max: usize) -> SysResult {
+    if size == 0 {
+        return Ok(data.len() as u64);
+    }
+    if data.len() > (size as usize).min(max) {
+        return Err(ERANGE);
+    }
+    user::copy_out(ptr, data)?;
+    Ok(data.len() as u64)
+}
+
 /// getxattr/lgetxattr/fgetxattr.
-pub fn get(t: Target, name_ptr: u64, _value: u64, _size: u64) -> SysResult {
+pub fn get(t: Target, name_ptr: u64, value: u64, size: u64) -> SysResult {
     let node = inode(t)?;
-    Err(missing(&node, &name(name_ptr)?))
+    let n = name(name_ptr)?;
+    if let Some(node) = &node {
+        if let Some((store, _)) = node.xattrs() {
+            let v = vx::get(&**node, store, &n, caller()).map_err(crate::fs::err)?;
+            return copy_value(&v, value, size, XATTR_SIZE_MAX);
+        }
+    }
+    Err(missing(&node, &n))
 }
 
 /// setxattr/lsetxattr/fsetxattr.
-pub fn set(t: Target, name_ptr: u64, _value: u64, size: u64, flags: u64) -> SysResult {
+pub fn set(t: Target, name_ptr: u64, value: u64, size: u64, flags: u64) -> SysResult {
     let node = inode(t)?;
     if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
         return Err(EINVAL);
     }
     let n = name(name_ptr)?;
-    if size > XATTR_SIZE_MAX {
+    if size > XATTR_SIZE_MAX as u64 {
         return Err(E2BIG);
+    }
+    if let Some(node) = &node {
+        if let Some((store, budget)) = node.xattrs() {
+            let v = if size == 0 {
+                alloc::vec::Vec::new()
+            } else {
+                user::read_bytes(value, size as usize)?
+            };
+            vx::set(&**node, store, &n, &v, flags as u32, caller(), budget)
+                .map_err(crate::fs::err)?;
+            return Ok(0);
+        }
     }
     if flags & XATTR_REPLACE != 0 && has_namespace(&node, &n) {
         return Err(ENODATA); // nothing to replace
@@ -99,9 +140,16 @@ pub fn set(t: Target, name_ptr: u64, _value: u64, size: u64, flags: u64) -> SysR
     Err(EOPNOTSUPP)
 }
 
-/// listxattr/llistxattr/flistxattr: an empty list.
-pub fn list(t: Target, _list: u64, _size: u64) -> SysResult {
-    inode(t)?;
+/// listxattr/llistxattr/flistxattr: the NUL-terminated names (empty where the file
+/// system keeps none).
+pub fn list(t: Target, list: u64, size: u64) -> SysResult {
+    let node = inode(t)?;
+    if let Some(node) = &node {
+        if let Some((store, _)) = node.xattrs() {
+            let names = vx::list(store, caller()).map_err(crate::fs::err)?;
+            return copy_value(&names, list, size, XATTR_LIST_MAX);
+        }
+    }
     Ok(0)
 }
 
@@ -110,6 +158,12 @@ pub fn list(t: Target, _list: u64, _size: u64) -> SysResult {
 pub fn remove(t: Target, name_ptr: u64) -> SysResult {
     let node = inode(t)?;
     let n = name(name_ptr)?;
+    if let Some(node) = &node {
+        if let Some((store, budget)) = node.xattrs() {
+            vx::remove(&**node, store, &n, caller(), budget).map_err(crate::fs::err)?;
+            return Ok(0);
+        }
+    }
     if node.is_some() && (n == b"system.posix_acl_access" || n == b"system.posix_acl_default") {
         return Ok(0);
     }

@@ -82,6 +82,18 @@ fn xattrs_and_proc_files_musl() {
     all_ok("xattr_proc.c", Flavor::Musl, &[]);
 }
 
+/// Extended attributes kept on tmpfs with Linux's rules (CPython's xattr tests,
+/// shutil.copyxattr).
+#[test]
+fn xattr_store_glibc() {
+    all_ok("xattr_store.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn xattr_store_musl() {
+    all_ok("xattr_store.c", Flavor::Musl, &[]);
+}
+
 /// pidfd_open/pidfd_send_signal: a child's descriptor turns readable when it exits
 /// (asyncio's PidfdChildWatcher), and signals it.
 #[test]
