@@ -61,6 +61,9 @@ struct Thread {
     cpu_ticks: u64,
     /// How often it blocked (getrusage's voluntary context switches).
     sleeps: u64,
+    /// Its program is ending (`end_other_threads`): it leaves the kernel the normal way,
+    /// dropping what its syscall holds, and ends at its return to program code.
+    doomed: bool,
 }
 
 struct Scheduler {
@@ -136,6 +139,7 @@ pub fn init_main_thread() -> Result<(), ()> {
             wake: Wake::Woken,
             cpu_ticks: 0,
             sleeps: 0,
+            doomed: false,
         },
     );
     s.run_since = crate::arch::cpu::rdtsc();
@@ -252,6 +256,7 @@ impl Thread {
             wake: Wake::Woken,
             cpu_ticks: 0,
             sleeps: 0,
+            doomed: false,
         }
     }
 }
@@ -329,17 +334,77 @@ pub fn spawn_program(process: &'static Process, start: unsafe extern "C" fn() ->
     Some(tid)
 }
 
-/// Ends every thread of program `pid` but the calling one (exit_group): they are not
-/// running (one CPU), so they just never run again.
+/// How long `end_other_threads` lets the other threads take to leave the kernel.
+const END_THREADS_GRACE_NS: u64 = 200_000_000;
+
+/// Ends every thread of program `pid` but the calling one (exit_group, a fatal signal,
+/// execve), and returns when they have ended. A thread blocked in a syscall holds
+/// what that syscall took (an open file's reference, a buffer): it is woken as by a
+/// signal, leaves the kernel the normal way, dropping them, and ends at its return to
+/// program code (`end_if_doomed`), as on Linux, so that the other end of its pipes and
+/// sockets sees them closed. One that does not get there within a grace period (a wait
+/// that ignores interruption) is ended where it is, as before.
 pub fn end_other_threads(pid: Pid) {
     let s = sched();
     let cur = s.current;
+    let mut others = false;
     for (&tid, t) in s.threads.iter_mut() {
         if tid != cur && t.process.pid() == pid && t.state != State::Exited {
-            t.state = State::Exited;
-            s.dead.push(tid);
+            t.doomed = true;
+            others = true;
+            if t.state == State::Blocked {
+                t.state = State::Runnable;
+                t.deadline = None;
+                t.wake = Wake::Interrupted;
+            }
         }
     }
+    if !others {
+        return;
+    }
+    let give_up = crate::time::monotonic_ns().saturating_add(END_THREADS_GRACE_NS);
+    loop {
+        let s = sched();
+        let alive = s
+            .threads
+            .iter()
+            .any(|(&tid, t)| tid != cur && t.process.pid() == pid && t.state != State::Exited);
+        if !alive {
+            return;
+        }
+        if crate::time::monotonic_ns() >= give_up {
+            crate::console::log_once(
+                "end-threads",
+                "rumprun: a thread of an ending program did not leave the kernel in time; ended where it waited",
+            );
+            for (&tid, t) in s.threads.iter_mut() {
+                if tid != cur && t.process.pid() == pid && t.state != State::Exited {
+                    t.state = State::Exited;
+                    s.dead.push(tid);
+                }
+            }
+            return;
+        }
+        // Runnable, not blocked: a pending signal of ours must not stop the wait.
+        schedule();
+    }
+}
+
+/// Called on every return to program code: a thread whose program is ending
+/// (`end_other_threads`) ends here, with nothing of a syscall left on its stack.
+pub fn end_if_doomed() {
+    let s = sched();
+    let cur = s.current;
+    if !s.threads.get(&cur).is_some_and(|t| t.doomed) {
+        return;
+    }
+    crate::signal::state::thread_exited(cur);
+    if let Some(t) = s.threads.get_mut(&cur) {
+        t.state = State::Exited;
+    }
+    s.dead.push(cur);
+    schedule();
+    unreachable!("an ended thread was scheduled again")
 }
 
 /// Ends the calling thread, whose program has ended (`process::exit` cleaned up).
@@ -389,6 +454,12 @@ fn make_runnable(tid: Tid, how: Wake) -> bool {
 pub fn block(deadline: Option<u64>) -> Wake {
     let s = sched();
     let cur = s.current;
+    if s.threads.get(&cur).is_some_and(|t| t.doomed) {
+        // Its program is ending: no more waiting. Still give up the CPU, so that a
+        // wait that ignores interruption and loops lets the others run.
+        schedule();
+        return Wake::Interrupted;
+    }
     if crate::signal::state::should_interrupt(cur) {
         return Wake::Interrupted;
     }

@@ -1,5 +1,6 @@
 //! Delivery: on every return to program code (`on_return`, from the end of a syscall
-//! and of a trap or interrupt that came from program code) the calling thread takes
+//! and of a trap or interrupt that came from program code) a thread whose program is
+//! ending ends (`sched::end_if_doomed`); otherwise the calling thread takes
 //! its highest-priority (lowest-numbered) unblocked pending signal and applies its
 //! disposition: ignore, the default action (terminate with a report and status
 //! 128 + signal), or a handler, entered through an rt_sigframe (frame.rs) with
@@ -34,6 +35,7 @@ fn fx_area(frame: &TrapFrame) -> u64 {
 /// Delivers pending signals to the current thread before it returns to the program.
 /// `syscall` is the number of the syscall that is returning, if any.
 pub fn on_return(frame: &mut TrapFrame, syscall: Option<u64>) {
+    crate::sched::end_if_doomed();
     let restarting =
         syscall.is_some() && matches!(-(frame.rax as i64), ERESTARTSYS | ERESTARTNOHAND);
     if !restarting && !state::needs_attention() {

@@ -94,6 +94,19 @@ fn xattr_store_musl() {
     all_ok("xattr_store.c", Flavor::Musl, &[]);
 }
 
+/// A program that ends while another of its threads is blocked in a syscall releases
+/// that thread's descriptors: EOF and EPIPE reach the other end of its pipes
+/// (asyncio's subprocess tests waited forever for a child's pipe to close).
+#[test]
+fn exit_releases_blocked_threads_files_glibc() {
+    all_ok("exit_blocked_threads.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn exit_releases_blocked_threads_files_musl() {
+    all_ok("exit_blocked_threads.c", Flavor::Musl, &[]);
+}
+
 /// pidfd_open/pidfd_send_signal: a child's descriptor turns readable when it exits
 /// (asyncio's PidfdChildWatcher), and signals it.
 #[test]
