@@ -71,6 +71,8 @@ pub const HOST_PROGRAMS: &[(&str, &str)] = &[
     ("ps", "procps"),
     ("kill", "procps"),
     ("busybox", "busybox"),
+    ("virsh", "libvirt-clients"),
+    ("libvirtd", "libvirt-daemon-system"),
 ];
 
 /// Why `cmd` could not start: `e`, and for a program that is not installed, which

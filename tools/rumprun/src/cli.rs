@@ -28,6 +28,8 @@ pub enum Platform {
     Image,
     /// A Xen PVH guest started with xl(1) from dom0.
     Xen,
+    /// A libvirt domain (through virsh).
+    Libvirt,
 }
 
 /// The QEMU machine the guest runs on (`-m`).
@@ -96,6 +98,10 @@ pub struct Options {
     pub app: String,
     /// The program's arguments.
     pub args: Vec<String>,
+    /// `-c URI` (libvirt only): the libvirt connection.
+    pub libvirt_uri: Option<String>,
+    /// `--xml` (libvirt only): print the domain XML instead of starting it.
+    pub xml: bool,
     /// `-r 'PROG [ARGS...] [&||]'`: the programs to start (the config's `rc`), in order.
     pub rc: Vec<RcProgram>,
 }
@@ -163,6 +169,7 @@ PLATFORM is the rumprun runtime platform to use
     xen  : xen PVH guest via xl(1), run in dom0
     iso  : bake app and config into a bootable iso image (GRUB, BIOS boot)
     image: the same as a disk image for PCs and clouds (-f raw|qcow2)
+    libvirt: a libvirt domain through virsh (-c URI; --xml prints its XML)
     ec2, hvf (not yet)
 
 APP is the image to rumprun (made by rumprun-bake).  app args are processed by APP.
@@ -211,7 +218,8 @@ guest args are:
       there yet: the guest refuses net configs for now)
    -F [tcp:|udp:]HOSTPORT:GUESTPORT forwards 127.0.0.1:HOSTPORT on the host to
       the guest (first user-networking card)
-   -d destroys the guest on poweroff or crash (xen only)
+   -d destroys the guest on poweroff or crash (xen; libvirt domains always go)
+   -c URI (libvirt) the libvirt connection (default: virsh's, $LIBVIRT_DEFAULT_URI)
 
 iso writes <name>.iso (default rumprun-<APP basename>.iso; an existing file
 is never overwritten) and prints its path: GRUB loads APP with multiboot2 and
@@ -246,6 +254,19 @@ xen:<domid> (give it to rumpstop). -b disks are xvda, xvdb, ... (the guest's
 host's); -I cards are vifs (the guest's eth0, ...; the backend, if given, is
 the bridge; RUMPRUN_XEN_VIF_SCRIPT names another hotplug script). -F, -g and
 -D port are not supported on xen.
+
+libvirt [--xml] [-c URI] creates a transient libvirt domain (type qemu, q35,
+direct kernel boot: the image as <kernel>, the config as <cmdline>) with virsh
+(Debian: libvirt-clients; a local libvirtd: libvirt-daemon-system). Its name is
+-N, else rumprun-<APP file name>-<random>. -b disks are virtio disks vda, ...; -I
+cards virtio interfaces on the libvirt network named by the card's backend
+(default: default). COM2 is a file chardev <tmpdir>/status for the exit status;
+QEMU's isa-debug-exit (a <qemu:commandline> argument, as -g ones are) ends the
+domain with the program. With -i the console pty is attached and rumprun exits
+with the program's exit status; without, the console goes to
+<tmpdir>/console.log and rumprun prints libvirt:<name> (give it to rumpstop).
+--xml prints the domain XML (console on a pty) and starts nothing. -F, -m and -D
+port are not supported.
 
 Environment: RUMPRUN_QEMU  the QEMU to run (default qemu-system-x86_64)
 ";
@@ -320,6 +341,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         "iso" => Platform::Iso,
         "image" => Platform::Image,
         "xen" => Platform::Xen,
+        "libvirt" => Platform::Libvirt,
         "ec2" | "hvf" => return Err(not_yet(&format!("platform \"{platform}\""))),
         _ => return Err(Error::usage(format!("invalid platform \"{platform}\""))),
     };
@@ -342,13 +364,22 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         net: crate::net::Network::default(),
         app: String::new(),
         args: Vec::new(),
+        libvirt_uri: None,
+        xml: false,
         rc: Vec::new(),
     };
+    // `rumprun libvirt --xml ...`: a long option getopt does not know, taken first.
+    let mut rest = rest;
+    if platform == Platform::Libvirt && rest.first().map(String::as_str) == Some("--xml") {
+        o.xml = true;
+        rest = &rest[1..];
+    }
     // The guest options: a new parser, so a `--` before PLATFORM ended only the
     // script options.
     let mut parser = posix_parser(rest);
     let mut rest = Vec::new();
-    while let Some((c, value)) = getopt(&mut parser, "b:dD:e:f:F:g:iI:m:M:n:N:pr:W:", &mut rest)? {
+    while let Some((c, value)) = getopt(&mut parser, "b:c:dD:e:f:F:g:iI:m:M:n:N:pr:W:", &mut rest)?
+    {
         if platform == Platform::Iso || platform == Platform::Image {
             if let Some(why) = crate::iso::refused_option(platform, c) {
                 return Err(Error::new(why));
@@ -356,6 +387,11 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         }
         if platform == Platform::Xen {
             if let Some(why) = crate::xen::refused_option(c) {
+                return Err(Error::new(why));
+            }
+        }
+        if platform == Platform::Libvirt {
+            if let Some(why) = crate::libvirt::refused_option(c) {
                 return Err(Error::new(why));
             }
         }
@@ -449,7 +485,9 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                     "-n (old-style networking) is not supported: use -I and -W",
                 ))
             }
-            'd' if platform == Platform::Xen => o.destroy = true,
+            'c' if platform == Platform::Libvirt => o.libvirt_uri = Some(value),
+            'c' => return Err(Error::new("-c (libvirt URI) is only for rumprun libvirt")),
+            'd' if platform == Platform::Xen || platform == Platform::Libvirt => o.destroy = true,
             'd' => return Err(Error::new("-d not supported on qemu/kvm")),
             c => unreachable!("option -{c} is in the optstring"),
         }
@@ -543,6 +581,8 @@ mod tests {
                 net: crate::net::Network::default(),
                 app: "app.bin".into(),
                 args: vec![],
+                libvirt_uri: None,
+                xml: false,
                 rc: vec![],
             }
         );

@@ -6,6 +6,7 @@
 //! or the background) → [`status`] (the program's exit status).
 //! `rumprun iso` = [`iso`] (a GRUB ISO instead of a QEMU command).
 //! `rumprun xen` = [`xen`] (xl in dom0, config through [`xenstore`]).
+//! `rumprun libvirt` = [`libvirt`] (a transient libvirt domain through virsh).
 //! `rumpstop` = [`stop`].
 
 pub mod app;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod iso;
 pub mod kvm;
 pub mod launch;
+pub mod libvirt;
 pub mod net;
 pub mod qemu;
 pub mod run;

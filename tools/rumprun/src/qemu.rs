@@ -72,7 +72,9 @@ pub fn command(
         Machine::Microvm => MACHINE_MICROVM,
     });
     push(match o.platform {
-        Platform::Qemu | Platform::Iso | Platform::Image | Platform::Xen => TCG_ACCEL,
+        Platform::Qemu | Platform::Iso | Platform::Image | Platform::Xen | Platform::Libvirt => {
+            TCG_ACCEL
+        }
         Platform::Kvm => KVM_ACCEL,
     });
     push(&["-m", &o.mem_mb.to_string()]);

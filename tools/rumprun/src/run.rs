@@ -3,7 +3,7 @@
 
 use crate::cli::{self, Command, Options, Platform, TmpDir};
 use crate::error::Error;
-use crate::{app, config, iso, kvm, launch, qemu, tmpdir, xen};
+use crate::{app, config, iso, kvm, launch, libvirt, qemu, tmpdir, xen};
 
 /// Runs `rumprun` with these arguments (without argv\[0\]); returns the exit status.
 pub fn rumprun(args: &[String]) -> Result<i32, Error> {
@@ -29,6 +29,9 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
     let config = config::build(&o);
     if o.platform == Platform::Xen {
         return xen::run(&o, &config);
+    }
+    if o.platform == Platform::Libvirt {
+        return libvirt::run(&o, &config);
     }
     if o.platform == Platform::Kvm && !o.dump {
         kvm::check_host()?;

@@ -1,6 +1,7 @@
 //! `rumpstop GUEST`: stops a guest started in the background by `rumprun`, given the
-//! cookie it printed: `qemu:<pid>` (SIGTERM, up to 2 s, then SIGKILL) or `xen:<domid>`
-//! (`xl destroy`, run in dom0).
+//! cookie it printed: `qemu:<pid>` (SIGTERM, up to 2 s, then SIGKILL), `xen:<domid>`
+//! (`xl destroy`, run in dom0) or `libvirt:<name>` (`virsh destroy`, libvirt's default
+//! URI or `$LIBVIRT_DEFAULT_URI`).
 
 use std::time::{Duration, Instant};
 
@@ -10,22 +11,30 @@ use crate::error::Error;
 pub const TERM_GRACE: Duration = Duration::from_secs(2);
 
 /// The usage text.
-pub const USAGE: &str = "usage: rumpstop GUEST\n\nGUEST is what rumprun printed when it started the guest: qemu:<pid> or\nxen:<domid> (xl destroy, run in dom0).\n";
+pub const USAGE: &str = "usage: rumpstop GUEST\n\nGUEST is what rumprun printed when it started the guest: qemu:<pid>,\nxen:<domid> (xl destroy, run in dom0) or libvirt:<name> (virsh destroy; the\nconnection is $LIBVIRT_DEFAULT_URI or libvirt's default).\n";
 
 /// A guest to stop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Guest {
     Qemu(u32),
     Xen(u32),
+    Libvirt(String),
 }
 
-/// Parses `qemu:<pid>` or `xen:<domid>`.
+/// Parses `qemu:<pid>`, `xen:<domid>` or `libvirt:<name>`.
 pub fn parse_spec(spec: &str) -> Result<Guest, Error> {
     let invalid = || {
         Error::new(format!(
-            "invalid guest spec \"{spec}\" (expected qemu:<pid> or xen:<domid>)"
+            "invalid guest spec \"{spec}\" (expected qemu:<pid>, xen:<domid> or libvirt:<name>)"
         ))
     };
+    if let Some(name) = spec.strip_prefix("libvirt:") {
+        return match name {
+            "" => Err(invalid()),
+            n if n.starts_with('-') || n.contains(['/', '\n']) => Err(invalid()),
+            n => Ok(Guest::Libvirt(n.to_string())),
+        };
+    }
     if let Some(domid) = spec.strip_prefix("xen:") {
         // Domain 0 is the host itself; ids stop below DOMID_FIRST_RESERVED.
         return match domid.parse::<u32>() {
@@ -83,6 +92,7 @@ pub fn stop(guest: Guest) -> Result<(), Error> {
     let pid = match guest {
         Guest::Qemu(pid) => pid,
         Guest::Xen(domid) => return crate::xen::destroy(domid),
+        Guest::Libvirt(name) => return crate::libvirt::destroy(&name),
     };
     if is_gone(pid) {
         return Err(Error::new(format!(
@@ -158,13 +168,19 @@ mod tests {
             "xen:0",
             "xen:+3",
             "xen:32752",
+            "libvirt:",
+            "libvirt:-x",
         ] {
             assert_eq!(
                 parse_spec(bad).unwrap_err().message,
-                format!("invalid guest spec \"{bad}\" (expected qemu:<pid> or xen:<domid>)")
+                format!("invalid guest spec \"{bad}\" (expected qemu:<pid>, xen:<domid> or libvirt:<name>)")
             );
         }
         assert_eq!(parse_spec("xen:3"), Ok(Guest::Xen(3)));
+        assert_eq!(
+            parse_spec("libvirt:web-1"),
+            Ok(Guest::Libvirt("web-1".into()))
+        );
     }
 
     #[test]

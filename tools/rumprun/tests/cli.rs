@@ -493,7 +493,7 @@ fn background_qemu_that_fails_at_once() {
 fn rumpstop_errors() {
     assert_error(
         &run(RUMPSTOP, &["x"], &[]),
-        "rumpstop: error: invalid guest spec \"x\" (expected qemu:<pid> or xen:<domid>)",
+        "rumpstop: error: invalid guest spec \"x\" (expected qemu:<pid>, xen:<domid> or libvirt:<name>)",
     );
     assert_error(
         &run(RUMPSTOP, &["xen:3"], &[("PATH", "/nonexistent")]),
@@ -503,6 +503,6 @@ fn rumpstop_errors() {
     let o = run(RUMPSTOP, &["qemu:1"], &[]);
     assert_error(
         &o,
-        "rumpstop: error: invalid guest spec \"qemu:1\" (expected qemu:<pid> or xen:<domid>)",
+        "rumpstop: error: invalid guest spec \"qemu:1\" (expected qemu:<pid>, xen:<domid> or libvirt:<name>)",
     );
 }
