@@ -127,6 +127,9 @@ pub(crate) struct TcpConn {
     pub(crate) shut_wr: bool,
     /// connect() not resolved yet (success or error).
     pub(crate) connecting: bool,
+    /// connect() failed (refused, timed out): the next connect() reports it and
+    /// starts over, as Linux's unconnected socket does.
+    pub(crate) failed: bool,
     /// The connect outcome not yet reported through connect_result.
     pub(crate) started_ms: i64,
     pub(crate) last_state: tcp::State,
@@ -819,6 +822,7 @@ impl<D: Device> Stack<D> {
                         tcp::State::SynSent | tcp::State::SynReceived => {}
                         tcp::State::Closed => {
                             t.connecting = false;
+                            t.failed = true;
                             s.error = Some(if now - t.started_ms >= CONNECT_TIMEOUT_MS {
                                 ETIMEDOUT
                             } else {

@@ -12,7 +12,10 @@
 //! client retries. accept hands out the oldest established one.
 //!
 //! Errors: a connect that ends in a reset gives ECONNREFUSED (ETIMEDOUT after 75 s
-//! without answer); a reset of an established connection gives ECONNRESET once (to
+//! without answer; at once for a port of this host nothing listens on, as Linux's
+//! loopback answers before connect returns), and leaves the socket unconnected: the
+//! next connect reports the failure (ECONNABORTED once SO_ERROR took it) and the one
+//! after starts over; a reset of an established connection gives ECONNRESET once (to
 //! SO_ERROR, recv or send), then recv reads 0 and send gives EPIPE.
 
 use crate::addr::SockAddr;
@@ -163,6 +166,7 @@ impl<D: Device> Stack<D> {
                 shut_rd: false,
                 shut_wr: false,
                 connecting: false,
+                failed: false,
                 started_ms: self.now.total_millis(),
                 last_state: state,
                 corked: Vec::new(),
@@ -181,6 +185,15 @@ impl<D: Device> Stack<D> {
         let s = self.sock_mut(id)?;
         match &s.proto {
             Proto::Tcp(TcpState::Listening(_)) => return Err(EINVAL),
+            Proto::Tcp(TcpState::Conn(t)) if t.failed => {
+                // The failed attempt is reported (its error, or ECONNABORTED once
+                // SO_ERROR took it) and the socket is unconnected again, as on Linux.
+                let e = s.error.take().unwrap_or(ECONNABORTED);
+                let c = t.c;
+                s.proto = Proto::Tcp(TcpState::Idle);
+                self.ifaces[c.iface].sockets.remove(c.handle);
+                return Err(e);
+            }
             Proto::Tcp(TcpState::Conn(t)) => {
                 if t.connecting {
                     return Err(EALREADY);
@@ -213,6 +226,12 @@ impl<D: Device> Stack<D> {
         if !self.ifaces[i].has_family_addr(dst) {
             return Err(ENETUNREACH);
         }
+        if self.is_own_addr(dst) && !self.tcp_listens_on(addr.port()) {
+            // Linux's loopback answers the SYN with a reset before connect() returns;
+            // ours would send it at the next poll, after a listen() that came later
+            // (asyncio's connect-racing tests).
+            return Err(ECONNREFUSED);
+        }
         let local = match bound {
             Some(b) => b,
             None => {
@@ -244,6 +263,7 @@ impl<D: Device> Stack<D> {
             shut_rd: false,
             shut_wr: false,
             connecting: true,
+            failed: false,
             started_ms: now,
             last_state: tcp::State::SynSent,
             corked: Vec::new(),
@@ -251,6 +271,19 @@ impl<D: Device> Stack<D> {
         }));
         self.dirty = true;
         Err(EINPROGRESS)
+    }
+
+    /// Whether `ip` is this host's (loopback or an interface's address).
+    fn is_own_addr(&self, ip: core::net::IpAddr) -> bool {
+        ip.is_loopback() || self.ifaces.iter().any(|f| f.has_addr(ip))
+    }
+
+    /// Whether some TCP socket listens on `port` (on any address).
+    fn tcp_listens_on(&self, port: u16) -> bool {
+        self.socks.iter().flatten().any(|s| {
+            matches!(s.proto, Proto::Tcp(TcpState::Listening(_)))
+                && s.local.is_some_and(|l| l.port() == port)
+        })
     }
 
     /// The outcome of a connect: None while in progress, Some(Ok) once connected,

@@ -149,6 +149,15 @@ fn connect_to_closed_port_is_refused() {
     assert_eq!(net.a.getsockopt(c, SOL_SOCKET, SO_ERROR, &mut v), Ok(4));
     assert_eq!(i32::from_ne_bytes(v), ECONNREFUSED.0);
     assert_eq!(net.a.poll_bits(c) & POLLERR, 0);
+    // The socket is unconnected again: the next connect reports the failure (its
+    // error was taken: ECONNABORTED), the one after starts over, as on Linux.
+    assert_eq!(net.a.connect(c, v4(B_IP, 9)), Err(ECONNABORTED));
+    let l = tcp4(&mut net.b);
+    net.b.bind(l, v4(B_IP, 9)).unwrap();
+    net.b.listen(l, 1).unwrap();
+    assert_eq!(net.a.connect(c, v4(B_IP, 9)), Err(EINPROGRESS));
+    net.until(1000, |n| n.a.connect_result(c).is_some());
+    assert!(net.b.accept(l).is_ok());
 }
 
 #[test]
@@ -489,6 +498,35 @@ fn ipv6_wildcard_first_then_ipv4_wildcard() {
     st.bind(l6only, SockAddr::v6(Ipv6Addr::UNSPECIFIED, 81))
         .unwrap();
     st.bind(l4, v4(Ipv4Addr::UNSPECIFIED, 81)).unwrap();
+}
+
+/// A connect to a port of this host that nothing listens on is refused at once (as
+/// Linux's loopback answers before connect returns); once something listens, the same
+/// socket connects.
+#[test]
+fn connect_to_own_unlistened_port_is_refused_at_once() {
+    use std::net::Ipv4Addr;
+    let mut st: Stack<WireEnd> = Stack::new(9, 0);
+    let l = st.socket(Family::Inet, SockType::Stream).unwrap();
+    let addr = v4(Ipv4Addr::LOCALHOST, 4321);
+    st.bind(l, addr).unwrap();
+    let c = st.socket(Family::Inet, SockType::Stream).unwrap();
+    assert_eq!(st.connect(c, addr), Err(ECONNREFUSED));
+    st.listen(l, 4).unwrap();
+    assert_eq!(st.connect(c, addr), Err(EINPROGRESS));
+    let mut t = 0;
+    while st.connect_result(c).is_none() {
+        st.poll(t);
+        t += 1;
+        assert!(t < 100);
+    }
+    assert_eq!(st.connect_result(c), Some(Ok(())));
+    assert!(st.accept(l).is_ok());
+    let c6 = st.socket(Family::Inet6, SockType::Stream).unwrap();
+    assert_eq!(
+        st.connect(c6, SockAddr::v6(std::net::Ipv6Addr::LOCALHOST, 4322)),
+        Err(ECONNREFUSED)
+    );
 }
 
 #[test]

@@ -107,6 +107,19 @@ fn exit_releases_blocked_threads_files_musl() {
     all_ok("exit_blocked_threads.c", Flavor::Musl, &[]);
 }
 
+/// A non-blocking connect to a bound but not listening port of this host is refused
+/// at once; a listen() right after it does not make it a connection (asyncio's
+/// connect-racing tests); the same socket then connects.
+#[test]
+fn connect_unlistened_glibc() {
+    all_ok("connect_unlistened.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn connect_unlistened_musl() {
+    all_ok("connect_unlistened.c", Flavor::Musl, &[]);
+}
+
 /// pidfd_open/pidfd_send_signal: a child's descriptor turns readable when it exits
 /// (asyncio's PidfdChildWatcher), and signals it.
 #[test]
