@@ -1,6 +1,6 @@
 //! `rumprun image`: the GRUB image of `rumprun iso` written as a disk (raw or qcow2),
 //! booted as a user or a cloud would, from a hard disk with plain
-//! `qemu-system-x86_64 -drive file=…` (no -kernel, SeaBIOS), the console on the
+//! `qemu-system-x86_64 -drive file=…` (no -kernel; SeaBIOS, and UEFI with OVMF), the console on the
 //! serial port; and, for an image that carries no config, the config read from a
 //! NoCloud/OpenStack config drive attached next to it.
 
@@ -72,21 +72,31 @@ fn boot_disk(disk: &Path, format: &str, extra: &[String]) -> (Run, i32) {
     (run, (qemu - 1) / 2)
 }
 
-/// The MBR as `sfdisk -d` sees it: one bootable partition inside the disk, after
-/// the MBR, and nothing else.
+/// The partition table as `sfdisk` sees it: a valid GPT (`sfdisk -V`: the backup
+/// header at the disk's end after the padding, the protective MBR covering the
+/// disk) with an EFI system partition inside the disk, and GRUB's BIOS boot code in
+/// the MBR (its boot signature).
 fn check_partition_table(img: &Path) {
+    let verify = check_output(Command::new("sfdisk").arg("-V").arg(img), "sfdisk -V");
+    let verify = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(
+        verify.contains("No errors detected"),
+        "sfdisk -V:\n{verify}"
+    );
     let out = check_output(Command::new("sfdisk").arg("-d").arg(img), "sfdisk -d");
     let dump = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(dump.contains("label: dos"), "not an MBR disk:\n{dump}");
-    let parts: Vec<&str> = dump.lines().filter(|l| l.contains(": start=")).collect();
-    assert_eq!(parts.len(), 1, "expected one partition:\n{dump}");
-    // `vm.img1 : start=           1, size=       22075, type=cd, bootable`
-    let fields = parts[0].split_once(':').unwrap().1;
+    assert!(dump.contains("label: gpt"), "not a GPT disk:\n{dump}");
+    // `vm.img2 : start=  288, size=  5760, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, ...`
+    let esp = dump
+        .lines()
+        .find(|l| l.contains("type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B"))
+        .unwrap_or_else(|| panic!("no EFI system partition:\n{dump}"));
+    let fields = esp.split_once(':').unwrap().1;
     let field = |name: &str| -> u64 {
         fields
             .split(',')
             .find_map(|f| f.trim().strip_prefix(name)?.strip_prefix('='))
-            .unwrap_or_else(|| panic!("no {name} in {}", parts[0]))
+            .unwrap_or_else(|| panic!("no {name} in {esp}"))
             .trim()
             .parse()
             .unwrap()
@@ -97,10 +107,61 @@ fn check_partition_table(img: &Path) {
         start >= 1 && start + size <= sectors,
         "partition {start}+{size} outside a disk of {sectors} sectors:\n{dump}"
     );
+    let mbr = fs::read(img).unwrap();
+    assert_eq!(&mbr[510..512], &[0x55, 0xaa], "no MBR boot signature");
     assert!(
-        parts[0].contains("bootable"),
-        "partition not bootable:\n{dump}"
+        mbr[..440].iter().any(|&b| b != 0),
+        "no boot code in the MBR"
     );
+}
+
+/// OVMF's code and variable store (Debian: ovmf).
+const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+/// Boots the disk image `disk` under UEFI (OVMF, q35, the disk on its AHCI
+/// controller) as [`boot_disk`] does under BIOS.
+fn boot_disk_uefi(disk: &Path, format: &str) -> (Run, i32) {
+    for f in [OVMF_CODE, OVMF_VARS] {
+        assert!(
+            Path::new(f).is_file(),
+            "{f} not found: install the Debian package ovmf"
+        );
+    }
+    let vars = disk.with_extension("vars.fd");
+    fs::copy(OVMF_VARS, &vars).unwrap();
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(["-M", "q35", "-drive"])
+        .arg(format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"))
+        .arg("-drive")
+        .arg(format!(
+            "if=pflash,format=raw,file={}",
+            vars.display().to_string().replace(',', ",,")
+        ))
+        .arg("-drive")
+        .arg(format!(
+            "file={},format={format}",
+            disk.display().to_string().replace(',', ",,")
+        ))
+        .args([
+            "-display",
+            "none",
+            "-serial",
+            "stdio",
+            "-m",
+            "128",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=4",
+        ]);
+    let run = run_with_timeout(&mut cmd, DISK_BOOT_TIMEOUT);
+    assert!(!run.timed_out, "UEFI disk boot timed out:\n{}", run.dump());
+    let qemu = run.status.expect("QEMU killed by a signal");
+    assert!(
+        run.stdout.contains("  Booting `rumprun'"),
+        "GRUB's boot line missing:\n{}",
+        run.dump()
+    );
+    (run, (qemu - 1) / 2)
 }
 
 #[test]
@@ -145,6 +206,11 @@ fn raw_and_qcow2_images_boot_from_a_hard_disk() {
     for line in expected {
         run.assert_stdout_line(line);
     }
+    let (run, status) = boot_disk_uefi(&raw, "raw");
+    assert_eq!(status, 0, "{}", run.dump());
+    for line in expected {
+        run.assert_stdout_line(line);
+    }
 
     rumprun_image(
         &dir,
@@ -175,6 +241,11 @@ fn raw_and_qcow2_images_boot_from_a_hard_disk() {
     let info = String::from_utf8_lossy(&info.stdout);
     assert!(info.contains("\"format\": \"qcow2\""), "{info}");
     let (run, status) = boot_disk(&dir.join("vm.qcow2"), "qcow2", &[]);
+    assert_eq!(status, 0, "{}", run.dump());
+    for line in expected {
+        run.assert_stdout_line(line);
+    }
+    let (run, status) = boot_disk_uefi(&dir.join("vm.qcow2"), "qcow2");
     assert_eq!(status, 0, "{}", run.dump());
     for line in expected {
         run.assert_stdout_line(line);

@@ -232,8 +232,9 @@ lost at power-off; the machine needs memory for them).
 
 image [-f raw|qcow2] writes the same GRUB image as a disk image: <name>.img
 (raw, the default, padded to a whole MiB) or <name>.qcow2 (-f qcow2, needs
-qemu-img: Debian qemu-utils). Its MBR has one bootable partition; BIOS boots
-it as a hard disk, console on COM1: qemu-system-x86_64 -drive
+qemu-img: Debian qemu-utils). It has GRUB's BIOS boot code in its MBR and a
+GPT with an EFI system partition (needs grub-efi-amd64-bin): it boots as a hard
+disk under BIOS or UEFI, console on COM1: qemu-system-x86_64 -drive
 file=<name>.img,format=raw -serial stdio. The options are those of iso. An
 image made with none of -e, -N, -b, -r or app args carries no config: its
 kernel reads one from a config drive (an ISO 9660 disk labelled cidata or

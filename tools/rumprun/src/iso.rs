@@ -9,10 +9,12 @@
 //! `/boot/<APP basename>` and `/boot/grub/grub.cfg` ([`grub_cfg`]).
 //!
 //! The `image` platform writes the same image as a disk: grub-mkrescue's output is a
-//! hybrid whose MBR (GRUB's `boot_hybrid.img`, one bootable partition over the ISO)
-//! also boots as a hard disk under BIOS. `rumprun image [-f raw|qcow2]` writes it as
-//! `<name>.img` (raw, padded to a whole MiB, as clouds want) or `<name>.qcow2`
-//! (`qemu-img convert`).
+//! hybrid whose MBR holds GRUB's BIOS boot code (`boot_hybrid.img`) and, with GRUB's
+//! UEFI modules installed (required for `image`), a GPT with an EFI system partition
+//! holding GRUB's EFI image: the disk boots under BIOS and UEFI alike, through the
+//! same multiboot2 entry. `rumprun image [-f raw|qcow2]` writes it as `<name>.img`
+//! (raw, padded to a whole MiB, as clouds want, the backup GPT moved to the new end:
+//! [`crate::gpt`]) or `<name>.qcow2` (`qemu-img convert`).
 
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
@@ -21,12 +23,16 @@ use std::process::Command;
 
 use crate::cli::{ImageFormat, Options, Platform, TmpDir};
 use crate::error::{io_message, Error};
-use crate::{app, config, tmpdir};
+use crate::{app, config, gpt, tmpdir};
 
 /// The tool that builds the ISO (Debian: grub-common).
 pub const GRUB_MKRESCUE: &str = "grub-mkrescue";
 /// GRUB's BIOS modules, which grub-mkrescue puts on the ISO (Debian: grub-pc-bin).
 pub const GRUB_PC_DIR: &str = "/usr/lib/grub/i386-pc";
+/// GRUB's UEFI modules (Debian: grub-efi-amd64-bin): with them grub-mkrescue adds an
+/// EFI system partition (in a GPT) holding GRUB's EFI image, so the disk boots under
+/// UEFI as well as BIOS. `rumprun image` requires them.
+pub const GRUB_EFI_DIR: &str = "/usr/lib/grub/x86_64-efi";
 /// The ISO 9660 writer grub-mkrescue runs (Debian: xorriso).
 pub const XORRISO: &str = "xorriso";
 /// The GRUB menu entry's title.
@@ -154,8 +160,8 @@ fn in_path(program: &str) -> bool {
 
 /// Checks that grub-mkrescue and what it needs are installed; names the Debian
 /// package that is missing otherwise.
-/// `qcow2`: also qemu-img.
-pub fn check_tools(qcow2: bool) -> Result<(), Error> {
+/// `image`: also GRUB's UEFI modules; `qcow2`: also qemu-img.
+pub fn check_tools(image: bool, qcow2: bool) -> Result<(), Error> {
     let missing = |what: &str, package: &str| {
         Error::new(format!(
             "iso: {what} not found: install the Debian package {package} (apt-get install grub-pc-bin grub-common xorriso mtools)"
@@ -172,6 +178,11 @@ pub fn check_tools(qcow2: bool) -> Result<(), Error> {
     }
     if !in_path(XORRISO) {
         return Err(missing(XORRISO, "xorriso"));
+    }
+    if image && !Path::new(GRUB_EFI_DIR).join("modinfo.sh").is_file() {
+        return Err(Error::new(format!(
+            "image: {GRUB_EFI_DIR} (GRUB's UEFI modules) not found: install the Debian package grub-efi-amd64-bin"
+        )));
     }
     if qcow2 && !in_path(QEMU_IMG) {
         return Err(Error::new(format!(
@@ -288,7 +299,7 @@ pub fn run(o: &Options) -> Result<i32, Error> {
         )));
     }
     let qcow2 = o.platform == Platform::Image && o.image_format == ImageFormat::Qcow2;
-    check_tools(qcow2)?;
+    check_tools(o.platform == Platform::Image, qcow2)?;
     let image =
         fs::read(&o.app).map_err(|e| Error::new(format!("{}: {}", o.app, io_message(&e))))?;
     let image = match grub_loadable(&image) {
@@ -346,6 +357,10 @@ pub fn run(o: &Options) -> Result<i32, Error> {
     let mut iso = fs::read(&built).map_err(|e| io(&built, e))?;
     if o.platform == Platform::Image {
         iso.resize(iso.len().next_multiple_of(RAW_ALIGN), 0);
+        if gpt::has_gpt(&iso) {
+            gpt::grow(&mut iso)
+                .map_err(|why| Error::new(format!("{GRUB_MKRESCUE}'s image: {why}")))?;
+        }
     }
     if qcow2 {
         fs::write(&built, &iso).map_err(|e| io(&built, e))?;

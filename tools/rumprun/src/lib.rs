@@ -4,7 +4,8 @@
 //! `rumprun` = [`cli`] (options) → [`app`] (check the image) → [`config`] (runtime
 //! config JSON) → [`qemu`] (the command line) → [`launch`] (run it, in the foreground
 //! or the background) → [`status`] (the program's exit status).
-//! `rumprun iso` = [`iso`] (a GRUB ISO instead of a QEMU command).
+//! `rumprun iso` = [`iso`] (a GRUB ISO instead of a QEMU command); `rumprun image`
+//! the same as a disk ([`gpt`] keeps its GPT valid when padded).
 //! `rumprun xen` = [`xen`] (xl in dom0, config through [`xenstore`]).
 //! `rumprun libvirt` = [`libvirt`] (a transient libvirt domain through virsh).
 //! `rumpstop` = [`stop`].
@@ -13,6 +14,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod gpt;
 pub mod iso;
 pub mod kvm;
 pub mod launch;
