@@ -60,6 +60,28 @@ fn shared_of(ops: &dyn Any) -> Option<&Arc<Mutex<Shared>>> {
     }
 }
 
+/// Opens the pipe `ops` is an end of again (`open("/proc/self/fd/N")`, `/dev/stdin`):
+/// a new read end for O_RDONLY, a new write end for O_WRONLY, as opening a FIFO does.
+/// None if `ops` is not a pipe; EINVAL for O_RDWR (ours has no end that is both).
+pub fn reopen(ops: &dyn Any, accmode: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+    let shared = shared_of(ops)?.clone();
+    let ino = ops
+        .downcast_ref::<ReadEnd>()
+        .map(|r| r.0.ino)
+        .or_else(|| ops.downcast_ref::<WriteEnd>().map(|w| w.0.ino))?;
+    Some(match accmode {
+        0 => {
+            shared.lock().readers += 1;
+            Ok(Arc::new(ReadEnd(Pipe { shared, ino })))
+        }
+        1 => {
+            shared.lock().writers += 1;
+            Ok(Arc::new(WriteEnd(Pipe { shared, ino })))
+        }
+        _ => Err(EINVAL),
+    })
+}
+
 /// F_GETPIPE_SZ: the capacity of the pipe `ops` is an end of; EINVAL if not a pipe.
 pub fn size(ops: &dyn Any) -> Result<usize, Errno> {
     Ok(shared_of(ops).ok_or(EINVAL)?.lock().buf.capacity())

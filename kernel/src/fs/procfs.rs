@@ -525,6 +525,16 @@ fn in_process<R>(pid: Pid, f: impl FnOnce() -> R) -> Option<R> {
     Some(crate::process::fork::in_process(p, f))
 }
 
+/// The open file a `/proc/PID/fd/N` link stands for, if `node` is one (Linux's "magic
+/// links": opening one opens that file again, whatever its link text says).
+pub fn fd_link_target(node: &InodeRef) -> Option<Arc<crate::fd::OpenFile>> {
+    let n = node.as_any().downcast_ref::<ProcNode>()?;
+    match n.kind {
+        Kind::Fd(p, fd) => in_process(p, || crate::fd::get(fd).ok()).flatten(),
+        _ => None,
+    }
+}
+
 /// The running program's pid, as /proc names its directory.
 fn own_pid() -> String {
     format!("{}", crate::process::current().pid())

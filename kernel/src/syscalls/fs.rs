@@ -66,13 +66,63 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
     let p = path_arg(path)?;
     let at = base(dirfd, &p)?;
     let perm = mode as u32 & 0o7777 & !fs::umask();
-    let inode = fs::vfs().open(&at, &p, flags as u32, perm, fs::CRED)?;
+    let inode = match fs::vfs().open(&at, &p, flags as u32, perm, fs::CRED) {
+        Ok(i) => i,
+        Err(e) => {
+            if let Some(r) = reopen_fd_link(&at, &p, flags as u32) {
+                return r;
+            }
+            return Err(fs::err(e));
+        }
+    };
     let ops = vfs_file::open_inode(inode, display(&p, &at))?;
     fd::install(
         OpenFile::new(ops, flags as u32),
         flags as u32 & O_CLOEXEC != 0,
         0,
     )
+}
+
+/// `open` of a path that leads, through symlinks, to a `/proc/PID/fd/N` link of a
+/// pipe (`/dev/stdin` when stdin is one): a new end of that pipe, as Linux's magic
+/// links give (their text, `pipe:[ino]`, names nothing). None when the path does not
+/// lead to one; then the open's own error stands.
+fn reopen_fd_link(at: &rumprun_vfs::InodeRef, path: &[u8], flags: u32) -> Option<SysResult> {
+    const O_ACCMODE: u32 = 3;
+    let vfs = fs::vfs();
+    let mut at = at.clone();
+    let mut path = path.to_vec();
+    for _ in 0..rumprun_vfs::MAX_SYMLINKS {
+        let node = vfs.resolve(&at, &path, false).ok()?;
+        if let Some(file) = crate::fs::procfs::fd_link_target(&node) {
+            let ops = match crate::fd::pipe::reopen(file.ops.as_any(), flags & O_ACCMODE)? {
+                Ok(ops) => ops,
+                Err(e) => return Some(Err(e)),
+            };
+            return Some(fd::install(
+                OpenFile::new(ops, flags),
+                flags & O_CLOEXEC != 0,
+                0,
+            ));
+        }
+        if node.file_type() != rumprun_vfs::FileType::Symlink {
+            return None;
+        }
+        let target = node.readlink().ok()?;
+        if target.first() != Some(&b'/') {
+            // Relative to the link's directory.
+            let cut = path.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+            path.truncate(cut);
+            if path.is_empty() {
+                path.extend_from_slice(b"./");
+            }
+        } else {
+            path.clear();
+            at = vfs.root();
+        }
+        path.extend_from_slice(&target);
+    }
+    None
 }
 
 pub fn creat(path: u64, mode: u64) -> SysResult {

@@ -120,6 +120,18 @@ fn connect_unlistened_musl() {
     all_ok("connect_unlistened.c", Flavor::Musl, &[]);
 }
 
+/// /dev/stdin, /dev/fd/N and /proc/self/fd/N of a pipe open that pipe again
+/// (asyncio's test_devstdin_input; `cat /dev/stdin` in scripts).
+#[test]
+fn reopen_pipe_glibc() {
+    all_ok("reopen_pipe.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn reopen_pipe_musl() {
+    all_ok("reopen_pipe.c", Flavor::Musl, &[]);
+}
+
 /// pidfd_open/pidfd_send_signal: a child's descriptor turns readable when it exits
 /// (asyncio's PidfdChildWatcher), and signals it.
 #[test]
