@@ -200,6 +200,9 @@ fn describe_page_fault(addr: u64, err: u64) -> &'static str {
     } else {
         "read"
     };
+    if crate::mm::address_space::past_end(addr) {
+        return "access to a file mapping past the end of the file";
+    }
     match (
         access,
         err & 1 != 0,
@@ -221,7 +224,10 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
     let in_program = frame.rip < USER_END;
     let what = exception_name(frame.vector);
     if in_program {
-        let sig = signal_for_vector(frame.vector);
+        let sig = match fault_addr {
+            Some(a) if crate::mm::address_space::past_end(a) => SIGBUS,
+            _ => signal_for_vector(frame.vector),
+        };
         match fault_addr {
             Some(a) => kprintln!(
                 "rumprun: \"{}\" killed by {} ({}): {} at address {:#x}, {}",

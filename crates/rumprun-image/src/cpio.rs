@@ -83,6 +83,9 @@ impl From<CpioError> for std::io::Error {
     }
 }
 
+/// Data of regular files this large or larger starts on a page of the archive.
+const PAGE: usize = 4096;
+
 const fn align4(n: usize) -> usize {
     (n + 3) & !3
 }
@@ -160,7 +163,18 @@ impl CpioWriter {
         data: &[u8],
     ) -> Result<(), CpioError> {
         let filesize = u32::try_from(data.len()).map_err(|_| CpioError::TooLarge)?;
-        let namesize = u32::try_from(name.len() + 1).map_err(|_| CpioError::TooLarge)?;
+        // A regular file of a page or more starts its data on a page boundary (of the
+        // archive, which is loaded page-aligned): the kernel's tmpfs then uses the
+        // payload's pages in place instead of copying them. The name's NUL is followed
+        // by as many more NULs as that takes (counted in namesize; readers take the
+        // name up to its first NUL).
+        let pad = if mode & S_IFMT == S_IFREG && data.len() >= PAGE {
+            let data_start = align4(self.buf.len() + HEADER_LEN + name.len() + 1);
+            (PAGE - data_start % PAGE) % PAGE
+        } else {
+            0
+        };
+        let namesize = u32::try_from(name.len() + 1 + pad).map_err(|_| CpioError::TooLarge)?;
         let Owner { uid, gid, mtime } = owner;
         let fields = [
             ino, mode, uid, gid, nlink, mtime, filesize, 0, 0, 0, 0, namesize, 0,
@@ -173,7 +187,7 @@ impl CpioWriter {
             }
         }
         self.buf.extend_from_slice(name.as_bytes());
-        self.buf.push(0);
+        self.buf.resize(self.buf.len() + 1 + pad, 0);
         self.pad();
         self.buf.extend_from_slice(data);
         self.pad();
@@ -367,7 +381,14 @@ impl<'a> Entries<'a> {
             .get(name_start..name_end)
             .ok_or(CpioError::Truncated { offset })?;
         let (nul, name_bytes) = name_bytes.split_last().expect("namesize is not 0");
-        if *nul != 0 || name_bytes.contains(&0) {
+        // The name ends at its first NUL; NULs after it only align the data.
+        let (name_bytes, padding) = name_bytes.split_at(
+            name_bytes
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(name_bytes.len()),
+        );
+        if *nul != 0 || name_bytes.is_empty() || padding.iter().any(|&b| b != 0) {
             return Err(CpioError::BadName { offset });
         }
         let name = core::str::from_utf8(name_bytes).map_err(|_| CpioError::BadName { offset })?;
@@ -516,6 +537,24 @@ mod tests {
         assert_eq!(e("bin/", S_IFREG).program_name(), None);
         assert_eq!(e("sbin/x", S_IFREG).program_name(), None);
         assert_eq!(e("bin/d", S_IFDIR | 0o755).program_name(), None);
+    }
+
+    #[test]
+    fn big_files_start_on_a_page() {
+        let mut w = CpioWriter::new();
+        w.add_file("bin/small", 0o755, b"tiny").unwrap();
+        let big: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        w.add_file("bin/big", 0o755, &big).unwrap();
+        w.add_dir("etc", 0o755).unwrap();
+        let a = w.finish();
+        let e: Vec<_> = entries(&a).map(Result::unwrap).collect();
+        assert_eq!(e.len(), 3);
+        assert_eq!((e[1].name, e[1].data), ("bin/big", &big[..]));
+        assert_eq!(
+            (e[1].data.as_ptr() as usize - a.as_ptr() as usize) % PAGE,
+            0
+        );
+        assert_eq!(e[2].name, "etc");
     }
 
     #[test]

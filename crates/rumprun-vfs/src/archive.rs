@@ -28,6 +28,10 @@ pub struct ArchiveEntry<'a> {
     pub rdev: u64,
     /// Contents of a regular file, or the target of a symlink.
     pub data: &'a [u8],
+    /// The kernel page `data` starts at, when it starts a page and stays in place for
+    /// good (the baked payload): the file borrows its whole pages instead of copying
+    /// them ([`crate::Inode::borrow_pages`]).
+    pub data_page: Option<u64>,
 }
 
 /// The path without leading slashes and `./`; None for the directory itself.
@@ -84,7 +88,11 @@ pub fn add_entry(vfs: &Vfs, dir: &InodeRef, e: &ArchiveEntry<'_>) -> VfsResult<(
         FileType::Directory => vfs.mkdir(dir, &path, perm, Cred::ROOT)?,
         FileType::Regular => {
             let f = vfs.open(dir, &path, O_CREAT | O_WRONLY | O_TRUNC, perm, Cred::ROOT)?;
-            let mut off = 0;
+            let borrowed = match e.data_page {
+                Some(first) => f.borrow_pages(e.data, first)?,
+                None => false,
+            };
+            let mut off = if borrowed { e.data.len() } else { 0 };
             while off < e.data.len() {
                 off += Vfs::write_at(&f, off as u64, &e.data[off..])?;
             }

@@ -176,6 +176,29 @@ pub trait Inode: Send + Sync {
         Err(Errno::EINVAL)
     }
 
+    /// The page cache ([`crate::pages`]): a reference, for the caller to keep and
+    /// release, to the page holding this regular file's bytes at page `index`, made
+    /// the file's own (not borrowed) when `own` (a MAP_SHARED mapping must be the page
+    /// later writes go to). `Ok(None)`: this file system keeps no pages (the caller
+    /// reads a copy). ENXIO: the page lies wholly past the end of the file (SIGBUS for
+    /// a mapping). ENOSPC: no memory for the page.
+    fn page_frame(&self, _index: u64, _own: bool) -> VfsResult<Option<u64>> {
+        Ok(None)
+    }
+
+    /// True when [`Inode::page_frame`] gives this file's pages (a page cache).
+    fn has_page_cache(&self) -> bool {
+        false
+    }
+
+    /// Gives this empty regular file the contents `data` by borrowing the pages it
+    /// lies in (page `i` of the file is the kernel page `first + i * 4096`, read in
+    /// place and copied on the first write) instead of copying them: the image's
+    /// baked files. `Ok(false)`: this file system cannot (the caller writes).
+    fn borrow_pages(&self, _data: &[u8], _first: u64) -> VfsResult<bool> {
+        Ok(false)
+    }
+
     /// `fallocate(mode, offset, len)` on a regular file (`len > 0`).
     fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> VfsResult<()> {
         Err(Errno::EOPNOTSUPP)

@@ -15,7 +15,6 @@
 //! Limits (`max_bytes`, `max_inodes`) give ENOSPC and the `statfs` numbers; without
 //! them `statfs` reports zero blocks and files, like Linux's unlimited tmpfs.
 
-use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -29,6 +28,7 @@ use crate::dirent::DirEntry;
 use crate::errno::{Errno, VfsResult};
 use crate::flags::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, RENAME_EXCHANGE, RENAME_NOREPLACE};
 use crate::inode::{Cred, FileSystem, Inode, InodeRef, NewNode, SetAttr, TimeUpdate};
+use crate::pages::Frame;
 use crate::stat::{
     FileType, Stat, StatFs, Timespec, S_IALLUGO, S_ISGID, S_ISUID, S_IXGRP, TMPFS_MAGIC,
 };
@@ -212,7 +212,7 @@ struct Meta {
 #[derive(Default)]
 struct FileData {
     size: u64,
-    pages: BTreeMap<u64, Box<[u8; PAGE_SIZE]>>,
+    pages: BTreeMap<u64, Frame>,
 }
 
 struct DirData {
@@ -307,23 +307,44 @@ fn pages_spanned(offset: u64, len: u64) -> core::ops::Range<u64> {
 impl FileData {
     /// Allocates the missing pages of `[offset, offset+len)`. The count of missing
     /// pages costs the pages that exist, not the range's length (a huge range is
-    /// refused by the reservation, not walked page by page).
+    /// refused by the reservation, not walked page by page). ENOSPC also when the
+    /// machine has no memory left.
     fn allocate(&mut self, fs: &Shared, offset: u64, len: u64) -> VfsResult<()> {
         let range = pages_spanned(offset, len);
         let present = self.pages.range(range.clone()).count() as u64;
-        let missing = (range.end - range.start) - present;
+        let mut missing = (range.end - range.start) - present;
         fs.reserve_pages(missing)?;
         for i in range {
-            self.pages
-                .entry(i)
-                .or_insert_with(|| Box::new([0; PAGE_SIZE]));
+            if let alloc::collections::btree_map::Entry::Vacant(v) = self.pages.entry(i) {
+                let Some(f) = Frame::zeroed() else {
+                    fs.release_pages(missing);
+                    return Err(Errno::ENOSPC);
+                };
+                v.insert(f);
+                missing -= 1;
+            }
         }
         Ok(())
     }
 
+    /// The page `idx`, made the file's own for writing (ENOSPC: no memory to copy a
+    /// borrowed page).
+    fn own_page(&mut self, idx: u64) -> VfsResult<Option<&Frame>> {
+        match self.pages.get_mut(&idx) {
+            None => Ok(None),
+            Some(f) => {
+                if f.make_own() {
+                    Ok(Some(f))
+                } else {
+                    Err(Errno::ENOSPC)
+                }
+            }
+        }
+    }
+
     /// Zeroes `[offset, offset+len)`, dropping whole pages (visiting only the pages
     /// that exist: holes are zero already).
-    fn zero(&mut self, fs: &Shared, offset: u64, len: u64) {
+    fn zero(&mut self, fs: &Shared, offset: u64, len: u64) -> VfsResult<()> {
         let end = offset + len;
         let mut freed = 0;
         let present: Vec<u64> = self
@@ -331,6 +352,7 @@ impl FileData {
             .range(pages_spanned(offset, len))
             .map(|(&i, _)| i)
             .collect();
+        let mut result = Ok(());
         for i in present {
             let start = i * PAGE_SIZE as u64;
             let (a, b) = (offset.max(start), end.min(start + PAGE_SIZE as u64));
@@ -338,27 +360,33 @@ impl FileData {
                 if self.pages.remove(&i).is_some() {
                     freed += 1;
                 }
-            } else if let Some(p) = self.pages.get_mut(&i) {
-                p[(a - start) as usize..(b - start) as usize].fill(0);
-            }
-        }
-        fs.release_pages(freed);
-    }
-
-    fn set_size(&mut self, fs: &Shared, size: u64) {
-        if size < self.size {
-            // Keep the invariant: bytes past the size are zero or unallocated.
-            let keep = size.div_ceil(PAGE_SIZE as u64);
-            let gone = self.pages.split_off(&keep);
-            fs.release_pages(gone.len() as u64);
-            let tail = (size % PAGE_SIZE as u64) as usize;
-            if tail != 0 {
-                if let Some(p) = self.pages.get_mut(&(size / PAGE_SIZE as u64)) {
-                    p[tail..].fill(0);
+            } else {
+                match self.own_page(i) {
+                    Ok(Some(p)) => p.zero((a - start) as usize, (b - a) as usize),
+                    Ok(None) => {}
+                    Err(e) => result = Err(e),
                 }
             }
         }
+        fs.release_pages(freed);
+        result
+    }
+
+    fn set_size(&mut self, fs: &Shared, size: u64) -> VfsResult<()> {
+        if size < self.size {
+            // Keep the invariant: bytes past the size are zero or unallocated.
+            let tail = (size % PAGE_SIZE as u64) as usize;
+            if tail != 0 {
+                if let Some(p) = self.own_page(size / PAGE_SIZE as u64)? {
+                    p.zero(tail, PAGE_SIZE - tail);
+                }
+            }
+            let keep = size.div_ceil(PAGE_SIZE as u64);
+            let gone = self.pages.split_off(&keep);
+            fs.release_pages(gone.len() as u64);
+        }
         self.size = size;
+        Ok(())
     }
 
     fn read(&self, offset: u64, buf: &mut [u8]) -> usize {
@@ -374,7 +402,7 @@ impl FileData {
             let (idx, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
             let chunk = (PAGE_SIZE - in_page).min(n - done);
             match self.pages.get(&idx) {
-                Some(p) => buf[done..done + chunk].copy_from_slice(&p[in_page..in_page + chunk]),
+                Some(p) => p.read(in_page, &mut buf[done..done + chunk]),
                 None => buf[done..done + chunk].fill(0),
             }
             done += chunk;
@@ -389,12 +417,86 @@ impl FileData {
             let pos = offset + done as u64;
             let (idx, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
             let chunk = (PAGE_SIZE - in_page).min(buf.len() - done);
-            let page = self.pages.get_mut(&idx).expect("allocated above");
-            page[in_page..in_page + chunk].copy_from_slice(&buf[done..done + chunk]);
+            let page = self.own_page(idx)?.expect("allocated above");
+            page.write(in_page, &buf[done..done + chunk]);
             done += chunk;
         }
         self.size = self.size.max(offset + buf.len() as u64);
         Ok(buf.len())
+    }
+
+    /// Makes the file's pages from `data`, whose whole pages are borrowed: page `i`
+    /// of the file is the page named `first + i * PAGE_SIZE`. The partial last page
+    /// is copied (a mapping must read zeros past the end of the file).
+    fn fill(&mut self, fs: &Shared, data: &[u8], first: u64) -> VfsResult<()> {
+        for idx in 0..(data.len() / PAGE_SIZE) as u64 {
+            if self.pages.contains_key(&idx) {
+                continue;
+            }
+            fs.reserve_pages(1)?;
+            match Frame::borrow(first + idx * PAGE_SIZE as u64) {
+                Some(f) => {
+                    self.pages.insert(idx, f);
+                }
+                None => fs.release_pages(1),
+            }
+        }
+        let mut idx = 0;
+        while (idx as usize) * PAGE_SIZE < data.len() {
+            let start = idx as usize * PAGE_SIZE;
+            let end = (start + PAGE_SIZE).min(data.len());
+            if !self.pages.contains_key(&idx) {
+                self.write(fs, start as u64, &data[start..end])?;
+            }
+            idx += 1;
+        }
+        self.size = self.size.max(data.len() as u64);
+        Ok(())
+    }
+}
+
+impl TmpNode {
+    /// `set_attr` under the inode's lock; returns the page range a shrinking size
+    /// removed (to invalidate once the lock is released).
+    fn set_attr_locked(&self, attr: &SetAttr) -> VfsResult<(u64, u64)> {
+        let now = self.fs.now();
+        let mut st = self.state.lock();
+        let State { meta, body } = &mut *st;
+        let mut gone = (0, 0);
+        if let Some(size) = attr.size {
+            match body {
+                Body::File(f) => {
+                    let old = f.size.div_ceil(PAGE_SIZE as u64);
+                    f.set_size(&self.fs, size)?;
+                    gone = (size.div_ceil(PAGE_SIZE as u64), old);
+                }
+                Body::Dir(_) => return Err(Errno::EISDIR),
+                _ => return Err(Errno::EINVAL),
+            }
+            meta.mtime = now;
+        }
+        if let Some(mode) = attr.mode {
+            meta.perm = mode & S_IALLUGO;
+        }
+        if attr.uid.is_some() || attr.gid.is_some() {
+            if !self.is_dir() {
+                meta.perm &= !S_ISUID;
+                if meta.perm & S_IXGRP != 0 {
+                    meta.perm &= !S_ISGID;
+                }
+            }
+            meta.uid = attr.uid.unwrap_or(meta.uid);
+            meta.gid = attr.gid.unwrap_or(meta.gid);
+        }
+        for (upd, field) in [(attr.atime, &mut meta.atime), (attr.mtime, &mut meta.mtime)] {
+            match upd {
+                TimeUpdate::Omit => {}
+                TimeUpdate::Now => *field = now,
+                TimeUpdate::Set(t) => *field = t,
+            }
+        }
+        meta.ctime = now;
+        Ok(gone)
     }
 }
 
@@ -599,19 +701,28 @@ impl Inode for TmpNode {
         let Body::File(f) = body else {
             return Err(Errno::ENODEV);
         };
+        // Whole pages punched out or zeroed go from the page cache: mappings of them
+        // must fault again (and read zeros).
+        let mut gone = (0, 0);
         if mode & FALLOC_FL_PUNCH_HOLE != 0 {
             let end = (offset + len).min(f.size);
             if offset < end {
-                f.zero(&self.fs, offset, end - offset);
+                f.zero(&self.fs, offset, end - offset)?;
+                gone = (offset.div_ceil(PAGE_SIZE as u64), end / PAGE_SIZE as u64);
             }
         } else {
             if mode & crate::flags::FALLOC_FL_ZERO_RANGE != 0 {
                 let end = (offset + len).min(f.size);
                 if offset < end {
-                    f.zero(&self.fs, offset, end - offset);
+                    f.zero(&self.fs, offset, end - offset)?;
+                    gone = (offset.div_ceil(PAGE_SIZE as u64), end / PAGE_SIZE as u64);
                 }
             }
-            f.allocate(&self.fs, offset, len)?;
+            if let Err(e) = f.allocate(&self.fs, offset, len) {
+                drop(st);
+                crate::pages::invalidate(self.key(), gone.0, gone.1);
+                return Err(e);
+            }
             if mode & FALLOC_FL_KEEP_SIZE == 0 && offset + len > f.size {
                 f.size = offset + len;
             }
@@ -619,43 +730,47 @@ impl Inode for TmpNode {
         let now = self.fs.now();
         meta.mtime = now;
         meta.ctime = now;
+        drop(st);
+        crate::pages::invalidate(self.key(), gone.0, gone.1);
         Ok(())
     }
 
     fn set_attr(&self, attr: &SetAttr) -> VfsResult<()> {
-        let now = self.fs.now();
-        let mut st = self.state.lock();
-        let State { meta, body } = &mut *st;
-        if let Some(size) = attr.size {
-            match body {
-                Body::File(f) => f.set_size(&self.fs, size),
-                Body::Dir(_) => return Err(Errno::EISDIR),
-                _ => return Err(Errno::EINVAL),
-            }
-            meta.mtime = now;
-        }
-        if let Some(mode) = attr.mode {
-            meta.perm = mode & S_IALLUGO;
-        }
-        if attr.uid.is_some() || attr.gid.is_some() {
-            if !self.is_dir() {
-                meta.perm &= !S_ISUID;
-                if meta.perm & S_IXGRP != 0 {
-                    meta.perm &= !S_ISGID;
-                }
-            }
-            meta.uid = attr.uid.unwrap_or(meta.uid);
-            meta.gid = attr.gid.unwrap_or(meta.gid);
-        }
-        for (upd, field) in [(attr.atime, &mut meta.atime), (attr.mtime, &mut meta.mtime)] {
-            match upd {
-                TimeUpdate::Omit => {}
-                TimeUpdate::Now => *field = now,
-                TimeUpdate::Set(t) => *field = t,
-            }
-        }
-        meta.ctime = now;
+        let gone = self.set_attr_locked(attr)?;
+        // Pages past a new, smaller end go: mappings of them fault again (SIGBUS).
+        crate::pages::invalidate(self.key(), gone.0, gone.1);
         Ok(())
+    }
+
+    fn page_frame(&self, index: u64, own: bool) -> VfsResult<Option<u64>> {
+        let mut st = self.state.lock();
+        let Body::File(f) = &mut st.body else {
+            return Err(Errno::EINVAL);
+        };
+        if index >= f.size.div_ceil(PAGE_SIZE as u64) {
+            return Err(Errno::ENXIO);
+        }
+        if !f.pages.contains_key(&index) {
+            f.allocate(&self.fs, index * PAGE_SIZE as u64, PAGE_SIZE as u64)?;
+        }
+        let page = f.pages.get_mut(&index).expect("allocated above");
+        if own && !page.make_own() {
+            return Err(Errno::ENOSPC);
+        }
+        page.new_ref().map(Some).ok_or(Errno::ENOSPC)
+    }
+
+    fn has_page_cache(&self) -> bool {
+        self.kind == FileType::Regular
+    }
+
+    fn borrow_pages(&self, data: &[u8], first: u64) -> VfsResult<bool> {
+        let mut st = self.state.lock();
+        let Body::File(f) = &mut st.body else {
+            return Err(Errno::EINVAL);
+        };
+        f.fill(&self.fs, data, first)?;
+        Ok(true)
     }
 
     fn readlink(&self) -> VfsResult<Vec<u8>> {

@@ -77,6 +77,7 @@ fn entry<'a>(path: &'a str, mode: u32, data: &'a [u8]) -> ArchiveEntry<'a> {
         mtime: 1234,
         rdev: 0,
         data,
+        data_page: None,
     }
 }
 

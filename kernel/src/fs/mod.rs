@@ -5,6 +5,7 @@
 
 pub mod configdrive;
 pub mod mounts;
+pub mod pages;
 pub mod procfs;
 
 use crate::syscalls::errno::*;
@@ -65,9 +66,13 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
     });
     // The root (and /tmp in it) holds at most the machine's RAM, which statfs reports
     // with the bytes in use (shutil.disk_usage, df), as Linux's tmpfs reports its size.
+    pages::install();
+    // The baked files' pages stay in the payload (borrowed, not copied): they count
+    // as file data without taking RAM.
     let (_, ram_frames) = crate::mm::frames::stats();
+    let baked = crate::payload::physical_range().map_or(0, |(s, e)| e - s);
     let opts = TmpfsOptions {
-        max_bytes: Some(ram_frames as u64 * 4096),
+        max_bytes: Some(ram_frames as u64 * 4096 + baked),
         ..TmpfsOptions::default()
     };
     let root_fs = Tmpfs::with_options(rumprun_vfs::makedev(0, 1), Arc::new(now), opts);
@@ -88,6 +93,7 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
             mtime: meta.owner.mtime as i64,
             rdev: 0,
             data: e.data,
+            data_page: pages::payload_page(e.data),
         };
         if archive::add_entry(vfs, &root, &a).is_err() {
             kprintln!(
@@ -105,23 +111,6 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
 
 pub fn vfs() -> &'static Vfs {
     VFS.get().expect("file system used before fs::init")
-}
-
-/// The whole content of the file at `path` (for the kernel's own use: the program's
-/// ELF interpreter). Errors are the VFS's (ENOENT, EISDIR, ...).
-pub fn read_file(path: &[u8]) -> Result<crate::mm::frames::BigBuf, Errno> {
-    let v = vfs();
-    let node = v.open(&v.root(), path, rumprun_vfs::flags::O_RDONLY, 0, CRED)?;
-    let mut data = crate::mm::frames::BigBuf::zeroed(node.stat().size as usize);
-    let mut done = 0;
-    while done < data.len() {
-        match Vfs::read_at(&node, done as u64, &mut data[done..])? {
-            0 => break,
-            n => done += n,
-        }
-    }
-    data.truncate(done);
-    Ok(data)
 }
 
 pub fn cwd() -> InodeRef {
@@ -158,6 +147,17 @@ pub fn lookup(path: &[u8]) -> Result<InodeRef, Errno> {
 pub struct InodePages(pub InodeRef);
 
 impl crate::mm::address_space::PageSource for InodePages {
+    fn frame(
+        &self,
+        index: u64,
+        own: bool,
+    ) -> Result<Option<u64>, crate::mm::address_space::PageError> {
+        use crate::mm::address_space::PageError;
+        self.0.page_frame(index, own).map_err(|e| match e {
+            ENXIO => PageError::PastEnd,
+            _ => PageError::NoMemory,
+        })
+    }
     fn read(&self, offset: u64, page: &mut [u8]) {
         // The page is zeroed: a short read leaves zeros past the end of the file.
         let _ = rumprun_vfs::Vfs::read_at(&self.0, offset, page);
@@ -168,5 +168,14 @@ impl crate::mm::address_space::PageSource for InodePages {
             let n = data.len().min((size - offset) as usize);
             let _ = rumprun_vfs::Vfs::write_at(&self.0, offset, &data[..n]);
         }
+    }
+    fn size(&self) -> u64 {
+        self.0.stat().size
+    }
+    fn key(&self) -> (u64, u64) {
+        self.0.key()
+    }
+    fn has_pages(&self) -> bool {
+        self.0.has_page_cache()
     }
 }

@@ -41,10 +41,30 @@ pub struct Area {
 
 /// Where a file mapping's pages come from (and, when shared, go back to).
 pub trait PageSource: Send + Sync {
+    /// The page cache: a reference (the caller's to keep) to the frame holding the
+    /// file's page `index`, the file's own (never a borrowed one) when `own`.
+    /// `Ok(None)`: the file has no page cache, its pages are copies (`read`) written
+    /// back on msync, munmap and exit (`write_back`).
+    fn frame(&self, index: u64, own: bool) -> Result<Option<u64>, PageError>;
     /// Fills `page` with the file's bytes at `offset` (zeros past its end).
     fn read(&self, offset: u64, page: &mut [u8]);
     /// Writes `data` back at `offset`, never growing the file.
     fn write_back(&self, offset: u64, data: &[u8]);
+    /// The file's size in bytes now (a page wholly past it: SIGBUS).
+    fn size(&self) -> u64;
+    /// The file's identity, `(dev, ino)`.
+    fn key(&self) -> (u64, u64);
+    /// True when `frame` gives the file's own pages (a page cache).
+    fn has_pages(&self) -> bool;
+}
+
+/// Why a file page cannot be mapped.
+#[derive(Debug)]
+pub enum PageError {
+    /// Wholly past the end of the file: SIGBUS, as Linux.
+    PastEnd,
+    /// No memory for it.
+    NoMemory,
 }
 
 #[derive(Clone)]
@@ -71,6 +91,14 @@ impl Area {
     /// writable; private areas are copied on write.
     pub fn is_shared(&self) -> bool {
         self.shared || self.backing.as_ref().is_some_and(|b| b.shared)
+    }
+
+    /// The index of the file page that the page at `va` maps (this area starts at
+    /// `start`), for a file mapping.
+    fn file_page(&self, start: u64, va: u64) -> Option<u64> {
+        self.backing
+            .as_ref()
+            .map(|b| (b.offset + (page_down(va) - start)) / PAGE_SIZE)
     }
 
     /// The part of this area (which starts at `start`) that begins at `from`.
@@ -226,7 +254,8 @@ impl AddressSpace {
 /// Writes the mapped pages of a shared file mapping back to its file.
 fn write_back(start: u64, area: &Area) {
     let Some(b) = &area.backing else { return };
-    if !b.shared {
+    if !b.shared || b.source.has_pages() {
+        // A page-cache file's mapped frames are the file's: nothing to write back.
         return;
     }
     paging::for_each_mapped(start, area.end, |va, e| {
@@ -466,6 +495,8 @@ pub enum FaultOutcome {
     Invalid,
     /// Valid, but no memory left to back it.
     OutOfMemory,
+    /// A page of a file mapping wholly past the file's end: SIGBUS.
+    PastEnd,
 }
 
 /// Resolves a page fault at `addr` (error code `err`): commits the page when it
@@ -527,9 +558,31 @@ fn copy_on_write(va: u64, area: &Area) -> FaultOutcome {
     FaultOutcome::Resolved
 }
 
-/// Maps a fresh page at `va` in `area` (which starts at `area_start`): zeros, or the
-/// file's bytes for a file mapping.
+/// Maps a page at `va` in `area` (which starts at `area_start`): a fresh zeroed one;
+/// for a file mapping, the file's own frame from its page cache (MAP_SHARED: writable,
+/// the very page read and write use; private: read-only, copied on the first write),
+/// or a copy of the file's bytes for a file without one. SIGBUS past the file's end.
 fn commit(area_start: u64, area: &Area, va: u64) -> FaultOutcome {
+    if let Some(b) = &area.backing {
+        let offset = b.offset + (va - area_start);
+        match b.source.frame(offset / PAGE_SIZE, area.is_shared()) {
+            Ok(Some(frame)) => {
+                let mut flags = pte_flags(area.prot);
+                if !area.is_shared() {
+                    flags &= !PTE_WRITABLE; // the cache holds the frame too: COW
+                }
+                if paging::map(va, frame, flags).is_none() {
+                    frames::free(frame);
+                    return FaultOutcome::OutOfMemory;
+                }
+                return FaultOutcome::Resolved;
+            }
+            Ok(None) if offset >= page_up(b.source.size()) => return FaultOutcome::PastEnd,
+            Ok(None) => {}
+            Err(PageError::PastEnd) => return FaultOutcome::PastEnd,
+            Err(PageError::NoMemory) => return FaultOutcome::OutOfMemory,
+        }
+    }
     let Some(frame) = frames::alloc_zeroed() else {
         return FaultOutcome::OutOfMemory;
     };
@@ -554,12 +607,18 @@ fn commit(area_start: u64, area: &Area, va: u64) -> FaultOutcome {
 /// `NoMemory` leaves entries in the child's root for the caller to free.
 pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
     let s = space().lock();
-    for (&start, a) in s.areas.iter().filter(|(_, a)| a.is_shared() && a.prot != 0) {
+    // A page-cache file's pages need nothing: both sides fault in the file's frames.
+    let uncached = |a: &Area| a.backing.as_ref().is_none_or(|b| !b.source.has_pages());
+    for (&start, a) in s
+        .areas
+        .iter()
+        .filter(|(_, a)| a.is_shared() && a.prot != 0 && uncached(a))
+    {
         let mut va = start;
         while va < a.end {
             if paging::lookup(va) & (PTE_PRESENT | PTE_PROT_NONE) == 0 {
                 match commit(start, a, va) {
-                    FaultOutcome::Resolved => {}
+                    FaultOutcome::Resolved | FaultOutcome::PastEnd => {}
                     _ => return Err(Error::NoMemory),
                 }
             }
@@ -617,6 +676,46 @@ pub fn shared_phys_addr(addr: u64) -> Option<u64> {
     (e & PTE_PRESENT != 0).then(|| paging::frame_of(e) + (addr & (PAGE_SIZE - 1)))
 }
 
+/// True when `addr` lies in a page of a file mapping wholly past the file's end (a
+/// fault there is SIGBUS, not SIGSEGV).
+pub fn past_end(addr: u64) -> bool {
+    let Some(s) = space().try_lock() else {
+        return false;
+    };
+    let Some((start, a)) = s.find(addr) else {
+        return false;
+    };
+    match (&a.backing, a.file_page(start, addr)) {
+        (Some(b), Some(index)) => index * PAGE_SIZE >= page_up(b.source.size()),
+        _ => false,
+    }
+}
+
+/// The pages `[first, end)` of the file `key` are gone from its page cache (truncated
+/// or punched out): the running program's mappings of them (shared ones and private
+/// copies alike, as Linux) are dropped, so that the next access faults again (SIGBUS
+/// past the end, or the file's new page).
+pub fn drop_file_pages(key: (u64, u64), first: u64, end: u64) {
+    let s = space().lock();
+    for (&start, a) in s.areas.iter() {
+        let Some(b) = &a.backing else { continue };
+        if b.source.key() != key {
+            continue;
+        }
+        let lo = first.saturating_mul(PAGE_SIZE).max(b.offset);
+        let hi = end
+            .saturating_mul(PAGE_SIZE)
+            .min(b.offset + (a.end - start));
+        if lo < hi {
+            paging::unmap_range(
+                start + (lo - b.offset),
+                start + (hi - b.offset),
+                frames::free,
+            );
+        }
+    }
+}
+
 /// The area containing `addr`, for fault reports.
 pub fn area_at(addr: u64) -> Option<(u64, Area)> {
     space().try_lock()?.find(addr)
@@ -626,7 +725,7 @@ pub fn area_at(addr: u64) -> Option<(u64, Area)> {
 pub fn handle_page_fault(addr: u64, err: u64) -> bool {
     match fault(addr, err) {
         FaultOutcome::Resolved => true,
-        FaultOutcome::Invalid => false,
+        FaultOutcome::Invalid | FaultOutcome::PastEnd => false,
         FaultOutcome::OutOfMemory => crate::fault::out_of_memory(addr),
     }
 }

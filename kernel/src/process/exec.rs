@@ -11,7 +11,6 @@
 use super::{current, Program};
 use crate::loader;
 use crate::mm::address_space;
-use crate::mm::frames::BigBuf;
 use crate::syscalls::errno::*;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -32,7 +31,8 @@ struct Found {
     /// The path with every symbolic link resolved, as Linux's /proc/self/exe names
     /// it (exec of `/proc/self/exe` or of a link names the file itself).
     real: String,
-    data: BigBuf,
+    /// The file, its head read (its pages are mapped when it is loaded).
+    image: loader::Image<'static>,
 }
 
 /// Links followed while resolving a path for /proc/self/exe (Linux's MAXSYMLINKS).
@@ -88,16 +88,7 @@ fn read_executable(at: &rumprun_vfs::InodeRef, path: &[u8]) -> Result<Found, Err
     if node.file_type() != rumprun_vfs::FileType::Regular || st.mode & 0o111 == 0 {
         return Err(EACCES);
     }
-    let mut data = BigBuf::zeroed(st.size as usize);
-    let mut done = 0;
-    while done < data.len() {
-        match rumprun_vfs::Vfs::read_at(&node, done as u64, &mut data[done..]) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) => return Err(crate::fs::err(e)),
-        }
-    }
-    data.truncate(done);
+    let image = loader::Image::open(node).map_err(crate::fs::err)?;
     let mut full = if path.first() == Some(&b'/') {
         Vec::new()
     } else {
@@ -111,7 +102,7 @@ fn read_executable(at: &rumprun_vfs::InodeRef, path: &[u8]) -> Result<Found, Err
     Ok(Found {
         path: String::from_utf8_lossy(&full).into_owned(),
         real: real_path(at, path),
-        data,
+        image,
     })
 }
 
@@ -163,7 +154,7 @@ pub fn execve(
 ) -> Result<core::convert::Infallible, Errno> {
     let mut found = read_executable(at, path)?;
     let mut depth = 0;
-    while let Some((interp, arg)) = shebang(&found.data) {
+    while let Some((interp, arg)) = shebang(found.image.head()) {
         depth += 1;
         if depth > MAX_INTERPRETERS {
             return Err(ELOOP);
@@ -176,9 +167,9 @@ pub fn execve(
         argv = new_argv;
         found = read_executable(at, &interp)?;
     }
-    let elf = loader::elf::Elf::parse(&found.data).map_err(|_| ENOEXEC)?;
-    loader::check_segments(&elf, &found.data).map_err(|_| ENOEXEC)?;
-    if let Some(interp) = loader::interpreter_path_of(&elf, &found.data) {
+    let elf = loader::elf::Elf::parse(found.image.head()).map_err(|_| ENOEXEC)?;
+    loader::check_segments(&elf, &found.image).map_err(|_| ENOEXEC)?;
+    if let Some(interp) = loader::interpreter_path_of(&elf, found.image.head()) {
         crate::fs::lookup(interp.as_bytes())?;
     }
     let mut total = 0;
@@ -199,7 +190,9 @@ pub fn execve(
 /// The point of no return: the old program goes and the new one starts.
 fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
     let Found {
-        real: path, data, ..
+        real: path,
+        image: data,
+        ..
     } = found;
     let me = current();
     crate::sched::end_other_threads(me.pid());
@@ -231,7 +224,7 @@ fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
     let image = path
         .strip_prefix("/bin/")
         .and_then(|n| crate::payload::entry(&alloc::format!("bin/{n}")))
-        .filter(|img| *img == &data[..])
+        .filter(|img| img.len() as u64 == data.size() && img.starts_with(data.head()))
         .unwrap_or(&[]);
     let loaded = loader::load(&data);
     drop(data);

@@ -108,6 +108,11 @@ impl Process {
         self.root.load(Ordering::Relaxed)
     }
 
+    /// A vfork child not yet exec'd: its page tables are its parent's.
+    pub fn borrows_tables(&self) -> bool {
+        self.vfork_borrowed.load(Ordering::Relaxed)
+    }
+
     /// What it runs, once set.
     pub fn program(&self) -> Option<&'static Program> {
         let p = self.program.load(Ordering::Acquire);
@@ -280,7 +285,16 @@ pub fn run() -> ! {
         unreachable!("a program thread started without a program")
     };
     let file_name = program.file_name.as_str();
-    let loaded = match loader::load(program.image) {
+    // The program's file in the root (the same bytes, which tmpfs keeps in the
+    // payload's own pages) is mapped, not copied.
+    let file = crate::fs::lookup(alloc::format!("/bin/{file_name}").as_bytes())
+        .ok()
+        .and_then(|node| loader::Image::open(node).ok())
+        .filter(|img| {
+            img.size() == program.image.len() as u64 && program.image.starts_with(img.head())
+        });
+    let image = file.unwrap_or(loader::Image::Bytes(program.image));
+    let loaded = match loader::load(&image) {
         Ok(l) => l,
         Err(loader::LoadError::Elf(why)) => {
             kprintln!("rumprun: cannot load bin/{file_name}: {why}");

@@ -379,11 +379,17 @@ if __name__ == "__main__":
     with multiprocessing.Pool(2) as pool:
         pids = set(pool.map(worker_pid, range(200), chunksize=1))
     print("workers", len(pids) >= 1 and os.getpid() not in pids)
+    # Fresh interpreters whose locks are named semaphores (sem_open: /dev/shm files
+    # each process maps itself): they must share the file's pages.
+    for method in ("spawn", "forkserver"):
+        multiprocessing.set_start_method(method, force=True)
+        with multiprocessing.Pool(2) as pool:
+            print(method, sum(pool.map(square, range(1000))))
 "#;
 
 /// python3: subprocess.run of programs and of a shell pipeline, exit statuses, a
 /// python child, a pipe both ways (Popen.communicate), and multiprocessing.Pool(2).map
-/// (fork: the default start method).
+/// with the fork (default), spawn and forkserver start methods.
 #[test]
 fn python_subprocess_and_multiprocessing_pool() {
     let python = debian_program("/usr/bin/python3.11", "python3.11");
@@ -411,7 +417,15 @@ fn python_subprocess_and_multiprocessing_pool() {
             "pool {}",
             (0..1000u64).map(|x| x * x).sum::<u64>()
         ))
-        .assert_stdout_line("workers True");
+        .assert_stdout_line("workers True")
+        .assert_stdout_line(&format!(
+            "spawn {}",
+            (0..1000u64).map(|x| x * x).sum::<u64>()
+        ))
+        .assert_stdout_line(&format!(
+            "forkserver {}",
+            (0..1000u64).map(|x| x * x).sum::<u64>()
+        ));
 }
 
 /// perl: backticks (a program, and a shell pipeline through /bin/sh), qx in list
@@ -443,8 +457,10 @@ open(my $w, "|-", "/bin/wc -c") or die "open: $!"; print $w "x" x 5000; close($w
 }
 
 /// node: child_process.execFile, exec through /bin/sh, and spawnSync of node itself
-/// (process.execPath). 1 GiB: exec reads the 100 MB node binary whole and loads a
-/// private copy of it for the child (no text pages are shared between processes).
+/// (process.execPath). 384 MiB, of which the image itself (node with its package's
+/// files) takes 270: the child maps the 100 MB node binary's pages from the page
+/// cache, which are the payload's own pages; exec copies nothing (it needed 1 GiB
+/// when exec read the binary whole and loaded a private copy for each process).
 #[test]
 fn node_child_process_exec_file() {
     let node = debian_program("/usr/bin/node", "nodejs");
@@ -463,7 +479,7 @@ execFile('/bin/echo', ['hello', 'from', 'execFile'], (err, stdout) => {
     let image = image_with_busybox("app-node-procs", &node, &[], &[("srv/procs.js", script)]);
     run_with_timeout(
         Command::new(tool("rumprun"))
-            .args(["qemu", "-i", "-M", "1024", "-r", "node /srv/procs.js"])
+            .args(["qemu", "-i", "-M", "384", "-r", "node /srv/procs.js"])
             .arg(&image),
         BOOT,
     )

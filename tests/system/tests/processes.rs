@@ -134,6 +134,22 @@ mod processes {
         }
     }
 
+    /// A file's pages are shared, not copied (the page cache): processes that open
+    /// a /dev/shm file themselves see each other's MAP_SHARED writes and a third's
+    /// write(2); sem_open between exec'd processes; SIGBUS past the end of a mapped
+    /// file (also after truncate); MAP_PRIVATE keeps its writes; fork, mremap, msync
+    /// and partial munmap of file mappings.
+    #[test]
+    fn file_pages_shared_between_exec_d_processes() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("file_pages.c", flavor, &["-M", "128"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_output_lacks("unsupported syscall")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// Debian's busybox (package busybox: dynamically linked) baked with applet links
     /// in /bin and `files` added to the root; boots `busybox sh -c SCRIPT`.
     fn busybox_sh(image: &str, files: &[(&str, &str)], script: &str) -> Run {
