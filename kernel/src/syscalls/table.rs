@@ -53,7 +53,7 @@ pub static SYSCALLS: &[Syscall] = &[
     sys(
         9,
         Full,
-        "anonymous (private or shared), files (MAP_PRIVATE, and MAP_SHARED written back on msync, munmap and exit), /dev/zero; MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_32BIT (placed between 1 and 2 GiB, as Linux); MAP_HUGETLB gives ENOMEM (no huge pages reserved); committed lazily",
+        "anonymous (private or shared), files (tmpfs: the file's page-cache pages, MAP_SHARED coherent with read/write across processes, MAP_PRIVATE copied on write; ext2/ISO 9660: pages read on first touch, MAP_SHARED written back on msync, munmap and exit; SIGBUS past the end of the file), /dev/zero; MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_32BIT (placed between 1 and 2 GiB, as Linux); MAP_HUGETLB gives ENOMEM (no huge pages reserved); committed lazily",
     ), // mmap
     sys(10, Full, "PROT_GROWSUP/PROT_GROWSDOWN give EINVAL"), // mprotect
     sys(11, Full, ""),                                        // munmap
@@ -87,7 +87,7 @@ pub static SYSCALLS: &[Syscall] = &[
     ), // select
     sys(24, Full, ""), // sched_yield
     sys(25, Partial, "MREMAP_DONTUNMAP gives EINVAL"), // mremap
-    sys(26, Full, "shared file mappings are written back to their files"), // msync
+    sys(26, Full, "shared mappings of ext2 files are written back (tmpfs mappings are the file's pages already)"), // msync
     sys(28, Full, "MADV_DONTNEED and MADV_FREE drop the pages; other advice is accepted"), // madvise
     sys(29, Full, "one IPC namespace for the image; segments are committed at shmget"), // shmget
     sys(30, Partial, "SHM_RDONLY, SHM_RND; SHM_REMAP and SHM_EXEC are ignored"), // shmat
