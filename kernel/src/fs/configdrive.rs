@@ -1,11 +1,11 @@
 //! The config drive: where the runtime config comes from when the kernel gets none on
 //! its command line (`rumprun image` without -e/-N/-b/args), so one disk image serves
 //! many instances. Clouds attach a small disk holding each instance's data: an ISO 9660
-//! volume labelled `cidata` (cloud-init's NoCloud) or `config-2` (OpenStack). From the
-//! first such disk, in `/dev/vdX` order, we read `rumprun/config.json` (the same JSON
-//! as the command-line config), else the user-data (`user-data` for NoCloud,
-//! `openstack/latest/user_data` for OpenStack) when it is a JSON object. vfat config
-//! drives are not read yet.
+//! or vfat (FAT12/16/32, read with `rumprun_fat`) volume labelled `cidata`
+//! (cloud-init's NoCloud) or `config-2` (OpenStack). From the first such disk, in
+//! `/dev/vdX` order, we read `rumprun/config.json` (the same JSON as the command-line
+//! config), else the user-data (`user-data` for NoCloud, `openstack/latest/user_data`
+//! for OpenStack) when it is a JSON object.
 
 use crate::drivers::blockdev;
 use alloc::format;
@@ -46,6 +46,53 @@ fn iso_label(dev: &dyn BlockDevice) -> Option<String> {
     )
 }
 
+/// A config drive's files.
+enum Drive {
+    Iso(InodeRef),
+    Fat(rumprun_fat::Fat),
+}
+
+impl Drive {
+    /// The file at `path`: `Ok(None)` if there is none.
+    fn read(&self, path: &str) -> Result<Option<String>, String> {
+        match self {
+            Drive::Iso(root) => lookup(root, path).map(|n| read_text(&n)).transpose(),
+            Drive::Fat(fat) => match fat.read_file(path, MAX_CONFIG) {
+                Ok(None) => Ok(None),
+                Ok(Some(bytes)) => String::from_utf8(bytes)
+                    .map(Some)
+                    .map_err(|_| String::from("not UTF-8 text")),
+                Err(why) => Err(String::from(why)),
+            },
+        }
+    }
+}
+
+/// The config drive on `dev` (`name` for messages): `Ok(None)` if `dev` is no ISO
+/// 9660 or FAT volume with one of [`LABELS`]; the drive's description and files.
+fn open_drive(name: &str, dev: &Arc<dyn BlockDevice>) -> Result<Option<(String, Drive)>, String> {
+    let is_ours = |label: &str| LABELS.iter().any(|l| l.eq_ignore_ascii_case(label));
+    if let Some(label) = iso_label(&**dev) {
+        if !is_ours(&label) {
+            return Ok(None);
+        }
+        let drive = format!("{name} (ISO 9660 {label})");
+        let fs = rumprun_iso9660::Iso9660::mount(dev.clone(), 0)
+            .map_err(|e| format!("{drive}: cannot read the ISO 9660 volume: {}", e.name()))?;
+        return Ok(Some((drive, Drive::Iso(fs.root()))));
+    }
+    let Ok(fat) = rumprun_fat::Fat::open(dev.clone()) else {
+        return Ok(None);
+    };
+    let label = fat
+        .label()
+        .map_err(|why| format!("{name} (vfat): cannot read the root directory: {why}"))?;
+    if !is_ours(&label) {
+        return Ok(None);
+    }
+    Ok(Some((format!("{name} (vfat {label})"), Drive::Fat(fat))))
+}
+
 /// Follows the `/`-separated `path` from `root`.
 fn lookup(root: &InodeRef, path: &str) -> Option<InodeRef> {
     let mut node = root.clone();
@@ -80,28 +127,26 @@ fn read_text(node: &InodeRef) -> Result<String, String> {
 pub fn find(skipped: &mut Vec<String>) -> Result<Option<Found>, String> {
     for (i, dev) in blockdev::all().into_iter().enumerate() {
         let name = format!("/dev/vd{}", (b'a' + i as u8) as char);
-        let Some(label) = iso_label(&*dev) else {
+        let dev = dev as Arc<dyn BlockDevice>;
+        let Some((drive, files)) = open_drive(&name, &dev)? else {
             continue;
         };
-        if !LABELS.iter().any(|l| l.eq_ignore_ascii_case(&label)) {
-            continue;
-        }
-        let drive = format!("{name} (ISO 9660 {label})");
-        let fs = rumprun_iso9660::Iso9660::mount(dev.clone() as Arc<dyn BlockDevice>, 0)
-            .map_err(|e| format!("{drive}: cannot read the ISO 9660 volume: {}", e.name()))?;
-        let root = fs.root();
-        if let Some(node) = lookup(&root, CONFIG_FILE) {
-            let text = read_text(&node).map_err(|why| format!("{drive}: {CONFIG_FILE}: {why}"))?;
+        if let Some(text) = files
+            .read(CONFIG_FILE)
+            .map_err(|why| format!("{drive}: {CONFIG_FILE}: {why}"))?
+        {
             return Ok(Some(Found {
                 source: format!("{drive}: {CONFIG_FILE}"),
                 text,
             }));
         }
         for file in USER_DATA {
-            let Some(node) = lookup(&root, file) else {
+            let Some(text) = files
+                .read(file)
+                .map_err(|why| format!("{drive}: {file}: {why}"))?
+            else {
                 continue;
             };
-            let text = read_text(&node).map_err(|why| format!("{drive}: {file}: {why}"))?;
             if text.trim_start().starts_with('{') {
                 return Ok(Some(Found {
                     source: format!("{drive}: {file}"),

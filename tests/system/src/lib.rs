@@ -71,6 +71,8 @@ pub const HOST_PROGRAMS: &[(&str, &str)] = &[
     ("ps", "procps"),
     ("kill", "procps"),
     ("busybox", "busybox"),
+    ("mkfs.vfat", "dosfstools"),
+    ("mcopy", "mtools"),
     ("virsh", "libvirt-clients"),
     ("libvirtd", "libvirt-daemon-system"),
 ];

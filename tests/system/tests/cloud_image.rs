@@ -378,3 +378,85 @@ fn an_image_without_config_reads_a_config_drive() {
     assert_eq!(errors.len(), 1, "{}", run.dump());
     run.assert_output_lacks("argc=");
 }
+
+/// A vfat config drive labelled `label` holding `files`, made as cloud-init's NoCloud
+/// docs do (`mkfs.vfat -n cidata`, then `mcopy`): FAT12 at this size.
+fn vfat_drive(dir: &Path, name: &str, label: &str, files: &[(&str, &str)]) -> PathBuf {
+    let tree = dir.join(format!("{name}-tree"));
+    for (path, text) in files {
+        let p = tree.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    let img = dir.join(format!("{name}.img"));
+    fs::write(&img, vec![0u8; 2 << 20]).unwrap();
+    check_output(
+        Command::new("mkfs.vfat").args(["-n", label]).arg(&img),
+        "mkfs.vfat",
+    );
+    let mut mcopy = Command::new("mcopy");
+    mcopy.arg("-s").arg("-i").arg(&img);
+    for e in fs::read_dir(&tree).unwrap() {
+        mcopy.arg(e.unwrap().path());
+    }
+    mcopy.arg("::/");
+    check_output(&mut mcopy, "mcopy");
+    img
+}
+
+#[test]
+fn an_image_without_config_reads_a_vfat_config_drive() {
+    let dir = scratch_dir("cloud-vfat-drive");
+    image_in(&dir, "args.c", "args");
+    rumprun_image(&dir, &["args"])
+        .assert_status(0)
+        .assert_stdout_line("rumprun-args.img");
+    let img = dir.join("rumprun-args.img");
+
+    let config = r#"{"cmdline": "args from 'a vfat drive' -env WORLD -hostname", "env": "WORLD=vfat", "env": "RUMPRUN_VERBOSE=1", "hostname": "fat-1"}"#;
+    let seed = vfat_drive(
+        &dir,
+        "seed",
+        "cidata",
+        &[
+            ("rumprun/config.json", config),
+            ("user-data", "#cloud-config\n"),
+            ("meta-data", "instance-id: fat-1\n"),
+        ],
+    );
+    let (run, status) = boot_disk(&img, "raw", &[drive_arg(&seed)]);
+    assert_eq!(status, 0, "{}", run.dump());
+    for line in [
+        "rumprun: config from /dev/vda (vfat cidata): rumprun/config.json",
+        "argc=6",
+        "argv[1]=[from]",
+        "argv[2]=[a vfat drive]",
+        "env[WORLD]=[vfat]",
+        "hostname=[fat-1]",
+    ] {
+        run.assert_stdout_line(line);
+    }
+
+    // OpenStack's layout on vfat: the user-data (a long name) is the JSON config.
+    let seed = vfat_drive(
+        &dir,
+        "configdrive",
+        "config-2",
+        &[(
+            "openstack/latest/user_data",
+            r#"{"cmdline": "args -hostname", "hostname": "os-fat", "env": "RUMPRUN_VERBOSE=1"}"#,
+        )],
+    );
+    let (run, status) = boot_disk(&img, "raw", &[drive_arg(&seed)]);
+    assert_eq!(status, 0, "{}", run.dump());
+    run.assert_stdout_line(
+        "rumprun: config from /dev/vda (vfat config-2): openstack/latest/user_data",
+    )
+    .assert_stdout_line("hostname=[os-fat]");
+
+    // A vfat drive with another label is not a config drive.
+    let other = vfat_drive(&dir, "other", "data", &[("rumprun/config.json", config)]);
+    let (run, status) = boot_disk(&img, "raw", &[drive_arg(&other)]);
+    assert_eq!(status, 0, "{}", run.dump());
+    run.assert_stdout_line("argc=1");
+}

@@ -237,9 +237,9 @@ GPT with an EFI system partition (needs grub-efi-amd64-bin): it boots as a hard
 disk under BIOS or UEFI, console on COM1: qemu-system-x86_64 -drive
 file=<name>.img,format=raw -serial stdio. The options are those of iso. An
 image made with none of -e, -N, -b, -r or app args carries no config: its
-kernel reads one from a config drive (an ISO 9660 disk labelled cidata or
-config-2 holding rumprun/config.json or a JSON user-data), else runs the
-baked programs with no arguments.
+kernel reads one from a config drive (an ISO 9660 or vfat disk labelled
+cidata or config-2 holding rumprun/config.json or a JSON user-data), else runs
+the baked programs with no arguments.
 
 Without -i the guest runs in the background: rumprun prints qemu:<pid>
 (give it to rumpstop to stop the guest) and the console goes to
