@@ -23,7 +23,8 @@
 //! readiness), [`tcp`], [`udp`], [`options`] (socket options and Linux constants),
 //! [`netlink`] (answers to NETLINK_ROUTE link and address dumps), [`slaac`] (IPv6
 //! router solicitations and advertisements), [`offload`] (TCP/UDP checksums for cards
-//! that compute and check them), [`errno`].
+//! that compute and check them), [`tso`] (joining TCP segments for cards that cut
+//! them), [`errno`].
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -40,6 +41,7 @@ pub mod options;
 pub mod slaac;
 pub mod stack;
 pub mod tcp;
+pub mod tso;
 pub mod udp;
 
 pub use addr::{Family, SockAddr};

@@ -15,6 +15,12 @@
 //! device marks `DATA_VALID` skip verification, frames with a partial checksum (from
 //! the host's own stack) are completed, and other TCP frames are verified here, so
 //! the stack need not. The packet logic is `rumprun_net::offload`.
+//!
+//! TSO, when the device offers HOST_TSO4/HOST_TSO6 (QEMU does with a tap backend):
+//! the TCP segments one stack poll emits for a connection are joined into one frame
+//! of up to 64 KiB (`rumprun_net::tso`) that the device (the host kernel) cuts back
+//! into segments, so a 64 KiB burst is one descriptor and one trip through the
+//! device model instead of 44.
 
 use super::virtqueue::SplitQueue;
 use super::{Interrupts, Transport};
@@ -24,6 +30,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use rumprun_net::offload::{self, Transport as L4, Verdict};
+use rumprun_net::tso::{Gso, Joiner};
 use spin::Mutex;
 use virtio_drivers::transport::{DeviceStatus, Transport as _};
 use virtio_drivers::PAGE_SIZE;
@@ -41,17 +48,24 @@ const FLUSH_TIMEOUT_NS: u64 = 100_000_000;
 const F_CSUM: u64 = 1 << 0;
 const F_GUEST_CSUM: u64 = 1 << 1;
 const F_MAC: u64 = 1 << 5;
+const F_HOST_TSO4: u64 = 1 << 11;
+const F_HOST_TSO6: u64 = 1 << 12;
 const F_ANY_LAYOUT: u64 = 1 << 27;
 const F_EVENT_IDX: u64 = 1 << 29;
 const F_VERSION_1: u64 = 1 << 32;
 
-/// virtio_net_hdr flags (§5.1.6).
+/// virtio_net_hdr flags and gso types (§5.1.6).
 const HDR_F_NEEDS_CSUM: u8 = 1;
 const HDR_F_DATA_VALID: u8 = 2;
+const HDR_GSO_TCPV4: u8 = 1;
+const HDR_GSO_TCPV6: u8 = 4;
 /// The header: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, and with
 /// VERSION_1 num_buffers.
 const HEADER_LEN_V1: usize = 12;
 const HEADER_LEN_LEGACY: usize = 10;
+const HDR_GSO_TYPE: usize = 1;
+const HDR_HDR_LEN: usize = 2;
+const HDR_GSO_SIZE: usize = 4;
 const HDR_CSUM_START: usize = 6;
 const HDR_CSUM_OFFSET: usize = 8;
 
@@ -77,6 +91,8 @@ struct Queues {
     transport: Transport,
     rx: SplitQueue,
     tx: SplitQueue,
+    /// With TSO: the TCP segments of this stack poll joined so far (sent at `kick`).
+    joiner: Option<Joiner>,
 }
 
 impl Queues {
@@ -103,9 +119,14 @@ fn on_receive() {
 fn wanted_features(offered: u64) -> u64 {
     let mut wanted = F_VERSION_1 | F_MAC | F_ANY_LAYOUT | F_EVENT_IDX;
     if OFFLOAD_ALLOWED.load(Ordering::Relaxed) {
-        wanted |= F_CSUM | F_GUEST_CSUM;
+        wanted |= F_CSUM | F_GUEST_CSUM | F_HOST_TSO4 | F_HOST_TSO6;
     }
-    offered & wanted
+    let mut features = offered & wanted;
+    if features & F_CSUM == 0 {
+        // TSO needs the device to complete checksums (§5.1.3.1).
+        features &= !(F_HOST_TSO4 | F_HOST_TSO6);
+    }
+    features
 }
 
 /// Device initialisation (§3.1.1) up to DRIVER_OK, with both rings set up and the
@@ -174,24 +195,38 @@ pub fn start(mut transport: Transport, interrupts: Interrupts, verbose: bool) {
         transmit: features & F_CSUM != 0,
         receive_tcp: features & F_GUEST_CSUM != 0,
     };
+    let header_len = if features & F_VERSION_1 != 0 {
+        HEADER_LEN_V1
+    } else {
+        HEADER_LEN_LEGACY
+    };
+    let (tso4, tso6) = (features & F_HOST_TSO4 != 0, features & F_HOST_TSO6 != 0);
+    let joiner = (tso4 || tso6).then(|| Joiner::new(header_len, tso4, tso6));
     let nic = Arc::new(VirtioNet {
-        queues: Mutex::new(Queues { transport, rx, tx }),
+        queues: Mutex::new(Queues {
+            transport,
+            rx,
+            tx,
+            joiner,
+        }),
         mac,
         interrupts: irq,
         offload,
-        header_len: if features & F_VERSION_1 != 0 {
-            HEADER_LEN_V1
-        } else {
-            HEADER_LEN_LEGACY
-        },
+        header_len,
     });
     let name = netdev::register(nic);
     if verbose {
         kprintln!(
-            "rumprun: {name}: virtio-net, mac {}, {}, checksum offload: {}",
+            "rumprun: {name}: virtio-net, mac {}, {}, checksum offload: {}, TSO: {}",
             netdev::mac_string(mac),
             interrupts.describe(irq),
-            describe_offload(offered, offload)
+            describe_offload(offered, offload),
+            match (tso4, tso6) {
+                (true, true) => "IPv4 and IPv6",
+                (true, false) => "IPv4",
+                (false, true) => "IPv6",
+                (false, false) => "none",
+            }
         );
     }
 }
@@ -222,30 +257,41 @@ impl VirtioNet {
     }
 }
 
-impl NetDevice for VirtioNet {
-    fn mac(&self) -> [u8; 6] {
-        self.mac
-    }
-    fn interrupt_driven(&self) -> bool {
-        self.interrupts
-    }
-    fn checksum_offload(&self) -> ChecksumOffload {
-        self.offload
-    }
-    fn transmit(&self, frame: &[u8]) -> bool {
-        let mut buf = vec![0u8; self.header_len + frame.len()];
-        let (header, body) = buf.split_at_mut(self.header_len);
-        body.copy_from_slice(frame);
-        if self.offload.transmit {
-            if let Some(partial) = offload::prepare_transmit(body) {
-                header[0] = HDR_F_NEEDS_CSUM;
-                header[HDR_CSUM_START..HDR_CSUM_START + 2]
-                    .copy_from_slice(&(partial.start as u16).to_le_bytes());
-                header[HDR_CSUM_OFFSET..HDR_CSUM_OFFSET + 2]
-                    .copy_from_slice(&(partial.offset as u16).to_le_bytes());
-            }
+impl VirtioNet {
+    /// Queues the frame the joiner holds, if any.
+    fn send_joined(&self, q: &mut Queues) {
+        if let Some((buf, gso)) = q.joiner.as_mut().and_then(|j| j.take()) {
+            self.enqueue(q, buf, gso);
         }
-        let mut q = self.queues.lock();
+    }
+
+    /// Queues `buf` (a frame behind `header_len` bytes for the header) for sending:
+    /// the header asks the device to complete the TCP/UDP checksum (with checksum
+    /// offload) and, for a joined frame, to cut it as `gso` says. Not notified here:
+    /// `kick` does it once for all the frames of a stack poll (each notification is a
+    /// trap to the device model, under TCG most of a request's cost when every frame
+    /// had its own). False when the ring stayed full and the frame was dropped.
+    fn enqueue(&self, q: &mut Queues, mut buf: Vec<u8>, gso: Option<Gso>) -> bool {
+        let (header, body) = buf.split_at_mut(self.header_len);
+        let partial = match gso {
+            Some(g) => {
+                header[HDR_GSO_TYPE] = if g.ipv6 { HDR_GSO_TCPV6 } else { HDR_GSO_TCPV4 };
+                header[HDR_HDR_LEN..HDR_HDR_LEN + 2]
+                    .copy_from_slice(&(g.header_len as u16).to_le_bytes());
+                header[HDR_GSO_SIZE..HDR_GSO_SIZE + 2]
+                    .copy_from_slice(&(g.mss as u16).to_le_bytes());
+                Some(g.partial)
+            }
+            None if self.offload.transmit => offload::prepare_transmit(body),
+            None => None,
+        };
+        if let Some(partial) = partial {
+            header[0] = HDR_F_NEEDS_CSUM;
+            header[HDR_CSUM_START..HDR_CSUM_START + 2]
+                .copy_from_slice(&(partial.start as u16).to_le_bytes());
+            header[HDR_CSUM_OFFSET..HDR_CSUM_OFFSET + 2]
+                .copy_from_slice(&(partial.offset as u16).to_le_bytes());
+        }
         q.reap_sent();
         if !q.tx.has_room() {
             // The ring is full: tell the device about what it holds and give it a
@@ -259,13 +305,36 @@ impl NetDevice for VirtioNet {
             }
         }
         let len = buf.len();
-        // Not notified here: `kick` does it once for all the frames of a stack poll
-        // (each notification is a trap to the device model, under TCG most of a
-        // request's cost when every frame had its own).
         q.tx.add(buf, len, false).is_ok()
+    }
+}
+
+impl NetDevice for VirtioNet {
+    fn mac(&self) -> [u8; 6] {
+        self.mac
+    }
+    fn interrupt_driven(&self) -> bool {
+        self.interrupts
+    }
+    fn checksum_offload(&self) -> ChecksumOffload {
+        self.offload
+    }
+    fn transmit(&self, frame: &[u8]) -> bool {
+        let mut q = self.queues.lock();
+        if let Some(joiner) = q.joiner.as_mut() {
+            if joiner.push(frame) {
+                return true;
+            }
+            // Not joined: what is held goes first, to keep the order.
+            self.send_joined(&mut q);
+        }
+        let mut buf = vec![0u8; self.header_len + frame.len()];
+        buf[self.header_len..].copy_from_slice(frame);
+        self.enqueue(&mut q, buf, None)
     }
     fn kick(&self) {
         let mut q = self.queues.lock();
+        self.send_joined(&mut q);
         let Queues { transport, tx, .. } = &mut *q;
         tx.notify(transport);
     }

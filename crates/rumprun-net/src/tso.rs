@@ -1,0 +1,540 @@
+//! Large send offload (TSO) for cards that cut big TCP frames into segments
+//! themselves (virtio-net's HOST_TSO4/HOST_TSO6; with a tap backend the host kernel
+//! does the cutting, or never does when the frame is for the host itself). smoltcp
+//! only emits segments of at most the peer's MSS, so a driver joins the segments of
+//! one connection that one stack poll emits back to back into one frame
+//! ([`Joiner`]): each must continue the previous one's sequence numbers with the same
+//! addresses, ports, acknowledgment, window and options, and all but the last carry
+//! exactly the first one's payload size (the MSS the card cuts at). The joined frame
+//! gets its IP length (and IPv4 header checksum) fixed and the pseudo-header sum of
+//! its whole length in the TCP checksum field, as Linux's TSO expects
+//! (`tcp_gso_segment` adjusts that sum per segment). One frame for 44 segments is one
+//! descriptor, one trip through the device model and, for the host, one segment to
+//! receive and acknowledge.
+//!
+//! Only plain data segments take part (ACK, with PSH on the last one only); SYN, FIN,
+//! RST, URG and the ECN flags, IP options and fragments go out as they are.
+
+use crate::offload::{self, Partial};
+use alloc::vec::Vec;
+
+const ETHERNET_HEADER_LEN: usize = 14;
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
+const PROTOCOL_TCP: u8 = 6;
+const FLAG_PSH: u8 = 0x08;
+const FLAG_ACK: u8 = 0x10;
+/// The largest IP packet (its length field is 16 bits).
+const MAX_IP_LEN: usize = 65535;
+
+/// How a card must cut a joined frame (virtio_net_hdr's gso fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gso {
+    /// Over IPv6 (else IPv4).
+    pub ipv6: bool,
+    /// Bytes of headers (Ethernet, IP, TCP) in front of the payload.
+    pub header_len: usize,
+    /// Payload bytes per segment.
+    pub mss: usize,
+    /// Where the card completes the TCP checksum of each segment.
+    pub partial: Partial,
+}
+
+/// Where a TCP data segment's parts lie in its frame, and the fields that must match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tcp {
+    ipv6: bool,
+    /// Offset of the TCP header.
+    l4: usize,
+    /// Offset of the payload (end of the TCP header).
+    payload: usize,
+    seq: u32,
+    flags: u8,
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// A TCP segment with payload that may be joined: IPv4 without options or fragments,
+/// or IPv6 without extension headers; flags ACK or ACK|PSH; its frame ends where
+/// its IP packet does (no padding).
+fn data_segment(frame: &[u8]) -> Option<Tcp> {
+    if frame.len() < ETHERNET_HEADER_LEN + 40 {
+        return None;
+    }
+    let ip = ETHERNET_HEADER_LEN;
+    let (ipv6, l4) = match be16(frame, 12) {
+        ETHERTYPE_IPV4 => {
+            let frag = be16(frame, ip + 6);
+            if frame[ip] != 0x45
+                || frame[ip + 9] != PROTOCOL_TCP
+                || frag & 0x3fff != 0
+                || ip + usize::from(be16(frame, ip + 2)) != frame.len()
+            {
+                return None;
+            }
+            (false, ip + 20)
+        }
+        ETHERTYPE_IPV6 => {
+            if frame[ip] >> 4 != 6
+                || frame[ip + 6] != PROTOCOL_TCP
+                || ip + 40 + usize::from(be16(frame, ip + 4)) != frame.len()
+            {
+                return None;
+            }
+            (true, ip + 40)
+        }
+        _ => return None,
+    };
+    if frame.len() < l4 + 20 {
+        return None;
+    }
+    let payload = l4 + usize::from(frame[l4 + 12] >> 4) * 4;
+    let flags = frame[l4 + 13];
+    if payload < l4 + 20 || payload >= frame.len() || flags & !FLAG_PSH != FLAG_ACK {
+        return None;
+    }
+    Some(Tcp {
+        ipv6,
+        l4,
+        payload,
+        seq: be32(frame, l4 + 4),
+        flags,
+    })
+}
+
+/// The segments joined so far.
+struct Run {
+    tcp: Tcp,
+    /// The first segment's payload size: the MSS the card cuts at.
+    mss: usize,
+    /// The sequence number the next segment must start at.
+    next_seq: u32,
+    /// A segment shorter than `mss` or with PSH came last: nothing may follow.
+    closed: bool,
+    segments: usize,
+}
+
+/// Joins consecutive TCP segments into one frame (see the module doc). The frame is
+/// built in a buffer with `prefix` bytes free in front (the driver's header).
+pub struct Joiner {
+    prefix: usize,
+    ipv4: bool,
+    ipv6: bool,
+    buf: Vec<u8>,
+    run: Option<Run>,
+}
+
+impl Joiner {
+    /// An empty joiner whose frames have `prefix` bytes in front; it joins segments
+    /// over IPv4 and/or IPv6 (what the card can cut).
+    pub fn new(prefix: usize, ipv4: bool, ipv6: bool) -> Joiner {
+        Joiner {
+            prefix,
+            ipv4,
+            ipv6,
+            buf: Vec::new(),
+            run: None,
+        }
+    }
+
+    /// Whether a frame is held.
+    pub fn is_empty(&self) -> bool {
+        self.run.is_none()
+    }
+
+    /// Adds `frame` to the frame held when it continues it, else starts a new frame
+    /// with it when it is a data segment. False (nothing done) otherwise: the caller
+    /// must `take` what is held first if it has to keep the order, then send `frame`
+    /// as it is.
+    pub fn push(&mut self, frame: &[u8]) -> bool {
+        if self.append(frame) {
+            return true;
+        }
+        if self.run.is_some() {
+            return false;
+        }
+        let Some(tcp) = data_segment(frame) else {
+            return false;
+        };
+        if !(if tcp.ipv6 { self.ipv6 } else { self.ipv4 }) {
+            return false;
+        }
+        let len = frame.len() - tcp.payload;
+        self.buf.clear();
+        self.buf.resize(self.prefix, 0);
+        self.buf.extend_from_slice(frame);
+        self.run = Some(Run {
+            tcp,
+            mss: len,
+            next_seq: tcp.seq.wrapping_add(len as u32),
+            closed: tcp.flags & FLAG_PSH != 0,
+            segments: 1,
+        });
+        true
+    }
+
+    fn append(&mut self, frame: &[u8]) -> bool {
+        let Some(run) = self.run.as_mut() else {
+            return false;
+        };
+        if run.closed {
+            return false;
+        }
+        let Some(tcp) = data_segment(frame) else {
+            return false;
+        };
+        let held = &self.buf[self.prefix..];
+        let len = frame.len() - tcp.payload;
+        // The same Ethernet, IP (addresses; version/class/flow or TOS/TTL) and TCP
+        // headers but for the lengths, IDs, sequence number, flags and checksums.
+        let ip = ETHERNET_HEADER_LEN;
+        let same_ip = if tcp.ipv6 {
+            held[ip..ip + 4] == frame[ip..ip + 4] && held[ip + 6..ip + 40] == frame[ip + 6..ip + 40]
+        } else {
+            held[ip + 1] == frame[ip + 1]
+                && held[ip + 8..ip + 10] == frame[ip + 8..ip + 10]
+                && held[ip + 12..ip + 20] == frame[ip + 12..ip + 20]
+                && held[ip + 6..ip + 8] == frame[ip + 6..ip + 8]
+        };
+        let l4 = tcp.l4;
+        let same_tcp = tcp.ipv6 == run.tcp.ipv6
+            && tcp.payload == run.tcp.payload
+            && held[l4..l4 + 4] == frame[l4..l4 + 4] // ports
+            && held[l4 + 8..l4 + 13] == frame[l4 + 8..l4 + 13] // ack, data offset
+            && held[l4 + 14..l4 + 16] == frame[l4 + 14..l4 + 16] // window
+            && held[l4 + 18..tcp.payload] == frame[l4 + 18..tcp.payload]; // urgent, options
+        if !(held[..ip] == frame[..ip]
+            && same_ip
+            && same_tcp
+            && tcp.seq == run.next_seq
+            && len <= run.mss
+            && held.len() - run.tcp.l4 + len <= MAX_IP_LEN - (run.tcp.l4 - ip))
+        {
+            return false;
+        }
+        self.buf.extend_from_slice(&frame[tcp.payload..]);
+        let flags_at = self.prefix + l4 + 13;
+        self.buf[flags_at] |= tcp.flags;
+        run.next_seq = run.next_seq.wrapping_add(len as u32);
+        run.closed = len < run.mss || tcp.flags & FLAG_PSH != 0;
+        run.segments += 1;
+        true
+    }
+
+    /// Takes the frame held (with the prefix in front), None when empty. With several
+    /// segments joined, its lengths are fixed, the TCP checksum field holds the
+    /// pseudo-header sum, and the card must cut it as the [`Gso`] says; a single
+    /// segment comes back as it went in (no `Gso`).
+    pub fn take(&mut self) -> Option<(Vec<u8>, Option<Gso>)> {
+        let run = self.run.take()?;
+        let mut buf = core::mem::take(&mut self.buf);
+        if run.segments == 1 {
+            return Some((buf, None));
+        }
+        let frame = &mut buf[self.prefix..];
+        let ip = ETHERNET_HEADER_LEN;
+        if run.tcp.ipv6 {
+            let payload_len = (frame.len() - ip - 40) as u16;
+            frame[ip + 4..ip + 6].copy_from_slice(&payload_len.to_be_bytes());
+        } else {
+            let total = (frame.len() - ip) as u16;
+            frame[ip + 2..ip + 4].copy_from_slice(&total.to_be_bytes());
+            frame[ip + 10..ip + 12].fill(0);
+            let sum = ipv4_header_checksum(&frame[ip..ip + 20]);
+            frame[ip + 10..ip + 12].copy_from_slice(&sum.to_be_bytes());
+        }
+        let partial = offload::prepare_transmit(frame)?;
+        Some((
+            buf,
+            Some(Gso {
+                ipv6: run.tcp.ipv6,
+                header_len: run.tcp.payload,
+                mss: run.mss,
+                partial,
+            }),
+        ))
+    }
+}
+
+/// The IPv4 header checksum of `header` (its checksum field zero).
+fn ipv4_header_checksum(header: &[u8]) -> u16 {
+    let mut sum: u32 = header
+        .chunks_exact(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{
+        EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IpAddress, IpProtocol,
+        Ipv4Address, Ipv4Packet, Ipv4Repr, Ipv6Address, Ipv6Packet, Ipv6Repr, TcpControl,
+        TcpPacket, TcpRepr, TcpSeqNumber,
+    };
+
+    const V4_SRC: Ipv4Address = Ipv4Address::new(10, 9, 0, 2);
+    const V4_DST: Ipv4Address = Ipv4Address::new(10, 9, 0, 1);
+    const V6_SRC: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
+    const V6_DST: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
+    const SEQ: u32 = 0xffff_f000; // wraps inside the run
+
+    /// A frame of one TCP segment as smoltcp emits it, its checksum computed in full
+    /// (`full`) or left for the card (pseudo-header sum not yet written: zero).
+    fn segment(ipv6: bool, seq: u32, payload: &[u8], control: TcpControl, full: bool) -> Vec<u8> {
+        let repr = TcpRepr {
+            src_port: 80,
+            dst_port: 40000,
+            control,
+            seq_number: TcpSeqNumber(seq as i32),
+            ack_number: Some(TcpSeqNumber(0x0abc_def0)),
+            window_len: 64240,
+            window_scale: None,
+            max_seg_size: None,
+            sack_permitted: false,
+            sack_ranges: [None, None, None],
+            timestamp: None,
+            payload,
+        };
+        let caps = if full {
+            ChecksumCapabilities::default()
+        } else {
+            let mut c = ChecksumCapabilities::ignored();
+            c.ipv4 = smoltcp::phy::Checksum::Both;
+            c
+        };
+        let ip_len = if ipv6 { 40 } else { 20 };
+        let mut buf = vec![0u8; 14 + ip_len + repr.buffer_len()];
+        let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
+        EthernetRepr {
+            src_addr: EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
+            dst_addr: EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x57]),
+            ethertype: if ipv6 {
+                EthernetProtocol::Ipv6
+            } else {
+                EthernetProtocol::Ipv4
+            },
+        }
+        .emit(&mut eth);
+        let ip = eth.payload_mut();
+        let (src, dst) = if ipv6 {
+            Ipv6Repr {
+                src_addr: V6_SRC,
+                dst_addr: V6_DST,
+                next_header: IpProtocol::Tcp,
+                payload_len: repr.buffer_len(),
+                hop_limit: 64,
+            }
+            .emit(&mut Ipv6Packet::new_unchecked(&mut ip[..]));
+            (IpAddress::Ipv6(V6_SRC), IpAddress::Ipv6(V6_DST))
+        } else {
+            Ipv4Repr {
+                src_addr: V4_SRC,
+                dst_addr: V4_DST,
+                next_header: IpProtocol::Tcp,
+                payload_len: repr.buffer_len(),
+                hop_limit: 64,
+            }
+            .emit(&mut Ipv4Packet::new_unchecked(&mut ip[..]), &caps);
+            (IpAddress::Ipv4(V4_SRC), IpAddress::Ipv4(V4_DST))
+        };
+        repr.emit(
+            &mut TcpPacket::new_unchecked(&mut ip[ip_len..]),
+            &src,
+            &dst,
+            &caps,
+        );
+        buf
+    }
+
+    /// What a card does with a joined frame (Linux's tcp_gso_segment, in short): cuts
+    /// the payload at `mss`, gives each piece the headers with its length, sequence
+    /// number and flags (PSH on the last one only) and completes its checksums.
+    fn cut(frame: &[u8], gso: &Gso) -> Vec<Vec<u8>> {
+        let (h, l4) = (gso.header_len, gso.partial.start);
+        let payload = &frame[h..];
+        let seq0 = be32(frame, l4 + 4);
+        let pieces: Vec<&[u8]> = payload.chunks(gso.mss).collect();
+        let n = pieces.len();
+        pieces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut f = frame[..h].to_vec();
+                f.extend_from_slice(p);
+                let ip = ETHERNET_HEADER_LEN;
+                if gso.ipv6 {
+                    let len = (f.len() - ip - 40) as u16;
+                    f[ip + 4..ip + 6].copy_from_slice(&len.to_be_bytes());
+                } else {
+                    let len = (f.len() - ip) as u16;
+                    f[ip + 2..ip + 4].copy_from_slice(&len.to_be_bytes());
+                    f[ip + 10..ip + 12].fill(0);
+                    let c = ipv4_header_checksum(&f[ip..ip + 20]);
+                    f[ip + 10..ip + 12].copy_from_slice(&c.to_be_bytes());
+                }
+                let seq = seq0.wrapping_add((i * gso.mss) as u32);
+                f[l4 + 4..l4 + 8].copy_from_slice(&seq.to_be_bytes());
+                if i + 1 < n {
+                    f[l4 + 13] &= !FLAG_PSH;
+                }
+                let field = l4 + gso.partial.offset;
+                f[field..field + 2].fill(0);
+                let partial = offload::prepare_transmit(&mut f).unwrap();
+                offload::complete_partial(&mut f, partial.start, partial.offset);
+                f
+            })
+            .collect()
+    }
+
+    /// Segments of `sizes` payload bytes in a row (PSH on the last), checksummed in
+    /// full (what the wire must carry) and left to the card (what the joiner gets).
+    fn run(ipv6: bool, sizes: &[usize]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let mut seq = SEQ;
+        let (mut wire, mut given) = (Vec::new(), Vec::new());
+        for (i, &n) in sizes.iter().enumerate() {
+            let payload: Vec<u8> = (0..n).map(|b| (b * 7 + i * 13) as u8).collect();
+            let ctl = if i + 1 == sizes.len() {
+                TcpControl::Psh
+            } else {
+                TcpControl::None
+            };
+            wire.push(segment(ipv6, seq, &payload, ctl, true));
+            given.push(segment(ipv6, seq, &payload, ctl, false));
+            seq = seq.wrapping_add(n as u32);
+        }
+        (wire, given)
+    }
+
+    #[test]
+    fn joined_segments_cut_back_are_the_segments_byte_for_byte() {
+        for ipv6 in [false, true] {
+            let (wire, given) = run(ipv6, &[1460, 1460, 1460, 1460, 700]);
+            let mut j = Joiner::new(12, true, true);
+            for f in &given {
+                assert!(j.push(f));
+            }
+            let (buf, gso) = j.take().unwrap();
+            let gso = gso.unwrap();
+            assert!(j.is_empty());
+            assert_eq!(buf.len(), 12 + given[0].len() + 4 * 1460 + 700 - 1460);
+            assert_eq!(gso.mss, 1460);
+            assert_eq!(gso.ipv6, ipv6);
+            assert_eq!(cut(&buf[12..], &gso), wire);
+        }
+    }
+
+    #[test]
+    fn a_single_segment_goes_out_as_it_came() {
+        let (_, given) = run(false, &[1000]);
+        let mut j = Joiner::new(10, true, true);
+        assert!(j.push(&given[0]));
+        let (buf, gso) = j.take().unwrap();
+        assert_eq!(gso, None);
+        assert_eq!(&buf[10..], &given[0][..]);
+        assert!(j.take().is_none());
+    }
+
+    #[test]
+    fn nothing_follows_a_short_or_pushed_segment() {
+        let (_, given) = run(false, &[1460, 800, 1460]);
+        let mut j = Joiner::new(0, true, true);
+        assert!(j.push(&given[0]));
+        assert!(j.push(&given[1]));
+        assert!(!j.push(&given[2]), "a segment after a short one");
+        // PSH closes a run too
+        let (_, pushed) = run(false, &[1460]);
+        let next = segment(
+            false,
+            SEQ.wrapping_add(1460),
+            &[1; 1460],
+            TcpControl::None,
+            false,
+        );
+        let mut j = Joiner::new(0, true, true);
+        assert!(j.push(&pushed[0]));
+        assert!(!j.push(&next));
+    }
+
+    #[test]
+    fn gaps_other_connections_and_control_segments_are_not_joined() {
+        let (_, given) = run(false, &[1460, 1460]);
+        let mut j = Joiner::new(0, true, true);
+        assert!(j.push(&given[0]));
+        // a gap in the sequence
+        let gap = segment(
+            false,
+            SEQ.wrapping_add(2000),
+            &[1; 1460],
+            TcpControl::None,
+            false,
+        );
+        assert!(!j.push(&gap));
+        // another port
+        let mut other = given[1].clone();
+        other[14 + 20 + 1] ^= 1;
+        assert!(!j.push(&other));
+        // a bigger segment than the first
+        let big = segment(
+            false,
+            SEQ.wrapping_add(1460),
+            &[1; 1461],
+            TcpControl::None,
+            false,
+        );
+        assert!(!j.push(&big));
+        // FIN, and a pure ACK, never join nor start a run
+        let fin = segment(
+            false,
+            SEQ.wrapping_add(1460),
+            &[1; 10],
+            TcpControl::Fin,
+            false,
+        );
+        assert!(!j.push(&fin));
+        let ack = segment(false, SEQ.wrapping_add(1460), &[], TcpControl::None, false);
+        assert!(!j.push(&ack));
+        assert!(j.push(&given[1]));
+        let (_, gso) = j.take().unwrap();
+        assert!(gso.is_some());
+        let mut empty = Joiner::new(0, true, true);
+        assert!(!empty.push(&fin));
+        assert!(!empty.push(&ack));
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn only_the_families_the_card_cuts_are_joined() {
+        let (_, v6) = run(true, &[1460, 1460]);
+        let mut j = Joiner::new(0, true, false);
+        assert!(!j.push(&v6[0]));
+        let (_, v4) = run(false, &[1460, 1460]);
+        let mut j = Joiner::new(0, false, true);
+        assert!(!j.push(&v4[0]));
+        assert!(j.push(&v6[0]) && j.push(&v6[1]));
+    }
+
+    #[test]
+    fn a_run_stops_below_the_largest_ip_packet() {
+        let sizes = vec![1460; 60];
+        let (wire, given) = run(false, &sizes);
+        let mut j = Joiner::new(0, true, true);
+        let joined = given.iter().take_while(|f| j.push(f)).count();
+        assert_eq!(joined, (65535 - 40) / 1460);
+        let (buf, gso) = j.take().unwrap();
+        assert!(buf.len() - 14 <= 65535);
+        assert_eq!(cut(&buf, &gso.unwrap()), wire[..joined]);
+    }
+}
