@@ -137,6 +137,12 @@ pub(crate) struct TcpConn {
     /// send buffer) and when the oldest of them was held (ms).
     pub(crate) corked: Vec<u8>,
     pub(crate) corked_since: i64,
+    /// A tail of less than a segment was pushed (uncork, the cork's 200 ms, shutdown):
+    /// smoltcp's Nagle is off until everything sent is acknowledged, then as
+    /// TCP_NODELAY says again. Linux's Nagle (Minshall's) sends such a tail unless
+    /// another small segment is unacknowledged; smoltcp's would hold it until every
+    /// byte is, and a peer that delays its ACK (40 ms on Linux) stalls the response.
+    pub(crate) pushing: bool,
 }
 
 pub(crate) struct UdpState {
@@ -842,6 +848,10 @@ impl<D: Device> Stack<D> {
                 }
                 if !t.corked.is_empty() && now - t.corked_since >= crate::tcp::CORK_MS {
                     crate::tcp::push_corked(t, sk, true); // 200 ms: out it goes, as Linux
+                }
+                if t.pushing && sk.send_queue() == 0 {
+                    t.pushing = false;
+                    sk.set_nagle_enabled(!s.opts.nodelay);
                 }
                 t.last_state = st;
             }

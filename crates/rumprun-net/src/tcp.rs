@@ -40,7 +40,8 @@ pub const CORK_MS: i64 = 200;
 pub const CORK_SEGMENT: usize = 1460;
 
 /// Moves bytes held by TCP_CORK into smoltcp's send buffer: whole segments, or
-/// everything that fits when `all` (uncorked, 200 ms passed, closing).
+/// everything that fits when `all` (uncorked, 200 ms passed, closing), which then
+/// goes out past Nagle (`TcpConn::pushing`).
 pub(crate) fn push_corked(t: &mut TcpConn, sk: &mut tcp::Socket<'static>, all: bool) {
     let n = if all {
         t.corked.len()
@@ -52,6 +53,10 @@ pub(crate) fn push_corked(t: &mut TcpConn, sk: &mut tcp::Socket<'static>, all: b
     }
     let sent = sk.send_slice(&t.corked[..n]).unwrap_or(0);
     t.corked.drain(..sent);
+    if all && sent > 0 {
+        sk.set_nagle_enabled(false);
+        t.pushing = true;
+    }
 }
 
 /// Whether the peer's FIN arrived (or the connection is gone): reads end at EOF
@@ -171,6 +176,7 @@ impl<D: Device> Stack<D> {
                 last_state: state,
                 corked: Vec::new(),
                 corked_since: 0,
+                pushing: false,
             })),
             opts,
             local,
@@ -268,6 +274,7 @@ impl<D: Device> Stack<D> {
             last_state: tcp::State::SynSent,
             corked: Vec::new(),
             corked_since: 0,
+            pushing: false,
         }));
         self.dirty = true;
         Err(EINPROGRESS)
@@ -354,11 +361,24 @@ impl<D: Device> Stack<D> {
                 return Err(EAGAIN);
             }
             let n = buf.len().min(room);
-            if t.corked.is_empty() {
+            let held = t.corked.len();
+            let whole = (held + n) / CORK_SEGMENT * CORK_SEGMENT;
+            if whole > held {
+                // Whole segments go to smoltcp (what is held first), straight from
+                // `buf`; only the tail is held (one copy less of a big write). Both
+                // fit: `n` is within the room left besides what is held.
+                let pushed = sk.send_slice(&t.corked).unwrap_or(0);
+                t.corked.drain(..pushed);
+                let sent = sk.send_slice(&buf[..whole - held]).unwrap_or(0);
+                debug_assert!(t.corked.is_empty() && sent == whole - held);
                 t.corked_since = now_ms;
+                t.corked.extend_from_slice(&buf[sent..n]);
+            } else {
+                if held == 0 {
+                    t.corked_since = now_ms;
+                }
+                t.corked.extend_from_slice(&buf[..n]);
             }
-            t.corked.extend_from_slice(&buf[..n]);
-            push_corked(t, sk, false);
             n
         } else {
             sk.send_slice(buf).map_err(|_| EPIPE)?
