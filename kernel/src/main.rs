@@ -30,6 +30,7 @@ mod rt;
 mod sched;
 mod selftest;
 mod signal;
+mod sync;
 mod syscalls;
 mod time;
 mod util;

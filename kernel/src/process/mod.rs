@@ -17,11 +17,12 @@ use crate::fd::{self, OpenFile};
 use crate::loader;
 use crate::mm::address_space::{self, AddressSpace};
 use crate::signal::{itimer::Timer, state::Signals};
+use crate::sync::{PerCpu, SpinLock};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cell::UnsafeCell;
+use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use spin::Mutex;
 
@@ -158,47 +159,47 @@ impl Process {
 /// one-program image never switches roots.
 static FIRST: Process = Process::new(1, 0);
 
-/// One CPU, and the kernel runs with interrupts off: no concurrent access.
-struct Global<T>(UnsafeCell<T>);
-// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl<T> Sync for Global<T> {}
+/// The program whose thread this CPU runs.
+static CURRENT: PerCpu<Cell<&'static Process>> = PerCpu::new(Cell::new(&FIRST));
 
-static CURRENT: Global<&'static Process> = Global(UnsafeCell::new(&FIRST));
-/// Every program started so far (never freed: a few hundred bytes each).
-static ALL: Global<Vec<&'static Process>> = Global(UnsafeCell::new(Vec::new()));
+/// Every process not yet reaped (running ones and zombies; never freed: a few hundred
+/// bytes each). Copied on change, so that a reader iterates its own snapshot without
+/// holding the lock (sending a signal to every process wakes threads, which looks at
+/// every process's timers).
+static ALL: SpinLock<Option<Arc<Vec<&'static Process>>>> = SpinLock::new(None);
 
 /// The running program (the first one during boot).
 #[inline]
 pub fn current() -> &'static Process {
-    // SAFETY: one CPU, and the kernel runs with interrupts off: nothing writes CURRENT
-    // while it is read.
-    unsafe { *CURRENT.0.get() }
+    CURRENT.get().get()
 }
 
 /// Called by the scheduler (with CR3) when it switches to a thread of `p`.
 pub fn set_current(p: &'static Process) {
-    // SAFETY: one CPU with interrupts off: no reference to CURRENT's contents is held
-    // across this write (current() copies the pointer out).
-    unsafe { *CURRENT.0.get() = p }
+    CURRENT.get().set(p)
+}
+
+/// The process list as it is now.
+fn snapshot() -> Arc<Vec<&'static Process>> {
+    ALL.lock().get_or_insert_with(Default::default).clone()
+}
+
+/// Changes the process list (a copy, if readers hold the current one).
+fn change_all(f: impl FnOnce(&mut Vec<&'static Process>)) {
+    let mut all = ALL.lock();
+    f(Arc::make_mut(all.get_or_insert_with(Default::default)));
+}
+
+/// Every process not yet reaped (running ones and zombies), as the list was at the
+/// call.
+pub fn all() -> impl Iterator<Item = &'static Process> {
+    let all = snapshot();
+    (0..all.len()).map(move |i| all[i])
 }
 
 /// The programs that have not ended.
 pub fn running() -> impl Iterator<Item = &'static Process> {
-    // SAFETY: one CPU with interrupts off; ALL only grows (`first`, `create`) and no caller
-    // of `running` starts a program while it iterates, so the Vec is not reallocated under
-    // the iterator.
-    let all: &'static Vec<&'static Process> = unsafe { &*ALL.0.get() };
-    all.iter()
-        .copied()
-        .filter(|p| p.running.load(Ordering::Relaxed))
-}
-
-/// Every process not yet reaped (running ones and zombies).
-pub fn all() -> impl Iterator<Item = &'static Process> {
-    // SAFETY: one CPU and a kernel that is not preempted: nothing changes the list
-    // while the caller iterates (callers collect before they fork, reap or forget).
-    let all: &'static Vec<&'static Process> = unsafe { &*ALL.0.get() };
-    all.iter().copied()
+    all().filter(|p| p.running.load(Ordering::Relaxed))
 }
 
 /// The process `pid`, running or a zombie.
@@ -209,36 +210,32 @@ pub fn find(pid: Pid) -> Option<&'static Process> {
 /// Page-table roots of reaped processes (their lower halves already empty), reused
 /// by the next new process. A root is put here by its own last thread, which switches
 /// away before anything can make a new process.
-static FREE_ROOTS: Global<Vec<u64>> = Global(UnsafeCell::new(Vec::new()));
+static FREE_ROOTS: SpinLock<Vec<u64>> = SpinLock::new(Vec::new());
 
 /// Forgets a reaped process: it leaves the process list and its root is reused.
 fn forget(p: &'static Process) {
-    // SAFETY: one CPU, kernel not preemptible: nothing else holds these lists.
-    unsafe {
-        (*ALL.0.get()).retain(|q| !core::ptr::eq(*q, p));
-        if !p.vfork_borrowed.load(Ordering::Relaxed) {
-            (*FREE_ROOTS.0.get()).push(p.root());
-        }
+    change_all(|all| all.retain(|q| !core::ptr::eq(*q, p)));
+    if !p.vfork_borrowed.load(Ordering::Relaxed) {
+        FREE_ROOTS.lock().push(p.root());
     }
 }
 
 /// A page-table root with an empty lower half: a reaped process's, or a new one.
 fn new_root() -> Option<u64> {
-    // SAFETY: as in `forget`.
-    unsafe { (*FREE_ROOTS.0.get()).pop() }.or_else(crate::arch::paging::new_root)
+    let reused = FREE_ROOTS.lock().pop();
+    reused.or_else(crate::arch::paging::new_root)
 }
 
 /// The first program (pid 1, the boot page tables).
 fn first() -> &'static Process {
-    // SAFETY: one CPU with interrupts off: no other reference into ALL is alive while it is
-    // changed here.
-    let all = unsafe { &mut *ALL.0.get() };
-    if all.is_empty() {
-        FIRST
-            .root
-            .store(crate::arch::cpu::read_cr3(), Ordering::Relaxed);
-        all.push(&FIRST);
-    }
+    change_all(|all| {
+        if all.is_empty() {
+            FIRST
+                .root
+                .store(crate::arch::cpu::read_cr3(), Ordering::Relaxed);
+            all.push(&FIRST);
+        }
+    });
     &FIRST
 }
 
@@ -246,9 +243,7 @@ fn first() -> &'static Process {
 fn create(pid: Pid) -> Option<&'static Process> {
     let root = new_root()?;
     let p: &'static Process = Box::leak(Box::new(Process::new(pid, root)));
-    // SAFETY: one CPU with interrupts off: no other reference into ALL is alive while it is
-    // changed here.
-    unsafe { (*ALL.0.get()).push(p) };
+    change_all(|all| all.push(p));
     Some(p)
 }
 

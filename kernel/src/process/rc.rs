@@ -14,11 +14,11 @@
 
 use super::{Ending, Pid, Process, Program};
 use crate::fd::{pipe, OpenFile, O_RDONLY, O_WRONLY};
+use crate::sync::SpinLock;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cell::UnsafeCell;
 use rumprun_config::{Config, RunMode};
 
 /// One program to start.
@@ -95,31 +95,24 @@ struct Rc {
     foreground_status: Option<i32>,
 }
 
-/// One CPU, and the kernel runs with interrupts off: no concurrent access.
-struct Global(UnsafeCell<Rc>);
-// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Global {}
-
-static RC: Global = Global(UnsafeCell::new(Rc {
+/// The plan and where it stands. Held only to read or update it: starting a program
+/// (its files, its argv's path lookup) happens with the lock dropped.
+static RC: SpinLock<Rc> = SpinLock::new(Rc {
     plan: Vec::new(),
     env: Vec::new(),
     next: 0,
     waiting_for: None,
     foreground_status: None,
-}));
-
-fn rc() -> &'static mut Rc {
-    // SAFETY: one CPU, and the kernel runs with interrupts off: callers do not hold the
-    // returned reference across a call that takes it again.
-    unsafe { &mut *RC.0.get() }
-}
+});
 
 /// Starts the plan: the first entry runs on the calling (boot) thread, as pid 1, in
 /// the boot page tables; entries that start with it get their own threads.
 pub fn start(plan: Vec<Launch>, env: Vec<String>) -> ! {
-    let r = rc();
-    r.plan = plan;
-    r.env = env;
+    {
+        let mut r = RC.lock();
+        r.plan = plan;
+        r.env = env;
+    }
     start_more(Some(super::first()));
     super::run()
 }
@@ -127,46 +120,57 @@ pub fn start(plan: Vec<Launch>, env: Vec<String>) -> ! {
 /// Starts entries until one in the foreground has started or none are left.
 /// `first`: the process for the next entry, already made (the boot one).
 fn start_more(mut first: Option<&'static Process>) {
-    let r = rc();
     let mut stdin: Option<Arc<OpenFile>> = None;
-    while r.next < r.plan.len() {
-        let launch = &r.plan[r.next];
-        r.next += 1;
+    loop {
+        let (file_name, image, argv, runmode, env) = {
+            let mut r = RC.lock();
+            let Some(launch) = r.plan.get(r.next) else {
+                return;
+            };
+            let taken = (
+                launch.file_name,
+                launch.image,
+                launch.argv.clone(),
+                launch.runmode,
+                r.env.clone(),
+            );
+            r.next += 1;
+            taken
+        };
         let spawn = first.is_none();
         let Some(p) = first
             .take()
             .or_else(|| super::create(crate::sched::next_tid()))
         else {
-            out_of_memory(launch.file_name)
+            out_of_memory(file_name)
         };
         // stdin: the read end of the previous entry's pipe, if it was `|`.
         let this_stdin = stdin.take();
-        let stdout = (launch.runmode == RunMode::Pipe).then(|| {
+        let stdout = (runmode == RunMode::Pipe).then(|| {
             let (reader, writer) = pipe::new();
             stdin = Some(OpenFile::new(Arc::new(reader), O_RDONLY));
             OpenFile::new(Arc::new(writer), O_WRONLY)
         });
         p.prepare(
             Program {
-                name: launch
-                    .argv
+                name: argv
                     .first()
                     .cloned()
-                    .unwrap_or_else(|| String::from(launch.file_name)),
-                file_name: String::from(launch.file_name),
-                image: launch.image,
-                argv: guest_argv(&launch.argv, launch.file_name),
-                env: r.env.clone(),
-                exe_path: format!("/bin/{}", launch.file_name),
+                    .unwrap_or_else(|| String::from(file_name)),
+                file_name: String::from(file_name),
+                image,
+                argv: guest_argv(&argv, file_name),
+                env,
+                exe_path: format!("/bin/{file_name}"),
             },
             this_stdin,
             stdout,
         );
         if spawn && crate::sched::spawn_program(p, super::program_thread_entry).is_none() {
-            out_of_memory(launch.file_name)
+            out_of_memory(file_name)
         }
-        if launch.runmode == RunMode::Foreground {
-            r.waiting_for = Some(p.pid());
+        if runmode == RunMode::Foreground {
+            RC.lock().waiting_for = Some(p.pid());
             return;
         }
     }
@@ -199,16 +203,28 @@ fn out_of_memory(file_name: &str) -> ! {
 /// Program `p` (the running one) has ended with `status` and closed its files:
 /// starts what waited for it, and ends the image when nothing is left to wait for.
 pub fn program_ended(p: &'static Process, status: i32, how: Ending) -> ! {
-    let r = rc();
-    if r.waiting_for == Some(p.pid()) {
-        r.waiting_for = None;
-        r.foreground_status = Some(status);
+    let waited_for = {
+        let mut r = RC.lock();
+        let waited_for = r.waiting_for == Some(p.pid());
+        if waited_for {
+            r.waiting_for = None;
+            r.foreground_status = Some(status);
+        }
+        waited_for
+    };
+    if waited_for {
         start_more(None);
     }
-    let all_started = r.next == r.plan.len() && r.waiting_for.is_none();
+    let (all_started, foreground_status) = {
+        let r = RC.lock();
+        (
+            r.next == r.plan.len() && r.waiting_for.is_none(),
+            r.foreground_status,
+        )
+    };
     let others_running = super::running().any(|q| !core::ptr::eq(q, p));
-    if all_started && (r.foreground_status.is_some() || !others_running) {
-        let image_status = r.foreground_status.unwrap_or(status);
+    if all_started && (foreground_status.is_some() || !others_running) {
+        let image_status = foreground_status.unwrap_or(status);
         if how == Ending::Killed {
             crate::platform::exit_after_fault(image_status)
         }

@@ -5,8 +5,8 @@
 //! bitsets, and requeue.
 
 use super::{Tid, Wake};
+use crate::sync::SpinLock;
 use alloc::collections::{BTreeMap, VecDeque};
-use core::cell::UnsafeCell;
 
 struct Waiter {
     tid: Tid,
@@ -20,16 +20,10 @@ pub type Key = (u32, u64);
 const KERNEL: u32 = 0;
 const PHYSICAL: u32 = u32::MAX;
 
-struct Queues(UnsafeCell<BTreeMap<Key, VecDeque<Waiter>>>);
-// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Queues {}
-static QUEUES: Queues = Queues(UnsafeCell::new(BTreeMap::new()));
-
-fn queues() -> &'static mut BTreeMap<Key, VecDeque<Waiter>> {
-    // SAFETY: one CPU, and the kernel runs with interrupts off: callers do not hold the
-    // returned reference across a call that takes it again.
-    unsafe { &mut *QUEUES.0.get() }
-}
+/// The queues, by key. A waker removes waiters and wakes them with the lock held
+/// (futex queues before the scheduler in the lock order); a waiter queues itself,
+/// drops the lock, then blocks.
+static QUEUES: SpinLock<BTreeMap<Key, VecDeque<Waiter>>> = SpinLock::new(BTreeMap::new());
 
 /// The running program's key for `uaddr`.
 fn key(uaddr: u64) -> Key {
@@ -71,7 +65,8 @@ pub fn wake_kernel(id: u64) -> u32 {
 
 fn wait_on(key: Key, bitset: u32, deadline: Option<u64>) -> Wake {
     let tid = super::current();
-    queues()
+    QUEUES
+        .lock()
         .entry(key)
         .or_default()
         .push_back(Waiter { tid, bitset });
@@ -84,14 +79,18 @@ fn wait_on(key: Key, bitset: u32, deadline: Option<u64>) -> Wake {
 
 /// Whether some thread waits on the kernel queue `id`.
 pub fn has_kernel_waiters(id: u64) -> bool {
-    queues().get(&(KERNEL, id)).is_some_and(|q| !q.is_empty())
+    QUEUES
+        .lock()
+        .get(&(KERNEL, id))
+        .is_some_and(|q| !q.is_empty())
 }
 
 fn remove(key: Key, tid: Tid) {
-    if let Some(q) = queues().get_mut(&key) {
+    let mut queues = QUEUES.lock();
+    if let Some(q) = queues.get_mut(&key) {
         q.retain(|w| w.tid != tid);
         if q.is_empty() {
-            queues().remove(&key);
+            queues.remove(&key);
         }
     }
 }
@@ -102,7 +101,8 @@ pub fn wake(uaddr: u64, n: u32, bitset: u32) -> u32 {
 }
 
 fn wake_on(key: Key, n: u32, bitset: u32) -> u32 {
-    let Some(q) = queues().get_mut(&key) else {
+    let mut queues = QUEUES.lock();
+    let Some(q) = queues.get_mut(&key) else {
         return 0;
     };
     let mut woken = 0;
@@ -118,7 +118,7 @@ fn wake_on(key: Key, n: u32, bitset: u32) -> u32 {
         }
     }
     if q.is_empty() {
-        queues().remove(&key);
+        queues.remove(&key);
     }
     woken
 }
@@ -128,12 +128,13 @@ fn wake_on(key: Key, n: u32, bitset: u32) -> u32 {
 pub fn requeue(from: Key, n_wake: u32, to: Key, n_move: u32) -> u32 {
     let woken = wake_on(from, n_wake, u32::MAX);
     let mut moved = 0;
-    if let Some(mut q) = queues().remove(&from) {
+    let mut queues = QUEUES.lock();
+    if let Some(mut q) = queues.remove(&from) {
         let dest_take: VecDeque<Waiter> = q.drain(..(n_move as usize).min(q.len())).collect();
         moved = dest_take.len() as u32;
-        queues().entry(to).or_default().extend(dest_take);
+        queues.entry(to).or_default().extend(dest_take);
         if !q.is_empty() {
-            queues().insert(from, q);
+            queues.insert(from, q);
         }
     }
     woken + moved

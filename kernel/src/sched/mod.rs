@@ -10,14 +10,26 @@
 //! wake-up (futex) and/or a deadline, or until a signal interrupts them
 //! (`Wake::Interrupted`); with nothing runnable the CPU halts until the next deadline
 //! (a sleeper's, or the process's ITIMER_REAL, see `signal::itimer`).
+//!
+//! State: the thread table is one `SpinLock<Scheduler>` (any CPU, and device
+//! interrupts, wake threads); what belongs to the CPU (the thread it runs, when that
+//! thread's slice and CPU accounting began) is `PerCpu`. No lock is held across
+//! `switch_stacks` or while the CPU halts (`schedule` checks `sync::locks_held`), so
+//! an interrupt taken in the halt can wake threads. Lock order, outermost first: a
+//! program's signal state, the futex queues, the scheduler, the process list, a
+//! program's timers; a path that must go the other way drops its guard first (timer
+//! expiry collects what fired, then sends the signals).
 
 pub mod futex;
 
 use crate::arch::{apic, cpu};
 use crate::process::{Pid, Process};
+use crate::sync::{PerCpu, SpinLock};
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use core::cell::UnsafeCell;
+use core::cell::Cell;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 pub type Tid = u32;
 
@@ -67,45 +79,49 @@ struct Thread {
 }
 
 struct Scheduler {
-    threads: BTreeMap<Tid, Thread>,
-    current: Tid,
+    /// Boxed, so that a thread's saved stack pointer stays put while the table
+    /// changes (`schedule` hands its address to `switch_stacks`).
+    threads: BTreeMap<Tid, Box<Thread>>,
     next_tid: Tid,
     /// Last thread picked, for round robin.
     cursor: Tid,
     /// Threads whose kernel stacks can be freed once we are off them.
     dead: Vec<Tid>,
-    /// When the current thread last got the CPU (TSC; raw ticks so that accounting
-    /// never forces the clock's calibration at boot).
-    run_since: u64,
-    /// When the current thread's time slice began (monotonic ns): it ends
-    /// `TIMESLICE_NS` later if another thread is runnable by then.
-    slice_start: u64,
     /// CPU time of threads already reaped, in TSC ticks, per program.
     exited_cpu_ticks: BTreeMap<Pid, u64>,
     /// Times threads already reaped blocked, per program.
     exited_sleeps: BTreeMap<Pid, u64>,
 }
 
-struct Global(UnsafeCell<Scheduler>);
-// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Global {}
-
-static SCHED: Global = Global(UnsafeCell::new(Scheduler {
+static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
     threads: BTreeMap::new(),
-    current: 1,
     next_tid: 2,
     cursor: 1,
     dead: Vec::new(),
-    run_since: 0,
-    slice_start: 0,
     exited_cpu_ticks: BTreeMap::new(),
     exited_sleeps: BTreeMap::new(),
-}));
+});
 
-fn sched() -> &'static mut Scheduler {
-    // SAFETY: one CPU, and the kernel runs with interrupts off: callers do not hold the
-    // returned reference across a call that takes it again.
-    unsafe { &mut *SCHED.0.get() }
+/// What the scheduler keeps per CPU.
+struct Cpu {
+    /// The thread this CPU runs.
+    current: Cell<Tid>,
+    /// When the current thread last got the CPU (TSC; raw ticks so that accounting
+    /// never forces the clock's calibration at boot).
+    run_since: Cell<u64>,
+    /// When the current thread's time slice began (monotonic ns): it ends
+    /// `TIMESLICE_NS` later if another thread is runnable by then.
+    slice_start: Cell<u64>,
+}
+
+static CPU: PerCpu<Cpu> = PerCpu::new(Cpu {
+    current: Cell::new(1),
+    run_since: Cell::new(0),
+    slice_start: Cell::new(0),
+});
+
+fn cpu() -> &'static Cpu {
+    CPU.get()
 }
 
 extern "C" {
@@ -124,25 +140,12 @@ fn alloc_kstack() -> Option<(u64, u64)> {
 /// kernel stack for syscalls and interrupts.
 pub fn init_main_thread() -> Result<(), ()> {
     let (phys, top) = alloc_kstack().ok_or(())?;
-    let s = sched();
-    s.threads.insert(
-        1,
-        Thread {
-            state: State::Runnable,
-            process: crate::process::current(),
-            kstack_phys: phys,
-            kstack_top: top,
-            ksp: 0,
-            fs_base: 0,
-            clear_child_tid: 0,
-            deadline: None,
-            wake: Wake::Woken,
-            cpu_ticks: 0,
-            sleeps: 0,
-            doomed: false,
-        },
-    );
-    s.run_since = crate::arch::cpu::rdtsc();
+    let process = crate::process::current();
+    SCHED
+        .lock()
+        .threads
+        .insert(1, Box::new(Thread::new(process, phys, top, 0, 0, 0)));
+    cpu().run_since.set(crate::arch::cpu::rdtsc());
     // SAFETY: written with interrupts off on the one CPU; the syscall entry reads it only
     // on the next SYSCALL.
     unsafe { syscall_stack_top = top };
@@ -151,7 +154,8 @@ pub fn init_main_thread() -> Result<(), ()> {
 
 /// The threads of program `pid` that have not exited, in tid order.
 pub fn live_threads_of(pid: Pid) -> Vec<Tid> {
-    sched()
+    SCHED
+        .lock()
         .threads
         .iter()
         .filter(|(_, t)| t.state != State::Exited && t.process.pid() == pid)
@@ -166,7 +170,8 @@ pub fn is_own_thread(tid: Tid) -> bool {
 
 /// The program thread `tid` belongs to, if it is live.
 pub fn pid_of(tid: Tid) -> Option<Pid> {
-    sched()
+    SCHED
+        .lock()
         .threads
         .get(&tid)
         .filter(|t| t.state != State::Exited)
@@ -176,17 +181,20 @@ pub fn pid_of(tid: Tid) -> Option<Pid> {
 /// The next thread id, as the pid of a program about to start (its main thread will
 /// get it from `spawn_program`).
 pub fn next_tid() -> Tid {
-    sched().next_tid
+    SCHED.lock().next_tid
 }
 
+/// The thread this CPU runs.
+#[inline]
 pub fn current() -> Tid {
-    sched().current
+    cpu().current.get()
 }
 
 /// Live threads of the running program.
 pub fn thread_count() -> usize {
     let pid = crate::process::current().pid();
-    sched()
+    SCHED
+        .lock()
         .threads
         .values()
         .filter(|t| t.state != State::Exited && t.process.pid() == pid)
@@ -195,18 +203,11 @@ pub fn thread_count() -> usize {
 
 /// The tids of the running program's live threads, lowest first.
 pub fn thread_ids() -> alloc::vec::Vec<Tid> {
-    let pid = crate::process::current().pid();
-    sched()
-        .threads
-        .iter()
-        .filter(|(_, t)| t.state != State::Exited && t.process.pid() == pid)
-        .map(|(&tid, _)| tid)
-        .collect()
+    live_threads_of(crate::process::current().pid())
 }
 
 pub fn set_clear_child_tid(addr: u64) {
-    let s = sched();
-    if let Some(t) = s.threads.get_mut(&s.current) {
+    if let Some(t) = SCHED.lock().threads.get_mut(&current()) {
         t.clear_child_tid = addr;
     }
 }
@@ -283,10 +284,10 @@ pub fn spawn_in(
     clear_child_tid: u64,
 ) -> Option<Tid> {
     let (phys, top) = alloc_kstack()?;
-    let s = sched();
+    let mut s = SCHED.lock();
     let tid = s.next_tid;
     s.next_tid += 1;
-    let process = process.unwrap_or(s.threads[&s.current].process);
+    let process = process.unwrap_or(s.threads[&current()].process);
     const FRAME: u64 = core::mem::size_of::<crate::arch::trap::TrapFrame>() as u64;
     let frame_at = top - FRAME;
     let fx_at = frame_at - 512;
@@ -309,7 +310,14 @@ pub fn spawn_in(
         let fs_base = tls.unwrap_or_else(|| cpu::rdmsr(cpu::MSR_FS_BASE));
         s.threads.insert(
             tid,
-            Thread::new(process, phys, top, ksp, fs_base, clear_child_tid),
+            Box::new(Thread::new(
+                process,
+                phys,
+                top,
+                ksp,
+                fs_base,
+                clear_child_tid,
+            )),
         );
     }
     Some(tid)
@@ -321,7 +329,7 @@ pub fn spawn_in(
 /// FPU state. Its tid is `process.pid()` (taken from `next_tid`).
 pub fn spawn_program(process: &'static Process, start: unsafe extern "C" fn() -> !) -> Option<Tid> {
     let (phys, top) = alloc_kstack()?;
-    let s = sched();
+    let mut s = SCHED.lock();
     let tid = s.next_tid;
     debug_assert_eq!(tid, process.pid());
     s.next_tid += 1;
@@ -330,12 +338,16 @@ pub fn spawn_program(process: &'static Process, start: unsafe extern "C" fn() ->
     let ksp = unsafe { switch_frame(top, start as usize as u64) };
     crate::arch::fpu::write_default(ksp);
     s.threads
-        .insert(tid, Thread::new(process, phys, top, ksp, 0, 0));
+        .insert(tid, Box::new(Thread::new(process, phys, top, ksp, 0, 0)));
     Some(tid)
 }
 
 /// How long `end_other_threads` lets the other threads take to leave the kernel.
 const END_THREADS_GRACE_NS: u64 = 200_000_000;
+
+/// Threads marked `doomed` and not yet reaped: while 0 (nearly always), a return to
+/// program code need not look at the thread table.
+static DOOMED: AtomicU32 = AtomicU32::new(0);
 
 /// Ends every thread of program `pid` but the calling one (exit_group, a fatal signal,
 /// execve), and returns when they have ended. A thread blocked in a syscall holds
@@ -345,11 +357,13 @@ const END_THREADS_GRACE_NS: u64 = 200_000_000;
 /// sockets sees them closed. One that does not get there within a grace period (a wait
 /// that ignores interruption) is ended where it is, as before.
 pub fn end_other_threads(pid: Pid) {
-    let s = sched();
-    let cur = s.current;
+    let cur = current();
     let mut others = false;
-    for (&tid, t) in s.threads.iter_mut() {
+    for (&tid, t) in SCHED.lock().threads.iter_mut() {
         if tid != cur && t.process.pid() == pid && t.state != State::Exited {
+            if !t.doomed {
+                DOOMED.fetch_add(1, Ordering::Relaxed);
+            }
             t.doomed = true;
             others = true;
             if t.state == State::Blocked {
@@ -364,26 +378,29 @@ pub fn end_other_threads(pid: Pid) {
     }
     let give_up = crate::time::monotonic_ns().saturating_add(END_THREADS_GRACE_NS);
     loop {
-        let s = sched();
-        let alive = s
-            .threads
-            .iter()
-            .any(|(&tid, t)| tid != cur && t.process.pid() == pid && t.state != State::Exited);
-        if !alive {
-            return;
-        }
-        if crate::time::monotonic_ns() >= give_up {
-            crate::console::log_once(
-                "end-threads",
-                "rumprun: a thread of an ending program did not leave the kernel in time; ended where it waited",
-            );
-            for (&tid, t) in s.threads.iter_mut() {
-                if tid != cur && t.process.pid() == pid && t.state != State::Exited {
-                    t.state = State::Exited;
-                    s.dead.push(tid);
-                }
+        {
+            let mut s = SCHED.lock();
+            let s = &mut *s;
+            let alive = s
+                .threads
+                .iter()
+                .any(|(&tid, t)| tid != cur && t.process.pid() == pid && t.state != State::Exited);
+            if !alive {
+                return;
             }
-            return;
+            if crate::time::monotonic_ns() >= give_up {
+                crate::console::log_once(
+                    "end-threads",
+                    "rumprun: a thread of an ending program did not leave the kernel in time; ended where it waited",
+                );
+                for (&tid, t) in s.threads.iter_mut() {
+                    if tid != cur && t.process.pid() == pid && t.state != State::Exited {
+                        t.state = State::Exited;
+                        s.dead.push(tid);
+                    }
+                }
+                return;
+            }
         }
         // Runnable, not blocked: a pending signal of ours must not stop the wait.
         schedule();
@@ -393,28 +410,32 @@ pub fn end_other_threads(pid: Pid) {
 /// Called on every return to program code: a thread whose program is ending
 /// (`end_other_threads`) ends here, with nothing of a syscall left on its stack.
 pub fn end_if_doomed() {
-    let s = sched();
-    let cur = s.current;
-    if !s.threads.get(&cur).is_some_and(|t| t.doomed) {
+    if DOOMED.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let cur = current();
+    if !SCHED.lock().threads.get(&cur).is_some_and(|t| t.doomed) {
         return;
     }
     crate::signal::state::thread_exited(cur);
-    if let Some(t) = s.threads.get_mut(&cur) {
-        t.state = State::Exited;
-    }
-    s.dead.push(cur);
+    mark_current_exited();
     schedule();
     unreachable!("an ended thread was scheduled again")
 }
 
-/// Ends the calling thread, whose program has ended (`process::exit` cleaned up).
-pub fn exit_last_thread() -> ! {
-    let s = sched();
-    let cur = s.current;
+/// Marks the calling thread exited, for `reap` to free once the CPU is off it.
+fn mark_current_exited() {
+    let mut s = SCHED.lock();
+    let cur = current();
     if let Some(t) = s.threads.get_mut(&cur) {
         t.state = State::Exited;
     }
     s.dead.push(cur);
+}
+
+/// Ends the calling thread, whose program has ended (`process::exit` cleaned up).
+pub fn exit_last_thread() -> ! {
+    mark_current_exited();
     schedule();
     unreachable!("an exited thread was scheduled again")
 }
@@ -434,14 +455,14 @@ pub fn interrupt(tid: Tid) -> bool {
 /// ends on time and `tid` gets the CPU within one slice even while the running
 /// thread never enters the kernel again.
 fn make_runnable(tid: Tid, how: Wake) -> bool {
-    let s = sched();
+    let mut s = SCHED.lock();
     match s.threads.get_mut(&tid) {
         Some(t) if t.state == State::Blocked => {
             t.state = State::Runnable;
             t.deadline = None;
             t.wake = how;
-            if tid != s.current {
-                arm_timer(s, crate::time::monotonic_ns());
+            if tid != current() {
+                arm_timer(&s, crate::time::monotonic_ns());
             }
             true
         }
@@ -452,9 +473,8 @@ fn make_runnable(tid: Tid, how: Wake) -> bool {
 /// Blocks the current thread until `wake`, `deadline` (monotonic ns) or a signal it
 /// must act on (returns at once if one is already pending).
 pub fn block(deadline: Option<u64>) -> Wake {
-    let s = sched();
-    let cur = s.current;
-    if s.threads.get(&cur).is_some_and(|t| t.doomed) {
+    let cur = current();
+    if SCHED.lock().threads.get(&cur).is_some_and(|t| t.doomed) {
         // Its program is ending: no more waiting. Still give up the CPU, so that a
         // wait that ignores interruption and loops lets the others run.
         schedule();
@@ -463,14 +483,18 @@ pub fn block(deadline: Option<u64>) -> Wake {
     if crate::signal::state::should_interrupt(cur) {
         return Wake::Interrupted;
     }
-    if let Some(t) = s.threads.get_mut(&cur) {
+    if let Some(t) = SCHED.lock().threads.get_mut(&cur) {
         t.state = State::Blocked;
         t.sleeps += 1;
         t.deadline = deadline;
         t.wake = Wake::Woken;
     }
     schedule();
-    sched().threads.get(&cur).map_or(Wake::Woken, |t| t.wake)
+    SCHED
+        .lock()
+        .threads
+        .get(&cur)
+        .map_or(Wake::Woken, |t| t.wake)
 }
 
 /// Sleeps until `deadline`; `Wake::Interrupted` if a signal cut the sleep short.
@@ -492,9 +516,12 @@ pub fn yield_now() {
 
 /// Ends the current thread. The last thread's exit ends the program.
 pub fn exit_thread(status: i32) -> ! {
-    let s = sched();
-    let cur = s.current;
-    let clear = s.threads.get(&cur).map_or(0, |t| t.clear_child_tid);
+    let cur = current();
+    let clear = SCHED
+        .lock()
+        .threads
+        .get(&cur)
+        .map_or(0, |t| t.clear_child_tid);
     if clear != 0 {
         let _ = crate::syscalls::user_write_u32(clear, 0);
         futex::wake(clear, 1, u32::MAX);
@@ -503,16 +530,15 @@ pub fn exit_thread(status: i32) -> ! {
         crate::process::exit(status);
     }
     crate::signal::state::thread_exited(cur);
-    if let Some(t) = s.threads.get_mut(&cur) {
-        t.state = State::Exited;
-    }
-    s.dead.push(cur);
+    mark_current_exited();
     schedule();
     unreachable!("an exited thread was scheduled again")
 }
 
-fn wake_expired(s: &mut Scheduler, now: u64) {
-    for t in s.threads.values_mut() {
+/// Ends the waits whose deadlines have passed, then fires the due interval and POSIX
+/// timers (whose signals wake threads: the scheduler's lock is not held then).
+fn wake_expired(now: u64) {
+    for t in SCHED.lock().threads.values_mut() {
         if t.state == State::Blocked && t.deadline.is_some_and(|d| d <= now) {
             t.state = State::Runnable;
             t.deadline = None;
@@ -545,24 +571,30 @@ fn earliest_deadline(s: &Scheduler) -> Option<u64> {
 
 /// Re-arms the timer after a deadline outside the scheduler changed (setitimer).
 pub fn rearm_timer() {
-    arm_timer(sched(), crate::time::monotonic_ns());
+    arm_timer(&SCHED.lock(), crate::time::monotonic_ns());
 }
 
 /// Arms the timer for the next thing that needs the CPU's attention: a sleeper's
 /// deadline, or the end of the current thread's timeslice when others wait to run
 /// (at once if it has already run that long).
 fn arm_timer(s: &Scheduler, now: u64) {
+    let cur = current();
     let others_runnable = s
         .threads
         .iter()
-        .any(|(&t, th)| t != s.current && th.state == State::Runnable);
-    let slice = others_runnable.then_some((s.slice_start + TIMESLICE_NS).max(now));
+        .any(|(&t, th)| t != cur && th.state == State::Runnable);
+    let slice = others_runnable.then_some((cpu().slice_start.get() + TIMESLICE_NS).max(now));
     // A CPU-time interval timer of the running program comes due only while it runs.
     let cpu_timer = s
         .threads
-        .get(&s.current)
+        .get(&cur)
         .filter(|t| t.state == State::Runnable)
-        .and_then(|_| crate::signal::itimer::cpu_deadline(now));
+        .and_then(|t| {
+            let p = t.process;
+            crate::signal::itimer::cpu_deadline(p, now, || {
+                crate::time::tsc_ticks_to_ns(cpu_ticks_of(s, p.pid()))
+            })
+        });
     let next = [slice, earliest_deadline(s), cpu_timer]
         .into_iter()
         .flatten()
@@ -575,26 +607,34 @@ fn arm_timer(s: &Scheduler, now: u64) {
 /// Picks the next thread and switches to it; returns when the current thread runs
 /// again. Halts while nothing is runnable.
 pub fn schedule() {
-    let s = sched();
+    let held = crate::sync::locks_held();
+    assert!(held == 0, "schedule() with {held} spin locks held");
+    let c = cpu();
     let start = crate::arch::cpu::rdtsc();
-    let cur = s.current;
-    if let Some(t) = s.threads.get_mut(&cur) {
-        t.cpu_ticks += start.saturating_sub(s.run_since);
+    let prev = c.current.get();
+    if let Some(t) = SCHED.lock().threads.get_mut(&prev) {
+        t.cpu_ticks += start.saturating_sub(c.run_since.get());
     }
     // Counted: a CPU timer checked while we pick must not count it twice.
-    s.run_since = start;
-    let next = loop {
+    c.run_since.set(start);
+    let (mut s, next) = loop {
         let now = crate::time::monotonic_ns();
-        wake_expired(s, now);
-        if let Some(t) = pick(s) {
-            break t;
+        wake_expired(now);
+        let s = SCHED.lock();
+        if let Some(t) = pick(&s) {
+            break (s, t);
         }
-        if earliest_deadline(s).is_none() && !crate::fd::wait::device_may_wake() {
-            let blocked = s
-                .threads
+        let deadline = earliest_deadline(&s);
+        arm_timer(&s, now);
+        let blocked = deadline.is_none().then(|| {
+            s.threads
                 .values()
                 .filter(|t| t.state == State::Blocked)
-                .count();
+                .count()
+        });
+        // Unlocked while halted: the interrupt that ends the halt may wake threads.
+        drop(s);
+        if let Some(blocked) = blocked.filter(|_| !crate::fd::wait::device_may_wake()) {
             let mut running = crate::process::running();
             match (running.next(), running.next()) {
                 (Some(p), None) => kprintln!(
@@ -607,17 +647,16 @@ pub fn schedule() {
             }
             crate::platform::exit(crate::fault::DEADLOCK_STATUS);
         }
-        arm_timer(s, now);
         cpu::wait_for_interrupt();
         // Halted time is nobody's CPU time (a CPU timer may be checked next).
-        s.run_since = crate::arch::cpu::rdtsc();
+        c.run_since.set(crate::arch::cpu::rdtsc());
     };
     s.cursor = next;
-    let prev = s.current;
-    s.slice_start = crate::time::monotonic_ns();
-    arm_timer_after_switch(s, next);
+    c.slice_start.set(crate::time::monotonic_ns());
+    c.current.set(next);
+    arm_timer(&s, crate::time::monotonic_ns());
     // Time spent halted while nothing ran is nobody's CPU time.
-    s.run_since = crate::arch::cpu::rdtsc();
+    c.run_since.set(crate::arch::cpu::rdtsc());
     if next == prev {
         return;
     }
@@ -625,6 +664,7 @@ pub fn schedule() {
     let (save, new_ksp, new_top, new_fs, prev_process, new_process) = {
         let p = s.threads.get_mut(&prev).unwrap();
         p.fs_base = prev_fs;
+        // The Thread is boxed: this address stays valid after the guard is dropped.
         let save = &mut p.ksp as *mut u64;
         let prev_process = p.process;
         let n = &s.threads[&next];
@@ -637,7 +677,7 @@ pub fn schedule() {
             n.process,
         )
     };
-    s.current = next;
+    drop(s);
     if !core::ptr::eq(prev_process, new_process) {
         // Another program: its page-table root and its state.
         crate::process::set_current(new_process);
@@ -645,8 +685,10 @@ pub fn schedule() {
     }
     // SAFETY: interrupts are off; `new_top` and `new_ksp` are the next thread's kernel
     // stack top and the stack pointer saved by switch_stacks (or built by switch_frame),
-    // and `save` is where this thread's own is saved, in its Thread entry, which outlives
-    // the switch.
+    // and `save` is where this thread's own is saved, in its boxed Thread, which is not
+    // freed while it is this CPU's current thread (`reap` skips it) and nothing else
+    // runs on this CPU until the switch is done. (With several CPUs, another CPU must
+    // not pick `prev` before its stack pointer is saved: that needs an "on a CPU" mark.)
     unsafe {
         syscall_stack_top = new_top;
         cpu::wrmsr(cpu::MSR_FS_BASE, new_fs);
@@ -655,17 +697,11 @@ pub fn schedule() {
     reap();
 }
 
-fn arm_timer_after_switch(s: &mut Scheduler, next: Tid) {
-    let cur = s.current;
-    s.current = next;
-    arm_timer(s, crate::time::monotonic_ns());
-    s.current = cur;
-}
-
 /// Frees the kernel stacks of exited threads (never the one we are running on).
 fn reap() {
-    let s = sched();
-    let cur = s.current;
+    let mut s = SCHED.lock();
+    let s = &mut *s;
+    let cur = current();
     let mut keep = Vec::new();
     for tid in core::mem::take(&mut s.dead) {
         if tid == cur {
@@ -673,6 +709,9 @@ fn reap() {
             continue;
         }
         if let Some(t) = s.threads.remove(&tid) {
+            if t.doomed {
+                DOOMED.fetch_sub(1, Ordering::Relaxed);
+            }
             *s.exited_cpu_ticks.entry(t.process.pid()).or_default() += t.cpu_ticks;
             *s.exited_sleeps.entry(t.process.pid()).or_default() += t.sleeps;
             for i in 0..KSTACK_PAGES as u64 {
@@ -691,26 +730,37 @@ pub fn on_timer_interrupt(from_program: bool) {
         return;
     }
     let now = crate::time::monotonic_ns();
-    wake_expired(sched(), now);
-    if sched().threads.len() < 2 {
-        arm_timer(sched(), now);
-        return;
+    wake_expired(now);
+    {
+        let s = SCHED.lock();
+        if s.threads.len() < 2 {
+            arm_timer(&s, now);
+            return;
+        }
     }
     schedule();
 }
 
+/// TSC ticks the current thread has run since it last got the CPU.
+fn running_ticks() -> u64 {
+    crate::arch::cpu::rdtsc().saturating_sub(cpu().run_since.get())
+}
+
 /// CPU time of the running thread, in ns.
 pub fn thread_cpu_ns() -> u64 {
-    let s = sched();
-    let running = crate::arch::cpu::rdtsc().saturating_sub(s.run_since);
-    crate::time::tsc_ticks_to_ns(s.threads.get(&s.current).map_or(0, |t| t.cpu_ticks) + running)
+    let ticks = SCHED
+        .lock()
+        .threads
+        .get(&current())
+        .map_or(0, |t| t.cpu_ticks);
+    crate::time::tsc_ticks_to_ns(ticks + running_ticks())
 }
 
 /// How often the current thread (`thread`) or the whole running program blocked.
 pub fn sleeps(thread: bool) -> u64 {
-    let s = sched();
+    let s = SCHED.lock();
     if thread {
-        return s.threads.get(&s.current).map_or(0, |t| t.sleeps);
+        return s.threads.get(&current()).map_or(0, |t| t.sleeps);
     }
     let pid = crate::process::current().pid();
     let live: u64 = s
@@ -724,16 +774,12 @@ pub fn sleeps(thread: bool) -> u64 {
 
 /// CPU time of thread `tid` of the running program, in ns (None: no such thread).
 pub fn thread_cpu_ns_of(tid: Tid) -> Option<u64> {
-    let s = sched();
+    let s = SCHED.lock();
     let t = s.threads.get(&tid)?;
     if t.process.pid() != crate::process::current().pid() || t.state == State::Exited {
         return None;
     }
-    let running = if tid == s.current {
-        crate::arch::cpu::rdtsc().saturating_sub(s.run_since)
-    } else {
-        0
-    };
+    let running = if tid == current() { running_ticks() } else { 0 };
     Some(crate::time::tsc_ticks_to_ns(t.cpu_ticks + running))
 }
 
@@ -745,11 +791,13 @@ pub fn process_cpu_ns() -> u64 {
 
 /// CPU time of program `pid` (all its threads, live and exited), in ns.
 pub fn cpu_ns_of(pid: crate::process::Pid) -> u64 {
-    let s = sched();
-    let running = match s.threads.get(&s.current) {
-        Some(t) if t.process.pid() == pid && t.state == State::Runnable => {
-            crate::arch::cpu::rdtsc().saturating_sub(s.run_since)
-        }
+    crate::time::tsc_ticks_to_ns(cpu_ticks_of(&SCHED.lock(), pid))
+}
+
+/// CPU time of program `pid` (all its threads, live and exited), in TSC ticks.
+fn cpu_ticks_of(s: &Scheduler, pid: crate::process::Pid) -> u64 {
+    let running = match s.threads.get(&current()) {
+        Some(t) if t.process.pid() == pid && t.state == State::Runnable => running_ticks(),
         _ => 0,
     };
     let threads: u64 = s
@@ -759,5 +807,5 @@ pub fn cpu_ns_of(pid: crate::process::Pid) -> u64 {
         .map(|t| t.cpu_ticks)
         .sum();
     let exited = s.exited_cpu_ticks.get(&pid).copied().unwrap_or(0);
-    crate::time::tsc_ticks_to_ns(exited + threads + running)
+    exited + threads + running
 }

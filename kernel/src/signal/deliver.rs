@@ -52,8 +52,8 @@ fn deliver_pending(frame: &mut TrapFrame, syscall: Option<u64>) {
         rax == -ERESTARTSYS || rax == -ERESTARTNOHAND
     });
     loop {
-        let t = state::thread(tid);
-        let Some(info) = state::dequeue(tid, !t.mask) else {
+        let mask = state::with_thread(tid, |t| t.mask);
+        let Some(info) = state::dequeue(tid, !mask) else {
             break;
         };
         let sig = info.signo;
@@ -88,10 +88,11 @@ fn deliver_pending(frame: &mut TrapFrame, syscall: Option<u64>) {
     if let Some(nr) = restart {
         restart_syscall(frame, nr);
     }
-    let t = state::thread(tid);
-    if let Some(m) = t.saved_mask.take() {
-        t.mask = m;
-    }
+    state::with_thread(tid, |t| {
+        if let Some(m) = t.saved_mask.take() {
+            t.mask = m;
+        }
+    });
 }
 
 fn restart_syscall(frame: &mut TrapFrame, nr: u64) {
@@ -105,8 +106,9 @@ fn enter_handler(frame: &mut TrapFrame, info: SigInfo, act: SigAction, trap: Tra
     if act.flags & SA_RESTORER == 0 || act.restorer == 0 {
         crate::fault::undeliverable(sig, "the handler was installed without SA_RESTORER");
     }
-    let t = state::current();
-    let saved_mask = t.saved_mask.take().unwrap_or(t.mask);
+    // The frame is written with the signal state unlocked (it is user memory).
+    let (saved_mask, altstack) =
+        state::with_current(|t| (t.saved_mask.take().unwrap_or(t.mask), t.altstack));
     let entry = Entry {
         handler: act.handler,
         restorer: act.restorer,
@@ -118,7 +120,7 @@ fn enter_handler(frame: &mut TrapFrame, info: SigInfo, act: SigAction, trap: Tra
         &entry,
         info,
         saved_mask,
-        &t.altstack,
+        &altstack,
         trap,
     ) {
         crate::fault::undeliverable(sig, why);
@@ -127,7 +129,7 @@ fn enter_handler(frame: &mut TrapFrame, info: SigInfo, act: SigAction, trap: Tra
     if act.flags & SA_NODEFER == 0 {
         block |= bit(sig);
     }
-    t.mask = (t.mask | block) & !UNBLOCKABLE;
+    state::with_current(|t| t.mask = (t.mask | block) & !UNBLOCKABLE);
     if act.flags & SA_RESETHAND != 0 {
         state::reset_action(sig);
     }
@@ -178,7 +180,7 @@ pub fn fault(frame: &mut TrapFrame, fault_addr: Option<u64>) -> bool {
     if act.handler == SIG_DFL || act.handler == SIG_IGN {
         return false;
     }
-    if state::current().mask & bit(sig) != 0 {
+    if state::with_current(|t| t.mask) & bit(sig) != 0 {
         return false;
     }
     let info = SigInfo {
@@ -211,12 +213,13 @@ pub fn sigreturn(frame: &mut TrapFrame) {
                 let legacy = unsafe { &*(area as *const [u8; fpu::FX_SIZE]) };
                 fpu::load_avx(legacy, extra);
             }
-            let t = state::current();
-            t.mask = r.mask;
             // As on Linux, the saved alternate stack is re-installed unless the thread
             // is still on it (an error there is ignored).
             let [sp, flags, size] = r.stack;
-            let _ = set_altstack(t, handler_rsp, sp, flags, size);
+            state::with_current(|t| {
+                t.mask = r.mask;
+                let _ = set_altstack(t, handler_rsp, sp, flags, size);
+            });
         }
         Err(why) => crate::fault::undeliverable(SIGSEGV, why),
     }

@@ -8,7 +8,16 @@
 //! due if the program kept the CPU (`cpu_deadline`). `expire` fires what is due:
 //! SIGALRM, SIGVTALRM or SIGPROF to the process, and re-arms an interval timer.
 
-use core::cell::UnsafeCell;
+use crate::sync::SpinLock;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// False until some program first arms an interval timer: until then there is no deadline to
+/// look for, and the scheduler's every switch skips the walk over the programs.
+static IN_USE: AtomicBool = AtomicBool::new(false);
+
+fn in_use() -> bool {
+    IN_USE.load(Ordering::Relaxed)
+}
 
 /// `which` of setitimer/getitimer.
 pub const ITIMER_REAL: usize = 0;
@@ -30,9 +39,7 @@ struct TimerState {
 
 /// One program's timers (held by its `process::Process`; `get` and `set` act on the
 /// running program's).
-pub struct Timer(UnsafeCell<TimerState>);
-// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Timer {}
+pub struct Timer(SpinLock<TimerState>);
 
 impl Timer {
     /// Disarmed.
@@ -41,25 +48,24 @@ impl Timer {
             deadline: None,
             interval: 0,
         };
-        Timer(UnsafeCell::new(TimerState { slots: [OFF; 3] }))
+        Timer(SpinLock::new(TimerState { slots: [OFF; 3] }))
     }
 
-    fn get(&self) -> &'static mut TimerState {
-        // SAFETY: the timer lives in a process that is never freed, and nothing runs
-        // concurrently with the kernel (one CPU, interrupts off).
-        unsafe { &mut *self.0.get() }
+    /// Timer `which`'s setting.
+    fn slot(&self, which: usize) -> Slot {
+        self.0.lock().slots[which]
     }
 
     /// Disarms them all (the program has ended).
     pub fn disarm(&self) {
-        for s in self.get().slots.iter_mut() {
+        for s in self.0.lock().slots.iter_mut() {
             s.deadline = None;
         }
     }
 }
 
-fn timer() -> &'static mut TimerState {
-    crate::process::current().itimer.get()
+fn timer() -> &'static Timer {
+    &crate::process::current().itimer
 }
 
 /// The clock timer `which` counts on, in ns.
@@ -73,23 +79,33 @@ fn clock(which: usize) -> u64 {
 
 /// When the next real-time timer of any running program fires (monotonic ns).
 pub fn deadline() -> Option<u64> {
+    if !in_use() {
+        return None;
+    }
     crate::process::running()
-        .filter_map(|p| p.itimer.get().slots[ITIMER_REAL].deadline)
+        .filter_map(|p| p.itimer.slot(ITIMER_REAL).deadline)
         .min()
 }
 
-/// When the running program's next CPU timer would fire (monotonic ns, from `now`)
-/// if it kept the CPU from now on; the scheduler asks while it runs.
-pub fn cpu_deadline(now: u64) -> Option<u64> {
-    let t = timer();
-    let armed = [ITIMER_VIRTUAL, ITIMER_PROF].map(|w| t.slots[w].deadline);
+/// When the next CPU timer of `p` (the program about to run, whose CPU time so far is
+/// `cpu_ns()`) would fire (monotonic ns, from `now`) if it kept the CPU from now on;
+/// the scheduler asks while it runs.
+pub fn cpu_deadline(
+    p: &crate::process::Process,
+    now: u64,
+    cpu_ns: impl FnOnce() -> u64,
+) -> Option<u64> {
+    if !in_use() {
+        return None;
+    }
+    let armed = [ITIMER_VIRTUAL, ITIMER_PROF].map(|w| p.itimer.slot(w).deadline);
     let first = armed.into_iter().flatten().min()?;
-    Some(now + first.saturating_sub(crate::sched::process_cpu_ns()))
+    Some(now + first.saturating_sub(cpu_ns()))
 }
 
 /// (time left until it fires, interval), in ns; (0, interval) when disarmed.
 pub fn get(which: usize) -> (u64, u64) {
-    let s = timer().slots[which];
+    let s = timer().slot(which);
     let left = s
         .deadline
         .map_or(0, |d| d.saturating_sub(clock(which)).max(1));
@@ -100,14 +116,14 @@ pub fn get(which: usize) -> (u64, u64) {
 /// `interval` ns. Returns the previous setting as `get` would.
 pub fn set(which: usize, value: u64, interval: u64) -> (u64, u64) {
     let old = get(which);
-    let s = &mut timer().slots[which];
-    if value == 0 {
-        s.deadline = None;
-        s.interval = 0;
-    } else {
-        s.deadline = Some(clock(which).saturating_add(value));
-        s.interval = interval;
+    let deadline = (value != 0).then(|| clock(which).saturating_add(value));
+    if deadline.is_some() {
+        IN_USE.store(true, Ordering::Relaxed);
     }
+    timer().0.lock().slots[which] = Slot {
+        deadline,
+        interval: if deadline.is_some() { interval } else { 0 },
+    };
     crate::sched::rearm_timer();
     old
 }
@@ -115,12 +131,16 @@ pub fn set(which: usize, value: u64, interval: u64) -> (u64, u64) {
 /// Called by the scheduler with the current time: fires the timers that are due
 /// (the CPU timers of the running program only: no other program used the CPU).
 pub fn expire(now: u64) {
+    if !in_use() {
+        return;
+    }
     for p in crate::process::running() {
         expire_one(p, ITIMER_REAL, now);
     }
     let p = crate::process::current();
-    let t = p.itimer.get();
-    if t.slots[ITIMER_VIRTUAL].deadline.is_some() || t.slots[ITIMER_PROF].deadline.is_some() {
+    if p.itimer.slot(ITIMER_VIRTUAL).deadline.is_some()
+        || p.itimer.slot(ITIMER_PROF).deadline.is_some()
+    {
         let cpu = crate::sched::process_cpu_ns();
         expire_one(p, ITIMER_VIRTUAL, cpu);
         expire_one(p, ITIMER_PROF, cpu);
@@ -128,18 +148,23 @@ pub fn expire(now: u64) {
 }
 
 fn expire_one(p: &crate::process::Process, which: usize, now: u64) {
-    let s = &mut p.itimer.get().slots[which];
-    let Some(d) = s.deadline else { return };
-    if d > now {
-        return;
+    {
+        let mut t = p.itimer.0.lock();
+        let s = &mut t.slots[which];
+        let Some(d) = s.deadline else { return };
+        if d > now {
+            return;
+        }
+        s.deadline = if s.interval == 0 {
+            None
+        } else {
+            // Overruns are coalesced into one signal, as on Linux.
+            let next = d.saturating_add(s.interval);
+            Some(if next <= now { now + s.interval } else { next })
+        };
     }
-    s.deadline = if s.interval == 0 {
-        None
-    } else {
-        // Overruns are coalesced into one signal, as on Linux.
-        let next = d.saturating_add(s.interval);
-        Some(if next <= now { now + s.interval } else { next })
-    };
+    // The signal is sent with the timer unlocked (it wakes threads: the scheduler
+    // comes before the timers in the lock order).
     let signo = match which {
         ITIMER_REAL => super::SIGALRM,
         ITIMER_VIRTUAL => SIGVTALRM,

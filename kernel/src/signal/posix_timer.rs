@@ -9,8 +9,17 @@
 
 use super::{SigInfo, TimerInfo, SI_TIMER};
 use crate::sched::Tid;
+use crate::sync::{SpinLock, SpinLockGuard};
 use alloc::vec::Vec;
-use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// False until some program first arms a POSIX timer: until then there is no deadline to
+/// look for, and the scheduler's every switch skips the walk over the programs.
+static IN_USE: AtomicBool = AtomicBool::new(false);
+
+fn in_use() -> bool {
+    IN_USE.load(Ordering::Relaxed)
+}
 
 /// At most this many timers per program (then EAGAIN, as at RLIMIT_SIGPENDING).
 const MAX_TIMERS: usize = 1024;
@@ -39,39 +48,32 @@ struct Timer {
 }
 
 /// One program's timers, by id (held by its `process::Process`).
-pub struct Timers(UnsafeCell<Vec<Option<Timer>>>);
-// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Timers {}
+pub struct Timers(SpinLock<Vec<Option<Timer>>>);
 
 impl Timers {
     pub const fn new() -> Self {
-        Timers(UnsafeCell::new(Vec::new()))
-    }
-
-    fn get(&self) -> &'static mut Vec<Option<Timer>> {
-        // The timers live in a process that is never freed.
-        // SAFETY: one CPU with interrupts off, and the timers live in a process that is
-        // never freed: callers do not hold the reference across a call that takes it again.
-        unsafe { &mut *self.0.get() }
+        Timers(SpinLock::new(Vec::new()))
     }
 
     /// Deletes them all (the program has ended).
     pub fn clear(&self) {
-        self.get().clear();
+        self.0.lock().clear();
     }
 }
 
-fn timers() -> &'static mut Vec<Option<Timer>> {
-    crate::process::current().timers.get()
+/// The running program's timers, locked.
+fn timers() -> SpinLockGuard<'static, Vec<Option<Timer>>> {
+    crate::process::current().timers.0.lock()
 }
 
-fn timer(id: usize) -> Option<&'static mut Timer> {
-    timers().get_mut(id).and_then(Option::as_mut)
+/// What `f` gives for timer `id` of the running program, or None if there is none.
+fn with_timer<R>(id: usize, f: impl FnOnce(&mut Timer) -> R) -> Option<R> {
+    timers().get_mut(id).and_then(Option::as_mut).map(f)
 }
 
 /// A disarmed timer for the running program; its id, or None when it has too many.
 pub fn create(realtime: bool, notify: Notify, signo: i32, value: Option<u64>) -> Option<usize> {
-    let all = timers();
+    let mut all = timers();
     let id = match all.iter().position(Option::is_none) {
         Some(free) => free,
         None if all.len() < MAX_TIMERS => {
@@ -106,55 +108,73 @@ pub fn delete(id: usize) -> bool {
 
 /// (time left until it fires, interval) in ns, or None if there is no timer `id`.
 pub fn get(id: usize) -> Option<(u64, u64)> {
-    let t = timer(id)?;
+    let (deadline, interval) = with_timer(id, |t| (t.deadline, t.interval))?;
     let now = crate::time::monotonic_ns();
-    let left = t.deadline.map_or(0, |d| d.saturating_sub(now).max(1));
-    Some((left, t.interval))
+    let left = deadline.map_or(0, |d| d.saturating_sub(now).max(1));
+    Some((left, interval))
 }
 
 /// Arms timer `id` to fire at `deadline` (monotonic ns; None disarms), then every
 /// `interval` ns. Returns the previous setting as `get` gives it.
 pub fn set(id: usize, deadline: Option<u64>, interval: u64) -> Option<(u64, u64)> {
     let old = get(id)?;
-    let t = timer(id)?;
-    t.deadline = deadline;
-    t.interval = if deadline.is_some() { interval } else { 0 };
+    if deadline.is_some() {
+        IN_USE.store(true, Ordering::Relaxed);
+    }
+    with_timer(id, |t| {
+        t.deadline = deadline;
+        t.interval = if deadline.is_some() { interval } else { 0 };
+    })?;
     crate::sched::rearm_timer();
     Some(old)
 }
 
 /// Whether timer `id` runs on CLOCK_REALTIME.
 pub fn clock_is_realtime(id: usize) -> bool {
-    timer(id).is_some_and(|t| t.realtime)
+    with_timer(id, |t| t.realtime).unwrap_or(false)
 }
 
 /// timer_getoverrun: the overrun count of the last signal, or None.
 pub fn overrun(id: usize) -> Option<i32> {
-    timer(id).map(|t| t.overrun)
+    with_timer(id, |t| t.overrun)
 }
 
 /// When the next timer of any running program fires (monotonic ns).
 pub fn deadline() -> Option<u64> {
+    if !in_use() {
+        return None;
+    }
     crate::process::running()
-        .flat_map(|p| p.timers.get().iter().flatten().filter_map(|t| t.deadline))
+        .filter_map(|p| {
+            let timers = p.timers.0.lock();
+            timers.iter().flatten().filter_map(|t| t.deadline).min()
+        })
         .min()
 }
 
 /// Called by the scheduler with the current time: fires the timers that are due.
 pub fn expire(now: u64) {
+    if !in_use() {
+        return;
+    }
     for p in crate::process::running() {
-        for (id, slot) in p.timers.get().iter_mut().enumerate() {
+        // The signals go out with the timers unlocked (they wake threads: the
+        // scheduler comes before the timers in the lock order).
+        let mut fired = Vec::new();
+        for (id, slot) in p.timers.0.lock().iter_mut().enumerate() {
             if let Some(t) = slot {
-                fire_if_due(p, id, t, now);
+                fired.extend(fire_if_due(id, t, now));
             }
+        }
+        for (notify, info) in fired {
+            send(p, notify, info);
         }
     }
 }
 
-fn fire_if_due(p: &crate::process::Process, id: usize, t: &mut Timer, now: u64) {
-    let Some(d) = t.deadline.filter(|&d| d <= now) else {
-        return;
-    };
+/// Advances timer `id` if it is due: how to notify and the siginfo to send.
+fn fire_if_due(id: usize, t: &mut Timer, now: u64) -> Option<(Notify, SigInfo)> {
+    let d = t.deadline.filter(|&d| d <= now)?;
     // Expirations missed since `d` become the signal's overrun count.
     let missed = match (now - d).checked_div(t.interval) {
         None => {
@@ -177,7 +197,11 @@ fn fire_if_due(p: &crate::process::Process, id: usize, t: &mut Timer, now: u64) 
         }),
         ..SigInfo::default()
     };
-    match t.notify {
+    Some((t.notify, info))
+}
+
+fn send(p: &crate::process::Process, notify: Notify, info: SigInfo) {
+    match notify {
         Notify::Nothing => {}
         // A full real-time queue drops this expiration (the next one may get in).
         Notify::Program => {

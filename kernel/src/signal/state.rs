@@ -11,10 +11,10 @@
 
 use super::{bit, default_action, Default, SigInfo, NSIG, SIGRTMIN, SIG_DFL, SIG_IGN, UNBLOCKABLE};
 use crate::sched::{self, Tid};
+use crate::sync::{SpinLock, SpinLockGuard};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::collections::VecDeque;
-use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// False when no signal is pending anywhere and no thread has a mask to put back: then
@@ -51,7 +51,7 @@ fn posted() {
 /// or for another program) or a saved mask waits to be restored.
 pub fn recompute_attention() {
     let busy = crate::process::running().any(|p| {
-        let p = p.signals.get();
+        let p = p.signals.0.lock();
         p.pending != 0
             || p.threads
                 .values()
@@ -176,15 +176,15 @@ struct Process {
 }
 
 /// One program's signal state (held by its `process::Process`; the functions below
-/// act on the running program's unless they take a target).
-pub struct Signals(UnsafeCell<Process>);
-// SAFETY: one CPU, and the kernel runs with interrupts off: no concurrent access.
-unsafe impl Sync for Signals {}
+/// act on the running program's unless they take a target). Locked while read or
+/// changed; the lock comes first in the kernel's lock order (a send wakes threads with
+/// it held), and nothing that may fault on user memory or block runs under it.
+pub struct Signals(SpinLock<Process>);
 
 impl Signals {
     /// Every disposition SIG_DFL, nothing pending.
     pub const fn new() -> Self {
-        Signals(UnsafeCell::new(Process {
+        Signals(SpinLock::new(Process {
             actions: [SigAction {
                 handler: 0,
                 flags: 0,
@@ -197,20 +197,16 @@ impl Signals {
         }))
     }
 
-    fn get(&self) -> &'static mut Process {
-        // The Signals live in a process that is never freed.
-        // SAFETY: one CPU with interrupts off, and the Signals live in a process that is
-        // never freed: callers do not hold the reference across a call that takes it again.
-        unsafe { &mut *self.0.get() }
-    }
-
     /// fork: the child (`self`, new) gets `parent`'s dispositions, and its only
     /// thread `child_tid` the mask of the forking thread `parent_tid`; nothing is
     /// pending in the child.
     pub fn copy_from(&self, parent: &Signals, parent_tid: Tid, child_tid: Tid) {
-        let (p, c) = (parent.get(), self.get());
-        c.actions = p.actions;
-        let mask = p.threads.get(&parent_tid).map_or(0, |t| t.mask);
+        let (actions, mask) = {
+            let p = parent.0.lock();
+            (p.actions, p.threads.get(&parent_tid).map_or(0, |t| t.mask))
+        };
+        let mut c = self.0.lock();
+        c.actions = actions;
         c.threads
             .insert(child_tid, Box::new(ThreadSignals::new(mask)));
     }
@@ -218,7 +214,7 @@ impl Signals {
     /// execve: handled signals go back to SIG_DFL (ignored ones stay ignored), the
     /// alternate stack goes; the mask and pending signals stay.
     pub fn reset_for_exec(&self, tid: Tid) {
-        let p = self.get();
+        let mut p = self.0.lock();
         for a in p.actions.iter_mut() {
             if a.handler != SIG_IGN && a.handler != SIG_DFL {
                 *a = SigAction::default();
@@ -233,39 +229,45 @@ impl Signals {
 
     /// The disposition of `sig` in this program.
     pub fn action_of(&self, sig: i32) -> SigAction {
-        self.get().actions[sig as usize]
+        self.0.lock().actions[sig as usize]
     }
 
     /// Forgets every thread's state (the program has ended).
     pub fn clear_threads(&self) {
-        self.get().threads.clear();
+        self.0.lock().threads.clear();
     }
 }
 
-fn process() -> &'static mut Process {
-    crate::process::current().signals.get()
+/// The running program's signal state, locked.
+fn process() -> SpinLockGuard<'static, Process> {
+    crate::process::current().signals.0.lock()
 }
 
-/// The signal state of thread `tid` (created on first use).
-pub fn thread(tid: Tid) -> &'static mut ThreadSignals {
-    process()
-        .threads
+/// The signal state of thread `tid` in `threads` (created on first use).
+fn thread_in(threads: &mut BTreeMap<Tid, Box<ThreadSignals>>, tid: Tid) -> &mut ThreadSignals {
+    threads
         .entry(tid)
         .or_insert_with(|| Box::new(ThreadSignals::new(0)))
 }
 
-/// The calling thread's signal state.
-pub fn current() -> &'static mut ThreadSignals {
-    thread(sched::current())
+/// What `f` makes of the signal state of thread `tid` of the running program (created
+/// on first use), with the program's signal state locked: `f` must not send signals,
+/// touch user memory or block.
+pub fn with_thread<R>(tid: Tid, f: impl FnOnce(&mut ThreadSignals) -> R) -> R {
+    f(thread_in(&mut process().threads, tid))
+}
+
+/// As `with_thread`, for the calling thread.
+pub fn with_current<R>(f: impl FnOnce(&mut ThreadSignals) -> R) -> R {
+    with_thread(sched::current(), f)
 }
 
 /// clone: the new thread inherits the mask; pending set and alternate stack start
 /// empty (Linux clears the alternate stack for CLONE_VM threads).
 pub fn thread_created(parent: Tid, child: Tid) {
-    let mask = thread(parent).mask;
-    process()
-        .threads
-        .insert(child, Box::new(ThreadSignals::new(mask)));
+    let mut p = process();
+    let mask = thread_in(&mut p.threads, parent).mask;
+    p.threads.insert(child, Box::new(ThreadSignals::new(mask)));
 }
 
 pub fn thread_exited(tid: Tid) {
@@ -283,9 +285,10 @@ fn action_of(p: &Process, sig: i32) -> SigAction {
 /// Installs a disposition; setting one that ignores `sig` discards it where pending.
 pub fn set_action(sig: i32, mut act: SigAction) {
     act.mask &= !UNBLOCKABLE;
-    let p = process();
+    let mut p = process();
     p.actions[sig as usize] = act;
-    if is_ignored(sig) {
+    if ignores(&p, sig) {
+        let p = &mut *p;
         p.pending &= !bit(sig);
         p.info.clear(sig);
         for t in p.threads.values_mut() {
@@ -297,15 +300,9 @@ pub fn set_action(sig: i32, mut act: SigAction) {
 
 /// Resets `sig` to SIG_DFL (SA_RESETHAND).
 pub fn reset_action(sig: i32) {
-    let p = process();
+    let mut p = process();
     p.actions[sig as usize].handler = SIG_DFL;
     p.actions[sig as usize].flags &= !super::SA_SIGINFO;
-}
-
-/// True when delivering `sig` would do nothing: SIG_IGN, or SIG_DFL whose default
-/// ignores (or stops, which we treat as ignoring).
-pub fn is_ignored(sig: i32) -> bool {
-    ignores(process(), sig)
 }
 
 fn ignores(p: &Process, sig: i32) -> bool {
@@ -335,10 +332,10 @@ pub fn send_process(info: SigInfo) -> bool {
 /// real-time signal's queue is full (nothing was sent).
 pub fn send_to(to: &crate::process::Process, info: SigInfo) -> bool {
     let sig = info.signo;
-    let p = to.signals.get();
+    let mut p = to.signals.0.lock();
     let kept_somewhere = p.threads.values().any(|t| t.keeps(sig));
-    if ignores(p, sig) && !kept_somewhere {
-        log_stop_ignored(p, sig);
+    if ignores(&p, sig) && !kept_somewhere {
+        log_stop_ignored(&p, sig);
         return true;
     }
     if !p.info.push(info) {
@@ -372,16 +369,14 @@ pub fn send_thread(tid: Tid, info: SigInfo) -> bool {
 /// A signal for thread `tid` of program `to` (tkill, a fault, a POSIX timer).
 pub fn send_thread_in(to: &crate::process::Process, tid: Tid, info: SigInfo) -> bool {
     let sig = info.signo;
-    let p = to.signals.get();
-    let ignored = ignores(p, sig);
-    let t = p
-        .threads
-        .entry(tid)
-        .or_insert_with(|| Box::new(ThreadSignals::new(0)));
-    if ignored && !t.keeps(sig) {
-        log_stop_ignored(p, sig);
+    let mut p = to.signals.0.lock();
+    let ignored = ignores(&p, sig);
+    let keeps = thread_in(&mut p.threads, tid).keeps(sig);
+    if ignored && !keeps {
+        log_stop_ignored(&p, sig);
         return true;
     }
+    let t = thread_in(&mut p.threads, tid);
     if !t.info.push(info) {
         return false;
     }
@@ -396,8 +391,9 @@ pub fn send_thread_in(to: &crate::process::Process, tid: Tid, info: SigInfo) -> 
 /// Takes the lowest-numbered signal of `set` pending for `tid` (its own first, then
 /// the process's), with its siginfo.
 pub fn dequeue(tid: Tid, set: u64) -> Option<SigInfo> {
-    let p = process();
-    let t = thread(tid);
+    let mut guard = process();
+    let p = &mut *guard;
+    let t = thread_in(&mut p.threads, tid);
     let own = t.pending & set;
     let shared = p.pending & set;
     let pick = |s: u64| s.trailing_zeros() as i32 + 1;
@@ -422,11 +418,15 @@ pub fn dequeue(tid: Tid, set: u64) -> Option<SigInfo> {
 
 /// Signals pending for `tid`: its own and the process's.
 pub fn pending(tid: Tid) -> u64 {
-    thread(tid).pending | process().pending
+    let mut p = process();
+    let shared = p.pending;
+    thread_in(&mut p.threads, tid).pending | shared
 }
 
 /// True when a pending signal should end `tid`'s blocking syscall now.
 pub fn should_interrupt(tid: Tid) -> bool {
-    let t = thread(tid);
-    pending(tid) & (!t.mask | t.waiting) != 0
+    let mut p = process();
+    let shared = p.pending;
+    let t = thread_in(&mut p.threads, tid);
+    (t.pending | shared) & (!t.mask | t.waiting) != 0
 }

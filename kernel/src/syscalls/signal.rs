@@ -48,12 +48,12 @@ pub fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
     if size != SIGSET_SIZE {
         return Err(EINVAL);
     }
-    let t = state::current();
+    let mask = state::with_current(|t| t.mask);
     let new = if set != 0 {
         let v: u64 = user::read(set)?;
         Some(match how {
-            SIG_BLOCK => t.mask | v,
-            SIG_UNBLOCK => t.mask & !v,
+            SIG_BLOCK => mask | v,
+            SIG_UNBLOCK => mask & !v,
             SIG_SETMASK => v,
             _ => return Err(EINVAL),
         })
@@ -61,10 +61,10 @@ pub fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
         None
     };
     if old != 0 {
-        user::write(old, t.mask)?;
+        user::write(old, mask)?;
     }
     if let Some(m) = new {
-        t.mask = m & !UNBLOCKABLE;
+        state::with_current(|t| t.mask = m & !UNBLOCKABLE);
     }
     Ok(0)
 }
@@ -75,18 +75,22 @@ pub fn rt_sigpending(set: u64, size: u64) -> SysResult {
         return Err(EINVAL);
     }
     let tid = sched::current();
-    let v = state::pending(tid) & state::thread(tid).mask;
+    let v = state::pending(tid) & state::with_thread(tid, |t| t.mask);
     user::write(set, v)?;
     Ok(0)
 }
 
 pub fn sigaltstack(frame: &TrapFrame, ss: u64, old: u64) -> SysResult {
-    let t = state::current();
     let new: Option<[u64; 3]> = if ss != 0 { Some(user::read(ss)?) } else { None };
-    let current = crate::signal::frame::stack_t(&t.altstack, frame.rsp);
-    if let Some([sp, flags, size]) = new {
-        crate::signal::deliver::set_altstack(t, frame.rsp, sp, flags & 0xffff_ffff, size)
-            .map_err(Errno)?;
+    let (current, set) = state::with_current(|t| {
+        let current = crate::signal::frame::stack_t(&t.altstack, frame.rsp);
+        let set = new.map(|[sp, flags, size]| {
+            crate::signal::deliver::set_altstack(t, frame.rsp, sp, flags & 0xffff_ffff, size)
+        });
+        (current, set)
+    });
+    if let Some(r) = set {
+        r.map_err(Errno)?;
     }
     if old != 0 {
         user::write(old, current)?;
@@ -180,9 +184,9 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, size: u64) -> SysResul
         if deadline.is_some_and(|d| crate::time::monotonic_ns() >= d) {
             return Err(EAGAIN);
         }
-        state::thread(tid).waiting = want;
+        state::with_thread(tid, |t| t.waiting = want);
         let how = sched::block(deadline);
-        state::thread(tid).waiting = 0;
+        state::with_thread(tid, |t| t.waiting = 0);
         if how == Wake::Interrupted && state::pending(tid) & want == 0 {
             return Err(EINTR);
         }
@@ -202,9 +206,10 @@ pub fn rt_sigsuspend(mask: u64, size: u64) -> SysResult {
         return Err(EINVAL);
     }
     let m: u64 = user::read(mask)?;
-    let t = state::current();
-    t.saved_mask = Some(t.mask);
-    t.mask = m & !UNBLOCKABLE;
+    state::with_current(|t| {
+        t.saved_mask = Some(t.mask);
+        t.mask = m & !UNBLOCKABLE;
+    });
     state::raise_attention();
     wait_for_signal()
 }
@@ -222,15 +227,13 @@ pub fn with_wait_mask(mask: u64, size: u64, f: impl FnOnce() -> SysResult) -> Sy
         return Err(EINVAL);
     }
     let m: u64 = user::read(mask)?;
-    let old = state::current().mask;
-    state::current().mask = m & !UNBLOCKABLE;
+    let old = state::with_current(|t| core::mem::replace(&mut t.mask, m & !UNBLOCKABLE));
     let result = f();
-    let t = state::current();
     if matches!(result, Err(e) if e == EINTR || e == ERESTARTNOHAND || e == ERESTARTSYS) {
-        t.saved_mask = Some(old);
+        state::with_current(|t| t.saved_mask = Some(old));
         state::raise_attention();
     } else {
-        t.mask = old;
+        state::with_current(|t| t.mask = old);
     }
     result
 }

@@ -126,6 +126,32 @@ pub fn rdrand() -> Option<u64> {
     None
 }
 
+/// True when this CPU takes maskable interrupts now (RFLAGS.IF).
+#[inline]
+pub fn interrupts_enabled() -> bool {
+    let flags: u64;
+    // SAFETY: pushes RFLAGS and pops it into a register; the stack is balanced.
+    unsafe { asm!("pushfq", "pop {}", out(reg) flags, options(preserves_flags)) }
+    flags & (1 << 9) != 0
+}
+
+/// Masks interrupts on this CPU (`cli`).
+#[inline]
+pub fn disable_interrupts() {
+    // Not `nomem`: memory accesses must not move out of the section it opens.
+    // SAFETY: ring 0 may mask interrupts; it changes nothing else.
+    unsafe { asm!("cli", options(nostack)) }
+}
+
+/// Unmasks interrupts on this CPU (`sti`).
+#[inline]
+pub fn enable_interrupts() {
+    // Not `nomem`: memory accesses must not move out of the section it closes, and
+    // handlers may change memory from here on.
+    // SAFETY: ring 0 may unmask interrupts; the handlers save what they use.
+    unsafe { asm!("sti", options(nostack)) }
+}
+
 /// Halts until the next interrupt, with interrupts enabled only for the halt itself
 /// (`sti` takes effect after `hlt` starts, so no wake-up is lost).
 pub fn wait_for_interrupt() {
