@@ -145,6 +145,13 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         }
     }
     drivers::blockdev::create_nodes(fs::vfs());
+    if source
+        .as_deref()
+        .is_some_and(|s| s.starts_with(net::metadata::URL_PREFIX))
+    {
+        // The metadata service's DHCP lease came before the file systems.
+        net::write_resolv_conf();
+    }
     if let Err(why) = net::configure(&config.net, verbose) {
         kprintln!("rumprun: {why}");
         platform::exit(BOOT_FAILED)
@@ -175,21 +182,30 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
 }
 
 /// The config of a boot without one on its command line: from the first config drive
-/// that has one (`fs::configdrive`), else the default (every baked program, no
-/// arguments). Returns it and where it came from; a config drive's config that
-/// cannot be read or parsed stops the boot with one line.
+/// that has one (`fs::configdrive`), else from the cloud's metadata service
+/// (`net::metadata`, with a card), else the default (every baked program, no
+/// arguments). Returns it and where it came from; a config that cannot be read or
+/// parsed stops the boot with one line.
 fn config_from_drive() -> (rumprun_config::Config, Option<String>) {
     let mut skipped = Vec::new();
     let found = match fs::configdrive::find(&mut skipped) {
-        Ok(f) => f,
+        Ok(Some(f)) => Some((f.source, f.text)),
+        Ok(None) => match net::metadata::fetch(&mut skipped) {
+            Ok(f) => f.map(|f| (f.source, f.text)),
+            Err(why) => {
+                kprintln!("rumprun: config error: {why}");
+                platform::exit(BOOT_FAILED)
+            }
+        },
         Err(why) => {
             kprintln!("rumprun: config error: {why}");
             platform::exit(BOOT_FAILED)
         }
     };
-    let Some(found) = found else {
+    let Some((source, text)) = found else {
         return (rumprun_config::Config::default(), None);
     };
+    let found = Found { source, text };
     match rumprun_config::Config::parse(&found.text) {
         Ok(Some(c)) => (c, Some(found.source)),
         Ok(None) => (rumprun_config::Config::default(), Some(found.source)),
@@ -198,6 +214,12 @@ fn config_from_drive() -> (rumprun_config::Config, Option<String>) {
             platform::exit(BOOT_FAILED)
         }
     }
+}
+
+/// Where a config came from and its text.
+struct Found {
+    source: String,
+    text: String,
 }
 
 /// Hands the frame allocator every RAM range above 1 MiB except the kernel, the baked

@@ -10,6 +10,7 @@
 
 pub mod device;
 pub mod ifreq;
+pub mod metadata;
 pub mod netlink;
 pub mod socket;
 
@@ -168,6 +169,23 @@ fn static_address<A: core::str::FromStr>(n: &Net) -> Result<(A, u8, Option<A>), 
 
 /// Applies the config's `net` blocks; DHCP waits (up to 10 s) for its lease.
 pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
+    configure_before_fs(nets, verbose)?;
+    if nets.iter().any(|n| n.method == "dhcp") {
+        write_resolv_conf();
+    }
+    Ok(())
+}
+
+/// Writes the DHCP leases' DNS servers to /etc/resolv.conf.
+pub fn write_resolv_conf() {
+    let conf = with(|s| s.resolv_conf());
+    let _ =
+        rumprun_vfs::boot_tree::write_file(crate::fs::vfs(), b"/etc/resolv.conf", conf.as_bytes());
+}
+
+/// [`configure`] without writing /etc/resolv.conf (the file systems may not exist
+/// yet: the metadata service is asked before they are set up).
+pub fn configure_before_fs(nets: &[Net], verbose: bool) -> Result<(), String> {
     if nets.is_empty() {
         return Ok(());
     }
@@ -222,12 +240,6 @@ pub fn configure(nets: &[Net], verbose: bool) -> Result<(), String> {
             }
             wait(Some(deadline));
         }
-        let conf = with(|s| s.resolv_conf());
-        let _ = rumprun_vfs::boot_tree::write_file(
-            crate::fs::vfs(),
-            b"/etc/resolv.conf",
-            conf.as_bytes(),
-        );
     }
     wait_for_slaac(&slaac);
     if verbose {

@@ -2,7 +2,8 @@
 //! booted as a user or a cloud would, from a hard disk with plain
 //! `qemu-system-x86_64 -drive file=…` (no -kernel; SeaBIOS, and UEFI with OVMF), the console on the
 //! serial port; and, for an image that carries no config, the config read from a
-//! NoCloud/OpenStack config drive attached next to it.
+//! NoCloud/OpenStack config drive (ISO 9660 or vfat) attached next to it, or fetched
+//! from a metadata service the test serves on the host.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,15 @@ fn rumprun_image(dir: &Path, args: &[&str]) -> Run {
 /// isa-debug-exit for the exit status. Returns the run and the program's exit
 /// status (from isa-debug-exit's `2*v+1`).
 fn boot_disk(disk: &Path, format: &str, extra: &[String]) -> (Run, i32) {
+    let drives: Vec<String> = extra
+        .iter()
+        .flat_map(|d| ["-drive".to_string(), d.clone()])
+        .collect();
+    boot_disk_args(disk, format, &drives)
+}
+
+/// [`boot_disk`] with `extra` QEMU arguments.
+fn boot_disk_args(disk: &Path, format: &str, extra: &[String]) -> (Run, i32) {
     let mut cmd = Command::new("qemu-system-x86_64");
     cmd.arg("-drive")
         .arg(format!(
@@ -50,9 +60,7 @@ fn boot_disk(disk: &Path, format: &str, extra: &[String]) -> (Run, i32) {
             "-device",
             "isa-debug-exit,iobase=0xf4,iosize=4",
         ]);
-    for d in extra {
-        cmd.arg("-drive").arg(d);
-    }
+    cmd.args(extra);
     let run = run_with_timeout(&mut cmd, DISK_BOOT_TIMEOUT);
     assert!(!run.timed_out, "disk boot timed out:\n{}", run.dump());
     let qemu = run.status.expect("QEMU killed by a signal");
@@ -459,4 +467,98 @@ fn an_image_without_config_reads_a_vfat_config_drive() {
     let (run, status) = boot_disk(&img, "raw", &[drive_arg(&other)]);
     assert_eq!(status, 0, "{}", run.dump());
     run.assert_stdout_line("argc=1");
+}
+
+/// The QEMU arguments for a virtio-net card on user networking whose network is
+/// 169.254.169.0/24 (QEMU forwards only addresses inside it), with connections to
+/// 169.254.169.254:80 handed to `busybox httpd -i` serving `root` on the host (one
+/// process per connection, inetd style): the cloud's metadata service, on this
+/// machine only.
+fn metadata_net(root: &Path) -> Vec<String> {
+    let busybox = ["/usr/bin/busybox", "/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+        .expect("busybox not found: install the Debian package busybox");
+    vec![
+        "-netdev".into(),
+        format!(
+            "user,id=md,net=169.254.169.0/24,host=169.254.169.2,dns=169.254.169.3,\
+             guestfwd=tcp:169.254.169.254:80-cmd:{busybox} httpd -i -h {}",
+            root.display().to_string().replace(',', ",,")
+        ),
+        "-device".into(),
+        "virtio-net-pci,netdev=md".into(),
+    ]
+}
+
+#[test]
+fn an_image_without_config_asks_the_metadata_service() {
+    let dir = scratch_dir("cloud-metadata");
+    image_in(&dir, "args.c", "args");
+    rumprun_image(&dir, &["args"])
+        .assert_status(0)
+        .assert_stdout_line("rumprun-args.img");
+    let img = dir.join("rumprun-args.img");
+
+    // OpenStack: /openstack/latest/user_data is the JSON config.
+    let openstack = dir.join("openstack-md");
+    fs::create_dir_all(openstack.join("openstack/latest")).unwrap();
+    fs::write(
+        openstack.join("openstack/latest/user_data"),
+        r#"{"cmdline": "args from 'the metadata service' -env WORLD -hostname", "env": "WORLD=openstack", "env": "RUMPRUN_VERBOSE=1", "hostname": "md-1"}"#,
+    )
+    .unwrap();
+    let (run, status) = boot_disk_args(&img, "raw", &metadata_net(&openstack));
+    assert_eq!(status, 0, "{}", run.dump());
+    for line in [
+        "rumprun: config from http://169.254.169.254/openstack/latest/user_data",
+        "argc=6",
+        "argv[1]=[from]",
+        "argv[2]=[the metadata service]",
+        "env[WORLD]=[openstack]",
+        "hostname=[md-1]",
+    ] {
+        run.assert_stdout_line(line);
+    }
+
+    // EC2: no OpenStack path (404), /latest/user-data is.
+    let ec2 = dir.join("ec2-md");
+    fs::create_dir_all(ec2.join("latest")).unwrap();
+    fs::write(
+        ec2.join("latest/user-data"),
+        r#"{"cmdline": "args -hostname", "hostname": "ec2-1", "env": "RUMPRUN_VERBOSE=1"}"#,
+    )
+    .unwrap();
+    let (run, status) = boot_disk_args(&img, "raw", &metadata_net(&ec2));
+    assert_eq!(status, 0, "{}", run.dump());
+    run.assert_stdout_line("rumprun: config from http://169.254.169.254/latest/user-data")
+        .assert_stdout_line("hostname=[ec2-1]");
+
+    // cloud-config user-data is not ours: the program runs with no arguments.
+    let other = dir.join("cloud-config-md");
+    fs::create_dir_all(other.join("latest")).unwrap();
+    fs::write(other.join("latest/user-data"), "#cloud-config\n").unwrap();
+    let (run, status) = boot_disk_args(&img, "raw", &metadata_net(&other));
+    assert_eq!(status, 0, "{}", run.dump());
+    run.assert_stdout_line("argc=1");
+
+    // A broken JSON config there: one line naming the URL, exit status 1.
+    let broken = dir.join("broken-md");
+    fs::create_dir_all(broken.join("latest")).unwrap();
+    fs::write(
+        broken.join("latest/user-data"),
+        r#"{"cmdline": "args", "env": }"#,
+    )
+    .unwrap();
+    let (run, status) = boot_disk_args(&img, "raw", &metadata_net(&broken));
+    assert_eq!(status, 1, "{}", run.dump());
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("rumprun: config error: http://169.254.169.254/latest/user-data: ")
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.dump());
+    run.assert_output_lacks("argc=");
 }
