@@ -3,7 +3,6 @@
 //! Off by default; checking it costs one load per syscall.
 
 use super::errno::Errno;
-use super::names;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 static ON: AtomicBool = AtomicBool::new(false);
@@ -18,7 +17,7 @@ pub fn enabled() -> bool {
 }
 
 pub fn enter(nr: usize, a: &[u64; 6]) {
-    let name = names::name(nr).unwrap_or("?");
+    let name = super::name(nr).unwrap_or("?");
     kprintln!(
         "[{}] {name}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) ...",
         crate::sched::current(),
@@ -32,7 +31,7 @@ pub fn enter(nr: usize, a: &[u64; 6]) {
 }
 
 pub fn exit(nr: usize, r: &Result<u64, Errno>) {
-    let name = names::name(nr).unwrap_or("?");
+    let name = super::name(nr).unwrap_or("?");
     match r {
         Ok(v) => kprintln!("[{}] {name} = {v:#x}", crate::sched::current()),
         Err(e) => kprintln!(
