@@ -3,7 +3,9 @@
  * pidfd_open's argument checks (EINVAL, ESRCH), the descriptor is close-on-exec and
  * not readable while the process runs; poll and epoll report POLLIN once a child
  * exits, and waitpid then reaps it with its status; pidfd_send_signal kills a child,
- * and gives ESRCH once the child is gone. Raw syscalls: musl has no wrappers.
+ * and gives ESRCH once the child is gone; an open /proc/PID directory works as a
+ * pidfd there too (CPython's test_pidfd_send_signal), another directory is EBADF.
+ * Raw syscalls: musl has no wrappers.
  * Prints one "ok   ..." line per check and ALL OK. */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,13 @@
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
+
+static volatile sig_atomic_t got_usr1;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1++;
+}
 
 static int pidfd_open(pid_t pid, unsigned flags)
 {
@@ -97,5 +106,22 @@ int main(void)
 	close(fd);
 	errno = 0;
 	CHECK(pidfd_send_signal(0, SIGTERM) == -1 && errno == EBADF);
+
+	/* a /proc/PID directory as the pidfd: a child's, and our own */
+	pid = child(30000, 0);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0 && pidfd_send_signal(fd, SIGKILL) == 0);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(fd);
+	signal(SIGUSR1, on_usr1);
+	fd = open("/proc/self", O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0 && pidfd_send_signal(fd, SIGUSR1) == 0 && got_usr1 == 1);
+	close(fd);
+	fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	errno = 0;
+	CHECK(pidfd_send_signal(fd, SIGUSR1) == -1 && errno == EBADF);
+	close(fd);
 	return CHECK_DONE();
 }

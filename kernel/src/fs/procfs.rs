@@ -535,6 +535,15 @@ pub fn fd_link_target(node: &InodeRef) -> Option<Arc<crate::fd::OpenFile>> {
     }
 }
 
+/// The process a `/proc/PID` directory stands for, if `node` is one (Linux takes an
+/// open one as a pidfd in pidfd_send_signal).
+pub fn pid_dir_of(node: &InodeRef) -> Option<Pid> {
+    match node.as_any().downcast_ref::<ProcNode>()?.kind {
+        Kind::PidDir(p) => Some(p),
+        _ => None,
+    }
+}
+
 /// The running program's pid, as /proc names its directory.
 fn own_pid() -> String {
     format!("{}", crate::process::current().pid())

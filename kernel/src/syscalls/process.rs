@@ -573,13 +573,18 @@ pub fn pidfd_send_signal(pidfd: u64, sig: u64, info: u64, flags: u64) -> SysResu
         return Err(EINVAL);
     }
     let f = crate::fd::get(pidfd)?;
-    let p = f
-        .ops
-        .as_any()
-        .downcast_ref::<crate::process::pidfd::PidFd>()
-        .ok_or(EBADF)?
-        .process()
-        .filter(|p| p.is_running())
-        .ok_or(ESRCH)?;
+    let any = f.ops.as_any();
+    let p = if let Some(pf) = any.downcast_ref::<crate::process::pidfd::PidFd>() {
+        pf.process()
+    } else {
+        // An open /proc/PID directory names its process too, as on Linux.
+        let v = any
+            .downcast_ref::<crate::fd::vfs_file::VfsFile>()
+            .ok_or(EBADF)?;
+        let pid = crate::fs::procfs::pid_dir_of(&v.inode).ok_or(EBADF)?;
+        crate::process::find(pid)
+    }
+    .filter(|p| p.is_running())
+    .ok_or(ESRCH)?;
     super::signal::kill(u64::from(p.pid()), sig)
 }

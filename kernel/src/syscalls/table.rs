@@ -699,7 +699,7 @@ macro_rules! syscall_table {
     333 io_pgetevents Unsupported "";
     334 rseq Unsupported "ENOSYS without a log line: libcs probe it at every start and fall back";
     424 pidfd_send_signal Partial
-        "as kill(2) on the descriptor's process (ESRCH once it has ended); a caller's siginfo or flags: EINVAL"
+        "as kill(2) on the descriptor's process (a pidfd or an open /proc/PID directory; ESRCH once it has ended); a caller's siginfo or flags: EINVAL"
         => process::pidfd_send_signal(a[0], a[1], a[2], a[3]);
     425 io_uring_setup Unsupported "no io_uring; programs fall back to epoll or plain I/O";
     426 io_uring_enter Unsupported "no io_uring";
