@@ -24,6 +24,13 @@ macro_rules! errnos {
                 }
             }
         }
+
+        /// Every errno of [`Errno`] as a constant of its own, for a glob import
+        /// (`use rumprun_abi::errno::consts::*`).
+        pub mod consts {
+            use super::Errno;
+            $(#[doc = $text] pub const $name: Errno = Errno::$name;)*
+        }
     };
 }
 

@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 use core::any::Any;
 use spin::Mutex;
 
-const EIO: Errno = Errno(5);
+const EIO: Errno = Errno::EIO;
 
 /// Linux's major numbers: /dev/ptmx is (5, 2), slaves are (136, N).
 pub const PTMX_MAJOR: u32 = 5;

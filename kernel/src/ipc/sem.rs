@@ -21,9 +21,9 @@ const MAX_SETS: usize = 32000;
 const IPC_NOWAIT: i16 = 0o4000;
 /// Kernel futex queues of the sets' waiters.
 const SEM_QUEUE: u64 = 3 << 48;
-pub const EIDRM: Errno = Errno(43);
-const EFBIG: Errno = Errno(27);
-const ERANGE_: Errno = Errno(34);
+pub const EIDRM: Errno = Errno::EIDRM;
+const EFBIG: Errno = Errno::EFBIG;
+const ERANGE_: Errno = Errno::ERANGE;
 
 pub struct Set {
     pub key: i32,

@@ -27,7 +27,7 @@ const SOCKET_IOCTLS: core::ops::RangeInclusive<u64> = 0x890b..=0x89ff;
 const IFNAMSIZ: usize = 16;
 const IFREQ_SIZE: usize = 40;
 const AF_INET: u16 = 2;
-const EADDRNOTAVAIL: Errno = Errno(99);
+const EADDRNOTAVAIL: Errno = Errno::EADDRNOTAVAIL;
 
 /// Handles `req` if it is an interface ioctl (None: not one of ours).
 pub fn ioctl(req: u64, arg: u64) -> Option<Result<u64, Errno>> {

@@ -19,7 +19,7 @@ pub const AF_NETLINK: u64 = 16;
 const SOCK_RAW: u64 = 3;
 const SOCK_DGRAM: u64 = 2;
 const S_IFSOCK: u32 = 0o140000;
-const EPROTONOSUPPORT: Errno = Errno(93);
+const EPROTONOSUPPORT: Errno = Errno::EPROTONOSUPPORT;
 
 /// Port ids handed out at bind/first use (Linux uses the process id first).
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);

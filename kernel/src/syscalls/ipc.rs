@@ -129,7 +129,7 @@ pub fn semctl(id: u64, num: u64, cmd: u64, arg: u64) -> SysResult {
         SETVAL => {
             let v = arg as i32;
             if !(0..=32767).contains(&v) {
-                return Err(Errno(34));
+                return Err(ERANGE);
             }
             one(&|s| {
                 s.values[num] = v as u16;
@@ -149,7 +149,7 @@ pub fn semctl(id: u64, num: u64, cmd: u64, arg: u64) -> SysResult {
                 for (i, c) in raw.chunks_exact(2).enumerate() {
                     let v = u16::from_le_bytes([c[0], c[1]]);
                     if v > 32767 {
-                        return Err(Errno(34));
+                        return Err(ERANGE);
                     }
                     s.values[i] = v;
                 }

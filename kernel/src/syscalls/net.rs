@@ -23,7 +23,7 @@ fn sock(fdn: u64) -> Result<(Arc<OpenFile>, SocketId), Errno> {
         .as_any()
         .downcast_ref::<SocketFile>()
         .map(|s| s.id)
-        .ok_or(Errno(88))?; // ENOTSOCK
+        .ok_or(ENOTSOCK)?;
     Ok((f, id))
 }
 

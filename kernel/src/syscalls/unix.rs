@@ -19,7 +19,6 @@ use rumprun_net::errno::{EAFNOSUPPORT, ENOPROTOOPT, EOPNOTSUPP};
 
 pub const AF_UNIX: u64 = 1;
 const AF_UNSPEC: u16 = 0;
-const ENOTSOCK: Errno = Errno(88);
 
 const MSG_PEEK: u64 = 0x2;
 const MSG_CTRUNC: i32 = 0x8;
@@ -477,7 +476,7 @@ const SO_DOMAIN: u64 = 39;
 
 fn timeval_ns(tv: [i64; 2]) -> Result<u64, Errno> {
     if tv[0] < 0 || !(0..1_000_000).contains(&tv[1]) {
-        return Err(Errno(33)); // EDOM
+        return Err(EDOM);
     }
     Ok(tv[0] as u64 * 1_000_000_000 + tv[1] as u64 * 1000)
 }

@@ -17,8 +17,6 @@ use rumprun_vfs::{InodeRef, XattrCaller};
 const XATTR_CREATE: u64 = vx::XATTR_CREATE as u64;
 const XATTR_REPLACE: u64 = vx::XATTR_REPLACE as u64;
 const CAP_SYS_ADMIN: u64 = 21;
-const ENODATA: Errno = Errno(61);
-const E2BIG: Errno = Errno(7);
 
 /// What the call applies to: a path (following a final symlink or not) or a descriptor.
 #[derive(Clone, Copy)]

@@ -37,9 +37,9 @@ use spin::Mutex;
 
 pub const POLLRDHUP: u32 = 0x2000;
 const S_IFSOCK: u32 = 0o140000;
-pub const EPROTOTYPE: Errno = Errno(91);
-const EPERM: Errno = Errno(1);
-const EPROTONOSUPPORT: Errno = Errno(93);
+pub const EPROTOTYPE: Errno = Errno::EPROTOTYPE;
+const EPERM: Errno = Errno::EPERM;
+const EPROTONOSUPPORT: Errno = Errno::EPROTONOSUPPORT;
 /// Linux's default (and, doubled, maximum) socket buffer size (net.core.*mem_default).
 pub const DEFAULT_BUF: usize = 212_992;
 /// SOCK_MIN_SNDBUF/RCVBUF on x86_64.

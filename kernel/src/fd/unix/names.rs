@@ -66,7 +66,7 @@ pub fn autobind(sock: &Arc<UnixSocket>) -> Result<(UnixAddr, Binding), Errno> {
             Err(e) => return Err(e),
         }
     }
-    Err(Errno(105)) // ENOBUFS: every name taken
+    Err(Errno::ENOBUFS) // every name taken
 }
 
 /// The socket bound to `addr`: ENOENT (and other path errors) when a path does not
