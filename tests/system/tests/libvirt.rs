@@ -163,7 +163,7 @@ fn argv_env_and_exit_status_through_i() {
     if !in_libvirt_namespace("argv_env_and_exit_status_through_i") {
         return;
     }
-    let _daemon = Libvirtd::start("libvirt-args");
+    let daemon = Libvirtd::start("libvirt-args");
     let args = image("args.c");
     rumprun_libvirt(&[
         "-i",
@@ -189,6 +189,33 @@ fn argv_env_and_exit_status_through_i() {
     rumprun_libvirt(&["-i", status.to_str().unwrap(), "42", "nested"])
         .assert_status(42)
         .assert_stdout_line("calling exit(42) from a nested function");
+    // --xml gives a domain any libvirt client can start as it is (virsh create);
+    // the program runs to its end and the domain goes.
+    let hello = image("hello.c");
+    let run = rumprun_libvirt(&[
+        "--xml",
+        "-N",
+        "from-xml",
+        "-e",
+        "WORLD=xml",
+        hello.to_str().unwrap(),
+    ]);
+    run.assert_status(0);
+    let xml = daemon.dir.join("from-xml.xml");
+    fs::write(&xml, &run.stdout).unwrap();
+    check_output(
+        Command::new("virsh").arg("create").arg(&xml),
+        "virsh create",
+    );
+    let start = Instant::now();
+    while Command::new("virsh")
+        .args(["-q", "domstate", "from-xml"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(start.elapsed() < TIMEOUT, "the --xml domain did not end");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // The transient domains are gone.
     let out = check_output(
         Command::new("virsh").args(["-q", "list", "--all", "--name"]),
@@ -339,7 +366,8 @@ fn http_server_on_a_libvirt_network_and_rumpstop() {
     );
 }
 
-/// `--xml` prints the domain without starting anything; with no libvirtd the error is
+/// `--xml` prints the domain without starting anything (started by virsh in
+/// `argv_env_and_exit_status_through_i`); with no libvirtd the error is
 /// one line naming the package (this test runs in the namespace without starting
 /// the daemon).
 #[test]

@@ -266,8 +266,8 @@ QEMU's isa-debug-exit (a <qemu:commandline> argument, as -g ones are) ends the
 domain with the program. With -i the console pty is attached and rumprun exits
 with the program's exit status; without, the console goes to
 <tmpdir>/console.log and rumprun prints libvirt:<name> (give it to rumpstop).
---xml prints the domain XML (console on a pty) and starts nothing. -F, -m and -D
-port are not supported.
+--xml prints the domain XML and starts nothing (COM1 and COM2 on ptys, so it
+starts anywhere as it is). -F, -m and -D port are not supported.
 
 Environment: RUMPRUN_QEMU  the QEMU to run (default qemu-system-x86_64)
 ";

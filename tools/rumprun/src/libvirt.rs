@@ -103,13 +103,15 @@ pub enum ConsoleTo<'a> {
     File(&'a str),
 }
 
-/// The domain XML. `kernel`, `status` and the disk paths must be absolute.
+/// The domain XML. `kernel`, `status` and the disk paths must be absolute. COM2 (the
+/// exit status) is a file chardev at `status`, or a pty without one (`--xml`: the
+/// XML must start wherever it is handed, with no temp dir of ours).
 pub fn domain_xml(
     o: &Options,
     name: &str,
     kernel: &str,
     config: &str,
-    status: &str,
+    status: Option<&str>,
     console: ConsoleTo,
     firmware: Option<&str>,
 ) -> String {
@@ -158,10 +160,15 @@ pub fn domain_xml(
             )
         }
     }
-    x += &format!(
-        "    <serial type='file'>\n      <source path='{}'/>\n      <target port='1'/>\n    </serial>\n",
-        e(status)
-    );
+    match status {
+        Some(path) => {
+            x += &format!(
+                "    <serial type='file'>\n      <source path='{}'/>\n      <target port='1'/>\n    </serial>\n",
+                e(path)
+            )
+        }
+        None => x += "    <serial type='pty'>\n      <target port='1'/>\n    </serial>\n",
+    }
     x += "    <memballoon model='none'/>\n  </devices>\n";
     x += "  <qemu:commandline>\n";
     let mut qemu_args = vec!["-device".to_string(), qemu::EXIT_DEVICE.to_string()];
@@ -234,11 +241,9 @@ pub fn run(o: &Options, config: &str) -> Result<i32, Error> {
         return Err(Error::new(refused_option('m').unwrap_or_default()));
     }
     if o.xml || o.dump {
-        // Nothing is created: the XML names the temp dir that would be used.
-        let dir = match &o.tmpdir {
-            crate::cli::TmpDir::Auto => tmpdir::fresh_name(),
-            crate::cli::TmpDir::Remove(d) | crate::cli::TmpDir::Keep(d) => absolute(d)?,
-        };
+        // Nothing is created: COM1 and COM2 are ptys (virsh console NAME, and
+        // virsh console NAME serial1 for the exit status line).
+        let dir = tmpdir::fresh_name();
         let suffix = dir.rsplit('.').next().unwrap_or("x").to_lowercase();
         let name = domain_name(o, &suffix);
         print!(
@@ -248,7 +253,7 @@ pub fn run(o: &Options, config: &str) -> Result<i32, Error> {
                 &name,
                 &kernel,
                 config,
-                &qemu::status_path(&dir),
+                None,
                 ConsoleTo::Pty,
                 qemu::firmware()
             )
@@ -271,7 +276,7 @@ pub fn run(o: &Options, config: &str) -> Result<i32, Error> {
         &name,
         &kernel,
         config,
-        &qemu::status_path(&dir.path),
+        Some(&qemu::status_path(&dir.path)),
         console,
         qemu::firmware(),
     );
@@ -408,7 +413,7 @@ mod tests {
                 "vm",
                 "/x/app.bin",
                 r#"{"cmdline": "app.bin"}"#,
-                "/t/status",
+                Some("/t/status"),
                 ConsoleTo::Pty,
                 Some("/fw.rom")
             ),
@@ -470,7 +475,7 @@ mod tests {
             "n",
             "/k",
             "{}",
-            "/t/status",
+            Some("/t/status"),
             ConsoleTo::File("/t/console.log"),
             None,
         );
