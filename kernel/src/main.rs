@@ -64,6 +64,8 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: cannot boot: {why}");
         platform::exit(BOOT_FAILED)
     }
+    // Cards wake the I/O wait queue (drivers sit below fd and do not call it).
+    drivers::netdev::set_frame_hook(fd::wait::notify);
     if let Err(why) = platform::init() {
         kprintln!("rumprun: {} platform: {why}", platform::name());
         platform::exit(BOOT_FAILED)

@@ -6,7 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use spin::Mutex;
+use spin::{Mutex, Once};
 
 /// A network card as the stack sees it.
 pub trait NetDevice: Send + Sync {
@@ -46,6 +46,24 @@ pub struct ChecksumOffload {
 }
 
 static NICS: Mutex<Vec<Arc<dyn NetDevice>>> = Mutex::new(Vec::new());
+
+/// What runs when a card has received a frame (or finished sending): installed once at
+/// boot by the layer that waits on cards (`main` installs the I/O wait queue's
+/// `fd::wait::notify`), so that drivers need not know what sits above them.
+static ON_FRAME: Once<fn()> = Once::new();
+
+/// Sets what `frame_arrived` runs (once, at boot, before the cards are probed).
+pub fn set_frame_hook(hook: fn()) {
+    ON_FRAME.call_once(|| hook);
+}
+
+/// Called by a driver (from its interrupt handler) when a frame arrived or a send
+/// finished: wakes whoever waits on the cards.
+pub fn frame_arrived() {
+    if let Some(hook) = ON_FRAME.get() {
+        hook();
+    }
+}
 
 /// Adds an interface; returns its name.
 pub fn register(dev: Arc<dyn NetDevice>) -> String {

@@ -110,9 +110,10 @@ impl Queues {
     }
 }
 
-/// A frame arrived: wake every I/O waiter; the socket waiters poll the stack.
+/// A frame arrived: wake every I/O waiter (through the hook `netdev` was given); the
+/// socket waiters poll the stack.
 fn on_receive() {
-    crate::fd::wait::notify();
+    crate::drivers::netdev::frame_arrived();
 }
 
 /// Features we ask for among those offered. A device offering VERSION_1 must get it.

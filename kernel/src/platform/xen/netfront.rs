@@ -135,7 +135,7 @@ impl Netfront {
         let port = evtchn::alloc_unbound(backend_id)
             .map_err(|e| format!("no event channel (error {e})"))?;
         // A frame (or a finished send) wakes whoever waits on sockets.
-        evtchn::bind(port, crate::fd::wait::notify)
+        evtchn::bind(port, crate::drivers::netdev::frame_arrived)
             .map_err(|e| format!("cannot bind the event channel: {e}"))?;
         let mut rings = Rings {
             tx: tx.va,
