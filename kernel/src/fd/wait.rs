@@ -2,44 +2,15 @@
 //! select, epoll_wait) sleeps here until any file changes state (`notify`) or its
 //! deadline passes, then re-checks. One queue for all files keeps this simple and
 //! correct on one CPU; per-file queues can come when many connections make it matter.
+//! The queue itself (`wait`, `notify`) is `sched::io_wait`; this adds blocking retries.
 
-use crate::sched::{futex, Wake};
+use crate::sched::Wake;
 use crate::syscalls::errno::{Errno, EAGAIN, EINTR, ERESTARTSYS};
-use core::sync::atomic::{AtomicU64, Ordering};
 
-/// The kernel futex queue it is (shared by every program: a pipe's writer and reader
-/// may be different programs).
-const QUEUE: u64 = 0;
+pub use crate::sched::io_wait::{notifications, notify, wait};
+
 /// How often waiters re-check files that need polling (console input).
 pub const POLL_INTERVAL_NS: u64 = 10_000_000;
-
-/// Waits until some file changes state or `deadline` (monotonic ns) passes, or a
-/// signal interrupts (`Wake::Interrupted`).
-pub fn wait(deadline: Option<u64>) -> Wake {
-    futex::wait_kernel(QUEUE, deadline)
-}
-
-/// Counts `notify` calls: something that waiters look at may have changed since a
-/// caller last read it (the network stack skips polls when nothing did).
-static NOTIFIED: AtomicU64 = AtomicU64::new(0);
-
-/// Wakes every waiter (a file became readier, or a card received a frame).
-pub fn notify() {
-    NOTIFIED.fetch_add(1, Ordering::Relaxed);
-    futex::wake_kernel(QUEUE);
-}
-
-/// How many times `notify` has run.
-pub fn notifications() -> u64 {
-    NOTIFIED.load(Ordering::Relaxed)
-}
-
-/// Whether a device interrupt may still wake a waiter here: someone waits, and a
-/// network card wakes the queue when a frame arrives. (The scheduler asks before it
-/// calls all threads blocked with nothing to wake them a deadlock.)
-pub fn device_may_wake() -> bool {
-    futex::has_kernel_waiters(QUEUE) && crate::drivers::netdev::any_interrupt_driven()
-}
 
 /// The earlier of two optional deadlines.
 pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {

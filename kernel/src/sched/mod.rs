@@ -21,6 +21,7 @@
 //! expiry collects what fired, then sends the signals).
 
 pub mod futex;
+pub mod io_wait;
 
 use crate::arch::{apic, cpu};
 use crate::process::{Pid, Process};
@@ -634,7 +635,7 @@ pub fn schedule() {
         });
         // Unlocked while halted: the interrupt that ends the halt may wake threads.
         drop(s);
-        if let Some(blocked) = blocked.filter(|_| !crate::fd::wait::device_may_wake()) {
+        if let Some(blocked) = blocked.filter(|_| !io_wait::device_may_wake()) {
             let mut running = crate::process::running();
             match (running.next(), running.next()) {
                 (Some(p), None) => kprintln!(

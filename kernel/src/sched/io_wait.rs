@@ -1,0 +1,40 @@
+//! The I/O wait queue's core (what `fd::wait` builds on): a thread that must wait for
+//! a file sleeps on one kernel futex queue until any file changes state (`notify`, also
+//! what network cards' interrupts run) or its deadline passes, then re-checks. It lives
+//! in the scheduler so that the scheduler, which asks `device_may_wake` before it calls
+//! all threads blocked with nothing to wake them a deadlock, does not reach up into fd.
+
+use super::{futex, Wake};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// The kernel futex queue it is (shared by every program: a pipe's writer and reader
+/// may be different programs).
+const QUEUE: u64 = 0;
+
+/// Waits until some file changes state or `deadline` (monotonic ns) passes, or a
+/// signal interrupts (`Wake::Interrupted`).
+pub fn wait(deadline: Option<u64>) -> Wake {
+    futex::wait_kernel(QUEUE, deadline)
+}
+
+/// Counts `notify` calls: something that waiters look at may have changed since a
+/// caller last read it (the network stack skips polls when nothing did).
+static NOTIFIED: AtomicU64 = AtomicU64::new(0);
+
+/// Wakes every waiter (a file became readier, or a card received a frame).
+pub fn notify() {
+    NOTIFIED.fetch_add(1, Ordering::Relaxed);
+    futex::wake_kernel(QUEUE);
+}
+
+/// How many times `notify` has run.
+pub fn notifications() -> u64 {
+    NOTIFIED.load(Ordering::Relaxed)
+}
+
+/// Whether a device interrupt may still wake a waiter here: someone waits, and a
+/// network card wakes the queue when a frame arrives. (The scheduler asks before it
+/// calls all threads blocked with nothing to wake them a deadlock.)
+pub fn device_may_wake() -> bool {
+    futex::has_kernel_waiters(QUEUE) && crate::drivers::netdev::any_interrupt_driven()
+}
