@@ -102,6 +102,9 @@ pub struct Options {
     pub libvirt_uri: Option<String>,
     /// `--xml` (libvirt only): print the domain XML instead of starting it.
     pub xml: bool,
+    /// `--kvm` (libvirt only): a domain of type `kvm` (hardware virtualization) rather
+    /// than `qemu` (TCG).
+    pub kvm: bool,
     /// `-r 'PROG [ARGS...] [&||]'`: the programs to start (the config's `rc`), in order.
     pub rc: Vec<RcProgram>,
 }
@@ -169,7 +172,7 @@ PLATFORM is the rumprun runtime platform to use
     xen  : xen PVH guest via xl(1), run in dom0
     iso  : bake app and config into a bootable iso image (GRUB, BIOS boot)
     image: the same as a disk image for PCs and clouds (-f raw|qcow2)
-    libvirt: a libvirt domain through virsh (-c URI; --xml prints its XML)
+    libvirt: a libvirt domain through virsh (-c URI; --xml prints its XML; --kvm)
     ec2, hvf (not yet)
 
 APP is the image to rumprun (made by rumprun-bake).  app args are processed by APP.
@@ -256,7 +259,8 @@ host's); -I cards are vifs (the guest's eth0, ...; the backend, if given, is
 the bridge; RUMPRUN_XEN_VIF_SCRIPT names another hotplug script). -F, -g and
 -D port are not supported on xen.
 
-libvirt [--xml] [-c URI] creates a transient libvirt domain (type qemu, q35,
+libvirt [--xml] [--kvm] [-c URI] creates a transient libvirt domain (type qemu,
+or kvm with --kvm; q35,
 direct kernel boot: the image as <kernel>, the config as <cmdline>) with virsh
 (Debian: libvirt-clients; a local libvirtd: libvirt-daemon-system). Its name is
 -N, else rumprun-<APP file name>-<random>. -b disks are virtio disks vda, ...; -I
@@ -367,12 +371,18 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         args: Vec::new(),
         libvirt_uri: None,
         xml: false,
+        kvm: false,
         rc: Vec::new(),
     };
-    // `rumprun libvirt --xml ...`: a long option getopt does not know, taken first.
+    // `rumprun libvirt [--xml] [--kvm] ...`: long options getopt does not know, taken
+    // first, in either order.
     let mut rest = rest;
-    if platform == Platform::Libvirt && rest.first().map(String::as_str) == Some("--xml") {
-        o.xml = true;
+    while platform == Platform::Libvirt && !rest.is_empty() {
+        match rest[0].as_str() {
+            "--xml" => o.xml = true,
+            "--kvm" => o.kvm = true,
+            _ => break,
+        }
         rest = &rest[1..];
     }
     // The guest options: a new parser, so a `--` before PLATFORM ended only the
@@ -584,6 +594,7 @@ mod tests {
                 args: vec![],
                 libvirt_uri: None,
                 xml: false,
+                kvm: false,
                 rc: vec![],
             }
         );

@@ -2,7 +2,8 @@
 //! libvirt (virsh, OpenStack Nova, KubeVirt, oVirt) can run it.
 //!
 //! The domain XML ([`domain_xml`]) boots the image directly (`<os><kernel>`, the
-//! runtime config JSON as `<cmdline>`), type `qemu` (TCG), q35, qboot when installed;
+//! runtime config JSON as `<cmdline>`), type `qemu` (TCG; `kvm` with `--kvm`), q35,
+//! qboot when installed;
 //! COM1 is the console (a pty with `-i`, a file `<tmpdir>/console.log` in the
 //! background), COM2 a file chardev `<tmpdir>/status` where the guest writes its exit
 //! status (the channel `rumprun qemu` reads), and QEMU's isa-debug-exit (through
@@ -117,7 +118,10 @@ pub fn domain_xml(
 ) -> String {
     let e = xml_escape;
     let mut x = String::new();
-    x += "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n";
+    let kind = if o.kvm { "kvm" } else { "qemu" };
+    x += &format!(
+        "<domain type='{kind}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+    );
     x += &format!("  <name>{}</name>\n", e(name));
     x += &format!("  <memory unit='MiB'>{}</memory>\n", o.mem_mb);
     x += "  <vcpu>1</vcpu>\n";
@@ -449,6 +453,23 @@ mod tests {
 </domain>
 "
         );
+    }
+
+    #[test]
+    fn kvm_domain_type() {
+        for args in [
+            &["libvirt", "--kvm", "app.bin"][..],
+            &["libvirt", "--xml", "--kvm", "app.bin"],
+            &["libvirt", "--kvm", "--xml", "app.bin"],
+        ] {
+            let o = options(args);
+            assert!(o.kvm && o.xml == args.contains(&"--xml"), "{args:?}");
+            let x = domain_xml(&o, "vm", "/a", "{}", None, ConsoleTo::Pty, None);
+            assert!(x.starts_with("<domain type='kvm' "), "{x}");
+        }
+        let o = options(&["libvirt", "--xml", "app.bin"]);
+        let x = domain_xml(&o, "vm", "/a", "{}", None, ConsoleTo::Pty, None);
+        assert!(!o.kvm && x.starts_with("<domain type='qemu' "), "{x}");
     }
 
     #[test]
