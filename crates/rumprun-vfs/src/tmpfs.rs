@@ -83,25 +83,26 @@ impl Shared {
             return Ok(());
         }
         let max = self.opts.max_bytes.map(|b| b / PAGE_SIZE as u64);
-        let mut cur = self.used_pages.load(Ordering::Relaxed);
-        loop {
-            if max.is_some_and(|m| cur + n > m) {
-                return Err(Errno::ENOSPC);
-            }
-            match self.used_pages.compare_exchange(
-                cur,
-                cur + n,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(()),
-                Err(c) => cur = c,
-            }
-        }
+        reserve_bounded(&self.used_pages, n, max)
     }
 
     fn release_pages(&self, n: u64) {
         self.used_pages.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// Adds `n` to `counter` unless that would pass `max` (ENOSPC): the page and xattr
+/// budgets' one compare-and-swap loop.
+fn reserve_bounded(counter: &AtomicU64, n: u64, max: Option<u64>) -> VfsResult<()> {
+    let mut cur = counter.load(Ordering::Relaxed);
+    loop {
+        if max.is_some_and(|m| cur + n > m) {
+            return Err(Errno::ENOSPC);
+        }
+        match counter.compare_exchange(cur, cur + n, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return Ok(()),
+            Err(c) => cur = c,
+        }
     }
 }
 
@@ -113,21 +114,7 @@ impl XattrBudget for Shared {
             .opts
             .max_inodes
             .map(|i| i.saturating_mul(XATTR_SPACE_PER_INODE));
-        let mut cur = self.xattr_space.load(Ordering::Relaxed);
-        loop {
-            if max.is_some_and(|m| cur + n > m) {
-                return Err(Errno::ENOSPC);
-            }
-            match self.xattr_space.compare_exchange(
-                cur,
-                cur + n,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(()),
-                Err(c) => cur = c,
-            }
-        }
+        reserve_bounded(&self.xattr_space, n, max)
     }
 
     fn release(&self, n: u64) {
