@@ -800,9 +800,17 @@ pub fn in_net_namespace(name: &str, marker: &str, setup: &[&str]) -> bool {
         Path::new("/dev/net/tun").exists(),
         "{name} needs /dev/net/tun (the tun module), which this machine lacks"
     );
+    rerun_under_unshare(name, marker, &["-rn"], "a network namespace");
+    false
+}
+
+/// Runs test `name` of the current test binary again under `unshare UNSHARE_ARGS`
+/// with `marker` set in its environment, and checks that it passed there (`what`
+/// names the namespaces in the failure message).
+pub fn rerun_under_unshare(name: &str, marker: &str, unshare_args: &[&str], what: &str) {
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("unshare")
-        .arg("-rn")
+        .args(unshare_args)
         .arg(&exe)
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(marker, "1")
@@ -816,7 +824,7 @@ pub fn in_net_namespace(name: &str, marker: &str, setup: &[&str]) -> bool {
     );
     assert!(
         out.status.success() && log.contains(&format!("test {name} ... ok")),
-        "{name} in a network namespace (unshare -rn) failed:\n{log}"
+        "{name} in {what} (unshare {}) failed:\n{log}",
+        unshare_args.join(" ")
     );
-    false
 }

@@ -39,23 +39,11 @@ fn in_libvirt_namespace(name: &str) -> bool {
     if std::env::var_os(IN_NAMESPACE).is_some() {
         return true;
     }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .args(["-mn", "--propagation", "private"])
-        .arg(&exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(IN_NAMESPACE, "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{name} needs unshare (util-linux): {e}"));
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() && log.contains(&format!("test {name} ... ok")),
-        "{name} in a mount and network namespace (unshare -mn, as root) failed:\n{log}"
+    rerun_under_unshare(
+        name,
+        IN_NAMESPACE,
+        &["-mn", "--propagation", "private"],
+        "a mount and network namespace (as root)",
     );
     false
 }
