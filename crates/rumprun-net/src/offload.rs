@@ -304,7 +304,7 @@ pub fn verify(frame: &[u8]) -> Verdict {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use alloc::vec;
     use alloc::vec::Vec;
@@ -345,8 +345,9 @@ mod tests {
     }
 
     /// An Ethernet frame around an IP packet: `ipv6` picks the header, `emit` writes
-    /// the transport segment (with or without its checksum, per `caps`).
-    fn frame(
+    /// the transport segment (with or without its checksum, per `caps`). The TSO tests
+    /// build their segments with it too.
+    pub(crate) fn frame(
         ipv6: bool,
         protocol: IpProtocol,
         segment_len: usize,

@@ -279,16 +279,8 @@ mod tests {
     use super::*;
     use alloc::vec;
     use smoltcp::phy::ChecksumCapabilities;
-    use smoltcp::wire::{
-        EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IpAddress, IpProtocol,
-        Ipv4Address, Ipv4Packet, Ipv4Repr, Ipv6Address, Ipv6Packet, Ipv6Repr, TcpControl,
-        TcpPacket, TcpRepr, TcpSeqNumber,
-    };
+    use smoltcp::wire::{IpProtocol, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber};
 
-    const V4_SRC: Ipv4Address = Ipv4Address::new(10, 9, 0, 2);
-    const V4_DST: Ipv4Address = Ipv4Address::new(10, 9, 0, 1);
-    const V6_SRC: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
-    const V6_DST: Ipv6Address = Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
     const SEQ: u32 = 0xffff_f000; // wraps inside the run
 
     /// A frame of one TCP segment as smoltcp emits it, its checksum computed in full
@@ -315,48 +307,9 @@ mod tests {
             c.ipv4 = smoltcp::phy::Checksum::Both;
             c
         };
-        let ip_len = if ipv6 { 40 } else { 20 };
-        let mut buf = vec![0u8; 14 + ip_len + repr.buffer_len()];
-        let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
-        EthernetRepr {
-            src_addr: EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
-            dst_addr: EthernetAddress([0x52, 0x54, 0, 0x12, 0x34, 0x57]),
-            ethertype: if ipv6 {
-                EthernetProtocol::Ipv6
-            } else {
-                EthernetProtocol::Ipv4
-            },
-        }
-        .emit(&mut eth);
-        let ip = eth.payload_mut();
-        let (src, dst) = if ipv6 {
-            Ipv6Repr {
-                src_addr: V6_SRC,
-                dst_addr: V6_DST,
-                next_header: IpProtocol::Tcp,
-                payload_len: repr.buffer_len(),
-                hop_limit: 64,
-            }
-            .emit(&mut Ipv6Packet::new_unchecked(&mut ip[..]));
-            (IpAddress::Ipv6(V6_SRC), IpAddress::Ipv6(V6_DST))
-        } else {
-            Ipv4Repr {
-                src_addr: V4_SRC,
-                dst_addr: V4_DST,
-                next_header: IpProtocol::Tcp,
-                payload_len: repr.buffer_len(),
-                hop_limit: 64,
-            }
-            .emit(&mut Ipv4Packet::new_unchecked(&mut ip[..]), &caps);
-            (IpAddress::Ipv4(V4_SRC), IpAddress::Ipv4(V4_DST))
-        };
-        repr.emit(
-            &mut TcpPacket::new_unchecked(&mut ip[ip_len..]),
-            &src,
-            &dst,
-            &caps,
-        );
-        buf
+        crate::offload::tests::frame(ipv6, IpProtocol::Tcp, repr.buffer_len(), |seg, src, dst| {
+            repr.emit(&mut TcpPacket::new_unchecked(seg), &src, &dst, &caps)
+        })
     }
 
     /// What a card does with a joined frame (Linux's tcp_gso_segment, in short): cuts
