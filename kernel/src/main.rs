@@ -15,6 +15,7 @@ extern crate alloc;
 mod console;
 mod arch;
 mod drivers;
+mod errno;
 mod fault;
 mod fd;
 mod fs;

@@ -3,9 +3,9 @@
 //! raw device file (byte offsets, partial sectors read-modify-write, BLKGETSIZE64,
 //! fsync = FLUSH). File systems mount them through `rumprun_vfs::BlockDevice`.
 
+use crate::errno::*;
+use crate::fd::stat::Stat;
 use crate::fd::{FileOps, OpenFile, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::Stat;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -163,7 +163,7 @@ impl FileOps for BlockFile {
         Ok(Stat::special(0o060660, 100 + self.index as u64, rdev))
     }
     fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
-        use crate::syscalls::user;
+        use crate::mm::user;
         const BLKGETSIZE: u64 = 0x1260;
         const BLKSSZGET: u64 = 0x1268;
         const BLKGETSIZE64: u64 = 0x8008_1272;

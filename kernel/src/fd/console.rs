@@ -4,8 +4,8 @@
 //! shell's job control asks (tcgetpgrp/tcsetpgrp, TIOCSCTTY, TIOCGSID).
 
 use super::{FileOps, OpenFile, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{makedev, Stat, S_IFCHR};
+use crate::errno::*;
+use crate::fd::stat::{makedev, Stat, S_IFCHR};
 use core::any::Any;
 
 /// The console's foreground process group (tcsetpgrp; 0: none set, tcgetpgrp answers
@@ -40,7 +40,7 @@ impl FileOps for Console {
         Ok(Stat::special(S_IFCHR | 0o620, 3, makedev(5, 1)))
     }
     fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
-        use crate::syscalls::user;
+        use crate::mm::user;
         use core::sync::atomic::Ordering;
         const TCGETS: u64 = 0x5401;
         const TCSETS: u64 = 0x5402;

@@ -1,8 +1,8 @@
 //! The character devices of /dev: null, zero, full, random, urandom.
 
 use super::{FileOps, OpenFile};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{makedev, Stat, S_IFCHR};
+use crate::errno::*;
+use crate::fd::stat::{makedev, Stat, S_IFCHR};
 use core::any::Any;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 //! EPOLLONESHOT disables an entry after one report until EPOLL_CTL_MOD.
 
 use super::{FileOps, OpenFile, POLLERR, POLLHUP};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{Stat, S_IFREG};
+use crate::errno::*;
+use crate::fd::stat::{Stat, S_IFREG};
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;

@@ -2,8 +2,8 @@
 //! semaphore mode); reading zero would block, and a write that would overflow too.
 
 use super::{wait, FileOps, OpenFile, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{Stat, S_IFREG};
+use crate::errno::*;
+use crate::fd::stat::{Stat, S_IFREG};
 use core::any::Any;
 use spin::Mutex;
 

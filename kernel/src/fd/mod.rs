@@ -14,13 +14,14 @@ pub mod eventfd;
 pub mod pipe;
 pub mod pty;
 pub mod signalfd;
+pub mod stat;
 pub mod timerfd;
 pub mod unix;
 pub mod vfs_file;
 pub mod wait;
 
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::Stat;
+use crate::errno::*;
+use crate::fd::stat::Stat;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;

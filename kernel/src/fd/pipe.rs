@@ -3,8 +3,8 @@
 //! writing with no readers left gives EPIPE. Writes of up to PIPE_BUF bytes are atomic.
 
 use super::{wait, FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{Stat, S_IFIFO};
+use crate::errno::*;
+use crate::fd::stat::{Stat, S_IFIFO};
 use alloc::sync::Arc;
 use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};

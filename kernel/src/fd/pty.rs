@@ -13,9 +13,9 @@
 //! reads end of file and writes EIO once the master is gone.
 
 use super::{FileOps, OpenFile, POLLHUP, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{makedev, Stat, S_IFCHR};
-use crate::syscalls::user;
+use crate::errno::*;
+use crate::fd::stat::{makedev, Stat, S_IFCHR};
+use crate::mm::user;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
 use alloc::string::String;

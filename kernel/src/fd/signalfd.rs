@@ -6,9 +6,9 @@
 //! and every signal sent wakes it through the I/O queue).
 
 use super::{FileOps, OpenFile, POLLIN};
+use crate::errno::*;
+use crate::fd::stat::{Stat, S_IFREG};
 use crate::signal::{state, SigInfo, UNBLOCKABLE};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{Stat, S_IFREG};
 use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 

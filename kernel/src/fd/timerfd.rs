@@ -3,8 +3,8 @@
 //! `next_deadline`.
 
 use super::{FileOps, OpenFile, POLLIN};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::{Stat, S_IFREG};
+use crate::errno::*;
+use crate::fd::stat::{Stat, S_IFREG};
 use core::any::Any;
 use spin::Mutex;
 

@@ -4,8 +4,8 @@
 //! (see `open_inode`).
 
 use super::{console::Console, devices::Device, FileOps, OpenFile, O_APPEND, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::Stat;
+use crate::errno::*;
+use crate::fd::stat::Stat;
 use alloc::string::String;
 use alloc::sync::Arc;
 use core::any::Any;

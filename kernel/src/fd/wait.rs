@@ -4,8 +4,8 @@
 //! correct on one CPU; per-file queues can come when many connections make it matter.
 //! The queue itself (`wait`, `notify`) is `sched::io_wait`; this adds blocking retries.
 
+use crate::errno::{Errno, EAGAIN, EINTR, ERESTARTSYS};
 use crate::sched::Wake;
-use crate::syscalls::errno::{Errno, EAGAIN, EINTR, ERESTARTSYS};
 
 pub use crate::sched::io_wait::{notifications, notify, wait};
 

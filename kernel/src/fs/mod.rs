@@ -8,7 +8,7 @@ pub mod mounts;
 pub mod pages;
 pub mod procfs;
 
-use crate::syscalls::errno::*;
+use crate::errno::*;
 use alloc::sync::Arc;
 use rumprun_vfs::{archive, boot_tree, Cred, InodeRef, Timespec, Tmpfs, TmpfsOptions, Vfs};
 use spin::{Mutex, Once};

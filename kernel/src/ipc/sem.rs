@@ -4,9 +4,9 @@
 //! IPC_RMID, EIDRM) lets it try again. SEM_UNDO is accepted but nothing is undone at
 //! exit.
 
+use crate::errno::*;
 use crate::process::Pid;
 use crate::sched::{futex, Wake};
-use crate::syscalls::errno::*;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use spin::Mutex;

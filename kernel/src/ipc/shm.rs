@@ -6,10 +6,10 @@
 //! for the whole image, as in one IPC namespace.
 
 use crate::arch::paging::PAGE_SIZE;
+use crate::errno::*;
 use crate::mm::address_space::{self, PROT_READ, PROT_WRITE};
 use crate::mm::frames;
 use crate::process::Pid;
-use crate::syscalls::errno::*;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use spin::Mutex;

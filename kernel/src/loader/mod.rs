@@ -199,7 +199,7 @@ fn load_interpreter(path: &str) -> Result<u64, LoadError> {
     let image = crate::fs::lookup(path.as_bytes())
         .and_then(|node| Image::open(node).map_err(crate::fs::err))
         .map_err(|e| match e {
-            crate::syscalls::errno::ENOENT => fail("not in the image (rumprun-bake adds it with the libraries; was the image baked by an older rumprun-bake?)"),
+            crate::errno::ENOENT => fail("not in the image (rumprun-bake adds it with the libraries; was the image baked by an older rumprun-bake?)"),
             _ => fail("cannot be read"),
         })?;
     let elf = Elf::parse(image.head()).map_err(fail)?;

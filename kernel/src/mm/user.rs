@@ -1,21 +1,23 @@
 //! The program's memory as the kernel reaches it: typed pointers (`UserPtr<T>`), byte
 //! ranges (`UserSlice`) and C strings, read and written only by copying through
-//! `arch::extable`'s fault-tolerant `copy_user`. An address range that is not wholly
+//! `arch::extable`'s fault-tolerant `copy_user`, with errno results (a bad pointer is
+//! EFAULT, as on Linux, never a fault inside the kernel). An address range that is not wholly
 //! below `USER_END` is refused before any access (so a kernel-half or non-canonical
 //! address never reaches the CPU); a page that is not committed yet is committed by
 //! the page-fault handler as if the program had touched it; a fault it cannot resolve
 //! (no area, PROT_NONE, a write to read-only memory, a page unmapped meanwhile by
-//! another thread) ends the copy with `Fault`. The kernel never holds a reference into
-//! program memory.
+//! another thread) ends the copy with EFAULT. Every layer (syscalls, signals, device
+//! ioctls, the scheduler) copies the program's buffers into kernel memory and back
+//! through here; the kernel never holds a reference into program memory.
 
 use crate::arch::extable;
 use crate::arch::paging::USER_END;
+use crate::errno::{Errno, EFAULT, ENAMETOOLONG};
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
-/// A program address that cannot be read or written (EFAULT to the program).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fault;
+/// The longest path a C string argument may hold (Linux's PATH_MAX, NUL included).
+const PATH_MAX: usize = 4096;
 
 /// Whether `[addr, addr + len)` lies wholly in the program's half (an empty range
 /// anywhere does).
@@ -49,22 +51,22 @@ pub fn copy_out_partial(dst: u64, src: &[u8]) -> usize {
     src.len() - left
 }
 
-/// Fills `dst` from program memory at `src`, all of it or `Fault`.
-pub fn copy_in(dst: &mut [u8], src: u64) -> Result<(), Fault> {
+/// Fills `dst` from program memory at `src`, all of it or EFAULT.
+pub fn copy_in(dst: &mut [u8], src: u64) -> Result<(), Errno> {
     if copy_in_partial(dst, src) == dst.len() {
         Ok(())
     } else {
-        Err(Fault)
+        Err(EFAULT)
     }
 }
 
-/// Writes all of `src` to program memory at `dst`, or `Fault` (some bytes before the
+/// Writes all of `src` to program memory at `dst`, or EFAULT (some bytes before the
 /// bad one may have been written, as on Linux).
-pub fn copy_out(dst: u64, src: &[u8]) -> Result<(), Fault> {
+pub fn copy_out(dst: u64, src: &[u8]) -> Result<(), Errno> {
     if copy_out_partial(dst, src) == src.len() {
         Ok(())
     } else {
-        Err(Fault)
+        Err(EFAULT)
     }
 }
 
@@ -108,7 +110,7 @@ impl<T: Pod> UserPtr<T> {
     }
 
     /// Reads the `T` (unaligned is fine).
-    pub fn read(self) -> Result<T, Fault> {
+    pub fn read(self) -> Result<T, Errno> {
         let mut v = core::mem::MaybeUninit::<T>::uninit();
         // SAFETY: the buffer is the `size_of::<T>()` bytes of `v`, which copy_in
         // writes completely on success; any bytes form a valid `T` (Pod).
@@ -124,7 +126,7 @@ impl<T: Pod> UserPtr<T> {
 
     /// Writes `*value` (unaligned is fine). By reference: a large value is then not
     /// copied on its way, which the compiler may do through xmm4+ (check-fpu-use).
-    pub fn write(self, value: &T) -> Result<(), Fault> {
+    pub fn write(self, value: &T) -> Result<(), Errno> {
         // SAFETY: `value` is a live `T`; its bytes are plain data.
         let bytes = unsafe {
             core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
@@ -146,9 +148,9 @@ impl UserSlice {
     }
 
     /// The bytes, copied into a new kernel buffer (the caller bounds the length).
-    pub fn to_vec(self) -> Result<Vec<u8>, Fault> {
+    pub fn to_vec(self) -> Result<Vec<u8>, Errno> {
         if !in_user_half(self.addr, self.len) {
-            return Err(Fault);
+            return Err(EFAULT);
         }
         let mut v = alloc::vec![0u8; self.len];
         copy_in(&mut v, self.addr)?;
@@ -191,4 +193,53 @@ pub fn read_cstr(addr: u64, max: usize) -> Result<Vec<u8>, CStrError> {
         }
         at = at.checked_add(got as u64).ok_or(CStrError::Fault)?;
     }
+}
+
+/// Reads a `T` at `ptr`.
+pub fn read<T: Pod>(ptr: u64) -> Result<T, Errno> {
+    UserPtr::<T>::new(ptr).read()
+}
+
+/// Writes `value` at `ptr`.
+#[inline(always)]
+pub fn write<T: Pod>(ptr: u64, value: T) -> Result<(), Errno> {
+    UserPtr::<T>::new(ptr).write(&value)
+}
+
+/// The `len` bytes at `ptr`, copied into a kernel buffer.
+pub fn read_bytes(ptr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+    UserSlice::new(ptr, len).to_vec()
+}
+
+/// The bytes of a NUL-terminated string (a path) shorter than PATH_MAX.
+pub fn cstr_bytes(ptr: u64) -> Result<Vec<u8>, Errno> {
+    read_cstr(ptr, PATH_MAX).map_err(|e| match e {
+        CStrError::Fault => EFAULT,
+        CStrError::TooLong => ENAMETOOLONG,
+    })
+}
+
+/// Refuses an output buffer that the program's areas say cannot be written whole,
+/// before anything is consumed for it (a pipe's or socket's data must not be lost into
+/// a buffer that cannot take it). Only a first check: the copy itself still catches
+/// what the bookkeeping missed.
+pub fn check_writable(ptr: u64, len: usize) -> Result<(), Errno> {
+    if writable_prefix(ptr, len) == len {
+        Ok(())
+    } else {
+        Err(EFAULT)
+    }
+}
+
+/// How much of the output buffer `[ptr, ptr + len)` the program's areas say may be
+/// written, from its start.
+pub fn writable_prefix(ptr: u64, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let end = match ptr.checked_add(len as u64) {
+        Some(e) if e <= USER_END => e,
+        _ => return 0,
+    };
+    super::address_space::writable_len(ptr, end) as usize
 }

@@ -5,8 +5,8 @@
 //! interface state (SIOCSIF*) and the other socket ioctls in 0x890b..=0x89ff fail with
 //! EOPNOTSUPP and one log line.
 
-use crate::syscalls::errno::*;
-use crate::syscalls::user;
+use crate::errno::*;
+use crate::mm::user;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr};
 use rumprun_net::netlink::{iface_flags, ARPHRD_ETHER, ARPHRD_LOOPBACK};

@@ -5,9 +5,9 @@
 //! read. Enough for glibc's and musl's getifaddrs and if_nameindex. Other netlink
 //! protocols fail with EPROTONOSUPPORT and one log line.
 
+use crate::errno::*;
+use crate::fd::stat::Stat;
 use crate::fd::{FileOps, OpenFile, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::Stat;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::any::Any;

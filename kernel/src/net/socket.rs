@@ -2,9 +2,9 @@
 //! comes from it, and closing the last descriptor closes it. Waiters wake when a card
 //! interrupts or the stack's next timer is due (see `net::next_deadline`).
 
+use crate::errno::*;
+use crate::fd::stat::Stat;
 use crate::fd::{Direction, FileOps, OpenFile};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::Stat;
 use core::any::Any;
 use rumprun_net::SocketId;
 

@@ -9,9 +9,9 @@
 //! as the first program is (`loader`), with a Linux initial stack, and entered.
 
 use super::{current, Program};
+use crate::errno::*;
 use crate::loader;
 use crate::mm::address_space;
-use crate::syscalls::errno::*;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;

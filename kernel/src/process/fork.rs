@@ -8,8 +8,8 @@
 
 use super::{create, current, forget, Pid, Process};
 use crate::arch::trap::TrapFrame;
+use crate::errno::*;
 use crate::mm::address_space;
-use crate::syscalls::errno::*;
 use core::sync::atomic::Ordering;
 
 /// The most processes (running or zombies) at once: a fork bomb gets EAGAIN here, as
@@ -100,9 +100,7 @@ pub fn fork(frame: &TrapFrame, args: ForkArgs) -> Result<Pid, Errno> {
     debug_assert_eq!(tid, pid);
     if args.child_settid != 0 {
         // The child's memory: write it as the child (a copy-on-write fault there).
-        let _ = in_process(child, || {
-            crate::syscalls::user_write_u32(args.child_settid, pid)
-        });
+        let _ = in_process(child, || crate::mm::user::write(args.child_settid, pid));
     }
     if args.vfork {
         super::wait::wait_vfork(child);

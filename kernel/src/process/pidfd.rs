@@ -3,9 +3,9 @@
 //! (asyncio's PidfdChildWatcher); pidfd_send_signal signals through it.
 
 use super::Pid;
+use crate::errno::Errno;
+use crate::fd::stat::{Stat, S_IFREG};
 use crate::fd::{FileOps, POLLIN};
-use crate::syscalls::errno::Errno;
-use crate::syscalls::stat::{Stat, S_IFREG};
 use core::any::Any;
 
 /// The open process descriptor of process `pid`.

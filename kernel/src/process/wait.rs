@@ -7,9 +7,9 @@
 //! exec'd or ended.
 
 use super::{current, find, forget, Pid, Process};
+use crate::errno::*;
 use crate::sched::{futex, Wake};
 use crate::signal::{self, SigInfo};
-use crate::syscalls::errno::*;
 use core::sync::atomic::Ordering;
 
 /// Kernel futex queues: a parent waiting for a child to change state, a vfork

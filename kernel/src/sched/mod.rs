@@ -524,7 +524,7 @@ pub fn exit_thread(status: i32) -> ! {
         .get(&cur)
         .map_or(0, |t| t.clear_child_tid);
     if clear != 0 {
-        let _ = crate::syscalls::user_write_u32(clear, 0);
+        let _ = crate::mm::user::write(clear, 0u32);
         futex::wake(clear, 1, u32::MAX);
     }
     if thread_count() <= 1 {

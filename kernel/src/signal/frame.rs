@@ -18,7 +18,7 @@ use super::state::AltStack;
 use super::{SigInfo, UNBLOCKABLE};
 use crate::arch::fpu;
 use crate::arch::trap::TrapFrame;
-use crate::syscalls::user;
+use crate::mm::user;
 
 const RED_ZONE: u64 = 128;
 const FX_SIZE: u64 = 512;

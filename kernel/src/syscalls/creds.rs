@@ -2,8 +2,8 @@
 //! groups root may set), capget/capset (root's full capability sets, narrowed only as
 //! Linux allows), and the capability-related prctl options.
 
-use super::errno::*;
-use super::user;
+use crate::errno::*;
+use crate::mm::user;
 use crate::process::creds::{CAP_FULL, CAP_LAST_CAP, NGROUPS_MAX};
 
 fn creds() -> &'static crate::process::creds::Creds {

@@ -3,11 +3,12 @@
 //! truncate, fallocate, sync, cwd, chmod/chown, utimes, statfs, mknod. `*at` variants
 //! resolve relative paths from a directory descriptor or the cwd.
 
-use super::errno::*;
-use super::stat::Statx;
-use super::user;
+use super::transfer;
+use crate::errno::*;
+use crate::fd::stat::Statx;
 use crate::fd::{self, vfs_file, vfs_file::VfsFile, OpenFile, O_CLOEXEC};
 use crate::fs;
+use crate::mm::user;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -191,7 +192,7 @@ pub fn getdents64(fdn: u64, buf: u64, count: u64) -> SysResult {
         return Err(ENOTDIR);
     }
     user::check_writable(buf, count as usize)?;
-    let mut out = user::Bounce::new(count as usize);
+    let mut out = transfer::Bounce::new(count as usize);
     let mut pos = v.pos.lock();
     let (used, next) = rumprun_vfs::fill_dirents64(&*v.inode, *pos, out.buf())?;
     // The position moves only once the entries reached the program.

@@ -3,13 +3,14 @@
 //! in a file system: pipe/pipe2, eventfd, signalfd, timerfd. A blocking descriptor
 //! waits on the I/O queue when its file says EAGAIN.
 
-use super::errno::*;
-use super::stat::Statx;
-use super::user;
+use super::transfer;
+use crate::errno::*;
+use crate::fd::stat::Statx;
 use crate::fd::{
     self, eventfd::EventFd, pipe, signalfd::SignalFd, timerfd::TimerFd, wait, Direction, OpenFile,
     O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
+use crate::mm::user;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -33,7 +34,7 @@ pub fn read(fd: u64, buf: u64, len: u64) -> SysResult {
     if !f.readable() {
         return Err(EBADF);
     }
-    user::read_through(buf, len as usize, |b, turn| match turn {
+    transfer::read_through(buf, len as usize, |b, turn| match turn {
         0 => blocking(&f, Direction::Receive, || f.ops.read(&f, b)),
         _ => f.ops.read(&f, b),
     })
@@ -65,7 +66,7 @@ pub fn write(fd: u64, buf: u64, len: u64) -> SysResult {
     if !f.writable() {
         return Err(EBADF);
     }
-    user::write_through(buf, len as usize, user::turns_for(&f), |b, _| {
+    transfer::write_through(buf, len as usize, transfer::turns_for(&f), |b, _| {
         write_file(&f, b)
     })
     .map(|n| n as u64)
@@ -197,7 +198,7 @@ pub fn pread(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
         return Err(EINVAL);
     }
     let mut at = off;
-    user::read_through(buf, len as usize, |b, _| {
+    transfer::read_through(buf, len as usize, |b, _| {
         let n = f.ops.pread(b, at)?;
         at += n as u64;
         Ok(n)
@@ -211,7 +212,7 @@ pub fn pwrite(fd: u64, buf: u64, len: u64, off: u64) -> SysResult {
         return Err(EINVAL);
     }
     let mut at = off;
-    user::write_through(buf, len as usize, user::Turns::Bounded, |b, _| {
+    transfer::write_through(buf, len as usize, transfer::Turns::Bounded, |b, _| {
         let n = f.ops.pwrite(b, at)?;
         at += n as u64;
         Ok(n)
@@ -542,7 +543,7 @@ pub fn preadv(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
     let mut total = 0u64;
     for (base, len) in iovecs(iov, count)? {
         let mut at = off + total;
-        let read = user::read_through(base, len as usize, |b, _| {
+        let read = transfer::read_through(base, len as usize, |b, _| {
             let n = f.ops.pread(b, at)?;
             at += n as u64;
             Ok(n)

@@ -2,9 +2,9 @@
 //! semctl over `crate::ipc`, with the x86_64 layouts of `struct ipc64_perm`,
 //! `shmid64_ds`, `semid64_ds` and `sembuf`.
 
-use super::errno::*;
-use super::user;
+use crate::errno::*;
 use crate::ipc::{sem, shm};
+use crate::mm::user;
 use alloc::vec::Vec;
 
 const IPC_RMID: u64 = 0;

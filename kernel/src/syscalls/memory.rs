@@ -1,6 +1,6 @@
 //! brk, mmap, munmap, mprotect, madvise, mremap over the address space (mm).
 
-use super::errno::*;
+use crate::errno::*;
 use crate::mm::address_space::{self as aspace, page_up, Error};
 
 const MAP_SHARED: u64 = 0x01;

@@ -2,9 +2,9 @@
 //! kind the descriptor is (the single-message call is passed in), with Linux's rules
 //! for counts: an error after the first message ends the call with the count so far.
 
-use super::errno::*;
 use super::time::timespec_timeout;
-use super::user;
+use crate::errno::*;
+use crate::mm::user;
 
 /// sizeof(struct mmsghdr): a struct msghdr (56 bytes), then `unsigned msg_len`, padded.
 const MMSGHDR_SIZE: u64 = 64;

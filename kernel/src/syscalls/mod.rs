@@ -7,7 +7,6 @@
 mod table;
 
 mod creds;
-pub mod errno;
 pub mod fs;
 pub mod io;
 mod ipc;
@@ -17,16 +16,15 @@ mod net;
 mod poll;
 mod process;
 mod signal;
-pub mod stat;
 mod thread;
 mod time;
 pub mod trace;
+mod transfer;
 mod unix;
-pub mod user;
 mod xattr;
 
 use crate::arch::trap::TrapFrame;
-use errno::*;
+use crate::errno::*;
 
 use fs::AT_FDCWD;
 pub use process::set_hostname;
@@ -104,7 +102,6 @@ macro_rules! kernel_syscalls {
 
 syscall_table!(kernel_syscalls);
 
-/// Writes a u32 into the program's memory (for thread exit's clear_child_tid).
 /// Whether EPIPE from syscall `nr` comes with SIGPIPE, as Linux's pipe and socket
 /// writes send it (only pipes and sockets give EPIPE here): every write-like call,
 /// except a send with MSG_NOSIGNAL.
@@ -117,10 +114,6 @@ fn raises_sigpipe(nr: usize, a: &[u64; 6]) -> bool {
         307 => a[3] & MSG_NOSIGNAL == 0, // sendmmsg
         _ => false,
     }
-}
-
-pub fn user_write_u32(addr: u64, v: u32) -> Result<(), Errno> {
-    user::write(addr, v)
 }
 
 fn unsupported(nr: usize) -> SysResult {

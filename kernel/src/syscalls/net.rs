@@ -3,9 +3,10 @@
 //! getsockname/getpeername, setsockopt/getsockopt, for AF_INET and AF_INET6 (AF_UNIX
 //! sockets are `syscalls::unix`). Blocking calls wait on the I/O queue.
 
-use super::errno::*;
-use super::user;
+use super::transfer;
+use crate::errno::*;
 use crate::fd::{self, wait, Direction, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::mm::user;
 use crate::net::{self, netlink, netlink::NetlinkFile, socket, socket::SocketFile};
 use crate::sched::Wake;
 use alloc::sync::Arc;
@@ -138,7 +139,7 @@ pub fn connect(fdn: u64, addr: u64, len: u64) -> SysResult {
 pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) -> SysResult {
     if let Some(f) = netlink_of(fdn) {
         let nl = as_netlink(&f).expect("checked");
-        let data = user::read_bytes(buf, (len as usize).min(user::MAX_BOUNCE))?;
+        let data = user::read_bytes(buf, (len as usize).min(transfer::MAX_BOUNCE))?;
         return Ok(nl.send(&data) as u64);
     }
     let (f, id) = sock(fdn)?;
@@ -149,11 +150,11 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     };
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
     let turns = if !nonblock && f.ops.is_stream() {
-        user::Turns::All
+        transfer::Turns::All
     } else {
-        user::Turns::One
+        transfer::Turns::One
     };
-    user::write_through(buf, len as usize, turns, |b, _| send(id, nonblock, b, to))
+    transfer::write_through(buf, len as usize, turns, |b, _| send(id, nonblock, b, to))
         .map(|n| n as u64)
 }
 
@@ -182,7 +183,7 @@ pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) 
     if let Some(f) = netlink_of(fdn) {
         let nl = as_netlink(&f).expect("checked");
         user::check_writable(buf, len as usize)?;
-        let mut out = user::Bounce::new(len as usize);
+        let mut out = transfer::Bounce::new(len as usize);
         let (n, full) = netlink_recv(&f, nl, out.buf(), flags)?;
         user::copy_out(buf, out.prefix(n))?;
         write_addr_bytes(&nl.sockaddr(false), addr, lenp)?;
@@ -190,7 +191,7 @@ pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) 
     }
     let (f, id) = sock(fdn)?;
     user::check_writable(buf, len as usize)?;
-    let mut out = user::Bounce::new(len as usize);
+    let mut out = transfer::Bounce::new(len as usize);
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
     let r = blocking(id, nonblock, Direction::Receive, || {
         net::with(|s| s.recv(id, out.buf(), flags as u32))

@@ -3,12 +3,12 @@
 //! changes, a timerfd expires, their timeout passes, or it is time to re-check
 //! polled console input).
 
-use super::errno::*;
-use super::user;
+use crate::errno::*;
 use crate::fd::{
     self, epoll::Epoll, wait, OpenFile, O_CLOEXEC, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLNVAL,
     POLLOUT, POLLPRI,
 };
+use crate::mm::user;
 use crate::sched::Wake;
 use alloc::sync::Arc;
 use alloc::vec::Vec;

@@ -2,10 +2,11 @@
 //! scheduling queries, getrandom, resource usage; fork/vfork, wait4/waitid, the
 //! parent, process groups and sessions (process/ does the work).
 
-use super::errno::*;
-use super::user;
+use super::transfer;
 use crate::arch::cpu;
 use crate::arch::trap::TrapFrame;
+use crate::errno::*;
+use crate::mm::user;
 use crate::process::fork::ForkArgs;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
@@ -111,7 +112,7 @@ pub fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
     {
         return Err(EINVAL);
     }
-    user::read_through(buf, len as usize, |b, _| {
+    transfer::read_through(buf, len as usize, |b, _| {
         crate::random::fill(b);
         Ok(b.len())
     })

@@ -3,9 +3,9 @@
 //! pause, and the temporary mask of ppoll/pselect6/epoll_pwait(2). The state lives in `crate::signal::state`; delivery happens in
 //! `crate::signal::deliver` when the syscall returns.
 
-use super::errno::*;
-use super::user;
 use crate::arch::trap::TrapFrame;
+use crate::errno::*;
+use crate::mm::user;
 use crate::sched::{self, Wake};
 use crate::signal::state::{self, SigAction};
 use crate::signal::{bit, SigInfo, NSIG, SI_TKILL, SI_USER, UNBLOCKABLE};

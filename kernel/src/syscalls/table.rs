@@ -325,7 +325,7 @@ macro_rules! syscall_table {
         "always root (0)"
         => {
             for p in [a[0], a[1], a[2]] {
-                user::write(p, 0u32)?;
+                crate::mm::user::write(p, 0u32)?;
             }
             Ok(0)
         };
@@ -334,7 +334,7 @@ macro_rules! syscall_table {
         "always root (0)"
         => {
             for p in [a[0], a[1], a[2]] {
-                user::write(p, 0u32)?;
+                crate::mm::user::write(p, 0u32)?;
             }
             Ok(0)
         };

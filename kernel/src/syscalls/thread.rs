@@ -3,9 +3,9 @@
 //! variants, REQUEUE, CMP_REQUEUE, with timeouts). A clone without CLONE_THREAD makes
 //! a process (process::fork).
 
-use super::errno::*;
-use super::user;
 use crate::arch::trap::TrapFrame;
+use crate::errno::*;
+use crate::mm::user;
 use crate::sched::{self, futex, Wake};
 
 const CLONE_VM: u64 = 0x100;

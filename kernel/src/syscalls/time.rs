@@ -4,8 +4,8 @@
 //! (see `crate::signal::itimer`), and POSIX timers (timer_create
 //! & co., see `crate::signal::posix_timer`).
 
-use super::errno::*;
-use super::user;
+use crate::errno::*;
+use crate::mm::user;
 use crate::time;
 
 const CLOCK_REALTIME: u64 = 0;

@@ -2,7 +2,7 @@
 //! strace-like: thread, name, the six argument registers, and the result or errno.
 //! Off by default; checking it costs one load per syscall.
 
-use super::errno::Errno;
+use crate::errno::Errno;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 static ON: AtomicBool = AtomicBool::new(false);

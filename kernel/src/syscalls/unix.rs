@@ -5,12 +5,13 @@
 //! it is an AF_UNIX socket (`owns`), else to `net`. Blocking calls wait on the I/O
 //! queue, bounded by SO_RCVTIMEO/SO_SNDTIMEO.
 
-use super::errno::*;
 use super::io::{gather, iovecs, scatter};
-use super::user;
+use super::transfer;
+use crate::errno::*;
 use crate::fd::unix::addr::{UnixAddr, SOCKADDR_UN_LEN};
 use crate::fd::unix::{Kind, Received, Rights, UnixSocket};
 use crate::fd::{self, wait, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::mm::user;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -263,11 +264,11 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
     };
     let nonblock = f.nonblocking() || flags & MSG_DONTWAIT != 0;
     let turns = if !nonblock && s.kind == Kind::Stream {
-        user::Turns::All
+        transfer::Turns::All
     } else {
-        user::Turns::One
+        transfer::Turns::One
     };
-    user::write_through(buf, len as usize, turns, |b, _| {
+    transfer::write_through(buf, len as usize, turns, |b, _| {
         send(&f, &s, b, to.clone(), None, flags).map(|n| n as usize)
     })
     .map(|n| n as u64)
@@ -276,7 +277,7 @@ pub fn sendto(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, alen: u64) ->
 pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) -> SysResult {
     let (f, s) = sock(fdn)?;
     user::check_writable(buf, len as usize)?;
-    let mut out = user::Bounce::new(len as usize);
+    let mut out = transfer::Bounce::new(len as usize);
     let got = recv(&f, &s, out.buf(), flags)?;
     user::copy_out(buf, out.prefix(got.len))?;
     if addr != 0 {

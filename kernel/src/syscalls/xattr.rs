@@ -8,9 +8,9 @@
 //! elsewhere; lists are empty; set gives EOPNOTSUPP (a program's attribute would be
 //! lost, so none is pretended to be kept).
 
-use super::errno::*;
-use super::user;
+use crate::errno::*;
 use crate::fd::{self, vfs_file::VfsFile};
+use crate::mm::user;
 use rumprun_vfs::xattr::{self as vx, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_SIZE_MAX};
 use rumprun_vfs::{InodeRef, XattrCaller};
 

@@ -2,7 +2,7 @@
 //! file tree, or an abstract name (first byte of `sun_path` NUL), read and written
 //! with Linux's length rules.
 
-use crate::syscalls::errno::*;
+use crate::errno::*;
 use alloc::vec::Vec;
 
 pub const AF_UNIX: u16 = 1;

@@ -21,8 +21,8 @@ pub mod addr;
 pub mod names;
 
 use super::{wait, Direction, FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
-use crate::syscalls::errno::*;
-use crate::syscalls::stat::Stat;
+use crate::errno::*;
+use crate::fd::stat::Stat;
 use addr::UnixAddr;
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;

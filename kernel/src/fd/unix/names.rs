@@ -5,8 +5,8 @@
 
 use super::addr::UnixAddr;
 use super::UnixSocket;
+use crate::errno::*;
 use crate::fs;
-use crate::syscalls::errno::*;
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;

@@ -1,44 +1,11 @@
-//! Access to the program's memory from syscalls, with errno results: thin wrappers
-//! over `mm::user`, where every access is a fault-tolerant copy (a bad pointer is
-//! EFAULT, as on Linux, never a fault inside the kernel). Syscalls copy the program's
-//! buffers into kernel memory and back; they never hold a reference into program
-//! memory.
+//! Reads and writes of the program's buffers through kernel bounce buffers, in turns
+//! of at most `MAX_BOUNCE` bytes, bounded in time: the machinery behind read, write,
+//! send and recv and their vectored forms. The single accesses (typed pointers,
+//! strings, EFAULT) are `mm::user`'s.
 
-use super::errno::{Errno, EFAULT, ENAMETOOLONG};
-use crate::mm::user::{self as mu, CStrError};
-pub use crate::mm::user::{Pod, UserPtr, UserSlice};
+use crate::errno::{Errno, EFAULT};
+use crate::mm::user as mu;
 use alloc::vec::Vec;
-
-const PATH_MAX: usize = 4096;
-
-/// Reads a `T` at `ptr`.
-pub fn read<T: Pod>(ptr: u64) -> Result<T, Errno> {
-    UserPtr::<T>::new(ptr).read().map_err(|_| EFAULT)
-}
-
-/// Writes `value` at `ptr`.
-#[inline(always)]
-pub fn write<T: Pod>(ptr: u64, value: T) -> Result<(), Errno> {
-    UserPtr::<T>::new(ptr).write(&value).map_err(|_| EFAULT)
-}
-
-/// The `len` bytes at `ptr`, copied into a kernel buffer.
-pub fn read_bytes(ptr: u64, len: usize) -> Result<Vec<u8>, Errno> {
-    UserSlice::new(ptr, len).to_vec().map_err(|_| EFAULT)
-}
-
-/// Writes `src` to the program's memory at `ptr`.
-pub fn copy_out(ptr: u64, src: &[u8]) -> Result<(), Errno> {
-    mu::copy_out(ptr, src).map_err(|_| EFAULT)
-}
-
-/// The bytes of a NUL-terminated string (a path) shorter than PATH_MAX.
-pub fn cstr_bytes(ptr: u64) -> Result<Vec<u8>, Errno> {
-    mu::read_cstr(ptr, PATH_MAX).map_err(|e| match e {
-        CStrError::Fault => EFAULT,
-        CStrError::TooLong => ENAMETOOLONG,
-    })
-}
 
 /// A kernel buffer for data on its way to or from the program: on the stack for small
 /// transfers, on the heap beyond that. At most `MAX_BOUNCE` bytes per syscall turn;
@@ -92,31 +59,6 @@ impl Bounce {
     }
 }
 
-/// Refuses an output buffer that the program's areas say cannot be written whole,
-/// before anything is consumed for it (a pipe's or socket's data must not be lost into
-/// a buffer that cannot take it). Only a first check: the copy itself still catches
-/// what the bookkeeping missed.
-pub fn check_writable(ptr: u64, len: usize) -> Result<(), Errno> {
-    if writable_prefix(ptr, len) == len {
-        Ok(())
-    } else {
-        Err(EFAULT)
-    }
-}
-
-/// How much of the output buffer `[ptr, ptr + len)` the program's areas say may be
-/// written, from its start.
-pub fn writable_prefix(ptr: u64, len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    let end = match ptr.checked_add(len as u64) {
-        Some(e) if e <= crate::arch::paging::USER_END => e,
-        _ => return 0,
-    };
-    crate::mm::address_space::writable_len(ptr, end) as usize
-}
-
 /// The most time one read or write spends on turns after its first (the kernel runs
 /// with interrupts off: a transfer of a gigabyte from /dev/zero ends short instead of
 /// holding the CPU for seconds; the program calls again, as for any short count).
@@ -142,7 +84,7 @@ pub fn read_through(
     len: usize,
     mut op: impl FnMut(&mut [u8], usize) -> Result<usize, Errno>,
 ) -> Result<usize, Errno> {
-    let writable = writable_prefix(ptr, len);
+    let writable = mu::writable_prefix(ptr, len);
     if writable == 0 && len > 0 {
         return Err(EFAULT);
     }
