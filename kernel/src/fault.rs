@@ -319,7 +319,52 @@ pub fn out_of_memory(addr: u64) -> ! {
     crate::platform::exit_after_fault(128 + SIGKILL)
 }
 
+/// The start of a panic message, kept without allocating.
+struct MessageHead {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl core::fmt::Write for MessageHead {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+/// The size in Rust's allocation-failure panic ("memory allocation of N bytes failed").
+fn failed_allocation(info: &core::panic::PanicInfo) -> Option<usize> {
+    use core::fmt::Write;
+    let mut head = MessageHead {
+        buf: [0; 64],
+        len: 0,
+    };
+    let _ = write!(head, "{}", info.message());
+    let text = core::str::from_utf8(&head.buf[..head.len]).ok()?;
+    let rest = text.strip_prefix("memory allocation of ")?;
+    rest.split(' ').next()?.parse().ok()
+}
+
+/// A panic; when the kernel heap could not grow (Rust's allocation failure panics),
+/// it is reported as running out of memory (137), naming what was being loaded.
 pub fn kernel_panic(info: &core::panic::PanicInfo) -> ! {
+    if let Some(bytes) = failed_allocation(info) {
+        // Nothing here may allocate: the heap is full.
+        let (free, total) = crate::mm::frames::stats();
+        match crate::fs::loading_estimate() {
+            Some(_) => crate::fs::out_of_memory_loading(),
+            None => kprintln!(
+                "rumprun: out of memory in the kernel (running \"{}\": {} bytes for the kernel heap, {} of {} KiB free); give the VM more memory (rumprun -M)",
+                process::name(),
+                bytes,
+                free * 4,
+                total * 4
+            ),
+        }
+        crate::platform::exit_after_fault(128 + SIGKILL)
+    }
     kprintln!("rumprun: kernel panic: {}", info);
     crate::platform::exit_after_fault(255)
 }

@@ -45,8 +45,9 @@ impl ByteRing {
     }
 
     /// Appends what fits of `data`: `None` when nothing may go in now (full, or a
-    /// write of at most `atomic` bytes that does not fit whole), else the count taken.
-    /// An empty write takes nothing and succeeds.
+    /// write of at most `atomic` bytes that does not fit whole, or no memory left to
+    /// hold the bytes), else the count taken. An empty write takes nothing and
+    /// succeeds.
     pub fn push(&mut self, data: &[u8], atomic: usize) -> Option<usize> {
         if data.is_empty() {
             return Some(0);
@@ -56,6 +57,7 @@ impl ByteRing {
             return None;
         }
         let n = room.min(data.len());
+        self.buf.try_reserve(n).ok()?;
         self.buf.extend(&data[..n]);
         Some(n)
     }

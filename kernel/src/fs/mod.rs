@@ -50,8 +50,50 @@ pub(crate) fn now() -> Timespec {
     Timespec::from_nanos(crate::time::realtime_ns_cheap())
 }
 
+/// What `init` is doing, for the report when memory runs out there: the baked file
+/// being added, and the payload's files and bytes not yet added.
+struct Loading {
+    name: &'static str,
+    files_left: u64,
+    bytes_left: u64,
+}
+
+static LOADING: spin::Mutex<Option<Loading>> = spin::Mutex::new(None);
+
+/// While the baked files go into the root: the file being added and about how many
+/// MiB of RAM the boot needs (for the out-of-memory report; takes no lock that could
+/// be held). The estimate: the RAM there is, plus what the files not yet added take
+/// in the kernel (a copied last page and its inode each, and the page list of the
+/// payload pages they borrow), plus a few MiB for the program to start.
+pub fn loading_estimate() -> Option<(&'static str, u64)> {
+    let guard = LOADING.try_lock()?;
+    let l = guard.as_ref()?;
+    const PER_FILE: u64 = 4096 + 1024;
+    const START: u64 = 4 << 20;
+    let more = l.files_left * PER_FILE + l.bytes_left / 128 + START;
+    let need = crate::mm::frames::end() + more;
+    Some((l.name, need.div_ceil(1 << 20)))
+}
+
+/// Memory ran out while the baked files went into the root: one line saying how
+/// much the image needs, and the boot ends with 137 (out of memory).
+pub fn out_of_memory_loading() -> ! {
+    if let Some((name, need)) = loading_estimate() {
+        kprintln!(
+            "rumprun: out of memory loading /{}: the VM has {} MiB, the image needs about {} MiB; use rumprun -M {} or more",
+            name,
+            crate::mm::frames::end() >> 20,
+            need,
+            need
+        );
+    }
+    crate::platform::exit(137)
+}
+
 /// Builds the tree: the boot tree, then the payload's entries (programs included).
-pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
+/// Running out of memory here ends the boot with a report naming the file being
+/// added (`loading_estimate`).
+pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> {
     // Disk file systems hold their lock across block I/O, during which other threads
     // run: a thread that finds the lock taken sleeps until its release.
     rumprun_vfs::install_wait_hooks(rumprun_vfs::WaitHooks {
@@ -80,8 +122,21 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
     boot_tree::populate(vfs, hostname.as_bytes())
         .map_err(|_| "cannot create the boot file tree")?;
     let root = vfs.root();
+    let (files_left, bytes_left) = rumprun_image::cpio::entries(payload)
+        .filter_map(Result::ok)
+        .fold((0, 0), |(n, b), e| (n + 1, b + e.data.len() as u64));
+    *LOADING.lock() = Some(Loading {
+        name: "",
+        files_left,
+        bytes_left,
+    });
     for entry in rumprun_image::cpio::entries_with_meta(payload) {
         let (e, meta) = entry.map_err(|_| "the baked payload is corrupt (bad cpio archive)")?;
+        if let Some(l) = LOADING.lock().as_mut() {
+            l.name = e.name;
+            l.files_left = l.files_left.saturating_sub(1);
+            l.bytes_left = l.bytes_left.saturating_sub(e.data.len() as u64);
+        }
         if e.name.starts_with("rumprun/") {
             continue; // the kernel's own data (its symbols), not the program's files
         }
@@ -95,13 +150,18 @@ pub fn init(hostname: &str, payload: &[u8]) -> Result<(), &'static str> {
             data: e.data,
             data_page: pages::payload_page(e.data),
         };
-        if archive::add_entry(vfs, &root, &a).is_err() {
-            kprintln!(
+        match archive::add_entry(vfs, &root, &a) {
+            Ok(_) => {}
+            // No memory for its copied pages or its inode: the boot cannot go on
+            // without the file.
+            Err(ENOSPC | ENOMEM) => out_of_memory_loading(),
+            Err(_) => kprintln!(
                 "rumprun: cannot add baked file /{} to the root file system",
                 e.name
-            );
+            ),
         }
     }
+    *LOADING.lock() = None;
     let _root_dev = vfs.alloc_dev(); // makedev(0, 1): the root tmpfs above
     let proc_fs = procfs::ProcFs::new(vfs.alloc_dev());
     vfs.mount(&root, b"/proc", proc_fs)

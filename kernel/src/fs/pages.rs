@@ -10,7 +10,7 @@ use crate::mm::frames;
 /// Installs the page hooks (before the first file gets data).
 pub fn install() {
     rumprun_vfs::install_page_hooks(rumprun_vfs::PageHooks {
-        alloc_zeroed: frames::alloc_zeroed,
+        alloc_zeroed: frames::alloc_zeroed_for_program,
         add_ref: frames::share,
         release: frames::free,
         read: |frame, offset, buf| {

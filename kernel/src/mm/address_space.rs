@@ -482,7 +482,7 @@ pub fn populate(vaddr: u64) -> Result<u64, Error> {
         .lock()
         .find(vaddr)
         .map_or(PROT_READ | PROT_WRITE, |(_, a)| a.prot);
-    let frame = frames::alloc_zeroed().ok_or(Error::NoMemory)?;
+    let frame = frames::alloc_zeroed_for_program().ok_or(Error::NoMemory)?;
     paging::map(page_down(vaddr), frame, pte_flags(prot)).ok_or(Error::NoMemory)?;
     Ok(frame)
 }
@@ -539,7 +539,7 @@ fn copy_on_write(va: u64, area: &Area) -> FaultOutcome {
         paging::set_flags(va, pte_flags(area.prot));
         return FaultOutcome::Resolved;
     }
-    let Some(new) = frames::alloc() else {
+    let Some(new) = frames::alloc_for_program() else {
         return FaultOutcome::OutOfMemory;
     };
     // SAFETY: both frames are whole pages in the direct map; `new` is ours alone.
@@ -583,7 +583,7 @@ fn commit(area_start: u64, area: &Area, va: u64) -> FaultOutcome {
             Err(PageError::NoMemory) => return FaultOutcome::OutOfMemory,
         }
     }
-    let Some(frame) = frames::alloc_zeroed() else {
+    let Some(frame) = frames::alloc_zeroed_for_program() else {
         return FaultOutcome::OutOfMemory;
     };
     if let Some(b) = &area.backing {
@@ -637,7 +637,7 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
                 return *e;
             }
             // The frame's counter is full: the child gets its own copy.
-            let Some(copy) = frames::alloc() else {
+            let Some(copy) = frames::alloc_for_program() else {
                 failed = true;
                 return 0;
             };

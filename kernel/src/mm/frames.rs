@@ -123,6 +123,29 @@ pub fn alloc() -> Option<u64> {
     None
 }
 
+/// Frames only the kernel may take (its heap, page tables, kernel stacks): program
+/// memory and file pages stop short of them, so that a program that fills the RAM
+/// is told it ran out of memory (ENOMEM, or killed with a report) while the kernel
+/// can still allocate what reporting and cleaning up need.
+pub const KERNEL_RESERVE: usize = 128;
+
+/// One frame for program memory or file data (not zeroed); None when only the
+/// kernel's reserve is left.
+pub fn alloc_for_program() -> Option<u64> {
+    if FRAMES_MAP.lock().free <= KERNEL_RESERVE {
+        return None;
+    }
+    alloc()
+}
+
+/// As `alloc_for_program`, zeroed.
+pub fn alloc_zeroed_for_program() -> Option<u64> {
+    if FRAMES_MAP.lock().free <= KERNEL_RESERVE {
+        return None;
+    }
+    alloc_zeroed()
+}
+
 /// One zeroed frame.
 pub fn alloc_zeroed() -> Option<u64> {
     let f = alloc()?;

@@ -1,5 +1,8 @@
 //! The kernel heap: talc, growing on demand by claiming contiguous runs of frames
 //! (through the direct map), so the heap costs only what the kernel actually uses.
+//! When no run of frames is left for an allocation, an infallible one ends in Rust's
+//! allocation-failure panic ("memory allocation of N bytes failed"), which
+//! `fault::kernel_panic` reports as running out of memory.
 
 use super::frames;
 use crate::arch::paging::{phys_to_virt, PAGE_SIZE};
@@ -13,9 +16,14 @@ pub struct GrowFromFrames;
 
 impl OomHandler for GrowFromFrames {
     fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
-        let want = (layout.size() + layout.align() + 256).max(GROW_STEP);
-        let pages = want.div_ceil(PAGE_SIZE as usize);
-        let paddr = frames::alloc_contiguous(pages).ok_or(())?;
+        let need = layout.size() + layout.align() + 256;
+        // A growth step if a run that long is free, else just what this allocation
+        // needs (the last free frames are scattered).
+        let (pages, paddr) = [need.max(GROW_STEP), need]
+            .into_iter()
+            .map(|bytes| bytes.div_ceil(PAGE_SIZE as usize))
+            .find_map(|pages| frames::alloc_contiguous(pages).map(|p| (pages, p)))
+            .ok_or(())?;
         let span = Span::from_base_size(phys_to_virt(paddr), pages * PAGE_SIZE as usize);
         // SAFETY: the frames were just allocated and are reached through the direct map;
         // talc gets sole use of them from now on (they are never freed).

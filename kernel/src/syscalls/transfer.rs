@@ -21,14 +21,19 @@ const SMALL: usize = 512;
 pub const MAX_BOUNCE: usize = 1 << 20;
 
 impl Bounce {
-    /// A zeroed buffer of `len.min(MAX_BOUNCE)` bytes.
+    /// A zeroed buffer of `len.min(MAX_BOUNCE)` bytes, or fewer when the kernel heap
+    /// cannot grow that much (memory is nearly all used): a transfer then goes in
+    /// shorter turns (or ends short, which read and write may), never failing.
     pub fn new(len: usize) -> Self {
-        let len = len.min(MAX_BOUNCE);
-        let big = if len > SMALL {
-            alloc::vec![0u8; len]
-        } else {
-            Vec::new()
-        };
+        let mut len = len.min(MAX_BOUNCE);
+        let mut big = Vec::new();
+        while len > SMALL {
+            if big.try_reserve_exact(len).is_ok() {
+                big.resize(len, 0);
+                break;
+            }
+            len = (len / 2).max(SMALL);
+        }
         Bounce {
             small: [0; SMALL],
             big,

@@ -74,6 +74,21 @@ mod processes {
         }
     }
 
+    /// Memory running out under processes: a child touching memory without end is
+    /// killed (SIGKILL status); while another holds nearly all of it, fork, exec,
+    /// pipes filled to capacity and mmap give ENOMEM/EAGAIN or work, and all work
+    /// again once it is gone; the kernel never panics.
+    #[test]
+    fn memory_exhaustion_gives_enomem_or_kills_never_panics() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("oom_pressure.c", flavor, &["-M", "64"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_output_lacks("kernel panic")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     #[test]
     fn fork_wait_cow_groups_glibc() {
         fork_test(Flavor::Glibc);
