@@ -67,6 +67,13 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     }
     // Cards wake the I/O wait queue (drivers sit below fd and do not call it).
     drivers::netdev::set_frame_hook(fd::wait::notify);
+    // The scheduler serves the timers and asks the signal and process layers through
+    // these (it sits below them and names none).
+    sched::deadlines::register(&[&signal::itimer::Deadlines, &signal::posix_timer::Deadlines]);
+    sched::hooks::install(sched::hooks::Hooks {
+        should_interrupt: signal::state::should_interrupt,
+        deadlock: process::deadlock,
+    });
     if let Err(why) = platform::init() {
         kprintln!("rumprun: {} platform: {why}", platform::name());
         platform::exit(BOOT_FAILED)
@@ -102,7 +109,7 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     };
     let early_verbose = cmdline_config.as_ref().is_some_and(is_verbose);
     // Thread 1 exists before drivers run: disk I/O during boot may block on interrupts.
-    if sched::init_main_thread().is_err() {
+    if sched::init_main_thread(process::current()).is_err() {
         kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
         platform::exit(BOOT_FAILED)
     }

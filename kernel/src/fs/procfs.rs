@@ -169,7 +169,7 @@ impl ProcNode {
                 .into_iter()
                 .map(|(fd, _)| (format!("{fd}"), Kind::Fd(p, fd)))
                 .collect(),
-            Kind::TaskDir(p) => in_process(p, crate::sched::thread_ids)
+            Kind::TaskDir(p) => in_process(p, crate::process::thread_ids)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|t| (format!("{t}"), Kind::Task(p, t)))
@@ -360,7 +360,7 @@ fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
                 short_name(),
                 super::umask(),
                 if state == 'Z' { "Z (zombie)" } else { "R (running)" },
-                crate::sched::thread_count(),
+                crate::process::thread_count(),
                 (total - free) * 4,
             )
         }
@@ -369,8 +369,8 @@ fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
             format!(
                 "{id} ({}) {state} {ppid} {pgid} {sid} 0 -1 0 0 0 0 0 {} 0 0 0 20 0 {} 0 0 0 0\n",
                 short_name(),
-                crate::sched::process_cpu_ns() / 10_000_000,
-                crate::sched::thread_count(),
+                crate::process::cpu_ns() / 10_000_000,
+                crate::process::thread_count(),
             )
         }
         ProcFile::Comm => format!("{}\n", short_name()),

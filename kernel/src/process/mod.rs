@@ -11,7 +11,12 @@ pub mod exec;
 pub mod fork;
 pub mod pidfd;
 pub mod rc;
+pub mod thread;
 pub mod wait;
+
+pub use thread::{
+    cpu_ns, exit_thread, is_own_thread, sleeps, thread_count, thread_cpu_ns, thread_ids,
+};
 
 use crate::fd::{self, OpenFile};
 use crate::loader;
@@ -27,7 +32,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use spin::Mutex;
 
 /// A program's id: the tid of its main thread (1 for the first program).
-pub type Pid = u32;
+pub use crate::sched::Pid;
 
 /// What a program runs: set before it starts, replaced by execve (never freed: a few
 /// hundred bytes, shared by forked children).
@@ -177,6 +182,37 @@ pub fn current() -> &'static Process {
 /// Called by the scheduler (with CR3) when it switches to a thread of `p`.
 pub fn set_current(p: &'static Process) {
     CURRENT.get().set(p)
+}
+
+impl crate::sched::Owner for Process {
+    fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    fn switch_to(&'static self) {
+        set_current(self);
+        crate::arch::cpu::write_cr3(self.root());
+    }
+
+    fn cpu_deadline(&self, now: u64, cpu_ns: &dyn Fn() -> u64) -> Option<u64> {
+        crate::signal::itimer::cpu_deadline(self, now, cpu_ns)
+    }
+}
+
+/// The scheduler's deadlock hook: every thread is blocked with nothing to wake one.
+/// Says which program hangs and powers off with `fault::DEADLOCK_STATUS`.
+pub fn deadlock(blocked: usize) -> ! {
+    let mut running = running();
+    match (running.next(), running.next()) {
+        (Some(p), None) => kprintln!(
+            "rumprun: deadlock: all {blocked} threads of \"{}\" are blocked with nothing to wake them",
+            p.program().map_or("kernel", |p| p.name.as_str())
+        ),
+        _ => kprintln!(
+            "rumprun: deadlock: all {blocked} threads of the image's programs are blocked with nothing to wake them"
+        ),
+    }
+    crate::platform::exit(crate::fault::DEADLOCK_STATUS)
 }
 
 /// The process list as it is now.
@@ -400,5 +436,5 @@ fn release_and_end() -> ! {
         crate::ipc::shm::process_released(me.pid());
     }
     wait::ended(me);
-    crate::sched::exit_last_thread()
+    crate::sched::exit_current()
 }

@@ -4,7 +4,7 @@
 //! same frame meet on one queue: wait with value check and optional deadline, wake,
 //! bitsets, and requeue.
 
-use super::{Tid, Wake};
+use super::{Pid, Tid, Wake};
 use crate::sync::SpinLock;
 use alloc::collections::{BTreeMap, VecDeque};
 
@@ -25,21 +25,16 @@ const PHYSICAL: u32 = u32::MAX;
 /// drops the lock, then blocks.
 static QUEUES: SpinLock<BTreeMap<Key, VecDeque<Waiter>>> = SpinLock::new(BTreeMap::new());
 
-/// The running program's key for `uaddr`.
-fn key(uaddr: u64) -> Key {
-    (crate::process::current().pid(), uaddr)
-}
-
-/// The key of the futex word at `uaddr` for a futex syscall: its physical address
-/// when it is shared (`private` false) and lies in committed MAP_SHARED memory, else
-/// the process's own.
-pub fn key_for(uaddr: u64, private: bool) -> Key {
+/// The key of the futex word at `uaddr` of program `pid` (the running one: the
+/// address is looked up in its memory): its physical address when it is shared
+/// (`private` false) and lies in committed MAP_SHARED memory, else the program's own.
+pub fn key_for(pid: Pid, uaddr: u64, private: bool) -> Key {
     if !private {
         if let Some(phys) = crate::mm::address_space::shared_phys_addr(uaddr) {
             return (PHYSICAL, phys);
         }
     }
-    key(uaddr)
+    (pid, uaddr)
 }
 
 /// As `wait`, on `key` (from `key_for`).
@@ -93,11 +88,6 @@ fn remove(key: Key, tid: Tid) {
             queues.remove(&key);
         }
     }
-}
-
-/// Wakes up to `n` waiters on `uaddr` whose bitset matches; returns how many.
-pub fn wake(uaddr: u64, n: u32, bitset: u32) -> u32 {
-    wake_on(key(uaddr), n, bitset)
 }
 
 fn wake_on(key: Key, n: u32, bitset: u32) -> u32 {

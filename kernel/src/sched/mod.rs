@@ -9,7 +9,12 @@
 //! (threads of the same program switch no root). Blocked threads wait for a
 //! wake-up (futex) and/or a deadline, or until a signal interrupts them
 //! (`Wake::Interrupted`); with nothing runnable the CPU halts until the next deadline
-//! (a sleeper's, or the process's ITIMER_REAL, see `signal::itimer`).
+//! (a sleeper's, or one of the timers registered in `deadlines`).
+//!
+//! The scheduler knows nothing of the layers above it: a thread belongs to an
+//! [`Owner`] (a program: `process::Process` implements it), signals reach it through
+//! the `hooks` installed at boot (does a signal interrupt a wait; what to say when
+//! every thread is blocked for good), and timers through `deadlines`.
 //!
 //! State: the thread table is one `SpinLock<Scheduler>` (any CPU, and device
 //! interrupts, wake threads); what belongs to the CPU (the thread it runs, when that
@@ -20,11 +25,12 @@
 //! program's timers; a path that must go the other way drops its guard first (timer
 //! expiry collects what fired, then sends the signals).
 
+pub mod deadlines;
 pub mod futex;
+pub mod hooks;
 pub mod io_wait;
 
 use crate::arch::{apic, cpu};
-use crate::process::{Pid, Process};
 use crate::sync::{PerCpu, SpinLock};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -33,6 +39,19 @@ use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 pub type Tid = u32;
+/// A program's id: the tid of its main thread.
+pub type Pid = u32;
+
+/// What the scheduler knows of the program a thread belongs to.
+pub trait Owner: Sync {
+    fn pid(&self) -> Pid;
+    /// Makes this program the running one on this CPU (its page-table root, its
+    /// state): the scheduler calls it when it switches to a thread of another program.
+    fn switch_to(&'static self);
+    /// When a CPU-time timer of this program (about to run, with `cpu_ns()` of CPU time
+    /// so far) would fire (monotonic ns, from `now`) if it kept the CPU from now on.
+    fn cpu_deadline(&self, now: u64, cpu_ns: &dyn Fn() -> u64) -> Option<u64>;
+}
 
 /// Size of each thread's kernel stack (syscalls and interrupts run on it).
 const KSTACK_PAGES: usize = 16;
@@ -59,7 +78,7 @@ pub enum Wake {
 struct Thread {
     state: State,
     /// The program this thread belongs to.
-    process: &'static Process,
+    process: &'static dyn Owner,
     /// Kernel stack: physical base in the direct map, and its top.
     kstack_phys: u64,
     kstack_top: u64,
@@ -137,11 +156,10 @@ fn alloc_kstack() -> Option<(u64, u64)> {
     Some((phys, top))
 }
 
-/// Makes the running code thread 1 (the first program's main thread) with its own
-/// kernel stack for syscalls and interrupts.
-pub fn init_main_thread() -> Result<(), ()> {
+/// Makes the running code thread 1 (the first program's main thread, of `process`)
+/// with its own kernel stack for syscalls and interrupts.
+pub fn init_main_thread(process: &'static dyn Owner) -> Result<(), ()> {
     let (phys, top) = alloc_kstack().ok_or(())?;
-    let process = crate::process::current();
     SCHED
         .lock()
         .threads
@@ -162,11 +180,6 @@ pub fn live_threads_of(pid: Pid) -> Vec<Tid> {
         .filter(|(_, t)| t.state != State::Exited && t.process.pid() == pid)
         .map(|(&tid, _)| tid)
         .collect()
-}
-
-/// True when `tid` is a live thread of the running program.
-pub fn is_own_thread(tid: Tid) -> bool {
-    pid_of(tid) == Some(crate::process::current().pid())
 }
 
 /// The program thread `tid` belongs to, if it is live.
@@ -191,9 +204,8 @@ pub fn current() -> Tid {
     cpu().current.get()
 }
 
-/// Live threads of the running program.
-pub fn thread_count() -> usize {
-    let pid = crate::process::current().pid();
+/// Live threads of program `pid`.
+pub fn thread_count_of(pid: Pid) -> usize {
     SCHED
         .lock()
         .threads
@@ -202,9 +214,13 @@ pub fn thread_count() -> usize {
         .count()
 }
 
-/// The tids of the running program's live threads, lowest first.
-pub fn thread_ids() -> alloc::vec::Vec<Tid> {
-    live_threads_of(crate::process::current().pid())
+/// The calling thread's CLONE_CHILD_CLEARTID address (0: none).
+pub fn clear_child_tid() -> u64 {
+    SCHED
+        .lock()
+        .threads
+        .get(&current())
+        .map_or(0, |t| t.clear_child_tid)
 }
 
 pub fn set_clear_child_tid(addr: u64) {
@@ -239,7 +255,7 @@ unsafe fn switch_frame(end: u64, ret: u64) -> u64 {
 impl Thread {
     /// A runnable thread of `process` that has not run yet.
     fn new(
-        process: &'static Process,
+        process: &'static dyn Owner,
         kstack_phys: u64,
         kstack_top: u64,
         ksp: u64,
@@ -278,7 +294,7 @@ pub fn spawn(
 /// As `spawn`, for a thread of `process` (a forked child, whose pid is the tid it
 /// gets: `next_tid`) or, with `None`, of the calling thread's program.
 pub fn spawn_in(
-    process: Option<&'static Process>,
+    process: Option<&'static dyn Owner>,
     frame: &crate::arch::trap::TrapFrame,
     stack: u64,
     tls: Option<u64>,
@@ -328,7 +344,10 @@ pub fn spawn_in(
 /// `process` (its root, its state) and `switch_stacks` returns into `start` (an asm
 /// entry that calls on, 16-byte aligned) on its own kernel stack, with the power-on
 /// FPU state. Its tid is `process.pid()` (taken from `next_tid`).
-pub fn spawn_program(process: &'static Process, start: unsafe extern "C" fn() -> !) -> Option<Tid> {
+pub fn spawn_program(
+    process: &'static dyn Owner,
+    start: unsafe extern "C" fn() -> !,
+) -> Option<Tid> {
     let (phys, top) = alloc_kstack()?;
     let mut s = SCHED.lock();
     let tid = s.next_tid;
@@ -408,20 +427,16 @@ pub fn end_other_threads(pid: Pid) {
     }
 }
 
-/// Called on every return to program code: a thread whose program is ending
-/// (`end_other_threads`) ends here, with nothing of a syscall left on its stack.
-pub fn end_if_doomed() {
-    if DOOMED.load(Ordering::Relaxed) == 0 {
-        return;
-    }
-    let cur = current();
-    if !SCHED.lock().threads.get(&cur).is_some_and(|t| t.doomed) {
-        return;
-    }
-    crate::signal::state::thread_exited(cur);
-    mark_current_exited();
-    schedule();
-    unreachable!("an ended thread was scheduled again")
+/// Whether the calling thread's program is ending (`end_other_threads`): asked on
+/// every return to program code, where such a thread ends (`signal::deliver`), with
+/// nothing of a syscall left on its stack.
+pub fn is_doomed() -> bool {
+    DOOMED.load(Ordering::Relaxed) != 0
+        && SCHED
+            .lock()
+            .threads
+            .get(&current())
+            .is_some_and(|t| t.doomed)
 }
 
 /// Marks the calling thread exited, for `reap` to free once the CPU is off it.
@@ -434,8 +449,9 @@ fn mark_current_exited() {
     s.dead.push(cur);
 }
 
-/// Ends the calling thread, whose program has ended (`process::exit` cleaned up).
-pub fn exit_last_thread() -> ! {
+/// Ends the calling thread (the layers above have let go of it: its signal state,
+/// or its whole program after `process::exit`).
+pub fn exit_current() -> ! {
     mark_current_exited();
     schedule();
     unreachable!("an exited thread was scheduled again")
@@ -481,7 +497,7 @@ pub fn block(deadline: Option<u64>) -> Wake {
         schedule();
         return Wake::Interrupted;
     }
-    if crate::signal::state::should_interrupt(cur) {
+    if hooks::should_interrupt(cur) {
         return Wake::Interrupted;
     }
     if let Some(t) = SCHED.lock().threads.get_mut(&cur) {
@@ -515,29 +531,8 @@ pub fn yield_now() {
     schedule();
 }
 
-/// Ends the current thread. The last thread's exit ends the program.
-pub fn exit_thread(status: i32) -> ! {
-    let cur = current();
-    let clear = SCHED
-        .lock()
-        .threads
-        .get(&cur)
-        .map_or(0, |t| t.clear_child_tid);
-    if clear != 0 {
-        let _ = crate::mm::user::write(clear, 0u32);
-        futex::wake(clear, 1, u32::MAX);
-    }
-    if thread_count() <= 1 {
-        crate::process::exit(status);
-    }
-    crate::signal::state::thread_exited(cur);
-    mark_current_exited();
-    schedule();
-    unreachable!("an exited thread was scheduled again")
-}
-
-/// Ends the waits whose deadlines have passed, then fires the due interval and POSIX
-/// timers (whose signals wake threads: the scheduler's lock is not held then).
+/// Ends the waits whose deadlines have passed, then fires the registered timers that
+/// are due (whose signals wake threads: the scheduler's lock is not held then).
 fn wake_expired(now: u64) {
     for t in SCHED.lock().threads.values_mut() {
         if t.state == State::Blocked && t.deadline.is_some_and(|d| d <= now) {
@@ -546,8 +541,7 @@ fn wake_expired(now: u64) {
             t.wake = Wake::TimedOut;
         }
     }
-    crate::signal::itimer::expire(now);
-    crate::signal::posix_timer::expire(now);
+    deadlines::expire(now);
 }
 
 /// The next runnable thread after the cursor (round robin), if any.
@@ -565,8 +559,7 @@ fn earliest_deadline(s: &Scheduler) -> Option<u64> {
         .values()
         .filter(|t| t.state == State::Blocked)
         .filter_map(|t| t.deadline)
-        .chain(crate::signal::itimer::deadline())
-        .chain(crate::signal::posix_timer::deadline())
+        .chain(deadlines::next())
         .min()
 }
 
@@ -592,7 +585,7 @@ fn arm_timer(s: &Scheduler, now: u64) {
         .filter(|t| t.state == State::Runnable)
         .and_then(|t| {
             let p = t.process;
-            crate::signal::itimer::cpu_deadline(p, now, || {
+            p.cpu_deadline(now, &|| {
                 crate::time::tsc_ticks_to_ns(cpu_ticks_of(s, p.pid()))
             })
         });
@@ -636,17 +629,7 @@ pub fn schedule() {
         // Unlocked while halted: the interrupt that ends the halt may wake threads.
         drop(s);
         if let Some(blocked) = blocked.filter(|_| !io_wait::device_may_wake()) {
-            let mut running = crate::process::running();
-            match (running.next(), running.next()) {
-                (Some(p), None) => kprintln!(
-                    "rumprun: deadlock: all {blocked} threads of \"{}\" are blocked with nothing to wake them",
-                    p.program().map_or("kernel", |p| p.name.as_str())
-                ),
-                _ => kprintln!(
-                    "rumprun: deadlock: all {blocked} threads of the image's programs are blocked with nothing to wake them"
-                ),
-            }
-            crate::platform::exit(crate::fault::DEADLOCK_STATUS);
+            hooks::deadlock(blocked);
         }
         cpu::wait_for_interrupt();
         // Halted time is nobody's CPU time (a CPU timer may be checked next).
@@ -679,10 +662,9 @@ pub fn schedule() {
         )
     };
     drop(s);
-    if !core::ptr::eq(prev_process, new_process) {
+    if !core::ptr::addr_eq(prev_process, new_process) {
         // Another program: its page-table root and its state.
-        crate::process::set_current(new_process);
-        cpu::write_cr3(new_process.root());
+        new_process.switch_to();
     }
     // SAFETY: interrupts are off; `new_top` and `new_ksp` are the next thread's kernel
     // stack top and the stack pointer saved by switch_stacks (or built by switch_frame),
@@ -757,13 +739,14 @@ pub fn thread_cpu_ns() -> u64 {
     crate::time::tsc_ticks_to_ns(ticks + running_ticks())
 }
 
-/// How often the current thread (`thread`) or the whole running program blocked.
-pub fn sleeps(thread: bool) -> u64 {
+/// How often the current thread blocked.
+pub fn thread_sleeps() -> u64 {
+    SCHED.lock().threads.get(&current()).map_or(0, |t| t.sleeps)
+}
+
+/// How often the threads of program `pid` (live and exited) blocked.
+pub fn sleeps_of(pid: Pid) -> u64 {
     let s = SCHED.lock();
-    if thread {
-        return s.threads.get(&current()).map_or(0, |t| t.sleeps);
-    }
-    let pid = crate::process::current().pid();
     let live: u64 = s
         .threads
         .values()
@@ -773,30 +756,25 @@ pub fn sleeps(thread: bool) -> u64 {
     s.exited_sleeps.get(&pid).copied().unwrap_or(0) + live
 }
 
-/// CPU time of thread `tid` of the running program, in ns (None: no such thread).
-pub fn thread_cpu_ns_of(tid: Tid) -> Option<u64> {
+/// CPU time of thread `tid` of program `pid`, in ns (None: no such thread).
+pub fn thread_cpu_ns_of(pid: Pid, tid: Tid) -> Option<u64> {
     let s = SCHED.lock();
     let t = s.threads.get(&tid)?;
-    if t.process.pid() != crate::process::current().pid() || t.state == State::Exited {
+    if t.process.pid() != pid || t.state == State::Exited {
         return None;
     }
     let running = if tid == current() { running_ticks() } else { 0 };
     Some(crate::time::tsc_ticks_to_ns(t.cpu_ticks + running))
 }
 
-/// CPU time of the running program (all its threads, live and exited), in ns. While
-/// the CPU idles (the current thread blocked) no time is added.
-pub fn process_cpu_ns() -> u64 {
-    cpu_ns_of(crate::process::current().pid())
-}
-
-/// CPU time of program `pid` (all its threads, live and exited), in ns.
-pub fn cpu_ns_of(pid: crate::process::Pid) -> u64 {
+/// CPU time of program `pid` (all its threads, live and exited), in ns. While the CPU
+/// idles (the current thread blocked) no time is added.
+pub fn cpu_ns_of(pid: Pid) -> u64 {
     crate::time::tsc_ticks_to_ns(cpu_ticks_of(&SCHED.lock(), pid))
 }
 
 /// CPU time of program `pid` (all its threads, live and exited), in TSC ticks.
-fn cpu_ticks_of(s: &Scheduler, pid: crate::process::Pid) -> u64 {
+fn cpu_ticks_of(s: &Scheduler, pid: Pid) -> u64 {
     let running = match s.threads.get(&current()) {
         Some(t) if t.process.pid() == pid && t.state == State::Runnable => running_ticks(),
         _ => 0,

@@ -1,6 +1,6 @@
 //! Delivery: on every return to program code (`on_return`, from the end of a syscall
 //! and of a trap or interrupt that came from program code) a thread whose program is
-//! ending ends (`sched::end_if_doomed`); otherwise the calling thread takes
+//! ending ends (`end_if_doomed`); otherwise the calling thread takes
 //! its highest-priority (lowest-numbered) unblocked pending signal and applies its
 //! disposition: ignore, the default action (terminate with a report and status
 //! 128 + signal), or a handler, entered through an rt_sigframe (frame.rs) with
@@ -32,10 +32,19 @@ fn fx_area(frame: &TrapFrame) -> u64 {
     area
 }
 
+/// A thread whose program is ending (`sched::end_other_threads`) ends at its return to
+/// program code, with nothing of a syscall left on its stack.
+fn end_if_doomed() {
+    if crate::sched::is_doomed() {
+        state::thread_exited(crate::sched::current());
+        crate::sched::exit_current();
+    }
+}
+
 /// Delivers pending signals to the current thread before it returns to the program.
 /// `syscall` is the number of the syscall that is returning, if any.
 pub fn on_return(frame: &mut TrapFrame, syscall: Option<u64>) {
-    crate::sched::end_if_doomed();
+    end_if_doomed();
     let restarting =
         syscall.is_some() && matches!(-(frame.rax as i64), ERESTARTSYS | ERESTARTNOHAND);
     if !restarting && !state::needs_attention() {

@@ -1,6 +1,6 @@
 //! Each program's interval timers (setitimer): ITIMER_REAL (also behind alarm), a
 //! deadline on the monotonic clock, and ITIMER_VIRTUAL and ITIMER_PROF, deadlines on
-//! the program's CPU clock (`sched::process_cpu_ns`; the kernel runs on the program's
+//! the program's CPU clock (`process::cpu_ns`; the kernel runs on the program's
 //! behalf, so both count the same time), each with an optional interval. The
 //! scheduler treats the real deadline like a sleeper's (it arms the APIC timer for
 //! it and counts it as something that can still wake the program); while the running
@@ -73,12 +73,24 @@ fn clock(which: usize) -> u64 {
     if which == ITIMER_REAL {
         crate::time::monotonic_ns()
     } else {
-        crate::sched::process_cpu_ns()
+        crate::process::cpu_ns()
+    }
+}
+
+/// The interval timers as the scheduler sees them (`sched::deadlines`).
+pub struct Deadlines;
+
+impl crate::sched::deadlines::DeadlineSource for Deadlines {
+    fn next(&self) -> Option<u64> {
+        deadline()
+    }
+    fn expire(&self, now: u64) {
+        expire(now)
     }
 }
 
 /// When the next real-time timer of any running program fires (monotonic ns).
-pub fn deadline() -> Option<u64> {
+fn deadline() -> Option<u64> {
     if !in_use() {
         return None;
     }
@@ -130,7 +142,7 @@ pub fn set(which: usize, value: u64, interval: u64) -> (u64, u64) {
 
 /// Called by the scheduler with the current time: fires the timers that are due
 /// (the CPU timers of the running program only: no other program used the CPU).
-pub fn expire(now: u64) {
+fn expire(now: u64) {
     if !in_use() {
         return;
     }
@@ -141,7 +153,7 @@ pub fn expire(now: u64) {
     if p.itimer.slot(ITIMER_VIRTUAL).deadline.is_some()
         || p.itimer.slot(ITIMER_PROF).deadline.is_some()
     {
-        let cpu = crate::sched::process_cpu_ns();
+        let cpu = crate::process::cpu_ns();
         expire_one(p, ITIMER_VIRTUAL, cpu);
         expire_one(p, ITIMER_PROF, cpu);
     }

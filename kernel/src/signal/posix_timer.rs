@@ -139,8 +139,20 @@ pub fn overrun(id: usize) -> Option<i32> {
     with_timer(id, |t| t.overrun)
 }
 
+/// The POSIX timers as the scheduler sees them (`sched::deadlines`).
+pub struct Deadlines;
+
+impl crate::sched::deadlines::DeadlineSource for Deadlines {
+    fn next(&self) -> Option<u64> {
+        deadline()
+    }
+    fn expire(&self, now: u64) {
+        expire(now)
+    }
+}
+
 /// When the next timer of any running program fires (monotonic ns).
-pub fn deadline() -> Option<u64> {
+fn deadline() -> Option<u64> {
     if !in_use() {
         return None;
     }
@@ -153,7 +165,7 @@ pub fn deadline() -> Option<u64> {
 }
 
 /// Called by the scheduler with the current time: fires the timers that are due.
-pub fn expire(now: u64) {
+fn expire(now: u64) {
     if !in_use() {
         return;
     }

@@ -136,7 +136,7 @@ pub fn sysinfo(buf: u64) -> SysResult {
 /// the return value counts clock ticks (100 Hz) since boot.
 pub fn times(buf: u64) -> SysResult {
     if buf != 0 {
-        let user_ticks = crate::sched::process_cpu_ns() / 10_000_000;
+        let user_ticks = crate::process::cpu_ns() / 10_000_000;
         user::write(buf, [user_ticks, 0u64, 0, 0])?;
     }
     Ok(crate::time::monotonic_ns() / 10_000_000)
@@ -154,13 +154,13 @@ pub fn getrusage(who: u64, buf: u64) -> SysResult {
     let ns = if who == 1 {
         crate::sched::thread_cpu_ns()
     } else {
-        crate::sched::process_cpu_ns()
+        crate::process::cpu_ns()
     };
     r[0] = ns / 1_000_000_000;
     r[1] = (ns % 1_000_000_000) / 1000;
     let (free, total) = crate::mm::frames::stats();
     r[4] = ((total - free) * 4) as u64; // maxrss in KiB
-    r[16] = crate::sched::sleeps(who == 1); // nvcsw: voluntary context switches
+    r[16] = crate::process::sleeps(who == 1); // nvcsw: voluntary context switches
     user::write(buf, r).map(|_| 0)
 }
 
@@ -399,7 +399,7 @@ fn own_sched_pid(pid: u64) -> Result<(), Errno> {
         return Err(EINVAL);
     }
     if pid == 0
-        || crate::sched::thread_ids().contains(&(pid as u32))
+        || crate::process::thread_ids().contains(&(pid as u32))
         || crate::process::find(pid as u32).is_some()
     {
         Ok(())
@@ -538,7 +538,7 @@ pub fn getcpu(cpu: u64, node: u64) -> SysResult {
 }
 
 pub fn sched_setaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
-    if pid != 0 && pid != self::pid() && !crate::sched::is_own_thread(pid as u32) {
+    if pid != 0 && pid != self::pid() && !crate::process::is_own_thread(pid as u32) {
         return Err(ESRCH);
     }
     let first: u8 = if size > 0 { user::read(mask)? } else { 0 };

@@ -153,7 +153,7 @@ pub fn send_to_thread(tid: u64, sig: u64) -> SysResult {
     if sig as usize > NSIG {
         return Err(EINVAL);
     }
-    if tid == 0 || tid > u32::MAX as u64 || !sched::is_own_thread(tid as u32) {
+    if tid == 0 || tid > u32::MAX as u64 || !crate::process::is_own_thread(tid as u32) {
         return Err(ESRCH);
     }
     if sig == 0 {
@@ -283,7 +283,7 @@ pub fn rt_tgsigqueueinfo(tgid: u64, tid: u64, sig: u64, uinfo: u64) -> SysResult
     if tgid != super::process::pid()
         || tid == 0
         || tid > u32::MAX as u64
-        || !sched::is_own_thread(tid as u32)
+        || !crate::process::is_own_thread(tid as u32)
     {
         return Err(ESRCH);
     }

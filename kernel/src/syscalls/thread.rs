@@ -145,7 +145,7 @@ pub fn clone3(frame: &TrapFrame, args: u64, size: u64) -> SysResult {
 }
 
 pub fn exit(status: u64) -> SysResult {
-    sched::exit_thread(status as i32)
+    crate::process::exit_thread(status as i32)
 }
 
 pub fn set_tid_address(addr: u64) -> SysResult {
@@ -183,6 +183,7 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
     const FUTEX_PRIVATE_FLAG: u64 = 128;
     let cmd = op & 0x7f;
     let private = op & FUTEX_PRIVATE_FLAG != 0;
+    let pid = crate::process::current().pid();
     if !uaddr.is_multiple_of(4) {
         return Err(EINVAL);
     }
@@ -209,7 +210,7 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
             if cur != val as u32 {
                 return Err(EAGAIN);
             }
-            let key = futex::key_for(uaddr, private);
+            let key = futex::key_for(pid, uaddr, private);
             match futex::wait_key(key, bitset, deadline) {
                 Wake::Woken => Ok(0),
                 Wake::TimedOut => Err(ETIMEDOUT),
@@ -224,7 +225,7 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
             if bitset == 0 {
                 return Err(EINVAL);
             }
-            Ok(futex::wake_key(futex::key_for(uaddr, private), val as u32, bitset) as u64)
+            Ok(futex::wake_key(futex::key_for(pid, uaddr, private), val as u32, bitset) as u64)
         }
         REQUEUE | CMP_REQUEUE => {
             if cmd == CMP_REQUEUE {
@@ -235,8 +236,8 @@ pub fn futex(uaddr: u64, op: u64, val: u64, timeout: u64, uaddr2: u64, val3: u64
             }
             // The "timeout" argument carries the requeue count here.
             let (from, to) = (
-                futex::key_for(uaddr, private),
-                futex::key_for(uaddr2, private),
+                futex::key_for(pid, uaddr, private),
+                futex::key_for(pid, uaddr2, private),
             );
             Ok(futex::requeue(from, val as u32, to, timeout as u32) as u64)
         }

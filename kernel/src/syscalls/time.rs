@@ -24,7 +24,7 @@ fn now(clock: u64) -> Result<u64, Errno> {
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
             Ok(time::monotonic_ns())
         }
-        CLOCK_PROCESS_CPUTIME_ID => Ok(crate::sched::process_cpu_ns()),
+        CLOCK_PROCESS_CPUTIME_ID => Ok(crate::process::cpu_ns()),
         CLOCK_THREAD_CPUTIME_ID => Ok(crate::sched::thread_cpu_ns()),
         c if (c as i32) < 0 => cpu_clock(c as i32),
         _ => Err(EINVAL),
@@ -43,11 +43,11 @@ fn cpu_clock(c: i32) -> Result<u64, Errno> {
     if c & CPUCLOCK_PERTHREAD != 0 {
         return match id {
             0 => Ok(crate::sched::thread_cpu_ns()),
-            tid => crate::sched::thread_cpu_ns_of(tid).ok_or(EINVAL),
+            tid => crate::process::thread_cpu_ns(tid).ok_or(EINVAL),
         };
     }
     match id {
-        0 => Ok(crate::sched::process_cpu_ns()),
+        0 => Ok(crate::process::cpu_ns()),
         pid if crate::process::running().any(|p| p.pid() == pid) => {
             Ok(crate::sched::cpu_ns_of(pid))
         }
