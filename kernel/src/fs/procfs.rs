@@ -359,7 +359,11 @@ fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
                 "Name:\t{}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{pid}\nPid:\t{id}\nPPid:\t{ppid}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{} kB\nSigQ:\t0/0\n",
                 short_name(),
                 super::umask(),
-                if state == 'Z' { "Z (zombie)" } else { "R (running)" },
+                match state {
+                    'Z' => "Z (zombie)",
+                    'T' => "T (stopped)",
+                    _ => "R (running)",
+                },
                 crate::process::thread_count(),
                 (total - free) * 4,
             )
@@ -505,13 +509,19 @@ fn meminfo() -> String {
     )
 }
 
-/// The running process's state letter (R, or Z for a zombie), parent, group and
-/// session.
+/// The running process's state letter (R, T when stopped, Z for a zombie), parent,
+/// group and session.
 fn identity() -> (char, u32, u32, u32) {
     use core::sync::atomic::Ordering;
     let p = crate::process::current();
     (
-        if p.is_running() { 'R' } else { 'Z' },
+        if !p.is_running() {
+            'Z'
+        } else if p.signals.stopped().is_some() {
+            'T'
+        } else {
+            'R'
+        },
         p.ppid.load(Ordering::Relaxed),
         p.pgid.load(Ordering::Relaxed),
         p.sid.load(Ordering::Relaxed),

@@ -3,7 +3,8 @@
 //! wait4/waitid, and its parent gets SIGCHLD; a parent that ignores SIGCHLD (SIG_IGN
 //! or SA_NOCLDWAIT), or none at all (rc programs, orphans once pid 1 is gone), has
 //! its children reaped at once. Children of an ending process go to pid 1 (and get
-//! their PR_SET_PDEATHSIG signal). A vfork parent sleeps here until its child has
+//! their PR_SET_PDEATHSIG signal). A child that stops or is continued (job control,
+//! `signal::job`) tells its parent the same way. A vfork parent sleeps here until its child has
 //! exec'd or ended.
 
 use super::{current, find, forget, Pid, Process};
@@ -24,9 +25,16 @@ pub const WCONTINUED: u64 = 8;
 pub const WNOWAIT: u64 = 0x0100_0000;
 const SA_NOCLDWAIT: u64 = 2;
 
+const SA_NOCLDSTOP: u64 = 1;
+
 /// si_code of SIGCHLD and waitid.
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
+const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
+
+/// wait4's status of a continued child (WIFCONTINUED).
+const CONTINUED_STATUS: u32 = 0xffff;
 
 /// Which children a wait is for.
 #[derive(Clone, Copy)]
@@ -55,7 +63,11 @@ pub struct Reaped {
 impl Reaped {
     /// waitid's si_code and si_status.
     pub fn code_and_status(&self) -> (i32, i32) {
-        if self.status & 0x7f == 0 {
+        if self.status == CONTINUED_STATUS {
+            (CLD_CONTINUED, signal::SIGCONT)
+        } else if self.status & 0xff == 0x7f {
+            (CLD_STOPPED, (self.status >> 8 & 0xff) as i32)
+        } else if self.status & 0x7f == 0 {
             (CLD_EXITED, (self.status >> 8 & 0xff) as i32)
         } else {
             (CLD_KILLED, (self.status & 0x7f) as i32)
@@ -137,11 +149,37 @@ fn notify_parent(parent: &Process, child: &Process) {
     futex::wake_kernel(WAIT_QUEUE | parent.pid() as u64);
 }
 
+/// A child stopped or was continued (job control): its parent gets SIGCHLD
+/// (CLD_STOPPED / CLD_CONTINUED, unless SA_NOCLDSTOP) and its waiters wake.
+pub fn child_changed(child: &Process, change: signal::state::JobChange) {
+    let Some(parent) = find(child.ppid.load(Ordering::Relaxed)).filter(|p| p.is_running()) else {
+        return;
+    };
+    if parent.signals.action_of(signal::SIGCHLD).flags & SA_NOCLDSTOP == 0 {
+        let (code, st) = match change {
+            signal::state::JobChange::Stopped(sig) => (CLD_STOPPED, sig),
+            signal::state::JobChange::Continued => (CLD_CONTINUED, signal::SIGCONT),
+        };
+        let info = SigInfo {
+            signo: signal::SIGCHLD,
+            code,
+            pid: child.pid(),
+            value: st as u32 as u64,
+            ..SigInfo::default()
+        };
+        signal::state::send_to(parent, info);
+    }
+    futex::wake_kernel(WAIT_QUEUE | parent.pid() as u64);
+}
+
 /// wait4/waitid: waits for a child of the running process matching `which` to end
-/// (unless WNOHANG: `Ok(None)` when none has yet); reaps it unless WNOWAIT. ECHILD
-/// when there is no such child; ERESTARTSYS when a signal interrupts the wait.
+/// (WEXITED), stop (WUNTRACED) or be continued (WCONTINUED) (unless WNOHANG:
+/// `Ok(None)` when none has yet); reaps an ended one and takes the news of a stop or
+/// continue unless WNOWAIT. ECHILD when there is no such child; ERESTARTSYS when a
+/// signal interrupts the wait.
 pub fn wait(which: Which, options: u64) -> Result<Option<Reaped>, Errno> {
     let me = current();
+    let peek = options & WNOWAIT != 0;
     loop {
         let mut any = false;
         let mut zombie = None;
@@ -151,14 +189,31 @@ pub fn wait(which: Which, options: u64) -> Result<Option<Reaped>, Errno> {
             }
             any = true;
             if !q.is_running() {
+                if options & WEXITED == 0 {
+                    continue;
+                }
                 if let Some(status) = *q.wait_status.lock() {
                     zombie = Some((q, status));
                     break;
                 }
+                continue;
+            }
+            let stops = options & WUNTRACED != 0;
+            let continues = options & WCONTINUED != 0;
+            if stops || continues {
+                let status = match q.signals.job_report(stops, continues, peek) {
+                    Some(signal::state::JobChange::Stopped(sig)) => (sig as u32) << 8 | 0x7f,
+                    Some(signal::state::JobChange::Continued) => CONTINUED_STATUS,
+                    None => continue,
+                };
+                return Ok(Some(Reaped {
+                    pid: q.pid(),
+                    status,
+                }));
             }
         }
         if let Some((q, status)) = zombie {
-            if options & WNOWAIT == 0 {
+            if !peek {
                 forget(q);
             }
             return Ok(Some(Reaped {

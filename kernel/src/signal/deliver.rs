@@ -3,7 +3,7 @@
 //! ending ends (`end_if_doomed`); otherwise the calling thread takes
 //! its highest-priority (lowest-numbered) unblocked pending signal and applies its
 //! disposition: ignore, the default action (terminate with a report and status
-//! 128 + signal), or a handler, entered through an rt_sigframe (frame.rs) with
+//! 128 + signal, or stop: `job`), or a handler, entered through an rt_sigframe (frame.rs) with
 //! `sa_mask` and the signal blocked. Interrupted syscalls are finished here too: EINTR,
 //! or a restart (rip back over the `syscall` instruction) as Linux's ERESTART* rules
 //! and SA_RESTART say. CPU faults in program code go to an installed handler through
@@ -34,7 +34,7 @@ fn fx_area(frame: &TrapFrame) -> u64 {
 
 /// A thread whose program is ending (`sched::end_other_threads`) ends at its return to
 /// program code, with nothing of a syscall left on its stack.
-fn end_if_doomed() {
+pub(super) fn end_if_doomed() {
     if crate::sched::is_doomed() {
         state::thread_exited(crate::sched::current());
         crate::sched::exit_current();
@@ -61,6 +61,7 @@ fn deliver_pending(frame: &mut TrapFrame, syscall: Option<u64>) {
         rax == -ERESTARTSYS || rax == -ERESTARTNOHAND
     });
     loop {
+        super::job::park_if_stopped();
         let mask = state::with_thread(tid, |t| t.mask);
         let Some(info) = state::dequeue(tid, !mask) else {
             break;
@@ -72,10 +73,7 @@ fn deliver_pending(frame: &mut TrapFrame, syscall: Option<u64>) {
             SIG_DFL => match default_action(sig) {
                 Default::Ignore => continue,
                 Default::Stop => {
-                    crate::console::log_once(
-                        "signal-stop",
-                        "rumprun: stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored: nothing could continue a stopped unikernel",
-                    );
+                    super::job::stop(sig);
                     continue;
                 }
                 Default::Terminate => crate::fault::killed_by_signal(sig, info.pid),

@@ -5,7 +5,8 @@
 //! came from program code) and applies the default action, ignores, or enters a
 //! handler; `frame` builds and restores the Linux x86_64 `rt_sigframe`; `itimer` is
 //! the process's ITIMER_REAL (alarm/setitimer), which sends SIGALRM; `posix_timer`
-//! its POSIX timers (timer_create & co.).
+//! its POSIX timers (timer_create & co.); `job` stops and continues processes (job
+//! control).
 //!
 //! A signal set is a `u64` with bit `sig - 1` for signal `sig` (the kernel's sigset_t
 //! on x86_64).
@@ -13,6 +14,7 @@
 pub mod deliver;
 pub mod frame;
 pub mod itimer;
+pub mod job;
 pub mod posix_timer;
 pub mod state;
 
@@ -128,7 +130,7 @@ pub fn send_sigpipe(pid: u32) {
 pub enum Default {
     Terminate,
     Ignore,
-    /// Stop signals: there is nobody to continue a stopped unikernel; treated as ignore.
+    /// Stop signals: the process stops until SIGCONT (`job`).
     Stop,
 }
 

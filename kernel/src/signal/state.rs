@@ -53,6 +53,7 @@ pub fn recompute_attention() {
     let busy = crate::process::running().any(|p| {
         let p = p.signals.0.lock();
         p.pending != 0
+            || p.stopped.is_some()
             || p.threads
                 .values()
                 .any(|t| t.pending != 0 || t.saved_mask.is_some())
@@ -173,7 +174,22 @@ struct Process {
     pending: u64,
     info: Queued,
     threads: BTreeMap<Tid, Box<ThreadSignals>>,
+    /// Job control (see `job`): the stop signal that stopped the process, while it is
+    /// stopped, and the change its parent's wait has not yet been told of.
+    stopped: Option<i32>,
+    report: Option<JobChange>,
 }
+
+/// A stop or continue of a process, as its parent's wait reports it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum JobChange {
+    Stopped(i32),
+    Continued,
+}
+
+/// The stop signals (default action: stop the process).
+pub const STOP_SIGNALS: u64 =
+    bit(super::SIGSTOP) | bit(super::SIGTSTP) | bit(super::SIGTTIN) | bit(super::SIGTTOU);
 
 /// One program's signal state (held by its `process::Process`; the functions below
 /// act on the running program's unless they take a target). Locked while read or
@@ -194,7 +210,53 @@ impl Signals {
             pending: 0,
             info: Queued::new(),
             threads: BTreeMap::new(),
+            stopped: None,
+            report: None,
         }))
+    }
+
+    /// The stop signal that stopped this process, while it is stopped.
+    pub fn stopped(&self) -> Option<i32> {
+        self.0.lock().stopped
+    }
+
+    /// Marks the process stopped by `sig` (its threads stop on their way back to
+    /// program code); false if it already was.
+    pub fn stop(&self, sig: i32) -> bool {
+        let mut p = self.0.lock();
+        if p.stopped.is_some() {
+            return false;
+        }
+        p.stopped = Some(sig);
+        p.report = Some(JobChange::Stopped(sig));
+        drop(p);
+        raise_attention();
+        true
+    }
+
+    /// The stop or continue its parent's wait has not yet seen, if `wanted` says it
+    /// wants it (`stopped`: WUNTRACED, `continued`: WCONTINUED); taken unless `peek`.
+    pub fn job_report(&self, stopped: bool, continued: bool, peek: bool) -> Option<JobChange> {
+        let mut p = self.0.lock();
+        let r = p.report?;
+        let wanted = match r {
+            JobChange::Stopped(_) => stopped,
+            JobChange::Continued => continued,
+        };
+        if !wanted {
+            return None;
+        }
+        if !peek {
+            p.report = None;
+        }
+        Some(r)
+    }
+
+    /// True when a SIGKILL is pending for the process or thread `tid`.
+    pub fn kill_pending(&self, tid: Tid) -> bool {
+        let p = self.0.lock();
+        let own = p.threads.get(&tid).map_or(0, |t| t.pending);
+        (p.pending | own) & bit(super::SIGKILL) != 0
     }
 
     /// fork: the child (`self`, new) gets `parent`'s dispositions, and its only
@@ -308,18 +370,41 @@ pub fn reset_action(sig: i32) {
 fn ignores(p: &Process, sig: i32) -> bool {
     match action_of(p, sig).handler {
         SIG_IGN => true,
-        SIG_DFL => default_action(sig) != Default::Terminate,
+        SIG_DFL => default_action(sig) == Default::Ignore,
         _ => false,
     }
 }
 
-fn log_stop_ignored(p: &Process, sig: i32) {
-    if default_action(sig) == Default::Stop && action_of(p, sig).handler == SIG_DFL {
-        crate::console::log_once(
-            "signal-stop",
-            "rumprun: stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are ignored: nothing could continue a stopped unikernel",
-        );
+/// Drops the pending signals of `set` from the process and each of its threads.
+fn discard(p: &mut Process, set: u64) {
+    for sig in 1..=NSIG as i32 {
+        if set & bit(sig) == 0 {
+            continue;
+        }
+        p.pending &= !bit(sig);
+        p.info.clear(sig);
+        for t in p.threads.values_mut() {
+            t.pending &= !bit(sig);
+            t.info.clear(sig);
+        }
     }
+}
+
+/// What sending `sig` does to job control at once, as on Linux (before it is
+/// queued, whatever its disposition): a stop signal discards a pending SIGCONT;
+/// SIGCONT discards pending stop signals and continues a stopped process. True when
+/// that continued it (the caller tells the parent and wakes its threads).
+fn job_control_on_send(p: &mut Process, sig: i32) -> bool {
+    if STOP_SIGNALS & bit(sig) != 0 {
+        discard(p, bit(super::SIGCONT));
+    } else if sig == super::SIGCONT {
+        discard(p, STOP_SIGNALS);
+        if p.stopped.take().is_some() {
+            p.report = Some(JobChange::Continued);
+            return true;
+        }
+    }
+    false
 }
 
 /// kill(), sigqueue(): a signal for the whole of the running program. False when a
@@ -333,9 +418,13 @@ pub fn send_process(info: SigInfo) -> bool {
 pub fn send_to(to: &crate::process::Process, info: SigInfo) -> bool {
     let sig = info.signo;
     let mut p = to.signals.0.lock();
+    if job_control_on_send(&mut p, sig) {
+        drop(p);
+        super::job::continued(to);
+        p = to.signals.0.lock();
+    }
     let kept_somewhere = p.threads.values().any(|t| t.keeps(sig));
     if ignores(&p, sig) && !kept_somewhere {
-        log_stop_ignored(&p, sig);
         return true;
     }
     if !p.info.push(info) {
@@ -370,10 +459,14 @@ pub fn send_thread(tid: Tid, info: SigInfo) -> bool {
 pub fn send_thread_in(to: &crate::process::Process, tid: Tid, info: SigInfo) -> bool {
     let sig = info.signo;
     let mut p = to.signals.0.lock();
+    if job_control_on_send(&mut p, sig) {
+        drop(p);
+        super::job::continued(to);
+        p = to.signals.0.lock();
+    }
     let ignored = ignores(&p, sig);
     let keeps = thread_in(&mut p.threads, tid).keeps(sig);
     if ignored && !keeps {
-        log_stop_ignored(&p, sig);
         return true;
     }
     let t = thread_in(&mut p.threads, tid);

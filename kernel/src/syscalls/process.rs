@@ -190,7 +190,10 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
         p if p > 0 => Which::Pid(p as u32),
         p => Which::Group(p.unsigned_abs()),
     };
-    let reaped = wait::wait(which, options & WNOHANG)?;
+    let reaped = wait::wait(
+        which,
+        options & (WNOHANG | WUNTRACED | WCONTINUED) | wait::WEXITED,
+    )?;
     let Some(r) = reaped else { return Ok(0) };
     if status != 0 {
         user::write(status, r.status as i32)?;
@@ -219,14 +222,7 @@ pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> Sy
         P_PGID if id as i32 > 0 => Which::Group(id as u32),
         _ => return Err(EINVAL),
     };
-    if options & WEXITED == 0 {
-        // Only stops/continues asked for: none ever happen.
-        if options & WNOHANG != 0 {
-            return Ok(0);
-        }
-        return Err(ECHILD);
-    }
-    let reaped = wait::wait(which, options & (WNOHANG | WNOWAIT))?;
+    let reaped = wait::wait(which, options)?;
     if infop != 0 {
         let mut info = [0u8; 128];
         if let Some(r) = &reaped {

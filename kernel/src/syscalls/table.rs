@@ -68,7 +68,7 @@ macro_rules! syscall_table {
         "handled before dispatch: it restores every register, rax included"
         => unreachable!("rt_sigreturn is handled before dispatch");
     16 ioctl Partial
-        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, FIOASYNC (the flag is kept; no SIGIO is sent); the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (remembered: nobody is stopped), TIOCGSID, TIOCSCTTY, TIOCNOTTY; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY"
+        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, FIOASYNC (the flag is kept; no SIGIO is sent); the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (remembered: the console sends no SIGTTIN/SIGTTOU), TIOCGSID, TIOCSCTTY, TIOCNOTTY; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY"
         => io::ioctl(a[0], a[1], a[2]);
     17 pread64 Partial
         "the open mode is not checked (no EBADF on a write-only descriptor)"
@@ -237,7 +237,7 @@ macro_rules! syscall_table {
         => process::execveat(AT_FDCWD, a[0], a[1], a[2], 0);
     60 exit Full "ends the calling thread" => thread::exit(a[0]);
     61 wait4 Partial
-        "exit and signal statuses, WNOHANG, zombies until reaped; no stopped/continued children (nothing stops); rusage is zeros"
+        "exit and signal statuses, WNOHANG, WUNTRACED/WCONTINUED (stopped and continued children), zombies until reaped; rusage is zeros"
         => process::wait4(a[0], a[1], a[2], a[3]);
     62 kill Full
         "to a process by pid (a zombie exists but takes nothing), 0: the caller's group, -pgid, -1: all but pid 1 and the caller"
@@ -545,7 +545,7 @@ macro_rules! syscall_table {
     245 mq_getsetattr Unsupported "";
     246 kexec_load Unsupported "";
     247 waitid Partial
-        "P_ALL, P_PID, P_PGID with WEXITED, WNOHANG, WNOWAIT; no stopped/continued children; rusage is zeros"
+        "P_ALL, P_PID, P_PGID with WEXITED, WSTOPPED, WCONTINUED, WNOHANG, WNOWAIT (CLD_EXITED/KILLED/STOPPED/CONTINUED); rusage is zeros"
         => process::waitid(a[0], a[1], a[2], a[3], a[4]);
     248 add_key Unsupported "";
     249 request_key Unsupported "";

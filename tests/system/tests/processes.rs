@@ -89,6 +89,20 @@ mod processes {
         }
     }
 
+    /// Job control: SIGSTOP/SIGTSTP stop every thread of a child, SIGCONT continues
+    /// it, wait4/waitid report WIFSTOPPED/WIFCONTINUED, SIGCHLD carries
+    /// CLD_STOPPED/CLD_CONTINUED (not with SA_NOCLDSTOP), /proc says T, a blocked
+    /// read survives a stop, SIGKILL ends a stopped child.
+    #[test]
+    fn stop_and_continue_with_wuntraced_and_wcontinued() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("job_control.c", flavor, &["-M", "128"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     #[test]
     fn fork_wait_cow_groups_glibc() {
         fork_test(Flavor::Glibc);
@@ -223,6 +237,24 @@ mod processes {
         for name in ["passwd", "hosts"] {
             assert!(listing.contains(&name), "no /etc/{name}:\n{}", run.dump());
         }
+    }
+
+    /// `kill -STOP` / `kill -CONT` from busybox sh: the background job stops (/proc
+    /// says T), continues, and its end by SIGTERM reaches `wait`.
+    #[test]
+    fn busybox_sh_kill_stop_and_cont() {
+        let run = busybox_sh(
+            "busybox-stop",
+            &[],
+            "sleep 30 & p=$!; kill -STOP $p; sleep 0.2; grep State /proc/$p/status; \
+             kill -CONT $p; sleep 0.2; grep State /proc/$p/status; kill $p; wait $p; \
+             echo status $?",
+        );
+        run.assert_status(0)
+            .assert_stdout_line("State:\tT (stopped)")
+            .assert_stdout_line("State:\tR (running)")
+            .assert_stdout_line("status 143")
+            .assert_order("T (stopped)", "R (running)");
     }
 
     /// A multi-line script: functions, loops, pipelines, redirections, subshells,
