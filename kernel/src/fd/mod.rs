@@ -1,6 +1,6 @@
 //! Open files and the file-descriptor table. Every kind of file (console, device
 //! nodes, pipes, eventfd, timerfd, signalfd, epoll, and regular files once the VFS is in)
-//! implements [`FileOps`]; an [`OpenFile`] adds what `open` creates (offset, status
+//! implements [`FileOps`] (sockets also [`socket::Socket`]); an [`OpenFile`] adds what `open` creates (offset, status
 //! flags), shared by dup'd descriptors; the table maps numbers to open files (one
 //! table: all threads share it, as with CLONE_FILES).
 //!
@@ -14,6 +14,7 @@ pub mod eventfd;
 pub mod pipe;
 pub mod pty;
 pub mod signalfd;
+pub mod socket;
 pub mod stat;
 pub mod timerfd;
 pub mod unix;
@@ -132,6 +133,10 @@ pub trait FileOps: Send + Sync + Any {
         alloc::format!("anon_inode:[{ino}]")
     }
     fn as_any(&self) -> &dyn Any;
+    /// The socket calls of a socket file (`socket::Socket`); None: ENOTSOCK.
+    fn as_socket(self: Arc<Self>) -> Option<Arc<dyn socket::Socket>> {
+        None
+    }
 }
 
 /// An open file description: what open/pipe/socket create and dup shares.

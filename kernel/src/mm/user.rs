@@ -87,6 +87,10 @@ macro_rules! pod {
 pod!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
 // SAFETY: an array of plain data is plain data.
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+// SAFETY: `struct msghdr` is integers and raw pointers (any bit pattern is a valid
+// value of either; the pointers are only turned into addresses), and its padding is
+// never read as a field.
+unsafe impl Pod for rumprun_abi::net::msghdr {}
 
 /// A pointer to a `T` in program memory.
 pub struct UserPtr<T> {

@@ -6,9 +6,11 @@
 //! protocols fail with EPROTONOSUPPORT and one log line.
 
 use crate::errno::*;
+use crate::fd::socket::{self, Cmsg, Socket};
 use crate::fd::stat::Stat;
 use crate::fd::{FileOps, OpenFile, POLLIN, POLLOUT};
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -119,5 +121,60 @@ impl FileOps for NetlinkFile {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn as_socket(self: Arc<Self>) -> Option<Arc<dyn Socket>> {
+        Some(self)
+    }
+}
+
+/// The socket calls a request-and-answer socket needs; the others give Linux's
+/// answers for netlink (no listen, accept or shutdown; no options kept).
+impl Socket for NetlinkFile {
+    /// The port id is chosen at socket().
+    fn bind(&self, _addr: &[u8]) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// The only peer is the kernel.
+    fn connect(&self, _file: &OpenFile, _addr: &[u8]) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn send(
+        &self,
+        data: &[u8],
+        _to: Option<&[u8]>,
+        _control: &[Cmsg],
+        _flags: u32,
+    ) -> Result<usize, Errno> {
+        Ok(NetlinkFile::send(self, data))
+    }
+    fn recv(&self, buf: &mut [u8], flags: u32) -> Result<socket::Received, Errno> {
+        const MSG_PEEK: u32 = 2;
+        let (len, full) = NetlinkFile::recv(self, buf, flags & MSG_PEEK != 0)?;
+        Ok(socket::Received::data(
+            len,
+            full,
+            Some(self.sockaddr(false).to_vec()),
+        ))
+    }
+    fn shutdown(&self, _how: i32) -> Result<(), Errno> {
+        Err(EOPNOTSUPP)
+    }
+    fn local_name(&self) -> Result<alloc::vec::Vec<u8>, Errno> {
+        Ok(self.sockaddr(true).to_vec())
+    }
+    fn peer_name(&self) -> Result<alloc::vec::Vec<u8>, Errno> {
+        Ok(self.sockaddr(false).to_vec())
+    }
+    /// Buffer sizes and NETLINK_* flags change nothing here.
+    fn setsockopt(&self, _level: i32, _name: i32, _val: &[u8]) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn getsockopt(
+        &self,
+        _level: i32,
+        _name: i32,
+        _cap: usize,
+    ) -> Result<alloc::vec::Vec<u8>, Errno> {
+        Err(ENOPROTOOPT)
     }
 }

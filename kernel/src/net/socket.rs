@@ -1,15 +1,25 @@
-//! A socket as a file: reads and writes go to the stack's TCP or UDP socket, readiness
-//! comes from it, and closing the last descriptor closes it. Waiters wake when a card
-//! interrupts or the stack's next timer is due (see `net::next_deadline`).
+//! An inet socket (AF_INET, AF_INET6) as a file: reads and writes go to the stack's
+//! TCP or UDP socket, readiness comes from it, closing the last descriptor closes
+//! it, and the socket calls (`fd::socket::Socket`) map onto the stack's. Waiters wake
+//! when a card interrupts or the stack's next timer is due (see `net::next_deadline`).
 
 use crate::errno::*;
+use crate::fd::socket::{self, Cmsg, Socket};
 use crate::fd::stat::Stat;
 use crate::fd::{Direction, FileOps, OpenFile};
+use crate::sched::Wake;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
 use core::any::Any;
-use rumprun_net::SocketId;
+use rumprun_net::{Family, Shutdown, SockAddr, SocketId};
 
 pub struct SocketFile {
     pub id: SocketId,
+    /// The address family its addresses are read in.
+    pub family: Family,
+    /// TCP (a byte stream) rather than UDP.
+    pub stream: bool,
 }
 
 const S_IFSOCK: u32 = 0o140000;
@@ -27,6 +37,18 @@ pub fn timeout_ns(id: SocketId, dir: Direction) -> u64 {
     .saturating_mul(1000)
 }
 
+/// The `sockaddr_in`/`sockaddr_in6` bytes of `addr`.
+fn name_bytes(addr: SockAddr) -> Vec<u8> {
+    let (bytes, len) = addr.to_bytes();
+    bytes[..len].to_vec()
+}
+
+impl SocketFile {
+    fn addr(&self, bytes: &[u8]) -> Result<SockAddr, Errno> {
+        SockAddr::from_bytes(bytes, self.family)
+    }
+}
+
 impl FileOps for SocketFile {
     fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         super::with(|s| s.recv(self.id, buf, 0)).map(|r| r.len)
@@ -34,9 +56,8 @@ impl FileOps for SocketFile {
     fn write(&self, _file: &OpenFile, buf: &[u8]) -> Result<usize, Errno> {
         super::with(|s| s.send(self.id, buf, None))
     }
-    /// TCP (UDP sends a datagram whole or not at all, so it never gets here short).
     fn is_stream(&self) -> bool {
-        true
+        self.stream
     }
     fn poll(&self) -> u32 {
         super::poll();
@@ -51,7 +72,7 @@ impl FileOps for SocketFile {
     fn timeout_ns(&self, dir: Direction) -> u64 {
         timeout_ns(self.id, dir)
     }
-    fn sleep(&self, deadline: Option<u64>) -> crate::sched::Wake {
+    fn sleep(&self, deadline: Option<u64>) -> Wake {
         super::wait(deadline)
     }
     fn bytes_readable(&self) -> Option<usize> {
@@ -71,5 +92,90 @@ impl FileOps for SocketFile {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn as_socket(self: Arc<Self>) -> Option<Arc<dyn Socket>> {
+        Some(self)
+    }
+}
+
+impl Socket for SocketFile {
+    fn bind(&self, addr: &[u8]) -> Result<(), Errno> {
+        let a = self.addr(addr)?;
+        super::with(|s| s.bind(self.id, a))
+    }
+
+    fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        super::with(|s| s.listen(self.id, backlog))
+    }
+
+    fn accept(&self) -> Result<(Arc<dyn FileOps>, Vec<u8>), Errno> {
+        let (id, peer) = super::with(|s| s.accept(self.id))?;
+        let file = SocketFile {
+            id,
+            family: self.family,
+            stream: true,
+        };
+        Ok((Arc::new(file), name_bytes(peer)))
+    }
+
+    /// A blocking connect waits for the handshake's outcome (a signal restarts it).
+    fn connect(&self, file: &OpenFile, addr: &[u8]) -> Result<(), Errno> {
+        let a = self.addr(addr)?;
+        match super::with(|s| s.connect(self.id, a)) {
+            Err(EINPROGRESS) if !file.nonblocking() => {}
+            r => return r,
+        }
+        loop {
+            if let Some(r) = super::with(|s| s.connect_result(self.id)) {
+                return r;
+            }
+            if super::wait(None) == Wake::Interrupted {
+                return Err(ERESTARTSYS);
+            }
+        }
+    }
+
+    fn send(
+        &self,
+        data: &[u8],
+        to: Option<&[u8]>,
+        _control: &[Cmsg],
+        _flags: u32,
+    ) -> Result<usize, Errno> {
+        let to = to.map(|a| self.addr(a)).transpose()?;
+        super::with(|s| s.send(self.id, data, to))
+    }
+
+    fn recv(&self, buf: &mut [u8], flags: u32) -> Result<socket::Received, Errno> {
+        let r = super::with(|s| s.recv(self.id, buf, flags))?;
+        Ok(socket::Received::data(
+            r.len,
+            r.full_len,
+            r.from.map(name_bytes),
+        ))
+    }
+
+    fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        let h = Shutdown::from_linux(how)?;
+        super::with(|s| s.shutdown(self.id, h))
+    }
+
+    fn local_name(&self) -> Result<Vec<u8>, Errno> {
+        super::with(|s| s.local_addr(self.id)).map(name_bytes)
+    }
+
+    fn peer_name(&self) -> Result<Vec<u8>, Errno> {
+        super::with(|s| s.peer_addr(self.id)).map(name_bytes)
+    }
+
+    fn setsockopt(&self, level: i32, name: i32, val: &[u8]) -> Result<(), Errno> {
+        super::with(|s| s.setsockopt(self.id, level, name, val))
+    }
+
+    fn getsockopt(&self, level: i32, name: i32, cap: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = vec![0u8; cap];
+        let n = super::with(|s| s.getsockopt(self.id, level, name, &mut out))?;
+        out.truncate(n.min(cap));
+        Ok(out)
     }
 }

@@ -20,7 +20,6 @@ mod thread;
 mod time;
 pub mod trace;
 mod transfer;
-mod unix;
 mod xattr;
 
 use crate::arch::trap::TrapFrame;

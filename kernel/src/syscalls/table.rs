@@ -124,105 +124,49 @@ macro_rules! syscall_table {
         => io::sendfile(a[0], a[1], a[2], a[3]);
     41 socket Full
         "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only); IPPROTO_UDPLITE gives EPROTONOSUPPORT: smoltcp has no UDP-Lite (partial checksum coverage would mean a UDP of our own over raw IP sockets)"
-        => if a[0] == unix::AF_UNIX {
-            unix::socket(a[1], a[2])
-        } else {
-            net::socket(a[0], a[1], a[2])
-        };
+        => net::socket(a[0], a[1], a[2]);
     42 connect Full
         ""
-        => if unix::owns(a[0]) {
-            unix::connect(a[0], a[1], a[2])
-        } else {
-            net::connect(a[0], a[1], a[2])
-        };
+        => net::connect(a[0], a[1], a[2]);
     43 accept Full
         ""
-        => if unix::owns(a[0]) {
-            unix::accept4(a[0], a[1], a[2], 0)
-        } else {
-            net::accept4(a[0], a[1], a[2], 0)
-        };
+        => net::accept4(a[0], a[1], a[2], 0);
     44 sendto Partial
         "EPIPE sends SIGPIPE unless MSG_NOSIGNAL; UDP datagrams over 16 KiB (IPv4) or the MTU (IPv6) give EMSGSIZE"
-        => if unix::owns(a[0]) {
-            unix::sendto(a[0], a[1], a[2], a[3], a[4], a[5])
-        } else {
-            net::sendto(a[0], a[1], a[2], a[3], a[4], a[5])
-        };
+        => net::sendto(a[0], a[1], a[2], a[3], a[4], a[5]);
     45 recvfrom Full
         ""
-        => if unix::owns(a[0]) {
-            unix::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5])
-        } else {
-            net::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5])
-        };
+        => net::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5]);
     46 sendmsg Partial
         "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); AF_INET/AF_INET6: no control messages"
-        => if unix::owns(a[0]) {
-            unix::sendmsg(a[0], a[1], a[2])
-        } else {
-            net::sendmsg(a[0], a[1], a[2])
-        };
+        => net::sendmsg(a[0], a[1], a[2]);
     47 recvmsg Partial
         "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; AF_INET/AF_INET6: no control messages (IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS give ENOPROTOOPT: smoltcp's UDP sockets hand out a datagram's addresses only, not its hop limit or traffic class)"
-        => if unix::owns(a[0]) {
-            unix::recvmsg(a[0], a[1], a[2])
-        } else {
-            net::recvmsg(a[0], a[1], a[2])
-        };
+        => net::recvmsg(a[0], a[1], a[2]);
     48 shutdown Full
         ""
-        => if unix::owns(a[0]) {
-            unix::shutdown(a[0], a[1])
-        } else {
-            net::shutdown(a[0], a[1])
-        };
+        => net::shutdown(a[0], a[1]);
     49 bind Full
         ""
-        => if unix::owns(a[0]) {
-            unix::bind(a[0], a[1], a[2])
-        } else {
-            net::bind(a[0], a[1], a[2])
-        };
+        => net::bind(a[0], a[1], a[2]);
     50 listen Full
         "a real backlog"
-        => if unix::owns(a[0]) {
-            unix::listen(a[0], a[1])
-        } else {
-            net::listen(a[0], a[1])
-        };
+        => net::listen(a[0], a[1]);
     51 getsockname Full
         ""
-        => if unix::owns(a[0]) {
-            unix::getsockname(a[0], a[1], a[2])
-        } else {
-            net::getsockname(a[0], a[1], a[2])
-        };
+        => net::getsockname(a[0], a[1], a[2]);
     52 getpeername Full
         ""
-        => if unix::owns(a[0]) {
-            unix::getpeername(a[0], a[1], a[2])
-        } else {
-            net::getpeername(a[0], a[1], a[2])
-        };
+        => net::getpeername(a[0], a[1], a[2]);
     53 socketpair Full
         "AF_UNIX stream, datagram and seqpacket; other families EOPNOTSUPP"
-        => unix::socketpair(a[0], a[1], a[2], a[3]);
+        => net::socketpair(a[0], a[1], a[2], a[3]);
     54 setsockopt Partial
         "SO_RCVTIMEO/SO_SNDTIMEO bound recv*/send*/accept and plain read/write (EAGAIN, EINTR on a signal); AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT"
-        => if unix::owns(a[0]) {
-            unix::setsockopt(a[0], a[1], a[2], a[3], a[4])
-        } else {
-            net::setsockopt(a[0], a[1], a[2], a[3], a[4])
-        };
+        => net::setsockopt(a[0], a[1], a[2], a[3], a[4]);
     55 getsockopt Full
         ""
-        => if unix::owns(a[0]) {
-            unix::getsockopt(a[0], a[1], a[2], a[3], a[4])
-        } else {
-            net::getsockopt(a[0], a[1], a[2], a[3], a[4])
-        };
+        => net::getsockopt(a[0], a[1], a[2], a[3], a[4]);
     56 clone Partial
         "threads (CLONE_VM|CLONE_THREAD|CLONE_SIGHAND, as pthreads use it) and processes as fork (exit signal, SETTLS, PARENT_SETTID, CHILD_SETTID, CHILD_CLEARTID) or vfork (CLONE_VM|CLONE_VFORK, as posix_spawn uses it); CLONE_VM without CLONE_VFORK or CLONE_THREAD, CLONE_FILES/CLONE_FS for processes, namespaces and pidfds give EINVAL"
         => thread::clone(frame, a);
@@ -607,11 +551,7 @@ macro_rules! syscall_table {
     287 timerfd_gettime Full "" => io::timerfd_gettime(a[0], a[1]);
     288 accept4 Full
         ""
-        => if unix::owns(a[0]) {
-            unix::accept4(a[0], a[1], a[2], a[3])
-        } else {
-            net::accept4(a[0], a[1], a[2], a[3])
-        };
+        => net::accept4(a[0], a[1], a[2], a[3]);
     289 signalfd4 Full "" => io::signalfd4(a[0], a[1], a[2], a[3]);
     290 eventfd2 Full "" => io::eventfd2(a[0], a[1]);
     291 epoll_create1 Full "" => poll::epoll_create1(a[0]);
@@ -630,13 +570,7 @@ macro_rules! syscall_table {
     298 perf_event_open Unsupported "";
     299 recvmmsg Full
         "MSG_WAITFORONE; the timeout bounds every wait after the first datagram (Linux checks it only between datagrams)"
-        => mmsg::recvmmsg(a[0], a[1], a[2], a[3], a[4], |fd, m, f| {
-            if unix::owns(fd) {
-                unix::recvmsg(fd, m, f)
-            } else {
-                net::recvmsg(fd, m, f)
-            }
-        });
+        => mmsg::recvmmsg(a[0], a[1], a[2], a[3], a[4], net::recvmsg);
     300 fanotify_init Unsupported "";
     301 fanotify_mark Unsupported "";
     302 prlimit64 Partial
@@ -648,13 +582,7 @@ macro_rules! syscall_table {
     306 syncfs Full "as sync" => fs::fsync(a[0]);
     307 sendmmsg Full
         ""
-        => mmsg::sendmmsg(a[0], a[1], a[2], a[3], |fd, m, f| {
-            if unix::owns(fd) {
-                unix::sendmsg(fd, m, f)
-            } else {
-                net::sendmsg(fd, m, f)
-            }
-        });
+        => mmsg::sendmmsg(a[0], a[1], a[2], a[3], net::sendmsg);
     308 setns Unsupported "";
     309 getcpu Full "always CPU 0, node 0" => process::getcpu(a[0], a[1]);
     310 process_vm_readv Unsupported "";

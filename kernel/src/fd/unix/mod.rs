@@ -7,7 +7,7 @@
 //! send into. The inbox's flags carry what Linux keeps in `sk_shutdown`/`sk_err`:
 //! whether more data can come (end of file), whether anyone still reads (EPIPE for
 //! senders), and a reset. Operations never block: they say EAGAIN and the syscall
-//! layer (`syscalls::unix`) waits on the I/O wait queue.
+//! layer (`syscalls::net`) waits on the I/O wait queue. Its socket calls (`fd::socket::Socket`) are in `calls`.
 //!
 //! Identities: SO_PEERCRED names the peer program's pid as it was when the connection
 //! was made (the connecting program for the accepted socket, the listening one for
@@ -18,6 +18,7 @@
 //! garbage collector for such cycles; we do not).
 
 pub mod addr;
+mod calls;
 pub mod names;
 
 use super::{wait, Direction, FileOps, OpenFile, POLLERR, POLLHUP, POLLIN, POLLOUT};
@@ -25,7 +26,7 @@ use crate::errno::*;
 use crate::fd::stat::Stat;
 use addr::UnixAddr;
 use alloc::collections::VecDeque;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -176,6 +177,8 @@ enum Conn {
 }
 
 struct State {
+    /// The socket itself, for the calls that hand it on (names hold it weakly).
+    me: Weak<UnixSocket>,
     local: UnixAddr,
     binding: Option<names::Binding>,
     conn: Conn,
@@ -236,11 +239,12 @@ impl UnixSocket {
     }
 
     fn with_state(kind: Kind, local: UnixAddr, conn: Conn) -> Arc<UnixSocket> {
-        Arc::new(UnixSocket {
+        let s = Arc::new(UnixSocket {
             kind,
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             inbox: Inbox::new(kind),
             state: Mutex::new(State {
+                me: Weak::new(),
                 local,
                 binding: None,
                 conn,
@@ -252,7 +256,9 @@ impl UnixSocket {
                 sndtimeo: 0,
                 generation: 0,
             }),
-        })
+        });
+        s.state.lock().me = Arc::downgrade(&s);
+        s
     }
 
     /// socketpair: two sockets connected to each other.
@@ -271,6 +277,12 @@ impl UnixSocket {
             peer_pid: me,
         };
         (a, b)
+    }
+
+    /// This socket's Arc (it lives while anyone calls it).
+    fn arc(&self) -> Arc<UnixSocket> {
+        let me = self.state.lock().me.upgrade();
+        me.expect("a socket in use is alive")
     }
 
     /// bind: EINVAL if already bound; an unnamed address autobinds.
@@ -792,5 +804,8 @@ impl FileOps for UnixSocket {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn as_socket(self: Arc<Self>) -> Option<Arc<dyn crate::fd::socket::Socket>> {
+        Some(self)
     }
 }
