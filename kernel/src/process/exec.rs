@@ -226,33 +226,6 @@ fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
         .and_then(|n| crate::payload::entry(&alloc::format!("bin/{n}")))
         .filter(|img| img.len() as u64 == data.size() && img.starts_with(data.head()))
         .unwrap_or(&[]);
-    let loaded = loader::load(&data);
-    drop(data);
-    let loaded = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            let why = match e {
-                loader::LoadError::Elf(why) => why,
-                loader::LoadError::NoMemory => "out of memory",
-            };
-            kprintln!("rumprun: execve of {path}: {why}; the process is killed");
-            super::killed(128 + crate::fault::SIGKILL)
-        }
-    };
-    me.base.store(loaded.base, Ordering::Relaxed);
-    let mut random = [0u8; 16];
-    crate::random::fill(&mut random);
-    let sp = {
-        let argv_refs: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let env_refs: Vec<&str> = env.iter().map(String::as_str).collect();
-        loader::stack::build(&loaded, &argv_refs, &env_refs, random)
-    };
-    let Ok(sp) = sp else {
-        kprintln!(
-            "rumprun: out of memory building the stack in execve of {path}; the process is killed"
-        );
-        super::killed(128 + crate::fault::SIGKILL)
-    };
     let program = Program {
         name: argv.first().cloned().unwrap_or_else(|| path.clone()),
         file_name,
@@ -261,7 +234,49 @@ fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
         env,
         exe_path: path,
     };
-    me.set_program(alloc::boxed::Box::leak(alloc::boxed::Box::new(program)));
+    let program: &'static Program = alloc::boxed::Box::leak(alloc::boxed::Box::new(program));
+    let failed = start(data, program, || {});
+    let why = match failed {
+        loader::LoadError::Elf(why) => why,
+        loader::LoadError::NoMemory => "out of memory",
+    };
+    kprintln!(
+        "rumprun: execve of {}: {why}; the process is killed",
+        program.exe_path
+    );
+    super::killed(128 + crate::fault::SIGKILL)
+}
+
+/// Starts `program` from `image` in the running process, whose address space is
+/// empty: the image is loaded, the Linux initial stack built, the program recorded
+/// (/proc/self/exe, symbols), `ready` called, and the program entered. The one way a
+/// program starts: for the rc list's entries (`process::run`) and for execve alike.
+/// Returns only when the image cannot be loaded (nothing of it is entered).
+pub(super) fn start(
+    image: loader::Image<'_>,
+    program: &'static Program,
+    ready: impl FnOnce(),
+) -> loader::LoadError {
+    let me = current();
+    let loaded = loader::load(&image);
+    drop(image);
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
+    me.base.store(loaded.base, Ordering::Relaxed);
+    let mut random = [0u8; 16];
+    crate::random::fill(&mut random);
+    let sp = {
+        let argv_refs: Vec<&str> = program.argv.iter().map(String::as_str).collect();
+        let env_refs: Vec<&str> = program.env.iter().map(String::as_str).collect();
+        loader::stack::build(&loaded, &argv_refs, &env_refs, random)
+    };
+    let Ok(sp) = sp else {
+        return loader::LoadError::NoMemory;
+    };
+    me.set_program(program);
+    ready();
     let entry = loaded.entry;
     extern "C" {
         fn enter_program(entry: u64, sp: u64) -> !;

@@ -325,34 +325,17 @@ pub fn run() -> ! {
             img.size() == program.image.len() as u64 && program.image.starts_with(img.head())
         });
     let image = file.unwrap_or(loader::Image::Bytes(program.image));
-    let loaded = match loader::load(&image) {
-        Ok(l) => l,
-        Err(loader::LoadError::Elf(why)) => {
+    let marker = || kprint!("\n=== calling \"{}\" main() ===\n\n", name());
+    match exec::start(image, program, marker) {
+        loader::LoadError::Elf(why) => {
             kprintln!("rumprun: cannot load bin/{file_name}: {why}");
             crate::platform::exit(126)
         }
-        Err(loader::LoadError::NoMemory) => {
+        loader::LoadError::NoMemory => {
             kprintln!("rumprun: out of memory loading bin/{file_name}; give the VM more memory (rumprun -M)");
             crate::platform::exit(137)
         }
-    };
-    current().base.store(loaded.base, Ordering::Relaxed);
-    let argv_refs: Vec<&str> = program.argv.iter().map(String::as_str).collect();
-    let env_refs: Vec<&str> = program.env.iter().map(String::as_str).collect();
-    let mut random = [0u8; 16];
-    crate::random::fill(&mut random);
-    let Ok(sp) = loader::stack::build(&loaded, &argv_refs, &env_refs, random) else {
-        kprintln!("rumprun: out of memory building the initial stack; give the VM more memory (rumprun -M)");
-        crate::platform::exit(137)
-    };
-    kprint!("\n=== calling \"{}\" main() ===\n\n", name());
-    extern "C" {
-        fn enter_program(entry: u64, sp: u64) -> !;
     }
-    // SAFETY: `enter_program` (assembly) switches to the program's stack `sp`, built by the
-    // loader in this address space, and jumps to its entry point, also loaded here; it
-    // never returns.
-    unsafe { enter_program(loaded.entry, sp) }
 }
 
 /// The main thread of every program but the first starts here (called by
