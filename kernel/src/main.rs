@@ -47,12 +47,37 @@ extern "C" {
 /// Exit status for a boot that cannot go on (bad config, no program).
 const BOOT_FAILED: i32 = 1;
 
+/// Connects the bottom layer to the ones above it, which it reaches only through these
+/// hooks (docs/ARCHITECTURE.md "Layers"): the panic and trap reports, signals on the
+/// way back to program code, the scheduler's timers and signal checks, the cards'
+/// wake-ups. Runs first.
+fn install_hooks() {
+    rt::set_panic_hook(fault::kernel_panic);
+    arch::trap::install(arch::trap::TrapHooks {
+        to_handler: signal::deliver::fault,
+        fatal: fault::fatal_trap,
+        out_of_memory: fault::out_of_memory,
+        return_to_program: |frame| signal::deliver::on_return(frame, None),
+    });
+    sched::deadlines::register(&[&signal::itimer::Deadlines, &signal::posix_timer::Deadlines]);
+    sched::hooks::install(sched::hooks::Hooks {
+        should_interrupt: signal::state::should_interrupt,
+        deadlock: process::deadlock,
+    });
+    // Cards wake the I/O wait queue (drivers sit below fd and do not call it).
+    drivers::netdev::set_frame_hook(fd::wait::notify);
+}
+
 #[no_mangle]
 extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
+    install_hooks();
     time::init();
     platform::init_early();
     mm::heap::init_early();
     arch::init();
+    // The first program is the running one (its address space is the memory
+    // manager's current one) before anything touches program memory.
+    process::init();
 
     let boot = match platform::boot_info(magic, info as u64) {
         Ok(b) => b,
@@ -65,15 +90,6 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: cannot boot: {why}");
         platform::exit(BOOT_FAILED)
     }
-    // Cards wake the I/O wait queue (drivers sit below fd and do not call it).
-    drivers::netdev::set_frame_hook(fd::wait::notify);
-    // The scheduler serves the timers and asks the signal and process layers through
-    // these (it sits below them and names none).
-    sched::deadlines::register(&[&signal::itimer::Deadlines, &signal::posix_timer::Deadlines]);
-    sched::hooks::install(sched::hooks::Hooks {
-        should_interrupt: signal::state::should_interrupt,
-        deadlock: process::deadlock,
-    });
     if let Err(why) = platform::init() {
         kprintln!("rumprun: {} platform: {why}", platform::name());
         platform::exit(BOOT_FAILED)

@@ -1,6 +1,9 @@
 //! What the compiler expects a freestanding binary to provide: the C memory functions
-//! (compiler_builtins has no "mem" feature on this target), the panic handler, and the
+//! (compiler_builtins has no "mem" feature on this target), the panic handler (which
+//! hands the panic to the report `main` installs: `fault::kernel_panic`), and the
 //! never-called unwinding symbols that precompiled core/alloc refer to.
+
+use spin::Once;
 
 // memcpy, memset and memmove_down: arch/x86_64/mem.S.
 extern "C" {
@@ -66,7 +69,20 @@ extern "C" fn _Unwind_Resume() -> ! {
     crate::arch::cpu::halt_forever()
 }
 
+static ON_PANIC: Once<fn(&core::panic::PanicInfo) -> !> = Once::new();
+
+/// Sets what a panic runs (once, at the start of boot).
+pub fn set_panic_hook(hook: fn(&core::panic::PanicInfo) -> !) {
+    ON_PANIC.call_once(|| hook);
+}
+
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    crate::fault::kernel_panic(info)
+    match ON_PANIC.get() {
+        Some(hook) => hook(info),
+        None => {
+            kprintln!("rumprun: kernel panic: {}", info);
+            crate::platform::exit_after_fault(255)
+        }
+    }
 }

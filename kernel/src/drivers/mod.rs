@@ -3,7 +3,8 @@
 //! firmware left unconfigured (qboot does), and starts a driver for each device it
 //! knows: virtio-blk disks become `/dev/vda`, `/dev/vdb`, ... (block devices in
 //! `blockdev`), virtio-net cards `eth0`, ... (`netdev`). Disk images the boot loader
-//! loaded (`ramdisk`) come first.
+//! loaded (`ramdisk`) come first. On Xen the PV front-ends (`xen`) are the disks and
+//! cards, started by the platform.
 
 pub mod blockdev;
 pub mod ioapic;
@@ -12,6 +13,7 @@ pub mod netdev;
 pub mod pci;
 pub mod ramdisk;
 pub mod virtio;
+pub mod xen;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 

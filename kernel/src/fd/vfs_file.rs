@@ -62,7 +62,7 @@ pub fn open_inode(inode: InodeRef, path: String) -> Result<Arc<dyn FileOps>, Err
             Ok(Arc::new(dev))
         }
         FileType::BlockDevice => {
-            let disk = crate::drivers::blockdev::BlockFile::open(inode.stat().rdev).ok_or(ENXIO)?;
+            let disk = crate::fd::devices::BlockFile::open(inode.stat().rdev).ok_or(ENXIO)?;
             Ok(Arc::new(disk))
         }
         FileType::Socket => Err(ENXIO),

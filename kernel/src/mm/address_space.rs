@@ -1,7 +1,7 @@
 //! A program's address space (the lower half): a map of areas (image segments, brk
 //! heap, stack, anonymous mappings) with their protections. Each program has its own
 //! (held by its `process::Process`, with its own page-table root); the functions here
-//! act on the running program's. Memory is committed lazily:
+//! act on the running program's, which the process layer names (`set_current`). Memory is committed lazily:
 //! an area only reserves addresses, and the page-fault handler maps a zeroed frame the
 //! first time a page is touched. PROT_NONE pages fault and become SIGSEGV.
 //!
@@ -14,8 +14,10 @@
 
 use super::frames;
 use crate::arch::paging::{self, PAGE_SIZE, PTE_NX, PTE_PRESENT, PTE_PROT_NONE, PTE_WRITABLE};
+use crate::sync::PerCpu;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use core::cell::Cell;
 use spin::Mutex;
 
 pub const PROT_READ: u32 = 1;
@@ -128,9 +130,22 @@ impl AddressSpace {
     }
 }
 
+/// The address space of the program this CPU runs: set by the process layer whenever
+/// that changes (`process::set_current`: a switch to another program's thread, or a
+/// call made in another process's context).
+static CURRENT: PerCpu<Cell<Option<&'static Mutex<AddressSpace>>>> = PerCpu::new(Cell::new(None));
+
+/// Makes `space` the running program's.
+pub fn set_current(space: &'static Mutex<AddressSpace>) {
+    CURRENT.get().set(Some(space));
+}
+
 /// The running program's address space.
 fn space() -> &'static Mutex<AddressSpace> {
-    &crate::process::current().aspace
+    CURRENT
+        .get()
+        .get()
+        .expect("no address space is current (process::init sets the first)")
 }
 
 #[derive(Debug)]
@@ -721,12 +736,23 @@ pub fn area_at(addr: u64) -> Option<(u64, Area)> {
     space().try_lock()?.find(addr)
 }
 
-/// Called by the trap handler; `true` when the access may be retried.
-pub fn handle_page_fault(addr: u64, err: u64) -> bool {
+/// What became of a page fault, for the trap handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageFault {
+    /// The access may be retried.
+    Resolved,
+    /// No area allows it (or it lies past a file's end): a signal or a fault report.
+    Invalid,
+    /// A valid access that no memory is left to back.
+    OutOfMemory,
+}
+
+/// Called by the trap handler.
+pub fn handle_page_fault(addr: u64, err: u64) -> PageFault {
     match fault(addr, err) {
-        FaultOutcome::Resolved => true,
-        FaultOutcome::Invalid | FaultOutcome::PastEnd => false,
-        FaultOutcome::OutOfMemory => crate::fault::out_of_memory(addr),
+        FaultOutcome::Resolved => PageFault::Resolved,
+        FaultOutcome::Invalid | FaultOutcome::PastEnd => PageFault::Invalid,
+        FaultOutcome::OutOfMemory => PageFault::OutOfMemory,
     }
 }
 

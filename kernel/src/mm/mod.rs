@@ -5,4 +5,4 @@ pub mod frames;
 pub mod heap;
 pub mod user;
 
-pub use address_space::handle_page_fault;
+pub use address_space::{handle_page_fault, PageFault};

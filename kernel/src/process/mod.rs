@@ -179,9 +179,18 @@ pub fn current() -> &'static Process {
     CURRENT.get().get()
 }
 
-/// Called by the scheduler (with CR3) when it switches to a thread of `p`.
+/// Called by the scheduler (with CR3) when it switches to a thread of `p`, and for a
+/// call in `p`'s context (`fork::in_process`). The memory manager learns its address
+/// space.
 pub fn set_current(p: &'static Process) {
-    CURRENT.get().set(p)
+    CURRENT.get().set(p);
+    address_space::set_current(&p.aspace);
+}
+
+/// Makes the first program the running one (boot, before anything touches program
+/// memory).
+pub fn init() {
+    set_current(&FIRST);
 }
 
 impl crate::sched::Owner for Process {

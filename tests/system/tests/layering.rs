@@ -5,7 +5,7 @@
 //! every `crate::` path of kernel/src (`use` lines and inline paths, `use crate::{..}`
 //! groups, and `super::` chains that climb to the crate root), outside comments and
 //! string literals, and fails on an upward edge that is not listed, and on a module
-//! with no layer. It is a ratchet: the redesign of issue 16 empties the list; an entry
+//! with no layer. It is a ratchet: the redesign of issue 16 emptied the list; an entry
 //! whose edge is gone is reported, so it can be deleted. No QEMU needed.
 
 use std::collections::{BTreeMap, BTreeSet};

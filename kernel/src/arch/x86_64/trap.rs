@@ -3,7 +3,12 @@
 //! other CPU exceptions in program code go to the program's signal handler if it has
 //! one, else become a fault report (a kernel fault stays a kernel fault, except at
 //! the instructions of the exception table, which resume at their fixup). Before
-//! returning to program code, pending signals are delivered.
+//! returning to program code, pending signals are delivered. Signals and fault
+//! reports belong to the layers above: they reach them through the [`TrapHooks`]
+//! `main` installs at boot.
+
+use crate::mm::PageFault;
+use spin::Once;
 
 /// Saved registers, lowest address first, exactly as entry.S pushes them.
 #[derive(Clone, Copy, Debug, Default)]
@@ -62,10 +67,52 @@ pub fn exception_name(vector: i64) -> &'static str {
     }
 }
 
+/// What trap dispatch asks of the layers above it.
+pub struct TrapHooks {
+    /// A CPU exception in program code (with the address of a page fault): sends it to
+    /// the program's signal handler; false when it has none that can run now
+    /// (`signal::deliver::fault`).
+    pub to_handler: fn(&mut TrapFrame, Option<u64>) -> bool,
+    /// A CPU exception nobody could resolve: the fault report (`fault::fatal_trap`).
+    pub fatal: fn(&TrapFrame, Option<u64>) -> !,
+    /// A page fault at this address that no memory is left to back
+    /// (`fault::out_of_memory`).
+    pub out_of_memory: fn(u64) -> !,
+    /// Every return to program code: pending signals (`signal::deliver::on_return`).
+    pub return_to_program: fn(&mut TrapFrame),
+}
+
+static HOOKS: Once<TrapHooks> = Once::new();
+
+/// Installs the hooks (once, at the start of boot).
+pub fn install(hooks: TrapHooks) {
+    HOOKS.call_once(|| hooks);
+}
+
+/// A trap before the hooks are installed (early boot): always the kernel's own, and
+/// fatal.
+fn early_fatal(frame: &TrapFrame, addr: Option<u64>) -> ! {
+    panic!(
+        "{} at {:#x} (address {:#x?}) during early boot",
+        exception_name(frame.vector),
+        frame.rip,
+        addr
+    )
+}
+
+fn hooks() -> &'static TrapHooks {
+    HOOKS.get().unwrap_or(&TrapHooks {
+        to_handler: |_, _| false,
+        fatal: early_fatal,
+        out_of_memory: |addr| panic!("out of memory at {addr:#x} during early boot"),
+        return_to_program: |_| {},
+    })
+}
+
 /// Sends a CPU exception in program code to the program's signal handler, if it has
 /// one that can run now.
 fn to_handler(frame: &mut TrapFrame, from_program: bool, addr: Option<u64>) -> bool {
-    from_program && crate::signal::deliver::fault(frame, addr)
+    from_program && (hooks().to_handler)(frame, addr)
 }
 
 /// A fault in kernel code at an instruction of the exception table (a copy from or to
@@ -90,13 +137,18 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
     match vector {
         VEC_PAGE_FAULT => {
             let addr = super::cpu::read_cr2();
-            let resolved = crate::mm::handle_page_fault(addr, frame.error_code);
-            if !resolved && !to_handler(frame, from_program, Some(addr)) && !fixed_up(frame) {
-                crate::fault::fatal_trap(frame, Some(addr));
+            match crate::mm::handle_page_fault(addr, frame.error_code) {
+                PageFault::Resolved => {}
+                PageFault::OutOfMemory => (hooks().out_of_memory)(addr),
+                PageFault::Invalid => {
+                    if !to_handler(frame, from_program, Some(addr)) && !fixed_up(frame) {
+                        (hooks().fatal)(frame, Some(addr));
+                    }
+                }
             }
         }
         VEC_GENERAL_PROTECTION if !from_program && fixed_up(frame) => {}
-        0..=31 if !to_handler(frame, from_program, None) => crate::fault::fatal_trap(frame, None),
+        0..=31 if !to_handler(frame, from_program, None) => (hooks().fatal)(frame, None),
         0..=31 => {}
         v if v == super::apic::TIMER_VECTOR as i64 => {
             super::apic::eoi();
@@ -113,6 +165,6 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         }
     }
     if from_program {
-        crate::signal::deliver::on_return(frame, None);
+        (hooks().return_to_program)(frame);
     }
 }

@@ -1,21 +1,20 @@
 //! The Xen platform: a PVH guest (booted through the same PVH entry and
 //! `hvm_start_info` as `hw`) that talks to Xen through hypercalls and its PV
 //! protocols: the shared info page, the PV clock, event channels, xenstore, the PV
-//! console, the grant table, blkfront disks and netfront cards. The runtime config
+//! console, the grant table; its disks and network cards are `drivers::xen`'s
+//! blkfront and netfront, which `probe_devices` starts. The runtime config
 //! comes from xenstore (`rumprun/cfg` under our domain's home, written by
 //! `rumprun xen`), else from the PVH command line; the program's exit status goes to
 //! `rumprun/exit-status` before SCHEDOP_shutdown (poweroff for an exit, crash for a
 //! fault or panic).
 
-mod blkfront;
-mod clock;
+pub mod clock;
 mod console;
-mod evtchn;
-mod grant;
+pub mod evtchn;
+pub mod grant;
 mod hypercall;
-mod netfront;
 mod shared_info;
-mod xenstore;
+pub mod xenstore;
 
 use alloc::string::String;
 
@@ -50,8 +49,8 @@ pub fn init() -> Result<(), &'static str> {
 
 /// Connects the PV devices xenstore lists (disks, network cards).
 pub fn probe_devices(verbose: bool) {
-    blkfront::probe(verbose);
-    netfront::probe(verbose);
+    crate::drivers::xen::blkfront::probe(verbose);
+    crate::drivers::xen::netfront::probe(verbose);
 }
 
 /// The TSC rate and the wall clock (ns since the epoch) now, from the PV clock.

@@ -4,8 +4,8 @@
 //! copies through them (up to 44 KiB at a time) and waits for its answer with
 //! SCHEDOP_poll on the disk's event channel: synchronous, one request in flight.
 
-use super::{evtchn, grant, xenstore};
 use crate::mm::frames;
+use crate::platform::xen::{evtchn, grant, xenstore};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -186,7 +186,7 @@ impl Blkfront {
         evtchn::notify(self.port);
         let deadline = evtchn::deadline_in_ms(REQUEST_TIMEOUT_MS);
         while ring_u32(ring.sring, RSP_PROD) == ring.rsp_cons {
-            if super::clock::system_time_ns() >= deadline {
+            if crate::platform::xen::clock::system_time_ns() >= deadline {
                 kprintln!("rumprun: xen vbd: request timed out");
                 return Err(Errno::EIO);
             }

@@ -9,9 +9,9 @@
 //! receive side asks for the next event before it reports the ring empty, and looks
 //! again after asking (the backend may have answered in between).
 
-use super::{evtchn, grant, xenstore};
 use crate::drivers::netdev::{self, NetDevice};
 use crate::mm::frames;
+use crate::platform::xen::{evtchn, grant, xenstore};
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
