@@ -15,9 +15,9 @@
 use super::frames;
 use crate::arch::paging::{self, PAGE_SIZE, PTE_NX, PTE_PRESENT, PTE_PROT_NONE, PTE_WRITABLE};
 use crate::sync::PerCpu;
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::cell::Cell;
+use rumprun_areas::Areas;
 use spin::Mutex;
 
 pub const PROT_READ: u32 = 1;
@@ -113,8 +113,24 @@ impl Area {
     }
 }
 
+impl rumprun_areas::Area for Area {
+    fn end(&self) -> u64 {
+        self.end
+    }
+    fn with_end(&self, end: u64) -> Self {
+        Area {
+            end,
+            ..self.clone()
+        }
+    }
+    fn tail(&self, start: u64, from: u64) -> Self {
+        self.from(start, from)
+    }
+}
+
 pub struct AddressSpace {
-    areas: BTreeMap<u64, Area>,
+    /// The areas' bookkeeping (find, split, gaps): `rumprun-areas`, host-tested.
+    areas: Areas<Area>,
     brk_start: u64,
     brk: u64,
 }
@@ -123,7 +139,7 @@ impl AddressSpace {
     /// An empty address space (nothing mapped, no brk yet).
     pub const fn new() -> Self {
         AddressSpace {
-            areas: BTreeMap::new(),
+            areas: Areas::new(),
             brk_start: 0,
             brk: 0,
         }
@@ -186,57 +202,17 @@ pub fn pte_flags(prot: u32) -> u64 {
 
 impl AddressSpace {
     fn find(&self, addr: u64) -> Option<(u64, Area)> {
-        let (&start, area) = self.areas.range(..=addr).next_back()?;
-        (addr < area.end).then(|| (start, area.clone()))
+        self.areas.find(addr).map(|(start, a)| (start, a.clone()))
     }
 
     fn is_free(&self, start: u64, end: u64) -> bool {
-        if let Some((_, a)) = self.areas.range(..end).next_back() {
-            if a.end > start {
-                return false;
-            }
-        }
-        true
+        self.areas.is_free(start, end)
     }
 
     /// Cuts `[start, end)` out of every area (splitting at the edges) and returns the
     /// pieces that were removed, in order.
     fn carve(&mut self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Area)> {
-        let mut removed = alloc::vec::Vec::new();
-        let overlapping: alloc::vec::Vec<(u64, Area)> = self
-            .areas
-            .range(..end)
-            .rev()
-            .take_while(|(_, a)| a.end > start)
-            .map(|(&s, a)| (s, a.clone()))
-            .collect();
-        for (s, a) in overlapping.into_iter().rev() {
-            if a.end <= start {
-                continue;
-            }
-            self.areas.remove(&s);
-            if s < start {
-                self.areas.insert(
-                    s,
-                    Area {
-                        end: start,
-                        ..a.clone()
-                    },
-                );
-            }
-            if a.end > end {
-                self.areas.insert(end, a.from(s, end));
-            }
-            let cut = s.max(start);
-            removed.push((
-                cut,
-                Area {
-                    end: a.end.min(end),
-                    ..a.from(s, cut)
-                },
-            ));
-        }
-        removed
+        self.areas.carve(start, end)
     }
 
     fn unmap(&mut self, start: u64, end: u64) {
@@ -252,17 +228,7 @@ impl AddressSpace {
 
     /// The highest free `len` bytes within `[bottom, top)`.
     fn find_gap_in(&self, len: u64, bottom: u64, top: u64) -> Option<u64> {
-        let mut top = top;
-        for (&s, a) in self.areas.range(..top).rev() {
-            if a.end <= top && top - a.end.max(bottom) >= len {
-                return Some(top - len);
-            }
-            top = top.min(s);
-            if top < bottom.saturating_add(len) {
-                return None;
-            }
-        }
-        (top >= bottom.saturating_add(len)).then(|| top - len)
+        self.areas.find_gap_in(len, bottom, top)
     }
 }
 
@@ -347,7 +313,7 @@ pub fn brk(new: u64) -> u64 {
             return old;
         }
         if old_top > start {
-            if let Some(a) = s.areas.get_mut(&start) {
+            if let Some(a) = s.areas.get_mut(start) {
                 a.end = new_top;
             }
         } else {
@@ -890,7 +856,7 @@ pub fn map_file(
     backing: Backing,
 ) -> Result<u64, Error> {
     let start = map_anonymous(addr, len, prot, fixed, noreplace)?;
-    if let Some(a) = space().lock().areas.get_mut(&start) {
+    if let Some(a) = space().lock().areas.get_mut(start) {
         a.backing = Some(backing);
     }
     Ok(start)
@@ -902,7 +868,7 @@ pub fn map_file(
 pub fn map_frames(addr: u64, len: u64, prot: u32, frames_: &[u64]) -> Result<u64, Error> {
     let start = map_anonymous(addr, len, prot, addr != 0, false)?;
     let mut s = space().lock();
-    if let Some(a) = s.areas.get_mut(&start) {
+    if let Some(a) = s.areas.get_mut(start) {
         a.shared = true;
     }
     for (i, &f) in frames_.iter().enumerate() {
@@ -925,7 +891,7 @@ pub fn map_frames(addr: u64, len: u64, prot: u32, frames_: &[u64]) -> Result<u64
 /// Marks the anonymous mapping that starts at `start` MAP_SHARED (a forked child
 /// shares its pages).
 pub fn set_shared(start: u64) {
-    if let Some(a) = space().lock().areas.get_mut(&start) {
+    if let Some(a) = space().lock().areas.get_mut(start) {
         a.shared = true;
     }
 }

@@ -1,0 +1,384 @@
+//! `Areas` against a reference that keeps one entry per page (what each page is
+//! mapped to, by which mapping, at which file offset, with which protection), driven
+//! by a long random sequence of the kernel's operations (mmap anywhere or MAP_FIXED,
+//! munmap, mprotect, mremap's grow in place and move), over a small window so that
+//! operations overlap, split and empty areas often. After every operation the areas
+//! must describe exactly the reference's pages, and never overlap or be empty; every
+//! answer (`find`, `is_free`, `covers`, `find_gap_in`, the pieces `carve` returns) must
+//! be the reference's.
+
+use rumprun_areas::{Area, Areas};
+use std::collections::BTreeMap;
+
+const PAGE: u64 = 4096;
+/// The window the operations work in, in pages: small, so that they collide.
+const PAGES: u64 = 64;
+const BASE: u64 = 0x1000_0000;
+
+/// A test area: which mapping it comes from, its file offset, its protection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct A {
+    end: u64,
+    id: u32,
+    offset: u64,
+    prot: u32,
+}
+
+impl Area for A {
+    fn end(&self) -> u64 {
+        self.end
+    }
+    fn with_end(&self, end: u64) -> Self {
+        A {
+            end,
+            ..self.clone()
+        }
+    }
+    fn tail(&self, start: u64, from: u64) -> Self {
+        A {
+            offset: self.offset + (from - start),
+            ..self.clone()
+        }
+    }
+}
+
+/// What one page is, in the reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Page {
+    id: u32,
+    offset: u64,
+    prot: u32,
+}
+
+#[derive(Default)]
+struct Model {
+    pages: BTreeMap<u64, Page>,
+}
+
+impl Model {
+    fn map(&mut self, start: u64, end: u64, id: u32, offset: u64, prot: u32) {
+        for p in (start..end).step_by(PAGE as usize) {
+            let offset = offset + (p - start);
+            self.pages.insert(p, Page { id, offset, prot });
+        }
+    }
+    fn unmap(&mut self, start: u64, end: u64) -> Vec<(u64, Page)> {
+        let gone: Vec<u64> = self.pages.range(start..end).map(|(&p, _)| p).collect();
+        gone.into_iter()
+            .map(|p| (p, self.pages.remove(&p).unwrap()))
+            .collect()
+    }
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        self.pages.range(start..end).next().is_none()
+    }
+    fn covers(&self, start: u64, end: u64) -> bool {
+        (start..end)
+            .step_by(PAGE as usize)
+            .all(|p| self.pages.contains_key(&p))
+    }
+    /// The highest free run of `len` bytes in `[bottom, top)`, found page by page.
+    fn gap(&self, len: u64, bottom: u64, top: u64) -> Option<u64> {
+        let mut start = top.checked_sub(len)?;
+        loop {
+            if start < bottom {
+                return None;
+            }
+            if self.is_free(start, start + len) {
+                return Some(start);
+            }
+            start = start.checked_sub(PAGE)?;
+        }
+    }
+}
+
+/// The areas as pages, checking on the way that they are sorted, apart and not empty.
+fn pages_of(areas: &Areas<A>) -> BTreeMap<u64, Page> {
+    let mut out = BTreeMap::new();
+    let mut last_end = 0;
+    for (&s, a) in areas.iter() {
+        assert!(s < a.end, "empty area at {s:#x}: {a:?}");
+        assert!(s >= last_end, "area at {s:#x} overlaps the one before");
+        assert!(s % PAGE == 0 && a.end % PAGE == 0);
+        last_end = a.end;
+        for p in (s..a.end).step_by(PAGE as usize) {
+            let page = Page {
+                id: a.id,
+                offset: a.offset + (p - s),
+                prot: a.prot,
+            };
+            out.insert(p, page);
+        }
+    }
+    out
+}
+
+/// Pieces `carve` returned, as pages.
+fn pieces_as_pages(pieces: &[(u64, A)]) -> Vec<(u64, Page)> {
+    let mut out = Vec::new();
+    let mut last_end = 0;
+    for (s, a) in pieces {
+        assert!(*s < a.end && *s >= last_end, "pieces out of order or empty");
+        last_end = a.end;
+        for p in (*s..a.end).step_by(PAGE as usize) {
+            out.push((
+                p,
+                Page {
+                    id: a.id,
+                    offset: a.offset + (p - s),
+                    prot: a.prot,
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// xorshift64*: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// A page-aligned range in the window, 1 to 16 pages long.
+    fn range(&mut self) -> (u64, u64) {
+        let len = 1 + self.below(16);
+        let start = self.below(PAGES - len + 1);
+        (BASE + start * PAGE, BASE + (start + len) * PAGE)
+    }
+}
+
+fn run(seed: u64, steps: usize) {
+    let mut rng = Rng(seed);
+    let mut areas: Areas<A> = Areas::new();
+    let mut model = Model::default();
+    let mut next_id = 1;
+    for step in 0..steps {
+        let (start, end) = rng.range();
+        let what = rng.below(7);
+        match what {
+            // mmap MAP_FIXED: replaces what is there.
+            0 => {
+                let (id, offset, prot) = (next_id, rng.below(100) * PAGE, rng.below(8) as u32);
+                next_id += 1;
+                areas.carve(start, end);
+                areas.insert(
+                    start,
+                    A {
+                        end,
+                        id,
+                        offset,
+                        prot,
+                    },
+                );
+                model.unmap(start, end);
+                model.map(start, end, id, offset, prot);
+            }
+            // mmap with no address: the highest gap in the window, if any.
+            1 => {
+                let len = end - start;
+                let top = BASE + PAGES * PAGE;
+                let got = areas.find_gap_in(len, BASE, top);
+                assert_eq!(
+                    got,
+                    model.gap(len, BASE, top),
+                    "step {step}: gap of {len:#x}"
+                );
+                if let Some(at) = got {
+                    let id = next_id;
+                    next_id += 1;
+                    areas.insert(
+                        at,
+                        A {
+                            end: at + len,
+                            id,
+                            offset: 0,
+                            prot: 3,
+                        },
+                    );
+                    model.map(at, at + len, id, 0, 3);
+                }
+            }
+            // munmap: the pieces removed are exactly the pages that were there.
+            2 => {
+                let pieces = areas.carve(start, end);
+                let want = model.unmap(start, end);
+                assert_eq!(pieces_as_pages(&pieces), want, "step {step}: munmap pieces");
+            }
+            // mprotect, only when the range is wholly mapped (ENOMEM otherwise).
+            3 => {
+                assert_eq!(
+                    areas.covers(start, end),
+                    model.covers(start, end),
+                    "step {step}: covers"
+                );
+                if areas.covers(start, end) {
+                    let prot = rng.below(8) as u32;
+                    areas.change(start, end, |a| a.prot = prot);
+                    for (_, p) in model.pages.range_mut(start..end) {
+                        p.prot = prot;
+                    }
+                }
+            }
+            // mremap growing in place: the area holding `start` grows into free pages.
+            4 => {
+                if let Some((s, a)) = areas.find(start).map(|(s, a)| (s, a.clone())) {
+                    let grow = (1 + rng.below(4)) * PAGE;
+                    let (from, to) = (a.end, a.end + grow);
+                    if to <= BASE + PAGES * PAGE && areas.is_free(from, to) {
+                        assert!(model.is_free(from, to));
+                        areas.insert(
+                            from,
+                            A {
+                                end: to,
+                                ..a.tail(s, from)
+                            },
+                        );
+                        let first = model.pages[&s];
+                        model.map(from, to, first.id, first.offset + (from - s), first.prot);
+                    }
+                }
+            }
+            // mremap moving [start, end) (wholly mapped) to a gap: carve, then put back
+            // one area at the new place with the first piece's mapping.
+            5 => {
+                if areas.covers(start, end) {
+                    let len = end - start;
+                    let pieces = areas.carve(start, end);
+                    let removed = model.unmap(start, end);
+                    assert_eq!(pieces_as_pages(&pieces), removed);
+                    let top = BASE + PAGES * PAGE;
+                    if let Some(at) = areas.find_gap_in(len, BASE, top) {
+                        assert_eq!(Some(at), model.gap(len, BASE, top));
+                        let first = pieces[0].1.clone();
+                        areas.insert(
+                            at,
+                            A {
+                                end: at + len,
+                                ..first.clone()
+                            },
+                        );
+                        model.map(at, at + len, first.id, first.offset, first.prot);
+                    }
+                }
+            }
+            // Queries only.
+            _ => {
+                assert_eq!(
+                    areas.is_free(start, end),
+                    model.is_free(start, end),
+                    "step {step}: is_free"
+                );
+            }
+        }
+        assert_eq!(
+            pages_of(&areas),
+            model.pages,
+            "step {step}: op {what} on {start:#x}..{end:#x}"
+        );
+        // Every page of the window: `find` agrees with the reference.
+        for p in (BASE..BASE + PAGES * PAGE).step_by(PAGE as usize) {
+            let found = areas.find(p + rng.below(PAGE)).map(|(s, a)| Page {
+                id: a.id,
+                offset: a.offset + (p - s),
+                prot: a.prot,
+            });
+            assert_eq!(
+                found,
+                model.pages.get(&p).copied(),
+                "step {step}: find {p:#x}"
+            );
+        }
+    }
+}
+
+#[test]
+fn areas_match_a_page_by_page_reference() {
+    for seed in 1u64..=40 {
+        run(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 2_000);
+    }
+}
+
+#[test]
+fn carve_splits_an_area_in_three_and_keeps_the_file_offsets() {
+    let mut areas = Areas::new();
+    areas.insert(
+        0x1000,
+        A {
+            end: 0x9000,
+            id: 1,
+            offset: 0x10000,
+            prot: 3,
+        },
+    );
+    let pieces = areas.carve(0x3000, 0x5000);
+    assert_eq!(
+        pieces,
+        vec![(
+            0x3000,
+            A {
+                end: 0x5000,
+                id: 1,
+                offset: 0x12000,
+                prot: 3
+            }
+        )]
+    );
+    let left: Vec<_> = areas.iter().map(|(&s, a)| (s, a.clone())).collect();
+    assert_eq!(
+        left,
+        vec![
+            (
+                0x1000,
+                A {
+                    end: 0x3000,
+                    id: 1,
+                    offset: 0x10000,
+                    prot: 3
+                }
+            ),
+            (
+                0x5000,
+                A {
+                    end: 0x9000,
+                    id: 1,
+                    offset: 0x14000,
+                    prot: 3
+                }
+            ),
+        ]
+    );
+    assert!(areas.is_free(0x3000, 0x5000));
+    assert!(!areas.is_free(0x2000, 0x4000));
+    assert!(!areas.covers(0x1000, 0x9000));
+    assert_eq!(areas.find(0x4000), None);
+    assert_eq!(areas.find(0x8fff).map(|(s, _)| s), Some(0x5000));
+}
+
+#[test]
+fn gaps_are_the_highest_free_range_in_the_window() {
+    let mut areas = Areas::new();
+    areas.insert(
+        0x8000,
+        A {
+            end: 0xa000,
+            id: 1,
+            offset: 0,
+            prot: 0,
+        },
+    );
+    // The top of the window is free: the gap ends there.
+    assert_eq!(areas.find_gap_in(0x2000, 0x1000, 0x10000), Some(0xe000));
+    // Too big for the space above the area: below it.
+    assert_eq!(areas.find_gap_in(0x7000, 0x1000, 0x10000), Some(0x1000));
+    assert_eq!(areas.find_gap_in(0x8000, 0x1000, 0x10000), None);
+    // An area straddling the window's bottom counts only above it.
+    assert_eq!(areas.find_gap_in(0x1000, 0x9000, 0xb000), Some(0xa000));
+    assert_eq!(areas.find_gap_in(0x2000, 0x9000, 0xb000), None);
+}
