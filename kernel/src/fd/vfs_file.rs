@@ -14,6 +14,8 @@ use rumprun_vfs::{major, minor, FileType, InodeRef, SleepLock, Vfs};
 pub struct VfsFile {
     pub inode: InodeRef,
     path: String,
+    /// Counts this open file among the file's writers while it may write (ETXTBSY).
+    _writer: Option<crate::fs::textbusy::Writer>,
     /// Byte position; for a directory, the cookie of the next entry. Held across the
     /// file system's I/O (which sleeps on a disk), so a sleeping lock: threads and
     /// processes sharing the open file wait for it in turn.
@@ -42,8 +44,9 @@ pub fn to_stat(s: &rumprun_vfs::Stat) -> Stat {
     }
 }
 
-/// The file for an inode the VFS opened: its device for device nodes, else a VfsFile.
-pub fn open_inode(inode: InodeRef, path: String) -> Result<Arc<dyn FileOps>, Errno> {
+/// The file for an inode the VFS opened: its device for device nodes, else a VfsFile
+/// (`write`: opened for writing, which ETXTBSY refuses for a running program's file).
+pub fn open_inode(inode: InodeRef, path: String, write: bool) -> Result<Arc<dyn FileOps>, Errno> {
     match inode.file_type() {
         FileType::CharDevice => {
             let rdev = inode.stat().rdev;
@@ -73,9 +76,16 @@ pub fn open_inode(inode: InodeRef, path: String) -> Result<Arc<dyn FileOps>, Err
             );
             Err(ENXIO)
         }
+        FileType::Regular if write => Ok(Arc::new(VfsFile {
+            _writer: Some(crate::fs::textbusy::Writer::new(inode.key())?),
+            inode,
+            path,
+            pos: SleepLock::new(0),
+        })),
         _ => Ok(Arc::new(VfsFile {
             inode,
             path,
+            _writer: None,
             pos: SleepLock::new(0),
         })),
     }

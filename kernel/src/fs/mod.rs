@@ -7,6 +7,7 @@ pub mod configdrive;
 pub mod mounts;
 pub mod pages;
 pub mod procfs;
+pub mod textbusy;
 
 use crate::errno::*;
 use alloc::sync::Arc;

@@ -1,7 +1,8 @@
 //! execve: replacing the running process's program with one from the root file
 //! system. Everything that can fail with an errno is checked first (the file: ENOENT,
 //! EACCES without an x bit or for a non-regular file, ENOEXEC for neither ELF nor
-//! `#!`; `#!` scripts resolved through up to 4 interpreters, else ELOOP; E2BIG for
+//! `#!`, ETXTBSY for one open for writing; `#!` scripts resolved through up to 4
+//! interpreters, else ELOOP; E2BIG for
 //! argument lists over Linux's limits; a missing ELF interpreter: ENOENT); then the
 //! old program goes: other threads end, the address space is emptied (a vfork child
 //! takes a root of its own and lets its parent go on), close-on-exec descriptors
@@ -77,7 +78,8 @@ fn real_path(at: &rumprun_vfs::InodeRef, path: &[u8]) -> String {
 }
 
 /// Finds and reads the executable at `path` (relative to `at`): ENOENT, ENOTDIR,
-/// ELOOP from the lookup; EACCES when it is not a regular file with an x bit.
+/// ELOOP from the lookup; EACCES when it is not a regular file with an x bit;
+/// ETXTBSY when it is open for writing.
 fn read_executable(at: &rumprun_vfs::InodeRef, path: &[u8]) -> Result<Found, Errno> {
     let vfs = crate::fs::vfs();
     if path.is_empty() {
@@ -88,6 +90,7 @@ fn read_executable(at: &rumprun_vfs::InodeRef, path: &[u8]) -> Result<Found, Err
     if node.file_type() != rumprun_vfs::FileType::Regular || st.mode & 0o111 == 0 {
         return Err(EACCES);
     }
+    crate::fs::textbusy::check_runnable(node.key())?;
     let image = loader::Image::open(node).map_err(crate::fs::err)?;
     let mut full = if path.first() == Some(&b'/') {
         Vec::new()
@@ -258,6 +261,10 @@ pub(super) fn start(
     ready: impl FnOnce(),
 ) -> loader::LoadError {
     let me = current();
+    let running = match &image {
+        loader::Image::File { node, .. } => Some(crate::fs::textbusy::Running::new(node.key())),
+        loader::Image::Bytes(_) => None,
+    };
     let loaded = loader::load(&image);
     drop(image);
     let loaded = match loaded {
@@ -276,6 +283,7 @@ pub(super) fn start(
         return loader::LoadError::NoMemory;
     };
     me.set_program(program);
+    *me.exe_file.lock() = running;
     ready();
     let entry = loaded.entry;
     extern "C" {

@@ -98,6 +98,7 @@ pub fn fork(frame: &TrapFrame, args: ForkArgs) -> Result<Pid, Errno> {
         return Err(EAGAIN);
     };
     debug_assert_eq!(tid, pid);
+    *child.exe_file.lock() = parent.exe_file.lock().clone();
     if args.child_settid != 0 {
         // The child's memory: write it as the child (a copy-on-write fault there).
         let _ = in_process(child, || crate::mm::user::write(args.child_settid, pid));

@@ -73,6 +73,8 @@ pub struct Process {
     /// the parent sleeps meanwhile.
     vfork_borrowed: AtomicBool,
     pub aspace: Mutex<AddressSpace>,
+    /// The file it runs, counted while it lives (ETXTBSY for writers).
+    exe_file: Mutex<Option<crate::fs::textbusy::Running>>,
     pub fds: fd::Table,
     pub fs: crate::fs::ProcessFs,
     pub signals: Signals,
@@ -96,6 +98,7 @@ impl Process {
             wait_status: Mutex::new(None),
             vfork_borrowed: AtomicBool::new(false),
             aspace: Mutex::new(AddressSpace::new()),
+            exe_file: Mutex::new(None),
             fds: fd::Table::new(),
             fs: crate::fs::ProcessFs::new(),
             signals: Signals::new(),
@@ -416,6 +419,7 @@ fn print_end_marker(status: i32) {
 fn release_and_end() -> ! {
     let me = current();
     me.running.store(false, Ordering::Relaxed);
+    *me.exe_file.lock() = None;
     me.itimer.disarm();
     me.timers.clear();
     me.signals.clear_threads();

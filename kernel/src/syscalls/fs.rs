@@ -12,7 +12,7 @@ use crate::mm::user;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use rumprun_vfs::flags::{O_RDWR, O_TMPFILE};
+use rumprun_vfs::flags::{O_ACCMODE, O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC};
 use rumprun_vfs::{InodeRef, TimeUpdate, Vfs};
 
 pub const AT_FDCWD: u64 = -100i64 as u64;
@@ -67,6 +67,13 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
     let p = path_arg(path)?;
     let at = base(dirfd, &p)?;
     let perm = mode as u32 & 0o7777 & !fs::umask();
+    let write = flags as u32 & O_ACCMODE != O_RDONLY;
+    if write || flags as u32 & O_TRUNC != 0 {
+        // Before O_TRUNC truncates it: a running program's file is not written.
+        if let Ok(existing) = fs::vfs().lookup(&at, &p) {
+            fs::textbusy::check_writable(existing.key())?;
+        }
+    }
     let inode = match fs::vfs().open(&at, &p, flags as u32, perm, fs::CRED) {
         Ok(i) => i,
         Err(e) => {
@@ -76,7 +83,7 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
             return Err(fs::err(e));
         }
     };
-    let ops = vfs_file::open_inode(inode, display(&p, &at))?;
+    let ops = vfs_file::open_inode(inode, display(&p, &at), write)?;
     fd::install(
         OpenFile::new(ops, flags as u32),
         flags as u32 & O_CLOEXEC != 0,
@@ -275,6 +282,9 @@ pub fn truncate(path: u64, len: u64) -> SysResult {
         return Err(EINVAL);
     }
     let p = path_arg(path)?;
+    if let Ok(existing) = fs::vfs().lookup(&fs::cwd(), &p) {
+        fs::textbusy::check_writable(existing.key())?;
+    }
     fs::vfs().truncate(&fs::cwd(), &p, len)?;
     Ok(0)
 }
@@ -337,7 +347,7 @@ pub fn memfd_create(name: u64, flags: u64) -> SysResult {
         };
     let inode = fs::vfs().open(&fs::cwd(), b"/", open_flags, 0o600, fs::CRED)?;
     let shown = alloc::format!("/memfd:{} (deleted)", String::from_utf8_lossy(&n));
-    let ops = vfs_file::open_inode(inode, shown)?;
+    let ops = vfs_file::open_inode(inode, shown, true)?;
     fd::install(OpenFile::new(ops, open_flags), flags & MFD_CLOEXEC != 0, 0)
 }
 

@@ -177,7 +177,7 @@ macro_rules! syscall_table {
         "the child borrows the caller's memory until it exec's or exits; the caller sleeps meanwhile"
         => process::fork(frame, true);
     59 execve Full
-        "ELF (static, static-pie, dynamic through PT_INTERP) and #! scripts from the file system; argv/envp as Linux lays them out (strings that are not UTF-8 are stored lossily)"
+        "ELF (static, static-pie, dynamic through PT_INTERP) and #! scripts from the file system; argv/envp as Linux lays them out (strings that are not UTF-8 are stored lossily); ETXTBSY for a file open for writing"
         => process::execveat(AT_FDCWD, a[0], a[1], a[2], 0);
     60 exit Full "ends the calling thread" => thread::exit(a[0]);
     61 wait4 Partial

@@ -103,6 +103,19 @@ mod processes {
         }
     }
 
+    /// ETXTBSY: a running program's file cannot be opened for writing or
+    /// truncated, a file open for writing (ELF or `#!` script) cannot be exec'd, and
+    /// both work again once the writer or the process is gone.
+    #[test]
+    fn text_file_busy_for_running_and_written_programs() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("textbusy.c", flavor, &["-M", "128"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     #[test]
     fn fork_wait_cow_groups_glibc() {
         fork_test(Flavor::Glibc);
