@@ -1,5 +1,5 @@
-//! One network interface: a smoltcp [`Interface`], the [`SocketSet`] of the sockets
-//! that live on it, its device (the kernel's card, or smoltcp's [`Loopback`] for `lo`),
+//! One network interface: a smoltcp [`Interface`], the sockets that live on it
+//! (`sockets`: a set for listeners, UDP and DHCP, one per TCP connection), its device (the kernel's card, or smoltcp's [`Loopback`] for `lo`),
 //! its name and index, and its configuration: static IPv4 and IPv6 addresses, default
 //! gateways, the DHCPv4 client (leases applied as they come, DNS servers kept for
 //! `/etc/resolv.conf`), the IPv6 link-local address derived from the MAC (EUI-64) and
@@ -7,14 +7,14 @@
 
 use crate::addr::{ip_to_smol, smol_to_ip};
 use crate::errno::*;
-use crate::slaac::{Slaac, Sniffer};
+use crate::slaac::Slaac;
+use crate::sockets::{Handle, Route, Sockets};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use smoltcp::iface::SocketSet;
-use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketHandle};
-use smoltcp::phy::{Device, Loopback, Medium};
+use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketSet};
+use smoltcp::phy::{self, Device, DeviceCapabilities, Loopback, Medium, PacketMeta};
 use smoltcp::socket::dhcpv4;
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr};
@@ -79,11 +79,13 @@ pub(crate) struct Iface<D> {
     pub(crate) index: u32,
     /// Boxed: its IP reassembly and fragmentation buffers are inline (tens of KiB).
     pub(crate) iface: Box<Interface>,
-    pub(crate) sockets: SocketSet<'static>,
+    pub(crate) sockets: Sockets,
     pub(crate) dev: Dev<D>,
+    /// Ethernet frames or IP packets.
+    pub(crate) medium: Medium,
     pub(crate) mac: Option<[u8; 6]>,
     pub(crate) mtu: usize,
-    pub(crate) dhcp: Option<SocketHandle>,
+    pub(crate) dhcp: Option<Handle>,
     pub(crate) lease: Option<DhcpLease>,
     pub(crate) gw4: Option<Ipv4Addr>,
     pub(crate) gw6: Option<Ipv6Addr>,
@@ -108,8 +110,9 @@ impl<D: Device> Iface<D> {
             name: "lo".into(),
             index: 1,
             iface,
-            sockets: SocketSet::new(Vec::new()),
+            sockets: Sockets::new(),
             dev: Dev::Loopback(dev),
+            medium: Medium::Ip,
             mac: None,
             mtu: 65536,
             dhcp: None,
@@ -145,8 +148,9 @@ impl<D: Device> Iface<D> {
             name: name.into(),
             index,
             iface,
-            sockets: SocketSet::new(Vec::new()),
+            sockets: Sockets::new(),
             dev: Dev::Net(dev),
+            medium: caps.medium,
             mac,
             mtu,
             dhcp: None,
@@ -297,12 +301,12 @@ impl<D: Device> Iface<D> {
     }
 
     /// Polls the device until nothing moves (bounded). `after_packet` runs after every
-    /// ingress packet that may have changed socket state (the listeners re-arm there).
-    /// Returns (socket state changed, ran out of rounds).
+    /// ingress packet that may have changed socket state in the main set (the
+    /// listeners re-arm there). Returns (socket state changed, ran out of rounds).
     pub(crate) fn poll(
         &mut self,
         now: Instant,
-        mut after_packet: impl FnMut(&mut SocketSet<'static>),
+        mut after_packet: impl FnMut(&mut Sockets),
     ) -> (bool, bool) {
         let mut changed = false;
         if let (Dev::Net(d), Some(slaac)) = (&mut self.dev, self.slaac.as_mut()) {
@@ -311,32 +315,34 @@ impl<D: Device> Iface<D> {
         for _ in 0..MAX_ROUNDS {
             let mut moved = false;
             loop {
-                let r = match (&mut self.dev, self.slaac.as_mut()) {
-                    (Dev::Net(dev), Some(slaac)) => {
-                        let mut sniffer = Sniffer { dev, slaac };
-                        self.iface
-                            .poll_ingress_single(now, &mut sniffer, &mut self.sockets)
-                    }
-                    (dev, _) => {
-                        with_dev!(dev, d => self.iface.poll_ingress_single(now, d, &mut self.sockets))
-                    }
-                };
+                let (iface, sockets, slaac, medium) = (
+                    &mut *self.iface,
+                    &mut self.sockets,
+                    self.slaac.as_mut(),
+                    self.medium,
+                );
+                let r = with_dev!(&mut self.dev, d => ingress_one(iface, d, sockets, slaac, medium, now));
                 match r {
-                    PollIngressSingleResult::None => break,
-                    PollIngressSingleResult::PacketProcessed => moved = true,
-                    PollIngressSingleResult::SocketStateChanged => {
+                    Ingress::None => break,
+                    Ingress::Processed => moved = true,
+                    Ingress::Changed(main) => {
                         moved = true;
                         changed = true;
-                        after_packet(&mut self.sockets);
+                        if main {
+                            after_packet(&mut self.sockets);
+                        }
                     }
                 }
             }
             if self.apply_advert() {
                 changed = true;
             }
-            let r =
-                with_dev!(&mut self.dev, d => self.iface.poll_egress(now, d, &mut self.sockets));
-            if r == PollResult::SocketStateChanged {
+            let (iface, sockets) = (&mut *self.iface, &mut self.sockets);
+            let sent = with_dev!(&mut self.dev, d => sockets.egress(now, |set| {
+                let sent = egress_all(iface, &mut *d, set, now);
+                (sent, iface.poll_at(now, set))
+            }));
+            if sent {
                 moved = true;
                 changed = true;
             }
@@ -350,10 +356,11 @@ impl<D: Device> Iface<D> {
     /// The interface's next timer.
     pub(crate) fn poll_at(&mut self, now: Instant) -> Option<Instant> {
         let solicit = self.slaac.as_ref().and_then(|s| s.poll_at());
-        match (self.iface.poll_at(now, &self.sockets), solicit) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let main = self.iface.poll_at(now, self.sockets.main());
+        [main, self.sockets.own_poll_at(now), solicit]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub(crate) fn info(&self) -> IfaceInfo {
@@ -373,5 +380,114 @@ impl<D: Device> Iface<D> {
             ipv6_gateway: self.gw6,
             dhcp: self.lease.clone(),
         }
+    }
+}
+
+/// What one ingress step did.
+enum Ingress {
+    /// No frame was waiting.
+    None,
+    /// A frame that changed no socket.
+    Processed,
+    /// A frame that may have changed a socket; true when in the main set.
+    Changed(bool),
+}
+
+/// Receives one frame from `dev` and hands it to smoltcp with the set it belongs to
+/// (`Sockets::route`), after SLAAC had a look.
+fn ingress_one<T: Device + ?Sized>(
+    iface: &mut Interface,
+    dev: &mut T,
+    sockets: &mut Sockets,
+    slaac: Option<&mut Slaac>,
+    medium: Medium,
+    now: Instant,
+) -> Ingress {
+    let caps = dev.capabilities();
+    let Some((rx, tx)) = dev.receive(now) else {
+        return Ingress::None;
+    };
+    let meta = phy::RxToken::meta(&rx);
+    phy::RxToken::consume(rx, |frame| {
+        if let Some(s) = slaac {
+            s.inspect(frame);
+        }
+        let route = sockets.route(frame, medium);
+        if matches!(route, Route::Drop) {
+            return Ingress::Processed;
+        }
+        let main = matches!(route, Route::Main);
+        let mut one = OneFrame {
+            frame: Some(frame),
+            meta,
+            tx: Some(tx),
+            caps,
+        };
+        match iface.poll_ingress_single(now, &mut one, sockets.set_mut(&route)) {
+            PollIngressSingleResult::None | PollIngressSingleResult::PacketProcessed => {
+                Ingress::Processed
+            }
+            PollIngressSingleResult::SocketStateChanged => Ingress::Changed(main),
+        }
+    })
+}
+
+/// Lets the sockets of `set` send until none has anything more (bounded); true when
+/// something was sent.
+fn egress_all<T: Device + ?Sized>(
+    iface: &mut Interface,
+    dev: &mut T,
+    set: &mut SocketSet<'static>,
+    now: Instant,
+) -> bool {
+    let mut sent = false;
+    for _ in 0..MAX_ROUNDS {
+        if iface.poll_egress(now, dev, set) == PollResult::None {
+            break;
+        }
+        sent = true;
+    }
+    sent
+}
+
+/// A device that holds one received frame (and the transmit token that came with
+/// it, for smoltcp's immediate answer): how a frame already taken from the card, and
+/// routed, reaches `Interface::poll_ingress_single`.
+struct OneFrame<'f, T> {
+    frame: Option<&'f [u8]>,
+    meta: PacketMeta,
+    tx: Option<T>,
+    caps: DeviceCapabilities,
+}
+
+struct FrameRx<'f>(&'f [u8], PacketMeta);
+
+impl phy::RxToken for FrameRx<'_> {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(self.0)
+    }
+    fn meta(&self) -> PacketMeta {
+        self.1
+    }
+}
+
+impl<'f, T: phy::TxToken> Device for OneFrame<'f, T> {
+    type RxToken<'a>
+        = FrameRx<'f>
+    where
+        Self: 'a;
+    type TxToken<'a>
+        = T
+    where
+        Self: 'a;
+    fn receive(&mut self, _t: Instant) -> Option<(FrameRx<'f>, T)> {
+        Some((FrameRx(self.frame.take()?, self.meta), self.tx.take()?))
+    }
+    fn transmit(&mut self, _t: Instant) -> Option<T> {
+        // smoltcp answers a received frame through the token that came with it.
+        None
+    }
+    fn capabilities(&self) -> DeviceCapabilities {
+        self.caps.clone()
     }
 }

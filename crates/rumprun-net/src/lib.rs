@@ -21,7 +21,9 @@
 //! Modules: [`addr`] (addresses and `sockaddr` bytes), [`iface`] (interfaces and their
 //! configuration), [`stack`] (the stack, socket table, ports, routing, polling and
 //! readiness), [`tcp`], [`udp`], [`options`] (socket options and Linux constants),
-//! [`netlink`] (answers to NETLINK_ROUTE link and address dumps), [`slaac`] (IPv6
+//! `sockets` (an interface's smoltcp sockets: one set per TCP connection, so that
+//! a packet costs the same with 1 or 200 connections), [`netlink`] (answers to
+//! NETLINK_ROUTE link and address dumps), [`slaac`] (IPv6
 //! router solicitations and advertisements), [`offload`] (TCP/UDP checksums for cards
 //! that compute and check them), [`tso`] (joining TCP segments for cards that cut
 //! them), [`errno`].
@@ -39,6 +41,7 @@ pub mod netlink;
 pub mod offload;
 pub mod options;
 pub mod slaac;
+mod sockets;
 pub mod stack;
 pub mod tcp;
 pub mod tso;

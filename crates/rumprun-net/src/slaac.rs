@@ -3,12 +3,12 @@
 //! answers), and router advertisements read off the wire: a prefix with the
 //! autonomous flag gives the address prefix + EUI-64 of the MAC, the advertising
 //! router becomes the IPv6 default gateway. smoltcp 0.12 neither solicits routers
-//! nor hands advertisements to the user, so `Sniffer` (crate-private) wraps the interface's device
-//! to look at each received frame before smoltcp does (it still gets every frame).
+//! nor hands advertisements to the user, so the interface shows `Slaac::inspect` each
+//! received frame before smoltcp gets it.
 //! Lifetimes are not tracked: an address stays until the VM ends.
 
 use core::net::Ipv6Addr;
-use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities};
+use smoltcp::phy::{self, ChecksumCapabilities, Device};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{
     EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, Icmpv6Packet, Icmpv6Repr,
@@ -162,56 +162,6 @@ pub fn parse_advert(frame: &[u8], mac: [u8; 6]) -> Option<Advertised> {
 }
 
 /// A device that lets [`Slaac`] see every received frame before smoltcp does.
-pub(crate) struct Sniffer<'a, D> {
-    pub(crate) dev: &'a mut D,
-    pub(crate) slaac: &'a mut Slaac,
-}
-
-pub(crate) struct SniffRx<'a, R> {
-    inner: R,
-    slaac: &'a mut Slaac,
-}
-
-impl<R: phy::RxToken> phy::RxToken for SniffRx<'_, R> {
-    fn consume<T, F: FnOnce(&[u8]) -> T>(self, f: F) -> T {
-        let slaac = self.slaac;
-        self.inner.consume(|buf| {
-            slaac.inspect(buf);
-            f(buf)
-        })
-    }
-    fn meta(&self) -> phy::PacketMeta {
-        self.inner.meta()
-    }
-}
-
-impl<D: Device> Device for Sniffer<'_, D> {
-    type RxToken<'b>
-        = SniffRx<'b, D::RxToken<'b>>
-    where
-        Self: 'b;
-    type TxToken<'b>
-        = D::TxToken<'b>
-    where
-        Self: 'b;
-    fn receive(&mut self, t: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        let (rx, tx) = self.dev.receive(t)?;
-        Some((
-            SniffRx {
-                inner: rx,
-                slaac: self.slaac,
-            },
-            tx,
-        ))
-    }
-    fn transmit(&mut self, t: Instant) -> Option<Self::TxToken<'_>> {
-        self.dev.transmit(t)
-    }
-    fn capabilities(&self) -> DeviceCapabilities {
-        self.dev.capabilities()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

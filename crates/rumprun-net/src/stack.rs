@@ -24,12 +24,12 @@ use crate::addr::{Family, SockAddr};
 use crate::errno::*;
 use crate::iface::{Iface, IfaceInfo};
 use crate::options::*;
+use crate::sockets::{Handle, Sockets};
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::phy::Device;
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::Instant;
@@ -99,7 +99,7 @@ pub struct Received {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Conn {
     pub(crate) iface: usize,
-    pub(crate) handle: SocketHandle,
+    pub(crate) handle: Handle,
 }
 
 /// A TCP socket's life.
@@ -790,13 +790,13 @@ impl<D: Device> Stack<D> {
         let (ifaces, dirty) = (&mut self.ifaces, &mut self.dirty);
         self.orphans.retain(|c| {
             let set = &mut ifaces[c.iface].sockets;
-            let sk = set.get_mut::<tcp::Socket>(c.handle);
+            let sk = set.get::<tcp::Socket>(c.handle);
             if sk.state() == tcp::State::Closed {
                 set.remove(c.handle);
                 false
             } else {
                 if sk.recv_queue() > 0 {
-                    sk.abort();
+                    set.get_mut::<tcp::Socket>(c.handle).abort();
                     *dirty = true;
                 }
                 true
@@ -821,7 +821,10 @@ impl<D: Device> Stack<D> {
         };
         match &mut s.proto {
             Proto::Tcp(TcpState::Conn(t)) => {
-                let sk = ifaces[t.c.iface].sockets.get_mut::<tcp::Socket>(t.c.handle);
+                // Read first, changed only when needed: a changed socket's set is
+                // polled for egress (`Sockets::get_mut`).
+                let set = &mut ifaces[t.c.iface].sockets;
+                let sk = set.get::<tcp::Socket>(t.c.handle);
                 let st = sk.state();
                 if t.connecting {
                     match st {
@@ -837,7 +840,7 @@ impl<D: Device> Stack<D> {
                         }
                         _ => {
                             t.connecting = false;
-                            sk.set_timeout(None);
+                            set.get_mut::<tcp::Socket>(t.c.handle).set_timeout(None);
                         }
                     }
                 } else if st == tcp::State::Closed
@@ -847,11 +850,13 @@ impl<D: Device> Stack<D> {
                     s.error = Some(ECONNRESET);
                 }
                 if !t.corked.is_empty() && now - t.corked_since >= crate::tcp::CORK_MS {
+                    let sk = set.get_mut::<tcp::Socket>(t.c.handle);
                     crate::tcp::push_corked(t, sk, true); // 200 ms: out it goes, as Linux
                 }
-                if t.pushing && sk.send_queue() == 0 {
+                if t.pushing && set.get::<tcp::Socket>(t.c.handle).send_queue() == 0 {
                     t.pushing = false;
-                    sk.set_nagle_enabled(!s.opts.nodelay);
+                    set.get_mut::<tcp::Socket>(t.c.handle)
+                        .set_nagle_enabled(!s.opts.nodelay);
                 }
                 t.last_state = st;
             }
@@ -885,7 +890,7 @@ impl<D: Device> Stack<D> {
     /// to send: the kernel keeps polling, for a bounded time, before it powers off.
     pub fn tcp_send_pending(&self) -> bool {
         self.ifaces.iter().any(|i| {
-            i.sockets.iter().any(|(_, s)| match s {
+            i.sockets.iter().any(|s| match s {
                 smoltcp::socket::Socket::Tcp(t) => t.send_queue() > 0,
                 _ => false,
             })
@@ -1023,16 +1028,20 @@ fn spaces(addr: &SockAddr, v6only: bool) -> (bool, bool) {
 /// to the pending queue (or drops them silently when the backlog is full: the client
 /// retransmits its SYN, as with Linux) and re-arms. A connection of a family `s` does
 /// not take is returned, for [`rehome`].
-fn service_listener(s: &mut Socket, i: usize, set: &mut SocketSet<'static>) -> Option<Conn> {
+fn service_listener(s: &mut Socket, i: usize, set: &mut Sockets) -> Option<Conn> {
     let Proto::Tcp(TcpState::Listening(l)) = &mut s.proto else {
         return None;
     };
     let pos = l.armed.iter().position(|c| c.iface == i)?;
-    let c = l.armed[pos];
-    let sk = set.get::<tcp::Socket>(c.handle);
-    if sk.state() == tcp::State::Listen {
+    if set.get::<tcp::Socket>(l.armed[pos].handle).state() == tcp::State::Listen {
         return None;
     }
+    // A connection now: to a socket set of its own (see `sockets`).
+    let c = Conn {
+        iface: i,
+        handle: set.adopt(l.armed[pos].handle),
+    };
+    let sk = set.get::<tcp::Socket>(c.handle);
     let family_ok = takes_family(
         s.family,
         s.opts.v6only,
@@ -1076,7 +1085,7 @@ fn rehome(
     listeners: &[usize],
     from: usize,
     c: Conn,
-    set: &mut SocketSet<'static>,
+    set: &mut Sockets,
     orphans: &mut Vec<Conn>,
 ) {
     let local = set.get::<tcp::Socket>(c.handle).local_endpoint();

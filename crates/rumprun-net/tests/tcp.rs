@@ -107,6 +107,74 @@ fn two_hundred_concurrent_connections() {
     assert_eq!(seen, (0..200).collect::<Vec<u32>>());
 }
 
+/// 64 connections echo 64 KiB each at once, every byte checked: each connection's
+/// segments reach its own socket set (the stack routes them by addresses and ports)
+/// and each set sends everything it has, whatever the others do.
+#[test]
+fn sixty_four_connections_echo_at_once() {
+    let mut net = Net::new();
+    let l = tcp4(&mut net.b);
+    net.b.bind(l, v4(B_IP, 7100)).unwrap();
+    net.b.listen(l, 128).unwrap();
+    let clients: Vec<SocketId> = (0..64)
+        .map(|_| {
+            let c = tcp4(&mut net.a);
+            assert_eq!(net.a.connect(c, v4(B_IP, 7100)), Err(EINPROGRESS));
+            c
+        })
+        .collect();
+    let mut servers = Vec::new();
+    net.until(2000, |n| {
+        while let Ok((s, _)) = n.b.accept(l) {
+            servers.push(s);
+        }
+        servers.len() == 64
+    });
+    // Which client is which server: the first bytes say.
+    let data: Vec<Vec<u8>> = (0..64).map(|i| pattern(65536, i as u8)).collect();
+    let mut sent = [0usize; 64];
+    let mut back: Vec<Vec<u8>> = vec![Vec::new(); 64];
+    let mut at_server: Vec<Vec<u8>> = vec![Vec::new(); 64];
+    let mut echoed = [0usize; 64];
+    let mut buf = vec![0u8; 70000];
+    net.until(60_000, |n| {
+        for i in 0..64 {
+            if sent[i] < data[i].len() {
+                match n.a.send(clients[i], &data[i][sent[i]..], None) {
+                    Ok(k) => sent[i] += k,
+                    Err(e) => assert_eq!(e, EAGAIN),
+                }
+            }
+            match n.b.recv(servers[i], &mut buf, 0) {
+                Ok(r) => at_server[i].extend_from_slice(&buf[..r.len]),
+                Err(e) => assert_eq!(e, EAGAIN),
+            }
+            if echoed[i] < at_server[i].len() {
+                match n.b.send(servers[i], &at_server[i][echoed[i]..], None) {
+                    Ok(k) => echoed[i] += k,
+                    Err(e) => assert_eq!(e, EAGAIN),
+                }
+            }
+            match n.a.recv(clients[i], &mut buf, 0) {
+                Ok(r) => back[i].extend_from_slice(&buf[..r.len]),
+                Err(e) => assert_eq!(e, EAGAIN),
+            }
+        }
+        back.iter().all(|b| b.len() == 65536)
+    });
+    for i in 0..64 {
+        assert!(back[i] == data[i], "client {i} got its own bytes back");
+    }
+    let mut firsts: Vec<&[u8]> = at_server.iter().map(|d| &d[..16]).collect();
+    firsts.sort();
+    firsts.dedup();
+    assert_eq!(
+        firsts.len(),
+        64,
+        "each server socket got one client's stream"
+    );
+}
+
 #[test]
 fn small_backlog_drops_syns_and_clients_retry() {
     let mut net = Net::new();

@@ -1,0 +1,465 @@
+//! The smoltcp sockets of one interface, split so that the stack's work per packet does
+//! not grow with the number of connections: a *main* [`SocketSet`] for listeners, UDP
+//! and DHCP sockets, and a set of its own for each TCP connection (connected, accepted,
+//! or closed and finishing).
+//!
+//! smoltcp's `Interface` finds the socket of an incoming segment, and the sockets with
+//! something to send, by walking the set it is handed, and lets each socket emit one
+//! segment per walk: with one set for everything, a 64 KiB burst on one of 64
+//! connections walked all of them 44 times. Here ingress hands smoltcp only the set the
+//! frame belongs to ([`Sockets::route`]: the connection's own set, found by its
+//! addresses and ports in a map, else the main set, where listeners answer SYNs and
+//! unknown segments get their reset as before), and egress polls only the sets that may
+//! have something to send: those a socket call or a received frame touched since
+//! their last egress ([`Sockets::get_mut`] marks them) and those whose next timer is
+//! due, each until it has nothing more to send.
+//!
+//! [`Handle`] names a socket in either kind of set; the other modules use [`Sockets`]
+//! as they would a `SocketSet` (`add`, `get`, `get_mut`, `remove`). `add` puts a TCP
+//! socket that already has both endpoints in a set of its own; [`Sockets::adopt`] moves
+//! a listener's socket there once a SYN made it a connection.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::phy::Medium;
+use smoltcp::socket::{tcp, AnySocket, Socket};
+use smoltcp::time::Instant;
+use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv6Address};
+
+/// A socket of an interface: in the main set, or alone in set number `n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Handle {
+    /// In the main set.
+    Main(SocketHandle),
+    /// Alone in its own set.
+    Own(u32),
+}
+
+/// A TCP connection's addresses and ports: (local, remote).
+type Flow = (IpEndpoint, IpEndpoint);
+
+/// A set holding one TCP connection.
+struct Own {
+    set: SocketSet<'static>,
+    handle: SocketHandle,
+    flow: Option<Flow>,
+    /// Touched since its last egress (a socket call or a received frame).
+    dirty: bool,
+    /// Its next timer as of its last egress (None: only a frame or a call moves it).
+    next: Option<Instant>,
+}
+
+/// Where a received frame goes.
+pub(crate) enum Route {
+    /// The main set.
+    Main,
+    /// A connection's own set.
+    Own(u32),
+    /// Nowhere: a TCP fragment (see [`Sockets::route`]).
+    Drop,
+}
+
+/// The sockets of one interface.
+pub(crate) struct Sockets {
+    main: SocketSet<'static>,
+    own: Vec<Option<Own>>,
+    /// Emptied sets, kept for the next connection.
+    spare: Vec<SocketSet<'static>>,
+    free: Vec<u32>,
+    flows: BTreeMap<Flow, u32>,
+}
+
+impl Sockets {
+    pub(crate) fn new() -> Self {
+        Sockets {
+            main: SocketSet::new(Vec::new()),
+            own: Vec::new(),
+            spare: Vec::new(),
+            free: Vec::new(),
+            flows: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a socket: a TCP socket with both endpoints (a connect) to a set of its own,
+    /// any other to the main set.
+    pub(crate) fn add<T: AnySocket<'static>>(&mut self, socket: T) -> Handle {
+        let socket = socket.upcast();
+        match &socket {
+            Socket::Tcp(t) if flow_of(t).is_some() => self.add_own(socket),
+            _ => Handle::Main(self.main.add(socket)),
+        }
+    }
+
+    fn add_own(&mut self, socket: Socket<'static>) -> Handle {
+        let flow = match &socket {
+            Socket::Tcp(t) => flow_of(t),
+            _ => None,
+        };
+        let mut set = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| SocketSet::new(Vec::new()));
+        let handle = set.add(socket);
+        let own = Own {
+            set,
+            handle,
+            flow,
+            dirty: true,
+            next: None,
+        };
+        let n = match self.free.pop() {
+            Some(n) => {
+                self.own[n as usize] = Some(own);
+                n
+            }
+            None => {
+                self.own.push(Some(own));
+                self.own.len() as u32 - 1
+            }
+        };
+        if let Some(f) = flow {
+            self.flows.insert(f, n);
+        }
+        Handle::Own(n)
+    }
+
+    /// Moves a main-set TCP socket that has become a connection (a listener's, after
+    /// a SYN) to a set of its own; other sockets stay where they are.
+    pub(crate) fn adopt(&mut self, h: Handle) -> Handle {
+        match h {
+            Handle::Main(m) => match self.main.get::<Socket>(m) {
+                Socket::Tcp(t) if flow_of(t).is_some() => {
+                    let socket = self.main.remove(m);
+                    self.add_own(socket)
+                }
+                _ => h,
+            },
+            Handle::Own(_) => h,
+        }
+    }
+
+    fn own(&self, n: u32) -> &Own {
+        self.own[n as usize]
+            .as_ref()
+            .expect("a handle to a removed socket")
+    }
+
+    fn own_mut(&mut self, n: u32) -> &mut Own {
+        self.own[n as usize]
+            .as_mut()
+            .expect("a handle to a removed socket")
+    }
+
+    /// The socket `h` (panics on a handle of another type, as `SocketSet::get`).
+    pub(crate) fn get<T: AnySocket<'static>>(&self, h: Handle) -> &T {
+        match h {
+            Handle::Main(m) => self.main.get(m),
+            Handle::Own(n) => {
+                let o = self.own(n);
+                o.set.get(o.handle)
+            }
+        }
+    }
+
+    /// The socket `h`, to change: its set is polled for egress next time.
+    pub(crate) fn get_mut<T: AnySocket<'static>>(&mut self, h: Handle) -> &mut T {
+        match h {
+            Handle::Main(m) => self.main.get_mut(m),
+            Handle::Own(n) => {
+                let o = self.own_mut(n);
+                o.dirty = true;
+                o.set.get_mut(o.handle)
+            }
+        }
+    }
+
+    /// Removes the socket `h` and returns it.
+    pub(crate) fn remove(&mut self, h: Handle) -> Socket<'static> {
+        match h {
+            Handle::Main(m) => self.main.remove(m),
+            Handle::Own(n) => {
+                let mut o = self.own[n as usize]
+                    .take()
+                    .expect("a handle to a removed socket");
+                if let Some(f) = o.flow {
+                    if self.flows.get(&f) == Some(&n) {
+                        self.flows.remove(&f);
+                    }
+                }
+                self.free.push(n);
+                let socket = o.set.remove(o.handle);
+                self.spare.push(o.set);
+                socket
+            }
+        }
+    }
+
+    /// Every socket.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Socket<'static>> {
+        self.main.iter().map(|(_, s)| s).chain(
+            self.own
+                .iter()
+                .flatten()
+                .flat_map(|o| o.set.iter().map(|(_, s)| s)),
+        )
+    }
+
+    /// The set a route names, marked for egress.
+    pub(crate) fn set_mut(&mut self, r: &Route) -> &mut SocketSet<'static> {
+        match r {
+            Route::Own(n) => {
+                let o = self.own_mut(*n);
+                o.dirty = true;
+                &mut o.set
+            }
+            _ => &mut self.main,
+        }
+    }
+
+    /// Where the received `frame` (an Ethernet frame, or an IP packet on an IP
+    /// medium) goes: a TCP segment of a live connection with a set of its own to that
+    /// set, anything else to the main set. TCP fragments are dropped: only their
+    /// reassembly would show whose they are (Linux's TCP sends no fragments: it sets
+    /// DF; the virtio-net driver drops them already when it checks TCP checksums).
+    ///
+    /// An ARP or ICMPv6 frame (a neighbor's address, which a connection may have been
+    /// waiting for to send) marks every connection's set for egress.
+    pub(crate) fn route(&mut self, frame: &[u8], medium: Medium) -> Route {
+        let Some(seg) = parse_tcp(frame, medium) else {
+            if is_neighbor_frame(frame, medium) {
+                for o in self.own.iter_mut().flatten() {
+                    o.dirty = true;
+                }
+            }
+            return Route::Main;
+        };
+        let Some(flow) = seg else {
+            return Route::Drop;
+        };
+        match self.flows.get(&flow) {
+            Some(&n) => {
+                let o = self.own(n);
+                let t = o.set.get::<tcp::Socket>(o.handle);
+                if t.state() != tcp::State::Closed && flow_of(t) == Some(flow) {
+                    Route::Own(n)
+                } else {
+                    Route::Main
+                }
+            }
+            None => Route::Main,
+        }
+    }
+
+    /// Calls `egress` on the main set and on each connection's set that was touched
+    /// since its last egress or whose timer is due at `now`; it returns whether it
+    /// sent anything and the set's next timer after that. Returns whether any sent.
+    pub(crate) fn egress(
+        &mut self,
+        now: Instant,
+        mut egress: impl FnMut(&mut SocketSet<'static>) -> (bool, Option<Instant>),
+    ) -> bool {
+        let mut moved = egress(&mut self.main).0;
+        for o in self.own.iter_mut().flatten() {
+            if o.dirty || o.next.is_some_and(|t| t <= now) {
+                let (sent, next) = egress(&mut o.set);
+                moved |= sent;
+                o.dirty = false;
+                o.next = next;
+            }
+        }
+        moved
+    }
+
+    /// The earliest timer of the connections' sets as of their last egress (`now`
+    /// for one touched since).
+    pub(crate) fn own_poll_at(&self, now: Instant) -> Option<Instant> {
+        self.own
+            .iter()
+            .flatten()
+            .filter_map(|o| if o.dirty { Some(now) } else { o.next })
+            .min()
+    }
+
+    /// The main set, to compute its timers.
+    pub(crate) fn main(&self) -> &SocketSet<'static> {
+        &self.main
+    }
+}
+
+/// A TCP socket's (local, remote) endpoints, once it has both.
+fn flow_of(t: &tcp::Socket) -> Option<Flow> {
+    if matches!(t.state(), tcp::State::Closed | tcp::State::Listen) {
+        return None;
+    }
+    Some((t.local_endpoint()?, t.remote_endpoint()?))
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+/// Whether `frame` may teach smoltcp a neighbor's link address: ARP, or ICMPv6 (its
+/// neighbor discovery).
+fn is_neighbor_frame(frame: &[u8], medium: Medium) -> bool {
+    match medium {
+        Medium::Ethernet if frame.len() >= 14 + 40 && be16(frame, 12) == 0x86dd => {
+            frame[14 + 6] == 58
+        }
+        Medium::Ethernet => frame.len() >= 14 && be16(frame, 12) == 0x0806,
+        _ => false,
+    }
+}
+
+/// A frame's TCP (local, remote) endpoints: None when it is not TCP (or cannot be
+/// read), Some(None) for a TCP fragment.
+fn parse_tcp(frame: &[u8], medium: Medium) -> Option<Option<Flow>> {
+    let ip = match medium {
+        Medium::Ethernet => {
+            if frame.len() < 14 || !matches!(be16(frame, 12), 0x0800 | 0x86dd) {
+                return None;
+            }
+            14
+        }
+        _ => 0,
+    };
+    let p = frame.get(ip..)?;
+    let (src, dst, l4) = match p.first()? >> 4 {
+        4 => {
+            let ihl = usize::from(p[0] & 0xf) * 4;
+            if p.len() < 20 || ihl < 20 || p[9] != 6 {
+                return None;
+            }
+            if be16(p, 6) & 0x3fff != 0 {
+                return Some(None); // more fragments, or not the first
+            }
+            let a = |at: usize| {
+                IpAddress::Ipv4(Ipv4Address::new(p[at], p[at + 1], p[at + 2], p[at + 3]))
+            };
+            (a(12), a(16), ihl)
+        }
+        6 => {
+            if p.len() < 40 {
+                return None;
+            }
+            let a = |at: usize| {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&p[at..at + 16]);
+                IpAddress::Ipv6(Ipv6Address::from(b))
+            };
+            // Extension headers before TCP: hop-by-hop, routing, destination
+            // options are skipped; a fragment header of a TCP packet is a fragment.
+            let (mut next, mut at) = (p[6], 40usize);
+            for _ in 0..8 {
+                match next {
+                    6 => break,
+                    0 | 43 | 60 => {
+                        next = *p.get(at)?;
+                        at += (usize::from(*p.get(at + 1)?) + 1) * 8;
+                    }
+                    44 => return (*p.get(at)? == 6).then_some(None),
+                    _ => return None,
+                }
+            }
+            if next != 6 {
+                return None;
+            }
+            (a(8), a(24), at)
+        }
+        _ => return None,
+    };
+    if p.len() < l4 + 4 {
+        return None;
+    }
+    let (sport, dport) = (be16(p, l4), be16(p, l4 + 2));
+    Some(Some((
+        IpEndpoint::new(dst, dport),
+        IpEndpoint::new(src, sport),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn ipv4_tcp(flags_frag: u16, proto: u8) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20 + 20];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[14 + 6..14 + 8].copy_from_slice(&flags_frag.to_be_bytes());
+        f[14 + 9] = proto;
+        f[14 + 12..14 + 16].copy_from_slice(&[10, 0, 0, 1]);
+        f[14 + 16..14 + 20].copy_from_slice(&[10, 0, 0, 2]);
+        f[34..36].copy_from_slice(&1234u16.to_be_bytes());
+        f[36..38].copy_from_slice(&80u16.to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn parses_ipv4_tcp_endpoints_and_fragments() {
+        let f = ipv4_tcp(0x4000, 6); // DF
+        let (local, remote) = parse_tcp(&f, Medium::Ethernet).unwrap().unwrap();
+        assert_eq!(
+            local,
+            IpEndpoint::new(Ipv4Address::new(10, 0, 0, 2).into(), 80)
+        );
+        assert_eq!(
+            remote,
+            IpEndpoint::new(Ipv4Address::new(10, 0, 0, 1).into(), 1234)
+        );
+        assert_eq!(parse_tcp(&f[14..], Medium::Ip), Some(Some((local, remote))));
+        assert_eq!(
+            parse_tcp(&ipv4_tcp(0x2000, 6), Medium::Ethernet),
+            Some(None),
+            "MF"
+        );
+        assert_eq!(
+            parse_tcp(&ipv4_tcp(0x0010, 6), Medium::Ethernet),
+            Some(None),
+            "offset"
+        );
+        assert_eq!(parse_tcp(&ipv4_tcp(0, 17), Medium::Ethernet), None, "UDP");
+        assert_eq!(parse_tcp(&f[..20], Medium::Ethernet), None, "short");
+        let mut arp = f.clone();
+        arp[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
+        assert_eq!(parse_tcp(&arp, Medium::Ethernet), None);
+    }
+
+    fn ipv6_tcp(ext: &[u8], first_next: u8) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 40];
+        f[12..14].copy_from_slice(&0x86ddu16.to_be_bytes());
+        f[14] = 0x60;
+        f[14 + 6] = first_next;
+        f[14 + 8 + 15] = 1; // ::1 -> ::2
+        f[14 + 24 + 15] = 2;
+        f.extend_from_slice(ext);
+        let mut tcp = vec![0u8; 20];
+        tcp[0..2].copy_from_slice(&5555u16.to_be_bytes());
+        tcp[2..4].copy_from_slice(&443u16.to_be_bytes());
+        f.extend_from_slice(&tcp);
+        f
+    }
+
+    #[test]
+    fn parses_ipv6_tcp_through_extension_headers() {
+        let want = |f: &[u8]| {
+            let (l, r) = parse_tcp(f, Medium::Ethernet).unwrap().unwrap();
+            assert_eq!((l.port, r.port), (443, 5555));
+            assert_eq!(
+                l.addr,
+                IpAddress::Ipv6(Ipv6Address::from([0, 0, 0, 0, 0, 0, 0, 2]))
+            );
+        };
+        want(&ipv6_tcp(&[], 6));
+        // hop-by-hop options (8 bytes) then TCP
+        want(&ipv6_tcp(&[6, 0, 1, 4, 0, 0, 0, 0], 0));
+        // a fragment header in front of TCP
+        assert_eq!(
+            parse_tcp(&ipv6_tcp(&[6, 0, 0, 1, 0, 0, 0, 7], 44), Medium::Ethernet),
+            Some(None)
+        );
+        // UDP (17) is not ours to route
+        assert_eq!(parse_tcp(&ipv6_tcp(&[], 17), Medium::Ethernet), None);
+    }
+}
