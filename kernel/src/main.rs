@@ -59,7 +59,11 @@ fn install_hooks() {
         out_of_memory: fault::out_of_memory,
         return_to_program: |frame| signal::deliver::on_return(frame, None),
     });
-    sched::deadlines::register(&[&signal::itimer::Deadlines, &signal::posix_timer::Deadlines]);
+    sched::deadlines::register(&[
+        &signal::itimer::Deadlines,
+        &signal::posix_timer::Deadlines,
+        &drivers::netdev::KickDeadline,
+    ]);
     sched::hooks::install(sched::hooks::Hooks {
         should_interrupt: signal::state::should_interrupt,
         deadlock: process::deadlock,

@@ -6,6 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::{Mutex, Once};
 
 /// A network card as the stack sees it.
@@ -22,8 +23,9 @@ pub trait NetDevice: Send + Sync {
     /// Queues one frame for sending; false when the device has no room right now.
     /// The card may hold queued frames back until `kick`.
     fn transmit(&self, frame: &[u8]) -> bool;
-    /// Tells the card about the frames queued since the last kick: the stack kicks
-    /// once after each poll, so a poll that sends many frames rings the doorbell once.
+    /// Tells the card about the frames queued since the last kick: kicks come once per
+    /// batch of stack polls (see `kick_pending`), so the doorbell rings once for many
+    /// frames.
     fn kick(&self) {}
     /// Waits (briefly) until every queued frame has left, before the VM powers off.
     fn flush(&self) {}
@@ -91,6 +93,85 @@ pub fn all() -> Vec<Arc<dyn NetDevice>> {
 pub fn kick_all() {
     for nic in NICS.lock().iter() {
         nic.kick();
+    }
+}
+
+// ----- batched kicks -----
+//
+// Each kick is a trap into the device model (under TCG most of a small request's
+// cost when every reply had its own). A server's event loop writes its replies one
+// syscall each and then waits (epoll_wait): the first poll that queues frames after
+// a wait point kicks at once (a lone reply leaves as soon as it is written), and the
+// frames of later polls before the next wait point join a batch that is kicked once,
+// when the CPU is about to wait (a thread blocks or the CPU halts: the scheduler
+// calls `kick_pending`; a readiness check or a sleep on sockets: the network layer
+// does), when a ring fills (the driver), or at the latest `KICK_DELAY_NS` after the
+// batch began (the timer, for a program that computes without entering the kernel).
+// 50 replies then ring the doorbell twice rather than 50 times.
+
+/// The longest a queued frame waits for its kick.
+pub const KICK_DELAY_NS: u64 = 1_000_000;
+
+/// A frame was queued since the last `schedule_kick`.
+static QUEUED: AtomicBool = AtomicBool::new(false);
+/// A poll queued frames since the last wait point (`kick_pending`).
+static SINCE_WAIT: AtomicBool = AtomicBool::new(false);
+/// When the pending batch must be kicked at the latest (monotonic ns); 0: none pending.
+static KICK_DUE: AtomicU64 = AtomicU64::new(0);
+
+/// Called by the stack's device layer for each frame it hands to a card.
+pub fn frame_queued() {
+    QUEUED.store(true, Ordering::Relaxed);
+}
+
+/// After a stack poll: kicks at once the frames of the first poll since the last wait
+/// point; later ones join the pending batch. True when this starts a batch (the caller
+/// re-arms the timer for `KickDeadline`).
+pub fn schedule_kick(now_ns: u64) -> bool {
+    if !QUEUED.swap(false, Ordering::Relaxed) {
+        return false;
+    }
+    if !SINCE_WAIT.swap(true, Ordering::Relaxed) {
+        kick_all();
+        return false;
+    }
+    KICK_DUE
+        .compare_exchange(
+            0,
+            now_ns + KICK_DELAY_NS,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        )
+        .is_ok()
+}
+
+/// A wait point: kicks the cards if frames wait for it.
+pub fn kick_pending() {
+    SINCE_WAIT.store(false, Ordering::Relaxed);
+    // Both swapped (no short circuit): frames of a poll still running elsewhere are
+    // kicked too rather than forgotten.
+    let queued = QUEUED.swap(false, Ordering::Relaxed);
+    if (KICK_DUE.swap(0, Ordering::Relaxed) != 0) | queued {
+        kick_all();
+    }
+}
+
+/// The pending batch's latest kick, as a timer the scheduler serves (registered at
+/// boot): it fires on the timer interrupt of a program that computes without
+/// entering the kernel.
+pub struct KickDeadline;
+
+impl crate::sched::deadlines::DeadlineSource for KickDeadline {
+    fn next(&self) -> Option<u64> {
+        match KICK_DUE.load(Ordering::Relaxed) {
+            0 => None,
+            at => Some(at),
+        }
+    }
+    fn expire(&self, now: u64) {
+        if self.next().is_some_and(|at| at <= now) {
+            kick_pending();
+        }
     }
 }
 

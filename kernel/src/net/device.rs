@@ -25,6 +25,7 @@ impl phy::TxToken for Tx {
         let r = f(&mut buf);
         // A full ring drops the frame, as a busy wire would; TCP retransmits.
         let _ = self.0.transmit(&buf);
+        crate::drivers::netdev::frame_queued();
         r
     }
 }

@@ -67,7 +67,10 @@ static LAST_POLL: Mutex<LastPoll> = Mutex::new(LastPoll {
 /// something changed.
 fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     let changed = stack.poll(now);
-    netdev::kick_all();
+    // Sent frames wait for the batch's kick (see `netdev::kick_pending`).
+    if netdev::schedule_kick(crate::time::monotonic_ns()) {
+        crate::sched::rearm_timer();
+    }
     if changed {
         crate::fd::wait::notify();
     }
@@ -104,6 +107,8 @@ pub fn peek<R>(f: impl FnOnce(&Stack<Nic>) -> R) -> Option<R> {
 /// when the last poll found nothing to do in this same millisecond and nothing has
 /// been notified since (see LastPoll).
 pub fn poll() {
+    // A readiness check: the program is about to wait, or to learn it need not.
+    netdev::kick_pending();
     let now = now_ms();
     {
         let last = LAST_POLL.lock();
@@ -144,6 +149,7 @@ pub fn next_deadline() -> Option<u64> {
 /// Sleeps until a socket may have changed (an interrupt, another thread's socket call,
 /// the stack's next timer) or `deadline` passes, then polls the stack.
 pub fn wait(deadline: Option<u64>) -> crate::sched::Wake {
+    netdev::kick_pending();
     let wake = crate::fd::wait::wait(crate::fd::wait::earliest(deadline, next_deadline()));
     poll();
     wake

@@ -603,6 +603,9 @@ fn arm_timer(s: &Scheduler, now: u64) {
 pub fn schedule() {
     let held = crate::sync::locks_held();
     assert!(held == 0, "schedule() with {held} spin locks held");
+    // The CPU is about to run another thread or halt: frames the network stack
+    // queued go out now (see `netdev::kick_pending`).
+    crate::drivers::netdev::kick_pending();
     let c = cpu();
     let start = crate::arch::cpu::rdtsc();
     let prev = c.current.get();
@@ -706,8 +709,8 @@ fn reap() {
 }
 
 /// The timer interrupt: fires the interval timer when due (its signal is delivered
-/// on the way back to the program) and preempts program code when another thread is
-/// runnable. (When it interrupts the idle halt, `schedule`'s loop does the work.)
+/// on the way back to the program) and preempts
+/// program code when another thread is runnable. (When it interrupts the idle halt, `schedule`'s loop does the work.)
 pub fn on_timer_interrupt(from_program: bool) {
     if !from_program {
         return;

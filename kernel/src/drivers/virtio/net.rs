@@ -17,7 +17,7 @@
 //! the stack need not. The packet logic is `rumprun_net::offload`.
 //!
 //! TSO, when the device offers HOST_TSO4/HOST_TSO6 (QEMU does with a tap backend):
-//! the TCP segments one stack poll emits for a connection are joined into one frame
+//! the TCP segments queued for a connection since the last kick are joined into one frame
 //! of up to 64 KiB (`rumprun_net::tso`) that the device (the host kernel) cuts back
 //! into segments, so a 64 KiB burst is one descriptor and one trip through the
 //! device model instead of 44.
@@ -91,7 +91,7 @@ struct Queues {
     transport: Transport,
     rx: SplitQueue,
     tx: SplitQueue,
-    /// With TSO: the TCP segments of this stack poll joined so far (sent at `kick`).
+    /// With TSO: the TCP segments queued since the last kick, joined (sent at `kick`).
     joiner: Option<Joiner>,
 }
 
@@ -269,7 +269,7 @@ impl VirtioNet {
     /// Queues `buf` (a frame behind `header_len` bytes for the header) for sending:
     /// the header asks the device to complete the TCP/UDP checksum (with checksum
     /// offload) and, for a joined frame, to cut it as `gso` says. Not notified here:
-    /// `kick` does it once for all the frames of a stack poll (each notification is a
+    /// `kick` does it once for a batch of frames (`netdev::kick_pending`; each notification is a
     /// trap to the device model, under TCG most of a request's cost when every frame
     /// had its own). False when the ring stayed full and the frame was dropped.
     fn enqueue(&self, q: &mut Queues, mut buf: Vec<u8>, gso: Option<Gso>) -> bool {
