@@ -390,6 +390,23 @@ impl<D: Device> Stack<D> {
         Ok(n)
     }
 
+    /// How many bytes a send on TCP connection `id` would take now (the send buffer's
+    /// free space, less what TCP_CORK holds); None for other sockets and for connections
+    /// a send would not take bytes from (connecting, shut down, failed).
+    pub fn send_room(&self, id: crate::SocketId) -> Option<usize> {
+        let s = self.sock(id).ok()?;
+        let Proto::Tcp(TcpState::Conn(t)) = &s.proto else {
+            return None;
+        };
+        let sk = self.ifaces[t.c.iface]
+            .sockets
+            .get::<tcp::Socket>(t.c.handle);
+        if s.error.is_some() || t.shut_wr || t.connecting || !sk.may_send() {
+            return None; // a send would fail (or wait) for another reason: let it say so
+        }
+        Some((sk.send_capacity() - sk.send_queue()).saturating_sub(t.corked.len()))
+    }
+
     /// Sends whatever TCP_CORK holds on `id` (a TCP connection; others: nothing).
     pub(crate) fn tcp_uncork(&mut self, id: crate::SocketId) {
         if let Ok((s, sk)) = self.tcp_conn(id) {

@@ -687,3 +687,41 @@ fn tcp_cork_holds_partial_segments_until_uncorked_full_or_200_ms() {
         "EOF after the data"
     );
 }
+
+/// send_room (what sendfile reads at most): the free send buffer, less what TCP_CORK
+/// holds; exactly what a send then takes. None for sockets a send takes nothing from.
+#[test]
+fn send_room_is_what_a_send_takes() {
+    let mut net = Net::new();
+    let (l, c, s) = connected(&mut net, 6300);
+    assert_eq!(net.b.send_room(l), None, "a listener");
+    let room = net.a.send_room(c).unwrap();
+    assert!(room > 0);
+    let on = 1i32.to_ne_bytes();
+    net.a.setsockopt(c, IPPROTO_TCP, TCP_CORK, &on).unwrap();
+    assert_eq!(net.a.send(c, b"held", None), Ok(4));
+    assert_eq!(net.a.send_room(c), Some(room - 4), "the corked bytes count");
+    // Nobody reads on b: fill a's buffer up, then the room is what a send takes.
+    let big = pattern(1 << 20, 1);
+    let mut sent = 0;
+    while let Ok(n) = net.a.send(c, &big[sent..], None) {
+        sent += n;
+        net.run(1);
+    }
+    assert_eq!(
+        net.a.send_room(c),
+        Some(0),
+        "full: the last send said EAGAIN"
+    );
+    // b reads some: a's buffer empties as b acknowledges, and a send takes the room.
+    drain(&mut net.b, s);
+    net.run(50);
+    let left = net.a.send_room(c).unwrap();
+    assert!(left > 0);
+    assert_eq!(net.a.send(c, &big[..left + 100], None), Ok(left));
+    assert_eq!(net.a.send_room(c), Some(0));
+    net.a.shutdown(c, Shutdown::Write).unwrap();
+    assert_eq!(net.a.send_room(c), None, "shut down for writing");
+    let u = udp4(&mut net.a);
+    assert_eq!(net.a.send_room(u), None, "UDP");
+}

@@ -121,6 +121,12 @@ pub trait FileOps: Send + Sync + Any {
     fn bytes_readable(&self) -> Option<usize> {
         None
     }
+    /// How many bytes a write would take now, for files that buffer writes with a
+    /// limit (a TCP socket's send buffer); None when unknown. `sendfile` reads no more
+    /// than this from its source, so it does not copy bytes the socket would refuse.
+    fn write_room(&self) -> Option<usize> {
+        None
+    }
     /// fsync/fdatasync: makes written data durable.
     fn sync(&self) -> Result<(), Errno> {
         Ok(())

@@ -78,6 +78,9 @@ impl FileOps for SocketFile {
     fn bytes_readable(&self) -> Option<usize> {
         super::with(|s| s.bytes_readable(self.id)).ok()
     }
+    fn write_room(&self) -> Option<usize> {
+        super::peek(|s| s.send_room(self.id)).flatten()
+    }
     fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
         super::ifreq::ioctl(req, arg).unwrap_or(Err(ENOTTY))
     }

@@ -655,7 +655,22 @@ fn copy_between(
     let mut failed = None;
     while done < count {
         let first = done == 0;
-        let want = ((count - done) as usize).min(buf.len());
+        let mut want = ((count - done) as usize).min(buf.len());
+        // A seekable source is read only as far as the output takes now (a socket's
+        // send buffer): the rest would be read again by the next call. A full output
+        // ends the copy, unless this first piece may wait for room.
+        if !matches!(src, Source::Stream) && out_off.is_none() {
+            match outf.ops.write_room() {
+                Some(0) if !first || mode.nonblock || outf.nonblocking() => {
+                    if first {
+                        failed = Some(EAGAIN);
+                    }
+                    break;
+                }
+                Some(room) if room > 0 => want = want.min(room),
+                _ => {}
+            }
+        }
         // Only the first piece may wait; after it, what is there is what is copied.
         let read = match src {
             Source::At(o) | Source::Position(o) => inf.ops.pread(&mut buf[..want], o + done),
