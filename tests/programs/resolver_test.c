@@ -71,8 +71,10 @@ static void *dns_server(void *arg)
 			memcpy(r + rlen, rr, sizeof rr);
 			rlen += sizeof rr;
 		}
-		sendto(s, r, rlen, 0, (struct sockaddr *)&from, flen);
+		/* Counted before the answer leaves: the asking thread may run (and read
+		 * the count) as soon as it arrives. */
 		queries++;
+		sendto(s, r, rlen, 0, (struct sockaddr *)&from, flen);
 	}
 	return NULL;
 }
