@@ -9,7 +9,9 @@
 //! control).
 //!
 //! A signal set is a `u64` with bit `sig - 1` for signal `sig` (the kernel's sigset_t
-//! on x86_64).
+//! on x86_64). The rules that need no kernel state (sets, default actions, masks,
+//! which pending signal is taken, the siginfo queues) are the host-tested crate
+//! `rumprun-signals`, re-exported here.
 
 pub mod deliver;
 pub mod frame;
@@ -18,21 +20,14 @@ pub mod job;
 pub mod posix_timer;
 pub mod state;
 
-pub const NSIG: usize = 64;
+pub use rumprun_signals::{
+    bit, default_action, Default, NSIG, SIGCHLD, SIGCONT, SIGKILL, SIGTSTP, UNBLOCKABLE,
+};
 
 pub const SIGTRAP: i32 = 5;
-pub const SIGKILL: i32 = 9;
 pub const SIGSEGV: i32 = 11;
 pub const SIGPIPE: i32 = 13;
 pub const SIGALRM: i32 = 14;
-pub const SIGCHLD: i32 = 17;
-pub const SIGCONT: i32 = 18;
-pub const SIGSTOP: i32 = 19;
-pub const SIGTSTP: i32 = 20;
-pub const SIGTTIN: i32 = 21;
-pub const SIGTTOU: i32 = 22;
-pub const SIGURG: i32 = 23;
-pub const SIGWINCH: i32 = 28;
 
 pub const SIG_DFL: u64 = 0;
 pub const SIG_IGN: u64 = 1;
@@ -49,8 +44,6 @@ pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
 pub const SI_TIMER: i32 = -2;
-/// The first real-time signal: from here on, signals queue.
-pub const SIGRTMIN: i32 = 32;
 
 /// Kernel-internal "restart me" results of interrupted syscalls; never reach the
 /// program (deliver.rs turns them into EINTR or a restart).
@@ -58,14 +51,6 @@ pub const SIGRTMIN: i32 = 32;
 pub const ERESTARTSYS: i64 = 512;
 /// Restart if no handler ran; EINTR after a handler, whatever its flags.
 pub const ERESTARTNOHAND: i64 = 514;
-
-/// The bit of `sig` in a signal set.
-pub const fn bit(sig: i32) -> u64 {
-    1 << (sig - 1)
-}
-
-/// SIGKILL and SIGSTOP can be neither blocked nor caught.
-pub const UNBLOCKABLE: u64 = bit(SIGKILL) | bit(SIGSTOP);
 
 /// The kernel's `siginfo_t` (128 bytes): signo, errno, code, then the union, of which
 /// we fill `si_pid`/`si_uid` (kill, tkill), `si_addr` (faults) or the timer fields.
@@ -125,19 +110,8 @@ pub fn send_sigpipe(pid: u32) {
     state::send_thread(crate::sched::current(), info);
 }
 
-/// What the default action of `sig` is.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Default {
-    Terminate,
-    Ignore,
-    /// Stop signals: the process stops until SIGCONT (`job`).
-    Stop,
-}
-
-pub fn default_action(sig: i32) -> Default {
-    match sig {
-        SIGCHLD | SIGCONT | SIGURG | SIGWINCH => Default::Ignore,
-        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default::Stop,
-        _ => Default::Terminate,
+impl rumprun_signals::Info for SigInfo {
+    fn signo(&self) -> i32 {
+        self.signo
     }
 }

@@ -9,13 +9,17 @@
 //! into it, keeping the first siginfo, as on Linux); real-time signals queue, each
 //! send with its own siginfo (sigqueue's value), taken oldest first.
 
-use super::{bit, default_action, Default, SigInfo, NSIG, SIGRTMIN, SIG_DFL, SIG_IGN, UNBLOCKABLE};
+use super::{bit, default_action, Default, SigInfo, NSIG, SIG_DFL, SIG_IGN, UNBLOCKABLE};
 use crate::sched::{self, Tid};
 use crate::sync::{SpinLock, SpinLockGuard};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::collections::VecDeque;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use rumprun_signals::Source;
+
+/// The siginfo of each pending signal: one for a standard signal, a queue for a
+/// real-time one (`rumprun_signals::Queue`).
+type Queued = rumprun_signals::Queue<SigInfo>;
 
 /// False when no signal is pending anywhere and no thread has a mask to put back: then
 /// returning to the program has nothing to do (`deliver::on_return`'s fast path, which
@@ -89,49 +93,6 @@ impl AltStack {
     }
 }
 
-/// At most this many sends of one real-time signal wait (then sigqueue gives EAGAIN).
-const RT_QUEUE_MAX: usize = 1024;
-
-/// The siginfo of each pending signal: one for a standard signal, a queue for a
-/// real-time one. A signal is pending while its entry is not empty.
-struct Queued([VecDeque<SigInfo>; NSIG]);
-
-impl Queued {
-    const fn new() -> Self {
-        Queued([const { VecDeque::new() }; NSIG])
-    }
-
-    /// Records a send; false when a real-time signal's queue is full.
-    fn push(&mut self, info: SigInfo) -> bool {
-        let q = &mut self.0[info.signo as usize - 1];
-        if info.signo < SIGRTMIN {
-            if q.is_empty() {
-                q.push_back(info);
-            }
-            return true;
-        }
-        if q.len() >= RT_QUEUE_MAX {
-            return false;
-        }
-        q.push_back(info);
-        true
-    }
-
-    /// Takes the oldest send of `sig`, and whether more remain.
-    fn pop(&mut self, sig: i32) -> (SigInfo, bool) {
-        let q = &mut self.0[sig as usize - 1];
-        let info = q.pop_front().unwrap_or(SigInfo {
-            signo: sig,
-            ..SigInfo::default()
-        });
-        (info, !q.is_empty())
-    }
-
-    fn clear(&mut self, sig: i32) {
-        self.0[sig as usize - 1].clear();
-    }
-}
-
 pub struct ThreadSignals {
     pub mask: u64,
     pub pending: u64,
@@ -159,13 +120,13 @@ impl ThreadSignals {
 
     /// True if a pending `sig` should make this thread act: not blocked, or awaited.
     fn wants(&self, sig: i32) -> bool {
-        (!self.mask | self.waiting) & bit(sig) != 0
+        rumprun_signals::wants(self.mask, self.waiting, sig)
     }
 
     /// True if this thread keeps `sig` pending even when it is ignored: blocked, or
     /// awaited in rt_sigtimedwait.
     fn keeps(&self, sig: i32) -> bool {
-        (self.mask | self.waiting) & bit(sig) != 0
+        rumprun_signals::keeps(self.mask, self.waiting, sig)
     }
 }
 
@@ -186,10 +147,6 @@ pub enum JobChange {
     Stopped(i32),
     Continued,
 }
-
-/// The stop signals (default action: stop the process).
-pub const STOP_SIGNALS: u64 =
-    bit(super::SIGSTOP) | bit(super::SIGTSTP) | bit(super::SIGTTIN) | bit(super::SIGTTOU);
 
 /// One program's signal state (held by its `process::Process`; the functions below
 /// act on the running program's unless they take a target). Locked while read or
@@ -395,14 +352,13 @@ fn discard(p: &mut Process, set: u64) {
 /// SIGCONT discards pending stop signals and continues a stopped process. True when
 /// that continued it (the caller tells the parent and wakes its threads).
 fn job_control_on_send(p: &mut Process, sig: i32) -> bool {
-    if STOP_SIGNALS & bit(sig) != 0 {
-        discard(p, bit(super::SIGCONT));
-    } else if sig == super::SIGCONT {
-        discard(p, STOP_SIGNALS);
-        if p.stopped.take().is_some() {
-            p.report = Some(JobChange::Continued);
-            return true;
-        }
+    let discards = rumprun_signals::discarded_by(sig);
+    if discards != 0 {
+        discard(p, discards);
+    }
+    if sig == super::SIGCONT && p.stopped.take().is_some() {
+        p.report = Some(JobChange::Continued);
+        return true;
     }
     false
 }
@@ -487,26 +443,19 @@ pub fn dequeue(tid: Tid, set: u64) -> Option<SigInfo> {
     let mut guard = process();
     let p = &mut *guard;
     let t = thread_in(&mut p.threads, tid);
-    let own = t.pending & set;
-    let shared = p.pending & set;
-    let pick = |s: u64| s.trailing_zeros() as i32 + 1;
-    if own != 0 && (shared == 0 || pick(own) <= pick(shared)) {
-        let sig = pick(own);
-        let (info, more) = t.info.pop(sig);
-        if !more {
-            t.pending &= !bit(sig);
-        }
-        return Some(info);
+    let (sig, from) = rumprun_signals::select(t.pending, p.pending, set)?;
+    let (queue, pending) = match from {
+        Source::Thread => (&mut t.info, &mut t.pending),
+        Source::Process => (&mut p.info, &mut p.pending),
+    };
+    let (info, more) = queue.pop(sig);
+    if !more {
+        *pending &= !bit(sig);
     }
-    if shared != 0 {
-        let sig = pick(shared);
-        let (info, more) = p.info.pop(sig);
-        if !more {
-            p.pending &= !bit(sig);
-        }
-        return Some(info);
-    }
-    None
+    Some(info.unwrap_or(SigInfo {
+        signo: sig,
+        ..SigInfo::default()
+    }))
 }
 
 /// Signals pending for `tid`: its own and the process's.
@@ -521,5 +470,5 @@ pub fn should_interrupt(tid: Tid) -> bool {
     let mut p = process();
     let shared = p.pending;
     let t = thread_in(&mut p.threads, tid);
-    (t.pending | shared) & (!t.mask | t.waiting) != 0
+    rumprun_signals::interrupts(t.pending, shared, t.mask, t.waiting)
 }

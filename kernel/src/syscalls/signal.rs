@@ -42,21 +42,13 @@ pub fn rt_sigaction(sig: u64, act: u64, old: u64, size: u64) -> SysResult {
 }
 
 pub fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
-    const SIG_BLOCK: u64 = 0;
-    const SIG_UNBLOCK: u64 = 1;
-    const SIG_SETMASK: u64 = 2;
     if size != SIGSET_SIZE {
         return Err(EINVAL);
     }
     let mask = state::with_current(|t| t.mask);
     let new = if set != 0 {
         let v: u64 = user::read(set)?;
-        Some(match how {
-            SIG_BLOCK => mask | v,
-            SIG_UNBLOCK => mask & !v,
-            SIG_SETMASK => v,
-            _ => return Err(EINVAL),
-        })
+        Some(rumprun_signals::apply_mask(how, mask, v).ok_or(EINVAL)?)
     } else {
         None
     };
@@ -64,7 +56,7 @@ pub fn rt_sigprocmask(how: u64, set: u64, old: u64, size: u64) -> SysResult {
         user::write(old, mask)?;
     }
     if let Some(m) = new {
-        state::with_current(|t| t.mask = m & !UNBLOCKABLE);
+        state::with_current(|t| t.mask = m);
     }
     Ok(0)
 }
