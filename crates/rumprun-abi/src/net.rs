@@ -95,6 +95,25 @@ pub const IPV6_UNICAST_HOPS: i32 = n::IPV6_UNICAST_HOPS as i32;
 /// `IPPROTO_IPV6`: IPv6 only (no v4-mapped addresses).
 pub const IPV6_V6ONLY: i32 = n::IPV6_V6ONLY as i32;
 
+/// `IPPROTO_IP`: receive (and send with) `struct in_pktinfo`.
+pub const IP_PKTINFO: i32 = n::IP_PKTINFO as i32;
+/// `IPPROTO_IP`: receive the TTL (an `IP_TTL` control message).
+pub const IP_RECVTTL: i32 = n::IP_RECVTTL as i32;
+/// `IPPROTO_IP`: receive the TOS (an `IP_TOS` control message).
+pub const IP_RECVTOS: i32 = n::IP_RECVTOS as i32;
+/// `IPPROTO_IPV6`: receive `struct in6_pktinfo` (an `IPV6_PKTINFO` message).
+pub const IPV6_RECVPKTINFO: i32 = n::IPV6_RECVPKTINFO as i32;
+/// `IPPROTO_IPV6`: the control message of `struct in6_pktinfo`.
+pub const IPV6_PKTINFO: i32 = n::IPV6_PKTINFO as i32;
+/// `IPPROTO_IPV6`: receive the hop limit (an `IPV6_HOPLIMIT` message).
+pub const IPV6_RECVHOPLIMIT: i32 = n::IPV6_RECVHOPLIMIT as i32;
+/// `IPPROTO_IPV6`: the control message of a hop limit.
+pub const IPV6_HOPLIMIT: i32 = n::IPV6_HOPLIMIT as i32;
+/// `IPPROTO_IPV6`: receive the traffic class (an `IPV6_TCLASS` message).
+pub const IPV6_RECVTCLASS: i32 = n::IPV6_RECVTCLASS as i32;
+/// `IPPROTO_IPV6`: the traffic class (option and control message).
+pub const IPV6_TCLASS: i32 = n::IPV6_TCLASS as i32;
+
 /// Look at the data without taking it.
 pub const MSG_PEEK: u32 = n::MSG_PEEK;
 /// Report the real length of a longer datagram.
@@ -136,6 +155,18 @@ mod tests {
             (2, 0x20, 0x40, 0x4000)
         );
         assert_eq!((SHUT_RD, SHUT_WR, SHUT_RDWR), (0, 1, 2));
+        assert_eq!((IP_PKTINFO, IP_RECVTTL, IP_RECVTOS), (8, 12, 13));
+        assert_eq!(
+            (
+                IPV6_RECVPKTINFO,
+                IPV6_PKTINFO,
+                IPV6_RECVHOPLIMIT,
+                IPV6_HOPLIMIT,
+                IPV6_RECVTCLASS,
+                IPV6_TCLASS
+            ),
+            (49, 50, 51, 52, 66, 67)
+        );
         assert_eq!(
             (SOCKADDR_IN_LEN, SOCKADDR_IN6_LEN, SOCKADDR_UN_LEN),
             (16, 28, 110)

@@ -36,6 +36,7 @@ extern crate alloc;
 #[macro_use]
 pub mod iface;
 pub mod addr;
+pub mod ancillary;
 pub mod errno;
 pub mod netlink;
 pub mod offload;

@@ -68,6 +68,8 @@ pub struct SockOpts {
     /// IP_RECVERR / IPV6_RECVERR (reported only: there is no error queue, so ICMP
     /// errors are never queued; glibc's resolver insists on setting it).
     pub recverr: bool,
+    /// The control messages a receive hands back (`ancillary::RECV_*` bits).
+    pub recv_info: u8,
 }
 
 impl Default for SockOpts {
@@ -91,6 +93,7 @@ impl Default for SockOpts {
             ttl: None,
             tos: 0,
             recverr: false,
+            recv_info: 0,
         }
     }
 }
@@ -187,6 +190,20 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         let s = self.sock_mut(id)?;
         let tcp = matches!(s.proto, Proto::Tcp(_));
         let o = &mut s.opts;
+        if let Some(bit) = crate::ancillary::recv_bit(level, name) {
+            if level == IPPROTO_IPV6 && s.family != crate::Family::Inet6 {
+                return Err(ENOPROTOOPT);
+            }
+            if int_arg(val)? != 0 {
+                o.recv_info |= bit;
+            } else {
+                o.recv_info &= !bit;
+            }
+            if Self::wants_sniffers(o.recv_info) {
+                self.ensure_sniffers();
+            }
+            return Ok(());
+        }
         match (level, name) {
             (SOL_SOCKET, SO_REUSEADDR) => o.reuse_addr = int_arg(val)? != 0,
             (SOL_SOCKET, SO_REUSEPORT) => o.reuse_port = int_arg(val)? != 0,
@@ -269,6 +286,12 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         let tcp = matches!(s.proto, Proto::Tcp(_));
         let o = &s.opts;
         let int = |v: i32| int_bytes(v);
+        if let Some(bit) = crate::ancillary::recv_bit(level, name) {
+            if level == IPPROTO_IPV6 && s.family != crate::Family::Inet6 {
+                return Err(ENOPROTOOPT);
+            }
+            return Ok(put(out, &int((o.recv_info & bit != 0) as i32)));
+        }
         let b: [u8; 4] = match (level, name) {
             (SOL_SOCKET, SO_TYPE) => int(if tcp { SOCK_STREAM } else { SOCK_DGRAM }),
             (SOL_SOCKET, SO_PROTOCOL) => int(if tcp { IPPROTO_TCP } else { IPPROTO_UDP }),

@@ -193,6 +193,8 @@ pub struct Stack<D: Device> {
     pub(crate) now: Instant,
     pub(crate) dirty: bool,
     pub(crate) seed: u64,
+    /// Hop limits of received UDP packets, once a socket asks for them.
+    pub(crate) sniffer: crate::ancillary::Sniffer,
 }
 
 pub(crate) const EPHEMERAL_FIRST: u16 = 32768;
@@ -215,6 +217,7 @@ impl<D: Device> Stack<D> {
             now,
             dirty: false,
             seed: random_seed,
+            sniffer: Default::default(),
         }
     }
 
@@ -640,6 +643,39 @@ impl<D: Device> Stack<D> {
         }
     }
 
+    /// sendmsg: [`Stack::send`] with what its IP-level control messages ask
+    /// (`ancillary::SendInfo::parse`; TCP ignores them).
+    pub fn send_msg(
+        &mut self,
+        id: SocketId,
+        buf: &[u8],
+        to: Option<SockAddr>,
+        control: &[crate::ancillary::Control],
+    ) -> Result<usize, Errno> {
+        let s = self.sock(id)?;
+        match s.proto {
+            Proto::Tcp(_) => self.tcp_send(id, buf),
+            Proto::Udp(_) => {
+                let info = crate::ancillary::SendInfo::parse(s.family, control)?;
+                self.udp_send_info(id, buf, to, info)
+            }
+        }
+    }
+
+    /// recvmsg: [`Stack::recv`] and the control messages the socket's options ask
+    /// for (UDP; none for TCP).
+    pub fn recv_msg(
+        &mut self,
+        id: SocketId,
+        buf: &mut [u8],
+        flags: u32,
+    ) -> Result<(Received, Vec<crate::ancillary::Control>), Errno> {
+        match self.sock(id)?.proto {
+            Proto::Tcp(_) => Ok((self.tcp_recv(id, buf, flags)?, Vec::new())),
+            Proto::Udp(_) => self.udp_recv_control(id, buf, flags),
+        }
+    }
+
     /// shutdown(2). ENOTCONN on sockets that are not connected.
     pub fn shutdown(&mut self, id: SocketId, how: Shutdown) -> Result<(), Errno> {
         let r = match self.sock(id)?.proto {
@@ -783,6 +819,7 @@ impl<D: Device> Stack<D> {
             self.dirty |= more;
             changed |= self.ifaces[i].process_dhcp();
         }
+        self.drain_sniffers();
         // Reap orphans that are done. Data that reached an orphan (a socket closed
         // with nothing unread) resets it, as Linux does (RFC 1122): a peer that keeps
         // sending learns at once that nobody reads, instead of filling the window and

@@ -6,12 +6,15 @@
 //! endpoint), so a socket bound to 0.0.0.0 receives from all of them; sends leave
 //! through the interface `Stack::route` picks for the destination.
 
-use crate::addr::{ip_to_smol, SockAddr};
+use crate::addr::{ip_to_smol, smol_to_ip, SockAddr};
+use crate::ancillary::{recv_control, Control, PacketInfo, SendInfo};
 use crate::errno::*;
 use crate::options::MSG_PEEK;
 use crate::stack::{Conn, Proto, Received, Shutdown, Stack};
 use crate::SocketId;
 use alloc::vec;
+use alloc::vec::Vec;
+use core::net::IpAddr;
 use smoltcp::phy::Device;
 use smoltcp::socket::udp;
 
@@ -93,6 +96,21 @@ impl<D: Device> Stack<D> {
         buf: &[u8],
         to: Option<SockAddr>,
     ) -> Result<usize, Errno> {
+        self.udp_send_info(id, buf, to, SendInfo::default())
+    }
+
+    /// Sends one datagram from `info.src` (else the bound address, else the route's)
+    /// with hop limit `info.hop_limit` (else the socket's IP_TTL/IPV6_UNICAST_HOPS).
+    /// smoltcp has one hop limit per socket, read when the datagram leaves: it is set
+    /// only while nothing else is queued (EAGAIN until the queue has left, which the
+    /// poll after this call does).
+    pub(crate) fn udp_send_info(
+        &mut self,
+        id: SocketId,
+        buf: &[u8],
+        to: Option<SockAddr>,
+        info: SendInfo,
+    ) -> Result<usize, Errno> {
         let s = self.sock(id)?;
         let Proto::Udp(u) = &s.proto else {
             unreachable!()
@@ -118,7 +136,10 @@ impl<D: Device> Stack<D> {
         if dst.port() == 0 {
             return Err(EINVAL);
         }
-        let local = s.local.filter(|l| !l.is_unspecified()).map(|l| l.ip());
+        let local = info
+            .src
+            .or_else(|| s.local.filter(|l| !l.is_unspecified()).map(|l| l.ip()));
+        let hop_limit = info.hop_limit.or(s.opts.ttl);
         let i = self.route(dst.ip(), local)?;
         if !self.ifaces[i].has_family_addr(dst.ip()) {
             return Err(ENETUNREACH);
@@ -145,6 +166,13 @@ impl<D: Device> Stack<D> {
             meta: Default::default(),
         };
         let sk = self.ifaces[i].sockets.get_mut::<udp::Socket>(c.handle);
+        if sk.hop_limit() != hop_limit {
+            if sk.send_queue() > 0 {
+                self.dirty = true;
+                return Err(EAGAIN);
+            }
+            sk.set_hop_limit(hop_limit);
+        }
         match sk.send_slice(buf, meta) {
             Ok(()) => {
                 self.dirty = true;
@@ -161,6 +189,49 @@ impl<D: Device> Stack<D> {
         buf: &mut [u8],
         flags: u32,
     ) -> Result<Received, Errno> {
+        self.udp_recv_info(id, buf, flags).map(|(r, _)| r)
+    }
+
+    /// A receive with the control messages the socket's options ask for.
+    pub(crate) fn udp_recv_control(
+        &mut self,
+        id: SocketId,
+        buf: &mut [u8],
+        flags: u32,
+    ) -> Result<(Received, Vec<Control>), Errno> {
+        let (r, seen) = self.udp_recv_info(id, buf, flags)?;
+        let s = self.sock(id)?;
+        let (bits, family, port) = (s.opts.recv_info, s.family, s.local.map_or(0, |l| l.port()));
+        let (Some(seen), true) = (seen, bits != 0) else {
+            return Ok((r, Vec::new()));
+        };
+        let hop_limit = if Self::wants_sniffers(bits) {
+            let from = r.from.expect("a datagram has a sender");
+            self.seen_hop_limit(
+                from.ip(),
+                from.port(),
+                port,
+                r.full_len,
+                flags & MSG_PEEK != 0,
+            )
+        } else {
+            None
+        };
+        let info = PacketInfo {
+            dst: seen.0,
+            ifindex: seen.1,
+            hop_limit,
+        };
+        Ok((r, recv_control(bits, family, &info)))
+    }
+
+    /// A receive and the datagram's destination address and interface index.
+    fn udp_recv_info(
+        &mut self,
+        id: SocketId,
+        buf: &mut [u8],
+        flags: u32,
+    ) -> Result<(Received, Option<(IpAddr, u32)>), Errno> {
         let s = self
             .socks
             .get_mut(id.0 as usize)
@@ -202,19 +273,25 @@ impl<D: Device> Stack<D> {
                 buf[..len].copy_from_slice(&data[..len]);
                 let full_len = data.len();
                 u.next = (u.next + k + 1) % n;
-                return Ok(Received {
-                    len,
-                    full_len,
-                    from: Some(from),
-                });
+                let dst = meta.local_address.map_or(from.ip(), smol_to_ip);
+                let seen = (dst, c.iface as u32 + 1);
+                return Ok((
+                    Received {
+                        len,
+                        full_len,
+                        from: Some(from),
+                    },
+                    Some(seen),
+                ));
             }
         }
         if u.shut_rd {
-            return Ok(Received {
+            let eof = Received {
                 len: 0,
                 full_len: 0,
                 from: None,
-            });
+            };
+            return Ok((eof, None));
         }
         Err(EAGAIN)
     }

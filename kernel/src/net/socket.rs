@@ -142,20 +142,28 @@ impl Socket for SocketFile {
         &self,
         data: &[u8],
         to: Option<&[u8]>,
-        _control: &[Cmsg],
+        control: &[Cmsg],
         _flags: u32,
     ) -> Result<usize, Errno> {
         let to = to.map(|a| self.addr(a)).transpose()?;
-        super::with(|s| s.send(self.id, data, to))
+        if control.is_empty() {
+            return super::with(|s| s.send(self.id, data, to));
+        }
+        let control: Vec<_> = control
+            .iter()
+            .map(|c| (c.level, c.ty, c.data.clone()))
+            .collect();
+        super::with(|s| s.send_msg(self.id, data, to, &control))
     }
 
     fn recv(&self, buf: &mut [u8], flags: u32) -> Result<socket::Received, Errno> {
-        let r = super::with(|s| s.recv(self.id, buf, flags))?;
-        Ok(socket::Received::data(
-            r.len,
-            r.full_len,
-            r.from.map(name_bytes),
-        ))
+        let (r, control) = super::with(|s| s.recv_msg(self.id, buf, flags))?;
+        let mut got = socket::Received::data(r.len, r.full_len, r.from.map(name_bytes));
+        got.control = control
+            .into_iter()
+            .map(|(level, ty, data)| Cmsg { level, ty, data })
+            .collect();
+        Ok(got)
     }
 
     fn shutdown(&self, how: i32) -> Result<(), Errno> {

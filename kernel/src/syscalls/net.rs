@@ -347,7 +347,7 @@ pub fn sendmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
 }
 
 /// The control buffer of a recvmsg, filled with control messages the way Linux's
-/// put_cmsg does: one that does not fit whole is left out and MSG_CTRUNC set.
+/// put_cmsg and scm_detach_fds do.
 struct Control {
     at: u64,
     room: usize,
@@ -374,18 +374,25 @@ impl Control {
         self.room.saturating_sub(CMSG_HDR) / size
     }
 
+    /// Adds one control message as Linux's put_cmsg does: with no room for even a
+    /// header, nothing (MSG_CTRUNC); with room for part of it, that part, its
+    /// `cmsg_len` saying how much (MSG_CTRUNC).
     fn push(&mut self, level: i32, ty: i32, data: &[u8]) -> Result<(), Errno> {
-        let len = CMSG_HDR + data.len();
-        if len > self.room {
+        if self.room < CMSG_HDR {
             self.truncated = true;
             return Ok(());
+        }
+        let mut len = CMSG_HDR + data.len();
+        if len > self.room {
+            self.truncated = true;
+            len = self.room;
         }
         let p = self.at + self.used as u64;
         user::write(p, len as u64)?;
         user::write(p + offset_of!(cmsghdr, cmsg_level) as u64, level)?;
         user::write(p + offset_of!(cmsghdr, cmsg_type) as u64, ty)?;
-        user::copy_out(p + CMSG_HDR as u64, data)?;
-        let space = len.next_multiple_of(8).min(self.room);
+        user::copy_out(p + CMSG_HDR as u64, &data[..len - CMSG_HDR])?;
+        let space = (CMSG_HDR + data.len()).next_multiple_of(8).min(self.room);
         self.used += space;
         self.room -= space;
         Ok(())

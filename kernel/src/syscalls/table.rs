@@ -138,10 +138,10 @@ macro_rules! syscall_table {
         ""
         => net::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5]);
     46 sendmsg Partial
-        "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); AF_INET/AF_INET6: no control messages"
+        "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); UDP: IP_PKTINFO/IPV6_PKTINFO (source address), IP_TTL/IPV6_HOPLIMIT (one datagram's hop limit); IP_TOS/IPV6_TCLASS are checked and accepted but the datagram leaves with traffic class 0 (smoltcp writes no other)"
         => net::sendmsg(a[0], a[1], a[2]);
     47 recvmsg Partial
-        "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; AF_INET/AF_INET6: no control messages (IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS give ENOPROTOOPT: smoltcp's UDP sockets hand out a datagram's addresses only, not its hop limit or traffic class)"
+        "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; UDP: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS as Linux lays them out (hop limits read off the wire by raw sockets made when a socket first asks; traffic class and TOS are always 0: smoltcp keeps none); a control buffer too short gets Linux's truncated message and MSG_CTRUNC"
         => net::recvmsg(a[0], a[1], a[2]);
     48 shutdown Full
         ""

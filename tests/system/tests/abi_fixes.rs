@@ -38,6 +38,19 @@ fn v6only_dual_bind_musl() {
     all_ok("v6only_dual.c", Flavor::Musl, &[]);
 }
 
+/// IP ancillary data on UDP (RFC 3542, ip(7)): IP_PKTINFO/IPV6_PKTINFO both ways,
+/// received hop limits/TTLs and traffic classes, a per-datagram hop limit, and
+/// control buffers too short for a message (DNS servers: dnsmasq, unbound).
+#[test]
+fn udp_ancillary_data_glibc() {
+    all_ok("udp_ancillary.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn udp_ancillary_data_musl() {
+    all_ok("udp_ancillary.c", Flavor::Musl, &[]);
+}
+
 /// sendmmsg/recvmmsg on UDP and AF_UNIX datagram sockets.
 #[test]
 fn sendmmsg_recvmmsg_glibc() {
