@@ -154,6 +154,10 @@ pub(crate) struct UdpState {
     pub(crate) shut_wr: bool,
     /// Where the next receive starts looking (fairness between interfaces).
     pub(crate) next: usize,
+    /// Datagrams taken out of smoltcp's queues for this socket, received before
+    /// them: those smoltcp gave a socket of the other family on the same port, and
+    /// ours moved aside while such a socket exists (`udp::Stack::udp_sweep`).
+    pub(crate) held: VecDeque<crate::udp::Held>,
 }
 
 pub(crate) enum Proto {
@@ -385,6 +389,7 @@ impl<D: Device> Stack<D> {
                 shut_rd: false,
                 shut_wr: false,
                 next: 0,
+                held: VecDeque::new(),
             }),
         };
         let s = Socket {
@@ -757,15 +762,18 @@ impl<D: Device> Stack<D> {
                 .recv_queue(),
             Proto::Tcp(_) => 0,
             Proto::Udp(u) => u
-                .socks
-                .iter()
-                .find_map(|c| {
-                    let mut sk_len = None;
-                    let sk = self.ifaces[c.iface].sockets.get::<udp::Socket>(c.handle);
-                    if sk.can_recv() {
-                        sk_len = Some(sk.recv_queue());
-                    }
-                    sk_len
+                .held
+                .front()
+                .map(|d| d.len())
+                .or_else(|| {
+                    u.socks.iter().find_map(|c| {
+                        let mut sk_len = None;
+                        let sk = self.ifaces[c.iface].sockets.get::<udp::Socket>(c.handle);
+                        if sk.can_recv() {
+                            sk_len = Some(sk.recv_queue());
+                        }
+                        sk_len
+                    })
                 })
                 .unwrap_or(0),
         })
@@ -820,6 +828,7 @@ impl<D: Device> Stack<D> {
             changed |= self.ifaces[i].process_dhcp();
         }
         self.drain_sniffers();
+        self.udp_sweep_all();
         // Reap orphans that are done. Data that reached an orphan (a socket closed
         // with nothing unread) resets it, as Linux does (RFC 1122): a peer that keeps
         // sending learns at once that nobody reads, instead of filling the window and
@@ -981,6 +990,10 @@ fn snapshot_in<D: Device>(ifaces: &[Iface<D>], s: &Socket) -> Snapshot {
         }
         Proto::Udp(u) => {
             let mut snap = Snapshot::default();
+            if !u.held.is_empty() {
+                snap.bits |= POLLIN;
+                snap.rx += u.held.iter().map(|d| d.len()).sum::<usize>();
+            }
             let mut can_send = u.socks.is_empty();
             for c in &u.socks {
                 let sk = ifaces[c.iface].sockets.get::<udp::Socket>(c.handle);

@@ -10,13 +10,15 @@ use crate::addr::{ip_to_smol, smol_to_ip, SockAddr};
 use crate::ancillary::{recv_control, Control, PacketInfo, SendInfo};
 use crate::errno::*;
 use crate::options::MSG_PEEK;
-use crate::stack::{Conn, Proto, Received, Shutdown, Stack};
+use crate::stack::{Conn, Proto, Received, Shutdown, Stack, UdpState};
+use crate::Family;
 use crate::SocketId;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::IpAddr;
 use smoltcp::phy::Device;
 use smoltcp::socket::udp;
+use smoltcp::wire::{IpAddress, IpEndpoint};
 
 /// The largest UDP payload over IPv4.
 pub const MAX_DATAGRAM: usize = 65507;
@@ -232,57 +234,94 @@ impl<D: Device> Stack<D> {
         buf: &mut [u8],
         flags: u32,
     ) -> Result<(Received, Option<(IpAddr, u32)>), Errno> {
+        self.udp_sweep(id)?;
+        match self.udp_take(id, buf, flags, false)? {
+            Some(r) => Ok(r),
+            // Another family's datagram came after ours: the sweep hands it on (or,
+            // on a socket the sweep passes over, it is dropped).
+            None => {
+                self.udp_sweep(id)?;
+                Ok(self
+                    .udp_take(id, buf, flags, true)?
+                    .expect("no stop when dropping"))
+            }
+        }
+    }
+
+    /// The next datagram for socket `id`: the ones handed over by other sockets
+    /// first, then its smoltcp sockets' in turn. None when another family's datagram
+    /// stands in the way (see `udp_sweep`), unless `drop_misfits`: then it is dropped.
+    #[allow(clippy::type_complexity)]
+    fn udp_take(
+        &mut self,
+        id: SocketId,
+        buf: &mut [u8],
+        flags: u32,
+        drop_misfits: bool,
+    ) -> Result<Option<(Received, Option<(IpAddr, u32)>)>, Errno> {
+        let peek = flags & MSG_PEEK != 0;
         let s = self
             .socks
             .get_mut(id.0 as usize)
             .and_then(|s| s.as_mut())
             .ok_or(EBADF)?;
-        let family = s.family;
+        let (family, v6only) = (s.family, s.opts.v6only);
         let Proto::Udp(u) = &mut s.proto else {
             unreachable!()
         };
+        let from_peer = |u: &UdpState, from: &SockAddr| {
+            u.peer
+                .is_none_or(|p| p.ip() == from.ip() && p.port() == from.port())
+        };
+        let deliver = |buf: &mut [u8], data: &[u8], from, dst, iface: usize| {
+            let len = data.len().min(buf.len());
+            buf[..len].copy_from_slice(&data[..len]);
+            let r = Received {
+                len,
+                full_len: data.len(),
+                from: Some(from),
+            };
+            Some((r, Some((smol_to_ip(dst), iface as u32 + 1))))
+        };
+        while let Some(d) = u.held.front() {
+            let from = SockAddr::from_endpoint(d.from, family);
+            if !from_peer(u, &from) {
+                u.held.pop_front();
+                continue;
+            }
+            let got = deliver(buf, &d.data, from, d.dst, d.iface);
+            if !peek {
+                u.held.pop_front();
+            }
+            return Ok(got);
+        }
         let n = u.socks.len();
         for k in 0..n {
             let c = u.socks[(u.next + k) % n];
             let sk = self.ifaces[c.iface]
                 .sockets
                 .get_mut::<udp::Socket>(c.handle);
-            loop {
-                let (data, meta) = if flags & MSG_PEEK != 0 {
-                    match sk.peek() {
-                        Ok((d, m)) => (d, *m),
-                        Err(_) => break,
+            while let Ok((data, meta)) = sk.peek() {
+                if !takes(family, v6only, meta.endpoint.addr) {
+                    if !drop_misfits {
+                        return Ok(None);
                     }
-                } else {
-                    match sk.recv() {
-                        Ok(x) => x,
-                        Err(_) => break,
-                    }
-                };
-                let from = SockAddr::from_endpoint(meta.endpoint, family);
-                if let Some(p) = u.peer {
-                    if p.ip() != from.ip() || p.port() != from.port() {
-                        if flags & MSG_PEEK != 0 {
-                            // Not ours: drop it and look again.
-                            let _ = sk.recv();
-                        }
-                        continue;
-                    }
+                    let _ = sk.recv();
+                    continue;
                 }
-                let len = data.len().min(buf.len());
-                buf[..len].copy_from_slice(&data[..len]);
-                let full_len = data.len();
+                let from = SockAddr::from_endpoint(meta.endpoint, family);
+                if !from_peer(u, &from) {
+                    // Not from the connected peer: dropped, as Linux never queues it.
+                    let _ = sk.recv();
+                    continue;
+                }
+                let dst = meta.local_address.unwrap_or(meta.endpoint.addr);
+                let got = deliver(buf, data, from, dst, c.iface);
+                if !peek {
+                    let _ = sk.recv();
+                }
                 u.next = (u.next + k + 1) % n;
-                let dst = meta.local_address.map_or(from.ip(), smol_to_ip);
-                let seen = (dst, c.iface as u32 + 1);
-                return Ok((
-                    Received {
-                        len,
-                        full_len,
-                        from: Some(from),
-                    },
-                    Some(seen),
-                ));
+                return Ok(got);
             }
         }
         if u.shut_rd {
@@ -291,11 +330,143 @@ impl<D: Device> Stack<D> {
                 full_len: 0,
                 from: None,
             };
-            return Ok((eof, None));
+            return Ok(Some((eof, None)));
         }
         Err(EAGAIN)
     }
 
+    /// Hands the datagrams of another family in socket `id`'s queues to the socket of
+    /// the same port that takes them (else drops them). smoltcp gives a datagram to
+    /// the first socket bound to its port, and a socket bound to 0.0.0.0 or to [::]
+    /// with IPV6_V6ONLY is bound, for smoltcp, to every address of both families.
+    /// Alone on its port, only the front of its queues is looked at (a datagram of
+    /// the other family further on is dropped when reached); while a socket of the
+    /// other family shares the port, its queues are emptied into `held` (in order,
+    /// up to a queue's worth) so that none waits behind a datagram of ours.
+    pub(crate) fn udp_sweep(&mut self, id: SocketId) -> Result<(), Errno> {
+        let s = self.sock(id)?;
+        let (family, v6only) = (s.family, s.opts.v6only);
+        let Some(port) = s.local.filter(|l| l.is_unspecified()).map(|l| l.port()) else {
+            return Ok(()); // bound to one address: smoltcp checks it
+        };
+        if family == Family::Inet6 && !v6only {
+            return Ok(()); // takes both
+        }
+        let shared = self.socks.iter().enumerate().any(|(i, o)| {
+            o.as_ref().is_some_and(|o| {
+                i != id.0 as usize
+                    && o.family != family
+                    && matches!(&o.proto, Proto::Udp(u) if !u.socks.is_empty())
+                    && o.local.is_some_and(|l| l.port() == port)
+            })
+        });
+        let Proto::Udp(u) = &self.sock(id)?.proto else {
+            unreachable!()
+        };
+        let mut room = QUEUE_PACKETS.saturating_sub(u.held.len());
+        let (mut ours, mut misfits) = (Vec::new(), Vec::new());
+        for c in u.socks.clone() {
+            let sk = self.ifaces[c.iface]
+                .sockets
+                .get_mut::<udp::Socket>(c.handle);
+            while let Ok((_, meta)) = sk.peek() {
+                let fits = takes(family, v6only, meta.endpoint.addr);
+                if fits && (!shared || room == 0) {
+                    break;
+                }
+                let Ok((data, meta)) = sk.recv() else { break };
+                let d = Held {
+                    data: data.to_vec(),
+                    from: meta.endpoint,
+                    dst: meta.local_address.unwrap_or(meta.endpoint.addr),
+                    iface: c.iface,
+                };
+                if fits {
+                    room -= 1;
+                    ours.push(d);
+                } else {
+                    misfits.push(d);
+                }
+            }
+        }
+        if !ours.is_empty() {
+            if let Proto::Udp(u) = &mut self.sock_mut(id)?.proto {
+                u.held.extend(ours);
+            }
+        }
+        for d in misfits {
+            self.redirect(id, port, d);
+        }
+        Ok(())
+    }
+
+    /// Gives datagram `d` to the socket of port `port` (other than `from`) that takes
+    /// it, as Linux's demultiplexing would have; drops it when there is none.
+    fn redirect(&mut self, from: SocketId, port: u16, d: Held) {
+        let dst = smol_to_ip(d.dst).to_canonical();
+        let target = self.socks.iter().enumerate().position(|(i, s)| {
+            let Some(s) = s else { return false };
+            let Some(local) = s.local else { return false };
+            i != from.0 as usize
+                && matches!(&s.proto, Proto::Udp(u) if !u.socks.is_empty())
+                && local.port() == port
+                && takes(s.family, s.opts.v6only, d.from.addr)
+                && (local.is_unspecified() || local.ip().to_canonical() == dst)
+        });
+        let Some(s) = target.and_then(|i| self.socks[i].as_mut()) else {
+            return;
+        };
+        let Proto::Udp(u) = &mut s.proto else {
+            unreachable!()
+        };
+        if u.held.len() < QUEUE_PACKETS {
+            u.held.push_back(d);
+            self.dirty = true;
+        }
+    }
+
+    /// Sweeps every UDP socket that smoltcp may give another family's datagrams
+    /// (`udp_sweep`), so that the right socket sees them without waiting for the
+    /// wrong one to be read.
+    pub(crate) fn udp_sweep_all(&mut self) {
+        for i in 0..self.socks.len() {
+            let wildcard = self.socks[i].as_ref().is_some_and(|s| {
+                matches!(s.proto, Proto::Udp(_))
+                    && s.local.is_some_and(|l| l.is_unspecified())
+                    && (s.family == Family::Inet || s.opts.v6only)
+            });
+            if wildcard {
+                let _ = self.udp_sweep(SocketId(i as u32));
+            }
+        }
+    }
+}
+
+/// A datagram smoltcp gave a socket of the other family, kept for the right one.
+pub(crate) struct Held {
+    data: Vec<u8>,
+    from: IpEndpoint,
+    /// The address it was sent to.
+    dst: IpAddress,
+    iface: usize,
+}
+
+impl Held {
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// Whether a socket of `family` (with IPV6_V6ONLY `v6only`) takes datagrams from
+/// `addr`: AF_INET only IPv4, AF_INET6 IPv6 and, unless V6ONLY, IPv4 (mapped).
+fn takes(family: Family, v6only: bool, addr: IpAddress) -> bool {
+    match addr {
+        IpAddress::Ipv4(_) => family == Family::Inet || !v6only,
+        IpAddress::Ipv6(_) => family == Family::Inet6,
+    }
+}
+
+impl<D: Device> Stack<D> {
     pub(crate) fn udp_shutdown(&mut self, id: SocketId, how: Shutdown) -> Result<(), Errno> {
         let Proto::Udp(u) = &mut self.sock_mut(id)?.proto else {
             unreachable!()

@@ -51,6 +51,19 @@ fn udp_ancillary_data_musl() {
     all_ok("udp_ancillary.c", Flavor::Musl, &[]);
 }
 
+/// UDP datagrams reach the socket of their family: a V6ONLY [::]:P gets no IPv4
+/// datagram, 0.0.0.0:P no IPv6 one, and with both bound each gets its own whichever
+/// was bound first (smoltcp hands a datagram to the first socket of its port).
+#[test]
+fn udp_v6only_demux_glibc() {
+    all_ok("udp_v6only.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn udp_v6only_demux_musl() {
+    all_ok("udp_v6only.c", Flavor::Musl, &[]);
+}
+
 /// sendmmsg/recvmmsg on UDP and AF_UNIX datagram sockets.
 #[test]
 fn sendmmsg_recvmmsg_glibc() {
