@@ -6,7 +6,7 @@
 //! IPV6_HOPLIMIT its hop limit, IP_TOS/IPV6_TCLASS are checked and accepted).
 //!
 //! smoltcp's UDP sockets keep a datagram's sender and destination address but not
-//! its hop limit: that comes from the [`Sniffer`], one raw socket per interface and
+//! its hop limit: that comes from the sniffers, one raw socket per interface and
 //! IP version that sees every UDP packet, made when the first socket asks for hop
 //! limits (or TTLs). Each poll moves what they saw into a short list that a receive
 //! matches its datagram against (sender, ports, length). smoltcp writes a traffic
