@@ -38,6 +38,7 @@ pub mod iface;
 pub mod addr;
 pub mod ancillary;
 pub mod errno;
+pub mod lite;
 pub mod netlink;
 pub mod offload;
 pub mod options;

@@ -186,9 +186,26 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         name: i32,
         val: &[u8],
     ) -> Result<(), Errno> {
-        use crate::stack::{Proto, TcpState};
+        use crate::stack::{Proto, TcpState, UdpState};
         let s = self.sock_mut(id)?;
         let tcp = matches!(s.proto, Proto::Tcp(_));
+        if level == crate::lite::IPPROTO_UDPLITE {
+            let Proto::Udp(UdpState {
+                lite: Some(cov), ..
+            }) = &mut s.proto
+            else {
+                return Err(ENOPROTOOPT);
+            };
+            // As Linux: a coverage below the header's 8 bytes (but not 0) is 8.
+            let v = int_arg(val)?.clamp(0, 0xffff) as u16;
+            let v = if v != 0 && v < 8 { 8 } else { v };
+            match name {
+                crate::lite::UDPLITE_SEND_CSCOV => cov.send = v,
+                crate::lite::UDPLITE_RECV_CSCOV => cov.recv = v,
+                _ => return Err(ENOPROTOOPT),
+            }
+            return Ok(());
+        }
         let o = &mut s.opts;
         if let Some(bit) = crate::ancillary::recv_bit(level, name) {
             if level == IPPROTO_IPV6 && s.family != crate::Family::Inet6 {
@@ -294,7 +311,19 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         }
         let b: [u8; 4] = match (level, name) {
             (SOL_SOCKET, SO_TYPE) => int(if tcp { SOCK_STREAM } else { SOCK_DGRAM }),
-            (SOL_SOCKET, SO_PROTOCOL) => int(if tcp { IPPROTO_TCP } else { IPPROTO_UDP }),
+            (SOL_SOCKET, SO_PROTOCOL) => int(match &s.proto {
+                Proto::Tcp(_) => IPPROTO_TCP,
+                Proto::Udp(u) if u.lite.is_some() => crate::lite::IPPROTO_UDPLITE,
+                Proto::Udp(_) => IPPROTO_UDP,
+            }),
+            (crate::lite::IPPROTO_UDPLITE, crate::lite::UDPLITE_SEND_CSCOV) => match &s.proto {
+                Proto::Udp(u) if u.lite.is_some() => int(u.lite.map_or(0, |l| l.send) as i32),
+                _ => return Err(ENOPROTOOPT),
+            },
+            (crate::lite::IPPROTO_UDPLITE, crate::lite::UDPLITE_RECV_CSCOV) => match &s.proto {
+                Proto::Udp(u) if u.lite.is_some() => int(u.lite.map_or(0, |l| l.recv) as i32),
+                _ => return Err(ENOPROTOOPT),
+            },
             (SOL_SOCKET, SO_DOMAIN) => int(s.family.to_linux() as i32),
             (SOL_SOCKET, SO_ERROR) => int(s.error.take().map_or(0, |e| e.0)),
             (SOL_SOCKET, SO_ACCEPTCONN) => {

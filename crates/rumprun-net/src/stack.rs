@@ -45,6 +45,8 @@ pub enum SockType {
     Stream,
     /// SOCK_DGRAM: UDP.
     Dgram,
+    /// SOCK_DGRAM with IPPROTO_UDPLITE: UDP-Lite (`lite.rs`).
+    DgramLite,
 }
 
 impl SockType {
@@ -54,6 +56,7 @@ impl SockType {
         match (ty & 0xf, protocol) {
             (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(SockType::Stream),
             (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(SockType::Dgram),
+            (SOCK_DGRAM, crate::lite::IPPROTO_UDPLITE) => Ok(SockType::DgramLite),
             (SOCK_STREAM | SOCK_DGRAM, _) => Err(EPROTONOSUPPORT),
             _ => Err(ESOCKTNOSUPPORT),
         }
@@ -158,6 +161,8 @@ pub(crate) struct UdpState {
     /// them: those smoltcp gave a socket of the other family on the same port, and
     /// ours moved aside while such a socket exists (`udp::Stack::udp_sweep`).
     pub(crate) held: VecDeque<crate::udp::Held>,
+    /// UDP-Lite's checksum coverages; None for UDP.
+    pub(crate) lite: Option<crate::lite::Coverage>,
 }
 
 pub(crate) enum Proto {
@@ -199,6 +204,8 @@ pub struct Stack<D: Device> {
     pub(crate) seed: u64,
     /// Hop limits of received UDP packets, once a socket asks for them.
     pub(crate) sniffer: crate::ancillary::Sniffer,
+    /// The raw sockets of UDP-Lite, once a UDP-Lite socket exists.
+    pub(crate) lite: crate::lite::LiteRaw,
 }
 
 pub(crate) const EPHEMERAL_FIRST: u16 = 32768;
@@ -222,6 +229,7 @@ impl<D: Device> Stack<D> {
             dirty: false,
             seed: random_seed,
             sniffer: Default::default(),
+            lite: Default::default(),
         }
     }
 
@@ -383,7 +391,8 @@ impl<D: Device> Stack<D> {
     pub fn socket(&mut self, family: Family, ty: SockType) -> Result<SocketId, Errno> {
         let proto = match ty {
             SockType::Stream => Proto::Tcp(TcpState::Idle),
-            SockType::Dgram => Proto::Udp(UdpState {
+            SockType::Dgram | SockType::DgramLite => Proto::Udp(UdpState {
+                lite: (ty == SockType::DgramLite).then(crate::lite::Coverage::default),
                 socks: Vec::new(),
                 peer: None,
                 shut_rd: false,
@@ -436,6 +445,7 @@ impl<D: Device> Stack<D> {
     pub fn sock_type(&self, id: SocketId) -> Result<SockType, Errno> {
         Ok(match self.sock(id)?.proto {
             Proto::Tcp(_) => SockType::Stream,
+            Proto::Udp(UdpState { lite: Some(_), .. }) => SockType::DgramLite,
             Proto::Udp(_) => SockType::Dgram,
         })
     }
@@ -828,6 +838,7 @@ impl<D: Device> Stack<D> {
             changed |= self.ifaces[i].process_dhcp();
         }
         self.drain_sniffers();
+        self.drain_lite();
         self.udp_sweep_all();
         // Reap orphans that are done. Data that reached an orphan (a socket closed
         // with nothing unread) resets it, as Linux does (RFC 1122): a peer that keeps

@@ -20,6 +20,10 @@ use smoltcp::phy::Device;
 use smoltcp::socket::udp;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
+/// Where a received datagram arrived: its destination address, the interface index,
+/// and its hop limit when known.
+type Arrival = (IpAddr, u32, Option<u8>);
+
 /// The largest UDP payload over IPv4.
 pub const MAX_DATAGRAM: usize = 65507;
 /// The largest UDP payload the stack fragments over IPv4: what fits smoltcp's
@@ -36,6 +40,11 @@ impl<D: Device> Stack<D> {
     pub(crate) fn udp_open(&mut self, id: SocketId) -> Result<(), Errno> {
         let s = self.sock(id)?;
         let local = s.local.ok_or(EINVAL)?;
+        if matches!(&s.proto, Proto::Udp(u) if u.lite.is_some()) {
+            // UDP-Lite datagrams come through the raw sockets of `lite.rs`.
+            self.ensure_lite();
+            return Ok(());
+        }
         let (rxlen, txlen) = (
             s.opts.rx_buffer_len().max(MAX_DATAGRAM + 1),
             s.opts.tx_buffer_len().max(MAX_DATAGRAM + 1),
@@ -147,9 +156,15 @@ impl<D: Device> Stack<D> {
             return Err(ENETUNREACH);
         }
         self.udp_autobind(id)?;
-        let Proto::Udp(u) = &self.sock(id)?.proto else {
+        let s = self.sock(id)?;
+        let Proto::Udp(u) = &s.proto else {
             unreachable!()
         };
+        if let Some(cov) = u.lite {
+            let port = s.local.map_or(0, |l| l.port());
+            let hop = hop_limit.unwrap_or(64);
+            return self.lite_send(i, local, port, dst, hop, cov.send, buf);
+        }
         let c = *u.socks.iter().find(|c| c.iface == i).ok_or(ENETUNREACH)?;
         // Larger datagrams would be dropped by smoltcp: refuse them, as Linux does
         // beyond its own limits.
@@ -207,7 +222,9 @@ impl<D: Device> Stack<D> {
         let (Some(seen), true) = (seen, bits != 0) else {
             return Ok((r, Vec::new()));
         };
-        let hop_limit = if Self::wants_sniffers(bits) {
+        let hop_limit = if seen.2.is_some() {
+            seen.2
+        } else if Self::wants_sniffers(bits) {
             let from = r.from.expect("a datagram has a sender");
             self.seen_hop_limit(
                 from.ip(),
@@ -233,7 +250,7 @@ impl<D: Device> Stack<D> {
         id: SocketId,
         buf: &mut [u8],
         flags: u32,
-    ) -> Result<(Received, Option<(IpAddr, u32)>), Errno> {
+    ) -> Result<(Received, Option<Arrival>), Errno> {
         self.udp_sweep(id)?;
         match self.udp_take(id, buf, flags, false)? {
             Some(r) => Ok(r),
@@ -251,14 +268,13 @@ impl<D: Device> Stack<D> {
     /// The next datagram for socket `id`: the ones handed over by other sockets
     /// first, then its smoltcp sockets' in turn. None when another family's datagram
     /// stands in the way (see `udp_sweep`), unless `drop_misfits`: then it is dropped.
-    #[allow(clippy::type_complexity)]
     fn udp_take(
         &mut self,
         id: SocketId,
         buf: &mut [u8],
         flags: u32,
         drop_misfits: bool,
-    ) -> Result<Option<(Received, Option<(IpAddr, u32)>)>, Errno> {
+    ) -> Result<Option<(Received, Option<Arrival>)>, Errno> {
         let peek = flags & MSG_PEEK != 0;
         let s = self
             .socks
@@ -273,7 +289,7 @@ impl<D: Device> Stack<D> {
             u.peer
                 .is_none_or(|p| p.ip() == from.ip() && p.port() == from.port())
         };
-        let deliver = |buf: &mut [u8], data: &[u8], from, dst, iface: usize| {
+        let deliver = |buf: &mut [u8], data: &[u8], from, dst, iface: usize, hop| {
             let len = data.len().min(buf.len());
             buf[..len].copy_from_slice(&data[..len]);
             let r = Received {
@@ -281,7 +297,7 @@ impl<D: Device> Stack<D> {
                 full_len: data.len(),
                 from: Some(from),
             };
-            Some((r, Some((smol_to_ip(dst), iface as u32 + 1))))
+            Some((r, Some((smol_to_ip(dst), iface as u32 + 1, hop))))
         };
         while let Some(d) = u.held.front() {
             let from = SockAddr::from_endpoint(d.from, family);
@@ -289,7 +305,7 @@ impl<D: Device> Stack<D> {
                 u.held.pop_front();
                 continue;
             }
-            let got = deliver(buf, &d.data, from, d.dst, d.iface);
+            let got = deliver(buf, &d.data, from, d.dst, d.iface, d.hop);
             if !peek {
                 u.held.pop_front();
             }
@@ -316,7 +332,7 @@ impl<D: Device> Stack<D> {
                     continue;
                 }
                 let dst = meta.local_address.unwrap_or(meta.endpoint.addr);
-                let got = deliver(buf, data, from, dst, c.iface);
+                let got = deliver(buf, data, from, dst, c.iface, None);
                 if !peek {
                     let _ = sk.recv();
                 }
@@ -380,6 +396,7 @@ impl<D: Device> Stack<D> {
                     from: meta.endpoint,
                     dst: meta.local_address.unwrap_or(meta.endpoint.addr),
                     iface: c.iface,
+                    hop: None,
                 };
                 if fits {
                     room -= 1;
@@ -445,13 +462,31 @@ impl<D: Device> Stack<D> {
 /// A datagram smoltcp gave a socket of the other family, kept for the right one.
 pub(crate) struct Held {
     data: Vec<u8>,
-    from: IpEndpoint,
+    pub(crate) from: IpEndpoint,
     /// The address it was sent to.
-    dst: IpAddress,
+    pub(crate) dst: IpAddress,
     iface: usize,
+    /// Its hop limit, when known (UDP-Lite reads it off the IP header).
+    hop: Option<u8>,
 }
 
 impl Held {
+    pub(crate) fn new(
+        data: Vec<u8>,
+        from: IpEndpoint,
+        dst: IpAddress,
+        iface: usize,
+        hop: Option<u8>,
+    ) -> Held {
+        Held {
+            data,
+            from,
+            dst,
+            iface,
+            hop,
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.data.len()
     }

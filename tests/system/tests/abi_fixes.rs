@@ -64,6 +64,18 @@ fn udp_v6only_demux_musl() {
     all_ok("udp_v6only.c", Flavor::Musl, &[]);
 }
 
+/// UDP-Lite sockets (IPPROTO_UDPLITE): datagrams both ways over IPv4 and IPv6,
+/// partial checksum coverage sent and required.
+#[test]
+fn udp_lite_sockets_glibc() {
+    all_ok("udp_lite.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn udp_lite_sockets_musl() {
+    all_ok("udp_lite.c", Flavor::Musl, &[]);
+}
+
 /// sendmmsg/recvmmsg on UDP and AF_UNIX datagram sockets.
 #[test]
 fn sendmmsg_recvmmsg_glibc() {
