@@ -167,6 +167,10 @@ impl Joiner {
         }
         let len = frame.len() - tcp.payload;
         self.buf.clear();
+        // Room for the largest joined frame at once: growing it segment by segment
+        // copied it again at every doubling.
+        self.buf
+            .reserve(self.prefix + ETHERNET_HEADER_LEN + MAX_IP_LEN);
         self.buf.resize(self.prefix, 0);
         self.buf.extend_from_slice(frame);
         self.run = Some(Run {

@@ -23,6 +23,14 @@ pub trait NetDevice: Send + Sync {
     /// Queues one frame for sending; false when the device has no room right now.
     /// The card may hold queued frames back until `kick`.
     fn transmit(&self, frame: &[u8]) -> bool;
+    /// Queues one frame of `len` bytes that `fill` writes (every byte of it) into a
+    /// buffer of the card's: the same as `transmit` without a frame buffer of the
+    /// caller's in between. The default builds one.
+    fn transmit_with(&self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> bool {
+        let mut frame = alloc::vec![0u8; len];
+        fill(&mut frame);
+        self.transmit(&frame)
+    }
     /// Tells the card about the frames queued since the last kick: kicks come once per
     /// batch of stack polls (see `kick_pending`), so the doorbell rings once for many
     /// frames.

@@ -3,7 +3,6 @@
 
 use crate::drivers::netdev::NetDevice;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use rumprun_net::smoltcp::phy::{self, Checksum, Device, DeviceCapabilities, Medium};
 use rumprun_net::smoltcp::time::Instant;
@@ -21,12 +20,15 @@ impl phy::RxToken for Rx {
 
 impl phy::TxToken for Tx {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut buf = vec![0u8; len];
-        let r = f(&mut buf);
+        // smoltcp writes the whole frame (padding included) into the card's buffer.
+        let mut f = Some(f);
+        let mut r = None;
         // A full ring drops the frame, as a busy wire would; TCP retransmits.
-        let _ = self.0.transmit(&buf);
+        let _ = self
+            .0
+            .transmit_with(len, &mut |buf| r = f.take().map(|f| f(buf)));
         crate::drivers::netdev::frame_queued();
-        r
+        r.expect("the card fills every frame it is asked for")
     }
 }
 

@@ -93,6 +93,8 @@ struct Queues {
     tx: SplitQueue,
     /// With TSO: the TCP segments queued since the last kick, joined (sent at `kick`).
     joiner: Option<Joiner>,
+    /// With TSO: where the stack writes each frame before the joiner takes it.
+    scratch: Vec<u8>,
 }
 
 impl Queues {
@@ -209,6 +211,7 @@ pub fn start(mut transport: Transport, interrupts: Interrupts, verbose: bool) {
             rx,
             tx,
             joiner,
+            scratch: Vec::new(),
         }),
         mac,
         interrupts: irq,
@@ -321,16 +324,32 @@ impl NetDevice for VirtioNet {
         self.offload
     }
     fn transmit(&self, frame: &[u8]) -> bool {
+        self.transmit_with(frame.len(), &mut |buf| buf.copy_from_slice(frame))
+    }
+    fn transmit_with(&self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> bool {
         let mut q = self.queues.lock();
-        if let Some(joiner) = q.joiner.as_mut() {
-            if joiner.push(frame) {
+        if q.joiner.is_some() {
+            // The frame is written into a buffer kept for this (not allocated and
+            // zeroed each time), and the joiner copies what it joins.
+            let Queues {
+                joiner, scratch, ..
+            } = &mut *q;
+            if scratch.len() < len {
+                scratch.resize(len, 0);
+            }
+            fill(&mut scratch[..len]);
+            if joiner.as_mut().is_some_and(|j| j.push(&scratch[..len])) {
                 return true;
             }
             // Not joined: what is held goes first, to keep the order.
             self.send_joined(&mut q);
+            let mut buf = vec![0u8; self.header_len + len];
+            buf[self.header_len..].copy_from_slice(&q.scratch[..len]);
+            return self.enqueue(&mut q, buf, None);
         }
-        let mut buf = vec![0u8; self.header_len + frame.len()];
-        buf[self.header_len..].copy_from_slice(frame);
+        // Written straight behind the virtio-net header, in the buffer the ring takes.
+        let mut buf = vec![0u8; self.header_len + len];
+        fill(&mut buf[self.header_len..]);
         self.enqueue(&mut q, buf, None)
     }
     fn kick(&self) {
