@@ -650,7 +650,13 @@ fn copy_between(
         Source::Stream => 0,
     };
     let began = crate::time::monotonic_ns();
-    let mut buf = alloc::vec![0u8; (count as usize).min(COPY_PIECE)];
+    // No bigger than the output takes now (a socket's send buffer, see below): the
+    // buffer is zeroed on every call, and sendfile is called once per burst.
+    let room = match outf.ops.write_room() {
+        Some(r) if r > 0 && out_off.is_none() && !matches!(src, Source::Stream) => r,
+        _ => COPY_PIECE,
+    };
+    let mut buf = alloc::vec![0u8; (count as usize).min(COPY_PIECE).min(room)];
     let (mut done, mut ooff) = (0u64, out_off.unwrap_or(0));
     let mut failed = None;
     while done < count {
