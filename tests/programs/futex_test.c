@@ -2,7 +2,8 @@
  * Linux's results and errno values: WAIT on a changed value (EAGAIN), WAIT with a
  * relative timeout (ETIMEDOUT after the time), WAIT_BITSET with an absolute
  * CLOCK_MONOTONIC deadline, WAKE counts, WAKE_BITSET selecting waiters, REQUEUE and
- * CMP_REQUEUE (EAGAIN on a changed value), and the errors for an unaligned address, a
+ * CMP_REQUEUE (EAGAIN on a changed value; a requeue onto the same word loses no
+ * waiter), and the errors for an unaligned address, a
  * zero bitset and an unknown operation.  Then how a threaded program ends: `exit(N)`
  * from a thread while main is blocked in pthread_join (`futex_test thread-exit`), and
  * main calling pthread_exit while a worker goes on (`futex_test main-exit`).
@@ -234,6 +235,19 @@ wake_counts(void)
 	pthread_join(t[0], NULL);
 	pthread_join(t[1], NULL);
 	ok("FUTEX_CMP_REQUEUE checks the value, wakes and moves");
+
+	/* REQUEUE of some waiters onto the same word: Linux counts them and leaves
+	 * every waiter queued; none may be lost. */
+	for (i = 0; i < 3; i++)
+		start_waiter(&t[i], &w[i], &word, 0);
+	rv = futex(&word, PRIV(FUTEX_REQUEUE), 0, (void *)(uintptr_t)1, &word, 0);
+	CHECK(rv == 1, "REQUEUE of 1 onto the same word returned %ld, want 1", rv);
+	rv = futex(&word, PRIV(FUTEX_WAKE), INT_MAX, NULL, NULL, 0);
+	CHECK(rv == 3, "WAKE after a REQUEUE onto the same word returned %ld, "
+	    "want 3 (a waiter was lost)", rv);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	ok("FUTEX_REQUEUE onto the same word keeps every waiter");
 }
 
 static void *

@@ -62,6 +62,7 @@ fn futex_test(flavor: Flavor) {
         "ok: FUTEX_WAKE_BITSET wakes only matching waiters",
         "ok: FUTEX_REQUEUE wakes one and moves the rest",
         "ok: FUTEX_CMP_REQUEUE checks the value, wakes and moves",
+        "ok: FUTEX_REQUEUE onto the same word keeps every waiter",
     ] {
         run.assert_stdout_line(line);
     }
