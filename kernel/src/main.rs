@@ -208,7 +208,27 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             time::monotonic_ns() as f64 / 1e6
         );
     }
+    start_cpus(&boot, verbose);
+    fs::write_cpu_list(sched::cpus());
     process::rc::start(plan, config.env)
+}
+
+/// Starts the machine's other CPUs (the ones ACPI lists; QEMU's `-smp N`), which then
+/// run threads too. From here on, kernel code runs under the big kernel lock.
+fn start_cpus(boot: &platform::BootInfo, verbose: bool) {
+    let ids = platform::cpu_apic_ids(boot);
+    if ids.len() < 2 || !sched::prepare_smp() {
+        return;
+    }
+    sync::bkl::activate();
+    let started = arch::smp::start_aps(&ids, sched::run_ap, time::tsc_hz());
+    if verbose {
+        kprintln!(
+            "rumprun: {} CPUs running ({} listed by ACPI)",
+            started + 1,
+            ids.len()
+        );
+    }
 }
 
 /// The config of a boot without one on its command line: from the first config drive

@@ -91,6 +91,30 @@ pub fn out_of_memory_loading() -> ! {
     crate::platform::exit(137)
 }
 
+/// /sys/devices/system/cpu/{online,possible,present}: "0-N" for the CPUs running
+/// (glibc's get_nprocs and sysconf(_SC_NPROCESSORS_ONLN) read `online`).
+pub fn write_cpu_list(cpus: u32) {
+    let vfs = vfs();
+    let root = vfs.root();
+    for dir in [
+        &b"/sys"[..],
+        b"/sys/devices",
+        b"/sys/devices/system",
+        b"/sys/devices/system/cpu",
+    ] {
+        let _ = vfs.mkdir(&root, dir, 0o755, CRED);
+    }
+    let list = if cpus > 1 {
+        alloc::format!("0-{}\n", cpus - 1)
+    } else {
+        alloc::string::String::from("0\n")
+    };
+    for name in ["online", "possible", "present"] {
+        let path = alloc::format!("/sys/devices/system/cpu/{name}");
+        let _ = rumprun_vfs::boot_tree::write_file(vfs, path.as_bytes(), list.as_bytes());
+    }
+}
+
 /// Builds the tree: the boot tree, then the payload's entries (programs included).
 /// Running out of memory here ends the boot with a report naming the file being
 /// added (`loading_estimate`).

@@ -451,34 +451,48 @@ fn cpuinfo() -> String {
         }
     }
     let brand: String = brand;
-    format!(
-        "processor\t: 0\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\nmodel name\t: {}\ncpu MHz\t\t: {}\ncpu cores\t: 1\nflags\t\t: {}\n\n",
-        String::from_utf8_lossy(&vendor),
-        (f.eax >> 8) & 0xf,
-        (f.eax >> 4) & 0xf,
-        brand,
-        crate::time::tsc_hz() / 1_000_000,
-        flags.trim_end()
-    )
+    let cpus = crate::sched::cpus();
+    (0..cpus)
+        .map(|n| {
+            format!(
+                "processor\t: {n}\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\nmodel name\t: {}\ncpu MHz\t\t: {}\nphysical id\t: 0\nsiblings\t: {cpus}\ncore id\t\t: {n}\ncpu cores\t: {cpus}\napicid\t\t: {}\nflags\t\t: {}\n\n",
+                String::from_utf8_lossy(&vendor),
+                (f.eax >> 8) & 0xf,
+                (f.eax >> 4) & 0xf,
+                brand,
+                crate::time::tsc_hz() / 1_000_000,
+                crate::arch::percpu::apic_id_of(n).unwrap_or(n),
+                flags.trim_end()
+            )
+        })
+        .collect()
 }
 
-/// /proc/stat: one CPU; its time split into user (every program's CPU time: the
-/// kernel's share is not told apart) and idle, in USER_HZ (100 Hz) ticks.
+/// /proc/stat: each CPU's time split into user (the time it ran threads: the
+/// kernel's share is not told apart) and idle, in USER_HZ (100 Hz) ticks; the `cpu`
+/// line sums them.
 fn cpu_stat() -> String {
     const NS_PER_TICK: u64 = 10_000_000;
     let up = crate::time::monotonic_ns();
-    let busy: u64 = crate::process::running()
-        .map(|p| crate::sched::cpu_ns_of(p.pid()))
-        .sum::<u64>()
-        .min(up);
-    let (user, idle) = (busy / NS_PER_TICK, (up - busy) / NS_PER_TICK);
+    let cpus = crate::sched::cpus();
+    let busy: Vec<u64> = (0..cpus)
+        .map(|c| crate::sched::cpu_busy_ns(c).min(up))
+        .collect();
+    let line = |name: &str, busy: u64, up: u64| {
+        format!(
+            "{name} {} 0 0 {} 0 0 0 0 0 0\n",
+            busy / NS_PER_TICK,
+            (up - busy) / NS_PER_TICK
+        )
+    };
+    let mut text = line("cpu ", busy.iter().sum(), up * cpus as u64);
+    for (c, &b) in busy.iter().enumerate() {
+        text += &line(&format!("cpu{c}"), b, up);
+    }
     let boot = (crate::time::realtime_ns() - up) / 1_000_000_000;
     let procs = crate::process::running().count();
-    let line = |name: &str| format!("{name} {user} 0 0 {idle} 0 0 0 0 0 0\n");
-    format!(
-        "{}{}intr 0\nctxt 0\nbtime {boot}\nprocesses {procs}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
-        line("cpu "),
-        line("cpu0"),
+    text + &format!(
+        "intr 0\nctxt 0\nbtime {boot}\nprocesses {procs}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
     )
 }
 

@@ -149,7 +149,8 @@ impl AddressSpace {
 /// The address space of the program this CPU runs: set by the process layer whenever
 /// that changes (`process::set_current`: a switch to another program's thread, or a
 /// call made in another process's context).
-static CURRENT: PerCpu<Cell<Option<&'static Mutex<AddressSpace>>>> = PerCpu::new(Cell::new(None));
+static CURRENT: PerCpu<Cell<Option<&'static Mutex<AddressSpace>>>> =
+    PerCpu::new([const { Cell::new(None) }; crate::sync::MAX_CPUS]);
 
 /// Makes `space` the running program's.
 pub fn set_current(space: &'static Mutex<AddressSpace>) {
@@ -633,11 +634,12 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
             copy | (*e & !0x000f_ffff_ffff_f000)
         });
         if done.is_none() || failed {
-            crate::arch::cpu::write_cr3(crate::arch::cpu::read_cr3());
+            crate::arch::smp::flush_all();
             return Err(Error::NoMemory);
         }
     }
-    crate::arch::cpu::write_cr3(crate::arch::cpu::read_cr3());
+    // The parent's private pages are read-only now: on every CPU that runs it.
+    crate::arch::smp::flush_all();
     Ok(AddressSpace {
         areas: s.areas.clone(),
         brk_start: s.brk_start,

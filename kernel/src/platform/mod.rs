@@ -49,6 +49,16 @@ pub fn init() -> Result<(), &'static str> {
     }
 }
 
+/// The APIC ids of the machine's CPUs (boot CPU included), empty if unknown. Xen
+/// brings up its vCPUs through hypercalls, which the kernel does not do yet: one CPU.
+pub fn cpu_apic_ids(boot: &BootInfo) -> alloc::vec::Vec<u32> {
+    if on_xen() {
+        alloc::vec::Vec::new()
+    } else {
+        hw::acpi::cpu_apic_ids(boot.rsdp)
+    }
+}
+
 /// Finds and starts the platform's own devices (Xen: PV disks), after the PCI probe.
 pub fn probe_devices(verbose: bool) {
     if on_xen() {

@@ -209,7 +209,7 @@ fn replace_image(found: Found, argv: Vec<String>, env: Vec<String>) -> ! {
         };
         address_space::forget_areas();
         me.root.store(root, Ordering::Relaxed);
-        crate::arch::cpu::write_cr3(root);
+        crate::arch::smp::load_root(root);
         me.vfork_borrowed.store(false, Ordering::Relaxed);
         super::wait::vfork_done(me);
     } else {

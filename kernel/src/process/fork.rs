@@ -116,10 +116,10 @@ pub fn in_process<R>(p: &'static Process, f: impl FnOnce() -> R) -> R {
         return f();
     }
     super::set_current(p);
-    crate::arch::cpu::write_cr3(p.root());
+    crate::arch::smp::load_root(p.root());
     let r = f();
     super::set_current(me);
-    crate::arch::cpu::write_cr3(me.root());
+    crate::arch::smp::load_root(me.root());
     r
 }
 

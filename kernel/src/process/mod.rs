@@ -168,7 +168,8 @@ impl Process {
 static FIRST: Process = Process::new(1, 0);
 
 /// The program whose thread this CPU runs.
-static CURRENT: PerCpu<Cell<&'static Process>> = PerCpu::new(Cell::new(&FIRST));
+static CURRENT: PerCpu<Cell<&'static Process>> =
+    PerCpu::new([const { Cell::new(&FIRST) }; crate::sync::MAX_CPUS]);
 
 /// Every process not yet reaped (running ones and zombies; never freed: a few hundred
 /// bytes each). Copied on change, so that a reader iterates its own snapshot without
@@ -203,7 +204,10 @@ impl crate::sched::Owner for Process {
 
     fn switch_to(&'static self) {
         set_current(self);
-        crate::arch::cpu::write_cr3(self.root());
+        // Per CPU: the root this CPU has loaded (threads of one program share it).
+        if crate::arch::smp::loaded_root() != self.root() {
+            crate::arch::smp::load_root(self.root());
+        }
     }
 
     fn cpu_deadline(&self, now: u64, cpu_ns: &dyn Fn() -> u64) -> Option<u64> {

@@ -31,12 +31,12 @@ pub mod hooks;
 pub mod io_wait;
 
 use crate::arch::{apic, cpu};
-use crate::sync::{PerCpu, SpinLock};
+use crate::sync::{bkl, PerCpu, SpinLock, MAX_CPUS};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 pub type Tid = u32;
 /// A program's id: the tid of its main thread.
@@ -85,6 +85,14 @@ struct Thread {
     /// Saved kernel stack pointer while not running.
     ksp: u64,
     fs_base: u64,
+    /// The program's GS base (ARCH_SET_GS), while not running.
+    gs_base: u64,
+    /// The CPU it runs on (or, blocked or exited, still sits on the stack of: an
+    /// idle CPU halts on the stack of the thread it ran last), if any. Only that CPU
+    /// may switch to it; `reap` leaves its stack alone.
+    on_cpu: Option<u32>,
+    /// The CPUs it may run on (sched_setaffinity), one bit each.
+    affinity: u64,
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit.
     clear_child_tid: u64,
     deadline: Option<u64>,
@@ -134,11 +142,53 @@ struct Cpu {
     slice_start: Cell<u64>,
 }
 
-static CPU: PerCpu<Cpu> = PerCpu::new(Cpu {
-    current: Cell::new(1),
-    run_since: Cell::new(0),
-    slice_start: Cell::new(0),
-});
+static CPU: PerCpu<Cpu> = PerCpu::new(
+    [const {
+        Cpu {
+            current: Cell::new(1),
+            run_since: Cell::new(0),
+            slice_start: Cell::new(0),
+        }
+    }; MAX_CPUS],
+);
+
+/// CPUs halted in `schedule` with nothing to run (a wake-up interrupts one).
+static IDLE: PerCpu<AtomicBool> = PerCpu::new([const { AtomicBool::new(false) }; MAX_CPUS]);
+
+/// With several CPUs, each CPU's idle context: a stack (an application processor's
+/// boot stack; for the boot CPU one made by `prepare_smp`) that loops in `schedule`
+/// with no current thread (tid 0) and halts there. A CPU with nothing to run
+/// switches to it, off the stack of the thread it ran, so that any CPU can resume
+/// that thread. Its saved stack pointer while a thread runs.
+static IDLE_KSP: PerCpu<Cell<u64>> = PerCpu::new([const { Cell::new(0) }; MAX_CPUS]);
+
+/// TSC ticks each CPU spent running threads (up to its last switch).
+static CPU_BUSY: PerCpu<core::sync::atomic::AtomicU64> =
+    PerCpu::new([const { core::sync::atomic::AtomicU64::new(0) }; MAX_CPUS]);
+
+/// Time CPU `cpu` spent running threads, in ns (/proc/stat).
+pub fn cpu_busy_ns(cpu: u32) -> u64 {
+    let mut ticks = CPU_BUSY.of(cpu).load(Ordering::Relaxed);
+    if cpu == crate::sync::cpu_id() && current() != 0 {
+        ticks += running_ticks();
+    }
+    crate::time::tsc_ticks_to_ns(ticks)
+}
+
+/// How many CPUs run threads.
+pub fn cpus() -> u32 {
+    crate::arch::percpu::online()
+}
+
+/// The mask of all online CPUs.
+pub fn all_cpus_mask() -> u64 {
+    let n = cpus();
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
 
 fn cpu() -> &'static Cpu {
     CPU.get()
@@ -147,7 +197,6 @@ fn cpu() -> &'static Cpu {
 extern "C" {
     fn switch_stacks(save: *mut u64, next: u64);
     fn syscall_return();
-    static mut syscall_stack_top: u64;
 }
 
 fn alloc_kstack() -> Option<(u64, u64)> {
@@ -160,15 +209,57 @@ fn alloc_kstack() -> Option<(u64, u64)> {
 /// with its own kernel stack for syscalls and interrupts.
 pub fn init_main_thread(process: &'static dyn Owner) -> Result<(), ()> {
     let (phys, top) = alloc_kstack().ok_or(())?;
-    SCHED
-        .lock()
-        .threads
-        .insert(1, Box::new(Thread::new(process, phys, top, 0, 0, 0)));
+    let mut t = Box::new(Thread::new(process, phys, top, 0, 0, 0));
+    t.on_cpu = Some(crate::sync::cpu_id());
+    SCHED.lock().threads.insert(1, t);
     cpu().run_since.set(crate::arch::cpu::rdtsc());
-    // SAFETY: written with interrupts off on the one CPU; the syscall entry reads it only
-    // on the next SYSCALL.
-    unsafe { syscall_stack_top = top };
+    crate::arch::percpu::set_kstack_top(top);
     Ok(())
+}
+
+/// An application processor, once it holds the big kernel lock: it runs no thread
+/// yet, and goes to pick one (or halts until there is one); its boot stack is its
+/// idle context from here on.
+pub fn run_ap() -> ! {
+    bkl::acquire();
+    let c = cpu();
+    c.current.set(0);
+    c.run_since.set(crate::arch::cpu::rdtsc());
+    idle_loop()
+}
+
+/// The idle context's loop: pick a thread, or halt.
+extern "C" fn idle_loop() -> ! {
+    loop {
+        schedule();
+    }
+}
+
+core::arch::global_asm!(
+    ".pushsection .text",
+    ".global sched_idle_entry",
+    "sched_idle_entry:",
+    "    call {idle}",
+    "    ud2",
+    ".popsection",
+    idle = sym idle_loop,
+);
+
+extern "C" {
+    fn sched_idle_entry() -> !;
+}
+
+/// The boot CPU's idle context, made before the other CPUs start. False when out of
+/// memory (then no other CPU is started).
+pub fn prepare_smp() -> bool {
+    let Some((_, top)) = alloc_kstack() else {
+        return false;
+    };
+    // SAFETY: `top` is the 16-byte aligned top of a kernel stack just allocated, unused.
+    let ksp = unsafe { switch_frame(top, sched_idle_entry as *const () as u64) };
+    crate::arch::fpu::write_default(ksp);
+    IDLE_KSP.get().set(ksp);
+    true
 }
 
 /// The threads of program `pid` that have not exited, in tid order.
@@ -196,6 +287,39 @@ pub fn pid_of(tid: Tid) -> Option<Pid> {
 /// get it from `spawn_program`).
 pub fn next_tid() -> Tid {
     SCHED.lock().next_tid
+}
+
+/// The CPUs thread `tid` may run on (of those online), if it is live.
+pub fn affinity(tid: Tid) -> Option<u64> {
+    let s = SCHED.lock();
+    let t = s.threads.get(&tid).filter(|t| t.state != State::Exited)?;
+    Some(t.affinity & all_cpus_mask())
+}
+
+/// Lets thread `tid` run only on the CPUs of `mask`; the caller, when this CPU is not
+/// among them, moves now.
+pub fn set_affinity(tid: Tid, mask: u64) {
+    let moves = {
+        let mut s = SCHED.lock();
+        let Some(t) = s.threads.get_mut(&tid) else {
+            return;
+        };
+        t.affinity = mask;
+        let me = crate::sync::cpu_id();
+        let moves = tid == current() && mask & (1 << me) == 0;
+        if moves {
+            // An idle CPU it may run on takes it once this one has switched away.
+            if let Some(c) =
+                (0..cpus()).find(|&c| mask & (1 << c) != 0 && IDLE.of(c).load(Ordering::Acquire))
+            {
+                crate::arch::smp::kick(c);
+            }
+        }
+        moves
+    };
+    if moves {
+        schedule();
+    }
 }
 
 /// The thread this CPU runs.
@@ -269,6 +393,9 @@ impl Thread {
             kstack_top,
             ksp,
             fs_base,
+            gs_base: 0,
+            on_cpu: None,
+            affinity: u64::MAX,
             clear_child_tid,
             deadline: None,
             wake: Wake::Woken,
@@ -325,17 +452,18 @@ pub fn spawn_in(
         // The parent's x87/MXCSR state, live in the CPU.
         crate::arch::fpu::save_switch(ksp);
         let fs_base = tls.unwrap_or_else(|| cpu::rdmsr(cpu::MSR_FS_BASE));
-        s.threads.insert(
-            tid,
-            Box::new(Thread::new(
-                process,
-                phys,
-                top,
-                ksp,
-                fs_base,
-                clear_child_tid,
-            )),
-        );
+        let mut t = Box::new(Thread::new(
+            process,
+            phys,
+            top,
+            ksp,
+            fs_base,
+            clear_child_tid,
+        ));
+        t.gs_base = crate::arch::percpu::user_gs_base();
+        t.affinity = s.threads.get(&current()).map_or(u64::MAX, |p| p.affinity);
+        s.threads.insert(tid, t);
+        kick_idle(&s, tid);
     }
     Some(tid)
 }
@@ -359,6 +487,7 @@ pub fn spawn_program(
     crate::arch::fpu::write_default(ksp);
     s.threads
         .insert(tid, Box::new(Thread::new(process, phys, top, ksp, 0, 0)));
+    kick_idle(&s, tid);
     Some(tid)
 }
 
@@ -391,6 +520,10 @@ pub fn end_other_threads(pid: Pid) {
                 t.deadline = None;
                 t.wake = Wake::Interrupted;
             }
+            // Running program code on another CPU: make it enter the kernel.
+            if let Some(c) = t.on_cpu {
+                crate::arch::smp::kick(c);
+            }
         }
     }
     if !others {
@@ -414,7 +547,12 @@ pub fn end_other_threads(pid: Pid) {
                     "rumprun: a thread of an ending program did not leave the kernel in time; ended where it waited",
                 );
                 for (&tid, t) in s.threads.iter_mut() {
-                    if tid != cur && t.process.pid() == pid && t.state != State::Exited {
+                    // One running on another CPU cannot be ended from here.
+                    if tid != cur
+                        && t.process.pid() == pid
+                        && t.state != State::Exited
+                        && (t.on_cpu.is_none() || t.state == State::Blocked)
+                    {
                         t.state = State::Exited;
                         s.dead.push(tid);
                     }
@@ -480,10 +618,40 @@ fn make_runnable(tid: Tid, how: Wake) -> bool {
             t.wake = how;
             if tid != current() {
                 arm_timer(&s, crate::time::monotonic_ns());
+                kick_idle(&s, tid);
             }
             true
         }
+        Some(t) if how == Wake::Interrupted && t.state == State::Runnable => {
+            // Running program code on another CPU: a signal for it is acted on at its
+            // next entry to the kernel, which the interrupt makes now.
+            if let Some(c) = t.on_cpu {
+                crate::arch::smp::kick(c);
+            }
+            false
+        }
         _ => false,
+    }
+}
+
+/// With several CPUs: interrupts a CPU that can run `tid` now, if one halts idle (the
+/// one `tid` last ran on, if it halts on `tid`'s stack: only it can resume it).
+fn kick_idle(s: &Scheduler, tid: Tid) {
+    if cpus() < 2 {
+        return;
+    }
+    let Some(t) = s.threads.get(&tid) else { return };
+    if let Some(c) = t.on_cpu {
+        if IDLE.of(c).load(Ordering::Acquire) {
+            crate::arch::smp::kick(c);
+        }
+        return;
+    }
+    let me = crate::sync::cpu_id();
+    if let Some(c) = (0..cpus())
+        .find(|&c| c != me && t.affinity & (1 << c) != 0 && IDLE.of(c).load(Ordering::Acquire))
+    {
+        crate::arch::smp::kick(c);
     }
 }
 
@@ -544,13 +712,19 @@ fn wake_expired(now: u64) {
     deadlines::expire(now);
 }
 
-/// The next runnable thread after the cursor (round robin), if any.
+/// True when this CPU may switch to `t`: runnable, allowed here, and on no other CPU.
+fn can_run_here(t: &Thread, me: u32) -> bool {
+    t.state == State::Runnable && t.affinity & (1 << me) != 0 && t.on_cpu.is_none_or(|c| c == me)
+}
+
+/// The next thread this CPU can run after the cursor (round robin), if any.
 fn pick(s: &Scheduler) -> Option<Tid> {
+    let me = crate::sync::cpu_id();
     let after = s.threads.range(s.cursor + 1..).map(|(&t, th)| (t, th));
     let before = s.threads.range(..=s.cursor).map(|(&t, th)| (t, th));
     after
         .chain(before)
-        .find(|(_, t)| t.state == State::Runnable)
+        .find(|(_, t)| can_run_here(t, me))
         .map(|(tid, _)| tid)
 }
 
@@ -573,10 +747,11 @@ pub fn rearm_timer() {
 /// (at once if it has already run that long).
 fn arm_timer(s: &Scheduler, now: u64) {
     let cur = current();
+    let me = crate::sync::cpu_id();
     let others_runnable = s
         .threads
         .iter()
-        .any(|(&t, th)| t != cur && th.state == State::Runnable);
+        .any(|(&t, th)| t != cur && can_run_here(th, me));
     let slice = others_runnable.then_some((cpu().slice_start.get() + TIMESLICE_NS).max(now));
     // A CPU-time interval timer of the running program comes due only while it runs.
     let cpu_timer = s
@@ -599,18 +774,24 @@ fn arm_timer(s: &Scheduler, now: u64) {
 }
 
 /// Picks the next thread and switches to it; returns when the current thread runs
-/// again. Halts while nothing is runnable.
+/// again. Halts while nothing is runnable (with several CPUs, without the big kernel
+/// lock, on the stack of the thread it ran last, which therefore stays this CPU's).
 pub fn schedule() {
     let held = crate::sync::locks_held();
     assert!(held == 0, "schedule() with {held} spin locks held");
     // The CPU is about to run another thread or halt: frames the network stack
     // queued go out now (see `netdev::kick_pending`).
     crate::drivers::netdev::kick_pending();
+    // A CPU looping in the kernel (a yield, a wait for other threads) lets the others in.
+    bkl::yield_now();
     let c = cpu();
+    let me = crate::sync::cpu_id();
     let start = crate::arch::cpu::rdtsc();
     let prev = c.current.get();
     if let Some(t) = SCHED.lock().threads.get_mut(&prev) {
-        t.cpu_ticks += start.saturating_sub(c.run_since.get());
+        let ran = start.saturating_sub(c.run_since.get());
+        t.cpu_ticks += ran;
+        CPU_BUSY.get().fetch_add(ran, Ordering::Relaxed);
     }
     // Counted: a CPU timer checked while we pick must not count it twice.
     c.run_since.set(start);
@@ -621,9 +802,18 @@ pub fn schedule() {
         if let Some(t) = pick(&s) {
             break (s, t);
         }
+        if prev != 0 && bkl::active() {
+            // Several CPUs: halt in the idle context, off this thread's stack.
+            break (s, 0);
+        }
         let deadline = earliest_deadline(&s);
         arm_timer(&s, now);
-        let blocked = deadline.is_none().then(|| {
+        // Threads on other CPUs may still wake the ones blocked here.
+        let running_elsewhere = s
+            .threads
+            .values()
+            .any(|t| t.state == State::Runnable && t.on_cpu.is_some_and(|c| c != me));
+        let blocked = (deadline.is_none() && !running_elsewhere).then(|| {
             s.threads
                 .values()
                 .filter(|t| t.state == State::Blocked)
@@ -634,11 +824,23 @@ pub fn schedule() {
         if let Some(blocked) = blocked.filter(|_| !io_wait::device_may_wake()) {
             hooks::deadlock(blocked);
         }
-        cpu::wait_for_interrupt();
+        if bkl::active() {
+            // Marked idle before the lock goes: a thread made runnable from here on
+            // interrupts the halt (an interrupt sent before `hlt` ends it at once).
+            IDLE.get().store(true, Ordering::Release);
+            bkl::release();
+            cpu::wait_for_interrupt();
+            bkl::acquire();
+            IDLE.get().store(false, Ordering::Release);
+        } else {
+            cpu::wait_for_interrupt();
+        }
         // Halted time is nobody's CPU time (a CPU timer may be checked next).
         c.run_since.set(crate::arch::cpu::rdtsc());
     };
-    s.cursor = next;
+    if next != 0 {
+        s.cursor = next;
+    }
     c.slice_start.set(crate::time::monotonic_ns());
     c.current.set(next);
     arm_timer(&s, crate::time::monotonic_ns());
@@ -648,36 +850,50 @@ pub fn schedule() {
         return;
     }
     let prev_fs = cpu::rdmsr(cpu::MSR_FS_BASE);
-    let (save, new_ksp, new_top, new_fs, prev_process, new_process) = {
-        let p = s.threads.get_mut(&prev).unwrap();
-        p.fs_base = prev_fs;
-        // The Thread is boxed: this address stays valid after the guard is dropped.
-        let save = &mut p.ksp as *mut u64;
-        let prev_process = p.process;
-        let n = &s.threads[&next];
-        (
-            save,
-            n.ksp,
-            n.kstack_top,
-            n.fs_base,
-            prev_process,
-            n.process,
-        )
+    let prev_gs = crate::arch::percpu::user_gs_base();
+    let save = match s.threads.get_mut(&prev) {
+        Some(p) => {
+            p.fs_base = prev_fs;
+            p.gs_base = prev_gs;
+            // Another CPU may pick it once this one is off its stack: the switch below
+            // ends before this CPU lets go of the big kernel lock.
+            p.on_cpu = None;
+            // The Thread is boxed: this address stays valid after the guard is dropped.
+            &mut p.ksp as *mut u64
+        }
+        // From the idle context.
+        None => IDLE_KSP.get().as_ptr(),
+    };
+    if next == 0 {
+        drop(s);
+        let idle = IDLE_KSP.get().get();
+        // SAFETY: `idle` is this CPU's idle context, saved by switch_stacks or built by
+        // prepare_smp (an AP's is saved at its first switch, before it can go idle);
+        // `save` is the previous thread's slot in its boxed Thread, kept alive as below.
+        unsafe { switch_stacks(save, idle) };
+        reap();
+        return;
+    }
+    let (new_ksp, new_top, new_fs, new_gs, new_process) = {
+        let n = s.threads.get_mut(&next).unwrap();
+        n.on_cpu = Some(me);
+        (n.ksp, n.kstack_top, n.fs_base, n.gs_base, n.process)
     };
     drop(s);
-    if !core::ptr::addr_eq(prev_process, new_process) {
-        // Another program: its page-table root and its state.
-        new_process.switch_to();
-    }
+    // Its program's page-table root and state, unless this CPU has them already.
+    new_process.switch_to();
     // SAFETY: interrupts are off; `new_top` and `new_ksp` are the next thread's kernel
     // stack top and the stack pointer saved by switch_stacks (or built by switch_frame),
-    // and `save` is where this thread's own is saved, in its boxed Thread, which is not
-    // freed while it is this CPU's current thread (`reap` skips it) and nothing else
-    // runs on this CPU until the switch is done. (With several CPUs, another CPU must
-    // not pick `prev` before its stack pointer is saved: that needs an "on a CPU" mark.)
+    // and `save` is where this thread's own is saved, in its boxed Thread (or this CPU's
+    // boot slot), which is not freed meanwhile: `reap` skips threads marked on a CPU,
+    // and no other CPU runs scheduler code until this one releases the big kernel lock,
+    // after the switch.
     unsafe {
-        syscall_stack_top = new_top;
+        crate::arch::percpu::set_kstack_top(new_top);
         cpu::wrmsr(cpu::MSR_FS_BASE, new_fs);
+        if new_gs != prev_gs {
+            crate::arch::percpu::set_user_gs_base(new_gs);
+        }
         switch_stacks(save, new_ksp);
     }
     reap();
@@ -690,7 +906,8 @@ fn reap() {
     let cur = current();
     let mut keep = Vec::new();
     for tid in core::mem::take(&mut s.dead) {
-        if tid == cur {
+        // Not the stack this CPU (or another, idle on it) is on.
+        if tid == cur || s.threads.get(&tid).is_some_and(|t| t.on_cpu.is_some()) {
             keep.push(tid);
             continue;
         }

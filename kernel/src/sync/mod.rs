@@ -11,8 +11,10 @@
 //!   time slice began). The type says "this CPU only": it hands out a shared
 //!   reference to this CPU's slot, so what changes inside is a `Cell` (one CPU, and an
 //!   interrupt on it runs between two instructions, never inside a `Cell::set`).
-//!   One CPU is brought up today, so there is one slot; with several, `cpu_id`
-//!   picks the slot and nothing else changes for the users.
+//!   `cpu_id` (the CPU's percpu block, through the GS base) picks the slot.
+//! - [`bkl`]: the big kernel lock, which makes several CPUs safe for all the
+//!   kernel's other state (see its doc for what it protects and the way to finer
+//!   locks).
 //!
 //! The rule the scheduler checks: no `SpinLock` is held across a context switch
 //! (`sched::schedule` panics when `locks_held()` is not 0), since the next thread
@@ -23,40 +25,52 @@ use core::cell::{Cell, UnsafeCell};
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-/// The number of the CPU running this code (0: one CPU is brought up so far).
+pub mod bkl;
+
+pub use crate::arch::percpu::MAX_CPUS;
+
+/// The number of the CPU running this code (0 is the boot CPU).
 #[inline]
 pub fn cpu_id() -> u32 {
-    0
+    crate::arch::percpu::cpu_id()
 }
 
 /// Data of which every CPU has its own copy, reached by the CPU that runs the code.
 ///
 /// A reference from [`PerCpu::get`] belongs to this CPU: it must not be kept across
-/// `sched::schedule` (a thread may resume on another CPU once there are several).
+/// `sched::schedule` (a thread may resume on another CPU).
 pub struct PerCpu<T> {
-    slot: T,
+    slots: [T; MAX_CPUS],
 }
 
 // SAFETY: each CPU reaches only its own slot (`get` picks it by `cpu_id`), so no two
-// CPUs share a `T`; on one CPU an interrupt handler may use the slot too, which is why
-// the contents are `Cell`s or atomics whose every access is a whole load or store.
+// CPUs share a `T` through `get`; on one CPU an interrupt handler may use the slot too,
+// which is why the contents are `Cell`s or atomics whose every access is a whole load
+// or store. `of` reads another CPU's slot: only for atomics (T: Sync there).
 unsafe impl<T: Send> Sync for PerCpu<T> {}
 
 impl<T> PerCpu<T> {
-    pub const fn new(value: T) -> Self {
-        PerCpu { slot: value }
+    /// One slot per CPU, as given (`[const { ... }; MAX_CPUS]`).
+    pub const fn new(slots: [T; MAX_CPUS]) -> Self {
+        PerCpu { slots }
     }
 
     /// This CPU's copy.
     #[inline]
     pub fn get(&self) -> &T {
-        debug_assert_eq!(cpu_id(), 0);
-        &self.slot
+        &self.slots[cpu_id() as usize]
+    }
+}
+
+impl<T: Sync> PerCpu<T> {
+    /// CPU `cpu`'s copy, for data other CPUs may read (atomics).
+    pub fn of(&self, cpu: u32) -> &T {
+        &self.slots[cpu as usize]
     }
 }
 
 /// How many `SpinLock`s this CPU holds now.
-static LOCKS_HELD: PerCpu<Cell<u32>> = PerCpu::new(Cell::new(0));
+static LOCKS_HELD: PerCpu<Cell<u32>> = PerCpu::new([const { Cell::new(0) }; MAX_CPUS]);
 
 /// How many `SpinLock`s this CPU holds now (0 is the only count at which it may
 /// switch threads).

@@ -35,6 +35,8 @@ const RT_SIGRETURN: usize = 15;
 #[no_mangle]
 #[link_section = ".text.hot"]
 extern "C" fn syscall_handler(frame: &mut TrapFrame) {
+    // Released on the way back to the program (entry.S: syscall_return).
+    crate::sync::bkl::enter();
     let nr = frame.rax as usize;
     if nr == RT_SIGRETURN {
         signal::rt_sigreturn(frame);

@@ -45,9 +45,9 @@ pub fn arch_prctl(code: u64, addr: u64) -> SysResult {
     const ARCH_GET_GS: u64 = 0x1004;
     match code {
         ARCH_SET_FS => cpu::wrmsr(cpu::MSR_FS_BASE, addr),
-        ARCH_SET_GS => cpu::wrmsr(cpu::MSR_GS_BASE, addr),
+        ARCH_SET_GS => crate::arch::percpu::set_user_gs_base(addr),
         ARCH_GET_FS => user::write(addr, cpu::rdmsr(cpu::MSR_FS_BASE))?,
-        ARCH_GET_GS => user::write(addr, cpu::rdmsr(cpu::MSR_GS_BASE))?,
+        ARCH_GET_GS => user::write(addr, crate::arch::percpu::user_gs_base())?,
         _ => return Err(EINVAL),
     }
     Ok(0)
@@ -92,14 +92,23 @@ pub fn getrlimit(resource: u64, out: u64) -> SysResult {
     user::write(out, rlimit(resource)?).map(|_| 0)
 }
 
-pub fn sched_getaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
-    if pid != 0 && pid != self::pid() {
-        return Err(ESRCH);
+/// The thread a sched_*affinity call names: 0 is the caller; a tid of the caller's
+/// program, or its pid (its main thread).
+fn affinity_target(pid: u64) -> Result<crate::sched::Tid, Errno> {
+    match pid {
+        0 => Ok(crate::sched::current()),
+        p if p <= u32::MAX as u64 && crate::sched::pid_of(p as u32).is_some() => Ok(p as u32),
+        _ => Err(ESRCH),
     }
-    if size < 8 {
+}
+
+pub fn sched_getaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
+    let tid = affinity_target(pid)?;
+    if size < 8 || !size.is_multiple_of(8) {
         return Err(EINVAL);
     }
-    user::write(mask, 1u64)?;
+    let m = crate::sched::affinity(tid).ok_or(ESRCH)?;
+    user::write(mask, m)?;
     Ok(8)
 }
 
@@ -525,7 +534,7 @@ pub fn sethostname(name: u64, len: u64) -> SysResult {
 
 pub fn getcpu(cpu: u64, node: u64) -> SysResult {
     if cpu != 0 {
-        user::write(cpu, 0u32)?;
+        user::write(cpu, crate::sync::cpu_id())?;
     }
     if node != 0 {
         user::write(node, 0u32)?;
@@ -534,13 +543,16 @@ pub fn getcpu(cpu: u64, node: u64) -> SysResult {
 }
 
 pub fn sched_setaffinity(pid: u64, size: u64, mask: u64) -> SysResult {
-    if pid != 0 && pid != self::pid() && !crate::process::is_own_thread(pid as u32) {
-        return Err(ESRCH);
+    let tid = affinity_target(pid)?;
+    // The first 64 CPUs' bits (the kernel runs on at most 16).
+    let mut bytes = [0u8; 8];
+    let n = (size as usize).min(8);
+    bytes[..n].copy_from_slice(&user::read_bytes(mask, n)?);
+    let m = u64::from_le_bytes(bytes) & crate::sched::all_cpus_mask();
+    if m == 0 {
+        return Err(EINVAL);
     }
-    let first: u8 = if size > 0 { user::read(mask)? } else { 0 };
-    if first & 1 == 0 {
-        return Err(EINVAL); // CPU 0 is the only one
-    }
+    crate::sched::set_affinity(tid, m);
     Ok(0)
 }
 

@@ -413,10 +413,10 @@ macro_rules! syscall_table {
         "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE with timeouts; a shared futex in MAP_SHARED memory wakes across processes; WAKE_OP and the PI operations give ENOSYS"
         => thread::futex(a[0], a[1], a[2], a[3], a[4], a[5]);
     203 sched_setaffinity Full
-        "CPU 0 is the only one"
+        "a thread of the caller's program (or its pid); honoured by the scheduler, for the first 64 CPUs"
         => process::sched_setaffinity(a[0], a[1], a[2]);
     204 sched_getaffinity Full
-        "CPU 0 is the only one"
+        "the thread's mask of the online CPUs (rumprun -c N)"
         => process::sched_getaffinity(a[0], a[1], a[2]);
     205 set_thread_area Unsupported "";
     206 io_setup Unsupported "no Linux AIO";
@@ -584,7 +584,7 @@ macro_rules! syscall_table {
         ""
         => mmsg::sendmmsg(a[0], a[1], a[2], a[3], net::sendmsg);
     308 setns Unsupported "";
-    309 getcpu Full "always CPU 0, node 0" => process::getcpu(a[0], a[1]);
+    309 getcpu Full "the CPU the thread runs on; node 0" => process::getcpu(a[0], a[1]);
     310 process_vm_readv Unsupported "";
     311 process_vm_writev Unsupported "";
     312 kcmp Unsupported "";

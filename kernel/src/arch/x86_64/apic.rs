@@ -1,4 +1,4 @@
-//! The local APIC timer, in one-shot mode: the kernel's only interrupt source so far.
+//! The local APIC: its timer, in one-shot mode, and inter-processor interrupts.
 //! Sleeping code arms it for its deadline and halts; the interrupt (vector
 //! `TIMER_VECTOR`, on an IST stack) just wakes the CPU. The APIC is reached through the
 //! direct map at its default physical base.
@@ -8,10 +8,18 @@ use super::paging::phys_to_virt;
 use spin::Once;
 
 pub const TIMER_VECTOR: u8 = 0x20;
+/// Inter-processor interrupts: flush this CPU's TLB (smp::shootdown), and look at the
+/// run queue (a thread became runnable).
+pub const TLB_VECTOR: u8 = 0xf0;
+pub const RESCHEDULE_VECTOR: u8 = 0xf1;
 const SPURIOUS_VECTOR: u8 = 0xff;
 
 const MSR_APIC_BASE: u32 = 0x1b;
+const REG_ID: usize = 0x20;
 const REG_EOI: usize = 0xb0;
+const REG_ICR_LOW: usize = 0x300;
+const REG_ICR_HIGH: usize = 0x310;
+const ICR_PENDING: u32 = 1 << 12;
 const REG_SPURIOUS: usize = 0xf0;
 const REG_LVT_TIMER: usize = 0x320;
 const REG_TIMER_INITIAL: usize = 0x380;
@@ -96,4 +104,36 @@ pub fn eoi() {
     if BASE.get().is_some() {
         write(REG_EOI, 0);
     }
+}
+
+/// This CPU's local APIC id.
+pub fn id() -> u32 {
+    read(REG_ID) >> 24
+}
+
+/// Writes the interrupt command register and waits until the APIC has sent it.
+fn command(apic_id: u32, low: u32) {
+    if BASE.get().is_none() {
+        return;
+    }
+    write(REG_ICR_HIGH, apic_id << 24);
+    write(REG_ICR_LOW, low);
+    while read(REG_ICR_LOW) & ICR_PENDING != 0 {
+        cpu::pause();
+    }
+}
+
+/// Sends interrupt `vector` (fixed delivery) to the CPU with APIC id `apic_id`.
+pub fn send_ipi(apic_id: u32, vector: u8) {
+    command(apic_id, vector as u32);
+}
+
+/// INIT (assert, level) to an application processor: it resets and waits for a SIPI.
+pub fn send_init(apic_id: u32) {
+    command(apic_id, 0x0000_4500);
+}
+
+/// Startup IPI: the processor starts in real mode at `page` * 4 KiB.
+pub fn send_startup(apic_id: u32, page: u8) {
+    command(apic_id, 0x0000_4600 | page as u32);
 }

@@ -75,8 +75,9 @@ trap_common:
     movabs $0x0000800000000000, %rax
     cmp %rax, 17*8(%rsp)            /* interrupted rip */
     jae 1f
+    swapgs                          /* from program code: the kernel's GS base */
     mov %rsp, %rsi
-    mov syscall_stack_top(%rip), %rdi
+    mov %gs:16, %rdi                /* percpu: the running thread's kernel stack */
     sub $22*8, %rdi
     mov %rdi, %rdx
     mov $22, %ecx
@@ -86,11 +87,19 @@ trap_common:
     sub $512, %rsp
     fxsave (%rsp)
     call trap_handler
-    fxrstor (%rsp)
+    testb $0x80, 512+17*8+7(%rsp)   /* returning to kernel code (rip's top bit)? */
+    jnz 2f
+    cmpb $0, SMP_ACTIVE(%rip)
+    je 2f
+    call bkl_leave_to_program
+2:  fxrstor (%rsp)
     add $512, %rsp
     RESTORE_GPRS
     add $16, %rsp
-    iretq
+    testb $0x80, 7(%rsp)            /* rip's top bit: kernel code keeps the GS base */
+    jnz 3f
+    swapgs
+3:  iretq
 
 .macro TRAP_NOERR n
 .balign 16
@@ -177,10 +186,11 @@ trap_vectors:
 .balign 16
 .global syscall_entry
 syscall_entry:
-    mov %rsp, syscall_user_rsp(%rip)
-    mov syscall_stack_top(%rip), %rsp
+    swapgs                          /* the kernel's GS base: this CPU's percpu block */
+    mov %rsp, %gs:8
+    mov %gs:16, %rsp                /* the running thread's kernel stack */
     push $0x10                      /* ss */
-    push syscall_user_rsp(%rip)     /* rsp */
+    push %gs:8                      /* rsp */
     push %r11                       /* rflags */
     push $0x08                      /* cs */
     push %rcx                       /* rip */
@@ -194,7 +204,10 @@ syscall_entry:
     call syscall_handler
 .global syscall_return
 syscall_return:
-    RESTORE_XMM
+    cmpb $0, SMP_ACTIVE(%rip)
+    je 2f
+    call bkl_leave_to_program
+2:  RESTORE_XMM
     add $512, %rsp
     /* Fast return when the frame is a plain syscall return: rcx and r11 still hold the
      * program's rip and rflags (as the syscall instruction left them, which is also what
@@ -235,10 +248,12 @@ syscall_return:
     popfq                           /* program's flags, interrupts still off */
     mov 4*8(%rsp), %r11             /* rflags as the program sees it in r11 */
     mov 5*8(%rsp), %rsp             /* program's stack */
+    swapgs                          /* the program's GS base */
     sti
     jmp *%rcx
 1:  RESTORE_GPRS
     add $16, %rsp
+    swapgs
     iretq
 .popsection
 
@@ -246,6 +261,16 @@ syscall_return:
  * rdx = 0 (no rtld fini function) and the other registers zeroed. */
 .global enter_program
 enter_program:
+    cmpb $0, SMP_ACTIVE(%rip)
+    je 1f
+    sub $8, %rsp
+    push %rdi
+    push %rsi
+    call bkl_leave_to_program
+    pop %rsi
+    pop %rdi
+    add $8, %rsp
+1:
     push $0x10
     push %rsi
     push $0x202                     /* rflags: IF on (the program is preemptible) */
@@ -266,6 +291,7 @@ enter_program:
     xor %r13d, %r13d
     xor %r14d, %r14d
     xor %r15d, %r15d
+    swapgs                          /* the program's GS base */
     iretq
 
 /* switch_stacks(save: *mut u64, next: u64): saves the callee-saved registers and the
@@ -322,13 +348,6 @@ switch_stacks:
     pop %rbx
     pop %rbp
     ret
-
-.data
-.balign 8
-.global syscall_user_rsp
-syscall_user_rsp: .quad 0
-.global syscall_stack_top
-syscall_stack_top: .quad 0
 
 .bss
 .balign 4096

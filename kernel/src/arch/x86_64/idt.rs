@@ -59,10 +59,17 @@ pub fn init() {
                 reserved: 0,
             };
         }
-        let ptr = DescriptorPointer {
-            limit: (256 * 16 - 1) as u16,
-            base: idt as u64,
-        };
-        asm!("lidt [{}]", in(reg) &ptr, options(nostack));
     }
+    load();
+}
+
+/// Loads the (shared, filled-in) IDT on this CPU.
+pub fn load() {
+    let ptr = DescriptorPointer {
+        limit: (256 * 16 - 1) as u16,
+        base: (&raw const IDT) as u64,
+    };
+    // SAFETY: IDT is a static filled in by `init` on the boot CPU before any other CPU
+    // starts, and never changed after: loading it only points IDTR at it.
+    unsafe { asm!("lidt [{}]", in(reg) &ptr, options(nostack)) }
 }

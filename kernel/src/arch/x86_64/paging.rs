@@ -40,7 +40,7 @@ pub fn phys_to_virt(paddr: u64) -> *mut u8 {
 fn table(paddr: u64) -> &'static mut [u64; 512] {
     // SAFETY: `paddr` is the physical address of a page-table page (from CR3 or a present
     // table entry), which lies in the direct map; the tables are only changed by this
-    // module on the one CPU with interrupts off, so no other reference to the page is
+    // module under the big kernel lock (one CPU at a time) with interrupts off, so no other reference to the page is
     // alive.
     unsafe { &mut *(phys_to_virt(paddr) as *mut [u64; 512]) }
 }
@@ -86,9 +86,25 @@ pub fn new_root() -> Option<u64> {
     Some(root)
 }
 
+/// A root for application processors starting up: the kernel's upper half, and the
+/// first 4 GiB identity-mapped in the lower half (the trampoline runs there when it
+/// turns paging on). Below 4 GiB, as a 32-bit CR3 load needs.
+pub fn new_root_with_low_identity() -> Option<u64> {
+    let root = new_root()?;
+    if root >= 1 << 32 {
+        return None;
+    }
+    // The direct map's first PDPT covers physical 0..4 GiB (and more, 2 MiB pages).
+    table(root)[0] = pml4()[index(PHYS_OFFSET, 3)] & !PTE_NX;
+    Some(root)
+}
+
 /// Unmaps the whole lower half of the running root, handing each mapped frame to
-/// `free_frame` and freeing the page tables themselves (the root stays).
+/// `free_frame` and freeing the page tables themselves (the root stays). Other CPUs
+/// with this root loaded drop their TLB entries first (they run none of its program
+/// code now: its threads have ended).
 pub fn clear_user_half(free_frame: impl FnMut(u64)) {
+    super::smp::flush_all();
     clear_user_half_of(cpu::read_cr3() & ADDR_MASK, free_frame);
     cpu::write_cr3(cpu::read_cr3());
 }
@@ -187,8 +203,13 @@ fn entry(vaddr: u64, create: bool) -> Option<&'static mut u64> {
 /// for page tables.
 pub fn map(vaddr: u64, paddr: u64, flags: u64) -> Option<()> {
     let e = entry(vaddr, true)?;
+    let old = *e;
     *e = (paddr & ADDR_MASK) | flags;
     cpu::invlpg(vaddr);
+    if old & PTE_PRESENT != 0 && old != *e {
+        // Another frame or fewer rights (a copy-on-write break): no CPU may keep the old.
+        super::smp::shootdown(cpu::read_cr3());
+    }
     Some(())
 }
 
@@ -201,8 +222,12 @@ pub fn lookup(vaddr: u64) -> u64 {
 pub fn set_flags(vaddr: u64, flags: u64) {
     if let Some(e) = entry(vaddr, false) {
         if *e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
+            let old = *e;
             *e = (*e & ADDR_MASK) | flags;
             cpu::invlpg(vaddr);
+            if old & PTE_PRESENT != 0 && old != *e {
+                super::smp::shootdown(cpu::read_cr3());
+            }
         }
     }
 }
@@ -239,12 +264,29 @@ pub fn for_each_mapped(start: u64, end: u64, mut f: impl FnMut(u64, &mut u64)) {
 }
 
 /// Unmaps every page in `[start, end)`, handing each frame to `free`.
+/// With several CPUs, the frames are handed over only after every CPU with this root
+/// loaded dropped its TLB entries (one shootdown for the whole range).
 pub fn unmap_range(start: u64, end: u64, mut free: impl FnMut(u64)) {
+    if super::percpu::online() < 2 {
+        for_each_mapped(start, end, |vaddr, e| {
+            free(*e & ADDR_MASK);
+            *e = 0;
+            cpu::invlpg(vaddr);
+        });
+        return;
+    }
+    let mut frames = alloc::vec::Vec::new();
+    let mut was_present = false;
     for_each_mapped(start, end, |vaddr, e| {
-        free(*e & ADDR_MASK);
+        was_present |= *e & PTE_PRESENT != 0;
+        frames.push(*e & ADDR_MASK);
         *e = 0;
         cpu::invlpg(vaddr);
     });
+    if was_present {
+        super::smp::shootdown(cpu::read_cr3());
+    }
+    frames.into_iter().for_each(free);
 }
 
 /// The physical frame behind `e`.

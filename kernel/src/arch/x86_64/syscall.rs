@@ -16,19 +16,22 @@ static mut SYSCALL_STACK: Stack = Stack([0; SYSCALL_STACK_SIZE]);
 
 extern "C" {
     fn syscall_entry();
-    static mut syscall_stack_top: u64;
 }
 
+/// The boot CPU: its first kernel stack for entries from program code (the scheduler
+/// gives each thread its own), then the MSRs.
 pub fn init() {
-    // SAFETY: runs once at boot with interrupts off: syscall_stack_top (read by the
-    // assembly entry) is set before LSTAR points at that entry, and the MSRs get the
-    // kernel's own segments and entry point.
-    unsafe {
-        syscall_stack_top = (&raw mut SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64;
-        // SYSCALL loads CS from STAR[47:32] and SS = CS + 8: our kernel segments.
-        wrmsr(MSR_STAR, (KERNEL_CS as u64) << 32);
-        wrmsr(MSR_LSTAR, syscall_entry as *const () as usize as u64);
-        // Clear IF, TF, DF and AC on entry.
-        wrmsr(MSR_FMASK, (1 << 9) | (1 << 8) | (1 << 10) | (1 << 18));
-    }
+    super::percpu::set_kstack_top((&raw mut SYSCALL_STACK) as u64 + SYSCALL_STACK_SIZE as u64);
+    init_msrs();
+}
+
+/// Points this CPU's `syscall` at the entry, with the kernel's segments.
+pub fn init_msrs() {
+    // This CPU's percpu block (which the entry uses) is installed before (arch::init,
+    // smp::ap_entry). SYSCALL loads CS from STAR[47:32] and SS = CS + 8: our kernel
+    // segments.
+    wrmsr(MSR_STAR, (KERNEL_CS as u64) << 32);
+    wrmsr(MSR_LSTAR, syscall_entry as *const () as usize as u64);
+    // Clear IF, TF, DF and AC on entry.
+    wrmsr(MSR_FMASK, (1 << 9) | (1 << 8) | (1 << 10) | (1 << 18));
 }

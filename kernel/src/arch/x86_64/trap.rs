@@ -134,6 +134,16 @@ fn fixed_up(frame: &mut TrapFrame) -> bool {
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let from_program = frame.rip < super::paging::USER_END;
     let vector = frame.vector;
+    if vector == super::apic::TLB_VECTOR as i64 {
+        // Another CPU waits for this with the big kernel lock held: answer without it.
+        super::smp::poll_flush();
+        super::apic::eoi();
+        return;
+    }
+    // With several CPUs: the big kernel lock, unless this CPU holds it already (a fault
+    // in kernel code). Back to program code, entry.S releases it; back to the idle
+    // halt, the end of this function does.
+    let took = crate::sync::bkl::enter();
     match vector {
         VEC_PAGE_FAULT => {
             let addr = super::cpu::read_cr2();
@@ -150,7 +160,9 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         VEC_GENERAL_PROTECTION if !from_program && fixed_up(frame) => {}
         0..=31 if !to_handler(frame, from_program, None) => (hooks().fatal)(frame, None),
         0..=31 => {}
-        v if v == super::apic::TIMER_VECTOR as i64 => {
+        v if v == super::apic::TIMER_VECTOR as i64
+            || v == super::apic::RESCHEDULE_VECTOR as i64 =>
+        {
             super::apic::eoi();
             crate::sched::on_timer_interrupt(frame.rip < super::paging::USER_END);
         }
@@ -166,5 +178,7 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
     }
     if from_program {
         (hooks().return_to_program)(frame);
+    } else if took {
+        crate::sync::bkl::release();
     }
 }

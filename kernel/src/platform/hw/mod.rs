@@ -2,6 +2,7 @@
 //! (`qemu -kernel`, Firecracker, Xen PVH) or multiboot2 (GRUB); the console is COM1;
 //! the program's exit status leaves through COM2 and QEMU's isa-debug-exit device.
 
+pub mod acpi;
 mod multiboot2;
 mod pvh;
 pub mod serial;
@@ -27,6 +28,8 @@ pub struct BootInfo {
     /// Disk images the boot loader put in memory (multiboot2 modules named
     /// [`RAM_DISK_MODULE`], in order; also in `reserved`, never handed out).
     pub ram_disks: Vec<MemoryRange>,
+    /// Physical address of the ACPI RSDP, when the boot loader tells it (PVH).
+    pub rsdp: Option<u64>,
 }
 
 /// The name (module command line) `rumprun iso` gives each `-b` image it has GRUB load.

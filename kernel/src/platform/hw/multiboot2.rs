@@ -27,6 +27,7 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
         cmdline: None,
         loader: "multiboot2",
         ram_disks: Vec::new(),
+        rsdp: None,
     };
     bi.reserved.push(MemoryRange {
         start: info,

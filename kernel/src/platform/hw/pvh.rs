@@ -22,7 +22,10 @@ pub fn parse(info: u64) -> Result<BootInfo, &'static str> {
         cmdline: None,
         loader: "PVH",
         ram_disks: Vec::new(),
+        rsdp: None,
     };
+    let rsdp: u64 = rd(info + 32);
+    bi.rsdp = (rsdp != 0).then_some(rsdp);
     bi.reserved.push(MemoryRange {
         start: info,
         end: info + 56,

@@ -1,0 +1,247 @@
+//! Several CPUs: starting the application processors (INIT-SIPI-SIPI into a real-mode
+//! trampoline below 1 MiB that goes straight to long mode), the page-table root each
+//! CPU has loaded, TLB shootdown, and the reschedule interrupt.
+//!
+//! TLB shootdown: a change that narrows or removes a present mapping (munmap,
+//! mprotect, a copy-on-write break, fork write-protecting the parent) must not leave
+//! another CPU that has the same root loaded using the old entry. `shootdown(root)`
+//! asks every other CPU with `root` loaded to reload CR3 and waits until each did:
+//! by interrupt when it runs program code or halts, by polling when it spins for the
+//! big kernel lock (`sync::bkl`), which the caller holds. Frames are freed only after
+//! the shootdown (paging::unmap_range).
+
+use super::{apic, cpu, paging, percpu};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+/// Where the trampoline is copied (SIPI vector 0x08).
+const TRAMPOLINE: u64 = 0x8000;
+const AP_STACK_SIZE: usize = 64 * 1024;
+
+/// Root (CR3) each CPU has loaded.
+static LOADED_ROOT: [AtomicU64; percpu::MAX_CPUS] = [const { AtomicU64::new(0) }; percpu::MAX_CPUS];
+/// Set by a CPU asking this one to flush its TLB; cleared once it did.
+static FLUSH_PENDING: [AtomicBool; percpu::MAX_CPUS] =
+    [const { AtomicBool::new(false) }; percpu::MAX_CPUS];
+/// Set by an application processor once it runs Rust code on its own stack.
+static AP_STARTED: AtomicU32 = AtomicU32::new(0);
+/// What an application processor runs once its CPU state is set up.
+static AP_MAIN: AtomicU64 = AtomicU64::new(0);
+
+core::arch::global_asm!(
+    r#"
+.section .rodata.ap_trampoline, "a"
+.balign 16
+.global ap_trampoline_start
+ap_trampoline_start:
+.code16
+    cli
+    cld
+    mov %cs, %ax
+    mov %ax, %ds
+    lgdtl (ap_tramp_gdt_ptr - ap_trampoline_start)
+    mov %cr4, %eax
+    or $((1 << 5) | (1 << 9) | (1 << 10) | (1 << 7)), %eax
+    mov %eax, %cr4
+    movl (ap_tramp_cr3 - ap_trampoline_start), %eax
+    mov %eax, %cr3
+    mov $0xc0000080, %ecx
+    rdmsr
+    or $((1 << 0) | (1 << 8) | (1 << 11)), %eax
+    wrmsr
+    mov %cr0, %eax
+    and $~((1 << 2) | (1 << 3)), %eax
+    or $((1 << 0) | (1 << 1) | (1 << 5) | (1 << 16) | (1 << 31)), %eax
+    mov %eax, %cr0
+    ljmpl $0x08, $(0x8000 + ap_tramp64 - ap_trampoline_start)
+.code64
+ap_tramp64:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    xor %eax, %eax
+    mov %ax, %fs
+    mov %ax, %gs
+    fninit
+    mov (0x8000 + ap_tramp_stack - ap_trampoline_start), %rsp
+    mov (0x8000 + ap_tramp_arg - ap_trampoline_start), %rdi
+    mov (0x8000 + ap_tramp_entry - ap_trampoline_start), %rax
+    xor %ebp, %ebp
+    call *%rax
+1:  hlt
+    jmp 1b
+.balign 8
+ap_tramp_gdt:
+    .quad 0
+    .quad 0x00af9a000000ffff
+    .quad 0x00cf92000000ffff
+ap_tramp_gdt_ptr:
+    .short 23
+    .long 0x8000 + ap_tramp_gdt - ap_trampoline_start
+.balign 8
+.global ap_tramp_cr3
+ap_tramp_cr3: .quad 0
+ap_tramp_stack: .quad 0
+ap_tramp_entry: .quad 0
+ap_tramp_arg: .quad 0
+.global ap_trampoline_end
+ap_trampoline_end:
+.text
+"#,
+    options(att_syntax)
+);
+
+extern "C" {
+    static ap_trampoline_start: u8;
+    static ap_trampoline_end: u8;
+    static ap_tramp_cr3: u8;
+}
+
+/// Records the root this CPU loads and loads it (CR3).
+pub fn load_root(root: u64) {
+    LOADED_ROOT[percpu::cpu_id() as usize].store(root, Ordering::Relaxed);
+    cpu::write_cr3(root);
+}
+
+/// The root this CPU has loaded, as `load_root` recorded it.
+pub fn loaded_root() -> u64 {
+    LOADED_ROOT[percpu::cpu_id() as usize].load(Ordering::Relaxed)
+}
+
+/// Flushes this CPU's TLB if another CPU asked it to (the TLB IPI, and the BKL spin).
+#[inline]
+pub fn poll_flush() {
+    let pending = &FLUSH_PENDING[percpu::cpu_id() as usize];
+    if pending.load(Ordering::Acquire) {
+        cpu::write_cr3(cpu::read_cr3());
+        pending.store(false, Ordering::Release);
+    }
+}
+
+/// Makes every other CPU with `root` loaded drop its TLB entries, and waits until
+/// each has. Nothing to do with one CPU.
+pub fn shootdown(root: u64) {
+    let online = percpu::online();
+    if online < 2 {
+        return;
+    }
+    let root = root & 0x000f_ffff_ffff_f000;
+    let me = percpu::cpu_id();
+    let mut asked = 0u32;
+    for c in 0..online.min(percpu::MAX_CPUS as u32) {
+        if c == me
+            || LOADED_ROOT[c as usize].load(Ordering::Relaxed) & 0x000f_ffff_ffff_f000 != root
+        {
+            continue;
+        }
+        if let Some(apic_id) = percpu::apic_id_of(c) {
+            FLUSH_PENDING[c as usize].store(true, Ordering::Release);
+            apic::send_ipi(apic_id, apic::TLB_VECTOR);
+            asked |= 1 << c;
+        }
+    }
+    for c in 0..percpu::MAX_CPUS as u32 {
+        if asked & (1 << c) != 0 {
+            while FLUSH_PENDING[c as usize].load(Ordering::Acquire) {
+                cpu::pause();
+            }
+        }
+    }
+}
+
+/// The running root's TLB entries, here and on every other CPU that has it loaded.
+pub fn flush_all() {
+    let root = cpu::read_cr3();
+    cpu::write_cr3(root);
+    shootdown(root);
+}
+
+/// Interrupts CPU `cpu` so that it looks at the run queue (it halts, or runs program
+/// code that should notice a signal or give up the CPU).
+pub fn kick(cpu: u32) {
+    if cpu != percpu::cpu_id() {
+        if let Some(apic_id) = percpu::apic_id_of(cpu) {
+            apic::send_ipi(apic_id, apic::RESCHEDULE_VECTOR);
+        }
+    }
+}
+
+/// Where an application processor arrives from the trampoline, on its own stack.
+extern "C" fn ap_entry(arg: u64) -> ! {
+    let (cpu_no, apic_id) = (arg as u32, (arg >> 32) as u32);
+    super::init_ap(cpu_no, apic_id);
+    LOADED_ROOT[cpu_no as usize].store(cpu::read_cr3(), Ordering::Relaxed);
+    AP_STARTED.store(cpu_no, Ordering::Release);
+    let main = AP_MAIN.load(Ordering::Acquire);
+    // SAFETY: AP_MAIN holds the `fn() -> !` that `start_aps` stored before the first SIPI.
+    let main: fn() -> ! = unsafe { core::mem::transmute::<u64, fn() -> !>(main) };
+    main()
+}
+
+/// Starts the application processors with APIC ids `apic_ids` (the boot CPU's own id
+/// is skipped), one at a time; each runs `main` once its CPU state is set up. The
+/// caller holds the big kernel lock (so each new CPU waits for it before `main`
+/// does anything). Returns how many started; one that does not answer within a
+/// second is reported and skipped.
+pub fn start_aps(apic_ids: &[u32], main: fn() -> !, tsc_hz: u64) -> u32 {
+    let me = apic::id();
+    let Some(root) = paging::new_root_with_low_identity() else {
+        return 0;
+    };
+    AP_MAIN.store(main as *const () as u64, Ordering::Release);
+    // Only the addresses of the linker-visible trampoline symbols are taken.
+    let (start, end, cr3_at) = (
+        &raw const ap_trampoline_start as u64,
+        &raw const ap_trampoline_end as u64,
+        &raw const ap_tramp_cr3 as u64,
+    );
+    let len = (end - start) as usize;
+    let data = paging::phys_to_virt(TRAMPOLINE) as *mut u64;
+    let data_off = ((cr3_at - start) / 8) as usize;
+    let mut started = 0;
+    for &id in apic_ids.iter().filter(|&&id| id != me) {
+        let cpu_no = percpu::online();
+        if cpu_no as usize >= percpu::MAX_CPUS {
+            kprintln!("rumprun: only {} CPUs are used", percpu::MAX_CPUS);
+            break;
+        }
+        let stack = alloc::vec![0u8; AP_STACK_SIZE].leak();
+        let top = (stack.as_mut_ptr() as u64 + AP_STACK_SIZE as u64) & !15;
+        // SAFETY: the trampoline's page below 1 MiB is not RAM the frame allocator hands
+        // out (it starts at 1 MiB) and nothing else uses it after boot; the copy and
+        // its data slots (cr3, stack, entry, argument) lie inside it.
+        unsafe {
+            core::ptr::copy_nonoverlapping(start as *const u8, data as *mut u8, len);
+            data.add(data_off).write(root);
+            data.add(data_off + 1).write(top);
+            data.add(data_off + 2).write(ap_entry as *const () as u64);
+            data.add(data_off + 3)
+                .write(cpu_no as u64 | (id as u64) << 32);
+        }
+        AP_STARTED.store(0, Ordering::Release);
+        let wait = |ns: u64| {
+            let t0 = cpu::rdtsc();
+            let ticks = (ns as u128 * tsc_hz as u128 / 1_000_000_000) as u64;
+            while cpu::rdtsc() - t0 < ticks {
+                if AP_STARTED.load(Ordering::Acquire) == cpu_no {
+                    return true;
+                }
+                cpu::pause();
+            }
+            AP_STARTED.load(Ordering::Acquire) == cpu_no
+        };
+        apic::send_init(id);
+        wait(10_000_000);
+        apic::send_startup(id, (TRAMPOLINE >> 12) as u8);
+        if !wait(1_000_000) {
+            apic::send_startup(id, (TRAMPOLINE >> 12) as u8);
+            if !wait(1_000_000_000) {
+                kprintln!("rumprun: CPU with APIC id {id} did not start; going on without it");
+                continue;
+            }
+        }
+        percpu::mark_online();
+        started += 1;
+    }
+    started
+}
