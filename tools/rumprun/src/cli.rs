@@ -13,6 +13,8 @@ use crate::error::Error;
 
 /// Default guest memory in megabytes (as in the original).
 pub const DEFAULT_MEM_MB: u32 = 64;
+/// The most CPUs `-c` asks for (the kernel runs on at most 16).
+pub const MAX_CPUS: u32 = 16;
 
 /// The platforms that work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +100,8 @@ pub struct Options {
     pub app: String,
     /// The program's arguments.
     pub args: Vec<String>,
+    /// `-c N` (qemu, kvm): the number of CPUs (QEMU's `-smp N`; default 1).
+    pub cpus: u32,
     /// `-c URI` (libvirt only): the libvirt connection.
     pub libvirt_uri: Option<String>,
     /// `--xml` (libvirt only): print the domain XML instead of starting it.
@@ -222,6 +226,7 @@ guest args are:
    -F [tcp:|udp:]HOSTPORT:GUESTPORT forwards 127.0.0.1:HOSTPORT on the host to
       the guest (first user-networking card)
    -d destroys the guest on poweroff or crash (xen; libvirt domains always go)
+   -c N (qemu, kvm) run on N CPUs (1 to 16; default 1)
    -c URI (libvirt) the libvirt connection (default: virsh's, $LIBVIRT_DEFAULT_URI)
 
 iso writes <name>.iso (default rumprun-<APP basename>.iso; an existing file
@@ -359,6 +364,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         paused: false,
         destroy: false,
         mem_mb: DEFAULT_MEM_MB,
+        cpus: 1,
         machine: Machine::default(),
         image_format: ImageFormat::default(),
         env: Vec::new(),
@@ -497,7 +503,19 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                 ))
             }
             'c' if platform == Platform::Libvirt => o.libvirt_uri = Some(value),
-            'c' => return Err(Error::new("-c (libvirt URI) is only for rumprun libvirt")),
+            'c' if matches!(platform, Platform::Qemu | Platform::Kvm) => {
+                o.cpus = match value.parse::<u32>() {
+                    Ok(n) if (1..=MAX_CPUS).contains(&n) => n,
+                    _ => {
+                        return Err(Error::new(format!(
+                            "-c: invalid CPU count \"{value}\" (expected 1 to {MAX_CPUS})"
+                        )))
+                    }
+                }
+            }
+            'c' => return Err(Error::new(
+                "-c is the CPU count on qemu and kvm, the libvirt URI on libvirt; not supported here",
+            )),
             'd' if platform == Platform::Xen || platform == Platform::Libvirt => o.destroy = true,
             'd' => return Err(Error::new("-d not supported on qemu/kvm")),
             c => unreachable!("option -{c} is in the optstring"),
@@ -582,6 +600,7 @@ mod tests {
                 paused: false,
                 destroy: false,
                 mem_mb: 64,
+                cpus: 1,
                 machine: Machine::Q35,
                 image_format: ImageFormat::Raw,
                 env: vec![],

@@ -78,6 +78,9 @@ pub fn command(
         Platform::Kvm => KVM_ACCEL,
     });
     push(&["-m", &o.mem_mb.to_string()]);
+    if o.cpus > 1 {
+        push(&["-smp", &o.cpus.to_string()]);
+    }
     push(LEAN);
     // microvm's own firmware is already qboot.
     if let (Some(fw), Machine::Q35) = (firmware, o.machine) {
