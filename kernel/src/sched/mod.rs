@@ -111,8 +111,6 @@ struct Scheduler {
     /// changes (`schedule` hands its address to `switch_stacks`).
     threads: BTreeMap<Tid, Box<Thread>>,
     next_tid: Tid,
-    /// Last thread picked, for round robin.
-    cursor: Tid,
     /// Threads whose kernel stacks can be freed once we are off them.
     dead: Vec<Tid>,
     /// CPU time of threads already reaped, in TSC ticks, per program.
@@ -124,7 +122,6 @@ struct Scheduler {
 static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
     threads: BTreeMap::new(),
     next_tid: 2,
-    cursor: 1,
     dead: Vec::new(),
     exited_cpu_ticks: BTreeMap::new(),
     exited_sleeps: BTreeMap::new(),
@@ -140,6 +137,9 @@ struct Cpu {
     /// When the current thread's time slice began (monotonic ns): it ends
     /// `TIMESLICE_NS` later if another thread is runnable by then.
     slice_start: Cell<u64>,
+    /// The last thread this CPU picked, for round robin (per CPU: with one cursor for
+    /// all, a CPU could keep finding its own thread first and starve the others).
+    cursor: Cell<Tid>,
 }
 
 static CPU: PerCpu<Cpu> = PerCpu::new(
@@ -148,6 +148,7 @@ static CPU: PerCpu<Cpu> = PerCpu::new(
             current: Cell::new(1),
             run_since: Cell::new(0),
             slice_start: Cell::new(0),
+            cursor: Cell::new(1),
         }
     }; MAX_CPUS],
 );
@@ -648,10 +649,14 @@ fn kick_idle(s: &Scheduler, tid: Tid) {
         return;
     }
     let me = crate::sync::cpu_id();
-    if let Some(c) = (0..cpus())
-        .find(|&c| c != me && t.affinity & (1 << c) != 0 && IDLE.of(c).load(Ordering::Acquire))
-    {
+    let allowed = |c: u32| c != me && t.affinity & (1 << c) != 0;
+    if let Some(c) = (0..cpus()).find(|&c| allowed(c) && IDLE.of(c).load(Ordering::Acquire)) {
         crate::arch::smp::kick(c);
+    } else if t.affinity & (1 << me) == 0 {
+        // Only busy CPUs may run it, not this one: one of them reschedules now.
+        if let Some(c) = (0..cpus()).find(|&c| allowed(c)) {
+            crate::arch::smp::kick(c);
+        }
     }
 }
 
@@ -720,8 +725,9 @@ fn can_run_here(t: &Thread, me: u32) -> bool {
 /// The next thread this CPU can run after the cursor (round robin), if any.
 fn pick(s: &Scheduler) -> Option<Tid> {
     let me = crate::sync::cpu_id();
-    let after = s.threads.range(s.cursor + 1..).map(|(&t, th)| (t, th));
-    let before = s.threads.range(..=s.cursor).map(|(&t, th)| (t, th));
+    let cursor = cpu().cursor.get();
+    let after = s.threads.range(cursor + 1..).map(|(&t, th)| (t, th));
+    let before = s.threads.range(..=cursor).map(|(&t, th)| (t, th));
     after
         .chain(before)
         .find(|(_, t)| can_run_here(t, me))
@@ -808,11 +814,9 @@ pub fn schedule() {
         }
         let deadline = earliest_deadline(&s);
         arm_timer(&s, now);
-        // Threads on other CPUs may still wake the ones blocked here.
-        let running_elsewhere = s
-            .threads
-            .values()
-            .any(|t| t.state == State::Runnable && t.on_cpu.is_some_and(|c| c != me));
+        // A runnable thread this CPU may not take (another CPU runs it, or will: its
+        // affinity) may still wake the blocked ones.
+        let running_elsewhere = s.threads.values().any(|t| t.state == State::Runnable);
         let blocked = (deadline.is_none() && !running_elsewhere).then(|| {
             s.threads
                 .values()
@@ -829,7 +833,7 @@ pub fn schedule() {
             // interrupts the halt (an interrupt sent before `hlt` ends it at once).
             IDLE.get().store(true, Ordering::Release);
             bkl::release();
-            cpu::wait_for_interrupt();
+            crate::arch::smp::idle_wait(crate::time::tsc_hz());
             bkl::acquire();
             IDLE.get().store(false, Ordering::Release);
         } else {
@@ -839,7 +843,7 @@ pub fn schedule() {
         c.run_since.set(crate::arch::cpu::rdtsc());
     };
     if next != 0 {
-        s.cursor = next;
+        c.cursor.set(next);
     }
     c.slice_start.set(crate::time::monotonic_ns());
     c.current.set(next);
@@ -859,7 +863,13 @@ pub fn schedule() {
             // ends before this CPU lets go of the big kernel lock.
             p.on_cpu = None;
             // The Thread is boxed: this address stays valid after the guard is dropped.
-            &mut p.ksp as *mut u64
+            let save = &mut p.ksp as *mut u64;
+            if p.state == State::Runnable {
+                // Still runnable (preempted, yielding, moved by its affinity): an idle
+                // CPU may take it now (it may have looked while it was still here).
+                kick_idle(&s, prev);
+            }
+            save
         }
         // From the idle context.
         None => IDLE_KSP.get().as_ptr(),

@@ -58,7 +58,7 @@ pub fn acquire() {
     let ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
     while NOW_SERVING.load(Ordering::Acquire) != ticket {
         crate::arch::smp::poll_flush();
-        core::hint::spin_loop();
+        crate::arch::smp::spin_wait();
     }
     OWNER.store(super::cpu_id() + 1, Ordering::Relaxed);
 }

@@ -97,6 +97,15 @@ extern "C" {
     static ap_tramp_cr3: u8;
 }
 
+/// One turn of a loop that waits for another CPU. Not `pause`: QEMU's TCG turns it
+/// into an exit from the vCPU's execution loop, and a vCPU waiting that way slowed
+/// the CPU it waited for so much that sched_yield across two CPUs fell from
+/// thousands to a dozen a second.
+#[inline]
+pub fn spin_wait() {
+    core::hint::black_box(());
+}
+
 /// Records the root this CPU loads and loads it (CR3).
 pub fn load_root(root: u64) {
     LOADED_ROOT[percpu::cpu_id() as usize].store(root, Ordering::Relaxed);
@@ -143,7 +152,7 @@ pub fn shootdown(root: u64) {
     for c in 0..percpu::MAX_CPUS as u32 {
         if asked & (1 << c) != 0 {
             while FLUSH_PENDING[c as usize].load(Ordering::Acquire) {
-                cpu::pause();
+                spin_wait();
             }
         }
     }
@@ -156,13 +165,47 @@ pub fn flush_all() {
     shootdown(root);
 }
 
-/// Interrupts CPU `cpu` so that it looks at the run queue (it halts, or runs program
-/// code that should notice a signal or give up the CPU).
+/// Set while a CPU polls for work before it halts (`idle_wait`).
+static POLLING: [AtomicBool; percpu::MAX_CPUS] =
+    [const { AtomicBool::new(false) }; percpu::MAX_CPUS];
+/// Set by `kick`: the CPU has work (read by the polling CPU, so that no interrupt is needed).
+static KICKED: [AtomicBool; percpu::MAX_CPUS] =
+    [const { AtomicBool::new(false) }; percpu::MAX_CPUS];
+/// How long an idle CPU polls before it halts. A halted vCPU wakes slowly (QEMU must
+/// wake its host thread); a wake-up within this time needs no interrupt at all.
+const IDLE_POLL_NS: u64 = 50_000;
+
+/// Makes CPU `cpu` look at the run queue: it idles (polling or halted), or runs
+/// program code that should notice a signal or give up the CPU.
 pub fn kick(cpu: u32) {
-    if cpu != percpu::cpu_id() {
+    if cpu == percpu::cpu_id() || cpu as usize >= percpu::MAX_CPUS {
+        return;
+    }
+    // Paired with `idle_wait`: either it sees KICKED after it stops polling, or we see
+    // it not polling and interrupt it (an interrupt sent before its `hlt` ends the halt).
+    KICKED[cpu as usize].store(true, Ordering::SeqCst);
+    if !POLLING[cpu as usize].load(Ordering::SeqCst) {
         if let Some(apic_id) = percpu::apic_id_of(cpu) {
             apic::send_ipi(apic_id, apic::RESCHEDULE_VECTOR);
         }
+    }
+}
+
+/// An idle CPU (without the big kernel lock) waits for work: it polls a short while
+/// for a `kick`, then halts until an interrupt.
+pub fn idle_wait(tsc_hz: u64) {
+    let me = percpu::cpu_id() as usize;
+    POLLING[me].store(true, Ordering::SeqCst);
+    let t0 = cpu::rdtsc();
+    let ticks = IDLE_POLL_NS * tsc_hz / 1_000_000_000;
+    while !KICKED[me].load(Ordering::Relaxed) && cpu::rdtsc() - t0 < ticks {
+        poll_flush();
+        spin_wait();
+    }
+    POLLING[me].store(false, Ordering::SeqCst);
+    if !KICKED[me].swap(false, Ordering::SeqCst) {
+        cpu::wait_for_interrupt();
+        KICKED[me].store(false, Ordering::Relaxed);
     }
 }
 
