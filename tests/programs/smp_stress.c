@@ -4,6 +4,9 @@
  *  - raw futex ping-pong between two threads (FUTEX_WAIT/FUTEX_WAKE);
  *  - a pipe between two threads: a numbered stream, order and sum checked;
  *  - eventfd: two writers add, a reader sums;
+ *  - first touch: two threads on different CPUs write their own byte of every page
+ *    of a fresh mapping at the same time (both fault on the same new page): no
+ *    write may be lost;
  *  - TLB shootdown: a thread maps a page, reader threads pinned to every CPU read
  *    it (so their TLBs hold it), then it is mprotect'ed PROT_NONE and later
  *    munmapped: each reader must fault on it (SIGSEGV) on every CPU, every round;
@@ -63,7 +66,7 @@ static void *mutex_worker(void *arg) {
 
 static void mutex_part(void) {
 	long rounds = 0, bad = 0;
-	double end = now() + seconds / 5;
+	double end = now() + seconds / 6;
 	do {
 		counter = 0;
 		pthread_t t[MUTEX_THREADS];
@@ -114,7 +117,7 @@ static void futex_part(void) {
 	pthread_t t[2];
 	for (int i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, futex_player, (void *)(intptr_t)i);
-	double end = now() + seconds / 5;
+	double end = now() + seconds / 6;
 	while (now() < end)
 		usleep(10000);
 	futex_stop = 1;
@@ -153,7 +156,7 @@ static void *pipe_writer(void *arg) {
 
 static void pipe_part(void) {
 	long rounds = 0, bad = 0;
-	double end = now() + seconds / 5;
+	double end = now() + seconds / 6;
 	do {
 		if (pipe(pipefd) != 0) {
 			bad++;
@@ -206,7 +209,7 @@ static void *event_writer(void *arg) {
 
 static void eventfd_part(void) {
 	long rounds = 0, bad = 0;
-	double end = now() + seconds / 5;
+	double end = now() + seconds / 6;
 	do {
 		efd = eventfd(0, 0);
 		pthread_t t[2];
@@ -230,6 +233,52 @@ static void eventfd_part(void) {
 	} while (now() < end);
 	printf("eventfd: %ld rounds of 2 x %d adds, %ld wrong\n", rounds, EVENT_ADDS, bad);
 	CHECK(bad == 0 && rounds > 0);
+}
+
+/* ---- first touch ---- */
+#define TOUCH_PAGES 256
+static volatile char *fresh;
+static _Atomic int touch_go, touch_ready;
+
+static void *toucher(void *arg) {
+	int me = (int)(intptr_t)arg;
+	pin(me);
+	atomic_fetch_add(&touch_ready, 1);
+	while (!atomic_load(&touch_go))
+		;
+	for (int p = 0; p < TOUCH_PAGES; p++)
+		fresh[p * 4096 + me] = (char)(me + 1);
+	return NULL;
+}
+
+static void first_touch_part(void) {
+	long rounds = 0, lost = 0;
+	double end = now() + seconds / 6;
+	do {
+		char *m = mmap(NULL, TOUCH_PAGES * 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			break;
+		fresh = m;
+		atomic_store(&touch_go, 0);
+		atomic_store(&touch_ready, 0);
+		pthread_t t[2];
+		for (int i = 0; i < 2; i++)
+			pthread_create(&t[i], NULL, toucher, (void *)(intptr_t)i);
+		while (atomic_load(&touch_ready) < 2)
+			sched_yield();
+		atomic_store(&touch_go, 1);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		for (int p = 0; p < TOUCH_PAGES; p++)
+			if (m[p * 4096] != 1 || m[p * 4096 + 1] != 2)
+				lost++;
+		munmap(m, TOUCH_PAGES * 4096);
+		rounds++;
+	} while (now() < end);
+	printf("first touch: %ld rounds of %d pages, %ld pages lost a write\n", rounds,
+	       TOUCH_PAGES, lost);
+	CHECK(lost == 0 && rounds > 0);
 }
 
 /* ---- TLB shootdown ---- */
@@ -318,7 +367,7 @@ static void tlb_part(void) {
 		pthread_create(&t[i], NULL, reader, (void *)(intptr_t)i);
 	long rounds = 0, write_refused = 0;
 	int ph = 0;
-	double end = now() + seconds / 5;
+	double end = now() + seconds / 6;
 	do {
 		char tag = (char)((ph + 1) / 4);
 		char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -374,6 +423,7 @@ int main(int argc, char **argv) {
 	futex_part();
 	pipe_part();
 	eventfd_part();
+	first_touch_part();
 	tlb_part();
 	printf("took %.1f s\n", now() - t0);
 	return CHECK_DONE();

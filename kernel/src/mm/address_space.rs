@@ -494,6 +494,16 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
     let Some(s) = space().try_lock() else {
         return FaultOutcome::Invalid;
     };
+    // With several CPUs, another thread may have resolved this very fault while this
+    // one waited for the kernel (both touched a new page, or wrote to a copy-on-write
+    // one): the access is allowed now, and committing again would replace its page.
+    let e = paging::lookup(addr);
+    if e & PTE_PRESENT != 0
+        && (err & ERR_WRITE == 0 || e & PTE_WRITABLE != 0)
+        && (err & ERR_FETCH == 0 || e & PTE_NX == 0)
+    {
+        return FaultOutcome::Resolved;
+    }
     let Some((area_start, area)) = s.find(addr) else {
         return FaultOutcome::Invalid;
     };
