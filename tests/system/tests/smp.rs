@@ -8,10 +8,14 @@
 //! - tests/programs/smp_affinity.c: sched_getaffinity, sysconf, /proc/cpuinfo,
 //!   /proc/stat and /sys/devices/system/cpu/online tell the CPU count; a thread pinned
 //!   to CPU 1 runs there (sched_getcpu, getcpu); bad masks give EINVAL. At -c 1 and -c 2.
+//! - a Rust program on rayon's pool (tests/programs/rust-rayon) and a Go program with
+//!   goroutines (tests/programs/goparallel, Debian's Go) at -c 2: both size themselves
+//!   by the 2 CPUs and compute the right results;
 //! - the launcher's `-c` errors.
 
 use rumprun_system_tests::*;
 use std::process::Command;
+use std::time::Duration;
 
 const STRESS_SECONDS: &str = "8";
 
@@ -91,4 +95,51 @@ fn smp_cpu_count_errors() {
         );
         assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
     }
+}
+
+#[test]
+fn smp_rust_rayon_two_cpus() {
+    let prog = build_rust_with_deps("rust-rayon");
+    let image = bake(&prog);
+    rumprun_qemu(&image, &["-c", "2", "-M", "128"], &[])
+        .assert_status(0)
+        .assert_stdout_line("cpus: available_parallelism 2, rayon threads 2")
+        .assert_stdout_line("ok: par_sort_unstable of 2000000 numbers equals sort_unstable")
+        .assert_output_contains("ok: parallel map-reduce; pool threads ran on CPUs")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn smp_go_goroutines_two_cpus() {
+    let go = std::path::Path::new("/usr/bin/go");
+    assert!(
+        go.exists(),
+        "/usr/bin/go is missing: install the Debian package golang-go"
+    );
+    let cache = work_dir().join("go-cache");
+    let prog = scratch_dir("goparallel").join("goparallel");
+    check_output(
+        Command::new(go)
+            .args(["build", "-o"])
+            .arg(&prog)
+            .arg(program_source("goparallel/main.go"))
+            .env("GOCACHE", &cache)
+            .env("GOPATH", cache.join("gopath"))
+            .env("GO111MODULE", "off")
+            .env("CGO_ENABLED", "0")
+            .env("GOFLAGS", ""),
+        "go build tests/programs/goparallel",
+    );
+    let image = bake(&prog);
+    let mut cmd = Command::new(tool("rumprun"));
+    cmd.args(["qemu", "-i", "-c", "2", "-M", "256"])
+        .arg(&image)
+        .args(["--", "2"]);
+    run_with_timeout(&mut cmd, Duration::from_secs(120))
+        .assert_status(0)
+        .assert_stdout_line("cpus: NumCPU 2, GOMAXPROCS 2")
+        .assert_stdout_line("ok: 8 goroutines summed in parallel")
+        .assert_stdout_line("ok: mutex counter 4 x 100000")
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
 }
