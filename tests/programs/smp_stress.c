@@ -127,7 +127,7 @@ static void futex_part(void) {
 		pthread_join(t[i], NULL);
 	long d = pings[0] - pings[1];
 	printf("futex ping-pong: %ld and %ld turns\n", pings[0], pings[1]);
-	CHECK(pings[0] > 100 && (d == 0 || d == 1));
+	CHECK(pings[0] > 0 && (d == 0 || d == 1)); /* progress, and strict alternation */
 }
 
 /* ---- pipe stream ---- */
