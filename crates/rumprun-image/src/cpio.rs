@@ -4,8 +4,14 @@
 //! ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor, rdevminor,
 //! namesize (with the NUL), check), the NUL-terminated name padded so that header + name
 //! is a multiple of 4 bytes, then the data padded to 4. The entry named `TRAILER!!!`
-//! ends the archive. The reader also accepts `070702` (same layout, checksum ignored),
-//! and does not resolve hard links (newc stores their data with the last link only).
+//! ends the archive. The reader also accepts `070702` (same layout, checksum ignored).
+//!
+//! Hard links: regular files with the same `ino` and `nlink` > 1 are one file's data
+//! under several names; one entry of the group holds the data (the first, as
+//! [`CpioWriter::add_linked`] writes them and Linux's initramfs unpacker expects, or
+//! the last, as GNU cpio writes them), the others have a size of 0. The reader gives
+//! every entry of the group that data (the same bytes of the archive), so the payload
+//! holds files with the same contents once.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -146,6 +152,32 @@ impl CpioWriter {
         self.push(ino, mode, nlink, owner, name, data)
     }
 
+    /// Adds a regular file that may share its data with others as hard links: with
+    /// `first` None it is a new group's first entry (its data written, `nlink` the
+    /// group's size) and its ino is returned; with `Some(ino)` (what the first entry
+    /// returned) it is one more name for that data (no data written).
+    pub fn add_linked(
+        &mut self,
+        name: &str,
+        mode: u32,
+        owner: Owner,
+        data: &[u8],
+        nlink: u32,
+        first: Option<u32>,
+    ) -> Result<u32, CpioError> {
+        if name.is_empty() || name.contains('\0') || name == TRAILER || mode & S_IFMT != S_IFREG {
+            return Err(CpioError::InvalidName);
+        }
+        match first {
+            Some(ino) => self.push(ino, mode, nlink, owner, name, &[]).map(|_| ino),
+            None => {
+                let ino = self.next_ino;
+                self.next_ino = self.next_ino.wrapping_add(1);
+                self.push(ino, mode, nlink, owner, name, data).map(|_| ino)
+            }
+        }
+    }
+
     /// Appends the `TRAILER!!!` entry and returns the archive.
     pub fn finish(mut self) -> Vec<u8> {
         self.push(0, 0, 1, Owner::default(), TRAILER, &[])
@@ -283,7 +315,24 @@ pub fn entries(archive: &[u8]) -> Entries<'_> {
         archive,
         pos: 0,
         done: false,
+        resolve_links: true,
     }
+}
+
+/// The data of the hard-link group `ino`: the entry of it whose size is not 0.
+fn linked_data(archive: &[u8], ino: u32) -> Option<&[u8]> {
+    let mut raw = Entries {
+        archive,
+        pos: 0,
+        done: false,
+        resolve_links: false,
+    };
+    while let Some(Ok((e, meta))) = raw.next_with_meta() {
+        if meta.ino == ino && meta.nlink > 1 && e.is_file() && !e.data.is_empty() {
+            return Some(e.data);
+        }
+    }
+    None
 }
 
 /// Like [`entries`], with each entry's [`Meta`] (owner, mtime, inode, link count, device).
@@ -307,6 +356,8 @@ pub struct Entries<'a> {
     archive: &'a [u8],
     pos: usize,
     done: bool,
+    /// Give hard links without data their group's data.
+    resolve_links: bool,
 }
 
 /// Iterator returned by [`entries_with_meta`].
@@ -399,10 +450,14 @@ impl<'a> Entries<'a> {
         let data_end = data_start
             .checked_add(filesize)
             .ok_or(CpioError::Truncated { offset })?;
-        let data = a
+        let mut data = a
             .get(data_start..data_end)
             .ok_or(CpioError::Truncated { offset })?;
         self.pos = align4(data_end);
+        let (ino, nlink) = (fields[0], fields[4]);
+        if self.resolve_links && data.is_empty() && nlink > 1 && mode & S_IFMT == S_IFREG {
+            data = linked_data(a, ino).unwrap_or(data);
+        }
         let meta = Meta {
             ino: fields[0],
             owner: Owner {
@@ -672,5 +727,45 @@ mod tests {
         let e = all(&a).unwrap();
         assert_eq!(e[0].mode, S_IFREG | 0o755);
         assert_eq!(e[0].data, b"abc");
+    }
+
+    #[test]
+    fn hard_link_groups_share_their_data() {
+        let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut w = CpioWriter::new();
+        let o = Owner::default();
+        let ino = w
+            .add_linked("lib/a.so", S_IFREG | 0o644, o, &big, 3, None)
+            .unwrap();
+        w.add_file("etc/x", 0o644, b"x").unwrap();
+        w.add_linked("usr/lib/a.so", S_IFREG | 0o644, o, &big, 3, Some(ino))
+            .unwrap();
+        w.add_linked("usr/lib/b.so", S_IFREG | 0o755, o, &[], 3, Some(ino))
+            .unwrap();
+        let a = w.finish();
+        // Stored once.
+        assert!(a.len() < big.len() + 4096 * 2 + 1024, "{}", a.len());
+        let got: Vec<_> = entries_with_meta(&a).map(|r| r.unwrap()).collect();
+        assert_eq!(got.len(), 4);
+        for i in [0, 2, 3] {
+            assert_eq!(got[i].0.data, &big[..], "{}", got[i].0.name);
+            assert_eq!((got[i].1.ino, got[i].1.nlink), (ino, 3));
+            // The very same bytes of the archive (the kernel borrows its pages).
+            assert_eq!(got[i].0.data.as_ptr(), got[0].0.data.as_ptr());
+        }
+        assert_eq!(got[3].0.mode, S_IFREG | 0o755);
+        assert_eq!(got[1].0.data, b"x");
+    }
+
+    #[test]
+    fn hard_links_with_the_data_last_as_gnu_cpio_writes_them() {
+        let mut w = CpioWriter::new();
+        w.push(7, S_IFREG | 0o644, 2, Owner::default(), "one", &[])
+            .unwrap();
+        w.push(7, S_IFREG | 0o644, 2, Owner::default(), "two", b"data")
+            .unwrap();
+        let a = w.finish();
+        let got: Vec<_> = entries(&a).map(|r| r.unwrap()).collect();
+        assert_eq!((got[0].data, got[1].data), (&b"data"[..], &b"data"[..]));
     }
 }

@@ -135,9 +135,16 @@ pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> 
     // with the bytes in use (shutil.disk_usage, df), as Linux's tmpfs reports its size.
     pages::install();
     // The baked files' pages stay in the payload (borrowed, not copied): they count
-    // as file data without taking RAM.
+    // as file data without taking RAM. Files with the same contents share payload
+    // pages (a hard-link group), so their sizes, not the payload's, are what counts.
     let (_, ram_frames) = crate::mm::frames::stats();
-    let baked = crate::payload::physical_range().map_or(0, |(s, e)| e - s);
+    let files: u64 = rumprun_image::cpio::entries(payload)
+        .filter_map(Result::ok)
+        .map(|e| e.data.len().next_multiple_of(4096) as u64)
+        .sum();
+    let baked = crate::payload::physical_range()
+        .map_or(0, |(s, e)| e - s)
+        .max(files);
     let opts = TmpfsOptions {
         max_bytes: Some(ram_frames as u64 * 4096 + baked),
         ..TmpfsOptions::default()

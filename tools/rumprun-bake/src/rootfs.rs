@@ -346,11 +346,34 @@ impl Tree {
         self.entries.iter().map(|e| e.data.len() as u64).sum()
     }
 
-    /// Appends every entry to `w`.
+    /// Appends every entry to `w`. Regular files of a page or more with the same
+    /// contents (a library at its /lib and its /usr/lib path, a program and Debian's
+    /// copies of it) are written once, as a newc hard-link group (each keeps its own
+    /// name and mode): the kernel gives each name a file of its own on the same
+    /// payload pages, so the image and the RAM hold the bytes once.
     pub fn write(&self, w: &mut CpioWriter) -> Result<(), String> {
-        for e in &self.entries {
-            w.add_entry_with(&e.path, e.mode, e.owner, &e.data)
-                .map_err(|err| format!("{}: {}: {err}", e.source, e.path))?;
+        let mut same: HashMap<&[u8], Vec<usize>> = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.mode & S_IFMT == S_IFREG && e.data.len() >= 4096 {
+                same.entry(&e.data[..]).or_default().push(i);
+            }
+        }
+        let mut first_ino: HashMap<&[u8], u32> = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let group = same
+                .get(&e.data[..])
+                .filter(|g| g.len() > 1 && g.contains(&i));
+            let written = match group {
+                Some(g) => {
+                    let first = first_ino.get(&e.data[..]).copied();
+                    w.add_linked(&e.path, e.mode, e.owner, &e.data, g.len() as u32, first)
+                        .map(|ino| {
+                            first_ino.insert(&e.data[..], ino);
+                        })
+                }
+                None => w.add_entry_with(&e.path, e.mode, e.owner, &e.data),
+            };
+            written.map_err(|err| format!("{}: {}: {err}", e.source, e.path))?;
         }
         Ok(())
     }
