@@ -47,6 +47,31 @@ static void *spin(void *arg)
 	return NULL;
 }
 
+/* Waits (up to 10 s) until both counters have passed a0 and a1: both threads run.
+ * Polled, not a fixed sleep: a loaded host may give the guest little time. */
+static int both_advance(long a0, long a1)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (counters[0] > a0 && counters[1] > a1)
+			return 1;
+		ms(10);
+	}
+	return 0;
+}
+
+/* Waits (up to 10 s) until neither counter moves over 100 ms: every thread has
+ * parked (the second one at its next return to program code). */
+static int both_still(void)
+{
+	for (int i = 0; i < 100; i++) {
+		long a0 = counters[0], a1 = counters[1];
+		ms(100);
+		if (counters[0] == a0 && counters[1] == a1)
+			return 1;
+	}
+	return 0;
+}
+
 static char proc_state(pid_t pid)
 {
 	char path[64], buf[256];
@@ -86,8 +111,7 @@ int main(void)
 		spin((void *)0);
 	}
 	CHECK(c > 0);
-	ms(50);
-	CHECK(counters[0] > 0 && counters[1] > 0);
+	CHECK(both_advance(0, 0));
 	int st = 0;
 	CHECK(waitpid(c, &st, WNOHANG | WUNTRACED) == 0);
 	CHECK(kill(c, SIGSTOP) == 0);
@@ -95,18 +119,15 @@ int main(void)
 	CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
 	printf("stopped status %#x\n", st);
 	CHECK(proc_state(c) == 'T');
-	ms(30); /* the other thread parks at its next return to program code */
+	CHECK(both_still());
 	long a0 = counters[0], a1 = counters[1];
-	ms(100);
-	CHECK(counters[0] == a0 && counters[1] == a1);
 	/* The news is given once; without WUNTRACED a stop is not reported. */
 	CHECK(waitpid(c, &st, WNOHANG | WUNTRACED) == 0);
 	CHECK(nchld >= 1 && chld_codes[0] == CLD_STOPPED && chld_status[0] == SIGSTOP);
 	CHECK(kill(c, SIGCONT) == 0);
 	CHECK(waitpid(c, &st, WCONTINUED) == c);
 	CHECK(WIFCONTINUED(st));
-	ms(100);
-	CHECK(counters[0] > a0 && counters[1] > a1);
+	CHECK(both_advance(a0, a1));
 	CHECK(proc_state(c) == 'R');
 	CHECK(nchld >= 2 && chld_codes[1] == CLD_CONTINUED && chld_status[1] == SIGCONT);
 

@@ -63,6 +63,10 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
     let (badptr_glibc, badptr_glibc_file) = image("bad_pointers.c", Flavor::Glibc);
     let (badptr_musl, badptr_musl_file) = image("bad_pointers.c", Flavor::Musl);
     let (bounded, bounded_file) = image("bounded_calls.c", Flavor::Glibc);
+    // Issue 15 on Xen: processes (fork, exec, wait, COW, groups, job control, ETXTBSY).
+    let (fork, fork_file) = image("fork_test.c", Flavor::Glibc);
+    let (jobs, jobs_file) = image("job_control.c", Flavor::Musl);
+    let (txtbsy, txtbsy_file) = image("textbusy.c", Flavor::Glibc);
     let files = vec![
         http,
         repo_root().join("tests/system/xen/vif"),
@@ -81,6 +85,9 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
         badptr_glibc,
         badptr_musl,
         bounded,
+        fork,
+        jobs,
+        txtbsy,
     ];
     let args_run = |file: &str| {
         format!(
@@ -182,6 +189,18 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
         Guest {
             id: "bounded",
             commands: format!("rumprun xen -i -d {bounded_file}; echo \"status=$?\""),
+        },
+        Guest {
+            id: "fork-glibc",
+            commands: format!("rumprun xen -i -d -M 256 {fork_file}; echo \"status=$?\""),
+        },
+        Guest {
+            id: "jobs-musl",
+            commands: format!("rumprun xen -i -d -M 128 {jobs_file}; echo \"status=$?\""),
+        },
+        Guest {
+            id: "textbusy-glibc",
+            commands: format!("rumprun xen -i -d -M 128 {txtbsy_file}; echo \"status=$?\""),
         },
         Guest {
             id: "cmdline",
@@ -452,4 +471,20 @@ fn calls_with_endless_work_return_soon_on_xen() {
     let text = section("bounded");
     assert!(!text.contains("FAIL "), "guest bounded:\n{text}");
     assert_lines("bounded", &["still running", "ALL OK", "status=0"]);
+}
+
+/// Processes on Xen, the same kernel: fork + wait statuses, copy-on-write, groups,
+/// /proc/PID, the fork bomb (fork_test.c), stop and continue (job_control.c) and
+/// ETXTBSY with fork + exec (textbusy.c).
+#[test]
+fn processes_fork_exec_wait_and_job_control_on_xen() {
+    for id in ["fork-glibc", "jobs-musl", "textbusy-glibc"] {
+        let text = section(id);
+        assert!(!text.contains("FAIL "), "guest {id}:\n{text}");
+        assert!(
+            !text.contains("kernel panic") && !text.contains("kernel fault"),
+            "guest {id}:\n{text}"
+        );
+        assert_lines(id, &["ALL OK", "status=0"]);
+    }
 }
