@@ -59,13 +59,9 @@ fn install_hooks() {
         out_of_memory: fault::out_of_memory,
         return_to_program: |frame| signal::deliver::on_return(frame, None),
     });
-    sched::deadlines::register(&[
-        &signal::itimer::Deadlines,
-        &signal::posix_timer::Deadlines,
-        &drivers::netdev::KickDeadline,
-    ]);
     sched::hooks::install(sched::hooks::Hooks {
         should_interrupt: signal::state::should_interrupt,
+        cpu_timers: signal::itimer::expire_cpu,
         deadlock: process::deadlock,
     });
     // Cards wake the I/O wait queue (drivers sit below fd and do not call it).

@@ -133,24 +133,26 @@ pub fn frame_queued() {
 }
 
 /// After a stack poll: kicks at once the frames of the first poll since the last wait
-/// point; later ones join the pending batch. True when this starts a batch (the caller
-/// re-arms the timer for `KickDeadline`).
-pub fn schedule_kick(now_ns: u64) -> bool {
+/// point; later ones join the pending batch, whose kick is armed when it starts.
+pub fn schedule_kick(now_ns: u64) {
     if !QUEUED.swap(false, Ordering::Relaxed) {
-        return false;
+        return;
     }
     if !SINCE_WAIT.swap(true, Ordering::Relaxed) {
         kick_all();
-        return false;
+        return;
     }
-    KICK_DUE
+    let started = KICK_DUE
         .compare_exchange(
             0,
             now_ns + KICK_DELAY_NS,
             Ordering::Relaxed,
             Ordering::Relaxed,
         )
-        .is_ok()
+        .is_ok();
+    if started {
+        KICK.arm(kick_due());
+    }
 }
 
 /// A wait point: kicks the cards if frames wait for it.
@@ -164,23 +166,24 @@ pub fn kick_pending() {
     }
 }
 
-/// The pending batch's latest kick, as a timer the scheduler serves (registered at
-/// boot): it fires on the timer interrupt of a program that computes without
-/// entering the kernel.
-pub struct KickDeadline;
+/// The pending batch's latest kick, as a timer in the scheduler's deadline queue
+/// (armed when a batch starts): it fires on the timer interrupt of a program that
+/// computes without entering the kernel.
+static KICK: crate::sched::deadlines::Timer = crate::sched::deadlines::Timer::new(kick_if_due);
 
-impl crate::sched::deadlines::DeadlineSource for KickDeadline {
-    fn next(&self) -> Option<u64> {
-        match KICK_DUE.load(Ordering::Relaxed) {
-            0 => None,
-            at => Some(at),
-        }
+/// When the pending batch must be kicked, if one is pending.
+fn kick_due() -> Option<u64> {
+    match KICK_DUE.load(Ordering::Relaxed) {
+        0 => None,
+        at => Some(at),
     }
-    fn expire(&self, now: u64) {
-        if self.next().is_some_and(|at| at <= now) {
-            kick_pending();
-        }
+}
+
+fn kick_if_due(now: u64) -> Option<u64> {
+    if kick_due().is_some_and(|at| at <= now) {
+        kick_pending();
     }
+    kick_due()
 }
 
 pub fn mac_string(mac: [u8; 6]) -> String {

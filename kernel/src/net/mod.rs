@@ -68,9 +68,7 @@ static LAST_POLL: Mutex<LastPoll> = Mutex::new(LastPoll {
 fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     let changed = stack.poll(now);
     // Sent frames wait for the batch's kick (see `netdev::kick_pending`).
-    if netdev::schedule_kick(crate::time::monotonic_ns()) {
-        crate::sched::rearm_timer();
-    }
+    netdev::schedule_kick(crate::time::monotonic_ns());
     if changed {
         crate::fd::wait::notify();
     }

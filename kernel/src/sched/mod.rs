@@ -9,12 +9,12 @@
 //! (threads of the same program switch no root). Blocked threads wait for a
 //! wake-up (futex) and/or a deadline, or until a signal interrupts them
 //! (`Wake::Interrupted`); with nothing runnable the CPU halts until the next deadline
-//! (a sleeper's, or one of the timers registered in `deadlines`).
+//! (a sleeper's, or a timer's: one queue in `deadlines`).
 //!
 //! The scheduler knows nothing of the layers above it: a thread belongs to an
 //! [`Owner`] (a program: `process::Process` implements it), signals reach it through
 //! the `hooks` installed at boot (does a signal interrupt a wait; what to say when
-//! every thread is blocked for good), and timers through `deadlines`.
+//! every thread is blocked for good), and timers are `deadlines::Timer`s they arm.
 //!
 //! State: the thread table is one `SpinLock<Scheduler>` (any CPU, and device
 //! interrupts, wake threads); what belongs to the CPU (the thread it runs, when that
@@ -37,6 +37,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use deadlines::Due;
 
 pub type Tid = u32;
 /// A program's id: the tid of its main thread.
@@ -95,7 +96,6 @@ struct Thread {
     affinity: u64,
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit.
     clear_child_tid: u64,
-    deadline: Option<u64>,
     wake: Wake,
     /// CPU time used, in TSC ticks (up to the last switch away from it).
     cpu_ticks: u64,
@@ -117,6 +117,8 @@ struct Scheduler {
     exited_cpu_ticks: BTreeMap<Pid, u64>,
     /// Times threads already reaped blocked, per program.
     exited_sleeps: BTreeMap<Pid, u64>,
+    /// Blocked threads' deadlines and the timers of the layers above, earliest first.
+    deadlines: deadlines::Queue,
 }
 
 static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
@@ -125,6 +127,7 @@ static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
     dead: Vec::new(),
     exited_cpu_ticks: BTreeMap::new(),
     exited_sleeps: BTreeMap::new(),
+    deadlines: deadlines::Queue::new(),
 });
 
 /// What the scheduler keeps per CPU.
@@ -398,7 +401,6 @@ impl Thread {
             on_cpu: None,
             affinity: u64::MAX,
             clear_child_tid,
-            deadline: None,
             wake: Wake::Woken,
             cpu_ticks: 0,
             sleeps: 0,
@@ -509,7 +511,9 @@ static DOOMED: AtomicU32 = AtomicU32::new(0);
 pub fn end_other_threads(pid: Pid) {
     let cur = current();
     let mut others = false;
-    for (&tid, t) in SCHED.lock().threads.iter_mut() {
+    let mut g = SCHED.lock();
+    let s = &mut *g;
+    for (&tid, t) in s.threads.iter_mut() {
         if tid != cur && t.process.pid() == pid && t.state != State::Exited {
             if !t.doomed {
                 DOOMED.fetch_add(1, Ordering::Relaxed);
@@ -518,7 +522,7 @@ pub fn end_other_threads(pid: Pid) {
             others = true;
             if t.state == State::Blocked {
                 t.state = State::Runnable;
-                t.deadline = None;
+                s.deadlines.cancel(Due::Wait(tid));
                 t.wake = Wake::Interrupted;
             }
             // Running program code on another CPU: make it enter the kernel.
@@ -527,6 +531,7 @@ pub fn end_other_threads(pid: Pid) {
             }
         }
     }
+    drop(g);
     if !others {
         return;
     }
@@ -555,6 +560,7 @@ pub fn end_other_threads(pid: Pid) {
                         && (t.on_cpu.is_none() || t.state == State::Blocked)
                     {
                         t.state = State::Exited;
+                        s.deadlines.cancel(Due::Wait(tid));
                         s.dead.push(tid);
                     }
                 }
@@ -569,6 +575,7 @@ pub fn end_other_threads(pid: Pid) {
 /// Whether the calling thread's program is ending (`end_other_threads`): asked on
 /// every return to program code, where such a thread ends (`signal::deliver`), with
 /// nothing of a syscall left on its stack.
+#[inline]
 pub fn is_doomed() -> bool {
     DOOMED.load(Ordering::Relaxed) != 0
         && SCHED
@@ -611,15 +618,16 @@ pub fn interrupt(tid: Tid) -> bool {
 /// ends on time and `tid` gets the CPU within one slice even while the running
 /// thread never enters the kernel again.
 fn make_runnable(tid: Tid, how: Wake) -> bool {
-    let mut s = SCHED.lock();
+    let mut g = SCHED.lock();
+    let s = &mut *g;
     match s.threads.get_mut(&tid) {
         Some(t) if t.state == State::Blocked => {
             t.state = State::Runnable;
-            t.deadline = None;
             t.wake = how;
+            s.deadlines.cancel(Due::Wait(tid));
             if tid != current() {
-                arm_timer(&s, crate::time::monotonic_ns());
-                kick_idle(&s, tid);
+                arm_timer(s, crate::time::monotonic_ns());
+                kick_idle(s, tid);
             }
             true
         }
@@ -664,7 +672,7 @@ fn kick_idle(s: &Scheduler, tid: Tid) {
 /// must act on (returns at once if one is already pending).
 pub fn block(deadline: Option<u64>) -> Wake {
     let cur = current();
-    if SCHED.lock().threads.get(&cur).is_some_and(|t| t.doomed) {
+    if is_doomed() {
         // Its program is ending: no more waiting. Still give up the CPU, so that a
         // wait that ignores interruption and loops lets the others run.
         schedule();
@@ -673,11 +681,15 @@ pub fn block(deadline: Option<u64>) -> Wake {
     if hooks::should_interrupt(cur) {
         return Wake::Interrupted;
     }
-    if let Some(t) = SCHED.lock().threads.get_mut(&cur) {
-        t.state = State::Blocked;
-        t.sleeps += 1;
-        t.deadline = deadline;
-        t.wake = Wake::Woken;
+    {
+        let mut g = SCHED.lock();
+        let s = &mut *g;
+        if let Some(t) = s.threads.get_mut(&cur) {
+            t.state = State::Blocked;
+            t.sleeps += 1;
+            t.wake = Wake::Woken;
+            s.deadlines.set(Due::Wait(cur), deadline);
+        }
     }
     schedule();
     SCHED
@@ -704,17 +716,48 @@ pub fn yield_now() {
     schedule();
 }
 
-/// Ends the waits whose deadlines have passed, then fires the registered timers that
-/// are due (whose signals wake threads: the scheduler's lock is not held then).
+/// Ends the waits whose deadlines have passed and fires the timers that are due
+/// (whose signals wake threads: the scheduler's lock is not held then), in deadline
+/// order; then the running program's CPU-time timers.
 fn wake_expired(now: u64) {
-    for t in SCHED.lock().threads.values_mut() {
-        if t.state == State::Blocked && t.deadline.is_some_and(|d| d <= now) {
-            t.state = State::Runnable;
-            t.deadline = None;
-            t.wake = Wake::TimedOut;
-        }
+    if SCHED.lock().deadlines.earliest().is_some_and(|d| d <= now) {
+        expire_due(now);
     }
-    deadlines::expire(now);
+    hooks::cpu_timers();
+}
+
+#[cold]
+fn expire_due(now: u64) {
+    loop {
+        let timer = {
+            let mut g = SCHED.lock();
+            let s = &mut *g;
+            loop {
+                match s.deadlines.pop_due(now) {
+                    None => return,
+                    Some((Due::Wait(tid), _)) => {
+                        if let Some(t) = s.threads.get_mut(&tid) {
+                            if t.state == State::Blocked {
+                                t.state = State::Runnable;
+                                t.wake = Wake::TimedOut;
+                            }
+                        }
+                    }
+                    Some((Due::Timer(timer), _)) => break timer,
+                }
+            }
+        };
+        // Due again only later: what fires now fires once.
+        let next = timer.0.expire(now).map(|at| at.max(now + 1));
+        SCHED.lock().deadlines.set(Due::Timer(timer), next);
+    }
+}
+
+/// Sets (or with `None` clears) a deadline of the queue, and re-arms this CPU's timer.
+fn set_deadline(due: Due, at: Option<u64>) {
+    let mut s = SCHED.lock();
+    s.deadlines.set(due, at);
+    arm_timer(&s, crate::time::monotonic_ns());
 }
 
 /// True when this CPU may switch to `t`: runnable, allowed here, and on no other CPU.
@@ -735,12 +778,7 @@ fn pick(s: &Scheduler) -> Option<Tid> {
 }
 
 fn earliest_deadline(s: &Scheduler) -> Option<u64> {
-    s.threads
-        .values()
-        .filter(|t| t.state == State::Blocked)
-        .filter_map(|t| t.deadline)
-        .chain(deadlines::next())
-        .min()
+    s.deadlines.earliest()
 }
 
 /// Re-arms the timer after a deadline outside the scheduler changed (setitimer).
@@ -801,16 +839,16 @@ pub fn schedule() {
     }
     // Counted: a CPU timer checked while we pick must not count it twice.
     c.run_since.set(start);
-    let (mut s, next) = loop {
+    let (mut s, next, now) = loop {
         let now = crate::time::monotonic_ns();
         wake_expired(now);
         let s = SCHED.lock();
         if let Some(t) = pick(&s) {
-            break (s, t);
+            break (s, t, now);
         }
         if prev != 0 && bkl::active() {
             // Several CPUs: halt in the idle context, off this thread's stack.
-            break (s, 0);
+            break (s, 0, now);
         }
         let deadline = earliest_deadline(&s);
         arm_timer(&s, now);
@@ -845,9 +883,9 @@ pub fn schedule() {
     if next != 0 {
         c.cursor.set(next);
     }
-    c.slice_start.set(crate::time::monotonic_ns());
+    c.slice_start.set(now);
     c.current.set(next);
-    arm_timer(&s, crate::time::monotonic_ns());
+    arm_timer(&s, now);
     // Time spent halted while nothing ran is nobody's CPU time.
     c.run_since.set(crate::arch::cpu::rdtsc());
     if next == prev {
@@ -913,6 +951,9 @@ pub fn schedule() {
 fn reap() {
     let mut s = SCHED.lock();
     let s = &mut *s;
+    if s.dead.is_empty() {
+        return;
+    }
     let cur = current();
     let mut keep = Vec::new();
     for tid in core::mem::take(&mut s.dead) {
@@ -922,6 +963,7 @@ fn reap() {
             continue;
         }
         if let Some(t) = s.threads.remove(&tid) {
+            s.deadlines.cancel(Due::Wait(tid));
             if t.doomed {
                 DOOMED.fetch_sub(1, Ordering::Relaxed);
             }

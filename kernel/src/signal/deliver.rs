@@ -34,6 +34,7 @@ fn fx_area(frame: &TrapFrame) -> u64 {
 
 /// A thread whose program is ending (`sched::end_other_threads`) ends at its return to
 /// program code, with nothing of a syscall left on its stack.
+#[inline]
 pub(super) fn end_if_doomed() {
     if crate::sched::is_doomed() {
         state::thread_exited(crate::sched::current());

@@ -5,7 +5,8 @@
 //! scheduler treats the real deadline like a sleeper's (it arms the APIC timer for
 //! it and counts it as something that can still wake the program); while the running
 //! program has a CPU timer it also arms the APIC timer for when that timer would be
-//! due if the program kept the CPU (`cpu_deadline`). `expire` fires what is due:
+//! due if the program kept the CPU (`cpu_deadline`). `expire_real` (from the
+//! scheduler's deadline queue) and `expire_cpu` fire what is due:
 //! SIGALRM, SIGVTALRM or SIGPROF to the process, and re-arms an interval timer.
 
 use crate::sync::SpinLock;
@@ -77,17 +78,9 @@ fn clock(which: usize) -> u64 {
     }
 }
 
-/// The interval timers as the scheduler sees them (`sched::deadlines`).
-pub struct Deadlines;
-
-impl crate::sched::deadlines::DeadlineSource for Deadlines {
-    fn next(&self) -> Option<u64> {
-        deadline()
-    }
-    fn expire(&self, now: u64) {
-        expire(now)
-    }
-}
+/// The real-time timers of all programs in the scheduler's deadline queue, armed
+/// with the earliest (`sched::deadlines`).
+static REAL: crate::sched::deadlines::Timer = crate::sched::deadlines::Timer::new(expire_real);
 
 /// When the next real-time timer of any running program fires (monotonic ns).
 fn deadline() -> Option<u64> {
@@ -136,18 +129,31 @@ pub fn set(which: usize, value: u64, interval: u64) -> (u64, u64) {
         deadline,
         interval: if deadline.is_some() { interval } else { 0 },
     };
-    crate::sched::rearm_timer();
+    if which == ITIMER_REAL {
+        REAL.arm(self::deadline());
+    } else {
+        crate::sched::rearm_timer();
+    }
     old
 }
 
-/// Called by the scheduler with the current time: fires the timers that are due
-/// (the CPU timers of the running program only: no other program used the CPU).
-fn expire(now: u64) {
+/// Called by the scheduler when the earliest real-time timer is due: fires those
+/// due at `now`; when the next is due.
+fn expire_real(now: u64) -> Option<u64> {
     if !in_use() {
-        return;
+        return None;
     }
     for p in crate::process::running() {
         expire_one(p, ITIMER_REAL, now);
+    }
+    deadline()
+}
+
+/// Called by the scheduler whenever it looks for expired deadlines: fires the CPU
+/// timers of the running program that are due (no other program used the CPU).
+pub fn expire_cpu() {
+    if !in_use() {
+        return;
     }
     let p = crate::process::current();
     if p.itimer.slot(ITIMER_VIRTUAL).deadline.is_some()

@@ -4,8 +4,8 @@
 //! interval, and what happens when it fires: nothing (SIGEV_NONE), a signal for the
 //! program (SIGEV_SIGNAL) or for one of its threads (SIGEV_THREAD_ID, which glibc's and
 //! musl's SIGEV_THREAD are built on), whose siginfo says SI_TIMER with the timer's id,
-//! its overrun count and the sigev_value. Like `itimer`, the scheduler treats the
-//! deadlines like sleepers' and calls `expire` once they pass.
+//! its overrun count and the sigev_value. Like `itimer`, the earliest deadline of all
+//! is in the scheduler's deadline queue, which calls `expire` once it passes.
 
 use super::{SigInfo, TimerInfo, SI_TIMER};
 use crate::sched::Tid;
@@ -125,7 +125,7 @@ pub fn set(id: usize, deadline: Option<u64>, interval: u64) -> Option<(u64, u64)
         t.deadline = deadline;
         t.interval = if deadline.is_some() { interval } else { 0 };
     })?;
-    crate::sched::rearm_timer();
+    TIMERS.arm(self::deadline());
     Some(old)
 }
 
@@ -139,17 +139,9 @@ pub fn overrun(id: usize) -> Option<i32> {
     with_timer(id, |t| t.overrun)
 }
 
-/// The POSIX timers as the scheduler sees them (`sched::deadlines`).
-pub struct Deadlines;
-
-impl crate::sched::deadlines::DeadlineSource for Deadlines {
-    fn next(&self) -> Option<u64> {
-        deadline()
-    }
-    fn expire(&self, now: u64) {
-        expire(now)
-    }
-}
+/// The POSIX timers of all programs in the scheduler's deadline queue, armed with
+/// the earliest (`sched::deadlines`).
+static TIMERS: crate::sched::deadlines::Timer = crate::sched::deadlines::Timer::new(expire);
 
 /// When the next timer of any running program fires (monotonic ns).
 fn deadline() -> Option<u64> {
@@ -164,10 +156,11 @@ fn deadline() -> Option<u64> {
         .min()
 }
 
-/// Called by the scheduler with the current time: fires the timers that are due.
-fn expire(now: u64) {
+/// Called by the scheduler when the earliest timer is due: fires those due at `now`;
+/// when the next is due.
+fn expire(now: u64) -> Option<u64> {
     if !in_use() {
-        return;
+        return None;
     }
     for p in crate::process::running() {
         // The signals go out with the timers unlocked (they wake threads: the
@@ -182,6 +175,7 @@ fn expire(now: u64) {
             send(p, notify, info);
         }
     }
+    deadline()
 }
 
 /// Advances timer `id` if it is due: how to notify and the siginfo to send.

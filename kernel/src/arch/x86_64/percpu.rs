@@ -48,6 +48,8 @@ static ONLINE: AtomicU32 = AtomicU32::new(1);
 
 /// Points this CPU's GS base at `block` (number `cpu`).
 fn install(block: *mut CpuLocal, cpu: u32, apic_id: u32) {
+    // `cpu_id` is below MAX_CPUS from here on: `sync::PerCpu` indexes by it unchecked.
+    assert!((cpu as usize) < MAX_CPUS, "CPU number {cpu} out of range");
     // SAFETY: `block` is a CpuLocal that lives for the kernel's lifetime and belongs to
     // this CPU alone (the boot CPU's static, or an AP's leaked allocation).
     unsafe {
