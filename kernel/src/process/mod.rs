@@ -9,6 +9,7 @@
 pub mod creds;
 pub mod exec;
 pub mod fork;
+pub mod pgrp;
 pub mod pidfd;
 pub mod rc;
 pub mod thread;
@@ -65,6 +66,9 @@ pub struct Process {
     from_rc: AtomicBool,
     /// The parent's pid; 0 for none (rc programs, and orphans when pid 1 is gone).
     pub ppid: AtomicU32,
+    /// Given to pid 1 (or to none) when its parent ended: its new parent does not hold
+    /// its process group (`pgrp`).
+    pub adopted: AtomicBool,
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
     /// The wait status (wait4's encoding) once it has ended: a zombie until reaped.
@@ -93,6 +97,7 @@ impl Process {
             running: AtomicBool::new(true),
             from_rc: AtomicBool::new(true),
             ppid: AtomicU32::new(0),
+            adopted: AtomicBool::new(false),
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
             wait_status: Mutex::new(None),

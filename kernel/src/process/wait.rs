@@ -3,7 +3,8 @@
 //! wait4/waitid, and its parent gets SIGCHLD; a parent that ignores SIGCHLD (SIG_IGN
 //! or SA_NOCLDWAIT), or none at all (rc programs, orphans once pid 1 is gone), has
 //! its children reaped at once. Children of an ending process go to pid 1 (and get
-//! their PR_SET_PDEATHSIG signal). A child that stops or is continued (job control,
+//! their PR_SET_PDEATHSIG signal), and a process group this leaves orphaned with a
+//! stopped member gets SIGHUP and SIGCONT (`pgrp`). A child that stops or is continued (job control,
 //! `signal::job`) tells its parent the same way. A vfork parent sleeps here until its child has
 //! exec'd or ended.
 
@@ -89,8 +90,9 @@ pub fn ended(me: &'static Process) {
     let orphans: alloc::vec::Vec<&'static Process> = super::all()
         .filter(|q| q.ppid.load(Ordering::Relaxed) == me.pid() && !core::ptr::eq(*q, me))
         .collect();
-    for q in orphans {
+    for &q in &orphans {
         q.ppid.store(heir_pid, Ordering::Relaxed);
+        q.adopted.store(true, Ordering::Relaxed);
         let sig = q.creds.lock().pdeathsig;
         if sig != 0 && q.is_running() {
             signal::state::send_to(q, kernel_info(sig as i32, me.pid()));
@@ -103,6 +105,7 @@ pub fn ended(me: &'static Process) {
         }
     }
     let parent = find(me.ppid.load(Ordering::Relaxed)).filter(|p| p.is_running());
+    super::pgrp::process_ended(me, parent, &orphans);
     match parent {
         Some(p) if !auto_reaps(p) => notify_parent(p, me),
         Some(p) => {

@@ -10,7 +10,8 @@
 //! thread sleeps on its process's kernel queue with every signal but SIGKILL
 //! blocked, until SIGCONT (sent by anyone: `continued`) or SIGKILL. pid 1 ignores
 //! stop signals it has no handler for, as Linux's init does (nothing could continue
-//! it in a one-program image).
+//! it in a one-program image). SIGTSTP, SIGTTIN and SIGTTOU do not stop a process
+//! whose group is orphaned (`process::pgrp`).
 
 use super::state::{self, JobChange};
 use super::{bit, SIGKILL};
@@ -29,6 +30,13 @@ pub fn stop(sig: i32) {
             "signal-stop-init",
             "rumprun: pid 1 ignores stop signals it has no handler for (as Linux's init)",
         );
+        return;
+    }
+    // POSIX: the terminal's stop signals do not stop an orphaned group (nothing would
+    // continue it); SIGSTOP does.
+    if sig != super::SIGSTOP
+        && process::pgrp::is_orphaned(me.pgid.load(core::sync::atomic::Ordering::Relaxed))
+    {
         return;
     }
     if me.signals.stop(sig) {

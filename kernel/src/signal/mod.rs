@@ -21,8 +21,11 @@ pub mod posix_timer;
 pub mod state;
 
 pub use rumprun_signals::{
-    bit, default_action, Default, NSIG, SIGCHLD, SIGCONT, SIGKILL, SIGTSTP, UNBLOCKABLE,
+    bit, default_action, Default, NSIG, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN,
+    SIGTTOU, UNBLOCKABLE,
 };
+
+pub const SIGHUP: i32 = 1;
 
 pub const SIGTRAP: i32 = 5;
 pub const SIGSEGV: i32 = 11;

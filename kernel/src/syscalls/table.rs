@@ -68,7 +68,7 @@ macro_rules! syscall_table {
         "handled before dispatch: it restores every register, rax included"
         => unreachable!("rt_sigreturn is handled before dispatch");
     16 ioctl Partial
-        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, FIOASYNC (the flag is kept; no SIGIO is sent); the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (remembered: the console sends no SIGTTIN/SIGTTOU), TIOCGSID, TIOCSCTTY, TIOCNOTTY; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY"
+        "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, FIOASYNC (the flag is kept; no SIGIO is sent); the console answers TCGETS, TCSETS*, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP/TIOCSPGRP (job control: SIGTTIN/SIGTTOU or EIO for a background group of the console's session), TIOCGSID, TIOCSCTTY, TIOCNOTTY; pseudo-terminals TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER, termios, window size, process group, TCFLSH; sockets answer SIOCGIFCONF/NAME/INDEX/FLAGS/ADDR/NETMASK/BRDADDR/MTU/HWADDR (SIOCSIF*: EOPNOTSUPP); everything else is ENOTTY"
         => io::ioctl(a[0], a[1], a[2]);
     17 pread64 Partial
         "the open mode is not checked (no EBADF on a write-only descriptor)"

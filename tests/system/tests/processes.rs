@@ -103,6 +103,21 @@ mod processes {
         }
     }
 
+    /// The console's job control: a background group reading the console stops with
+    /// SIGTTIN (EIO when it ignores or blocks it), writing with TOSTOP or setting the
+    /// foreground group or termios stops with SIGTTOU; an orphaned group gets EIO and
+    /// is not stopped by SIGTSTP, and one orphaned while stopped gets SIGHUP and
+    /// SIGCONT (tty_jobs.c).
+    #[test]
+    fn console_sigttin_sigttou_and_orphaned_groups() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("tty_jobs.c", flavor, &["-M", "128"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// ETXTBSY: a running program's file cannot be opened for writing or
     /// truncated, a file open for writing (ELF or `#!` script) cannot be exec'd, and
     /// both work again once the writer or the process is gone.
