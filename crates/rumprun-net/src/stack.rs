@@ -757,6 +757,17 @@ impl<D: Device> Stack<D> {
         }
     }
 
+    /// [`Stack::poll_bits`] as the last [`Stack::poll`] computed it, without walking
+    /// the socket again: the same value when every call that changes a socket is
+    /// followed by a poll before readiness is asked (the kernel polls after each
+    /// socket call), and cheap enough for an epoll scan over many sockets.
+    pub fn ready_bits(&self, id: SocketId) -> u32 {
+        match self.sock(id) {
+            Ok(s) => s.snap.bits,
+            Err(_) => POLLERR | POLLHUP,
+        }
+    }
+
     /// Bumped whenever the socket becomes readier (for edge-triggered epoll).
     pub fn generation(&self, id: SocketId) -> u64 {
         self.sock(id).map_or(0, |s| s.generation)

@@ -122,12 +122,64 @@ struct Run {
 
 /// Joins consecutive TCP segments into one frame (see the module doc). The frame is
 /// built in a buffer with `prefix` bytes free in front (the driver's header).
+///
+/// The buffers are kept for reuse ([`Joiner::recycle`], once the card has sent them):
+/// each is as long as the largest joined frame and stays initialised, so a segment
+/// can be written straight into place by [`Joiner::push_with`] (no copy from a
+/// scratch buffer, no zeroing).
 pub struct Joiner {
     prefix: usize,
     ipv4: bool,
     ipv6: bool,
+    /// The frame being joined (`prefix` bytes, then the frame up to `used`); as long
+    /// as [`Joiner::capacity`] while a run is held, empty otherwise.
     buf: Vec<u8>,
+    used: usize,
     run: Option<Run>,
+    /// Sent buffers given back, for the next runs.
+    spare: Vec<Vec<u8>>,
+}
+
+/// Buffers kept for reuse at most (each about 64 KiB).
+const SPARE_KEPT: usize = 8;
+/// The longest header (Ethernet, IP, TCP with options) a frame written in place may
+/// have: what it overwrites of the held payload is saved in a buffer this long.
+const MAX_HEADER_LEN: usize = ETHERNET_HEADER_LEN + 40 + 60;
+
+/// Whether `frame` continues the run whose first segment's headers are `held` (at
+/// least `run.tcp.payload` bytes) and whose frame is `held_len` bytes long: the same
+/// Ethernet, IP (addresses; version/class/flow or TOS/TTL) and TCP headers but for
+/// the lengths, IDs, sequence number, flags and checksums, the next sequence number,
+/// at most the run's MSS, and room left in the IP length.
+fn continues(run: &Run, held: &[u8], held_len: usize, frame: &[u8]) -> Option<Tcp> {
+    if run.closed {
+        return None;
+    }
+    let tcp = data_segment(frame)?;
+    let len = frame.len() - tcp.payload;
+    let ip = ETHERNET_HEADER_LEN;
+    let same_ip = if tcp.ipv6 {
+        held[ip..ip + 4] == frame[ip..ip + 4] && held[ip + 6..ip + 40] == frame[ip + 6..ip + 40]
+    } else {
+        held[ip + 1] == frame[ip + 1]
+            && held[ip + 8..ip + 10] == frame[ip + 8..ip + 10]
+            && held[ip + 12..ip + 20] == frame[ip + 12..ip + 20]
+            && held[ip + 6..ip + 8] == frame[ip + 6..ip + 8]
+    };
+    let l4 = tcp.l4;
+    let same_tcp = tcp.ipv6 == run.tcp.ipv6
+        && tcp.payload == run.tcp.payload
+        && held[l4..l4 + 4] == frame[l4..l4 + 4] // ports
+        && held[l4 + 8..l4 + 13] == frame[l4 + 8..l4 + 13] // ack, data offset
+        && held[l4 + 14..l4 + 16] == frame[l4 + 14..l4 + 16] // window
+        && held[l4 + 18..tcp.payload] == frame[l4 + 18..tcp.payload]; // urgent, options
+    (held[..ip] == frame[..ip]
+        && same_ip
+        && same_tcp
+        && tcp.seq == run.next_seq
+        && len <= run.mss
+        && held_len - run.tcp.l4 + len <= MAX_IP_LEN - (run.tcp.l4 - ip))
+        .then_some(tcp)
 }
 
 impl Joiner {
@@ -139,8 +191,16 @@ impl Joiner {
             ipv4,
             ipv6,
             buf: Vec::new(),
+            used: 0,
             run: None,
+            spare: Vec::new(),
         }
+    }
+
+    /// The length of every buffer the joiner builds frames in: room for the largest
+    /// joined frame.
+    pub fn capacity(&self) -> usize {
+        self.prefix + ETHERNET_HEADER_LEN + MAX_IP_LEN
     }
 
     /// Whether a frame is held.
@@ -148,16 +208,29 @@ impl Joiner {
         self.run.is_none()
     }
 
+    /// Gives back a buffer [`Joiner::take`] returned, once the card is done with it
+    /// (others are dropped).
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.len() == self.capacity() && self.spare.len() < SPARE_KEPT {
+            self.spare.push(buf);
+        }
+    }
+
     /// Adds `frame` to the frame held when it continues it, else starts a new frame
     /// with it when it is a data segment. False (nothing done) otherwise: the caller
     /// must `take` what is held first if it has to keep the order, then send `frame`
     /// as it is.
     pub fn push(&mut self, frame: &[u8]) -> bool {
-        if self.append(frame) {
+        if let Some(run) = self.run.as_ref() {
+            let held = &self.buf[self.prefix..self.used];
+            let Some(tcp) = continues(run, held, held.len(), frame) else {
+                return false;
+            };
+            let len = frame.len() - tcp.payload;
+            self.buf[self.used..self.used + len].copy_from_slice(&frame[tcp.payload..]);
+            self.used += len;
+            self.extend_run(tcp, len);
             return true;
-        }
-        if self.run.is_some() {
-            return false;
         }
         let Some(tcp) = data_segment(frame) else {
             return false;
@@ -166,13 +239,12 @@ impl Joiner {
             return false;
         }
         let len = frame.len() - tcp.payload;
-        self.buf.clear();
-        // Room for the largest joined frame at once: growing it segment by segment
-        // copied it again at every doubling.
-        self.buf
-            .reserve(self.prefix + ETHERNET_HEADER_LEN + MAX_IP_LEN);
-        self.buf.resize(self.prefix, 0);
-        self.buf.extend_from_slice(frame);
+        let cap = self.capacity();
+        self.buf = self.spare.pop().unwrap_or_else(|| alloc::vec![0; cap]);
+        // A reused buffer: the driver's header starts zeroed, as in a new one.
+        self.buf[..self.prefix].fill(0);
+        self.buf[self.prefix..self.prefix + frame.len()].copy_from_slice(frame);
+        self.used = self.prefix + frame.len();
         self.run = Some(Run {
             tcp,
             mss: len,
@@ -183,65 +255,83 @@ impl Joiner {
         true
     }
 
-    fn append(&mut self, frame: &[u8]) -> bool {
-        let Some(run) = self.run.as_mut() else {
-            return false;
-        };
-        if run.closed {
-            return false;
+    /// [`Joiner::push`] of a frame of `len` bytes that `fill` writes. When a run is
+    /// held, the frame is written in place: its headers over the end of the held
+    /// payload (saved and put back) and its payload right behind it, so a joined
+    /// segment's bytes are written once. Otherwise (and when it does not join) `fill`
+    /// writes into `scratch`; on false, `scratch[..len]` holds the frame, which the
+    /// caller sends as for `push`.
+    pub fn push_with(
+        &mut self,
+        len: usize,
+        fill: &mut dyn FnMut(&mut [u8]),
+        scratch: &mut Vec<u8>,
+    ) -> bool {
+        if let Some(run) = self.run.as_ref() {
+            let header = run.tcp.payload;
+            if !run.closed
+                && len > header
+                && len - header <= run.mss
+                && header <= MAX_HEADER_LEN
+                && self.used >= self.prefix + 2 * header
+                && self.used - header + len <= self.buf.len()
+            {
+                let at = self.used - header;
+                let mut saved = [0u8; MAX_HEADER_LEN];
+                saved[..header].copy_from_slice(&self.buf[at..self.used]);
+                fill(&mut self.buf[at..at + len]);
+                let (held, frame) = self.buf.split_at(at);
+                let joined = continues(
+                    run,
+                    &held[self.prefix..],
+                    self.used - self.prefix,
+                    &frame[..len],
+                );
+                if joined.is_none() {
+                    scratch.clear();
+                    scratch.extend_from_slice(&frame[..len]);
+                }
+                self.buf[at..self.used].copy_from_slice(&saved[..header]);
+                return match joined {
+                    Some(tcp) => {
+                        self.used = at + len;
+                        self.extend_run(tcp, len - header);
+                        true
+                    }
+                    None => false,
+                };
+            }
         }
-        let Some(tcp) = data_segment(frame) else {
-            return false;
-        };
-        let held = &self.buf[self.prefix..];
-        let len = frame.len() - tcp.payload;
-        // The same Ethernet, IP (addresses; version/class/flow or TOS/TTL) and TCP
-        // headers but for the lengths, IDs, sequence number, flags and checksums.
-        let ip = ETHERNET_HEADER_LEN;
-        let same_ip = if tcp.ipv6 {
-            held[ip..ip + 4] == frame[ip..ip + 4] && held[ip + 6..ip + 40] == frame[ip + 6..ip + 40]
-        } else {
-            held[ip + 1] == frame[ip + 1]
-                && held[ip + 8..ip + 10] == frame[ip + 8..ip + 10]
-                && held[ip + 12..ip + 20] == frame[ip + 12..ip + 20]
-                && held[ip + 6..ip + 8] == frame[ip + 6..ip + 8]
-        };
-        let l4 = tcp.l4;
-        let same_tcp = tcp.ipv6 == run.tcp.ipv6
-            && tcp.payload == run.tcp.payload
-            && held[l4..l4 + 4] == frame[l4..l4 + 4] // ports
-            && held[l4 + 8..l4 + 13] == frame[l4 + 8..l4 + 13] // ack, data offset
-            && held[l4 + 14..l4 + 16] == frame[l4 + 14..l4 + 16] // window
-            && held[l4 + 18..tcp.payload] == frame[l4 + 18..tcp.payload]; // urgent, options
-        if !(held[..ip] == frame[..ip]
-            && same_ip
-            && same_tcp
-            && tcp.seq == run.next_seq
-            && len <= run.mss
-            && held.len() - run.tcp.l4 + len <= MAX_IP_LEN - (run.tcp.l4 - ip))
-        {
-            return false;
+        if scratch.len() < len {
+            scratch.resize(len, 0);
         }
-        self.buf.extend_from_slice(&frame[tcp.payload..]);
-        let flags_at = self.prefix + l4 + 13;
+        fill(&mut scratch[..len]);
+        self.push(&scratch[..len])
+    }
+
+    /// Records a segment of `len` payload bytes joined to the run.
+    fn extend_run(&mut self, tcp: Tcp, len: usize) {
+        let flags_at = self.prefix + tcp.l4 + 13;
         self.buf[flags_at] |= tcp.flags;
+        let run = self.run.as_mut().expect("a run is held");
         run.next_seq = run.next_seq.wrapping_add(len as u32);
         run.closed = len < run.mss || tcp.flags & FLAG_PSH != 0;
         run.segments += 1;
-        true
     }
 
-    /// Takes the frame held (with the prefix in front), None when empty. With several
-    /// segments joined, its lengths are fixed, the TCP checksum field holds the
-    /// pseudo-header sum, and the card must cut it as the [`Gso`] says; a single
+    /// Takes the frame held (with the prefix in front) and its length (the buffer is
+    /// longer: give it back with [`Joiner::recycle`] once sent), None when empty. With
+    /// several segments joined, its lengths are fixed, the TCP checksum field holds
+    /// the pseudo-header sum, and the card must cut it as the [`Gso`] says; a single
     /// segment comes back as it went in (no `Gso`).
-    pub fn take(&mut self) -> Option<(Vec<u8>, Option<Gso>)> {
+    pub fn take(&mut self) -> Option<(Vec<u8>, usize, Option<Gso>)> {
         let run = self.run.take()?;
         let mut buf = core::mem::take(&mut self.buf);
+        let used = self.used;
         if run.segments == 1 {
-            return Some((buf, None));
+            return Some((buf, used, None));
         }
-        let frame = &mut buf[self.prefix..];
+        let frame = &mut buf[self.prefix..used];
         let ip = ETHERNET_HEADER_LEN;
         if run.tcp.ipv6 {
             let payload_len = (frame.len() - ip - 40) as u16;
@@ -256,6 +346,7 @@ impl Joiner {
         let partial = offload::prepare_transmit(frame)?;
         Some((
             buf,
+            used,
             Some(Gso {
                 ipv6: run.tcp.ipv6,
                 header_len: run.tcp.payload,
@@ -383,7 +474,8 @@ mod tests {
             for f in &given {
                 assert!(j.push(f));
             }
-            let (buf, gso) = j.take().unwrap();
+            let (buf, used, gso) = j.take().unwrap();
+            let buf = &buf[..used];
             let gso = gso.unwrap();
             assert!(j.is_empty());
             assert_eq!(buf.len(), 12 + given[0].len() + 4 * 1460 + 700 - 1460);
@@ -398,7 +490,8 @@ mod tests {
         let (_, given) = run(false, &[1000]);
         let mut j = Joiner::new(10, true, true);
         assert!(j.push(&given[0]));
-        let (buf, gso) = j.take().unwrap();
+        let (buf, used, gso) = j.take().unwrap();
+            let buf = &buf[..used];
         assert_eq!(gso, None);
         assert_eq!(&buf[10..], &given[0][..]);
         assert!(j.take().is_none());
@@ -464,7 +557,7 @@ mod tests {
         let ack = segment(false, SEQ.wrapping_add(1460), &[], TcpControl::None, false);
         assert!(!j.push(&ack));
         assert!(j.push(&given[1]));
-        let (_, gso) = j.take().unwrap();
+        let (_, _, gso) = j.take().unwrap();
         assert!(gso.is_some());
         let mut empty = Joiner::new(0, true, true);
         assert!(!empty.push(&fin));
@@ -490,8 +583,86 @@ mod tests {
         let mut j = Joiner::new(0, true, true);
         let joined = given.iter().take_while(|f| j.push(f)).count();
         assert_eq!(joined, (65535 - 40) / 1460);
-        let (buf, gso) = j.take().unwrap();
+        let (buf, used, gso) = j.take().unwrap();
+            let buf = &buf[..used];
         assert!(buf.len() - 14 <= 65535);
         assert_eq!(cut(&buf, &gso.unwrap()), wire[..joined]);
+    }
+
+    /// Pushes `frames` through `push_with` (as the driver does: on false, what is
+    /// held goes first, then the frame alone); the frames that went out, each cut back
+    /// into segments as the card would.
+    fn send_all_with(j: &mut Joiner, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        let mut flush = |j: &mut Joiner, out: &mut Vec<Vec<u8>>| {
+            if let Some((buf, used, gso)) = j.take() {
+                match gso {
+                    Some(g) => out.extend(cut(&buf[j.prefix..used], &g)),
+                    None => out.push(buf[j.prefix..used].to_vec()),
+                }
+                // dirty the whole buffer before it is reused
+                let mut buf = buf;
+                buf.fill(0xa5);
+                j.recycle(buf);
+            }
+        };
+        for f in frames {
+            let mut fill = |b: &mut [u8]| b.copy_from_slice(f);
+            if !j.push_with(f.len(), &mut fill, &mut scratch) {
+                flush(j, &mut out);
+                assert_eq!(&scratch[..f.len()], &f[..], "the frame is in scratch");
+                if !j.push(&scratch[..f.len()]) {
+                    out.push(f.clone());
+                }
+            }
+        }
+        flush(j, &mut out);
+        out
+    }
+
+    #[test]
+    fn segments_written_in_place_are_the_segments_byte_for_byte() {
+        for ipv6 in [false, true] {
+            // several runs (a full one, short ones, one after a gap), a FIN and an
+            // ACK in between: every segment arrives, unchanged, in order
+            let mut sizes = vec![1460; 50];
+            sizes.extend([700, 1460, 1460, 3]);
+            let (mut wire, mut given) = run(ipv6, &sizes);
+            let next = SEQ.wrapping_add(sizes.iter().sum::<usize>() as u32);
+            let fin = segment(ipv6, next, &[9; 10], TcpControl::Fin, true);
+            wire.push(fin.clone());
+            given.push(fin);
+            let more: Vec<usize> = vec![1000, 1000, 10];
+            let mut seq = next.wrapping_add(11);
+            for (i, n) in more.iter().enumerate() {
+                let p: Vec<u8> = (0..*n).map(|b| (b * 3 + i) as u8).collect();
+                wire.push(segment(ipv6, seq, &p, TcpControl::None, true));
+                given.push(segment(ipv6, seq, &p, TcpControl::None, false));
+                seq = seq.wrapping_add(*n as u32);
+            }
+            for prefix in [0, 12] {
+                let mut j = Joiner::new(prefix, true, true);
+                // twice: the second time on recycled (dirty) buffers
+                for _ in 0..2 {
+                    let out = send_all_with(&mut j, &given);
+                    // cut() completes checksums; frames sent alone keep the given
+                    // (card-completed) form: compare those after completing them
+                    let out: Vec<Vec<u8>> = out
+                        .into_iter()
+                        .map(|mut f| {
+                            if data_segment(&f).is_some() && !wire.contains(&f) {
+                                let p = offload::prepare_transmit(&mut f).unwrap();
+                                offload::complete_partial(&mut f, p.start, p.offset);
+                            }
+                            f
+                        })
+                        .collect();
+                    assert_eq!(out.len(), wire.len());
+                    assert!(out == wire, "ipv6 {ipv6} prefix {prefix}");
+                }
+                assert!(!j.spare.is_empty(), "buffers are reused");
+            }
+        }
     }
 }

@@ -61,7 +61,9 @@ impl FileOps for SocketFile {
     }
     fn poll(&self) -> u32 {
         super::poll();
-        super::peek(|s| s.poll_bits(self.id)).unwrap_or(0)
+        // As the poll (this one, or the socket call's own) left it: every call that
+        // changes a socket polls the stack after itself (`net::with`).
+        super::peek(|s| s.ready_bits(self.id)).unwrap_or(0)
     }
     fn generation(&self) -> u64 {
         super::peek(|s| s.generation(self.id)).unwrap_or(0)

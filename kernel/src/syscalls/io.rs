@@ -578,6 +578,57 @@ pub fn pwritev(fd: u64, iov: u64, count: u64, off: u64) -> SysResult {
 const COPY_PIECE: usize = 64 * 1024;
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
 
+/// The kernel buffers `copy_between` copies through, kept for the next call: nginx
+/// calls sendfile once per burst of ACKs, and a buffer allocated and zeroed each time
+/// cost as much as a copy of the bytes it carried. A taken buffer holds whatever an
+/// earlier copy left in it (kernel bytes, overwritten by the read before any of it is
+/// written out); it goes back to the pool when dropped.
+struct CopyBuffer(Vec<u8>);
+
+/// Spare copy buffers (each COPY_PIECE bytes); a few suffice, as calls rarely overlap
+/// (only when one sleeps on its output).
+static COPY_BUFFERS: spin::Mutex<Vec<Vec<u8>>> = spin::Mutex::new(Vec::new());
+const COPY_BUFFERS_KEPT: usize = 4;
+
+impl CopyBuffer {
+    /// A buffer of `len` bytes (at most COPY_PIECE), from the pool when it has one.
+    fn take(len: usize) -> CopyBuffer {
+        let mut v = COPY_BUFFERS
+            .lock()
+            .pop()
+            .unwrap_or_else(|| alloc::vec![0u8; COPY_PIECE]);
+        v.truncate(len.min(COPY_PIECE));
+        CopyBuffer(v)
+    }
+}
+
+impl Drop for CopyBuffer {
+    fn drop(&mut self) {
+        let mut v = core::mem::take(&mut self.0);
+        // Back to its full length: the bytes past `len` were kept when it was cut.
+        // SAFETY: every pooled vector was created with COPY_PIECE initialised bytes and
+        // only ever truncated, so its capacity still holds COPY_PIECE initialised bytes.
+        unsafe { v.set_len(COPY_PIECE.min(v.capacity())) };
+        let mut pool = COPY_BUFFERS.lock();
+        if pool.len() < COPY_BUFFERS_KEPT {
+            pool.push(v);
+        }
+    }
+}
+
+impl core::ops::Deref for CopyBuffer {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for CopyBuffer {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+}
+
 /// Where `copy_between` reads from: a position of a seekable file (given, or the
 /// file's own, which is moved by what was written at the end), or a stream.
 #[derive(Clone, Copy)]
@@ -656,7 +707,7 @@ fn copy_between(
         Some(r) if r > 0 && out_off.is_none() && !matches!(src, Source::Stream) => r,
         _ => COPY_PIECE,
     };
-    let mut buf = alloc::vec![0u8; (count as usize).min(COPY_PIECE).min(room)];
+    let mut buf = CopyBuffer::take((count as usize).min(COPY_PIECE).min(room));
     let (mut done, mut ooff) = (0u64, out_off.unwrap_or(0));
     let mut failed = None;
     while done < count {

@@ -107,7 +107,11 @@ impl Queues {
 
     /// Frees the buffers of frames the device has sent; true when none is left.
     fn reap_sent(&mut self) -> bool {
-        while self.tx.pop_used().is_some() {}
+        while let Some((buf, _)) = self.tx.pop_used() {
+            if let Some(j) = self.joiner.as_mut() {
+                j.recycle(buf);
+            }
+        }
         self.tx.is_idle()
     }
 }
@@ -264,8 +268,8 @@ impl VirtioNet {
 impl VirtioNet {
     /// Queues the frame the joiner holds, if any.
     fn send_joined(&self, q: &mut Queues) {
-        if let Some((buf, gso)) = q.joiner.as_mut().and_then(|j| j.take()) {
-            self.enqueue(q, buf, gso);
+        if let Some((buf, len, gso)) = q.joiner.as_mut().and_then(|j| j.take()) {
+            self.enqueue(q, buf, len, gso);
         }
     }
 
@@ -274,9 +278,10 @@ impl VirtioNet {
     /// offload) and, for a joined frame, to cut it as `gso` says. Not notified here:
     /// `kick` does it once for a batch of frames (`netdev::kick_pending`; each notification is a
     /// trap to the device model, under TCG most of a request's cost when every frame
-    /// had its own). False when the ring stayed full and the frame was dropped.
-    fn enqueue(&self, q: &mut Queues, mut buf: Vec<u8>, gso: Option<Gso>) -> bool {
-        let (header, body) = buf.split_at_mut(self.header_len);
+    /// had its own). The frame is `buf[header_len..len]`. False when the ring stayed
+    /// full and the frame was dropped.
+    fn enqueue(&self, q: &mut Queues, mut buf: Vec<u8>, len: usize, gso: Option<Gso>) -> bool {
+        let (header, body) = buf[..len].split_at_mut(self.header_len);
         let partial = match gso {
             Some(g) => {
                 header[HDR_GSO_TYPE] = if g.ipv6 { HDR_GSO_TCPV6 } else { HDR_GSO_TCPV4 };
@@ -308,7 +313,6 @@ impl VirtioNet {
                 crate::arch::cpu::pause();
             }
         }
-        let len = buf.len();
         q.tx.add(buf, len, false).is_ok()
     }
 }
@@ -329,28 +333,33 @@ impl NetDevice for VirtioNet {
     fn transmit_with(&self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> bool {
         let mut q = self.queues.lock();
         if q.joiner.is_some() {
-            // The frame is written into a buffer kept for this (not allocated and
-            // zeroed each time), and the joiner copies what it joins.
+            // A segment that continues the held frame is written straight into it;
+            // others go through a buffer kept for this (not allocated and zeroed each
+            // time), the first of a run copied from there into the joiner's.
             let Queues {
                 joiner, scratch, ..
             } = &mut *q;
-            if scratch.len() < len {
-                scratch.resize(len, 0);
+            if joiner.as_mut().is_some_and(|j| j.push_with(len, fill, scratch)) {
+                return true;
             }
-            fill(&mut scratch[..len]);
+            // Not joined: what is held goes first, to keep the order, then the frame
+            // alone or as the start of the next run.
+            self.send_joined(&mut q);
+            let Queues {
+                joiner, scratch, ..
+            } = &mut *q;
             if joiner.as_mut().is_some_and(|j| j.push(&scratch[..len])) {
                 return true;
             }
-            // Not joined: what is held goes first, to keep the order.
-            self.send_joined(&mut q);
             let mut buf = vec![0u8; self.header_len + len];
             buf[self.header_len..].copy_from_slice(&q.scratch[..len]);
-            return self.enqueue(&mut q, buf, None);
+            return self.enqueue(&mut q, buf, self.header_len + len, None);
         }
         // Written straight behind the virtio-net header, in the buffer the ring takes.
         let mut buf = vec![0u8; self.header_len + len];
         fill(&mut buf[self.header_len..]);
-        self.enqueue(&mut q, buf, None)
+        let total = buf.len();
+        self.enqueue(&mut q, buf, total, None)
     }
     fn kick(&self) {
         let mut q = self.queues.lock();
