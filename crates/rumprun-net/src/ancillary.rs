@@ -3,27 +3,26 @@
 //! IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS) and their Linux encodings
 //! ([`recv_control`]); what sendmsg's control messages ask of one datagram
 //! ([`SendInfo`]: IP_PKTINFO/IPV6_PKTINFO choose the source address, IP_TTL/
-//! IPV6_HOPLIMIT its hop limit, IP_TOS/IPV6_TCLASS are checked and accepted).
+//! IPV6_HOPLIMIT its hop limit, IP_TOS/IPV6_TCLASS are checked and accepted but
+//! not applied: the socket's own class is).
 //!
 //! smoltcp's UDP sockets keep a datagram's sender and destination address but not
-//! its hop limit: that comes from the sniffers, one raw socket per interface and
-//! IP version that sees every UDP packet, made when the first socket asks for hop
-//! limits (or TTLs). Each poll moves what they saw into a short list that a receive
-//! matches its datagram against (sender, ports, length). smoltcp writes a traffic
-//! class (TOS) of 0 on every packet and keeps none of a received one: IPV6_TCLASS and
-//! IP_TOS are reported as 0. While sniffers exist, smoltcp sends no ICMP port
-//! unreachable for UDP (its raw sockets count as having taken the packet).
+//! its hop limit or traffic class: those come from sniffing, which each interface
+//! starts when the first socket asks for hop limits, TTLs, TOS or traffic classes
+//! (it reads every received UDP packet's IP header before smoltcp takes the frame).
+//! Each poll moves what was seen into a short list that a receive matches its
+//! datagram against (sender, ports, length). smoltcp writes a traffic class (TOS) of
+//! 0 on every packet; `tclass` marks those of sockets that set one.
 
 use crate::errno::*;
-use crate::stack::{Conn, Stack};
+use crate::stack::Stack;
 use crate::Family;
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use smoltcp::phy::Device;
-use smoltcp::socket::raw;
-use smoltcp::wire::{IpProtocol, IpVersion, Ipv4Packet, Ipv6Packet, UdpPacket};
+use smoltcp::phy::{Device, Medium};
+use smoltcp::wire::{IpProtocol, Ipv4Packet, Ipv6Packet, UdpPacket};
 
 use rumprun_abi::net::{IPPROTO_IP, IPPROTO_IPV6, IP_TOS, IP_TTL};
 pub use rumprun_abi::net::{
@@ -43,8 +42,8 @@ pub const RECV_PKTINFO6: u8 = 8;
 pub const RECV_HOPLIMIT: u8 = 16;
 /// IPV6_RECVTCLASS
 pub const RECV_TCLASS: u8 = 32;
-/// The bits that need the hop limit from the wire.
-const NEEDS_SNIFFER: u8 = RECV_TTL | RECV_HOPLIMIT;
+/// The bits that need the hop limit or the traffic class from the wire.
+const NEEDS_SNIFFER: u8 = RECV_TTL | RECV_HOPLIMIT | RECV_TOS | RECV_TCLASS;
 
 /// The option bit of (level, name), for the options that ask for control messages.
 pub fn recv_bit(level: i32, name: i32) -> Option<u8> {
@@ -68,6 +67,8 @@ pub struct PacketInfo {
     pub ifindex: u32,
     /// Its hop limit (TTL), when a sniffer saw it.
     pub hop_limit: Option<u8>,
+    /// Its traffic class (the IPv4 TOS byte), when a sniffer saw it.
+    pub class: Option<u8>,
 }
 
 /// One control message: level, type, data.
@@ -100,7 +101,7 @@ pub fn recv_control(bits: u8, family: Family, info: &PacketInfo) -> Vec<Control>
                 out.push((IPPROTO_IP, IP_TTL, int(hop)));
             }
             if bits & RECV_TOS != 0 {
-                out.push((IPPROTO_IP, IP_TOS, vec![0]));
+                out.push((IPPROTO_IP, IP_TOS, vec![info.class.unwrap_or(0)]));
             }
         }
         Family::Inet6 => {
@@ -118,7 +119,11 @@ pub fn recv_control(bits: u8, family: Family, info: &PacketInfo) -> Vec<Control>
                 out.push((IPPROTO_IPV6, IPV6_HOPLIMIT, int(hop)));
             }
             if bits & RECV_TCLASS != 0 {
-                out.push((IPPROTO_IPV6, IPV6_TCLASS, int(0)));
+                out.push((
+                    IPPROTO_IPV6,
+                    IPV6_TCLASS,
+                    int(info.class.unwrap_or(0).into()),
+                ));
             }
         }
     }
@@ -203,89 +208,109 @@ impl SendInfo {
     }
 }
 
-/// A UDP packet a sniffer saw: who sent it to which port, how long, its hop limit.
+/// A UDP packet a sniffer saw: who sent it to which port, how long, its hop limit
+/// and traffic class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Seen {
+pub(crate) struct Seen {
     src: IpAddr,
     sport: u16,
     dport: u16,
     len: usize,
     hop: u8,
+    class: u8,
 }
 
-/// The raw sockets that see every UDP packet, and what they saw lately.
+/// What the interfaces' sniffing saw lately (see the module doc).
 #[derive(Default)]
 pub(crate) struct Sniffer {
-    socks: Vec<Conn>,
-    /// Interfaces covered (sniffers are made per interface present at the time).
+    /// Interfaces covered (sniffing starts per interface present at the time).
     ifaces: usize,
     seen: VecDeque<Seen>,
 }
 
 /// Packets remembered for receives to match (older ones are forgotten).
 const SEEN_MAX: usize = 512;
-/// Packets a sniffer holds between two polls, and their bytes.
-const SNIFF_PACKETS: usize = 64;
-const SNIFF_BYTES: usize = 128 * 1024;
 
-/// The sender, ports, payload length and hop limit of a UDP packet in `ip`.
+/// The sender, ports, payload length, hop limit and class of a UDP packet in `ip`
+/// (a whole one, or the first fragment of one: the length is the UDP header's).
 fn parse(ip: &[u8]) -> Option<Seen> {
-    let (src, hop, payload) = match ip.first()? >> 4 {
+    let (src, hop, class, payload) = match ip.first()? >> 4 {
         4 => {
             let p = Ipv4Packet::new_checked(ip).ok()?;
+            if p.next_header() != IpProtocol::Udp || p.frag_offset() != 0 {
+                return None;
+            }
             let hl = p.header_len() as usize;
-            (IpAddr::V4(p.src_addr()), p.hop_limit(), ip.get(hl..)?)
+            (
+                IpAddr::V4(p.src_addr()),
+                p.hop_limit(),
+                ip[1],
+                ip.get(hl..)?,
+            )
         }
         6 => {
             let p = Ipv6Packet::new_checked(ip).ok()?;
-            (IpAddr::V6(p.src_addr()), p.hop_limit(), ip.get(40..)?)
+            if p.next_header() != IpProtocol::Udp {
+                return None;
+            }
+            let class = p.traffic_class();
+            (
+                IpAddr::V6(p.src_addr()),
+                p.hop_limit(),
+                class,
+                ip.get(40..)?,
+            )
         }
         _ => return None,
     };
-    let u = UdpPacket::new_checked(payload).ok()?;
+    let u = UdpPacket::new_unchecked(payload.get(..8)?);
     Some(Seen {
         src,
         sport: u.src_port(),
         dport: u.dst_port(),
-        len: u.payload().len(),
+        len: usize::from(u.len()).checked_sub(8)?,
         hop,
+        class,
     })
 }
 
+/// Records the UDP packet in a received `frame` (an Ethernet frame or a bare IP
+/// packet, as `medium` says), if it is one: the interface's sniffing, before smoltcp
+/// takes the frame (its raw sockets rebuild the IP header and lose the class).
+pub(crate) fn sniff(frame: &[u8], medium: Medium, into: &mut Vec<Seen>) {
+    let ip = match medium {
+        Medium::Ethernet => match frame.get(12..14) {
+            Some([0x08, 0x00] | [0x86, 0xdd]) => &frame[14..],
+            _ => return,
+        },
+        _ => frame,
+    };
+    if let Some(seen) = parse(ip) {
+        into.push(seen);
+    }
+}
+
 impl<D: Device> Stack<D> {
-    /// Makes the sniffers of every interface that has none yet.
+    /// Starts sniffing on every interface that does not yet.
     pub(crate) fn ensure_sniffers(&mut self) {
         let from = self.sniffer.ifaces;
-        for (i, iface) in self.ifaces.iter_mut().enumerate().skip(from) {
-            for version in [IpVersion::Ipv4, IpVersion::Ipv6] {
-                let rx = raw::PacketBuffer::new(
-                    vec![raw::PacketMetadata::EMPTY; SNIFF_PACKETS],
-                    vec![0u8; SNIFF_BYTES],
-                );
-                let tx = raw::PacketBuffer::new(vec![raw::PacketMetadata::EMPTY; 1], vec![0u8; 1]);
-                let sk = raw::Socket::new(Some(version), Some(IpProtocol::Udp), rx, tx);
-                self.sniffer.socks.push(Conn {
-                    iface: i,
-                    handle: iface.sockets.add(sk),
-                });
-            }
+        for iface in self.ifaces.iter_mut().skip(from) {
+            iface.sniffed.get_or_insert_with(Vec::new);
         }
         self.sniffer.ifaces = self.ifaces.len();
     }
 
-    /// Moves what the sniffers saw since the last poll into the list receives match.
+    /// Moves what the interfaces saw since the last poll into the list receives match.
     pub(crate) fn drain_sniffers(&mut self) {
-        for c in &self.sniffer.socks {
-            let sk = self.ifaces[c.iface]
-                .sockets
-                .get_mut::<raw::Socket>(c.handle);
-            while let Ok(pkt) = sk.recv() {
-                if let Some(seen) = parse(pkt) {
-                    if self.sniffer.seen.len() == SEEN_MAX {
-                        self.sniffer.seen.pop_front();
-                    }
-                    self.sniffer.seen.push_back(seen);
+        for iface in &mut self.ifaces {
+            let Some(sniffed) = iface.sniffed.as_mut() else {
+                continue;
+            };
+            for seen in sniffed.drain(..) {
+                if self.sniffer.seen.len() == SEEN_MAX {
+                    self.sniffer.seen.pop_front();
                 }
+                self.sniffer.seen.push_back(seen);
             }
         }
     }
@@ -295,25 +320,25 @@ impl<D: Device> Stack<D> {
         bits & NEEDS_SNIFFER != 0
     }
 
-    /// The hop limit of the datagram of `len` bytes from (src, sport) to `dport`
-    /// (forgotten unless `peek`), if a sniffer saw it.
-    pub(crate) fn seen_hop_limit(
+    /// The hop limit and traffic class of the datagram of `len` bytes from (src,
+    /// sport) to `dport` (forgotten unless `peek`), if a sniffer saw it.
+    pub(crate) fn seen_on_wire(
         &mut self,
         src: IpAddr,
         sport: u16,
         dport: u16,
         len: usize,
         peek: bool,
-    ) -> Option<u8> {
+    ) -> Option<(u8, u8)> {
         let same = |a: IpAddr, b: IpAddr| a.to_canonical() == b.to_canonical();
         let i = self.sniffer.seen.iter().position(|s| {
             same(s.src, src) && s.sport == sport && s.dport == dport && s.len == len
         })?;
-        let hop = self.sniffer.seen[i].hop;
+        let seen = self.sniffer.seen[i];
         if !peek {
             self.sniffer.seen.remove(i);
         }
-        Some(hop)
+        Some((seen.hop, seen.class))
     }
 }
 
@@ -327,6 +352,7 @@ mod tests {
             dst: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
             ifindex: 1,
             hop_limit: Some(7),
+            class: Some(0x28),
         };
         let c = recv_control(RECV_PKTINFO | RECV_TTL | RECV_TOS, Family::Inet, &info);
         assert_eq!(
@@ -334,7 +360,7 @@ mod tests {
             vec![
                 (0, 8, vec![1, 0, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]),
                 (0, 2, vec![7, 0, 0, 0]),
-                (0, 1, vec![0]),
+                (0, 1, vec![0x28]),
             ]
         );
         let c = recv_control(
@@ -350,7 +376,7 @@ mod tests {
             vec![
                 (41, 50, pktinfo),
                 (41, 52, vec![7, 0, 0, 0]),
-                (41, 67, vec![0, 0, 0, 0])
+                (41, 67, vec![0x28, 0, 0, 0])
             ]
         );
     }

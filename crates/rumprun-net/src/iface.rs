@@ -90,6 +90,10 @@ pub(crate) struct Iface<D> {
     pub(crate) gw4: Option<Ipv4Addr>,
     pub(crate) gw6: Option<Ipv6Addr>,
     pub(crate) slaac: Option<Slaac>,
+    /// The classes (IP_TOS, IPV6_TCLASS) outgoing UDP packets get (`tclass`).
+    pub(crate) marks: Vec<crate::tclass::Mark>,
+    /// While sniffing: the UDP packets received since the last poll (`ancillary`).
+    pub(crate) sniffed: Option<Vec<crate::ancillary::Seen>>,
 }
 
 /// The most polling rounds one `poll` spends on an interface before yielding.
@@ -120,6 +124,8 @@ impl<D: Device> Iface<D> {
             gw4: None,
             gw6: None,
             slaac: None,
+            marks: Vec::new(),
+            sniffed: None,
         }
     }
 
@@ -158,6 +164,8 @@ impl<D: Device> Iface<D> {
             gw4: None,
             gw6: None,
             slaac: None,
+            marks: Vec::new(),
+            sniffed: None,
         }
     }
 
@@ -315,13 +323,14 @@ impl<D: Device> Iface<D> {
         for _ in 0..MAX_ROUNDS {
             let mut moved = false;
             loop {
-                let (iface, sockets, slaac, medium) = (
+                let (iface, sockets, slaac, medium, sniffed) = (
                     &mut *self.iface,
                     &mut self.sockets,
                     self.slaac.as_mut(),
                     self.medium,
+                    self.sniffed.as_mut(),
                 );
-                let r = with_dev!(&mut self.dev, d => ingress_one(iface, d, sockets, slaac, medium, now));
+                let r = with_dev!(&mut self.dev, d => ingress_one(iface, d, sockets, (slaac, sniffed), medium, now));
                 match r {
                     Ingress::None => break,
                     Ingress::Processed => moved = true,
@@ -337,11 +346,24 @@ impl<D: Device> Iface<D> {
             if self.apply_advert() {
                 changed = true;
             }
-            let (iface, sockets) = (&mut *self.iface, &mut self.sockets);
-            let sent = with_dev!(&mut self.dev, d => sockets.egress(now, |set| {
-                let sent = egress_all(iface, &mut *d, set, now);
-                (sent, iface.poll_at(now, set))
-            }));
+            let (iface, sockets, marks, medium) = (
+                &mut *self.iface,
+                &mut self.sockets,
+                &self.marks,
+                self.medium,
+            );
+            let sent = with_dev!(&mut self.dev, d => if marks.is_empty() {
+                sockets.egress(now, |set| {
+                    let sent = egress_all(iface, &mut *d, set, now);
+                    (sent, iface.poll_at(now, set))
+                })
+            } else {
+                let mut d = crate::tclass::Marking { inner: d, marks, medium };
+                sockets.egress(now, |set| {
+                    let sent = egress_all(iface, &mut d, set, now);
+                    (sent, iface.poll_at(now, set))
+                })
+            });
             if sent {
                 moved = true;
                 changed = true;
@@ -394,12 +416,12 @@ enum Ingress {
 }
 
 /// Receives one frame from `dev` and hands it to smoltcp with the set it belongs to
-/// (`Sockets::route`), after SLAAC had a look.
+/// (`Sockets::route`), after SLAAC and the sniffing (when on) had a look.
 fn ingress_one<T: Device + ?Sized>(
     iface: &mut Interface,
     dev: &mut T,
     sockets: &mut Sockets,
-    slaac: Option<&mut Slaac>,
+    (slaac, sniffed): (Option<&mut Slaac>, Option<&mut Vec<crate::ancillary::Seen>>),
     medium: Medium,
     now: Instant,
 ) -> Ingress {
@@ -411,6 +433,9 @@ fn ingress_one<T: Device + ?Sized>(
     phy::RxToken::consume(rx, |frame| {
         if let Some(s) = slaac {
             s.inspect(frame);
+        }
+        if let Some(into) = sniffed {
+            crate::ancillary::sniff(frame, medium, into);
         }
         let route = sockets.route(frame, medium);
         if matches!(route, Route::Drop) {

@@ -26,7 +26,7 @@
 //! NETLINK_ROUTE link and address dumps), [`slaac`] (IPv6
 //! router solicitations and advertisements), [`offload`] (TCP/UDP checksums for cards
 //! that compute and check them), [`tso`] (joining TCP segments for cards that cut
-//! them), [`errno`].
+//! them), `tclass` (IP_TOS / IPV6_TCLASS on outgoing UDP packets), [`errno`].
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -45,6 +45,7 @@ pub mod options;
 pub mod slaac;
 mod sockets;
 pub mod stack;
+mod tclass;
 pub mod tcp;
 pub mod tso;
 pub mod udp;

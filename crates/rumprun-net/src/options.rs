@@ -11,12 +11,12 @@
 use crate::errno::*;
 
 pub use rumprun_abi::net::{
-    IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_RECVERR, IPV6_UNICAST_HOPS,
-    IPV6_V6ONLY, IP_RECVERR, IP_TOS, IP_TTL, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC,
-    SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_BROADCAST,
-    SO_DOMAIN, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_PROTOCOL, SO_RCVBUF, SO_RCVTIMEO,
-    SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, TCP_CORK, TCP_KEEPCNT,
-    TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY,
+    IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_RECVERR, IPV6_TCLASS,
+    IPV6_UNICAST_HOPS, IPV6_V6ONLY, IP_RECVERR, IP_TOS, IP_TTL, MSG_DONTWAIT, MSG_NOSIGNAL,
+    MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET,
+    SO_ACCEPTCONN, SO_BROADCAST, SO_DOMAIN, SO_ERROR, SO_KEEPALIVE, SO_LINGER, SO_PROTOCOL,
+    SO_RCVBUF, SO_RCVTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO, SO_TYPE, TCP_CORK,
+    TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY,
 };
 
 pub use rumprun_abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP};
@@ -63,8 +63,10 @@ pub struct SockOpts {
     pub broadcast: bool,
     /// IP_TTL / IPV6_UNICAST_HOPS (None = default 64)
     pub ttl: Option<u8>,
-    /// IP_TOS (reported only)
+    /// IP_TOS: the TOS byte of the socket's UDP packets (`tclass`).
     pub tos: u8,
+    /// IPV6_TCLASS: the traffic class of an IPv6 socket's UDP packets.
+    pub tclass: u8,
     /// IP_RECVERR / IPV6_RECVERR (reported only: there is no error queue, so ICMP
     /// errors are never queued; glibc's resolver insists on setting it).
     pub recverr: bool,
@@ -92,6 +94,7 @@ impl Default for SockOpts {
             broadcast: false,
             ttl: None,
             tos: 0,
+            tclass: 0,
             recverr: false,
             recv_info: 0,
         }
@@ -207,6 +210,7 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             return Ok(());
         }
         let o = &mut s.opts;
+        let mut marking = false;
         if let Some(bit) = crate::ancillary::recv_bit(level, name) {
             if level == IPPROTO_IPV6 && s.family != crate::Family::Inet6 {
                 return Err(ENOPROTOOPT);
@@ -246,7 +250,23 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
                 }
                 o.ttl = (v > 0).then_some(v as u8);
             }
-            (IPPROTO_IP, IP_TOS) => o.tos = int_arg(val)? as u8,
+            (IPPROTO_IP, IP_TOS) => {
+                // Linux: the two ECN bits of a TCP socket are the stack's own.
+                let mut v = int_arg(val)? as u8;
+                if tcp {
+                    v = (v & !0x03) | (o.tos & 0x03);
+                }
+                o.tos = v;
+                marking = v != 0;
+            }
+            (IPPROTO_IPV6, IPV6_TCLASS) if s.family == crate::Family::Inet6 => {
+                let v = int_arg(val)?;
+                if !(-1..=255).contains(&v) {
+                    return Err(EINVAL);
+                }
+                o.tclass = v.max(0) as u8;
+                marking = v > 0;
+            }
             (IPPROTO_IP, IP_RECVERR) => o.recverr = int_arg(val)? != 0,
             (IPPROTO_IPV6, IPV6_RECVERR) if s.family == crate::Family::Inet6 => {
                 o.recverr = int_arg(val)? != 0
@@ -266,6 +286,8 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             }
             _ => return Err(ENOPROTOOPT),
         }
+        self.marking |= marking;
+        let s = self.sock_mut(id)?;
         // Apply what smoltcp knows to live sockets.
         let opts = s.opts.clone();
         let conns: alloc::vec::Vec<crate::stack::Conn> = match &s.proto {
@@ -346,6 +368,7 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             (IPPROTO_TCP, TCP_MAXSEG) if tcp => int(1460),
             (IPPROTO_IP, IP_TTL) => int(o.ttl.unwrap_or(64) as i32),
             (IPPROTO_IP, IP_TOS) => int(o.tos as i32),
+            (IPPROTO_IPV6, IPV6_TCLASS) if s.family == crate::Family::Inet6 => int(o.tclass as i32),
             (IPPROTO_IP, IP_RECVERR) => int(o.recverr as i32),
             (IPPROTO_IPV6, IPV6_RECVERR) if s.family == crate::Family::Inet6 => {
                 int(o.recverr as i32)

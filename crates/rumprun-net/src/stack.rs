@@ -206,6 +206,9 @@ pub struct Stack<D: Device> {
     pub(crate) sniffer: crate::ancillary::Sniffer,
     /// The raw sockets of UDP-Lite, once a UDP-Lite socket exists.
     pub(crate) lite: crate::lite::LiteRaw,
+    /// Some socket set IP_TOS or IPV6_TCLASS once: polls mark UDP packets
+    /// (`tclass`); until then they skip the walk that finds the marks.
+    pub(crate) marking: bool,
 }
 
 pub(crate) const EPHEMERAL_FIRST: u16 = 32768;
@@ -230,6 +233,7 @@ impl<D: Device> Stack<D> {
             seed: random_seed,
             sniffer: Default::default(),
             lite: Default::default(),
+            marking: false,
         }
     }
 
@@ -834,6 +838,22 @@ impl<D: Device> Stack<D> {
             })
             .map(|(i, _)| i)
             .collect();
+        if self.marking {
+            let marks = crate::tclass::marks(self.socks.iter().flatten().filter_map(|s| {
+                match (&s.proto, s.local) {
+                    (Proto::Udp(_), Some(l)) => Some((
+                        s.family == crate::Family::Inet6,
+                        l.port(),
+                        s.opts.tos,
+                        s.opts.tclass,
+                    )),
+                    _ => None,
+                }
+            }));
+            for i in &mut self.ifaces {
+                i.marks.clone_from(&marks);
+            }
+        }
         for i in 0..self.ifaces.len() {
             let (iface, socks, orphans) = (&mut self.ifaces[i], &mut self.socks, &mut self.orphans);
             let (c, more) = iface.poll(now, |set| {

@@ -491,7 +491,7 @@ mod tests {
         let mut j = Joiner::new(10, true, true);
         assert!(j.push(&given[0]));
         let (buf, used, gso) = j.take().unwrap();
-            let buf = &buf[..used];
+        let buf = &buf[..used];
         assert_eq!(gso, None);
         assert_eq!(&buf[10..], &given[0][..]);
         assert!(j.take().is_none());
@@ -584,9 +584,9 @@ mod tests {
         let joined = given.iter().take_while(|f| j.push(f)).count();
         assert_eq!(joined, (65535 - 40) / 1460);
         let (buf, used, gso) = j.take().unwrap();
-            let buf = &buf[..used];
+        let buf = &buf[..used];
         assert!(buf.len() - 14 <= 65535);
-        assert_eq!(cut(&buf, &gso.unwrap()), wire[..joined]);
+        assert_eq!(cut(buf, &gso.unwrap()), wire[..joined]);
     }
 
     /// Pushes `frames` through `push_with` (as the driver does: on false, what is
@@ -595,7 +595,7 @@ mod tests {
     fn send_all_with(j: &mut Joiner, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         let mut scratch = Vec::new();
-        let mut flush = |j: &mut Joiner, out: &mut Vec<Vec<u8>>| {
+        let flush = |j: &mut Joiner, out: &mut Vec<Vec<u8>>| {
             if let Some((buf, used, gso)) = j.take() {
                 match gso {
                     Some(g) => out.extend(cut(&buf[j.prefix..used], &g)),

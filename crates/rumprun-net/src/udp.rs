@@ -222,24 +222,26 @@ impl<D: Device> Stack<D> {
         let (Some(seen), true) = (seen, bits != 0) else {
             return Ok((r, Vec::new()));
         };
-        let hop_limit = if seen.2.is_some() {
-            seen.2
+        let (hop_limit, class) = if seen.2.is_some() {
+            (seen.2, None)
         } else if Self::wants_sniffers(bits) {
             let from = r.from.expect("a datagram has a sender");
-            self.seen_hop_limit(
+            let wire = self.seen_on_wire(
                 from.ip(),
                 from.port(),
                 port,
                 r.full_len,
                 flags & MSG_PEEK != 0,
-            )
+            );
+            (wire.map(|w| w.0), wire.map(|w| w.1))
         } else {
-            None
+            (None, None)
         };
         let info = PacketInfo {
             dst: seen.0,
             ifindex: seen.1,
             hop_limit,
+            class,
         };
         Ok((r, recv_control(bits, family, &info)))
     }

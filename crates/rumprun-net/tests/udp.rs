@@ -144,3 +144,44 @@ fn fragmented_datagrams() {
         Err(EMSGSIZE)
     );
 }
+
+/// IP_TOS / IPV6_TCLASS go onto the wire and come back in IP_TOS / IPV6_TCLASS
+/// control messages, between two stacks and over `lo`.
+#[test]
+fn traffic_class_on_the_wire() {
+    let int = |v: i32| v.to_ne_bytes();
+    let mut net = Net::new();
+    let srv = udp4(&mut net.b);
+    net.b.bind(srv, v4(Ipv4Addr::UNSPECIFIED, 5354)).unwrap();
+    net.b.setsockopt(srv, IPPROTO_IP, 13, &int(1)).unwrap(); // IP_RECVTOS
+    let cli = udp4(&mut net.a);
+    net.a
+        .setsockopt(cli, IPPROTO_IP, IP_TOS, &int(0x28))
+        .unwrap();
+    assert_eq!(net.a.send(cli, b"ping", Some(v4(B_IP, 5354))), Ok(4));
+    net.until(2000, |n| n.b.poll_bits(srv) & POLLIN != 0);
+    let mut buf = [0u8; 16];
+    let (r, control) = net.b.recv_msg(srv, &mut buf, 0).unwrap();
+    assert_eq!(r.len, 4);
+    assert_eq!(control, vec![(IPPROTO_IP, IP_TOS, vec![0x28])]);
+
+    let mut lo = Stack::<WireEnd>::new(1, 0);
+    let a = lo.socket(Family::Inet6, SockType::Dgram).unwrap();
+    let b = lo.socket(Family::Inet6, SockType::Dgram).unwrap();
+    lo.bind(b, SockAddr::v6(Ipv6Addr::LOCALHOST, 5355)).unwrap();
+    lo.setsockopt(b, IPPROTO_IPV6, 66, &int(1)).unwrap(); // IPV6_RECVTCLASS
+    lo.setsockopt(a, IPPROTO_IPV6, 67, &int(0x48)).unwrap(); // IPV6_TCLASS
+    assert_eq!(
+        lo.send(a, b"ping", Some(SockAddr::v6(Ipv6Addr::LOCALHOST, 5355))),
+        Ok(4)
+    );
+    for t in 1..10 {
+        lo.poll(t);
+    }
+    let (r, control) = lo.recv_msg(b, &mut buf, 0).unwrap();
+    assert_eq!(r.len, 4);
+    assert_eq!(
+        control,
+        vec![(IPPROTO_IPV6, 67, 0x48i32.to_ne_bytes().to_vec())]
+    );
+}

@@ -138,10 +138,10 @@ macro_rules! syscall_table {
         ""
         => net::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5]);
     46 sendmsg Partial
-        "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); UDP: IP_PKTINFO/IPV6_PKTINFO (source address), IP_TTL/IPV6_HOPLIMIT (one datagram's hop limit); IP_TOS/IPV6_TCLASS are checked and accepted but the datagram leaves with traffic class 0 (smoltcp writes no other)"
+        "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); UDP: IP_PKTINFO/IPV6_PKTINFO (source address), IP_TTL/IPV6_HOPLIMIT (one datagram's hop limit); IP_TOS/IPV6_TCLASS messages are checked and accepted but that one datagram leaves with the socket's own class (IP_TOS / IPV6_TCLASS set with setsockopt, which its UDP packets carry)"
         => net::sendmsg(a[0], a[1], a[2]);
     47 recvmsg Partial
-        "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; UDP: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS as Linux lays them out (hop limits read off the wire by raw sockets made when a socket first asks; traffic class and TOS are always 0: smoltcp keeps none); a control buffer too short gets Linux's truncated message and MSG_CTRUNC"
+        "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; UDP: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS as Linux lays them out (hop limits, TOS and traffic classes read off the wire: each interface reads received UDP headers once a socket first asks); a control buffer too short gets Linux's truncated message and MSG_CTRUNC"
         => net::recvmsg(a[0], a[1], a[2]);
     48 shutdown Full
         ""
@@ -162,7 +162,7 @@ macro_rules! syscall_table {
         "AF_UNIX stream, datagram and seqpacket; other families EOPNOTSUPP"
         => net::socketpair(a[0], a[1], a[2], a[3]);
     54 setsockopt Partial
-        "SO_RCVTIMEO/SO_SNDTIMEO bound recv*/send*/accept and plain read/write (EAGAIN, EINTR on a signal); AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT"
+        "SO_RCVTIMEO/SO_SNDTIMEO bound recv*/send*/accept and plain read/write (EAGAIN, EINTR on a signal); IP_TOS (TCP keeps its ECN bits) and IPV6_TCLASS (-1..255) read back and mark the socket's UDP packets (TCP segments keep class 0); AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT"
         => net::setsockopt(a[0], a[1], a[2], a[3], a[4]);
     55 getsockopt Full
         ""

@@ -51,6 +51,18 @@ fn udp_ancillary_data_musl() {
     all_ok("udp_ancillary.c", Flavor::Musl, &[]);
 }
 
+/// IP_TOS and IPV6_TCLASS read back what was set (Linux's ranges and errors), and
+/// datagrams carry them: IP_RECVTOS / IPV6_RECVTCLASS give the sender's value.
+#[test]
+fn tos_and_traffic_class_glibc() {
+    all_ok("tos_tclass.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn tos_and_traffic_class_musl() {
+    all_ok("tos_tclass.c", Flavor::Musl, &[]);
+}
+
 /// UDP datagrams reach the socket of their family: a V6ONLY [::]:P gets no IPv4
 /// datagram, 0.0.0.0:P no IPv6 one, and with both bound each gets its own whichever
 /// was bound first (smoltcp hands a datagram to the first socket of its port).
