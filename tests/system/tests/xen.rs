@@ -17,6 +17,9 @@ use rumprun_system_tests::{
 /// The whole host run: dom0's boot, every guest, power-off.
 const HOST_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// Xen's log lines worth showing with a guest's output (`grep -iE`).
+const XEN_NEWS: &str = "crash|triple|fault|unhandled|domain_crash";
+
 /// One guest of the host run: a marker name and the dom0 shell commands.
 struct Guest {
     id: &'static str,
@@ -220,8 +223,11 @@ fn host_run() -> &'static Run {
         let (guests, files) = guests();
         let mut job = String::new();
         for g in &guests {
+            // Xen's own lines about the guest (a crash, a triple fault) go into its
+            // section, renamed so the host keeps them: a failure then says why.
             job.push_str(&format!(
-                "echo 'XEN-TEST-BEGIN {id}'; {}; echo 'XEN-TEST-END {id}'\n",
+                "echo 'XEN-TEST-BEGIN {id}'; {}; xl dmesg -c | grep -iE '{XEN_NEWS}' | \
+                 tail -n 20 | sed 's/^(XEN)/xen:/'; echo 'XEN-TEST-END {id}'\n",
                 g.commands,
                 id = g.id
             ));
