@@ -7,8 +7,8 @@
 //! queued on the UDP-Lite socket of their port in its `held` queue).
 //!
 //! Everything else is a UDP socket's (`udp.rs`): binding, connecting, addresses,
-//! timeouts, ancillary data. UDP-Lite ports share UDP's port space here (Linux keeps
-//! them apart: a UDP and a UDP-Lite socket can bind the same port there, not here).
+//! timeouts, ancillary data. UDP-Lite's ports are a space of their own, as on Linux
+//! (`stack::PortSpace`): a UDP and a UDP-Lite socket may bind the same port.
 
 use crate::errno::*;
 use crate::stack::{Conn, Proto, Stack};

@@ -170,6 +170,32 @@ pub(crate) enum Proto {
     Udp(UdpState),
 }
 
+/// The port numbers a socket's port is taken from: TCP, UDP and UDP-Lite each have
+/// their own (Linux's tcp_hashinfo, udp_table and udplite_table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PortSpace {
+    Tcp,
+    Udp,
+    Lite,
+}
+
+impl PortSpace {
+    pub(crate) fn of(proto: &Proto) -> PortSpace {
+        match proto {
+            Proto::Tcp(_) => PortSpace::Tcp,
+            Proto::Udp(u) => PortSpace::of_udp(u),
+        }
+    }
+
+    pub(crate) fn of_udp(u: &UdpState) -> PortSpace {
+        if u.lite.is_some() {
+            PortSpace::Lite
+        } else {
+            PortSpace::Udp
+        }
+    }
+}
+
 /// Readiness as last computed, to detect "readier".
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Snapshot {
@@ -504,14 +530,15 @@ impl<D: Device> Stack<D> {
 
     // ----- ports -----
 
-    /// Whether binding `addr` (TCP if `tcp`) by a socket with `opts` conflicts.
+    /// Whether binding `addr` in port space `space` by a socket with `opts` conflicts.
     pub(crate) fn port_conflict(
         &self,
-        tcp: bool,
+        space: PortSpace,
         addr: &SockAddr,
         opts: &SockOpts,
         me: Option<SocketId>,
     ) -> bool {
+        let tcp = space == PortSpace::Tcp;
         let port = addr.port();
         let mine = spaces(addr, opts.v6only);
         let overlaps = |other: &SockAddr, other_v6only: bool| {
@@ -532,7 +559,7 @@ impl<D: Device> Stack<D> {
             let strong = match &s.proto {
                 Proto::Tcp(TcpState::Conn(_)) if tcp => false,
                 Proto::Tcp(_) if tcp => true,
-                Proto::Udp(_) if !tcp => true,
+                Proto::Udp(u) if PortSpace::of_udp(u) == space => true,
                 _ => continue,
             };
             if strong {
@@ -559,14 +586,14 @@ impl<D: Device> Stack<D> {
     }
 
     /// Whether anything holds `port` at all (in IPv4 or IPv6).
-    fn port_used(&self, tcp: bool, port: u16) -> bool {
+    fn port_used(&self, space: PortSpace, port: u16) -> bool {
         let any = SockAddr::v6(Ipv6Addr::UNSPECIFIED, port);
         let strict = SockOpts::default();
-        self.port_conflict(tcp, &any, &strict, None)
+        self.port_conflict(space, &any, &strict, None)
     }
 
     /// A free ephemeral port (EADDRINUSE when all are taken).
-    pub(crate) fn ephemeral_port(&mut self, tcp: bool) -> Result<u16, Errno> {
+    pub(crate) fn ephemeral_port(&mut self, space: PortSpace) -> Result<u16, Errno> {
         let span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
         for _ in 0..span {
             let p = self.next_port;
@@ -575,7 +602,7 @@ impl<D: Device> Stack<D> {
             } else {
                 p + 1
             };
-            if !self.port_used(tcp, p) {
+            if !self.port_used(space, p) {
                 return Ok(p);
             }
         }
@@ -592,7 +619,8 @@ impl<D: Device> Stack<D> {
         if addr.family() != s.family {
             return Err(EINVAL);
         }
-        let tcp = matches!(s.proto, Proto::Tcp(_));
+        let space = PortSpace::of(&s.proto);
+        let tcp = space == PortSpace::Tcp;
         let ip = addr.ip();
         if s.family == Family::Inet6 && s.opts.v6only && ip.is_ipv4() {
             return Err(EADDRNOTAVAIL);
@@ -609,9 +637,9 @@ impl<D: Device> Stack<D> {
         }
         let opts = s.opts.clone();
         let addr = if addr.port() == 0 {
-            addr.with_port(self.ephemeral_port(tcp)?)
+            addr.with_port(self.ephemeral_port(space)?)
         } else {
-            if self.port_conflict(tcp, &addr, &opts, Some(id)) {
+            if self.port_conflict(space, &addr, &opts, Some(id)) {
                 return Err(EADDRINUSE);
             }
             addr

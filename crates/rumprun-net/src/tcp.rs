@@ -241,7 +241,7 @@ impl<D: Device> Stack<D> {
         let local = match bound {
             Some(b) => b,
             None => {
-                let p = self.ephemeral_port(true)?;
+                let p = self.ephemeral_port(crate::stack::PortSpace::Tcp)?;
                 self.sock(id)?.family.unspecified().with_port(p)
             }
         };

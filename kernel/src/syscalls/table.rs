@@ -123,7 +123,7 @@ macro_rules! syscall_table {
         "copies through a kernel buffer in 64 KiB pieces; when a later piece fails (EAGAIN, a signal) the bytes already sent are returned and the offset moved by exactly them"
         => io::sendfile(a[0], a[1], a[2], a[3]);
     41 socket Full
-        "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only); UDP-Lite (IPPROTO_UDPLITE with UDPLITE_SEND_CSCOV/UDPLITE_RECV_CSCOV) as a datagram layer over smoltcp's raw IP sockets; its ports share UDP's port space (Linux keeps them apart)"
+        "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only); UDP-Lite (IPPROTO_UDPLITE with UDPLITE_SEND_CSCOV/UDPLITE_RECV_CSCOV) as a datagram layer over smoltcp's raw IP sockets, with a port space of its own as on Linux"
         => net::socket(a[0], a[1], a[2]);
     42 connect Full
         ""

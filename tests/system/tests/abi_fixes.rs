@@ -88,6 +88,18 @@ fn udp_lite_sockets_musl() {
     all_ok("udp_lite.c", Flavor::Musl, &[]);
 }
 
+/// UDP-Lite's ports are its own: a UDP and a UDP-Lite socket bind the same port and
+/// each gets its protocol's datagrams (Linux's separate tables).
+#[test]
+fn udp_lite_port_space_glibc() {
+    all_ok("udplite_ports.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn udp_lite_port_space_musl() {
+    all_ok("udplite_ports.c", Flavor::Musl, &[]);
+}
+
 /// sendmmsg/recvmmsg on UDP and AF_UNIX datagram sockets.
 #[test]
 fn sendmmsg_recvmmsg_glibc() {
