@@ -339,7 +339,10 @@ impl NetDevice for VirtioNet {
             let Queues {
                 joiner, scratch, ..
             } = &mut *q;
-            if joiner.as_mut().is_some_and(|j| j.push_with(len, fill, scratch)) {
+            if joiner
+                .as_mut()
+                .is_some_and(|j| j.push_with(len, fill, scratch))
+            {
                 return true;
             }
             // Not joined: what is held goes first, to keep the order, then the frame
