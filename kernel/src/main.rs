@@ -209,7 +209,7 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     process::rc::start(plan, config.env)
 }
 
-/// Starts the machine's other CPUs (the ones ACPI lists; QEMU's `-smp N`), which then
+/// Starts the machine's other CPUs (the ones ACPI lists: QEMU's `-smp N`, xl's `vcpus`), which then
 /// run threads too. From here on, kernel code runs under the big kernel lock.
 fn start_cpus(boot: &platform::BootInfo, verbose: bool) {
     let ids = platform::cpu_apic_ids(boot);

@@ -49,14 +49,13 @@ pub fn init() -> Result<(), &'static str> {
     }
 }
 
-/// The APIC ids of the machine's CPUs (boot CPU included), empty if unknown. Xen
-/// brings up its vCPUs through hypercalls, which the kernel does not do yet: one CPU.
+/// The APIC ids of the machine's CPUs (boot CPU included), from ACPI's MADT; empty if
+/// unknown. A Xen PVH guest has one too: Xen's toolstack builds it (vCPU `n` has APIC
+/// id `2n`), and Xen's emulated local APIC starts a vCPU on INIT-SIPI-SIPI into a
+/// real-mode trampoline as hardware does, so both platforms start their CPUs the same
+/// way (`arch::smp::start_aps`).
 pub fn cpu_apic_ids(boot: &BootInfo) -> alloc::vec::Vec<u32> {
-    if on_xen() {
-        alloc::vec::Vec::new()
-    } else {
-        hw::acpi::cpu_apic_ids(boot.rsdp)
-    }
+    hw::acpi::cpu_apic_ids(boot.rsdp)
 }
 
 /// Finds and starts the platform's own devices (Xen: PV disks), after the PCI probe.

@@ -16,6 +16,16 @@ pub const DEFAULT_MEM_MB: u32 = 64;
 /// The most CPUs `-c` asks for (the kernel runs on at most 16).
 pub const MAX_CPUS: u32 = 16;
 
+/// A CPU count given to `option` (`-c`, or libvirt's `--cpus`): 1 to MAX_CPUS.
+fn parse_cpus(option: &str, value: &str) -> Result<u32, Error> {
+    match value.parse::<u32>() {
+        Ok(n) if (1..=MAX_CPUS).contains(&n) => Ok(n),
+        _ => Err(Error::new(format!(
+            "{option}: invalid CPU count \"{value}\" (expected 1 to {MAX_CPUS})"
+        ))),
+    }
+}
+
 /// The platforms that work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
@@ -100,7 +110,7 @@ pub struct Options {
     pub app: String,
     /// The program's arguments.
     pub args: Vec<String>,
-    /// `-c N` (qemu, kvm): the number of CPUs (QEMU's `-smp N`; default 1).
+    /// `-c N` (qemu, kvm, xen): the number of CPUs (QEMU's `-smp N`, xl's `vcpus`; default 1).
     pub cpus: u32,
     /// `-c URI` (libvirt only): the libvirt connection.
     pub libvirt_uri: Option<String>,
@@ -176,7 +186,7 @@ PLATFORM is the rumprun runtime platform to use
     xen  : xen PVH guest via xl(1), run in dom0
     iso  : bake app and config into a bootable iso image (GRUB, BIOS boot)
     image: the same as a disk image for PCs and clouds (-f raw|qcow2)
-    libvirt: a libvirt domain through virsh (-c URI; --xml prints its XML; --kvm)
+    libvirt: a libvirt domain through virsh (-c URI; --xml prints its XML; --kvm; --cpus N)
     ec2, hvf (not yet)
 
 APP is the image to rumprun (made by rumprun-bake).  app args are processed by APP.
@@ -226,7 +236,7 @@ guest args are:
    -F [tcp:|udp:]HOSTPORT:GUESTPORT forwards 127.0.0.1:HOSTPORT on the host to
       the guest (first user-networking card)
    -d destroys the guest on poweroff or crash (xen; libvirt domains always go)
-   -c N (qemu, kvm) run on N CPUs (1 to 16; default 1)
+   -c N (qemu, kvm, xen) run on N CPUs (1 to 16; default 1)
    -c URI (libvirt) the libvirt connection (default: virsh's, $LIBVIRT_DEFAULT_URI)
 
 iso writes <name>.iso (default rumprun-<APP basename>.iso; an existing file
@@ -264,8 +274,8 @@ host's); -I cards are vifs (the guest's eth0, ...; the backend, if given, is
 the bridge; RUMPRUN_XEN_VIF_SCRIPT names another hotplug script). -F, -g and
 -D port are not supported on xen.
 
-libvirt [--xml] [--kvm] [-c URI] creates a transient libvirt domain (type qemu,
-or kvm with --kvm; q35,
+libvirt [--xml] [--kvm] [--cpus N] [-c URI] creates a transient libvirt domain
+(type qemu, or kvm with --kvm; N vCPUs, 1 to 16, default 1; q35,
 direct kernel boot: the image as <kernel>, the config as <cmdline>) with virsh
 (Debian: libvirt-clients; a local libvirtd: libvirt-daemon-system). Its name is
 -N, else rumprun-<APP file name>-<random>. -b disks are virtio disks vda, ...; -I
@@ -387,6 +397,12 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         match rest[0].as_str() {
             "--xml" => o.xml = true,
             "--kvm" => o.kvm = true,
+            // -c is the URI on libvirt: the CPU count (<vcpu>) is --cpus N.
+            "--cpus" => {
+                let value = rest.get(1).map(String::as_str).unwrap_or("");
+                o.cpus = parse_cpus("--cpus", value)?;
+                rest = &rest[1..];
+            }
             _ => break,
         }
         rest = &rest[1..];
@@ -503,18 +519,11 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
                 ))
             }
             'c' if platform == Platform::Libvirt => o.libvirt_uri = Some(value),
-            'c' if matches!(platform, Platform::Qemu | Platform::Kvm) => {
-                o.cpus = match value.parse::<u32>() {
-                    Ok(n) if (1..=MAX_CPUS).contains(&n) => n,
-                    _ => {
-                        return Err(Error::new(format!(
-                            "-c: invalid CPU count \"{value}\" (expected 1 to {MAX_CPUS})"
-                        )))
-                    }
-                }
+            'c' if matches!(platform, Platform::Qemu | Platform::Kvm | Platform::Xen) => {
+                o.cpus = parse_cpus("-c", &value)?
             }
             'c' => return Err(Error::new(
-                "-c is the CPU count on qemu and kvm, the libvirt URI on libvirt; not supported here",
+                "-c is the CPU count on qemu, kvm and xen, the libvirt URI on libvirt; not supported here",
             )),
             'd' if platform == Platform::Xen || platform == Platform::Libvirt => o.destroy = true,
             'd' => return Err(Error::new("-d not supported on qemu/kvm")),

@@ -51,17 +51,19 @@ fn xl_string(what: &str, value: &str) -> Result<String, Error> {
 /// through the host's block hotplug script, or `$RUMPRUN_XEN_BLOCK_SCRIPT`; cards
 /// (`-I`) vifs (the guest's `eth0`, ...) on the bridge given as the card's backend,
 /// through the host's vif script or `$RUMPRUN_XEN_VIF_SCRIPT`. The kernel reads time through Xen's PV clock (TSC scaled by Xen),
-/// so a native TSC is right for its one vCPU (and needed under QEMU 7.2's nested SVM).
+/// so a native TSC is right (Xen starts every vCPU with vCPU 0's TSC offset; needed under
+/// QEMU 7.2's nested SVM). `-c N` is `vcpus = N`.
 pub fn xl_config(o: &Options, kernel_path: &str) -> Result<String, Error> {
     let keep = if o.destroy { "destroy" } else { "preserve" };
     // -i reads the exit status after the guest stopped: keep it until then.
     let on_stop = if o.interactive { "preserve" } else { keep };
     let mut text = format!(
-        "name = {}\ntype = \"pvh\"\nkernel = {}\nmemory = {}\nvcpus = 1\ntsc_mode = \"native\"\n\
+        "name = {}\ntype = \"pvh\"\nkernel = {}\nmemory = {}\nvcpus = {}\ntsc_mode = \"native\"\n\
          on_poweroff = \"{on_stop}\"\non_crash = \"{on_stop}\"\non_reboot = \"destroy\"\n",
         xl_string("-N", &guest_name(o))?,
         xl_string("APP", kernel_path)?,
-        o.mem_mb
+        o.mem_mb,
+        o.cpus
     );
     if !o.disks.is_empty() {
         let script = std::env::var("RUMPRUN_XEN_BLOCK_SCRIPT")

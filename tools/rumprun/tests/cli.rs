@@ -251,6 +251,22 @@ fn dump_xen_prints_the_xl_config_and_the_xenstore_config() {
 }
 
 #[test]
+fn dump_xen_with_two_cpus_says_vcpus_2() {
+    let s = Scratch::new();
+    let app = s.app();
+    let o = run(RUMPRUN, &["-D", "xen", "-c", "2", &app], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\nvcpus = 2\n"), "{}", stdout(&o));
+    let o = run(RUMPRUN, &["-D", "xen", "-c", "17", &app], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("-c: invalid CPU count \"17\" (expected 1 to 16)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn dump_kvm_with_gdb_and_extra_args() {
     let s = Scratch::new();
     let app = s.app();
