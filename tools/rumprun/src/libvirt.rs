@@ -124,7 +124,7 @@ pub fn domain_xml(
     );
     x += &format!("  <name>{}</name>\n", e(name));
     x += &format!("  <memory unit='MiB'>{}</memory>\n", o.mem_mb);
-    x += "  <vcpu>1</vcpu>\n";
+    x += &format!("  <vcpu>{}</vcpu>\n", o.cpus);
     x += "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n";
     if let Some(fw) = firmware {
         x += &format!("    <loader type='rom'>{}</loader>\n", e(fw));
@@ -453,6 +453,25 @@ mod tests {
 </domain>
 "
         );
+    }
+
+    #[test]
+    fn cpus_become_vcpu() {
+        let o = options(&["libvirt", "--cpus", "2", "--xml", "app.bin"]);
+        assert_eq!(o.cpus, 2);
+        let x = domain_xml(&o, "vm", "/a", "{}", None, ConsoleTo::Pty, None);
+        assert!(x.contains("\n  <vcpu>2</vcpu>\n"), "{x}");
+        for bad in ["0", "17", "x"] {
+            let args = ["libvirt", "--cpus", bad, "app.bin"].map(String::from);
+            let Err(err) = crate::cli::parse(&args) else {
+                panic!("--cpus {bad} accepted");
+            };
+            assert!(
+                err.message.contains("--cpus: invalid CPU count"),
+                "{}",
+                err.message
+            );
+        }
     }
 
     #[test]
