@@ -3,7 +3,9 @@
 //! side whatever the guest does): Debian's nginx with 200 concurrent keep-alive
 //! connections fetching a 1 MiB file for 20 s, every body checked byte for byte; and
 //! redis-benchmark with 50 clients and 100,000 requests (50,000 SET, 50,000 GET),
-//! without an error. Run them alone with `tests/run -- apps_load`.
+//! without an error; on 2 CPUs (-c 2), memcached with 2 worker threads under
+//! bench/mcload.c (every reply checked) and redis with 2 I/O threads answering
+//! redis-benchmark. Run them alone with `tests/run -- apps_load`.
 //!
 //! Each test runs again inside its own user and network namespace (`unshare -rn`)
 //! with `tap0` at 10.9.0.1/24 and its guest at 10.9.0.2, as tap_network.rs does: no
@@ -213,4 +215,115 @@ fn redis_benchmark_50_clients_100000_requests_without_errors() {
         );
     }
     eprintln!("redis-benchmark over tap: {results:?}");
+}
+
+/// bench/mcload.c built with the host's gcc (once per test run).
+fn mcload() -> std::path::PathBuf {
+    let out = scratch_dir("mcload").join("mcload");
+    check_output(
+        Command::new("gcc")
+            .args(["-O2", "-Wall", "-pthread", "-o"])
+            .arg(&out)
+            .arg(repo_root().join("bench/mcload.c")),
+        "building bench/mcload.c with the host's gcc",
+    );
+    out
+}
+
+/// memcached with 2 worker threads (-t 2) on 2 CPUs (-c 2), loaded from the host by
+/// bench/mcload.c: 8 connections setting for 5 s, then getting for 5 s, every reply
+/// checked byte for byte (mcload stops at the first wrong or missing one).
+#[test]
+fn memcached_two_threads_on_two_cpus_under_load_every_reply_checked() {
+    if !in_tap_namespace("memcached_two_threads_on_two_cpus_under_load_every_reply_checked") {
+        return;
+    }
+    let memcached = debian_program("/usr/bin/memcached", "memcached");
+    let image = bake_programs(&[&memcached], "app-memcached", &["-D".as_ref()]);
+    let load = mcload();
+    let mut opts = tap_card("256");
+    opts.extend(["-c", "2", "-r", "memcached -u root -t 2 -p 11211"].map(String::from));
+    let guest = Guest::start("memcached-smp", &image, &opts, &[]);
+    wait_for_port(11211, &guest);
+    for op in ["set", "get"] {
+        let out = Command::new(&load)
+            .args([GUEST, "11211", "8", "5", op])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.contains(&format!("mcload: {op} 8 conns: ")),
+            "mcload {op}: {text}\nguest:\n{}",
+            guest.console()
+        );
+        let ops: f64 = text
+            .split("ops_per_s=")
+            .nth(1)
+            .and_then(|r| r.trim().parse().ok())
+            .unwrap_or(0.0);
+        assert!(ops > 0.0, "mcload {op}: no requests answered: {text}");
+        eprintln!("memcached -t 2 at -c 2 over tap: {}", text.trim());
+    }
+}
+
+/// redis with 2 I/O threads (io-threads 2, reads too) on 2 CPUs (-c 2) answering
+/// redis-benchmark: 50 clients, 20,000 SETs and 20,000 GETs, without an error.
+#[test]
+fn redis_io_threads_on_two_cpus_answer_redis_benchmark() {
+    if std::env::var_os(IN_NAMESPACE).is_none() {
+        redis_image();
+    }
+    if !in_tap_namespace("redis_io_threads_on_two_cpus_answer_redis_benchmark") {
+        return;
+    }
+    let bench = debian_program("/usr/bin/redis-benchmark", "redis-tools");
+    let image = baked_image("app-redis");
+    let mut opts = tap_card("256");
+    opts.extend([
+        "-c".to_string(),
+        "2".to_string(),
+        "-r".to_string(),
+        "redis-server /etc/redis/redis.conf --daemonize no --bind 0.0.0.0 --protected-mode no \
+         --io-threads 2 --io-threads-do-reads yes"
+            .to_string(),
+    ]);
+    let guest = Guest::start("redis-io-threads", &image, &opts, &[]);
+    wait_for_port(6379, &guest);
+    let out = Command::new(bench)
+        .args([
+            "-h", GUEST, "-c", "50", "-n", "20000", "-t", "set,get", "-q",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("requests per second"))
+        .collect();
+    let errors: Vec<&str> = text
+        .split(['\r', '\n'])
+        .filter(|l| l.to_lowercase().contains("error"))
+        .collect();
+    assert!(
+        out.status.success() && errors.is_empty(),
+        "redis-benchmark: {results:?} {errors:?}\nguest:\n{}",
+        guest.console()
+    );
+    for t in ["SET: ", "GET: "] {
+        assert!(
+            results.iter().any(|l| l.trim_start().starts_with(t)),
+            "no {t} result: {results:?}"
+        );
+    }
+    eprintln!("redis io-threads 2 at -c 2 over tap: {results:?}");
 }
