@@ -2,6 +2,9 @@
  *     fork     fork() + _exit(0) in the child + waitpid()
  *     exec     fork() + execv("/proc/self/exe", "child") + waitpid()  (this program,
  *              static: the child only exits)
+ *     execdyn  fork() + execv(DYN, "child") + waitpid(), DYN = /usr/bin/proc_cost-dyn:
+ *              this program linked dynamically (glibc through ld.so: the child maps
+ *              libc.so.6 and relocates, then only exits)
  *     spawn    posix_spawn("/proc/self/exe", "child") + waitpid()
  *     fork256  fork() + _exit + waitpid() of a process with 256 MiB touched
  *     sh       one `BUSYBOX sh -c SCRIPT` (posix_spawn + waitpid) whose script runs
@@ -23,6 +26,8 @@
 #include <unistd.h>
 
 extern char **environ;
+
+#define DYN "/usr/bin/proc_cost-dyn"
 
 static long long
 now_ns(void)
@@ -48,7 +53,9 @@ one(const char *mode)
 		if (pid == 0) {
 			if (strcmp(mode, "exec") == 0)
 				execv("/proc/self/exe", argv);
-			_exit(0);
+			else if (strcmp(mode, "execdyn") == 0)
+				execv(DYN, argv);
+			_exit(strcmp(mode, "fork") == 0 ? 0 : 127);
 		}
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -100,8 +107,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (n <= 0 || (strcmp(mode, "fork") != 0 && strcmp(mode, "exec") != 0 &&
-	    strcmp(mode, "spawn") != 0 && strcmp(mode, "fork256") != 0)) {
-		fprintf(stderr, "usage: proc_cost fork|exec|spawn|fork256|sh [N]\n");
+	    strcmp(mode, "spawn") != 0 && strcmp(mode, "fork256") != 0 &&
+	    strcmp(mode, "execdyn") != 0)) {
+		fprintf(stderr, "usage: proc_cost fork|exec|execdyn|spawn|fork256|sh [N]\n");
 		return 2;
 	}
 	if (strcmp(mode, "fork256") == 0) {
