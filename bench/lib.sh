@@ -112,7 +112,7 @@ guest_cmd() {
 		fi
 		GCMD+=(-kernel "$WORK/$prog.bin" -append "{\"cmdline\": \"$json\"$blk$net}")
 	else
-		local append="console=ttyS0 quiet panic=-1 rr_prog=/bin/$prog"
+		local append="console=ttyS0 quiet panic=-1${LINUX_EXTRA:+ $LINUX_EXTRA} rr_prog=/bin/$prog"
 		[ -z "${DISK:-}" ] || append="$append rr_mount=/dev/vda:/data"
 		[ -z "${NET_PORT:-}" ] || append="$append rr_net=$GUEST_NET"
 		[ $# -eq 0 ] || append="$append rr_args=\"$*\""
