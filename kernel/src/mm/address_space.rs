@@ -201,7 +201,22 @@ pub fn pte_flags(prot: u32) -> u64 {
     f
 }
 
+/// The most areas an address space holds (Linux's default vm.max_map_count): an mmap,
+/// or an mprotect that would split an area, beyond it fails with ENOMEM. Each area
+/// costs kernel heap; without a bound a program mapping without end ran the heap dry
+/// and ended the VM.
+pub const MAX_AREAS: usize = 65530;
+
 impl AddressSpace {
+    /// Ok when `more` areas may be added: under `MAX_AREAS`, and the kernel's memory
+    /// is not down to the last of its reserve (`frames::kernel_low`).
+    fn room_for(&self, more: usize) -> Result<(), Error> {
+        if self.areas.len() + more > MAX_AREAS || frames::kernel_low() {
+            return Err(Error::NoMemory);
+        }
+        Ok(())
+    }
+
     fn find(&self, addr: u64) -> Option<(u64, Area)> {
         self.areas.find(addr).map(|(start, a)| (start, a.clone()))
     }
@@ -216,10 +231,26 @@ impl AddressSpace {
         self.areas.carve(start, end)
     }
 
-    fn unmap(&mut self, start: u64, end: u64) {
-        for (s, a) in self.carve(start, end) {
-            write_back(s, &a);
+    /// `carve` in pieces of at most 256 areas, each piece handed to `f`: the removed
+    /// areas are collected in a vector, and all of a range with tens of thousands of
+    /// areas at once would take megabytes of kernel heap in one allocation.
+    fn carve_in_pieces(&mut self, start: u64, end: u64, mut f: impl FnMut(&mut Self, u64, Area)) {
+        let mut from = start;
+        while from < end {
+            let to = self
+                .areas
+                .range(from..end)
+                .nth(256)
+                .map_or(end, |(&s, _)| s);
+            for (s, a) in self.carve(from, to) {
+                f(self, s, a);
+            }
+            from = to;
         }
+    }
+
+    fn unmap(&mut self, start: u64, end: u64) {
+        self.carve_in_pieces(start, end, |_, s, a| write_back(s, &a));
         paging::unmap_range(start, end, frames::free);
     }
 
@@ -363,6 +394,7 @@ pub fn map_anonymous(
     }
     let len = page_up(len);
     let mut s = space().lock();
+    s.room_for(1)?;
     let start = if fixed {
         if !addr.is_multiple_of(PAGE_SIZE)
             || addr.checked_add(len).is_none_or(|e| e > paging::USER_END)
@@ -437,11 +469,19 @@ pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
             None => return Err(Error::NoMemory),
         }
     }
+    // Splitting the first or the last area adds one each.
+    let splits = [addr, end]
+        .into_iter()
+        .filter(|&at| s.find(at).is_some_and(|(start, _)| start != at))
+        .count();
+    if splits > 0 {
+        s.room_for(splits)?;
+    }
     let mut private = false;
-    for (start, a) in s.carve(addr, end) {
+    s.carve_in_pieces(addr, end, |s, start, a| {
         private |= !a.is_shared();
         s.areas.insert(start, Area { prot, ..a });
-    }
+    });
     let flags = pte_flags(prot);
     paging::for_each_mapped(addr, end, |va, e| {
         // A private page another process still maps stays read-only: copy on write.
@@ -599,6 +639,12 @@ fn commit(area_start: u64, area: &Area, va: u64) -> FaultOutcome {
 /// `NoMemory` leaves entries in the child's root for the caller to free.
 pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
     let s = space().lock();
+    // The child's copy of the areas comes from the kernel heap (about 128 bytes an
+    // area): refused unless that much is free beyond the kernel's reserve.
+    let heap_frames = (s.areas.len() * 128).div_ceil(PAGE_SIZE as usize);
+    if frames::stats().0 < frames::KERNEL_RESERVE + heap_frames || frames::kernel_low() {
+        return Err(Error::NoMemory);
+    }
     // A page-cache file's pages need nothing: both sides fault in the file's frames.
     let uncached = |a: &Area| a.backing.as_ref().is_none_or(|b| !b.source.has_pages());
     for (&start, a) in s

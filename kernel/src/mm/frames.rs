@@ -129,6 +129,14 @@ pub fn alloc() -> Option<u64> {
 /// can still allocate what reporting and cleaning up need.
 pub const KERNEL_RESERVE: usize = 128;
 
+/// True when the kernel's own allocations have eaten half of `KERNEL_RESERVE`: what a
+/// program asks of the kernel's heap (more mappings, ...) is refused with ENOMEM from
+/// here on, so that the rest stays for what the kernel must do (reports, cleaning up
+/// after a killed process).
+pub fn kernel_low() -> bool {
+    FRAMES_MAP.lock().free < KERNEL_RESERVE / 2
+}
+
 /// One frame for program memory or file data (not zeroed); None when only the
 /// kernel's reserve is left.
 pub fn alloc_for_program() -> Option<u64> {

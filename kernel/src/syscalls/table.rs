@@ -53,10 +53,10 @@ macro_rules! syscall_table {
         "SEEK_DATA/SEEK_HOLE see one hole at the end of a file"
         => io::lseek(a[0], a[1], a[2]);
     9 mmap Full
-        "anonymous (private or shared), files (tmpfs: the file's page-cache pages, MAP_SHARED coherent with read/write across processes, MAP_PRIVATE copied on write; ext2/ISO 9660: pages read on first touch, MAP_SHARED written back on msync, munmap and exit; SIGBUS past the end of the file), /dev/zero; MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_32BIT (placed between 1 and 2 GiB, as Linux); MAP_HUGETLB gives ENOMEM (no huge pages reserved); committed lazily"
+        "anonymous (private or shared), files (tmpfs: the file's page-cache pages, MAP_SHARED coherent with read/write across processes, MAP_PRIVATE copied on write; ext2/ISO 9660: pages read on first touch, MAP_SHARED written back on msync, munmap and exit; SIGBUS past the end of the file), /dev/zero; MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_32BIT (placed between 1 and 2 GiB, as Linux); MAP_HUGETLB gives ENOMEM (no huge pages reserved); committed lazily; ENOMEM beyond 65530 areas (Linux's vm.max_map_count) or when the kernel's memory runs low"
         => memory::mmap(a[0], a[1], a[2], a[3], a[4], a[5]);
     10 mprotect Full
-        "PROT_GROWSUP/PROT_GROWSDOWN give EINVAL"
+        "PROT_GROWSUP/PROT_GROWSDOWN give EINVAL; ENOMEM when a split would pass 65530 areas"
         => memory::mprotect(a[0], a[1], a[2]);
     11 munmap Full "" => memory::munmap(a[0], a[1]);
     12 brk Full "" => memory::brk(a[0]);

@@ -89,6 +89,36 @@ mod processes {
         }
     }
 
+    /// The kernel's own structures for a process when memory runs out: page tables
+    /// of a sparse mapping (the child is killed with a report), fork of a process with
+    /// big page tables (ENOMEM), threads and descriptors until they fail with an errno;
+    /// afterwards everything works (oom_kernel.c).
+    #[test]
+    fn kernel_structures_out_of_memory_fail_or_kill_never_end_the_vm() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("oom_kernel.c", flavor, &["-M", "64"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_output_lacks("out of memory in the kernel")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
+    /// Mappings without end get ENOMEM at Linux's vm.max_map_count (65530) or when
+    /// the kernel's memory runs low, fork and a splitting mprotect there too, and
+    /// munmap of them all works, in 16 and 64 MiB VMs (many_maps.c). The kernel heap
+    /// used to run dry and end the VM.
+    #[test]
+    fn mappings_without_end_get_enomem_and_the_vm_lives() {
+        for (flavor, mem) in [(Flavor::Glibc, "16"), (Flavor::Musl, "64")] {
+            boot_c("many_maps.c", flavor, &["-M", mem], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_output_lacks("out of memory in the kernel")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// Job control: SIGSTOP/SIGTSTP stop every thread of a child, SIGCONT continues
     /// it, wait4/waitid report WIFSTOPPED/WIFCONTINUED, SIGCHLD carries
     /// CLD_STOPPED/CLD_CONTINUED (not with SA_NOCLDSTOP), /proc says T, a blocked
