@@ -187,9 +187,8 @@ fn readable(addr: u64, len: u64) -> bool {
     if addr >= USER_END {
         return addr >= crate::arch::paging::PHYS_OFFSET;
     }
-    let e1 = crate::arch::paging::lookup(addr);
-    let e2 = crate::arch::paging::lookup(addr + len - 1);
-    e1 & 1 != 0 && e2 & 1 != 0
+    use crate::arch::paging::{is_present, lookup};
+    is_present(&lookup(addr)) && is_present(&lookup(addr + len - 1))
 }
 
 fn describe_page_fault(addr: u64, err: u64) -> &'static str {

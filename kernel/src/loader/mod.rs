@@ -271,11 +271,12 @@ fn load_segments(elf: &Elf, image: &Image, base: u64) -> Result<(u64, u64), Load
             let whole = va >= start
                 && va + 4096 <= start + p.p_filesz
                 && file_off.is_multiple_of(4096)
-                && crate::arch::paging::lookup(va) & crate::arch::paging::PTE_PRESENT == 0
+                && !crate::arch::paging::is_present(&crate::arch::paging::lookup(va))
                 && aspace::area_at(va).is_some_and(|(_, a)| a.prot == prot);
             if whole {
                 if let Some(frame) = image.frame(file_off) {
-                    let flags = aspace::pte_flags(prot) & !crate::arch::paging::PTE_WRITABLE;
+                    let flags =
+                        aspace::pte_flags(prot) - crate::arch::paging::PageTableFlags::WRITABLE;
                     if crate::arch::paging::map(va, frame, flags).is_none() {
                         crate::mm::frames::free(frame);
                         return Err(LoadError::NoMemory);

@@ -13,7 +13,7 @@
 //! fork, so both sides see the same memory). Nothing is copied eagerly but page tables.
 
 use super::frames;
-use crate::arch::paging::{self, PAGE_SIZE, PTE_NX, PTE_PRESENT, PTE_PROT_NONE, PTE_WRITABLE};
+use crate::arch::paging::{self, PageTableFlags as Pte, PAGE_SIZE};
 use crate::sync::PerCpu;
 use alloc::sync::Arc;
 use core::cell::Cell;
@@ -187,16 +187,16 @@ pub fn page_up(a: u64) -> u64 {
 }
 
 /// Page-table flags for a protection.
-pub fn pte_flags(prot: u32) -> u64 {
+pub fn pte_flags(prot: u32) -> Pte {
     if prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0 {
-        return PTE_PROT_NONE;
+        return paging::PROT_NONE;
     }
-    let mut f = PTE_PRESENT;
+    let mut f = Pte::PRESENT;
     if prot & PROT_WRITE != 0 {
-        f |= PTE_WRITABLE;
+        f |= Pte::WRITABLE;
     }
     if prot & PROT_EXEC == 0 {
-        f |= PTE_NX;
+        f |= Pte::NO_EXECUTE;
     }
     f
 }
@@ -272,7 +272,7 @@ fn write_back(start: u64, area: &Area) {
         return;
     }
     paging::for_each_mapped(start, area.end, |va, e| {
-        if *e & PTE_PRESENT == 0 {
+        if !paging::is_present(e) {
             return;
         }
         // SAFETY: a present PTE names a frame of RAM, reachable through the direct map; the
@@ -280,7 +280,7 @@ fn write_back(start: u64, area: &Area) {
         // writes it meanwhile.
         let page = unsafe {
             core::slice::from_raw_parts(
-                paging::phys_to_virt(paging::frame_of(*e)),
+                paging::phys_to_virt(paging::frame_of(e)),
                 PAGE_SIZE as usize,
             )
         };
@@ -486,10 +486,10 @@ pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
     paging::for_each_mapped(addr, end, |va, e| {
         // A private page another process still maps stays read-only: copy on write.
         let cow = private
-            && flags & PTE_WRITABLE != 0
-            && frames::is_shared(paging::frame_of(*e))
+            && flags.contains(Pte::WRITABLE)
+            && frames::is_shared(paging::frame_of(e))
             && s.find(va).is_some_and(|(_, a)| !a.is_shared());
-        paging::set_flags(va, if cow { flags & !PTE_WRITABLE } else { flags });
+        paging::set_flags(va, if cow { flags - Pte::WRITABLE } else { flags });
     });
     Ok(())
 }
@@ -497,8 +497,8 @@ pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
 /// Commits the page at `vaddr` now (used for the initial stack and loaded segments).
 pub fn populate(vaddr: u64) -> Result<u64, Error> {
     let e = paging::lookup(vaddr);
-    if e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
-        return Ok(paging::frame_of(e));
+    if paging::has_frame(&e) {
+        return Ok(paging::frame_of(&e));
     }
     let prot = space()
         .lock()
@@ -537,10 +537,10 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
     // With several CPUs, another thread may have resolved this very fault while this
     // one waited for the kernel (both touched a new page, or wrote to a copy-on-write
     // one): the access is allowed now, and committing again would replace its page.
-    let e = paging::lookup(addr);
-    if e & PTE_PRESENT != 0
-        && (err & ERR_WRITE == 0 || e & PTE_WRITABLE != 0)
-        && (err & ERR_FETCH == 0 || e & PTE_NX == 0)
+    let e = paging::lookup(addr).flags();
+    if e.contains(Pte::PRESENT)
+        && (err & ERR_WRITE == 0 || e.contains(Pte::WRITABLE))
+        && (err & ERR_FETCH == 0 || !e.contains(Pte::NO_EXECUTE))
     {
         return FaultOutcome::Resolved;
     }
@@ -563,10 +563,10 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
 /// that another process still maps is copied; otherwise it becomes writable.
 fn copy_on_write(va: u64, area: &Area) -> FaultOutcome {
     let e = paging::lookup(va);
-    if e & PTE_PRESENT == 0 {
+    if !paging::is_present(&e) {
         return FaultOutcome::Invalid;
     }
-    let old = paging::frame_of(e);
+    let old = paging::frame_of(&e);
     if area.is_shared() || !frames::is_shared(old) {
         paging::set_flags(va, pte_flags(area.prot));
         return FaultOutcome::Resolved;
@@ -601,7 +601,7 @@ fn commit(area_start: u64, area: &Area, va: u64) -> FaultOutcome {
             Ok(Some(frame)) => {
                 let mut flags = pte_flags(area.prot);
                 if !area.is_shared() {
-                    flags &= !PTE_WRITABLE; // the cache holds the frame too: COW
+                    flags -= Pte::WRITABLE; // the cache holds the frame too: COW
                 }
                 if paging::map(va, frame, flags).is_none() {
                     frames::free(frame);
@@ -654,7 +654,7 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
     {
         let mut va = start;
         while va < a.end {
-            if paging::lookup(va) & (PTE_PRESENT | PTE_PROT_NONE) == 0 {
+            if !paging::has_frame(&paging::lookup(va)) {
                 match commit(start, a, va) {
                     FaultOutcome::Resolved | FaultOutcome::PastEnd => {}
                     _ => return Err(Error::NoMemory),
@@ -667,17 +667,17 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
     for (&start, a) in s.areas.iter() {
         let private = !a.is_shared();
         let done = paging::fork_range(child_root, start, a.end, |_, e| {
-            let frame = paging::frame_of(*e);
+            let frame = paging::frame_of(e);
             if frames::share(frame) {
                 if private {
-                    *e &= !PTE_WRITABLE;
+                    e.set_flags(e.flags() - Pte::WRITABLE);
                 }
-                return *e;
+                return e.clone();
             }
             // The frame's counter is full: the child gets its own copy.
             let Some(copy) = frames::alloc_for_program() else {
                 failed = true;
-                return 0;
+                return paging::PageTableEntry::new();
             };
             // SAFETY: whole frames in the direct map; `copy` is new.
             unsafe {
@@ -687,7 +687,7 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
                     PAGE_SIZE as usize,
                 );
             }
-            copy | (*e & !0x000f_ffff_ffff_f000)
+            paging::entry_for(copy, e.flags())
         });
         if done.is_none() || failed {
             crate::arch::smp::flush_all();
@@ -712,7 +712,7 @@ pub fn shared_phys_addr(addr: u64) -> Option<u64> {
         return None;
     }
     let e = paging::lookup(addr);
-    (e & PTE_PRESENT != 0).then(|| paging::frame_of(e) + (addr & (PAGE_SIZE - 1)))
+    paging::is_present(&e).then(|| paging::frame_of(&e) + (addr & (PAGE_SIZE - 1)))
 }
 
 /// True when `addr` lies in a page of a file mapping wholly past the file's end (a
@@ -875,13 +875,12 @@ pub fn remap(
     };
     let keep = old_len.min(new_len);
     let mut moved = alloc::vec::Vec::new();
-    paging::for_each_mapped(old, old + keep, |va, e| moved.push((va - old, *e)));
+    paging::for_each_mapped(old, old + keep, |va, e| moved.push((va - old, e.clone())));
     s.carve(old, old + old_len);
     paging::unmap_range(old + keep, old + old_len, frames::free);
     paging::unmap_range(old, old + keep, |_| {}); // these frames move to `dest`
     for (off, e) in moved {
-        paging::map(dest + off, paging::frame_of(e), e & !0x000f_ffff_ffff_f000)
-            .ok_or(Error::NoMemory)?;
+        paging::map(dest + off, paging::frame_of(&e), e.flags()).ok_or(Error::NoMemory)?;
     }
     s.areas.insert(
         dest,

@@ -4,11 +4,14 @@
  * Multiboot2: %eax = 0x36d76289, %ebx = multiboot2 info. We record which, build page
  * tables that map the first 4 GiB of physical memory three times (identity, for the
  * jump; the direct map at 0xffff800000000000; the kernel window at -2 GiB), enable
- * SSE, long mode, NX and SYSCALL, and call kernel_main(boot_magic, boot_info). */
+ * SSE, long mode, NX and SYSCALL, and call kernel_main(boot_magic, boot_info).
+ *
+ * The braced operands are Rust constants (arch/x86_64/mod.rs): the control-register bits
+ * (cpu::long_mode), the GDT's descriptors and selectors (gdt.rs) and the page-table
+ * flags (paging.rs), shared with the AP trampoline (smp.rs) and the Rust side. */
 
-.set KERNEL_VMA, 0xffffffff80000000
-.set PTE_P_W, 0x3
-.set PTE_P_W_PS, 0x83
+.set PTE_P_W, {pte_table}
+.set PTE_P_W_PS, {pte_huge}
 
 .section .multiboot2, "a"
 .balign 8
@@ -85,33 +88,29 @@ boot_entry32:
     mov $boot_pdpt_high + PTE_P_W, %eax
     mov %eax, 511*8(%edi)
 
-    /* CR4: PAE | OSFXSR | OSXMMEXCPT | PGE */
     mov %cr4, %eax
-    or $((1 << 5) | (1 << 9) | (1 << 10) | (1 << 7)), %eax
+    or ${cr4}, %eax
     mov %eax, %cr4
 
     mov $boot_pml4, %eax
     mov %eax, %cr3
 
-    /* EFER: SCE | LME | NXE */
-    mov $0xc0000080, %ecx
+    mov ${msr_efer}, %ecx
     rdmsr
-    or $((1 << 0) | (1 << 8) | (1 << 11)), %eax
+    or ${efer}, %eax
     wrmsr
 
-    /* CR0: PE | MP | NE | WP | PG, clear EM and TS. WP: the program runs in ring 0,
-     * where writes ignore read-only pages unless WP is set. */
     mov %cr0, %eax
-    and $~((1 << 2) | (1 << 3)), %eax
-    or $((1 << 0) | (1 << 1) | (1 << 5) | (1 << 16) | (1 << 31)), %eax
+    and ${cr0_keep}, %eax
+    or ${cr0_set}, %eax
     mov %eax, %cr0
 
     lgdt boot_gdt_ptr
-    ljmp $0x08, $boot_entry64
+    ljmp ${kernel_cs}, $boot_entry64
 
 .code64
 boot_entry64:
-    mov $0x10, %ax
+    mov ${kernel_ds}, %ax
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
@@ -132,8 +131,8 @@ boot_entry64:
 .balign 16
 boot_gdt:
     .quad 0
-    .quad 0x00af9a000000ffff        /* 0x08: 64-bit code */
-    .quad 0x00cf92000000ffff        /* 0x10: data */
+    .quad {code64}                  /* kernel_cs: 64-bit code */
+    .quad {data}                    /* kernel_ds: data */
 boot_gdt_end:
 boot_gdt_ptr:
     .short boot_gdt_end - boot_gdt - 1

@@ -46,7 +46,44 @@ pub fn wrmsr(msr: u32, value: u64) {
     }
 }
 
+pub const MSR_EFER: u32 = 0xc000_0080;
 pub const MSR_FS_BASE: u32 = 0xc000_0100;
+
+/// The control-register and EFER bits that the boot stub (boot.S) and the AP
+/// trampoline (smp.rs) set on their way to long mode: one source for both, handed to
+/// the assembly as `const` operands.
+pub mod long_mode {
+    use x86_64::registers::control::{Cr0Flags, Cr4Flags};
+    use x86_64::registers::model_specific::EferFlags;
+
+    /// CR4: PAE (long mode needs it), global pages, and SSE (OSFXSR, OSXMMEXCPT), which
+    /// the precompiled `core` and `alloc` use.
+    pub const CR4: u64 = Cr4Flags::PHYSICAL_ADDRESS_EXTENSION
+        .union(Cr4Flags::PAGE_GLOBAL)
+        .union(Cr4Flags::OSFXSR)
+        .union(Cr4Flags::OSXMMEXCPT_ENABLE)
+        .bits();
+    /// EFER: SYSCALL, long mode, no-execute pages.
+    pub const EFER: u64 = EferFlags::SYSTEM_CALL_EXTENSIONS
+        .union(EferFlags::LONG_MODE_ENABLE)
+        .union(EferFlags::NO_EXECUTE_ENABLE)
+        .bits();
+    /// CR0 bits set: protection, paging, x87/SSE exceptions the native way (MP, NE),
+    /// and WP: the program runs in ring 0, where writes ignore read-only pages unless
+    /// WP is set (copy-on-write and mprotect rely on it).
+    pub const CR0_SET: u64 = Cr0Flags::PROTECTED_MODE_ENABLE
+        .union(Cr0Flags::MONITOR_COPROCESSOR)
+        .union(Cr0Flags::NUMERIC_ERROR)
+        .union(Cr0Flags::WRITE_PROTECT)
+        .union(Cr0Flags::PAGING)
+        .bits();
+    /// CR0 bits kept, as a 32-bit mask: all but EM and TS (no x87 emulation, no lazy
+    /// FPU switching).
+    pub const CR0_KEEP: u64 = !Cr0Flags::EMULATE_COPROCESSOR
+        .union(Cr0Flags::TASK_SWITCHED)
+        .bits()
+        & 0xffff_ffff;
+}
 pub const MSR_GS_BASE: u32 = 0xc000_0101;
 
 #[inline]

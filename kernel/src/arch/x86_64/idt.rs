@@ -1,75 +1,84 @@
-//! The interrupt descriptor table: all 256 vectors point at the stubs in entry.S, each
-//! on an IST stack (see gdt.rs).
+//! The interrupt descriptor table, as the `x86_64` crate's `InterruptDescriptorTable`:
+//! every vector the CPU or a device can raise points at its stub in entry.S
+//! (`trap_vectors`), each on an IST stack (see gdt.rs). The vectors the architecture
+//! reserves (9, 15, 22-27, 31; the crate keeps them private) stay not present: the CPU
+//! never raises them. The crate's typed handler functions need the unstable
+//! `x86-interrupt` ABI; the gates here take the stubs' addresses instead.
 
-use super::gdt::{IST_DOUBLE_FAULT, IST_EXCEPTION, IST_IRQ, IST_NMI, KERNEL_CS};
-use core::arch::asm;
+use super::gdt::{IST_DOUBLE_FAULT, IST_EXCEPTION, IST_IRQ, IST_NMI};
+use spin::Once;
+use x86_64::structures::idt::{Entry, InterruptDescriptorTable};
+use x86_64::VirtAddr;
 
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct Gate {
-    offset_low: u16,
-    selector: u16,
-    ist: u8,
-    type_attr: u8,
-    offset_mid: u16,
-    offset_high: u32,
-    reserved: u32,
-}
-
-static mut IDT: [Gate; 256] = [Gate {
-    offset_low: 0,
-    selector: 0,
-    ist: 0,
-    type_attr: 0,
-    offset_mid: 0,
-    offset_high: 0,
-    reserved: 0,
-}; 256];
+/// Made by the boot CPU, never changed after; every CPU loads it.
+static IDT: Once<InterruptDescriptorTable> = Once::new();
 
 extern "C" {
     static trap_vectors: [u64; 256];
 }
 
-#[repr(C, packed)]
-struct DescriptorPointer {
-    limit: u16,
-    base: u64,
+/// Makes the IDT (boot CPU) and loads it.
+pub fn init() {
+    IDT.call_once(build);
+    load();
 }
 
-pub fn init() {
-    // SAFETY: runs once at boot on the only CPU with interrupts off: IDT is written by
-    // nothing else, and the handlers it points at are the assembly trap vectors, which live
-    // for the kernel's lifetime.
+/// Points `entry` (vector `v`) at its stub in entry.S, as a DPL 0 interrupt gate on the
+/// IST stack for that kind of vector.
+fn gate<F>(entry: &mut Entry<F>, v: u8) {
+    let ist = match v {
+        2 | 18 => IST_NMI,
+        8 => IST_DOUBLE_FAULT,
+        0..=31 => IST_EXCEPTION,
+        _ => IST_IRQ,
+    };
+    // SAFETY: trap_vectors is entry.S's table of the 256 stubs, which live for the
+    // kernel's lifetime; each stub handles its vector whether or not the CPU pushes an
+    // error code, so it suits every entry type. The IST slots are set in every CPU's
+    // TSS (gdt.rs) and used by no other handler in the middle of one (each kind of
+    // vector has its slot, and handlers run with interrupts off).
     unsafe {
-        let idt = &raw mut IDT;
-        for (v, &addr) in trap_vectors.iter().enumerate() {
-            let ist = match v {
-                2 | 18 => IST_NMI,
-                8 => IST_DOUBLE_FAULT,
-                0..=31 => IST_EXCEPTION,
-                _ => IST_IRQ,
-            };
-            (*idt)[v] = Gate {
-                offset_low: addr as u16,
-                selector: KERNEL_CS,
-                ist,
-                type_attr: 0x8e, // present, DPL 0, 64-bit interrupt gate
-                offset_mid: (addr >> 16) as u16,
-                offset_high: (addr >> 32) as u32,
-                reserved: 0,
-            };
-        }
+        let addr = trap_vectors[v as usize];
+        entry
+            .set_handler_addr(VirtAddr::new(addr))
+            .set_stack_index(u16::from(ist) - 1);
     }
-    load();
+}
+
+fn build() -> InterruptDescriptorTable {
+    let mut idt = InterruptDescriptorTable::new();
+    gate(&mut idt.divide_error, 0);
+    gate(&mut idt.debug, 1);
+    gate(&mut idt.non_maskable_interrupt, 2);
+    gate(&mut idt.breakpoint, 3);
+    gate(&mut idt.overflow, 4);
+    gate(&mut idt.bound_range_exceeded, 5);
+    gate(&mut idt.invalid_opcode, 6);
+    gate(&mut idt.device_not_available, 7);
+    gate(&mut idt.double_fault, 8);
+    gate(&mut idt.invalid_tss, 10);
+    gate(&mut idt.segment_not_present, 11);
+    gate(&mut idt.stack_segment_fault, 12);
+    gate(&mut idt.general_protection_fault, 13);
+    gate(&mut idt.page_fault, 14);
+    gate(&mut idt.x87_floating_point, 16);
+    gate(&mut idt.alignment_check, 17);
+    gate(&mut idt.machine_check, 18);
+    gate(&mut idt.simd_floating_point, 19);
+    gate(&mut idt.virtualization, 20);
+    gate(&mut idt.cp_protection_exception, 21);
+    gate(&mut idt.hv_injection_exception, 28);
+    gate(&mut idt.vmm_communication_exception, 29);
+    gate(&mut idt.security_exception, 30);
+    for (v, entry) in (32..=255).zip(idt.slice_mut(32..).iter_mut()) {
+        gate(entry, v);
+    }
+    idt
 }
 
 /// Loads the (shared, filled-in) IDT on this CPU.
 pub fn load() {
-    let ptr = DescriptorPointer {
-        limit: (256 * 16 - 1) as u16,
-        base: (&raw const IDT) as u64,
-    };
-    // SAFETY: IDT is a static filled in by `init` on the boot CPU before any other CPU
-    // starts, and never changed after: loading it only points IDTR at it.
-    unsafe { asm!("lidt [{}]", in(reg) &ptr, options(nostack)) }
+    IDT.get()
+        .expect("the boot CPU makes the IDT before any other CPU starts")
+        .load();
 }

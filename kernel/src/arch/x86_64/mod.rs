@@ -14,7 +14,25 @@ pub mod smp;
 pub mod syscall;
 pub mod trap;
 
-core::arch::global_asm!(include_str!("boot.S"), options(att_syntax));
+// The boot stub and the AP trampoline (smp.rs) take the same constants: one source
+// for the CPU state, segments and page flags the assembly sets up.
+core::arch::global_asm!(
+    include_str!("boot.S"),
+    include_str!("ap_trampoline.S"),
+    base = const smp::TRAMPOLINE,
+    cr4 = const cpu::long_mode::CR4,
+    msr_efer = const cpu::MSR_EFER,
+    efer = const cpu::long_mode::EFER,
+    cr0_keep = const cpu::long_mode::CR0_KEEP,
+    cr0_set = const cpu::long_mode::CR0_SET,
+    kernel_cs = const gdt::KERNEL_CS,
+    kernel_ds = const gdt::KERNEL_DS,
+    code64 = const gdt::KERNEL_CODE64,
+    data = const gdt::KERNEL_DATA,
+    pte_table = const paging::BOOT_TABLE_FLAGS,
+    pte_huge = const paging::BOOT_HUGE_FLAGS,
+    options(att_syntax)
+);
 core::arch::global_asm!(include_str!("entry.S"), options(att_syntax));
 core::arch::global_asm!(include_str!("mem.S"), options(att_syntax));
 

@@ -1,4 +1,5 @@
-//! 4-level page tables. The boot stub maps the first 4 GiB of physical memory at
+//! 4-level page tables, as the `x86_64` crate's typed `PageTable`, `PageTableEntry` and
+//! `PageTableFlags`. The boot stub maps the first 4 GiB of physical memory at
 //! `PHYS_OFFSET` (the direct map) and at -2 GiB (the kernel image); RAM above 4 GiB
 //! joins the direct map at boot (`extend_direct_map`); the lower half belongs to the
 //! program and is mapped here, 4 KiB at a time. Every program has its own root table
@@ -6,9 +7,19 @@
 //! shared by copying the boot root's entries (the kernel never adds top-level entries
 //! after boot: `extend_direct_map` fills the existing direct-map PDPT, so the copies
 //! stay true). Everything here acts on the root in CR3, i.e. the running program's.
+//!
+//! The tables are walked here by hand (not with the crate's `OffsetPageTable` mapper):
+//! a walk visits only the tables that exist for a range (fork, munmap and exit cover
+//! large sparse ranges), the last-level entry of a PROT_NONE page keeps its frame with
+//! the software bit `PROT_NONE` and no PRESENT bit, and frames come from `mm::frames`.
 
 use super::cpu;
 use crate::mm::frames;
+use x86_64::structures::paging::PageTable;
+use x86_64::PhysAddr;
+
+pub use x86_64::structures::paging::page_table::PageTableEntry;
+pub use x86_64::structures::paging::PageTableFlags;
 
 /// Where the kernel image is mapped: its virtual address = physical + this (boot.S).
 pub const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
@@ -23,36 +34,81 @@ pub const USER_END: u64 = 0x0000_8000_0000_0000;
 
 pub const PAGE_SIZE: u64 = 4096;
 
-pub const PTE_PRESENT: u64 = 1 << 0;
-pub const PTE_WRITABLE: u64 = 1 << 1;
-pub const PTE_USER: u64 = 1 << 2;
-pub const PTE_HUGE: u64 = 1 << 7;
 /// Software bit: the page exists but is mapped PROT_NONE (not present to the CPU).
-pub const PTE_PROT_NONE: u64 = 1 << 9;
-pub const PTE_NX: u64 = 1 << 63;
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+pub const PROT_NONE: PageTableFlags = PageTableFlags::BIT_9;
+/// A page that has a frame: present, or PROT_NONE.
+const HAS_FRAME: PageTableFlags = PageTableFlags::PRESENT.union(PROT_NONE);
+/// An entry that points at a lower table: the final entry decides the access.
+const TABLE: PageTableFlags = PageTableFlags::PRESENT
+    .union(PageTableFlags::WRITABLE)
+    .union(PageTableFlags::USER_ACCESSIBLE);
+/// The boot stub's entries (boot.S): tables, and the 2 MiB pages of its maps.
+pub const BOOT_TABLE_FLAGS: u64 = PageTableFlags::PRESENT
+    .union(PageTableFlags::WRITABLE)
+    .bits();
+pub const BOOT_HUGE_FLAGS: u64 = BOOT_TABLE_FLAGS | PageTableFlags::HUGE_PAGE.bits();
 
 #[inline]
 pub fn phys_to_virt(paddr: u64) -> *mut u8 {
     (paddr + PHYS_OFFSET) as *mut u8
 }
 
-fn table(paddr: u64) -> &'static mut [u64; 512] {
-    // SAFETY: `paddr` is the physical address of a page-table page (from CR3 or a present
-    // table entry), which lies in the direct map; the tables are only changed by this
-    // module under the big kernel lock (one CPU at a time) with interrupts off, so no other reference to the page is
-    // alive.
-    unsafe { &mut *(phys_to_virt(paddr) as *mut [u64; 512]) }
+/// Whether `e` holds a frame: a present page, or a PROT_NONE one.
+#[inline]
+pub fn has_frame(e: &PageTableEntry) -> bool {
+    e.flags().intersects(HAS_FRAME)
 }
 
-fn pml4() -> &'static mut [u64; 512] {
-    table(cpu::read_cr3() & ADDR_MASK)
+/// Whether `e` is present to the CPU.
+#[inline]
+pub fn is_present(e: &PageTableEntry) -> bool {
+    e.flags().contains(PageTableFlags::PRESENT)
+}
+
+/// The physical frame behind `e`.
+#[inline]
+pub fn frame_of(e: &PageTableEntry) -> u64 {
+    e.addr().as_u64()
+}
+
+/// Whether two entries are equal (the same frame and flags).
+fn same(a: &PageTableEntry, b: &PageTableEntry) -> bool {
+    a.addr() == b.addr() && a.flags() == b.flags()
+}
+
+/// An entry mapping `frame` with `flags`.
+pub fn entry_for(frame: u64, flags: PageTableFlags) -> PageTableEntry {
+    let mut e = PageTableEntry::new();
+    e.set_addr(PhysAddr::new(frame), flags);
+    e
+}
+
+fn table(paddr: PhysAddr) -> &'static mut PageTable {
+    // SAFETY: `paddr` is the physical address of a page-table page (from CR3 or a present
+    // table entry), which lies in the direct map; the tables are only changed by this
+    // module under the big kernel lock (one CPU at a time) with interrupts off, so no
+    // other reference to the page is alive.
+    unsafe { &mut *(phys_to_virt(paddr.as_u64()) as *mut PageTable) }
+}
+
+/// The table an entry of a higher level points at.
+#[inline]
+fn next(e: &PageTableEntry) -> &'static mut PageTable {
+    table(e.addr())
+}
+
+fn root_addr(cr3: u64) -> PhysAddr {
+    PhysAddr::new(cr3 & 0x000f_ffff_ffff_f000)
+}
+
+fn pml4() -> &'static mut PageTable {
+    table(root_addr(cpu::read_cr3()))
 }
 
 /// Drops the boot stub's identity map of low memory: from here on the lower half is
 /// the program's.
 pub fn drop_identity_map() {
-    pml4()[0] = 0;
+    pml4()[0].set_unused();
     cpu::write_cr3(cpu::read_cr3());
 }
 
@@ -61,17 +117,22 @@ pub fn drop_identity_map() {
 /// allocator (from low memory: it hands out the lowest free frames first).
 pub fn extend_direct_map(end: u64) -> Result<(), &'static str> {
     const GIB: u64 = 1 << 30;
-    let pdpt = table(pml4()[index(PHYS_OFFSET, 3)] & ADDR_MASK);
+    let pdpt = next(&pml4()[index(PHYS_OFFSET, 3)]);
+    let huge = PageTableFlags::PRESENT
+        | PageTableFlags::WRITABLE
+        | PageTableFlags::HUGE_PAGE
+        | PageTableFlags::NO_EXECUTE;
     let mut gib = BOOT_DIRECT_MAP_SIZE / GIB;
     while gib * GIB < end.min(MAX_DIRECT_MAP_SIZE) {
-        if pdpt[gib as usize] & PTE_PRESENT == 0 {
+        if !is_present(&pdpt[gib as usize]) {
             let pd_frame =
                 frames::alloc_zeroed().ok_or("out of memory while mapping RAM above 4 GiB")?;
+            let pd_frame = PhysAddr::new(pd_frame);
             for (j, e) in table(pd_frame).iter_mut().enumerate() {
-                let paddr = gib * GIB + ((j as u64) << 21);
-                *e = paddr | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_NX;
+                e.set_addr(PhysAddr::new(gib * GIB + ((j as u64) << 21)), huge);
             }
-            pdpt[gib as usize] = pd_frame | PTE_PRESENT | PTE_WRITABLE;
+            pdpt[gib as usize]
+                .set_addr(pd_frame, PageTableFlags::PRESENT | PageTableFlags::WRITABLE);
         }
         gib += 1;
     }
@@ -82,7 +143,10 @@ pub fn extend_direct_map(end: u64) -> Result<(), &'static str> {
 /// half. Returns its physical address (the CR3 value), `None` when out of memory.
 pub fn new_root() -> Option<u64> {
     let root = frames::alloc_zeroed()?;
-    table(root)[256..].copy_from_slice(&pml4()[256..]);
+    let (new, boot) = (table(PhysAddr::new(root)), pml4());
+    for i in 256..512 {
+        new[i] = boot[i].clone();
+    }
     Some(root)
 }
 
@@ -95,7 +159,9 @@ pub fn new_root_with_low_identity() -> Option<u64> {
         return None;
     }
     // The direct map's first PDPT covers physical 0..4 GiB (and more, 2 MiB pages).
-    table(root)[0] = pml4()[index(PHYS_OFFSET, 3)] & !PTE_NX;
+    let direct = &pml4()[index(PHYS_OFFSET, 3)];
+    table(PhysAddr::new(root))[0]
+        .set_addr(direct.addr(), direct.flags() - PageTableFlags::NO_EXECUTE);
     Some(root)
 }
 
@@ -105,32 +171,32 @@ pub fn new_root_with_low_identity() -> Option<u64> {
 /// code now: its threads have ended).
 pub fn clear_user_half(free_frame: impl FnMut(u64)) {
     super::smp::flush_all();
-    clear_user_half_of(cpu::read_cr3() & ADDR_MASK, free_frame);
+    clear_user_half_of(cpu::read_cr3(), free_frame);
     cpu::write_cr3(cpu::read_cr3());
 }
 
 /// As `clear_user_half`, for the root at `root` (which need not be the running one;
 /// when it is, the caller flushes the TLB).
 pub fn clear_user_half_of(root: u64, mut free_frame: impl FnMut(u64)) {
-    fn free_table(t: &mut [u64; 512], level: u32, free_frame: &mut dyn FnMut(u64)) {
+    fn free_table(t: &mut PageTable, level: u32, free_frame: &mut dyn FnMut(u64)) {
         for e in t.iter_mut() {
             if level == 0 {
-                if *e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
-                    free_frame(*e & ADDR_MASK);
+                if has_frame(e) {
+                    free_frame(frame_of(e));
                 }
-            } else if *e & PTE_PRESENT != 0 {
-                free_table(table(*e & ADDR_MASK), level - 1, free_frame);
-                frames::free(*e & ADDR_MASK);
+            } else if is_present(e) {
+                free_table(next(e), level - 1, free_frame);
+                frames::free(frame_of(e));
             }
-            *e = 0;
+            e.set_unused();
         }
     }
-    for e in table(root & ADDR_MASK)[..256].iter_mut() {
-        if *e & PTE_PRESENT != 0 {
-            free_table(table(*e & ADDR_MASK), 2, &mut free_frame);
-            frames::free(*e & ADDR_MASK);
+    for e in table(root_addr(root)).iter_mut().take(256) {
+        if is_present(e) {
+            free_table(next(e), 2, &mut free_frame);
+            frames::free(frame_of(e));
         }
-        *e = 0;
+        e.set_unused();
     }
 }
 
@@ -144,10 +210,10 @@ pub fn fork_range(
     child: u64,
     start: u64,
     end: u64,
-    mut f: impl FnMut(u64, &mut u64) -> u64,
+    mut f: impl FnMut(u64, &mut PageTableEntry) -> PageTableEntry,
 ) -> Option<()> {
     let mut failed = false;
-    let mut cached: Option<(u64, &'static mut [u64; 512])> = None;
+    let mut cached: Option<(u64, &'static mut PageTable)> = None;
     for_each_mapped(start, end, |va, e| {
         if failed {
             return;
@@ -155,17 +221,17 @@ pub fn fork_range(
         // The child's last-level table for this 2 MiB, found (or made) once per table.
         let key = va >> 21;
         if cached.as_ref().is_none_or(|(k, _)| *k != key) {
-            let mut t = table(child & ADDR_MASK);
+            let mut t = table(root_addr(child));
             for level in (1..4).rev() {
                 let ce = &mut t[index(va, level)];
-                if *ce & PTE_PRESENT == 0 {
+                if !is_present(ce) {
                     let Some(frame) = frames::alloc_zeroed() else {
                         failed = true;
                         return;
                     };
-                    *ce = frame | PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+                    ce.set_addr(PhysAddr::new(frame), TABLE);
                 }
-                t = table(*ce & ADDR_MASK);
+                t = next(ce);
             }
             cached = Some((key, t));
         }
@@ -182,50 +248,50 @@ fn index(vaddr: u64, level: u32) -> usize {
 }
 
 /// The page-table entry for `vaddr`, creating intermediate tables when `create`.
-fn entry(vaddr: u64, create: bool) -> Option<&'static mut u64> {
+fn entry(vaddr: u64, create: bool) -> Option<&'static mut PageTableEntry> {
     let mut t = pml4();
     for level in (1..4).rev() {
         let e = &mut t[index(vaddr, level)];
-        if *e & PTE_PRESENT == 0 {
+        if !is_present(e) {
             if !create {
                 return None;
             }
             let frame = frames::alloc_zeroed()?;
-            *e = frame | PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+            e.set_addr(PhysAddr::new(frame), TABLE);
         }
-        debug_assert!(*e & PTE_HUGE == 0);
-        t = table(*e & ADDR_MASK);
+        debug_assert!(!e.flags().contains(PageTableFlags::HUGE_PAGE));
+        t = next(e);
     }
     Some(&mut t[index(vaddr, 0)])
 }
 
 /// Maps the 4 KiB page at `vaddr` to `paddr` with `flags`. `None` when out of memory
 /// for page tables.
-pub fn map(vaddr: u64, paddr: u64, flags: u64) -> Option<()> {
+pub fn map(vaddr: u64, paddr: u64, flags: PageTableFlags) -> Option<()> {
     let e = entry(vaddr, true)?;
-    let old = *e;
-    *e = (paddr & ADDR_MASK) | flags;
+    let old = e.clone();
+    e.set_addr(PhysAddr::new(paddr), flags);
     cpu::invlpg(vaddr);
-    if old & PTE_PRESENT != 0 && old != *e {
+    if is_present(&old) && !same(&old, e) {
         // Another frame or fewer rights (a copy-on-write break): no CPU may keep the old.
         super::smp::shootdown(cpu::read_cr3());
     }
     Some(())
 }
 
-/// The raw entry for `vaddr` (0 where nothing is mapped).
-pub fn lookup(vaddr: u64) -> u64 {
-    entry(vaddr, false).map_or(0, |e| *e)
+/// The entry for `vaddr` (an unused one where nothing is mapped).
+pub fn lookup(vaddr: u64) -> PageTableEntry {
+    entry(vaddr, false).map_or(PageTableEntry::new(), |e| e.clone())
 }
 
 /// Replaces the flags of an existing mapping, keeping its frame.
-pub fn set_flags(vaddr: u64, flags: u64) {
+pub fn set_flags(vaddr: u64, flags: PageTableFlags) {
     if let Some(e) = entry(vaddr, false) {
-        if *e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
-            let old = *e;
-            *e = (*e & ADDR_MASK) | flags;
+        if has_frame(e) {
+            let old = e.clone();
+            e.set_flags(flags);
             cpu::invlpg(vaddr);
-            if old & PTE_PRESENT != 0 && old != *e {
+            if is_present(&old) && !same(&old, e) {
                 super::smp::shootdown(cpu::read_cr3());
             }
         }
@@ -234,14 +300,14 @@ pub fn set_flags(vaddr: u64, flags: u64) {
 
 /// Calls `f(vaddr, entry)` for every page in `[start, end)` that has a frame (present
 /// or PROT_NONE), skipping empty tables quickly.
-pub fn for_each_mapped(start: u64, end: u64, mut f: impl FnMut(u64, &mut u64)) {
+pub fn for_each_mapped(start: u64, end: u64, mut f: impl FnMut(u64, &mut PageTableEntry)) {
     fn walk(
-        t: &mut [u64; 512],
+        t: &mut PageTable,
         level: u32,
         base: u64,
         start: u64,
         end: u64,
-        f: &mut dyn FnMut(u64, &mut u64),
+        f: &mut dyn FnMut(u64, &mut PageTableEntry),
     ) {
         let span = 1u64 << (12 + 9 * level);
         for i in 0..512u64 {
@@ -252,11 +318,11 @@ pub fn for_each_mapped(start: u64, end: u64, mut f: impl FnMut(u64, &mut u64)) {
             }
             let e = &mut t[i as usize];
             if level == 0 {
-                if *e & (PTE_PRESENT | PTE_PROT_NONE) != 0 {
+                if has_frame(e) {
                     f(lo, e);
                 }
-            } else if *e & PTE_PRESENT != 0 {
-                walk(table(*e & ADDR_MASK), level - 1, lo, start, end, f);
+            } else if is_present(e) {
+                walk(next(e), level - 1, lo, start, end, f);
             }
         }
     }
@@ -269,8 +335,8 @@ pub fn for_each_mapped(start: u64, end: u64, mut f: impl FnMut(u64, &mut u64)) {
 pub fn unmap_range(start: u64, end: u64, mut free: impl FnMut(u64)) {
     if super::percpu::online() < 2 {
         for_each_mapped(start, end, |vaddr, e| {
-            free(*e & ADDR_MASK);
-            *e = 0;
+            free(frame_of(e));
+            e.set_unused();
             cpu::invlpg(vaddr);
         });
         return;
@@ -278,18 +344,13 @@ pub fn unmap_range(start: u64, end: u64, mut free: impl FnMut(u64)) {
     let mut frames = alloc::vec::Vec::new();
     let mut was_present = false;
     for_each_mapped(start, end, |vaddr, e| {
-        was_present |= *e & PTE_PRESENT != 0;
-        frames.push(*e & ADDR_MASK);
-        *e = 0;
+        was_present |= is_present(e);
+        frames.push(frame_of(e));
+        e.set_unused();
         cpu::invlpg(vaddr);
     });
     if was_present {
         super::smp::shootdown(cpu::read_cr3());
     }
     frames.into_iter().for_each(free);
-}
-
-/// The physical frame behind `e`.
-pub fn frame_of(e: u64) -> u64 {
-    e & ADDR_MASK
 }

@@ -13,8 +13,9 @@
 use super::{apic, cpu, paging, percpu};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-/// Where the trampoline is copied (SIPI vector 0x08).
-const TRAMPOLINE: u64 = 0x8000;
+/// Where the trampoline (ap_trampoline.S, assembled with boot.S in mod.rs) is copied
+/// (SIPI vector 0x08).
+pub(super) const TRAMPOLINE: u64 = 0x8000;
 const AP_STACK_SIZE: usize = 64 * 1024;
 
 /// Root (CR3) each CPU has loaded.
@@ -26,70 +27,6 @@ static FLUSH_PENDING: [AtomicBool; percpu::MAX_CPUS] =
 static AP_STARTED: AtomicU32 = AtomicU32::new(0);
 /// What an application processor runs once its CPU state is set up.
 static AP_MAIN: AtomicU64 = AtomicU64::new(0);
-
-core::arch::global_asm!(
-    r#"
-.section .rodata.ap_trampoline, "a"
-.balign 16
-.global ap_trampoline_start
-ap_trampoline_start:
-.code16
-    cli
-    cld
-    mov %cs, %ax
-    mov %ax, %ds
-    lgdtl (ap_tramp_gdt_ptr - ap_trampoline_start)
-    mov %cr4, %eax
-    or $((1 << 5) | (1 << 9) | (1 << 10) | (1 << 7)), %eax
-    mov %eax, %cr4
-    movl (ap_tramp_cr3 - ap_trampoline_start), %eax
-    mov %eax, %cr3
-    mov $0xc0000080, %ecx
-    rdmsr
-    or $((1 << 0) | (1 << 8) | (1 << 11)), %eax
-    wrmsr
-    mov %cr0, %eax
-    and $~((1 << 2) | (1 << 3)), %eax
-    or $((1 << 0) | (1 << 1) | (1 << 5) | (1 << 16) | (1 << 31)), %eax
-    mov %eax, %cr0
-    ljmpl $0x08, $(0x8000 + ap_tramp64 - ap_trampoline_start)
-.code64
-ap_tramp64:
-    mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %eax, %eax
-    mov %ax, %fs
-    mov %ax, %gs
-    fninit
-    mov (0x8000 + ap_tramp_stack - ap_trampoline_start), %rsp
-    mov (0x8000 + ap_tramp_arg - ap_trampoline_start), %rdi
-    mov (0x8000 + ap_tramp_entry - ap_trampoline_start), %rax
-    xor %ebp, %ebp
-    call *%rax
-1:  hlt
-    jmp 1b
-.balign 8
-ap_tramp_gdt:
-    .quad 0
-    .quad 0x00af9a000000ffff
-    .quad 0x00cf92000000ffff
-ap_tramp_gdt_ptr:
-    .short 23
-    .long 0x8000 + ap_tramp_gdt - ap_trampoline_start
-.balign 8
-.global ap_tramp_cr3
-ap_tramp_cr3: .quad 0
-ap_tramp_stack: .quad 0
-ap_tramp_entry: .quad 0
-ap_tramp_arg: .quad 0
-.global ap_trampoline_end
-ap_trampoline_end:
-.text
-"#,
-    options(att_syntax)
-);
 
 extern "C" {
     static ap_trampoline_start: u8;

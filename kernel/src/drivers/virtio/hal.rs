@@ -3,12 +3,10 @@
 //! addresses of buffers. Drivers only hand it kernel buffers (heap or direct map),
 //! never program memory, so translation is a subtraction.
 
-use crate::arch::paging::{phys_to_virt, PHYS_OFFSET};
+use crate::arch::paging::{phys_to_virt, KERNEL_VMA, PHYS_OFFSET};
 use crate::mm::frames;
 use core::ptr::NonNull;
 use virtio_drivers::{BufferDirection, Hal, PhysAddr};
-
-const KERNEL_VMA: u64 = 0xffff_ffff_8000_0000;
 
 pub struct KernelHal;
 
