@@ -5,9 +5,13 @@
 //! those that stick out at either edge (munmap; mprotect and mremap carve and put
 //! back), [`Areas::find_gap_in`] finds where mmap puts a mapping (the highest free
 //! range in a window, as Linux's top-down allocator does), [`Areas::find`] and
-//! [`Areas::is_free`] answer the page-fault handler and MAP_FIXED_NOREPLACE. Areas are
-//! never merged (Linux merges adjacent compatible areas; nothing the kernel does
-//! depends on it). The kernel (`mm/address_space.rs`) maps and frees the pages.
+//! [`Areas::is_free`] answer the page-fault handler and MAP_FIXED_NOREPLACE.
+//! [`Areas::merge`] joins adjacent areas that [`Area::joins`] allows (the same
+//! protection and kind of memory, a file's offsets running on), as Linux merges
+//! adjacent compatible mappings: after mprotect puts a split area back together, or a
+//! program grows a mapping page by page, /proc/self/maps shows one area, and the count
+//! of areas does not grow without bound. The kernel (`mm/address_space.rs`) maps and
+//! frees the pages.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -26,6 +30,14 @@ pub trait Area: Clone {
     /// The part of this area (which starts at `start`) that begins at `from`
     /// (`start <= from < end`): the same end, a file offset moved on by `from - start`.
     fn tail(&self, start: u64, from: u64) -> Self;
+    /// Whether `next`, which starts where this area (which starts at `start`) ends,
+    /// may join it into one area (`with_end(next.end())`): they hold the same kind of
+    /// memory with the same rights, and for a file, `next`'s offset follows on.
+    /// Never, unless the implementation says so.
+    fn joins(&self, start: u64, next: &Self) -> bool {
+        let _ = (start, next);
+        false
+    }
 }
 
 /// The areas of one address space, by start address; they never overlap and none is
@@ -146,6 +158,34 @@ impl<A: Area> Areas<A> {
         for (s, mut a) in self.carve(start, end) {
             change(&mut a);
             self.map.insert(s, a);
+        }
+    }
+
+    /// Joins the areas that overlap or touch `[start, end]` with each other where
+    /// [`Area::joins`] allows (after a change to that range: mmap, mprotect, mremap).
+    pub fn merge(&mut self, start: u64, end: u64) {
+        let mut starts: Vec<u64> = self
+            .map
+            .range(..=end)
+            .rev()
+            .take_while(|(_, a)| a.end() >= start)
+            .map(|(&s, _)| s)
+            .collect();
+        starts.reverse();
+        let mut iter = starts.into_iter();
+        let Some(mut cur) = iter.next() else {
+            return;
+        };
+        for next in iter {
+            let joined = match (self.map.get(&cur), self.map.get(&next)) {
+                (Some(a), Some(b)) if a.end() == next && a.joins(cur, b) => a.with_end(b.end()),
+                _ => {
+                    cur = next;
+                    continue;
+                }
+            };
+            self.map.remove(&next);
+            self.map.insert(cur, joined);
         }
     }
 

@@ -5,7 +5,8 @@
 //! operations overlap, split and empty areas often. After every operation the areas
 //! must describe exactly the reference's pages, and never overlap or be empty; every
 //! answer (`find`, `is_free`, `covers`, `find_gap_in`, the pieces `carve` returns) must
-//! be the reference's.
+//! be the reference's. Every operation that adds or changes areas is followed by
+//! `merge` over its range, and no two adjacent areas that may join are left anywhere.
 
 use rumprun_areas::{Area, Areas};
 use std::collections::BTreeMap;
@@ -15,7 +16,8 @@ const PAGE: u64 = 4096;
 const PAGES: u64 = 64;
 const BASE: u64 = 0x1000_0000;
 
-/// A test area: which mapping it comes from, its file offset, its protection.
+/// A test area: which mapping it comes from (0: anonymous memory, whose offset means
+/// nothing), its file offset, its protection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct A {
     end: u64,
@@ -40,6 +42,24 @@ impl Area for A {
             ..self.clone()
         }
     }
+    /// Anonymous memory joins anonymous memory with the same rights; a mapping joins
+    /// its own continuation (the same mapping, the offsets running on).
+    fn joins(&self, start: u64, next: &Self) -> bool {
+        self.prot == next.prot
+            && self.id == next.id
+            && (self.id == ANON || self.offset + (self.end - start) == next.offset)
+    }
+}
+
+const ANON: u32 = 0;
+
+/// The page at `p` of the area `a` that starts at `s`, as the reference keeps it.
+fn page_of(s: u64, a: &A, p: u64) -> Page {
+    Page {
+        id: a.id,
+        offset: if a.id == ANON { 0 } else { a.offset + (p - s) },
+        prot: a.prot,
+    }
 }
 
 /// What one page is, in the reference.
@@ -58,7 +78,7 @@ struct Model {
 impl Model {
     fn map(&mut self, start: u64, end: u64, id: u32, offset: u64, prot: u32) {
         for p in (start..end).step_by(PAGE as usize) {
-            let offset = offset + (p - start);
+            let offset = if id == ANON { 0 } else { offset + (p - start) };
             self.pages.insert(p, Page { id, offset, prot });
         }
     }
@@ -101,15 +121,22 @@ fn pages_of(areas: &Areas<A>) -> BTreeMap<u64, Page> {
         assert!(s % PAGE == 0 && a.end % PAGE == 0);
         last_end = a.end;
         for p in (s..a.end).step_by(PAGE as usize) {
-            let page = Page {
-                id: a.id,
-                offset: a.offset + (p - s),
-                prot: a.prot,
-            };
-            out.insert(p, page);
+            out.insert(p, page_of(s, a, p));
         }
     }
     out
+}
+
+/// No two adjacent areas that may join are left apart.
+fn assert_merged(areas: &Areas<A>, step: usize) {
+    let all: Vec<(u64, A)> = areas.iter().map(|(&s, a)| (s, a.clone())).collect();
+    for w in all.windows(2) {
+        let ((s, a), (t, b)) = (&w[0], &w[1]);
+        assert!(
+            !(a.end == *t && a.joins(*s, b)),
+            "step {step}: {s:#x} {a:?} and {t:#x} {b:?} were not merged"
+        );
+    }
 }
 
 /// Pieces `carve` returned, as pages.
@@ -120,14 +147,7 @@ fn pieces_as_pages(pieces: &[(u64, A)]) -> Vec<(u64, Page)> {
         assert!(*s < a.end && *s >= last_end, "pieces out of order or empty");
         last_end = a.end;
         for p in (*s..a.end).step_by(PAGE as usize) {
-            out.push((
-                p,
-                Page {
-                    id: a.id,
-                    offset: a.offset + (p - s),
-                    prot: a.prot,
-                },
-            ));
+            out.push((p, page_of(*s, a, p)));
         }
     }
     out
@@ -167,6 +187,7 @@ fn run(seed: u64, steps: usize) {
             0 => {
                 let (id, offset, prot) = (next_id, rng.below(100) * PAGE, rng.below(8) as u32);
                 next_id += 1;
+                let id = if rng.below(2) == 0 { ANON } else { id };
                 areas.carve(start, end);
                 areas.insert(
                     start,
@@ -177,6 +198,7 @@ fn run(seed: u64, steps: usize) {
                         prot,
                     },
                 );
+                areas.merge(start, end);
                 model.unmap(start, end);
                 model.map(start, end, id, offset, prot);
             }
@@ -191,7 +213,7 @@ fn run(seed: u64, steps: usize) {
                     "step {step}: gap of {len:#x}"
                 );
                 if let Some(at) = got {
-                    let id = next_id;
+                    let id = if rng.below(2) == 0 { ANON } else { next_id };
                     next_id += 1;
                     areas.insert(
                         at,
@@ -202,6 +224,7 @@ fn run(seed: u64, steps: usize) {
                             prot: 3,
                         },
                     );
+                    areas.merge(at, at + len);
                     model.map(at, at + len, id, 0, 3);
                 }
             }
@@ -221,6 +244,7 @@ fn run(seed: u64, steps: usize) {
                 if areas.covers(start, end) {
                     let prot = rng.below(8) as u32;
                     areas.change(start, end, |a| a.prot = prot);
+                    areas.merge(start, end);
                     for (_, p) in model.pages.range_mut(start..end) {
                         p.prot = prot;
                     }
@@ -240,6 +264,7 @@ fn run(seed: u64, steps: usize) {
                                 ..a.tail(s, from)
                             },
                         );
+                        areas.merge(s, to);
                         let first = model.pages[&s];
                         model.map(from, to, first.id, first.offset + (from - s), first.prot);
                     }
@@ -264,6 +289,7 @@ fn run(seed: u64, steps: usize) {
                                 ..first.clone()
                             },
                         );
+                        areas.merge(at, at + len);
                         model.map(at, at + len, first.id, first.offset, first.prot);
                     }
                 }
@@ -282,13 +308,12 @@ fn run(seed: u64, steps: usize) {
             model.pages,
             "step {step}: op {what} on {start:#x}..{end:#x}"
         );
+        assert_merged(&areas, step);
         // Every page of the window: `find` agrees with the reference.
         for p in (BASE..BASE + PAGES * PAGE).step_by(PAGE as usize) {
-            let found = areas.find(p + rng.below(PAGE)).map(|(s, a)| Page {
-                id: a.id,
-                offset: a.offset + (p - s),
-                prot: a.prot,
-            });
+            let found = areas
+                .find(p + rng.below(PAGE))
+                .map(|(s, a)| page_of(s, a, p));
             assert_eq!(
                 found,
                 model.pages.get(&p).copied(),
@@ -381,4 +406,58 @@ fn gaps_are_the_highest_free_range_in_the_window() {
     // An area straddling the window's bottom counts only above it.
     assert_eq!(areas.find_gap_in(0x1000, 0x9000, 0xb000), Some(0xa000));
     assert_eq!(areas.find_gap_in(0x2000, 0x9000, 0xb000), None);
+}
+
+#[test]
+fn mprotect_page_by_page_leaves_one_area() {
+    // A reservation made accessible a page at a time, as malloc grows a heap.
+    let mut areas = Areas::new();
+    let anon = |end, prot| A {
+        end,
+        id: ANON,
+        offset: 0,
+        prot,
+    };
+    areas.insert(0x10000, anon(0x20000, 0));
+    for p in (0x10000..0x20000).step_by(PAGE as usize) {
+        areas.change(p, p + PAGE, |a| a.prot = 3);
+        areas.merge(p, p + PAGE);
+        let got: Vec<_> = areas.iter().map(|(&s, a)| (s, a.end, a.prot)).collect();
+        let mut want = vec![(0x10000, p + PAGE, 3)];
+        if p + PAGE < 0x20000 {
+            want.push((p + PAGE, 0x20000, 0));
+        }
+        assert_eq!(got, want);
+    }
+    // A hole punched and filled again, and a page made read-only and writable again.
+    areas.carve(0x14000, 0x15000);
+    areas.insert(0x14000, anon(0x15000, 3));
+    areas.merge(0x14000, 0x15000);
+    areas.change(0x18000, 0x19000, |a| a.prot = 1);
+    areas.merge(0x18000, 0x19000);
+    assert_eq!(areas.len(), 3);
+    areas.change(0x18000, 0x19000, |a| a.prot = 3);
+    areas.merge(0x18000, 0x19000);
+    let got: Vec<_> = areas.iter().map(|(&s, a)| (s, a.end, a.prot)).collect();
+    assert_eq!(got, vec![(0x10000, 0x20000, 3)]);
+}
+
+#[test]
+fn file_mappings_join_only_where_their_offsets_run_on() {
+    let mut areas = Areas::new();
+    let file = |end, offset| A {
+        end,
+        id: 7,
+        offset,
+        prot: 1,
+    };
+    areas.insert(0x1000, file(0x3000, 0x10000));
+    areas.insert(0x3000, file(0x4000, 0x12000)); // follows on
+    areas.insert(0x4000, file(0x5000, 0x20000)); // does not
+    areas.merge(0x1000, 0x5000);
+    let got: Vec<_> = areas.iter().map(|(&s, a)| (s, a.end, a.offset)).collect();
+    assert_eq!(
+        got,
+        vec![(0x1000, 0x4000, 0x10000), (0x4000, 0x5000, 0x20000)]
+    );
 }

@@ -126,6 +126,23 @@ impl rumprun_areas::Area for Area {
     fn tail(&self, start: u64, from: u64) -> Self {
         self.from(start, from)
     }
+    /// As Linux merges mappings: private anonymous memory with the same rights, or
+    /// the same file mapped the same way with the offsets running on. MAP_SHARED
+    /// anonymous memory and SysV segments stay apart (each is its own object on Linux).
+    fn joins(&self, start: u64, next: &Self) -> bool {
+        self.prot == next.prot
+            && !self.shared
+            && !next.shared
+            && match (&self.backing, &next.backing) {
+                (None, None) => true,
+                (Some(a), Some(b)) => {
+                    a.shared == b.shared
+                        && a.source.key() == b.source.key()
+                        && a.offset + (self.end - start) == b.offset
+                }
+                _ => false,
+            }
+    }
 }
 
 pub struct AddressSpace {
@@ -341,51 +358,50 @@ pub fn brk(new: u64) -> u64 {
     }
     let (old_top, new_top) = (page_up(old), page_up(new));
     if new_top > old_top {
-        if !s.is_free(old_top, new_top) {
+        if !s.is_free(old_top, new_top) || s.room_for(1).is_err() {
             return old;
         }
-        if old_top > start {
-            if let Some(a) = s.areas.get_mut(start) {
-                a.end = new_top;
-            }
-        } else {
-            s.areas.insert(
-                start,
-                Area {
-                    end: new_top,
-                    prot: PROT_READ | PROT_WRITE,
-                    backing: None,
-                    shared: false,
-                },
-            );
-        }
+        // New heap pages, joined with the heap below (or what else they touch).
+        s.areas.insert(
+            old_top,
+            Area {
+                end: new_top,
+                prot: PROT_READ | PROT_WRITE,
+                backing: None,
+                shared: false,
+            },
+        );
+        s.areas.merge(old_top, new_top);
     } else if new_top < old_top {
         s.unmap(new_top, old_top);
-        if new_top > start {
-            s.areas.insert(
-                start,
-                Area {
-                    end: new_top,
-                    prot: PROT_READ | PROT_WRITE,
-                    backing: None,
-                    shared: false,
-                },
-            );
-        }
     }
     s.brk = new;
     new
 }
 
-/// Reserves an anonymous mapping. `fixed`: exactly at `addr`, replacing what is there
-/// (or failing with `Exists` when `noreplace`). Otherwise `addr` is a hint.
+/// Reserves an anonymous mapping, MAP_SHARED when `shared` (a forked child shares
+/// its pages). `fixed`: exactly at `addr`, replacing what is there (or failing with
+/// `Exists` when `noreplace`). Otherwise `addr` is a hint.
 pub fn map_anonymous(
     addr: u64,
     len: u64,
     prot: u32,
     fixed: bool,
     noreplace: bool,
+    shared: bool,
 ) -> Result<u64, Error> {
+    let area = Area {
+        end: 0,
+        prot,
+        backing: None,
+        shared,
+    };
+    map_area(addr, len, fixed, noreplace, area)
+}
+
+/// Puts `area` (its end aside) at `addr` for `len` bytes, as `map_anonymous` places
+/// it, joined with the areas it touches where they allow.
+fn map_area(addr: u64, len: u64, fixed: bool, noreplace: bool, area: Area) -> Result<u64, Error> {
     if len == 0 {
         return Err(Error::Invalid);
     }
@@ -421,11 +437,10 @@ pub fn map_anonymous(
         start,
         Area {
             end: start + len,
-            prot,
-            backing: None,
-            shared: false,
+            ..area
         },
     );
+    s.areas.merge(start, start + len);
     Ok(start)
 }
 
@@ -482,6 +497,7 @@ pub fn protect(addr: u64, len: u64, prot: u32) -> Result<(), Error> {
         private |= !a.is_shared();
         s.areas.insert(start, Area { prot, ..a });
     });
+    s.areas.merge(addr, end);
     let flags = pte_flags(prot);
     paging::for_each_mapped(addr, end, |va, e| {
         // A private page another process still maps stays read-only: copy on write.
@@ -852,6 +868,7 @@ pub fn remap(
                     ..area.from(area_start, old + old_len)
                 },
             );
+            s.areas.merge(old, old + new_len);
             return Ok(old);
         }
         if !may_move {
@@ -889,6 +906,7 @@ pub fn remap(
             ..area.from(area_start, old)
         },
     );
+    s.areas.merge(dest, dest + new_len);
     Ok(dest)
 }
 
@@ -912,22 +930,21 @@ pub fn map_file(
     noreplace: bool,
     backing: Backing,
 ) -> Result<u64, Error> {
-    let start = map_anonymous(addr, len, prot, fixed, noreplace)?;
-    if let Some(a) = space().lock().areas.get_mut(start) {
-        a.backing = Some(backing);
-    }
-    Ok(start)
+    let area = Area {
+        end: 0,
+        prot,
+        backing: Some(backing),
+        shared: false,
+    };
+    map_area(addr, len, fixed, noreplace, area)
 }
 
 /// Maps `frames` (each gets one more reference) as a MAP_SHARED area of `len` bytes
 /// at `addr` (exactly there, replacing what is there; 0: anywhere): SysV shared
 /// memory.
 pub fn map_frames(addr: u64, len: u64, prot: u32, frames_: &[u64]) -> Result<u64, Error> {
-    let start = map_anonymous(addr, len, prot, addr != 0, false)?;
+    let start = map_anonymous(addr, len, prot, addr != 0, false, true)?;
     let mut s = space().lock();
-    if let Some(a) = s.areas.get_mut(start) {
-        a.shared = true;
-    }
     for (i, &f) in frames_.iter().enumerate() {
         let va = start + i as u64 * PAGE_SIZE;
         let mapped = frames::share(f) && {
@@ -943,14 +960,6 @@ pub fn map_frames(addr: u64, len: u64, prot: u32, frames_: &[u64]) -> Result<u64
         }
     }
     Ok(start)
-}
-
-/// Marks the anonymous mapping that starts at `start` MAP_SHARED (a forked child
-/// shares its pages).
-pub fn set_shared(start: u64) {
-    if let Some(a) = space().lock().areas.get_mut(start) {
-        a.shared = true;
-    }
 }
 
 /// msync: writes shared file pages in the range back (ENOMEM if not all mapped).

@@ -46,12 +46,9 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Sy
         (fixed, noreplace) = (true, true);
     }
     if flags & MAP_ANONYMOUS != 0 {
-        let start =
-            aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno)?;
-        if flags & MAP_SHARED != 0 {
-            aspace::set_shared(start);
-        }
-        return Ok(start);
+        let shared = flags & MAP_SHARED != 0;
+        return aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace, shared)
+            .map_err(errno);
     }
     if !off.is_multiple_of(4096) {
         return Err(EINVAL);
@@ -63,12 +60,9 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, off: u64) -> Sy
         .downcast_ref::<crate::fd::devices::Device>()
     {
         if *dev == crate::fd::devices::Device::Zero {
-            let start =
-                aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace).map_err(errno)?;
-            if flags & MAP_SHARED != 0 {
-                aspace::set_shared(start);
-            }
-            return Ok(start);
+            let shared = flags & MAP_SHARED != 0;
+            return aspace::map_anonymous(addr, len, prot as u32, fixed, noreplace, shared)
+                .map_err(errno);
         }
         return Err(ENODEV);
     }

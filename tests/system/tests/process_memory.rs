@@ -1,7 +1,9 @@
 //! mremap (in place, moving, shrinking, fixed), the small process syscalls
 //! (prctl, personality, membarrier, sethostname, getcpu, sched_setaffinity), and
 //! read-only memory staying read-only in ring 0 (CR0.WP: EFAULT from syscalls,
-//! SIGSEGV with SEGV_ACCERR for the program's own writes), and RAM above 4 GiB.
+//! SIGSEGV with SEGV_ACCERR for the program's own writes), RAM above 4 GiB, and
+//! adjacent anonymous areas merging as on Linux (/proc/self/maps after mprotect page
+//! by page, a split and rejoin, a hole filled again).
 
 use rumprun_system_tests::*;
 
@@ -16,6 +18,22 @@ fn mremap_and_process_calls_glibc() {
 #[test]
 fn mremap_and_process_calls_musl() {
     boot_c("mremap_test.c", Flavor::Musl, &[], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn adjacent_areas_merge_in_proc_maps_glibc() {
+    boot_c("maps_merge.c", Flavor::Glibc, &[], &[])
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+}
+
+#[test]
+fn adjacent_areas_merge_in_proc_maps_musl() {
+    boot_c("maps_merge.c", Flavor::Musl, &[], &[])
         .assert_status(0)
         .assert_output_lacks("FAIL ")
         .assert_stdout_line("ALL OK");
