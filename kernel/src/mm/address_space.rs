@@ -685,8 +685,9 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
         let done = paging::fork_range(child_root, start, a.end, |_, e| {
             let frame = paging::frame_of(e);
             if frames::share(frame) {
-                if private {
-                    e.set_flags(e.flags() - Pte::WRITABLE);
+                let flags = e.flags();
+                if private && flags.contains(Pte::WRITABLE) {
+                    e.set_flags(flags - Pte::WRITABLE);
                 }
                 return e.clone();
             }

@@ -178,8 +178,12 @@ pub fn clear_user_half(free_frame: impl FnMut(u64)) {
 /// As `clear_user_half`, for the root at `root` (which need not be the running one;
 /// when it is, the caller flushes the TLB).
 pub fn clear_user_half_of(root: u64, mut free_frame: impl FnMut(u64)) {
+    // Indexed, not the crate's `PageTable::iter_mut` (a map over a range): with it (and
+    // fork's callback rewriting every entry's flags), fork + exit of a process with 256
+    // MiB touched took 1.5% more instructions than with `[u64; 512]` (bench/ab --icount).
     fn free_table(t: &mut PageTable, level: u32, free_frame: &mut dyn FnMut(u64)) {
-        for e in t.iter_mut() {
+        for i in 0..512 {
+            let e = &mut t[i];
             if level == 0 {
                 if has_frame(e) {
                     free_frame(frame_of(e));
@@ -191,7 +195,9 @@ pub fn clear_user_half_of(root: u64, mut free_frame: impl FnMut(u64)) {
             e.set_unused();
         }
     }
-    for e in table(root_addr(root)).iter_mut().take(256) {
+    let root = table(root_addr(root));
+    for i in 0..256 {
+        let e = &mut root[i];
         if is_present(e) {
             free_table(next(e), 2, &mut free_frame);
             frames::free(frame_of(e));
