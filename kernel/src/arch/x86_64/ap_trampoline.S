@@ -1,7 +1,7 @@
 /* The application processors' trampoline: copied to TRAMPOLINE (smp.rs) and entered
- * by the startup IPI in real mode, it goes to long mode in one step with the boot
- * stub's CPU state, GDT descriptors and selectors (the braced operands: the same Rust
- * constants as boot.S's, see mod.rs), through the root smp.rs writes into ap_tramp_cr3
+ * by the startup IPI in real mode, it goes to long mode in one step with boot.S's
+ * LONG_MODE_ON and KERNEL_SEGMENTS and the same GDT descriptors and selectors (the
+ * braced operands: the same Rust constants as boot.S's, see mod.rs), through the root smp.rs writes into ap_tramp_cr3
  * (low memory identity-mapped), then calls ap_tramp_entry(ap_tramp_arg) on
  * ap_tramp_stack. It runs at TRAMPOLINE, so its own addresses are TRAMPOLINE +
  * (label - ap_trampoline_start). */
@@ -15,30 +15,11 @@ ap_trampoline_start:
     mov %cs, %ax
     mov %ax, %ds
     lgdtl (ap_tramp_gdt_ptr - ap_trampoline_start)
-    mov %cr4, %eax
-    or ${cr4}, %eax
-    mov %eax, %cr4
-    movl (ap_tramp_cr3 - ap_trampoline_start), %eax
-    mov %eax, %cr3
-    mov ${msr_efer}, %ecx
-    rdmsr
-    or ${efer}, %eax
-    wrmsr
-    mov %cr0, %eax
-    and ${cr0_keep}, %eax
-    or ${cr0_set}, %eax
-    mov %eax, %cr0
+    LONG_MODE_ON "(ap_tramp_cr3 - ap_trampoline_start)"
     ljmpl ${kernel_cs}, $({base} + ap_tramp64 - ap_trampoline_start)
 .code64
 ap_tramp64:
-    mov ${kernel_ds}, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %eax, %eax
-    mov %ax, %fs
-    mov %ax, %gs
-    fninit
+    KERNEL_SEGMENTS
     mov ({base} + ap_tramp_stack - ap_trampoline_start), %rsp
     mov ({base} + ap_tramp_arg - ap_trampoline_start), %rdi
     mov ({base} + ap_tramp_entry - ap_trampoline_start), %rax

@@ -13,6 +13,37 @@
 .set PTE_P_W, {pte_table}
 .set PTE_P_W_PS, {pte_huge}
 
+/* Long mode on, from 32-bit protected or 16-bit real mode (the AP trampoline uses
+ * these too): CR4, CR3 = the root that `root` names (a source operand of a mov into
+ * %eax), EFER, then CR0 (paging on). The caller far-jumps to 64-bit code next. */
+.macro LONG_MODE_ON root:req
+    mov %cr4, %eax
+    or ${cr4}, %eax
+    mov %eax, %cr4
+    mov \root, %eax
+    mov %eax, %cr3
+    mov ${msr_efer}, %ecx
+    rdmsr
+    or ${efer}, %eax
+    wrmsr
+    mov %cr0, %eax
+    and ${cr0_keep}, %eax
+    or ${cr0_set}, %eax
+    mov %eax, %cr0
+.endm
+
+/* First thing in 64-bit code: the kernel's data segments, null FS and GS, a clean FPU. */
+.macro KERNEL_SEGMENTS
+    mov ${kernel_ds}, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    xor %eax, %eax
+    mov %ax, %fs
+    mov %ax, %gs
+    fninit
+.endm
+
 .section .multiboot2, "a"
 .balign 8
 mb2_header:
@@ -88,36 +119,13 @@ boot_entry32:
     mov $boot_pdpt_high + PTE_P_W, %eax
     mov %eax, 511*8(%edi)
 
-    mov %cr4, %eax
-    or ${cr4}, %eax
-    mov %eax, %cr4
-
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-
-    mov ${msr_efer}, %ecx
-    rdmsr
-    or ${efer}, %eax
-    wrmsr
-
-    mov %cr0, %eax
-    and ${cr0_keep}, %eax
-    or ${cr0_set}, %eax
-    mov %eax, %cr0
-
+    LONG_MODE_ON $boot_pml4
     lgdt boot_gdt_ptr
     ljmp ${kernel_cs}, $boot_entry64
 
 .code64
 boot_entry64:
-    mov ${kernel_ds}, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %eax, %eax
-    mov %ax, %fs
-    mov %ax, %gs
-    fninit
+    KERNEL_SEGMENTS
     movabs $kernel_boot_stack_top, %rsp
     xor %ebp, %ebp
     mov boot_magic, %edi
