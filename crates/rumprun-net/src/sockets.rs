@@ -48,6 +48,9 @@ struct Own {
     dirty: bool,
     /// Its next timer as of its last egress (None: only a frame or a call moves it).
     next: Option<Instant>,
+    /// Egress polled it (or a frame or a call reached it) since the stack last
+    /// recomputed the connection's readiness ([`Sockets::take_changed`]).
+    changed: bool,
 }
 
 /// Where a received frame goes.
@@ -106,6 +109,7 @@ impl Sockets {
             handle,
             flow,
             dirty: true,
+            changed: true,
             next: None,
         };
         let n = match self.free.pop() {
@@ -169,6 +173,7 @@ impl Sockets {
             Handle::Own(n) => {
                 let o = self.own_mut(n);
                 o.dirty = true;
+                o.changed = true;
                 o.set.get_mut(o.handle)
             }
         }
@@ -211,6 +216,7 @@ impl Sockets {
             Route::Own(n) => {
                 let o = self.own_mut(*n);
                 o.dirty = true;
+                o.changed = true;
                 &mut o.set
             }
             _ => &mut self.main,
@@ -265,6 +271,7 @@ impl Sockets {
                 let (sent, next) = egress(&mut o.set);
                 moved |= sent;
                 o.dirty = false;
+                o.changed = true;
                 o.next = next;
             }
         }
@@ -279,6 +286,16 @@ impl Sockets {
             .flatten()
             .filter_map(|o| if o.dirty { Some(now) } else { o.next })
             .min()
+    }
+
+    /// Whether socket `h` may have changed since the last call for it (always for
+    /// the main set's sockets): a connection's set that no frame, call or timer
+    /// reached since cannot have, so its readiness need not be recomputed.
+    pub(crate) fn take_changed(&mut self, h: Handle) -> bool {
+        match h {
+            Handle::Main(_) => true,
+            Handle::Own(n) => core::mem::take(&mut self.own_mut(n).changed),
+        }
     }
 
     /// The main set, to compute its timers.

@@ -183,6 +183,7 @@ impl<D: Device> Stack<D> {
             error: None,
             generation: 0,
             snap: Default::default(),
+            stale: true,
         };
         Ok((self.insert(new), peer))
     }
@@ -318,6 +319,7 @@ impl<D: Device> Stack<D> {
             .get_mut(id.0 as usize)
             .and_then(|s| s.as_mut())
             .ok_or(EBADF)?;
+        s.stale = true;
         let Proto::Tcp(TcpState::Conn(t)) = &s.proto else {
             return Err(ENOTCONN);
         };

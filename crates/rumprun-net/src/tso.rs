@@ -109,6 +109,7 @@ fn data_segment(frame: &[u8]) -> Option<Tcp> {
 }
 
 /// The segments joined so far.
+#[derive(Clone, Copy)]
 struct Run {
     tcp: Tcp,
     /// The first segment's payload size: the MSS the card cuts at.
@@ -124,15 +125,16 @@ struct Run {
 /// built in a buffer with `prefix` bytes free in front (the driver's header).
 ///
 /// The buffers are kept for reuse ([`Joiner::recycle`], once the card has sent them):
-/// each is as long as the largest joined frame and stays initialised, so a segment
-/// can be written straight into place by [`Joiner::push_with`] (no copy from a
-/// scratch buffer, no zeroing).
+/// each has room for the largest joined frame, and what of it was ever written stays
+/// initialised (its length), so a segment can be written straight into place by
+/// [`Joiner::push_with`] (no copy from a scratch buffer; a buffer is zeroed only where
+/// no earlier frame reached, once).
 pub struct Joiner {
     prefix: usize,
     ipv4: bool,
     ipv6: bool,
-    /// The frame being joined (`prefix` bytes, then the frame up to `used`); as long
-    /// as [`Joiner::capacity`] while a run is held, empty otherwise.
+    /// The frame being joined (`prefix` bytes, then the frame up to `used`), with
+    /// room for [`Joiner::capacity`] bytes while a run is held.
     buf: Vec<u8>,
     used: usize,
     run: Option<Run>,
@@ -211,8 +213,15 @@ impl Joiner {
     /// Gives back a buffer [`Joiner::take`] returned, once the card is done with it
     /// (others are dropped).
     pub fn recycle(&mut self, buf: Vec<u8>) {
-        if buf.len() == self.capacity() && self.spare.len() < SPARE_KEPT {
+        if buf.capacity() >= self.capacity() && self.spare.len() < SPARE_KEPT {
             self.spare.push(buf);
+        }
+    }
+
+    /// Makes `buf[..end]` usable (zeroing only what was never written).
+    fn reach(&mut self, end: usize) {
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
         }
     }
 
@@ -227,6 +236,7 @@ impl Joiner {
                 return false;
             };
             let len = frame.len() - tcp.payload;
+            self.reach(self.used + len);
             self.buf[self.used..self.used + len].copy_from_slice(&frame[tcp.payload..]);
             self.used += len;
             self.extend_run(tcp, len);
@@ -240,7 +250,8 @@ impl Joiner {
         }
         let len = frame.len() - tcp.payload;
         let cap = self.capacity();
-        self.buf = self.spare.pop().unwrap_or_else(|| alloc::vec![0; cap]);
+        self.buf = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(cap));
+        self.reach(self.prefix + frame.len());
         // A reused buffer: the driver's header starts zeroed, as in a new one.
         self.buf[..self.prefix].fill(0);
         self.buf[self.prefix..self.prefix + frame.len()].copy_from_slice(frame);
@@ -267,22 +278,23 @@ impl Joiner {
         fill: &mut dyn FnMut(&mut [u8]),
         scratch: &mut Vec<u8>,
     ) -> bool {
-        if let Some(run) = self.run.as_ref() {
+        if let Some(run) = self.run {
             let header = run.tcp.payload;
             if !run.closed
                 && len > header
                 && len - header <= run.mss
                 && header <= MAX_HEADER_LEN
                 && self.used >= self.prefix + 2 * header
-                && self.used - header + len <= self.buf.len()
+                && self.used - header + len <= self.capacity()
             {
                 let at = self.used - header;
+                self.reach(at + len);
                 let mut saved = [0u8; MAX_HEADER_LEN];
                 saved[..header].copy_from_slice(&self.buf[at..self.used]);
                 fill(&mut self.buf[at..at + len]);
                 let (held, frame) = self.buf.split_at(at);
                 let joined = continues(
-                    run,
+                    &run,
                     &held[self.prefix..],
                     self.used - self.prefix,
                     &frame[..len],
