@@ -813,7 +813,7 @@ fn arm_timer(s: &Scheduler, now: u64) {
         .flatten()
         .min();
     if let Some(at) = next {
-        apic::arm_oneshot(at.saturating_sub(now).max(1000), crate::time::tsc_hz());
+        apic::arm_at(at, now, 1000, crate::time::tsc_hz());
     }
 }
 

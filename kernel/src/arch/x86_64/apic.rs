@@ -5,6 +5,8 @@
 
 use super::cpu::{self, rdmsr, wrmsr};
 use super::paging::phys_to_virt;
+use super::percpu::MAX_CPUS;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::Once;
 
 pub const TIMER_VECTOR: u8 = 0x20;
@@ -66,6 +68,14 @@ pub fn init() {
     write(REG_SPURIOUS, (1 << 8) | SPURIOUS_VECTOR as u32);
     write(REG_TIMER_DIVIDE, 0x3); // divide by 16
     write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
+    forget_timer_state();
+}
+
+/// This CPU's LVT entry was just masked (or its timer stopped): the next arm writes both.
+fn forget_timer_state() {
+    let me = super::percpu::cpu_id() as usize;
+    LVT_ARMED[me].store(false, Ordering::Relaxed);
+    ARMED_AT[me].store(0, Ordering::Relaxed);
 }
 
 /// Measures the timer's rate against `tsc_hz` (runs once, ~1 ms).
@@ -81,12 +91,13 @@ fn ticks_per_sec(tsc_hz: u64) -> u64 {
         let elapsed_ticks = u32::MAX - read(REG_TIMER_CURRENT);
         let elapsed_tsc = cpu::rdtsc() - t0;
         write(REG_TIMER_INITIAL, 0);
+        forget_timer_state();
         (elapsed_ticks as u128 * tsc_hz as u128 / elapsed_tsc.max(1) as u128) as u64
     })
 }
 
 /// Arms a one-shot interrupt `ns` from now. False when there is no usable APIC.
-pub fn arm_oneshot(ns: u64, tsc_hz: u64) -> bool {
+fn arm_oneshot(ns: u64, tsc_hz: u64) -> bool {
     if BASE.get().is_none() {
         return false;
     }
@@ -94,11 +105,43 @@ pub fn arm_oneshot(ns: u64, tsc_hz: u64) -> bool {
     if rate == 0 {
         return false;
     }
+    let me = super::percpu::cpu_id() as usize;
     let ticks = (ns as u128 * rate as u128 / 1_000_000_000).clamp(1, u32::MAX as u128) as u32;
-    write(REG_LVT_TIMER, TIMER_VECTOR as u32);
+    // The LVT entry (one-shot, our vector, unmasked) needs writing once per CPU: each
+    // register write is a trap to the hypervisor (under TCG, QEMU re-arms its own
+    // timer for it), and this runs several times per request served.
+    if !LVT_ARMED[me].swap(true, Ordering::Relaxed) {
+        write(REG_LVT_TIMER, TIMER_VECTOR as u32);
+    }
     write(REG_TIMER_INITIAL, ticks);
     true
 }
+
+/// Arms this CPU's one-shot interrupt for the monotonic time `at` (ns; `now` is the
+/// time now), unless it is armed for `at` already and has not fired: the scheduler
+/// re-computes its next deadline at every switch, wake and timeout change, and the
+/// deadline mostly did not move (a re-arm is a trap to the hypervisor). Fires at
+/// least `min_ns` from now. False when there is no usable APIC.
+pub fn arm_at(at: u64, now: u64, min_ns: u64, tsc_hz: u64) -> bool {
+    let me = super::percpu::cpu_id() as usize;
+    if BASE.get().is_some() && ARMED_AT[me].load(Ordering::Relaxed) == at && at > now {
+        return true;
+    }
+    let armed = arm_oneshot(at.saturating_sub(now).max(min_ns), tsc_hz);
+    ARMED_AT[me].store(if armed { at } else { 0 }, Ordering::Relaxed);
+    armed
+}
+
+/// The timer interrupt came: whatever was armed on this CPU has fired.
+pub fn timer_fired() {
+    ARMED_AT[super::percpu::cpu_id() as usize].store(0, Ordering::Relaxed);
+}
+
+/// Per CPU: the LVT timer entry is set for one-shot interrupts on `TIMER_VECTOR`.
+static LVT_ARMED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+/// Per CPU: the monotonic time (ns) its timer is armed for and has not fired yet; 0
+/// when none (or unknown).
+static ARMED_AT: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 pub fn eoi() {
     if BASE.get().is_some() {

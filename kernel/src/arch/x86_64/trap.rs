@@ -163,6 +163,9 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         v if v == super::apic::TIMER_VECTOR as i64
             || v == super::apic::RESCHEDULE_VECTOR as i64 =>
         {
+            if v == super::apic::TIMER_VECTOR as i64 {
+                super::apic::timer_fired();
+            }
             super::apic::eoi();
             crate::sched::on_timer_interrupt(frame.rip < super::paging::USER_END);
         }
