@@ -163,6 +163,20 @@ impl PortCam {
 /// The (BAR address + offset) of a virtio PCI capability of `cfg_type` (1 = common
 /// configuration), found through the vendor-specific capabilities.
 pub fn virtio_cap_address(df: DeviceFunction, cfg_type: u8) -> Option<u64> {
+    virtio_cap(df, cfg_type).map(|(address, _)| address)
+}
+
+/// The virtio notification window (BAR address + offset) and its
+/// `notify_off_multiplier` (virtio 1.2 §4.1.4.4).
+pub fn virtio_notify_cap(df: DeviceFunction) -> Option<(u64, u32)> {
+    const CFG_NOTIFY: u8 = 2;
+    let (address, cap) = virtio_cap(df, CFG_NOTIFY)?;
+    Some((address, PortCam.read_word(df, cap + 16)))
+}
+
+/// A virtio PCI capability of `cfg_type`: its window's address (BAR address +
+/// offset) and where the capability lies in configuration space.
+fn virtio_cap(df: DeviceFunction, cfg_type: u8) -> Option<(u64, u8)> {
     const CAP_VENDOR: u8 = 0x09;
     let mut root = PciRoot::new(PortCam);
     let caps: Vec<_> = root
@@ -177,7 +191,7 @@ pub fn virtio_cap_address(df: DeviceFunction, cfg_type: u8) -> Option<u64> {
         let bar = PortCam.read_word(df, cap.offset + 4) as u8;
         let offset = PortCam.read_word(df, cap.offset + 8) as u64;
         let (addr, _) = root.bar_info(df, bar).ok()??.memory_address_size()?;
-        return Some(addr + offset);
+        return Some((addr + offset, cap.offset));
     }
     None
 }

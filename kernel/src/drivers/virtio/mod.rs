@@ -93,6 +93,29 @@ fn route_msix_queue(df: DeviceFunction, queue: u16) -> bool {
     }
 }
 
+/// The notification register of `queue` (direct-map address) when `interrupts` are a
+/// PCI function's (virtio 1.2 §4.1.4.4: the notify capability's window plus the
+/// queue's `queue_notify_off` times `notify_off_multiplier`), so that a driver can
+/// ring it without the transport's per-notification lookups. None on MMIO (there a
+/// notification is one register write already) or when the capability is missing.
+pub fn doorbell(interrupts: &Interrupts, queue: u16) -> Option<*mut u16> {
+    let Interrupts::Msix(df) = *interrupts else {
+        return None;
+    };
+    let (notify, multiplier) = pci::virtio_notify_cap(df)?;
+    let common = pci::virtio_cap_address(df, 1)?;
+    let cfg = crate::arch::paging::phys_to_virt(common);
+    // SAFETY: the common configuration structure (queue_select @22, queue_notify_off
+    // @30), mapped through the direct map; the driver owns the device (nothing else
+    // selects a queue meanwhile).
+    let offset = unsafe {
+        (cfg.add(22) as *mut u16).write_volatile(queue);
+        (cfg.add(30) as *const u16).read_volatile()
+    };
+    let address = notify + u64::from(offset) * u64::from(multiplier);
+    Some(crate::arch::paging::phys_to_virt(address) as *mut u16)
+}
+
 pub fn device_type(dev: &Device) -> Option<DeviceType> {
     virtio_drivers::transport::pci::virtio_device_type(&dev.info)
 }

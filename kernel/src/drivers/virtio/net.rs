@@ -198,6 +198,14 @@ pub fn start(mut transport: Transport, interrupts: Interrupts, verbose: bool) {
     let irq = interrupts.connect(RECEIVE_QUEUE, on_receive);
     rx.set_interrupts(irq);
     tx.set_interrupts(false);
+    for (queue, index) in [(&mut rx, RECEIVE_QUEUE), (&mut tx, TRANSMIT_QUEUE)] {
+        if let Some(register) = super::doorbell(&interrupts, index) {
+            // SAFETY: the queue's notification register in the device's memory BAR
+            // (assigned below 4 GiB, in the direct map), which the device keeps for
+            // as long as the driver (never stopped) runs.
+            unsafe { queue.set_doorbell(register) };
+        }
+    }
     let offload = ChecksumOffload {
         transmit: features & F_CSUM != 0,
         receive_tcp: features & F_GUEST_CSUM != 0,

@@ -44,6 +44,11 @@ pub struct SplitQueue {
     event_idx: bool,
     /// Whether the driver wants an interrupt for each used buffer.
     interrupts: bool,
+    /// The queue's notification register (direct-map address), when the driver found
+    /// it (`set_doorbell`): a notification is then one register write instead of the
+    /// transport's three (on PCI, virtio-drivers selects the queue and reads its
+    /// notify offset each time; every access is a trap to the hypervisor).
+    doorbell: Option<*mut u16>,
 }
 
 // SAFETY: the raw pointers are into DMA memory owned by this queue alone.
@@ -89,7 +94,18 @@ impl SplitQueue {
             last_notified: 0,
             event_idx,
             interrupts: true,
+            doorbell: None,
         })
+    }
+
+    /// Notifications go straight to `register` (this queue's notification address in
+    /// the device's memory window, direct-mapped) from now on.
+    ///
+    /// # Safety
+    /// `register` must stay this queue's notification register, mapped and writable,
+    /// for as long as the queue lives.
+    pub unsafe fn set_doorbell(&mut self, register: *mut u16) {
+        self.doorbell = Some(register);
     }
 
     /// Whether a buffer can be added now.
@@ -160,7 +176,12 @@ impl SplitQueue {
             flags & USED_F_NO_NOTIFY == 0
         };
         if wanted {
-            transport.notify(self.index);
+            match self.doorbell {
+                // SAFETY: `set_doorbell`'s contract: the queue's notification register.
+                // The value written is the queue's index (virtio 1.2 §4.1.5.2).
+                Some(register) => unsafe { register.write_volatile(self.index) },
+                None => transport.notify(self.index),
+            }
         }
     }
 
