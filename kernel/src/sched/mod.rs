@@ -59,6 +59,8 @@ const KSTACK_PAGES: usize = 16;
 const KSTACK_SIZE: u64 = KSTACK_PAGES as u64 * 4096;
 /// How long a thread runs before another runnable thread gets the CPU.
 pub const TIMESLICE_NS: u64 = 10_000_000;
+/// Slices end on a multiple of this (so they last up to this much longer).
+const SLICE_GRAIN_NS: u64 = 1_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -796,7 +798,15 @@ fn arm_timer(s: &Scheduler, now: u64) {
         .threads
         .iter()
         .any(|(&t, th)| t != cur && can_run_here(th, me));
-    let slice = others_runnable.then_some((cpu().slice_start.get() + TIMESLICE_NS).max(now));
+    // The slice's end rounded up to `SLICE_GRAIN_NS`: each switch starts a slice, and
+    // a server's threads switch every few microseconds when a frame wakes several of
+    // them; rounded, their slices mostly end at the same instant, for which the timer
+    // is armed already (`apic::arm_at` skips the re-arm, a trap to the hypervisor).
+    let slice = others_runnable.then_some(
+        (cpu().slice_start.get() + TIMESLICE_NS)
+            .next_multiple_of(SLICE_GRAIN_NS)
+            .max(now),
+    );
     // A CPU-time interval timer of the running program comes due only while it runs.
     let cpu_timer = s
         .threads
