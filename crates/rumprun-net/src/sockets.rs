@@ -71,6 +71,14 @@ pub(crate) struct Sockets {
     spare: Vec<SocketSet<'static>>,
     free: Vec<u32>,
     flows: BTreeMap<Flow, u32>,
+    /// The sets marked dirty since the last egress, each once per marking (a slot
+    /// freed or reused meanwhile is skipped, or polled as it is then): egress polls
+    /// these rather than looking at every connection, whose number a server's
+    /// request does not otherwise depend on.
+    touched: Vec<u32>,
+    /// No connection's timer ([`Own::next`]) is earlier than this (None: none has
+    /// one). Egress looks at every set only once it is due, and then recomputes it.
+    timer_floor: Option<Instant>,
 }
 
 impl Sockets {
@@ -81,6 +89,8 @@ impl Sockets {
             spare: Vec::new(),
             free: Vec::new(),
             flows: BTreeMap::new(),
+            touched: Vec::new(),
+            timer_floor: None,
         }
     }
 
@@ -125,6 +135,7 @@ impl Sockets {
         if let Some(f) = flow {
             self.flows.insert(f, n);
         }
+        self.touched.push(n);
         Handle::Own(n)
     }
 
@@ -155,6 +166,19 @@ impl Sockets {
             .expect("a handle to a removed socket")
     }
 
+    /// Marks set `n` for the next egress (and its readiness for recomputing).
+    fn touch(&mut self, n: u32) -> &mut Own {
+        let o = self.own[n as usize]
+            .as_mut()
+            .expect("a handle to a removed socket");
+        if !o.dirty {
+            o.dirty = true;
+            self.touched.push(n);
+        }
+        o.changed = true;
+        o
+    }
+
     /// The socket `h` (panics on a handle of another type, as `SocketSet::get`).
     pub(crate) fn get<T: AnySocket<'static>>(&self, h: Handle) -> &T {
         match h {
@@ -171,9 +195,7 @@ impl Sockets {
         match h {
             Handle::Main(m) => self.main.get_mut(m),
             Handle::Own(n) => {
-                let o = self.own_mut(n);
-                o.dirty = true;
-                o.changed = true;
+                let o = self.touch(n);
                 o.set.get_mut(o.handle)
             }
         }
@@ -213,12 +235,7 @@ impl Sockets {
     /// The set a route names, marked for egress.
     pub(crate) fn set_mut(&mut self, r: &Route) -> &mut SocketSet<'static> {
         match r {
-            Route::Own(n) => {
-                let o = self.own_mut(*n);
-                o.dirty = true;
-                o.changed = true;
-                &mut o.set
-            }
+            Route::Own(n) => &mut self.touch(*n).set,
             _ => &mut self.main,
         }
     }
@@ -234,8 +251,11 @@ impl Sockets {
     pub(crate) fn route(&mut self, frame: &[u8], medium: Medium) -> Route {
         let Some(seg) = parse_tcp(frame, medium) else {
             if is_neighbor_frame(frame, medium) {
-                for o in self.own.iter_mut().flatten() {
-                    o.dirty = true;
+                for (n, o) in self.own.iter_mut().enumerate() {
+                    if let Some(o) = o.as_mut().filter(|o| !o.dirty) {
+                        o.dirty = true;
+                        self.touched.push(n as u32);
+                    }
                 }
             }
             return Route::Main;
@@ -260,20 +280,41 @@ impl Sockets {
     /// Calls `egress` on the main set and on each connection's set that was touched
     /// since its last egress or whose timer is due at `now`; it returns whether it
     /// sent anything and the set's next timer after that. Returns whether any sent.
+    /// Looks at the touched sets only ([`Sockets::touched`]) until the earliest timer
+    /// may be due.
     pub(crate) fn egress(
         &mut self,
         now: Instant,
         mut egress: impl FnMut(&mut SocketSet<'static>) -> (bool, Option<Instant>),
     ) -> bool {
         let mut moved = egress(&mut self.main).0;
-        for o in self.own.iter_mut().flatten() {
-            if o.dirty || o.next.is_some_and(|t| t <= now) {
-                let (sent, next) = egress(&mut o.set);
-                moved |= sent;
-                o.dirty = false;
-                o.changed = true;
-                o.next = next;
+        let mut poll = |o: &mut Own| {
+            let (sent, next) = egress(&mut o.set);
+            o.dirty = false;
+            o.changed = true;
+            o.next = next;
+            sent
+        };
+        if self.timer_floor.is_some_and(|t| t <= now) {
+            let mut floor = None;
+            for o in self.own.iter_mut().flatten() {
+                if o.dirty || o.next.is_some_and(|t| t <= now) {
+                    moved |= poll(o);
+                }
+                floor = earliest(floor, o.next);
             }
+            self.touched.clear();
+            self.timer_floor = floor;
+        } else {
+            let mut touched = core::mem::take(&mut self.touched);
+            for &n in &touched {
+                if let Some(o) = self.own[n as usize].as_mut().filter(|o| o.dirty) {
+                    moved |= poll(o);
+                    self.timer_floor = earliest(self.timer_floor, o.next);
+                }
+            }
+            touched.clear();
+            self.touched = touched;
         }
         moved
     }
@@ -301,6 +342,13 @@ impl Sockets {
     /// The main set, to compute its timers.
     pub(crate) fn main(&self) -> &SocketSet<'static> {
         &self.main
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
     }
 }
 
@@ -441,6 +489,65 @@ mod tests {
         let mut arp = f.clone();
         arp[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
         assert_eq!(parse_tcp(&arp, Medium::Ethernet), None);
+    }
+
+    fn tcp_socket() -> Socket<'static> {
+        let buf = || tcp::SocketBuffer::new(vec![0u8; 64]);
+        tcp::Socket::new(buf(), buf()).upcast()
+    }
+
+    /// Which sets one egress at `now` polls (by their first socket's handle; the main
+    /// set as None), each answering with the timer `next` gives it.
+    fn egress_at(
+        s: &mut Sockets,
+        now: u64,
+        next: impl Fn(usize) -> Option<Instant>,
+    ) -> Vec<Option<usize>> {
+        let mut polled = Vec::new();
+        let sets: Vec<*const SocketSet<'static>> =
+            s.own.iter().flatten().map(|o| &o.set as *const _).collect();
+        let main = &s.main as *const _;
+        s.egress(Instant::from_millis(now as i64), |set| {
+            let p = set as *const _;
+            let which = (p != main).then(|| sets.iter().position(|&q| q == p).unwrap());
+            polled.push(which);
+            (false, which.and_then(&next))
+        });
+        polled
+    }
+
+    #[test]
+    fn egress_polls_only_touched_sets_until_a_timer_is_due() {
+        let mut s = Sockets::new();
+        let hs: Vec<Handle> = (0..4).map(|_| s.add_own(tcp_socket())).collect();
+        // New sets are touched: all polled once; set 2 then has a timer at 50 ms.
+        let timer = |i| (i == 2).then(|| Instant::from_millis(50));
+        assert_eq!(
+            egress_at(&mut s, 10, timer),
+            [None, Some(0), Some(1), Some(2), Some(3)]
+        );
+        // Nothing touched, no timer due: the main set only.
+        assert_eq!(egress_at(&mut s, 20, timer), [None]);
+        // A call on set 3 (and a frame for set 1) touch those alone, once each, polled
+        // in that order.
+        s.get_mut::<tcp::Socket>(hs[3]);
+        s.get_mut::<tcp::Socket>(hs[3]);
+        s.set_mut(&Route::Own(1));
+        assert_eq!(egress_at(&mut s, 30, timer), [None, Some(3), Some(1)]);
+        assert_eq!(
+            s.own_poll_at(Instant::from_millis(30)),
+            Some(Instant::from_millis(50))
+        );
+        // Set 2's timer comes due: it is polled (and no timer is left).
+        assert_eq!(egress_at(&mut s, 49, timer), [None]);
+        assert_eq!(egress_at(&mut s, 50, |_| None), [None, Some(2)]);
+        assert_eq!(egress_at(&mut s, 60, |_| None), [None]);
+        // A removed set's slot, reused, is polled as the new connection's.
+        s.get_mut::<tcp::Socket>(hs[0]);
+        s.remove(hs[0]);
+        let again = s.add_own(tcp_socket());
+        assert_eq!(again, hs[0]);
+        assert_eq!(egress_at(&mut s, 70, |_| None), [None, Some(0)]);
     }
 
     fn ipv6_tcp(ext: &[u8], first_next: u8) -> Vec<u8> {
