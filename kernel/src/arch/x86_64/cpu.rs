@@ -189,13 +189,44 @@ pub fn enable_interrupts() {
     unsafe { asm!("sti", options(nostack)) }
 }
 
+core::arch::global_asm!(
+    ".pushsection .text",
+    ".global halt_until_interrupt",
+    "halt_until_interrupt:",
+    "    sti",
+    ".global halt_until_interrupt_hlt",
+    "halt_until_interrupt_hlt:",
+    "    hlt",
+    ".global halt_until_interrupt_done",
+    "halt_until_interrupt_done:",
+    "    cli",
+    "    ret",
+    ".popsection",
+);
+
+extern "C" {
+    fn halt_until_interrupt();
+    static halt_until_interrupt_hlt: u8;
+    static halt_until_interrupt_done: u8;
+}
+
 /// Halts until the next interrupt, with interrupts enabled only for the halt itself
-/// (`sti` takes effect after `hlt` starts, so no wake-up is lost).
+/// (`sti` takes effect after `hlt` starts, so no wake-up is lost; where a vCPU takes
+/// the interrupt before the `hlt` anyway, `skip_halt` makes it not halt).
 pub fn wait_for_interrupt() {
-    // Not `nomem`: interrupt handlers change memory the caller reads next.
     // SAFETY: ring 0 may halt; interrupts are on only for the HLT itself and the handlers
-    // that run save and restore what they use.
-    unsafe { asm!("sti", "hlt", "cli", options(nostack)) }
+    // that run save and restore what they use. The function clobbers no register.
+    unsafe { halt_until_interrupt() }
+}
+
+/// For an interrupt taken at `rip` in kernel code: when that is the `hlt` of
+/// `wait_for_interrupt` (taken in `sti`'s interrupt shadow, which a vCPU does not
+/// always honour: seen on Xen nested under QEMU's TCG), the address to resume at
+/// instead, past the halt. Resuming at the `hlt` would halt with the wake-up
+/// already taken, until some later interrupt.
+pub fn skip_halt(rip: u64) -> Option<u64> {
+    (rip == &raw const halt_until_interrupt_hlt as u64)
+        .then_some(&raw const halt_until_interrupt_done as u64)
 }
 
 /// Stops this CPU for good (interrupts off).

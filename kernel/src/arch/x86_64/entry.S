@@ -64,7 +64,8 @@
 
 .text
 /* Exceptions and interrupts. When one interrupts the program (interrupts reach the
- * kernel's own code only while it halts), the frame is moved from the IST stack to the current thread's kernel stack, which is
+ * kernel's own code only while it halts, and at the jump of the fast syscall return,
+ * which counts as the program: see 4: below), the frame is moved from the IST stack to the current thread's kernel stack, which is
  * empty at that point: the handler may then switch threads (preemption), touch
  * program memory that is not committed yet (building a signal frame faults again on
  * the IST stack) and rewrite the frame to enter a signal handler. Exceptions in the
@@ -74,8 +75,8 @@ trap_common:
     cld
     movabs $0x0000800000000000, %rax
     cmp %rax, 17*8(%rsp)            /* interrupted rip */
-    jae 1f
-    swapgs                          /* from program code: the kernel's GS base */
+    jae 4f
+5:  swapgs                          /* from program code: the kernel's GS base */
     mov %rsp, %rsi
     mov %gs:16, %rdi                /* percpu: the running thread's kernel stack */
     sub $22*8, %rdi
@@ -100,6 +101,19 @@ trap_common:
     jnz 3f
     swapgs
 3:  iretq
+    /* Kernel code was interrupted. One kernel instruction runs with the program's GS
+     * base and interrupts on: the `jmp *%rcx` after `swapgs; sti` of the fast syscall
+     * return. STI's interrupt shadow should keep interrupts off until that jump is done,
+     * but a vCPU does not always get one (seen on Xen PVH nested under QEMU's TCG: the
+     * kernel then ran with the program's GS base and faulted on %gs:24 for ever). The
+     * jump has no other effect, so the interrupt is taken as if at its target, in the
+     * program: rip becomes the saved rcx and the program's path swaps the GS base. */
+4:  lea syscall_return_jmp(%rip), %rax
+    cmp %rax, 17*8(%rsp)
+    jne 1b
+    mov 12*8(%rsp), %rax            /* rcx: the program's rip */
+    mov %rax, 17*8(%rsp)
+    jmp 5b
 
 .macro TRAP_NOERR n
 .balign 16
@@ -250,6 +264,8 @@ syscall_return:
     mov 5*8(%rsp), %rsp             /* program's stack */
     swapgs                          /* the program's GS base */
     sti
+.global syscall_return_jmp
+syscall_return_jmp:                 /* see trap_common */
     jmp *%rcx
 1:  RESTORE_GPRS
     add $16, %rsp

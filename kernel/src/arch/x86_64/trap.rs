@@ -134,6 +134,12 @@ fn fixed_up(frame: &mut TrapFrame) -> bool {
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let from_program = frame.rip < super::paging::USER_END;
     let vector = frame.vector;
+    if !from_program {
+        // An interrupt taken at the idle halt's `hlt` itself must not halt on return.
+        if let Some(rip) = super::cpu::skip_halt(frame.rip) {
+            frame.rip = rip;
+        }
+    }
     if vector == super::apic::TLB_VECTOR as i64 {
         // Another CPU waits for this with the big kernel lock held: answer without it.
         super::smp::poll_flush();
