@@ -199,6 +199,19 @@ pub trait Inode: Send + Sync {
         Ok(false)
     }
 
+    /// Gives this empty regular file `size` bytes that lie in `store` from page
+    /// `first` on: read on demand into the store's page cache and mapped from there,
+    /// copied into a page of the file's own on the first write (the image's baked
+    /// files on its disk). `Ok(false)`: this file system cannot.
+    fn back_pages(
+        &self,
+        _store: &alloc::sync::Arc<crate::store::PageStore>,
+        _first: u64,
+        _size: u64,
+    ) -> VfsResult<bool> {
+        Ok(false)
+    }
+
     /// `fallocate(mode, offset, len)` on a regular file (`len > 0`).
     fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> VfsResult<()> {
         Err(Errno::EOPNOTSUPP)
