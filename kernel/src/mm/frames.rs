@@ -137,10 +137,39 @@ pub fn kernel_low() -> bool {
     FRAMES_MAP.lock().free < KERNEL_RESERVE / 2
 }
 
+/// What frees clean file pages when program memory runs out (the page cache's
+/// `rumprun_vfs::store::reclaim`, installed by `fs::pages`): asked for a number of
+/// frames, returns how many it freed. It must not wait for a lock.
+static RECLAIM: Mutex<Option<fn(usize) -> usize>> = Mutex::new(None);
+
+/// Frames freed per call of the reclaim hook when the allocator runs dry.
+const RECLAIM_BATCH: usize = 32;
+
+/// Installs the hook that drops clean file pages when memory runs out.
+pub fn set_reclaim_hook(hook: fn(usize) -> usize) {
+    *RECLAIM.lock() = Some(hook);
+}
+
+/// Frames left for program memory and file data (above the kernel's reserve).
+pub fn spare() -> usize {
+    FRAMES_MAP.lock().free.saturating_sub(KERNEL_RESERVE)
+}
+
+/// True when a frame for program memory or file data is left, after asking the page
+/// cache to drop clean pages if there was none. No lock of this module is held
+/// while the hook runs.
+fn program_frame_left() -> bool {
+    if FRAMES_MAP.lock().free > KERNEL_RESERVE {
+        return true;
+    }
+    let hook = *RECLAIM.lock();
+    hook.is_some_and(|h| h(RECLAIM_BATCH) > 0) && FRAMES_MAP.lock().free > KERNEL_RESERVE
+}
+
 /// One frame for program memory or file data (not zeroed); None when only the
-/// kernel's reserve is left.
+/// kernel's reserve is left (and the page cache had no clean page to give back).
 pub fn alloc_for_program() -> Option<u64> {
-    if FRAMES_MAP.lock().free <= KERNEL_RESERVE {
+    if !program_frame_left() {
         return None;
     }
     alloc()
@@ -148,7 +177,7 @@ pub fn alloc_for_program() -> Option<u64> {
 
 /// As `alloc_for_program`, zeroed.
 pub fn alloc_zeroed_for_program() -> Option<u64> {
-    if FRAMES_MAP.lock().free <= KERNEL_RESERVE {
+    if !program_frame_left() {
         return None;
     }
     alloc_zeroed()
