@@ -242,7 +242,13 @@ mod tests {
             d[b + 32..b + 40].copy_from_slice(&size.to_le_bytes());
         };
         sh(1, 1, 3, 0x900, names.len() as u64);
-        sh(2, if with_section { 11 } else { 2 }, 1, 0x800, BakeInfo::SIZE as u64);
+        sh(
+            2,
+            if with_section { 11 } else { 2 },
+            1,
+            0x800,
+            BakeInfo::SIZE as u64,
+        );
         d
     }
 

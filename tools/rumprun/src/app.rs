@@ -73,8 +73,12 @@ pub fn has_file_data(app: &str) -> bool {
         let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as usize;
         let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
         let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        let (shoff, shentsize, shnum, shstrndx) =
-            (u64_at(&h, 40), u16_at(&h, 58), u16_at(&h, 60), u16_at(&h, 62));
+        let (shoff, shentsize, shnum, shstrndx) = (
+            u64_at(&h, 40),
+            u16_at(&h, 58),
+            u16_at(&h, 60),
+            u16_at(&h, 62),
+        );
         if shentsize < 64 || shnum == 0 || shnum > 4096 || shstrndx >= shnum {
             return None;
         }
@@ -89,7 +93,11 @@ pub fn has_file_data(app: &str) -> bool {
             if !(name.starts_with(want) && name.get(want.len()) == Some(&0)) {
                 return None;
             }
-            let info = rumprun_image::BakeInfo::from_bytes(&at(u64_at(s, 24), rumprun_image::BakeInfo::SIZE)?).ok()?;
+            let info = rumprun_image::BakeInfo::from_bytes(&at(
+                u64_at(s, 24),
+                rumprun_image::BakeInfo::SIZE,
+            )?)
+            .ok()?;
             Some(info.data_size != 0)
         })
     };
