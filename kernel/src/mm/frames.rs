@@ -140,13 +140,16 @@ pub fn kernel_low() -> bool {
 /// What frees clean file pages when program memory runs out (the page cache's
 /// `rumprun_vfs::store::reclaim`, installed by `fs::pages`): asked for a number of
 /// frames, returns how many it freed. It must not wait for a lock.
-static RECLAIM: Mutex<Option<fn(usize) -> usize>> = Mutex::new(None);
+static RECLAIM: Mutex<Option<ReclaimHook>> = Mutex::new(None);
+
+/// Asked for a number of frames, frees clean file pages and says how many.
+type ReclaimHook = fn(usize) -> usize;
 
 /// Frames freed per call of the reclaim hook when the allocator runs dry.
 const RECLAIM_BATCH: usize = 32;
 
 /// Installs the hook that drops clean file pages when memory runs out.
-pub fn set_reclaim_hook(hook: fn(usize) -> usize) {
+pub fn set_reclaim_hook(hook: ReclaimHook) {
     *RECLAIM.lock() = Some(hook);
 }
 

@@ -78,7 +78,8 @@ fn image_of(prog: &Path, root: &Path, name: &str) -> PathBuf {
 #[test]
 fn a_file_three_times_the_memory_reads_back_byte_for_byte() {
     let (root, data) = big_tree();
-    let image = image_of(&dynamic_hasher(), &root, "page-cache-dynamic");
+    let (root, data) = (root.as_path(), data.as_slice());
+    let image = image_of(&dynamic_hasher(), root, "page-cache-dynamic");
     // The image is bigger than the guest's RAM: its files are not loaded, only read.
     assert!(fs::metadata(&image).unwrap().len() > 3 * (32 << 20));
     let run = run_with_timeout(
@@ -88,7 +89,7 @@ fn a_file_three_times_the_memory_reads_back_byte_for_byte() {
             .args(["--", "/data/big.bin"]),
         Duration::from_secs(300),
     );
-    check_hashes(&run, &data);
+    check_hashes(&run, data);
     run.assert_output_contains("is read on demand from disk");
     // The image's own disk is no /dev disk of the program's.
     let ls = run_with_timeout(
@@ -105,9 +106,10 @@ fn a_file_three_times_the_memory_reads_back_byte_for_byte() {
 #[test]
 fn a_file_three_times_the_memory_reads_back_on_musl_and_microvm() {
     let (root, data) = big_tree();
+    let (root, data) = (root.as_path(), data.as_slice());
     let image = image_of(
         &build_c("big_file_hash.c", Flavor::Musl),
-        &root,
+        root,
         "page-cache-musl",
     );
     let run = run_with_timeout(
@@ -117,15 +119,15 @@ fn a_file_three_times_the_memory_reads_back_on_musl_and_microvm() {
             .args(["--", "/data/big.bin"]),
         Duration::from_secs(300),
     );
-    check_hashes(&run, &data);
+    check_hashes(&run, data);
 }
 
 #[test]
 fn without_its_disk_the_image_says_how_to_start_it() {
-    let (root, _) = big_tree();
+    let root = big_tree().0.as_path();
     let image = image_of(
         &build_c("big_file_hash.c", Flavor::Glibc),
-        &root,
+        root,
         "page-cache-glibc",
     );
     let run = run_with_timeout(
