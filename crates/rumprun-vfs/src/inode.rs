@@ -212,6 +212,11 @@ pub trait Inode: Send + Sync {
         Ok(false)
     }
 
+    /// Reads page `index` into the page cache if it lies on a disk and is not there
+    /// yet (a [`crate::PageStore`]'s), for a caller about to take a lock under which
+    /// it will ask [`Inode::page_frame`] for it. Errors are left to that call.
+    fn prefetch_page(&self, _index: u64) {}
+
     /// `fallocate(mode, offset, len)` on a regular file (`len > 0`).
     fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> VfsResult<()> {
         Err(Errno::EOPNOTSUPP)

@@ -927,6 +927,19 @@ impl Inode for TmpNode {
         Ok(true)
     }
 
+    fn prefetch_page(&self, index: u64) {
+        let need = match &self.state.lock().body {
+            Body::File(f) => f
+                .backed(index)
+                .filter(|(store, sp)| !store.is_cached(*sp))
+                .map(|(store, sp)| (store.clone(), sp)),
+            _ => None,
+        };
+        if let Some((store, sp)) = need {
+            let _ = store.load(sp, sp + 1);
+        }
+    }
+
     fn back_pages(&self, store: &Arc<PageStore>, first: u64, size: u64) -> VfsResult<bool> {
         let mut st = self.state.lock();
         let Body::File(f) = &mut st.body else {

@@ -292,4 +292,7 @@ impl crate::mm::address_space::PageSource for InodePages {
     fn has_pages(&self) -> bool {
         self.0.has_page_cache()
     }
+    fn prefetch(&self, index: u64) {
+        self.0.prefetch_page(index)
+    }
 }

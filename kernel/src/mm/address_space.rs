@@ -58,6 +58,10 @@ pub trait PageSource: Send + Sync {
     fn key(&self) -> (u64, u64);
     /// True when `frame` gives the file's own pages (a page cache).
     fn has_pages(&self) -> bool;
+    /// Reads page `index` into the page cache if it must come from a disk, called
+    /// with no lock held (the read sleeps): the fault handler calls it before it
+    /// takes the address space's lock, so `frame` finds the page there.
+    fn prefetch(&self, _index: u64) {}
 }
 
 /// Why a file page cannot be mapped.
@@ -547,6 +551,9 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
     if addr >= paging::USER_END {
         return FaultOutcome::Invalid;
     }
+    if err & ERR_PRESENT == 0 {
+        prefetch_file_page(addr);
+    }
     let Some(s) = space().try_lock() else {
         return FaultOutcome::Invalid;
     };
@@ -573,6 +580,23 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
         return copy_on_write(page_down(addr), &area);
     }
     commit(area_start, &area, page_down(addr))
+}
+
+/// Before a fault takes the address space's lock for good: the file page at `addr`, if
+/// it must come from a disk (the image's files), is read first with no lock held, since
+/// the read sleeps and another thread of the program may fault or map meanwhile.
+fn prefetch_file_page(addr: u64) {
+    let found = space().try_lock().and_then(|s| {
+        let (start, a) = s.find(addr)?;
+        let b = a.backing.as_ref()?;
+        Some((
+            b.source.clone(),
+            (b.offset + page_down(addr) - start) / PAGE_SIZE,
+        ))
+    });
+    if let Some((source, index)) = found {
+        source.prefetch(index);
+    }
 }
 
 /// A write to the present, read-only page `va` of the writable `area`: a private page
