@@ -55,4 +55,4 @@ pub use errno::Errno;
 pub use iface::{DhcpLease, IfaceInfo};
 pub use options::SockOpts;
 pub use smoltcp;
-pub use stack::{Received, Shutdown, SockType, SocketId, Stack};
+pub use stack::{wait_bit, Received, Shutdown, SockType, SocketId, Stack, Woken};

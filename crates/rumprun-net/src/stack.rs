@@ -238,6 +238,26 @@ pub struct Stack<D: Device> {
     /// Some socket set IP_TOS or IPV6_TCLASS once: polls mark UDP packets
     /// (`tclass`); until then they skip the walk that finds the marks.
     pub(crate) marking: bool,
+    /// Whom the last `poll` asked to wake.
+    pub(crate) woken: Woken,
+}
+
+/// Whom a [`Stack::poll`] that returned true should wake: the waiters on the sockets
+/// whose readiness changed, as a bit mask of [`wait_bit`]s (a thread blocked on one
+/// socket waits on its socket's bit, so that an event on one connection does not wake
+/// the threads blocked on all the others), or everyone.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Woken {
+    /// The [`wait_bit`]s of the sockets that became readier or whose bits changed.
+    pub sockets: u32,
+    /// Something not tied to one socket changed (a DHCP lease): wake every waiter.
+    pub all: bool,
+}
+
+/// The bit of socket `id` in [`Woken::sockets`] (sockets share bits modulo 32: a
+/// waiter may wake for another socket's event and look again, never miss its own).
+pub fn wait_bit(id: SocketId) -> u32 {
+    1 << (id.0 % 32)
 }
 
 pub(crate) const EPHEMERAL_FIRST: u16 = 32768;
@@ -263,6 +283,7 @@ impl<D: Device> Stack<D> {
             sniffer: Default::default(),
             lite: Default::default(),
             marking: false,
+            woken: Woken::default(),
         }
     }
 
@@ -849,6 +870,12 @@ impl<D: Device> Stack<D> {
 
     // ----- polling -----
 
+    /// Whom the last [`Stack::poll`] asked to wake (meaningful when it returned true;
+    /// frames that moved without changing any socket's readiness wake nobody).
+    pub fn woken(&self) -> Woken {
+        self.woken
+    }
+
     /// Drives every interface at `now_ms` (monotonic milliseconds): receives, re-arms
     /// listeners, transmits, applies DHCP leases, reaps finished connections and
     /// updates readiness. Returns true when anything changed: the kernel then wakes
@@ -857,6 +884,7 @@ impl<D: Device> Stack<D> {
         let now = Instant::from_millis(now_ms as i64);
         self.now = now;
         self.dirty = false;
+        self.woken = Woken::default();
         let mut changed = false;
         let listeners: Vec<usize> = self
             .socks
@@ -901,7 +929,10 @@ impl<D: Device> Stack<D> {
             });
             changed |= c;
             self.dirty |= more;
-            changed |= self.ifaces[i].process_dhcp();
+            if self.ifaces[i].process_dhcp() {
+                changed = true;
+                self.woken.all = true;
+            }
         }
         self.drain_sniffers();
         self.drain_lite();
@@ -926,7 +957,10 @@ impl<D: Device> Stack<D> {
             }
         });
         for idx in 0..self.socks.len() {
-            changed |= self.update(idx);
+            if self.update(idx) {
+                changed = true;
+                self.woken.sockets |= wait_bit(SocketId(idx as u32));
+            }
         }
         // What `update` skipped must be as it was (the host tests run with this on).
         #[cfg(debug_assertions)]

@@ -4,7 +4,7 @@ mod common;
 use common::*;
 use rumprun_net::errno::*;
 use rumprun_net::options::*;
-use rumprun_net::{Family, Shutdown, SockAddr, SockType, SocketId, Stack};
+use rumprun_net::{wait_bit, Family, Shutdown, SockAddr, SockType, SocketId, Stack};
 
 /// B listens on `port`; A connects; returns (client on A, server conn on B).
 fn connected(net: &mut Net, port: u16) -> (SocketId, SocketId, SocketId) {
@@ -724,4 +724,33 @@ fn send_room_is_what_a_send_takes() {
     assert_eq!(net.a.send_room(c), None, "shut down for writing");
     let u = udp4(&mut net.a);
     assert_eq!(net.a.send_room(u), None, "UDP");
+}
+
+/// A poll names the sockets whose readiness it changed (`Stack::woken`), so that the
+/// kernel wakes only the threads blocked on those: data for one of two connections of
+/// a listener wakes that connection's bit, not the other's.
+#[test]
+fn a_poll_wakes_only_the_sockets_it_changed() {
+    let mut net = Net::new();
+    let (l, c1, s1) = connected(&mut net, 7100);
+    let c2 = tcp4(&mut net.a);
+    assert_eq!(net.a.connect(c2, v4(B_IP, 7100)), Err(EINPROGRESS));
+    net.until(1000, |n| {
+        n.a.connect_result(c2).is_some() && n.b.poll_bits(l) & POLLIN != 0
+    });
+    let (s2, _) = net.b.accept(l).unwrap();
+    net.run(100);
+    assert_ne!(wait_bit(s1), wait_bit(s2));
+    assert_eq!(net.a.send(c1, b"x", None), Ok(1));
+    net.a.poll(net.now);
+    assert!(net.b.poll(net.now), "the byte arrived");
+    let w = net.b.woken();
+    assert!(!w.all);
+    assert_eq!(
+        w.sockets & wait_bit(s1),
+        wait_bit(s1),
+        "its connection is woken"
+    );
+    assert_eq!(w.sockets & wait_bit(s2), 0, "the other one is not");
+    assert_ne!(net.b.poll_bits(s1) & POLLIN, 0);
 }

@@ -1,13 +1,16 @@
 //! The I/O wait queue: a thread that must wait for a file (a blocking read, poll,
 //! select, epoll_wait) sleeps here until any file changes state (`notify`) or its
-//! deadline passes, then re-checks. One queue for all files keeps this simple and
-//! correct on one CPU; per-file queues can come when many connections make it matter.
-//! The queue itself (`wait`, `notify`) is `sched::io_wait`; this adds blocking retries.
+//! deadline passes, then re-checks. One queue for all files keeps this simple; a
+//! thread blocked on one socket waits with its socket's bit (`wait_bits`), and the
+//! network stack wakes only the bits of the sockets a poll changed (`notify_bits`), so
+//! that with many connections an event on one does not wake the threads of all the
+//! others (tests/programs/socket_waiters.c). The queue itself is `sched::io_wait`;
+//! this adds blocking retries.
 
 use crate::errno::{Errno, EAGAIN, EINTR, ERESTARTSYS};
 use crate::sched::Wake;
 
-pub use crate::sched::io_wait::{notifications, notify, wait};
+pub use crate::sched::io_wait::{notifications, notify, notify_bits, wait, wait_bits};
 
 /// How often waiters re-check files that need polling (console input).
 pub const POLL_INTERVAL_NS: u64 = 10_000_000;

@@ -70,7 +70,14 @@ fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     // Sent frames wait for the batch's kick (see `netdev::kick_pending`).
     netdev::schedule_kick(crate::time::monotonic_ns());
     if changed {
-        crate::fd::wait::notify();
+        // Threads blocked on one socket wake only for their socket's bit; poll,
+        // select and epoll waiters for any.
+        let woken = stack.woken();
+        if woken.all {
+            crate::fd::wait::notify();
+        } else if woken.sockets != 0 {
+            crate::fd::wait::notify_bits(woken.sockets);
+        }
     }
     let skippable = !changed && netdev::all_interrupt_driven();
     *LAST_POLL.lock() = LastPoll {
@@ -147,8 +154,15 @@ pub fn next_deadline() -> Option<u64> {
 /// Sleeps until a socket may have changed (an interrupt, another thread's socket call,
 /// the stack's next timer) or `deadline` passes, then polls the stack.
 pub fn wait(deadline: Option<u64>) -> crate::sched::Wake {
+    wait_bits(u32::MAX, deadline)
+}
+
+/// As `wait`, for a thread blocked on the sockets of `bits` (`rumprun_net::wait_bit`):
+/// another socket's event does not wake it.
+pub fn wait_bits(bits: u32, deadline: Option<u64>) -> crate::sched::Wake {
     netdev::kick_pending();
-    let wake = crate::fd::wait::wait(crate::fd::wait::earliest(deadline, next_deadline()));
+    let deadline = crate::fd::wait::earliest(deadline, next_deadline());
+    let wake = crate::fd::wait::wait_bits(bits, deadline);
     poll();
     wake
 }

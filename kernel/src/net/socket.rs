@@ -75,7 +75,7 @@ impl FileOps for SocketFile {
         timeout_ns(self.id, dir)
     }
     fn sleep(&self, deadline: Option<u64>) -> Wake {
-        super::wait(deadline)
+        super::wait_bits(rumprun_net::wait_bit(self.id), deadline)
     }
     fn bytes_readable(&self) -> Option<usize> {
         super::with(|s| s.bytes_readable(self.id)).ok()
@@ -134,7 +134,7 @@ impl Socket for SocketFile {
             if let Some(r) = super::with(|s| s.connect_result(self.id)) {
                 return r;
             }
-            if super::wait(None) == Wake::Interrupted {
+            if super::wait_bits(rumprun_net::wait_bit(self.id), None) == Wake::Interrupted {
                 return Err(ERESTARTSYS);
             }
         }

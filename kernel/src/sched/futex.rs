@@ -55,6 +55,17 @@ pub fn wake_kernel(id: u64) -> u32 {
     wake_on((KERNEL, id), u32::MAX, u32::MAX)
 }
 
+/// As `wait_kernel`, woken only by a `wake_kernel_bits(id, bits)` whose `bits` meet
+/// `bitset` (or by `wake_kernel`, which has them all).
+pub fn wait_kernel_bits(id: u64, bitset: u32, deadline: Option<u64>) -> Wake {
+    wait_on((KERNEL, id), bitset, deadline)
+}
+
+/// Wakes the waiters on the kernel queue `id` whose bitset meets `bits`.
+pub fn wake_kernel_bits(id: u64, bits: u32) -> u32 {
+    wake_on((KERNEL, id), u32::MAX, bits)
+}
+
 fn wait_on(key: Key, bitset: u32, deadline: Option<u64>) -> Wake {
     let tid = super::current();
     QUEUES.lock().enqueue(key, tid, bitset);

@@ -1,6 +1,8 @@
 //! The I/O wait queue's core (what `fd::wait` builds on): a thread that must wait for
 //! a file sleeps on one kernel futex queue until any file changes state (`notify`, also
-//! what network cards' interrupts run) or its deadline passes, then re-checks. It lives
+//! what network cards' interrupts run) or its deadline passes, then re-checks; a thread
+//! blocked on one socket sleeps with its socket's bit (`wait_bits`) and only events of
+//! that bit (`notify_bits`) or of every file wake it. It lives
 //! in the scheduler so that the scheduler, which asks `device_may_wake` before it calls
 //! all threads blocked with nothing to wake them a deadlock, does not reach up into fd.
 
@@ -17,14 +19,28 @@ pub fn wait(deadline: Option<u64>) -> Wake {
     futex::wait_kernel(QUEUE, deadline)
 }
 
+/// As `wait`, for a thread that waits for one file whose changes are announced with
+/// `notify_bits(bits)` (sockets: `rumprun_net::wait_bit`): a `notify_bits` of other
+/// bits leaves it asleep, so that an event on one connection does not wake every
+/// thread blocked on another. `notify` (any file, a card's interrupt) still wakes it.
+pub fn wait_bits(bits: u32, deadline: Option<u64>) -> Wake {
+    futex::wait_kernel_bits(QUEUE, bits, deadline)
+}
+
 /// Counts `notify` calls: something that waiters look at may have changed since a
 /// caller last read it (the network stack skips polls when nothing did).
 static NOTIFIED: AtomicU64 = AtomicU64::new(0);
 
 /// Wakes every waiter (a file became readier, or a card received a frame).
 pub fn notify() {
+    notify_bits(u32::MAX);
+}
+
+/// Wakes the waiters of `wait` (they look at any file) and those of `wait_bits` whose
+/// bits meet `bits`.
+pub fn notify_bits(bits: u32) {
     NOTIFIED.fetch_add(1, Ordering::Relaxed);
-    futex::wake_kernel(QUEUE);
+    futex::wake_kernel_bits(QUEUE, bits);
 }
 
 /// How many times `notify` has run.

@@ -1,5 +1,6 @@
 //! Linux conformance that CPython's regression tests found wanting (issue 20), one C
-//! program per fix, on glibc and musl: blocking writes that write everything, statfs
+//! program per fix, on glibc and musl: blocking writes that write everything, threads
+//! blocked on idle sockets that do not slow a busy one, statfs
 //! of the root tmpfs, pseudo-terminals, CPU-time interval timers. Each program prints
 //! one `ok: ...` line per check and `ALL OK`, or `FAIL: ...` and exits 1.
 
@@ -39,6 +40,26 @@ fn blocking_big_writes_write_everything_glibc() {
 #[test]
 fn blocking_big_writes_write_everything_musl() {
     big_write(Flavor::Musl);
+}
+
+// ---- threads blocked on idle sockets do not slow a busy one ----
+
+fn socket_waiters(flavor: Flavor) {
+    boot_ok("socket_waiters.c", flavor)
+        .assert_stdout_line(
+            "ok: 25 threads blocked on idle sockets cost a busy socket less than 4x",
+        )
+        .assert_stdout_line("ok: every idle thread woke for its own byte");
+}
+
+#[test]
+fn threads_blocked_on_idle_sockets_do_not_slow_a_busy_one_glibc() {
+    socket_waiters(Flavor::Glibc);
+}
+
+#[test]
+fn threads_blocked_on_idle_sockets_do_not_slow_a_busy_one_musl() {
+    socket_waiters(Flavor::Musl);
 }
 
 // ---- statfs of the root tmpfs ----
