@@ -119,6 +119,24 @@ mod processes {
         }
     }
 
+    /// What a program sizes in the kernel, in a 16 MiB VM: /proc/PID/maps of 65000
+    /// mappings read whole (by the process and its parent), execve with 25 GiB of
+    /// arguments (E2BIG), 16 MiB writev/sendmsg/recvmsg/readv, getdents64 and
+    /// epoll_wait into 1 GiB, oversized poll/select/epoll sets (EINVAL), a 1 GiB pipe
+    /// filled, sockets with 8 MiB buffers until ENOBUFS; then fork, pipes and malloc
+    /// work again, as the kernel heap gave back what it took (big_requests.c). Each
+    /// of these once ended the VM ("out of memory in the kernel").
+    #[test]
+    fn big_requests_get_an_errno_or_work_and_the_vm_lives() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("big_requests.c", flavor, &["-M", "16"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_output_lacks("out of memory in the kernel")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// Job control: SIGSTOP/SIGTSTP stop every thread of a child, SIGCONT continues
     /// it, wait4/waitid report WIFSTOPPED/WIFCONTINUED, SIGCHLD carries
     /// CLD_STOPPED/CLD_CONTINUED (not with SA_NOCLDSTOP), /proc says T, a blocked
