@@ -67,8 +67,11 @@ pub struct Process {
     /// The parent's pid; 0 for none (rc programs, and orphans when pid 1 is gone).
     pub ppid: AtomicU32,
     /// Given to pid 1 (or to none) when its parent ended: its new parent does not hold
-    /// its process group (`pgrp`).
+    /// its process group (`pgrp`). Not set for one given to a subreaper.
     pub adopted: AtomicBool,
+    /// PR_SET_CHILD_SUBREAPER: orphans among its descendants come to it, not to pid 1
+    /// (kept over execve, not inherited by fork).
+    pub subreaper: AtomicBool,
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
     /// The wait status (wait4's encoding) once it has ended: a zombie until reaped.
@@ -98,6 +101,7 @@ impl Process {
             from_rc: AtomicBool::new(true),
             ppid: AtomicU32::new(0),
             adopted: AtomicBool::new(false),
+            subreaper: AtomicBool::new(false),
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
             wait_status: Mutex::new(None),

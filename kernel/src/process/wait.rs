@@ -2,7 +2,8 @@
 //! (its wait status kept, everything else freed) until its parent reaps it with
 //! wait4/waitid, and its parent gets SIGCHLD; a parent that ignores SIGCHLD (SIG_IGN
 //! or SA_NOCLDWAIT), or none at all (rc programs, orphans once pid 1 is gone), has
-//! its children reaped at once. Children of an ending process go to pid 1 (and get
+//! its children reaped at once. Children of an ending process go to its nearest
+//! ancestor that made itself a subreaper (PR_SET_CHILD_SUBREAPER), else to pid 1 (and get
 //! their PR_SET_PDEATHSIG signal), and a process group this leaves orphaned with a
 //! stopped member gets SIGHUP and SIGCONT (`pgrp`). A child that stops or is continued (job control,
 //! `signal::job`) tells its parent the same way. A vfork parent sleeps here until its child has
@@ -82,17 +83,42 @@ fn auto_reaps(parent: &Process) -> bool {
     a.handler == signal::SIG_IGN || a.flags & SA_NOCLDWAIT != 0
 }
 
+/// Where the children of `me` go when it ends: its nearest running ancestor that is a
+/// subreaper (PR_SET_CHILD_SUBREAPER), else pid 1 if it runs (Linux's
+/// find_new_reaper), else none.
+fn new_parent(me: &Process) -> Option<&'static Process> {
+    let mut pid = me.ppid.load(Ordering::Relaxed);
+    // Each step goes to a parent; the bound only guards against a cycle.
+    for _ in 0..super::fork::MAX_PROCESSES {
+        if pid == 0 || pid == 1 {
+            break;
+        }
+        let Some(p) = find(pid).filter(|p| p.is_running()) else {
+            break;
+        };
+        if p.subreaper.load(Ordering::Relaxed) {
+            return Some(p);
+        }
+        pid = p.ppid.load(Ordering::Relaxed);
+    }
+    find(1).filter(|p| p.is_running() && p.pid() != me.pid())
+}
+
 /// The running process `me` has ended (its wait status is set, its memory freed):
-/// its children go to pid 1, and it becomes its parent's zombie or is reaped.
+/// its children go to its nearest subreaper ancestor or pid 1 (`new_parent`), and it
+/// becomes its parent's zombie or is reaped.
 pub fn ended(me: &'static Process) {
-    let heir = find(1).filter(|p| p.is_running() && p.pid() != me.pid());
+    let heir = new_parent(me);
     let heir_pid = heir.map_or(0, |p| p.pid());
     let orphans: alloc::vec::Vec<&'static Process> = super::all()
         .filter(|q| q.ppid.load(Ordering::Relaxed) == me.pid() && !core::ptr::eq(*q, me))
         .collect();
     for &q in &orphans {
         q.ppid.store(heir_pid, Ordering::Relaxed);
-        q.adopted.store(true, Ordering::Relaxed);
+        // Only pid 1 is no holder of the orphan's group (Linux's is_global_init): a
+        // subreaper is its parent like any other.
+        q.adopted
+            .store(heir.is_none_or(|h| h.pid() == 1), Ordering::Relaxed);
         let sig = q.creds.lock().pdeathsig;
         if sig != 0 && q.is_running() {
             signal::state::send_to(q, kernel_info(sig as i32, me.pid()));

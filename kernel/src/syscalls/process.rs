@@ -378,7 +378,17 @@ pub fn prctl(option: u64, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResu
     const PR_SET_DUMPABLE: u64 = 4;
     const PR_SET_NAME: u64 = 15;
     const PR_GET_NAME: u64 = 16;
+    const PR_SET_CHILD_SUBREAPER: u64 = 36;
+    const PR_GET_CHILD_SUBREAPER: u64 = 37;
+    let me = crate::process::current();
     match option {
+        PR_SET_CHILD_SUBREAPER => {
+            me.subreaper.store(arg2 != 0, Ordering::Relaxed);
+            Ok(0)
+        }
+        PR_GET_CHILD_SUBREAPER => {
+            user::write(arg2, me.subreaper.load(Ordering::Relaxed) as i32).map(|_| 0)
+        }
         PR_SET_NAME => {
             let mut name = [0u8; 16];
             for (i, b) in name.iter_mut().take(15).enumerate() {

@@ -341,7 +341,7 @@ macro_rules! syscall_table {
     155 pivot_root Unsupported "";
     156 _sysctl Unsupported "";
     157 prctl Partial
-        "PR_SET_NAME/PR_GET_NAME (one name for the program), PR_SET/GET_PDEATHSIG (sent when the parent ends), PR_GET/SET_DUMPABLE, PR_GET/SET_KEEPCAPS, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ/DROP; others give EINVAL"
+        "PR_SET_NAME/PR_GET_NAME (one name for the program), PR_SET/GET_PDEATHSIG (sent when the parent ends), PR_SET/GET_CHILD_SUBREAPER (orphans go to the nearest subreaper ancestor, else pid 1), PR_GET/SET_DUMPABLE, PR_GET/SET_KEEPCAPS, PR_SET/GET_NO_NEW_PRIVS, PR_CAPBSET_READ/DROP; others give EINVAL"
         => process::prctl(a[0], a[1], a[2], a[3], a[4]);
     158 arch_prctl Partial
         "ARCH_SET_FS, ARCH_GET_FS, ARCH_SET_GS, ARCH_GET_GS; others give EINVAL"

@@ -137,6 +137,20 @@ mod processes {
         }
     }
 
+    /// PR_SET_CHILD_SUBREAPER: an orphan goes to the nearest subreaper ancestor (past
+    /// one that is none), getppid says so, wait there reaps it and a zombie handed
+    /// over with it; the flag is not inherited by fork and stays over execve
+    /// (subreaper.c).
+    #[test]
+    fn orphans_go_to_the_nearest_subreaper() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("subreaper.c", flavor, &["-M", "64"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// Job control: SIGSTOP/SIGTSTP stop every thread of a child, SIGCONT continues
     /// it, wait4/waitid report WIFSTOPPED/WIFCONTINUED, SIGCHLD carries
     /// CLD_STOPPED/CLD_CONTINUED (not with SA_NOCLDSTOP), /proc says T, a blocked
