@@ -9,6 +9,7 @@
 //! `merge` over its range, and no two adjacent areas that may join are left anywhere.
 
 use rumprun_areas::{Area, Areas};
+use rumprun_test_support::Rng;
 use std::collections::BTreeMap;
 
 const PAGE: u64 = 4096;
@@ -153,20 +154,13 @@ fn pieces_as_pages(pieces: &[(u64, A)]) -> Vec<(u64, Page)> {
     out
 }
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+/// What these tests draw besides numbers.
+trait AreaDraws {
     /// A page-aligned range in the window, 1 to 16 pages long.
+    fn range(&mut self) -> (u64, u64);
+}
+
+impl AreaDraws for Rng {
     fn range(&mut self) -> (u64, u64) {
         let len = 1 + self.below(16);
         let start = self.below(PAGES - len + 1);

@@ -155,6 +155,7 @@ pub fn join_cmdline(args: &[&str]) -> String {
 mod tests {
     use super::*;
     use alloc::vec;
+    use rumprun_test_support::Rng;
 
     fn split(s: &str) -> Vec<String> {
         split_cmdline(s).unwrap()
@@ -230,22 +231,6 @@ mod tests {
         assert_eq!(join_cmdline(&[]), "");
     }
 
-    /// A small deterministic generator (xorshift64*), so the property test needs no
-    /// dependencies and always checks the same cases.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     const TRICKY: &[char] = &[
         'a', 'Z', '0', ' ', ' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\'', '\'', '"', '"', '\\',
         '\\', '$', '`', '*', '-', '=', ',', '{', '}', '\0', '\u{1}', '\u{7f}', 'é', '€', '😀',
@@ -253,15 +238,15 @@ mod tests {
     ];
 
     fn random_arg(rng: &mut Rng) -> String {
-        let len = rng.below(9);
-        (0..len).map(|_| TRICKY[rng.below(TRICKY.len())]).collect()
+        let len = rng.index(9);
+        (0..len).map(|_| TRICKY[rng.index(TRICKY.len())]).collect()
     }
 
     #[test]
     fn split_inverts_join_for_any_strings() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            let n = rng.below(6);
+            let n = rng.index(6);
             let args: Vec<String> = (0..n).map(|_| random_arg(&mut rng)).collect();
             let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
             let line = join_cmdline(&refs);

@@ -6,20 +6,7 @@
 //! must be the reference's.
 
 use rumprun_deadline::Queue;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use rumprun_test_support::Rng;
 
 #[derive(Default)]
 struct Reference(Vec<(u16, u64)>);

@@ -6,6 +6,7 @@
 //! be the reference's.
 
 use rumprun_futex::Queues;
+use rumprun_test_support::Rng;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct W {
@@ -14,18 +15,12 @@ struct W {
     bitset: u32,
 }
 
-struct Rng(u64);
+/// What these tests draw besides numbers.
+trait FutexDraws {
+    fn bitset(&mut self) -> u32;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+impl FutexDraws for Rng {
     fn bitset(&mut self) -> u32 {
         match self.below(3) {
             0 => u32::MAX,

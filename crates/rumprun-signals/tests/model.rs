@@ -7,6 +7,7 @@
 //! target, `select` to choose) and on the reference; every answer must agree.
 
 use rumprun_signals::*;
+use rumprun_test_support::Rng;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Sent {
@@ -95,26 +96,22 @@ fn ref_take(thread: &mut RefTarget, process: &mut RefTarget, set: u64) -> Option
     None
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+/// What these tests draw besides numbers.
+trait SignalDraws {
     /// A signal: often one of a few, so that sends of one signal pile up.
+    fn signal(&mut self) -> i32;
+    /// A signal set: all, a few bits, or random.
+    fn set(&mut self) -> u64;
+}
+
+impl SignalDraws for Rng {
     fn signal(&mut self) -> i32 {
         match self.below(4) {
             0 => [2, 10, 15, 34, 35][self.below(5) as usize],
             _ => 1 + self.below(64) as i32,
         }
     }
-    /// A signal set: all, a few bits, or random.
+
     fn set(&mut self) -> u64 {
         match self.below(3) {
             0 => u64::MAX,

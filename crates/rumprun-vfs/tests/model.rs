@@ -5,6 +5,7 @@
 
 mod common;
 use common::*;
+use rumprun_test_support::Rng;
 use rumprun_vfs::flags::*;
 use rumprun_vfs::*;
 use std::collections::BTreeMap;
@@ -294,21 +295,12 @@ fn digest(v: &(FileType, u64, u32, Vec<u8>)) -> (FileType, u64, u32, u64) {
     (v.0, v.1, v.2, sum)
 }
 
-struct Rng(u64);
+/// What these tests draw besides numbers.
+trait VfsDraws {
+    fn path(&mut self) -> Path;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
+impl VfsDraws for Rng {
     fn path(&mut self) -> Path {
         let depth = 1 + self.below(3) as usize;
         (0..depth)

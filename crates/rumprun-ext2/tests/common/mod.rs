@@ -169,22 +169,7 @@ pub fn tree(fs: &Arc<Ext2>) -> BTreeMap<String, Entry> {
     out
 }
 
-/// A small deterministic PRNG (xorshift64*).
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| (self.next() >> 32) as u8).collect()
-    }
-}
+/// The deterministic PRNG the crates' model tests share (not every test file that
+/// includes this module draws from it).
+#[allow(unused_imports)]
+pub use rumprun_test_support::Rng;
