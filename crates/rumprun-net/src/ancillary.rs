@@ -3,8 +3,7 @@
 //! IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS) and their Linux encodings
 //! ([`recv_control`]); what sendmsg's control messages ask of one datagram
 //! ([`SendInfo`]: IP_PKTINFO/IPV6_PKTINFO choose the source address, IP_TTL/
-//! IPV6_HOPLIMIT its hop limit, IP_TOS/IPV6_TCLASS are checked and accepted but
-//! not applied: the socket's own class is).
+//! IPV6_HOPLIMIT its hop limit, IP_TOS/IPV6_TCLASS its traffic class).
 //!
 //! smoltcp's UDP sockets keep a datagram's sender and destination address but not
 //! its hop limit or traffic class: those come from sniffing, which each interface
@@ -137,6 +136,8 @@ pub struct SendInfo {
     pub src: Option<IpAddr>,
     /// The hop limit (IP_TTL, IPV6_HOPLIMIT).
     pub hop_limit: Option<u8>,
+    /// The traffic class (IP_TOS, IPV6_TCLASS).
+    pub class: Option<u8>,
 }
 
 fn int_data(data: &[u8]) -> Result<i32, Errno> {
@@ -169,9 +170,17 @@ impl SendInfo {
                     }
                     info.hop_limit = Some(v as u8);
                 }
-                (Family::Inet, IPPROTO_IP, IP_TOS) if data.is_empty() => return Err(EINVAL),
-                // smoltcp sends every packet with TOS 0.
-                (Family::Inet, IPPROTO_IP, IP_TOS) => {}
+                (Family::Inet, IPPROTO_IP, IP_TOS) => {
+                    // An int or one byte, as Linux's ip_cmsg_send takes it.
+                    let v = match data.len() {
+                        1 => i32::from(data[0]),
+                        _ => int_data(data)?,
+                    };
+                    if !(0..=255).contains(&v) {
+                        return Err(EINVAL);
+                    }
+                    info.class = Some(v as u8);
+                }
                 (Family::Inet, IPPROTO_IP, _) => return Err(EINVAL),
                 (Family::Inet6, IPPROTO_IPV6, IPV6_PKTINFO) => {
                     if data.len() != 20 {
@@ -194,11 +203,12 @@ impl SendInfo {
                     info.hop_limit = (v >= 0).then_some(v as u8);
                 }
                 (Family::Inet6, IPPROTO_IPV6, IPV6_TCLASS) => {
-                    // Checked as Linux does; smoltcp sends traffic class 0.
+                    // -1: RFC 3542's kernel default, 0 (Linux 6.1 sends 0xff).
                     let v = int_data(data)?;
                     if !(-1..=255).contains(&v) {
                         return Err(EINVAL);
                     }
+                    info.class = Some(v.max(0) as u8);
                 }
                 (Family::Inet6, IPPROTO_IPV6, _) => return Err(EINVAL),
                 _ => {}

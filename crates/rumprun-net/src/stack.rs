@@ -163,6 +163,10 @@ pub(crate) struct UdpState {
     pub(crate) held: VecDeque<crate::udp::Held>,
     /// UDP-Lite's checksum coverages; None for UDP.
     pub(crate) lite: Option<crate::lite::Coverage>,
+    /// The class of the datagrams queued now when a sendmsg control message gave them
+    /// one (IP_TOS, IPV6_TCLASS), else None: the socket's own. Changed only while
+    /// nothing is queued (`udp_send_info`).
+    pub(crate) class: Option<u8>,
 }
 
 pub(crate) enum Proto {
@@ -227,6 +231,9 @@ pub struct Stack<D: Device> {
     pub(crate) free: Vec<u32>,
     /// Closed TCP connections still finishing (FIN, TIME_WAIT).
     pub(crate) orphans: Vec<Conn>,
+    /// The class (`tclass`) of the orphans whose socket had one: their last segments
+    /// (the FIN handshake) still carry it.
+    pub(crate) orphan_marks: Vec<(Conn, crate::tclass::Sender)>,
     pub(crate) next_port: u16,
     pub(crate) now: Instant,
     pub(crate) dirty: bool,
@@ -276,6 +283,7 @@ impl<D: Device> Stack<D> {
             socks: Vec::new(),
             free: Vec::new(),
             orphans: Vec::new(),
+            orphan_marks: Vec::new(),
             next_port: EPHEMERAL_FIRST + (random_seed % span) as u16,
             now,
             dirty: false,
@@ -453,6 +461,7 @@ impl<D: Device> Stack<D> {
                 shut_wr: false,
                 next: 0,
                 held: VecDeque::new(),
+                class: None,
             }),
         };
         let s = Socket {
@@ -540,6 +549,11 @@ impl<D: Device> Stack<D> {
                 let sk = self.ifaces[t.c.iface]
                     .sockets
                     .get_mut::<tcp::Socket>(t.c.handle);
+                if s.opts.tos != 0 || s.opts.tclass != 0 {
+                    if let Some(m) = tcp_sender(s.family, &s.opts, sk) {
+                        self.orphan_marks.push((t.c, m));
+                    }
+                }
                 if s.opts.linger == Some(0) || sk.recv_queue() > 0 {
                     sk.abort();
                 } else {
@@ -902,17 +916,31 @@ impl<D: Device> Stack<D> {
             .map(|(i, _)| i)
             .collect();
         if self.marking {
-            let marks = crate::tclass::marks(self.socks.iter().flatten().filter_map(|s| {
+            let ifaces = &self.ifaces;
+            let senders = self.socks.iter().flatten().filter_map(|s| {
+                let sender = |tcp, port, peer, class: Option<u8>| crate::tclass::Sender {
+                    ipv6: s.family == crate::Family::Inet6,
+                    tcp,
+                    port,
+                    peer,
+                    tos: class.unwrap_or(s.opts.tos),
+                    tclass: class.unwrap_or(s.opts.tclass),
+                };
                 match (&s.proto, s.local) {
-                    (Proto::Udp(_), Some(l)) => Some((
-                        s.family == crate::Family::Inet6,
-                        l.port(),
-                        s.opts.tos,
-                        s.opts.tclass,
-                    )),
+                    (Proto::Udp(u), Some(l)) => Some(sender(false, l.port(), None, u.class)),
+                    (Proto::Tcp(TcpState::Listening(_)), Some(l)) => {
+                        Some(sender(true, l.port(), None, None))
+                    }
+                    (Proto::Tcp(TcpState::Conn(t)), _) => tcp_sender(
+                        s.family,
+                        &s.opts,
+                        ifaces[t.c.iface].sockets.get::<tcp::Socket>(t.c.handle),
+                    ),
                     _ => None,
                 }
-            }));
+            });
+            let marks =
+                crate::tclass::marks(senders.chain(self.orphan_marks.iter().map(|&(_, m)| m)));
             for i in &mut self.ifaces {
                 i.marks.clone_from(&marks);
             }
@@ -956,6 +984,8 @@ impl<D: Device> Stack<D> {
                 true
             }
         });
+        let orphans = &self.orphans;
+        self.orphan_marks.retain(|(c, _)| orphans.contains(c));
         for idx in 0..self.socks.len() {
             if self.update(idx) {
                 changed = true;
@@ -1243,6 +1273,24 @@ fn service_listener(s: &mut Socket, i: usize, set: &mut Sockets) -> Option<Conn>
         handle: set.add(crate::tcp::rearmed_listener(&s.opts, &local)),
     };
     misfit
+}
+
+/// What a TCP connection `sk` of a socket of `family` with `opts` sends, for its class marks (`tclass`); None
+/// before it has both endpoints.
+fn tcp_sender(
+    family: Family,
+    opts: &crate::options::SockOpts,
+    sk: &tcp::Socket,
+) -> Option<crate::tclass::Sender> {
+    let (local, remote) = (sk.local_endpoint()?, sk.remote_endpoint()?);
+    Some(crate::tclass::Sender {
+        ipv6: family == Family::Inet6,
+        tcp: true,
+        port: local.port,
+        peer: Some((crate::addr::smol_to_ip(remote.addr), remote.port)),
+        tos: opts.tos,
+        tclass: opts.tclass,
+    })
 }
 
 /// Whether listener `s` takes connections to a local address of this family (an

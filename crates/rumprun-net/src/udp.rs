@@ -118,9 +118,10 @@ impl<D: Device> Stack<D> {
 
     /// Sends one datagram from `info.src` (else the bound address, else the route's)
     /// with hop limit `info.hop_limit` (else the socket's IP_TTL/IPV6_UNICAST_HOPS).
-    /// smoltcp has one hop limit per socket, read when the datagram leaves: it is set
-    /// only while nothing else is queued (EAGAIN until the queue has left, which the
-    /// poll after this call does).
+    /// and traffic class `info.class` (else the socket's IP_TOS/IPV6_TCLASS). smoltcp
+    /// has one hop limit per socket, read when the datagram leaves, and the class is
+    /// the socket's mark (`tclass`): they are changed only while nothing else is
+    /// queued (EAGAIN until the queue has left, which the poll after this call does).
     pub(crate) fn udp_send_info(
         &mut self,
         id: SocketId,
@@ -188,14 +189,24 @@ impl<D: Device> Stack<D> {
             local_address: local.map(ip_to_smol),
             meta: Default::default(),
         };
+        let class_now = u.class;
         let sk = self.ifaces[i].sockets.get_mut::<udp::Socket>(c.handle);
-        if sk.hop_limit() != hop_limit {
+        if sk.hop_limit() != hop_limit || class_now != info.class {
             if sk.send_queue() > 0 {
                 self.dirty = true;
                 return Err(EAGAIN);
             }
             sk.set_hop_limit(hop_limit);
         }
+        if class_now != info.class {
+            // The packets leave marked with it (`tclass`), while it lasts.
+            self.marking |= info.class.is_some();
+            let Proto::Udp(u) = &mut self.sock_mut(id)?.proto else {
+                unreachable!()
+            };
+            u.class = info.class;
+        }
+        let sk = self.ifaces[i].sockets.get_mut::<udp::Socket>(c.handle);
         match sk.send_slice(buf, meta) {
             Ok(()) => {
                 self.dirty = true;

@@ -138,7 +138,7 @@ macro_rules! syscall_table {
         ""
         => net::recvfrom(a[0], a[1], a[2], a[3], a[4], a[5]);
     46 sendmsg Partial
-        "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); UDP: IP_PKTINFO/IPV6_PKTINFO (source address), IP_TTL/IPV6_HOPLIMIT (one datagram's hop limit); IP_TOS/IPV6_TCLASS messages are checked and accepted but that one datagram leaves with the socket's own class (IP_TOS / IPV6_TCLASS set with setsockopt, which its UDP packets carry)"
+        "AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS (always our own identity); UDP: IP_PKTINFO/IPV6_PKTINFO (source address), IP_TTL/IPV6_HOPLIMIT (one datagram's hop limit); IP_TOS (int or byte)/IPV6_TCLASS give that one datagram its traffic class (else the socket's, set with setsockopt)"
         => net::sendmsg(a[0], a[1], a[2]);
     47 recvmsg Partial
         "AF_UNIX: SCM_RIGHTS, and SCM_CREDENTIALS with SO_PASSCRED; UDP: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS as Linux lays them out (hop limits, TOS and traffic classes read off the wire: each interface reads received UDP headers once a socket first asks); a control buffer too short gets Linux's truncated message and MSG_CTRUNC"
@@ -162,7 +162,7 @@ macro_rules! syscall_table {
         "AF_UNIX stream, datagram and seqpacket; other families EOPNOTSUPP"
         => net::socketpair(a[0], a[1], a[2], a[3]);
     54 setsockopt Partial
-        "SO_RCVTIMEO/SO_SNDTIMEO bound recv*/send*/accept and plain read/write (EAGAIN, EINTR on a signal); IP_TOS (TCP keeps its ECN bits) and IPV6_TCLASS (-1..255) read back and mark the socket's UDP packets (TCP segments keep class 0); AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT"
+        "SO_RCVTIMEO/SO_SNDTIMEO bound recv*/send*/accept and plain read/write (EAGAIN, EINTR on a signal); IP_TOS (TCP keeps its ECN bits) and IPV6_TCLASS (-1..255) read back and mark the socket's UDP packets and TCP segments; AF_UNIX: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_PASSCRED, SO_REUSEADDR, others ENOPROTOOPT"
         => net::setsockopt(a[0], a[1], a[2], a[3], a[4]);
     55 getsockopt Full
         ""

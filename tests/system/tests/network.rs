@@ -464,3 +464,104 @@ fn ipv6_slaac_address_and_a_connection_to_the_host() {
         .assert_stdout_line("local address fec0::5054:ff:fe12:3456");
     assert_eq!(server.join().unwrap(), "ping from the unikernel\n");
 }
+
+/// The frames of a pcap file (QEMU's filter-dump writes one): each record's bytes.
+fn pcap_frames(data: &[u8]) -> Vec<&[u8]> {
+    assert!(data.len() >= 24, "no pcap header in the capture");
+    assert_eq!(&data[..4], &0xa1b2c3d4u32.to_le_bytes(), "pcap magic");
+    let mut frames = Vec::new();
+    let mut at = 24;
+    while at + 16 <= data.len() {
+        let len = u32::from_le_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16;
+        assert!(at + len <= data.len(), "a truncated pcap record");
+        frames.push(&data[at..at + len]);
+        at += len;
+    }
+    frames
+}
+
+/// IP_TOS on the wire, captured on the host side of the guest's card (QEMU's
+/// filter-dump): every segment of a TCP connection whose socket set IP_TOS 0x28
+/// carries it (the SYN too), and UDP datagrams carry the class of their sendmsg
+/// control message (IP_TOS 0xb8, 0x20 over the socket's 0x10) or the socket's (0,
+/// 0x10) (tos_tclass.c's "wire" half). smoltcp writes 0 into every packet.
+#[test]
+fn tcp_segments_and_datagrams_carry_their_tos_on_the_wire() {
+    for flavor in [Flavor::Glibc, Flavor::Musl] {
+        // A TCP listener and a UDP socket on one port of the host.
+        let (listener, udp) = (0..50)
+            .find_map(|_| {
+                let l = TcpListener::bind("127.0.0.1:0").ok()?;
+                let port = l.local_addr().ok()?.port();
+                Some((l, std::net::UdpSocket::bind(("127.0.0.1", port)).ok()?))
+            })
+            .expect("a free TCP and UDP port");
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 64];
+            let n = s.read(&mut buf).unwrap();
+            s.write_all(b"seen\n").unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        });
+        let pcap = scratch_dir("network").join(format!("tos-{flavor:?}.pcap"));
+        let _ = std::fs::remove_file(&pcap);
+        let dump = format!(
+            "-object filter-dump,id=tosdump,netdev=rrnet0,file={}",
+            pcap.display()
+        );
+        let image = bake(&build_c("tos_tclass.c", flavor));
+        rumprun_qemu(
+            &image,
+            &["-I", "net0,vioif", "-W", "net0,inet,dhcp", "-g", &dump],
+            &["wire", &port.to_string()],
+        )
+        .assert_status(0)
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("host said: seen")
+        .assert_stdout_line("ALL OK");
+        assert_eq!(server.join().unwrap(), "tcp with tos 0x28\n");
+        // The datagrams went through too.
+        udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            let mut b = [0u8; 8];
+            let (n, _) = udp.recv_from(&mut b).expect("the guest's datagrams");
+            got.extend_from_slice(&b[..n]);
+        }
+        assert_eq!(got, b"abcd");
+
+        let data = std::fs::read(&pcap).expect("QEMU's capture");
+        let (mut tcp, mut dgrams) = (Vec::new(), Vec::new());
+        for f in pcap_frames(&data) {
+            if f.len() < 14 + 20 || f[12..14] != [0x08, 0x00] {
+                continue;
+            }
+            let ip = &f[14..];
+            let hl = usize::from(ip[0] & 0x0f) * 4;
+            if ip.len() < hl + 8 || u16::from_be_bytes([ip[hl + 2], ip[hl + 3]]) != port {
+                continue; // not to the host's port
+            }
+            match ip[9] {
+                6 => tcp.push(ip[1]),
+                17 => dgrams.push((ip[hl + 8], ip[1])),
+                _ => {}
+            }
+        }
+        assert!(
+            tcp.len() >= 3,
+            "{flavor:?}: {} TCP segments captured",
+            tcp.len()
+        );
+        assert!(
+            tcp.iter().all(|&t| t == 0x28),
+            "{flavor:?}: TOS of the TCP segments: {tcp:x?}"
+        );
+        assert_eq!(
+            dgrams,
+            [(b'a', 0xb8), (b'b', 0), (b'c', 0x20), (b'd', 0x10)],
+            "{flavor:?}: (datagram, TOS)"
+        );
+    }
+}
