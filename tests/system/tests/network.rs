@@ -150,6 +150,91 @@ fn open_kept_alive(port: u16) -> (TcpStream, u32) {
     }
 }
 
+/// The traps a served request costs in QEMU's device model stay few (QEMU's own trace
+/// of the guest's APIC writes and virtio-pci register accesses, through a
+/// `RUMPRUN_QEMU` wrapper): the APIC timer's LVT entry is written once per CPU, not at
+/// every re-arm (it was before each of the timer's 16 re-arms per memcached request),
+/// and a notification is one write to the queue's register, without the
+/// `queue_notify_off` read virtio-drivers made before each.
+#[test]
+fn a_request_costs_no_lvt_write_and_no_notify_offset_read() {
+    const REQUESTS: usize = 100;
+    let dir = scratch_dir("request_traps");
+    let (events, log, wrapper) = (dir.join("events"), dir.join("trace.log"), dir.join("qemu"));
+    std::fs::write(
+        &events,
+        "apic_mem_writel\nmemory_region_ops_read\nvirtio_queue_notify\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec qemu-system-x86_64 \"$@\" -trace events={} -D {}\n",
+            events.display(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let port = free_port();
+    let image = bake(&build_c("http_server.c", Flavor::Glibc));
+    let guest = Command::new(tool("rumprun"))
+        .env("RUMPRUN_QEMU", &wrapper)
+        .args(["qemu", "-i", "-I", "net0,vioif", "-W", "net0,inet,dhcp"])
+        .args(["-F", &format!("{port}:80")])
+        .arg(&image)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rumprun");
+    let (mut conn, _) = open_kept_alive(port);
+    for _ in 0..REQUESTS {
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: guest\r\n\r\n")
+            .unwrap();
+        assert_eq!(
+            read_response(&mut conn).unwrap(),
+            b"hello from the unikernel\n"
+        );
+    }
+    drop(conn);
+    finish(guest, port, REQUESTS + 1);
+    let trace = std::fs::read(&log).expect("QEMU wrote no trace (qemu-system-x86)");
+    let trace = String::from_utf8_lossy(&trace);
+    let count = |f: &dyn Fn(&str) -> bool| trace.lines().filter(|l| f(l)).count();
+    let notifications = count(&|l| l.starts_with("virtio_queue_notify"));
+    let lvt_writes = count(&|l| l.starts_with("apic_mem_writel 0x320 "));
+    let timer_writes = count(&|l| l.starts_with("apic_mem_writel 0x380 "));
+    // virtio_pci_common_cfg.queue_notify_off is at 0x1e of the common window.
+    let notify_off_reads = count(&|l| {
+        l.starts_with("memory_region_ops_read")
+            && l.contains("'virtio-pci-common-virtio-net'")
+            && l.split_whitespace()
+                .skip_while(|w| *w != "addr")
+                .nth(1)
+                .is_some_and(|a| a.ends_with("1e"))
+    });
+    let summary = format!(
+        "{notifications} notifications, {lvt_writes} LVT writes, {timer_writes} timer \
+         count writes, {notify_off_reads} queue_notify_off reads for {REQUESTS} requests"
+    );
+    eprintln!("{summary}");
+    assert!(notifications >= REQUESTS, "{summary}");
+    assert!(
+        timer_writes > 0,
+        "the trace shows no timer at all: {summary}"
+    );
+    assert!(lvt_writes <= 4, "the LVT entry is rewritten: {summary}");
+    assert!(
+        notify_off_reads <= 4,
+        "notifications look their register up: {summary}"
+    );
+}
+
 /// 200 connections open on the guest's single-threaded edge-triggered epoll server at
 /// the same time, each with a request in flight at once, all answered.
 ///
