@@ -27,6 +27,10 @@ static STACK: Mutex<Option<Stack<Nic>>> = Mutex::new(None);
 /// How often a waiter on sockets re-checks cards that have no interrupts.
 pub const POLL_INTERVAL_NS: u64 = 2_000_000;
 
+/// The longest a thread blocked on one socket (`wait_bits`) sleeps before it looks
+/// at its socket again by itself.
+const SOCKET_WAIT_CAP_NS: u64 = 100_000_000;
+
 fn now_ms() -> u64 {
     crate::time::monotonic_ns() / 1_000_000
 }
@@ -161,7 +165,14 @@ pub fn wait(deadline: Option<u64>) -> crate::sched::Wake {
 /// another socket's event does not wake it.
 pub fn wait_bits(bits: u32, deadline: Option<u64>) -> crate::sched::Wake {
     netdev::kick_pending();
-    let deadline = crate::fd::wait::earliest(deadline, next_deadline());
+    let mut deadline = crate::fd::wait::earliest(deadline, next_deadline());
+    if bits != u32::MAX {
+        // A backstop, not the way it wakes: a readiness change that a poll failed to
+        // attribute to this socket costs at most this long, never a hang (before
+        // per-socket bits any socket's event woke every waiter, which hid such a miss).
+        let cap = crate::time::monotonic_ns() + SOCKET_WAIT_CAP_NS;
+        deadline = crate::fd::wait::earliest(deadline, Some(cap));
+    }
     let wake = crate::fd::wait::wait_bits(bits, deadline);
     poll();
     wake
