@@ -33,7 +33,7 @@ pub mod io_wait;
 use crate::arch::{apic, cpu};
 use crate::sync::{bkl, PerCpu, SpinLock, MAX_CPUS};
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -96,6 +96,10 @@ struct Thread {
     on_cpu: Option<u32>,
     /// The CPUs it may run on (sched_setaffinity), one bit each.
     affinity: u64,
+    /// The CPU it ran on last (it waits there to run again unless another is idle).
+    last_cpu: u32,
+    /// In a CPU's run queue (`enqueue`).
+    queued: bool,
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit.
     clear_child_tid: u64,
     wake: Wake,
@@ -121,6 +125,10 @@ struct Scheduler {
     exited_sleeps: BTreeMap<Pid, u64>,
     /// Blocked threads' deadlines and the timers of the layers above, earliest first.
     deadlines: deadlines::Queue,
+    /// Each CPU's run queue: the runnable threads waiting for it, in the order they
+    /// became runnable (a thread is in one at most: `Thread::queued`; one that stopped
+    /// being runnable meanwhile is dropped when met).
+    queues: [VecDeque<Tid>; MAX_CPUS],
 }
 
 static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
@@ -130,6 +138,7 @@ static SCHED: SpinLock<Scheduler> = SpinLock::new(Scheduler {
     exited_cpu_ticks: BTreeMap::new(),
     exited_sleeps: BTreeMap::new(),
     deadlines: deadlines::Queue::new(),
+    queues: [const { VecDeque::new() }; MAX_CPUS],
 });
 
 /// What the scheduler keeps per CPU.
@@ -142,9 +151,6 @@ struct Cpu {
     /// When the current thread's time slice began (monotonic ns): it ends
     /// `TIMESLICE_NS` later if another thread is runnable by then.
     slice_start: Cell<u64>,
-    /// The last thread this CPU picked, for round robin (per CPU: with one cursor for
-    /// all, a CPU could keep finding its own thread first and starve the others).
-    cursor: Cell<Tid>,
 }
 
 static CPU: PerCpu<Cpu> = PerCpu::new(
@@ -153,7 +159,6 @@ static CPU: PerCpu<Cpu> = PerCpu::new(
             current: Cell::new(1),
             run_since: Cell::new(0),
             slice_start: Cell::new(0),
-            cursor: Cell::new(1),
         }
     }; MAX_CPUS],
 );
@@ -311,17 +316,8 @@ pub fn set_affinity(tid: Tid, mask: u64) {
             return;
         };
         t.affinity = mask;
-        let me = crate::sync::cpu_id();
-        let moves = tid == current() && mask & (1 << me) == 0;
-        if moves {
-            // An idle CPU it may run on takes it once this one has switched away.
-            if let Some(c) =
-                (0..cpus()).find(|&c| mask & (1 << c) != 0 && IDLE.of(c).load(Ordering::Acquire))
-            {
-                crate::arch::smp::kick(c);
-            }
-        }
-        moves
+        // The switch puts it in the run queue of a CPU it may run on (`enqueue`).
+        tid == current() && mask & (1 << crate::sync::cpu_id()) == 0
     };
     if moves {
         schedule();
@@ -402,6 +398,8 @@ impl Thread {
             gs_base: 0,
             on_cpu: None,
             affinity: u64::MAX,
+            last_cpu: crate::sync::cpu_id(),
+            queued: false,
             clear_child_tid,
             wake: Wake::Woken,
             cpu_ticks: 0,
@@ -468,7 +466,7 @@ pub fn spawn_in(
         t.gs_base = crate::arch::percpu::user_gs_base();
         t.affinity = s.threads.get(&current()).map_or(u64::MAX, |p| p.affinity);
         s.threads.insert(tid, t);
-        kick_idle(&s, tid);
+        enqueue(&mut s, tid);
     }
     Some(tid)
 }
@@ -492,7 +490,7 @@ pub fn spawn_program(
     crate::arch::fpu::write_default(ksp);
     s.threads
         .insert(tid, Box::new(Thread::new(process, phys, top, ksp, 0, 0)));
-    kick_idle(&s, tid);
+    enqueue(&mut s, tid);
     Some(tid)
 }
 
@@ -515,6 +513,7 @@ pub fn end_other_threads(pid: Pid) {
     let mut others = false;
     let mut g = SCHED.lock();
     let s = &mut *g;
+    let mut woken = Vec::new();
     for (&tid, t) in s.threads.iter_mut() {
         if tid != cur && t.process.pid() == pid && t.state != State::Exited {
             if !t.doomed {
@@ -526,12 +525,16 @@ pub fn end_other_threads(pid: Pid) {
                 t.state = State::Runnable;
                 s.deadlines.cancel(Due::Wait(tid));
                 t.wake = Wake::Interrupted;
+                woken.push(tid);
             }
             // Running program code on another CPU: make it enter the kernel.
             if let Some(c) = t.on_cpu {
                 crate::arch::smp::kick(c);
             }
         }
+    }
+    for tid in woken {
+        enqueue(s, tid);
     }
     drop(g);
     if !others {
@@ -627,9 +630,9 @@ fn make_runnable(tid: Tid, how: Wake) -> bool {
             t.state = State::Runnable;
             t.wake = how;
             s.deadlines.cancel(Due::Wait(tid));
+            enqueue(s, tid);
             if tid != current() {
                 arm_timer(s, crate::time::monotonic_ns());
-                kick_idle(s, tid);
             }
             true
         }
@@ -645,28 +648,51 @@ fn make_runnable(tid: Tid, how: Wake) -> bool {
     }
 }
 
-/// With several CPUs: interrupts a CPU that can run `tid` now, if one halts idle (the
-/// one `tid` last ran on, if it halts on `tid`'s stack: only it can resume it).
-fn kick_idle(s: &Scheduler, tid: Tid) {
-    if cpus() < 2 {
-        return;
-    }
-    let Some(t) = s.threads.get(&tid) else { return };
+/// The CPU whose run queue runnable thread `t` waits in, when CPU `me` puts it there:
+/// the one an idle CPU halts on its stack for, if any (only that one can resume it);
+/// else its last CPU if that one idles, or any idle CPU it may run on; else `me` if
+/// it may run here; else a CPU it may run on.
+fn home(t: &Thread, me: u32) -> u32 {
     if let Some(c) = t.on_cpu {
-        if IDLE.of(c).load(Ordering::Acquire) {
-            crate::arch::smp::kick(c);
-        }
+        return c;
+    }
+    let n = cpus();
+    if n < 2 {
+        return me;
+    }
+    let allowed = |c: u32| c < n && t.affinity & (1 << c) != 0;
+    let idle = |c: u32| IDLE.of(c).load(Ordering::Acquire);
+    if t.last_cpu != me && allowed(t.last_cpu) && idle(t.last_cpu) {
+        return t.last_cpu;
+    }
+    if let Some(c) = (0..n).find(|&c| c != me && allowed(c) && idle(c)) {
+        return c;
+    }
+    if allowed(me) {
+        return me;
+    }
+    if allowed(t.last_cpu) {
+        return t.last_cpu;
+    }
+    (0..n).find(|&c| allowed(c)).unwrap_or(me)
+}
+
+/// Puts runnable thread `tid` in a CPU's run queue (`home`), unless it is in one; a
+/// CPU other than this one is interrupted, to take it from its halt or, busy, to
+/// reschedule (only it may run the thread).
+fn enqueue(s: &mut Scheduler, tid: Tid) {
+    let me = crate::sync::cpu_id();
+    let Some(t) = s.threads.get_mut(&tid) else {
+        return;
+    };
+    if t.queued || t.state != State::Runnable {
         return;
     }
-    let me = crate::sync::cpu_id();
-    let allowed = |c: u32| c != me && t.affinity & (1 << c) != 0;
-    if let Some(c) = (0..cpus()).find(|&c| allowed(c) && IDLE.of(c).load(Ordering::Acquire)) {
+    t.queued = true;
+    let c = home(t, me);
+    s.queues[c as usize].push_back(tid);
+    if c != me {
         crate::arch::smp::kick(c);
-    } else if t.affinity & (1 << me) == 0 {
-        // Only busy CPUs may run it, not this one: one of them reschedules now.
-        if let Some(c) = (0..cpus()).find(|&c| allowed(c)) {
-            crate::arch::smp::kick(c);
-        }
     }
 }
 
@@ -742,6 +768,7 @@ fn expire_due(now: u64) {
                             if t.state == State::Blocked {
                                 t.state = State::Runnable;
                                 t.wake = Wake::TimedOut;
+                                enqueue(s, tid);
                             }
                         }
                     }
@@ -767,16 +794,54 @@ fn can_run_here(t: &Thread, me: u32) -> bool {
     t.state == State::Runnable && t.affinity & (1 << me) != 0 && t.on_cpu.is_none_or(|c| c == me)
 }
 
-/// The next thread this CPU can run after the cursor (round robin), if any.
-fn pick(s: &Scheduler) -> Option<Tid> {
-    let me = crate::sync::cpu_id();
-    let cursor = cpu().cursor.get();
-    let after = s.threads.range(cursor + 1..).map(|(&t, th)| (t, th));
-    let before = s.threads.range(..=cursor).map(|(&t, th)| (t, th));
-    after
-        .chain(before)
-        .find(|(_, t)| can_run_here(t, me))
-        .map(|(tid, _)| tid)
+/// The next thread this CPU runs from its own run queue: the oldest. Entries of
+/// threads no longer runnable are dropped; one that must run elsewhere (its affinity
+/// changed) moves.
+fn pick(s: &mut Scheduler, me: u32) -> Option<Tid> {
+    while let Some(tid) = s.queues[me as usize].pop_front() {
+        let Some(t) = s.threads.get_mut(&tid) else {
+            continue;
+        };
+        t.queued = false;
+        if can_run_here(t, me) {
+            return Some(tid);
+        }
+        // Runnable but not here: to its CPU's queue (unless that is this one: the
+        // thread this CPU runs, woken while it switches, is queued again at the switch).
+        if t.state == State::Runnable && home(t, me) != me {
+            enqueue(s, tid);
+        }
+    }
+    None
+}
+
+/// Takes a thread this CPU may run from another CPU's run queue, the longest first:
+/// what a CPU that would otherwise idle does (not one whose thread can go on, which
+/// would pull threads back and forth between CPUs at every yield).
+fn steal(s: &mut Scheduler, me: u32) -> Option<Tid> {
+    let n = cpus();
+    if n < 2 {
+        return None;
+    }
+    let mut victims: Vec<u32> = (0..n)
+        .filter(|&c| c != me && !s.queues[c as usize].is_empty())
+        .collect();
+    victims.sort_by_key(|&c| core::cmp::Reverse(s.queues[c as usize].len()));
+    for c in victims {
+        let threads = &s.threads;
+        let queue = &mut s.queues[c as usize];
+        let found = queue
+            .iter()
+            .position(|tid| threads.get(tid).is_some_and(|t| can_run_here(t, me)));
+        if let Some(i) = found {
+            let tid = queue.remove(i)?;
+            if let Some(t) = s.threads.get_mut(&tid) {
+                t.queued = false;
+            }
+            return Some(tid);
+        }
+    }
+    None
 }
 
 fn earliest_deadline(s: &Scheduler) -> Option<u64> {
@@ -794,10 +859,7 @@ pub fn rearm_timer() {
 fn arm_timer(s: &Scheduler, now: u64) {
     let cur = current();
     let me = crate::sync::cpu_id();
-    let others_runnable = s
-        .threads
-        .iter()
-        .any(|(&t, th)| t != cur && can_run_here(th, me));
+    let others_runnable = s.queues[me as usize].iter().any(|&t| t != cur);
     // The slice's end rounded up to `SLICE_GRAIN_NS`: each switch starts a slice, and
     // a server's threads switch every few microseconds when a frame wakes several of
     // them; rounded, their slices mostly end at the same instant, for which the timer
@@ -852,8 +914,16 @@ pub fn schedule() {
     let (mut s, next, now) = loop {
         let now = crate::time::monotonic_ns();
         wake_expired(now);
-        let s = SCHED.lock();
-        if let Some(t) = pick(&s) {
+        let mut s = SCHED.lock();
+        if let Some(t) = pick(&mut s, me) {
+            break (s, t, now);
+        }
+        // Nothing waits for this CPU: the thread it ran goes on, if it can; else it
+        // takes one waiting for another CPU.
+        if s.threads.get(&prev).is_some_and(|t| can_run_here(t, me)) {
+            break (s, prev, now);
+        }
+        if let Some(t) = steal(&mut s, me) {
             break (s, t, now);
         }
         if prev != 0 && bkl::active() {
@@ -890,11 +960,19 @@ pub fn schedule() {
         // Halted time is nobody's CPU time (a CPU timer may be checked next).
         c.run_since.set(crate::arch::cpu::rdtsc());
     };
-    if next != 0 {
-        c.cursor.set(next);
-    }
     c.slice_start.set(now);
     c.current.set(next);
+    if next != prev {
+        if let Some(p) = s.threads.get_mut(&prev) {
+            // Another CPU may pick it once this one is off its stack: the switch below
+            // ends before this CPU lets go of the big kernel lock.
+            p.on_cpu = None;
+        }
+        // Still runnable (preempted, yielding, moved by its affinity): to the back of
+        // a run queue, an idle CPU's if there is one; before the timer is armed, which
+        // ends `next`'s time slice for it if it waits here.
+        enqueue(&mut s, prev);
+    }
     arm_timer(&s, now);
     // Time spent halted while nothing ran is nobody's CPU time.
     c.run_since.set(crate::arch::cpu::rdtsc());
@@ -907,17 +985,8 @@ pub fn schedule() {
         Some(p) => {
             p.fs_base = prev_fs;
             p.gs_base = prev_gs;
-            // Another CPU may pick it once this one is off its stack: the switch below
-            // ends before this CPU lets go of the big kernel lock.
-            p.on_cpu = None;
             // The Thread is boxed: this address stays valid after the guard is dropped.
-            let save = &mut p.ksp as *mut u64;
-            if p.state == State::Runnable {
-                // Still runnable (preempted, yielding, moved by its affinity): an idle
-                // CPU may take it now (it may have looked while it was still here).
-                kick_idle(&s, prev);
-            }
-            save
+            &mut p.ksp as *mut u64
         }
         // From the idle context.
         None => IDLE_KSP.get().as_ptr(),
@@ -935,6 +1004,7 @@ pub fn schedule() {
     let (new_ksp, new_top, new_fs, new_gs, new_process) = {
         let n = s.threads.get_mut(&next).unwrap();
         n.on_cpu = Some(me);
+        n.last_cpu = me;
         (n.ksp, n.kstack_top, n.fs_base, n.gs_base, n.process)
     };
     drop(s);
