@@ -1,6 +1,9 @@
-//! Threads and the scheduler: one CPU, round robin. The kernel itself is never
+//! Threads and the scheduler: a FIFO run queue per CPU (a runnable thread waits in
+//! the queue of its last CPU if that one idles, else of an idle CPU, else of the CPU
+//! that woke it: `home`); a CPU with an empty queue whose thread cannot go on steals
+//! from the longest other queue (`steal`). The kernel itself is never
 //! preempted (it runs with interrupts off); program code is, by the APIC timer, when
-//! another thread is runnable: at the end of its time slice, which every wake-up
+//! another thread waits in its CPU's queue: at the end of its time slice, which every wake-up
 //! re-arms the timer for (a thread woken while the waker spins in user code runs
 //! within one slice). A thread's user context lives on its own kernel stack
 //! (saved by entry.S on syscall or interrupt), so switching threads is switching
