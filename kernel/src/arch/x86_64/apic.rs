@@ -14,7 +14,10 @@ pub const TIMER_VECTOR: u8 = 0x20;
 /// run queue (a thread became runnable).
 pub const TLB_VECTOR: u8 = 0xf0;
 pub const RESCHEDULE_VECTOR: u8 = 0xf1;
-const SPURIOUS_VECTOR: u8 = 0xff;
+/// Ends the halt of a CPU waiting for the big kernel lock: its turn has come.
+pub const LOCK_WAKE_VECTOR: u8 = 0xf2;
+/// The spurious-interrupt vector.
+pub const SPURIOUS_VECTOR: u8 = 0xff;
 
 const MSR_APIC_BASE: u32 = 0x1b;
 const REG_ID: usize = 0x20;

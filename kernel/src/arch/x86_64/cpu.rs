@@ -180,6 +180,14 @@ pub fn disable_interrupts() {
     unsafe { asm!("cli", options(nostack)) }
 }
 
+/// Sets the task priority (CR8, the local APIC's TPR bits 7:4): interrupts whose
+/// vector's top four bits are at or below it stay pending.
+#[inline]
+pub fn write_cr8(v: u64) {
+    // SAFETY: ring 0 may set the task priority; it only defers interrupts.
+    unsafe { asm!("mov cr8, {}", in(reg) v, options(nostack)) }
+}
+
 /// Unmasks interrupts on this CPU (`sti`).
 #[inline]
 pub fn enable_interrupts() {

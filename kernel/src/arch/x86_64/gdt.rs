@@ -38,7 +38,10 @@ pub const IST_EXCEPTION: u8 = 1;
 pub const IST_DOUBLE_FAULT: u8 = 2;
 pub const IST_NMI: u8 = 3;
 pub const IST_IRQ: u8 = 4;
-const IST_SLOTS: usize = 4;
+/// The inter-processor interrupts (vectors 0xf0 and up), which also reach a CPU that
+/// waits for the big kernel lock inside a device interrupt's handler (`smp::halt_for_ipi`).
+pub const IST_IPI: u8 = 5;
+const IST_SLOTS: usize = 5;
 
 const IST_STACK_SIZE: usize = 32 * 1024;
 

@@ -5,7 +5,7 @@
 //! never raises them. The crate's typed handler functions need the unstable
 //! `x86-interrupt` ABI; the gates here take the stubs' addresses instead.
 
-use super::gdt::{IST_DOUBLE_FAULT, IST_EXCEPTION, IST_IRQ, IST_NMI};
+use super::gdt::{IST_DOUBLE_FAULT, IST_EXCEPTION, IST_IPI, IST_IRQ, IST_NMI};
 use spin::Once;
 use x86_64::structures::idt::{Entry, InterruptDescriptorTable};
 use x86_64::VirtAddr;
@@ -30,13 +30,16 @@ fn gate<F>(entry: &mut Entry<F>, v: u8) {
         2 | 18 => IST_NMI,
         8 => IST_DOUBLE_FAULT,
         0..=31 => IST_EXCEPTION,
+        0xf0..=0xff => IST_IPI,
         _ => IST_IRQ,
     };
     // SAFETY: trap_vectors is entry.S's table of the 256 stubs, which live for the
     // kernel's lifetime; each stub handles its vector whether or not the CPU pushes an
     // error code, so it suits every entry type. The IST slots are set in every CPU's
     // TSS (gdt.rs) and used by no other handler in the middle of one (each kind of
-    // vector has its slot, and handlers run with interrupts off).
+    // vector has its slot, and handlers run with interrupts off; the one exception, a
+    // handler waiting for the big kernel lock, lets in only the IPIs, on their own
+    // slot, whose handlers never do).
     unsafe {
         let addr = trap_vectors[v as usize];
         entry

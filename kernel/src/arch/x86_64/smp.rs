@@ -1,6 +1,7 @@
 //! Several CPUs: starting the application processors (INIT-SIPI-SIPI into a real-mode
 //! trampoline below 1 MiB that goes straight to long mode), the page-table root each
-//! CPU has loaded, TLB shootdown, and the reschedule interrupt.
+//! CPU has loaded, TLB shootdown, the reschedule interrupt, and the halt of a CPU that
+//! waits for the big kernel lock (`halt_for_ipi`, `wake_halted`).
 //!
 //! TLB shootdown: a change that narrows or removes a present mapping (munmap,
 //! mprotect, a copy-on-write break, fork write-protecting the parent) must not leave
@@ -144,6 +145,32 @@ pub fn idle_wait(tsc_hz: u64) {
         cpu::wait_for_interrupt();
         KICKED[me].store(false, Ordering::Relaxed);
     }
+}
+
+/// Halts this CPU (called with interrupts off) until an inter-processor interrupt
+/// arrives: the big kernel lock's wait (`sync::bkl`), which must not burn the host CPU
+/// that the lock's holder may need (with QEMU's TCG every vCPU is a host thread, and
+/// on a loaded host a spinning waiter kept a preempted holder off the CPU for
+/// milliseconds at a time). Only the IPIs get through (the task priority holds the
+/// rest back until the lock is taken, as if interrupts stayed off): their handlers
+/// need no lock and run on their own IST stack, so that one can interrupt a device
+/// interrupt's handler that waits here.
+pub fn halt_for_ipi() {
+    cpu::write_cr8(0xe);
+    cpu::wait_for_interrupt();
+    cpu::write_cr8(0);
+}
+
+/// Ends `halt_for_ipi` on CPU `cpu` (an interrupt sent before its `hlt` ends the halt).
+pub fn wake_halted(cpu: u32) {
+    if let Some(apic_id) = percpu::apic_id_of(cpu) {
+        apic::send_ipi(apic_id, apic::LOCK_WAKE_VECTOR);
+    }
+}
+
+/// A reschedule interrupt to this CPU, taken when interrupts are next on.
+pub fn kick_self() {
+    apic::send_ipi(apic::id(), apic::RESCHEDULE_VECTOR);
 }
 
 /// Where an application processor arrives from the trampoline, on its own stack.

@@ -140,11 +140,46 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             frame.rip = rip;
         }
     }
-    if vector == super::apic::TLB_VECTOR as i64 {
-        // Another CPU waits for this with the big kernel lock held: answer without it.
-        super::smp::poll_flush();
-        super::apic::eoi();
-        return;
+    // The interrupts that need no big kernel lock: they may arrive while this CPU
+    // waits for it (`smp::halt_for_ipi`).
+    match vector {
+        v if v == super::apic::TLB_VECTOR as i64 => {
+            // Another CPU waits for this with the big kernel lock held: answer without it.
+            super::smp::poll_flush();
+            super::apic::eoi();
+            return;
+        }
+        v if v == super::apic::LOCK_WAKE_VECTOR as i64 => {
+            // Ends the halt of the lock's wait, which then looks again.
+            super::apic::eoi();
+            return;
+        }
+        v if v == super::apic::SPURIOUS_VECTOR as i64 => return,
+        v if !from_program
+            && (v == super::apic::TIMER_VECTOR as i64
+                || v == super::apic::RESCHEDULE_VECTOR as i64) =>
+        {
+            // Ends a halt (idle, or the lock's wait): the code that halted looks at
+            // the run queue and its deadlines itself.
+            if v == super::apic::TIMER_VECTOR as i64 {
+                super::apic::timer_fired();
+            } else {
+                crate::sync::bkl::kick_arrived();
+            }
+            super::apic::eoi();
+            return;
+        }
+        v if v == super::apic::TIMER_VECTOR as i64
+            || v == super::apic::RESCHEDULE_VECTOR as i64 =>
+        {
+            // Acknowledged before the lock's wait: while this vector is in service the
+            // APIC would hold back the IPI that ends that wait (same priority class).
+            if v == super::apic::TIMER_VECTOR as i64 {
+                super::apic::timer_fired();
+            }
+            super::apic::eoi();
+        }
+        _ => {}
     }
     // With several CPUs: the big kernel lock, unless this CPU holds it already (a fault
     // in kernel code). Back to program code, entry.S releases it; back to the idle
@@ -169,11 +204,7 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         v if v == super::apic::TIMER_VECTOR as i64
             || v == super::apic::RESCHEDULE_VECTOR as i64 =>
         {
-            if v == super::apic::TIMER_VECTOR as i64 {
-                super::apic::timer_fired();
-            }
-            super::apic::eoi();
-            crate::sched::on_timer_interrupt(frame.rip < super::paging::USER_END);
+            crate::sched::on_timer_interrupt(from_program);
         }
         v if crate::drivers::irq::is_device_vector(v) => {
             // The handler first: a level-triggered line must be deasserted (the device
