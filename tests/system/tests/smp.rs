@@ -11,6 +11,10 @@
 //! - a Rust program on rayon's pool (tests/programs/rust-rayon) and a Go program with
 //!   goroutines (tests/programs/goparallel, Debian's Go) at -c 2: both size themselves
 //!   by the 2 CPUs and compute the right results;
+//! - tests/programs/smp_wake_latency.c: wake-ups across CPUs (epoll_wait on an
+//!   eventfd, a pipe, a futex, a socketpair: a thread pinned to CPU 1 answers one
+//!   pinned to CPU 0, 300 round trips each), every message checked, each kind's median
+//!   round trip under 5 ms (issue 17: threaded servers at -c 2 answered in 2-300 ms);
 //! - the launcher's `-c` errors.
 
 use rumprun_system_tests::*;
@@ -43,6 +47,32 @@ fn smp_stress_two_cpus_glibc() {
 #[test]
 fn smp_stress_two_cpus_musl() {
     stress(Flavor::Musl);
+}
+
+fn wake_latency(flavor: Flavor) {
+    let run = boot_c("smp_wake_latency.c", flavor, &["-c", "2"], &["300", "5000"]);
+    run.assert_status(0)
+        .assert_stdout_line("2 CPUs, 300 rounds")
+        .assert_output_lacks("FAIL ")
+        .assert_stdout_line("ALL OK");
+    for kind in ["epoll+eventfd", "pipe", "futex", "socketpair"] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{kind}: median ")))
+            .unwrap_or_else(|| panic!("no {kind} line\n{}", run.dump()));
+        eprintln!("{line}");
+    }
+}
+
+#[test]
+fn smp_wake_latency_across_cpus_glibc() {
+    wake_latency(Flavor::Glibc);
+}
+
+#[test]
+fn smp_wake_latency_across_cpus_musl() {
+    wake_latency(Flavor::Musl);
 }
 
 fn affinity(flavor: Flavor, cpus: &str) {

@@ -189,9 +189,31 @@ pub struct Guest {
 impl Guest {
     /// `rumprun qemu -i OPTS IMAGE -- ARGS`.
     pub fn start(name: &str, image: &Path, opts: &[String], args: &[&str]) -> Guest {
+        Guest::start_in(Command::new(tool("rumprun")), name, image, opts, args)
+    }
+
+    /// As `start`, with QEMU (all its vCPU threads) on one host CPU (`taskset`): a
+    /// guest with several vCPUs then has them take turns, as a loaded host makes them.
+    pub fn start_on_one_host_cpu(
+        name: &str,
+        image: &Path,
+        opts: &[String],
+        args: &[&str],
+    ) -> Guest {
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", &first_allowed_cpu()]).arg(tool("rumprun"));
+        Guest::start_in(cmd, name, image, opts, args)
+    }
+
+    fn start_in(
+        mut cmd: Command,
+        name: &str,
+        image: &Path,
+        opts: &[String],
+        args: &[&str],
+    ) -> Guest {
         let log = scratch_dir(name).join("console.log");
         let out = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(tool("rumprun"));
         cmd.args(["qemu", "-i"]).args(opts).arg(image);
         if !args.is_empty() {
             cmd.arg("--").args(args);
@@ -244,6 +266,25 @@ impl Guest {
         };
         (status, self.console())
     }
+}
+
+/// The first host CPU this process may run on (its `Cpus_allowed_list`).
+fn first_allowed_cpu() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .expect("Cpus_allowed_list in /proc/self/status");
+    let first = list.trim().split([',', '-']).next().unwrap().to_string();
+    assert!(
+        Command::new("taskset")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success()),
+        "the test needs taskset (Debian package util-linux)"
+    );
+    first
 }
 
 fn kill_group(child: &mut Child) {
