@@ -23,6 +23,7 @@ pub fn init_early() {
         ON_XEN.store(true, Ordering::Relaxed);
     } else {
         hw::init_console();
+        crate::sync::bkl::let_waiters_halt();
     }
 }
 
