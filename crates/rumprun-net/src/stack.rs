@@ -1270,7 +1270,7 @@ fn service_listener(s: &mut Socket, i: usize, set: &mut Sockets) -> Option<Conn>
     let local = s.local.expect("listening sockets are bound");
     l.armed[pos] = Conn {
         iface: i,
-        handle: set.add(crate::tcp::rearmed_listener(&s.opts, &local)),
+        handle: set.add(crate::tcp::new_listener(&s.opts, &local)),
     };
     misfit
 }

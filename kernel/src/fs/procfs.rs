@@ -4,9 +4,7 @@
 //! directory per thread, with its stat, status and comm); /proc/self links to the
 //! caller's. A process's files are generated in its context
 //! (`process::fork::in_process`: its page tables and state), so the same code serves
-//! `/proc/self` and `/proc/<other>`. A read generates the file again and keeps only the
-//! bytes it asked for (`Window`): no kernel buffer ever holds a whole file, whose
-//! length a program controls (maps of a process with 65530 mappings). At the top: cpuinfo, meminfo, mounts, stat (CPU time
+//! `/proc/self` and `/proc/<other>`. At the top: cpuinfo, meminfo, mounts, stat (CPU time
 //! in USER_HZ ticks), uptime, version.
 
 use alloc::format;
@@ -15,7 +13,6 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::any::Any;
-use core::fmt::{self, Write};
 use rumprun_vfs::{
     DirEntry, Errno, FileSystem, FileType, Inode, InodeRef, Stat, StatFs, Timespec, VfsResult,
 };
@@ -237,24 +234,19 @@ impl Inode for ProcNode {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
-        let mut w = Window {
-            skip: offset,
-            buf,
-            filled: 0,
-        };
-        // A full window ends the generation early (fmt::Error): not an error.
-        match self.kind {
-            Kind::File(0, f) => _ = generate(f, None, &mut w),
-            Kind::File(p, f) => {
-                in_process(p, || _ = generate(f, None, &mut w)).ok_or(Errno::ENOENT)?
-            }
+        let content = match self.kind {
+            Kind::File(0, f) => generate(f, None),
+            Kind::File(p, f) => in_process(p, || generate(f, None)).ok_or(Errno::ENOENT)?,
             Kind::TaskFile(p, t, f) => {
-                in_process(p, || _ = generate(f, Some(t), &mut w)).ok_or(Errno::ENOENT)?
+                in_process(p, || generate(f, Some(t))).ok_or(Errno::ENOENT)?
             }
             _ if self.file_type() == FileType::Directory => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
-        }
-        Ok(w.filled)
+        };
+        let start = (offset as usize).min(content.len());
+        let n = buf.len().min(content.len() - start);
+        buf[..n].copy_from_slice(&content[start..start + n]);
+        Ok(n)
     }
 
     fn readlink(&self) -> VfsResult<Vec<u8>> {
@@ -326,67 +318,20 @@ impl Inode for ProcNode {
     }
 }
 
-/// The part of a generated file one read wants: the text before `skip` is counted and
-/// dropped, what follows fills `buf`, and writing stops (`fmt::Error`) once `buf` is
-/// full. So a file is generated piece by piece, however long the program made it (a
-/// process's maps), with no kernel buffer of its length: such a buffer once ended the
-/// VM when the kernel heap could not grow that much.
-struct Window<'a> {
-    skip: u64,
-    buf: &'a mut [u8],
-    filled: usize,
-}
-
-impl Window<'_> {
-    /// Passes over `len` bytes that lie wholly before the window without their text
-    /// (true), or does nothing (false): the caller then writes them.
-    fn skip_over(&mut self, len: u64) -> bool {
-        if self.skip < len {
-            return false;
-        }
-        self.skip -= len;
-        true
-    }
-
-    fn put(&mut self, bytes: &[u8]) -> fmt::Result {
-        let dropped = self.skip.min(bytes.len() as u64) as usize;
-        self.skip -= dropped as u64;
-        let bytes = &bytes[dropped..];
-        let n = bytes.len().min(self.buf.len() - self.filled);
-        self.buf[self.filled..self.filled + n].copy_from_slice(&bytes[..n]);
-        self.filled += n;
-        if self.filled == self.buf.len() {
-            Err(fmt::Error)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl fmt::Write for Window<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.put(s.as_bytes())
-    }
-}
-
-/// Hex digits `{:08x}` prints for `v`.
-fn hex_width(v: u64) -> u64 {
-    (u64::from(64 - v.leading_zeros()).div_ceil(4)).max(8)
-}
-
-/// Writes file `f` of the program, or of its thread `task`, through the window `w`.
-fn generate(f: ProcFile, task: Option<u32>, w: &mut Window) -> fmt::Result {
+/// The content of file `f` of the program, or of its thread `task`.
+fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
     let pid = own_pid();
     let id = task.map_or_else(|| pid.clone(), |t| format!("{t}"));
     let text = match f {
         ProcFile::CpuInfo => cpuinfo(),
         ProcFile::MemInfo => meminfo(),
         ProcFile::Mounts => {
+            let mut s = String::new();
             for (path, fstype) in super::vfs().mounts() {
                 let p = String::from_utf8_lossy(&path);
-                writeln!(w, "{fstype} {p} {fstype} rw 0 0")?;
+                s += &format!("{fstype} {p} {fstype} rw 0 0\n");
             }
-            return Ok(());
+            s
         }
         ProcFile::Uptime => {
             let ns = crate::time::monotonic_ns();
@@ -400,11 +345,12 @@ fn generate(f: ProcFile, task: Option<u32>, w: &mut Window) -> fmt::Result {
             String::from("Linux version 6.1.0-rumprun (rumprun) #1 rumprun unikernel\n")
         }
         ProcFile::Cmdline => {
+            let mut v = Vec::new();
             for a in crate::process::argv() {
-                w.put(a.as_bytes())?;
-                w.put(&[0])?;
+                v.extend_from_slice(a.as_bytes());
+                v.push(0);
             }
-            return Ok(());
+            return v;
         }
         ProcFile::Status => {
             let (free, total) = crate::mm::frames::stats();
@@ -435,23 +381,17 @@ fn generate(f: ProcFile, task: Option<u32>, w: &mut Window) -> fmt::Result {
         ProcFile::CpuStat => cpu_stat(),
         ProcFile::MountInfo => mountinfo(),
         ProcFile::Maps => {
-            let mut out = Ok(());
-            crate::mm::address_space::for_each_area(|start, end, prot| {
-                // "{start}-{end} rwxp 00000000 00:00 0\n": lines before the window
-                // are only counted (a read costs no formatting of them).
-                if w.skip_over(hex_width(start) + hex_width(end) + 24) {
-                    return true;
-                }
+            let mut s = String::new();
+            for (start, end, prot) in crate::mm::address_space::areas() {
                 let r = if prot & 1 != 0 { 'r' } else { '-' };
-                let wr = if prot & 2 != 0 { 'w' } else { '-' };
+                let w = if prot & 2 != 0 { 'w' } else { '-' };
                 let x = if prot & 4 != 0 { 'x' } else { '-' };
-                out = writeln!(w, "{start:08x}-{end:08x} {r}{wr}{x}p 00000000 00:00 0");
-                out.is_ok()
-            });
-            return out;
+                s += &format!("{start:08x}-{end:08x} {r}{w}{x}p 00000000 00:00 0\n");
+            }
+            s
         }
     };
-    w.write_str(&text)
+    text.into_bytes()
 }
 
 fn short_name() -> String {

@@ -134,14 +134,7 @@ pub const KERNEL_RESERVE: usize = 128;
 /// here on, so that the rest stays for what the kernel must do (reports, cleaning up
 /// after a killed process).
 pub fn kernel_low() -> bool {
-    !free_at_least(KERNEL_RESERVE / 2)
-}
-
-/// Whether at least `n` frames are free, after taking back what the kernel heap holds
-/// free (`heap::release`) if not. Not to be called with the heap locked.
-pub fn free_at_least(n: usize) -> bool {
-    let free = || FRAMES_MAP.lock().free;
-    free() >= n || (super::heap::release() > 0 && free() >= n)
+    FRAMES_MAP.lock().free < KERNEL_RESERVE / 2
 }
 
 /// What frees clean file pages when program memory runs out (the page cache's
@@ -165,11 +158,11 @@ pub fn spare() -> usize {
     FRAMES_MAP.lock().free.saturating_sub(KERNEL_RESERVE)
 }
 
-/// True when a frame for program memory or file data is left, after taking back the
-/// kernel heap's free pages (`free_at_least`) and then asking the page cache to drop
-/// clean pages if there was none. No lock of this module is held while the hook runs.
+/// True when a frame for program memory or file data is left, after asking the page
+/// cache to drop clean pages if there was none. No lock of this module is held
+/// while the hook runs.
 fn program_frame_left() -> bool {
-    if free_at_least(KERNEL_RESERVE + 1) {
+    if FRAMES_MAP.lock().free > KERNEL_RESERVE {
         return true;
     }
     let hook = *RECLAIM.lock();
@@ -290,16 +283,10 @@ fn unshare(f: usize) -> bool {
 
 /// Drops a reference to the frame at `paddr`; the last one returns it to the free set.
 pub fn free(paddr: u64) {
-    if !unshare((paddr / PAGE_SIZE) as usize) {
-        free_unshared(paddr);
-    }
-}
-
-/// Returns a frame that was never shared to the free set without looking at the
-/// reference counts: the kernel heap's (`heap::release`), which may be locked here
-/// (the counts' table allocates under its own lock).
-pub fn free_unshared(paddr: u64) {
     let f = (paddr / PAGE_SIZE) as usize;
+    if unshare(f) {
+        return;
+    }
     let mut map = FRAMES_MAP.lock();
     debug_assert!(
         map.bits[f / 64] & (1 << (f % 64)) == 0,
