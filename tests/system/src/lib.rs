@@ -55,6 +55,7 @@ pub fn tool(name: &str) -> PathBuf {
 pub const HOST_PROGRAMS: &[(&str, &str)] = &[
     ("gcc", "gcc"),
     ("readelf", "binutils"),
+    ("nm", "binutils"),
     ("qemu-system-x86_64", "qemu-system-x86"),
     ("cmake", "cmake"),
     ("gdb", "gdb"),

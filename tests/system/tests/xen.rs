@@ -11,8 +11,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use rumprun_system_tests::{
-    assert_e2fsck_clean, bake_config, build_c, check_output, debugfs_cat, mke2fs, repo_root,
-    run_with_timeout, scratch_dir, tool, Flavor, Run,
+    assert_e2fsck_clean, bake_config, build_c, check_output, debugfs_cat, destdir, mke2fs,
+    repo_root, run_with_timeout, scratch_dir, tool, Flavor, Run,
 };
 
 /// The whole host run: dom0's boot, every guest, power-off.
@@ -266,6 +266,11 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
 
 /// One host run: dom0 starts `guests` one after the other. Runs one at a time (two
 /// Xen hosts under TCG at once would slow both past their timeouts).
+///
+/// Each guest's commands run from a script of their own under ``guest_budget()`: a guest
+/// that hangs is named in its own section with what its vCPUs were doing (xenctx),
+/// its domain is destroyed, and the guests after it still run (before, one hang took
+/// the whole host run past its limit and every test failed with a log cut short).
 fn boot_host(guests: &[Guest], files: &[PathBuf]) -> Run {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -275,10 +280,19 @@ fn boot_host(guests: &[Guest], files: &[PathBuf]) -> Run {
         // Xen's own lines about the guest (a crash, a triple fault) go into its
         // section, renamed so the host keeps them: a failure then says why.
         job.push_str(&format!(
-            "echo 'XEN-TEST-BEGIN {id}'; {}; xl dmesg -c | grep -iE '{XEN_NEWS}' | \
-             tail -n 20 | sed 's/^(XEN)/xen:/'; echo 'XEN-TEST-END {id}'\n",
-            g.commands,
-            id = g.id
+            "cat > /tmp/guest-{id}.sh <<'XEN_GUEST_EOF'\n{commands}\nXEN_GUEST_EOF\n\
+             echo 'XEN-TEST-BEGIN {id}'; t0=$(date +%s)\n\
+             timeout -s KILL {budget} sh /tmp/guest-{id}.sh\n\
+             if [ $(( $(date +%s) - t0 )) -ge {budget} ]; then \
+             echo 'XEN-TEST-HUNG {id}: not done after {budget} s; its domains and their vCPUs:'; \
+             xl list; \
+             for d in $(xl list | awk 'NR > 1 && $2 != 0 {{ print $2 }}'); do \
+             xenctx -s /xen-host/files/kernel.map -C -a -S $d 2>&1 | head -n 120; xl destroy $d; done; fi\n\
+             xl dmesg -c | grep -iE '{XEN_NEWS}' | tail -n 20 | sed 's/^(XEN)/xen:/'; \
+             echo \"XEN-TEST-TIME {id} $(( $(date +%s) - t0 )) s\"; echo 'XEN-TEST-END {id}'\n",
+            commands = g.commands,
+            id = g.id,
+            budget = guest_budget(),
         ));
     }
     let mut cmd = Command::new(repo_root().join("tests/xen-host/xen-host"));
@@ -286,8 +300,55 @@ fn boot_host(guests: &[Guest], files: &[PathBuf]) -> Run {
     for f in files {
         cmd.arg("--file").arg(f);
     }
+    cmd.arg("--file").arg(kernel_map());
     cmd.arg("--").arg(&job);
     run_with_timeout(&mut cmd, HOST_TIMEOUT)
+}
+
+/// How long one guest's commands may take in the host run, in seconds (the slowest,
+/// the HTTP guest, waits up to 120 s for its server; a guest normally takes 1-10 s,
+/// up to 40 s on a loaded machine). `RUMPRUN_XEN_GUEST_BUDGET` sets another, e.g. a
+/// short one to see what a slow guest's vCPUs are doing.
+fn guest_budget() -> u64 {
+    std::env::var("RUMPRUN_XEN_GUEST_BUDGET")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(180)
+}
+
+/// The Xen kernel's symbols as `nm -n` lists them, for xenctx to name the functions
+/// a hung guest's vCPUs are in.
+fn kernel_map() -> PathBuf {
+    let dir = scratch_dir("xen-map");
+    let map = dir.join("kernel.map");
+    let elf = destdir().join("lib/rumprun-x86_64/xen/kernel.elf.debug");
+    let out = check_output(
+        Command::new("nm").args(["-n", "--defined-only"]).arg(&elf),
+        "listing the Xen kernel's symbols",
+    );
+    std::fs::write(&map, out.stdout).unwrap();
+    map
+}
+
+/// A run's log for a failure message: the disk guest's image (base64) left out, so
+/// that what matters is not cut off by a CI log's size limit.
+fn short_dump(run: &Run) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in run.dump().lines() {
+        if line == "XEN-IMAGE-END" {
+            skipping = false;
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if line == "XEN-IMAGE-BEGIN" {
+            skipping = true;
+            out.push_str("[the image, left out]\n");
+        }
+    }
+    out
 }
 
 /// The host run of guest `id` (the `smp-` guests have their own), done once for all
@@ -306,11 +367,19 @@ fn host_run(id: &str) -> &'static Run {
             boot_host(&guests, &files)
         })
     };
+    // What each guest took (shown with a failure, or with --nocapture).
+    for line in run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("XEN-TEST-TIME "))
+    {
+        println!("{line}");
+    }
     assert_eq!(
         run.status,
         Some(0),
         "the Xen test host's run failed:\n{}",
-        run.dump()
+        short_dump(run)
     );
     run
 }
@@ -322,7 +391,7 @@ fn section(id: &str) -> String {
     let begin = format!("XEN-TEST-BEGIN {id}\n");
     let end = format!("XEN-TEST-END {id}\n");
     let (Some(b), Some(e)) = (log.find(&begin), log.find(&end)) else {
-        panic!("no complete section for guest {id}:\n{}", run.dump());
+        panic!("no complete section for guest {id}:\n{}", short_dump(run));
     };
     log[b + begin.len()..e].to_string()
 }
