@@ -326,7 +326,19 @@ fn kernel_map() -> PathBuf {
         Command::new("nm").args(["-n", "--defined-only"]).arg(&elf),
         "listing the Xen kernel's symbols",
     );
-    std::fs::write(&map, out.stdout).unwrap();
+    // xenctx names addresses only between `_stext` and `_etext`, which this kernel
+    // does not define: the first and last code symbols stand in.
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let code: Vec<&str> = text
+        .lines()
+        .filter(|l| matches!(l.split(' ').nth(1), Some("t" | "T")))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    if let (Some(first), Some(last)) = (code.first(), code.last()) {
+        let bounds = format!("{first} T _stext\n{last} T _etext\n");
+        text.push_str(&bounds);
+    }
+    std::fs::write(&map, text).unwrap();
     map
 }
 
