@@ -205,6 +205,7 @@ impl PortSpace {
 pub(crate) struct Snapshot {
     pub(crate) bits: u32,
     pub(crate) rx: usize,
+    /// Free send space of a UDP socket (TCP: 0, see `tcp_snapshot`).
     pub(crate) tx_free: usize,
     pub(crate) accept: usize,
 }
@@ -1193,13 +1194,24 @@ fn acceptable_in<D: Device>(ifaces: &[Iface<D>], c: &Conn) -> bool {
 }
 
 /// Readiness of a TCP connection, as Linux's tcp_poll computes it.
+///
+/// Writable as Linux's `__sk_stream_is_writeable`: when the free send buffer holds at
+/// least half of what is queued (a full buffer becomes writable again once a third of
+/// it has been acknowledged), not at every free byte. The free space itself is no
+/// readiness edge (`tx_free` stays 0): an acknowledgment wakes nobody unless it makes
+/// the connection writable again. Otherwise every ACK would wake a sender that filled
+/// its buffer (nginx's sendfile: one wake-up, epoll round and system call per few
+/// segments acknowledged) and, through the socket's generation, re-report an
+/// edge-triggered epoll entry, and wake an epoll waiter for replies it already sent.
 fn tcp_snapshot(t: &TcpConn, sk: &tcp::Socket) -> Snapshot {
     use tcp::State::*;
     let mut snap = Snapshot {
         rx: sk.recv_queue(),
-        tx_free: sk.send_capacity() - sk.send_queue(),
         ..Snapshot::default()
     };
+    let queued = sk.send_queue() + t.corked.len();
+    let free = sk.send_capacity().saturating_sub(queued);
+    let writable = free > 0 && free >= queued / 2;
     let st = sk.state();
     snap.bits = match st {
         SynSent | SynReceived | Listen => 0,
@@ -1213,7 +1225,7 @@ fn tcp_snapshot(t: &TcpConn, sk: &tcp::Socket) -> Snapshot {
             if rd_closed {
                 b |= POLLRDHUP;
             }
-            if t.shut_wr || sk.can_send() {
+            if t.shut_wr || (sk.may_send() && writable) {
                 b |= POLLOUT;
             }
             if rd_closed && (t.shut_wr || matches!(st, LastAck | Closing | TimeWait)) {

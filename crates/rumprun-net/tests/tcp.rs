@@ -754,3 +754,61 @@ fn a_poll_wakes_only_the_sockets_it_changed() {
     assert_eq!(w.sockets & wait_bit(s2), 0, "the other one is not");
     assert_ne!(net.b.poll_bits(s1) & POLLIN, 0);
 }
+
+/// A connection whose send buffer filled up becomes writable again (POLLOUT, and a
+/// wake-up) only once a third of it has been acknowledged, as on Linux
+/// (`__sk_stream_is_writeable`: free space at least half of what is queued); the
+/// acknowledgments before that wake nobody.
+#[test]
+fn a_full_send_buffer_is_writable_again_after_a_third_is_acknowledged() {
+    let mut net = Net::new();
+    let (_l, c, s) = connected(&mut net, 7200);
+    assert_ne!(net.a.poll_bits(c) & POLLOUT, 0, "empty: writable");
+    // Nobody reads on b yet: fill a's send buffer.
+    let big = pattern(1 << 20, 3);
+    let mut sent = 0;
+    while net.a.send_room(c) != Some(0) {
+        while let Ok(n) = net.a.send(c, &big[sent..], None) {
+            sent += n;
+            net.run(1);
+        }
+        net.run(50); // b's window fills too
+    }
+    // The send buffer's size: what is queued when it is full.
+    let cap = DEFAULT_SNDBUF / 2;
+    assert_eq!(net.a.poll_bits(c) & POLLOUT, 0, "full: not writable");
+    // b reads a little at a time; a's buffer drains as b acknowledges it.
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 1024];
+    let mut woken_before = 0;
+    loop {
+        let r = net.b.recv(s, &mut buf, 0).unwrap();
+        assert!(r.len > 0, "b has a's bytes");
+        got.extend_from_slice(&buf[..r.len]);
+        net.b.poll(net.now);
+        let changed = net.a.poll(net.now);
+        let woken = changed && net.a.woken().sockets & wait_bit(c) != 0;
+        let room = net.a.send_room(c).unwrap();
+        let queued = cap - room;
+        let writable = net.a.poll_bits(c) & POLLOUT != 0;
+        assert_eq!(
+            writable,
+            room > 0 && room >= queued / 2,
+            "POLLOUT with {room} free and {queued} queued"
+        );
+        if writable {
+            assert!(woken, "becoming writable wakes the connection's waiters");
+            assert!(room * 3 >= cap - 2, "a third free ({room} of {cap})");
+            break;
+        }
+        if room > 0 {
+            woken_before += woken as usize;
+        }
+        net.run(1);
+    }
+    assert_eq!(
+        woken_before, 0,
+        "an ACK that left it unwritable woke a waiter"
+    );
+    assert_eq!(got, big[..got.len()]);
+}
