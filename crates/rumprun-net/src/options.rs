@@ -51,6 +51,9 @@ pub struct SockOpts {
     pub rcvbuf: usize,
     /// Reported SO_SNDBUF
     pub sndbuf: usize,
+    /// SO_SNDBUF was set: it, not the stack's default (`Stack::set_tcp_send_buffer`),
+    /// sizes a TCP connection's send buffer.
+    pub sndbuf_set: bool,
     /// SO_LINGER: `Some(seconds)` when on. `Some(0)` makes close send a reset.
     pub linger: Option<u32>,
     /// SO_RCVTIMEO in microseconds (0 = none); the kernel enforces it.
@@ -87,6 +90,7 @@ impl Default for SockOpts {
             cork: false,
             rcvbuf: DEFAULT_RCVBUF,
             sndbuf: DEFAULT_SNDBUF,
+            sndbuf_set: false,
             linger: None,
             rcvtimeo_us: 0,
             sndtimeo_us: 0,
@@ -106,9 +110,18 @@ impl SockOpts {
     pub fn rx_buffer_len(&self) -> usize {
         (self.rcvbuf / 2).clamp(2048, 4 << 20)
     }
-    /// The smoltcp send buffer size for a new connection.
+    /// The smoltcp send buffer size for a new socket (UDP; TCP: `tcp_tx_buffer_len`).
     pub fn tx_buffer_len(&self) -> usize {
         (self.sndbuf / 2).clamp(2048, 4 << 20)
+    }
+    /// The smoltcp send buffer size for a new TCP connection: SO_SNDBUF's when it was
+    /// set, else the stack's `default` (see `Stack::set_tcp_send_buffer`).
+    pub fn tcp_tx_buffer_len(&self, default: usize) -> usize {
+        if self.sndbuf_set {
+            self.tx_buffer_len()
+        } else {
+            default
+        }
     }
 }
 
@@ -231,7 +244,10 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             (SOL_SOCKET, SO_KEEPALIVE) => o.keepalive = int_arg(val)? != 0,
             (SOL_SOCKET, SO_BROADCAST) => o.broadcast = int_arg(val)? != 0,
             (SOL_SOCKET, SO_RCVBUF) => o.rcvbuf = reported_buf(int_arg(val)?),
-            (SOL_SOCKET, SO_SNDBUF) => o.sndbuf = reported_buf(int_arg(val)?),
+            (SOL_SOCKET, SO_SNDBUF) => {
+                o.sndbuf = reported_buf(int_arg(val)?);
+                o.sndbuf_set = true;
+            }
             (SOL_SOCKET, SO_LINGER) => o.linger = linger_arg(val)?,
             (SOL_SOCKET, SO_RCVTIMEO) => o.rcvtimeo_us = timeval_arg(val)?,
             (SOL_SOCKET, SO_SNDTIMEO) => o.sndtimeo_us = timeval_arg(val)?,

@@ -248,6 +248,8 @@ pub struct Stack<D: Device> {
     pub(crate) marking: bool,
     /// Whom the last `poll` asked to wake.
     pub(crate) woken: Woken,
+    /// The send buffer of a new TCP connection without SO_SNDBUF (bytes).
+    pub(crate) tcp_tx_len: usize,
 }
 
 /// Whom a [`Stack::poll`] that returned true should wake: the waiters on the sockets
@@ -267,6 +269,12 @@ pub struct Woken {
 pub fn wait_bit(id: SocketId) -> u32 {
     1 << (id.0 % 32)
 }
+
+/// The smallest default send buffer of a TCP connection (and the default until
+/// [`Stack::set_tcp_send_buffer`]): half the reported default SO_SNDBUF, as for a set one.
+pub const TCP_SEND_BUFFER_MIN: usize = crate::options::DEFAULT_SNDBUF / 2;
+/// The largest default send buffer of a TCP connection.
+pub const TCP_SEND_BUFFER_MAX: usize = 512 << 10;
 
 pub(crate) const EPHEMERAL_FIRST: u16 = 32768;
 pub(crate) const EPHEMERAL_LAST: u16 = 60999;
@@ -293,7 +301,20 @@ impl<D: Device> Stack<D> {
             lite: Default::default(),
             marking: false,
             woken: Woken::default(),
+            tcp_tx_len: TCP_SEND_BUFFER_MIN,
         }
+    }
+
+    /// Sizes the send buffers of the TCP connections made from now on without
+    /// SO_SNDBUF (connected, or armed on a listener for the next SYN): `len` bytes,
+    /// within [TCP_SEND_BUFFER_MIN, TCP_SEND_BUFFER_MAX]. A connection's send buffer
+    /// is also what it has in flight: where a round trip is long against the time
+    /// to send (a busy or virtual host), a bigger one moves a bulk transfer faster,
+    /// as Linux's send buffers grow with the connection's window (up to 4 MiB). It
+    /// cannot grow later (smoltcp's buffers are fixed), so the kernel chooses from
+    /// the memory that is free (see `net::tcp_send_buffer`).
+    pub fn set_tcp_send_buffer(&mut self, len: usize) {
+        self.tcp_tx_len = len.clamp(TCP_SEND_BUFFER_MIN, TCP_SEND_BUFFER_MAX);
     }
 
     // ----- interfaces -----
@@ -948,9 +969,12 @@ impl<D: Device> Stack<D> {
         }
         for i in 0..self.ifaces.len() {
             let (iface, socks, orphans) = (&mut self.ifaces[i], &mut self.socks, &mut self.orphans);
+            let tx_default = self.tcp_tx_len;
             let (c, more) = iface.poll(now, |set| {
                 for &l in &listeners {
-                    let misfit = socks[l].as_mut().and_then(|s| service_listener(s, i, set));
+                    let misfit = socks[l]
+                        .as_mut()
+                        .and_then(|s| service_listener(s, i, set, tx_default));
                     if let Some(c) = misfit {
                         rehome(socks, &listeners, l, c, set, orphans);
                     }
@@ -1251,7 +1275,12 @@ fn spaces(addr: &SockAddr, v6only: bool) -> (bool, bool) {
 /// to the pending queue (or drops them silently when the backlog is full: the client
 /// retransmits its SYN, as with Linux) and re-arms. A connection of a family `s` does
 /// not take is returned, for [`rehome`].
-fn service_listener(s: &mut Socket, i: usize, set: &mut Sockets) -> Option<Conn> {
+fn service_listener(
+    s: &mut Socket,
+    i: usize,
+    set: &mut Sockets,
+    tx_default: usize,
+) -> Option<Conn> {
     let Proto::Tcp(TcpState::Listening(l)) = &mut s.proto else {
         return None;
     };
@@ -1282,7 +1311,7 @@ fn service_listener(s: &mut Socket, i: usize, set: &mut Sockets) -> Option<Conn>
     let local = s.local.expect("listening sockets are bound");
     l.armed[pos] = Conn {
         iface: i,
-        handle: set.add(crate::tcp::new_listener(&s.opts, &local)),
+        handle: set.add(crate::tcp::new_listener(&s.opts, &local, tx_default)),
     };
     misfit
 }

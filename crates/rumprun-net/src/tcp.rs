@@ -66,10 +66,11 @@ pub(crate) fn fin_received(st: tcp::State) -> bool {
     matches!(st, CloseWait | LastAck | Closing | TimeWait | Closed)
 }
 
-/// A smoltcp TCP socket with the buffer sizes and options of `opts`.
-pub(crate) fn new_socket(opts: &SockOpts) -> tcp::Socket<'static> {
+/// A smoltcp TCP socket with the buffer sizes and options of `opts` (`tx_default`: the
+/// send buffer's size unless SO_SNDBUF was set).
+pub(crate) fn new_socket(opts: &SockOpts, tx_default: usize) -> tcp::Socket<'static> {
     let rx = tcp::SocketBuffer::new(vec![0u8; opts.rx_buffer_len()]);
-    let tx = tcp::SocketBuffer::new(vec![0u8; opts.tx_buffer_len()]);
+    let tx = tcp::SocketBuffer::new(vec![0u8; opts.tcp_tx_buffer_len(tx_default)]);
     let mut s = tcp::Socket::new(rx, tx);
     apply_opts(&mut s, opts);
     s
@@ -86,8 +87,12 @@ pub(crate) fn apply_opts(s: &mut tcp::Socket<'static>, opts: &SockOpts) {
 }
 
 /// A smoltcp socket listening on `local`.
-pub(crate) fn new_listener(opts: &SockOpts, local: &SockAddr) -> tcp::Socket<'static> {
-    let mut s = new_socket(opts);
+pub(crate) fn new_listener(
+    opts: &SockOpts,
+    local: &SockAddr,
+    tx_default: usize,
+) -> tcp::Socket<'static> {
+    let mut s = new_socket(opts, tx_default);
     s.listen(local.to_listen_endpoint())
         .expect("a fresh socket listens on a nonzero port");
     s
@@ -118,11 +123,12 @@ impl<D: Device> Stack<D> {
         // Listening is a strong hold: refuse if another listener/bound socket overlaps
         // (a bind under SO_REUSEADDR may have passed over connections only).
         let mut armed = Vec::new();
+        let tx_default = self.tcp_tx_len;
         for (i, iface) in self.ifaces.iter_mut().enumerate() {
             if !local.is_unspecified() && !iface.has_addr(local.ip()) {
                 continue;
             }
-            let h = iface.sockets.add(new_listener(&opts, &local));
+            let h = iface.sockets.add(new_listener(&opts, &local, tx_default));
             armed.push(Conn {
                 iface: i,
                 handle: h,
@@ -246,7 +252,7 @@ impl<D: Device> Stack<D> {
                 self.sock(id)?.family.unspecified().with_port(p)
             }
         };
-        let mut sk = new_socket(&opts);
+        let mut sk = new_socket(&opts, self.tcp_tx_len);
         sk.set_timeout(Some(Duration::from_millis(CONNECT_TIMEOUT_MS as u64)));
         let iface = &mut self.ifaces[i];
         let mut lep = local.to_listen_endpoint();

@@ -812,3 +812,70 @@ fn a_full_send_buffer_is_writable_again_after_a_third_is_acknowledged() {
     );
     assert_eq!(got, big[..got.len()]);
 }
+
+/// `Stack::set_tcp_send_buffer` sizes the send buffers of the connections made after
+/// it, accepted or connected (within 64 KiB and 512 KiB); SO_SNDBUF set on a socket
+/// sizes its own instead; the connections made before keep theirs.
+#[test]
+fn the_stacks_send_buffer_size_applies_to_new_connections_unless_sndbuf_is_set() {
+    use rumprun_net::stack::{TCP_SEND_BUFFER_MAX, TCP_SEND_BUFFER_MIN};
+    let mut net = Net::new();
+    let (l, c0, _s0) = connected(&mut net, 7300);
+    assert_eq!(net.a.send_room(c0), Some(TCP_SEND_BUFFER_MIN));
+    net.a.set_tcp_send_buffer(300 << 10);
+    net.b.set_tcp_send_buffer(100 << 30); // more than the largest
+                                          // b's listener was armed before: the next connection it accepts has the old
+                                          // size, the one after the new.
+    let accept = |net: &mut Net, c| {
+        assert_eq!(net.a.connect(c, v4(B_IP, 7300)), Err(EINPROGRESS));
+        net.until(1000, |n| {
+            n.a.connect_result(c).is_some() && n.b.poll_bits(l) & POLLIN != 0
+        });
+        net.b.accept(l).unwrap().0
+    };
+    let c1 = tcp4(&mut net.a);
+    let s1 = accept(&mut net, c1);
+    assert_eq!(net.a.send_room(c1), Some(300 << 10), "connected after");
+    assert_eq!(
+        net.b.send_room(s1),
+        Some(TCP_SEND_BUFFER_MIN),
+        "armed before"
+    );
+    let c2 = tcp4(&mut net.a);
+    let v = (40000i32).to_ne_bytes();
+    net.a.setsockopt(c2, SOL_SOCKET, SO_SNDBUF, &v).unwrap();
+    let s2 = accept(&mut net, c2);
+    assert_eq!(
+        net.a.send_room(c2),
+        Some(40000),
+        "SO_SNDBUF's size (reported 80000)"
+    );
+    assert_eq!(
+        net.b.send_room(s2),
+        Some(TCP_SEND_BUFFER_MAX),
+        "armed after"
+    );
+    assert_eq!(
+        net.a.send_room(c0),
+        Some(TCP_SEND_BUFFER_MIN),
+        "made before"
+    );
+    // A big send queues as much as the buffer holds.
+    let big = pattern(1 << 20, 9);
+    assert_eq!(net.b.send(s2, &big, None), Ok(TCP_SEND_BUFFER_MAX));
+    net.b.set_tcp_send_buffer(0);
+    let c3 = tcp4(&mut net.a);
+    let s3 = accept(&mut net, c3);
+    assert_eq!(
+        net.b.send_room(s3),
+        Some(TCP_SEND_BUFFER_MAX),
+        "armed before"
+    );
+    let c4 = tcp4(&mut net.a);
+    let s4 = accept(&mut net, c4);
+    assert_eq!(
+        net.b.send_room(s4),
+        Some(TCP_SEND_BUFFER_MIN),
+        "less than the smallest"
+    );
+}

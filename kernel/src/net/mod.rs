@@ -67,9 +67,21 @@ static LAST_POLL: Mutex<LastPoll> = Mutex::new(LastPoll {
     next_timer_ms: None,
 });
 
+/// The send buffer for the TCP connections made next (`Stack::set_tcp_send_buffer`):
+/// 1/256 of the free memory, so that a bulk transfer has room in flight when memory
+/// is plentiful (512 KiB at most, from 128 MiB free), while connections made one
+/// after another can take only a shrinking share of what is left (64 KiB, the
+/// smallest, below 16 MiB free).
+fn tcp_send_buffer() -> usize {
+    let (free_frames, _) = crate::mm::frames::stats();
+    free_frames.saturating_mul(crate::arch::paging::PAGE_SIZE as usize) / 256
+}
+
 /// Polls `stack` at `now` and records the outcome in LAST_POLL; wakes waiters when
 /// something changed.
 fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
+    // Before the poll: a SYN it takes re-arms the listener with a new connection.
+    stack.set_tcp_send_buffer(tcp_send_buffer());
     let changed = stack.poll(now);
     // Sent frames wait for the batch's kick (see `netdev::kick_pending`).
     netdev::schedule_kick(crate::time::monotonic_ns());
@@ -101,6 +113,7 @@ pub fn with<R>(f: impl FnOnce(&mut Stack<Nic>) -> R) -> R {
     let stack = guard.get_or_insert_with(|| {
         crate::arch::x86_64::bigstack::call_on_heap_stack(1 << 20, new_stack)
     });
+    stack.set_tcp_send_buffer(tcp_send_buffer()); // for a connect or listen in `f`
     let r = f(stack);
     poll_stack(stack, now_ms());
     r
