@@ -1311,7 +1311,7 @@ fn service_listener(
     let local = s.local.expect("listening sockets are bound");
     l.armed[pos] = Conn {
         iface: i,
-        handle: set.add(crate::tcp::new_listener(&s.opts, &local, tx_default)),
+        handle: set.add(crate::tcp::rearmed_listener(&s.opts, &local, tx_default)),
     };
     misfit
 }

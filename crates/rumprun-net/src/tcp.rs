@@ -66,14 +66,28 @@ pub(crate) fn fin_received(st: tcp::State) -> bool {
     matches!(st, CloseWait | LastAck | Closing | TimeWait | Closed)
 }
 
+/// A zeroed buffer of `len` bytes, or ENOBUFS when the heap cannot grow that much:
+/// the program sizes socket buffers (SO_RCVBUF/SO_SNDBUF, up to 4 MiB each) and makes
+/// as many sockets as it likes, and an allocation that cannot fail ends the VM.
+pub(crate) fn zeroed(len: usize) -> Result<Vec<u8>, Errno> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| ENOBUFS)?;
+    v.resize(len, 0);
+    Ok(v)
+}
+
 /// A smoltcp TCP socket with the buffer sizes and options of `opts` (`tx_default`: the
-/// send buffer's size unless SO_SNDBUF was set).
-pub(crate) fn new_socket(opts: &SockOpts, tx_default: usize) -> tcp::Socket<'static> {
-    let rx = tcp::SocketBuffer::new(vec![0u8; opts.rx_buffer_len()]);
-    let tx = tcp::SocketBuffer::new(vec![0u8; opts.tcp_tx_buffer_len(tx_default)]);
+/// send buffer's size unless SO_SNDBUF was set); ENOBUFS when there is no memory for
+/// its buffers.
+pub(crate) fn new_socket(
+    opts: &SockOpts,
+    tx_default: usize,
+) -> Result<tcp::Socket<'static>, Errno> {
+    let rx = tcp::SocketBuffer::new(zeroed(opts.rx_buffer_len())?);
+    let tx = tcp::SocketBuffer::new(zeroed(opts.tcp_tx_buffer_len(tx_default))?);
     let mut s = tcp::Socket::new(rx, tx);
     apply_opts(&mut s, opts);
-    s
+    Ok(s)
 }
 
 /// Applies the options smoltcp knows to a live socket.
@@ -86,16 +100,37 @@ pub(crate) fn apply_opts(s: &mut tcp::Socket<'static>, opts: &SockOpts) {
     s.set_hop_limit(opts.ttl);
 }
 
-/// A smoltcp socket listening on `local`.
+/// A smoltcp socket listening on `local`; ENOBUFS when there is no memory for it.
 pub(crate) fn new_listener(
     opts: &SockOpts,
     local: &SockAddr,
     tx_default: usize,
-) -> tcp::Socket<'static> {
-    let mut s = new_socket(opts, tx_default);
+) -> Result<tcp::Socket<'static>, Errno> {
+    let mut s = new_socket(opts, tx_default)?;
     s.listen(local.to_listen_endpoint())
         .expect("a fresh socket listens on a nonzero port");
-    s
+    Ok(s)
+}
+
+/// A listener re-armed after a connection arrived (no caller to give an errno to):
+/// with the listener's buffers, or with the smallest ones when memory is short.
+pub(crate) fn rearmed_listener(
+    opts: &SockOpts,
+    local: &SockAddr,
+    tx_default: usize,
+) -> tcp::Socket<'static> {
+    new_listener(opts, local, tx_default).unwrap_or_else(|_| {
+        let mut small = opts.clone();
+        (small.rcvbuf, small.sndbuf) = (0, 0);
+        let mut s = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0u8; small.rx_buffer_len()]),
+            tcp::SocketBuffer::new(vec![0u8; small.tx_buffer_len()]),
+        );
+        apply_opts(&mut s, opts);
+        s.listen(local.to_listen_endpoint())
+            .expect("a fresh socket listens on a nonzero port");
+        s
+    })
 }
 
 impl<D: Device> Stack<D> {
@@ -122,16 +157,18 @@ impl<D: Device> Stack<D> {
         let opts = s.opts.clone();
         // Listening is a strong hold: refuse if another listener/bound socket overlaps
         // (a bind under SO_REUSEADDR may have passed over connections only).
-        let mut armed = Vec::new();
+        let mut fresh = Vec::new();
         let tx_default = self.tcp_tx_len;
-        for (i, iface) in self.ifaces.iter_mut().enumerate() {
-            if !local.is_unspecified() && !iface.has_addr(local.ip()) {
-                continue;
+        for (i, iface) in self.ifaces.iter().enumerate() {
+            if local.is_unspecified() || iface.has_addr(local.ip()) {
+                fresh.push((i, new_listener(&opts, &local, tx_default)?));
             }
-            let h = iface.sockets.add(new_listener(&opts, &local, tx_default));
+        }
+        let mut armed = Vec::new();
+        for (i, sk) in fresh {
             armed.push(Conn {
                 iface: i,
-                handle: h,
+                handle: self.ifaces[i].sockets.add(sk),
             });
         }
         self.sock_mut(id)?.proto = Proto::Tcp(TcpState::Listening(Listener {
@@ -252,7 +289,7 @@ impl<D: Device> Stack<D> {
                 self.sock(id)?.family.unspecified().with_port(p)
             }
         };
-        let mut sk = new_socket(&opts, self.tcp_tx_len);
+        let mut sk = new_socket(&opts, self.tcp_tx_len)?;
         sk.set_timeout(Some(Duration::from_millis(CONNECT_TIMEOUT_MS as u64)));
         let iface = &mut self.ifaces[i];
         let mut lep = local.to_listen_endpoint();

@@ -50,22 +50,28 @@ impl<D: Device> Stack<D> {
             s.opts.tx_buffer_len().max(MAX_DATAGRAM + 1),
         );
         let ttl = s.opts.ttl;
-        let mut socks = vec::Vec::new();
-        for (i, iface) in self.ifaces.iter_mut().enumerate() {
+        // All sockets are made before any is added: no memory for the buffers
+        // (SO_RCVBUF/SO_SNDBUF) is ENOBUFS with nothing left behind.
+        let mut fresh = vec::Vec::new();
+        for _ in &self.ifaces {
             let rx = udp::PacketBuffer::new(
                 vec![udp::PacketMetadata::EMPTY; QUEUE_PACKETS],
-                vec![0u8; rxlen],
+                crate::tcp::zeroed(rxlen)?,
             );
             let tx = udp::PacketBuffer::new(
                 vec![udp::PacketMetadata::EMPTY; QUEUE_PACKETS],
-                vec![0u8; txlen],
+                crate::tcp::zeroed(txlen)?,
             );
             let mut sk = udp::Socket::new(rx, tx);
             sk.set_hop_limit(ttl);
             sk.bind(local.to_listen_endpoint()).map_err(|_| EINVAL)?;
+            fresh.push(sk);
+        }
+        let mut socks = vec::Vec::new();
+        for (i, sk) in fresh.into_iter().enumerate() {
             socks.push(Conn {
                 iface: i,
-                handle: iface.sockets.add(sk),
+                handle: self.ifaces[i].sockets.add(sk),
             });
         }
         let Proto::Udp(u) = &mut self.sock_mut(id)?.proto else {

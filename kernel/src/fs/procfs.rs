@@ -4,7 +4,9 @@
 //! directory per thread, with its stat, status and comm); /proc/self links to the
 //! caller's. A process's files are generated in its context
 //! (`process::fork::in_process`: its page tables and state), so the same code serves
-//! `/proc/self` and `/proc/<other>`. At the top: cpuinfo, meminfo, mounts, stat (CPU time
+//! `/proc/self` and `/proc/<other>`. A read generates the file again and keeps only the
+//! bytes it asked for (`Window`): no kernel buffer ever holds a whole file, whose
+//! length a program controls (maps of a process with 65530 mappings). At the top: cpuinfo, meminfo, mounts, stat (CPU time
 //! in USER_HZ ticks), uptime, version.
 
 use alloc::format;
@@ -13,6 +15,7 @@ use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::any::Any;
+use core::fmt::{self, Write};
 use rumprun_vfs::{
     DirEntry, Errno, FileSystem, FileType, Inode, InodeRef, Stat, StatFs, Timespec, VfsResult,
 };
@@ -234,19 +237,24 @@ impl Inode for ProcNode {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
-        let content = match self.kind {
-            Kind::File(0, f) => generate(f, None),
-            Kind::File(p, f) => in_process(p, || generate(f, None)).ok_or(Errno::ENOENT)?,
+        let mut w = Window {
+            skip: offset,
+            buf,
+            filled: 0,
+        };
+        // A full window ends the generation early (fmt::Error): not an error.
+        match self.kind {
+            Kind::File(0, f) => _ = generate(f, None, &mut w),
+            Kind::File(p, f) => {
+                in_process(p, || _ = generate(f, None, &mut w)).ok_or(Errno::ENOENT)?
+            }
             Kind::TaskFile(p, t, f) => {
-                in_process(p, || generate(f, Some(t))).ok_or(Errno::ENOENT)?
+                in_process(p, || _ = generate(f, Some(t), &mut w)).ok_or(Errno::ENOENT)?
             }
             _ if self.file_type() == FileType::Directory => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
-        };
-        let start = (offset as usize).min(content.len());
-        let n = buf.len().min(content.len() - start);
-        buf[..n].copy_from_slice(&content[start..start + n]);
-        Ok(n)
+        }
+        Ok(w.filled)
     }
 
     fn readlink(&self) -> VfsResult<Vec<u8>> {
@@ -318,20 +326,67 @@ impl Inode for ProcNode {
     }
 }
 
-/// The content of file `f` of the program, or of its thread `task`.
-fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
+/// The part of a generated file one read wants: the text before `skip` is counted and
+/// dropped, what follows fills `buf`, and writing stops (`fmt::Error`) once `buf` is
+/// full. So a file is generated piece by piece, however long the program made it (a
+/// process's maps), with no kernel buffer of its length: such a buffer once ended the
+/// VM when the kernel heap could not grow that much.
+struct Window<'a> {
+    skip: u64,
+    buf: &'a mut [u8],
+    filled: usize,
+}
+
+impl Window<'_> {
+    /// Passes over `len` bytes that lie wholly before the window without their text
+    /// (true), or does nothing (false): the caller then writes them.
+    fn skip_over(&mut self, len: u64) -> bool {
+        if self.skip < len {
+            return false;
+        }
+        self.skip -= len;
+        true
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> fmt::Result {
+        let dropped = self.skip.min(bytes.len() as u64) as usize;
+        self.skip -= dropped as u64;
+        let bytes = &bytes[dropped..];
+        let n = bytes.len().min(self.buf.len() - self.filled);
+        self.buf[self.filled..self.filled + n].copy_from_slice(&bytes[..n]);
+        self.filled += n;
+        if self.filled == self.buf.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Write for Window<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes())
+    }
+}
+
+/// Hex digits `{:08x}` prints for `v`.
+fn hex_width(v: u64) -> u64 {
+    (u64::from(64 - v.leading_zeros()).div_ceil(4)).max(8)
+}
+
+/// Writes file `f` of the program, or of its thread `task`, through the window `w`.
+fn generate(f: ProcFile, task: Option<u32>, w: &mut Window) -> fmt::Result {
     let pid = own_pid();
     let id = task.map_or_else(|| pid.clone(), |t| format!("{t}"));
     let text = match f {
         ProcFile::CpuInfo => cpuinfo(),
         ProcFile::MemInfo => meminfo(),
         ProcFile::Mounts => {
-            let mut s = String::new();
             for (path, fstype) in super::vfs().mounts() {
                 let p = String::from_utf8_lossy(&path);
-                s += &format!("{fstype} {p} {fstype} rw 0 0\n");
+                writeln!(w, "{fstype} {p} {fstype} rw 0 0")?;
             }
-            s
+            return Ok(());
         }
         ProcFile::Uptime => {
             let ns = crate::time::monotonic_ns();
@@ -345,12 +400,11 @@ fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
             String::from("Linux version 6.1.0-rumprun (rumprun) #1 rumprun unikernel\n")
         }
         ProcFile::Cmdline => {
-            let mut v = Vec::new();
             for a in crate::process::argv() {
-                v.extend_from_slice(a.as_bytes());
-                v.push(0);
+                w.put(a.as_bytes())?;
+                w.put(&[0])?;
             }
-            return v;
+            return Ok(());
         }
         ProcFile::Status => {
             let (free, total) = crate::mm::frames::stats();
@@ -381,17 +435,23 @@ fn generate(f: ProcFile, task: Option<u32>) -> Vec<u8> {
         ProcFile::CpuStat => cpu_stat(),
         ProcFile::MountInfo => mountinfo(),
         ProcFile::Maps => {
-            let mut s = String::new();
-            for (start, end, prot) in crate::mm::address_space::areas() {
+            let mut out = Ok(());
+            crate::mm::address_space::for_each_area(|start, end, prot| {
+                // "{start}-{end} rwxp 00000000 00:00 0\n": lines before the window
+                // are only counted (a read costs no formatting of them).
+                if w.skip_over(hex_width(start) + hex_width(end) + 24) {
+                    return true;
+                }
                 let r = if prot & 1 != 0 { 'r' } else { '-' };
-                let w = if prot & 2 != 0 { 'w' } else { '-' };
+                let wr = if prot & 2 != 0 { 'w' } else { '-' };
                 let x = if prot & 4 != 0 { 'x' } else { '-' };
-                s += &format!("{start:08x}-{end:08x} {r}{w}{x}p 00000000 00:00 0\n");
-            }
-            s
+                out = writeln!(w, "{start:08x}-{end:08x} {r}{wr}{x}p 00000000 00:00 0");
+                out.is_ok()
+            });
+            return out;
         }
     };
-    text.into_bytes()
+    w.write_str(&text)
 }
 
 fn short_name() -> String {

@@ -658,7 +658,7 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
     // The child's copy of the areas comes from the kernel heap (about 128 bytes an
     // area): refused unless that much is free beyond the kernel's reserve.
     let heap_frames = (s.areas.len() * 128).div_ceil(PAGE_SIZE as usize);
-    if frames::stats().0 < frames::KERNEL_RESERVE + heap_frames || frames::kernel_low() {
+    if !frames::free_at_least(frames::KERNEL_RESERVE + heap_frames) || frames::kernel_low() {
         return Err(Error::NoMemory);
     }
     // A page-cache file's pages need nothing: both sides fault in the file's frames.
@@ -911,14 +911,16 @@ pub fn remap(
     Ok(dest)
 }
 
-/// Every area as (start, end, prot), in address order, for /proc/self/maps.
-pub fn areas() -> alloc::vec::Vec<(u64, u64, u32)> {
-    space()
-        .lock()
-        .areas
-        .iter()
-        .map(|(&s, a)| (s, a.end, a.prot))
-        .collect()
+/// Calls `f(start, end, prot)` for every area in address order until it returns
+/// false (/proc/self/maps: no copy of the list, which a program can make as long as
+/// it has mappings). `f` runs under the address-space lock: it must not allocate much
+/// or touch the program's memory.
+pub fn for_each_area(mut f: impl FnMut(u64, u64, u32) -> bool) {
+    for (&s, a) in space().lock().areas.iter() {
+        if !f(s, a.end, a.prot) {
+            break;
+        }
+    }
 }
 
 /// Maps `len` bytes of a file at `offset` (page aligned): pages are read from the file

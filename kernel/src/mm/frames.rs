@@ -134,13 +134,21 @@ pub const KERNEL_RESERVE: usize = 128;
 /// here on, so that the rest stays for what the kernel must do (reports, cleaning up
 /// after a killed process).
 pub fn kernel_low() -> bool {
-    FRAMES_MAP.lock().free < KERNEL_RESERVE / 2
+    !free_at_least(KERNEL_RESERVE / 2)
+}
+
+/// Whether at least `n` frames are free, after taking back what the kernel heap holds
+/// free (`heap::release`) if not. Not to be called with the heap locked (nothing that
+/// holds it allocates frames for programs or faults on program memory).
+pub fn free_at_least(n: usize) -> bool {
+    let free = || FRAMES_MAP.lock().free;
+    free() >= n || (super::heap::release() > 0 && free() >= n)
 }
 
 /// One frame for program memory or file data (not zeroed); None when only the
 /// kernel's reserve is left.
 pub fn alloc_for_program() -> Option<u64> {
-    if FRAMES_MAP.lock().free <= KERNEL_RESERVE {
+    if !free_at_least(KERNEL_RESERVE + 1) {
         return None;
     }
     alloc()
@@ -148,7 +156,7 @@ pub fn alloc_for_program() -> Option<u64> {
 
 /// As `alloc_for_program`, zeroed.
 pub fn alloc_zeroed_for_program() -> Option<u64> {
-    if FRAMES_MAP.lock().free <= KERNEL_RESERVE {
+    if !free_at_least(KERNEL_RESERVE + 1) {
         return None;
     }
     alloc_zeroed()
@@ -251,10 +259,16 @@ fn unshare(f: usize) -> bool {
 
 /// Drops a reference to the frame at `paddr`; the last one returns it to the free set.
 pub fn free(paddr: u64) {
-    let f = (paddr / PAGE_SIZE) as usize;
-    if unshare(f) {
-        return;
+    if !unshare((paddr / PAGE_SIZE) as usize) {
+        free_unshared(paddr);
     }
+}
+
+/// Returns a frame that was never shared to the free set without looking at the
+/// reference counts: the kernel heap's (`heap::release`), which may be locked here
+/// (the counts' table allocates under its own lock).
+pub fn free_unshared(paddr: u64) {
+    let f = (paddr / PAGE_SIZE) as usize;
     let mut map = FRAMES_MAP.lock();
     debug_assert!(
         map.bits[f / 64] & (1 << (f % 64)) == 0,

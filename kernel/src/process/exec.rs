@@ -18,10 +18,10 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 /// Linux's MAX_ARG_STRLEN (one argument or environment string, with its NUL).
-const MAX_ARG_STRLEN: usize = 32 * 4096;
+pub const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// The most bytes of arguments and environment (strings and pointers): a quarter of
 /// the 8 MiB stack, as Linux allows.
-const MAX_ARGS_SIZE: usize = 2 << 20;
+pub const MAX_ARGS_SIZE: usize = 2 << 20;
 /// Interpreters (`#!`) followed before ELOOP (Linux's BINPRM_MAX_RECURSION).
 const MAX_INTERPRETERS: usize = 4;
 

@@ -45,7 +45,7 @@ pub fn fork(frame: &TrapFrame, args: ForkArgs) -> Result<Pid, Errno> {
         );
         return Err(EAGAIN);
     }
-    if crate::mm::frames::stats().0 < RESERVE_FRAMES {
+    if !crate::mm::frames::free_at_least(RESERVE_FRAMES) {
         return Err(ENOMEM);
     }
     let pid = crate::sched::next_tid();

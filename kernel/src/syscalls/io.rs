@@ -96,30 +96,33 @@ pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
 }
 
 /// The bytes of an iovec array gathered into one buffer (one vectored write is one
-/// write: atomic for pipes, one datagram for sockets). At most `GATHER_MAX` bytes
-/// (a longer vectored write is a partial one), and only those before the first that
-/// cannot be read (a partial write, as Linux's); EFAULT when there are bytes to write
-/// but the first cannot be read.
+/// write: atomic for pipes, one datagram for sockets). At most `GATHER_MAX` bytes, or
+/// fewer (down to `GATHER_MIN`, whole datagrams of UDP) when the kernel heap cannot
+/// grow that much: a longer vectored write is a partial one; ENOMEM when not even
+/// that much memory is left. Only the bytes before the first that cannot be read (a
+/// partial write, as Linux's); EFAULT when there are bytes to write but the first
+/// cannot be read.
 const GATHER_MAX: usize = 16 << 20;
+const GATHER_MIN: usize = 64 << 10;
 
 pub(super) fn gather(iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
-    let mut data = Vec::new();
-    let mut wanted = false;
-    for (base, len) in iovecs(iov, count)? {
-        let room = GATHER_MAX - data.len();
-        let n = (len as usize).min(room);
-        wanted |= n > 0;
-        let at = data.len();
-        data.resize(at + n, 0);
-        let got = crate::mm::user::copy_in_partial(&mut data[at..], base);
-        data.truncate(at + got);
-        if got < n || data.len() == GATHER_MAX {
+    let iov = iovecs(iov, count)?;
+    let total = iov.iter().map(|v| v.1 as usize).sum::<usize>();
+    let mut data = transfer::buffer(total.min(GATHER_MAX), GATHER_MIN)?;
+    let cap = data.len();
+    let mut at = 0;
+    for (base, len) in iov {
+        let n = (len as usize).min(cap - at);
+        let got = crate::mm::user::copy_in_partial(&mut data[at..at + n], base);
+        at += got;
+        if got < n || at == cap {
             break;
         }
     }
-    if wanted && data.is_empty() {
+    if total > 0 && at == 0 {
         return Err(EFAULT);
     }
+    data.truncate(at);
     Ok(data)
 }
 
@@ -160,7 +163,7 @@ pub fn readv(fd: u64, iov: u64, count: u64) -> SysResult {
         for &(base, len) in &iov {
             user::check_writable(base, len as usize)?;
         }
-        let mut buf = alloc::vec![0u8; total as usize];
+        let mut buf = transfer::buffer(total as usize, STREAM_PIECE as usize)?;
         let n = blocking(&f, Direction::Receive, || f.ops.read(&f, &mut buf))?;
         scatter(&iov, &buf[..n])?;
         return Ok(n as u64);

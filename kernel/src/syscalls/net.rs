@@ -16,7 +16,6 @@ use crate::fd::{self, Direction, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::mm::user;
 use crate::net::{self, netlink, socket::SocketFile};
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::mem::{offset_of, size_of};
 use rumprun_abi::net::{cmsghdr, msghdr};
@@ -428,7 +427,7 @@ pub fn recvmsg(fdn: u64, msg: u64, flags: u64) -> SysResult {
         user::check_writable(base, len as usize)?;
     }
     let total: u64 = iov.iter().map(|v| v.1).sum();
-    let mut tmp = vec![0u8; total.min(16 << 20) as usize];
+    let mut tmp = transfer::buffer(total.min(16 << 20) as usize, 64 << 10)?;
     let got = recv(&f, &*s, &mut tmp, flags)?;
     let ret = returned_len(&got, flags);
     scatter(&iov, &tmp[..got.len])?;

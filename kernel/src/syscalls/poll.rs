@@ -205,7 +205,10 @@ pub fn epoll_ctl(epfd: u64, op: u64, fdn: u64, event: u64) -> SysResult {
 }
 
 pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> SysResult {
-    if max == 0 || max > 1 << 20 {
+    // Linux's EP_MAX_EVENTS; the kernel holds only the ready events, however many
+    // the buffer has room for.
+    const EP_MAX_EVENTS: u64 = i32::MAX as u64 / 12;
+    if max == 0 || max > EP_MAX_EVENTS {
         return Err(EINVAL);
     }
     let ep = epoll_of(epfd)?;

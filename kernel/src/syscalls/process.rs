@@ -258,9 +258,11 @@ fn arg_string(ptr: u64, max: usize) -> Result<Vec<u8>, Errno> {
     })
 }
 
-/// A NULL-terminated array of strings (argv, envp); a NULL array is empty.
-fn arg_vector(ptr: u64) -> Result<Vec<Vec<u8>>, Errno> {
-    const MAX_STRINGS: usize = 0x7fff_ffff;
+/// A NULL-terminated array of strings (argv, envp); a NULL array is empty. Each
+/// string and its pointer count against `budget` (what argv and envp together may
+/// take, `exec::MAX_ARGS_SIZE`): E2BIG as soon as it is spent, so the kernel never
+/// copies more than that however many strings the program points to.
+fn arg_vector(ptr: u64, budget: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
     let mut v = Vec::new();
     if ptr == 0 {
         return Ok(v);
@@ -270,10 +272,9 @@ fn arg_vector(ptr: u64) -> Result<Vec<Vec<u8>>, Errno> {
         if p == 0 {
             return Ok(v);
         }
-        if v.len() >= MAX_STRINGS {
-            return Err(E2BIG);
-        }
-        v.push(arg_string(p, 32 * 4096)?);
+        let s = arg_string(p, crate::process::exec::MAX_ARG_STRLEN)?;
+        *budget = budget.checked_sub(s.len() + 1 + 8).ok_or(E2BIG)?;
+        v.push(s);
     }
 }
 
@@ -286,8 +287,9 @@ pub fn execveat(dirfd: u64, path: u64, argv: u64, envp: u64, flags: u64) -> SysR
         return Err(EINVAL);
     }
     let mut path = user::cstr_bytes(path)?;
-    let argv = arg_vector(argv)?;
-    let envp = arg_vector(envp)?;
+    let mut budget = crate::process::exec::MAX_ARGS_SIZE;
+    let argv = arg_vector(argv, &mut budget)?;
+    let envp = arg_vector(envp, &mut budget)?;
     if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
         // fexecve: the file dirfd is open on, found again by the path it was opened by.
         let f = crate::fd::get(dirfd)?;

@@ -64,6 +64,27 @@ impl Bounce {
     }
 }
 
+/// A zeroed kernel buffer of `want` bytes, or of fewer (halving, down to `floor`) when
+/// the kernel heap cannot grow that much: callers whose transfer may be short (a
+/// vectored read or write, a stream receive) then move less. ENOMEM when not even
+/// `floor.min(want)` bytes can be had. The program chooses `want`: an infallible
+/// allocation of it once ended the VM.
+pub fn buffer(want: usize, floor: usize) -> Result<Vec<u8>, Errno> {
+    let floor = floor.min(want);
+    let mut len = want;
+    loop {
+        let mut v = Vec::new();
+        if v.try_reserve_exact(len).is_ok() {
+            v.resize(len, 0);
+            return Ok(v);
+        }
+        if len == floor {
+            return Err(crate::errno::ENOMEM);
+        }
+        len = (len / 2).max(floor);
+    }
+}
+
 /// The most time one read or write spends on turns after its first (the kernel runs
 /// with interrupts off: a transfer of a gigabyte from /dev/zero ends short instead of
 /// holding the CPU for seconds; the program calls again, as for any short count).

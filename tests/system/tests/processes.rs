@@ -119,6 +119,24 @@ mod processes {
         }
     }
 
+    /// What a program sizes in the kernel, in a 16 MiB VM: /proc/PID/maps of 65000
+    /// mappings read whole (by the process and its parent), execve with 25 GiB of
+    /// arguments (E2BIG), 16 MiB writev/sendmsg/recvmsg/readv, getdents64 and
+    /// epoll_wait into 1 GiB, oversized poll/select/epoll sets (EINVAL), a 1 GiB pipe
+    /// filled, sockets with 8 MiB buffers until ENOBUFS; then fork, pipes and malloc
+    /// work again, as the kernel heap gave back what it took (big_requests.c). Each
+    /// of these once ended the VM ("out of memory in the kernel").
+    #[test]
+    fn big_requests_get_an_errno_or_work_and_the_vm_lives() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("big_requests.c", flavor, &["-M", "16"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_output_lacks("out of memory in the kernel")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// PR_SET_CHILD_SUBREAPER: an orphan goes to the nearest subreaper ancestor (past
     /// one that is none), getppid says so, wait there reaps it and a zombie handed
     /// over with it; the flag is not inherited by fork and stays over execve
