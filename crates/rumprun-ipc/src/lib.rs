@@ -6,7 +6,9 @@
 //! - [`StreamQueue`]: a byte stream with attachments (SCM_RIGHTS) that arrive with the
 //!   bytes they were sent with and are never glued to another send's attachment;
 //! - [`MessageQueue`]: a queue of whole messages (datagrams, seqpackets) bounded in
-//!   bytes and in count, with truncation reported as Linux's MSG_TRUNC needs it.
+//!   bytes and in count, with truncation reported as Linux's MSG_TRUNC needs it;
+//! - [`FileLocks`]: the advisory locks of one file (flock's per open file description,
+//!   POSIX record locks per process and byte range) and when they conflict.
 //!
 //! `no_std` + `alloc`, no dependencies; locking and waking are the kernel's business.
 #![no_std]
@@ -15,10 +17,12 @@
 
 extern crate alloc;
 
+mod locks;
 mod message;
 mod ring;
 mod stream;
 
+pub use locks::{FileLocks, RangeLock, TO_EOF};
 pub use message::{Message, MessageQueue, Received};
 pub use ring::ByteRing;
 pub use stream::StreamQueue;

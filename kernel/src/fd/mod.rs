@@ -11,6 +11,7 @@ pub mod console;
 pub mod devices;
 pub mod epoll;
 pub mod eventfd;
+pub mod locks;
 pub mod pipe;
 pub mod pty;
 pub mod signalfd;
@@ -152,6 +153,8 @@ pub struct OpenFile {
     /// F_SETOWN: the process (> 0) or process group (< 0) that signal-driven I/O
     /// would signal; 0: none.
     owner: core::sync::atomic::AtomicI32,
+    /// `locks::FLOCKED`: a flock lock was taken through it.
+    locks: core::sync::atomic::AtomicU8,
 }
 
 impl OpenFile {
@@ -160,6 +163,7 @@ impl OpenFile {
             ops,
             status: AtomicU32::new(status & !O_CLOEXEC),
             owner: core::sync::atomic::AtomicI32::new(0),
+            locks: core::sync::atomic::AtomicU8::new(0),
         })
     }
     pub fn owner(&self) -> i32 {
@@ -179,6 +183,15 @@ impl OpenFile {
             Ordering::Relaxed,
         );
     }
+    /// Notes that a file lock of kind `bit` (`locks::FLOCKED`) was taken through this
+    /// description, so that its end releases the lock.
+    pub fn mark_locked(&self, bit: u8) {
+        self.locks.fetch_or(bit, Ordering::Relaxed);
+    }
+    /// The `locks::*` bits of the locks ever taken through this description.
+    pub fn locked(&self) -> u8 {
+        self.locks.load(Ordering::Relaxed)
+    }
     pub fn nonblocking(&self) -> bool {
         self.status() & O_NONBLOCK != 0
     }
@@ -192,6 +205,7 @@ impl OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
+        locks::description_closed(self);
         self.ops.release();
         wait::notify();
     }
@@ -230,6 +244,9 @@ impl Table {
             }
             t[fd as usize].replace(Slot { file, cloexec })
         };
+        if let Some(old) = &old {
+            locks::closed_by(crate::process::current().pid(), &old.file);
+        }
         drop(old); // outside the lock: dropping may release a file
         Ok(fd)
     }
@@ -251,6 +268,10 @@ impl Table {
                 .filter_map(Option::take)
                 .collect()
         };
+        let pid = crate::process::current().pid();
+        for s in &closed {
+            locks::closed_by(pid, &s.file);
+        }
         drop(closed); // outside the lock: dropping may release files
     }
 
@@ -306,6 +327,7 @@ pub fn close(fd: u64) -> Result<(), Errno> {
         .get_mut(fd as usize)
         .and_then(Option::take)
         .ok_or(EBADF)?;
+    locks::closed_by(crate::process::current().pid(), &old.file);
     drop(old);
     Ok(())
 }
@@ -345,4 +367,5 @@ pub fn describe(fd: u64) -> Result<String, Errno> {
 /// released, sockets closed, before the file systems are synced.
 pub fn close_all() {
     table().close_all();
+    locks::process_ended(crate::process::current().pid());
 }

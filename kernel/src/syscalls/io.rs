@@ -286,14 +286,9 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             f.set_status(arg as u32);
             Ok(0)
         }
-        // One process: no other process can hold a conflicting lock.
-        F_GETLK => {
-            const F_UNLCK: i16 = 2;
-            let mut lock: [u8; 32] = user::read(arg)?;
-            lock[0..2].copy_from_slice(&F_UNLCK.to_ne_bytes());
-            user::write(arg, lock).map(|_| 0)
-        }
-        F_SETLK | F_SETLKW => user::read::<[u8; 32]>(arg).map(|_| 0),
+        // POSIX record locks, between processes (`fd::locks`).
+        F_GETLK => fd::locks::getlk(&f, arg).map(|_| 0),
+        F_SETLK | F_SETLKW => fd::locks::setlk(&f, arg, cmd == F_SETLKW).map(|_| 0),
         // Remembered for signal-driven I/O (nginx's master sets its workers' channels
         // up so); no SIGIO is sent yet.
         F_SETOWN => {
@@ -897,17 +892,9 @@ pub fn splice(
     Ok(done)
 }
 
-/// flock: one process holds every lock there is, so locking always succeeds.
+/// flock: a whole-file lock held by the open file description (`fd::locks`).
 pub fn flock(fd: u64, op: u64) -> SysResult {
-    const LOCK_SH: u64 = 1;
-    const LOCK_EX: u64 = 2;
-    const LOCK_NB: u64 = 4;
-    const LOCK_UN: u64 = 8;
-    fd::get(fd)?;
-    match op & !LOCK_NB {
-        LOCK_SH | LOCK_EX | LOCK_UN => Ok(0),
-        _ => Err(EINVAL),
-    }
+    fd::locks::flock(&*fd::get(fd)?, op).map(|_| 0)
 }
 
 /// close_range(first, last, flags): closes (or with CLOSE_RANGE_CLOEXEC marks) fds.

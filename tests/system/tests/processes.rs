@@ -253,6 +253,20 @@ mod processes {
         }
     }
 
+    /// Advisory file locks between processes: flock (per open file description:
+    /// conflicts, sharing, waiting, release on close and on the holder's end) and
+    /// POSIX record locks (F_GETLK, F_SETLK, F_SETLKW, splitting, release on any
+    /// close, EDEADLK); file_locks.c, which passes on Linux too.
+    #[test]
+    fn file_locks_between_processes() {
+        for flavor in [Flavor::Glibc, Flavor::Musl] {
+            boot_c("file_locks.c", flavor, &["-M", "64"], &[])
+                .assert_status(0)
+                .assert_output_lacks("FAIL ")
+                .assert_stdout_line("ALL OK");
+        }
+    }
+
     /// A file's pages are shared, not copied (the page cache): processes that open
     /// a /dev/shm file themselves see each other's MAP_SHARED writes and a third's
     /// write(2); sem_open between exec'd processes; SIGBUS past the end of a mapped
