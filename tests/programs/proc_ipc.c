@@ -61,20 +61,30 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 
-	/* a shared futex: the child waits, the parent wakes it */
+	/* a shared futex: the child waits, the parent wakes it. The parent's
+	 * FUTEX_WAKE counts 1 only once the child sleeps in FUTEX_WAIT on the same
+	 * word (woken, it sees 0 and sleeps again), so the parent tries until then
+	 * rather than guessing how long the child needs to get there (a fixed 50 ms
+	 * was too short on a loaded host). */
 	sh->word = 0;
 	pid = fork();
 	if (pid == 0) {
-		struct timespec ts = {5, 0};
-		long r = 0;
-		while (sh->word == 0 && r == 0)
-			r = futex(&sh->word, FUTEX_WAIT, 0, &ts);
+		struct timespec ts = {0, 100000000};
+		for (int k = 0; k < 100 && sh->word == 0; k++) /* 10 s at most */
+			futex(&sh->word, FUTEX_WAIT, 0, &ts);
 		_exit(sh->word == 1 ? 0 : 1);
 	}
-	usleep(50000); /* let the child sleep in FUTEX_WAIT */
+	long woken = 0;
+	for (int tries = 0; tries < 1000 && woken == 0; tries++) {
+		woken = futex(&sh->word, FUTEX_WAKE, 1, NULL);
+		if (woken == 0)
+			usleep(10000);
+	}
 	sh->word = 1;
-	long woken = futex(&sh->word, FUTEX_WAKE, 1, NULL);
-	st = status_of(pid);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		futex(&sh->word, FUTEX_WAKE, 1, NULL);
+		usleep(1000);
+	}
 	CHECK(woken == 1);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
