@@ -210,7 +210,9 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             // The handler first: a level-triggered line must be deasserted (the device
             // acknowledged) before the end of interrupt, or the IOAPIC fires it again.
             crate::drivers::irq::dispatch(v as u8);
-            super::apic::eoi();
+            if crate::drivers::irq::needs_eoi(v as u8) {
+                super::apic::eoi();
+            }
         }
         _ => {
             // No other interrupt sources are enabled; ignore strays (spurious: no EOI).

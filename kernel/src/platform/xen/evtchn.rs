@@ -74,7 +74,7 @@ pub fn deadline_in_ms(ms: u64) -> u64 {
 pub fn init_upcall() -> Result<(), &'static str> {
     // Everything masked until a handler asks for its port.
     shared_info::mask_all();
-    let vector = crate::drivers::irq::allocate(alloc::boxed::Box::new(upcall))
+    let vector = crate::drivers::irq::allocate_direct(alloc::boxed::Box::new(upcall))
         .ok_or("no interrupt vector is free")?;
     hypercall::hvm_set_param(
         hypercall::HVM_PARAM_CALLBACK_IRQ,
