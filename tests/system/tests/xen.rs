@@ -342,12 +342,16 @@ fn kernel_map() -> PathBuf {
     map
 }
 
-/// A run's log for a failure message: the disk guest's image (base64) left out, so
-/// that what matters is not cut off by a CI log's size limit.
+/// A run's log for a failure message: the dom0 job (every guest's commands) and the
+/// disk guest's image (base64) left out, so that what matters is not cut off by a CI
+/// log's size limit.
 fn short_dump(run: &Run) -> String {
     let mut out = String::new();
     let mut skipping = false;
-    for line in run.dump().lines() {
+    let dump = run.dump();
+    let (_, rest) = dump.split_once('\n').unwrap_or(("", &dump));
+    out.push_str("the Xen test host's run ([the dom0 job, left out])\n");
+    for line in rest.lines() {
         if line == "XEN-IMAGE-END" {
             skipping = false;
         }
