@@ -1,7 +1,8 @@
 /* fork_test: processes inside the unikernel. fork and wait statuses (exit, signal,
  * killed by the parent), copy-on-write isolation both ways (data, heap, stack, a
  * large touched heap), MAP_SHARED memory shared, pipes between processes, WNOHANG,
- * ECHILD, getppid, zombies until reaped, SIGCHLD handlers and SIG_IGN auto-reaping,
+ * ECHILD, getppid, zombies until reaped, SIGCHLD handlers, SIG_IGN and SA_NOCLDWAIT
+ * auto-reaping,
  * fork with threads (only the caller is copied), orphans reparented to pid 1 (this
  * program), PR_SET_PDEATHSIG, process groups and kill(-pgid), tcgetpgrp/tcsetpgrp,
  * setsid, /proc/PID of another process (running, zombie, reaped), vfork sharing
@@ -240,6 +241,23 @@ int main(int argc, char **argv)
 	usleep(20000);
 	CHECK(waitpid(pid, &st, 0) == -1 && errno == ECHILD);
 	signal(SIGCHLD, SIG_DFL);
+
+	/* SA_NOCLDWAIT with a handler: the handler runs, but no zombie is kept */
+	{
+		struct sigaction sa = {.sa_handler = on_chld, .sa_flags = SA_NOCLDWAIT};
+		sigemptyset(&sa.sa_mask);
+		CHECK(sigaction(SIGCHLD, &sa, NULL) == 0);
+		got_chld = 0;
+		pid = fork();
+		if (pid == 0)
+			_exit(7);
+		for (int i = 0; i < 5000 && !got_chld; i++)
+			usleep(1000);
+		CHECK(got_chld);
+		CHECK(waitpid(pid, &st, 0) == -1 && errno == ECHILD);
+		CHECK(kill(pid, 0) == -1 && errno == ESRCH);
+		signal(SIGCHLD, SIG_DFL);
+	}
 
 	/* waitid */
 	{

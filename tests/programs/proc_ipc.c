@@ -3,9 +3,12 @@
  * and POSIX unnamed semaphores in shared memory; System V shared memory (shmget,
  * shmat, shmdt, shmctl IPC_STAT/IPC_RMID) and semaphores (semget, semop blocking
  * across processes, semtimedop timing out, IPC_NOWAIT, semctl SETVAL/GETVAL/GETALL,
- * IPC_RMID). */
+ * IPC_RMID); descriptors a child inherits: an eventfd (the child's write wakes the
+ * parent's read), an epoll set (a descriptor the child adds is reported to the parent,
+ * and the child's epoll_wait sees the parent's pipe), and a socketpair (both ways). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 #include <pthread.h>
@@ -13,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,6 +57,64 @@ struct shared {
 	sem_t sem;
 	int counter;
 };
+
+/* Descriptors shared with a forked child: eventfd, an epoll set, a socketpair. */
+static void inherited_files(void)
+{
+	int ev = eventfd(0, 0);
+	int ep = epoll_create1(0);
+	int p[2], sv[2];
+	CHECK(ev >= 0 && ep >= 0 && pipe(p) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	struct epoll_event e = {.events = EPOLLIN, .data.u64 = 1};
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int code = 0;
+		/* the epoll set is the parent's: it reports the parent's pipe once the
+		 * parent writes it (told over the socketpair) */
+		struct epoll_event got;
+		char c;
+		if (read(sv[1], &c, 1) != 1 || c != 'w')
+			code |= 1;
+		if (epoll_wait(ep, &got, 1, 5000) != 1 || got.data.u64 != 1)
+			code |= 2;
+		/* the child adds the eventfd to the shared set, then signals it */
+		struct epoll_event e2 = {.events = EPOLLIN, .data.u64 = 2};
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e2) != 0)
+			code |= 4;
+		uint64_t one = 7;
+		if (write(ev, &one, 8) != 8)
+			code |= 8;
+		if (write(sv[1], "c", 1) != 1)
+			code |= 16;
+		_exit(code);
+	}
+	CHECK(write(p[1], "x", 1) == 1);
+	CHECK(write(sv[0], "w", 1) == 1);
+	char c = 0;
+	CHECK(read(sv[0], &c, 1) == 1 && c == 'c');
+	uint64_t v = 0;
+	CHECK(read(ev, &v, 8) == 8 && v == 7); /* the child's write */
+	int st = status_of(pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* the eventfd the child added is in our set too (its registration is the
+	 * set's, not the child's): readable again after a write here */
+	uint64_t one = 1;
+	CHECK(write(ev, &one, 8) == 8);
+	struct epoll_event got[2];
+	int n = epoll_wait(ep, got, 2, 1000);
+	int saw_ev = 0;
+	for (int i = 0; i < n; i++)
+		saw_ev |= got[i].data.u64 == 2;
+	CHECK(n >= 1 && saw_ev);
+	close(ev);
+	close(ep);
+	close(p[0]);
+	close(p[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
 
 int main(void)
 {
@@ -222,5 +286,6 @@ int main(void)
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 
+	inherited_files();
 	return CHECK_DONE();
 }
