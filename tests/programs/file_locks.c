@@ -70,6 +70,59 @@ static int busy(int r)
 	return r == -1 && (errno == EAGAIN || errno == EACCES);
 }
 
+static int flock_ex(int fd)
+{
+	return flock(fd, LOCK_EX);
+}
+
+static int setlkw_70(int fd)
+{
+	return setlk(fd, F_SETLKW, F_WRLCK, 70, 5);
+}
+
+/* Forks a child that opens the file itself and takes a lock with `lock`, which must
+ * wait for the caller's; it writes 'L' (or 'E' when the lock failed) to the pipe
+ * whose read end goes to *rd, and exits 0 when it got the lock after a wait. */
+static pid_t waiting_child(int (*lock)(int), int *rd)
+{
+	int p[2];
+	CHECK(pipe(p) == 0);
+	pid_t c = fork();
+	if (c == 0) {
+		close(p[0]);
+		int own = open(path, O_RDWR);
+		double t0 = now();
+		int r = lock(own);
+		double waited = now() - t0;
+		char b = r == 0 ? 'L' : 'E';
+		write(p[1], &b, 1);
+		_exit(r == 0 && waited > 0.15 ? 0 : 1);
+	}
+	close(p[1]);
+	*rd = p[0];
+	return c;
+}
+
+/* 300 ms on, the waiting child has not got its lock yet. */
+static int still_waiting(int rd)
+{
+	usleep(300 * 1000);
+	char b = 0;
+	fcntl(rd, F_SETFL, O_NONBLOCK);
+	int r = read(rd, &b, 1) == -1 && errno == EAGAIN;
+	fcntl(rd, F_SETFL, 0);
+	return r;
+}
+
+/* The waiting child got its lock (once the caller released) and ended well. */
+static int got_lock(pid_t c, int rd)
+{
+	char b = 0;
+	int r = read(rd, &b, 1) == 1 && b == 'L' && exit_code(c) == 0;
+	close(rd);
+	return r;
+}
+
 static void flock_cases(void)
 {
 	int fd = open(path, O_RDWR);
@@ -92,29 +145,11 @@ static void flock_cases(void)
 	CHECK(exit_code(c) == 0);
 
 	/* 2: a blocking LOCK_EX waits until the holder unlocks. */
-	int p[2];
-	CHECK(pipe(p) == 0);
-	c = fork();
-	if (c == 0) {
-		close(p[0]);
-		int own = open(path, O_RDWR);
-		double t0 = now();
-		int r = flock(own, LOCK_EX);
-		double waited = now() - t0;
-		char b = r == 0 ? 'L' : 'E';
-		write(p[1], &b, 1);
-		_exit(r == 0 && waited > 0.15 ? 0 : 1);
-	}
-	close(p[1]);
-	usleep(300 * 1000);
-	char b = 0;
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	CHECK(read(p[0], &b, 1) == -1 && errno == EAGAIN); /* still waiting */
+	int rd;
+	c = waiting_child(flock_ex, &rd);
+	CHECK(still_waiting(rd));
 	CHECK(flock(fd, LOCK_UN) == 0);
-	CHECK(exit_code(c) == 0);
-	fcntl(p[0], F_SETFL, 0);
-	CHECK(read(p[0], &b, 1) == 1 && b == 'L');
-	close(p[0]);
+	CHECK(got_lock(c, rd));
 	/* The child ended: its lock went with its descriptor. */
 	CHECK(flock(fd, LOCK_EX | LOCK_NB) == 0);
 
@@ -145,6 +180,7 @@ static void flock_cases(void)
 		pause(); /* killed holding the lock */
 		_exit(0);
 	}
+	char b = 0;
 	CHECK(read(sync_pipe[0], &b, 1) == 1 && b == 'y');
 	fd = open(path, O_RDWR);
 	CHECK(flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK);
@@ -210,28 +246,13 @@ static void record_cases(void)
 	CHECK(exit_code(c) == 0);
 
 	/* 3: F_SETLKW waits until the holder closes any descriptor of the file. */
-	int p[2];
-	CHECK(pipe(p) == 0);
-	c = fork();
-	if (c == 0) {
-		close(p[0]);
-		int own = open(path, O_RDWR);
-		int r = setlk(own, F_SETLKW, F_WRLCK, 70, 5);
-		char b = r == 0 ? 'L' : 'E';
-		write(p[1], &b, 1);
-		_exit(r == 0 ? 0 : 1);
-	}
-	close(p[1]);
-	usleep(300 * 1000);
-	char b = 0;
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	CHECK(read(p[0], &b, 1) == -1 && errno == EAGAIN); /* still waiting */
+	int rd;
+	c = waiting_child(setlkw_70, &rd);
+	CHECK(still_waiting(rd));
 	int other = open(path, O_RDONLY);
 	CHECK(other >= 0 && close(other) == 0); /* drops all our locks of the file */
-	CHECK(exit_code(c) == 0);
-	fcntl(p[0], F_SETFL, 0);
-	CHECK(read(p[0], &b, 1) == 1 && b == 'L');
-	close(p[0]);
+	CHECK(got_lock(c, rd));
+	char b;
 	CHECK(getlk(fd, F_WRLCK, 0, 0, &l) == 0 && l.l_type == F_UNLCK);
 
 	/* 4: EDEADLK: the child holds B and waits for A; we hold A and ask for B. */

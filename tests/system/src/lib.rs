@@ -635,6 +635,32 @@ pub fn rumprun_qemu(image: &Path, run_opts: &[&str], args: &[&str]) -> Run {
     run_with_timeout(&mut cmd, BOOT_TIMEOUT)
 }
 
+/// Starts `rumprun ARGS` in the background, stdin closed and stdout/stderr piped (for
+/// `wait_with_output`): a guest the test talks to while it runs (a server, a gdb
+/// stub). `qemu`: a `RUMPRUN_QEMU` to run instead of QEMU (see [`write_script`]).
+pub fn spawn_rumprun(args: &[&str], qemu: Option<&Path>) -> std::process::Child {
+    let mut cmd = Command::new(tool("rumprun"));
+    if let Some(q) = qemu {
+        cmd.env("RUMPRUN_QEMU", q);
+    }
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}", cannot_run(&cmd, &e)))
+}
+
+/// Writes `text` as an executable script at `path` and returns the path: a stand-in
+/// for a tool that rumprun runs (a `RUMPRUN_QEMU` that adds QEMU options, a fake
+/// backing cargo).
+pub fn write_script(path: &Path, text: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_path_buf()
+}
+
 /// Builds, bakes and boots a C/C++ test program.
 pub fn boot_c(src: &str, flavor: Flavor, run_opts: &[&str], args: &[&str]) -> Run {
     let prog = build_c(src, flavor);

@@ -3,7 +3,7 @@
 //! program's symbols at their load addresses (static and static-pie).
 
 use rumprun_system_tests::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 fn free_port() -> u16 {
@@ -32,14 +32,16 @@ fn gdb_session(flavor: Flavor) {
         "rumprun-bake wrote no {script}"
     );
     let port = free_port();
-    let guest = Command::new(tool("rumprun"))
-        .args(["qemu", "-D", &port.to_string(), "-i"])
-        .arg(&image)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rumprun");
+    let guest = spawn_rumprun(
+        &[
+            "qemu",
+            "-D",
+            &port.to_string(),
+            "-i",
+            image.to_str().unwrap(),
+        ],
+        None,
+    );
     std::thread::sleep(Duration::from_millis(300));
     let mut gdb = Command::new("gdb");
     gdb.args(["-batch", "-nx", "-x", &script])

@@ -52,16 +52,27 @@ fn body(resp: &[u8]) -> &[u8] {
 }
 
 fn start_server(port: u16) -> std::process::Child {
+    start_server_with(port, None)
+}
+
+/// The HTTP server guest on `port`, its QEMU being `qemu` (a `RUMPRUN_QEMU` wrapper) if
+/// given.
+fn start_server_with(port: u16, qemu: Option<&std::path::Path>) -> std::process::Child {
     let image = bake(&build_c("http_server.c", Flavor::Glibc));
-    Command::new(tool("rumprun"))
-        .args(["qemu", "-i", "-I", "net0,vioif", "-W", "net0,inet,dhcp"])
-        .args(["-F", &format!("{port}:80")])
-        .arg(&image)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rumprun")
+    let forward = format!("{port}:80");
+    let image = image.to_str().unwrap();
+    let args = [
+        "qemu",
+        "-i",
+        "-I",
+        "net0,vioif",
+        "-W",
+        "net0,inet,dhcp",
+        "-F",
+        &forward,
+        image,
+    ];
+    spawn_rumprun(&args, qemu)
 }
 
 /// Asks the server to stop, then checks it served at least `served` requests.
@@ -166,32 +177,16 @@ fn a_request_costs_no_lvt_write_and_no_notify_offset_read() {
         "apic_mem_writel\nmemory_region_ops_read\nvirtio_queue_notify\n",
     )
     .unwrap();
-    std::fs::write(
+    write_script(
         &wrapper,
-        format!(
+        &format!(
             "#!/bin/sh\nexec qemu-system-x86_64 \"$@\" -trace events={} -D {}\n",
             events.display(),
             log.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    );
     let port = free_port();
-    let image = bake(&build_c("http_server.c", Flavor::Glibc));
-    let guest = Command::new(tool("rumprun"))
-        .env("RUMPRUN_QEMU", &wrapper)
-        .args(["qemu", "-i", "-I", "net0,vioif", "-W", "net0,inet,dhcp"])
-        .args(["-F", &format!("{port}:80")])
-        .arg(&image)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rumprun");
+    let guest = start_server_with(port, Some(&wrapper));
     let (mut conn, _) = open_kept_alive(port);
     for _ in 0..REQUESTS {
         conn.write_all(b"GET / HTTP/1.1\r\nHost: guest\r\n\r\n")
