@@ -267,10 +267,14 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
 /// One host run: dom0 starts `guests` one after the other. Runs one at a time (two
 /// Xen hosts under TCG at once would slow both past their timeouts).
 ///
-/// Each guest's commands run from a script of their own under ``guest_budget()`: a guest
-/// that hangs is named in its own section with what its vCPUs were doing (xenctx),
-/// its domain is destroyed, and the guests after it still run (before, one hang took
-/// the whole host run past its limit and every test failed with a log cut short).
+/// Each guest's commands run from a script of their own, watched by
+/// `tests/system/xen/run-guest` (read it): a guest past `guest_budget()` is named
+/// in its own section (XEN-TEST-HUNG) with what its vCPUs were doing (xenctx), its
+/// domain is destroyed, and the guests after it still run (before, one hang took the
+/// whole host run past its limit and every test failed with a log cut short). A vCPU
+/// that makes no progress at all (the same rip, its CPU time growing: a stall of the
+/// test host's emulation seen now and then) is reported (XEN-TEST-STALL) and the
+/// guest's commands run once more.
 fn boot_host(guests: &[Guest], files: &[PathBuf]) -> Run {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -282,12 +286,7 @@ fn boot_host(guests: &[Guest], files: &[PathBuf]) -> Run {
         job.push_str(&format!(
             "cat > /tmp/guest-{id}.sh <<'XEN_GUEST_EOF'\n{commands}\nXEN_GUEST_EOF\n\
              echo 'XEN-TEST-BEGIN {id}'; t0=$(date +%s)\n\
-             timeout -s KILL {budget} sh /tmp/guest-{id}.sh\n\
-             if [ $(( $(date +%s) - t0 )) -ge {budget} ]; then \
-             echo 'XEN-TEST-HUNG {id}: not done after {budget} s; its domains and their vCPUs:'; \
-             xl list; \
-             for d in $(xl list | awk 'NR > 1 && $2 != 0 {{ print $2 }}'); do \
-             xenctx -s /xen-host/files/kernel.map -C -a -S $d 2>&1 | head -n 120; xl destroy $d; done; fi\n\
+             sh /xen-host/files/run-guest {id} {budget}\n\
              xl dmesg -c | grep -iE '{XEN_NEWS}' | tail -n 20 | sed 's/^(XEN)/xen:/'; \
              echo \"XEN-TEST-TIME {id} $(( $(date +%s) - t0 )) s\"; echo 'XEN-TEST-END {id}'\n",
             commands = g.commands,
@@ -301,6 +300,8 @@ fn boot_host(guests: &[Guest], files: &[PathBuf]) -> Run {
         cmd.arg("--file").arg(f);
     }
     cmd.arg("--file").arg(kernel_map());
+    cmd.arg("--file")
+        .arg(repo_root().join("tests/system/xen/run-guest"));
     cmd.arg("--").arg(&job);
     run_with_timeout(&mut cmd, HOST_TIMEOUT)
 }
