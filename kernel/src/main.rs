@@ -140,6 +140,11 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     drivers::ramdisk::register(&boot.ram_disks, early_verbose);
     drivers::probe(&mmio.devices, early_verbose);
     platform::probe_devices(early_verbose);
+    // The image's own disk (its file data region) is no disk of the program's.
+    if let Err(why) = fs::baked::attach(early_verbose) {
+        kprintln!("rumprun: {why}");
+        platform::exit(BOOT_FAILED)
+    }
     let (config, source) = match cmdline_config {
         Some(c) => (c, None),
         None => config_from_drive(),

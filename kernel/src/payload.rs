@@ -1,6 +1,7 @@
 //! The baked payload: `rumprun-bake` writes its physical address and size into the
 //! bake-info block below and loads it as an extra segment; it is a cpio archive whose
-//! `bin/<name>` files are the programs (see docs/ARCHITECTURE.md).
+//! `bin/<name>` files are the programs (see docs/ARCHITECTURE.md). The block also
+//! says where the image's file data region is (read from a disk, not loaded).
 
 use crate::arch::paging::{phys_to_virt, BOOT_DIRECT_MAP_SIZE};
 use rumprun_image::{cpio, BakeInfo};
@@ -21,6 +22,14 @@ pub fn physical_range() -> Option<(u64, u64)> {
     let i = info();
     i.is_baked()
         .then(|| (i.payload_paddr, i.payload_paddr + i.payload_size))
+}
+
+/// The image's file data region, when it has one: (byte offset in the image file,
+/// size, identity). Its files are read on demand from the image attached as a disk
+/// (`fs::baked`).
+pub fn data_region() -> Option<(u64, u64, u64)> {
+    let i = info();
+    (i.is_baked() && i.data_size != 0).then_some((i.data_offset, i.data_size, i.data_id))
 }
 
 /// The whole payload archive.

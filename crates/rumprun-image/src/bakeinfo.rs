@@ -12,7 +12,7 @@ pub const SECTION_NAME: &str = ".rumprun_bakeinfo";
 /// (a name of exactly `CONFIG_LEN` bytes has no NUL).
 pub const CONFIG_LEN: usize = 32;
 
-/// The bake-info block, exactly as it lies in the kernel image (`#[repr(C)]`, 56 bytes,
+/// The bake-info block, exactly as it lies in the kernel image (`#[repr(C)]`, 80 bytes,
 /// fields little endian on x86_64).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +25,16 @@ pub struct BakeInfo {
     pub payload_size: u64,
     /// The bake config name (e.g. `hw_virtio`), NUL padded; all NUL when unbaked.
     pub config: [u8; CONFIG_LEN],
+    /// Byte offset in the image file of its *file data region* (page aligned): the
+    /// data of the baked files that are read on demand from the image itself,
+    /// attached as a read-only disk ([`crate::cpio::split_for_disk`]); 0 when there is
+    /// none (everything is in the payload).
+    pub data_offset: u64,
+    /// Size of the file data region in bytes (its header page included); 0: none.
+    pub data_size: u64,
+    /// The region's identity (a hash of its contents), also in its header page, so
+    /// the kernel knows the disk that holds it.
+    pub data_id: u64,
 }
 
 /// Why bytes could not be read as, or a value could not be put into, a [`BakeInfo`].
@@ -52,7 +62,7 @@ impl core::error::Error for BakeInfoError {}
 
 impl BakeInfo {
     /// Size of the block in bytes (also `size_of::<BakeInfo>()`).
-    pub const SIZE: usize = 56;
+    pub const SIZE: usize = 80;
 
     /// The block of an unbaked kernel: magic set, everything else zero.
     pub const fn unbaked() -> BakeInfo {
@@ -61,6 +71,9 @@ impl BakeInfo {
             payload_paddr: 0,
             payload_size: 0,
             config: [0; CONFIG_LEN],
+            data_offset: 0,
+            data_size: 0,
+            data_id: 0,
         }
     }
 
@@ -107,6 +120,9 @@ impl BakeInfo {
         out[8..16].copy_from_slice(&self.payload_paddr.to_le_bytes());
         out[16..24].copy_from_slice(&self.payload_size.to_le_bytes());
         out[24..56].copy_from_slice(&self.config);
+        out[56..64].copy_from_slice(&self.data_offset.to_le_bytes());
+        out[64..72].copy_from_slice(&self.data_size.to_le_bytes());
+        out[72..80].copy_from_slice(&self.data_id.to_le_bytes());
         out
     }
 
@@ -129,6 +145,9 @@ impl BakeInfo {
             payload_paddr: u64_at(8),
             payload_size: u64_at(16),
             config,
+            data_offset: u64_at(56),
+            data_size: u64_at(64),
+            data_id: u64_at(72),
         })
     }
 }
@@ -170,6 +189,15 @@ mod tests {
         assert_eq!(&b[16..24], &[0x22, 0x11, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&b[24..33], b"hw_virtio");
         assert!(b[33..].iter().all(|&x| x == 0));
+        let info = BakeInfo {
+            data_offset: 0x20_0000,
+            data_size: 0x3000,
+            data_id: 7,
+            ..info
+        };
+        let b = info.to_bytes();
+        assert_eq!(&b[56..59], &[0, 0, 0x20]);
+        assert_eq!((b[64], b[65], b[72]), (0, 0x30, 7));
         let back = BakeInfo::from_bytes(&b).unwrap();
         assert_eq!(back, info);
         assert!(back.is_baked());
@@ -197,13 +225,13 @@ mod tests {
     #[test]
     fn malformed_bytes() {
         let b = BakeInfo::unbaked().to_bytes();
-        assert_eq!(BakeInfo::from_bytes(&b[..55]), Err(BakeInfoError::TooShort));
+        assert_eq!(BakeInfo::from_bytes(&b[..79]), Err(BakeInfoError::TooShort));
         assert_eq!(BakeInfo::from_bytes(&[]), Err(BakeInfoError::TooShort));
         let mut m = b;
         m[7] = b'2';
         assert_eq!(BakeInfo::from_bytes(&m), Err(BakeInfoError::BadMagic));
-        let mut longer = [0u8; 64];
-        longer[..56].copy_from_slice(&b);
+        let mut longer = [0u8; 88];
+        longer[..80].copy_from_slice(&b);
         assert!(BakeInfo::from_bytes(&longer).is_ok());
     }
 }

@@ -149,7 +149,7 @@ impl CpioWriter {
         let nlink = if mode & S_IFMT == S_IFDIR { 2 } else { 1 };
         let ino = self.next_ino;
         self.next_ino = self.next_ino.wrapping_add(1);
-        self.push(ino, mode, nlink, owner, name, data)
+        self.push(ino, mode, nlink, owner, name, data, 0)
     }
 
     /// Adds a regular file that may share its data with others as hard links: with
@@ -169,22 +169,26 @@ impl CpioWriter {
             return Err(CpioError::InvalidName);
         }
         match first {
-            Some(ino) => self.push(ino, mode, nlink, owner, name, &[]).map(|_| ino),
+            Some(ino) => self
+                .push(ino, mode, nlink, owner, name, &[], 0)
+                .map(|_| ino),
             None => {
                 let ino = self.next_ino;
                 self.next_ino = self.next_ino.wrapping_add(1);
-                self.push(ino, mode, nlink, owner, name, data).map(|_| ino)
+                self.push(ino, mode, nlink, owner, name, data, 0)
+                    .map(|_| ino)
             }
         }
     }
 
     /// Appends the `TRAILER!!!` entry and returns the archive.
     pub fn finish(mut self) -> Vec<u8> {
-        self.push(0, 0, 1, Owner::default(), TRAILER, &[])
+        self.push(0, 0, 1, Owner::default(), TRAILER, &[], 0)
             .expect("the trailer entry is always valid");
         self.buf
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
         ino: u32,
@@ -193,6 +197,7 @@ impl CpioWriter {
         owner: Owner,
         name: &str,
         data: &[u8],
+        check: u32,
     ) -> Result<(), CpioError> {
         let filesize = u32::try_from(data.len()).map_err(|_| CpioError::TooLarge)?;
         // A regular file of a page or more starts its data on a page boundary (of the
@@ -209,7 +214,7 @@ impl CpioWriter {
         let namesize = u32::try_from(name.len() + 1 + pad).map_err(|_| CpioError::TooLarge)?;
         let Owner { uid, gid, mtime } = owner;
         let fields = [
-            ino, mode, uid, gid, nlink, mtime, filesize, 0, 0, 0, 0, namesize, 0,
+            ino, mode, uid, gid, nlink, mtime, filesize, 0, 0, 0, 0, namesize, check,
         ];
         self.buf.extend_from_slice(MAGIC_NEWC);
         for field in fields {
@@ -256,6 +261,9 @@ pub struct Meta {
     pub rdevmajor: u32,
     /// Device number of a device node: minor.
     pub rdevminor: u32,
+    /// The entry's data is a [`DiskExtent`]: the file's bytes are in the image's file
+    /// data region (`check` field [`ON_DISK`], see [`split_for_disk`]).
+    pub on_disk: bool,
 }
 
 /// One archive entry, borrowing from the archive.
@@ -468,6 +476,7 @@ impl<'a> Entries<'a> {
             nlink: fields[4],
             rdevmajor: fields[9],
             rdevminor: fields[10],
+            on_disk: fields[12] == ON_DISK && mode & S_IFMT == S_IFREG,
         };
         Ok(Some((Entry { name, mode, data }, meta)))
     }
@@ -503,6 +512,157 @@ impl<'a> Iterator for Entries<'a> {
 impl core::iter::FusedIterator for Entries<'_> {}
 impl core::iter::FusedIterator for Programs<'_> {}
 impl core::iter::FusedIterator for EntriesWithMeta<'_> {}
+
+/// The `check` field of a regular file whose data lies in the image's file data
+/// region: the entry's data is then a [`DiskExtent`] (every name of a hard-link group
+/// carries it). `RRD1`.
+pub const ON_DISK: u32 = 0x5252_4431;
+
+/// The first bytes of a file data region's header page.
+pub const DATA_MAGIC: [u8; 8] = *b"RRDATA01";
+
+/// Where a file's bytes lie in the file data region: `size` bytes from `offset` (a
+/// multiple of 4096 past the header page); the last page is padded with zeros.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskExtent {
+    /// Byte offset in the region.
+    pub offset: u64,
+    /// The file's size.
+    pub size: u64,
+}
+
+impl DiskExtent {
+    /// Bytes of an extent as an entry's data.
+    pub const LEN: usize = 16;
+
+    /// The extent as an entry's data (little endian offset, then size).
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut b = [0; Self::LEN];
+        b[..8].copy_from_slice(&self.offset.to_le_bytes());
+        b[8..].copy_from_slice(&self.size.to_le_bytes());
+        b
+    }
+
+    /// Reads an extent from an entry's data (None unless exactly [`DiskExtent::LEN`]
+    /// bytes with a page-aligned offset).
+    pub fn parse(data: &[u8]) -> Option<DiskExtent> {
+        let b: &[u8; Self::LEN] = data.try_into().ok()?;
+        let offset = u64::from_le_bytes(b[..8].try_into().ok()?);
+        let size = u64::from_le_bytes(b[8..].try_into().ok()?);
+        (offset.is_multiple_of(PAGE as u64) && offset >= PAGE as u64)
+            .then_some(DiskExtent { offset, size })
+    }
+}
+
+/// An archive split by [`split_for_disk`].
+#[derive(Debug)]
+pub struct Split {
+    /// The archive to load into memory: every entry, with the data of the files that
+    /// went to the region replaced by their [`DiskExtent`].
+    pub payload: Vec<u8>,
+    /// The file data region: a header page ([`DATA_MAGIC`], `id`, the region's size,
+    /// little endian), then each moved file's bytes from a page boundary, padded with
+    /// zeros to a whole page. Empty when no file was moved.
+    pub data: Vec<u8>,
+    /// The region's identity: a hash of its contents (never 0); 0 when it is empty.
+    pub id: u64,
+}
+
+/// Moves the data of the regular files of a page or more for which `keep` says
+/// false out of `archive` into a file data region, read on demand from a disk instead
+/// of loaded whole (ARCHITECTURE.md "The baked image"). Hard-link groups move as one
+/// (their data is in the region once); entries keep their order, inode numbers,
+/// modes, owners and times.
+pub fn split_for_disk(
+    archive: &[u8],
+    keep: impl Fn(&Entry<'_>) -> bool,
+) -> Result<Split, CpioError> {
+    let raw = || Entries {
+        archive,
+        pos: 0,
+        done: false,
+        resolve_links: false,
+    };
+    let moves = |e: &Entry<'_>| e.is_file() && e.data.len() >= PAGE && !keep(e);
+    // Hard-link groups whose data moves (their data entry may come last, as GNU cpio
+    // writes it).
+    let mut moved_groups = alloc::collections::BTreeSet::new();
+    let mut it = raw();
+    while let Some(r) = it.next_with_meta() {
+        let (e, meta) = r?;
+        if meta.nlink > 1 && moves(&e) {
+            moved_groups.insert(meta.ino);
+        }
+    }
+    let mut w = CpioWriter::new();
+    let mut data = alloc::vec![0u8; PAGE];
+    let mut extents = alloc::collections::BTreeMap::new();
+    let mut it = raw();
+    while let Some(r) = it.next_with_meta() {
+        let (e, meta) = r?;
+        let linked = e.is_file() && meta.nlink > 1 && moved_groups.contains(&meta.ino);
+        let (bytes, check): (Vec<u8>, u32) = if moves(&e) {
+            let ext = DiskExtent {
+                offset: data.len() as u64,
+                size: e.data.len() as u64,
+            };
+            data.extend_from_slice(e.data);
+            data.resize(data.len().next_multiple_of(PAGE), 0);
+            extents.insert(meta.ino, ext);
+            (ext.to_bytes().to_vec(), ON_DISK)
+        } else if linked && e.data.is_empty() {
+            (Vec::new(), ON_DISK)
+        } else {
+            (e.data.to_vec(), 0)
+        };
+        w.push(
+            meta.ino, e.mode, meta.nlink, meta.owner, e.name, &bytes, check,
+        )?;
+    }
+    let payload = w.finish();
+    if data.len() == PAGE {
+        return Ok(Split {
+            payload,
+            data: Vec::new(),
+            id: 0,
+        });
+    }
+    // FNV-1a over the files' bytes, the size folded in.
+    let mut id: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in &data[PAGE..] {
+        id = (id ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    let id = (id ^ data.len() as u64).max(1);
+    let len = data.len() as u64;
+    data[..8].copy_from_slice(&DATA_MAGIC);
+    data[8..16].copy_from_slice(&id.to_le_bytes());
+    data[16..24].copy_from_slice(&len.to_le_bytes());
+    Ok(Split { payload, data, id })
+}
+
+/// The inverse of [`split_for_disk`]: `payload` with every moved file's data taken
+/// back from the file data region `data` (for tools and tests that read images).
+pub fn join_from_disk(payload: &[u8], data: &[u8]) -> Result<Vec<u8>, CpioError> {
+    let mut it = Entries {
+        archive: payload,
+        pos: 0,
+        done: false,
+        resolve_links: false,
+    };
+    let mut w = CpioWriter::new();
+    while let Some(r) = it.next_with_meta() {
+        let (e, meta) = r?;
+        let bytes = match (meta.on_disk, DiskExtent::parse(e.data)) {
+            (true, Some(x)) => data
+                .get(x.offset as usize..)
+                .and_then(|d| d.get(..x.size as usize))
+                .ok_or(CpioError::Truncated { offset: it.pos })?,
+            _ => e.data,
+        };
+        w.push(meta.ino, e.mode, meta.nlink, meta.owner, e.name, bytes, 0)?;
+    }
+    Ok(w.finish())
+}
 
 #[cfg(test)]
 mod tests {
@@ -760,12 +920,93 @@ mod tests {
     #[test]
     fn hard_links_with_the_data_last_as_gnu_cpio_writes_them() {
         let mut w = CpioWriter::new();
-        w.push(7, S_IFREG | 0o644, 2, Owner::default(), "one", &[])
+        w.push(7, S_IFREG | 0o644, 2, Owner::default(), "one", &[], 0)
             .unwrap();
-        w.push(7, S_IFREG | 0o644, 2, Owner::default(), "two", b"data")
+        w.push(7, S_IFREG | 0o644, 2, Owner::default(), "two", b"data", 0)
             .unwrap();
         let a = w.finish();
         let got: Vec<_> = entries(&a).map(|r| r.unwrap()).collect();
         assert_eq!((got[0].data, got[1].data), (&b"data"[..], &b"data"[..]));
+    }
+
+    #[test]
+    fn split_moves_big_files_and_keeps_links_and_order() {
+        let o = Owner {
+            uid: 3,
+            gid: 4,
+            mtime: 5,
+        };
+        let big: Vec<u8> = (0..10_000u32).map(|i| (i * 7) as u8).collect();
+        let other: Vec<u8> = (0..5000u32).map(|i| (i * 3) as u8).collect();
+        let mut w = CpioWriter::new();
+        w.add_file("bin/prog", 0o755, &big).unwrap();
+        w.add_file("etc/small", 0o644, b"tiny").unwrap();
+        let ino = w
+            .add_linked("lib/a.so", S_IFREG | 0o644, o, &other, 2, None)
+            .unwrap();
+        w.add_linked("usr/lib/a.so", S_IFREG | 0o755, o, &[], 2, Some(ino))
+            .unwrap();
+        w.add_dir("var", 0o700).unwrap();
+        w.add_file("usr/big", 0o600, &big).unwrap();
+        let a = w.finish();
+        let s = split_for_disk(&a, |e| e.program_name().is_some()).unwrap();
+        assert_eq!(s.data.len() % PAGE, 0);
+        assert_eq!(&s.data[..8], b"RRDATA01");
+        assert_eq!(u64::from_le_bytes(s.data[8..16].try_into().unwrap()), s.id);
+        assert_eq!(
+            u64::from_le_bytes(s.data[16..24].try_into().unwrap()),
+            s.data.len() as u64
+        );
+        assert_ne!(s.id, 0);
+        // header page + 2 pages of `other` + 3 pages of `big`
+        assert_eq!(s.data.len(), 6 * PAGE);
+        let before: Vec<_> = entries_with_meta(&a).map(Result::unwrap).collect();
+        let after: Vec<_> = entries_with_meta(&s.payload).map(Result::unwrap).collect();
+        assert_eq!(before.len(), after.len());
+        for ((b, bm), (e, m)) in before.iter().zip(&after) {
+            assert_eq!(
+                (b.name, b.mode, bm.ino, bm.nlink, bm.owner),
+                (e.name, e.mode, m.ino, m.nlink, m.owner)
+            );
+            if m.on_disk {
+                let x = DiskExtent::parse(e.data).unwrap();
+                let bytes = &s.data[x.offset as usize..(x.offset + x.size) as usize];
+                assert_eq!(bytes, b.data, "{}", e.name);
+                assert!(s.data[(x.offset + x.size) as usize
+                    ..(x.offset + x.size).next_multiple_of(4096) as usize]
+                    .iter()
+                    .all(|&z| z == 0));
+            } else {
+                assert_eq!(e.data, b.data, "{}", e.name);
+            }
+        }
+        let on_disk: Vec<_> = after
+            .iter()
+            .filter(|(_, m)| m.on_disk)
+            .map(|(e, _)| e.name)
+            .collect();
+        assert_eq!(on_disk, ["lib/a.so", "usr/lib/a.so", "usr/big"]);
+        assert_eq!(join_from_disk(&s.payload, &s.data).unwrap(), a);
+        // Nothing to move: no region.
+        let s = split_for_disk(&a, |_| true).unwrap();
+        assert_eq!((s.data.len(), s.id), (0, 0));
+        assert!(entries_with_meta(&s.payload).all(|r| !r.unwrap().1.on_disk));
+    }
+
+    #[test]
+    fn extents_are_checked() {
+        let x = DiskExtent {
+            offset: 8192,
+            size: 5,
+        };
+        assert_eq!(DiskExtent::parse(&x.to_bytes()), Some(x));
+        assert_eq!(DiskExtent::parse(&x.to_bytes()[..15]), None);
+        let unaligned = DiskExtent {
+            offset: 8193,
+            size: 5,
+        };
+        assert_eq!(DiskExtent::parse(&unaligned.to_bytes()), None);
+        let header = DiskExtent { offset: 0, size: 5 };
+        assert_eq!(DiskExtent::parse(&header.to_bytes()), None);
     }
 }

@@ -6,9 +6,11 @@
 //!
 //! * [`BakeInfo`]: the `#[repr(C)]` block in the kernel's [`SECTION_NAME`] section that
 //!   tells the kernel where the payload is (`payload_paddr`, `payload_size`) and which
-//!   bake config was used. 56 bytes, little endian:
+//!   bake config was used. 80 bytes, little endian:
 //!   `magic [u8; 8] = b"RRBAKE01"`, `payload_paddr: u64`, `payload_size: u64`,
-//!   `config: [u8; 32]` (NUL padded). An unbaked kernel has `payload_size == 0`.
+//!   `config: [u8; 32]` (NUL padded), `data_offset: u64`, `data_size: u64`,
+//!   `data_id: u64` (the file data region read from the image as a disk, see
+//!   [`cpio::split_for_disk`]). An unbaked kernel has `payload_size == 0`.
 //! * [`cpio`]: the payload, a cpio "newc" archive (`070701` headers, `TRAILER!!!` last).
 //!   [`cpio::CpioWriter`] builds one (needs `alloc`), [`cpio::entries`] reads one
 //!   without copying ([`cpio::entries_with_meta`] adds uid, gid, mtime, ...), and

@@ -8,7 +8,9 @@ use crate::errno::{Errno, VfsResult};
 use crate::flags::{O_CREAT, O_TRUNC, O_WRONLY};
 use crate::inode::{Cred, InodeRef, SetAttr, TimeUpdate};
 use crate::stat::{FileType, Timespec, S_IALLUGO};
+use crate::store::PageStore;
 use crate::vfs::Vfs;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// One archive member.
@@ -32,6 +34,38 @@ pub struct ArchiveEntry<'a> {
     /// good (the baked payload): the file borrows its whole pages instead of copying
     /// them ([`crate::Inode::borrow_pages`]).
     pub data_page: Option<u64>,
+    /// For a regular file: its contents are not `data` but `size` bytes in a page
+    /// store from a page on ([`crate::Inode::back_pages`]), read on demand.
+    pub stored: Option<StoredData<'a>>,
+}
+
+/// Where a regular file's contents lie in a [`PageStore`].
+#[derive(Clone, Copy)]
+pub struct StoredData<'a> {
+    /// The store.
+    pub store: &'a Arc<PageStore>,
+    /// The store page of the file's first byte.
+    pub first: u64,
+    /// The file's size.
+    pub size: u64,
+}
+
+impl PartialEq for StoredData<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(self.store, o.store) && (self.first, self.size) == (o.first, o.size)
+    }
+}
+
+impl Eq for StoredData<'_> {}
+
+impl core::fmt::Debug for StoredData<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "StoredData {{ first: {}, size: {} }}",
+            self.first, self.size
+        )
+    }
 }
 
 /// The path without leading slashes and `./`; None for the directory itself.
@@ -88,6 +122,12 @@ pub fn add_entry(vfs: &Vfs, dir: &InodeRef, e: &ArchiveEntry<'_>) -> VfsResult<(
         FileType::Directory => vfs.mkdir(dir, &path, perm, Cred::ROOT)?,
         FileType::Regular => {
             let f = vfs.open(dir, &path, O_CREAT | O_WRONLY | O_TRUNC, perm, Cred::ROOT)?;
+            if let Some(s) = &e.stored {
+                if !f.back_pages(s.store, s.first, s.size)? {
+                    return Err(Errno::EOPNOTSUPP);
+                }
+                return set_attrs(&f, e);
+            }
             let borrowed = match e.data_page {
                 Some(first) => f.borrow_pages(e.data, first)?,
                 None => false,

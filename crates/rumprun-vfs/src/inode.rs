@@ -199,6 +199,24 @@ pub trait Inode: Send + Sync {
         Ok(false)
     }
 
+    /// Gives this empty regular file `size` bytes that lie in `store` from page
+    /// `first` on: read on demand into the store's page cache and mapped from there,
+    /// copied into a page of the file's own on the first write (the image's baked
+    /// files on its disk). `Ok(false)`: this file system cannot.
+    fn back_pages(
+        &self,
+        _store: &alloc::sync::Arc<crate::store::PageStore>,
+        _first: u64,
+        _size: u64,
+    ) -> VfsResult<bool> {
+        Ok(false)
+    }
+
+    /// Reads page `index` into the page cache if it lies on a disk and is not there
+    /// yet (a [`crate::PageStore`]'s), for a caller about to take a lock under which
+    /// it will ask [`Inode::page_frame`] for it. Errors are left to that call.
+    fn prefetch_page(&self, _index: u64) {}
+
     /// `fallocate(mode, offset, len)` on a regular file (`len > 0`).
     fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> VfsResult<()> {
         Err(Errno::EOPNOTSUPP)

@@ -45,6 +45,10 @@ pub struct PageHooks {
     /// were truncated away or punched out: mappings of them must fault again. Called
     /// with the file's `(dev, ino)` and no lock of the file system held.
     pub invalidate: fn((u64, u64), u64, u64),
+    /// True when more than one reference to the page is held (a mapping has it).
+    pub shared: fn(u64) -> bool,
+    /// Pages that can still be allocated for files and programs.
+    pub spare: fn() -> usize,
 }
 
 static HOOKS: Mutex<Option<PageHooks>> = Mutex::new(None);
@@ -54,7 +58,7 @@ pub fn install_page_hooks(hooks: PageHooks) {
     *HOOKS.lock() = Some(hooks);
 }
 
-fn hooks() -> PageHooks {
+pub(crate) fn hooks() -> PageHooks {
     HOOKS.lock().unwrap_or(HEAP_HOOKS)
 }
 
@@ -115,6 +119,17 @@ impl Frame {
         self.id = new;
         self.borrowed = false;
         true
+    }
+
+    /// A new page of the caller's own with this page's bytes (None: out of memory).
+    pub fn duplicate(&self) -> Option<Frame> {
+        let h = hooks();
+        let new = (h.alloc_zeroed)()?;
+        (h.copy)(self.id, new);
+        Some(Frame {
+            id: new,
+            borrowed: false,
+        })
     }
 
     /// Reads `buf.len()` bytes from byte `offset` of the page.
@@ -223,7 +238,13 @@ const HEAP_HOOKS: PageHooks = PageHooks {
     write: heap_write,
     copy: heap_copy,
     invalidate: |_, _, _| {},
+    shared: heap_shared,
+    spare: || usize::MAX,
 };
+
+fn heap_shared(id: u64) -> bool {
+    HEAP.lock().pages.get(&id).is_some_and(|p| p.refs > 1)
+}
 
 #[cfg(test)]
 mod tests {

@@ -32,6 +32,7 @@ use crate::pages::Frame;
 use crate::stat::{
     FileType, Stat, StatFs, Timespec, S_IALLUGO, S_ISGID, S_ISUID, S_IXGRP, TMPFS_MAGIC,
 };
+use crate::store::{PageStore, READ_AHEAD};
 use crate::xattr::{XattrBudget, Xattrs};
 
 /// Page size of file data.
@@ -196,11 +197,47 @@ struct Meta {
     linkable: bool,
 }
 
+/// File data kept in a [`PageStore`] (the image's baked files, read on demand): file
+/// page `i` below `count` is the store's page `first + i` until the file gets a page
+/// of its own there (a write copies it).
+struct Backing {
+    store: Arc<PageStore>,
+    first: u64,
+    count: u64,
+}
+
 #[derive(Default)]
 struct FileData {
     size: u64,
     pages: BTreeMap<u64, Frame>,
+    backing: Option<Backing>,
 }
+
+/// Why a file operation could not finish under the inode's lock.
+enum Need {
+    Fail(Errno),
+    /// Store pages `[first, end)` must be read first, without the lock (device I/O
+    /// sleeps); then the operation runs again.
+    Load(Arc<PageStore>, u64, u64),
+}
+
+impl From<Errno> for Need {
+    fn from(e: Errno) -> Need {
+        Need::Fail(e)
+    }
+}
+
+impl Need {
+    /// For paths that made sure no load is needed: a load is an I/O error.
+    fn errno(self) -> Errno {
+        match self {
+            Need::Fail(e) => e,
+            Need::Load(..) => Errno::EIO,
+        }
+    }
+}
+
+type NeedResult<T> = Result<T, Need>;
 
 struct DirData {
     parent: Weak<TmpNode>,
@@ -277,7 +314,8 @@ pub struct TmpNode {
 impl Drop for TmpNode {
     fn drop(&mut self) {
         if let Body::File(f) = &self.state.get_mut().body {
-            self.fs.release_pages(f.pages.len() as u64);
+            let backed = f.backing.as_ref().map_or(0, |b| b.count);
+            self.fs.release_pages(f.pages.len() as u64 + backed);
         }
         self.fs.release(self.xattrs.total_space());
         self.fs.used_inodes.fetch_sub(1, Ordering::Relaxed);
@@ -292,12 +330,64 @@ fn pages_spanned(offset: u64, len: u64) -> core::ops::Range<u64> {
 }
 
 impl FileData {
+    /// The store page behind file page `idx`, when the store has it and the file has
+    /// no page of its own there.
+    fn backed(&self, idx: u64) -> Option<(&Arc<PageStore>, u64)> {
+        let b = self.backing.as_ref()?;
+        (idx < b.count && !self.pages.contains_key(&idx)).then_some((&b.store, b.first + idx))
+    }
+
+    /// The store pages behind `range` that are not cached, as one load request.
+    fn missing(&self, range: core::ops::Range<u64>) -> Option<Need> {
+        let b = self.backing.as_ref()?;
+        let mut found: Option<(u64, u64)> = None;
+        for idx in range.start..range.end.min(b.count) {
+            if !self.pages.contains_key(&idx) && !b.store.is_cached(b.first + idx) {
+                found = Some((found.map_or(idx, |f| f.0), idx + 1));
+            }
+        }
+        found.map(|(lo, hi)| Need::Load(b.store.clone(), b.first + lo, b.first + hi))
+    }
+
+    /// Gives the file pages of its own for the store pages behind `range` (copies).
+    fn materialize(&mut self, fs: &Shared, range: core::ops::Range<u64>) -> NeedResult<()> {
+        let Some(count) = self.backing.as_ref().map(|b| b.count) else {
+            return Ok(());
+        };
+        if let Some(n) = self.missing(range.clone()) {
+            return Err(n);
+        }
+        for idx in range.start..range.end.min(count) {
+            let Some((store, sp)) = self.backed(idx) else {
+                continue;
+            };
+            let copy = store
+                .with_cached(sp, |f| f.duplicate())
+                .ok_or_else(|| Need::Load(store.clone(), sp, sp + 1))?
+                .ok_or(Errno::ENOSPC)?;
+            fs.reserve_pages(1)?;
+            self.pages.insert(idx, copy);
+        }
+        Ok(())
+    }
+
+    /// Ends the file's use of the store: the pages below `keep` that it has there
+    /// become its own (copies), the rest of what the store held is gone.
+    fn detach(&mut self, fs: &Shared, keep: u64) -> NeedResult<()> {
+        self.materialize(fs, 0..keep)?;
+        if let Some(b) = self.backing.take() {
+            fs.release_pages(b.count);
+        }
+        Ok(())
+    }
+
     /// Allocates the missing pages of `[offset, offset+len)`. The count of missing
     /// pages costs the pages that exist, not the range's length (a huge range is
     /// refused by the reservation, not walked page by page). ENOSPC also when the
     /// machine has no memory left.
-    fn allocate(&mut self, fs: &Shared, offset: u64, len: u64) -> VfsResult<()> {
+    fn allocate(&mut self, fs: &Shared, offset: u64, len: u64) -> NeedResult<()> {
         let range = pages_spanned(offset, len);
+        self.materialize(fs, range.clone())?;
         let present = self.pages.range(range.clone()).count() as u64;
         let mut missing = (range.end - range.start) - present;
         fs.reserve_pages(missing)?;
@@ -305,7 +395,7 @@ impl FileData {
             if let alloc::collections::btree_map::Entry::Vacant(v) = self.pages.entry(i) {
                 let Some(f) = Frame::zeroed() else {
                     fs.release_pages(missing);
-                    return Err(Errno::ENOSPC);
+                    return Err(Errno::ENOSPC.into());
                 };
                 v.insert(f);
                 missing -= 1;
@@ -331,7 +421,11 @@ impl FileData {
 
     /// Zeroes `[offset, offset+len)`, dropping whole pages (visiting only the pages
     /// that exist: holes are zero already).
-    fn zero(&mut self, fs: &Shared, offset: u64, len: u64) -> VfsResult<()> {
+    fn zero(&mut self, fs: &Shared, offset: u64, len: u64) -> NeedResult<()> {
+        // A page dropped below would show the store's page again: the file leaves it.
+        if self.backing.is_some() {
+            self.detach(fs, u64::MAX)?;
+        }
         let end = offset + len;
         let mut freed = 0;
         let present: Vec<u64> = self
@@ -351,7 +445,7 @@ impl FileData {
                 match self.own_page(i) {
                     Ok(Some(p)) => p.zero((a - start) as usize, (b - a) as usize),
                     Ok(None) => {}
-                    Err(e) => result = Err(e),
+                    Err(e) => result = Err(e.into()),
                 }
             }
         }
@@ -359,7 +453,10 @@ impl FileData {
         result
     }
 
-    fn set_size(&mut self, fs: &Shared, size: u64) -> VfsResult<()> {
+    fn set_size(&mut self, fs: &Shared, size: u64) -> NeedResult<()> {
+        if size < self.size && self.backing.is_some() {
+            self.detach(fs, size.div_ceil(PAGE_SIZE as u64))?;
+        }
         if size < self.size {
             // Keep the invariant: bytes past the size are zero or unallocated.
             let tail = (size % PAGE_SIZE as u64) as usize;
@@ -376,28 +473,44 @@ impl FileData {
         Ok(())
     }
 
-    fn read(&self, offset: u64, buf: &mut [u8]) -> usize {
+    /// Reads at `offset`; store pages not cached are a load request, or with
+    /// `partial` the end of a short read when some bytes were read already.
+    fn read(&self, offset: u64, buf: &mut [u8], partial: bool) -> NeedResult<usize> {
         if offset >= self.size {
-            return 0;
+            return Ok(0);
         }
         let n = buf
             .len()
             .min((self.size - offset).min(usize::MAX as u64) as usize);
+        if !partial {
+            if let Some(need) = self.missing(pages_spanned(offset, n as u64)) {
+                return Err(need);
+            }
+        }
         let mut done = 0;
         while done < n {
             let pos = offset + done as u64;
             let (idx, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
             let chunk = (PAGE_SIZE - in_page).min(n - done);
-            match self.pages.get(&idx) {
-                Some(p) => p.read(in_page, &mut buf[done..done + chunk]),
-                None => buf[done..done + chunk].fill(0),
+            let out = &mut buf[done..done + chunk];
+            match (self.pages.get(&idx), self.backed(idx)) {
+                (Some(p), _) => p.read(in_page, out),
+                (None, Some((store, sp))) => {
+                    if store.with_cached(sp, |f| f.read(in_page, out)).is_none() {
+                        if partial && done > 0 {
+                            return Ok(done);
+                        }
+                        return Err(Need::Load(store.clone(), sp, sp + READ_AHEAD));
+                    }
+                }
+                (None, None) => out.fill(0),
             }
             done += chunk;
         }
-        n
+        Ok(n)
     }
 
-    fn write(&mut self, fs: &Shared, offset: u64, buf: &[u8]) -> VfsResult<usize> {
+    fn write(&mut self, fs: &Shared, offset: u64, buf: &[u8]) -> NeedResult<usize> {
         self.allocate(fs, offset, buf.len() as u64)?;
         let mut done = 0;
         while done < buf.len() {
@@ -415,7 +528,7 @@ impl FileData {
     /// Makes the file's pages from `data`, whose whole pages are borrowed: page `i`
     /// of the file is the page named `first + i * PAGE_SIZE`. The partial last page
     /// is copied (a mapping must read zeros past the end of the file).
-    fn fill(&mut self, fs: &Shared, data: &[u8], first: u64) -> VfsResult<()> {
+    fn fill(&mut self, fs: &Shared, data: &[u8], first: u64) -> NeedResult<()> {
         for idx in 0..(data.len() / PAGE_SIZE) as u64 {
             if self.pages.contains_key(&idx) {
                 continue;
@@ -443,9 +556,44 @@ impl FileData {
 }
 
 impl TmpNode {
+    /// Runs `op` on the inode's state under its lock; when it asks for store pages
+    /// (a file backed by a [`PageStore`]), reads them with the lock released and runs
+    /// it again (`op` gets the attempt's number). ENOMEM when the pages keep being
+    /// dropped before they can be used (no memory to hold them).
+    fn with_pages<R>(&self, mut op: impl FnMut(&mut State, u32) -> NeedResult<R>) -> VfsResult<R> {
+        for attempt in 0..16 {
+            let r = op(&mut self.state.lock(), attempt);
+            match r {
+                Ok(v) => return Ok(v),
+                Err(Need::Fail(e)) => return Err(e),
+                Err(Need::Load(store, first, end)) => store.load(first, end)?,
+            }
+        }
+        Err(Errno::ENOMEM)
+    }
+
+    /// Makes the file's own (copies) the store pages that a change needs, before the
+    /// change itself runs under one hold of the lock: with `keep`, the file leaves the
+    /// store keeping its pages below that index (dropping pages, shrinking); else the
+    /// pages of `[offset, offset+len)` (writing there).
+    fn prepare_change(&self, offset: u64, len: u64, keep: Option<u64>) -> VfsResult<()> {
+        self.with_pages(|st, _| match &mut st.body {
+            Body::File(f) if f.backing.is_some() => match keep {
+                Some(keep) => f.detach(&self.fs, keep),
+                None => f.materialize(&self.fs, pages_spanned(offset, len)),
+            },
+            _ => Ok(()),
+        })
+    }
+
     /// `set_attr` under the inode's lock; returns the page range a shrinking size
     /// removed (to invalidate once the lock is released).
     fn set_attr_locked(&self, attr: &SetAttr) -> VfsResult<(u64, u64)> {
+        if let Some(size) = attr.size {
+            if size < self.stat().size {
+                self.prepare_change(0, 0, Some(size.div_ceil(PAGE_SIZE as u64)))?;
+            }
+        }
         let now = self.fs.now();
         let mut st = self.state.lock();
         let State { meta, body } = &mut *st;
@@ -454,7 +602,7 @@ impl TmpNode {
             match body {
                 Body::File(f) => {
                     let old = f.size.div_ceil(PAGE_SIZE as u64);
-                    f.set_size(&self.fs, size)?;
+                    f.set_size(&self.fs, size).map_err(Need::errno)?;
                     gone = (size.div_ceil(PAGE_SIZE as u64), old);
                 }
                 Body::Dir(_) => return Err(Errno::EISDIR),
@@ -584,7 +732,10 @@ impl Inode for TmpNode {
         let st = self.state.lock();
         let m = &st.meta;
         let (size, blocks) = match &st.body {
-            Body::File(f) => (f.size, f.pages.len() as u64 * (PAGE_SIZE as u64 / 512)),
+            Body::File(f) => {
+                let pages = f.pages.len() as u64 + f.backing.as_ref().map_or(0, |b| b.count);
+                (f.size, pages * (PAGE_SIZE as u64 / 512))
+            }
             Body::Dir(d) => ((d.by_pos.len() as u64 + 2) * 20, 0),
             Body::Symlink(t) => (t.len() as u64, 0),
             Body::Special => (0, 0),
@@ -637,20 +788,22 @@ impl Inode for TmpNode {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> VfsResult<usize> {
-        let mut st = self.state.lock();
-        let State { meta, body } = &mut *st;
-        match body {
-            Body::File(f) => {
-                let n = f.read(offset, buf);
-                // relatime: update the access time if it is older than the last change.
-                if meta.atime <= meta.mtime || meta.atime <= meta.ctime {
-                    meta.atime = self.fs.now();
+        self.with_pages(|st, attempt| {
+            let State { meta, body } = st;
+            match body {
+                Body::File(f) => {
+                    // After two rounds of pages dropped before use: what is there.
+                    let n = f.read(offset, buf, attempt >= 2)?;
+                    // relatime: update the access time if it is older than the last change.
+                    if meta.atime <= meta.mtime || meta.atime <= meta.ctime {
+                        meta.atime = self.fs.now();
+                    }
+                    Ok(n)
                 }
-                Ok(n)
+                Body::Dir(_) => Err(Errno::EISDIR.into()),
+                _ => Err(Errno::EINVAL.into()),
             }
-            Body::Dir(_) => Err(Errno::EISDIR),
-            _ => Err(Errno::EINVAL),
-        }
+        })
     }
 
     fn write_at(&self, offset: u64, buf: &[u8]) -> VfsResult<usize> {
@@ -660,19 +813,20 @@ impl Inode for TmpNode {
         {
             return Err(Errno::EFBIG);
         }
-        let mut st = self.state.lock();
-        let State { meta, body } = &mut *st;
-        match body {
-            Body::File(f) => {
-                let n = f.write(&self.fs, offset, buf)?;
-                let now = self.fs.now();
-                meta.mtime = now;
-                meta.ctime = now;
-                Ok(n)
+        self.with_pages(|st, _| {
+            let State { meta, body } = st;
+            match body {
+                Body::File(f) => {
+                    let n = f.write(&self.fs, offset, buf)?;
+                    let now = self.fs.now();
+                    meta.mtime = now;
+                    meta.ctime = now;
+                    Ok(n)
+                }
+                Body::Dir(_) => Err(Errno::EISDIR.into()),
+                _ => Err(Errno::EINVAL.into()),
             }
-            Body::Dir(_) => Err(Errno::EISDIR),
-            _ => Err(Errno::EINVAL),
-        }
+        })
     }
 
     fn fallocate(&self, mode: u32, offset: u64, len: u64) -> VfsResult<()> {
@@ -683,6 +837,8 @@ impl Inode for TmpNode {
         {
             return Err(Errno::EFBIG);
         }
+        let drops = mode & (FALLOC_FL_PUNCH_HOLE | crate::flags::FALLOC_FL_ZERO_RANGE) != 0;
+        self.prepare_change(offset, len, drops.then_some(u64::MAX))?;
         let mut st = self.state.lock();
         let State { meta, body } = &mut *st;
         let Body::File(f) = body else {
@@ -694,21 +850,23 @@ impl Inode for TmpNode {
         if mode & FALLOC_FL_PUNCH_HOLE != 0 {
             let end = (offset + len).min(f.size);
             if offset < end {
-                f.zero(&self.fs, offset, end - offset)?;
+                f.zero(&self.fs, offset, end - offset)
+                    .map_err(Need::errno)?;
                 gone = (offset.div_ceil(PAGE_SIZE as u64), end / PAGE_SIZE as u64);
             }
         } else {
             if mode & crate::flags::FALLOC_FL_ZERO_RANGE != 0 {
                 let end = (offset + len).min(f.size);
                 if offset < end {
-                    f.zero(&self.fs, offset, end - offset)?;
+                    f.zero(&self.fs, offset, end - offset)
+                        .map_err(Need::errno)?;
                     gone = (offset.div_ceil(PAGE_SIZE as u64), end / PAGE_SIZE as u64);
                 }
             }
             if let Err(e) = f.allocate(&self.fs, offset, len) {
                 drop(st);
                 crate::pages::invalidate(self.key(), gone.0, gone.1);
-                return Err(e);
+                return Err(e.errno());
             }
             if mode & FALLOC_FL_KEEP_SIZE == 0 && offset + len > f.size {
                 f.size = offset + len;
@@ -730,21 +888,30 @@ impl Inode for TmpNode {
     }
 
     fn page_frame(&self, index: u64, own: bool) -> VfsResult<Option<u64>> {
-        let mut st = self.state.lock();
-        let Body::File(f) = &mut st.body else {
-            return Err(Errno::EINVAL);
-        };
-        if index >= f.size.div_ceil(PAGE_SIZE as u64) {
-            return Err(Errno::ENXIO);
-        }
-        if !f.pages.contains_key(&index) {
-            f.allocate(&self.fs, index * PAGE_SIZE as u64, PAGE_SIZE as u64)?;
-        }
-        let page = f.pages.get_mut(&index).expect("allocated above");
-        if own && !page.make_own() {
-            return Err(Errno::ENOSPC);
-        }
-        page.new_ref().map(Some).ok_or(Errno::ENOSPC)
+        self.with_pages(|st, _| {
+            let Body::File(f) = &mut st.body else {
+                return Err(Errno::EINVAL.into());
+            };
+            if index >= f.size.div_ceil(PAGE_SIZE as u64) {
+                return Err(Errno::ENXIO.into());
+            }
+            // The store's page itself, for a mapping that does not write the file
+            // (a private one copies on its first write).
+            if let (false, Some((store, sp))) = (own, f.backed(index)) {
+                return match store.with_cached(sp, |p| p.new_ref()) {
+                    Some(r) => r.map(Some).ok_or(Errno::ENOSPC.into()),
+                    None => Err(Need::Load(store.clone(), sp, sp + 1)),
+                };
+            }
+            if !f.pages.contains_key(&index) {
+                f.allocate(&self.fs, index * PAGE_SIZE as u64, PAGE_SIZE as u64)?;
+            }
+            let page = f.pages.get_mut(&index).expect("allocated above");
+            if own && !page.make_own() {
+                return Err(Errno::ENOSPC.into());
+            }
+            page.new_ref().map(Some).ok_or(Errno::ENOSPC.into())
+        })
     }
 
     fn has_page_cache(&self) -> bool {
@@ -756,7 +923,45 @@ impl Inode for TmpNode {
         let Body::File(f) = &mut st.body else {
             return Err(Errno::EINVAL);
         };
-        f.fill(&self.fs, data, first)?;
+        f.fill(&self.fs, data, first).map_err(Need::errno)?;
+        Ok(true)
+    }
+
+    fn prefetch_page(&self, index: u64) {
+        let need = match &self.state.lock().body {
+            Body::File(f) => f
+                .backed(index)
+                .filter(|(store, sp)| !store.is_cached(*sp))
+                .map(|(store, sp)| (store.clone(), sp)),
+            _ => None,
+        };
+        if let Some((store, sp)) = need {
+            let _ = store.load(sp, sp + 1);
+        }
+    }
+
+    fn back_pages(&self, store: &Arc<PageStore>, first: u64, size: u64) -> VfsResult<bool> {
+        let mut st = self.state.lock();
+        let Body::File(f) = &mut st.body else {
+            return Err(Errno::EINVAL);
+        };
+        if f.size != 0 || f.backing.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        let count = size.div_ceil(PAGE_SIZE as u64);
+        if first
+            .checked_add(count)
+            .is_none_or(|end| end > store.pages())
+        {
+            return Err(Errno::EINVAL);
+        }
+        self.fs.reserve_pages(count)?;
+        f.backing = Some(Backing {
+            store: store.clone(),
+            first,
+            count,
+        });
+        f.size = size;
         Ok(true)
     }
 

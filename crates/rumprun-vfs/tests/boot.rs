@@ -78,6 +78,7 @@ fn entry<'a>(path: &'a str, mode: u32, data: &'a [u8]) -> ArchiveEntry<'a> {
         rdev: 0,
         data,
         data_page: None,
+        stored: None,
     }
 }
 

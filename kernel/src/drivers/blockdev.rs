@@ -27,6 +27,13 @@ pub fn register(disk: Arc<dyn BlockDevice>) -> String {
     name(d.len() - 1)
 }
 
+/// Takes the disk `index` out of the list (the image's own disk, which is no disk of
+/// the program's): the disks after it move up a name.
+pub fn remove(index: usize) -> Option<Arc<dyn BlockDevice>> {
+    let mut d = DISKS.lock();
+    (index < d.len()).then(|| d.remove(index))
+}
+
 pub fn get(index: usize) -> Option<Arc<dyn BlockDevice>> {
     DISKS.lock().get(index).cloned()
 }

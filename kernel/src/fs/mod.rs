@@ -3,6 +3,7 @@
 //! under /bin), with /proc mounted on top. Owns the VFS instance, the working
 //! directory and the umask; `fd::vfs_file` turns opened inodes into files.
 
+pub mod baked;
 pub mod configdrive;
 pub mod mounts;
 pub mod pages;
@@ -137,10 +138,12 @@ pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> 
     // The baked files' pages stay in the payload (borrowed, not copied): they count
     // as file data without taking RAM. Files with the same contents share payload
     // pages (a hard-link group), so their sizes, not the payload's, are what counts.
+    // Files on the image's disk (`baked`) count with their sizes too.
     let (_, ram_frames) = crate::mm::frames::stats();
-    let files: u64 = rumprun_image::cpio::entries(payload)
+    let files: u64 = rumprun_image::cpio::entries_with_meta(payload)
         .filter_map(Result::ok)
-        .map(|e| e.data.len().next_multiple_of(4096) as u64)
+        .map(|(e, m)| stored_size(&e, &m).unwrap_or(e.data.len() as u64))
+        .map(|n| n.next_multiple_of(4096))
         .sum();
     let baked = crate::payload::physical_range()
         .map_or(0, |(s, e)| e - s)
@@ -157,6 +160,7 @@ pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> 
     let (files_left, bytes_left) = rumprun_image::cpio::entries(payload)
         .filter_map(Result::ok)
         .fold((0, 0), |(n, b), e| (n + 1, b + e.data.len() as u64));
+    let store = baked::store();
     *LOADING.lock() = Some(Loading {
         name: "",
         files_left,
@@ -172,6 +176,15 @@ pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> 
         if e.name.starts_with("rumprun/") {
             continue; // the kernel's own data (its symbols), not the program's files
         }
+        let stored = match (meta.on_disk, rumprun_image::cpio::DiskExtent::parse(e.data)) {
+            (false, _) => None,
+            (true, Some(x)) => Some(archive::StoredData {
+                store: store.ok_or("the baked payload names file data on a disk, but the image has no file data region")?,
+                first: x.offset / 4096,
+                size: x.size,
+            }),
+            (true, None) => return Err("the baked payload is corrupt (bad file data extent)"),
+        };
         let a = archive::ArchiveEntry {
             path: e.name.as_bytes(),
             mode: e.mode,
@@ -181,6 +194,7 @@ pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> 
             rdev: 0,
             data: e.data,
             data_page: pages::payload_page(e.data),
+            stored,
         };
         match archive::add_entry(vfs, &root, &a) {
             Ok(_) => {}
@@ -199,6 +213,14 @@ pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> 
     vfs.mount(&root, b"/proc", proc_fs)
         .map_err(|_| "cannot mount /proc")?;
     Ok(())
+}
+
+/// The size of a file whose data is on the image's disk.
+fn stored_size(e: &rumprun_image::cpio::Entry<'_>, m: &rumprun_image::cpio::Meta) -> Option<u64> {
+    m.on_disk
+        .then(|| rumprun_image::cpio::DiskExtent::parse(e.data))
+        .flatten()
+        .map(|x| x.size)
 }
 
 pub fn vfs() -> &'static Vfs {
@@ -269,5 +291,8 @@ impl crate::mm::address_space::PageSource for InodePages {
     }
     fn has_pages(&self) -> bool {
         self.0.has_page_cache()
+    }
+    fn prefetch(&self, index: u64) {
+        self.0.prefetch_page(index)
     }
 }

@@ -50,7 +50,12 @@ pub fn install() {
             }
         },
         invalidate,
+        shared: frames::is_shared,
+        spare: frames::spare,
     });
+    // Clean pages of the image's files (read from its disk) go back when program
+    // memory runs out.
+    frames::set_reclaim_hook(rumprun_vfs::store::reclaim);
 }
 
 /// Pages `[first, end)` of file `key` left its page cache: every process drops its

@@ -58,6 +58,10 @@ pub trait PageSource: Send + Sync {
     fn key(&self) -> (u64, u64);
     /// True when `frame` gives the file's own pages (a page cache).
     fn has_pages(&self) -> bool;
+    /// Reads page `index` into the page cache if it must come from a disk, called
+    /// with no lock held (the read sleeps): the fault handler calls it before it
+    /// takes the address space's lock, so `frame` finds the page there.
+    fn prefetch(&self, _index: u64) {}
 }
 
 /// Why a file page cannot be mapped.
@@ -575,6 +579,59 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
     commit(area_start, &area, page_down(addr))
 }
 
+/// Before the kernel copies to or from `[start, start + len)` of program memory
+/// (`mm::user`, in the syscall's context, where sleeping is fine): the pages of files
+/// there that are not mapped yet and must come from a disk (the image's files) are
+/// read now, with no lock held, so that the copy's faults (taken on the exception
+/// stack, where nothing may sleep) find them in the page cache.
+pub fn prefetch_range(start: u64, len: usize) {
+    let end = start.saturating_add(len as u64).min(paging::USER_END);
+    let mut wanted: alloc::vec::Vec<(Arc<dyn PageSource>, u64)> = alloc::vec::Vec::new();
+    {
+        let Some(s) = space().try_lock() else {
+            return;
+        };
+        let mut at = page_down(start);
+        while at < end {
+            let Some((a_start, a)) = s.find(at) else {
+                at += PAGE_SIZE;
+                continue;
+            };
+            let stop = a.end.min(end);
+            if let Some(b) = a.backing.as_ref().filter(|b| b.source.has_pages()) {
+                let mut va = at;
+                while va < stop {
+                    if !paging::lookup(va).flags().contains(Pte::PRESENT) {
+                        wanted.push((b.source.clone(), (b.offset + va - a_start) / PAGE_SIZE));
+                    }
+                    va += PAGE_SIZE;
+                }
+            }
+            at = stop;
+        }
+    }
+    for (source, index) in wanted {
+        source.prefetch(index);
+    }
+}
+
+/// Before a fault takes the address space's lock for good: the file page at `addr`, if
+/// it must come from a disk (the image's files), is read first with no lock held, since
+/// the read sleeps and another thread of the program may fault or map meanwhile.
+fn prefetch_file_page(addr: u64) {
+    let found = space().try_lock().and_then(|s| {
+        let (start, a) = s.find(addr)?;
+        let b = a.backing.as_ref()?;
+        Some((
+            b.source.clone(),
+            (b.offset + page_down(addr) - start) / PAGE_SIZE,
+        ))
+    });
+    if let Some((source, index)) = found {
+        source.prefetch(index);
+    }
+}
+
 /// A write to the present, read-only page `va` of the writable `area`: a private page
 /// that another process still maps is copied; otherwise it becomes writable.
 fn copy_on_write(va: u64, area: &Area) -> FaultOutcome {
@@ -788,8 +845,14 @@ pub enum PageFault {
     OutOfMemory,
 }
 
-/// Called by the trap handler.
-pub fn handle_page_fault(addr: u64, err: u64) -> PageFault {
+/// Called by the trap handler. `from_program`: the fault came from program code (it
+/// runs on the thread's kernel stack and may sleep); a fault in kernel code (a user
+/// copy) runs on the exception stack and must not, so the user-copy layer read the
+/// disk's pages first (`prefetch_range`).
+pub fn handle_page_fault(addr: u64, err: u64, from_program: bool) -> PageFault {
+    if from_program && err & 1 == 0 {
+        prefetch_file_page(addr);
+    }
     match fault(addr, err) {
         FaultOutcome::Resolved => PageFault::Resolved,
         FaultOutcome::Invalid | FaultOutcome::PastEnd => PageFault::Invalid,

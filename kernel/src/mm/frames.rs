@@ -145,10 +145,42 @@ pub fn free_at_least(n: usize) -> bool {
     free() >= n || (super::heap::release() > 0 && free() >= n)
 }
 
+/// What frees clean file pages when program memory runs out (the page cache's
+/// `rumprun_vfs::store::reclaim`, installed by `fs::pages`): asked for a number of
+/// frames, returns how many it freed. It must not wait for a lock.
+static RECLAIM: Mutex<Option<ReclaimHook>> = Mutex::new(None);
+
+/// Asked for a number of frames, frees clean file pages and says how many.
+type ReclaimHook = fn(usize) -> usize;
+
+/// Frames freed per call of the reclaim hook when the allocator runs dry.
+const RECLAIM_BATCH: usize = 32;
+
+/// Installs the hook that drops clean file pages when memory runs out.
+pub fn set_reclaim_hook(hook: ReclaimHook) {
+    *RECLAIM.lock() = Some(hook);
+}
+
+/// Frames left for program memory and file data (above the kernel's reserve).
+pub fn spare() -> usize {
+    FRAMES_MAP.lock().free.saturating_sub(KERNEL_RESERVE)
+}
+
+/// True when a frame for program memory or file data is left, after taking back what
+/// the kernel heap holds free and then asking the page cache to drop clean pages if
+/// there was none. No lock of this module is held while the hook runs.
+fn program_frame_left() -> bool {
+    if free_at_least(KERNEL_RESERVE + 1) {
+        return true;
+    }
+    let hook = *RECLAIM.lock();
+    hook.is_some_and(|h| h(RECLAIM_BATCH) > 0) && FRAMES_MAP.lock().free > KERNEL_RESERVE
+}
+
 /// One frame for program memory or file data (not zeroed); None when only the
-/// kernel's reserve is left.
+/// kernel's reserve is left (and the page cache had no clean page to give back).
 pub fn alloc_for_program() -> Option<u64> {
-    if !free_at_least(KERNEL_RESERVE + 1) {
+    if !program_frame_left() {
         return None;
     }
     alloc()
@@ -156,7 +188,7 @@ pub fn alloc_for_program() -> Option<u64> {
 
 /// As `alloc_for_program`, zeroed.
 pub fn alloc_zeroed_for_program() -> Option<u64> {
-    if !free_at_least(KERNEL_RESERVE + 1) {
+    if !program_frame_left() {
         return None;
     }
     alloc_zeroed()

@@ -34,6 +34,8 @@ pub fn copy_in_partial(dst: &mut [u8], src: u64) -> usize {
     if !in_user_half(src, dst.len()) {
         return 0;
     }
+    // Pages of baked files come from the disk here, not in the copy's faults.
+    crate::mm::address_space::prefetch_range(src, dst.len());
     // SAFETY: `dst` is kernel memory valid for its length; `src` is a program range
     // below USER_END, whose faults copy_user catches.
     let left = unsafe { extable::copy(dst.as_mut_ptr(), src as *const u8, dst.len()) };
@@ -45,6 +47,7 @@ pub fn copy_out_partial(dst: u64, src: &[u8]) -> usize {
     if !in_user_half(dst, src.len()) {
         return 0;
     }
+    crate::mm::address_space::prefetch_range(dst, src.len());
     // SAFETY: `src` is kernel memory valid for its length; `dst` is a program range
     // below USER_END, whose faults copy_user catches.
     let left = unsafe { extable::copy(dst as *mut u8, src.as_ptr(), src.len()) };

@@ -25,14 +25,22 @@ fn dynamic_hello(compiler: &str, name: &str) -> PathBuf {
 }
 
 /// The payload of the baked `image` (its last program header, added by the bake) as
-/// (path, mode, contents), in archive order.
+/// (path, mode, contents), in archive order; the files in the file data region (the
+/// `RRDATA01` page after it) with their data from there.
 fn payload(image: &Path) -> Vec<(String, u32, Vec<u8>)> {
     let d = fs::read(image).unwrap();
     let u16_at = |o: usize| u16::from_le_bytes([d[o], d[o + 1]]) as usize;
     let u64_at = |o: usize| u64::from_le_bytes(d[o..o + 8].try_into().unwrap()) as usize;
     let last = u64_at(32) + (u16_at(56) - 1) * u16_at(54);
     let (offset, size) = (u64_at(last + 8), u64_at(last + 32));
-    cpio::entries(&d[offset..offset + size])
+    let region = ((offset + size).next_multiple_of(4096)..d.len())
+        .step_by(4096)
+        .find(|&o| d[o..].starts_with(b"RRDATA01"));
+    let archive = match region {
+        Some(o) => cpio::join_from_disk(&d[offset..offset + size], &d[o..]).unwrap(),
+        None => d[offset..offset + size].to_vec(),
+    };
+    cpio::entries(&archive)
         .map(|e| {
             let e = e.expect("the payload is a cpio archive");
             (e.name.to_string(), e.mode, e.data.to_vec())

@@ -44,6 +44,37 @@ fn image(src: &str, flavor: Flavor) -> (PathBuf, String) {
     (img, file)
 }
 
+/// The file the on-demand guest reads from its image's file data region: 3 MiB and a
+/// bit of xorshift bytes.
+fn ondemand_data() -> Vec<u8> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..(3 << 20) + 123)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// big_file_hash.c baked for Xen with /data/big.bin ([`ondemand_data`]), which goes
+/// to the image's file data region (read by the guest from the image as an xl disk).
+fn ondemand_image() -> (PathBuf, String) {
+    let root = scratch_dir("xen-ondemand-root");
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(root.join("data/big.bin"), ondemand_data()).unwrap();
+    let prog = build_c("big_file_hash.c", Flavor::Glibc);
+    let img = bake_config(
+        &prog,
+        "xen-big-file-hash",
+        "xen_pv",
+        &["-r".as_ref(), root.as_os_str()],
+    );
+    let file = img.file_name().unwrap().to_str().unwrap().to_string();
+    (img, file)
+}
+
 /// A small ext2 image holding /from-host.txt, for the disk guest.
 fn ext2_image() -> PathBuf {
     let dir = scratch_dir("xen-ext2");
@@ -71,7 +102,9 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
     let (fork, fork_file) = image("fork_test.c", Flavor::Glibc);
     let (jobs, jobs_file) = image("job_control.c", Flavor::Musl);
     let (txtbsy, txtbsy_file) = image("textbusy.c", Flavor::Glibc);
+    let (ondemand, ondemand_file) = ondemand_image();
     let files = vec![
+        ondemand,
         http,
         repo_root().join("tests/system/xen/vif"),
         ext2,
@@ -205,6 +238,15 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
         Guest {
             id: "textbusy-glibc",
             commands: format!("rumprun xen -i -d -M 128 {txtbsy_file}; echo \"status=$?\""),
+        },
+        Guest {
+            // The image's files read on demand from the image itself, an xl disk.
+            id: "ondemand",
+            commands: format!(
+                "RUMPRUN_XEN_BLOCK_SCRIPT=/xen-host/files/block \
+                 rumprun xen -i -d -e RUMPRUN_VERBOSE=1 {ondemand_file} -- /data/big.bin; \
+                 echo \"status=$?\""
+            ),
         },
         Guest {
             id: "cmdline",
@@ -570,6 +612,22 @@ fn a_guest_writes_an_ext2_disk_through_blkfront_and_e2fsck_finds_it_clean() {
     assert_eq!(
         debugfs_cat(&img, "/dir/guest.txt"),
         b"written by the unikernel\n"
+    );
+}
+
+#[test]
+fn a_guest_reads_its_image_files_on_demand_through_blkfront() {
+    let data = ondemand_data();
+    let h = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    let read = format!("read {} {h:016x}", data.len());
+    let mmap = format!("mmap {} {h:016x}", data.len());
+    assert_lines("ondemand", &[&read, &mmap, "ALL OK", "status=0"]);
+    let text = section("ondemand");
+    assert!(
+        text.contains("is read on demand from disk"),
+        "guest ondemand:\n{text}"
     );
 }
 

@@ -44,9 +44,22 @@ fn align_up(v: u64, to: u64) -> Option<u64> {
     Some(v.checked_add(to - 1)? & !(to - 1))
 }
 
-/// Bakes `payload` into a copy of `kernel` for the config `config`. Errors describe
-/// the kernel (the caller puts its path in front).
+/// True for the entries whose data stays in the loaded payload: the programs (their
+/// ELF images give fault reports their symbols and start them) and the kernel's own
+/// files (read when a fault is reported, not from a disk then).
+fn stays_loaded(e: &rumprun_image::cpio::Entry<'_>) -> bool {
+    e.program_name().is_some() || e.name.starts_with("rumprun/")
+}
+
+/// Bakes `payload` into a copy of `kernel` for the config `config`. The data of the
+/// root file system's files of a page or more goes to the file data region at the
+/// end of the file (not loaded: the kernel reads it on demand from the image
+/// attached as a disk); the rest is the loaded payload. Errors describe the kernel
+/// (the caller puts its path in front).
 pub fn bake(kernel: &[u8], config: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let split = rumprun_image::cpio::split_for_disk(payload, stays_loaded)
+        .map_err(|e| format!("the payload: {e}"))?;
+    let payload = &split.payload[..];
     let elf = Elf::parse(kernel)?;
     if elf.e_type != ET_EXEC {
         return Err("not a rumprun kernel (not an ELF executable)".into());
@@ -123,12 +136,25 @@ pub fn bake(kernel: &[u8], config: &str, payload: &[u8]) -> Result<Vec<u8>, Stri
         at
     };
     out[phoff as usize..phoff as usize + table.len()].copy_from_slice(&table);
+    let data_offset = if split.data.is_empty() {
+        0
+    } else {
+        let at = align_up(out.len() as u64, PAGE).expect("file sizes are small");
+        out.resize(at as usize, 0);
+        out.extend_from_slice(&split.data);
+        at
+    };
 
     let (header, _) =
         object::pod::from_bytes_mut::<FileHeader64<LE>>(&mut out).expect("parsed above");
     header.e_phoff.set(LE, phoff);
     header.e_phnum.set(LE, elf.phdrs.len() as u16 + 1);
-    let baked = BakeInfo::baked(paddr, size, config).map_err(|e| e.to_string())?;
+    let baked = BakeInfo {
+        data_offset,
+        data_size: split.data.len() as u64,
+        data_id: split.id,
+        ..BakeInfo::baked(paddr, size, config).map_err(|e| e.to_string())?
+    };
     out[info_range].copy_from_slice(&baked.to_bytes());
     Ok(out)
 }
@@ -163,6 +189,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rumprun_bake::rootfs::FsEntry;
     use rumprun_image::cpio;
 
     /// An in-memory kernel: header, two PT_LOADs, a data area holding the bake-info
@@ -199,7 +226,7 @@ mod tests {
         };
         d[64..120].copy_from_slice(&text.to_bytes());
         d[120..176].copy_from_slice(&data.to_bytes());
-        d[0x800..0x838].copy_from_slice(&info.to_bytes());
+        d[0x800..0x850].copy_from_slice(&info.to_bytes());
         let names = b"\0.shstrtab\0.rumprun_bakeinfo\0";
         d[0x900..0x900 + names.len()].copy_from_slice(names);
         // Section headers at 0xa00: null, .shstrtab, .rumprun_bakeinfo (or .data).
@@ -215,7 +242,13 @@ mod tests {
             d[b + 32..b + 40].copy_from_slice(&size.to_le_bytes());
         };
         sh(1, 1, 3, 0x900, names.len() as u64);
-        sh(2, if with_section { 11 } else { 2 }, 1, 0x800, 56);
+        sh(
+            2,
+            if with_section { 11 } else { 2 },
+            1,
+            0x800,
+            BakeInfo::SIZE as u64,
+        );
         d
     }
 
@@ -233,7 +266,7 @@ mod tests {
         let payload = payload(&progs()).unwrap();
         let out = bake(&kernel, "hw_virtio", &payload).unwrap();
         assert!(out[64..0x800] == kernel[64..0x800], "kernel bytes kept");
-        assert!(out[0x838..0x1000] == kernel[0x838..], "kernel bytes kept");
+        assert!(out[0x850..0x1000] == kernel[0x850..], "kernel bytes kept");
         let elf = Elf::parse(&out).unwrap();
         assert_eq!(elf.phdrs.len(), 3);
         assert_eq!(elf.phdrs[..2], Elf::parse(&kernel).unwrap().phdrs[..]);
@@ -267,6 +300,49 @@ mod tests {
         );
     }
 
+    /// A root file of a page or more goes to the file data region at the end; the
+    /// programs stay in the loaded payload.
+    #[test]
+    fn big_files_go_to_the_data_region() {
+        let kernel = fake_kernel(BakeInfo::unbaked(), true);
+        let mut t = progs();
+        let big: Vec<u8> = (0..9000u32).map(|i| (i % 251) as u8).collect();
+        t.add(FsEntry {
+            path: "usr/lib/big.so".into(),
+            mode: S_IFREG | 0o644,
+            owner: Default::default(),
+            data: big.clone(),
+            source: "test".into(),
+        })
+        .unwrap();
+        let payload = payload(&t).unwrap();
+        let out = bake(&kernel, "hw_virtio", &payload).unwrap();
+        let elf = Elf::parse(&out).unwrap();
+        let p = elf.phdrs[2];
+        let loaded = &out[p.p_offset as usize..(p.p_offset + p.p_filesz) as usize];
+        let info = BakeInfo::from_bytes(&out[0x800..]).unwrap();
+        assert_eq!(info.data_offset % 4096, 0);
+        assert!(info.data_offset >= p.p_offset + p.p_filesz);
+        assert_eq!(info.data_offset + info.data_size, out.len() as u64);
+        let region = &out[info.data_offset as usize..];
+        assert_eq!(&region[..8], b"RRDATA01");
+        assert_eq!(region[8..16], info.data_id.to_le_bytes());
+        let mut found = 0;
+        for r in cpio::entries_with_meta(loaded) {
+            let (e, m) = r.unwrap();
+            if e.name == "usr/lib/big.so" {
+                assert!(m.on_disk);
+                let x = cpio::DiskExtent::parse(e.data).unwrap();
+                assert_eq!(&region[x.offset as usize..][..big.len()], &big[..]);
+                found += 1;
+            } else {
+                assert!(!m.on_disk, "{}", e.name);
+            }
+        }
+        assert_eq!(found, 1);
+        assert!(loaded.len() < big.len());
+    }
+
     /// A kernel whose first content is at 0x200 (like the real kernel.elf, whose
     /// first segment starts at 0x1000) gets the new table right after the ELF header.
     #[test]
@@ -281,7 +357,7 @@ mod tests {
         assert_eq!(elf.phdrs.len(), 3);
         assert_eq!(elf.phdrs[..2], Elf::parse(&kernel).unwrap().phdrs[..]);
         // the kernel's bytes are kept (but the bake-info block at 0x800, baked)
-        assert!(out[0x200..0x800] == kernel[0x200..0x800] && out[0x838..0x1000] == kernel[0x838..]);
+        assert!(out[0x200..0x800] == kernel[0x200..0x800] && out[0x850..0x1000] == kernel[0x850..]);
         assert!(out[..32] == kernel[..32]);
         let p = elf.phdrs[2];
         assert_eq!(p.p_offset, 0x1000);

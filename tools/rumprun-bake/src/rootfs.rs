@@ -19,8 +19,9 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path};
 
-/// Above this many bytes of file data a warning says the image gets large (the whole
-/// payload is held in memory at boot).
+/// Above this many bytes of file data a warning says the image file gets large (the
+/// data of files of a page or more is not loaded at boot but read from the image,
+/// attached as a disk, when used).
 pub const WARN_SIZE: u64 = 64 << 20;
 
 /// One file, directory or symlink of the root file system.
@@ -383,7 +384,7 @@ impl Tree {
 pub fn size_warning(size: u64) -> Option<String> {
     (size > WARN_SIZE).then(|| {
         format!(
-            "the files take {} MiB; the whole payload is loaded into memory at boot",
+            "the files take {} MiB of the image file (read from it as a disk when used, not loaded at boot)",
             size.div_ceil(1 << 20)
         )
     })

@@ -11,9 +11,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const KERNEL_C: &str = r#"
-struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; };
+struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; unsigned long long data_offset, data_size, data_id; };
 __attribute__((section(".rumprun_bakeinfo"), used))
-struct bakeinfo rumprun_bakeinfo = { {'R','R','B','A','K','E','0','1'}, 0, 0, {0} };
+struct bakeinfo rumprun_bakeinfo = { {'R','R','B','A','K','E','0','1'}, 0, 0, {0}, 0, 0, 0 };
 unsigned char bss_area[20000];
 void _start(void) { for (;;) __asm__ volatile("hlt"); }
 "#;
@@ -26,9 +26,9 @@ void _start(void) { for (;;) __asm__ volatile("hlt"); }
 /// (the first byte of the first entry's name, `b` of `bin/...`) through the bake-info
 /// block and writes it to isa-debug-exit, so QEMU exits with 2 * b'b' + 1 = 197.
 const PVH_KERNEL_C: &str = r#"
-struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; };
+struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; unsigned long long data_offset, data_size, data_id; };
 __attribute__((section(".rumprun_bakeinfo"), used))
-struct bakeinfo bi = { {'R','R','B','A','K','E','0','1'}, 0, 0, {0} };
+struct bakeinfo bi = { {'R','R','B','A','K','E','0','1'}, 0, 0, {0}, 0, 0, 0 };
 __asm__(
 ".pushsection .note.Xen,\"a\",@note\n"
 ".balign 4\n.long 4, 8, 18\n.asciz \"Xen\"\n.balign 4\n.quad pvh_entry\n.popsection\n"
@@ -266,7 +266,7 @@ fn check_image(kernel: &Path, out: &Path, config: &str, inputs: &[&str]) {
     // Everything else of the kernel file is unchanged, except the header and bake-info.
     let bi = section_offset(&k, ".rumprun_bakeinfo");
     assert_eq!(section_offset(&o, ".rumprun_bakeinfo"), bi);
-    assert!(o[64..bi] == k[64..bi] && o[bi + 56..k.len()] == k[bi + 56..]);
+    assert!(o[64..bi] == k[64..bi] && o[bi + 80..k.len()] == k[bi + 80..]);
     assert_eq!(o[..32], k[..32]);
     let info = BakeInfo::from_bytes(&o[bi..]).unwrap();
     assert_eq!(info.payload_paddr, new.paddr);
@@ -525,15 +525,24 @@ fn list_describe_and_config_options() {
     );
 }
 
-/// The payload entries of the baked image `out`: (path, mode, data).
+/// The payload entries of the baked image `out`: (path, mode, data), the data of
+/// files in the file data region read from there.
 fn payload_entries(out: &Path) -> Vec<(String, u32, Vec<u8>)> {
     let o = fs::read(out).unwrap();
     let new = phdrs(&o).pop().unwrap();
     let payload = &o[new.offset as usize..(new.offset + new.filesz) as usize];
-    cpio::entries(payload)
+    let info = BakeInfo::from_bytes(&o[section_offset(&o, ".rumprun_bakeinfo")..]).unwrap();
+    let region = &o[info.data_offset as usize..(info.data_offset + info.data_size) as usize];
+    cpio::entries_with_meta(payload)
         .map(|e| {
-            let e = e.unwrap();
-            (e.name.to_string(), e.mode, e.data.to_vec())
+            let (e, m) = e.unwrap();
+            let data = if m.on_disk {
+                let x = cpio::DiskExtent::parse(e.data).unwrap();
+                region[x.offset as usize..(x.offset + x.size) as usize].to_vec()
+            } else {
+                e.data.to_vec()
+            };
+            (e.name.to_string(), e.mode, data)
         })
         .collect()
 }

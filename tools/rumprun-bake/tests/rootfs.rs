@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
 const KERNEL_C: &str = r#"
-struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; };
+struct bakeinfo { char magic[8]; unsigned long long paddr, size; char config[32]; unsigned long long data_offset, data_size, data_id; };
 __attribute__((section(".rumprun_bakeinfo"), used))
 struct bakeinfo rumprun_bakeinfo = { {'R','R','B','A','K','E','0','1'}, 0, 0, {0} };
 void _start(void) { for (;;) __asm__ volatile("hlt"); }
@@ -193,7 +193,8 @@ fn read_archive_file(rel: &str) -> Vec<E> {
     read_entries(&fs::read(fixtures().join(rel)).unwrap())
 }
 
-/// The payload of a baked image: the bytes of its last program header's segment.
+/// The payload of a baked image: the bytes of its last program header's segment, with
+/// the data of the files in its file data region (the `RRDATA01` page after it) put back.
 fn payload_of(rel: &str) -> Vec<u8> {
     let d = fs::read(fixtures().join(rel)).unwrap();
     let u64le = |o: usize| u64::from_le_bytes(d[o..o + 8].try_into().unwrap());
@@ -203,7 +204,14 @@ fn payload_of(rel: &str) -> Vec<u8> {
     );
     let last = phoff + 56 * (phnum - 1);
     let (off, size) = (u64le(last + 8) as usize, u64le(last + 32) as usize);
-    d[off..off + size].to_vec()
+    let payload = &d[off..off + size];
+    let region = ((off + size).next_multiple_of(4096)..d.len())
+        .step_by(4096)
+        .find(|&o| d[o..].starts_with(b"RRDATA01"));
+    match region {
+        Some(o) => cpio::join_from_disk(payload, &d[o..]).unwrap(),
+        None => payload.to_vec(),
+    }
 }
 
 fn host_mtime(rel: &str) -> u32 {

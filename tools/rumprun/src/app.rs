@@ -55,6 +55,55 @@ pub fn check(app: &str) -> Result<u32, Error> {
 }
 
 /// The highest physical address any PT_LOAD segment of a little-endian ELF64 reaches.
+/// True when the image `app` keeps files in a file data region (ARCHITECTURE.md "The
+/// baked image"), which the guest reads from the image file itself attached as a
+/// read-only disk: its bake-info block (found through the section headers) names
+/// one. Reads only the headers. False for anything unreadable (`check` reports it).
+pub fn has_file_data(app: &str) -> bool {
+    use std::os::unix::fs::FileExt;
+    let Ok(f) = File::open(app) else {
+        return false;
+    };
+    let at = |off: u64, len: usize| -> Option<Vec<u8>> {
+        let mut b = vec![0u8; len];
+        f.read_exact_at(&mut b, off).ok().map(|_| b)
+    };
+    let find = || -> Option<bool> {
+        let h = at(0, 64)?;
+        let u16_at = |b: &[u8], o: usize| u16::from_le_bytes([b[o], b[o + 1]]) as usize;
+        let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+        let u64_at = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let (shoff, shentsize, shnum, shstrndx) = (
+            u64_at(&h, 40),
+            u16_at(&h, 58),
+            u16_at(&h, 60),
+            u16_at(&h, 62),
+        );
+        if shentsize < 64 || shnum == 0 || shnum > 4096 || shstrndx >= shnum {
+            return None;
+        }
+        let table = at(shoff, shentsize * shnum)?;
+        let sh = |i: usize| &table[i * shentsize..i * shentsize + 64];
+        let strtab = sh(shstrndx);
+        let names = at(u64_at(strtab, 24), u64_at(strtab, 32).min(1 << 20) as usize)?;
+        let want = rumprun_image::SECTION_NAME.as_bytes();
+        (0..shnum).find_map(|i| {
+            let s = sh(i);
+            let name = names.get(u32_at(s, 0) as usize..)?;
+            if !(name.starts_with(want) && name.get(want.len()) == Some(&0)) {
+                return None;
+            }
+            let info = rumprun_image::BakeInfo::from_bytes(&at(
+                u64_at(s, 24),
+                rumprun_image::BakeInfo::SIZE,
+            )?)
+            .ok()?;
+            Some(info.data_size != 0)
+        })
+    };
+    find().unwrap_or(false)
+}
+
 fn load_end(elf: &[u8]) -> Option<u64> {
     let u16_at = |o: usize| Some(u16::from_le_bytes(elf.get(o..o + 2)?.try_into().ok()?));
     let u32_at = |o: usize| Some(u32::from_le_bytes(elf.get(o..o + 4)?.try_into().ok()?));

@@ -381,7 +381,8 @@ pub fn carries_no_config(o: &Options) -> bool {
     o.platform == Platform::Image
         && o.env.is_empty()
         && o.hostname.is_none()
-        && o.disks.is_empty()
+        // (the image's own disk, its file data region, is no -b disk)
+        && o.disks.iter().all(|d| d.path == o.app && d.mountpoint.is_none())
         && o.rc.is_empty()
         && o.args.is_empty()
 }

@@ -16,6 +16,16 @@ pub fn rumprun(args: &[String]) -> Result<i32, Error> {
     };
     let mut o = o;
     check_disks(&mut o.disks)?;
+    // The image's file data region is read from the image itself, attached as the
+    // last disk, read-only (the kernel takes it out of the program's /dev/vdX; the
+    // iso and image platforms load it as one more RAM disk module).
+    if app::has_file_data(&o.app) {
+        o.disks.push(cli::Disk {
+            path: o.app.clone(),
+            mountpoint: None,
+            read_only: true,
+        });
+    }
     if o.platform == Platform::Iso || o.platform == Platform::Image {
         return iso::run(&o);
     }

@@ -188,7 +188,7 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
     match vector {
         VEC_PAGE_FAULT => {
             let addr = super::cpu::read_cr2();
-            match crate::mm::handle_page_fault(addr, frame.error_code) {
+            match crate::mm::handle_page_fault(addr, frame.error_code, from_program) {
                 PageFault::Resolved => {}
                 PageFault::OutOfMemory => (hooks().out_of_memory)(addr),
                 PageFault::Invalid => {
