@@ -2,22 +2,95 @@
 //! detection). With interrupts (MSI-X on PCI, an IOAPIC line on MMIO) a request is
 //! submitted, the thread sleeps, and the completion interrupt wakes it; without them
 //! the driver polls the used ring.
+//!
+//! Several threads may have requests in flight at once (page faults of several
+//! threads on the image's files, reads of several files), and the device completes
+//! them in any order. So the driver owns each request's buffers (request header,
+//! data bounce buffer, status) until the device is done with them, and whoever next
+//! holds the queue takes *every* completed request off the used ring, whatever its
+//! token, files its result under the request's number and wakes all waiters; each
+//! waiter then finds its own result. A request whose waiter is gone (its thread ended
+//! where it waited) is still taken off the ring, so the queue never fills up with
+//! completed requests; a full queue makes the submitter wait for a completion.
 
 use super::hal::KernelHal;
 use super::{Interrupts, Transport};
 use crate::drivers::blockdev;
 use crate::sched::futex;
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec;
+use alloc::vec::Vec;
 use rumprun_vfs::{BlockDevice, Errno, VfsResult, SECTOR_SIZE};
 use spin::Mutex;
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
 
 type Dev = VirtIOBlk<KernelHal, Transport>;
 
+/// One request the device may be working on: its buffers stay here (on the heap, so
+/// they do not move) until the device has used them.
+struct Request {
+    /// The request's number (tokens are descriptor indices, reused at once).
+    id: u64,
+    write: bool,
+    req: Box<BlkReq>,
+    resp: Box<BlkResp>,
+    /// The bounce buffer: the data read, or to write.
+    data: Vec<u8>,
+    result: VfsResult<()>,
+}
+
+/// The queue and its requests, under one lock.
+struct Queue {
+    dev: Dev,
+    /// Submitted and not yet taken off the used ring, by token.
+    in_flight: BTreeMap<u16, Request>,
+    /// Taken off the ring, waiting for their submitter, by number.
+    done: BTreeMap<u64, Request>,
+    next_id: u64,
+}
+
+impl Queue {
+    /// Takes every completed request off the used ring (any token, any order) and
+    /// files it under its number; returns how many.
+    fn reap(&mut self) -> usize {
+        let mut n = 0;
+        while let Some(token) = self.dev.peek_used() {
+            let Some(mut r) = self.in_flight.remove(&token) else {
+                // Nothing of ours: cannot be taken off without its buffers.
+                crate::console::log_once(
+                    "virtio-blk-token",
+                    "rumprun: virtio-blk: the device completed a request it was not given",
+                );
+                break;
+            };
+            let Request {
+                write,
+                req,
+                resp,
+                data,
+                ..
+            } = &mut r;
+            // SAFETY: the same header, data and status buffers as the submission of
+            // `token` (they stayed in `in_flight`, unmoved on the heap).
+            let done = unsafe {
+                if *write {
+                    self.dev.complete_write_blocks(token, req, data, resp)
+                } else {
+                    self.dev.complete_read_blocks(token, req, data, resp)
+                }
+            };
+            r.result = done.map_err(|_| Errno::EIO);
+            self.done.insert(r.id, r);
+            n += 1;
+        }
+        n
+    }
+}
+
 pub struct VirtioBlk {
-    dev: Mutex<Dev>,
+    queue: Mutex<Queue>,
     sectors: u64,
     read_only: bool,
     /// Completions arrive by interrupt (else: polled).
@@ -32,7 +105,8 @@ fn completion_key() -> u64 {
     &COMPLETION as *const u8 as u64
 }
 
-/// The completion interrupt: wake every request waiter; each checks its own token.
+/// The completion interrupt: wake every request waiter; the first to run takes the
+/// completions off the ring.
 fn on_interrupt() {
     futex::wake_kernel(completion_key());
 }
@@ -50,7 +124,12 @@ pub fn start(transport: Transport, interrupts: Interrupts, verbose: bool) {
             }
             let (sectors, read_only) = (dev.capacity(), dev.readonly());
             let disk = Arc::new(VirtioBlk {
-                dev: Mutex::new(dev),
+                queue: Mutex::new(Queue {
+                    dev,
+                    in_flight: BTreeMap::new(),
+                    done: BTreeMap::new(),
+                    next_id: 0,
+                }),
                 sectors,
                 read_only,
                 irq,
@@ -73,30 +152,89 @@ pub fn start(transport: Transport, interrupts: Interrupts, verbose: bool) {
 const CHUNK: usize = 64 * 1024;
 
 impl VirtioBlk {
-    /// Submits with `submit`, waits for the token to come back, completes with `complete`.
-    fn transfer(
-        &self,
-        submit: impl FnOnce(&mut Dev, &mut BlkReq, &mut BlkResp) -> virtio_drivers::Result<u16>,
-        complete: impl FnOnce(&mut Dev, u16, &BlkReq, &mut BlkResp) -> virtio_drivers::Result<()>,
-    ) -> VfsResult<()> {
-        let mut req = Box::new(BlkReq::default());
-        let mut resp = Box::new(BlkResp::default());
-        let token = submit(&mut self.dev.lock(), &mut req, &mut resp).map_err(|_| Errno::EIO)?;
-        loop {
+    /// Waits for a completion: sleeps until the interrupt (or the re-check), or,
+    /// polling, spins a little.
+    fn wait_a_little(&self) {
+        if self.irq {
+            // Interrupts are off in the kernel, so a completion cannot slip in between
+            // the caller's look at the ring and going to sleep: it is delivered after.
+            let deadline = crate::time::monotonic_ns() + RECHECK_NS;
+            if futex::wait_kernel(completion_key(), Some(deadline))
+                == crate::sched::Wake::Interrupted
             {
-                let mut d = self.dev.lock();
-                if d.peek_used() == Some(token) {
-                    return complete(&mut d, token, &req, &mut resp).map_err(|_| Errno::EIO);
+                // A signal (or the program ending) does not end a disk request: give
+                // the CPU to the others meanwhile.
+                crate::sched::yield_now();
+            }
+        } else {
+            crate::arch::cpu::pause();
+        }
+    }
+
+    /// Reaps completions; wakes the other waiters when some of theirs came in.
+    fn reap(&self, q: &mut Queue) {
+        if q.reap() > 0 && self.irq {
+            futex::wake_kernel(completion_key());
+        }
+    }
+
+    /// Sends one request of `data.len()` bytes at `sector` (a read fills `data` and
+    /// gives it back; a write sends it) and waits for it, taking the device's other
+    /// completions off the ring meanwhile. A full queue waits for room.
+    fn transfer(&self, write: bool, sector: u64, data: Vec<u8>) -> VfsResult<Vec<u8>> {
+        let mut r = Request {
+            id: 0,
+            write,
+            req: Box::new(BlkReq::default()),
+            resp: Box::new(BlkResp::default()),
+            data,
+            result: Ok(()),
+        };
+        let id = loop {
+            {
+                let mut q = self.queue.lock();
+                self.reap(&mut q);
+                // SAFETY: the header, data and status buffers are on the heap and go
+                // into `in_flight` below, where they stay, unmoved and untouched,
+                // until `reap` takes the request off the used ring.
+                let submitted = unsafe {
+                    if write {
+                        q.dev
+                            .write_blocks_nb(sector as usize, &mut r.req, &r.data, &mut r.resp)
+                    } else {
+                        q.dev
+                            .read_blocks_nb(sector as usize, &mut r.req, &mut r.data, &mut r.resp)
+                    }
+                };
+                match submitted {
+                    Ok(token) => {
+                        r.id = q.next_id;
+                        q.next_id += 1;
+                        let id = r.id;
+                        q.in_flight.insert(token, r);
+                        break id;
+                    }
+                    Err(virtio_drivers::Error::QueueFull) if !q.in_flight.is_empty() => {}
+                    Err(_) => {
+                        crate::console::log_once(
+                            "virtio-blk-submit",
+                            "rumprun: virtio-blk: the device refused a request",
+                        );
+                        return Err(Errno::EIO);
+                    }
                 }
             }
-            if self.irq {
-                // Interrupts are off in the kernel, so the completion cannot slip in
-                // between the check above and going to sleep: it is delivered after.
-                let deadline = crate::time::monotonic_ns() + RECHECK_NS;
-                futex::wait_kernel(completion_key(), Some(deadline));
-            } else {
-                crate::arch::cpu::pause();
+            self.wait_a_little();
+        };
+        loop {
+            {
+                let mut q = self.queue.lock();
+                self.reap(&mut q);
+                if let Some(r) = q.done.remove(&id) {
+                    return r.result.map(|()| r.data);
+                }
             }
+            self.wait_a_little();
         }
     }
 }
@@ -116,29 +254,10 @@ impl BlockDevice for VirtioBlk {
         }
         let mut bounce = vec![0u8; CHUNK.min(buf.len())];
         for (i, chunk) in buf.chunks_mut(CHUNK).enumerate() {
-            let at = sector as usize + i * CHUNK / SECTOR_SIZE;
-            let b = &mut bounce[..chunk.len()];
-            let ptr = b.as_mut_ptr();
-            let len = b.len();
-            // SAFETY: the bounce buffer, request and response stay alive and unmoved
-            // until the request completes (transfer returns only then).
-            self.transfer(
-                // SAFETY: `ptr`/`len` are the bounce buffer above, which outlives the
-                // request.
-                |d, req, resp| unsafe {
-                    d.read_blocks_nb(at, req, core::slice::from_raw_parts_mut(ptr, len), resp)
-                },
-                // SAFETY: the same bounce buffer, request and response as the submission.
-                |d, token, req, resp| unsafe {
-                    d.complete_read_blocks(
-                        token,
-                        req,
-                        core::slice::from_raw_parts_mut(ptr, len),
-                        resp,
-                    )
-                },
-            )?;
-            chunk.copy_from_slice(b);
+            let at = sector + (i * CHUNK / SECTOR_SIZE) as u64;
+            bounce.resize(chunk.len(), 0);
+            bounce = self.transfer(false, at, bounce)?;
+            chunk.copy_from_slice(&bounce);
         }
         Ok(())
     }
@@ -151,27 +270,27 @@ impl BlockDevice for VirtioBlk {
         {
             return Err(Errno::EINVAL);
         }
-        let mut bounce = vec![0u8; CHUNK.min(buf.len())];
+        let mut bounce = Vec::with_capacity(CHUNK.min(buf.len()));
         for (i, chunk) in buf.chunks(CHUNK).enumerate() {
-            let at = sector as usize + i * CHUNK / SECTOR_SIZE;
-            let b = &mut bounce[..chunk.len()];
-            b.copy_from_slice(chunk);
-            let (ptr, len) = (b.as_ptr(), b.len());
-            self.transfer(
-                // SAFETY: `ptr`/`len` are the bounce buffer above, alive and unchanged
-                // until the request completes (transfer returns only then).
-                |d, req, resp| unsafe {
-                    d.write_blocks_nb(at, req, core::slice::from_raw_parts(ptr, len), resp)
-                },
-                // SAFETY: the same bounce buffer, request and response as the submission.
-                |d, token, req, resp| unsafe {
-                    d.complete_write_blocks(token, req, core::slice::from_raw_parts(ptr, len), resp)
-                },
-            )?;
+            let at = sector + (i * CHUNK / SECTOR_SIZE) as u64;
+            bounce.clear();
+            bounce.extend_from_slice(chunk);
+            bounce = self.transfer(true, at, bounce)?;
         }
         Ok(())
     }
     fn flush(&self) -> VfsResult<()> {
-        self.dev.lock().flush().map_err(|_| Errno::EIO)
+        // virtio-drivers' flush waits for the used ring's head to be its own request:
+        // it runs only with no other request in flight.
+        loop {
+            {
+                let mut q = self.queue.lock();
+                self.reap(&mut q);
+                if q.in_flight.is_empty() {
+                    return q.dev.flush().map_err(|_| Errno::EIO);
+                }
+            }
+            self.wait_a_little();
+        }
     }
 }
