@@ -199,7 +199,7 @@ fn describe_page_fault(addr: u64, err: u64) -> &'static str {
     } else {
         "read"
     };
-    if crate::mm::address_space::past_end(addr) {
+    if crate::mm::address_space::sigbus_at(addr) {
         return "access to a file mapping past the end of the file";
     }
     match (
@@ -224,7 +224,7 @@ pub fn fatal_trap(frame: &TrapFrame, fault_addr: Option<u64>) -> ! {
     let what = exception_name(frame.vector);
     if in_program {
         let sig = match fault_addr {
-            Some(a) if crate::mm::address_space::past_end(a) => SIGBUS,
+            Some(a) if crate::mm::address_space::sigbus_at(a) => SIGBUS,
             _ => signal_for_vector(frame.vector),
         };
         match fault_addr {

@@ -186,6 +186,13 @@ pub trait Inode: Send + Sync {
         Ok(None)
     }
 
+    /// As [`Inode::page_frame`], but never reads a disk (no sleeping: the page-fault
+    /// handler's call): EWOULDBLOCK when the page must come from a disk first
+    /// ([`Inode::prefetch_page`] reads it).
+    fn page_frame_now(&self, index: u64, own: bool) -> VfsResult<Option<u64>> {
+        self.page_frame(index, own)
+    }
+
     /// True when [`Inode::page_frame`] gives this file's pages (a page cache).
     fn has_page_cache(&self) -> bool {
         false
@@ -214,8 +221,11 @@ pub trait Inode: Send + Sync {
 
     /// Reads page `index` into the page cache if it lies on a disk and is not there
     /// yet (a [`crate::PageStore`]'s), for a caller about to take a lock under which
-    /// it will ask [`Inode::page_frame`] for it. Errors are left to that call.
-    fn prefetch_page(&self, _index: u64) {}
+    /// it will ask [`Inode::page_frame_now`] for it. EIO: the disk failed; ENOMEM: no
+    /// memory to hold it.
+    fn prefetch_page(&self, _index: u64) -> VfsResult<()> {
+        Ok(())
+    }
 
     /// `fallocate(mode, offset, len)` on a regular file (`len > 0`).
     fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> VfsResult<()> {

@@ -560,16 +560,59 @@ impl TmpNode {
     /// (a file backed by a [`PageStore`]), reads them with the lock released and runs
     /// it again (`op` gets the attempt's number). ENOMEM when the pages keep being
     /// dropped before they can be used (no memory to hold them).
-    fn with_pages<R>(&self, mut op: impl FnMut(&mut State, u32) -> NeedResult<R>) -> VfsResult<R> {
+    fn with_pages<R>(&self, op: impl FnMut(&mut State, u32) -> NeedResult<R>) -> VfsResult<R> {
+        self.with_pages_or_load(op, true)
+    }
+
+    /// [`TmpNode::with_pages`]; without `load`, a need for store pages is EWOULDBLOCK
+    /// (the caller cannot wait for the disk).
+    fn with_pages_or_load<R>(
+        &self,
+        mut op: impl FnMut(&mut State, u32) -> NeedResult<R>,
+        load: bool,
+    ) -> VfsResult<R> {
         for attempt in 0..16 {
             let r = op(&mut self.state.lock(), attempt);
             match r {
                 Ok(v) => return Ok(v),
                 Err(Need::Fail(e)) => return Err(e),
+                Err(Need::Load(..)) if !load => return Err(Errno::EWOULDBLOCK),
                 Err(Need::Load(store, first, end)) => store.load(first, end)?,
             }
         }
         Err(Errno::ENOMEM)
+    }
+
+    /// The page cache's page `index` (see `Inode::page_frame`); without `load`,
+    /// EWOULDBLOCK when it must come from the store's disk first.
+    fn page_frame_or_load(&self, index: u64, own: bool, load: bool) -> VfsResult<Option<u64>> {
+        self.with_pages_or_load(
+            |st, _| {
+                let Body::File(f) = &mut st.body else {
+                    return Err(Errno::EINVAL.into());
+                };
+                if index >= f.size.div_ceil(PAGE_SIZE as u64) {
+                    return Err(Errno::ENXIO.into());
+                }
+                // The store's page itself, for a mapping that does not write the file
+                // (a private one copies on its first write).
+                if let (false, Some((store, sp))) = (own, f.backed(index)) {
+                    return match store.with_cached(sp, |p| p.new_ref()) {
+                        Some(r) => r.map(Some).ok_or(Errno::ENOSPC.into()),
+                        None => Err(Need::Load(store.clone(), sp, sp + 1)),
+                    };
+                }
+                if !f.pages.contains_key(&index) {
+                    f.allocate(&self.fs, index * PAGE_SIZE as u64, PAGE_SIZE as u64)?;
+                }
+                let page = f.pages.get_mut(&index).expect("allocated above");
+                if own && !page.make_own() {
+                    return Err(Errno::ENOSPC.into());
+                }
+                page.new_ref().map(Some).ok_or(Errno::ENOSPC.into())
+            },
+            load,
+        )
     }
 
     /// Makes the file's own (copies) the store pages that a change needs, before the
@@ -888,30 +931,11 @@ impl Inode for TmpNode {
     }
 
     fn page_frame(&self, index: u64, own: bool) -> VfsResult<Option<u64>> {
-        self.with_pages(|st, _| {
-            let Body::File(f) = &mut st.body else {
-                return Err(Errno::EINVAL.into());
-            };
-            if index >= f.size.div_ceil(PAGE_SIZE as u64) {
-                return Err(Errno::ENXIO.into());
-            }
-            // The store's page itself, for a mapping that does not write the file
-            // (a private one copies on its first write).
-            if let (false, Some((store, sp))) = (own, f.backed(index)) {
-                return match store.with_cached(sp, |p| p.new_ref()) {
-                    Some(r) => r.map(Some).ok_or(Errno::ENOSPC.into()),
-                    None => Err(Need::Load(store.clone(), sp, sp + 1)),
-                };
-            }
-            if !f.pages.contains_key(&index) {
-                f.allocate(&self.fs, index * PAGE_SIZE as u64, PAGE_SIZE as u64)?;
-            }
-            let page = f.pages.get_mut(&index).expect("allocated above");
-            if own && !page.make_own() {
-                return Err(Errno::ENOSPC.into());
-            }
-            page.new_ref().map(Some).ok_or(Errno::ENOSPC.into())
-        })
+        self.page_frame_or_load(index, own, true)
+    }
+
+    fn page_frame_now(&self, index: u64, own: bool) -> VfsResult<Option<u64>> {
+        self.page_frame_or_load(index, own, false)
     }
 
     fn has_page_cache(&self) -> bool {
@@ -927,7 +951,7 @@ impl Inode for TmpNode {
         Ok(true)
     }
 
-    fn prefetch_page(&self, index: u64) {
+    fn prefetch_page(&self, index: u64) -> VfsResult<()> {
         let need = match &self.state.lock().body {
             Body::File(f) => f
                 .backed(index)
@@ -935,8 +959,9 @@ impl Inode for TmpNode {
                 .map(|(store, sp)| (store.clone(), sp)),
             _ => None,
         };
-        if let Some((store, sp)) = need {
-            let _ = store.load(sp, sp + 1);
+        match need {
+            Some((store, sp)) => store.load(sp, sp + 1),
+            None => Ok(()),
         }
     }
 

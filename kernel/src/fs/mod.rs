@@ -267,8 +267,9 @@ impl crate::mm::address_space::PageSource for InodePages {
         own: bool,
     ) -> Result<Option<u64>, crate::mm::address_space::PageError> {
         use crate::mm::address_space::PageError;
-        self.0.page_frame(index, own).map_err(|e| match e {
+        self.0.page_frame_now(index, own).map_err(|e| match e {
             ENXIO => PageError::PastEnd,
+            EAGAIN => PageError::NeedsRead,
             _ => PageError::NoMemory,
         })
     }
@@ -292,7 +293,11 @@ impl crate::mm::address_space::PageSource for InodePages {
     fn has_pages(&self) -> bool {
         self.0.has_page_cache()
     }
-    fn prefetch(&self, index: u64) {
-        self.0.prefetch_page(index)
+    fn prefetch(&self, index: u64) -> Result<(), crate::mm::address_space::PageError> {
+        use crate::mm::address_space::PageError;
+        self.0.prefetch_page(index).map_err(|e| match e {
+            ENOMEM => PageError::NoMemory,
+            _ => PageError::Io,
+        })
     }
 }

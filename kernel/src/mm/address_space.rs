@@ -14,9 +14,12 @@
 
 use super::frames;
 use crate::arch::paging::{self, PageTableFlags as Pte, PAGE_SIZE};
+use crate::arch::percpu::MAX_CPUS;
+use crate::errno::{Errno, EFAULT, ENOMEM};
 use crate::sync::PerCpu;
 use alloc::sync::Arc;
 use core::cell::Cell;
+use core::sync::atomic::{AtomicU64, Ordering};
 use rumprun_areas::Areas;
 use spin::Mutex;
 
@@ -59,9 +62,10 @@ pub trait PageSource: Send + Sync {
     /// True when `frame` gives the file's own pages (a page cache).
     fn has_pages(&self) -> bool;
     /// Reads page `index` into the page cache if it must come from a disk, called
-    /// with no lock held (the read sleeps): the fault handler calls it before it
-    /// takes the address space's lock, so `frame` finds the page there.
-    fn prefetch(&self, _index: u64) {}
+    /// with no lock held (the read sleeps), after `frame` said `NeedsRead`.
+    fn prefetch(&self, _index: u64) -> Result<(), PageError> {
+        Ok(())
+    }
 }
 
 /// Why a file page cannot be mapped.
@@ -71,6 +75,13 @@ pub enum PageError {
     PastEnd,
     /// No memory for it.
     NoMemory,
+    /// The page must come from a disk first (`PageSource::prefetch`): `frame` never
+    /// waits for one, since it runs under the address space's lock, maybe in a fault
+    /// of kernel code.
+    NeedsRead,
+    /// The disk failed to give the page: SIGBUS for a program's access, EFAULT for a
+    /// syscall's copy, as Linux.
+    Io,
 }
 
 #[derive(Clone)]
@@ -539,12 +550,19 @@ pub enum FaultOutcome {
     OutOfMemory,
     /// A page of a file mapping wholly past the file's end: SIGBUS.
     PastEnd,
+    /// The page must be read from a disk first, which the caller could not wait for.
+    NeedsRead,
 }
 
 /// Resolves a page fault at `addr` (error code `err`): commits the page when it
 /// belongs to a readable/writable area, or, for a write to a present read-only page of
 /// a writable area, copies it (copy-on-write after fork) or makes it writable.
-pub fn fault(addr: u64, err: u64) -> FaultOutcome {
+///
+/// Nothing here waits for a disk (it runs under the address space's lock, and for a
+/// fault in kernel code on the exception stack): a file page that must be read first
+/// is `NeedsRead`, and so is, with `may_read` false, a page of a file without a page
+/// cache (read by copy from its disk).
+pub fn fault(addr: u64, err: u64, may_read: bool) -> FaultOutcome {
     const ERR_PRESENT: u64 = 1;
     const ERR_WRITE: u64 = 2;
     const ERR_FETCH: u64 = 0x10;
@@ -576,49 +594,17 @@ pub fn fault(addr: u64, err: u64) -> FaultOutcome {
         }
         return copy_on_write(page_down(addr), &area);
     }
+    if !may_read && area.backing.as_ref().is_some_and(|b| !b.source.has_pages()) {
+        return FaultOutcome::NeedsRead;
+    }
     commit(area_start, &area, page_down(addr))
 }
 
-/// Before the kernel copies to or from `[start, start + len)` of program memory
-/// (`mm::user`, in the syscall's context, where sleeping is fine): the pages of files
-/// there that are not mapped yet and must come from a disk (the image's files) are
-/// read now, with no lock held, so that the copy's faults (taken on the exception
-/// stack, where nothing may sleep) find them in the page cache.
-pub fn prefetch_range(start: u64, len: usize) {
-    let end = start.saturating_add(len as u64).min(paging::USER_END);
-    let mut wanted: alloc::vec::Vec<(Arc<dyn PageSource>, u64)> = alloc::vec::Vec::new();
-    {
-        let Some(s) = space().try_lock() else {
-            return;
-        };
-        let mut at = page_down(start);
-        while at < end {
-            let Some((a_start, a)) = s.find(at) else {
-                at += PAGE_SIZE;
-                continue;
-            };
-            let stop = a.end.min(end);
-            if let Some(b) = a.backing.as_ref().filter(|b| b.source.has_pages()) {
-                let mut va = at;
-                while va < stop {
-                    if !paging::lookup(va).flags().contains(Pte::PRESENT) {
-                        wanted.push((b.source.clone(), (b.offset + va - a_start) / PAGE_SIZE));
-                    }
-                    va += PAGE_SIZE;
-                }
-            }
-            at = stop;
-        }
-    }
-    for (source, index) in wanted {
-        source.prefetch(index);
-    }
-}
-
-/// Before a fault takes the address space's lock for good: the file page at `addr`, if
-/// it must come from a disk (the image's files), is read first with no lock held, since
-/// the read sleeps and another thread of the program may fault or map meanwhile.
-fn prefetch_file_page(addr: u64) {
+/// After a fault said `NeedsRead`, in a context that may sleep (a program's fault, on
+/// its thread's kernel stack, or a syscall's copy): the file page at `addr` is read
+/// into its page cache with no lock held, since the read sleeps and another thread of
+/// the program may fault or map meanwhile.
+fn prefetch_file_page(addr: u64) -> Result<(), PageError> {
     let found = space().try_lock().and_then(|s| {
         let (start, a) = s.find(addr)?;
         let b = a.backing.as_ref()?;
@@ -627,8 +613,9 @@ fn prefetch_file_page(addr: u64) {
             (b.offset + page_down(addr) - start) / PAGE_SIZE,
         ))
     });
-    if let Some((source, index)) = found {
-        source.prefetch(index);
+    match found {
+        Some((source, index)) => source.prefetch(index),
+        None => Ok(()),
     }
 }
 
@@ -686,6 +673,7 @@ fn commit(area_start: u64, area: &Area, va: u64) -> FaultOutcome {
             Ok(None) => {}
             Err(PageError::PastEnd) => return FaultOutcome::PastEnd,
             Err(PageError::NoMemory) => return FaultOutcome::OutOfMemory,
+            Err(PageError::NeedsRead | PageError::Io) => return FaultOutcome::NeedsRead,
         }
     }
     let Some(frame) = frames::alloc_zeroed_for_program() else {
@@ -730,6 +718,8 @@ pub fn fork_into(child_root: u64) -> Result<AddressSpace, Error> {
             if !paging::has_frame(&paging::lookup(va)) {
                 match commit(start, a, va) {
                     FaultOutcome::Resolved | FaultOutcome::PastEnd => {}
+                    // Not for these areas (no page cache): a disk error.
+                    FaultOutcome::NeedsRead => return Err(Error::NoMemory),
                     _ => return Err(Error::NoMemory),
                 }
             }
@@ -843,21 +833,112 @@ pub enum PageFault {
     Invalid,
     /// A valid access that no memory is left to back.
     OutOfMemory,
+    /// A fault in kernel code (a user copy) at a file page that must come from a disk:
+    /// it cannot wait there (the exception stack), so the copy stops at its fixup and
+    /// `mm::user` reads the page (`fault_in`) and copies on.
+    NeedsPageIn,
+    /// The disk failed to give a file page the program touched: SIGBUS (`sigbus_at`).
+    IoError,
+}
+
+/// Per CPU: the page (| 1 for a write) a fault in kernel code left for `fault_in`.
+static PAGE_IN: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// Per CPU: the address of the last program fault the disk failed (SIGBUS).
+static IO_ERROR: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+
+fn this_cpu() -> usize {
+    crate::arch::percpu::cpu_id() as usize % MAX_CPUS
+}
+
+/// How often one access may find its page read and dropped again before it is given
+/// up as out of memory.
+const READ_TRIES: u32 = 16;
+
+/// Resolves a fault at `addr` in a context that may sleep: a file page that must come
+/// from a disk is read (no lock held) and the fault retried.
+fn fault_reading(addr: u64, err: u64) -> FaultOutcome {
+    for _ in 0..READ_TRIES {
+        match fault(addr, err, true) {
+            FaultOutcome::NeedsRead => {}
+            other => return other,
+        }
+        match prefetch_file_page(addr) {
+            Ok(()) => {}
+            Err(PageError::Io) => {
+                crate::console::log_once(
+                    "page-in-eio",
+                    "rumprun: reading a page of a mapped file from its disk failed (EIO): SIGBUS to the program, EFAULT to a syscall",
+                );
+                return FaultOutcome::NeedsRead;
+            }
+            Err(_) => return FaultOutcome::OutOfMemory,
+        }
+    }
+    FaultOutcome::OutOfMemory
 }
 
 /// Called by the trap handler. `from_program`: the fault came from program code (it
-/// runs on the thread's kernel stack and may sleep); a fault in kernel code (a user
-/// copy) runs on the exception stack and must not, so the user-copy layer read the
-/// disk's pages first (`prefetch_range`).
+/// runs on the thread's kernel stack and may sleep, so it reads what it needs from a
+/// disk); a fault in kernel code (a user copy) runs on the exception stack and must
+/// not: `NeedsPageIn` (the copy's fixup and `fault_in` do the rest).
 pub fn handle_page_fault(addr: u64, err: u64, from_program: bool) -> PageFault {
-    if from_program && err & 1 == 0 {
-        prefetch_file_page(addr);
-    }
-    match fault(addr, err) {
+    const ERR_WRITE: u64 = 2;
+    let cpu = this_cpu();
+    IO_ERROR[cpu].store(0, Ordering::Relaxed);
+    let outcome = if from_program {
+        fault_reading(addr, err)
+    } else {
+        fault(addr, err, false)
+    };
+    match outcome {
         FaultOutcome::Resolved => PageFault::Resolved,
         FaultOutcome::Invalid | FaultOutcome::PastEnd => PageFault::Invalid,
         FaultOutcome::OutOfMemory => PageFault::OutOfMemory,
+        FaultOutcome::NeedsRead if from_program => {
+            IO_ERROR[cpu].store(addr, Ordering::Relaxed);
+            PageFault::IoError
+        }
+        FaultOutcome::NeedsRead => {
+            PAGE_IN[cpu].store(
+                page_down(addr) | (err & ERR_WRITE != 0) as u64,
+                Ordering::Relaxed,
+            );
+            PageFault::NeedsPageIn
+        }
     }
+}
+
+/// The page a fault in kernel code on this CPU could not read (a user copy that
+/// stopped short because of it), with whether it was a write; taken once.
+pub fn take_page_in() -> Option<(u64, bool)> {
+    match PAGE_IN[this_cpu()].swap(0, Ordering::Relaxed) {
+        0 => None,
+        v => Some((v & !1, v & 1 != 0)),
+    }
+}
+
+/// Makes the program page at `addr` accessible (for a write with `write`) from a
+/// syscall's context, reading it from its disk if need be (`mm::user`'s copies, after
+/// a fault in kernel code said `NeedsPageIn`). EFAULT: no area allows it, or the
+/// disk failed; ENOMEM: no memory for it.
+pub fn fault_in(addr: u64, write: bool) -> Result<(), Errno> {
+    const ERR_PRESENT: u64 = 1;
+    const ERR_WRITE: u64 = 2;
+    let mut err = if write { ERR_WRITE } else { 0 };
+    if paging::is_present(&paging::lookup(addr)) {
+        err |= ERR_PRESENT;
+    }
+    match fault_reading(addr, err) {
+        FaultOutcome::Resolved => Ok(()),
+        FaultOutcome::OutOfMemory => Err(ENOMEM),
+        FaultOutcome::Invalid | FaultOutcome::PastEnd | FaultOutcome::NeedsRead => Err(EFAULT),
+    }
+}
+
+/// True when a program fault at `addr` is SIGBUS: past the end of a mapped file, or
+/// the disk failed to give its page (the last fault on this CPU).
+pub fn sigbus_at(addr: u64) -> bool {
+    past_end(addr) || (addr != 0 && IO_ERROR[this_cpu()].load(Ordering::Relaxed) == addr)
 }
 
 /// How many bytes from `start` on (up to `end`) lie in areas the program may write:

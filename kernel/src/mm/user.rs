@@ -13,6 +13,7 @@
 use crate::arch::extable;
 use crate::arch::paging::USER_END;
 use crate::errno::{Errno, EFAULT, ENAMETOOLONG};
+use crate::mm::address_space;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
@@ -28,18 +29,51 @@ fn in_user_half(addr: u64, len: usize) -> bool {
             .is_some_and(|end| end <= USER_END)
 }
 
+/// How many times a copy reads a page from a disk (`fault_in`) without getting on.
+const PAGE_INS: u32 = 16;
+
+/// Runs `copy(done)` (which copies from byte `done` on and returns the bytes it left
+/// uncopied) until all of `len` is copied, or it stops at a fault that is no page a
+/// disk must give: a fault in kernel code cannot wait for a disk (see
+/// `address_space::PageFault::NeedsPageIn`), so the copy stops there, the page is read
+/// here, in the syscall's context with no lock held, and the copy goes on.
+fn copy_paging_in(len: usize, mut copy: impl FnMut(usize) -> usize) -> usize {
+    let mut done = 0;
+    let mut page_ins = 0;
+    loop {
+        // Left from an earlier copy that stopped at an invalid address.
+        let _ = address_space::take_page_in();
+        let now = len - copy(done);
+        if now > done {
+            page_ins = 0;
+        }
+        done = now;
+        if done == len {
+            return done;
+        }
+        let Some((page, write)) = address_space::take_page_in() else {
+            return done;
+        };
+        // Pages read and dropped again before the copy got on: give up (short copy).
+        page_ins += 1;
+        if page_ins > PAGE_INS || address_space::fault_in(page, write).is_err() {
+            return done;
+        }
+    }
+}
+
 /// Copies program memory at `src` into `dst`; returns how many bytes were copied (all,
 /// or those before the first one that cannot be read).
 pub fn copy_in_partial(dst: &mut [u8], src: u64) -> usize {
     if !in_user_half(src, dst.len()) {
         return 0;
     }
-    // Pages of baked files come from the disk here, not in the copy's faults.
-    crate::mm::address_space::prefetch_range(src, dst.len());
-    // SAFETY: `dst` is kernel memory valid for its length; `src` is a program range
-    // below USER_END, whose faults copy_user catches.
-    let left = unsafe { extable::copy(dst.as_mut_ptr(), src as *const u8, dst.len()) };
-    dst.len() - left
+    let (ptr, len) = (dst.as_mut_ptr(), dst.len());
+    copy_paging_in(len, |done| {
+        // SAFETY: `dst` is kernel memory valid for its length (`done <= len`); `src`
+        // is a program range below USER_END, whose faults copy_user catches.
+        unsafe { extable::copy(ptr.add(done), (src + done as u64) as *const u8, len - done) }
+    })
 }
 
 /// Copies `src` into program memory at `dst`; returns how many bytes were copied.
@@ -47,11 +81,17 @@ pub fn copy_out_partial(dst: u64, src: &[u8]) -> usize {
     if !in_user_half(dst, src.len()) {
         return 0;
     }
-    crate::mm::address_space::prefetch_range(dst, src.len());
-    // SAFETY: `src` is kernel memory valid for its length; `dst` is a program range
-    // below USER_END, whose faults copy_user catches.
-    let left = unsafe { extable::copy(dst as *mut u8, src.as_ptr(), src.len()) };
-    src.len() - left
+    copy_paging_in(src.len(), |done| {
+        // SAFETY: `src` is kernel memory valid for its length (`done <= len`); `dst`
+        // is a program range below USER_END, whose faults copy_user catches.
+        unsafe {
+            extable::copy(
+                (dst + done as u64) as *mut u8,
+                src.as_ptr().add(done),
+                src.len() - done,
+            )
+        }
+    })
 }
 
 /// Fills `dst` from program memory at `src`, all of it or EFAULT.

@@ -162,7 +162,7 @@ fn classify(frame: &TrapFrame, fault_addr: Option<u64>) -> Option<(i32, i32, u64
         1 | 3 => (SIGTRAP, TRAP_BRKPT, rip),
         6 => (SIGILL, ILL_ILLOPN, rip),
         12 | 17 => (SIGBUS, BUS_ADRALN, 0),
-        14 if crate::mm::address_space::past_end(fault_addr.unwrap_or(0)) => {
+        14 if crate::mm::address_space::sigbus_at(fault_addr.unwrap_or(0)) => {
             const BUS_ADRERR: i32 = 2;
             (SIGBUS, BUS_ADRERR, fault_addr.unwrap_or(0))
         }

@@ -191,7 +191,11 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
             match crate::mm::handle_page_fault(addr, frame.error_code, from_program) {
                 PageFault::Resolved => {}
                 PageFault::OutOfMemory => (hooks().out_of_memory)(addr),
-                PageFault::Invalid => {
+                // A user copy stops short; `mm::user` reads the page and goes on.
+                PageFault::NeedsPageIn if fixed_up(frame) => {}
+                PageFault::NeedsPageIn => (hooks().fatal)(frame, Some(addr)),
+                // SIGBUS (`mm::address_space::sigbus_at`), as an invalid access.
+                PageFault::Invalid | PageFault::IoError => {
                     if !to_handler(frame, from_program, Some(addr)) && !fixed_up(frame) {
                         (hooks().fatal)(frame, Some(addr));
                     }
