@@ -45,17 +45,9 @@ fn image(src: &str, flavor: Flavor) -> (PathBuf, String) {
 }
 
 /// The file the on-demand guest reads from its image's file data region: 3 MiB and a
-/// bit of xorshift bytes.
+/// bit of random bytes (the same on every run).
 fn ondemand_data() -> Vec<u8> {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    (0..(3 << 20) + 123)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    rumprun_test_support::Rng(0x2545_f491_4f6c_dd1d).bytes((3 << 20) + 123)
 }
 
 /// big_file_hash.c baked for Xen with /data/big.bin ([`ondemand_data`]), which goes
