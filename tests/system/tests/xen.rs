@@ -345,10 +345,12 @@ fn boot_host(guests: &[Guest], files: &[PathBuf]) -> Run {
 /// up to 40 s on a loaded machine). `RUMPRUN_XEN_GUEST_BUDGET` sets another, e.g. a
 /// short one to see what a slow guest's vCPUs are doing.
 fn guest_budget() -> u64 {
-    std::env::var("RUMPRUN_XEN_GUEST_BUDGET")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(180)
+    match std::env::var("RUMPRUN_XEN_GUEST_BUDGET") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("RUMPRUN_XEN_GUEST_BUDGET wants whole seconds, not {v:?}")),
+        Err(_) => 180,
+    }
 }
 
 /// The Xen kernel's symbols as `nm -n` lists them, for xenctx to name the functions
