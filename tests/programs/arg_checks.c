@@ -7,7 +7,7 @@
  *   - epoll_ctl on a regular file: EPERM; fchdir on a bad fd: EBADF;
  *   - setpriority changes what getpriority returns; a bad `which`: EINVAL;
  *   - clock_gettime on pthread_getcpuclockid's clock (own thread and another);
- *   - F_GETPIPE_SZ on a non-pipe: EINVAL; F_SETPIPE_SZ within the capacity;
+ *   - F_GETPIPE_SZ and F_SETPIPE_SZ on a non-pipe: EBADF (Linux's pipe_fcntl); F_SETPIPE_SZ within the capacity;
  *     F_SETPIPE_SZ rounds up to a power-of-two number of pages, F_GETPIPE_SZ then
  *     says so and a full pipe holds exactly that; EBUSY below what is queued; above
  *     pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE (root has it: 2 MiB works);
@@ -102,7 +102,9 @@ int main(void)
 	int p[2];
 	CHECK(pipe(p) == 0);
 	errno = 0;
-	CHECK(fcntl(file, F_GETPIPE_SZ) == -1 && errno == EINVAL);
+	CHECK(fcntl(file, F_GETPIPE_SZ) == -1 && errno == EBADF);
+	errno = 0;
+	CHECK(fcntl(file, F_SETPIPE_SZ, 65536) == -1 && errno == EBADF);
 	CHECK(fcntl(p[0], F_GETPIPE_SZ) >= 4096);
 	CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
 	CHECK(fcntl(p[1], F_SETPIPE_SZ, 32768) == 32768);

@@ -82,17 +82,19 @@ pub fn reopen(ops: &dyn Any, accmode: u32) -> Option<Result<Arc<dyn FileOps>, Er
     })
 }
 
-/// F_GETPIPE_SZ: the capacity of the pipe `ops` is an end of; EINVAL if not a pipe.
+/// F_GETPIPE_SZ: the capacity of the pipe `ops` is an end of; EBADF if not a pipe
+/// (Linux's pipe_fcntl).
 pub fn size(ops: &dyn Any) -> Result<usize, Errno> {
-    Ok(shared_of(ops).ok_or(EINVAL)?.lock().buf.capacity())
+    Ok(shared_of(ops).ok_or(EBADF)?.lock().buf.capacity())
 }
 
 /// F_SETPIPE_SZ as Linux does it: the size is rounded up to a power-of-two number of
 /// pages (at least one); above pipe-max-size (1 MiB) EPERM unless `privileged`
-/// (CAP_SYS_RESOURCE), below what is queued EBUSY. Returns the new capacity. The
-/// ring only takes memory for what is queued, so a large capacity costs nothing.
+/// (CAP_SYS_RESOURCE), below what is queued EBUSY, not a pipe EBADF. Returns the new
+/// capacity. The ring only takes memory for what is queued, so a large capacity
+/// costs nothing.
 pub fn resize(ops: &dyn Any, req: u64, privileged: bool) -> Result<usize, Errno> {
-    let shared = shared_of(ops).ok_or(EINVAL)?;
+    let shared = shared_of(ops).ok_or(EBADF)?;
     if req > 1 << 31 {
         return Err(EINVAL);
     }

@@ -202,7 +202,7 @@ macro_rules! syscall_table {
     70 msgrcv Unsupported "";
     71 msgctl Unsupported "";
     72 fcntl Partial
-        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (POSIX record locks between processes: byte ranges, released on any close of the file by the holder and at its end, EDEADLK for a wait cycle), F_SETOWN/F_GETOWN(_EX) and O_ASYNC (kept; no SIGIO is sent yet), F_GETPIPE_SZ, F_SETPIPE_SZ (rounded up to a power-of-two number of pages as Linux does, above pipe-max-size 1 MiB only with CAP_SYS_RESOURCE, less than queued EBUSY), F_NOTIFY as Linux answers it (0 on a directory or when clearing, ENOTDIR otherwise; no change signal is ever sent); others (F_OFD_*, F_SETSIG, seals, leases) give EINVAL"
+        "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW (POSIX record locks between processes: byte ranges, released on any close of the file by the holder and at its end, EDEADLK for a wait cycle), F_SETOWN/F_GETOWN(_EX) and O_ASYNC (kept; no SIGIO is sent yet), F_GETPIPE_SZ, F_SETPIPE_SZ (rounded up to a power-of-two number of pages as Linux does, above pipe-max-size 1 MiB only with CAP_SYS_RESOURCE, less than queued EBUSY; on a non-pipe EBADF as Linux), F_NOTIFY as Linux answers it (0 on a directory or when clearing, ENOTDIR otherwise; no change signal is ever sent); others (F_OFD_*, F_SETSIG, seals, leases) give EINVAL"
         => io::fcntl(a[0], a[1], a[2]);
     73 flock Full
         "held by the open file description: separate opens of one file conflict, a forked child shares its parent's lock through inherited descriptors; released with the description's last descriptor"
