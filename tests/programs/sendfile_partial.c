@@ -204,9 +204,17 @@ int main(void)
 	unsigned char *back = malloc(FILE_SIZE);
 	CHECK(pread(out, back, FILE_SIZE, 0) == FILE_SIZE - 1000);
 	CHECK(memcmp(back, data + 1000, FILE_SIZE - 1000) == 0);
+	/* Linux: an offset that wraps when the length is added is EOVERFLOW (-5 + 10),
+	 * else a negative one is EINVAL (-5 + 3), for either side. */
 	loff_t negl = -5;
 	errno = 0;
-	CHECK(copy_file_range(fd, &negl, out, NULL, 10, 0) == -1 && errno == EINVAL);
+	CHECK(copy_file_range(fd, &negl, out, NULL, 10, 0) == -1 && errno == EOVERFLOW);
+	errno = 0;
+	CHECK(copy_file_range(fd, &negl, out, NULL, 3, 0) == -1 && errno == EINVAL);
+	errno = 0;
+	CHECK(copy_file_range(fd, NULL, out, &negl, 10, 0) == -1 && errno == EOVERFLOW);
+	errno = 0;
+	CHECK(copy_file_range(fd, NULL, out, &negl, 0, 0) == -1 && errno == EINVAL);
 	close(out);
 	close(fd);
 

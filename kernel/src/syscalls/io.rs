@@ -827,8 +827,26 @@ pub fn copy_file_range(
     len: u64,
     flags: u64,
 ) -> SysResult {
+    const SEEK_CUR: u32 = 1;
     if flags != 0 {
         return Err(EINVAL);
+    }
+    let (inf, outf) = (fd::get(in_fd)?, fd::get(out_fd)?);
+    if !inf.readable() || !outf.writable() {
+        return Err(EBADF);
+    }
+    // Linux's generic_copy_file_checks: a position (the one given, or the file's own)
+    // that wraps past 2^64 when the length is added is EOVERFLOW, before
+    // rw_verify_area's EINVAL for a negative one: an offset of -5 with a length of
+    // 10 is EOVERFLOW, with a length of 3 EINVAL.
+    for (f, ptr) in [(&inf, in_off), (&outf, out_off)] {
+        let pos = match ptr {
+            0 => f.ops.seek(f, 0, SEEK_CUR).unwrap_or(0),
+            p => user::read::<i64>(p)? as u64,
+        };
+        if pos.checked_add(len).is_none() {
+            return Err(EOVERFLOW);
+        }
     }
     let io = read_offset(in_off)?;
     let oo = read_offset(out_off)?;

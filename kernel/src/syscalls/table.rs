@@ -610,7 +610,7 @@ macro_rules! syscall_table {
         => process::membarrier(a[0]);
     325 mlock2 Unsupported "";
     326 copy_file_range Partial
-        "copies through a kernel buffer; overlapping ranges of one file and non-regular files are not refused with EINVAL"
+        "copies through a kernel buffer; a position that wraps when the length is added is EOVERFLOW, then a negative one EINVAL (Linux's order); overlapping ranges of one file and non-regular files are not refused with EINVAL"
         => io::copy_file_range(a[0], a[1], a[2], a[3], a[4], a[5]);
     327 preadv2 Partial
         "the RWF_* flags are ignored; the open mode is not checked"
