@@ -130,6 +130,10 @@ main(void)
 	CHECK(tcgetpgrp(s) == getpgrp(), "tcgetpgrp %d, getpgrp %d", tcgetpgrp(s), getpgrp());
 	signal(SIGINT, on_int);
 	CHECK(write(m, "zz\x03", 3) == 3, "write ^C");
+	/* Linux's line discipline runs the input from a worker, after write returns:
+	 * give the signal up to 2 s to arrive. */
+	for (int i = 0; i < 200 && !got_int; i++)
+		usleep(10000);
 	CHECK(got_int, "^C did not send SIGINT");
 	out = drain(m);
 	CHECK(strcmp(out, "^C") == 0, "echo of ^C \"%s\"", out);
