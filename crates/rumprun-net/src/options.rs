@@ -7,6 +7,10 @@
 //! reports `2n` (clamped to [4608, 8 MiB]); the smoltcp buffer allocated for a new
 //! connection is half the reported value (clamped to [2 KiB, 4 MiB]), so a connection
 //! keeps the sizes it had when it was created (connect, or listen for accepted ones).
+//! A TCP socket's `SO_SNDBUF` reads back twice the send buffer it really has, or will
+//! have when it connects: without `SO_SNDBUF` set that is the stack's default, which
+//! follows the free memory (`Stack::set_tcp_send_buffer`), and a connection's buffer
+//! does not change after it is made, whatever is set later.
 
 use crate::errno::*;
 
@@ -337,6 +341,9 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         out: &mut [u8],
     ) -> Result<usize, Errno> {
         use crate::stack::{Proto, TcpState};
+        // A TCP socket's send buffer as it is (it cannot grow later, and without
+        // SO_SNDBUF its size follows the free memory), doubled as Linux reports it.
+        let tcp_sndbuf = self.tcp_send_buffer_len(id).map(|n| n.saturating_mul(2));
         let s = self.sock_mut(id)?;
         let tcp = matches!(s.proto, Proto::Tcp(_));
         let o = &s.opts;
@@ -372,7 +379,9 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             (SOL_SOCKET, SO_KEEPALIVE) => int(o.keepalive as i32),
             (SOL_SOCKET, SO_BROADCAST) => int(o.broadcast as i32),
             (SOL_SOCKET, SO_RCVBUF) => int(o.rcvbuf as i32),
-            (SOL_SOCKET, SO_SNDBUF) => int(o.sndbuf as i32),
+            (SOL_SOCKET, SO_SNDBUF) => {
+                int(tcp_sndbuf.unwrap_or(o.sndbuf).min(i32::MAX as usize) as i32)
+            }
             (SOL_SOCKET, SO_LINGER) => return Ok(put(out, &linger_bytes(o.linger))),
             (SOL_SOCKET, SO_RCVTIMEO) => return Ok(put(out, &timeval_bytes(o.rcvtimeo_us))),
             (SOL_SOCKET, SO_SNDTIMEO) => return Ok(put(out, &timeval_bytes(o.sndtimeo_us))),

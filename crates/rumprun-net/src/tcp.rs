@@ -452,6 +452,30 @@ impl<D: Device> Stack<D> {
         Some((sk.send_capacity() - sk.send_queue()).saturating_sub(t.corked.len()))
     }
 
+    /// The send buffer a TCP socket has (a connection: its smoltcp buffer), or will
+    /// have once connected (SO_SNDBUF's size if set, else the stack's default; a
+    /// listener: what the next connection it accepts gets), in bytes: what
+    /// getsockopt(SO_SNDBUF) reports doubled, as Linux reports twice what was set.
+    /// None for a socket that is not TCP.
+    pub(crate) fn tcp_send_buffer_len(&self, id: crate::SocketId) -> Option<usize> {
+        let s = self.sock(id).ok()?;
+        let capacity = |c: &crate::stack::Conn| {
+            self.ifaces[c.iface]
+                .sockets
+                .get::<tcp::Socket>(c.handle)
+                .send_capacity()
+        };
+        match &s.proto {
+            Proto::Tcp(TcpState::Conn(t)) => Some(capacity(&t.c)),
+            Proto::Tcp(TcpState::Listening(l)) => match l.armed.first() {
+                Some(c) => Some(capacity(c)),
+                None => Some(s.opts.tcp_tx_buffer_len(self.tcp_tx_len)),
+            },
+            Proto::Tcp(TcpState::Idle) => Some(s.opts.tcp_tx_buffer_len(self.tcp_tx_len)),
+            _ => None,
+        }
+    }
+
     /// Sends whatever TCP_CORK holds on `id` (a TCP connection; others: nothing).
     pub(crate) fn tcp_uncork(&mut self, id: crate::SocketId) {
         if let Ok((s, sk)) = self.tcp_conn(id) {

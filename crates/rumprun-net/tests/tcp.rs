@@ -879,3 +879,60 @@ fn the_stacks_send_buffer_size_applies_to_new_connections_unless_sndbuf_is_set()
         "less than the smallest"
     );
 }
+
+/// getsockopt(SO_SNDBUF) on TCP reports twice the send buffer the socket really has
+/// (Linux's doubling), not a fixed 131072: a connection its own buffer's size whatever
+/// the default has become since, an unconnected socket and a listener the size their
+/// next connection gets, SO_SNDBUF set before connecting twice what was set.
+#[test]
+fn so_sndbuf_reports_the_send_buffer_a_tcp_socket_has() {
+    use rumprun_net::stack::{TCP_SEND_BUFFER_MAX, TCP_SEND_BUFFER_MIN};
+    let sndbuf = |s: &mut Stack<WireEnd>, id| {
+        let mut v = [0u8; 4];
+        assert_eq!(s.getsockopt(id, SOL_SOCKET, SO_SNDBUF, &mut v), Ok(4));
+        i32::from_ne_bytes(v) as usize
+    };
+    let mut net = Net::new();
+    let (l, c0, s0) = connected(&mut net, 7310);
+    assert_eq!(sndbuf(&mut net.a, c0), 2 * TCP_SEND_BUFFER_MIN);
+    assert_eq!(sndbuf(&mut net.b, s0), 2 * TCP_SEND_BUFFER_MIN);
+    net.a.set_tcp_send_buffer(300 << 10);
+    net.b.set_tcp_send_buffer(TCP_SEND_BUFFER_MAX);
+    assert_eq!(
+        sndbuf(&mut net.a, c0),
+        2 * TCP_SEND_BUFFER_MIN,
+        "made before"
+    );
+    let c1 = tcp4(&mut net.a);
+    assert_eq!(sndbuf(&mut net.a, c1), 600 << 10, "not yet connected");
+    // b's listener was armed before the change: its next connection has the old size.
+    assert_eq!(
+        sndbuf(&mut net.b, l),
+        2 * TCP_SEND_BUFFER_MIN,
+        "armed before"
+    );
+    assert_eq!(net.a.connect(c1, v4(B_IP, 7310)), Err(EINPROGRESS));
+    net.until(1000, |n| {
+        n.a.connect_result(c1).is_some() && n.b.poll_bits(l) & POLLIN != 0
+    });
+    let s1 = net.b.accept(l).unwrap().0;
+    assert_eq!(sndbuf(&mut net.a, c1), 600 << 10);
+    assert_eq!(net.a.send_room(c1), Some(300 << 10));
+    assert_eq!(sndbuf(&mut net.b, s1), 2 * TCP_SEND_BUFFER_MIN);
+    assert_eq!(
+        sndbuf(&mut net.b, l),
+        2 * TCP_SEND_BUFFER_MAX,
+        "armed after"
+    );
+    // Set before connecting: twice what was set, and the buffer is that big.
+    let c2 = tcp4(&mut net.a);
+    let v = (40000i32).to_ne_bytes();
+    net.a.setsockopt(c2, SOL_SOCKET, SO_SNDBUF, &v).unwrap();
+    assert_eq!(sndbuf(&mut net.a, c2), 80000);
+    // Set on a connection: its buffer stays as it was, and so does the report.
+    net.a.setsockopt(c1, SOL_SOCKET, SO_SNDBUF, &v).unwrap();
+    assert_eq!(sndbuf(&mut net.a, c1), 600 << 10);
+    // UDP keeps the reported value.
+    let u = udp4(&mut net.a);
+    assert_eq!(sndbuf(&mut net.a, u), 131072);
+}

@@ -26,6 +26,19 @@ fn sendfile_partial_counts_musl() {
     all_ok("sendfile_partial.c", Flavor::Musl, &[]);
 }
 
+/// getsockopt(SO_SNDBUF) on TCP reports twice the send buffer a connection really
+/// has (was a fixed 131072 while a connection held up to 512 KiB): what a client
+/// writes to a peer that reads nothing fits what both report.
+#[test]
+fn so_sndbuf_tells_what_a_connection_holds_glibc() {
+    all_ok("so_sndbuf.c", Flavor::Glibc, &[]);
+}
+
+#[test]
+fn so_sndbuf_tells_what_a_connection_holds_musl() {
+    all_ok("so_sndbuf.c", Flavor::Musl, &[]);
+}
+
 /// 0.0.0.0:P and a V6ONLY [::]:P both bind and each takes its family; IPv4 to a
 /// V6ONLY-only port is refused (redis's and nginx's Debian default configs).
 #[test]
