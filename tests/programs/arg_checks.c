@@ -12,6 +12,8 @@
  *     says so and a full pipe holds exactly that; EBUSY below what is queued; above
  *     pipe-max-size (1 MiB) only with CAP_SYS_RESOURCE (root has it: 2 MiB works);
  *   - splice from a pipe to a file and from a file to a pipe, with offsets;
+ *   - sendfile from a pipe: EINVAL (ESPIPE with an offset); from a file to a pipe;
+ *   - clock_settime on a thread's CPU clock: EPERM; on CLOCK_PROCESS_CPUTIME_ID: EINVAL;
  *   - clock_settime/settimeofday set the wall clock (root may), CLOCK_MONOTONIC does
  *     not move and cannot be set (EINVAL); chroot("/") works, chroot of
  *     another directory is refused with EPERM, of a missing one ENOENT.
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -96,6 +99,12 @@ int main(void)
 	while (spins < 1000000)
 		sched_yield();
 	CHECK(clock_gettime(other, &ts) == 0 && (ts.tv_sec > 0 || ts.tv_nsec > 0));
+	/* A thread's CPU clock cannot be set (EPERM); the fixed CPU-time ids have no
+	 * setter at all (EINVAL). */
+	errno = 0;
+	CHECK(clock_settime(self, &ts) == -1 && errno == EPERM);
+	errno = 0;
+	CHECK(clock_settime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1 && errno == EINVAL);
 	stop = 1;
 	pthread_join(t, NULL);
 
@@ -140,6 +149,24 @@ int main(void)
 	errno = 0;
 	off = 0;
 	CHECK(splice(p[0], &off, file, NULL, 4, 0) == -1 && errno == ESPIPE);
+
+	/* A pipe cannot be sendfile's source (Linux: no splice_read): EINVAL, with an
+	 * offset ESPIPE; a pipe as its output is fine. */
+	{
+		int q[2];
+		off_t qoff = 0;
+		CHECK(pipe(q) == 0 && write(p[1], "abcd", 4) == 4);
+		errno = 0;
+		CHECK(sendfile(q[1], p[0], NULL, 4) == -1 && errno == EINVAL);
+		errno = 0;
+		CHECK(sendfile(q[1], p[0], &qoff, 4) == -1 && errno == ESPIPE);
+		CHECK(read(p[0], buf, sizeof buf) == 4 && memcmp(buf, "abcd", 4) == 0);
+		qoff = 100;
+		CHECK(sendfile(q[1], file, &qoff, 4) == 4 && qoff == 104);
+		CHECK(read(q[0], buf, sizeof buf) == 4 && memcmp(buf, "spli", 4) == 0);
+		close(q[0]);
+		close(q[1]);
+	}
 
 	/* root sets the wall clock; the monotonic clock does not move */
 	struct timespec now, back, mono0, mono1;

@@ -811,6 +811,16 @@ fn read_offset(ptr: u64) -> Result<Option<u64>, Errno> {
 }
 
 pub fn sendfile(out_fd: u64, in_fd: u64, offset: u64, count: u64) -> SysResult {
+    let (inf, outf) = (fd::get(in_fd)?, fd::get(out_fd)?);
+    if !inf.readable() || !outf.writable() {
+        return Err(EBADF);
+    }
+    // Linux reads the source through its splice_read, which a pipe has not: EINVAL
+    // (ESPIPE with an offset, which a pipe cannot take).
+    let any = inf.ops.as_any();
+    if any.is::<pipe::ReadEnd>() || any.is::<pipe::WriteEnd>() {
+        return Err(if offset != 0 { ESPIPE } else { EINVAL });
+    }
     let in_off = read_offset(offset)?;
     let (done, ioff, _) = copy_between(out_fd, in_fd, in_off, None, count, CopyMode::default())?;
     if offset != 0 {

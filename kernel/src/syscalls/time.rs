@@ -88,10 +88,18 @@ pub fn settimeofday(tv: u64, tz: u64) -> SysResult {
 /// (EINVAL, as Linux says).
 pub fn clock_settime(clock: u64, ts: u64) -> SysResult {
     now(clock)?;
-    let ns = from_timespec(user::read(ts)?)?;
-    if clock != CLOCK_REALTIME {
+    // As Linux: the clocks without a setter (all but CLOCK_REALTIME and the CPU-time
+    // clocks of clock_getcpuclockid/pthread_getcpuclockid) are EINVAL before the time
+    // is read; a CPU-time clock has one that refuses: EPERM.
+    let cpu_clock = (clock as i32) < 0;
+    if clock != CLOCK_REALTIME && !cpu_clock {
         return Err(EINVAL);
     }
+    let t = user::read(ts)?;
+    if cpu_clock {
+        return Err(EPERM);
+    }
+    let ns = from_timespec(t)?;
     may_set_time()?;
     time::set_realtime_ns(ns);
     Ok(0)
