@@ -120,7 +120,7 @@ macro_rules! syscall_table {
         "the program's own pid: 1, or the main tid of a later rc program"
         => Ok(process::pid());
     40 sendfile Full
-        "copies through a kernel buffer in 64 KiB pieces; when a later piece fails (EAGAIN, a signal) the bytes already sent are returned and the offset moved by exactly them"
+        "copies through a kernel buffer in 64 KiB pieces; when a later piece fails (EAGAIN, a signal) the bytes already sent are returned and the offset moved by exactly them; a pipe as the source is EINVAL (ESPIPE with an offset), as Linux's pipes have no splice_read"
         => io::sendfile(a[0], a[1], a[2], a[3]);
     41 socket Full
         "AF_INET/AF_INET6 TCP and UDP; AF_UNIX stream, datagram and seqpacket; AF_NETLINK NETLINK_ROUTE answers link and address dumps (read-only); UDP-Lite (IPPROTO_UDPLITE with UDPLITE_SEND_CSCOV/UDPLITE_RECV_CSCOV) as a datagram layer over smoltcp's raw IP sockets, with a port space of its own as on Linux"
@@ -453,7 +453,7 @@ macro_rules! syscall_table {
         => time::timer_getoverrun(a[0]);
     226 timer_delete Full "" => time::timer_delete(a[0]);
     227 clock_settime Full
-        "CLOCK_REALTIME, for the whole image as Linux's is system-wide (needs CAP_SYS_TIME, which root has; the monotonic clocks do not move); other clocks EINVAL"
+        "CLOCK_REALTIME, for the whole image as Linux's is system-wide (needs CAP_SYS_TIME, which root has; the monotonic clocks do not move); a CPU-time clock of clock_getcpuclockid/pthread_getcpuclockid EPERM, other clocks EINVAL"
         => time::clock_settime(a[0], a[1]);
     228 clock_gettime Full
         "REALTIME (from the RTC at boot), MONOTONIC, BOOTTIME, the COARSE/RAW variants, process and thread CPU time, and the CPU clocks of clock_getcpuclockid/pthread_getcpuclockid (this program's threads, the image's programs)"
