@@ -9,8 +9,10 @@
 //! keeps the sizes it had when it was created (connect, or listen for accepted ones).
 //! A TCP socket's `SO_SNDBUF` reads back twice the send buffer it really has, or will
 //! have when it connects: without `SO_SNDBUF` set that is the stack's default, which
-//! follows the free memory (`Stack::set_tcp_send_buffer`), and a connection's buffer
-//! does not change after it is made, whatever is set later.
+//! follows the free memory (`Stack::set_tcp_send_buffer`). A connection's smoltcp
+//! buffer does not change after it is made; `SO_SNDBUF` set on it later bounds what it
+//! queues from then on (`TcpConn::send_limit`, as Linux's sk_sndbuf follows a later
+//! SO_SNDBUF) and reads back doubled.
 
 use crate::errno::*;
 
@@ -251,6 +253,11 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
             (SOL_SOCKET, SO_SNDBUF) => {
                 o.sndbuf = reported_buf(int_arg(val)?);
                 o.sndbuf_set = true;
+                // A connection's smoltcp buffer stays; what it may queue shrinks.
+                let limit = o.tx_buffer_len();
+                if let crate::stack::Proto::Tcp(crate::stack::TcpState::Conn(t)) = &mut s.proto {
+                    t.send_limit = Some(limit);
+                }
             }
             (SOL_SOCKET, SO_LINGER) => o.linger = linger_arg(val)?,
             (SOL_SOCKET, SO_RCVTIMEO) => o.rcvtimeo_us = timeval_arg(val)?,

@@ -146,6 +146,20 @@ pub(crate) struct TcpConn {
     /// another small segment is unacknowledged; smoltcp's would hold it until every
     /// byte is, and a peer that delays its ACK (40 ms on Linux) stalls the response.
     pub(crate) pushing: bool,
+    /// SO_SNDBUF set after the connection was made: smoltcp's send buffer cannot
+    /// shrink, so from then on at most this many bytes are queued (Linux's sk_sndbuf
+    /// follows a later SO_SNDBUF; asyncio's sendfile tests shrink it after connect).
+    pub(crate) send_limit: Option<usize>,
+}
+
+impl TcpConn {
+    /// The bytes this connection may queue: its smoltcp send buffer, or less once
+    /// SO_SNDBUF was set after connect (`send_limit`).
+    pub(crate) fn send_capacity(&self, sk: &tcp::Socket) -> usize {
+        let capacity = sk.send_capacity();
+        self.send_limit
+            .map_or(capacity, |limit| capacity.min(limit))
+    }
 }
 
 pub(crate) struct UdpState {
@@ -1234,7 +1248,7 @@ fn tcp_snapshot(t: &TcpConn, sk: &tcp::Socket) -> Snapshot {
         ..Snapshot::default()
     };
     let queued = sk.send_queue() + t.corked.len();
-    let free = sk.send_capacity().saturating_sub(queued);
+    let free = t.send_capacity(sk).saturating_sub(queued);
     let writable = free > 0 && free >= queued / 2;
     let st = sk.state();
     snap.bits = match st {

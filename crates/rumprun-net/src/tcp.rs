@@ -220,6 +220,7 @@ impl<D: Device> Stack<D> {
                 corked: Vec::new(),
                 corked_since: 0,
                 pushing: false,
+                send_limit: None,
             })),
             opts,
             local,
@@ -319,6 +320,7 @@ impl<D: Device> Stack<D> {
             corked: Vec::new(),
             corked_since: 0,
             pushing: false,
+            send_limit: None,
         }));
         self.dirty = true;
         Err(EINPROGRESS)
@@ -398,7 +400,7 @@ impl<D: Device> Stack<D> {
             let Proto::Tcp(TcpState::Conn(t)) = &mut s.proto else {
                 unreachable!()
             };
-            let free = sk.send_capacity() - sk.send_queue();
+            let free = t.send_capacity(sk).saturating_sub(sk.send_queue());
             let room = free.saturating_sub(t.corked.len());
             if room == 0 {
                 // Nearly full: let what is held go rather than refuse with room left.
@@ -426,7 +428,9 @@ impl<D: Device> Stack<D> {
             }
             n
         } else {
-            sk.send_slice(buf).map_err(|_| EPIPE)?
+            let room = t.send_capacity(sk).saturating_sub(sk.send_queue());
+            sk.send_slice(&buf[..buf.len().min(room)])
+                .map_err(|_| EPIPE)?
         };
         if n == 0 {
             return Err(EAGAIN);
@@ -449,7 +453,11 @@ impl<D: Device> Stack<D> {
         if s.error.is_some() || t.shut_wr || t.connecting || !sk.may_send() {
             return None; // a send would fail (or wait) for another reason: let it say so
         }
-        Some((sk.send_capacity() - sk.send_queue()).saturating_sub(t.corked.len()))
+        Some(
+            t.send_capacity(sk)
+                .saturating_sub(sk.send_queue())
+                .saturating_sub(t.corked.len()),
+        )
     }
 
     /// The send buffer a TCP socket has (a connection: its smoltcp buffer), or will
@@ -466,7 +474,10 @@ impl<D: Device> Stack<D> {
                 .send_capacity()
         };
         match &s.proto {
-            Proto::Tcp(TcpState::Conn(t)) => Some(capacity(&t.c)),
+            Proto::Tcp(TcpState::Conn(t)) => {
+                let limit = t.send_limit.unwrap_or(usize::MAX);
+                Some(capacity(&t.c).min(limit))
+            }
             Proto::Tcp(TcpState::Listening(l)) => match l.armed.first() {
                 Some(c) => Some(capacity(c)),
                 None => Some(s.opts.tcp_tx_buffer_len(self.tcp_tx_len)),

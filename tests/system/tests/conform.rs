@@ -1,7 +1,8 @@
 //! Linux conformance that CPython's regression tests found wanting (issue 20), one C
 //! program per fix, on glibc and musl: blocking writes that write everything, threads
 //! blocked on idle sockets that do not slow a busy one, statfs
-//! of the root tmpfs, pseudo-terminals, CPU-time interval timers. Each program prints
+//! of the root tmpfs, pseudo-terminals, CPU-time interval timers, SO_SNDBUF set after
+//! connect (asyncio's sendfile tests). Each program prints
 //! one `ok: ...` line per check and `ALL OK`, or `FAIL: ...` and exits 1.
 
 use rumprun_system_tests::*;
@@ -132,4 +133,23 @@ fn cpu_time_interval_timers_glibc() {
 #[test]
 fn cpu_time_interval_timers_musl() {
     itimer_cpu(Flavor::Musl);
+}
+
+// ---- SO_SNDBUF set after connect bounds what a connection queues ----
+
+fn sndbuf_after_connect(flavor: Flavor) {
+    let run = boot_c("sndbuf_after_connect.c", flavor, &["-M", "256"], &[]);
+    run.assert_status(0)
+        .assert_stdout_line("ALL OK")
+        .assert_output_lacks("FAIL");
+}
+
+#[test]
+fn sndbuf_set_after_connect_bounds_the_send_queue_glibc() {
+    sndbuf_after_connect(Flavor::Glibc);
+}
+
+#[test]
+fn sndbuf_set_after_connect_bounds_the_send_queue_musl() {
+    sndbuf_after_connect(Flavor::Musl);
 }
