@@ -1,6 +1,7 @@
 /* wake_latency: a thread woken by another thread gets the CPU within a time slice,
  * even while the waker keeps the CPU busy in user code (no syscalls). For each way
- * of waking (raw futex, pipe write, condition variable), main wakes a waiting thread
+ * of waking (raw futex, pipe write, condition variable, and a new thread, which its
+ * creator "wakes" by creating it), main wakes a waiting thread
  * and then spins until the waiter reports that it ran; the waiter's latency (wake to
  * running) must stay under LIMIT_MS. Then the same with a busy sibling thread that
  * spins all the time. This is CPython's GIL hand-off (issue 20): before the fix the
@@ -25,8 +26,8 @@
 #define GIVE_UP_MS 5000
 #define ROUNDS 5
 
-enum how { FUTEX, PIPE, CONDVAR };
-static const char *names[] = { "futex", "pipe write", "condition variable" };
+enum how { FUTEX, PIPE, CONDVAR, CREATE };
+static const char *names[] = { "futex", "pipe write", "condition variable", "new thread" };
 
 static volatile int word;		/* the futex word */
 static int fds[2];			/* the pipe */
@@ -70,6 +71,8 @@ waiter(void *arg)
 			pthread_cond_wait(&cv, &mu);
 		pthread_mutex_unlock(&mu);
 		break;
+	case CREATE:
+		break;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ran_at);
 	ran = 1;
@@ -98,6 +101,14 @@ round_trip(enum how how)
 	cv_flag = 0;
 	waiting = 0;
 	ran = 0;
+	if (how == CREATE) {
+		/* The new thread is runnable from its creation: it must get the CPU while
+		 * its creator spins (on one CPU it waited for ever: no slice timer). */
+		clock_gettime(CLOCK_MONOTONIC, &woke_at);
+		e = pthread_create(&t, NULL, waiter, (void *)(long)how);
+		CHECK(e == 0, "pthread_create: %s", strerror(e));
+		goto spin;
+	}
 	e = pthread_create(&t, NULL, waiter, (void *)(long)how);
 	CHECK(e == 0, "pthread_create: %s", strerror(e));
 	while (!waiting)
@@ -120,7 +131,10 @@ round_trip(enum how how)
 		pthread_cond_signal(&cv);
 		pthread_mutex_unlock(&mu);
 		break;
+	case CREATE:
+		break;
 	}
+spin:
 	/* Spin in user code, as CPython's waker does, looking at the clock only now and
 	 * then so that the spin is not a stream of syscalls. */
 	for (n = 1; !ran; n++) {
@@ -167,6 +181,9 @@ main(void)
 	int e;
 
 	CHECK(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	/* First: with no timer armed yet by earlier switches, a new thread waited for
+	 * ever on one CPU (later rounds got it from a timer left armed). */
+	measure(CREATE, "");
 	measure(FUTEX, "");
 	measure(PIPE, "");
 	measure(CONDVAR, "");
@@ -176,6 +193,7 @@ main(void)
 	measure(FUTEX, " (busy sibling)");
 	measure(PIPE, " (busy sibling)");
 	measure(CONDVAR, " (busy sibling)");
+	measure(CREATE, " (busy sibling)");
 	before = sibling_spins;
 	CHECK(before > 0, "the busy sibling never ran");
 	stop_sibling = 1;

@@ -470,6 +470,10 @@ pub fn spawn_in(
         t.affinity = s.threads.get(&current()).map_or(u64::MAX, |p| p.affinity);
         s.threads.insert(tid, t);
         enqueue(&mut s, tid);
+        // As for a woken thread (`make_runnable`): the creator's slice ends on time even
+        // if it never enters the kernel again (a parent spinning until its new thread
+        // sets a flag waited for ever on one CPU).
+        arm_timer(&s, crate::time::monotonic_ns());
     }
     Some(tid)
 }
@@ -494,6 +498,7 @@ pub fn spawn_program(
     s.threads
         .insert(tid, Box::new(Thread::new(process, phys, top, ksp, 0, 0)));
     enqueue(&mut s, tid);
+    arm_timer(&s, crate::time::monotonic_ns());
     Some(tid)
 }
 

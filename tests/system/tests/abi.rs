@@ -155,7 +155,7 @@ fn spinning_thread_does_not_starve_main_musl() {
 
 fn wake_latency(flavor: Flavor) {
     let run = boot_ok("wake_latency.c", flavor, &[]);
-    for how in ["futex", "pipe write", "condition variable"] {
+    for how in ["futex", "pipe write", "condition variable", "new thread"] {
         for ctx in ["", " (busy sibling)"] {
             let prefix = format!("ok: a thread woken by a {how}{ctx} runs while its waker spins");
             assert!(
