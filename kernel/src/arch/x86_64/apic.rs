@@ -1,7 +1,15 @@
 //! The local APIC: its timer, in one-shot mode, and inter-processor interrupts.
 //! Sleeping code arms it for its deadline and halts; the interrupt (vector
-//! `TIMER_VECTOR`, on an IST stack) just wakes the CPU. The APIC is reached through the
-//! direct map at its default physical base.
+//! `TIMER_VECTOR`, on an IST stack) just wakes the CPU.
+//!
+//! Its registers are reached as x2APIC MSRs when the CPU has x2APIC (CPUID.1:ECX
+//! bit 21: Xen's HVM and PVH guests, KVM), else through the direct map at the APIC's
+//! physical base (xAPIC: QEMU 7.2's TCG has no x2APIC). With a hypervisor both are
+//! traps, but an MMIO access must be decoded and emulated by the hypervisor, an MSR
+//! access need not be: on the Xen test host (Xen nested under QEMU's TCG) a guest
+//! vCPU now and then triple-faulted, or stopped making progress, right after an
+//! xAPIC register write (the timer's initial count, the end of interrupt), which no
+//! guest code explains; the x2APIC interface leaves Xen's instruction emulator out.
 
 use super::cpu::{self, rdmsr, wrmsr};
 use super::paging::phys_to_virt;
@@ -20,6 +28,11 @@ pub const LOCK_WAKE_VECTOR: u8 = 0xf2;
 pub const SPURIOUS_VECTOR: u8 = 0xff;
 
 const MSR_APIC_BASE: u32 = 0x1b;
+/// IA32_APIC_BASE: the APIC is enabled; x2APIC mode (only from xAPIC mode).
+const APIC_BASE_ENABLE: u64 = 1 << 11;
+const APIC_BASE_X2APIC: u64 = 1 << 10;
+/// The first x2APIC register MSR: xAPIC register offset `o` is MSR `X2APIC_MSR + o / 16`.
+const X2APIC_MSR: u32 = 0x800;
 const REG_ID: usize = 0x20;
 const REG_EOI: usize = 0xb0;
 const REG_ICR_LOW: usize = 0x300;
@@ -34,22 +47,45 @@ const LVT_MASKED: u32 = 1 << 16;
 
 /// APIC timer ticks per second (after the divider), measured against the TSC.
 static TICKS_PER_SEC: Once<u64> = Once::new();
-static BASE: Once<u64> = Once::new();
 
-fn reg(offset: usize) -> *mut u32 {
-    (BASE.get().copied().unwrap_or(0) as usize + offset) as *mut u32
+/// How every CPU's APIC registers are reached (chosen by the boot CPU; set once the
+/// APIC is enabled: unset, there is no usable APIC).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// xAPIC: the register page at this address in the direct map.
+    Mmio(u64),
+    /// x2APIC: MSRs.
+    X2Apic,
+}
+
+static MODE: Once<Mode> = Once::new();
+
+fn usable() -> bool {
+    MODE.get().is_some()
 }
 
 fn read(offset: usize) -> u32 {
-    // SAFETY: BASE is the local APIC's register page in the direct map (the boot direct map
-    // covers the first 4 GiB, where the APIC sits); init sets it before any register is
-    // used and every offset is a register inside that 4 KiB page.
-    unsafe { reg(offset).read_volatile() }
+    match MODE.get() {
+        Some(Mode::X2Apic) => rdmsr(X2APIC_MSR + (offset >> 4) as u32) as u32,
+        // SAFETY: `base` is the local APIC's register page in the direct map (the boot
+        // direct map covers the first 4 GiB, where the APIC sits) and every offset used
+        // here is a register inside that 4 KiB page.
+        Some(&Mode::Mmio(base)) => unsafe {
+            ((base as usize + offset) as *const u32).read_volatile()
+        },
+        None => 0,
+    }
 }
 
 fn write(offset: usize, v: u32) {
-    // SAFETY: as for `read`: an aligned 32-bit register inside the mapped APIC page.
-    unsafe { reg(offset).write_volatile(v) }
+    match MODE.get() {
+        Some(Mode::X2Apic) => wrmsr(X2APIC_MSR + (offset >> 4) as u32, u64::from(v)),
+        // SAFETY: as for `read`: an aligned 32-bit register inside the mapped APIC page.
+        Some(&Mode::Mmio(base)) => unsafe {
+            ((base as usize + offset) as *mut u32).write_volatile(v)
+        },
+        None => {}
+    }
 }
 
 /// True when the CPU has a local APIC.
@@ -66,8 +102,24 @@ pub fn init() {
     cpu::outb(0x21, 0xff);
     cpu::outb(0xa1, 0xff);
     let base_msr = rdmsr(MSR_APIC_BASE);
-    wrmsr(MSR_APIC_BASE, base_msr | (1 << 11));
-    BASE.call_once(|| phys_to_virt(base_msr & 0xf_ffff_f000) as u64);
+    // The boot CPU chooses (x2APIC when the CPU has it, or when something before us
+    // turned it on, which cannot be undone without disabling the APIC); the
+    // application processors follow.
+    let mode = *MODE.call_once(|| {
+        if base_msr & APIC_BASE_X2APIC != 0 || cpu::cpuid(1, 0).ecx & (1 << 21) != 0 {
+            Mode::X2Apic
+        } else {
+            Mode::Mmio(phys_to_virt(base_msr & 0xf_ffff_f000) as u64)
+        }
+    });
+    // x2APIC mode is entered from xAPIC mode (enabled), never straight from disabled.
+    let xapic = (base_msr | APIC_BASE_ENABLE) & !APIC_BASE_X2APIC;
+    if base_msr & APIC_BASE_X2APIC == 0 {
+        wrmsr(MSR_APIC_BASE, xapic);
+    }
+    if mode == Mode::X2Apic {
+        wrmsr(MSR_APIC_BASE, xapic | APIC_BASE_X2APIC);
+    }
     write(REG_SPURIOUS, (1 << 8) | SPURIOUS_VECTOR as u32);
     write(REG_TIMER_DIVIDE, 0x3); // divide by 16
     write(REG_LVT_TIMER, LVT_MASKED | TIMER_VECTOR as u32);
@@ -101,7 +153,7 @@ fn ticks_per_sec(tsc_hz: u64) -> u64 {
 
 /// Arms a one-shot interrupt `ns` from now. False when there is no usable APIC.
 fn arm_oneshot(ns: u64, tsc_hz: u64) -> bool {
-    if BASE.get().is_none() {
+    if !usable() {
         return false;
     }
     let rate = ticks_per_sec(tsc_hz);
@@ -127,7 +179,7 @@ fn arm_oneshot(ns: u64, tsc_hz: u64) -> bool {
 /// least `min_ns` from now. False when there is no usable APIC.
 pub fn arm_at(at: u64, now: u64, min_ns: u64, tsc_hz: u64) -> bool {
     let me = super::percpu::cpu_id() as usize;
-    if BASE.get().is_some() && ARMED_AT[me].load(Ordering::Relaxed) == at && at > now {
+    if usable() && ARMED_AT[me].load(Ordering::Relaxed) == at && at > now {
         return true;
     }
     let armed = arm_oneshot(at.saturating_sub(now).max(min_ns), tsc_hz);
@@ -147,25 +199,34 @@ static LVT_ARMED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MA
 static ARMED_AT: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 pub fn eoi() {
-    if BASE.get().is_some() {
-        write(REG_EOI, 0);
-    }
+    write(REG_EOI, 0);
 }
 
 /// This CPU's local APIC id.
 pub fn id() -> u32 {
-    read(REG_ID) >> 24
+    match MODE.get() {
+        // The x2APIC id is the whole register.
+        Some(Mode::X2Apic) => read(REG_ID),
+        _ => read(REG_ID) >> 24,
+    }
 }
 
-/// Writes the interrupt command register and waits until the APIC has sent it.
+/// Writes the interrupt command register (xAPIC: and waits until the APIC has sent
+/// it; an x2APIC has no such wait, its ICR is one 64-bit MSR write).
 fn command(apic_id: u32, low: u32) {
-    if BASE.get().is_none() {
-        return;
-    }
-    write(REG_ICR_HIGH, apic_id << 24);
-    write(REG_ICR_LOW, low);
-    while read(REG_ICR_LOW) & ICR_PENDING != 0 {
-        cpu::pause();
+    match MODE.get() {
+        Some(Mode::X2Apic) => wrmsr(
+            X2APIC_MSR + (REG_ICR_LOW >> 4) as u32,
+            u64::from(apic_id) << 32 | u64::from(low),
+        ),
+        Some(Mode::Mmio(_)) => {
+            write(REG_ICR_HIGH, apic_id << 24);
+            write(REG_ICR_LOW, low);
+            while read(REG_ICR_LOW) & ICR_PENDING != 0 {
+                cpu::pause();
+            }
+        }
+        None => {}
     }
 }
 
