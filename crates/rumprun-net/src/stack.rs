@@ -758,6 +758,24 @@ impl<D: Device> Stack<D> {
         }
     }
 
+    /// A send on TCP connection `id` of up to `len` bytes that `fill` writes straight
+    /// into the connection's send buffer (no buffer of the caller's in between:
+    /// sendfile from the page cache). `fill(dst)` writes the next bytes into `dst` and
+    /// returns how many; fewer than `dst.len()` ends the send (the source has no more
+    /// now). It runs with the stack borrowed: it must not wait. Returns the bytes
+    /// taken, with [`Stack::send`]'s errors; EOPNOTSUPP on a UDP socket.
+    pub fn send_with(
+        &mut self,
+        id: SocketId,
+        len: usize,
+        fill: &mut dyn FnMut(&mut [u8]) -> usize,
+    ) -> Result<usize, Errno> {
+        match self.sock(id)?.proto {
+            Proto::Tcp(_) => self.tcp_send_with(id, len, fill),
+            Proto::Udp(_) => Err(EOPNOTSUPP),
+        }
+    }
+
     /// recv/recvfrom/read. `flags`: MSG_PEEK (others are the kernel's). TCP: Ok(len 0)
     /// at end of file, EAGAIN when nothing is there yet, ENOTCONN when unconnected,
     /// ECONNRESET once after a reset. UDP: one datagram (truncated to `buf`), EAGAIN.

@@ -39,6 +39,38 @@ pub const CORK_MS: i64 = 200;
 /// A full segment under TCP_CORK: the MSS of an Ethernet MTU (IPv4).
 pub const CORK_SEGMENT: usize = 1460;
 
+/// Queues up to `n` bytes that `fill` writes (see [`Stack::tcp_send_with`]) in
+/// smoltcp's send buffer, in place (its free space may wrap: two pieces); returns how
+/// many. Err when the socket cannot send.
+fn fill_send_buffer(
+    sk: &mut tcp::Socket<'static>,
+    n: usize,
+    fill: &mut dyn FnMut(&mut [u8]) -> usize,
+) -> Result<usize, tcp::SendError> {
+    let mut done = 0;
+    while done < n {
+        let (got, wanted) = sk.send(|free| {
+            let k = free.len().min(n - done);
+            let got = fill(&mut free[..k]);
+            (got, (got, k))
+        })?;
+        done += got;
+        if got == 0 || got < wanted {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Appends up to `n` bytes that `fill` writes to what TCP_CORK holds; returns how many.
+fn fill_corked(corked: &mut Vec<u8>, n: usize, fill: &mut dyn FnMut(&mut [u8]) -> usize) -> usize {
+    let held = corked.len();
+    corked.resize(held + n, 0);
+    let got = fill(&mut corked[held..]);
+    corked.truncate(held + got);
+    got
+}
+
 /// Moves bytes held by TCP_CORK into smoltcp's send buffer: whole segments, or
 /// everything that fits when `all` (uncorked, 200 ms passed, closing), which then
 /// goes out past Nagle (`TcpConn::pushing`).
@@ -376,6 +408,26 @@ impl<D: Device> Stack<D> {
     }
 
     pub(crate) fn tcp_send(&mut self, id: crate::SocketId, buf: &[u8]) -> Result<usize, Errno> {
+        let mut rest = buf;
+        self.tcp_send_with(id, buf.len(), &mut |dst: &mut [u8]| {
+            let n = dst.len().min(rest.len());
+            dst[..n].copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            n
+        })
+    }
+
+    /// A send of up to `len` bytes on TCP connection `id` that `fill` writes straight
+    /// into the send buffer (sendfile's page cache copy, with no buffer between):
+    /// `fill(dst)` writes the next bytes into `dst` and returns how many (fewer than
+    /// `dst.len()` when it has no more now, which ends the send). Returns how many
+    /// were taken, with the errors of [`Stack::send`]; EAGAIN when none were.
+    pub(crate) fn tcp_send_with(
+        &mut self,
+        id: crate::SocketId,
+        len: usize,
+        fill: &mut dyn FnMut(&mut [u8]) -> usize,
+    ) -> Result<usize, Errno> {
         let now_ms = self.now.total_millis();
         let (s, sk) = match self.tcp_conn(id) {
             Err(ENOTCONN) => return Err(EPIPE),
@@ -393,7 +445,7 @@ impl<D: Device> Stack<D> {
         if t.shut_wr || !sk.may_send() {
             return Err(EPIPE);
         }
-        if buf.is_empty() {
+        if len == 0 {
             return Ok(0);
         }
         let n = if s.opts.cork {
@@ -407,30 +459,32 @@ impl<D: Device> Stack<D> {
                 push_corked(t, sk, true);
                 return Err(EAGAIN);
             }
-            let n = buf.len().min(room);
+            let n = len.min(room);
             let held = t.corked.len();
             let whole = (held + n) / CORK_SEGMENT * CORK_SEGMENT;
             if whole > held {
                 // Whole segments go to smoltcp (what is held first), straight from
-                // `buf`; only the tail is held (one copy less of a big write). Both
-                // fit: `n` is within the room left besides what is held.
+                // the source; only the tail is held (one copy less of a big write).
+                // Both fit: `n` is within the room left besides what is held.
                 let pushed = sk.send_slice(&t.corked).unwrap_or(0);
                 t.corked.drain(..pushed);
-                let sent = sk.send_slice(&buf[..whole - held]).unwrap_or(0);
-                debug_assert!(t.corked.is_empty() && sent == whole - held);
+                debug_assert!(t.corked.is_empty());
+                let sent = fill_send_buffer(sk, whole - held, fill).map_err(|_| EPIPE)?;
                 t.corked_since = now_ms;
-                t.corked.extend_from_slice(&buf[sent..n]);
+                if sent == whole - held {
+                    sent + fill_corked(&mut t.corked, n - sent, fill)
+                } else {
+                    sent
+                }
             } else {
                 if held == 0 {
                     t.corked_since = now_ms;
                 }
-                t.corked.extend_from_slice(&buf[..n]);
+                fill_corked(&mut t.corked, n, fill)
             }
-            n
         } else {
             let room = t.send_capacity(sk).saturating_sub(sk.send_queue());
-            sk.send_slice(&buf[..buf.len().min(room)])
-                .map_err(|_| EPIPE)?
+            fill_send_buffer(sk, len.min(room), fill).map_err(|_| EPIPE)?
         };
         if n == 0 {
             return Err(EAGAIN);

@@ -944,3 +944,96 @@ fn so_sndbuf_reports_the_send_buffer_a_tcp_socket_has() {
     let u = udp4(&mut net.a);
     assert_eq!(sndbuf(&mut net.a, u), 131072);
 }
+
+/// A source for `send_with` over `data` that gives at most `limit` bytes in all (then
+/// says it has no more), counting the bytes it wrote.
+fn source<'a>(data: &'a [u8], limit: usize) -> impl FnMut(&mut [u8]) -> usize + 'a {
+    let mut at = 0;
+    move |dst: &mut [u8]| {
+        let n = dst.len().min(limit.min(data.len()) - at);
+        dst[..n].copy_from_slice(&data[at..at + n]);
+        at += n;
+        n
+    }
+}
+
+/// send_with (sendfile's page cache straight into the send buffer): takes what the
+/// source writes, as many bytes as a send of the same bytes would, stops where the
+/// source runs short, keeps TCP_CORK's hold of a partial segment (the tail goes to
+/// the cork, whole segments to the send buffer), wraps around the send buffer's end;
+/// every byte arrives once, in order. EOPNOTSUPP on UDP; EAGAIN when full.
+#[test]
+fn send_with_fills_the_send_buffer_in_place() {
+    let mut net = Net::new();
+    let (_l, c, s) = connected(&mut net, 7320);
+    let data = pattern(3 << 20, 11);
+    let mut expect = Vec::new();
+    // A source that runs short: what it gave is what was sent.
+    assert_eq!(
+        net.a.send_with(c, 10000, &mut source(&data, 4321)),
+        Ok(4321)
+    );
+    expect.extend_from_slice(&data[..4321]);
+    // An empty source: nothing taken, EAGAIN (as a send that takes nothing).
+    assert_eq!(net.a.send_with(c, 10, &mut source(&data, 0)), Err(EAGAIN));
+    assert_eq!(net.a.send_with(c, 0, &mut source(&data, 0)), Ok(0));
+    net.run(20);
+    let got = drain(&mut net.b, s);
+    assert_eq!(got, expect);
+    let mut received = got.len();
+
+    // Corked: 3000 bytes are two whole segments sent and an 80-byte tail held.
+    let on = 1i32.to_ne_bytes();
+    net.a.setsockopt(c, IPPROTO_TCP, TCP_CORK, &on).unwrap();
+    let part = &data[4321..7321];
+    assert_eq!(net.a.send_with(c, 3000, &mut source(part, 3000)), Ok(3000));
+    expect.extend_from_slice(part);
+    net.run(20);
+    let got = drain(&mut net.b, s);
+    assert_eq!(got.len(), 2920, "two full segments, not the 80-byte tail");
+    assert_eq!(got, expect[received..received + 2920]);
+    received += got.len();
+    // Corked, short of a segment with the 80 held: all to the cork.
+    let part = &data[7321..8321];
+    assert_eq!(net.a.send_with(c, 1000, &mut source(part, 1000)), Ok(1000));
+    expect.extend_from_slice(part);
+    // Corked, the source short in the middle of the whole segments.
+    let part = &data[8321..20000];
+    assert_eq!(net.a.send_with(c, 11679, &mut source(part, 2000)), Ok(2000));
+    expect.extend_from_slice(&part[..2000]);
+    let off = 0i32.to_ne_bytes();
+    net.a.setsockopt(c, IPPROTO_TCP, TCP_CORK, &off).unwrap();
+    net.run(20);
+    let got = drain(&mut net.b, s);
+    assert_eq!(got, expect[received..]);
+    received += got.len();
+
+    // Bulk: until full (EAGAIN), reading on the other side, wrapping the buffer
+    // around many times; every byte once, in order.
+    let mut at = 10321;
+    let mut bulk = Vec::new();
+    while at < data.len() {
+        match net
+            .a
+            .send_with(c, data.len() - at, &mut source(&data[at..], usize::MAX))
+        {
+            Ok(n) => {
+                expect.extend_from_slice(&data[at..at + n]);
+                at += n;
+            }
+            Err(EAGAIN) => {}
+            Err(e) => panic!("send_with: {e:?}"),
+        }
+        net.run(2);
+        bulk.extend(drain(&mut net.b, s));
+    }
+    net.run(200);
+    bulk.extend(drain(&mut net.b, s));
+    assert_eq!(received + bulk.len(), expect.len());
+    assert!(bulk == expect[received..], "the bulk arrived altered");
+    let u = udp4(&mut net.a);
+    assert_eq!(
+        net.a.send_with(u, 10, &mut source(&data, 10)),
+        Err(EOPNOTSUPP)
+    );
+}

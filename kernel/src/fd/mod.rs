@@ -128,6 +128,19 @@ pub trait FileOps: Send + Sync + Any {
     fn write_room(&self) -> Option<usize> {
         None
     }
+    /// A write of up to `len` bytes that `fill` puts straight where the file keeps
+    /// them (a TCP socket's send buffer), for `sendfile` from the page cache with no
+    /// buffer in between: `fill(dst)` writes the next bytes into `dst` and returns how
+    /// many, fewer ending the write; it runs under the file's lock and must not wait.
+    /// The result as `write`'s; None when this file cannot (the caller copies through
+    /// a buffer).
+    fn write_with(
+        &self,
+        _len: usize,
+        _fill: &mut dyn FnMut(&mut [u8]) -> usize,
+    ) -> Option<Result<usize, Errno>> {
+        None
+    }
     /// fsync/fdatasync: makes written data durable.
     fn sync(&self) -> Result<(), Errno> {
         Ok(())

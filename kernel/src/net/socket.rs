@@ -83,6 +83,14 @@ impl FileOps for SocketFile {
     fn write_room(&self) -> Option<usize> {
         super::peek(|s| s.send_room(self.id)).flatten()
     }
+    fn write_with(
+        &self,
+        len: usize,
+        fill: &mut dyn FnMut(&mut [u8]) -> usize,
+    ) -> Option<Result<usize, Errno>> {
+        self.stream
+            .then(|| super::with(|s| s.send_with(self.id, len, fill)))
+    }
     fn ioctl(&self, _file: &OpenFile, req: u64, arg: u64) -> Result<u64, Errno> {
         super::ifreq::ioctl(req, arg).unwrap_or(Err(ENOTTY))
     }

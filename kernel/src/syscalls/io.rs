@@ -705,12 +705,22 @@ fn copy_between(
         Some(r) if r > 0 && out_off.is_none() && !matches!(src, Source::Stream) => r,
         _ => COPY_PIECE,
     };
-    let mut buf = CopyBuffer::take((count as usize).min(COPY_PIECE).min(room));
+    let piece = (count as usize).min(COPY_PIECE).min(room);
+    // Taken only when a piece goes through it (not for a file sent from its pages).
+    let mut buf: Option<CopyBuffer> = None;
+    // A file whose pages are in memory, sent to a socket: straight from the pages
+    // into the send buffer, one copy instead of two (`send_from_pages`).
+    let mut pages = match (src, out_off) {
+        (Source::At(_) | Source::Position(_), None) => {
+            crate::fd::vfs_file::page_cache_of(&*inf.ops)
+        }
+        _ => None,
+    };
     let (mut done, mut ooff) = (0u64, out_off.unwrap_or(0));
     let mut failed = None;
     while done < count {
         let first = done == 0;
-        let mut want = ((count - done) as usize).min(buf.len());
+        let mut want = ((count - done) as usize).min(piece);
         // A seekable source is read only as far as the output takes now (a socket's
         // send buffer): the rest would be read again by the next call. A full output
         // ends the copy, unless this first piece may wait for room.
@@ -726,6 +736,30 @@ fn copy_between(
                 _ => {}
             }
         }
+        if let (Some(inode), Source::At(o) | Source::Position(o)) = (&pages, src) {
+            let block = first && !mode.nonblock;
+            match send_from_pages(&outf, inode, o + done, want, block) {
+                Direct::Sent(Ok(0)) => break, // end of file
+                Direct::Sent(Ok(w)) => {
+                    done += w as u64;
+                    if w < want
+                        || mode.single
+                        || crate::time::monotonic_ns().saturating_sub(began) > COPY_SLICE_NS
+                        || crate::signal::state::should_interrupt(crate::sched::current())
+                    {
+                        break;
+                    }
+                    continue;
+                }
+                Direct::Sent(Err(e)) => {
+                    failed = Some(e);
+                    break;
+                }
+                Direct::Unsupported => pages = None,
+                Direct::NotCached => {}
+            }
+        }
+        let buf = buf.get_or_insert_with(|| CopyBuffer::take(piece));
         // Only the first piece may wait; after it, what is there is what is copied.
         let read = match src {
             Source::At(o) | Source::Position(o) => inf.ops.pread(&mut buf[..want], o + done),
@@ -777,6 +811,70 @@ fn copy_between(
     match failed {
         Some(e) if done == 0 => Err(e),
         _ => Ok((done, start_off + done, ooff)),
+    }
+}
+
+/// What [`send_from_pages`] did.
+enum Direct {
+    /// Sent: the bytes the output took (0: the offset is at or past the end of the
+    /// file), or its error.
+    Sent(Result<usize, Errno>),
+    /// The output cannot take bytes this way (not a TCP socket).
+    Unsupported,
+    /// A page was not in memory when the output asked for it (read, then dropped
+    /// again meanwhile): this piece goes through a buffer.
+    NotCached,
+}
+
+/// Sends up to `want` bytes of the file `inode` at `off` to the socket `outf` straight
+/// from the page cache into its send buffer (`FileOps::write_with`), waiting for room
+/// when `block`. Pages that lie on a disk are read into the cache first, with no lock
+/// held (that read sleeps); the copy itself runs under the stack's lock and never
+/// waits (`vfs_file::copy_cached`).
+fn send_from_pages(
+    outf: &OpenFile,
+    inode: &rumprun_vfs::InodeRef,
+    off: u64,
+    want: usize,
+    block: bool,
+) -> Direct {
+    use crate::arch::paging::PAGE_SIZE;
+    let size = inode.stat().size;
+    if off >= size || want == 0 {
+        return Direct::Sent(Ok(0));
+    }
+    let want = want.min((size - off).min(usize::MAX as u64) as usize);
+    for index in off / PAGE_SIZE..=(off + want as u64 - 1) / PAGE_SIZE {
+        if let Err(e) = inode.prefetch_page(index) {
+            return Direct::Sent(Err(crate::fs::err(e)));
+        }
+    }
+    let short = core::cell::Cell::new(false);
+    let mut at = off;
+    let mut fill = |dst: &mut [u8]| {
+        let n = crate::fd::vfs_file::copy_cached(inode, at, dst);
+        at += n as u64;
+        if n < dst.len() {
+            short.set(true);
+        }
+        n
+    };
+    let mut send = || match outf.ops.write_with(want, &mut fill) {
+        None => Ok(None),
+        // Nothing taken for want of a page: not a full socket, do not wait.
+        Some(Err(EAGAIN)) if short.get() => Ok(Some(None)),
+        Some(r) => r.map(|n| Some(Some(n))),
+    };
+    let sent = if block {
+        blocking(outf, Direction::Send, &mut send)
+    } else {
+        send()
+    };
+    match sent {
+        Ok(None) => Direct::Unsupported,
+        Ok(Some(None)) => Direct::NotCached,
+        Ok(Some(Some(n))) => Direct::Sent(Ok(n)),
+        Err(e) => Direct::Sent(Err(e)),
     }
 }
 
