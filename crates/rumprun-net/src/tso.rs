@@ -148,6 +148,25 @@ const SPARE_KEPT: usize = 8;
 /// have: what it overwrites of the held payload is saved in a buffer this long.
 const MAX_HEADER_LEN: usize = ETHERNET_HEADER_LEN + 40 + 60;
 
+/// `a == b` for two slices of the same length, eight bytes at a time: this runs for
+/// every segment sent, and the kernel's `memcmp` (which slice equality calls, or
+/// inlines as a loop) goes a byte at a time, which under TCG cost as much as copying
+/// the segment's payload.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().expect("8-byte chunk"));
+    a.len() == b.len()
+        && a8
+            .by_ref()
+            .zip(b8.by_ref())
+            .all(|(x, y)| word(x) == word(y))
+        && a8
+            .remainder()
+            .iter()
+            .zip(b8.remainder())
+            .all(|(x, y)| x == y)
+}
+
 /// Whether `frame` continues the run whose first segment's headers are `held` (at
 /// least `run.tcp.payload` bytes) and whose frame is `held_len` bytes long: the same
 /// Ethernet, IP (addresses; version/class/flow or TOS/TTL) and TCP headers but for
@@ -160,22 +179,20 @@ fn continues(run: &Run, held: &[u8], held_len: usize, frame: &[u8]) -> Option<Tc
     let tcp = data_segment(frame)?;
     let len = frame.len() - tcp.payload;
     let ip = ETHERNET_HEADER_LEN;
+    let same = |from: usize, to: usize| same_bytes(&held[from..to], &frame[from..to]);
     let same_ip = if tcp.ipv6 {
-        held[ip..ip + 4] == frame[ip..ip + 4] && held[ip + 6..ip + 40] == frame[ip + 6..ip + 40]
+        same(ip, ip + 4) && same(ip + 6, ip + 40)
     } else {
-        held[ip + 1] == frame[ip + 1]
-            && held[ip + 8..ip + 10] == frame[ip + 8..ip + 10]
-            && held[ip + 12..ip + 20] == frame[ip + 12..ip + 20]
-            && held[ip + 6..ip + 8] == frame[ip + 6..ip + 8]
+        held[ip + 1] == frame[ip + 1] && same(ip + 6, ip + 10) && same(ip + 12, ip + 20)
     };
     let l4 = tcp.l4;
     let same_tcp = tcp.ipv6 == run.tcp.ipv6
         && tcp.payload == run.tcp.payload
-        && held[l4..l4 + 4] == frame[l4..l4 + 4] // ports
-        && held[l4 + 8..l4 + 13] == frame[l4 + 8..l4 + 13] // ack, data offset
-        && held[l4 + 14..l4 + 16] == frame[l4 + 14..l4 + 16] // window
-        && held[l4 + 18..tcp.payload] == frame[l4 + 18..tcp.payload]; // urgent, options
-    (held[..ip] == frame[..ip]
+        && same(l4, l4 + 4) // ports
+        && same(l4 + 8, l4 + 13) // ack, data offset
+        && same(l4 + 14, l4 + 16) // window
+        && same(l4 + 18, tcp.payload); // urgent, options
+    (same(0, ip)
         && same_ip
         && same_tcp
         && tcp.seq == run.next_seq
@@ -586,6 +603,20 @@ mod tests {
         let mut j = Joiner::new(0, false, true);
         assert!(!j.push(&v4[0]));
         assert!(j.push(&v6[0]) && j.push(&v6[1]));
+    }
+
+    #[test]
+    fn same_bytes_finds_a_difference_at_any_place() {
+        for len in 0..40 {
+            let a: Vec<u8> = (0..len as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x80;
+                assert!(!same_bytes(&a, &b), "len {len}, differing at {at}");
+            }
+            assert!(!same_bytes(&a, &[a.as_slice(), &[0]].concat()), "longer");
+        }
     }
 
     #[test]
