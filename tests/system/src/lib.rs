@@ -286,6 +286,33 @@ pub fn build_rust_with_deps(project: &str) -> PathBuf {
     build_rust(project)
 }
 
+/// Builds the Go program tests/programs/NAME/main.go with Debian's Go (statically,
+/// as Go does without cgo) into `target/system-tests/NAME/NAME`; a missing Go fails
+/// naming its package.
+pub fn build_go(name: &str) -> PathBuf {
+    let go = Path::new("/usr/bin/go");
+    assert!(
+        go.exists(),
+        "/usr/bin/go is missing: install the Debian package golang-go"
+    );
+    let cache = work_dir().join("go-cache");
+    let prog = scratch_dir(name).join(name);
+    let _g = lock_builds();
+    check_output(
+        Command::new(go)
+            .args(["build", "-o"])
+            .arg(&prog)
+            .arg(program_source(&format!("{name}/main.go")))
+            .env("GOCACHE", &cache)
+            .env("GOPATH", cache.join("gopath"))
+            .env("GO111MODULE", "off")
+            .env("CGO_ENABLED", "0")
+            .env("GOFLAGS", ""),
+        &format!("go build tests/programs/{name}"),
+    );
+    prog
+}
+
 /// Bakes `prog` with `rumprun-bake hw_virtio` into
 /// `target/system-tests/images/<name>.bin` (once per test process) and returns the
 /// image's path.

@@ -495,25 +495,7 @@ execFile('/bin/echo', ['hello', 'from', 'execFile'], (err, stdout) => {
 /// stdin through a child, itself again through os.Executable, and a missing program.
 #[test]
 fn go_os_exec() {
-    let go = std::path::Path::new("/usr/bin/go");
-    assert!(
-        go.exists(),
-        "/usr/bin/go is missing: install the Debian package golang-go"
-    );
-    let cache = work_dir().join("go-cache");
-    let prog = scratch_dir("goexec").join("goexec");
-    check_output(
-        Command::new(go)
-            .args(["build", "-o"])
-            .arg(&prog)
-            .arg(program_source("goexec/main.go"))
-            .env("GOCACHE", &cache)
-            .env("GOPATH", cache.join("gopath"))
-            .env("GO111MODULE", "off")
-            .env("CGO_ENABLED", "0")
-            .env("GOFLAGS", ""),
-        "go build tests/programs/goexec",
-    );
+    let prog = build_go("goexec");
     let image = image_with_busybox("app-goexec", &prog, &[], &[]);
     let run = run_with_timeout(
         Command::new(tool("rumprun"))

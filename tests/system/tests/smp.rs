@@ -141,25 +141,7 @@ fn smp_rust_rayon_two_cpus() {
 
 #[test]
 fn smp_go_goroutines_two_cpus() {
-    let go = std::path::Path::new("/usr/bin/go");
-    assert!(
-        go.exists(),
-        "/usr/bin/go is missing: install the Debian package golang-go"
-    );
-    let cache = work_dir().join("go-cache");
-    let prog = scratch_dir("goparallel").join("goparallel");
-    check_output(
-        Command::new(go)
-            .args(["build", "-o"])
-            .arg(&prog)
-            .arg(program_source("goparallel/main.go"))
-            .env("GOCACHE", &cache)
-            .env("GOPATH", cache.join("gopath"))
-            .env("GO111MODULE", "off")
-            .env("CGO_ENABLED", "0")
-            .env("GOFLAGS", ""),
-        "go build tests/programs/goparallel",
-    );
+    let prog = build_go("goparallel");
     let image = bake(&prog);
     let mut cmd = Command::new(tool("rumprun"));
     cmd.args(["qemu", "-i", "-c", "2", "-M", "256"])

@@ -11,8 +11,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use rumprun_system_tests::{
-    assert_e2fsck_clean, bake_config, build_c, check_output, debugfs_cat, destdir, mke2fs,
-    repo_root, run_with_timeout, scratch_dir, tool, Flavor, Run,
+    assert_e2fsck_clean, bake_config, build_c, build_go, build_rust_with_deps, check_output,
+    debugfs_cat, destdir, mke2fs, repo_root, run_with_timeout, scratch_dir, tool, Flavor, Run,
 };
 
 /// The whole host run: dom0's boot, every guest, power-off.
@@ -267,12 +267,24 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
     let (aff_musl, aff_musl_file) = image("smp_affinity.c", Flavor::Musl);
     let (stress_glibc, stress_glibc_file) = image("smp_stress.c", Flavor::Glibc);
     let (stress_musl, stress_musl_file) = image("smp_stress.c", Flavor::Musl);
+    // Issue 17's Go and rayon programs, as smp.rs runs them on QEMU.
+    let go = bake_config(&build_go("goparallel"), "xen-goparallel", "xen_pv", &[]);
+    let rayon = bake_config(
+        &build_rust_with_deps("rust-rayon"),
+        "xen-rust-rayon",
+        "xen_pv",
+        &[],
+    );
+    let file_name = |p: &PathBuf| p.file_name().unwrap().to_str().unwrap().to_string();
+    let (go_file, rayon_file) = (file_name(&go), file_name(&rayon));
     let files = vec![
         tool("rumprun"),
         aff_glibc,
         aff_musl,
         stress_glibc,
         stress_musl,
+        go,
+        rayon,
     ];
     let stress = |file: &str| {
         format!("rumprun xen -i -d -c 2 -M 128 {file} -- {XEN_STRESS_SECONDS}; echo \"status=$?\"")
@@ -293,6 +305,14 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
         Guest {
             id: "smp-stress-musl",
             commands: stress(&stress_musl_file),
+        },
+        Guest {
+            id: "smp-go",
+            commands: format!("rumprun xen -i -d -c 2 -M 256 {go_file} -- 2; echo \"status=$?\""),
+        },
+        Guest {
+            id: "smp-rayon",
+            commands: format!("rumprun xen -i -d -c 2 -M 128 {rayon_file}; echo \"status=$?\""),
         },
     ];
     (guests, files)
@@ -717,6 +737,39 @@ fn two_vcpus_on_xen_affinity_and_getcpu() {
             ],
         );
     }
+}
+
+/// Go's goroutines (GOMAXPROCS from the CPU count) and a Rust rayon pool on two
+/// vCPUs, as smp.rs runs them on QEMU: both size themselves to 2 CPUs and check
+/// their parallel results.
+#[test]
+fn two_vcpus_on_xen_go_and_rayon() {
+    let text = section("smp-go");
+    assert!(!text.contains("FAIL "), "guest smp-go:\n{text}");
+    assert_lines(
+        "smp-go",
+        &[
+            "cpus: NumCPU 2, GOMAXPROCS 2",
+            "ok: 8 goroutines summed in parallel",
+            "ok: mutex counter 4 x 100000",
+            "ALL OK",
+            "status=0",
+        ],
+    );
+    let text = section("smp-rayon");
+    assert!(
+        text.contains("ok: parallel map-reduce; pool threads ran on CPUs"),
+        "guest smp-rayon:\n{text}"
+    );
+    assert_lines(
+        "smp-rayon",
+        &[
+            "cpus: available_parallelism 2, rayon threads 2",
+            "ok: par_sort_unstable of 2000000 numbers equals sort_unstable",
+            "ALL OK",
+            "status=0",
+        ],
+    );
 }
 
 /// tests/programs/smp_stress.c on two vCPUs (mutex counter, futex ping-pong, pipe and
