@@ -100,11 +100,7 @@ trap_common:
     testb $0x80, 7(%rsp)            /* rip's top bit: kernel code keeps the GS base */
     jnz 3f
     swapgs
-    iretq
-3:  btrq $32, 8(%rsp)               /* the mark in cs's slot (see 4: below) */
-    jnc 6f
-    swapgs                          /* back to the GS base it was interrupted with */
-6:  iretq
+3:  iretq
     /* Kernel code was interrupted. One kernel instruction runs with the program's GS
      * base and interrupts on: the `jmp *%rcx` after `swapgs; sti` of the fast syscall
      * return. STI's interrupt shadow should keep interrupts off until that jump is done,
@@ -114,23 +110,8 @@ trap_common:
      * program: rip becomes the saved rcx and the program's path swaps the GS base. */
 4:  lea syscall_return_jmp(%rip), %rax
     cmp %rax, 17*8(%rsp)
-    je 7f
-    /* Any other kernel code: its GS base is checked, not assumed (as Linux's paranoid
-     * entry does). A few kernel instructions legitimately run with the program's GS
-     * base (between a return path's swapgs and its iretq or jump) and take no interrupt
-     * there; yet on the Xen test host a vCPU was once found in kernel code with the
-     * program's GS base, looping for ever on the page fault of the handler's first
-     * %gs access. With the program's GS base (a user address: its top bit clear) the
-     * kernel's is swapped in, and the return swaps back; the mark is bit 32 of the
-     * frame's cs slot, which iretq ignores (trap_handler reports it). */
-    mov $0xc0000101, %ecx           /* IA32_GS_BASE */
-    rdmsr
-    test %edx, %edx
-    js 1b
-    swapgs
-    btsq $32, 18*8(%rsp)
-    jmp 1b
-7:  mov 12*8(%rsp), %rax            /* rcx: the program's rip */
+    jne 1b
+    mov 12*8(%rsp), %rax            /* rcx: the program's rip */
     mov %rax, 17*8(%rsp)
     jmp 5b
 

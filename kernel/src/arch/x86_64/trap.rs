@@ -130,28 +130,10 @@ fn fixed_up(frame: &mut TrapFrame) -> bool {
     }
 }
 
-/// Says once that kernel code was interrupted with the program's GS base active
-/// (entry.S swapped the kernel's in for the handler and swaps back on return).
-#[cold]
-fn report_program_gs(frame: &TrapFrame) {
-    static SAID: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-    if !SAID.swap(true, core::sync::atomic::Ordering::Relaxed) {
-        kprintln!(
-            "rumprun: kernel code at {:#x} took vector {} with the program's GS base",
-            frame.rip,
-            frame.vector
-        );
-    }
-}
-
 #[no_mangle]
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let from_program = frame.rip < super::paging::USER_END;
     let vector = frame.vector;
-    if frame.cs >> 32 != 0 {
-        // trap_common found kernel code running with the program's GS base (see there).
-        report_program_gs(frame);
-    }
     if !from_program {
         // An interrupt taken at the idle halt's `hlt` itself must not halt on return.
         if let Some(rip) = super::cpu::skip_halt(frame.rip) {
