@@ -275,15 +275,8 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
         "xen_pv",
         &[],
     );
-    // Debian's memcached with two worker threads, loaded from dom0 by bench/mcload.c.
-    let memcached = PathBuf::from("/usr/bin/memcached");
-    assert!(
-        memcached.exists(),
-        "/usr/bin/memcached is missing: install the Debian package memcached"
-    );
-    let memcached = bake_config(&memcached, "xen-memcached", "xen_pv", &[]);
     let file_name = |p: &PathBuf| p.file_name().unwrap().to_str().unwrap().to_string();
-    let (go_file, rayon_file, mc_file) = (file_name(&go), file_name(&rayon), file_name(&memcached));
+    let (go_file, rayon_file) = (file_name(&go), file_name(&rayon));
     let files = vec![
         tool("rumprun"),
         aff_glibc,
@@ -292,10 +285,6 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
         stress_musl,
         go,
         rayon,
-        memcached,
-        mcload_static(),
-        repo_root().join("tests/system/xen/vif"),
-        repo_root().join("tests/system/xen/block"),
     ];
     let stress = |file: &str| {
         format!("rumprun xen -i -d -c 2 -M 128 {file} -- {XEN_STRESS_SECONDS}; echo \"status=$?\"")
@@ -320,27 +309,6 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
         Guest {
             id: "smp-go",
             commands: format!("rumprun xen -i -d -c 2 -M 256 {go_file} -- 2; echo \"status=$?\""),
-        },
-        Guest {
-            // memcached -t 2 on the guest's vif (10.0.0.2; dom0 is 10.0.0.1), loaded from
-            // dom0 once it answers: 8 connections setting, then getting, then one
-            // connection getting, every reply checked by mcload; then told to shut down
-            // (-A allows the command). Its libraries are read on demand from the image,
-            // which is an xl disk too (the block script).
-            id: "smp-memcached",
-            commands: format!(
-                "RUMPRUN_XEN_VIF_SCRIPT=/xen-host/files/vif \\
-                 RUMPRUN_XEN_BLOCK_SCRIPT=/xen-host/files/block \\
-                 rumprun xen -i -d -c 2 -M 256 -I net0,xenif -W net0,inet,static,10.0.0.2/24 \\
-                 {mc_file} -- -u root -t 2 -A > mc.log 2>&1 & pid=$!; \\
-                 i=0; until printf 'version\\r\\n' | nc -w 2 10.0.0.2 11211 2>/dev/null \\
-                 | grep -q VERSION || ! kill -0 $pid 2>/dev/null || [ $i -ge 120 ]; \\
-                 do sleep 1; i=$((i+1)); done; \\
-                 mcload 10.0.0.2 11211 8 3 set; mcload 10.0.0.2 11211 8 3 get; \\
-                 mcload 10.0.0.2 11211 1 2 get; \\
-                 printf 'shutdown\\r\\n' | nc -w 5 10.0.0.2 11211; \\
-                 wait $pid; echo \"status=$?\"; cat mc.log"
-            ),
         },
         Guest {
             id: "smp-rayon",
@@ -802,45 +770,6 @@ fn two_vcpus_on_xen_go_and_rayon() {
             "status=0",
         ],
     );
-}
-
-/// Debian's memcached with two worker threads (`-t 2`) on two vCPUs, on a vif, loaded
-/// from dom0 by bench/mcload.c (8 connections setting for 3 s, then getting, then one
-/// connection getting; mcload checks every reply byte for byte and stops at the first
-/// wrong or missing one); it shuts down when told.
-#[test]
-fn two_vcpus_on_xen_memcached_two_threads_under_load() {
-    let text = section("smp-memcached");
-    for what in ["set 8 conns", "get 8 conns", "get 1 conns"] {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(&format!("mcload: {what}: ")))
-            .unwrap_or_else(|| panic!("guest smp-memcached: no mcload {what} result:\n{text}"));
-        let ops: f64 = line
-            .split("ops_per_s=")
-            .nth(1)
-            .and_then(|r| r.trim().parse().ok())
-            .unwrap_or(0.0);
-        assert!(ops > 0.0, "guest smp-memcached: {line}\n{text}");
-    }
-    assert!(
-        !text.contains("mcload: connection"),
-        "guest smp-memcached: a wrong or missing reply:\n{text}"
-    );
-    assert_lines("smp-memcached", &["status=0"]);
-}
-
-/// bench/mcload.c built statically with the host's gcc, to run in dom0.
-fn mcload_static() -> PathBuf {
-    let out = scratch_dir("xen-mcload").join("mcload");
-    check_output(
-        Command::new("gcc")
-            .args(["-O2", "-Wall", "-static", "-pthread", "-o"])
-            .arg(&out)
-            .arg(repo_root().join("bench/mcload.c")),
-        "building bench/mcload.c (static) with the host's gcc",
-    );
-    out
 }
 
 /// tests/programs/smp_stress.c on two vCPUs (mutex counter, futex ping-pong, pipe and
