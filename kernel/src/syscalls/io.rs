@@ -699,6 +699,13 @@ fn copy_between(
         Source::Stream => 0,
     };
     let began = crate::time::monotonic_ns();
+    // After a piece (`short`: it moved less than asked): whether the call returns now.
+    let ends_call = |short: bool| {
+        short
+            || mode.single
+            || crate::time::monotonic_ns().saturating_sub(began) > COPY_SLICE_NS
+            || crate::signal::state::should_interrupt(crate::sched::current())
+    };
     // No bigger than the output takes now (a socket's send buffer, see below): the
     // buffer is zeroed on every call, and sendfile is called once per burst.
     let room = match outf.ops.write_room() {
@@ -742,11 +749,7 @@ fn copy_between(
                 Direct::Sent(Ok(0)) => break, // end of file
                 Direct::Sent(Ok(w)) => {
                     done += w as u64;
-                    if w < want
-                        || mode.single
-                        || crate::time::monotonic_ns().saturating_sub(began) > COPY_SLICE_NS
-                        || crate::signal::state::should_interrupt(crate::sched::current())
-                    {
+                    if ends_call(w < want) {
                         break;
                     }
                     continue;
@@ -797,11 +800,7 @@ fn copy_between(
         };
         done += w as u64;
         ooff += w as u64;
-        if w < n
-            || mode.single
-            || crate::time::monotonic_ns().saturating_sub(began) > COPY_SLICE_NS
-            || crate::signal::state::should_interrupt(crate::sched::current())
-        {
+        if ends_call(w < n) {
             break;
         }
     }
