@@ -63,18 +63,19 @@ fn boot_redis(opts: Vec<String>, clients: &[&str]) -> Run {
 /// to /var/log/redis): redis-cli in the same image sets and gets a key.
 #[test]
 fn redis_with_its_default_config_answers_redis_cli() {
-    let mut opts = vec!["-M".to_string(), "256".to_string()];
+    redis_set_get("256", "hello-from-rumprun");
+}
+
+/// Boots Debian's redis with its default config at `-M mem`; redis-cli in the same
+/// image sets a key to `value` and gets it back.
+fn redis_set_get(mem: &str, value: &str) {
+    let mut opts = vec!["-M".to_string(), mem.to_string()];
     opts.extend(redis_rc(""));
-    let run = boot_redis(
-        opts,
-        &[
-            "redis-cli --raw set greeting hello-from-rumprun",
-            "redis-cli --raw get greeting",
-        ],
-    );
+    let set = format!("redis-cli --raw set greeting {value}");
+    let run = boot_redis(opts, &[&set, "redis-cli --raw get greeting"]);
     run.assert_status(0)
         .assert_stdout_line("OK")
-        .assert_stdout_line("hello-from-rumprun");
+        .assert_stdout_line(value);
 }
 
 /// The same at -M 20: the image file is 31 MB (its libraries and Debian's files are
@@ -83,18 +84,7 @@ fn redis_with_its_default_config_answers_redis_cli() {
 /// redis's floor was 38 MB.
 #[test]
 fn redis_answers_redis_cli_in_20_mib() {
-    let mut opts = vec!["-M".to_string(), "20".to_string()];
-    opts.extend(redis_rc(""));
-    let run = boot_redis(
-        opts,
-        &[
-            "redis-cli --raw set greeting small-and-fine",
-            "redis-cli --raw get greeting",
-        ],
-    );
-    run.assert_status(0)
-        .assert_stdout_line("OK")
-        .assert_stdout_line("small-and-fine");
+    redis_set_get("20", "small-and-fine");
 }
 
 /// redis with an append-only file on an ext2 disk: 1,000 keys written in one boot are
