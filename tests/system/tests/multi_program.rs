@@ -151,10 +151,13 @@ fn exit_group_ends_only_that_programs_threads() {
 
 #[test]
 fn a_crash_ends_only_its_program_unless_it_is_the_last_foreground_one() {
-    // In the background: reported, and the foreground program goes on.
+    // In the background: reported, and the foreground program goes on. The foreground
+    // one sleeps 300 ms before each line, so the background one gets the CPU to crash
+    // first (once both had time slices, it could be preempted before its crash and the
+    // image end with the last foreground program).
     let run = rumprun_qemu(
         &image(),
-        &["-r", "crash-glibc &", "-r", "mp_gen-glibc 2"],
+        &["-r", "crash-glibc &", "-r", "mp_gen-glibc 2 300"],
         &[],
     );
     run.assert_status(0)
