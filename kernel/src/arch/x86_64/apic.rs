@@ -215,10 +215,17 @@ pub fn id() -> u32 {
 /// it; an x2APIC has no such wait, its ICR is one 64-bit MSR write).
 fn command(apic_id: u32, low: u32) {
     match MODE.get() {
-        Some(Mode::X2Apic) => wrmsr(
-            X2APIC_MSR + (REG_ICR_LOW >> 4) as u32,
-            u64::from(apic_id) << 32 | u64::from(low),
-        ),
+        Some(Mode::X2Apic) => {
+            // A WRMSR to an x2APIC register is not serializing: without a fence the IPI
+            // can reach the other CPU before this CPU's earlier stores (the work it is
+            // told about) are visible there (Intel SDM 11.12.3; Linux's weak_wrmsr_fence).
+            // SAFETY: fences only order this CPU's memory accesses.
+            unsafe { core::arch::asm!("mfence", "lfence", options(nostack, preserves_flags)) };
+            wrmsr(
+                X2APIC_MSR + (REG_ICR_LOW >> 4) as u32,
+                u64::from(apic_id) << 32 | u64::from(low),
+            )
+        }
         Some(Mode::Mmio(_)) => {
             write(REG_ICR_HIGH, apic_id << 24);
             write(REG_ICR_LOW, low);
