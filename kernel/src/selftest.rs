@@ -1,11 +1,20 @@
 //! Deliberate failures for testing the kernel's own fault reports, switched on with
-//! `-e RUMPRUN_SELFTEST=kernel-fault` (nothing else reads that variable). A kernel
-//! fault cannot be provoked from a program, whose pointers are all checked.
+//! `-e RUMPRUN_SELFTEST=NAME` (nothing else reads that variable): `kernel-fault`,
+//! `program-gs-in-kernel` and `redelivered-interrupt` (the last two: what entry.S's
+//! trap_common reports instead of faulting for ever; see `arch::trap`). A kernel fault
+//! cannot be provoked from a program, whose pointers are all checked.
 
 /// Runs the self-test the config asks for, if any.
 pub fn run(env: &[alloc::string::String]) {
-    if env.iter().any(|e| e == "RUMPRUN_SELFTEST=kernel-fault") {
-        kernel_fault();
+    for e in env {
+        match e.as_str() {
+            "RUMPRUN_SELFTEST=kernel-fault" => kernel_fault(),
+            "RUMPRUN_SELFTEST=program-gs-in-kernel" => crate::arch::trap::selftest_program_gs(),
+            "RUMPRUN_SELFTEST=redelivered-interrupt" => {
+                crate::arch::trap::selftest_redelivered_interrupt()
+            }
+            _ => {}
+        }
     }
 }
 

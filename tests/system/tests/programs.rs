@@ -158,6 +158,38 @@ fn stack_overflow_in_rust_runs_std_guard_handler_on_the_alternate_stack() {
         .assert_output_contains("killed by SIGABRT");
 }
 
+/// Kernel code running with a program's GS base (seen under Xen nested in QEMU's TCG)
+/// is reported in one line and ends the boot, instead of page-faulting on `%gs` for
+/// ever (trap_common checks the GS base with RDGSBASE; QEMU's `-cpu max` has it).
+#[test]
+fn kernel_code_with_a_programs_gs_base_is_reported() {
+    boot_c(
+        "hello.c",
+        Flavor::Musl,
+        &["-e", "RUMPRUN_SELFTEST=program-gs-in-kernel"],
+        &[],
+    )
+    .assert_status(255)
+    .assert_output_contains("took vector 3 with a program's GS base")
+    .assert_output_lacks("=== calling");
+}
+
+/// An interrupt delivered again at its handler's first instruction with interrupts off
+/// (a hypervisor re-injecting one it had delivered: Xen nested in QEMU 7.2's TCG does)
+/// is reported in one line: what it interrupted is lost, so the kernel stops.
+#[test]
+fn a_redelivered_interrupt_is_reported() {
+    boot_c(
+        "hello.c",
+        Flavor::Musl,
+        &["-e", "RUMPRUN_SELFTEST=redelivered-interrupt"],
+        &[],
+    )
+    .assert_status(255)
+    .assert_output_contains("interrupt 48 was delivered again at its handler's first instruction")
+    .assert_output_lacks("=== calling");
+}
+
 #[test]
 fn kernel_fault_report_names_the_kernel_function() {
     boot_c(

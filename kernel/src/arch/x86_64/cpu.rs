@@ -2,6 +2,7 @@
 //! registers, CPUID, the TSC and halting.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 #[inline]
 pub fn outb(port: u16, value: u8) {
@@ -186,6 +187,30 @@ pub fn disable_interrupts() {
 pub fn write_cr8(v: u64) {
     // SAFETY: ring 0 may set the task priority; it only defers interrupts.
     unsafe { asm!("mov cr8, {}", in(reg) v, options(nostack)) }
+}
+
+/// 1 when the CPU has RDGSBASE (CR4.FSGSBASE set by `enable_fsgsbase`): entry.S then
+/// checks the GS base of traps taken in kernel code.
+#[no_mangle]
+static HAVE_RDGSBASE: AtomicU8 = AtomicU8::new(0);
+
+/// Sets CR4.FSGSBASE when the CPU has it, so that entry.S can read the GS base with
+/// RDGSBASE: reading the MSR instead is emulated wrongly under Xen nested in QEMU's TCG
+/// (an `rdmsr` of IA32_GS_BASE there triple-faulted). Programs are not told (no
+/// HWCAP2_FSGSBASE), so they keep using arch_prctl.
+pub fn enable_fsgsbase() {
+    if cpuid(7, 0).ebx & 1 == 0 {
+        return;
+    }
+    const CR4_FSGSBASE: u64 = 1 << 16;
+    // SAFETY: CPUID says FSGSBASE exists, so setting CR4.FSGSBASE cannot fault; it only
+    // allows the {RD,WR}{FS,GS}BASE instructions.
+    unsafe {
+        let cr4: u64;
+        asm!("mov {}, cr4", out(reg) cr4, options(nostack, nomem));
+        asm!("mov cr4, {}", in(reg) cr4 | CR4_FSGSBASE, options(nostack, nomem));
+    }
+    HAVE_RDGSBASE.store(1, Ordering::Relaxed);
 }
 
 /// Unmasks interrupts on this CPU (`sti`).

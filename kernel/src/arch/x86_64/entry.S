@@ -110,10 +110,53 @@ trap_common:
      * program: rip becomes the saved rcx and the program's path swaps the GS base. */
 4:  lea syscall_return_jmp(%rip), %rax
     cmp %rax, 17*8(%rsp)
-    jne 1b
+    jne 6f
     mov 12*8(%rsp), %rax            /* rcx: the program's rip */
     mov %rax, 17*8(%rsp)
     jmp 5b
+    /* Two things that must not happen in kernel code, reported instead of faulting on
+     * %gs for ever (or until the CPU triple-faults):
+     * - An interrupt (vector 32 and up) taken at a trap stub (trap_stubs below), where
+     *   interrupts are off: a hypervisor delivered an interrupt again after it had
+     *   delivered it (seen with Xen nested under QEMU 7.2's TCG: Xen re-injects an event
+     *   that QEMU reports as not delivered). The second delivery reused the IST stack and
+     *   overwrote the first one's frame, so what the first interrupted is lost.
+     * - Kernel code with a program's GS base, told by RDGSBASE when the CPU has FSGSBASE
+     *   (a kernel address has the top bit set). The handler gets the kernel's GS base. */
+6:  lea trap_redelivered(%rip), %rbx
+    cmpq $32, 15*8(%rsp)            /* vector */
+    jl 7f
+    lea trap_stubs(%rip), %rax
+    cmp %rax, 17*8(%rsp)
+    jb 7f
+    lea trap_stubs_end(%rip), %rax
+    cmp %rax, 17*8(%rsp)
+    jb 8f
+7:  lea kernel_gs_wrong(%rip), %rbx
+    cmpb $0, HAVE_RDGSBASE(%rip)
+    je 1b
+    rdgsbase %rax
+    bt $63, %rax
+    jc 1b
+    swapgs
+    jmp 9f
+    /* Re-delivered: the lost frame may have had either GS base; get the kernel's. */
+8:  cmpb $0, HAVE_RDGSBASE(%rip)
+    je 10f
+    rdgsbase %rax
+    bt $63, %rax
+    jc 9f
+    swapgs
+    jmp 9f
+10: mov $0xc0000101, %ecx           /* IA32_GS_BASE */
+    rdmsr
+    bt $31, %edx
+    jc 9f
+    swapgs
+9:  mov %rsp, %rdi
+    sub $512, %rsp
+    call *%rbx                      /* reports and stops: does not return */
+    ud2
 
 .macro TRAP_NOERR n
 .balign 16
@@ -138,6 +181,8 @@ trap_\n:
     jmp trap_common
 .endm
 
+.balign 16
+trap_stubs:                         /* the 256 stubs, up to trap_stubs_end */
 TRAP_NOERR 0
 TRAP_NOERR 1
 TRAP_NOERR 2
@@ -180,6 +225,7 @@ TRAP_NOERR 31
     TRAP_IRQ %i
     .set i, i + 1
 .endr
+trap_stubs_end:
 
 .section .rodata
 .balign 8

@@ -42,6 +42,7 @@ pub fn init() {
     percpu::init_bsp();
     smp::load_root(cpu::read_cr3());
     fpu::init();
+    cpu::enable_fsgsbase();
     gdt::init();
     idt::init();
     syscall::init();
@@ -53,6 +54,7 @@ pub fn init() {
 pub fn init_ap(cpu: u32, apic_id: u32) {
     percpu::init_ap(cpu, apic_id);
     fpu::init();
+    cpu::enable_fsgsbase();
     gdt::init_ap(cpu);
     idt::load();
     syscall::init_msrs();

@@ -130,6 +130,66 @@ fn fixed_up(frame: &mut TrapFrame) -> bool {
     }
 }
 
+/// entry.S found an interrupt delivered again at a trap stub (see trap_common): the
+/// state the first delivery interrupted is lost, so the kernel can only stop.
+#[no_mangle]
+extern "C" fn trap_redelivered(frame: &TrapFrame) -> ! {
+    panic!(
+        "interrupt {} was delivered again at its handler's first instruction, with \
+         interrupts off: the hypervisor re-injected an interrupt it had already delivered, \
+         and what it interrupted is lost (seen with Xen nested under QEMU's TCG)",
+        frame.vector
+    )
+}
+
+/// Self-test: kernel code with the program's GS base takes a breakpoint, which must be
+/// reported (`kernel_gs_wrong`) when the CPU has RDGSBASE.
+pub fn selftest_program_gs() {
+    // SAFETY: deliberately wrong: with interrupts off, swaps in the program's GS base and
+    // traps in kernel code; trap_common reports it and stops, so nothing runs after.
+    unsafe { core::arch::asm!("cli", "swapgs", "int3", "ud2", options(noreturn)) }
+}
+
+/// Self-test: does what a hypervisor that re-injects an interrupt does: interrupt 48
+/// "taken" at the first instruction of interrupt 49's stub with interrupts off (the
+/// frame a CPU would push, then that stub), which `trap_redelivered` must report.
+pub fn selftest_redelivered_interrupt() {
+    extern "C" {
+        static trap_vectors: [u64; 256];
+    }
+    // SAFETY: trap_vectors is entry.S's table of stub addresses (read-only).
+    let (interrupted, stub) = unsafe { (trap_vectors[49], trap_vectors[48]) };
+    // SAFETY: deliberately wrong: builds the frame an interrupt pushes (ss, rsp, rflags
+    // with interrupts off, cs, rip) on a 16-byte aligned stack and enters the stub;
+    // trap_common reports it and stops, so nothing returns here.
+    unsafe {
+        core::arch::asm!(
+            "cli",
+            "mov rax, rsp",
+            "and rsp, -16",
+            "push 0x10",
+            "push rax",
+            "push 0x2",
+            "push 0x8",
+            "push rdi",
+            "jmp rsi",
+            in("rdi") interrupted,
+            in("rsi") stub,
+            options(noreturn)
+        )
+    }
+}
+
+/// entry.S found kernel code trapping with a program's GS base (and swapped to the
+/// kernel's for this report).
+#[no_mangle]
+extern "C" fn kernel_gs_wrong(frame: &TrapFrame) -> ! {
+    panic!(
+        "kernel code at {:#x} took vector {} with a program's GS base (rsp {:#x}, rflags {:#x})",
+        frame.rip, frame.vector, frame.rsp, frame.rflags
+    )
+}
+
 #[no_mangle]
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let from_program = frame.rip < super::paging::USER_END;
