@@ -938,6 +938,14 @@ impl<D: Device> Stack<D> {
 
     // ----- polling -----
 
+    /// Whether work is queued that a poll would do now: a socket call since the last
+    /// [`Stack::poll`], or work that poll left (more frames than its rounds take, a
+    /// reset to send). False: a poll in the same millisecond, with no frame received
+    /// since, would find nothing to do, whether or not the last one changed anything.
+    pub fn needs_poll(&self) -> bool {
+        self.dirty
+    }
+
     /// Whom the last [`Stack::poll`] asked to wake (meaningful when it returned true;
     /// frames that moved without changing any socket's readiness wake nobody).
     pub fn woken(&self) -> Woken {
