@@ -465,6 +465,18 @@ impl<D: Device> Stack<D> {
     /// (`udp_sweep`), so that the right socket sees them without waiting for the
     /// wrong one to be read.
     pub(crate) fn udp_sweep_all(&mut self) {
+        // Only a socket with smoltcp UDP sockets (in the interfaces' main sets, with
+        // the listeners: a few) has anything to sweep; without any, the walk over
+        // every socket (a server's connections) is skipped.
+        let any_udp = self.ifaces.iter().any(|i| {
+            i.sockets
+                .main()
+                .iter()
+                .any(|(_, s)| matches!(s, smoltcp::socket::Socket::Udp(_)))
+        });
+        if !any_udp {
+            return;
+        }
         for i in 0..self.socks.len() {
             let wildcard = self.socks[i].as_ref().is_some_and(|s| {
                 matches!(s.proto, Proto::Udp(_))

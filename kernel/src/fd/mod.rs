@@ -122,6 +122,13 @@ pub trait FileOps: Send + Sync + Any {
     fn bytes_readable(&self) -> Option<usize> {
         None
     }
+    /// For a byte stream: how many bytes a read would return now, when that is known
+    /// without work (no stack poll: a TCP socket's received bytes as the last poll
+    /// left them); None when unknown. Sizes a read's kernel buffer
+    /// (`syscalls::transfer::read_len`).
+    fn ready_to_read(&self) -> Option<usize> {
+        None
+    }
     /// How many bytes a write would take now, for files that buffer writes with a
     /// limit (a TCP socket's send buffer); None when unknown. `sendfile` reads no more
     /// than this from its source, so it does not copy bytes the socket would refuse.

@@ -49,10 +49,11 @@ fn new_stack() -> Stack<Nic> {
 /// What the last poll left behind, so that the many readiness checks of one
 /// poll/epoll scan (one per socket) cost one stack poll rather than one each: a poll
 /// in the same millisecond, with no `fd::wait::notify` since (cards notify when a
-/// frame arrives; socket calls poll after themselves), would find nothing to do.
+/// frame arrives; socket calls poll after themselves) and no work left queued
+/// (`Stack::needs_poll`), would find nothing to do.
 struct LastPoll {
-    /// The ms of a poll that changed nothing, or u64::MAX (also when a card has no
-    /// interrupts: then only polling finds its frames).
+    /// The ms of a poll that left nothing queued, or u64::MAX (also when a card has
+    /// no interrupts: then only polling finds its frames).
     idle_at_ms: u64,
     /// `fd::wait::notifications()` right after it.
     notifications: u64,
@@ -95,7 +96,12 @@ fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
             crate::fd::wait::notify_bits(woken.sockets);
         }
     }
-    let skippable = !changed && netdev::all_interrupt_driven();
+    // Skippable also after a poll that changed something (it received a request,
+    // sent a reply): its rounds ran until nothing moved, so unless it left work
+    // queued, the next readiness check of the same scan (one per epoll entry) or
+    // the program's next wait would poll for nothing. (redis at one client: three
+    // polls per request are left, the request's, the read's and the reply's.)
+    let skippable = !stack.needs_poll() && netdev::all_interrupt_driven();
     *LAST_POLL.lock() = LastPoll {
         idle_at_ms: if skippable { now } else { u64::MAX },
         notifications: crate::fd::wait::notifications(),

@@ -83,6 +83,11 @@ impl FileOps for SocketFile {
     fn write_room(&self) -> Option<usize> {
         super::peek(|s| s.send_room(self.id)).flatten()
     }
+    fn ready_to_read(&self) -> Option<usize> {
+        self.stream
+            .then(|| super::peek(|s| s.bytes_readable(self.id).ok()).flatten())
+            .flatten()
+    }
     fn write_with(
         &self,
         len: usize,

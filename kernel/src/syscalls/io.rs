@@ -34,7 +34,8 @@ pub fn read(fd: u64, buf: u64, len: u64) -> SysResult {
     if !f.readable() {
         return Err(EBADF);
     }
-    transfer::read_through(buf, len as usize, |b, turn| match turn {
+    let len = transfer::read_len(&f, len as usize);
+    transfer::read_through(buf, len, |b, turn| match turn {
         0 => blocking(&f, Direction::Receive, || f.ops.read(&f, b)),
         _ => f.ops.read(&f, b),
     })

@@ -261,7 +261,13 @@ pub fn recvfrom(fdn: u64, buf: u64, len: u64, flags: u64, addr: u64, lenp: u64) 
     let (f, s) = sock(fdn)?;
     let flags = flags as u32;
     user::check_writable(buf, len as usize)?;
-    let mut out = transfer::Bounce::new(len as usize);
+    // MSG_WAITALL waits for all of `len`; MSG_TRUNC on a stream discards `len` bytes.
+    let want = if flags & (MSG_WAITALL | MSG_TRUNC) == 0 {
+        transfer::read_len(&f, len as usize)
+    } else {
+        len as usize
+    };
+    let mut out = transfer::Bounce::new(want);
     let got = recv(&f, &*s, out.buf(), flags)?;
     user::copy_out(buf, out.prefix(got.len))?;
     if addr != 0 {

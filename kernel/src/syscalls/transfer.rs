@@ -10,10 +10,13 @@ use alloc::vec::Vec;
 /// A kernel buffer for data on its way to or from the program: on the stack for small
 /// transfers, on the heap beyond that. At most `MAX_BOUNCE` bytes per syscall turn;
 /// longer transfers go in turns (see io::read).
-pub struct Bounce {
-    small: [u8; SMALL],
-    big: Vec<u8>,
-    len: usize,
+// The small variant's size is the point: it lives on the syscall's stack, where
+// boxing it would be the heap allocation it saves.
+#[allow(clippy::large_enum_variant)]
+pub enum Bounce {
+    /// Its first `len` bytes (only those are zeroed).
+    Small([u8; SMALL], usize),
+    Big(Vec<u8>),
 }
 
 const SMALL: usize = 512;
@@ -26,41 +29,50 @@ impl Bounce {
     /// shorter turns (or ends short, which read and write may), never failing.
     pub fn new(len: usize) -> Self {
         let mut len = len.min(MAX_BOUNCE);
-        let mut big = Vec::new();
         while len > SMALL {
+            let mut big = Vec::new();
             if big.try_reserve_exact(len).is_ok() {
                 big.resize(len, 0);
-                break;
+                return Bounce::Big(big);
             }
             len = (len / 2).max(SMALL);
         }
-        Bounce {
-            small: [0; SMALL],
-            big,
-            len,
-        }
+        Bounce::Small([0; SMALL], len)
     }
 
     pub fn capacity(&self) -> usize {
-        self.len
+        match self {
+            Bounce::Small(_, len) => *len,
+            Bounce::Big(big) => big.len(),
+        }
     }
 
     /// The first `n` bytes (at most all of them).
     pub fn prefix(&self, n: usize) -> &[u8] {
-        let n = n.min(self.len);
-        if self.len > SMALL {
-            &self.big[..n]
-        } else {
-            &self.small[..n]
-        }
+        let all = match self {
+            Bounce::Small(small, len) => &small[..*len],
+            Bounce::Big(big) => &big[..],
+        };
+        &all[..n.min(all.len())]
     }
 
     pub fn buf(&mut self) -> &mut [u8] {
-        if self.len > SMALL {
-            &mut self.big[..]
-        } else {
-            &mut self.small[..self.len]
+        match self {
+            Bounce::Small(small, len) => &mut small[..*len],
+            Bounce::Big(big) => &mut big[..],
         }
+    }
+}
+
+/// How much of a `len`-byte read of `f` needs a kernel buffer: no more than the bytes
+/// a stream has waiting, when it knows (`FileOps::ready_to_read`; a stream read
+/// returns what is there). The buffer is zeroed before the read: redis reads each
+/// 73-byte request into a 16 KiB buffer, and zeroing that took 9% of the
+/// instructions the guest ran per request.
+pub fn read_len(f: &crate::fd::OpenFile, len: usize) -> usize {
+    match f.ops.ready_to_read() {
+        Some(n) if n > 0 && f.ops.is_stream() => len.min(n),
+        _ => len,
     }
 }
 

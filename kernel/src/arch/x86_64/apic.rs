@@ -173,18 +173,35 @@ fn arm_oneshot(ns: u64, tsc_hz: u64) -> bool {
 }
 
 /// Arms this CPU's one-shot interrupt for the monotonic time `at` (ns; `now` is the
-/// time now), unless it is armed for `at` already and has not fired: the scheduler
-/// re-computes its next deadline at every switch, wake and timeout change, and the
-/// deadline mostly did not move (a re-arm is a trap to the hypervisor). Fires at
-/// least `min_ns` from now. False when there is no usable APIC.
+/// time now), unless it is armed already, has not fired, and fires at `at` or
+/// before (`keeps`): the scheduler re-computes its next deadline at every switch,
+/// wake and timeout change, and the deadline mostly did not move, or moved later (a
+/// re-arm is a trap to the hypervisor). Fires at least `min_ns` from
+/// now. False when there is no usable APIC.
+///
+/// A timer kept that way fires early; the code it wakes finds nothing due and arms
+/// the timer again for what is left (the scheduler's loop, the timer interrupt's
+/// handler: the only places a timer interrupt is taken).
 pub fn arm_at(at: u64, now: u64, min_ns: u64, tsc_hz: u64) -> bool {
     let me = super::percpu::cpu_id() as usize;
-    if usable() && ARMED_AT[me].load(Ordering::Relaxed) == at && at > now {
+    if usable() && keeps(ARMED_AT[me].load(Ordering::Relaxed), at, now) {
         return true;
     }
     let armed = arm_oneshot(at.saturating_sub(now).max(min_ns), tsc_hz);
     ARMED_AT[me].store(if armed { at } else { 0 }, Ordering::Relaxed);
     armed
+}
+
+/// True when a timer armed for `armed` (0: none, or fired) may stay for deadline
+/// `at`: it fires no later. As Linux's high-resolution timers, the timer is moved
+/// only when the next deadline comes before the armed one: after a wake-up the
+/// deadline that ended the wait is gone and the next one is often far off (seen
+/// with redis: ~9 s), but the woken thread waits again within microseconds with a
+/// deadline near the old one (its `epoll_wait` counted down to its own next timer,
+/// ~100 ms away): re-armed for the far one, that was two writes per request. A timer
+/// left armed early costs one interrupt when it fires instead.
+fn keeps(armed: u64, at: u64, now: u64) -> bool {
+    armed > now && armed <= at
 }
 
 /// The timer interrupt came: whatever was armed on this CPU has fired.
