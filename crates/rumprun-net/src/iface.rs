@@ -130,6 +130,8 @@ impl<D: Device> Iface<D> {
     }
 
     /// A card: Ethernet when the device says so (then `mac` is its address), else IP.
+    /// `link_mtu`: the wire's IP MTU when the device reports smoltcp a larger one
+    /// (large send, `tso::Segmenter`).
     pub(crate) fn card(
         name: &str,
         index: u32,
@@ -137,6 +139,7 @@ impl<D: Device> Iface<D> {
         mac: [u8; 6],
         seed: u64,
         now: Instant,
+        link_mtu: Option<usize>,
     ) -> Self {
         let caps = dev.capabilities();
         let (hw, mac) = match caps.medium {
@@ -146,10 +149,10 @@ impl<D: Device> Iface<D> {
         let mut cfg = Config::new(hw);
         cfg.random_seed = seed;
         let iface = Box::new(Interface::new(cfg, &mut dev, now));
-        let mtu = match caps.medium {
+        let mtu = link_mtu.unwrap_or(match caps.medium {
             Medium::Ethernet => caps.max_transmission_unit.saturating_sub(14),
             _ => caps.max_transmission_unit,
-        };
+        });
         Iface {
             name: name.into(),
             index,
