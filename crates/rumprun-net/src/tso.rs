@@ -14,6 +14,12 @@
 //!
 //! Only plain data segments take part (ACK, with PSH on the last one only); SYN, FIN,
 //! RST, URG and the ECN flags, IP options and fragments go out as they are.
+//!
+//! With TSO for both IPv4 and IPv6 the driver does better than joining: large send
+//! ([`Segmenter`]), where smoltcp itself builds segments of up to 64 KiB (it is told
+//! a 64 KiB MTU and a raised MSS for each peer) and the card cuts them at the peer's
+//! real MSS; the joiner then only sees the segments smoltcp sends at most an MTU
+//! long.
 
 use crate::offload::{self, Partial};
 use alloc::collections::{BTreeMap, VecDeque};

@@ -17,10 +17,14 @@
 //! the stack need not. The packet logic is `rumprun_net::offload`.
 //!
 //! TSO, when the device offers HOST_TSO4/HOST_TSO6 (QEMU does with a tap backend):
-//! the TCP segments queued for a connection since the last kick are joined into one frame
-//! of up to 64 KiB (`rumprun_net::tso`) that the device (the host kernel) cuts back
-//! into segments, so a 64 KiB burst is one descriptor and one trip through the
-//! device model instead of 44.
+//! with both, large send (`rumprun_net::tso::Segmenter`): the stack is told a 64 KiB
+//! MTU, peers' SYNs are given to it with a raised MSS (the real one remembered per
+//! connection), so smoltcp builds segments of up to 64 KiB once, each queued as one
+//! frame that the device (the host kernel) cuts at the real MSS; frames over the
+//! wire's MTU that are not TCP go as IP fragments. Smaller TCP segments queued for a
+//! connection since the last kick are still joined into one frame of up to 64 KiB
+//! (`rumprun_net::tso::Joiner`; the only way with one family's TSO), so a burst is
+//! one descriptor and one trip through the device model instead of one per segment.
 
 use super::virtqueue::SplitQueue;
 use super::{Interrupts, Transport};
