@@ -594,7 +594,7 @@ fn fixed_headers(ipv6: bool) -> usize {
 /// acknowledged at once), Some(false) for one carrying less (a request: the delayed
 /// ACK may ride on the answer), None for anything else. smoltcp acknowledges at once
 /// only once more than the peer's MSS arrived unacknowledged, and that MSS is
-/// [`RAISED_SEGMENTS`] times the real one: left alone, a peer that has sent its
+/// `RAISED_SEGMENTS` times the real one: left alone, a peer that has sent its
 /// initial window (10 segments) would wait 10 ms for each ACK (a 16 KiB upload took
 /// 12 ms instead of 1.2).
 pub fn bulk_data(frame: &[u8], link_mtu: usize) -> Option<bool> {
@@ -618,7 +618,7 @@ impl Segmenter {
     }
 
     /// A received frame, before the stack sees it: a SYN's MSS option is remembered
-    /// for its connection and replaced by [`RAISED_SEGMENTS`] times the MSS the wire
+    /// for its connection and replaced by `RAISED_SEGMENTS` times the MSS the wire
     /// allows (its TCP checksum adjusted). A
     /// SYN without one leaves smoltcp at its 536-byte default: no large sends there.
     pub fn received(&mut self, frame: &mut [u8]) {
