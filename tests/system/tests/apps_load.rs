@@ -103,16 +103,23 @@ fn read_response(s: &mut TcpStream) -> Result<(String, Vec<u8>), String> {
     Ok((head.lines().next().unwrap_or("").to_string(), body))
 }
 
-#[test]
-fn nginx_200_connections_for_20_seconds_every_body_checked() {
-    // Baked outside the namespace, where all of the host's files can be read.
+/// nginx's image for test `name` run again inside the tap namespace (`in_tap_namespace`):
+/// Some there, None in the caller. Baked outside, where all of the host's files can be
+/// read.
+fn nginx_in_tap_namespace(name: &str) -> Option<std::path::PathBuf> {
     if std::env::var_os(IN_NAMESPACE).is_none() {
         nginx_image();
     }
-    if !in_tap_namespace("nginx_200_connections_for_20_seconds_every_body_checked") {
+    in_tap_namespace(name).then(|| baked_image("app-nginx"))
+}
+
+#[test]
+fn nginx_200_connections_for_20_seconds_every_body_checked() {
+    let Some(image) =
+        nginx_in_tap_namespace("nginx_200_connections_for_20_seconds_every_body_checked")
+    else {
         return;
-    }
-    let image = baked_image("app-nginx");
+    };
     let guest = Guest::start("nginx-load", &image, &tap_card("512"), NGINX_ARGS);
     wait_for_port(80, &guest);
     let want = Arc::new(pseudo_random(1 << 20, 1));
@@ -364,13 +371,11 @@ fn redis_benchmark_answers(bench: &std::path::Path, guest: &Guest, n: &str, labe
 /// send is on.
 #[test]
 fn nginx_over_tap_sends_large_segments_over_ipv4_and_ipv6() {
-    if std::env::var_os(IN_NAMESPACE).is_none() {
-        nginx_image();
-    }
-    if !in_tap_namespace("nginx_over_tap_sends_large_segments_over_ipv4_and_ipv6") {
+    let Some(image) =
+        nginx_in_tap_namespace("nginx_over_tap_sends_large_segments_over_ipv4_and_ipv6")
+    else {
         return;
-    }
-    let image = baked_image("app-nginx");
+    };
     let mut opts = tap_card("256");
     opts.extend(
         [
