@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketSet};
 use smoltcp::phy::{self, Device, DeviceCapabilities, Loopback, Medium, PacketMeta};
-use smoltcp::socket::dhcpv4;
+use smoltcp::socket::{dhcpv4, AnySocket};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr};
 
@@ -85,6 +85,8 @@ pub(crate) struct Iface<D> {
     pub(crate) medium: Medium,
     pub(crate) mac: Option<[u8; 6]>,
     pub(crate) mtu: usize,
+    /// The device does large send (`tso::Segmenter`): smoltcp sees a larger MTU.
+    pub(crate) large_send: bool,
     pub(crate) dhcp: Option<Handle>,
     pub(crate) lease: Option<DhcpLease>,
     pub(crate) gw4: Option<Ipv4Addr>,
@@ -119,6 +121,7 @@ impl<D: Device> Iface<D> {
             medium: Medium::Ip,
             mac: None,
             mtu: 65536,
+            large_send: false,
             dhcp: None,
             lease: None,
             gw4: None,
@@ -130,6 +133,8 @@ impl<D: Device> Iface<D> {
     }
 
     /// A card: Ethernet when the device says so (then `mac` is its address), else IP.
+    /// `link_mtu`: the wire's IP MTU when the device reports smoltcp a larger one
+    /// (large send, `tso::Segmenter`).
     pub(crate) fn card(
         name: &str,
         index: u32,
@@ -137,6 +142,7 @@ impl<D: Device> Iface<D> {
         mac: [u8; 6],
         seed: u64,
         now: Instant,
+        link_mtu: Option<usize>,
     ) -> Self {
         let caps = dev.capabilities();
         let (hw, mac) = match caps.medium {
@@ -146,10 +152,10 @@ impl<D: Device> Iface<D> {
         let mut cfg = Config::new(hw);
         cfg.random_seed = seed;
         let iface = Box::new(Interface::new(cfg, &mut dev, now));
-        let mtu = match caps.medium {
+        let mtu = link_mtu.unwrap_or(match caps.medium {
             Medium::Ethernet => caps.max_transmission_unit.saturating_sub(14),
             _ => caps.max_transmission_unit,
-        };
+        });
         Iface {
             name: name.into(),
             index,
@@ -159,6 +165,7 @@ impl<D: Device> Iface<D> {
             medium: caps.medium,
             mac,
             mtu,
+            large_send: link_mtu.is_some(),
             dhcp: None,
             lease: None,
             gw4: None,
@@ -330,7 +337,8 @@ impl<D: Device> Iface<D> {
                     self.medium,
                     self.sniffed.as_mut(),
                 );
-                let r = with_dev!(&mut self.dev, d => ingress_one(iface, d, sockets, (slaac, sniffed), medium, now));
+                let pace = self.large_send.then_some(self.mtu);
+                let r = with_dev!(&mut self.dev, d => ingress_one(iface, d, sockets, (slaac, sniffed), (medium, pace), now));
                 match r {
                     Ingress::None => break,
                     Ingress::Processed => moved = true,
@@ -416,13 +424,14 @@ enum Ingress {
 }
 
 /// Receives one frame from `dev` and hands it to smoltcp with the set it belongs to
-/// (`Sockets::route`), after SLAAC and the sniffing (when on) had a look.
+/// (`Sockets::route`), after SLAAC and the sniffing (when on) had a look. `pace`:
+/// with large send, the wire's IP MTU (see `pace_acks`).
 fn ingress_one<T: Device + ?Sized>(
     iface: &mut Interface,
     dev: &mut T,
     sockets: &mut Sockets,
     (slaac, sniffed): (Option<&mut Slaac>, Option<&mut Vec<crate::ancillary::Seen>>),
-    medium: Medium,
+    (medium, pace): (Medium, Option<usize>),
     now: Instant,
 ) -> Ingress {
     let caps = dev.capabilities();
@@ -442,6 +451,9 @@ fn ingress_one<T: Device + ?Sized>(
             return Ingress::Processed;
         }
         let main = matches!(route, Route::Main);
+        if let Some(link_mtu) = pace {
+            pace_acks(sockets, &route, frame, link_mtu);
+        }
         let mut one = OneFrame {
             frame: Some(frame),
             meta,
@@ -455,6 +467,31 @@ fn ingress_one<T: Device + ?Sized>(
             PollIngressSingleResult::SocketStateChanged => Ingress::Changed(main),
         }
     })
+}
+
+/// smoltcp's delayed-ACK time (its default).
+const ACK_DELAY: smoltcp::time::Duration = smoltcp::time::Duration::from_millis(10);
+
+/// With large send (`tso::bulk_data`): a connection receiving full segments
+/// acknowledges each batch of frames at once (no ACK delay), as Linux acknowledges
+/// every second segment; one receiving less delays its ACK again (10 ms), so that a
+/// request's ACK rides on its answer. Connections in their own set only (all but
+/// the first frames of a connection).
+fn pace_acks(sockets: &mut Sockets, route: &Route, frame: &[u8], link_mtu: usize) {
+    let Route::Own(_) = route else {
+        return;
+    };
+    let Some(bulk) = crate::tso::bulk_data(frame, link_mtu) else {
+        return;
+    };
+    let delay = (!bulk).then_some(ACK_DELAY);
+    for (_, s) in sockets.set_mut(route).iter_mut() {
+        if let Some(t) = <smoltcp::socket::tcp::Socket as AnySocket>::downcast_mut(s) {
+            if t.ack_delay() != delay {
+                t.set_ack_delay(delay);
+            }
+        }
+    }
 }
 
 /// Lets the sockets of `set` send until none has anything more (bounded); true when

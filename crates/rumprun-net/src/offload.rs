@@ -108,7 +108,7 @@ fn be16(bytes: &[u8], at: usize) -> u16 {
 
 /// Adds `bytes` as big-endian 16-bit words (an odd last byte padded with zero) to a
 /// one's-complement accumulator (RFC 1071), without folding.
-fn add_words(mut sum: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn add_words(mut sum: u64, bytes: &[u8]) -> u64 {
     let mut words = bytes.chunks_exact(2);
     for w in &mut words {
         sum += u64::from(u16::from_be_bytes([w[0], w[1]]));
@@ -120,7 +120,7 @@ fn add_words(mut sum: u64, bytes: &[u8]) -> u64 {
 }
 
 /// Folds an accumulator into 16 bits with end-around carries.
-fn fold(mut sum: u64) -> u16 {
+pub(crate) fn fold(mut sum: u64) -> u16 {
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);
     }
@@ -242,12 +242,7 @@ pub fn prepare_transmit(frame: &mut [u8]) -> Option<Partial> {
     };
     let field = seg.start + seg.transport.checksum_offset();
     if seg.start + seg.len != frame.len() {
-        frame[field..field + 2].fill(0);
-        let sum = add_words(
-            u64::from(seg.pseudo_header_sum),
-            &frame[seg.start..seg.start + seg.len],
-        );
-        frame[field..field + 2].copy_from_slice(&nonzero_checksum(sum).to_be_bytes());
+        checksum_in_software(frame, &seg);
         return None;
     }
     frame[field..field + 2].copy_from_slice(&seg.pseudo_header_sum.to_be_bytes());
@@ -255,6 +250,26 @@ pub fn prepare_transmit(frame: &mut [u8]) -> Option<Partial> {
         start: seg.start,
         offset: seg.transport.checksum_offset(),
     })
+}
+
+/// Writes the full TCP/UDP checksum of `seg` (found in `frame` by `classify`).
+fn checksum_in_software(frame: &mut [u8], seg: &Segment) {
+    let field = seg.start + seg.transport.checksum_offset();
+    frame[field..field + 2].fill(0);
+    let sum = add_words(
+        u64::from(seg.pseudo_header_sum),
+        &frame[seg.start..seg.start + seg.len],
+    );
+    frame[field..field + 2].copy_from_slice(&nonzero_checksum(sum).to_be_bytes());
+}
+
+/// Completes in software the TCP/UDP checksum the stack left to the card, for a frame
+/// the card will not checksum (one about to be cut into IP fragments). Other frames
+/// are left alone.
+pub fn complete_in_software(frame: &mut [u8]) {
+    if let Contents::Segment(seg) = classify(frame) {
+        checksum_in_software(frame, &seg);
+    }
 }
 
 /// The checksum for an accumulated sum: its complement, with 0 sent as 0xffff (the

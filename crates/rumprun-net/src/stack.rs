@@ -339,7 +339,31 @@ impl<D: Device> Stack<D> {
         let index = self.ifaces.len() as u32 + 1;
         let seed = self.seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         self.ifaces
-            .push(Iface::card(name, index, device, mac, seed, self.now));
+            .push(Iface::card(name, index, device, mac, seed, self.now, None));
+        index
+    }
+
+    /// `add_interface` for a card that cuts TCP segments (large send): its device
+    /// reports `tso::LARGE_SEND_IP_MTU` to smoltcp, the wire's IP MTU is `link_mtu`
+    /// (what the interface reports and UDP sizes datagrams by).
+    pub fn add_large_send_interface(
+        &mut self,
+        name: &str,
+        device: D,
+        mac: [u8; 6],
+        link_mtu: usize,
+    ) -> u32 {
+        let index = self.ifaces.len() as u32 + 1;
+        let seed = self.seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.ifaces.push(Iface::card(
+            name,
+            index,
+            device,
+            mac,
+            seed,
+            self.now,
+            Some(link_mtu),
+        ));
         index
     }
 

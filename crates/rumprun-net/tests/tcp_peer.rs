@@ -36,6 +36,8 @@ struct Seg {
 struct Peer {
     end: WireEnd,
     seen: Vec<Seg>,
+    /// The MSS its SYN announces.
+    syn_mss: u16,
 }
 
 impl Peer {
@@ -111,7 +113,7 @@ impl Peer {
             ack_number: ack.map(|a| TcpSeqNumber(a as i32)),
             window_len: 65535,
             window_scale: None,
-            max_seg_size: (control == TcpControl::Syn).then_some(1460),
+            max_seg_size: (control == TcpControl::Syn).then_some(self.syn_mss),
             sack_permitted: false,
             sack_ranges: [None; 3],
             timestamp: None,
@@ -186,6 +188,19 @@ fn established() -> (Rig, SocketId, u32, u32, usize) {
     // The smallest SO_RCVBUF: a buffer of a few KiB (rx_buffer_len).
     st.setsockopt(l, SOL_SOCKET, SO_RCVBUF, &2048i32.to_ne_bytes())
         .unwrap();
+    let (rig, s, seq, ours, win) = connect(st, theirs, l, 1460);
+    assert!((2048..8192).contains(&win), "window {win}");
+    (rig, s, seq, ours, win)
+}
+
+/// Listens with `l` on A_IP:PORT and accepts a connection from the peer on `theirs`,
+/// whose SYN announces `mss`: as `established` returns.
+fn connect(
+    mut st: Stack<WireEnd>,
+    theirs: WireEnd,
+    l: SocketId,
+    mss: u16,
+) -> (Rig, SocketId, u32, u32, usize) {
     st.bind(l, v4(A_IP, PORT)).unwrap();
     st.listen(l, 4).unwrap();
     let mut rig = Rig {
@@ -193,6 +208,7 @@ fn established() -> (Rig, SocketId, u32, u32, usize) {
         peer: Peer {
             end: theirs,
             seen: Vec::new(),
+            syn_mss: mss,
         },
         now: 0,
     };
@@ -202,7 +218,6 @@ fn established() -> (Rig, SocketId, u32, u32, usize) {
     let synack = rig.until_ack(isn + 1);
     assert!(synack.syn, "expected a SYN-ACK, got {synack:?}");
     let win = synack.win as usize;
-    assert!((2048..8192).contains(&win), "window {win}");
     let ours = synack.seq.wrapping_add(1);
     rig.peer.send(TcpControl::None, isn + 1, Some(ours), &[]);
     rig.run(5);
@@ -265,4 +280,50 @@ fn bytes_beyond_the_advertised_window_do_not_panic_the_stack() {
         "the stack reset the connection: {:?}",
         rig.peer.seen
     );
+}
+
+/// Large send (`tso::Segmenter`, in the virtio-net driver): the device reports a 64 KiB
+/// MTU and a peer's SYN reaches the stack with its MSS raised to 44 real ones. smoltcp
+/// acknowledges at once only when more than that MSS arrived, so without help a peer
+/// that sent its initial window (10 segments, 14600 bytes) would wait 10 ms for the
+/// ACK: full segments must be acknowledged at once, smaller ones may wait as before.
+#[test]
+fn with_large_send_full_segments_are_acknowledged_at_once_and_small_ones_later() {
+    let (ours, theirs) = wire();
+    let mut st = Stack::new(1, 0);
+    let i = st.add_large_send_interface(
+        "eth0",
+        ours.with_mtu(14 + rumprun_net::tso::LARGE_SEND_IP_MTU),
+        GUEST_MAC,
+        1500,
+    );
+    st.set_ipv4(i, A_IP, 24, None).unwrap();
+    let l = tcp4(&mut st);
+    let (mut rig, s, mut seq, ours, _) = connect(st, theirs, l, 44 * 1460);
+    let data = pattern(10 * 1460, 3);
+    for piece in data.chunks(1460) {
+        rig.peer.send(TcpControl::None, seq, Some(ours), piece);
+        seq += piece.len() as u32;
+        // the same millisecond: no delayed-ACK timer may have run
+        rig.st.poll(rig.now);
+        rig.peer.pump();
+        assert!(
+            rig.peer.seen.iter().any(|a| a.ack == Some(seq)),
+            "no ACK of a full segment at once; saw {:?}",
+            rig.peer.seen
+        );
+    }
+    let mut got = vec![0u8; data.len()];
+    assert_eq!(rig.st.recv(s, &mut got, 0).unwrap().len, data.len());
+    assert_eq!(got, data);
+    // a request-sized segment: its ACK waits (it may ride on an answer)
+    rig.peer
+        .send(TcpControl::Psh, seq, Some(ours), &data[..100]);
+    seq += 100;
+    rig.run(3);
+    assert!(
+        !rig.peer.seen.iter().any(|a| a.ack == Some(seq)),
+        "a small segment acknowledged at once"
+    );
+    rig.until_ack(seq);
 }

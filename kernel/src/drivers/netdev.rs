@@ -40,6 +40,11 @@ pub trait NetDevice: Send + Sync {
     /// The next received frame, if any.
     fn receive(&self) -> Option<Vec<u8>>;
     /// Which checksums the card (with its driver) takes off the stack's hands.
+    /// Whether the card cuts TCP segments of up to 64 KiB for the stack (large send:
+    /// its `transmit` takes frames over `mtu`; `rumprun_net::tso::Segmenter`).
+    fn large_send(&self) -> bool {
+        false
+    }
     fn checksum_offload(&self) -> ChecksumOffload {
         ChecksumOffload::default()
     }

@@ -45,7 +45,12 @@ impl Device for Nic {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut c = DeviceCapabilities::default();
         c.medium = Medium::Ethernet;
-        c.max_transmission_unit = self.0.mtu();
+        c.max_transmission_unit = if self.0.large_send() {
+            // smoltcp builds TCP segments this large; the card cuts them
+            14 + rumprun_net::tso::LARGE_SEND_IP_MTU
+        } else {
+            self.0.mtu()
+        };
         let offload = self.0.checksum_offload();
         c.checksum.tcp = checksum(!offload.transmit, !offload.receive_tcp);
         // Received UDP is always verified here: a fragmented datagram's checksum

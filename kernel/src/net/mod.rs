@@ -41,7 +41,13 @@ fn new_stack() -> Stack<Nic> {
     let mut stack = Stack::new(u64::from_le_bytes(seed), now_ms());
     for (i, dev) in netdev::all().into_iter().enumerate() {
         let mac = dev.mac();
-        stack.add_interface(&format!("eth{i}"), Nic(dev), mac);
+        let name = format!("eth{i}");
+        if dev.large_send() {
+            let link_mtu = dev.mtu() - 14;
+            stack.add_large_send_interface(&name, Nic(dev), mac, link_mtu);
+        } else {
+            stack.add_interface(&name, Nic(dev), mac);
+        }
     }
     stack
 }

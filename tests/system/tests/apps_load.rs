@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 const IN_NAMESPACE: &str = "RUMPRUN_TEST_IN_APPS_LOAD_NAMESPACE";
 const HOST: &str = "10.9.0.1";
 const GUEST: &str = "10.9.0.2";
+const HOST6: &str = "fd00:9::1";
+const GUEST6: &str = "fd00:9::2";
 
 /// Runs test `name` again inside a new user and network namespace with tap0 and
 /// checks that it passed there. True when the caller is that re-run.
@@ -39,6 +41,7 @@ fn in_tap_namespace(name: &str) -> bool {
             "ip link set tap0 up",
             "ip link set lo up",
             &host,
+            &format!("ip -6 addr add {HOST6}/64 dev tap0 nodad"),
         ],
     )
 }
@@ -100,16 +103,23 @@ fn read_response(s: &mut TcpStream) -> Result<(String, Vec<u8>), String> {
     Ok((head.lines().next().unwrap_or("").to_string(), body))
 }
 
-#[test]
-fn nginx_200_connections_for_20_seconds_every_body_checked() {
-    // Baked outside the namespace, where all of the host's files can be read.
+/// nginx's image for test `name` run again inside the tap namespace (`in_tap_namespace`):
+/// Some there, None in the caller. Baked outside, where all of the host's files can be
+/// read.
+fn nginx_in_tap_namespace(name: &str) -> Option<std::path::PathBuf> {
     if std::env::var_os(IN_NAMESPACE).is_none() {
         nginx_image();
     }
-    if !in_tap_namespace("nginx_200_connections_for_20_seconds_every_body_checked") {
+    in_tap_namespace(name).then(|| baked_image("app-nginx"))
+}
+
+#[test]
+fn nginx_200_connections_for_20_seconds_every_body_checked() {
+    let Some(image) =
+        nginx_in_tap_namespace("nginx_200_connections_for_20_seconds_every_body_checked")
+    else {
         return;
-    }
-    let image = baked_image("app-nginx");
+    };
     let guest = Guest::start("nginx-load", &image, &tap_card("512"), NGINX_ARGS);
     wait_for_port(80, &guest);
     let want = Arc::new(pseudo_random(1 << 20, 1));
@@ -353,4 +363,40 @@ fn redis_benchmark_answers(bench: &std::path::Path, guest: &Guest, n: &str, labe
         );
     }
     eprintln!("{label}: {results:?}");
+}
+
+/// Large send (virtio-net's TSO on a tap: smoltcp builds segments of up to 64 KiB,
+/// the driver raises the peers' MSS for it and the card cuts them at the real one):
+/// nginx's files arrive byte for byte over IPv4 and IPv6, and the boot log says large
+/// send is on.
+#[test]
+fn nginx_over_tap_sends_large_segments_over_ipv4_and_ipv6() {
+    let Some(image) =
+        nginx_in_tap_namespace("nginx_over_tap_sends_large_segments_over_ipv4_and_ipv6")
+    else {
+        return;
+    };
+    let mut opts = tap_card("256");
+    opts.extend(
+        [
+            "-W",
+            &format!("net0,inet6,static,{GUEST6}/64"),
+            "-e",
+            "RUMPRUN_VERBOSE=1",
+        ]
+        .map(String::from),
+    );
+    let guest = Guest::start("nginx-large-send", &image, &opts, NGINX_ARGS);
+    wait_for_port(80, &guest);
+    for host in [GUEST.to_string(), format!("[{GUEST6}]")] {
+        for (name, want) in web_files() {
+            let got = curl(&format!("http://{host}/{name}"), &guest);
+            assert_same_bytes(&format!("nginx {host}/{name}"), &got, &want);
+        }
+    }
+    let console = guest.console();
+    assert!(
+        console.contains("TSO: IPv4 and IPv6 (large send)"),
+        "guest:\n{console}"
+    );
 }

@@ -16,6 +16,8 @@ type Queue = Rc<RefCell<VecDeque<Vec<u8>>>>;
 pub struct WireEnd {
     rx: Queue,
     tx: Queue,
+    /// The frame size the device reports (1514; larger for a large-send card).
+    mtu: usize,
 }
 
 /// Two connected ends.
@@ -26,12 +28,21 @@ pub fn wire() -> (WireEnd, WireEnd) {
         WireEnd {
             rx: a.clone(),
             tx: b.clone(),
+            mtu: 1514,
         },
-        WireEnd { rx: b, tx: a },
+        WireEnd {
+            rx: b,
+            tx: a,
+            mtu: 1514,
+        },
     )
 }
 
 impl WireEnd {
+    /// This end with a device reporting frames of up to `mtu` bytes.
+    pub fn with_mtu(self, mtu: usize) -> WireEnd {
+        WireEnd { mtu, ..self }
+    }
     /// Frames waiting to be received by this end.
     pub fn pending(&self) -> usize {
         self.rx.borrow().len()
@@ -77,7 +88,7 @@ impl Device for WireEnd {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut c = DeviceCapabilities::default();
         c.medium = Medium::Ethernet;
-        c.max_transmission_unit = 1514;
+        c.max_transmission_unit = self.mtu;
         c
     }
 }

@@ -17,10 +17,14 @@
 //! the stack need not. The packet logic is `rumprun_net::offload`.
 //!
 //! TSO, when the device offers HOST_TSO4/HOST_TSO6 (QEMU does with a tap backend):
-//! the TCP segments queued for a connection since the last kick are joined into one frame
-//! of up to 64 KiB (`rumprun_net::tso`) that the device (the host kernel) cuts back
-//! into segments, so a 64 KiB burst is one descriptor and one trip through the
-//! device model instead of 44.
+//! with both, large send (`rumprun_net::tso::Segmenter`): the stack is told a 64 KiB
+//! MTU, peers' SYNs are given to it with a raised MSS (the real one remembered per
+//! connection), so smoltcp builds segments of up to 64 KiB once, each queued as one
+//! frame that the device (the host kernel) cuts at the real MSS; frames over the
+//! wire's MTU that are not TCP go as IP fragments. Smaller TCP segments queued for a
+//! connection since the last kick are still joined into one frame of up to 64 KiB
+//! (`rumprun_net::tso::Joiner`; the only way with one family's TSO), so a burst is
+//! one descriptor and one trip through the device model instead of one per segment.
 
 use super::virtqueue::SplitQueue;
 use super::{Interrupts, Transport};
@@ -30,12 +34,14 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 use rumprun_net::offload::{self, Transport as L4, Verdict};
-use rumprun_net::tso::{Gso, Joiner};
+use rumprun_net::tso::{Gso, Joiner, Large, Segmenter};
 use spin::Mutex;
 use virtio_drivers::transport::{DeviceStatus, Transport as _};
 use virtio_drivers::PAGE_SIZE;
 
 const QUEUE_SIZE: u16 = 64;
+/// The wire's IP MTU (the device's `mtu` field is not negotiated).
+const ETHERNET_MTU: usize = 1500;
 const BUF_LEN: usize = 2048;
 const RECEIVE_QUEUE: u16 = 0;
 const TRANSMIT_QUEUE: u16 = 1;
@@ -84,6 +90,8 @@ pub struct VirtioNet {
     interrupts: bool,
     offload: ChecksumOffload,
     header_len: usize,
+    /// `Queues::segmenter` is there.
+    large_send: bool,
 }
 
 /// The device and its two rings.
@@ -95,6 +103,9 @@ struct Queues {
     joiner: Option<Joiner>,
     /// With TSO: where the stack writes each frame before the joiner takes it.
     scratch: Vec<u8>,
+    /// With TSO over IPv4 and IPv6: large send (the stack builds segments of up to
+    /// 64 KiB, this cuts them; see `rumprun_net::tso::Segmenter`).
+    segmenter: Option<Segmenter>,
 }
 
 impl Queues {
@@ -217,6 +228,9 @@ pub fn start(mut transport: Transport, interrupts: Interrupts, verbose: bool) {
     };
     let (tso4, tso6) = (features & F_HOST_TSO4 != 0, features & F_HOST_TSO6 != 0);
     let joiner = (tso4 || tso6).then(|| Joiner::new(header_len, tso4, tso6));
+    // The stack sends one MTU for both families: large send only when the card cuts
+    // both (QEMU's tap backend does).
+    let segmenter = (tso4 && tso6).then(|| Segmenter::new(ETHERNET_MTU));
     let nic = Arc::new(VirtioNet {
         queues: Mutex::new(Queues {
             transport,
@@ -224,16 +238,18 @@ pub fn start(mut transport: Transport, interrupts: Interrupts, verbose: bool) {
             tx,
             joiner,
             scratch: Vec::new(),
+            segmenter,
         }),
         mac,
         interrupts: irq,
         offload,
         header_len,
+        large_send: tso4 && tso6,
     });
     let name = netdev::register(nic);
     if verbose {
         kprintln!(
-            "rumprun: {name}: virtio-net, mac {}, {}, checksum offload: {}, TSO: {}",
+            "rumprun: {name}: virtio-net, mac {}, {}, checksum offload: {}, TSO: {}{}",
             netdev::mac_string(mac),
             interrupts.describe(irq),
             describe_offload(offered, offload),
@@ -242,7 +258,8 @@ pub fn start(mut transport: Transport, interrupts: Interrupts, verbose: bool) {
                 (true, false) => "IPv4",
                 (false, true) => "IPv6",
                 (false, false) => "none",
-            }
+            },
+            if tso4 && tso6 { " (large send)" } else { "" }
         );
     }
 }
@@ -274,6 +291,34 @@ impl VirtioNet {
 }
 
 impl VirtioNet {
+    /// Sends a frame longer than the wire's MTU (large send): built in one of the
+    /// joiner's buffers, then queued for the card to cut, or as IP fragments.
+    fn send_large(&self, q: &mut Queues, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> bool {
+        // what is held goes first, to keep the order
+        self.send_joined(q);
+        let total = self.header_len + len;
+        let mut buf = match q.joiner.as_mut() {
+            Some(j) => j.buffer(total),
+            None => vec![0u8; total],
+        };
+        fill(&mut buf[self.header_len..total]);
+        let large = q
+            .segmenter
+            .as_ref()
+            .and_then(|s| s.transmit(&mut buf[self.header_len..total]));
+        match large {
+            Some(Large::Cut(gso)) => self.enqueue(q, buf, total, Some(gso)),
+            Some(Large::Fragments(fragments)) => fragments.into_iter().all(|f| {
+                let mut b = vec![0u8; self.header_len + f.len()];
+                b[self.header_len..].copy_from_slice(&f);
+                let n = b.len();
+                self.enqueue(q, b, n, None)
+            }),
+            Some(Large::Drop) => false,
+            None => self.enqueue(q, buf, total, None),
+        }
+    }
+
     /// Queues the frame the joiner holds, if any.
     fn send_joined(&self, q: &mut Queues) {
         if let Some((buf, len, gso)) = q.joiner.as_mut().and_then(|j| j.take()) {
@@ -335,11 +380,17 @@ impl NetDevice for VirtioNet {
     fn checksum_offload(&self) -> ChecksumOffload {
         self.offload
     }
+    fn large_send(&self) -> bool {
+        self.large_send
+    }
     fn transmit(&self, frame: &[u8]) -> bool {
         self.transmit_with(frame.len(), &mut |buf| buf.copy_from_slice(frame))
     }
     fn transmit_with(&self, len: usize, fill: &mut dyn FnMut(&mut [u8])) -> bool {
         let mut q = self.queues.lock();
+        if q.segmenter.as_ref().is_some_and(|s| s.is_large(len)) {
+            return self.send_large(&mut q, len, fill);
+        }
         if q.joiner.is_some() {
             // A segment that continues the held frame is written straight into it;
             // others go through a buffer kept for this (not allocated and zeroed each
@@ -364,6 +415,10 @@ impl NetDevice for VirtioNet {
             }
             let mut buf = vec![0u8; self.header_len + len];
             buf[self.header_len..].copy_from_slice(&q.scratch[..len]);
+            if let Some(s) = q.segmenter.as_ref() {
+                // a SYN's MSS back to the wire's (the frame is not large)
+                let _ = s.transmit(&mut buf[self.header_len..]);
+            }
             return self.enqueue(&mut q, buf, self.header_len + len, None);
         }
         // Written straight behind the virtio-net header, in the buffer the ring takes.
@@ -383,9 +438,12 @@ impl NetDevice for VirtioNet {
         loop {
             let (mut buf, len) = q.rx.pop_used()?;
             let len = len.min(buf.len());
-            let frame = (len > self.header_len && self.accept_received(&mut buf[..len]))
+            let mut frame = (len > self.header_len && self.accept_received(&mut buf[..len]))
                 .then(|| buf[self.header_len..len].to_vec());
             q.give_rx(buf);
+            if let (Some(s), Some(f)) = (q.segmenter.as_mut(), frame.as_mut()) {
+                s.received(f);
+            }
             if frame.is_some() {
                 return frame;
             }
