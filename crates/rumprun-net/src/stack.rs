@@ -264,6 +264,13 @@ pub struct Stack<D: Device> {
     pub(crate) woken: Woken,
     /// The send buffer of a new TCP connection without SO_SNDBUF (bytes).
     pub(crate) tcp_tx_len: usize,
+    /// The sockets the next [`Stack::poll`] recomputes the readiness of, besides the
+    /// owners of the connections that changed (`Sockets::drain_changed`): those
+    /// changed through the table since (`sock_mut`, `insert`) and those it always
+    /// looks at (`always_updated`). May hold an index twice, or a freed one.
+    pub(crate) visit: Vec<u32>,
+    /// The list the last poll walked, kept for its allocation.
+    pub(crate) visiting: Vec<u32>,
 }
 
 /// Whom a [`Stack::poll`] that returned true should wake: the waiters on the sockets
@@ -316,6 +323,8 @@ impl<D: Device> Stack<D> {
             marking: false,
             woken: Woken::default(),
             tcp_tx_len: TCP_SEND_BUFFER_MIN,
+            visit: Vec::new(),
+            visiting: Vec::new(),
         }
     }
 
@@ -515,7 +524,7 @@ impl<D: Device> Stack<D> {
 
     pub(crate) fn insert(&mut self, mut s: Socket) -> SocketId {
         s.snap = self.snapshot(&s);
-        match self.free.pop() {
+        let id = match self.free.pop() {
             Some(i) => {
                 self.socks[i as usize] = Some(s);
                 SocketId(i)
@@ -524,7 +533,9 @@ impl<D: Device> Stack<D> {
                 self.socks.push(Some(s));
                 SocketId(self.socks.len() as u32 - 1)
             }
-        }
+        };
+        self.visit.push(id.0);
+        id
     }
 
     pub(crate) fn sock(&self, id: SocketId) -> Result<&Socket, Errno> {
@@ -540,7 +551,10 @@ impl<D: Device> Stack<D> {
             .get_mut(id.0 as usize)
             .and_then(|s| s.as_mut())
             .ok_or(EBADF)?;
-        s.stale = true;
+        if !s.stale {
+            s.stale = true;
+            self.visit.push(id.0);
+        }
         Ok(s)
     }
 
@@ -582,9 +596,9 @@ impl<D: Device> Stack<D> {
                 }
             }
             Proto::Tcp(TcpState::Conn(t)) => {
-                let sk = self.ifaces[t.c.iface]
-                    .sockets
-                    .get_mut::<tcp::Socket>(t.c.handle);
+                let set = &mut self.ifaces[t.c.iface].sockets;
+                set.set_owner(t.c.handle, None); // its slot may be reused
+                let sk = set.get_mut::<tcp::Socket>(t.c.handle);
                 if s.opts.tos != 0 || s.opts.tclass != 0 {
                     if let Some(m) = tcp_sender(s.family, &s.opts, sk) {
                         self.orphan_marks.push((t.c, m));
@@ -1042,13 +1056,34 @@ impl<D: Device> Stack<D> {
         });
         let orphans = &self.orphans;
         self.orphan_marks.retain(|(c, _)| orphans.contains(c));
-        for idx in 0..self.socks.len() {
+        // Readiness is recomputed only for the sockets that may have moved (with 50
+        // redis clients the walk over every socket was most of this poll's
+        // instructions): the owners of the connections a frame, a call or a timer
+        // reached, the sockets changed through the table, and those always looked at.
+        for i in &mut self.ifaces {
+            let visit = &mut self.visit;
+            i.sockets.drain_changed(|owner| visit.push(owner));
+        }
+        let mut visit = core::mem::replace(&mut self.visit, core::mem::take(&mut self.visiting));
+        visit.sort_unstable();
+        visit.dedup();
+        for &idx in &visit {
+            let idx = idx as usize;
+            if self.socks.get(idx).is_none_or(Option::is_none) {
+                continue;
+            }
             if self.update(idx) {
                 changed = true;
                 self.woken.sockets |= wait_bit(SocketId(idx as u32));
             }
+            if self.socks[idx].as_ref().is_some_and(always_updated) {
+                self.visit.push(idx as u32);
+            }
         }
-        // What `update` skipped must be as it was (the host tests run with this on).
+        visit.clear();
+        self.visiting = visit;
+        // What `update` skipped must be as it was, and nothing changed through the
+        // table left unvisited (the host tests run with this on).
         #[cfg(debug_assertions)]
         for s in self.socks.iter().flatten() {
             let now = snapshot_in(&self.ifaces, s);
@@ -1056,6 +1091,10 @@ impl<D: Device> Stack<D> {
                 (now.bits, now.rx, now.tx_free, now.accept)
                     == (s.snap.bits, s.snap.rx, s.snap.tx_free, s.snap.accept),
                 "a socket's readiness changed without an update"
+            );
+            debug_assert!(
+                !s.stale,
+                "a socket changed through the table was not updated"
             );
         }
         changed
@@ -1076,7 +1115,9 @@ impl<D: Device> Stack<D> {
         // the table, no frame, call or timer on its smoltcp socket) has the readiness
         // it had: with many connections, most polls concern one of them.
         if let Proto::Tcp(TcpState::Conn(t)) = &s.proto {
-            let changed = ifaces[t.c.iface].sockets.take_changed(t.c.handle);
+            let set = &mut ifaces[t.c.iface].sockets;
+            set.set_owner(t.c.handle, Some(idx as u32));
+            let changed = set.take_changed(t.c.handle);
             if !s.stale && !changed && t.corked.is_empty() && !t.pushing && !t.connecting {
                 return false;
             }
@@ -1180,6 +1221,18 @@ impl<D: Device> Stack<D> {
             .chain(corked)
             .min()
     }
+}
+
+/// Whether every poll recomputes `s`'s readiness: all but a TCP connection in a set
+/// of its own with nothing corked, no push pending and no connect in progress, which
+/// only a call through the table (`sock_mut`) or a change of its smoltcp socket
+/// (`Sockets::drain_changed`) moves, as `update`'s own skip says.
+fn always_updated(s: &Socket) -> bool {
+    !matches!(&s.proto, Proto::Tcp(TcpState::Conn(t))
+        if matches!(t.c.handle, Handle::Own(_))
+            && t.corked.is_empty()
+            && !t.pushing
+            && !t.connecting)
 }
 
 /// A socket's readiness as the interfaces' sockets show it now.
