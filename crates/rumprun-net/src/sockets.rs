@@ -599,6 +599,74 @@ mod tests {
         assert_eq!(egress_at(&mut s, 70, |_| None), [None, Some(0)]);
     }
 
+    /// The owners `drain_changed` names, sorted.
+    fn drained(s: &mut Sockets) -> Vec<u32> {
+        let mut v = Vec::new();
+        s.drain_changed(|o| v.push(o));
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn a_connection_changed_by_a_frame_a_call_or_a_timer_names_its_owner() {
+        let mut s = Sockets::new();
+        let hs: Vec<Handle> = (0..4).map(|_| s.add_own(tcp_socket())).collect();
+        // New connections have no owner yet: nobody is named (the stack updates a
+        // new socket anyway), and their flags stay set until taken.
+        assert_eq!(drained(&mut s), []);
+        for (i, &h) in hs.iter().enumerate() {
+            s.set_owner(h, Some(10 + i as u32));
+            assert!(s.take_changed(h));
+        }
+        let timer = |i| (i == 2).then(|| Instant::from_millis(50));
+        egress_at(&mut s, 10, timer); // the first egress of each set
+        assert_eq!(drained(&mut s), [10, 11, 12, 13]);
+        for &h in &hs {
+            assert!(s.take_changed(h));
+        }
+        assert_eq!(drained(&mut s), [], "nothing moved since");
+        // A received frame (set 1), a call (set 3, twice: named once).
+        s.set_mut(&Route::Own(1));
+        s.get_mut::<tcp::Socket>(hs[3]);
+        s.get_mut::<tcp::Socket>(hs[3]);
+        assert_eq!(drained(&mut s), [11, 13]);
+        // A flag taken (the stack updated the socket through another path) before
+        // the drain names nobody.
+        s.get_mut::<tcp::Socket>(hs[0]);
+        assert!(s.take_changed(hs[0]));
+        assert_eq!(drained(&mut s), []);
+        // The egress that sends what the frame and the call queued changes them
+        // again: named again, once their flags were taken.
+        assert!(s.take_changed(hs[1]) && s.take_changed(hs[3]));
+        assert_eq!(
+            egress_at(&mut s, 20, timer),
+            [None, Some(1), Some(3), Some(0)]
+        );
+        assert_eq!(drained(&mut s), [10, 11, 13]);
+        for h in [hs[0], hs[1], hs[3]] {
+            assert!(s.take_changed(h));
+        }
+        // Set 2's timer comes due: egress polls it and its owner is named.
+        assert_eq!(egress_at(&mut s, 49, timer), [None]);
+        assert_eq!(drained(&mut s), []);
+        assert_eq!(egress_at(&mut s, 50, |_| None), [None, Some(2)]);
+        assert_eq!(drained(&mut s), [12]);
+        assert!(s.take_changed(hs[2]));
+        // An orphan (no owner) is not named; a set taken over names its new owner.
+        s.set_owner(hs[2], None);
+        s.get_mut::<tcp::Socket>(hs[2]);
+        assert_eq!(drained(&mut s), []);
+        s.set_owner(hs[2], Some(7));
+        assert!(s.take_changed(hs[2]));
+        s.get_mut::<tcp::Socket>(hs[2]);
+        assert_eq!(drained(&mut s), [7]);
+        // A removed set's slot reused by a new connection: no owner until set.
+        s.get_mut::<tcp::Socket>(hs[0]);
+        s.remove(hs[0]);
+        assert_eq!(s.add_own(tcp_socket()), hs[0]);
+        assert_eq!(drained(&mut s), []);
+    }
+
     fn ipv6_tcp(ext: &[u8], first_next: u8) -> Vec<u8> {
         let mut f = vec![0u8; 14 + 40];
         f[12..14].copy_from_slice(&0x86ddu16.to_be_bytes());
