@@ -344,11 +344,16 @@ impl Sockets {
 
     /// Whether socket `h` may have changed since the last call for it (always for
     /// the main set's sockets): a connection's set that no frame, call or timer
-    /// reached since cannot have, so its readiness need not be recomputed.
-    pub(crate) fn take_changed(&mut self, h: Handle) -> bool {
+    /// reached since cannot have, so its readiness need not be recomputed. Records
+    /// stack socket `owner` as its owner ([`Sockets::set_owner`]).
+    pub(crate) fn take_changed(&mut self, h: Handle, owner: u32) -> bool {
         match h {
             Handle::Main(_) => true,
-            Handle::Own(n) => core::mem::take(&mut self.own_mut(n).changed),
+            Handle::Own(n) => {
+                let o = self.own_mut(n);
+                o.owner = Some(owner);
+                core::mem::take(&mut o.changed)
+            }
         }
     }
 
@@ -614,15 +619,15 @@ mod tests {
         // New connections have no owner yet: nobody is named (the stack updates a
         // new socket anyway), and their flags stay set until taken.
         assert_eq!(drained(&mut s), []);
+        // The stack's update takes a connection's flag and records its owner.
         for (i, &h) in hs.iter().enumerate() {
-            s.set_owner(h, Some(10 + i as u32));
-            assert!(s.take_changed(h));
+            assert!(s.take_changed(h, 10 + i as u32));
         }
         let timer = |i| (i == 2).then(|| Instant::from_millis(50));
         egress_at(&mut s, 10, timer); // the first egress of each set
         assert_eq!(drained(&mut s), [10, 11, 12, 13]);
-        for &h in &hs {
-            assert!(s.take_changed(h));
+        for (i, &h) in hs.iter().enumerate() {
+            assert!(s.take_changed(h, 10 + i as u32));
         }
         assert_eq!(drained(&mut s), [], "nothing moved since");
         // A received frame (set 1), a call (set 3, twice: named once).
@@ -633,31 +638,30 @@ mod tests {
         // A flag taken (the stack updated the socket through another path) before
         // the drain names nobody.
         s.get_mut::<tcp::Socket>(hs[0]);
-        assert!(s.take_changed(hs[0]));
+        assert!(s.take_changed(hs[0], 10));
         assert_eq!(drained(&mut s), []);
         // The egress that sends what the frame and the call queued changes them
         // again: named again, once their flags were taken.
-        assert!(s.take_changed(hs[1]) && s.take_changed(hs[3]));
+        assert!(s.take_changed(hs[1], 11) && s.take_changed(hs[3], 13));
         assert_eq!(
             egress_at(&mut s, 20, timer),
             [None, Some(1), Some(3), Some(0)]
         );
         assert_eq!(drained(&mut s), [10, 11, 13]);
-        for h in [hs[0], hs[1], hs[3]] {
-            assert!(s.take_changed(h));
+        for i in [0, 1, 3] {
+            assert!(s.take_changed(hs[i], 10 + i as u32));
         }
         // Set 2's timer comes due: egress polls it and its owner is named.
         assert_eq!(egress_at(&mut s, 49, timer), [None]);
         assert_eq!(drained(&mut s), []);
         assert_eq!(egress_at(&mut s, 50, |_| None), [None, Some(2)]);
         assert_eq!(drained(&mut s), [12]);
-        assert!(s.take_changed(hs[2]));
+        assert!(s.take_changed(hs[2], 12));
         // An orphan (no owner) is not named; a set taken over names its new owner.
         s.set_owner(hs[2], None);
         s.get_mut::<tcp::Socket>(hs[2]);
         assert_eq!(drained(&mut s), []);
-        s.set_owner(hs[2], Some(7));
-        assert!(s.take_changed(hs[2]));
+        assert!(s.take_changed(hs[2], 7));
         s.get_mut::<tcp::Socket>(hs[2]);
         assert_eq!(drained(&mut s), [7]);
         // A removed set's slot reused by a new connection: no owner until set.

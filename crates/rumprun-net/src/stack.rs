@@ -267,10 +267,46 @@ pub struct Stack<D: Device> {
     /// The sockets the next [`Stack::poll`] recomputes the readiness of, besides the
     /// owners of the connections that changed (`Sockets::drain_changed`): those
     /// changed through the table since (`sock_mut`, `insert`) and those it always
-    /// looks at (`always_updated`). May hold an index twice, or a freed one.
-    pub(crate) visit: Vec<u32>,
+    /// looks at (`always_updated`), each once ([`Visits`]).
+    pub(crate) visit: Visits,
     /// The list the last poll walked, kept for its allocation.
     pub(crate) visiting: Vec<u32>,
+}
+
+/// The sockets (indices) a poll is to update, each listed once: a list and a bit per
+/// index saying whether it is on it (cheaper than sorting the list, for the few
+/// sockets a poll usually updates). It may name a freed slot.
+#[derive(Default)]
+pub(crate) struct Visits {
+    list: Vec<u32>,
+    listed: Vec<u64>,
+}
+
+impl Visits {
+    /// Lists socket `idx` unless it is listed.
+    #[inline]
+    pub(crate) fn add(&mut self, idx: u32) {
+        let (w, bit) = ((idx / 64) as usize, 1u64 << (idx % 64));
+        if w >= self.listed.len() {
+            self.listed.resize(w + 1, 0);
+        }
+        if self.listed[w] & bit == 0 {
+            self.listed[w] |= bit;
+            self.list.push(idx);
+        }
+    }
+
+    /// Takes the list, leaving `empty` (an emptied list, for its allocation) in its
+    /// place; each index taken is to be [`Visits::unlist`]ed as it is visited.
+    fn take(&mut self, empty: Vec<u32>) -> Vec<u32> {
+        core::mem::replace(&mut self.list, empty)
+    }
+
+    /// Socket `idx` is being visited: a later [`Visits::add`] lists it again.
+    #[inline]
+    fn unlist(&mut self, idx: u32) {
+        self.listed[(idx / 64) as usize] &= !(1u64 << (idx % 64));
+    }
 }
 
 /// Whom a [`Stack::poll`] that returned true should wake: the waiters on the sockets
@@ -323,7 +359,7 @@ impl<D: Device> Stack<D> {
             marking: false,
             woken: Woken::default(),
             tcp_tx_len: TCP_SEND_BUFFER_MIN,
-            visit: Vec::new(),
+            visit: Visits::default(),
             visiting: Vec::new(),
         }
     }
@@ -534,7 +570,7 @@ impl<D: Device> Stack<D> {
                 SocketId(self.socks.len() as u32 - 1)
             }
         };
-        self.visit.push(id.0);
+        self.visit.add(id.0);
         id
     }
 
@@ -553,7 +589,7 @@ impl<D: Device> Stack<D> {
             .ok_or(EBADF)?;
         if !s.stale {
             s.stale = true;
-            self.visit.push(id.0);
+            self.visit.add(id.0);
         }
         Ok(s)
     }
@@ -1062,22 +1098,14 @@ impl<D: Device> Stack<D> {
         // reached, the sockets changed through the table, and those always looked at.
         for i in &mut self.ifaces {
             let visit = &mut self.visit;
-            i.sockets.drain_changed(|owner| visit.push(owner));
+            i.sockets.drain_changed(|owner| visit.add(owner));
         }
-        let mut visit = core::mem::replace(&mut self.visit, core::mem::take(&mut self.visiting));
-        visit.sort_unstable();
-        visit.dedup();
+        let mut visit = self.visit.take(core::mem::take(&mut self.visiting));
         for &idx in &visit {
-            let idx = idx as usize;
-            if self.socks.get(idx).is_none_or(Option::is_none) {
-                continue;
-            }
-            if self.update(idx) {
+            self.visit.unlist(idx);
+            if self.update(idx as usize) {
                 changed = true;
-                self.woken.sockets |= wait_bit(SocketId(idx as u32));
-            }
-            if self.socks[idx].as_ref().is_some_and(always_updated) {
-                self.visit.push(idx as u32);
+                self.woken.sockets |= wait_bit(SocketId(idx));
             }
         }
         visit.clear();
@@ -1102,22 +1130,23 @@ impl<D: Device> Stack<D> {
 
     /// Tracks connection state changes (connect results, resets) and pending
     /// connections of listeners; recomputes readiness; true when the socket became
-    /// readier or its bits changed.
+    /// readier or its bits changed. Lists the socket for the next poll when it is
+    /// one that every poll updates (`always_updated`); a freed slot is left alone.
     fn update(&mut self, idx: usize) -> bool {
         let now = self.now.total_millis();
-        // In place (every socket, every poll): the interfaces and the socket table
-        // are borrowed apart rather than the socket moved out and back.
+        // In place: the interfaces and the socket table are borrowed apart rather
+        // than the socket moved out and back.
         let ifaces = &mut self.ifaces;
-        let Some(s) = self.socks[idx].as_mut() else {
+        let Some(s) = self.socks.get_mut(idx).and_then(Option::as_mut) else {
             return false;
         };
         // A connection that nothing reached since the last update (no call through
         // the table, no frame, call or timer on its smoltcp socket) has the readiness
         // it had: with many connections, most polls concern one of them.
         if let Proto::Tcp(TcpState::Conn(t)) = &s.proto {
-            let set = &mut ifaces[t.c.iface].sockets;
-            set.set_owner(t.c.handle, Some(idx as u32));
-            let changed = set.take_changed(t.c.handle);
+            let changed = ifaces[t.c.iface]
+                .sockets
+                .take_changed(t.c.handle, idx as u32);
             if !s.stale && !changed && t.corked.is_empty() && !t.pushing && !t.connecting {
                 return false;
             }
@@ -1187,6 +1216,9 @@ impl<D: Device> Stack<D> {
             s.generation += 1;
         }
         s.snap = new;
+        if always_updated(s) {
+            self.visit.add(idx as u32);
+        }
         readier || new.bits != old.bits
     }
 
@@ -1486,4 +1518,25 @@ fn rehome(
     }
     set.get_mut::<tcp::Socket>(c.handle).abort(); // sends the RST
     orphans.push(c);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Visits;
+
+    #[test]
+    fn visits_list_each_socket_once_until_it_is_visited() {
+        let mut v = Visits::default();
+        for idx in [3, 70, 3, 0, 70] {
+            v.add(idx);
+        }
+        let taken = v.take(alloc::vec::Vec::new());
+        assert_eq!(taken, [3, 70, 0]);
+        v.add(3); // still listed (not visited yet): not again
+        assert!(v.list.is_empty());
+        v.unlist(3);
+        v.add(3);
+        v.add(3);
+        assert_eq!(v.list, [3]);
+    }
 }
