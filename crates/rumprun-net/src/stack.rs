@@ -296,10 +296,11 @@ impl Visits {
         }
     }
 
-    /// Takes the list, leaving `empty` (an emptied list, for its allocation) in its
-    /// place; each index taken is to be [`Visits::unlist`]ed as it is visited.
-    fn take(&mut self, empty: Vec<u32>) -> Vec<u32> {
-        core::mem::replace(&mut self.list, empty)
+    /// Swaps the list with `other` (an emptied list, kept for its allocation): the
+    /// list is then in `other`, each index to be [`Visits::unlist`]ed as it is
+    /// visited.
+    fn swap(&mut self, other: &mut Vec<u32>) {
+        core::mem::swap(&mut self.list, other);
     }
 
     /// Socket `idx` is being visited: a later [`Visits::add`] lists it again.
@@ -1100,16 +1101,17 @@ impl<D: Device> Stack<D> {
             let visit = &mut self.visit;
             i.sockets.drain_changed(|owner| visit.add(owner));
         }
-        let mut visit = self.visit.take(core::mem::take(&mut self.visiting));
-        for &idx in &visit {
+        // Swapped, not moved: no empty list dropped (a call) per poll.
+        self.visit.swap(&mut self.visiting);
+        for k in 0..self.visiting.len() {
+            let idx = self.visiting[k];
             self.visit.unlist(idx);
             if self.update(idx as usize) {
                 changed = true;
                 self.woken.sockets |= wait_bit(SocketId(idx));
             }
         }
-        visit.clear();
-        self.visiting = visit;
+        self.visiting.clear();
         // What `update` skipped must be as it was, and nothing changed through the
         // table left unvisited (the host tests run with this on).
         #[cfg(debug_assertions)]
@@ -1530,7 +1532,8 @@ mod tests {
         for idx in [3, 70, 3, 0, 70] {
             v.add(idx);
         }
-        let taken = v.take(alloc::vec::Vec::new());
+        let mut taken = alloc::vec::Vec::new();
+        v.swap(&mut taken);
         assert_eq!(taken, [3, 70, 0]);
         v.add(3); // still listed (not visited yet): not again
         assert!(v.list.is_empty());
