@@ -7,10 +7,16 @@ use rumprun_net::options::*;
 use rumprun_net::{wait_bit, Family, Shutdown, SockAddr, SockType, SocketId, Stack};
 
 /// B listens on `port`; A connects; returns (client on A, server conn on B).
-fn connected(net: &mut Net, port: u16) -> (SocketId, SocketId, SocketId) {
+/// A socket of B listening on `port` with `backlog`.
+fn listener(net: &mut Net, port: u16, backlog: i32) -> SocketId {
     let l = tcp4(&mut net.b);
     net.b.bind(l, v4(B_IP, port)).unwrap();
-    net.b.listen(l, 16).unwrap();
+    net.b.listen(l, backlog).unwrap();
+    l
+}
+
+fn connected(net: &mut Net, port: u16) -> (SocketId, SocketId, SocketId) {
+    let l = listener(net, port, 16);
     let c = tcp4(&mut net.a);
     assert_eq!(net.a.connect(c, v4(B_IP, port)), Err(EINPROGRESS));
     net.until(1000, |n| {
@@ -113,9 +119,7 @@ fn two_hundred_concurrent_connections() {
 #[test]
 fn sixty_four_connections_echo_at_once() {
     let mut net = Net::new();
-    let l = tcp4(&mut net.b);
-    net.b.bind(l, v4(B_IP, 7100)).unwrap();
-    net.b.listen(l, 128).unwrap();
+    let l = listener(&mut net, 7100, 128);
     let clients: Vec<SocketId> = (0..64)
         .map(|_| {
             let c = tcp4(&mut net.a);
@@ -1054,9 +1058,7 @@ fn assert_ready_bits_current(s: &Stack<WireEnd>, ids: &[SocketId], when: &str) {
 #[test]
 fn readiness_follows_frames_calls_and_timers_among_many_connections() {
     let mut net = Net::new();
-    let l = tcp4(&mut net.b);
-    net.b.bind(l, v4(B_IP, 7300)).unwrap();
-    net.b.listen(l, 64).unwrap();
+    let l = listener(&mut net, 7300, 64);
     let mut cs = Vec::new();
     let mut ss = Vec::new();
     for _ in 0..20 {
