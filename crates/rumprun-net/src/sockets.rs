@@ -51,6 +51,10 @@ struct Own {
     /// Egress polled it (or a frame or a call reached it) since the stack last
     /// recomputed the connection's readiness ([`Sockets::take_changed`]).
     changed: bool,
+    /// The stack socket (its index) whose connection this is, as the stack's last
+    /// readiness update of it said ([`Sockets::set_owner`]); None for a listener's
+    /// pending connection and an orphan.
+    owner: Option<u32>,
 }
 
 /// Where a received frame goes.
@@ -79,6 +83,10 @@ pub(crate) struct Sockets {
     /// No connection's timer ([`Own::next`]) is earlier than this (None: none has
     /// one). Egress looks at every set only once it is due, and then recomputes it.
     timer_floor: Option<Instant>,
+    /// The sets whose [`Own::changed`] was set since the last
+    /// [`Sockets::drain_changed`], each once per setting: the stack recomputes the
+    /// readiness of their owners only, not of every connection.
+    changed: Vec<u32>,
 }
 
 impl Sockets {
@@ -91,6 +99,7 @@ impl Sockets {
             flows: BTreeMap::new(),
             touched: Vec::new(),
             timer_floor: None,
+            changed: Vec::new(),
         }
     }
 
@@ -121,6 +130,7 @@ impl Sockets {
             dirty: true,
             changed: true,
             next: None,
+            owner: None,
         };
         let n = match self.free.pop() {
             Some(n) => {
@@ -136,6 +146,7 @@ impl Sockets {
             self.flows.insert(f, n);
         }
         self.touched.push(n);
+        self.changed.push(n);
         Handle::Own(n)
     }
 
@@ -175,7 +186,7 @@ impl Sockets {
             o.dirty = true;
             self.touched.push(n);
         }
-        o.changed = true;
+        mark_changed(o, n, &mut self.changed);
         o
     }
 
@@ -288,18 +299,20 @@ impl Sockets {
         mut egress: impl FnMut(&mut SocketSet<'static>) -> (bool, Option<Instant>),
     ) -> bool {
         let mut moved = egress(&mut self.main).0;
-        let mut poll = |o: &mut Own| {
+        let changed = &mut self.changed;
+        let mut poll = |n: u32, o: &mut Own| {
             let (sent, next) = egress(&mut o.set);
             o.dirty = false;
-            o.changed = true;
+            mark_changed(o, n, changed);
             o.next = next;
             sent
         };
         if self.timer_floor.is_some_and(|t| t <= now) {
             let mut floor = None;
-            for o in self.own.iter_mut().flatten() {
+            for (n, o) in self.own.iter_mut().enumerate() {
+                let Some(o) = o else { continue };
                 if o.dirty || o.next.is_some_and(|t| t <= now) {
-                    moved |= poll(o);
+                    moved |= poll(n as u32, o);
                 }
                 floor = earliest(floor, o.next);
             }
@@ -309,7 +322,7 @@ impl Sockets {
             let mut touched = core::mem::take(&mut self.touched);
             for &n in &touched {
                 if let Some(o) = self.own[n as usize].as_mut().filter(|o| o.dirty) {
-                    moved |= poll(o);
+                    moved |= poll(n, o);
                     self.timer_floor = earliest(self.timer_floor, o.next);
                 }
             }
@@ -331,17 +344,58 @@ impl Sockets {
 
     /// Whether socket `h` may have changed since the last call for it (always for
     /// the main set's sockets): a connection's set that no frame, call or timer
-    /// reached since cannot have, so its readiness need not be recomputed.
-    pub(crate) fn take_changed(&mut self, h: Handle) -> bool {
+    /// reached since cannot have, so its readiness need not be recomputed. Records
+    /// stack socket `owner` as its owner ([`Sockets::set_owner`]).
+    pub(crate) fn take_changed(&mut self, h: Handle, owner: u32) -> bool {
         match h {
             Handle::Main(_) => true,
-            Handle::Own(n) => core::mem::take(&mut self.own_mut(n).changed),
+            Handle::Own(n) => {
+                let o = self.own_mut(n);
+                o.owner = Some(owner);
+                core::mem::take(&mut o.changed)
+            }
         }
+    }
+
+    /// Records that connection `h` is stack socket `owner`'s (None: nobody's, as a
+    /// listener's pending connection or an orphan): [`Sockets::drain_changed`] names
+    /// it when the connection changes. Main-set sockets have no owner here.
+    pub(crate) fn set_owner(&mut self, h: Handle, owner: Option<u32>) {
+        if let Handle::Own(n) = h {
+            self.own_mut(n).owner = owner;
+        }
+    }
+
+    /// Calls `f` with the owner of each connection that changed (a frame, a call or
+    /// its timer reached it, [`Sockets::take_changed`] would say true) since the last
+    /// drain, and forgets them. A changed connection without an owner is not named
+    /// (and not again until its flag is taken): its readiness is nobody's yet, and
+    /// the socket that takes it (accept) is updated then anyway.
+    pub(crate) fn drain_changed(&mut self, mut f: impl FnMut(u32)) {
+        for &n in &self.changed {
+            if let Some(Own {
+                changed: true,
+                owner: Some(owner),
+                ..
+            }) = self.own[n as usize]
+            {
+                f(owner);
+            }
+        }
+        self.changed.clear();
     }
 
     /// The main set, to compute its timers.
     pub(crate) fn main(&self) -> &SocketSet<'static> {
         &self.main
+    }
+}
+
+/// Sets `o.changed` (set `n`), listing the set in `changed` when it was not set.
+fn mark_changed(o: &mut Own, n: u32, changed: &mut Vec<u32>) {
+    if !o.changed {
+        o.changed = true;
+        changed.push(n);
     }
 }
 
@@ -548,6 +602,73 @@ mod tests {
         let again = s.add_own(tcp_socket());
         assert_eq!(again, hs[0]);
         assert_eq!(egress_at(&mut s, 70, |_| None), [None, Some(0)]);
+    }
+
+    /// The owners `drain_changed` names, sorted.
+    fn drained(s: &mut Sockets) -> Vec<u32> {
+        let mut v = Vec::new();
+        s.drain_changed(|o| v.push(o));
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn a_connection_changed_by_a_frame_a_call_or_a_timer_names_its_owner() {
+        let mut s = Sockets::new();
+        let hs: Vec<Handle> = (0..4).map(|_| s.add_own(tcp_socket())).collect();
+        // New connections have no owner yet: nobody is named (the stack updates a
+        // new socket anyway), and their flags stay set until taken.
+        assert_eq!(drained(&mut s), []);
+        // The stack's update takes a connection's flag and records its owner.
+        for (i, &h) in hs.iter().enumerate() {
+            assert!(s.take_changed(h, 10 + i as u32));
+        }
+        let timer = |i| (i == 2).then(|| Instant::from_millis(50));
+        egress_at(&mut s, 10, timer); // the first egress of each set
+        assert_eq!(drained(&mut s), [10, 11, 12, 13]);
+        for (i, &h) in hs.iter().enumerate() {
+            assert!(s.take_changed(h, 10 + i as u32));
+        }
+        assert_eq!(drained(&mut s), [], "nothing moved since");
+        // A received frame (set 1), a call (set 3, twice: named once).
+        s.set_mut(&Route::Own(1));
+        s.get_mut::<tcp::Socket>(hs[3]);
+        s.get_mut::<tcp::Socket>(hs[3]);
+        assert_eq!(drained(&mut s), [11, 13]);
+        // A flag taken (the stack updated the socket through another path) before
+        // the drain names nobody.
+        s.get_mut::<tcp::Socket>(hs[0]);
+        assert!(s.take_changed(hs[0], 10));
+        assert_eq!(drained(&mut s), []);
+        // The egress that sends what the frame and the call queued changes them
+        // again: named again, once their flags were taken.
+        assert!(s.take_changed(hs[1], 11) && s.take_changed(hs[3], 13));
+        assert_eq!(
+            egress_at(&mut s, 20, timer),
+            [None, Some(1), Some(3), Some(0)]
+        );
+        assert_eq!(drained(&mut s), [10, 11, 13]);
+        for i in [0, 1, 3] {
+            assert!(s.take_changed(hs[i], 10 + i as u32));
+        }
+        // Set 2's timer comes due: egress polls it and its owner is named.
+        assert_eq!(egress_at(&mut s, 49, timer), [None]);
+        assert_eq!(drained(&mut s), []);
+        assert_eq!(egress_at(&mut s, 50, |_| None), [None, Some(2)]);
+        assert_eq!(drained(&mut s), [12]);
+        assert!(s.take_changed(hs[2], 12));
+        // An orphan (no owner) is not named; a set taken over names its new owner.
+        s.set_owner(hs[2], None);
+        s.get_mut::<tcp::Socket>(hs[2]);
+        assert_eq!(drained(&mut s), []);
+        assert!(s.take_changed(hs[2], 7));
+        s.get_mut::<tcp::Socket>(hs[2]);
+        assert_eq!(drained(&mut s), [7]);
+        // A removed set's slot reused by a new connection: no owner until set.
+        s.get_mut::<tcp::Socket>(hs[0]);
+        s.remove(hs[0]);
+        assert_eq!(s.add_own(tcp_socket()), hs[0]);
+        assert_eq!(drained(&mut s), []);
     }
 
     fn ipv6_tcp(ext: &[u8], first_next: u8) -> Vec<u8> {

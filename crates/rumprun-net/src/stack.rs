@@ -264,6 +264,50 @@ pub struct Stack<D: Device> {
     pub(crate) woken: Woken,
     /// The send buffer of a new TCP connection without SO_SNDBUF (bytes).
     pub(crate) tcp_tx_len: usize,
+    /// The sockets the next [`Stack::poll`] recomputes the readiness of, besides the
+    /// owners of the connections that changed (`Sockets::drain_changed`): those
+    /// changed through the table since (`sock_mut`, `insert`) and those it always
+    /// looks at (`always_updated`), each once ([`Visits`]).
+    pub(crate) visit: Visits,
+    /// The list the last poll walked, kept for its allocation.
+    pub(crate) visiting: Vec<u32>,
+}
+
+/// The sockets (indices) a poll is to update, each listed once: a list and a bit per
+/// index saying whether it is on it (cheaper than sorting the list, for the few
+/// sockets a poll usually updates). It may name a freed slot.
+#[derive(Default)]
+pub(crate) struct Visits {
+    list: Vec<u32>,
+    listed: Vec<u64>,
+}
+
+impl Visits {
+    /// Lists socket `idx` unless it is listed.
+    #[inline]
+    pub(crate) fn add(&mut self, idx: u32) {
+        let (w, bit) = ((idx / 64) as usize, 1u64 << (idx % 64));
+        if w >= self.listed.len() {
+            self.listed.resize(w + 1, 0);
+        }
+        if self.listed[w] & bit == 0 {
+            self.listed[w] |= bit;
+            self.list.push(idx);
+        }
+    }
+
+    /// Swaps the list with `other` (an emptied list, kept for its allocation): the
+    /// list is then in `other`, each index to be [`Visits::unlist`]ed as it is
+    /// visited.
+    fn swap(&mut self, other: &mut Vec<u32>) {
+        core::mem::swap(&mut self.list, other);
+    }
+
+    /// Socket `idx` is being visited: a later [`Visits::add`] lists it again.
+    #[inline]
+    fn unlist(&mut self, idx: u32) {
+        self.listed[(idx / 64) as usize] &= !(1u64 << (idx % 64));
+    }
 }
 
 /// Whom a [`Stack::poll`] that returned true should wake: the waiters on the sockets
@@ -316,6 +360,8 @@ impl<D: Device> Stack<D> {
             marking: false,
             woken: Woken::default(),
             tcp_tx_len: TCP_SEND_BUFFER_MIN,
+            visit: Visits::default(),
+            visiting: Vec::new(),
         }
     }
 
@@ -539,7 +585,7 @@ impl<D: Device> Stack<D> {
 
     pub(crate) fn insert(&mut self, mut s: Socket) -> SocketId {
         s.snap = self.snapshot(&s);
-        match self.free.pop() {
+        let id = match self.free.pop() {
             Some(i) => {
                 self.socks[i as usize] = Some(s);
                 SocketId(i)
@@ -548,7 +594,9 @@ impl<D: Device> Stack<D> {
                 self.socks.push(Some(s));
                 SocketId(self.socks.len() as u32 - 1)
             }
-        }
+        };
+        self.visit.add(id.0);
+        id
     }
 
     pub(crate) fn sock(&self, id: SocketId) -> Result<&Socket, Errno> {
@@ -564,7 +612,10 @@ impl<D: Device> Stack<D> {
             .get_mut(id.0 as usize)
             .and_then(|s| s.as_mut())
             .ok_or(EBADF)?;
-        s.stale = true;
+        if !s.stale {
+            s.stale = true;
+            self.visit.add(id.0);
+        }
         Ok(s)
     }
 
@@ -606,9 +657,9 @@ impl<D: Device> Stack<D> {
                 }
             }
             Proto::Tcp(TcpState::Conn(t)) => {
-                let sk = self.ifaces[t.c.iface]
-                    .sockets
-                    .get_mut::<tcp::Socket>(t.c.handle);
+                let set = &mut self.ifaces[t.c.iface].sockets;
+                set.set_owner(t.c.handle, None); // its slot may be reused
+                let sk = set.get_mut::<tcp::Socket>(t.c.handle);
                 if s.opts.tos != 0 || s.opts.tclass != 0 {
                     if let Some(m) = tcp_sender(s.family, &s.opts, sk) {
                         self.orphan_marks.push((t.c, m));
@@ -1066,13 +1117,27 @@ impl<D: Device> Stack<D> {
         });
         let orphans = &self.orphans;
         self.orphan_marks.retain(|(c, _)| orphans.contains(c));
-        for idx in 0..self.socks.len() {
-            if self.update(idx) {
+        // Readiness is recomputed only for the sockets that may have moved (with 50
+        // redis clients the walk over every socket was most of this poll's
+        // instructions): the owners of the connections a frame, a call or a timer
+        // reached, the sockets changed through the table, and those always looked at.
+        for i in &mut self.ifaces {
+            let visit = &mut self.visit;
+            i.sockets.drain_changed(|owner| visit.add(owner));
+        }
+        // Swapped, not moved: no empty list dropped (a call) per poll.
+        self.visit.swap(&mut self.visiting);
+        for k in 0..self.visiting.len() {
+            let idx = self.visiting[k];
+            self.visit.unlist(idx);
+            if self.update(idx as usize) {
                 changed = true;
-                self.woken.sockets |= wait_bit(SocketId(idx as u32));
+                self.woken.sockets |= wait_bit(SocketId(idx));
             }
         }
-        // What `update` skipped must be as it was (the host tests run with this on).
+        self.visiting.clear();
+        // What `update` skipped must be as it was, and nothing changed through the
+        // table left unvisited (the host tests run with this on).
         #[cfg(debug_assertions)]
         for s in self.socks.iter().flatten() {
             let now = snapshot_in(&self.ifaces, s);
@@ -1081,26 +1146,33 @@ impl<D: Device> Stack<D> {
                     == (s.snap.bits, s.snap.rx, s.snap.tx_free, s.snap.accept),
                 "a socket's readiness changed without an update"
             );
+            debug_assert!(
+                !s.stale,
+                "a socket changed through the table was not updated"
+            );
         }
         changed
     }
 
     /// Tracks connection state changes (connect results, resets) and pending
     /// connections of listeners; recomputes readiness; true when the socket became
-    /// readier or its bits changed.
+    /// readier or its bits changed. Lists the socket for the next poll when it is
+    /// one that every poll updates (`always_updated`); a freed slot is left alone.
     fn update(&mut self, idx: usize) -> bool {
         let now = self.now.total_millis();
-        // In place (every socket, every poll): the interfaces and the socket table
-        // are borrowed apart rather than the socket moved out and back.
+        // In place: the interfaces and the socket table are borrowed apart rather
+        // than the socket moved out and back.
         let ifaces = &mut self.ifaces;
-        let Some(s) = self.socks[idx].as_mut() else {
+        let Some(s) = self.socks.get_mut(idx).and_then(Option::as_mut) else {
             return false;
         };
         // A connection that nothing reached since the last update (no call through
         // the table, no frame, call or timer on its smoltcp socket) has the readiness
         // it had: with many connections, most polls concern one of them.
         if let Proto::Tcp(TcpState::Conn(t)) = &s.proto {
-            let changed = ifaces[t.c.iface].sockets.take_changed(t.c.handle);
+            let changed = ifaces[t.c.iface]
+                .sockets
+                .take_changed(t.c.handle, idx as u32);
             if !s.stale && !changed && t.corked.is_empty() && !t.pushing && !t.connecting {
                 return false;
             }
@@ -1170,6 +1242,9 @@ impl<D: Device> Stack<D> {
             s.generation += 1;
         }
         s.snap = new;
+        if always_updated(s) {
+            self.visit.add(idx as u32);
+        }
         readier || new.bits != old.bits
     }
 
@@ -1204,6 +1279,18 @@ impl<D: Device> Stack<D> {
             .chain(corked)
             .min()
     }
+}
+
+/// Whether every poll recomputes `s`'s readiness: all but a TCP connection in a set
+/// of its own with nothing corked, no push pending and no connect in progress, which
+/// only a call through the table (`sock_mut`) or a change of its smoltcp socket
+/// (`Sockets::drain_changed`) moves, as `update`'s own skip says.
+fn always_updated(s: &Socket) -> bool {
+    !matches!(&s.proto, Proto::Tcp(TcpState::Conn(t))
+        if matches!(t.c.handle, Handle::Own(_))
+            && t.corked.is_empty()
+            && !t.pushing
+            && !t.connecting)
 }
 
 /// A socket's readiness as the interfaces' sockets show it now.
@@ -1457,4 +1544,26 @@ fn rehome(
     }
     set.get_mut::<tcp::Socket>(c.handle).abort(); // sends the RST
     orphans.push(c);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Visits;
+
+    #[test]
+    fn visits_list_each_socket_once_until_it_is_visited() {
+        let mut v = Visits::default();
+        for idx in [3, 70, 3, 0, 70] {
+            v.add(idx);
+        }
+        let mut taken = alloc::vec::Vec::new();
+        v.swap(&mut taken);
+        assert_eq!(taken, [3, 70, 0]);
+        v.add(3); // still listed (not visited yet): not again
+        assert!(v.list.is_empty());
+        v.unlist(3);
+        v.add(3);
+        v.add(3);
+        assert_eq!(v.list, [3]);
+    }
 }

@@ -7,10 +7,16 @@ use rumprun_net::options::*;
 use rumprun_net::{wait_bit, Family, Shutdown, SockAddr, SockType, SocketId, Stack};
 
 /// B listens on `port`; A connects; returns (client on A, server conn on B).
-fn connected(net: &mut Net, port: u16) -> (SocketId, SocketId, SocketId) {
+/// A socket of B listening on `port` with `backlog`.
+fn listener(net: &mut Net, port: u16, backlog: i32) -> SocketId {
     let l = tcp4(&mut net.b);
     net.b.bind(l, v4(B_IP, port)).unwrap();
-    net.b.listen(l, 16).unwrap();
+    net.b.listen(l, backlog).unwrap();
+    l
+}
+
+fn connected(net: &mut Net, port: u16) -> (SocketId, SocketId, SocketId) {
+    let l = listener(net, port, 16);
     let c = tcp4(&mut net.a);
     assert_eq!(net.a.connect(c, v4(B_IP, port)), Err(EINPROGRESS));
     net.until(1000, |n| {
@@ -113,9 +119,7 @@ fn two_hundred_concurrent_connections() {
 #[test]
 fn sixty_four_connections_echo_at_once() {
     let mut net = Net::new();
-    let l = tcp4(&mut net.b);
-    net.b.bind(l, v4(B_IP, 7100)).unwrap();
-    net.b.listen(l, 128).unwrap();
+    let l = listener(&mut net, 7100, 128);
     let clients: Vec<SocketId> = (0..64)
         .map(|_| {
             let c = tcp4(&mut net.a);
@@ -1036,4 +1040,78 @@ fn send_with_fills_the_send_buffer_in_place() {
         net.a.send_with(u, 10, &mut source(&data, 10)),
         Err(EOPNOTSUPP)
     );
+}
+
+/// Every socket's readiness as the last poll left it (`ready_bits`) is what it is
+/// now (`poll_bits`).
+fn assert_ready_bits_current(s: &Stack<WireEnd>, ids: &[SocketId], when: &str) {
+    for &id in ids {
+        assert_eq!(s.ready_bits(id), s.poll_bits(id), "{when}: socket {id:?}");
+    }
+}
+
+/// A poll recomputes the readiness of the connections that may have moved only (not
+/// of every socket): among twenty connections, one moved by a received frame, by a
+/// call on it (a read, a shutdown), or by its retransmission timer (its first
+/// segment lost) has its new readiness after the poll that moved it, and wakes its
+/// waiters; the others keep theirs.
+#[test]
+fn readiness_follows_frames_calls_and_timers_among_many_connections() {
+    let mut net = Net::new();
+    let l = listener(&mut net, 7300, 64);
+    let mut cs = Vec::new();
+    let mut ss = Vec::new();
+    for _ in 0..20 {
+        let c = tcp4(&mut net.a);
+        assert_eq!(net.a.connect(c, v4(B_IP, 7300)), Err(EINPROGRESS));
+        net.until(1000, |n| {
+            n.a.connect_result(c).is_some() && n.b.poll_bits(l) & POLLIN != 0
+        });
+        cs.push(c);
+        ss.push(net.b.accept(l).unwrap().0);
+    }
+    net.run(100);
+    let mut all = ss.clone();
+    all.push(l);
+    assert_ready_bits_current(&net.b, &all, "settled");
+    // A frame: data for connection 5.
+    assert_eq!(net.a.send(cs[5], b"frame", None), Ok(5));
+    net.a.poll(net.now);
+    assert!(net.b.poll(net.now));
+    assert_ne!(net.b.woken().sockets & wait_bit(ss[5]), 0);
+    assert_ne!(net.b.ready_bits(ss[5]) & POLLIN, 0);
+    assert_ready_bits_current(&net.b, &all, "after a frame");
+    // A call: reading it all makes connection 5 unreadable again.
+    let mut buf = [0u8; 16];
+    assert_eq!(net.b.recv(ss[5], &mut buf, 0).map(|r| r.len), Ok(5));
+    net.b.poll(net.now);
+    assert_eq!(net.b.ready_bits(ss[5]) & POLLIN, 0);
+    assert_ready_bits_current(&net.b, &all, "after a read");
+    // A call that queues nothing: shutdown(SHUT_RD) of connection 7.
+    net.b.shutdown(ss[7], Shutdown::Read).unwrap();
+    net.b.poll(net.now);
+    assert_ne!(net.b.ready_bits(ss[7]) & (POLLIN | POLLRDHUP), 0);
+    assert_ready_bits_current(&net.b, &all, "after a shutdown");
+    // A timer: connection 9's segment is lost on the wire; it arrives when A's
+    // retransmission timer sends it again.
+    net.run(50);
+    assert_eq!(net.a.send(cs[9], b"again", None), Ok(5));
+    net.a.poll(net.now);
+    let wire = net.b.device_mut(2).unwrap();
+    let mut lost = 0;
+    while wire.take().is_some() {
+        lost += 1;
+    }
+    assert_eq!(lost, 1, "the segment");
+    net.run(5);
+    assert_eq!(net.b.ready_bits(ss[9]) & POLLIN, 0, "lost, not yet resent");
+    let start = net.now;
+    net.until(5000, |n| n.b.ready_bits(ss[9]) & POLLIN != 0);
+    assert!(net.now - start > 5, "resent by the timer");
+    assert_ready_bits_current(&net.b, &all, "after a retransmission");
+    assert_ready_bits_current(&net.a, &cs, "the clients");
+    for (i, &s) in ss.iter().enumerate() {
+        let readable = net.b.ready_bits(s) & POLLIN != 0;
+        assert_eq!(readable, i == 7 || i == 9, "connection {i}");
+    }
 }
