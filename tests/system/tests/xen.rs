@@ -27,6 +27,15 @@ struct Guest {
     commands: String,
 }
 
+/// A guest that is one `rumprun xen -i -d ARGS` (options, image, program arguments),
+/// its exit status printed as `status=N`.
+fn xen_run(id: &'static str, args: String) -> Guest {
+    Guest {
+        id,
+        commands: format!("rumprun xen -i -d {args}; echo \"status=$?\""),
+    }
+}
+
 /// A test program built with `flavor`, baked with the `xen_pv` config as
 /// `xen-<src>-<flavor>.bin`; returns (path, file name in dom0).
 fn image(src: &str, flavor: Flavor) -> (PathBuf, String) {
@@ -139,16 +148,8 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
             id: "args-musl",
             commands: args_run(&args_musl_file),
         },
-        Guest {
-            id: "exit-glibc",
-            commands: format!("rumprun xen -i -d {exit_glibc_file} -- 7; echo \"status=$?\""),
-        },
-        Guest {
-            id: "exit-musl",
-            commands: format!(
-                "rumprun xen -i -d {exit_musl_file} -- 42 nested; echo \"status=$?\""
-            ),
-        },
+        xen_run("exit-glibc", format!("{exit_glibc_file} -- 7")),
+        xen_run("exit-musl", format!("{exit_musl_file} -- 42 nested")),
         Guest {
             // No -d: the crashed domain stays for xl list to show its state.
             id: "crash",
@@ -195,42 +196,14 @@ fn guests() -> (Vec<Guest>, Vec<PathBuf>) {
         // half of what the QEMU test makes with the same seeds; the rig runs Xen under
         // TCG, and its whole run must stay well within its timeout on a loaded
         // machine), bad pointers, and calls whose work could be endless.
-        Guest {
-            id: "fuzz-glibc",
-            commands: format!(
-                "rumprun xen -i -d -M 256 {fuzz_glibc_file} -- 1 10000; echo \"status=$?\""
-            ),
-        },
-        Guest {
-            id: "fuzz-musl",
-            commands: format!(
-                "rumprun xen -i -d -M 256 {fuzz_musl_file} -- 2 10000; echo \"status=$?\""
-            ),
-        },
-        Guest {
-            id: "badptr-glibc",
-            commands: format!("rumprun xen -i -d {badptr_glibc_file}; echo \"status=$?\""),
-        },
-        Guest {
-            id: "badptr-musl",
-            commands: format!("rumprun xen -i -d {badptr_musl_file}; echo \"status=$?\""),
-        },
-        Guest {
-            id: "bounded",
-            commands: format!("rumprun xen -i -d {bounded_file}; echo \"status=$?\""),
-        },
-        Guest {
-            id: "fork-glibc",
-            commands: format!("rumprun xen -i -d -M 256 {fork_file}; echo \"status=$?\""),
-        },
-        Guest {
-            id: "jobs-musl",
-            commands: format!("rumprun xen -i -d -M 128 {jobs_file}; echo \"status=$?\""),
-        },
-        Guest {
-            id: "textbusy-glibc",
-            commands: format!("rumprun xen -i -d -M 128 {txtbsy_file}; echo \"status=$?\""),
-        },
+        xen_run("fuzz-glibc", format!("-M 256 {fuzz_glibc_file} -- 1 10000")),
+        xen_run("fuzz-musl", format!("-M 256 {fuzz_musl_file} -- 2 10000")),
+        xen_run("badptr-glibc", badptr_glibc_file.clone()),
+        xen_run("badptr-musl", badptr_musl_file.clone()),
+        xen_run("bounded", bounded_file.clone()),
+        xen_run("fork-glibc", format!("-M 256 {fork_file}")),
+        xen_run("jobs-musl", format!("-M 128 {jobs_file}")),
+        xen_run("textbusy-glibc", format!("-M 128 {txtbsy_file}")),
         Guest {
             // The image's files read on demand from the image itself, an xl disk.
             id: "ondemand",
@@ -261,7 +234,9 @@ const XEN_STRESS_SECONDS: u32 = 4;
 /// dom0 needs. smp_stress hung here in about half the runs of session 8 (and a vCPU
 /// looped on page faults in the kernel): this nested Xen does not always honour STI's
 /// interrupt shadow, which the kernel relied on at its fast syscall return and its
-/// idle halt (issue 17; entry.S and `cpu::skip_halt` no longer do).
+/// idle halt (issue 17; entry.S and `cpu::skip_halt` no longer do). Under network load
+/// it also delivers an interrupt twice (docs/benchmarks-smp.md), which is why Debian's
+/// memcached under load is not among these guests.
 fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
     let (aff_glibc, aff_glibc_file) = image("smp_affinity.c", Flavor::Glibc);
     let (aff_musl, aff_musl_file) = image("smp_affinity.c", Flavor::Musl);
@@ -286,34 +261,15 @@ fn smp_guests() -> (Vec<Guest>, Vec<PathBuf>) {
         go,
         rayon,
     ];
-    let stress = |file: &str| {
-        format!("rumprun xen -i -d -c 2 -M 128 {file} -- {XEN_STRESS_SECONDS}; echo \"status=$?\"")
-    };
+    let stress =
+        |id, file: &str| xen_run(id, format!("-c 2 -M 128 {file} -- {XEN_STRESS_SECONDS}"));
     let guests = vec![
-        Guest {
-            id: "smp-affinity-glibc",
-            commands: format!("rumprun xen -i -d -c 2 {aff_glibc_file} -- 2; echo \"status=$?\""),
-        },
-        Guest {
-            id: "smp-affinity-musl",
-            commands: format!("rumprun xen -i -d -c 2 {aff_musl_file} -- 2; echo \"status=$?\""),
-        },
-        Guest {
-            id: "smp-stress-glibc",
-            commands: stress(&stress_glibc_file),
-        },
-        Guest {
-            id: "smp-stress-musl",
-            commands: stress(&stress_musl_file),
-        },
-        Guest {
-            id: "smp-go",
-            commands: format!("rumprun xen -i -d -c 2 -M 256 {go_file} -- 2; echo \"status=$?\""),
-        },
-        Guest {
-            id: "smp-rayon",
-            commands: format!("rumprun xen -i -d -c 2 -M 128 {rayon_file}; echo \"status=$?\""),
-        },
+        xen_run("smp-affinity-glibc", format!("-c 2 {aff_glibc_file} -- 2")),
+        xen_run("smp-affinity-musl", format!("-c 2 {aff_musl_file} -- 2")),
+        stress("smp-stress-glibc", &stress_glibc_file),
+        stress("smp-stress-musl", &stress_musl_file),
+        xen_run("smp-go", format!("-c 2 -M 256 {go_file} -- 2")),
+        xen_run("smp-rayon", format!("-c 2 -M 128 {rayon_file}")),
     ];
     (guests, files)
 }
