@@ -396,12 +396,13 @@ fn host_run(id: &str) -> &'static Run {
             boot_host(&guests, &files)
         })
     };
-    // What each guest took (shown with a failure, or with --nocapture).
-    for line in run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("XEN-TEST-TIME "))
-    {
+    // What each guest took, and the guests run again (shown with a failure, or with
+    // --nocapture).
+    for line in run.stdout.lines().filter(|l| {
+        l.starts_with("XEN-TEST-TIME ")
+            || l.starts_with("XEN-TEST-RETRY ")
+            || l.starts_with("XEN-TEST-HOST-FAULT ")
+    }) {
         println!("{line}");
     }
     assert_eq!(
@@ -414,6 +415,8 @@ fn host_run(id: &str) -> &'static Run {
 }
 
 /// The log lines of guest `id` (between its markers; the host leaves out Xen's own).
+/// When run-guest ran the commands once more (XEN-TEST-RETRY, after a stall or the
+/// host's re-delivered interrupt), only the last attempt's lines: that one is judged.
 fn section(id: &str) -> String {
     let run = host_run(id);
     let log = &run.stdout;
@@ -422,7 +425,13 @@ fn section(id: &str) -> String {
     let (Some(b), Some(e)) = (log.find(&begin), log.find(&end)) else {
         panic!("no complete section for guest {id}:\n{}", short_dump(run));
     };
-    log[b + begin.len()..e].to_string()
+    let text = &log[b + begin.len()..e];
+    let retry = format!("XEN-TEST-RETRY {id}: ");
+    match text.rfind(&retry) {
+        Some(r) => text[r..].split_once('\n').map_or("", |(_, rest)| rest),
+        None => text,
+    }
+    .to_string()
 }
 
 #[track_caller]
