@@ -135,6 +135,17 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             .as_ref()
             .is_some_and(|c| c.env.iter().any(|e| e == "RUMPRUN_NET_OFFLOAD=0")),
     );
+    // How long an idle CPU polls before it halts (sched::idle_poll).
+    if let Some(c) = &cmdline_config {
+        for value in c.env.iter().filter_map(|e| e.strip_prefix("RUMPRUN_IDLE_POLL_US=")) {
+            match value.parse::<u64>() {
+                Ok(us) if us <= 100_000 => sched::idle_poll::set_max_us(us),
+                _ => kprintln!(
+                    "rumprun: ignoring RUMPRUN_IDLE_POLL_US={value} (want microseconds, 0 to 100000)"
+                ),
+            }
+        }
+    }
     // The devices come before the rest of the config is used: without a config on
     // the command line, it is on a config drive.
     drivers::ramdisk::register(&boot.ram_disks, early_verbose);

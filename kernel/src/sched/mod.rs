@@ -31,6 +31,7 @@
 pub mod deadlines;
 pub mod futex;
 pub mod hooks;
+pub mod idle_poll;
 pub mod io_wait;
 
 use crate::arch::{apic, cpu};
@@ -963,7 +964,7 @@ pub fn schedule() {
             bkl::acquire();
             IDLE.get().store(false, Ordering::Release);
         } else {
-            cpu::wait_for_interrupt();
+            idle_poll::wait();
         }
         // Halted time is nobody's CPU time (a CPU timer may be checked next).
         c.run_since.set(crate::arch::cpu::rdtsc());

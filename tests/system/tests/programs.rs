@@ -190,6 +190,30 @@ fn a_redelivered_interrupt_is_reported() {
     .assert_output_lacks("=== calling");
 }
 
+/// The idle poll's maximum (`RUMPRUN_IDLE_POLL_US`, sched::idle_poll): a value that
+/// is not a number of microseconds up to 100000 is ignored with one line, and the
+/// program runs; 0 (no poll) runs it too.
+#[test]
+fn a_bad_idle_poll_setting_is_ignored_with_one_line() {
+    for bad in ["abc", "100001", "-5"] {
+        boot_c(
+            "hello.c",
+            Flavor::Musl,
+            &["-e", &format!("RUMPRUN_IDLE_POLL_US={bad}")],
+            &[],
+        )
+        .assert_status(0)
+        .assert_output_contains(&format!(
+            "rumprun: ignoring RUMPRUN_IDLE_POLL_US={bad} (want microseconds, 0 to 100000)"
+        ))
+        .assert_output_contains("Hello");
+    }
+    boot_c("hello.c", Flavor::Musl, &["-e", "RUMPRUN_IDLE_POLL_US=0"], &[])
+        .assert_status(0)
+        .assert_output_lacks("ignoring RUMPRUN_IDLE_POLL_US")
+        .assert_output_contains("Hello");
+}
+
 #[test]
 fn kernel_fault_report_names_the_kernel_function() {
     boot_c(

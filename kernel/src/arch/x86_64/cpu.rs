@@ -252,6 +252,30 @@ pub fn wait_for_interrupt() {
     unsafe { halt_until_interrupt() }
 }
 
+/// Spins with interrupts on until one is taken or `ticks` TSC ticks have passed; true
+/// when one was taken (its handler has run). The idle path's poll before it halts
+/// (`sched::idle_poll`): an interrupt reaches a running vCPU without the host's
+/// wake-up of a halted one.
+pub fn poll_idle(ticks: u64) -> bool {
+    let seen = super::trap::interrupts_taken();
+    let t0 = rdtsc();
+    // SAFETY: ring 0 may enable interrupts; their handlers run on their own stacks and
+    // save what they use. No memory clobber is declared off: the loop below must
+    // read the counter again after the handlers ran.
+    unsafe { asm!("sti", options(nostack)) };
+    let mut taken = false;
+    while rdtsc().wrapping_sub(t0) < ticks {
+        if super::trap::interrupts_taken() != seen {
+            taken = true;
+            break;
+        }
+        pause();
+    }
+    // SAFETY: as above; interrupts go back off, as the scheduler runs.
+    unsafe { asm!("cli", options(nostack)) };
+    taken || super::trap::interrupts_taken() != seen
+}
+
 /// For an interrupt taken at `rip` in kernel code: when that is the `hlt` of
 /// `wait_for_interrupt` (taken in `sti`'s interrupt shadow, which a vCPU does not
 /// always honour: seen on Xen nested under QEMU's TCG), the address to resume at

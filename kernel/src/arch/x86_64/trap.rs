@@ -8,6 +8,7 @@
 //! `main` installs at boot.
 
 use crate::mm::PageFault;
+use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Once;
 
 /// Saved registers, lowest address first, exactly as entry.S pushes them.
@@ -190,10 +191,22 @@ extern "C" fn kernel_gs_wrong(frame: &TrapFrame) -> ! {
     )
 }
 
+/// Interrupts (vectors 32 and up) taken so far, by all CPUs: how `cpu::poll_idle`
+/// knows that one came.
+static INTERRUPTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many interrupts have been taken (see `INTERRUPTS`).
+pub fn interrupts_taken() -> u64 {
+    INTERRUPTS.load(Ordering::Relaxed)
+}
+
 #[no_mangle]
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let from_program = frame.rip < super::paging::USER_END;
     let vector = frame.vector;
+    if vector >= 32 {
+        INTERRUPTS.fetch_add(1, Ordering::Relaxed);
+    }
     if !from_program {
         // An interrupt taken at the idle halt's `hlt` itself must not halt on return.
         if let Some(rip) = super::cpu::skip_halt(frame.rip) {
