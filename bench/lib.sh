@@ -50,6 +50,10 @@ qemu_base_cmd() {
 	[ -z "${TAP_NET:-}" ] ||
 		opts+=(-I "net0,vioif,tap,ifname=tap0,script=no,downscript=no" -W "net0,inet,static,$TAP_NET")
 	[ -z "${APP_RC:-}" ] || opts+=(-r "$APP_RC")
+	# UNI_ENV: words NAME=VALUE for the unikernel's environment (its kernel's knobs,
+	# e.g. RUMPRUN_IDLE_POLL_US=0 to compare); the Linux guest's command line is its own
+	local e
+	for e in ${UNI_ENV:-}; do opts+=(-e "$e"); done
 	line=$(rumprun -D "$PLATFORM" -i -M 64 "${opts[@]}" "$image" 2>/dev/null | grep '^qemu-system') || {
 		echo "bench/run: rumprun -D $PLATFORM gave no QEMU command" >&2
 		return 1
