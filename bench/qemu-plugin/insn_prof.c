@@ -2,8 +2,11 @@
  * test). Counts the guest instructions executed per translation block (by its start
  * address): every block gets an inline counter, so the count is exact and costs
  * the guest little. Argument out=PATH: whenever PATH.req appears, it writes one
- * line per block, "address instructions-executed instructions-in-block" (hex,
- * decimal, decimal), to PATH.dump and removes PATH.req; the caller diffs two dumps.
+ * line per block, "address instructions-executed instructions-in-block
+ * times-translated" (hex, then decimal), to PATH.dump and removes PATH.req; the
+ * caller diffs two dumps. A block translated again (its page written, e.g. code
+ * and data sharing a page, or the translation cache flushed) costs QEMU far more
+ * than executing it: the count shows whether that happens per request.
  *
  * QEMU 7.2's plugin API (version 1; Debian 12 ships no qemu-plugin.h): the few
  * declarations used are written out below, as that header has them. */
@@ -28,10 +31,10 @@ uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *);
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 /* An open-addressed table of blocks by start address (a block translated again
- * adds to the same counter). */
+ * adds to the same counters). */
 #define SLOTS (1 << 21)
 struct block {
-    uint64_t addr, executed, insns;
+    uint64_t addr, executed, insns, translated;
 };
 static struct block *table;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,6 +50,7 @@ static void translated(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         h = (h + 1) & (SLOTS - 1);
     table[h].addr = addr;
     table[h].insns = n;
+    table[h].translated++;
     pthread_mutex_unlock(&lock);
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &table[h].executed, n);
 }
@@ -63,8 +67,9 @@ static void *dumper(void *arg)
             FILE *f = fopen(tmp, "w");
             for (int i = 0; f && i < SLOTS; i++)
                 if (table[i].addr)
-                    fprintf(f, "%llx %llu %llu\n", (unsigned long long)table[i].addr,
-                            (unsigned long long)table[i].executed, (unsigned long long)table[i].insns);
+                    fprintf(f, "%llx %llu %llu %llu\n", (unsigned long long)table[i].addr,
+                            (unsigned long long)table[i].executed, (unsigned long long)table[i].insns,
+                            (unsigned long long)table[i].translated);
             if (f) {
                 fclose(f);
                 rename(tmp, dump);
