@@ -136,15 +136,20 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             .is_some_and(|c| c.env.iter().any(|e| e == "RUMPRUN_NET_OFFLOAD=0")),
     );
     // How long an idle CPU polls before it halts (sched::idle_poll).
+    let mut idle_poll_us = None;
     if let Some(c) = &cmdline_config {
         for value in c.env.iter().filter_map(|e| e.strip_prefix("RUMPRUN_IDLE_POLL_US=")) {
             match value.parse::<u64>() {
-                Ok(us) if us <= 100_000 => sched::idle_poll::set_max_us(us),
+                Ok(us) if us <= 100_000 => idle_poll_us = Some(us),
                 _ => kprintln!(
                     "rumprun: ignoring RUMPRUN_IDLE_POLL_US={value} (want microseconds, 0 to 100000)"
                 ),
             }
         }
+    }
+    let idle_poll_us = sched::idle_poll::configure(idle_poll_us);
+    if early_verbose && idle_poll_us > 0 {
+        kprintln!("rumprun: idle poll: up to {idle_poll_us} us before the CPU halts");
     }
     // The devices come before the rest of the config is used: without a config on
     // the command line, it is on a config drive.

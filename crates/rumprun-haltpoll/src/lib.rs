@@ -61,7 +61,10 @@ mod tests {
     use super::*;
 
     fn after(ns: u64, halted_ns: u64) -> u64 {
-        let mut w = Window { max_ns: 200_000, ns };
+        let mut w = Window {
+            max_ns: 200_000,
+            ns,
+        };
         w.missed(halted_ns);
         w.ns
     }
@@ -105,7 +108,10 @@ mod tests {
 
     #[test]
     fn a_small_maximum_caps_the_start_value() {
-        let mut w = Window { max_ns: 5_000, ns: 0 };
+        let mut w = Window {
+            max_ns: 5_000,
+            ns: 0,
+        };
         w.missed(100);
         assert_eq!(w.ns, 5_000);
     }

@@ -1,28 +1,42 @@
 //! The idle poll: the CPU, with nothing to run, spins a short while with interrupts on
 //! before it halts (`wait`). Under a hypervisor an interrupt for a halted vCPU first
-//! has to wake the host thread that runs it (26-31 µs measured under QEMU's TCG,
-//! docs/benchmarks-apps.md), where a running vCPU takes it at once: a server that
-//! answers one client at a time would wait that long on every request. Linux does
-//! the same in KVM guests (its haltpoll cpuidle governor). How long to spin, and how
+//! has to wake the host thread that runs it, where a running vCPU takes it at once: a
+//! server that answers one client at a time waits for that on every request. But the
+//! spin takes a host CPU that others may need: on this project's 2-core test machine
+//! (QEMU's TCG, the client on the same host) it made one-client redis slower, not
+//! faster (docs/benchmarks-apps.md, "Session 13: the idle poll"). So, as Linux (whose
+//! guest haltpoll is loaded only when KVM says the vCPU has a host CPU of its own), it
+//! is on only with that hint (`cpu::host_dedicates_cpus`), or when asked:
+//! `RUMPRUN_IDLE_POLL_US` sets the largest window (0: off). How long to spin, and how
 //! that adapts so that an idle machine does not spin, is `rumprun_haltpoll::Window`.
-//! `RUMPRUN_IDLE_POLL_US` sets the maximum (0: never poll). One CPU only: with
-//! several, `arch::smp::idle_wait` polls for a kick from another CPU instead.
+//! One CPU only: with several, `arch::smp::idle_wait` polls for a kick instead.
 
 use crate::arch::cpu;
 use crate::sync::SpinLock;
 use rumprun_haltpoll::{Window, DEFAULT_MAX_NS};
 
 /// The window (only the one CPU that idles here uses it; the lock is never contended).
-static WINDOW: SpinLock<Window> = SpinLock::new(Window::new(DEFAULT_MAX_NS));
+static WINDOW: SpinLock<Window> = SpinLock::new(Window::new(0));
 
-/// Sets the largest window, in microseconds (0 turns the poll off).
-pub fn set_max_us(us: u64) {
-    *WINDOW.lock() = Window::new(us.saturating_mul(1000));
+/// Sets the largest window: `us` microseconds when given (0 turns the poll off),
+/// else the default (on only when the host dedicates CPUs). Returns it, in µs.
+pub fn configure(us: Option<u64>) -> u64 {
+    let ns = match us {
+        Some(us) => us.saturating_mul(1000),
+        None if cpu::host_dedicates_cpus() => DEFAULT_MAX_NS,
+        None => 0,
+    };
+    *WINDOW.lock() = Window::new(ns);
+    ns / 1000
 }
 
 /// Waits for the next interrupt (taken, its handler run): polls first, then halts.
 pub fn wait() {
     let window = *WINDOW.lock();
+    if window.max_ns == 0 {
+        cpu::wait_for_interrupt();
+        return;
+    }
     if window.ns > 0 && cpu::poll_idle(window.ns * crate::time::tsc_hz() / 1_000_000_000) {
         return;
     }

@@ -192,7 +192,7 @@ fn a_redelivered_interrupt_is_reported() {
 
 /// The idle poll's maximum (`RUMPRUN_IDLE_POLL_US`, sched::idle_poll): a value that
 /// is not a number of microseconds up to 100000 is ignored with one line, and the
-/// program runs; 0 (no poll) runs it too.
+/// program runs; 0 (no poll) runs it too; a valid one turns the poll on.
 #[test]
 fn a_bad_idle_poll_setting_is_ignored_with_one_line() {
     for bad in ["abc", "100001", "-5"] {
@@ -208,9 +208,29 @@ fn a_bad_idle_poll_setting_is_ignored_with_one_line() {
         ))
         .assert_output_contains("Hello");
     }
-    boot_c("hello.c", Flavor::Musl, &["-e", "RUMPRUN_IDLE_POLL_US=0"], &[])
+    boot_c(
+        "hello.c",
+        Flavor::Musl,
+        &["-e", "RUMPRUN_IDLE_POLL_US=0"],
+        &[],
+    )
+    .assert_status(0)
+    .assert_output_lacks("ignoring RUMPRUN_IDLE_POLL_US")
+    .assert_output_contains("Hello");
+    // Asked for, it is on (RUMPRUN_VERBOSE says so); by default it is off here: QEMU's
+    // TCG gives no KVM hint that the vCPU has a host CPU of its own.
+    let verbose = ["-e", "RUMPRUN_VERBOSE=1"];
+    boot_c(
+        "hello.c",
+        Flavor::Musl,
+        &[&verbose[..], &["-e", "RUMPRUN_IDLE_POLL_US=150"]].concat(),
+        &[],
+    )
+    .assert_status(0)
+    .assert_output_contains("rumprun: idle poll: up to 150 us before the CPU halts");
+    boot_c("hello.c", Flavor::Musl, &verbose, &[])
         .assert_status(0)
-        .assert_output_lacks("ignoring RUMPRUN_IDLE_POLL_US")
+        .assert_output_lacks("idle poll")
         .assert_output_contains("Hello");
 }
 

@@ -252,6 +252,15 @@ pub fn wait_for_interrupt() {
     unsafe { halt_until_interrupt() }
 }
 
+/// Whether the hypervisor says each vCPU has a host CPU of its own: KVM's
+/// KVM_HINTS_REALTIME (CPUID 0x40000001 EDX bit 0, after the "KVMKVMKVM" signature;
+/// QEMU's `-cpu ...,kvm-hint-dedicated=on`), the hint Linux loads its guest haltpoll on.
+pub fn host_dedicates_cpus() -> bool {
+    let sig = cpuid(0x4000_0000, 0);
+    let kvm = [sig.ebx, sig.ecx, sig.edx] == [0x4b4d_564b, 0x564b_4d56, 0x4d];
+    kvm && sig.eax >= 0x4000_0001 && cpuid(0x4000_0001, 0).edx & 1 != 0
+}
+
 /// Spins with interrupts on until one is taken or `ticks` TSC ticks have passed; true
 /// when one was taken (its handler has run). The idle path's poll before it halts
 /// (`sched::idle_poll`): an interrupt reaches a running vCPU without the host's
