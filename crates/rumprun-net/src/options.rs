@@ -334,7 +334,12 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         {
             self.tcp_uncork(id);
         }
-        self.dirty = true;
+        // TCP_CORK queues nothing by itself (uncorking marks the stack dirty when it
+        // moved held bytes): nginx sets and clears it around every response, and a
+        // poll after each setting was a third of its polls per request.
+        if (level, name) != (IPPROTO_TCP, TCP_CORK) {
+            self.dirty = true;
+        }
         Ok(())
     }
 

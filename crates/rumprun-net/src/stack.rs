@@ -1117,6 +1117,23 @@ impl<D: Device> Stack<D> {
         });
         let orphans = &self.orphans;
         self.orphan_marks.retain(|(c, _)| orphans.contains(c));
+        changed | self.refresh()
+    }
+
+    /// After a socket call that queued nothing ([`Stack::needs_poll`] false), when the
+    /// last [`Stack::poll`] left nothing to do and no frame arrived since: recomputes
+    /// the readiness of the sockets the call reached (as a poll would) without driving
+    /// the interfaces, which would move nothing. Returns true when any readiness
+    /// changed; [`Stack::woken`] then says whom to wake.
+    pub fn settle(&mut self, now_ms: u64) -> bool {
+        self.now = Instant::from_millis(now_ms as i64);
+        self.woken = Woken::default();
+        self.refresh()
+    }
+
+    /// Recomputes readiness, sets `woken`; true when any socket's readiness changed.
+    fn refresh(&mut self) -> bool {
+        let mut changed = false;
         // Readiness is recomputed only for the sockets that may have moved (with 50
         // redis clients the walk over every socket was most of this poll's
         // instructions): the owners of the connections a frame, a call or a timer
@@ -1211,6 +1228,7 @@ impl<D: Device> Stack<D> {
                 if !t.corked.is_empty() && now - t.corked_since >= crate::tcp::CORK_MS {
                     let sk = set.get_mut::<tcp::Socket>(t.c.handle);
                     crate::tcp::push_corked(t, sk, true); // 200 ms: out it goes, as Linux
+                    self.dirty = true; // for the next poll, not one skipped as idle
                 }
                 if t.pushing && set.get::<tcp::Socket>(t.c.handle).send_queue() == 0 {
                     t.pushing = false;

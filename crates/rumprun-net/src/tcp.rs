@@ -448,6 +448,7 @@ impl<D: Device> Stack<D> {
         if len == 0 {
             return Ok(0);
         }
+        let queued = sk.send_queue();
         let n = if s.opts.cork {
             let Proto::Tcp(TcpState::Conn(t)) = &mut s.proto else {
                 unreachable!()
@@ -457,6 +458,7 @@ impl<D: Device> Stack<D> {
             if room == 0 {
                 // Nearly full: let what is held go rather than refuse with room left.
                 push_corked(t, sk, true);
+                self.dirty = true;
                 return Err(EAGAIN);
             }
             let n = len.min(room);
@@ -489,7 +491,11 @@ impl<D: Device> Stack<D> {
         if n == 0 {
             return Err(EAGAIN);
         }
-        self.dirty = true;
+        // Bytes that TCP_CORK only held (less than a segment) give a poll nothing to
+        // send: nginx's headers and small body, each corked until it uncorks.
+        if sk.send_queue() != queued {
+            self.dirty = true;
+        }
         Ok(n)
     }
 
