@@ -7,8 +7,9 @@
 //! Calls never block: they return EAGAIN/EINPROGRESS and the kernel waits on its I/O
 //! wait queue, which it notifies when `poll` returns true. Operations that queue
 //! packets (send, connect, close, recv opening the window...) mark the stack dirty:
-//! [`Stack::poll_at`] then answers "now", so the kernel should poll after each socket
-//! call (cheap when nothing moved).
+//! [`Stack::poll_at`] then answers "now", so the kernel polls after such a call; after
+//! one that left it clean (a corked write, a read that opens no window) it may only
+//! [`Stack::settle`] the readiness the call changed.
 //!
 //! Port model (TCP and UDP each have their own port space):
 //! * a socket *holds* its port strongly while bound, listening, or (UDP) open, and
