@@ -304,6 +304,12 @@ impl Visits {
         core::mem::swap(&mut self.list, other);
     }
 
+    /// Socket `idx`, taken from the swapped-out list but not visited, is listed
+    /// again (its bit is still set).
+    fn keep(&mut self, idx: u32) {
+        self.list.push(idx);
+    }
+
     /// Socket `idx` is being visited: a later [`Visits::add`] lists it again.
     #[inline]
     fn unlist(&mut self, idx: u32) {
@@ -1118,7 +1124,7 @@ impl<D: Device> Stack<D> {
         });
         let orphans = &self.orphans;
         self.orphan_marks.retain(|(c, _)| orphans.contains(c));
-        changed | self.refresh()
+        changed | self.refresh(false)
     }
 
     /// After a socket call that queued nothing ([`Stack::needs_poll`] false), when the
@@ -1129,11 +1135,14 @@ impl<D: Device> Stack<D> {
     pub fn settle(&mut self, now_ms: u64) -> bool {
         self.now = Instant::from_millis(now_ms as i64);
         self.woken = Woken::default();
-        self.refresh()
+        self.refresh(true)
     }
 
     /// Recomputes readiness, sets `woken`; true when any socket's readiness changed.
-    fn refresh(&mut self) -> bool {
+    /// `settling` (no interface was driven): a listener no call reached keeps the
+    /// readiness it had (only frames bring it connections) and stays listed for the
+    /// next poll.
+    fn refresh(&mut self, settling: bool) -> bool {
         let mut changed = false;
         // Readiness is recomputed only for the sockets that may have moved (with 50
         // redis clients the walk over every socket was most of this poll's
@@ -1147,6 +1156,14 @@ impl<D: Device> Stack<D> {
         self.visit.swap(&mut self.visiting);
         for k in 0..self.visiting.len() {
             let idx = self.visiting[k];
+            if settling
+                && self.socks[idx as usize].as_ref().is_some_and(|s| {
+                    !s.stale && matches!(s.proto, Proto::Tcp(TcpState::Listening(_)))
+                })
+            {
+                self.visit.keep(idx);
+                continue;
+            }
             self.visit.unlist(idx);
             if self.update(idx as usize) {
                 changed = true;
