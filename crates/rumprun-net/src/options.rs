@@ -315,6 +315,12 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         }
         self.marking |= marking;
         let s = self.sock_mut(id)?;
+        if (level, name) == (IPPROTO_TCP, TCP_CORK) && s.opts.cork {
+            // Corking is the stack's alone (smoltcp knows nothing of it): nginx sets
+            // it before every response, and applying the options to the connection
+            // cloned them and built a list each time.
+            return Ok(());
+        }
         // Apply what smoltcp knows to live sockets.
         let opts = s.opts.clone();
         let conns: alloc::vec::Vec<crate::stack::Conn> = match &s.proto {
