@@ -315,6 +315,12 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         }
         self.marking |= marking;
         let s = self.sock_mut(id)?;
+        if (level, name) == (IPPROTO_TCP, TCP_CORK) && s.opts.cork {
+            // Corking is the stack's alone (smoltcp knows nothing of it): nginx sets
+            // it before every response, and applying the options to the connection
+            // cloned them and built a list each time.
+            return Ok(());
+        }
         // Apply what smoltcp knows to live sockets.
         let opts = s.opts.clone();
         let conns: alloc::vec::Vec<crate::stack::Conn> = match &s.proto {
@@ -334,7 +340,12 @@ impl<D: smoltcp::phy::Device> crate::Stack<D> {
         {
             self.tcp_uncork(id);
         }
-        self.dirty = true;
+        // TCP_CORK queues nothing by itself (uncorking marks the stack dirty when it
+        // moved held bytes): nginx sets and clears it around every response, and a
+        // poll after each setting was a third of its polls per request.
+        if (level, name) != (IPPROTO_TCP, TCP_CORK) {
+            self.dirty = true;
+        }
         Ok(())
     }
 

@@ -7,8 +7,9 @@
 //! Calls never block: they return EAGAIN/EINPROGRESS and the kernel waits on its I/O
 //! wait queue, which it notifies when `poll` returns true. Operations that queue
 //! packets (send, connect, close, recv opening the window...) mark the stack dirty:
-//! [`Stack::poll_at`] then answers "now", so the kernel should poll after each socket
-//! call (cheap when nothing moved).
+//! [`Stack::poll_at`] then answers "now", so the kernel polls after such a call; after
+//! one that left it clean (a corked write, a read that opens no window) it may only
+//! [`Stack::settle`] the readiness the call changed.
 //!
 //! Port model (TCP and UDP each have their own port space):
 //! * a socket *holds* its port strongly while bound, listening, or (UDP) open, and
@@ -301,6 +302,12 @@ impl Visits {
     /// visited.
     fn swap(&mut self, other: &mut Vec<u32>) {
         core::mem::swap(&mut self.list, other);
+    }
+
+    /// Socket `idx`, taken from the swapped-out list but not visited, is listed
+    /// again (its bit is still set).
+    fn keep(&mut self, idx: u32) {
+        self.list.push(idx);
     }
 
     /// Socket `idx` is being visited: a later [`Visits::add`] lists it again.
@@ -1117,6 +1124,26 @@ impl<D: Device> Stack<D> {
         });
         let orphans = &self.orphans;
         self.orphan_marks.retain(|(c, _)| orphans.contains(c));
+        changed | self.refresh(false)
+    }
+
+    /// After a socket call that queued nothing ([`Stack::needs_poll`] false), when the
+    /// last [`Stack::poll`] left nothing to do and no frame arrived since: recomputes
+    /// the readiness of the sockets the call reached (as a poll would) without driving
+    /// the interfaces, which would move nothing. Returns true when any readiness
+    /// changed; [`Stack::woken`] then says whom to wake.
+    pub fn settle(&mut self, now_ms: u64) -> bool {
+        self.now = Instant::from_millis(now_ms as i64);
+        self.woken = Woken::default();
+        self.refresh(true)
+    }
+
+    /// Recomputes readiness, sets `woken`; true when any socket's readiness changed.
+    /// `settling` (no interface was driven): a listener no call reached keeps the
+    /// readiness it had (only frames bring it connections) and stays listed for the
+    /// next poll.
+    fn refresh(&mut self, settling: bool) -> bool {
+        let mut changed = false;
         // Readiness is recomputed only for the sockets that may have moved (with 50
         // redis clients the walk over every socket was most of this poll's
         // instructions): the owners of the connections a frame, a call or a timer
@@ -1129,6 +1156,14 @@ impl<D: Device> Stack<D> {
         self.visit.swap(&mut self.visiting);
         for k in 0..self.visiting.len() {
             let idx = self.visiting[k];
+            if settling
+                && self.socks[idx as usize].as_ref().is_some_and(|s| {
+                    !s.stale && matches!(s.proto, Proto::Tcp(TcpState::Listening(_)))
+                })
+            {
+                self.visit.keep(idx);
+                continue;
+            }
             self.visit.unlist(idx);
             if self.update(idx as usize) {
                 changed = true;
@@ -1211,6 +1246,7 @@ impl<D: Device> Stack<D> {
                 if !t.corked.is_empty() && now - t.corked_since >= crate::tcp::CORK_MS {
                     let sk = set.get_mut::<tcp::Socket>(t.c.handle);
                     crate::tcp::push_corked(t, sk, true); // 200 ms: out it goes, as Linux
+                    self.dirty = true; // for the next poll, not one skipped as idle
                 }
                 if t.pushing && set.get::<tcp::Socket>(t.c.handle).send_queue() == 0 {
                     t.pushing = false;

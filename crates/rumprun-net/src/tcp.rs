@@ -448,6 +448,7 @@ impl<D: Device> Stack<D> {
         if len == 0 {
             return Ok(0);
         }
+        let queued = sk.send_queue();
         let n = if s.opts.cork {
             let Proto::Tcp(TcpState::Conn(t)) = &mut s.proto else {
                 unreachable!()
@@ -457,6 +458,7 @@ impl<D: Device> Stack<D> {
             if room == 0 {
                 // Nearly full: let what is held go rather than refuse with room left.
                 push_corked(t, sk, true);
+                self.dirty = true;
                 return Err(EAGAIN);
             }
             let n = len.min(room);
@@ -489,7 +491,11 @@ impl<D: Device> Stack<D> {
         if n == 0 {
             return Err(EAGAIN);
         }
-        self.dirty = true;
+        // Bytes that TCP_CORK only held (less than a segment) give a poll nothing to
+        // send: nginx's headers and small body, each corked until it uncorks.
+        if sk.send_queue() != queued {
+            self.dirty = true;
+        }
         Ok(n)
     }
 
@@ -574,13 +580,24 @@ impl<D: Device> Stack<D> {
             return Err(EAGAIN);
         }
         if sk.recv_queue() > 0 && !buf.is_empty() {
+            // A read gives a poll something to send only when it opens the window
+            // enough for smoltcp to announce it (twice the last announced one): not
+            // while at least half the buffer was free before it (a request read from
+            // an almost empty buffer, as nginx's and redis's each are). A window
+            // announced since then is at least a quarter of the buffer, which keeps a
+            // sender going when the buffer holds 16 segments or more; a smaller
+            // buffer polls after every read, as all did.
+            let cap = sk.recv_capacity();
+            let was_free = cap - sk.recv_queue();
             let n = if flags & MSG_PEEK != 0 {
                 sk.peek_slice(buf)
             } else {
                 sk.recv_slice(buf)
             }
             .unwrap_or(0);
-            self.dirty = true;
+            if was_free < cap / 2 || cap < 16 * 1460 {
+                self.dirty = true;
+            }
             return done(n);
         }
         if let Some(e) = s.error.take() {

@@ -692,6 +692,44 @@ fn tcp_cork_holds_partial_segments_until_uncorked_full_or_200_ms() {
     );
 }
 
+/// nginx's calls per request (read, cork, corked writes, uncork) leave the stack
+/// clean until the uncork, so the kernel only settles readiness after them
+/// (`Stack::settle`) and polls once to send; settling updates the connection's
+/// readiness as a poll would and leaves the listener listed for the next poll.
+#[test]
+fn calls_that_queue_nothing_leave_the_stack_clean() {
+    let mut net = Net::new();
+    let (l, c, s) = connected(&mut net, 6250);
+    let on = 1i32.to_ne_bytes();
+    let off = 0i32.to_ne_bytes();
+    for round in 0..3 {
+        assert_eq!(net.a.send(c, b"GET / HTTP/1.1\r\n\r\n", None), Ok(18));
+        net.until(100, |n| n.b.ready_bits(s) & POLLIN != 0);
+        assert!(!net.b.needs_poll(), "round {round}: the poll left work");
+        let mut buf = [0u8; 1024];
+        assert_eq!(net.b.recv(s, &mut buf, 0).map(|r| r.len), Ok(18));
+        assert!(!net.b.needs_poll(), "a small read opens no window");
+        net.b.settle(net.now);
+        assert_eq!(net.b.ready_bits(s) & POLLIN, 0, "settled: read");
+        net.b.setsockopt(s, IPPROTO_TCP, TCP_CORK, &on).unwrap();
+        assert!(!net.b.needs_poll(), "setting the cork queues nothing");
+        assert_eq!(net.b.send(s, b"headers ", None), Ok(8));
+        assert_eq!(net.b.send(s, b"body", None), Ok(4));
+        assert!(!net.b.needs_poll(), "corked bytes queue nothing");
+        net.b.settle(net.now);
+        net.b.setsockopt(s, IPPROTO_TCP, TCP_CORK, &off).unwrap();
+        assert!(net.b.needs_poll(), "uncorking queues the held bytes");
+        net.run(5);
+        assert_eq!(drain(&mut net.a, c), b"headers body");
+    }
+    // A connection arriving while only settles ran still reaches the listener.
+    let c2 = tcp4(&mut net.a);
+    assert_eq!(net.a.connect(c2, v4(B_IP, 6250)), Err(EINPROGRESS));
+    net.b.settle(net.now);
+    net.until(1000, |n| n.b.ready_bits(l) & POLLIN != 0);
+    assert!(net.b.accept(l).is_ok());
+}
+
 /// send_room (what sendfile reads at most): the free send buffer, less what TCP_CORK
 /// holds; exactly what a send then takes. None for sockets a send takes nothing from.
 #[test]

@@ -154,18 +154,24 @@ pub fn init(hostname: &str, payload: &'static [u8]) -> Result<(), &'static str> 
     };
     let root_fs = Tmpfs::with_options(rumprun_vfs::makedev(0, 1), Arc::new(now), opts);
     let vfs = VFS.call_once(|| Vfs::new(root_fs));
-    boot_tree::populate(vfs, hostname.as_bytes())
-        .map_err(|_| "cannot create the boot file tree")?;
-    let root = vfs.root();
     let (files_left, bytes_left) = rumprun_image::cpio::entries(payload)
         .filter_map(Result::ok)
         .fold((0, 0), |(n, b), e| (n + 1, b + e.data.len() as u64));
-    let store = baked::store();
     *LOADING.lock() = Some(Loading {
         name: "",
         files_left,
         bytes_left,
     });
+    // The boot tree (/etc, /dev, /tmp...) comes first: with the least memory the
+    // launcher allows, it is what can run out (a kernel a few KiB larger moved the
+    // point), which is the same out-of-memory boot as a baked file's.
+    match boot_tree::populate(vfs, hostname.as_bytes()) {
+        Ok(_) => {}
+        Err(ENOSPC | ENOMEM) => out_of_memory_loading(),
+        Err(_) => return Err("cannot create the boot file tree"),
+    }
+    let root = vfs.root();
+    let store = baked::store();
     for entry in rumprun_image::cpio::entries_with_meta(payload) {
         let (e, meta) = entry.map_err(|_| "the baked payload is corrupt (bad cpio archive)")?;
         if let Some(l) = LOADING.lock().as_mut() {

@@ -92,16 +92,7 @@ fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     let changed = stack.poll(now);
     // Sent frames wait for the batch's kick (see `netdev::kick_pending`).
     netdev::schedule_kick(crate::time::monotonic_ns());
-    if changed {
-        // Threads blocked on one socket wake only for their socket's bit; poll,
-        // select and epoll waiters for any.
-        let woken = stack.woken();
-        if woken.all {
-            crate::fd::wait::notify();
-        } else if woken.sockets != 0 {
-            crate::fd::wait::notify_bits(woken.sockets);
-        }
-    }
+    wake_waiters(stack, changed);
     // Skippable also after a poll that changed something (it received a request,
     // sent a reply): its rounds ran until nothing moved, so unless it left work
     // queued, the next readiness check of the same scan (one per epoll entry) or
@@ -116,7 +107,31 @@ fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     changed
 }
 
-/// Runs `f` on the stack (created on first use), then polls it.
+/// Wakes the waiters of what the stack's last poll or settle changed.
+fn wake_waiters(stack: &Stack<Nic>, changed: bool) {
+    if changed {
+        // Threads blocked on one socket wake only for their socket's bit; poll,
+        // select and epoll waiters for any.
+        let woken = stack.woken();
+        if woken.all {
+            crate::fd::wait::notify();
+        } else if woken.sockets != 0 {
+            crate::fd::wait::notify_bits(woken.sockets);
+        }
+    }
+}
+
+/// Whether a poll at `now` (ms) would find nothing to do: the last one left nothing
+/// queued in this same millisecond and nothing was notified since (see LastPoll).
+fn idle_since_last_poll(now: u64) -> bool {
+    let last = LAST_POLL.lock();
+    last.idle_at_ms == now && last.notifications == crate::fd::wait::notifications()
+}
+
+/// Runs `f` on the stack (created on first use), then polls it; or, when `f` queued
+/// nothing and a poll would find nothing else to do, only settles the readiness `f`
+/// may have changed (nginx at one connection: its TCP_CORK settings and the corked
+/// writes of a response made half of its six polls per request).
 pub fn with<R>(f: impl FnOnce(&mut Stack<Nic>) -> R) -> R {
     let mut guard = STACK.lock();
     // smoltcp interfaces hold their IP reassembly and fragmentation buffers inline
@@ -127,7 +142,15 @@ pub fn with<R>(f: impl FnOnce(&mut Stack<Nic>) -> R) -> R {
     });
     stack.set_tcp_send_buffer(tcp_send_buffer()); // for a connect or listen in `f`
     let r = f(stack);
-    poll_stack(stack, now_ms());
+    let now = now_ms();
+    if !stack.needs_poll() && idle_since_last_poll(now) {
+        let changed = stack.settle(now);
+        wake_waiters(stack, changed);
+        // A call may have moved a timer (TCP_CORK's 200 ms, keep-alive): asked anew.
+        LAST_POLL.lock().next_timer_ms = None;
+    } else {
+        poll_stack(stack, now);
+    }
     r
 }
 
@@ -144,11 +167,8 @@ pub fn poll() {
     // A readiness check: the program is about to wait, or to learn it need not.
     netdev::kick_pending();
     let now = now_ms();
-    {
-        let last = LAST_POLL.lock();
-        if last.idle_at_ms == now && last.notifications == crate::fd::wait::notifications() {
-            return;
-        }
+    if idle_since_last_poll(now) {
+        return;
     }
     if let Some(stack) = STACK.lock().as_mut() {
         poll_stack(stack, now);

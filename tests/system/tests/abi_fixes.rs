@@ -243,6 +243,14 @@ fn tcp_cork_musl() {
     all_ok("tcp_cork.c", Flavor::Musl, &[]);
 }
 
+/// A reader that lets the window fill, then reads it in pieces of every size: every
+/// byte arrives and the writer never waits on a window update the stack skipped (it
+/// polls after a read only when the read may open the window).
+#[test]
+fn tcp_slow_reader_glibc() {
+    all_ok("tcp_slow_reader.c", Flavor::Glibc, &[]);
+}
+
 /// Argument checks and small calls from issue 20 item 6: scheduling queries,
 /// priorities, epoll_ctl on a file, fchdir, thread CPU clocks, pipe sizes, splice,
 /// clock_settime, chroot.
