@@ -90,9 +90,12 @@ fn bad_rc_runmode_stops_the_boot() {
 #[test]
 fn rc_list_in_hand_written_json_runs_its_programs() {
     let image = bake(&build_c("args.c", Flavor::Glibc));
+    // The foreground entry sleeps: the guest ends when it exits, stopping background
+    // programs, and nothing else makes the background one print first (it did not,
+    // twice in loaded full runs of session 13).
     let run = boot_with_config(
         &image,
-        r#"{"rc": [{"bin": "args-glibc", "argv": ["x y"], "runmode": "&"}, {"bin": "/bin/args-glibc", "argv": ["z"]}]}"#,
+        r#"{"rc": [{"bin": "args-glibc", "argv": ["x y"], "runmode": "&"}, {"bin": "/bin/args-glibc", "argv": ["z", "-sleep", "2"]}]}"#,
     );
     run.assert_status(0)
         .assert_stdout_line("argv[1]=[x y]")
