@@ -366,15 +366,15 @@ impl<D: Device> Iface<D> {
                 self.medium,
             );
             let sent = with_dev!(&mut self.dev, d => if marks.is_empty() {
-                sockets.egress(now, |set| {
+                sockets.egress(now, |set, next| {
                     let sent = egress_all(iface, &mut *d, set, now);
-                    (sent, iface.poll_at(now, set))
+                    (sent, next.then(|| iface.poll_at(now, set)).flatten())
                 })
             } else {
                 let mut d = crate::tclass::Marking { inner: d, marks, medium };
-                sockets.egress(now, |set| {
+                sockets.egress(now, |set, next| {
                     let sent = egress_all(iface, &mut d, set, now);
-                    (sent, iface.poll_at(now, set))
+                    (sent, next.then(|| iface.poll_at(now, set)).flatten())
                 })
             });
             if sent {
