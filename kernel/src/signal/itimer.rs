@@ -132,6 +132,9 @@ pub fn set(which: usize, value: u64, interval: u64) -> (u64, u64) {
     if which == ITIMER_REAL {
         REAL.arm(self::deadline());
     } else {
+        if deadline.is_some() {
+            crate::sched::cpu_timers_used();
+        }
         crate::sched::rearm_timer();
     }
     old
