@@ -138,7 +138,11 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     // How long an idle CPU polls before it halts (sched::idle_poll).
     let mut idle_poll_us = None;
     if let Some(c) = &cmdline_config {
-        for value in c.env.iter().filter_map(|e| e.strip_prefix("RUMPRUN_IDLE_POLL_US=")) {
+        for value in c
+            .env
+            .iter()
+            .filter_map(|e| e.strip_prefix("RUMPRUN_IDLE_POLL_US="))
+        {
             match value.parse::<u64>() {
                 Ok(us) if us <= 100_000 => idle_poll_us = Some(us),
                 _ => kprintln!(
