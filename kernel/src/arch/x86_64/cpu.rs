@@ -266,6 +266,10 @@ pub fn host_dedicates_cpus() -> bool {
 /// (`sched::idle_poll`): an interrupt reaches a running vCPU without the host's
 /// wake-up of a halted one.
 pub fn poll_idle(ticks: u64) -> bool {
+    super::trap::counting_interrupts(|| spin_until_interrupt(ticks))
+}
+
+fn spin_until_interrupt(ticks: u64) -> bool {
     let seen = super::trap::interrupts_taken();
     let t0 = rdtsc();
     // SAFETY: ring 0 may enable interrupts; their handlers run on their own stacks and

@@ -8,7 +8,7 @@
 //! `main` installs at boot.
 
 use crate::mm::PageFault;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use spin::Once;
 
 /// Saved registers, lowest address first, exactly as entry.S pushes them.
@@ -191,9 +191,20 @@ extern "C" fn kernel_gs_wrong(frame: &TrapFrame) -> ! {
     )
 }
 
-/// Interrupts (vectors 32 and up) taken so far, by all CPUs: how `cpu::poll_idle`
-/// knows that one came.
+/// Interrupts (vectors 32 and up) taken while some CPU polls (`POLLING`): how
+/// `cpu::poll_idle` knows that one came. Counted only then, so that the common case
+/// (no poll: it is off by default) costs every interrupt one read, not a shared write.
 static INTERRUPTS: AtomicU64 = AtomicU64::new(0);
+/// How many CPUs are in `cpu::poll_idle` now.
+static POLLING: AtomicU32 = AtomicU32::new(0);
+
+/// Counts interrupts (see `INTERRUPTS`) while `f` runs.
+pub fn counting_interrupts<R>(f: impl FnOnce() -> R) -> R {
+    POLLING.fetch_add(1, Ordering::SeqCst);
+    let r = f();
+    POLLING.fetch_sub(1, Ordering::SeqCst);
+    r
+}
 
 /// How many interrupts have been taken (see `INTERRUPTS`).
 pub fn interrupts_taken() -> u64 {
@@ -204,7 +215,7 @@ pub fn interrupts_taken() -> u64 {
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     let from_program = frame.rip < super::paging::USER_END;
     let vector = frame.vector;
-    if vector >= 32 {
+    if vector >= 32 && POLLING.load(Ordering::Relaxed) != 0 {
         INTERRUPTS.fetch_add(1, Ordering::Relaxed);
     }
     if !from_program {
