@@ -10,10 +10,16 @@
 //! buffer goes back whole once it is freed), so a burst of kernel allocations a
 //! program caused (socket buffers, a full pipe, 65530 mappings) does not keep the
 //! memory from programs for the rest of the VM's life.
+//!
+//! Small blocks go through free lists of their size class first ([`super::small`]):
+//! most of the kernel's allocations are a few dozen bytes that live for one system
+//! call, and a list push or pop costs a fraction of talc's malloc and free.
 
 use super::frames;
+use super::small::{class_layout, class_of, Lists};
 use crate::arch::paging::{phys_to_virt, PAGE_SIZE, PHYS_OFFSET};
-use core::alloc::Layout;
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::NonNull;
 use talc::{OomHandler, Span, Talc, Talck};
 
 /// Minimum growth step of the heap.
@@ -55,12 +61,84 @@ impl OomHandler for GrowFromFrames {
     }
 }
 
+/// The kernel heap: talc, with free lists of small blocks in front.
+struct Heap {
+    talc: Talck<spin::Mutex<()>, GrowFromFrames>,
+    /// Never held while `talc` is locked by the same path, except by `trim`, which
+    /// takes it inside talc's lock (so the order is always talc, then these).
+    small: spin::Mutex<Lists>,
+}
+
 #[global_allocator]
-static ALLOCATOR: Talck<spin::Mutex<()>, GrowFromFrames> = Talc::new(GrowFromFrames {
-    heaps: [Span::empty(); TRACKED],
-    count: 0,
-})
-.lock();
+static HEAP: Heap = Heap {
+    talc: Talc::new(GrowFromFrames {
+        heaps: [Span::empty(); TRACKED],
+        count: 0,
+    })
+    .lock(),
+    small: spin::Mutex::new(Lists::new()),
+};
+
+// SAFETY: small blocks are handed out once (popped from a list, or fresh from talc with
+// their class's layout) and go back to talc with that same layout; everything else is
+// talc's own GlobalAlloc.
+unsafe impl GlobalAlloc for Heap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match class_of(layout) {
+            Some(class) => {
+                let kept = self.small.lock().pop(class);
+                match kept {
+                    Some(block) => block.as_ptr(),
+                    // SAFETY: a class's layout has a non-zero size.
+                    None => unsafe { self.talc.alloc(class_layout(class)) },
+                }
+            }
+            // SAFETY: the caller's layout, as GlobalAlloc requires.
+            None => unsafe { self.talc.alloc(layout) },
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        match (class_of(layout), NonNull::new(ptr)) {
+            (Some(class), Some(block)) => {
+                // SAFETY: `ptr` was allocated with `layout`, so with its class's layout
+                // (see `alloc`), and the caller no longer uses it.
+                let kept = unsafe { self.small.lock().push(class, block) };
+                if !kept {
+                    // SAFETY: as above: it came from talc with this layout.
+                    unsafe { self.talc.dealloc(ptr, class_layout(class)) }
+                }
+            }
+            // SAFETY: `ptr` came from talc with `layout`.
+            _ => unsafe { self.talc.dealloc(ptr, layout) },
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: GlobalAlloc's contract: `new_size`, rounded up to `layout.align()`,
+        // does not overflow isize.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        match (class_of(layout), class_of(new_layout)) {
+            // SAFETY: both large: talc's own block, as talc gave it.
+            (None, None) => unsafe { self.talc.realloc(ptr, layout, new_size) },
+            // The block already has the room of its whole class.
+            (Some(old), Some(new)) if old == new => ptr,
+            _ => {
+                // SAFETY: a non-zero new layout (GlobalAlloc's contract).
+                let new = unsafe { self.alloc(new_layout) };
+                if !new.is_null() {
+                    // SAFETY: both blocks hold at least the smaller size and are
+                    // distinct allocations; the old one is freed with its layout.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                        self.dealloc(ptr, layout);
+                    }
+                }
+                new
+            }
+        }
+    }
+}
 
 /// The page-aligned run of addresses that holds `s` (empty for an empty span).
 fn pages_over(s: Span) -> (u64, u64) {
@@ -77,11 +155,17 @@ fn pages_over(s: Span) -> (u64, u64) {
 /// the frame allocator; returns how many. Called when program memory runs short
 /// (`frames::free_at_least`), and by the heap itself when it cannot grow.
 pub fn release() -> usize {
-    trim(&mut ALLOCATOR.lock())
+    trim(&mut HEAP.talc.lock())
 }
 
 /// `release` with the heap locked.
 fn trim(talc: &mut Talc<GrowFromFrames>) -> usize {
+    // The kept small blocks first, so that they do not hold whole pages.
+    let taken = HEAP.small.lock().take_all();
+    for (block, class) in taken {
+        // SAFETY: a kept block came from talc with its class's layout and is unused.
+        unsafe { talc.free(block, class_layout(class)) };
+    }
     let mut freed = 0;
     let mut i = 0;
     while i < talc.oom_handler.count {
@@ -135,7 +219,8 @@ pub fn init_early() {
     let base = (&raw mut EARLY_HEAP) as *mut u8;
     // SAFETY: EARLY_HEAP is a static used only as this heap memory, claimed once at boot.
     unsafe {
-        let _ = ALLOCATOR
+        let _ = HEAP
+            .talc
             .lock()
             .claim(Span::from_base_size(base, EARLY_HEAP_SIZE));
     }

@@ -3,6 +3,7 @@
 pub mod address_space;
 pub mod frames;
 pub mod heap;
+mod small;
 pub mod user;
 
 pub use address_space::{handle_page_fault, PageFault};
