@@ -23,58 +23,71 @@ pub struct Mount {
     pub root: InodeRef,
 }
 
+/// The keys of a mount's two directories, kept beside it: a path walk compares them at
+/// every step, and an inode's key is a call through its trait object.
+#[derive(Clone, Copy)]
+struct Keys {
+    covered: (u64, u64),
+    root: (u64, u64),
+}
+
 /// All mounts, in mount order.
 #[derive(Default)]
 pub struct MountTable {
     mounts: Vec<Mount>,
+    /// `keys[i]` are `mounts[i]`'s.
+    keys: Vec<Keys>,
 }
 
 impl MountTable {
     /// An empty table.
     pub const fn new() -> MountTable {
-        MountTable { mounts: Vec::new() }
+        MountTable {
+            mounts: Vec::new(),
+            keys: Vec::new(),
+        }
     }
 
     /// The root mounted directly on the directory with this key.
     pub fn mounted_on(&self, key: (u64, u64)) -> Option<InodeRef> {
-        self.mounts
-            .iter()
-            .rev()
-            .find(|m| m.covered.key() == key)
-            .map(|m| m.root.clone())
+        let i = self.keys.iter().rposition(|k| k.covered == key)?;
+        Some(self.mounts[i].root.clone())
     }
 
     /// If `key` is a mounted root: the directory it covers.
     pub fn covered_by(&self, key: (u64, u64)) -> Option<InodeRef> {
-        self.mounts
-            .iter()
-            .find(|m| m.root.key() == key)
-            .map(|m| m.covered.clone())
+        let i = self.keys.iter().position(|k| k.root == key)?;
+        Some(self.mounts[i].covered.clone())
     }
 
     /// Whether something is mounted on the directory with this key.
     pub fn is_mount_point(&self, key: (u64, u64)) -> bool {
-        self.mounts.iter().any(|m| m.covered.key() == key)
+        self.keys.iter().any(|k| k.covered == key)
     }
 
     /// Whether a file system with this root key is mounted.
     pub fn is_mounted_root(&self, key: (u64, u64)) -> bool {
-        self.mounts.iter().any(|m| m.root.key() == key)
+        self.keys.iter().any(|k| k.root == key)
     }
 
     /// Whether some mount covers a directory on the file system with device `dev`.
     pub fn has_mounts_on_dev(&self, dev: u64) -> bool {
-        self.mounts.iter().any(|m| m.covered.key().0 == dev)
+        self.keys.iter().any(|k| k.covered.0 == dev)
     }
 
     /// Adds a mount.
     pub fn add(&mut self, mount: Mount) {
+        self.keys.push(Keys {
+            covered: mount.covered.key(),
+            root: mount.root.key(),
+        });
         self.mounts.push(mount);
     }
 
     /// Removes the mount whose root has this key; returns it.
     pub fn remove_root(&mut self, key: (u64, u64)) -> Option<Mount> {
-        let i = self.mounts.iter().position(|m| m.root.key() == key)?;
+        let i = self.keys.iter().position(|k| k.root == key)?;
+        self.keys.remove(i);
         Some(self.mounts.remove(i))
     }
 

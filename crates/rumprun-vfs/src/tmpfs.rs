@@ -241,7 +241,9 @@ type NeedResult<T> = Result<T, Need>;
 
 struct DirData {
     parent: Weak<TmpNode>,
-    by_name: BTreeMap<Vec<u8>, u64>,
+    /// Name -> (position, node): a lookup is one search.
+    by_name: BTreeMap<Vec<u8>, (u64, Arc<TmpNode>)>,
+    /// Position (readdir's cookie) -> (name, node).
     by_pos: BTreeMap<u64, (Vec<u8>, Arc<TmpNode>)>,
     next_pos: u64,
 }
@@ -260,31 +262,35 @@ impl DirData {
     }
 
     fn get(&self, name: &[u8]) -> Option<Arc<TmpNode>> {
-        self.by_name.get(name).map(|pos| self.by_pos[pos].1.clone())
+        self.by_name.get(name).map(|(_, node)| node.clone())
     }
 
     /// Inserts or replaces `name` (a replaced entry moves to the end).
     fn insert(&mut self, name: &[u8], node: Arc<TmpNode>) {
-        if let Some(old) = self.by_name.remove(name) {
+        if let Some((old, _)) = self.by_name.remove(name) {
             self.by_pos.remove(&old);
         }
         let pos = self.next_pos;
         self.next_pos += 1;
-        self.by_name.insert(name.to_vec(), pos);
+        self.by_name.insert(name.to_vec(), (pos, node.clone()));
         self.by_pos.insert(pos, (name.to_vec(), node));
     }
 
     /// Replaces the node of an existing `name` in place.
     fn replace_in_place(&mut self, name: &[u8], node: Arc<TmpNode>) {
-        let pos = self.by_name[name];
+        let entry = self
+            .by_name
+            .get_mut(name)
+            .expect("replacing an existing name");
+        entry.1 = node.clone();
         self.by_pos
-            .get_mut(&pos)
+            .get_mut(&entry.0)
             .expect("by_name and by_pos agree")
             .1 = node;
     }
 
     fn remove(&mut self, name: &[u8]) -> Option<Arc<TmpNode>> {
-        let pos = self.by_name.remove(name)?;
+        let (pos, _) = self.by_name.remove(name)?;
         self.by_pos.remove(&pos).map(|(_, n)| n)
     }
 }
