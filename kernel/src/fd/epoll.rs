@@ -115,18 +115,21 @@ impl Epoll {
         out
     }
 
-    /// The earliest self-timed change and whether any file needs periodic polling.
-    pub fn wake_hints(&self) -> (Option<u64>, bool) {
+    /// The earliest self-timed change, whether any file needs periodic polling, and
+    /// whether any is `network_driven` (else a frame cannot make one ready).
+    pub fn wake_hints(&self) -> (Option<u64>, bool, bool) {
         let e = self.entries.lock();
         let mut deadline = None;
         let mut polling = false;
+        let mut network = false;
         for entry in e.values().filter(|x| !x.disabled) {
             if let Some(f) = entry.file.upgrade() {
                 deadline = super::wait::earliest(deadline, f.ops.next_deadline());
                 polling |= f.ops.needs_polling();
+                network |= f.ops.network_driven();
             }
         }
-        (deadline, polling)
+        (deadline, polling, network)
     }
 }
 

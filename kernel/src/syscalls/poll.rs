@@ -63,7 +63,8 @@ pub fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
         if ready > 0 || expired(deadline) || timeout_ns == Some(0) {
             return Ok(ready);
         }
-        if wait::wait(wake_hint(&files, deadline)) == Wake::Interrupted {
+        let network = files.iter().any(|f| f.ops.network_driven());
+        if wait::wait_for(network, wake_hint(&files, deadline)) == Wake::Interrupted {
             return Err(ERESTARTNOHAND); // EINTR; poll is never restarted
         }
     }
@@ -139,7 +140,8 @@ pub fn select(nfds: u64, rfds: u64, wfds: u64, efds: u64, timeout_ns: Option<u64
             return Ok(count);
         }
         let just_files: Vec<Arc<OpenFile>> = files.iter().map(|(_, f)| f.clone()).collect();
-        if wait::wait(wake_hint(&just_files, deadline)) == Wake::Interrupted {
+        let network = just_files.iter().any(|f| f.ops.network_driven());
+        if wait::wait_for(network, wake_hint(&just_files, deadline)) == Wake::Interrupted {
             return Err(ERESTARTNOHAND);
         }
     }
@@ -226,7 +228,7 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
             }
             return Ok(ready.len() as u64);
         }
-        let (timer, polling) = e.wake_hints();
+        let (timer, polling, network) = e.wake_hints();
         let mut d = wait::earliest(deadline, timer);
         if polling {
             d = wait::earliest(
@@ -234,7 +236,7 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
                 Some(crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS),
             );
         }
-        if wait::wait(d) == Wake::Interrupted {
+        if wait::wait_for(network, d) == Wake::Interrupted {
             return Err(ERESTARTNOHAND); // epoll_wait gives EINTR, never restarted
         }
     }
