@@ -217,8 +217,9 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
     let e = ep.ops.as_any().downcast_ref::<Epoll>().unwrap();
     user::check_writable(events, max as usize * 12)?;
     let deadline = timeout_ns.map(|t| crate::time::monotonic_ns().saturating_add(t));
+    let mut ready = e.take_buffer();
     loop {
-        let ready = e.collect(max as usize);
+        let hints = e.collect(max as usize, &mut ready);
         if !ready.is_empty() || expired(deadline) || timeout_ns == Some(0) {
             for (i, (ev, data)) in ready.iter().enumerate() {
                 let mut raw = [0u8; 12];
@@ -226,17 +227,18 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
                 raw[4..].copy_from_slice(&data.to_ne_bytes());
                 user::write(events + i as u64 * 12, raw)?;
             }
-            return Ok(ready.len() as u64);
+            let n = ready.len() as u64;
+            e.put_buffer(ready);
+            return Ok(n);
         }
-        let (timer, polling, network) = e.wake_hints();
-        let mut d = wait::earliest(deadline, timer);
-        if polling {
+        let mut d = wait::earliest(deadline, hints.deadline);
+        if hints.polling {
             d = wait::earliest(
                 d,
                 Some(crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS),
             );
         }
-        if wait::wait_for(network, d) == Wake::Interrupted {
+        if wait::wait_for(hints.network, d) == Wake::Interrupted {
             return Err(ERESTARTNOHAND); // epoll_wait gives EINTR, never restarted
         }
     }
