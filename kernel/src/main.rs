@@ -65,7 +65,7 @@ fn install_hooks() {
         deadlock: process::deadlock,
     });
     // Cards wake the I/O wait queue (drivers sit below fd and do not call it).
-    drivers::netdev::set_frame_hook(fd::wait::notify);
+    drivers::netdev::set_frame_hook(fd::wait::notify_frame);
 }
 
 #[no_mangle]

@@ -30,6 +30,8 @@ struct Entry {
 pub struct Epoll {
     /// Keyed by fd number and the open file's address, as Linux keys (fd, file).
     entries: Mutex<BTreeMap<(u64, usize), Entry>>,
+    /// `collect`'s buffer between waits (`take_buffer`).
+    buffer: Mutex<Vec<(u32, u64)>>,
 }
 
 fn key(fd: u64, file: &Arc<OpenFile>) -> (u64, usize) {
@@ -40,7 +42,9 @@ impl Epoll {
     pub fn add(&self, fd: u64, file: &Arc<OpenFile>, events: u32, data: u64) -> Result<(), Errno> {
         let mut e = self.entries.lock();
         let k = key(fd, file);
-        if e.contains_key(&k) {
+        // An entry of a closed file (not yet dropped by `collect`) whose fd and
+        // address a new file took is replaced.
+        if e.get(&k).is_some_and(|old| old.file.strong_count() > 0) {
             return Err(EEXIST);
         }
         e.insert(
@@ -80,22 +84,33 @@ impl Epoll {
             .ok_or(ENOENT)
     }
 
-    /// Up to `max` ready (events, data) pairs, marking edge-triggered and one-shot
-    /// entries as reported.
-    pub fn collect(&self, max: usize) -> Vec<(u32, u64)> {
-        let mut out = Vec::new();
+    /// Puts up to `max` ready (events, data) pairs in `out` (cleared first), marking
+    /// edge-triggered and one-shot entries as reported. One walk of the entries: while
+    /// none is ready it also gathers what a wait needs (`Hints`), and it drops the
+    /// entries of closed files only when it met one (each epoll_wait walked the entries
+    /// three times: to drop, to collect, and again for the hints of its wait).
+    pub fn collect(&self, max: usize, out: &mut Vec<(u32, u64)>) -> Hints {
+        out.clear();
+        let mut hints = Hints::default();
+        let mut closed = false;
         let mut e = self.entries.lock();
-        e.retain(|_, entry| entry.file.strong_count() > 0);
         for entry in e.values_mut() {
             if out.len() >= max {
                 break;
             }
             if entry.disabled {
+                closed |= entry.file.strong_count() == 0;
                 continue;
             }
             let Some(file) = entry.file.upgrade() else {
+                closed = true;
                 continue;
             };
+            if out.is_empty() {
+                hints.deadline = super::wait::earliest(hints.deadline, file.ops.next_deadline());
+                hints.polling |= file.ops.needs_polling();
+                hints.network |= file.ops.network_driven();
+            }
             let ready = file.ops.poll() & ((entry.events & !CONTROL_BITS) | POLLERR | POLLHUP);
             if ready == 0 {
                 continue;
@@ -112,22 +127,34 @@ impl Epoll {
             }
             out.push((ready, entry.data));
         }
-        out
+        if closed {
+            e.retain(|_, entry| entry.file.strong_count() > 0);
+        }
+        hints
     }
 
-    /// The earliest self-timed change and whether any file needs periodic polling.
-    pub fn wake_hints(&self) -> (Option<u64>, bool) {
-        let e = self.entries.lock();
-        let mut deadline = None;
-        let mut polling = false;
-        for entry in e.values().filter(|x| !x.disabled) {
-            if let Some(f) = entry.file.upgrade() {
-                deadline = super::wait::earliest(deadline, f.ops.next_deadline());
-                polling |= f.ops.needs_polling();
-            }
-        }
-        (deadline, polling)
+    /// The buffer `collect` fills, kept between calls (`put_buffer`) so that a wait
+    /// allocates nothing once it has room.
+    pub fn take_buffer(&self) -> Vec<(u32, u64)> {
+        core::mem::take(&mut *self.buffer.lock())
     }
+
+    /// Gives back the buffer of `take_buffer`.
+    pub fn put_buffer(&self, buf: Vec<(u32, u64)>) {
+        *self.buffer.lock() = buf;
+    }
+}
+
+/// What an epoll_wait that found nothing ready waits for (of the entries `collect`
+/// looked at).
+#[derive(Default)]
+pub struct Hints {
+    /// The earliest self-timed change (timerfd).
+    pub deadline: Option<u64>,
+    /// A file needs periodic polling.
+    pub polling: bool,
+    /// A file is `network_driven` (else no frame can make one ready).
+    pub network: bool,
 }
 
 impl FileOps for Epoll {

@@ -22,6 +22,9 @@ impl EventFd {
 }
 
 impl FileOps for EventFd {
+    fn network_driven(&self) -> bool {
+        false
+    }
     fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         if buf.len() < 8 {
             return Err(EINVAL);

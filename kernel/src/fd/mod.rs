@@ -87,6 +87,12 @@ pub trait FileOps: Send + Sync + Any {
     fn next_deadline(&self) -> Option<u64> {
         None
     }
+    /// Whether a network card's frame or a socket event (`wait::notify_bits`) may
+    /// change this file's readiness: a poll, select or epoll over files that all say no
+    /// sleeps through them (`wait::wait_files`). Yes unless the file says otherwise.
+    fn network_driven(&self) -> bool {
+        true
+    }
     /// Whether readiness can change without any other file changing (console input,
     /// which arrives without interrupts): pollers re-check it periodically.
     fn needs_polling(&self) -> bool {

@@ -124,6 +124,9 @@ fn stat(ino: u64) -> Result<Stat, Errno> {
 }
 
 impl FileOps for ReadEnd {
+    fn network_driven(&self) -> bool {
+        false
+    }
     fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         let mut s = self.0.shared.lock();
         if s.buf.is_empty() {
@@ -171,6 +174,9 @@ impl FileOps for ReadEnd {
 }
 
 impl FileOps for WriteEnd {
+    fn network_driven(&self) -> bool {
+        false
+    }
     fn is_stream(&self) -> bool {
         true
     }

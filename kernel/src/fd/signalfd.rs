@@ -51,6 +51,9 @@ fn encode(info: &SigInfo) -> [u8; SIGINFO_SIZE] {
 }
 
 impl FileOps for SignalFd {
+    fn network_driven(&self) -> bool {
+        false
+    }
     fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         if buf.len() < SIGINFO_SIZE {
             return Err(EINVAL);

@@ -70,6 +70,9 @@ impl TimerFd {
 }
 
 impl FileOps for TimerFd {
+    fn network_driven(&self) -> bool {
+        false
+    }
     fn read(&self, _file: &OpenFile, buf: &mut [u8]) -> Result<usize, Errno> {
         if buf.len() < 8 {
             return Err(EINVAL);

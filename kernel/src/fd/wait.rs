@@ -10,7 +10,20 @@
 use crate::errno::{Errno, EAGAIN, EINTR, ERESTARTSYS};
 use crate::sched::Wake;
 
-pub use crate::sched::io_wait::{notifications, notify, notify_bits, wait, wait_bits};
+pub use crate::sched::io_wait::{
+    notifications, notify, notify_bits, notify_frame, wait, wait_bits, wait_files,
+};
+
+/// Waits as a poll, select or epoll over files does: with `network` (one of them is
+/// `FileOps::network_driven`) for any file's change (`wait`), else only for a
+/// change of a file that is not a socket (`wait_files`).
+pub fn wait_for(network: bool, deadline: Option<u64>) -> Wake {
+    if network {
+        wait(deadline)
+    } else {
+        wait_files(deadline)
+    }
+}
 
 /// How often waiters re-check files that need polling (console input).
 pub const POLL_INTERVAL_NS: u64 = 10_000_000;

@@ -690,16 +690,20 @@ fn home(t: &Thread, me: u32) -> u32 {
 /// CPU other than this one is interrupted, to take it from its halt or, busy, to
 /// reschedule (only it may run the thread).
 fn enqueue(s: &mut Scheduler, tid: Tid) {
-    let me = crate::sync::cpu_id();
-    let Some(t) = s.threads.get_mut(&tid) else {
-        return;
-    };
+    if let Some(t) = s.threads.get_mut(&tid) {
+        enqueue_thread(&mut s.queues, tid, t);
+    }
+}
+
+/// As `enqueue`, for thread `tid` at hand (`t`).
+fn enqueue_thread(queues: &mut [VecDeque<Tid>; MAX_CPUS], tid: Tid, t: &mut Thread) {
     if t.queued || t.state != State::Runnable {
         return;
     }
+    let me = crate::sync::cpu_id();
     t.queued = true;
     let c = home(t, me);
-    s.queues[c as usize].push_back(tid);
+    queues[c as usize].push_back(tid);
     if c != me {
         crate::arch::smp::kick(c);
     }
@@ -955,15 +959,22 @@ pub fn schedule() {
         }
         let deadline = earliest_deadline(&s);
         arm_timer(&s, now);
-        // A runnable thread this CPU may not take (another CPU runs it, or will: its
-        // affinity) may still wake the blocked ones.
-        let running_elsewhere = s.threads.values().any(|t| t.state == State::Runnable);
-        let blocked = (deadline.is_none() && !running_elsewhere).then(|| {
-            s.threads
-                .values()
-                .filter(|t| t.state == State::Blocked)
-                .count()
-        });
+        // With no deadline to wake it, are all threads blocked? Not when a runnable
+        // thread this CPU may not take (another CPU runs it, or will: its affinity)
+        // may still wake the blocked ones. (Asked only then: two walks of the thread
+        // table per halt otherwise.)
+        let blocked = deadline
+            .is_none()
+            .then(|| {
+                let running_elsewhere = s.threads.values().any(|t| t.state == State::Runnable);
+                (!running_elsewhere).then(|| {
+                    s.threads
+                        .values()
+                        .filter(|t| t.state == State::Blocked)
+                        .count()
+                })
+            })
+            .flatten();
         // Unlocked while halted: the interrupt that ends the halt may wake threads.
         drop(s);
         if let Some(blocked) = blocked.filter(|_| !io_wait::device_may_wake()) {
@@ -985,35 +996,35 @@ pub fn schedule() {
     };
     c.slice_start.set(now);
     c.current.set(next);
-    if next != prev {
-        if let Some(p) = s.threads.get_mut(&prev) {
-            // Another CPU may pick it once this one is off its stack: the switch below
-            // ends before this CPU lets go of the big kernel lock.
-            p.on_cpu = None;
-        }
-        // Still runnable (preempted, yielding, moved by its affinity): to the back of
-        // a run queue, an idle CPU's if there is one; before the timer is armed, which
-        // ends `next`'s time slice for it if it waits here.
-        enqueue(&mut s, prev);
-    }
-    arm_timer(&s, now);
-    // Time spent halted while nothing ran is nobody's CPU time.
-    c.run_since.set(crate::arch::cpu::rdtsc());
     if next == prev {
+        arm_timer(&s, now);
+        // Time spent halted while nothing ran is nobody's CPU time.
+        c.run_since.set(crate::arch::cpu::rdtsc());
         return;
     }
     let prev_fs = cpu::rdmsr(cpu::MSR_FS_BASE);
     let prev_gs = crate::arch::percpu::user_gs_base();
-    let save = match s.threads.get_mut(&prev) {
+    // One look-up of the thread left for all it needs here.
+    let sm = &mut *s;
+    let save = match sm.threads.get_mut(&prev) {
         Some(p) => {
+            // Another CPU may pick it once this one is off its stack: the switch below
+            // ends before this CPU lets go of the big kernel lock.
+            p.on_cpu = None;
             p.fs_base = prev_fs;
             p.gs_base = prev_gs;
+            // Still runnable (preempted, yielding, moved by its affinity): to the back
+            // of a run queue, an idle CPU's if there is one; before the timer is armed,
+            // which ends `next`'s time slice for it if it waits here.
+            enqueue_thread(&mut sm.queues, prev, p);
             // The Thread is boxed: this address stays valid after the guard is dropped.
             &mut p.ksp as *mut u64
         }
         // From the idle context.
         None => IDLE_KSP.get().as_ptr(),
     };
+    arm_timer(&s, now);
+    c.run_since.set(crate::arch::cpu::rdtsc());
     if next == 0 {
         drop(s);
         let idle = IDLE_KSP.get().get();

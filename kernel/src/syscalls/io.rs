@@ -106,13 +106,70 @@ pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
 const GATHER_MAX: usize = 16 << 20;
 const GATHER_MIN: usize = 64 << 10;
 
-pub(super) fn gather(iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
+pub(super) fn gather(iov: u64, count: u64) -> Result<Gathered, Errno> {
+    // A few iovecs and a small total (memcached's replies: sendmsg of a few short
+    // pieces) go on the stack: three heap allocations per call otherwise (the raw
+    // iovec array, its pairs, the data).
+    if count <= IOV_INLINE as u64 {
+        let mut raw = [0u8; IOV_INLINE * 16];
+        let raw = &mut raw[..count as usize * 16];
+        user::copy_in(raw, iov)?;
+        let mut pairs = [(0u64, 0u64); IOV_INLINE];
+        let mut total = 0u64;
+        for (pair, c) in pairs.iter_mut().zip(raw.chunks_exact(16)) {
+            let word = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().unwrap());
+            *pair = (word(0), word(8));
+            // As Linux: a total length beyond ssize_t is EINVAL.
+            total = total
+                .checked_add(pair.1)
+                .filter(|&t| t <= isize::MAX as u64)
+                .ok_or(EINVAL)?;
+        }
+        if total as usize <= GATHER_SMALL {
+            let mut data = [0u8; GATHER_SMALL];
+            let at = gather_into(&pairs[..count as usize], &mut data[..total as usize])?;
+            return Ok(Gathered::Small(data, at));
+        }
+    }
     let iov = iovecs(iov, count)?;
     let total = iov.iter().map(|v| v.1 as usize).sum::<usize>();
     let mut data = transfer::buffer(total.min(GATHER_MAX), GATHER_MIN)?;
+    let at = gather_into(&iov, &mut data)?;
+    data.truncate(at);
+    Ok(Gathered::Big(data))
+}
+
+/// At most this many iovecs of a `gather` are read onto the stack.
+const IOV_INLINE: usize = 8;
+/// At most this many bytes of a `gather` go on the stack.
+const GATHER_SMALL: usize = 512;
+
+/// What `gather` gathered: on the stack (its first `.1` bytes) or on the heap.
+// The small variant's size is the point, as for `transfer::Bounce`.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Gathered {
+    Small([u8; GATHER_SMALL], usize),
+    Big(Vec<u8>),
+}
+
+impl core::ops::Deref for Gathered {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Gathered::Small(data, len) => &data[..*len],
+            Gathered::Big(data) => data,
+        }
+    }
+}
+
+/// Copies the buffers of `iov` in order into `data` until it is full; the bytes
+/// copied (only those before the first that cannot be read). EFAULT when there are
+/// bytes to copy but the first cannot be read.
+fn gather_into(iov: &[(u64, u64)], data: &mut [u8]) -> Result<usize, Errno> {
     let cap = data.len();
+    let total = iov.iter().map(|v| v.1 as usize).sum::<usize>();
     let mut at = 0;
-    for (base, len) in iov {
+    for &(base, len) in iov {
         let n = (len as usize).min(cap - at);
         let got = crate::mm::user::copy_in_partial(&mut data[at..at + n], base);
         at += got;
@@ -123,8 +180,7 @@ pub(super) fn gather(iov: u64, count: u64) -> Result<Vec<u8>, Errno> {
     if total > 0 && at == 0 {
         return Err(EFAULT);
     }
-    data.truncate(at);
-    Ok(data)
+    Ok(at)
 }
 
 /// Copies `data` out over the buffers of `iov` in order (a vectored read).

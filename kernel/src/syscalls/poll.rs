@@ -63,7 +63,8 @@ pub fn poll(fds: u64, nfds: u64, timeout_ns: Option<u64>) -> SysResult {
         if ready > 0 || expired(deadline) || timeout_ns == Some(0) {
             return Ok(ready);
         }
-        if wait::wait(wake_hint(&files, deadline)) == Wake::Interrupted {
+        let network = files.iter().any(|f| f.ops.network_driven());
+        if wait::wait_for(network, wake_hint(&files, deadline)) == Wake::Interrupted {
             return Err(ERESTARTNOHAND); // EINTR; poll is never restarted
         }
     }
@@ -139,7 +140,8 @@ pub fn select(nfds: u64, rfds: u64, wfds: u64, efds: u64, timeout_ns: Option<u64
             return Ok(count);
         }
         let just_files: Vec<Arc<OpenFile>> = files.iter().map(|(_, f)| f.clone()).collect();
-        if wait::wait(wake_hint(&just_files, deadline)) == Wake::Interrupted {
+        let network = just_files.iter().any(|f| f.ops.network_driven());
+        if wait::wait_for(network, wake_hint(&just_files, deadline)) == Wake::Interrupted {
             return Err(ERESTARTNOHAND);
         }
     }
@@ -215,8 +217,9 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
     let e = ep.ops.as_any().downcast_ref::<Epoll>().unwrap();
     user::check_writable(events, max as usize * 12)?;
     let deadline = timeout_ns.map(|t| crate::time::monotonic_ns().saturating_add(t));
+    let mut ready = e.take_buffer();
     loop {
-        let ready = e.collect(max as usize);
+        let hints = e.collect(max as usize, &mut ready);
         if !ready.is_empty() || expired(deadline) || timeout_ns == Some(0) {
             for (i, (ev, data)) in ready.iter().enumerate() {
                 let mut raw = [0u8; 12];
@@ -224,17 +227,18 @@ pub fn epoll_wait(epfd: u64, events: u64, max: u64, timeout_ns: Option<u64>) -> 
                 raw[4..].copy_from_slice(&data.to_ne_bytes());
                 user::write(events + i as u64 * 12, raw)?;
             }
-            return Ok(ready.len() as u64);
+            let n = ready.len() as u64;
+            e.put_buffer(ready);
+            return Ok(n);
         }
-        let (timer, polling) = e.wake_hints();
-        let mut d = wait::earliest(deadline, timer);
-        if polling {
+        let mut d = wait::earliest(deadline, hints.deadline);
+        if hints.polling {
             d = wait::earliest(
                 d,
                 Some(crate::time::monotonic_ns() + wait::POLL_INTERVAL_NS),
             );
         }
-        if wait::wait(d) == Wake::Interrupted {
+        if wait::wait_for(hints.network, d) == Wake::Interrupted {
             return Err(ERESTARTNOHAND); // epoll_wait gives EINTR, never restarted
         }
     }

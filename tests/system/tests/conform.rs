@@ -63,6 +63,24 @@ fn threads_blocked_on_idle_sockets_do_not_slow_a_busy_one_musl() {
     socket_waiters(Flavor::Musl);
 }
 
+// ---- threads waiting for an eventfd or a pipe alone sleep through socket traffic ----
+
+fn file_waiters(flavor: Flavor) {
+    boot_ok("file_waiters.c", flavor).assert_stdout_line(
+        "ok: waiters on an eventfd or a pipe alone sleep through socket traffic and wake for their file",
+    );
+}
+
+#[test]
+fn waiters_on_an_eventfd_or_pipe_alone_sleep_through_socket_traffic_glibc() {
+    file_waiters(Flavor::Glibc);
+}
+
+#[test]
+fn waiters_on_an_eventfd_or_pipe_alone_sleep_through_socket_traffic_musl() {
+    file_waiters(Flavor::Musl);
+}
+
 // ---- statfs of the root tmpfs ----
 
 fn statfs_tmpfs(flavor: Flavor) {
