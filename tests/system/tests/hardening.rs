@@ -132,7 +132,10 @@ fn too_little_memory_for_the_baked_files_is_one_clear_line() {
         // after them: either way one clear line naming what did not fit and -M.
         run.assert_status(137)
             .assert_output_contains("rumprun: out of memory loading ");
-        if run.all_output().contains("rumprun: out of memory loading /") {
+        if run
+            .all_output()
+            .contains("rumprun: out of memory loading /")
+        {
             run.assert_output_contains("use rumprun -M ");
             oom += 1;
         } else {
