@@ -11,12 +11,17 @@
 //! that adapts so that an idle machine does not spin, is `rumprun_haltpoll::Window`.
 //! One CPU only: with several, `arch::smp::idle_wait` polls for a kick instead.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use crate::arch::cpu;
 use crate::sync::SpinLock;
 use rumprun_haltpoll::{Window, DEFAULT_MAX_NS};
 
 /// The window (only the one CPU that idles here uses it; the lock is never contended).
 static WINDOW: SpinLock<Window> = SpinLock::new(Window::new(0));
+/// Whether the window may open at all (its largest size is not 0): when it may not,
+/// as by default, a halt reads this flag, not the lock.
+static ON: AtomicBool = AtomicBool::new(false);
 
 /// Sets the largest window: `us` microseconds when given (0 turns the poll off),
 /// else the default (on only when the host dedicates CPUs). Returns it, in µs.
@@ -27,11 +32,16 @@ pub fn configure(us: Option<u64>) -> u64 {
         None => 0,
     };
     *WINDOW.lock() = Window::new(ns);
+    ON.store(ns > 0, Ordering::Relaxed);
     ns / 1000
 }
 
 /// Waits for the next interrupt (taken, its handler run): polls first, then halts.
 pub fn wait() {
+    if !ON.load(Ordering::Relaxed) {
+        cpu::wait_for_interrupt();
+        return;
+    }
     let window = *WINDOW.lock();
     if window.max_ns == 0 {
         cpu::wait_for_interrupt();
