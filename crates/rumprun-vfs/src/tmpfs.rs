@@ -533,22 +533,28 @@ impl FileData {
             let pos = offset + done as u64;
             let (idx, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
             let chunk = (PAGE_SIZE - in_page).min(n - done);
-            match (self.pages.get(&idx), self.backed(idx)) {
+            match (self.pages.get(&idx), &self.backing) {
                 (Some(p), _) => p.read_with(&hooks, in_page, &mut buf[done..done + chunk]),
-                (None, Some((store, sp))) => {
-                    let mut end = idx + 1;
-                    while end <= last && self.backed(end).is_some() {
-                        end += 1;
-                    }
+                (None, Some(b)) if idx < b.count => {
+                    // The store's run: to the next page of the file's own, the end of
+                    // the backing or of the copy (two searches a run, not per page).
+                    let own = self
+                        .pages
+                        .range(idx + 1..)
+                        .next()
+                        .map_or(u64::MAX, |(&k, _)| k);
+                    let end = own.min(b.count).min(last + 1);
                     let run = ((end * PAGE_SIZE as u64 - pos) as usize).min(n - done);
-                    let got = store.read_cached(sp, in_page, &mut buf[done..done + run]);
+                    let got =
+                        b.store
+                            .read_cached(b.first + idx, in_page, &mut buf[done..done + run]);
                     done += got;
                     if got < run {
                         break;
                     }
                     continue;
                 }
-                (None, None) => buf[done..done + chunk].fill(0),
+                _ => buf[done..done + chunk].fill(0),
             }
             done += chunk;
         }
