@@ -18,38 +18,16 @@ memcpy:
     cmp $256, %rdx
     jb 2f
 1:
-    movdqu (%rsi), %xmm0
-    movdqu 16(%rsi), %xmm1
-    movdqu 32(%rsi), %xmm2
-    movdqu 48(%rsi), %xmm3
-    movdqu %xmm0, (%rdi)
-    movdqu %xmm1, 16(%rdi)
-    movdqu %xmm2, 32(%rdi)
-    movdqu %xmm3, 48(%rdi)
-    movdqu 64(%rsi), %xmm0
-    movdqu 80(%rsi), %xmm1
-    movdqu 96(%rsi), %xmm2
-    movdqu 112(%rsi), %xmm3
-    movdqu %xmm0, 64(%rdi)
-    movdqu %xmm1, 80(%rdi)
-    movdqu %xmm2, 96(%rdi)
-    movdqu %xmm3, 112(%rdi)
-    movdqu 128(%rsi), %xmm0
-    movdqu 144(%rsi), %xmm1
-    movdqu 160(%rsi), %xmm2
-    movdqu 176(%rsi), %xmm3
-    movdqu %xmm0, 128(%rdi)
-    movdqu %xmm1, 144(%rdi)
-    movdqu %xmm2, 160(%rdi)
-    movdqu %xmm3, 176(%rdi)
-    movdqu 192(%rsi), %xmm0
-    movdqu 208(%rsi), %xmm1
-    movdqu 224(%rsi), %xmm2
-    movdqu 240(%rsi), %xmm3
-    movdqu %xmm0, 192(%rdi)
-    movdqu %xmm1, 208(%rdi)
-    movdqu %xmm2, 224(%rdi)
-    movdqu %xmm3, 240(%rdi)
+    .irp off, 0, 64, 128, 192
+    movdqu \off(%rsi), %xmm0
+    movdqu \off+16(%rsi), %xmm1
+    movdqu \off+32(%rsi), %xmm2
+    movdqu \off+48(%rsi), %xmm3
+    movdqu %xmm0, \off(%rdi)
+    movdqu %xmm1, \off+16(%rdi)
+    movdqu %xmm2, \off+32(%rdi)
+    movdqu %xmm3, \off+48(%rdi)
+    .endr
     add $256, %rsi
     add $256, %rdi
     sub $256, %rdx
