@@ -198,6 +198,15 @@ pub trait Inode: Send + Sync {
         false
     }
 
+    /// Copies this regular file's bytes at `offset` into `buf` from the pages in
+    /// memory now, never reading a disk or sleeping (the caller may hold a spin lock:
+    /// sendfile copies under the network stack's): stops at the first page that must
+    /// come from a disk first ([`Inode::prefetch_page`] reads it) and at the end of
+    /// the file. Returns the bytes copied; none for a file with no page cache.
+    fn read_cached(&self, _offset: u64, _buf: &mut [u8]) -> usize {
+        0
+    }
+
     /// Gives this empty regular file the contents `data` by borrowing the pages it
     /// lies in (page `i` of the file is the kernel page `first + i * 4096`, read in
     /// place and copied on the first write) instead of copying them: the image's

@@ -137,6 +137,11 @@ impl Frame {
         (hooks().read)(self.id, offset, buf)
     }
 
+    /// [`Frame::read`] with the hooks the caller already has (a loop over pages).
+    pub(crate) fn read_with(&self, hooks: &PageHooks, offset: usize, buf: &mut [u8]) {
+        (hooks.read)(self.id, offset, buf)
+    }
+
     /// Writes `data` at byte `offset` of the page (the caller made it its own).
     pub fn write(&self, offset: usize, data: &[u8]) {
         debug_assert!(!self.borrowed, "write to a borrowed page");

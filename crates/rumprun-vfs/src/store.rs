@@ -109,6 +109,28 @@ impl PageStore {
         Some(f(&p.frame))
     }
 
+    /// Copies into `buf` the bytes from byte `offset` of page `first` on, through the
+    /// following pages while they are cached (marking them used): one hold of the
+    /// cache's lock and one search for the whole run. Returns the bytes copied (short
+    /// at the first page not cached). Does no I/O.
+    pub fn read_cached(&self, first: u64, offset: usize, buf: &mut [u8]) -> usize {
+        let hooks = pages::hooks();
+        let mut c = self.cache.lock();
+        let (mut done, mut within, mut want) = (0, offset, first);
+        for (&index, p) in c.pages.range_mut(first..) {
+            if index != want || done == buf.len() {
+                break;
+            }
+            let n = (PAGE_SIZE - within).min(buf.len() - done);
+            p.used = true;
+            p.frame.read_with(&hooks, within, &mut buf[done..done + n]);
+            done += n;
+            within = 0;
+            want += 1;
+        }
+        done
+    }
+
     /// True when page `index` is cached.
     pub fn is_cached(&self, index: u64) -> bool {
         self.cache.lock().pages.contains_key(&index)

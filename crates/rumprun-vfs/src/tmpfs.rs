@@ -516,6 +516,51 @@ impl FileData {
         Ok(n)
     }
 
+    /// [`Inode::read_cached`]: the file's own pages, holes as zeros, and its store's
+    /// pages while they are cached (each run of them under one hold of the store's
+    /// lock, not a lookup and a reference per page).
+    fn read_cached(&self, offset: u64, buf: &mut [u8]) -> usize {
+        if offset >= self.size {
+            return 0;
+        }
+        let n = buf
+            .len()
+            .min((self.size - offset).min(usize::MAX as u64) as usize);
+        let last = (offset + n as u64 - 1) / PAGE_SIZE as u64;
+        let hooks = crate::pages::hooks();
+        let mut done = 0;
+        while done < n {
+            let pos = offset + done as u64;
+            let (idx, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
+            let chunk = (PAGE_SIZE - in_page).min(n - done);
+            match (self.pages.get(&idx), &self.backing) {
+                (Some(p), _) => p.read_with(&hooks, in_page, &mut buf[done..done + chunk]),
+                (None, Some(b)) if idx < b.count => {
+                    // The store's run: to the next page of the file's own, the end of
+                    // the backing or of the copy (two searches a run, not per page).
+                    let own = self
+                        .pages
+                        .range(idx + 1..)
+                        .next()
+                        .map_or(u64::MAX, |(&k, _)| k);
+                    let end = own.min(b.count).min(last + 1);
+                    let run = ((end * PAGE_SIZE as u64 - pos) as usize).min(n - done);
+                    let got =
+                        b.store
+                            .read_cached(b.first + idx, in_page, &mut buf[done..done + run]);
+                    done += got;
+                    if got < run {
+                        break;
+                    }
+                    continue;
+                }
+                _ => buf[done..done + chunk].fill(0),
+            }
+            done += chunk;
+        }
+        done
+    }
+
     fn write(&mut self, fs: &Shared, offset: u64, buf: &[u8]) -> NeedResult<usize> {
         self.allocate(fs, offset, buf.len() as u64)?;
         let mut done = 0;
@@ -946,6 +991,13 @@ impl Inode for TmpNode {
 
     fn has_page_cache(&self) -> bool {
         self.kind == FileType::Regular
+    }
+
+    fn read_cached(&self, offset: u64, buf: &mut [u8]) -> usize {
+        match &self.state.lock().body {
+            Body::File(f) => f.read_cached(offset, buf),
+            _ => 0,
+        }
     }
 
     fn borrow_pages(&self, data: &[u8], first: u64) -> VfsResult<bool> {

@@ -74,8 +74,13 @@ fn add(e: &Env, path: &str, s: &Arc<PageStore>, first: u64, size: usize) {
     add_entry(&e.vfs, &e.root, &entry).unwrap();
 }
 
+/// Held by the tests that need their store's cached pages to stay: `reclaim` drops
+/// the pages of every store, those of the tests running beside it too.
+static RECLAIMS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn stored_files_read_map_write_and_shrink_like_their_bytes() {
+    let _reclaims = RECLAIMS.lock().unwrap_or_else(|e| e.into_inner());
     let a = pattern(5 * PAGE + 123, 1);
     let b = pattern(3 * PAGE, 2);
     let (s, firsts, reads) = store(&[&a, &b]);
@@ -166,4 +171,49 @@ fn a_stored_file_must_fit_its_store() {
         }),
     };
     assert_eq!(add_entry(&e.vfs, &e.root, &entry), Err(Errno::EINVAL));
+}
+
+#[test]
+fn read_cached_copies_what_is_in_memory_and_stops_at_a_page_on_the_disk() {
+    let _reclaims = RECLAIMS.lock().unwrap_or_else(|e| e.into_inner());
+    let a = pattern(20 * PAGE + 100, 4);
+    let (s, firsts, reads) = store(&[&a]);
+    let e = Env::new();
+    add(&e, "a", &s, firsts[0], a.len());
+    let f = e.open("/a", O_RDWR).unwrap();
+    let mut buf = vec![0u8; a.len() + 50];
+    // Nothing is in memory yet, and reading what is not reads nothing from the disk.
+    assert_eq!(f.read_cached(10, &mut buf), 0);
+    assert_eq!(reads.load(Ordering::Relaxed), 0);
+    // Page 2 on (with the read-ahead: pages 2 to 9) in memory: a copy from inside page
+    // 3 runs to the end of page 9, across the pages, and stops there.
+    f.prefetch_page(2).unwrap();
+    assert_eq!(f.read_cached(0, &mut buf), 0);
+    let from = 3 * PAGE + 7;
+    let n = f.read_cached(from as u64, &mut buf);
+    assert_eq!(n, 10 * PAGE - from);
+    assert_eq!(buf[..n], a[from..10 * PAGE]);
+    // A page of the file's own (written) within the run, and a hole punched after it:
+    // the bytes written, zeros, then the store's pages again.
+    Vfs::write_at(&f, 5 * PAGE as u64 + 1, b"own").unwrap();
+    f.fallocate(
+        FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+        6 * PAGE as u64,
+        PAGE as u64,
+    )
+    .unwrap();
+    let mut want = a.clone();
+    want[5 * PAGE + 1..5 * PAGE + 4].copy_from_slice(b"own");
+    want[6 * PAGE..7 * PAGE].fill(0);
+    let n = f.read_cached(2 * PAGE as u64, &mut buf[..6 * PAGE]);
+    assert_eq!(n, 6 * PAGE);
+    assert_eq!(buf[..n], want[2 * PAGE..8 * PAGE]);
+    // Everything in memory: the copy ends at the end of the file.
+    for index in 0..21 {
+        f.prefetch_page(index).unwrap();
+    }
+    let n = f.read_cached(PAGE as u64 - 1, &mut buf);
+    assert_eq!(n, a.len() - PAGE + 1);
+    assert_eq!(buf[..n], want[PAGE - 1..]);
+    assert_eq!(f.read_cached(a.len() as u64, &mut buf), 0);
 }

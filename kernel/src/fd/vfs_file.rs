@@ -99,42 +99,10 @@ impl VfsFile {
 
 /// The inode behind `ops` when it is a file opened from the tree whose bytes live in
 /// the page cache (tmpfs, the image's files): `sendfile` copies from its pages
-/// straight to a socket ([`copy_cached`]).
+/// straight to a socket (`Inode::read_cached`).
 pub fn page_cache_of(ops: &dyn FileOps) -> Option<InodeRef> {
     let f = ops.as_any().downcast_ref::<VfsFile>()?;
     f.inode.has_page_cache().then(|| f.inode.clone())
-}
-
-/// Copies `inode`'s bytes at `offset` into `dst` from the pages the page cache holds,
-/// without waiting (callers hold a spin lock): stops at the first page that must
-/// come from a disk first (`Inode::prefetch_page` reads it) or lies past the end.
-/// The caller keeps `dst` within the file's size (the last page's bytes past it are
-/// zeros). Returns the bytes copied.
-pub fn copy_cached(inode: &InodeRef, offset: u64, dst: &mut [u8]) -> usize {
-    use crate::arch::paging::{phys_to_virt, PAGE_SIZE};
-    let mut done = 0;
-    while done < dst.len() {
-        let at = offset + done as u64;
-        let (index, within) = (at / PAGE_SIZE, (at % PAGE_SIZE) as usize);
-        let n = (PAGE_SIZE as usize - within).min(dst.len() - done);
-        let Ok(Some(frame)) = inode.page_frame_now(index, false) else {
-            break;
-        };
-        // SAFETY: `frame` is a page of the file that the reference page_frame_now
-        // gave us keeps alive until the free below; it is reached through the direct
-        // map, and `within + n` stays within the page. Programs may write the page
-        // meanwhile (a MAP_SHARED mapping), as they may on Linux.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                phys_to_virt(frame).add(within),
-                dst[done..].as_mut_ptr(),
-                n,
-            )
-        };
-        crate::mm::frames::free(frame);
-        done += n;
-    }
-    done
 }
 
 impl FileOps for VfsFile {

@@ -884,9 +884,11 @@ enum Direct {
 
 /// Sends up to `want` bytes of the file `inode` at `off` to the socket `outf` straight
 /// from the page cache into its send buffer (`FileOps::write_with`), waiting for room
-/// when `block`. Pages that lie on a disk are read into the cache first, with no lock
-/// held (that read sleeps); the copy itself runs under the stack's lock and never
-/// waits (`vfs_file::copy_cached`).
+/// when `block`. The copy runs under the stack's lock and never waits
+/// (`Inode::read_cached`, one lookup per run of pages); when it stops at a page that
+/// lies on a disk, the rest of the piece is read into the cache with no lock held
+/// (that read sleeps) and the send goes on once. Pages are not looked up before the
+/// copy: a file in memory (the common case) costs no second walk.
 fn send_from_pages(
     outf: &OpenFile,
     inode: &rumprun_vfs::InodeRef,
@@ -900,37 +902,53 @@ fn send_from_pages(
         return Direct::Sent(Ok(0));
     }
     let want = want.min((size - off).min(usize::MAX as u64) as usize);
-    for index in off / PAGE_SIZE..=(off + want as u64 - 1) / PAGE_SIZE {
-        if let Err(e) = inode.prefetch_page(index) {
-            return Direct::Sent(Err(crate::fs::err(e)));
+    let (mut sent, mut prefetched) = (0usize, false);
+    loop {
+        let short = core::cell::Cell::new(false);
+        let mut at = off + sent as u64;
+        let mut fill = |dst: &mut [u8]| {
+            let n = inode.read_cached(at, dst);
+            at += n as u64;
+            if n < dst.len() {
+                short.set(true);
+            }
+            n
+        };
+        let mut send = || match outf.ops.write_with(want - sent, &mut fill) {
+            None => Ok(None),
+            // Nothing taken for want of a page: not a full socket, do not wait.
+            Some(Err(EAGAIN)) if short.get() => Ok(Some(0)),
+            Some(r) => r.map(Some),
+        };
+        let r = if block && sent == 0 {
+            blocking(outf, Direction::Send, &mut send)
+        } else {
+            send()
+        };
+        let n = match r {
+            Ok(None) => return Direct::Unsupported,
+            Ok(Some(n)) => n,
+            Err(e) if sent == 0 => return Direct::Sent(Err(e)),
+            Err(_) => return Direct::Sent(Ok(sent)),
+        };
+        sent += n;
+        // Stopped at a page on the disk: read the rest of the piece in, once.
+        if !short.get() || sent == want || prefetched {
+            return match sent {
+                0 if short.get() => Direct::NotCached,
+                _ => Direct::Sent(Ok(sent)),
+            };
         }
-    }
-    let short = core::cell::Cell::new(false);
-    let mut at = off;
-    let mut fill = |dst: &mut [u8]| {
-        let n = crate::fd::vfs_file::copy_cached(inode, at, dst);
-        at += n as u64;
-        if n < dst.len() {
-            short.set(true);
+        prefetched = true;
+        let from = off + sent as u64;
+        for index in from / PAGE_SIZE..=(off + want as u64 - 1) / PAGE_SIZE {
+            if let Err(e) = inode.prefetch_page(index) {
+                return match sent {
+                    0 => Direct::Sent(Err(crate::fs::err(e))),
+                    _ => Direct::Sent(Ok(sent)),
+                };
+            }
         }
-        n
-    };
-    let mut send = || match outf.ops.write_with(want, &mut fill) {
-        None => Ok(None),
-        // Nothing taken for want of a page: not a full socket, do not wait.
-        Some(Err(EAGAIN)) if short.get() => Ok(Some(None)),
-        Some(r) => r.map(|n| Some(Some(n))),
-    };
-    let sent = if block {
-        blocking(outf, Direction::Send, &mut send)
-    } else {
-        send()
-    };
-    match sent {
-        Ok(None) => Direct::Unsupported,
-        Ok(Some(None)) => Direct::NotCached,
-        Ok(Some(Some(n))) => Direct::Sent(Ok(n)),
-        Err(e) => Direct::Sent(Err(e)),
     }
 }
 
