@@ -150,7 +150,7 @@ pub struct Joiner {
 }
 
 /// Buffers kept for reuse at most (each about 64 KiB).
-const SPARE_KEPT: usize = 32;
+const SPARE_KEPT: usize = 8;
 /// The longest header (Ethernet, IP, TCP with options) a frame written in place may
 /// have: what it overwrites of the held payload is saved in a buffer this long.
 const MAX_HEADER_LEN: usize = ETHERNET_HEADER_LEN + 40 + 60;
