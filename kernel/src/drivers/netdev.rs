@@ -39,6 +39,12 @@ pub trait NetDevice: Send + Sync {
     fn flush(&self) {}
     /// The next received frame, if any.
     fn receive(&self) -> Option<Vec<u8>>;
+    /// Whether a received frame waits that `receive` has not returned yet: a cheap look
+    /// at the card (no interrupt involved), for the network layer's last look after a
+    /// poll (`net::poll_stack`). False for a card that cannot tell cheaply.
+    fn frame_waiting(&self) -> bool {
+        false
+    }
     /// Which checksums the card (with its driver) takes off the stack's hands.
     /// Whether the card cuts TCP segments of up to 64 KiB for the stack (large send:
     /// its `transmit` takes frames over `mtu`; `rumprun_net::tso::Segmenter`).
@@ -95,6 +101,11 @@ pub fn all_interrupt_driven() -> bool {
 /// Whether some interface wakes waiters by interrupt.
 pub fn any_interrupt_driven() -> bool {
     NICS.lock().iter().any(|n| n.interrupt_driven())
+}
+
+/// Whether some interface holds a received frame not yet taken (`NetDevice::frame_waiting`).
+pub fn any_frame_waiting() -> bool {
+    NICS.lock().iter().any(|n| n.frame_waiting())
 }
 
 /// Every interface, in order.

@@ -449,6 +449,9 @@ impl NetDevice for VirtioNet {
             }
         }
     }
+    fn frame_waiting(&self) -> bool {
+        self.queues.lock().rx.has_used()
+    }
     fn flush(&self) {
         self.kick();
         let deadline = crate::time::monotonic_ns() + FLUSH_TIMEOUT_NS;

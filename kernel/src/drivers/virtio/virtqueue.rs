@@ -190,6 +190,12 @@ impl SplitQueue {
         unsafe { self.at::<u16>(self.layout.used_index()).read_volatile() }
     }
 
+    /// Whether the device has used a buffer that `pop_used` has not returned yet: one
+    /// read of the used ring's index, no interrupt asked for.
+    pub fn has_used(&self) -> bool {
+        self.used_index() != self.last_used
+    }
+
     /// The next buffer the device is done with, and how many bytes it wrote into it.
     pub fn pop_used(&mut self) -> Option<(Vec<u8>, usize)> {
         if self.used_index() == self.last_used {
