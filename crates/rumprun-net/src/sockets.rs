@@ -290,18 +290,20 @@ impl Sockets {
 
     /// Calls `egress` on the main set and on each connection's set that was touched
     /// since its last egress or whose timer is due at `now`; it returns whether it
-    /// sent anything and the set's next timer after that. Returns whether any sent.
+    /// sent anything and, when its second argument is true (a connection's set), the
+    /// set's next timer after that (the main set's is not kept here: asked for only
+    /// when a waiter needs it, `Iface::poll_at`). Returns whether any sent.
     /// Looks at the touched sets only ([`Sockets::touched`]) until the earliest timer
     /// may be due.
     pub(crate) fn egress(
         &mut self,
         now: Instant,
-        mut egress: impl FnMut(&mut SocketSet<'static>) -> (bool, Option<Instant>),
+        mut egress: impl FnMut(&mut SocketSet<'static>, bool) -> (bool, Option<Instant>),
     ) -> bool {
-        let mut moved = egress(&mut self.main).0;
+        let mut moved = egress(&mut self.main, false).0;
         let changed = &mut self.changed;
         let mut poll = |n: u32, o: &mut Own| {
-            let (sent, next) = egress(&mut o.set);
+            let (sent, next) = egress(&mut o.set, true);
             o.dirty = false;
             mark_changed(o, n, changed);
             o.next = next;
@@ -561,7 +563,7 @@ mod tests {
         let sets: Vec<*const SocketSet<'static>> =
             s.own.iter().flatten().map(|o| &o.set as *const _).collect();
         let main = &s.main as *const _;
-        s.egress(Instant::from_millis(now as i64), |set| {
+        s.egress(Instant::from_millis(now as i64), |set, _| {
             let p = set as *const _;
             let which = (p != main).then(|| sets.iter().position(|&q| q == p).unwrap());
             polled.push(which);

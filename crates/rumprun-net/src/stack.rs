@@ -420,6 +420,18 @@ impl<D: Device> Stack<D> {
         index
     }
 
+    /// Says that frames arriving on interface `index` (a card) make the caller poll
+    /// again by themselves (the card interrupts and the kernel notifies its waiters):
+    /// then a poll ends after its first round that received and sent what was
+    /// waiting, instead of looking once more for frames that came meanwhile (which
+    /// the next poll takes). Off by default: a caller that polls only when it
+    /// decides to needs that last look.
+    pub fn set_notifies(&mut self, index: u32, on: bool) {
+        if let Ok(i) = self.iface_mut(index) {
+            i.notifies = on;
+        }
+    }
+
     fn iface_mut(&mut self, index: u32) -> Result<&mut Iface<D>, Errno> {
         self.ifaces
             .get_mut((index as usize).wrapping_sub(1))

@@ -42,12 +42,16 @@ fn new_stack() -> Stack<Nic> {
     for (i, dev) in netdev::all().into_iter().enumerate() {
         let mac = dev.mac();
         let name = format!("eth{i}");
-        if dev.large_send() {
+        let notifies = dev.interrupt_driven();
+        let index = if dev.large_send() {
             let link_mtu = dev.mtu() - 14;
-            stack.add_large_send_interface(&name, Nic(dev), mac, link_mtu);
+            stack.add_large_send_interface(&name, Nic(dev), mac, link_mtu)
         } else {
-            stack.add_interface(&name, Nic(dev), mac);
-        }
+            stack.add_interface(&name, Nic(dev), mac)
+        };
+        // Its interrupt notifies waiters (`fd::wait::notify`), so a frame that comes
+        // while the stack polls makes the next `poll` run: polls need no last look.
+        stack.set_notifies(index, notifies);
     }
     stack
 }
