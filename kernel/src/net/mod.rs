@@ -20,6 +20,7 @@ use alloc::string::String;
 use device::Nic;
 use rumprun_config::Net;
 use rumprun_net::Stack;
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 
 static STACK: Mutex<Option<Stack<Nic>>> = Mutex::new(None);
@@ -106,6 +107,15 @@ fn tcp_send_buffer() -> usize {
 /// frame; one pushed after the store is visible raises its interrupt.
 const LAST_LOOKS: usize = 4;
 
+/// Whether `poll_stack` takes its last look (`RUMPRUN_NET_LAST_LOOK=0` turns it off, to
+/// show what it prevents: tests/system/tests/network.rs).
+static LAST_LOOK: AtomicBool = AtomicBool::new(true);
+
+/// Turns the last look after each poll on or off (see `LAST_LOOKS`).
+pub fn set_last_look(on: bool) {
+    LAST_LOOK.store(on, Ordering::Relaxed);
+}
+
 /// Polls `stack` at `now` and records the outcome in LAST_POLL; wakes waiters when
 /// something changed.
 fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
@@ -114,18 +124,22 @@ fn poll_stack(stack: &mut Stack<Nic>, now: u64) -> bool {
     let mut changed = stack.poll(now);
     // Sent frames wait for the batch's kick (see `netdev::kick_pending`).
     netdev::schedule_kick(crate::time::monotonic_ns());
+    wake_waiters(stack, changed);
     // The last look: a frame the card took while the poll re-armed its interrupt may
     // have raised none (see LAST_LOOKS); another poll takes it now.
-    let mut waiting = netdev::any_frame_waiting();
+    let look = LAST_LOOK.load(Ordering::Relaxed);
+    let mut waiting = look && netdev::any_frame_waiting();
     for _ in 0..LAST_LOOKS {
         if !waiting {
             break;
         }
-        changed |= stack.poll(now);
+        // Each poll's waiters are woken after it (a poll forgets whom the last woke).
+        let again = stack.poll(now);
         netdev::schedule_kick(crate::time::monotonic_ns());
-        waiting = netdev::any_frame_waiting();
+        wake_waiters(stack, again);
+        changed |= again;
+        waiting = look && netdev::any_frame_waiting();
     }
-    wake_waiters(stack, changed);
     if waiting {
         // Still more (a flood): the next poll must not be skipped, and whoever waits
         // looks again.
