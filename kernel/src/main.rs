@@ -135,6 +135,21 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
             .as_ref()
             .is_some_and(|c| c.env.iter().any(|e| e == "RUMPRUN_NET_OFFLOAD=0")),
     );
+    // For tests: widen the window in which a received frame's interrupt is lost
+    // (drivers::virtio::virtqueue::set_rearm_delay_us).
+    if let Some(us) = cmdline_config.as_ref().and_then(|c| {
+        c.env
+            .iter()
+            .find_map(|e| e.strip_prefix("RUMPRUN_NET_REARM_DELAY_US=")?.parse().ok())
+    }) {
+        drivers::virtio::virtqueue::set_rearm_delay_us(us);
+    }
+    if cmdline_config
+        .as_ref()
+        .is_some_and(|c| c.env.iter().any(|e| e == "RUMPRUN_NET_LAST_LOOK=0"))
+    {
+        net::set_last_look(false);
+    }
     // How long an idle CPU polls before it halts (sched::idle_poll).
     let mut idle_poll_us = None;
     if let Some(c) = &cmdline_config {

@@ -17,10 +17,10 @@ pub mod socket;
 use crate::drivers::netdev;
 use alloc::format;
 use alloc::string::String;
+use core::sync::atomic::{AtomicBool, Ordering};
 use device::Nic;
 use rumprun_config::Net;
 use rumprun_net::Stack;
-use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 
 static STACK: Mutex<Option<Stack<Nic>>> = Mutex::new(None);
