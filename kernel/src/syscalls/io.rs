@@ -78,22 +78,25 @@ pub(super) fn iovecs(iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
         return Err(EINVAL);
     }
     let raw = user::read_bytes(iov, count as usize * 16)?;
-    let v: Vec<(u64, u64)> = raw
-        .chunks_exact(16)
-        .map(|c| {
-            let word = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().unwrap());
-            (word(0), word(8))
-        })
-        .collect();
-    // As Linux: a total length beyond ssize_t is EINVAL.
+    let mut v = Vec::with_capacity(count as usize);
+    parse_iovecs(&raw, |pair| v.push(pair))?;
+    Ok(v)
+}
+
+/// Hands each (base, len) pair of the raw iovec array `raw` to `each`; returns their
+/// total length, EINVAL (as Linux) when it goes beyond ssize_t.
+fn parse_iovecs(raw: &[u8], mut each: impl FnMut((u64, u64))) -> Result<u64, Errno> {
     let mut total = 0u64;
-    for &(_, len) in &v {
+    for c in raw.chunks_exact(16) {
+        let word = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().unwrap());
+        let pair = (word(0), word(8));
         total = total
-            .checked_add(len)
+            .checked_add(pair.1)
             .filter(|&t| t <= isize::MAX as u64)
             .ok_or(EINVAL)?;
+        each(pair);
     }
-    Ok(v)
+    Ok(total)
 }
 
 /// The bytes of an iovec array gathered into one buffer (one vectored write is one
@@ -115,16 +118,11 @@ pub(super) fn gather(iov: u64, count: u64) -> Result<Gathered, Errno> {
         let raw = &mut raw[..count as usize * 16];
         user::copy_in(raw, iov)?;
         let mut pairs = [(0u64, 0u64); IOV_INLINE];
-        let mut total = 0u64;
-        for (pair, c) in pairs.iter_mut().zip(raw.chunks_exact(16)) {
-            let word = |i: usize| u64::from_ne_bytes(c[i..i + 8].try_into().unwrap());
-            *pair = (word(0), word(8));
-            // As Linux: a total length beyond ssize_t is EINVAL.
-            total = total
-                .checked_add(pair.1)
-                .filter(|&t| t <= isize::MAX as u64)
-                .ok_or(EINVAL)?;
-        }
+        let mut n = 0;
+        let total = parse_iovecs(raw, |pair| {
+            pairs[n] = pair;
+            n += 1;
+        })?;
         if total as usize <= GATHER_SMALL {
             let mut data = [0u8; GATHER_SMALL];
             let at = gather_into(&pairs[..count as usize], &mut data[..total as usize])?;
