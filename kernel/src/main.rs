@@ -68,6 +68,31 @@ fn install_hooks() {
     drivers::netdev::set_frame_hook(fd::wait::notify_frame);
 }
 
+/// The values the command line's config gives the kernel's own environment knob
+/// `name` (`NAME=value` entries the launcher passes with `-e`), in order.
+fn env_values<'a>(
+    config: Option<&'a rumprun_config::Config>,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    config
+        .into_iter()
+        .flat_map(|c| c.env.iter())
+        .filter_map(move |e| e.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// The last valid value (a number of microseconds, 0 to `max`) of the knob `name`; a
+/// bad one is ignored with one line, as the launcher's own knobs are.
+fn env_u64(config: Option<&rumprun_config::Config>, name: &str, max: u64) -> Option<u64> {
+    let mut found = None;
+    for value in env_values(config, name) {
+        match value.parse::<u64>() {
+            Ok(us) if us <= max => found = Some(us),
+            _ => kprintln!("rumprun: ignoring {name}={value} (want microseconds, 0 to {max})"),
+        }
+    }
+    found
+}
+
 #[no_mangle]
 extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
     install_hooks();
@@ -129,43 +154,21 @@ extern "C" fn kernel_main(magic: u32, info: u32) -> ! {
         kprintln!("rumprun: out of memory before the program started; give the VM more memory (rumprun -M)");
         platform::exit(BOOT_FAILED)
     }
+    let knobs = cmdline_config.as_ref();
     // For comparisons: virtio-net without checksum offload.
     drivers::virtio::net::allow_offload(
-        !cmdline_config
-            .as_ref()
-            .is_some_and(|c| c.env.iter().any(|e| e == "RUMPRUN_NET_OFFLOAD=0")),
+        !env_values(knobs, "RUMPRUN_NET_OFFLOAD").any(|v| v == "0"),
     );
     // For tests: widen the window in which a received frame's interrupt is lost
     // (drivers::virtio::virtqueue::set_rearm_delay_us).
-    if let Some(us) = cmdline_config.as_ref().and_then(|c| {
-        c.env
-            .iter()
-            .find_map(|e| e.strip_prefix("RUMPRUN_NET_REARM_DELAY_US=")?.parse().ok())
-    }) {
+    if let Some(us) = env_u64(knobs, "RUMPRUN_NET_REARM_DELAY_US", 1_000_000) {
         drivers::virtio::virtqueue::set_rearm_delay_us(us);
     }
-    if cmdline_config
-        .as_ref()
-        .is_some_and(|c| c.env.iter().any(|e| e == "RUMPRUN_NET_LAST_LOOK=0"))
-    {
+    if env_values(knobs, "RUMPRUN_NET_LAST_LOOK").any(|v| v == "0") {
         net::set_last_look(false);
     }
     // How long an idle CPU polls before it halts (sched::idle_poll).
-    let mut idle_poll_us = None;
-    if let Some(c) = &cmdline_config {
-        for value in c
-            .env
-            .iter()
-            .filter_map(|e| e.strip_prefix("RUMPRUN_IDLE_POLL_US="))
-        {
-            match value.parse::<u64>() {
-                Ok(us) if us <= 100_000 => idle_poll_us = Some(us),
-                _ => kprintln!(
-                    "rumprun: ignoring RUMPRUN_IDLE_POLL_US={value} (want microseconds, 0 to 100000)"
-                ),
-            }
-        }
-    }
+    let idle_poll_us = env_u64(knobs, "RUMPRUN_IDLE_POLL_US", 100_000);
     let idle_poll_us = sched::idle_poll::configure(idle_poll_us);
     if early_verbose && idle_poll_us > 0 {
         kprintln!("rumprun: idle poll: up to {idle_poll_us} us before the CPU halts");
